@@ -1,0 +1,1 @@
+"""cups layer (see DESIGN.md)."""

@@ -1,0 +1,1 @@
+"""Page description languages: bytes in, `Analysis` out (see base.py)."""

@@ -1,0 +1,93 @@
+"""The contract every page-description-language parser follows.
+
+A parser is a small object with a `name`, a human `format` label, a `detect`
+method that says how sure it is (0.0 to 1.0) that a job's first bytes are its
+language, and a `count` method that turns the whole job into an `Analysis`.
+Parsers are registered in `pdl/registry.py` (built-ins) or through the entry-point
+group `pagetally.pdl` (a site's own languages); the detector picks the most
+confident one, so no parser depends on the order in which others are tried.
+
+Every job is hostile: parsers raise only `pagetally.errors.PdlError` subclasses,
+cap sizes, counts and loop iterations (`Limits`), and never print.
+"""
+
+from __future__ import annotations
+
+import mmap
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+# What parsers read: the job's bytes, in memory or memory-mapped (a 2 GB job must
+# not need 2 GB of RAM). Both support len(), slicing, .find() and `re` searches.
+Buffer = bytes | mmap.mmap
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Caps against hostile input. A parser hitting one raises LimitReached."""
+
+    max_pages: int = 1_000_000
+    max_objects: int = 10_000_000  # PDF objects, PCL XL operators per page, ...
+    max_depth: int = 64  # nesting (PDF page trees, PostScript procedures)
+    max_seconds_per_mb: float = 2.0
+
+
+DEFAULT_LIMITS = Limits()
+
+
+@dataclass(frozen=True, slots=True)
+class PageInk:
+    """One page's colour facts. `coverage` maps channel (C, M, Y, K, R, G, B,
+    or "gray") to percent of the page area covered; `color` is the verdict after
+    the rich-grey tolerance (equal C=M=Y is grey, not colour)."""
+
+    color: bool
+    coverage: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Analysis:
+    """What a parser found in one job.
+
+    `pages` is what the printer will print, copies asked for inside the job data
+    included; `copies` says how many such copies the data itself asked for
+    (PostScript #copies, PCL ESC&l#X, PJL COPIES/QTY). `method` says how the count
+    was obtained ("parsed", "libreoffice", "metadata", ...). `notes` carries what a
+    lenient parse recovered from. `page_inks` is filled only when colour or ink
+    analysis was asked for (one per page, copies not repeated).
+    """
+
+    format: str
+    pages: int
+    copies: int = 1
+    method: str = "parsed"
+    notes: tuple[str, ...] = ()
+    page_inks: tuple[PageInk, ...] | None = None
+
+    @property
+    def color_pages(self) -> int | None:
+        """Colour pages among `pages` (copies included), or None when not analysed."""
+        if self.page_inks is None:
+            return None
+        per_copy = sum(1 for p in self.page_inks if p.color)
+        return per_copy * self.copies
+
+
+@runtime_checkable
+class Parser(Protocol):
+    """One printer language."""
+
+    name: str  # short, lower case, unique: "pdf", "pclxl", "qpdl"
+    format: str  # for people: "PDF", "PCL XL", "Samsung QPDL (SPL2)"
+
+    def detect(self, head: bytes) -> float:
+        """How sure (0.0 no … 1.0 certain) that data starting with `head` is ours.
+
+        `head` is the job's first bytes (up to 64 KiB) with any PJL wrapper
+        already removed. Must be fast and must not raise.
+        """
+        ...
+
+    def count(self, data: Buffer, limits: Limits = DEFAULT_LIMITS) -> Analysis:
+        """Count the pages of the whole job. Raises only PdlError subclasses."""
+        ...

@@ -1,0 +1,1 @@
+"""The store: one interface (base.Store), implemented over SQL and later LDAP."""

@@ -1,0 +1,197 @@
+"""The store's contract. The CLI, backend and web talk only to this.
+
+Implemented over SQL (`storage/sql.py`: SQLite, PostgreSQL, MariaDB) and later
+LDAP. Every method is its own unit of work: it commits whole or not at all.
+Names are exact or, where a method takes `patterns`, shell-style wildcards
+(`fnmatch`: `*`, `?`, `[a-z]`), as PyKota's tools accepted.
+
+Errors: `NotFound`, `AlreadyExists`, `ReadOnlyStore`, `StoreUnavailable`,
+`InvalidInput`/`InvalidAmount`, `PrinterGroupCycle` (see `pagetally.errors`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Protocol
+
+from pagetally.core.models import (
+    AccountSnapshot,
+    BillingCode,
+    ChargeRequest,
+    ChargeResult,
+    Decision,
+    Group,
+    GroupQuota,
+    JobFacts,
+    JobRecord,
+    LimitBy,
+    Payment,
+    PriceTable,
+    Printer,
+    User,
+    UserQuota,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryFilter:
+    """Which jobs to read; every field narrows, None means any.
+
+    `since` is inclusive, `until` exclusive. `newest_first` orders by date.
+    """
+
+    user: str | None = None
+    printer: str | None = None
+    host: str | None = None
+    billing_code: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    limit: int | None = None
+    newest_first: bool = False
+
+
+class Store(Protocol):
+    """What PageTally keeps: users, groups, printers, quotas, jobs, payments, codes."""
+
+    readonly: bool
+
+    # --- lifecycle ---------------------------------------------------------
+    def upgrade(self) -> None:
+        """Create or migrate the schema to this version (`pagetally db upgrade`)."""
+
+    def close(self) -> None: ...
+
+    # --- users ---------------------------------------------------------------
+    def add_user(self, user: User) -> User: ...
+    def get_user(self, name: str) -> User: ...
+    def find_users(self, patterns: Sequence[str] = ("*",)) -> list[User]: ...
+    def edit_user(
+        self,
+        name: str,
+        *,
+        limit_by: LimitBy | None = None,
+        overcharge: Decimal | None = None,
+        email: str | None = None,
+        description: str | None = None,
+    ) -> User: ...
+    def delete_user(self, name: str) -> None:
+        """Delete a user and their quota entries; their history rows are kept."""
+
+    # --- money -------------------------------------------------------------
+    def add_payment(self, payment: Payment) -> User:
+        """Credit (or with a negative amount, debit) a user; returns the new user.
+
+        CREDIT raises lifetime_paid too (PyKota); FREE only the balance; REFUND
+        and DEBIT lower or raise the balance by the signed amount. Recorded in
+        payments with its date and description.
+        """
+
+    def payments(self, user: str | None = None) -> list[Payment]: ...
+
+    # --- groups ------------------------------------------------------------
+    def add_group(self, group: Group) -> Group: ...
+    def get_group(self, name: str) -> Group: ...
+    def find_groups(self, patterns: Sequence[str] = ("*",)) -> list[Group]: ...
+    def edit_group(
+        self, name: str, *, limit_by: LimitBy | None = None, description: str | None = None
+    ) -> Group: ...
+    def delete_group(self, name: str) -> None: ...
+    def add_members(self, group: str, users: Sequence[str]) -> None: ...
+    def remove_members(self, group: str, users: Sequence[str]) -> None: ...
+    def members(self, group: str) -> list[User]: ...
+    def groups_of(self, user: str) -> list[Group]: ...
+    def group_balance(self, group: str) -> tuple[Decimal, Decimal]:
+        """(balance, lifetime_paid) summed over the group's members."""
+
+    # --- printers and printer groups ---------------------------------------
+    def add_printer(self, printer: Printer) -> Printer: ...
+    def get_printer(self, name: str) -> Printer: ...
+    def find_printers(self, patterns: Sequence[str] = ("*",)) -> list[Printer]: ...
+    def edit_printer(
+        self,
+        name: str,
+        *,
+        prices: PriceTable | None = None,
+        max_job_size: int | None = None,
+        clear_max_job_size: bool = False,
+        passthrough: bool | None = None,
+        description: str | None = None,
+    ) -> Printer: ...
+    def delete_printer(self, name: str) -> None: ...
+    def add_to_printer_group(self, group: str, printers: Sequence[str]) -> None:
+        """Raises PrinterGroupCycle when a group would end up inside itself."""
+
+    def remove_from_printer_group(self, group: str, printers: Sequence[str]) -> None: ...
+    def printer_chain(self, printer: str) -> list[Printer]:
+        """The printer, then every printer group above it (each once, nearest first)."""
+
+    def printer_group_members(self, group: str) -> list[Printer]: ...
+
+    # --- quotas ------------------------------------------------------------
+    def set_user_quota(
+        self,
+        user: str,
+        printer: str,
+        *,
+        soft_limit: int | None = None,
+        hard_limit: int | None = None,
+        max_job_size: int | None = None,
+    ) -> UserQuota:
+        """Create or replace the limits of a user's entry on a printer (counters kept)."""
+
+    def set_group_quota(
+        self,
+        group: str,
+        printer: str,
+        *,
+        soft_limit: int | None = None,
+        hard_limit: int | None = None,
+        max_job_size: int | None = None,
+    ) -> GroupQuota: ...
+    def get_user_quota(self, user: str, printer: str) -> UserQuota: ...
+    def get_group_quota(self, group: str, printer: str) -> GroupQuota: ...
+    def user_quotas(
+        self, printers: Sequence[str] = ("*",), users: Sequence[str] = ("*",)
+    ) -> list[UserQuota]: ...
+    def group_quotas(
+        self, printers: Sequence[str] = ("*",), groups: Sequence[str] = ("*",)
+    ) -> list[GroupQuota]: ...
+    def delete_user_quota(self, user: str, printer: str) -> None: ...
+    def delete_group_quota(self, group: str, printer: str) -> None: ...
+    def reset_user_quota(
+        self, user: str, printer: str, *, page_counter: int = 0, lifetime: bool = False
+    ) -> UserQuota:
+        """Set the page counter (edpykota -r/-U) and clear the grace deadline;
+        with `lifetime` also the life counter (edpykota -R)."""
+
+    # --- billing codes -----------------------------------------------------
+    def add_billing_code(self, code: BillingCode) -> BillingCode: ...
+    def get_billing_code(self, code: str) -> BillingCode: ...
+    def find_billing_codes(self, patterns: Sequence[str] = ("*",)) -> list[BillingCode]: ...
+    def edit_billing_code(
+        self, code: str, *, description: str | None = None, balance: Decimal | None = None
+    ) -> BillingCode: ...
+    def delete_billing_code(self, code: str) -> None: ...
+
+    # --- jobs --------------------------------------------------------------
+    def snapshot(self, user: str, printer: str, billing_code: str | None = None) -> AccountSnapshot:
+        """Read everything the decision needs; missing things come back as None."""
+
+    def charge(self, request: ChargeRequest) -> ChargeResult:
+        """One transaction: counters (printer and every group above it), balances,
+        billing code, grace deadlines, warn count, history row. Idempotent on the
+        job's identity (printer, job_id, host, job_uuid): see ChargeResult."""
+
+    def decide_and_charge(
+        self,
+        facts: JobFacts,
+        rule: Callable[[AccountSnapshot], Decision],
+        date: datetime,
+    ) -> ChargeResult:
+        """Snapshot, decide with `rule` and charge inside one locked transaction,
+        so that concurrent jobs cannot both pass a limit the store says is reached."""
+
+    def history(self, flt: HistoryFilter = HistoryFilter()) -> Iterator[JobRecord]: ...
