@@ -53,6 +53,15 @@ class Policy(enum.StrEnum):
     EXTERNAL = "external"
 
 
+class Period(enum.StrEnum):
+    """How often a scheduled allowance is granted."""
+
+    DAY = "day"
+    WEEK = "week"  # ISO weeks, Monday first
+    MONTH = "month"
+    TERM = "term"  # terms start on dates listed in the config
+
+
 class PaymentKind(enum.StrEnum):
     CREDIT = "credit"  # money paid in
     REFUND = "refund"  # money given back for a job (negative charge)
@@ -304,3 +313,22 @@ class ChargeResult:
     job: JobRecord
     already_charged: bool = False  # the identity was charged before; nothing changed
     balance_after: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Allowance:
+    """A scheduled grant, which PyKota left to cron: every period, `credit` is
+    added to the balance (never raising it above `cap`) and/or the page counter
+    on `printer` ("*": every entry) is lowered by `pages` (never below 0), or
+    reset to 0 when `reset_counters`. Applied at most once per period."""
+
+    target: str  # user or group name (a group's allowance goes to each member)
+    is_group: bool = False
+    period: Period = Period.MONTH
+    credit: Decimal = ZERO
+    cap: Decimal | None = None
+    pages: int = 0
+    reset_counters: bool = False
+    printer: str = "*"
+    description: str = ""
+    id: int | None = None

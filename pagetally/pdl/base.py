@@ -3,9 +3,13 @@
 A parser is a small object with a `name`, a human `format` label, a `detect`
 method that says how sure it is (0.0 to 1.0) that a job's first bytes are its
 language, and a `count` method that turns the whole job into an `Analysis`.
-Parsers are registered in `pdl/registry.py` (built-ins) or through the entry-point
-group `pagetally.pdl` (a site's own languages); the detector picks the most
-confident one, so no parser depends on the order in which others are tried.
+Built-in parsers live one module per language family in `pdl/formats/`, each
+module exposing `PARSERS: list[Parser]`; `pdl/registry.py` finds them by listing
+that package, and a site's own languages through the entry-point group
+`pagetally.pdl`. The detector picks the most confident parser, so no parser
+depends on the order in which others are tried. Format modules import heavy
+libraries (pikepdf, Pillow) inside `count`, never at module level: the backend
+pays every import on every job.
 
 Every job is hostile: parsers raise only `pagetally.errors.PdlError` subclasses,
 cap sizes, counts and loop iterations (`Limits`), and never print.

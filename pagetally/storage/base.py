@@ -19,6 +19,7 @@ from typing import Protocol
 
 from pagetally.core.models import (
     AccountSnapshot,
+    Allowance,
     BillingCode,
     ChargeRequest,
     ChargeResult,
@@ -34,6 +35,24 @@ from pagetally.core.models import (
     User,
     UserQuota,
 )
+
+
+@dataclass(frozen=True, slots=True)
+class StoreSettings:
+    """Where the store is and who we are to it; built by `pagetally.config`.
+
+    `backend`: sqlite | postgresql | mysql. `name`: the SQLite file's path or the
+    database's name. `user`/`password` are the read-only credentials (pagetally.conf);
+    `admin_user`/`admin_password` the read-write ones (the admin-only secrets file).
+    """
+
+    backend: str = "sqlite"
+    name: str = "/var/lib/pagetally/pagetally.db"
+    server: str | None = None  # host or host:port
+    user: str | None = None
+    password: str | None = None
+    admin_user: str | None = None
+    admin_password: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,3 +214,12 @@ class Store(Protocol):
         so that concurrent jobs cannot both pass a limit the store says is reached."""
 
     def history(self, flt: HistoryFilter = HistoryFilter()) -> Iterator[JobRecord]: ...
+
+    # --- scheduled allowances ----------------------------------------------
+    def add_allowance(self, allowance: Allowance) -> Allowance: ...
+    def allowances(self) -> list[Allowance]: ...
+    def delete_allowance(self, allowance_id: int) -> None: ...
+    def apply_allowance(self, allowance: Allowance, period_key: str, date: datetime) -> bool:
+        """Grant `allowance` for the period named `period_key` (e.g. "2026-11",
+        "2026-W48"), in one transaction; False (and nothing changed) when that
+        period was granted before. The grant is recorded as a FREE payment."""
