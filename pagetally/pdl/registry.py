@@ -1,0 +1,116 @@
+"""Finds every parser: built-in ones and those a site installs.
+
+Built-in parsers are the `PARSERS` lists of the modules in `pagetally.pdl.formats`
+(found by listing that package, so a new module needs no registration). A site
+adds a language of its own, without touching PageTally, by shipping a package
+with an entry point in the group `pagetally.pdl`, e.g. in its pyproject.toml::
+
+    [project.entry-points."pagetally.pdl"]
+    mylang = "mysite.mylang:PARSER"     # a Parser, or a list of Parsers
+
+Importing this module costs nothing; the first call to `parsers()` loads and
+caches them. A site parser whose `name` equals a built-in one replaces it (a site
+may fix a language for its printers). A plug-in that fails to load is left out and
+the reason kept in `load_errors()`: one broken plug-in must not stop accounting.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from importlib.metadata import entry_points
+from threading import Lock
+
+from pagetally.errors import UnknownFormat
+from pagetally.pdl.base import Parser
+
+ENTRY_POINT_GROUP = "pagetally.pdl"
+FORMATS_PACKAGE = "pagetally.pdl.formats"
+
+_lock = Lock()
+_parsers: dict[str, Parser] | None = None
+_errors: list[str] = []
+
+
+def _as_parsers(obj: object, origin: str) -> list[Parser]:
+    """Accept a Parser or an iterable of them; anything else is an error."""
+    items = list(obj) if isinstance(obj, list | tuple) else [obj]
+    good: list[Parser] = []
+    for item in items:
+        if isinstance(item, Parser) and isinstance(getattr(item, "name", None), str):
+            good.append(item)
+        else:
+            _errors.append(f"{origin}: {item!r} is not a pdl Parser")
+    return good
+
+
+def _builtin() -> list[Parser]:
+    package = importlib.import_module(FORMATS_PACKAGE)
+    found: list[Parser] = []
+    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
+        if info.name.startswith("_"):
+            continue
+        origin = f"{FORMATS_PACKAGE}.{info.name}"
+        try:
+            module = importlib.import_module(origin)
+        except Exception as exc:  # one broken module must not hide the others
+            _errors.append(f"{origin}: {type(exc).__name__}: {exc}")
+            continue
+        found.extend(_as_parsers(getattr(module, "PARSERS", []), origin))
+    return found
+
+
+def _plugins() -> list[Parser]:
+    found: list[Parser] = []
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        origin = f"entry point {ep.name} = {ep.value}"
+        try:
+            loaded = ep.load()
+        except Exception as exc:  # a broken plug-in must not stop accounting
+            _errors.append(f"{origin}: {type(exc).__name__}: {exc}")
+            continue
+        found.extend(_as_parsers(loaded, origin))
+    return found
+
+
+def _load() -> dict[str, Parser]:
+    global _parsers
+    with _lock:
+        if _parsers is None:
+            _errors.clear()
+            table: dict[str, Parser] = {}
+            for parser in [*_builtin(), *_plugins()]:
+                table[parser.name] = parser  # plug-ins come last: they may replace
+            _parsers = table
+        return _parsers
+
+
+def parsers() -> list[Parser]:
+    """Every known parser, sorted by name (the order carries no meaning)."""
+    return [p for _, p in sorted(_load().items())]
+
+
+def get(name: str) -> Parser:
+    """The parser called `name`; UnknownFormat when there is none."""
+    table = _load()
+    try:
+        return table[name]
+    except KeyError:
+        raise UnknownFormat(f"no parser named {name!r}") from None
+
+
+def names() -> list[str]:
+    return sorted(_load())
+
+
+def load_errors() -> list[str]:
+    """Why plug-ins or modules were left out at the last load (for `pagetally count -v`)."""
+    _load()
+    return list(_errors)
+
+
+def refresh() -> None:
+    """Forget the cache: the next call scans again (tests; a long-lived service)."""
+    global _parsers
+    with _lock:
+        _parsers = None
