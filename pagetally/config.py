@@ -1,0 +1,568 @@
+"""Reading `pagetally.conf` and its admin-only secrets file.
+
+The format is PyKota's: INI with a `[global]` section and one section per printer
+(print queue) whose directives override the global ones; `name: value` or
+`name = value`; `#` and `;` start comments; an indented line continues the previous
+value. Directive names are PyKota's where one exists (see `DIRECTIVES` and
+docs/config.md). Every value is checked when the file is read, so a typo fails at
+once with the file, line and directive in the message (`ConfigError`).
+
+The read-write credentials (`storageadmin`, `storageadminpw`) live in a separate
+file readable by administrators only (PyKota's pykotadmin.conf): by default
+`pagetally-admin.conf` beside the main file. It is refused when world-readable.
+Someone who cannot read it gets the read-only credentials only.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import stat
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from pagetally.errors import ConfigError
+from pagetally.storage.base import StoreSettings
+
+DEFAULT_PATH = "/etc/pagetally/pagetally.conf"
+ENV_VAR = "PAGETALLY_CONFIG"
+ADMIN_FILE_NAME = "pagetally-admin.conf"
+GLOBAL = "global"
+
+
+# --- value checkers: raw text -> typed value, ValueError with a reason ------------
+
+Checker = Callable[[str], object]
+
+_TRUE = {"yes", "y", "true", "on", "1"}
+_FALSE = {"no", "n", "false", "off", "0"}
+
+
+def _text(raw: str) -> str:
+    return raw
+
+
+def _bool(raw: str) -> bool:
+    low = raw.strip().lower()
+    if low in _TRUE:
+        return True
+    if low in _FALSE:
+        return False
+    raise ValueError(f"expected yes or no, got {raw!r}")
+
+
+def _int(minimum: int = 0) -> Checker:
+    def check(raw: str) -> int:
+        try:
+            value = int(raw.strip())
+        except ValueError:
+            raise ValueError(f"expected a whole number, got {raw!r}") from None
+        if value < minimum:
+            raise ValueError(f"expected a number >= {minimum}, got {value}")
+        return value
+
+    return check
+
+
+def _float(raw: str) -> float:
+    try:
+        value = float(raw.strip())
+    except ValueError:
+        raise ValueError(f"expected a number, got {raw!r}") from None
+    if value < 0:
+        raise ValueError(f"expected a number >= 0, got {raw!r}")
+    return value
+
+
+def _decimal(raw: str) -> Decimal:
+    try:
+        value = Decimal(raw.strip())
+    except InvalidOperation:
+        raise ValueError(f"expected an amount like 1.50, got {raw!r}") from None
+    if not value.is_finite():
+        raise ValueError(f"expected a finite amount, got {raw!r}")
+    return value
+
+
+def _choice(*choices: str, command: tuple[str, ...] = ()) -> Checker:
+    """One of `choices`, or `word(argument)` for a word in `command`."""
+
+    def check(raw: str) -> str:
+        value = raw.strip()
+        low = value.lower()
+        if low in choices:
+            return low
+        m = re.fullmatch(r"(\w+)\s*\((.*)\)", value, flags=re.DOTALL)
+        if m and m.group(1).lower() in command and m.group(2).strip():
+            return f"{m.group(1).lower()}({m.group(2).strip()})"
+        allowed = list(choices) + [f"{c}(...)" for c in command]
+        raise ValueError(f"expected one of {', '.join(allowed)}, got {raw!r}")
+
+    return check
+
+
+_BACKEND_ALIASES = {
+    "sqlite": "sqlite",
+    "sqlitestorage": "sqlite",
+    "postgresql": "postgresql",
+    "pgstorage": "postgresql",
+    "mysql": "mysql",
+    "mariadb": "mysql",
+    "mysqlstorage": "mysql",
+}
+
+
+def _yes_no_or_int(raw: str) -> str:
+    low = raw.strip().lower()
+    if low in ("yes", "no") or low.isdigit():
+        return low
+    raise ValueError(f"expected yes, no or a number of seconds, got {raw!r}")
+
+
+def _backend(raw: str) -> str:
+    low = raw.strip().lower()
+    if low not in _BACKEND_ALIASES:
+        raise ValueError(f"expected sqlite, postgresql or mysql, got {raw!r}")
+    return _BACKEND_ALIASES[low]
+
+
+def _currency(raw: str) -> str:
+    value = raw.strip().upper()
+    if not re.fullmatch(r"[A-Z]{3}", value):
+        raise ValueError(f"expected an ISO 4217 code like EUR or USD, got {raw!r}")
+    return value
+
+
+def _onbackenderror(raw: str) -> str:
+    parts = [p.strip().lower() for p in raw.split(",") if p.strip()]
+    if not parts:
+        raise ValueError("expected charge, nocharge and/or retry:N:S")
+    for part in parts:
+        if part in ("charge", "nocharge") or re.fullmatch(r"retry:\d+:\d+", part):
+            continue
+        raise ValueError(f"expected charge, nocharge or retry:N:S, got {part!r}")
+    return ",".join(parts)
+
+
+def _terms(raw: str) -> tuple[tuple[int, int], ...]:
+    """Term start dates as MM-DD, comma-separated, e.g. `09-01, 01-15, 04-20`."""
+    out: list[tuple[int, int]] = []
+    for part in (p.strip() for p in raw.split(",")):
+        m = re.fullmatch(r"(\d{1,2})-(\d{1,2})", part)
+        if not m or not (1 <= int(m.group(1)) <= 12 and 1 <= int(m.group(2)) <= 31):
+            raise ValueError(f"expected term start dates as MM-DD, got {part!r}")
+        out.append((int(m.group(1)), int(m.group(2))))
+    return tuple(sorted(set(out)))
+
+
+# --- the directives ---------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Directive:
+    """One known directive: how to check it, its default, where it may appear."""
+
+    name: str
+    check: Checker
+    default: str | None
+    summary: str
+    per_printer: bool = True  # may appear in a printer's section
+    admin_only: bool = False  # only in the admin secrets file
+
+
+def _d(
+    name: str,
+    check: Checker,
+    default: str | None,
+    summary: str,
+    *,
+    per_printer: bool = True,
+    admin_only: bool = False,
+) -> Directive:
+    return Directive(name, check, default, summary, per_printer, admin_only)
+
+
+_NEVER = ("never",)
+
+# fmt: off
+DIRECTIVES: dict[str, Directive] = {
+    d.name: d
+    for d in (
+        # storage
+        _d("storagebackend", _backend, "sqlite", "store engine", per_printer=False),
+        _d("storageserver", _text, None, "database host[:port]", per_printer=False),
+        _d("storagename", _text, "/var/lib/pagetally/pagetally.db",
+           "SQLite path or database name", per_printer=False),
+        _d("storageuser", _text, None, "read-only database user", per_printer=False),
+        _d("storageuserpw", _text, None, "read-only database password", per_printer=False),
+        _d("storageadmin", _text, None, "read-write database user",
+           per_printer=False, admin_only=True),
+        _d("storageadminpw", _text, None, "read-write database password",
+           per_printer=False, admin_only=True),
+        _d("disablehistory", _bool, "no", "keep no job history", per_printer=False),
+        _d("privacy", _bool, "no", "hide titles, file names and options", per_printer=False),
+        # logging and mail
+        _d("logger", _choice("stderr", "system"), "system", "where to log", per_printer=False),
+        _d("debug", _bool, "no", "verbose logging", per_printer=False),
+        _d("smtpserver", _text, "localhost", "mail server host[:port]", per_printer=False),
+        _d("maildomain", _text, None, "domain for users without an e-mail address",
+           per_printer=False),
+        _d("crashrecipient", _text, None, "where crash reports go", per_printer=False),
+        _d("admin", _text, "root", "administrator's name in messages"),
+        _d("adminmail", _text, "root@localhost", "administrator's e-mail address"),
+        _d("mailto", _choice("both", "user", "admin", "devnull", command=("external",)),
+           "both", "who is told of warnings and denials"),
+        _d("poorwarn", _text, "Your print account balance is low.\n"
+           "Soon you will not be allowed to print anymore.",
+           "message when the balance is low"),
+        _d("softwarn", _text, "Your print quota soft limit is reached.\n"
+           "This means that you may still be allowed to print for some time,\n"
+           "but you must contact your administrator to purchase more print quota.",
+           "message when the soft limit is reached"),
+        _d("hardwarn", _text, "You are not allowed to print anymore because\n"
+           "your print quota is exceeded on printer %(printername)s.",
+           "message when printing is refused"),
+        # user names
+        _d("usernamecase", _choice("native", "upper", "lower"), "native",
+           "case folding of user names from CUPS", per_printer=False),
+        _d("utolower", _bool, "no", "PyKota's older form of usernamecase: lower",
+           per_printer=False),
+        _d("winbind_separator", _text, None, "domain separator stripped from user names",
+           per_printer=False),
+        # rules
+        _d("policy", _choice("deny", "allow", command=("external",)), "deny",
+           "unknown user, printer or quota entry"),
+        _d("enforcement", _choice("laxist", "strict"), "laxist",
+           "check before the job or including it"),
+        _d("gracedelay", _int(0), "7", "days of grace after the soft limit"),
+        _d("poorman", _decimal, "1.0", "balance at or below which users are warned"),
+        _d("balancezero", _decimal, "0.0", "balance at or below which printing is refused"),
+        _d("currency", _currency, "EUR", "ISO 4217 code of all amounts", per_printer=False),
+        _d("terms", _terms, "09-01, 01-01, 04-01", "start dates of terms (allowances)",
+           per_printer=False),
+        _d("unknown_billingcode", _choice("create", "deny", command=("deny",)), "create",
+           "a job's billing code is not in the store"),
+        _d("denyduplicates", _bool, "no", "refuse a job identical to the user's last one"),
+        _d("duplicatesdelay", _int(0), "0", "seconds within which a duplicate is refused"),
+        _d("maxdenybanners", _int(0), "0", "banners printed for a denied user"),
+        # accounting
+        _d("accounter", _text, "software()", "how pages are counted"),
+        _d("preaccounter", _text, "software()", "how pages are counted before printing"),
+        _d("onaccountererror", _choice("stop", "continue"), "stop",
+           "the page counter failed"),
+        _d("onbackenderror", _onbackenderror, "nocharge", "the real backend failed"),
+        _d("trustjobsize", _text, "yes", "trust the printer's page counter"),
+        _d("skipinitialwait", _bool, "no", "skip waiting for the printer to be idle"),
+        _d("noprintingmaxdelay", _int(0), "60", "seconds to wait for printing to start"),
+        _d("statusstabilizationloops", _int(1), "5", "idle readings in a row"),
+        _d("statusstabilizationdelay", _float, "4.0", "seconds between readings"),
+        _d("snmperrormask", _text, "0x4FCC", "SNMP error bits that stop waiting"),
+        # banners and job handling
+        _d("accountbanner", _choice("none", "starting", "ending", "both"), "both",
+           "which banners are charged"),
+        _d("startingbanner", _text, None, "banner printed before the job"),
+        _d("endingbanner", _text, None, "banner printed after the job"),
+        _d("printcancelledbanners", _bool, "yes", "print banners of cancelled jobs"),
+        _d("avoidduplicatebanners", _yes_no_or_int, "no",
+           "skip a banner printed less than N seconds ago"),
+        _d("directory", _text, "/var/spool/pagetally", "where job data is spooled"),
+        _d("keepfiles", _bool, "no", "keep spooled job data"),
+        _d("striptitle", _text, None, "pattern stripped from job titles"),
+        _d("overwrite_jobticket", _text, None, "command that may rewrite the job ticket"),
+        _d("askconfirmation", _text, None, "command asking the user to confirm"),
+        _d("prehook", _text, None, "command run before printing"),
+        _d("posthook", _text, None, "command run after printing"),
+    )
+}
+# fmt: on
+
+_COEFFICIENT = re.compile(r"coefficient_[a-z0-9]+")
+
+
+def _directive(name: str) -> Directive | None:
+    if name in DIRECTIVES:
+        return DIRECTIVES[name]
+    if _COEFFICIENT.fullmatch(name):
+        return Directive(name, _decimal, "1.0", "ink coefficient")
+    return None
+
+
+def _did_you_mean(name: str) -> str:
+    close = difflib.get_close_matches(name, [*DIRECTIVES, "coefficient_black"], n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+# --- parsing ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """A directive's raw value and where it was written."""
+
+    value: str
+    path: str
+    line: int
+
+
+def _parse_ini(text: str, path: str) -> dict[str, dict[str, Entry]]:
+    """PyKota-style INI, keeping line numbers for error messages."""
+    sections: dict[str, dict[str, Entry]] = {}
+    current: dict[str, Entry] | None = None
+    last: tuple[str, Entry] | None = None
+    for lineno, rawline in enumerate(text.splitlines(), start=1):
+        line = rawline.rstrip()
+        stripped = line.strip()
+        if not stripped or stripped[0] in "#;":
+            continue
+        if line[0] in " \t" and last is not None:
+            key, entry = last
+            merged = Entry(entry.value + "\n" + stripped, entry.path, entry.line)
+            assert current is not None
+            current[key] = merged
+            last = (key, merged)
+            continue
+        if stripped.startswith("["):
+            if not stripped.endswith("]") or len(stripped) < 3:
+                raise ConfigError(f"bad section header {stripped!r}", path=path, line=lineno)
+            name = stripped[1:-1].strip()
+            if name.lower() == GLOBAL:
+                name = GLOBAL
+            if name in sections:
+                raise ConfigError(f"section [{name}] appears twice", path=path, line=lineno)
+            current = sections[name] = {}
+            last = None
+            continue
+        m = re.match(r"([^:=\s]+)\s*[:=]\s*(.*)$", stripped)
+        if not m:
+            raise ConfigError(
+                f"expected 'directive: value', got {stripped!r}", path=path, line=lineno
+            )
+        if current is None:
+            raise ConfigError(
+                "directive before any section (start the file with [global])",
+                path=path,
+                line=lineno,
+                directive=m.group(1).lower(),
+            )
+        key = m.group(1).lower()
+        if key in current:
+            raise ConfigError(
+                "directive set twice in this section", path=path, line=lineno, directive=key
+            )
+        current[key] = Entry(m.group(2).strip(), path, lineno)
+        last = (key, current[key])
+    return sections
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError("configuration file not found", path=str(path)) from None
+    except PermissionError:
+        raise ConfigError(
+            "cannot read the configuration file (permission denied)", path=str(path)
+        ) from None
+    except IsADirectoryError:
+        raise ConfigError("is a directory, not a configuration file", path=str(path)) from None
+    except UnicodeDecodeError:
+        raise ConfigError("not UTF-8 text", path=str(path)) from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read: {exc.strerror}", path=str(path)) from None
+
+
+def _validate(
+    sections: Mapping[str, Mapping[str, Entry]], *, admin_file: bool
+) -> dict[str, dict[str, object]]:
+    """Check every value; return the typed values per section."""
+    typed: dict[str, dict[str, object]] = {}
+    for section, entries in sections.items():
+        out: dict[str, object] = {}
+        for key, entry in entries.items():
+            d = _directive(key)
+            if d is None:
+                raise ConfigError(
+                    f"unknown directive{_did_you_mean(key)}",
+                    path=entry.path,
+                    line=entry.line,
+                    directive=key,
+                )
+            if d.admin_only and not admin_file:
+                raise ConfigError(
+                    f"a secret: put it in the admin-only file {ADMIN_FILE_NAME}",
+                    path=entry.path,
+                    line=entry.line,
+                    directive=key,
+                )
+            if admin_file and not d.admin_only and d.name not in ("storageserver",):
+                raise ConfigError(
+                    "only storageadmin and storageadminpw belong in this file",
+                    path=entry.path,
+                    line=entry.line,
+                    directive=key,
+                )
+            if section != GLOBAL and not d.per_printer:
+                raise ConfigError(
+                    f"may only be set in [global], not in [{section}]",
+                    path=entry.path,
+                    line=entry.line,
+                    directive=key,
+                )
+            try:
+                out[key] = d.check(entry.value)
+            except ValueError as exc:
+                raise ConfigError(
+                    str(exc), path=entry.path, line=entry.line, directive=key
+                ) from None
+        typed[section] = out
+    return typed
+
+
+# --- the loaded configuration ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Config:
+    """A checked configuration: global values, per-printer overrides, secrets."""
+
+    path: str
+    admin_path: str | None = None  # None when the admin file was absent or unreadable
+    global_values: dict[str, object] = field(default_factory=dict)
+    printer_values: dict[str, dict[str, object]] = field(default_factory=dict)
+    secrets: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def is_admin(self) -> bool:
+        """True when the admin secrets file was read (read-write credentials known)."""
+        return self.admin_path is not None
+
+    def get(self, name: str, printer: str | None = None) -> Any:
+        """The typed value of `name` for `printer` (its section, else [global], else
+        the default). Raises ConfigError for a name that is not a directive."""
+        d = _directive(name)
+        if d is None:
+            raise ConfigError(f"unknown directive{_did_you_mean(name)}", directive=name)
+        if printer is not None and name in self.printer_values.get(printer, {}):
+            return self.printer_values[printer][name]
+        if name in self.secrets:
+            return self.secrets[name]
+        if name in self.global_values:
+            return self.global_values[name]
+        return None if d.default is None else d.check(d.default)
+
+    def is_set(self, name: str, printer: str | None = None) -> bool:
+        return (printer is not None and name in self.printer_values.get(printer, {})) or (
+            name in self.global_values or name in self.secrets
+        )
+
+    def coefficients(self, printer: str | None = None) -> dict[str, Decimal]:
+        """Ink coefficients (`coefficient_<ink>`), printer's over global's."""
+        out = {
+            k[len("coefficient_") :]: v
+            for k, v in self.global_values.items()
+            if k.startswith("coefficient_") and isinstance(v, Decimal)
+        }
+        if printer is not None:
+            out.update(
+                {
+                    k[len("coefficient_") :]: v
+                    for k, v in self.printer_values.get(printer, {}).items()
+                    if k.startswith("coefficient_") and isinstance(v, Decimal)
+                }
+            )
+        return out
+
+    def store_settings(self) -> StoreSettings:
+        """Where the store is and the credentials we have for it."""
+        backend = str(self.get("storagebackend"))
+        name = self.get("storagename")
+        if backend == "sqlite" and not self.is_set("storagename"):
+            name = DIRECTIVES["storagename"].default
+        elif backend != "sqlite" and not self.is_set("storagename"):
+            name = "pagetally"
+        return StoreSettings(
+            backend=backend,
+            name=str(name),
+            server=self.get("storageserver"),
+            user=self.get("storageuser"),
+            password=self.get("storageuserpw"),
+            admin_user=self.get("storageadmin"),
+            admin_password=self.get("storageadminpw"),
+        )
+
+    def rule_values(self, printer: str | None = None) -> dict[str, Any]:
+        """The directives the decision rules read, for one printer."""
+        return {
+            name: self.get(name, printer)
+            for name in (
+                "policy",
+                "enforcement",
+                "gracedelay",
+                "poorman",
+                "balancezero",
+                "currency",
+                "unknown_billingcode",
+            )
+        }
+
+
+def config_path(
+    explicit: str | os.PathLike[str] | None = None, environ: Mapping[str, str] | None = None
+) -> Path:
+    """--config, else $PAGETALLY_CONFIG, else /etc/pagetally/pagetally.conf."""
+    if explicit:
+        return Path(explicit)
+    env = os.environ if environ is None else environ
+    if env.get(ENV_VAR):
+        return Path(env[ENV_VAR])
+    return Path(DEFAULT_PATH)
+
+
+def _load_admin(path: Path) -> dict[str, object] | None:
+    """The secrets, or None when the file is absent or not readable by us."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    except PermissionError:
+        return None
+    if st.st_mode & stat.S_IROTH:
+        raise ConfigError(
+            f"the admin secrets file is world-readable: run chmod o-r {path}", path=str(path)
+        )
+    if not os.access(path, os.R_OK):
+        return None
+    sections = _parse_ini(_read(path), str(path))
+    unknown = [s for s in sections if s != GLOBAL]
+    if unknown:
+        raise ConfigError(
+            f"only a [global] section belongs here, not [{unknown[0]}]", path=str(path)
+        )
+    return _validate(sections, admin_file=True).get(GLOBAL, {})
+
+
+def load_config(
+    explicit: str | os.PathLike[str] | None = None,
+    environ: Mapping[str, str] | None = None,
+    *,
+    admin_path: str | os.PathLike[str] | None = None,
+) -> Config:
+    """Find, read and check the configuration and (if readable) its secrets file."""
+    path = config_path(explicit, environ)
+    sections = _parse_ini(_read(path), str(path))
+    if GLOBAL not in sections:
+        raise ConfigError("no [global] section", path=str(path))
+    typed = _validate(sections, admin_file=False)
+    apath = Path(admin_path) if admin_path else path.parent / ADMIN_FILE_NAME
+    secrets = _load_admin(apath)
+    return Config(
+        path=str(path),
+        admin_path=str(apath) if secrets is not None else None,
+        global_values=typed.pop(GLOBAL),
+        printer_values=typed,
+        secrets=secrets or {},
+    )
