@@ -21,10 +21,19 @@ import re
 import stat
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from pagetally.core.models import Enforcement, Policy
+from pagetally.core.settings import (
+    DEFAULT_HARDWARN,
+    DEFAULT_POORWARN,
+    DEFAULT_SOFTWARN,
+    RuleSettings,
+    UnknownBillingCode,
+)
 from pagetally.errors import ConfigError
 from pagetally.storage.base import StoreSettings
 
@@ -148,14 +157,16 @@ def _onbackenderror(raw: str) -> str:
     return ",".join(parts)
 
 
-def _terms(raw: str) -> tuple[tuple[int, int], ...]:
-    """Term start dates as MM-DD, comma-separated, e.g. `09-01, 01-15, 04-20`."""
-    out: list[tuple[int, int]] = []
+def _termstarts(raw: str) -> tuple[date, ...]:
+    """First days of the terms as YYYY-MM-DD, comma-separated."""
+    out: list[date] = []
     for part in (p.strip() for p in raw.split(",")):
-        m = re.fullmatch(r"(\d{1,2})-(\d{1,2})", part)
-        if not m or not (1 <= int(m.group(1)) <= 12 and 1 <= int(m.group(2)) <= 31):
-            raise ValueError(f"expected term start dates as MM-DD, got {part!r}")
-        out.append((int(m.group(1)), int(m.group(2))))
+        if not part:
+            continue
+        try:
+            out.append(date.fromisoformat(part))
+        except ValueError:
+            raise ValueError(f"expected dates as YYYY-MM-DD, got {part!r}") from None
     return tuple(sorted(set(out)))
 
 
@@ -216,15 +227,11 @@ DIRECTIVES: dict[str, Directive] = {
         _d("adminmail", _text, "root@localhost", "administrator's e-mail address"),
         _d("mailto", _choice("both", "user", "admin", "devnull", command=("external",)),
            "both", "who is told of warnings and denials"),
-        _d("poorwarn", _text, "Your print account balance is low.\n"
-           "Soon you will not be allowed to print anymore.",
+        _d("poorwarn", _text, DEFAULT_POORWARN,
            "message when the balance is low"),
-        _d("softwarn", _text, "Your print quota soft limit is reached.\n"
-           "This means that you may still be allowed to print for some time,\n"
-           "but you must contact your administrator to purchase more print quota.",
+        _d("softwarn", _text, DEFAULT_SOFTWARN,
            "message when the soft limit is reached"),
-        _d("hardwarn", _text, "You are not allowed to print anymore because\n"
-           "your print quota is exceeded on printer %(printername)s.",
+        _d("hardwarn", _text, DEFAULT_HARDWARN,
            "message when printing is refused"),
         # user names
         _d("usernamecase", _choice("native", "upper", "lower"), "native",
@@ -242,7 +249,7 @@ DIRECTIVES: dict[str, Directive] = {
         _d("poorman", _decimal, "1.0", "balance at or below which users are warned"),
         _d("balancezero", _decimal, "0.0", "balance at or below which printing is refused"),
         _d("currency", _currency, "EUR", "ISO 4217 code of all amounts", per_printer=False),
-        _d("terms", _terms, "09-01, 01-01, 04-01", "start dates of terms (allowances)",
+        _d("termstarts", _termstarts, "", "first days of terms (allowances)",
            per_printer=False),
         _d("unknown_billingcode", _choice("create", "deny", command=("deny",)), "create",
            "a job's billing code is not in the store"),
@@ -494,20 +501,26 @@ class Config:
             admin_password=self.get("storageadminpw"),
         )
 
-    def rule_values(self, printer: str | None = None) -> dict[str, Any]:
-        """The directives the decision rules read, for one printer."""
-        return {
-            name: self.get(name, printer)
-            for name in (
-                "policy",
-                "enforcement",
-                "gracedelay",
-                "poorman",
-                "balancezero",
-                "currency",
-                "unknown_billingcode",
-            )
-        }
+    def rule_settings(self, printer: str | None = None) -> RuleSettings:
+        """The settings the decision rules read, for one printer."""
+        policy = str(self.get("policy", printer))
+        unknown_code = str(self.get("unknown_billingcode", printer))
+        return RuleSettings(
+            enforcement=Enforcement(self.get("enforcement", printer)),
+            grace_delay_days=int(self.get("gracedelay", printer)),
+            poorman=self.get("poorman", printer),
+            balance_zero=self.get("balancezero", printer),
+            policy=Policy.EXTERNAL if policy.startswith("external") else Policy(policy),
+            currency=str(self.get("currency")),
+            coefficients=self.coefficients(printer),
+            poorwarn=str(self.get("poorwarn", printer)),
+            softwarn=str(self.get("softwarn", printer)),
+            hardwarn=str(self.get("hardwarn", printer)),
+            term_starts=self.get("termstarts"),
+            unknown_billing_code=(
+                UnknownBillingCode.CREATE if unknown_code == "create" else UnknownBillingCode.DENY
+            ),
+        )
 
 
 def config_path(

@@ -69,8 +69,11 @@ def test_continuation_lines(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("[global]\ngracedelai: 3\n", r"p\.conf:2 \[gracedelai\]: unknown directive "
-         r"\(did you mean 'gracedelay'\?\)"),
+        (
+            "[global]\ngracedelai: 3\n",
+            r"p\.conf:2 \[gracedelai\]: unknown directive "
+            r"\(did you mean 'gracedelay'\?\)",
+        ),
         ("[global]\n\ngracedelay: soon\n", r"p\.conf:3 \[gracedelay\]: expected a whole number"),
         ("[global]\npolicy: maybe\n", r":2 \[policy\]: expected one of deny, allow, external"),
         ("[global]\nbalancezero: lots\n", r":2 \[balancezero\]: expected an amount"),
@@ -133,3 +136,33 @@ def test_defaults_pass_their_own_checks() -> None:
     for d in DIRECTIVES.values():
         if d.default is not None:
             d.check(d.default)
+
+
+def test_rule_settings_per_printer(tmp_path: Path) -> None:
+    from datetime import date
+
+    from pagetally.core.models import Enforcement, Policy
+    from pagetally.core.settings import UnknownBillingCode
+
+    conf = write(
+        tmp_path / "p.conf",
+        "[global]\nenforcement: strict\npoorman: 2.5\ncurrency: usd\n"
+        "termstarts: 2027-01-04, 2026-09-01\nunknown_billingcode: deny(/bin/true)\n"
+        "[lp1]\npolicy: external(/usr/bin/addme)\ngracedelay: 2\ncoefficient_black: 0.5\n",
+    )
+    cfg = load_config(conf)
+    r = cfg.rule_settings("lp1")
+    assert r.enforcement is Enforcement.STRICT
+    assert r.policy is Policy.EXTERNAL
+    assert r.grace_delay_days == 2
+    assert r.poorman == Decimal("2.5")
+    assert r.currency == "USD"
+    assert r.coefficient("black") == Decimal("0.5")
+    assert r.term_starts == (date(2026, 9, 1), date(2027, 1, 4))
+    assert r.unknown_billing_code is UnknownBillingCode.DENY
+    other = cfg.rule_settings("lp2")
+    assert (other.policy, other.grace_delay_days) == (Policy.DENY, 7)
+    assert (
+        load_config(write(tmp_path / "q.conf", "[global]\n")).rule_settings().unknown_billing_code
+        is UnknownBillingCode.CREATE
+    )
