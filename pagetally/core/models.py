@@ -257,7 +257,8 @@ class AccountSnapshot:
 
     `printers` is the job's printer first, then every printer group above it
     (each once, nearest first). `user_quotas` and `group_quotas` hold the entries
-    that exist on those printers, keyed by printer name (and group name).
+    that exist on those printers: `user_quotas` keyed by printer name,
+    `group_quotas` keyed by (group name, printer name).
     `group_balances` is each group's sum of member balances. Missing things are
     None / absent; the rules apply the `policy` to them.
     """
@@ -272,6 +273,27 @@ class AccountSnapshot:
     billing_code: BillingCode | None = None
 
 
+class DecisionCode(enum.StrEnum):
+    """Why a decision was taken, for programs (Decision.code); `reason` is for people."""
+
+    OK = "ok"  # within every limit
+    NOQUOTA = "noquota"  # the user is limited by noquota: charged, never refused
+    NOCHANGE = "nochange"  # the user is limited by nochange: free, never refused
+    PASSTHROUGH = "passthrough"  # the printer is pass-through: no check, no charge
+    FREE = "free"  # the user's overcharge is 0: never refused for balance
+    SOFT_LIMIT = "soft_limit"  # WARN: soft limit passed, within the grace delay
+    BALANCE_LOW = "balance_low"  # WARN: balance at or below poorman
+    HARD_LIMIT = "hard_limit"  # DENY: hard limit (or a soft limit alone) reached
+    GRACE_EXPIRED = "grace_expired"  # DENY: soft limit passed and grace delay over
+    BALANCE_TOO_LOW = "balance_too_low"  # DENY: balance at or below balancezero
+    NOPRINT = "noprint"  # DENY: the user or a group is limited by noprint
+    JOB_TOO_LARGE = "job_too_large"  # DENY: max job size of printer, user or group
+    UNKNOWN_BILLING_CODE = "unknown_billing_code"  # DENY (or ALLOW with create)
+    POLICY_ALLOW = "policy_allow"  # ALLOW: user, printer or quota entry missing
+    POLICY_DENY = "policy_deny"  # DENY: user, printer or quota entry missing
+    POLICY_EXTERNAL = "policy_external"  # DENY until the caller's external command says
+
+
 @dataclass(frozen=True, slots=True)
 class Decision:
     """The rules' answer for one job. `reason` is for the person who printed."""
@@ -280,10 +302,16 @@ class Decision:
     reason: str = ""
     price: Decimal = ZERO
     pages: int = 0  # what the job adds to page counters (0 on deny, nochange counts)
-    # grace deadlines to record: (printer, user) for users, (printer, "@group") never;
-    # kept as explicit maps so the store writes exactly these and nothing else.
+    # grace deadlines to record, kept as explicit maps so the store writes exactly
+    # these and nothing else: the job's user's entries by printer name, and group
+    # entries by (group name, printer name), as in AccountSnapshot.group_quotas.
     user_date_limits: dict[str, datetime] = field(default_factory=dict)  # printer -> deadline
     group_date_limits: dict[tuple[str, str], datetime] = field(default_factory=dict)
+    # a short, stable machine code for `reason` (see DecisionCode), for the backend,
+    # hooks and scripts; and the configured text to send the person (poorwarn,
+    # softwarn or hardwarn), empty when there is nothing to tell.
+    code: str = ""
+    message: str = ""
 
     @property
     def allowed(self) -> bool:

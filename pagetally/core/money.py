@@ -1,0 +1,78 @@
+"""Money: parsing amounts people type, and showing amounts. Decimal, never float.
+
+Amounts keep at most 6 decimal places (prices per page of a thousandth of a cent
+exist; more is a typo). `MAX_AMOUNT` bounds what a person may type: larger is a
+mistake, not a payment, and it keeps every sum well inside Decimal's precision.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation, localcontext
+
+from pagetally.errors import InvalidAmount
+
+PLACES = 6
+QUANTUM = Decimal(1).scaleb(-PLACES)  # 0.000001
+MAX_AMOUNT = Decimal("1000000000")  # one thousand million, in any currency
+
+_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
+_SPECIAL = re.compile(r"[+-]?(?:nan|snan|inf|infinity)", re.IGNORECASE)
+
+
+def quantize(amount: Decimal) -> Decimal:
+    """Round to 6 decimal places, half to even (banker's rounding)."""
+    with localcontext() as ctx:
+        ctx.prec = 60
+        return amount.quantize(QUANTUM, rounding=ROUND_HALF_EVEN)
+
+
+def parse_amount(text: str, *, allow_negative: bool = False) -> Decimal:
+    """Read an amount typed by a person: "12", "0.50", "-3.2", "0,50".
+
+    A comma is read as the decimal point when there is no dot ("0,50" is 0.50);
+    digit grouping ("1,000.00", "1 000") is refused as ambiguous. Raises
+    InvalidAmount, naming the text, for: empty or non-numeric text, NaN or
+    infinity, a negative amount unless `allow_negative`, more than 6 decimal
+    places (trailing zeros do not count) and amounts above MAX_AMOUNT.
+    """
+    raw = text
+    text = text.strip()
+    if not text:
+        raise InvalidAmount("an amount is required, got an empty text")
+    if "," in text and "." not in text and text.count(",") == 1:
+        text = text.replace(",", ".")
+    if _SPECIAL.fullmatch(text):
+        raise InvalidAmount(f"{raw!r} is not a finite amount")
+    if not _NUMBER.fullmatch(text):
+        raise InvalidAmount(f"{raw!r} is not a number (write e.g. 12 or 0.50)")
+    try:
+        value = Decimal(text)
+    except InvalidOperation:  # pragma: no cover - the regex admits only valid text
+        raise InvalidAmount(f"{raw!r} is not a number") from None
+    if value < 0 and not allow_negative:
+        raise InvalidAmount(f"{raw!r} is negative; a positive amount is required")
+    if value != value.quantize(QUANTUM, rounding=ROUND_HALF_EVEN):
+        raise InvalidAmount(f"{raw!r} has more than {PLACES} decimal places")
+    if abs(value) > MAX_AMOUNT:
+        raise InvalidAmount(f"{raw!r} is too large (at most {MAX_AMOUNT:,})")
+    return value + 0  # normalises -0 to 0
+
+
+def format_money(amount: Decimal, currency: str = "") -> str:
+    """Show an amount for a person: "0.30 EUR", "-1.25 EUR", "0.0125 EUR".
+
+    At least 2 decimal places, more only when the amount has them (up to 6,
+    rounded half to even). `currency` is the ISO code; empty shows the number only.
+    """
+    value = quantize(amount)
+    text = f"{value:f}"
+    if "." in text:
+        whole, frac = text.split(".")
+        frac = frac.rstrip("0").ljust(2, "0")
+        text = f"{whole}.{frac}"
+    else:
+        text += ".00"
+    if text.startswith("-") and Decimal(text) == 0:
+        text = text[1:]
+    return f"{text} {currency}" if currency else text
