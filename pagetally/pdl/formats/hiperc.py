@@ -1,0 +1,63 @@
+"""Oki HIPERC (foo2hiperc: Oki C3200, C5100, C5500 ...).
+
+Facts (foo2zjs' hiperc.h, hipercdecode on foo2hiperc output): after a PJL header
+ending "ENTER LANGUAGE=HIPERC", records of a big-endian total length (header
+included) and a big-endian type: 0 starts a page, 1 is image data, 255 ends the
+page. Copies are asked for in the PJL header (COPIES/QTY), which the PJL layer
+reads.
+"""
+
+from __future__ import annotations
+
+import struct
+
+from pagetally.pdl.base import DEFAULT_LIMITS, Analysis, Buffer, Limits
+from pagetally.pdl.formats._host import (
+    Budget,
+    Pages,
+    corrupt,
+    need,
+    only_trailer,
+    skip_pjl,
+    split_head,
+)
+
+_HDR = struct.Struct(">II")
+
+
+class HipercParser:
+    """Oki HIPERC."""
+
+    name = "hiperc"
+    format = "Oki HIPERC"
+
+    def detect(self, head: bytes) -> float:
+        lang, body = split_head(head)
+        if lang == "HIPERC":
+            return 0.99
+        if len(body) >= 16:
+            size, kind = _HDR.unpack_from(body, 0)
+            if kind == 0 and 16 <= size <= 256 and body[size + 4 : size + 8] == b"\x00\x00\x00\x01":
+                return 0.7
+        return 0.0
+
+    def count(self, data: Buffer, limits: Limits = DEFAULT_LIMITS) -> Analysis:
+        pos = skip_pjl(data)
+        n = len(data)
+        pages = Pages(limits)
+        budget = Budget(n, limits)
+        while pos + _HDR.size <= n:
+            budget.tick()
+            size, kind = _HDR.unpack_from(data, pos)
+            if kind not in (0, 1, 255) or size < _HDR.size:
+                if only_trailer(data, pos):
+                    break
+                raise corrupt(self.format, pos)
+            need(data, pos, size, self.format)
+            if kind == 0:
+                pages.add()
+            pos += size
+        return pages.analysis(self.format)
+
+
+PARSERS = [HipercParser()]

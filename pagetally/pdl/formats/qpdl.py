@@ -1,0 +1,121 @@
+"""Samsung QPDL, also called SPL2 (foo2qpdl, splix).
+
+Facts (Aurélien Croc's SPL2 notes as used by pkpgcounter, foo2zjs' qpdldecode,
+and the bytes foo2qpdl and splix write): after a PJL header ending "ENTER
+LANGUAGE = QPDL", one-byte tags:
+- 0x00 page header, 17 bytes with the tag; bytes 2-3 are the big-endian copies;
+- 0x0C band: band number (1), width (2), height (2), [colour plane (1) in
+  foo2qpdl and splix colour output], compression (1), big-endian data length
+  (4), then the data. The optional plane byte makes the header 11 or 12 bytes;
+  splix' colour bands instead list planes (plane, compression, length, data)
+  ended by a 0x00 byte. The layout is told apart by where the next tag lands;
+- 0x01 page end, 3 bytes (copies again); 0x09 end of job; ESC starts PJL/UEL.
+"""
+
+from __future__ import annotations
+
+import struct
+
+from pagetally.pdl.base import DEFAULT_LIMITS, Analysis, Buffer, Limits
+from pagetally.pdl.formats._host import (
+    Budget,
+    Pages,
+    corrupt,
+    need,
+    only_trailer,
+    skip_pjl,
+    split_head,
+)
+
+_U16 = struct.Struct(">H")
+_U32 = struct.Struct(">I")
+_TAGS = frozenset((0x00, 0x01, 0x09, 0x0C, 0x1B))
+
+
+def _band_end(data: Buffer, pos: int, layout: int) -> int:
+    """Where a band at `pos` ends in `layout` (11, 12: header size; 0: plane list), or -1."""
+    n = len(data)
+    if layout:
+        if pos + layout > n:
+            return -1
+        return pos + layout + int(_U32.unpack_from(data, pos + layout - 4)[0])
+    p = pos + 6
+    for _ in range(8):
+        if p >= n:
+            return -1
+        if data[p] == 0:
+            return p + 1
+        if p + 6 > n:
+            return -1
+        p += 6 + int(_U32.unpack_from(data, p + 2)[0])
+    return -1
+
+
+def _lands(data: Buffer, end: int) -> bool:
+    """True when `end` is the end of the data or a valid next tag."""
+    n = len(data)
+    if end == n:
+        return True
+    if not 0 <= end < n or data[end] not in _TAGS:
+        return False
+    # A page header (0x00) is 17 bytes and is followed by a band or a page end.
+    return data[end] != 0 or (end + 17 < n and data[end + 17] in (0x01, 0x09, 0x0C))
+
+
+class QpdlParser:
+    """Samsung/Xerox/Dell SPL2 laser printers."""
+
+    name = "qpdl"
+    format = "Samsung QPDL (SPL2)"
+
+    def detect(self, head: bytes) -> float:
+        lang, body = split_head(head)
+        looks = len(body) > 18 and body[0] == 0x00 and body[17] == 0x0C
+        if lang == "QPDL":
+            return 0.99 if looks or not body else 0.9
+        if looks and _U16.unpack_from(body, 2)[0] < 1000:
+            return 0.8
+        return 0.0
+
+    def count(self, data: Buffer, limits: Limits = DEFAULT_LIMITS) -> Analysis:
+        pos = skip_pjl(data)
+        n = len(data)
+        pages = Pages(limits)
+        budget = Budget(n, limits)
+        layout = -1  # band layout once seen: 11, 12 or 0 (see _band_end)
+        while pos < n:
+            budget.tick()
+            tag = data[pos]
+            if tag == 0x0C:
+                ends = {h: _band_end(data, pos, h) for h in (12, 0, 11)}
+                ok = [h for h, e in ends.items() if e > pos and _lands(data, e)]
+                if layout in ok:
+                    pos = ends[layout]
+                elif ok:
+                    layout = ok[0]
+                    pos = ends[layout]
+                else:
+                    need(data, pos, max(ends.values()) - pos, self.format)
+                    raise corrupt(self.format, pos)
+            elif tag == 0x00:
+                need(data, pos, 17, self.format)
+                pages.add(int(_U16.unpack_from(data, pos + 2)[0]))
+                pos += 17
+            elif tag == 0x01:
+                need(data, pos, 3, self.format)
+                pos += 3
+            elif tag == 0x09:
+                pos += 1
+            elif tag == 0x1B:
+                nxt = skip_pjl(data, pos)
+                if nxt == pos:
+                    raise corrupt(self.format, pos)
+                pos = nxt
+            elif only_trailer(data, pos):
+                break
+            else:
+                raise corrupt(self.format, pos)
+        return pages.analysis(self.format)
+
+
+PARSERS = [QpdlParser()]
