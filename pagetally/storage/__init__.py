@@ -1,1 +1,32 @@
-"""The store: one interface (base.Store), implemented over SQL and later LDAP."""
+"""The store: one interface (base.Store), implemented over SQL and later LDAP.
+
+`open_store(settings, readonly=...)` is the one way in; it imports only what the
+chosen backend needs (SQLAlchemy, not Alembic: migrating imports that on demand).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from pagetally.storage.base import HistoryFilter, Store, StoreSettings
+
+if TYPE_CHECKING:
+    from pagetally.storage.sql import SqlStore
+
+__all__ = ["HistoryFilter", "Store", "StoreSettings", "open_store"]
+
+
+def open_store(settings: StoreSettings, *, readonly: bool = False) -> SqlStore:
+    """The store `settings` describe.
+
+    `readonly` connects with the read-only credentials (`user`/`password`) and
+    refuses every write with ReadOnlyStore; otherwise the admin credentials
+    (`admin_user`/`admin_password`) are used. A SQLite file is created and
+    migrated on first use; on PostgreSQL/MariaDB an old schema raises
+    SchemaOutOfDate ("run `pagetally db upgrade`") at the first operation, so
+    that `open_store(...).upgrade()` works on an empty database.
+    Raises StorageError for an unknown backend.
+    """
+    from pagetally.storage.sql import SqlStore
+
+    return SqlStore(settings, readonly=readonly)

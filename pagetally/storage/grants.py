@@ -1,0 +1,184 @@
+"""Scheduled allowances: add, list, delete, and apply once per period."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import Connection, case, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from pagetally.core.models import Allowance, PaymentKind
+from pagetally.errors import InvalidInput, NotFound
+from pagetally.storage import lookups, patterns, rows
+from pagetally.storage.engine import is_unique_violation
+from pagetally.storage.schema import (
+    allowancegrants,
+    allowances,
+    groupsmembers,
+    payments,
+    printers,
+    userpquota,
+    users,
+)
+from pagetally.storage.types import to_money
+
+try:  # the core's rules, when present; the inline ones below say the same
+    from pagetally.core.allowances import credit_to_grant as _core_credit  # type: ignore
+except ImportError:  # pragma: no cover - depends on the core helper's progress
+    _core_credit = None
+
+
+class AlreadyGranted(Exception):
+    """Raised inside the transaction to roll it back: this period was granted."""
+
+
+def credit_to_grant(balance: Decimal, credit: Decimal, cap: Decimal | None) -> Decimal:
+    """What to add so that the balance grows by `credit` but not above `cap`
+    (a balance already above the cap is left alone: never a negative grant)."""
+    if _core_credit is not None:
+        return Decimal(_core_credit(balance, credit, cap))
+    if credit <= 0:
+        return Decimal(0)
+    if cap is None:
+        return credit
+    return max(Decimal(0), min(credit, cap - balance))
+
+
+def add(conn: Connection, allowance: Allowance) -> Allowance:
+    rows.check_name("allowance target", allowance.target)
+    if allowance.is_group:
+        lookups.group_id(conn, allowance.target)
+    else:
+        lookups.user_id(conn, allowance.target)
+    credit = rows.check_money("allowance credit", allowance.credit, negative_ok=False)
+    cap = (
+        None
+        if allowance.cap is None
+        else rows.check_money("allowance cap", allowance.cap, negative_ok=False)
+    )
+    rows.check_count("allowance pages", allowance.pages)
+    if allowance.printer != "*" and not patterns.has_wildcards(allowance.printer):
+        lookups.printer_id(conn, allowance.printer)
+    new = conn.execute(
+        insert(allowances).values(
+            target=allowance.target,
+            isgroup=allowance.is_group,
+            period=allowance.period.value,
+            credit=credit,
+            cap=cap,
+            pages=allowance.pages,
+            resetcounters=allowance.reset_counters,
+            printer=allowance.printer or "*",
+            description=allowance.description,
+        )
+    ).inserted_primary_key
+    assert new is not None
+    return get(conn, int(new[0]))
+
+
+def get(conn: Connection, allowance_id: int) -> Allowance:
+    row = conn.execute(select(allowances).where(allowances.c.id == allowance_id)).first()
+    if row is None:
+        raise NotFound("allowance", str(allowance_id))
+    return rows.allowance_of(row)
+
+
+def listing(conn: Connection) -> list[Allowance]:
+    return [
+        rows.allowance_of(r) for r in conn.execute(select(allowances).order_by(allowances.c.id))
+    ]
+
+
+def delete(conn: Connection, allowance_id: int) -> None:
+    get(conn, allowance_id)
+    conn.execute(allowances.delete().where(allowances.c.id == allowance_id))
+
+
+def apply(conn: Connection, allowance: Allowance, period_key: str, date: datetime) -> None:
+    """Grant once for `period_key`; AlreadyGranted (roll back) when granted before."""
+    if allowance.id is None:
+        raise InvalidInput("apply_allowance needs a stored allowance (with an id)")
+    if not period_key or len(period_key) > 32:
+        raise InvalidInput(f"bad allowance period key {period_key!r}")
+    current = get(conn, allowance.id)  # the stored terms win over the caller's copy
+    seen = conn.execute(
+        select(allowancegrants.c.id).where(
+            allowancegrants.c.allowanceid == current.id,
+            allowancegrants.c.periodkey == period_key,
+        )
+    ).first()
+    if seen is not None:
+        raise AlreadyGranted
+    try:
+        conn.execute(
+            insert(allowancegrants).values(
+                allowanceid=current.id, periodkey=period_key, granted=date
+            )
+        )
+    except IntegrityError as err:
+        if is_unique_violation(err):
+            raise AlreadyGranted from None
+        raise
+    for uid in _targets(conn, current):
+        _grant_user(conn, uid, current, date, period_key)
+
+
+def _targets(conn: Connection, allowance: Allowance) -> list[int]:
+    if allowance.is_group:
+        gid = lookups.group_id(conn, allowance.target)
+        stmt = (
+            select(groupsmembers.c.userid)
+            .where(groupsmembers.c.groupid == gid)
+            .order_by(groupsmembers.c.userid)
+        )
+        return [int(u) for u in conn.execute(stmt).scalars()]
+    return [lookups.user_id(conn, allowance.target)]
+
+
+def _grant_user(
+    conn: Connection, uid: int, allowance: Allowance, date: datetime, period_key: str
+) -> None:
+    if allowance.credit > 0:
+        balance = conn.execute(
+            select(users.c.balance).where(users.c.id == uid).with_for_update()
+        ).scalar_one()
+        amount = to_money(credit_to_grant(balance, allowance.credit, allowance.cap))
+        if amount > 0:
+            conn.execute(
+                update(users).where(users.c.id == uid).values(balance=users.c.balance + amount)
+            )
+            note = allowance.description or f"allowance {allowance.id}"
+            conn.execute(
+                insert(payments).values(
+                    userid=uid,
+                    amount=amount,
+                    kind=PaymentKind.FREE.value,
+                    description=f"{note} ({period_key})"[:255],
+                    date=date,
+                )
+            )
+    if allowance.reset_counters or allowance.pages > 0:
+        pids = _printer_ids(conn, allowance.printer)
+        where = [userpquota.c.userid == uid]
+        if pids is not None:
+            where.append(userpquota.c.printerid.in_(pids))
+        if allowance.reset_counters:
+            values = {"pagecounter": 0, "datelimit": None, "warncount": 0}
+            conn.execute(update(userpquota).where(*where).values(**values))
+        else:
+            n = allowance.pages
+            lowered = case((userpquota.c.pagecounter > n, userpquota.c.pagecounter - n), else_=0)
+            conn.execute(update(userpquota).where(*where).values(pagecounter=lowered))
+
+
+def _printer_ids(conn: Connection, pattern: str) -> list[int] | None:
+    """None for every printer, else the ids of the printers `pattern` names."""
+    if pattern in ("", "*"):
+        return None
+    found = conn.execute(
+        select(printers.c.id, printers.c.printername).where(
+            patterns.where_names(printers.c.printername, [pattern])
+        )
+    ).all()
+    return [int(r.id) for r in found if patterns.matches(r.printername, [pattern])]

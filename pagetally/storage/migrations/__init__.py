@@ -1,0 +1,1 @@
+"""Alembic migrations of the PageTally schema (run by `pagetally.storage.migrate`)."""

@@ -1,0 +1,247 @@
+"""Quota entries (userpquota, grouppquota) over one connection.
+
+A group's page counters are not stored: they are the sum of its members' entries
+on that printer, as in PyKota, so resetting a member lowers the group's usage too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Select, and_, func, insert, select, update
+
+from pagetally.core.models import GroupQuota, UserQuota
+from pagetally.errors import NotFound
+from pagetally.storage import lookups, patterns
+from pagetally.storage.rows import check_count
+from pagetally.storage.schema import (
+    grouppquota,
+    groups,
+    groupsmembers,
+    printers,
+    userpquota,
+    users,
+)
+
+
+def _user_select() -> Select[Any]:
+    return (
+        select(userpquota, users.c.username, printers.c.printername)
+        .join(users, users.c.id == userpquota.c.userid)
+        .join(printers, printers.c.id == userpquota.c.printerid)
+    )
+
+
+def user_quota_of(m: Any) -> UserQuota:
+    return UserQuota(
+        user=m["username"],
+        printer=m["printername"],
+        page_counter=int(m["pagecounter"]),
+        life_page_counter=int(m["lifepagecounter"]),
+        soft_limit=m["softlimit"],
+        hard_limit=m["hardlimit"],
+        date_limit=m["datelimit"],
+        max_job_size=m["maxjobsize"],
+        warn_count=int(m["warncount"]),
+    )
+
+
+def _group_sums() -> Any:
+    """(groupid, printerid) -> summed member counters, as a subquery."""
+    return (
+        select(
+            groupsmembers.c.groupid,
+            userpquota.c.printerid,
+            func.sum(userpquota.c.pagecounter).label("pc"),
+            func.sum(userpquota.c.lifepagecounter).label("lpc"),
+        )
+        .join(userpquota, userpquota.c.userid == groupsmembers.c.userid)
+        .group_by(groupsmembers.c.groupid, userpquota.c.printerid)
+        .subquery("sums")
+    )
+
+
+def _group_select() -> Select[Any]:
+    sums = _group_sums()
+    return (
+        select(
+            grouppquota,
+            groups.c.groupname,
+            printers.c.printername,
+            func.coalesce(sums.c.pc, 0).label("pc"),
+            func.coalesce(sums.c.lpc, 0).label("lpc"),
+        )
+        .join(groups, groups.c.id == grouppquota.c.groupid)
+        .join(printers, printers.c.id == grouppquota.c.printerid)
+        .outerjoin(
+            sums,
+            and_(
+                sums.c.groupid == grouppquota.c.groupid,
+                sums.c.printerid == grouppquota.c.printerid,
+            ),
+        )
+    )
+
+
+def group_quota_of(m: Any) -> GroupQuota:
+    return GroupQuota(
+        group=m["groupname"],
+        printer=m["printername"],
+        page_counter=int(m["pc"]),
+        life_page_counter=int(m["lpc"]),
+        soft_limit=m["softlimit"],
+        hard_limit=m["hardlimit"],
+        date_limit=m["datelimit"],
+        max_job_size=m["maxjobsize"],
+    )
+
+
+def get_user_quota(conn: Connection, user: str, printer: str) -> UserQuota:
+    row = conn.execute(
+        _user_select().where(users.c.username == user, printers.c.printername == printer)
+    ).first()
+    if row is None:
+        lookups.user_id(conn, user)
+        lookups.printer_id(conn, printer)
+        raise NotFound("quota entry", f"{user} on {printer}")
+    return user_quota_of(row._mapping)
+
+
+def get_group_quota(conn: Connection, group: str, printer: str) -> GroupQuota:
+    row = conn.execute(
+        _group_select().where(groups.c.groupname == group, printers.c.printername == printer)
+    ).first()
+    if row is None:
+        lookups.group_id(conn, group)
+        lookups.printer_id(conn, printer)
+        raise NotFound("group quota entry", f"{group} on {printer}")
+    return group_quota_of(row._mapping)
+
+
+def _limits(
+    soft_limit: int | None, hard_limit: int | None, max_job_size: int | None
+) -> dict[str, int | None]:
+    return {
+        "softlimit": check_count("soft limit", soft_limit),
+        "hardlimit": check_count("hard limit", hard_limit),
+        "maxjobsize": check_count("max job size", max_job_size),
+    }
+
+
+def set_user_quota(
+    conn: Connection,
+    user: str,
+    printer: str,
+    soft_limit: int | None,
+    hard_limit: int | None,
+    max_job_size: int | None,
+) -> UserQuota:
+    values = _limits(soft_limit, hard_limit, max_job_size)
+    uid = lookups.user_id(conn, user)
+    pid = lookups.printer_id(conn, printer)
+    done = conn.execute(
+        update(userpquota)
+        .where(userpquota.c.userid == uid, userpquota.c.printerid == pid)
+        .values(**values)
+    )
+    if not done.rowcount:
+        conn.execute(
+            insert(userpquota).values(
+                userid=uid, printerid=pid, pagecounter=0, lifepagecounter=0, warncount=0, **values
+            )
+        )
+    return get_user_quota(conn, user, printer)
+
+
+def set_group_quota(
+    conn: Connection,
+    group: str,
+    printer: str,
+    soft_limit: int | None,
+    hard_limit: int | None,
+    max_job_size: int | None,
+) -> GroupQuota:
+    values = _limits(soft_limit, hard_limit, max_job_size)
+    gid = lookups.group_id(conn, group)
+    pid = lookups.printer_id(conn, printer)
+    done = conn.execute(
+        update(grouppquota)
+        .where(grouppquota.c.groupid == gid, grouppquota.c.printerid == pid)
+        .values(**values)
+    )
+    if not done.rowcount:
+        conn.execute(insert(grouppquota).values(groupid=gid, printerid=pid, **values))
+    return get_group_quota(conn, group, printer)
+
+
+def user_quotas(
+    conn: Connection, printer_patterns: Sequence[str], user_patterns: Sequence[str]
+) -> list[UserQuota]:
+    stmt = (
+        _user_select()
+        .where(patterns.where_names(printers.c.printername, printer_patterns))
+        .where(patterns.where_names(users.c.username, user_patterns))
+        .order_by(printers.c.printername, users.c.username)
+    )
+    return [
+        user_quota_of(r._mapping)
+        for r in conn.execute(stmt)
+        if patterns.matches(r.printername, printer_patterns)
+        and patterns.matches(r.username, user_patterns)
+    ]
+
+
+def group_quotas(
+    conn: Connection, printer_patterns: Sequence[str], group_patterns: Sequence[str]
+) -> list[GroupQuota]:
+    stmt = (
+        _group_select()
+        .where(patterns.where_names(printers.c.printername, printer_patterns))
+        .where(patterns.where_names(groups.c.groupname, group_patterns))
+        .order_by(printers.c.printername, groups.c.groupname)
+    )
+    return [
+        group_quota_of(r._mapping)
+        for r in conn.execute(stmt)
+        if patterns.matches(r.printername, printer_patterns)
+        and patterns.matches(r.groupname, group_patterns)
+    ]
+
+
+def delete_user_quota(conn: Connection, user: str, printer: str) -> None:
+    uid = lookups.user_id(conn, user)
+    pid = lookups.printer_id(conn, printer)
+    done = conn.execute(
+        userpquota.delete().where(userpquota.c.userid == uid, userpquota.c.printerid == pid)
+    )
+    if not done.rowcount:
+        raise NotFound("quota entry", f"{user} on {printer}")
+
+
+def delete_group_quota(conn: Connection, group: str, printer: str) -> None:
+    gid = lookups.group_id(conn, group)
+    pid = lookups.printer_id(conn, printer)
+    done = conn.execute(
+        grouppquota.delete().where(grouppquota.c.groupid == gid, grouppquota.c.printerid == pid)
+    )
+    if not done.rowcount:
+        raise NotFound("group quota entry", f"{group} on {printer}")
+
+
+def reset_user_quota(
+    conn: Connection, user: str, printer: str, page_counter: int, lifetime: bool
+) -> UserQuota:
+    check_count("page counter", page_counter)
+    get_user_quota(conn, user, printer)  # NotFound with the right name
+    uid = lookups.user_id(conn, user)
+    pid = lookups.printer_id(conn, printer)
+    values: dict[str, Any] = {"pagecounter": page_counter, "datelimit": None, "warncount": 0}
+    if lifetime:
+        values["lifepagecounter"] = page_counter
+    conn.execute(
+        update(userpquota)
+        .where(userpquota.c.userid == uid, userpquota.c.printerid == pid)
+        .values(**values)
+    )
+    return get_user_quota(conn, user, printer)

@@ -1,0 +1,245 @@
+"""The SQL schema (SQLAlchemy Core), table and column names close to PyKota's.
+
+Names of people, printers and codes are stored case-sensitively. The job history
+keeps user and printer *names* (not ids), so that history survives the deletion of
+a user or printer and jobs of unknown users can be recorded; it stays lean (about
+250 bytes a row, see tests/storage/test_schema.py). A job's identity is unique:
+(printername, jobid, hostname, jobuuid), with '' for "none" because NULLs never
+collide in a unique index.
+
+`SCHEMA_REVISION` is the Alembic head this code expects; a test pins it to the
+migrations so that opening a store need not import Alembic.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from pagetally.storage.types import Money, UtcDateTime, name_type
+
+SCHEMA_REVISION = "0001"
+
+# Widths of the free-text job fields: the history row stays small whatever CUPS sends.
+TITLE_MAX = 200
+FILENAME_MAX = 200
+OPTIONS_MAX = 400
+REASON_MAX = 255
+TEXT_MAX = 255
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING)
+
+_ID = BigInteger().with_variant(Integer(), "sqlite")  # SQLite: an alias of the rowid
+_MYSQL: dict[str, Any] = {"mysql_charset": "utf8mb4", "mysql_engine": "InnoDB"}
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", _ID, primary_key=True, autoincrement=True),
+    Column("username", name_type(), nullable=False, unique=True),
+    Column("email", String(TEXT_MAX), nullable=True),
+    Column("balance", Money(), nullable=False, default=0),
+    Column("lifetimepaid", Money(), nullable=False, default=0),
+    Column("limitby", String(16), nullable=False, default="quota"),
+    Column("description", String(TEXT_MAX), nullable=False, default=""),
+    Column("overcharge", Money(), nullable=False, default=1),
+    **_MYSQL,
+)
+
+groups = Table(
+    "groups",
+    metadata,
+    Column("id", _ID, primary_key=True, autoincrement=True),
+    Column("groupname", name_type(), nullable=False, unique=True),
+    Column("description", String(TEXT_MAX), nullable=False, default=""),
+    Column("limitby", String(16), nullable=False, default="quota"),
+    **_MYSQL,
+)
+
+groupsmembers = Table(
+    "groupsmembers",
+    metadata,
+    Column("groupid", _ID, ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True),
+    Column("userid", _ID, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Index(None, "userid"),
+    **_MYSQL,
+)
+
+printers = Table(
+    "printers",
+    metadata,
+    Column("id", _ID, primary_key=True, autoincrement=True),
+    Column("printername", name_type(), nullable=False, unique=True),
+    Column("description", String(TEXT_MAX), nullable=False, default=""),
+    Column("priceperpage", Money(), nullable=False, default=0),
+    Column("priceperjob", Money(), nullable=False, default=0),
+    Column("prices", Text(), nullable=False, default="{}"),  # PriceTable.to_dict as JSON
+    Column("passthrough", Boolean(), nullable=False, default=False),
+    Column("maxjobsize", Integer(), nullable=True),
+    **_MYSQL,
+)
+
+printergroupsmembers = Table(
+    "printergroupsmembers",
+    metadata,
+    Column("groupid", _ID, ForeignKey("printers.id", ondelete="CASCADE"), primary_key=True),
+    Column("printerid", _ID, ForeignKey("printers.id", ondelete="CASCADE"), primary_key=True),
+    Index(None, "printerid"),
+    **_MYSQL,
+)
+
+userpquota = Table(
+    "userpquota",
+    metadata,
+    Column("id", _ID, primary_key=True, autoincrement=True),
+    Column("userid", _ID, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("printerid", _ID, ForeignKey("printers.id", ondelete="CASCADE"), nullable=False),
+    Column("lifepagecounter", BigInteger(), nullable=False, default=0),
+    Column("pagecounter", BigInteger(), nullable=False, default=0),
+    Column("softlimit", Integer(), nullable=True),
+    Column("hardlimit", Integer(), nullable=True),
+    Column("datelimit", UtcDateTime(), nullable=True),
+    Column("maxjobsize", Integer(), nullable=True),
+    Column("warncount", Integer(), nullable=False, default=0),
+    UniqueConstraint("userid", "printerid"),
+    Index(None, "printerid"),
+    **_MYSQL,
+)
+
+grouppquota = Table(
+    "grouppquota",
+    metadata,
+    Column("id", _ID, primary_key=True, autoincrement=True),
+    Column("groupid", _ID, ForeignKey("groups.id", ondelete="CASCADE"), nullable=False),
+    Column("printerid", _ID, ForeignKey("printers.id", ondelete="CASCADE"), nullable=False),
+    Column("softlimit", Integer(), nullable=True),
+    Column("hardlimit", Integer(), nullable=True),
+    Column("datelimit", UtcDateTime(), nullable=True),
+    Column("maxjobsize", Integer(), nullable=True),
+    UniqueConstraint("groupid", "printerid"),
+    Index(None, "printerid"),
+    **_MYSQL,
+)
+
+jobhistory = Table(
+    "jobhistory",
+    metadata,
+    Column("id", _ID, primary_key=True, autoincrement=True),
+    Column("jobdate", UtcDateTime(), nullable=False),
+    Column("username", name_type(), nullable=False),
+    Column("printername", name_type(), nullable=False),
+    Column("action", String(8), nullable=False),
+    Column("jobsize", Integer(), nullable=False),
+    Column("colorpages", Integer(), nullable=False, default=0),
+    Column("sheets", Integer(), nullable=True),
+    Column("copies", Integer(), nullable=False, default=1),
+    Column("jobprice", Money(), nullable=False, default=0),
+    Column("reason", String(REASON_MAX), nullable=False, default=""),
+    Column("billingcode", name_type(), nullable=True),
+    Column("hostname", String(TEXT_MAX), nullable=False, default=""),  # '' = unknown
+    Column("title", String(TITLE_MAX), nullable=False, default=""),
+    Column("filename", String(FILENAME_MAX), nullable=False, default=""),
+    Column("jobsizebytes", BigInteger(), nullable=False, default=0),
+    Column("sha256", String(64), nullable=True),
+    Column("options", String(OPTIONS_MAX), nullable=False, default=""),
+    Column("jobid", String(64), nullable=False, default=""),
+    Column("jobuuid", String(64), nullable=False, default=""),
+    Column("pagecounter", BigInteger(), nullable=True),  # printer's counter before the job
+    Column("precomputedjobsize", Integer(), nullable=True),
+    Column("precomputedjobprice", Money(), nullable=True),
+    UniqueConstraint("printername", "jobid", "hostname", "jobuuid"),
+    Index(None, "username", "jobdate"),
+    Index(None, "printername", "jobdate"),
+    Index(None, "hostname", "jobdate"),
+    Index(None, "billingcode", "jobdate"),
+    Index(None, "jobdate"),
+    **_MYSQL,
+)
+
+payments = Table(
+    "payments",
+    metadata,
+    Column("id", _ID, primary_key=True, autoincrement=True),
+    Column("userid", _ID, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("amount", Money(), nullable=False),
+    Column("kind", String(8), nullable=False, default="credit"),
+    Column("description", String(TEXT_MAX), nullable=False, default=""),
+    Column("date", UtcDateTime(), nullable=False),
+    Index(None, "userid", "date"),
+    **_MYSQL,
+)
+
+billingcodes = Table(
+    "billingcodes",
+    metadata,
+    Column("id", _ID, primary_key=True, autoincrement=True),
+    Column("billingcode", name_type(), nullable=False, unique=True),
+    Column("description", String(TEXT_MAX), nullable=False, default=""),
+    Column("balance", Money(), nullable=False, default=0),
+    Column("pagecounter", BigInteger(), nullable=False, default=0),
+    **_MYSQL,
+)
+
+allowances = Table(
+    "allowances",
+    metadata,
+    Column("id", _ID, primary_key=True, autoincrement=True),
+    Column("target", name_type(), nullable=False),
+    Column("isgroup", Boolean(), nullable=False, default=False),
+    Column("period", String(8), nullable=False),
+    Column("credit", Money(), nullable=False, default=0),
+    Column("cap", Money(), nullable=True),
+    Column("pages", Integer(), nullable=False, default=0),
+    Column("resetcounters", Boolean(), nullable=False, default=False),
+    Column("printer", name_type(), nullable=False, default="*"),
+    Column("description", String(TEXT_MAX), nullable=False, default=""),
+    **_MYSQL,
+)
+
+allowancegrants = Table(
+    "allowancegrants",
+    metadata,
+    Column("id", _ID, primary_key=True, autoincrement=True),
+    Column(
+        "allowanceid", _ID, ForeignKey("allowances.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("periodkey", String(32), nullable=False),
+    Column("granted", UtcDateTime(), nullable=False),
+    UniqueConstraint("allowanceid", "periodkey"),
+    **_MYSQL,
+)
+
+TABLES = (
+    users,
+    groups,
+    groupsmembers,
+    printers,
+    printergroupsmembers,
+    userpquota,
+    grouppquota,
+    jobhistory,
+    payments,
+    billingcodes,
+    allowances,
+    allowancegrants,
+)

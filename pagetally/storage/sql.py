@@ -1,0 +1,827 @@
+"""SqlStore: the Store protocol over SQLAlchemy Core (SQLite, PostgreSQL, MariaDB).
+
+Each public method is one unit of work (`_read` or `_write`): it commits whole or
+not at all, is retried whole on a deadlock or busy database, and turns driver
+errors into PageTally's (StoreUnavailable naming the server, ReadOnlyStore, ...).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from sqlalchemy import Connection, Engine, delete, func, insert, inspect, select, text, update
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from pagetally.core.models import (
+    AccountSnapshot,
+    Allowance,
+    BillingCode,
+    ChargeRequest,
+    ChargeResult,
+    Decision,
+    Group,
+    GroupQuota,
+    JobFacts,
+    JobRecord,
+    LimitBy,
+    Payment,
+    PaymentKind,
+    PriceTable,
+    Printer,
+    User,
+    UserQuota,
+)
+from pagetally.core.printergroups import check_no_cycle
+from pagetally.errors import (
+    AlreadyExists,
+    InvalidInput,
+    NotFound,
+    PageTallyError,
+    ReadOnlyStore,
+    SchemaOutOfDate,
+    StorageError,
+)
+from pagetally.storage import accounting, grants, lookups, patterns, quotas, rows
+from pagetally.storage.base import HistoryFilter, StoreSettings
+from pagetally.storage.engine import (
+    backend_of,
+    describe,
+    is_retryable,
+    is_unique_violation,
+    make_engine,
+    translate,
+)
+from pagetally.storage.history import history_select
+from pagetally.storage.schema import (
+    SCHEMA_REVISION,
+    billingcodes,
+    groups,
+    groupsmembers,
+    payments,
+    printergroupsmembers,
+    printers,
+    users,
+)
+
+T = TypeVar("T")
+RETRIES = 30
+_ALL_JOBS = HistoryFilter()
+
+
+class _Conflict(Exception):
+    """A concurrent writer got there first: run the unit of work again."""
+
+
+class SqlStore:
+    """The SQL store. Build it with `pagetally.storage.open_store`."""
+
+    def __init__(self, settings: StoreSettings, *, readonly: bool = False) -> None:
+        self.settings = settings
+        self.readonly = readonly
+        self.backend = backend_of(settings)
+        self._engine: Engine = make_engine(settings, readonly=readonly)
+        self._schema_ok = False
+
+    # --- units of work -------------------------------------------------------
+    def _unit(self, fn: Callable[[Connection], T], *, write: bool) -> T:
+        if write and self.readonly:
+            raise ReadOnlyStore(
+                f"the {describe(self.settings)} is open read-only: this change needs the "
+                "admin credentials (storageadmin in the admin-only secrets file)"
+            )
+        if not self._schema_ok:
+            self._check_schema()
+        delay = 0.005
+        for attempt in range(RETRIES):
+            try:
+                with self._engine.connect() as conn:
+                    if write:
+                        conn.execution_options(pagetally_write=True)
+                    with conn.begin():
+                        return fn(conn)
+            except _Conflict:
+                pass
+            except DBAPIError as err:
+                if attempt == RETRIES - 1 or not is_retryable(err):
+                    raise translate(err, self.settings, readonly=self.readonly) from None
+            time.sleep(delay)
+            delay = min(delay * 2, 0.5)
+        raise StorageError(f"{describe(self.settings)}: too many conflicting writers, gave up")
+
+    def _read(self, fn: Callable[[Connection], T]) -> T:
+        return self._unit(fn, write=False)
+
+    def _write(self, fn: Callable[[Connection], T]) -> T:
+        return self._unit(fn, write=True)
+
+    # --- lifecycle -------------------------------------------------------------
+    def schema_revision(self) -> str | None:
+        """The revision the database is at (None: no PageTally schema yet)."""
+        try:
+            with self._engine.connect() as conn:
+                if not inspect(conn).has_table("alembic_version"):
+                    return None
+                found = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+                return None if found is None else str(found)
+        except DBAPIError as err:
+            raise translate(err, self.settings, readonly=self.readonly) from None
+
+    def _check_schema(self) -> None:
+        if self.backend == "sqlite":
+            from pagetally.storage.engine import sqlite_parent_ok
+
+            sqlite_parent_ok(self.settings)
+        found = self.schema_revision()
+        if found == SCHEMA_REVISION:
+            self._schema_ok = True
+            return
+        if found is not None and found > SCHEMA_REVISION:
+            raise StorageError(
+                f"the {describe(self.settings)} has schema {found}, newer than this "
+                f"PageTally ({SCHEMA_REVISION}): upgrade PageTally"
+            )
+        if self.backend == "sqlite":  # one server's own file: created and migrated on use
+            self._migrate()
+            self._schema_ok = True
+            return
+        state = "has no PageTally schema" if found is None else f"has schema {found}"
+        raise SchemaOutOfDate(
+            f"the {describe(self.settings)} {state}; this PageTally needs {SCHEMA_REVISION}: "
+            "run `pagetally db upgrade`"
+        )
+
+    def upgrade(self) -> None:
+        if self.readonly:
+            raise ReadOnlyStore(
+                f"the {describe(self.settings)} is open read-only: `pagetally db upgrade` "
+                "needs the admin credentials"
+            )
+        if self.backend == "sqlite":
+            from pagetally.storage.engine import sqlite_parent_ok
+
+            sqlite_parent_ok(self.settings)
+        self._migrate()
+        self._schema_ok = True
+
+    def _migrate(self) -> None:
+        from pagetally.storage.migrate import upgrade_to_head
+
+        try:
+            upgrade_to_head(self._engine)
+        except DBAPIError as err:
+            raise translate(err, self.settings, readonly=self.readonly) from None
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    def __enter__(self) -> SqlStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- helpers ---------------------------------------------------------------
+    @staticmethod
+    def _insert(conn: Connection, stmt: Any, kind: str, name: str) -> int:
+        try:
+            key = conn.execute(stmt).inserted_primary_key
+        except IntegrityError as err:
+            if is_unique_violation(err):
+                raise AlreadyExists(kind, name) from None
+            raise
+        assert key is not None
+        return int(key[0])
+
+    # --- users -----------------------------------------------------------------
+    def add_user(self, user: User) -> User:
+        rows.check_name("user", user.name)
+        balance = rows.check_money("balance", user.balance)
+        paid = rows.check_money("lifetime paid", user.lifetime_paid)
+        over = rows.check_money("overcharge factor", user.overcharge, negative_ok=False)
+
+        def work(conn: Connection) -> User:
+            if conn.execute(select(users.c.id).where(users.c.username == user.name)).first():
+                raise AlreadyExists("user", user.name)
+            stmt = insert(users).values(
+                username=user.name,
+                email=user.email,
+                balance=balance,
+                lifetimepaid=paid,
+                limitby=LimitBy(user.limit_by).value,
+                description=user.description,
+                overcharge=over,
+            )
+            self._insert(conn, stmt, "user", user.name)
+            return self._get_user(conn, user.name)
+
+        return self._write(work)
+
+    @staticmethod
+    def _get_user(conn: Connection, name: str) -> User:
+        row = conn.execute(select(users).where(users.c.username == name)).first()
+        if row is None:
+            raise NotFound("user", name)
+        return rows.user_of(row)
+
+    def get_user(self, name: str) -> User:
+        return self._read(lambda c: self._get_user(c, name))
+
+    def find_users(self, patterns_: Sequence[str] = ("*",)) -> list[User]:
+        stmt = select(users).where(patterns.where_names(users.c.username, patterns_))
+        return self._read(
+            lambda c: [
+                rows.user_of(r)
+                for r in c.execute(stmt.order_by(users.c.username))
+                if patterns.matches(r.username, patterns_)
+            ]
+        )
+
+    def edit_user(
+        self,
+        name: str,
+        *,
+        limit_by: LimitBy | None = None,
+        overcharge: Decimal | None = None,
+        email: str | None = None,
+        description: str | None = None,
+    ) -> User:
+        values: dict[str, Any] = {}
+        if limit_by is not None:
+            values["limitby"] = LimitBy(limit_by).value
+        if overcharge is not None:
+            values["overcharge"] = rows.check_money(
+                "overcharge factor", overcharge, negative_ok=False
+            )
+        if email is not None:
+            values["email"] = email or None
+        if description is not None:
+            values["description"] = description
+
+        def work(conn: Connection) -> User:
+            uid = lookups.user_id(conn, name)
+            if values:
+                conn.execute(update(users).where(users.c.id == uid).values(**values))
+            return self._get_user(conn, name)
+
+        return self._write(work)
+
+    def delete_user(self, name: str) -> None:
+        def work(conn: Connection) -> None:
+            uid = lookups.user_id(conn, name)
+            from pagetally.storage.schema import userpquota
+
+            conn.execute(delete(userpquota).where(userpquota.c.userid == uid))
+            conn.execute(delete(groupsmembers).where(groupsmembers.c.userid == uid))
+            conn.execute(delete(payments).where(payments.c.userid == uid))
+            conn.execute(delete(users).where(users.c.id == uid))
+
+        self._write(work)
+
+    # --- money -----------------------------------------------------------------
+    def add_payment(self, payment: Payment) -> User:
+        amount = rows.check_money("amount", payment.amount)
+        kind = PaymentKind(payment.kind)
+        date = payment.date or datetime.now(UTC)
+
+        def work(conn: Connection) -> User:
+            uid = lookups.user_id(conn, payment.user, lock=True)
+            values: dict[str, Any] = {"balance": users.c.balance + amount}
+            if kind is PaymentKind.CREDIT:
+                values["lifetimepaid"] = users.c.lifetimepaid + amount
+            conn.execute(update(users).where(users.c.id == uid).values(**values))
+            conn.execute(
+                insert(payments).values(
+                    userid=uid,
+                    amount=amount,
+                    kind=kind.value,
+                    description=payment.description[:255],
+                    date=date,
+                )
+            )
+            return self._get_user(conn, payment.user)
+
+        return self._write(work)
+
+    def payments(self, user: str | None = None) -> list[Payment]:
+        def work(conn: Connection) -> list[Payment]:
+            stmt = select(payments, users.c.username).join(users, users.c.id == payments.c.userid)
+            if user is not None:
+                stmt = stmt.where(payments.c.userid == lookups.user_id(conn, user))
+            stmt = stmt.order_by(payments.c.date, payments.c.id)
+            return [rows.payment_of(r) for r in conn.execute(stmt)]
+
+        return self._read(work)
+
+    # --- groups ----------------------------------------------------------------
+    def add_group(self, group: Group) -> Group:
+        rows.check_name("group", group.name)
+
+        def work(conn: Connection) -> Group:
+            if conn.execute(select(groups.c.id).where(groups.c.groupname == group.name)).first():
+                raise AlreadyExists("group", group.name)
+            stmt = insert(groups).values(
+                groupname=group.name,
+                description=group.description,
+                limitby=LimitBy(group.limit_by).value,
+            )
+            self._insert(conn, stmt, "group", group.name)
+            return self._get_group(conn, group.name)
+
+        return self._write(work)
+
+    @staticmethod
+    def _get_group(conn: Connection, name: str) -> Group:
+        row = conn.execute(select(groups).where(groups.c.groupname == name)).first()
+        if row is None:
+            raise NotFound("group", name)
+        return rows.group_of(row)
+
+    def get_group(self, name: str) -> Group:
+        return self._read(lambda c: self._get_group(c, name))
+
+    def find_groups(self, patterns_: Sequence[str] = ("*",)) -> list[Group]:
+        stmt = select(groups).where(patterns.where_names(groups.c.groupname, patterns_))
+        return self._read(
+            lambda c: [
+                rows.group_of(r)
+                for r in c.execute(stmt.order_by(groups.c.groupname))
+                if patterns.matches(r.groupname, patterns_)
+            ]
+        )
+
+    def edit_group(
+        self, name: str, *, limit_by: LimitBy | None = None, description: str | None = None
+    ) -> Group:
+        values: dict[str, Any] = {}
+        if limit_by is not None:
+            values["limitby"] = LimitBy(limit_by).value
+        if description is not None:
+            values["description"] = description
+
+        def work(conn: Connection) -> Group:
+            gid = lookups.group_id(conn, name)
+            if values:
+                conn.execute(update(groups).where(groups.c.id == gid).values(**values))
+            return self._get_group(conn, name)
+
+        return self._write(work)
+
+    def delete_group(self, name: str) -> None:
+        def work(conn: Connection) -> None:
+            gid = lookups.group_id(conn, name)
+            from pagetally.storage.schema import grouppquota
+
+            conn.execute(delete(grouppquota).where(grouppquota.c.groupid == gid))
+            conn.execute(delete(groupsmembers).where(groupsmembers.c.groupid == gid))
+            conn.execute(delete(groups).where(groups.c.id == gid))
+
+        self._write(work)
+
+    def add_members(self, group: str, users_: Sequence[str]) -> None:
+        def work(conn: Connection) -> None:
+            gid = lookups.group_id(conn, group)
+            uids = [lookups.user_id(conn, u) for u in users_]
+            have = set(
+                conn.execute(
+                    select(groupsmembers.c.userid).where(groupsmembers.c.groupid == gid)
+                ).scalars()
+            )
+            for uid in dict.fromkeys(uids):
+                if uid not in have:
+                    conn.execute(insert(groupsmembers).values(groupid=gid, userid=uid))
+
+        self._write(work)
+
+    def remove_members(self, group: str, users_: Sequence[str]) -> None:
+        def work(conn: Connection) -> None:
+            gid = lookups.group_id(conn, group)
+            uids = [lookups.user_id(conn, u) for u in users_]
+            conn.execute(
+                delete(groupsmembers).where(
+                    groupsmembers.c.groupid == gid, groupsmembers.c.userid.in_(uids)
+                )
+            )
+
+        self._write(work)
+
+    def members(self, group: str) -> list[User]:
+        def work(conn: Connection) -> list[User]:
+            gid = lookups.group_id(conn, group)
+            stmt = (
+                select(users)
+                .join(groupsmembers, groupsmembers.c.userid == users.c.id)
+                .where(groupsmembers.c.groupid == gid)
+                .order_by(users.c.username)
+            )
+            return [rows.user_of(r) for r in conn.execute(stmt)]
+
+        return self._read(work)
+
+    def groups_of(self, user: str) -> list[Group]:
+        def work(conn: Connection) -> list[Group]:
+            uid = lookups.user_id(conn, user)
+            stmt = (
+                select(groups)
+                .join(groupsmembers, groupsmembers.c.groupid == groups.c.id)
+                .where(groupsmembers.c.userid == uid)
+                .order_by(groups.c.groupname)
+            )
+            return [rows.group_of(r) for r in conn.execute(stmt)]
+
+        return self._read(work)
+
+    def group_balance(self, group: str) -> tuple[Decimal, Decimal]:
+        def work(conn: Connection) -> tuple[Decimal, Decimal]:
+            gid = lookups.group_id(conn, group)
+            stmt = (
+                select(func.sum(users.c.balance), func.sum(users.c.lifetimepaid))
+                .join(groupsmembers, groupsmembers.c.userid == users.c.id)
+                .where(groupsmembers.c.groupid == gid)
+            )
+            bal, paid = conn.execute(stmt).one()
+            zero = Decimal("0.000000")
+            return (bal if bal is not None else zero, paid if paid is not None else zero)
+
+        return self._read(work)
+
+    # --- printers --------------------------------------------------------------
+    def add_printer(self, printer: Printer) -> Printer:
+        rows.check_name("printer", printer.name)
+        self._check_prices(printer.prices)
+        rows.check_count("max job size", printer.max_job_size)
+
+        def work(conn: Connection) -> Printer:
+            found = select(printers.c.id).where(printers.c.printername == printer.name)
+            if conn.execute(found).first():
+                raise AlreadyExists("printer", printer.name)
+            stmt = insert(printers).values(
+                printername=printer.name,
+                description=printer.description,
+                priceperpage=printer.prices.per_page,
+                priceperjob=printer.prices.per_job,
+                prices=rows.prices_json(printer.prices),
+                passthrough=printer.passthrough,
+                maxjobsize=printer.max_job_size,
+            )
+            self._insert(conn, stmt, "printer", printer.name)
+            return self._get_printer(conn, printer.name)
+
+        return self._write(work)
+
+    @staticmethod
+    def _check_prices(prices: PriceTable) -> None:
+        rows.check_money("price per page", prices.per_page, negative_ok=False)
+        rows.check_money("price per job", prices.per_job, negative_ok=False)
+        rows.check_money("price per sheet", prices.per_sheet, negative_ok=False)
+        if prices.per_color_page is not None:
+            rows.check_money("price per colour page", prices.per_color_page, negative_ok=False)
+        for media, factor in prices.media.items():
+            rows.check_money(f"media factor {media}", factor, negative_ok=False)
+
+    @staticmethod
+    def _get_printer(conn: Connection, name: str) -> Printer:
+        row = conn.execute(select(printers).where(printers.c.printername == name)).first()
+        if row is None:
+            raise NotFound("printer", name)
+        return rows.printer_of(row)
+
+    def get_printer(self, name: str) -> Printer:
+        return self._read(lambda c: self._get_printer(c, name))
+
+    def find_printers(self, patterns_: Sequence[str] = ("*",)) -> list[Printer]:
+        stmt = select(printers).where(patterns.where_names(printers.c.printername, patterns_))
+        return self._read(
+            lambda c: [
+                rows.printer_of(r)
+                for r in c.execute(stmt.order_by(printers.c.printername))
+                if patterns.matches(r.printername, patterns_)
+            ]
+        )
+
+    def edit_printer(
+        self,
+        name: str,
+        *,
+        prices: PriceTable | None = None,
+        max_job_size: int | None = None,
+        clear_max_job_size: bool = False,
+        passthrough: bool | None = None,
+        description: str | None = None,
+    ) -> Printer:
+        values: dict[str, Any] = {}
+        if prices is not None:
+            self._check_prices(prices)
+            values.update(
+                priceperpage=prices.per_page,
+                priceperjob=prices.per_job,
+                prices=rows.prices_json(prices),
+            )
+        if clear_max_job_size:
+            values["maxjobsize"] = None
+        elif max_job_size is not None:
+            values["maxjobsize"] = rows.check_count("max job size", max_job_size)
+        if passthrough is not None:
+            values["passthrough"] = passthrough
+        if description is not None:
+            values["description"] = description
+
+        def work(conn: Connection) -> Printer:
+            pid = lookups.printer_id(conn, name)
+            if values:
+                conn.execute(update(printers).where(printers.c.id == pid).values(**values))
+            return self._get_printer(conn, name)
+
+        return self._write(work)
+
+    def delete_printer(self, name: str) -> None:
+        def work(conn: Connection) -> None:
+            pid = lookups.printer_id(conn, name)
+            from pagetally.storage.schema import grouppquota, userpquota
+
+            conn.execute(delete(userpquota).where(userpquota.c.printerid == pid))
+            conn.execute(delete(grouppquota).where(grouppquota.c.printerid == pid))
+            conn.execute(
+                delete(printergroupsmembers).where(
+                    (printergroupsmembers.c.printerid == pid)
+                    | (printergroupsmembers.c.groupid == pid)
+                )
+            )
+            conn.execute(delete(printers).where(printers.c.id == pid))
+
+        self._write(work)
+
+    def add_to_printer_group(self, group: str, printers_: Sequence[str]) -> None:
+        def work(conn: Connection) -> None:
+            ids = lookups.printer_ids(conn, [group, *printers_])
+            parents = lookups.parents_map(conn)
+            for member in dict.fromkeys(printers_):
+                if group in parents.get(member, set()):
+                    continue
+                check_no_cycle(parents, group, member)
+                conn.execute(
+                    insert(printergroupsmembers).values(groupid=ids[group], printerid=ids[member])
+                )
+                parents.setdefault(member, set()).add(group)
+
+        self._write(work)
+
+    def remove_from_printer_group(self, group: str, printers_: Sequence[str]) -> None:
+        def work(conn: Connection) -> None:
+            ids = lookups.printer_ids(conn, [group, *printers_])
+            conn.execute(
+                delete(printergroupsmembers).where(
+                    printergroupsmembers.c.groupid == ids[group],
+                    printergroupsmembers.c.printerid.in_([ids[p] for p in printers_]),
+                )
+            )
+
+        self._write(work)
+
+    def printer_chain(self, printer: str) -> list[Printer]:
+        def work(conn: Connection) -> list[Printer]:
+            found = lookups.chain(conn, printer)
+            if not found:
+                raise NotFound("printer", printer)
+            return found
+
+        return self._read(work)
+
+    def printer_group_members(self, group: str) -> list[Printer]:
+        def work(conn: Connection) -> list[Printer]:
+            gid = lookups.printer_id(conn, group)
+            stmt = (
+                select(printers)
+                .join(printergroupsmembers, printergroupsmembers.c.printerid == printers.c.id)
+                .where(printergroupsmembers.c.groupid == gid)
+                .order_by(printers.c.printername)
+            )
+            return [rows.printer_of(r) for r in conn.execute(stmt)]
+
+        return self._read(work)
+
+    # --- quotas ----------------------------------------------------------------
+    def set_user_quota(
+        self,
+        user: str,
+        printer: str,
+        *,
+        soft_limit: int | None = None,
+        hard_limit: int | None = None,
+        max_job_size: int | None = None,
+    ) -> UserQuota:
+        return self._write(
+            self._upsert(
+                lambda c: quotas.set_user_quota(
+                    c, user, printer, soft_limit, hard_limit, max_job_size
+                )
+            )
+        )
+
+    def set_group_quota(
+        self,
+        group: str,
+        printer: str,
+        *,
+        soft_limit: int | None = None,
+        hard_limit: int | None = None,
+        max_job_size: int | None = None,
+    ) -> GroupQuota:
+        return self._write(
+            self._upsert(
+                lambda c: quotas.set_group_quota(
+                    c, group, printer, soft_limit, hard_limit, max_job_size
+                )
+            )
+        )
+
+    @staticmethod
+    def _upsert(fn: Callable[[Connection], T]) -> Callable[[Connection], T]:
+        """A create-or-update that lost a race to a concurrent create runs again."""
+
+        def work(conn: Connection) -> T:
+            try:
+                return fn(conn)
+            except IntegrityError as err:
+                if is_unique_violation(err):
+                    raise _Conflict from None
+                raise
+
+        return work
+
+    def get_user_quota(self, user: str, printer: str) -> UserQuota:
+        return self._read(lambda c: quotas.get_user_quota(c, user, printer))
+
+    def get_group_quota(self, group: str, printer: str) -> GroupQuota:
+        return self._read(lambda c: quotas.get_group_quota(c, group, printer))
+
+    def user_quotas(
+        self, printers: Sequence[str] = ("*",), users: Sequence[str] = ("*",)
+    ) -> list[UserQuota]:
+        return self._read(lambda c: quotas.user_quotas(c, printers, users))
+
+    def group_quotas(
+        self, printers: Sequence[str] = ("*",), groups: Sequence[str] = ("*",)
+    ) -> list[GroupQuota]:
+        return self._read(lambda c: quotas.group_quotas(c, printers, groups))
+
+    def delete_user_quota(self, user: str, printer: str) -> None:
+        self._write(lambda c: quotas.delete_user_quota(c, user, printer))
+
+    def delete_group_quota(self, group: str, printer: str) -> None:
+        self._write(lambda c: quotas.delete_group_quota(c, group, printer))
+
+    def reset_user_quota(
+        self, user: str, printer: str, *, page_counter: int = 0, lifetime: bool = False
+    ) -> UserQuota:
+        return self._write(
+            lambda c: quotas.reset_user_quota(c, user, printer, page_counter, lifetime)
+        )
+
+    # --- billing codes ----------------------------------------------------------
+    def add_billing_code(self, code: BillingCode) -> BillingCode:
+        rows.check_name("billing code", code.code)
+        balance = rows.check_money("balance", code.balance)
+        rows.check_count("page counter", code.page_counter)
+
+        def work(conn: Connection) -> BillingCode:
+            found = select(billingcodes.c.id).where(billingcodes.c.billingcode == code.code)
+            if conn.execute(found).first():
+                raise AlreadyExists("billing code", code.code)
+            stmt = insert(billingcodes).values(
+                billingcode=code.code,
+                description=code.description,
+                balance=balance,
+                pagecounter=code.page_counter,
+            )
+            self._insert(conn, stmt, "billing code", code.code)
+            return self._get_code(conn, code.code)
+
+        return self._write(work)
+
+    @staticmethod
+    def _get_code(conn: Connection, code: str) -> BillingCode:
+        row = conn.execute(select(billingcodes).where(billingcodes.c.billingcode == code)).first()
+        if row is None:
+            raise NotFound("billing code", code)
+        return rows.billing_code_of(row)
+
+    def get_billing_code(self, code: str) -> BillingCode:
+        return self._read(lambda c: self._get_code(c, code))
+
+    def find_billing_codes(self, patterns_: Sequence[str] = ("*",)) -> list[BillingCode]:
+        col = billingcodes.c.billingcode
+        stmt = select(billingcodes).where(patterns.where_names(col, patterns_)).order_by(col)
+        return self._read(
+            lambda c: [
+                rows.billing_code_of(r)
+                for r in c.execute(stmt)
+                if patterns.matches(r.billingcode, patterns_)
+            ]
+        )
+
+    def edit_billing_code(
+        self, code: str, *, description: str | None = None, balance: Decimal | None = None
+    ) -> BillingCode:
+        values: dict[str, Any] = {}
+        if description is not None:
+            values["description"] = description
+        if balance is not None:
+            values["balance"] = rows.check_money("balance", balance)
+
+        def work(conn: Connection) -> BillingCode:
+            self._get_code(conn, code)
+            if values:
+                conn.execute(
+                    update(billingcodes).where(billingcodes.c.billingcode == code).values(**values)
+                )
+            return self._get_code(conn, code)
+
+        return self._write(work)
+
+    def delete_billing_code(self, code: str) -> None:
+        def work(conn: Connection) -> None:
+            self._get_code(conn, code)
+            conn.execute(delete(billingcodes).where(billingcodes.c.billingcode == code))
+
+        self._write(work)
+
+    # --- jobs ------------------------------------------------------------------
+    def snapshot(self, user: str, printer: str, billing_code: str | None = None) -> AccountSnapshot:
+        return self._read(lambda c: accounting.snapshot(c, user, printer, billing_code))
+
+    def charge(self, request: ChargeRequest) -> ChargeResult:
+        return self._charging(lambda c: accounting.charge(c, request), request.facts)
+
+    def decide_and_charge(
+        self,
+        facts: JobFacts,
+        rule: Callable[[AccountSnapshot], Decision],
+        date: datetime,
+    ) -> ChargeResult:
+        return self._charging(lambda c: accounting.decide_and_charge(c, facts, rule, date), facts)
+
+    def _charging(self, fn: Callable[[Connection], ChargeResult], facts: JobFacts) -> ChargeResult:
+        """Run a charge; a job whose identity exists (or turns up concurrently) comes
+        back as already charged, with nothing changed."""
+
+        def work(conn: Connection) -> ChargeResult:
+            try:
+                return fn(conn)
+            except IntegrityError as err:
+                if is_unique_violation(err) and (facts.job_id or facts.job_uuid):
+                    raise accounting.AlreadyCharged from None
+                raise
+
+        try:
+            return self._write(work)
+        except accounting.AlreadyCharged:
+            pass
+
+        def existing(conn: Connection) -> ChargeResult:
+            job = accounting.find_job(conn, accounting.identity(facts))
+            if job is None:  # pragma: no cover - the row was there a moment ago
+                raise StorageError("job vanished while checking it was already charged")
+            balance = accounting.balance_of(conn, facts.user)
+            return ChargeResult(job=job, already_charged=True, balance_after=balance)
+
+        return self._read(existing)
+
+    def history(self, flt: HistoryFilter = _ALL_JOBS) -> Iterator[JobRecord]:
+        if flt.limit is not None and flt.limit < 0:
+            raise InvalidInput("history limit must be >= 0")
+        if not self._schema_ok:
+            self._check_schema()
+        stmt, post = history_select(flt)
+        try:
+            with self._engine.connect() as conn:
+                result = conn.execution_options(yield_per=2000).execute(stmt)
+                for row in result:
+                    job = rows.job_of(row)
+                    if post(job):
+                        yield job
+        except DBAPIError as err:
+            raise translate(err, self.settings, readonly=self.readonly) from None
+
+    # --- allowances -------------------------------------------------------------
+    def add_allowance(self, allowance: Allowance) -> Allowance:
+        return self._write(lambda c: grants.add(c, allowance))
+
+    def allowances(self) -> list[Allowance]:
+        return self._read(grants.listing)
+
+    def delete_allowance(self, allowance_id: int) -> None:
+        self._write(lambda c: grants.delete(c, allowance_id))
+
+    def apply_allowance(self, allowance: Allowance, period_key: str, date: datetime) -> bool:
+        try:
+            self._write(lambda c: grants.apply(c, allowance, period_key, date))
+        except grants.AlreadyGranted:
+            return False
+        return True
+
+
+__all__ = ["PageTallyError", "SqlStore"]

@@ -1,0 +1,94 @@
+"""Column types that keep PageTally's two promises on every engine.
+
+`Money`: exact Decimal with 6 decimals. PostgreSQL and MariaDB store NUMERIC(18, 6);
+SQLite, which has no exact decimal type, stores an integer count of millionths, so
+that `balance = balance - :price` stays exact there too.
+
+`UtcDateTime`: timezone-aware UTC in, timezone-aware UTC out. PostgreSQL keeps
+TIMESTAMPTZ; SQLite and MariaDB keep naive UTC (microseconds kept).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import BigInteger, DateTime, Dialect, Numeric, String
+from sqlalchemy.dialects import mysql
+from sqlalchemy.types import TypeDecorator, TypeEngine
+
+MONEY_PLACES = 6
+_QUANTUM = Decimal(1).scaleb(-MONEY_PLACES)
+_SCALE = 10**MONEY_PLACES
+
+
+def to_money(value: Decimal | int | str) -> Decimal:
+    """`value` rounded to the store's 6 decimals (a Decimal)."""
+    return Decimal(value).quantize(_QUANTUM)
+
+
+class Money(TypeDecorator[Decimal]):
+    """Exact money: NUMERIC(18, 6), or integer millionths on SQLite."""
+
+    impl = Numeric(18, MONEY_PLACES, asdecimal=True)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(BigInteger())
+        return dialect.type_descriptor(Numeric(18, MONEY_PLACES, asdecimal=True))
+
+    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        money = to_money(value)
+        if dialect.name == "sqlite":
+            return int(money * _SCALE)
+        return money
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        if value is None:
+            return None
+        if dialect.name == "sqlite":
+            return to_money(Decimal(int(value)) / _SCALE)
+        return to_money(Decimal(value))
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes; naive input is refused (a bug, not a guess)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name in ("mysql", "mariadb"):
+            return dialect.type_descriptor(mysql.DATETIME(fsp=6))
+        return dialect.type_descriptor(DateTime(timezone=True))
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; use timezone-aware UTC")
+        utc = value.astimezone(UTC)
+        if dialect.name == "postgresql":
+            return utc
+        return utc.replace(tzinfo=None)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, str):  # SQLite's text form, e.g. from raw SQL
+            value = datetime.fromisoformat(value)
+        assert isinstance(value, datetime)
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def name_type(length: int = 255) -> TypeEngine[str]:
+    """A name column: case-sensitive everywhere (binary collation on MariaDB)."""
+    return String(length).with_variant(
+        mysql.VARCHAR(length, charset="utf8mb4", collation="utf8mb4_bin"), "mysql", "mariadb"
+    )
