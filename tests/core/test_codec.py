@@ -15,12 +15,26 @@ from pagetally.core.models import (
 def test_charge_request_round_trips_exactly() -> None:
     when = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
     req = ChargeRequest(
-        facts=JobFacts(user="o'brien", printer="lab", pages=7, color_pages=2,
-                       ink={"C": 1.5}, billing_code="P-1", title="a\nb \"q\"",
-                       job_id="12", job_uuid="urn:uuid:1"),
-        decision=Decision(action=Action.WARN, reason="soft", price=Decimal("0.700000"),
-                          pages=7, user_date_limits={"lab": when},
-                          group_date_limits={("staff", "lab"): when}, code="soft_limit"),
+        facts=JobFacts(
+            user="o'brien",
+            printer="lab",
+            pages=7,
+            color_pages=2,
+            ink={"C": 1.5},
+            billing_code="P-1",
+            title='a\nb "q"',
+            job_id="12",
+            job_uuid="urn:uuid:1",
+        ),
+        decision=Decision(
+            action=Action.WARN,
+            reason="soft",
+            price=Decimal("0.700000"),
+            pages=7,
+            user_date_limits={"lab": when},
+            group_date_limits={("staff", "lab"): when},
+            code="soft_limit",
+        ),
         date=when,
         precomputed_price=Decimal("0.1"),
     )
