@@ -1,0 +1,242 @@
+"""PCL XL (PCL6): pages from BeginPage/EndPage operators, copies from PageCopies.
+
+A PCL XL stream is a header line `) HP-PCL XL;2;0;...` (the first byte names the
+binding: `)` binary little-endian, `(` binary big-endian, `'` ASCII) and then
+tokens: operators (one byte, 0x41-0xBF), typed values, attribute ids, arrays and
+embedded data blocks (0xFA + uint32 length, 0xFB + ubyte length). A page is one
+EndPage; its PageCopies attribute (0x31) multiplies it. Arrays and embedded data
+(images, raster patterns, fonts) are skipped by their lengths: BeginPage/EndPage
+bytes inside them mean nothing.
+
+Two walkers give the same answers. `_pclxl_tokens.walk` is a plain loop, fast only
+when compiled by mypyc (`scripts/build-mypyc.sh`). Interpreted, this module's
+regular expression walks whole runs of fixed-size tokens (and the short arrays of
+text operators) in one C call, stopping only at page operators, long arrays,
+embedded data, the end of the stream or a byte that is no token.
+"""
+
+from __future__ import annotations
+
+import re
+import struct
+import time
+
+from pagetally.errors import CorruptData, LimitReached
+from pagetally.pdl.base import DEFAULT_LIMITS, Analysis, Buffer, Limits
+from pagetally.pdl.formats import _pclxl_tokens as tokens
+
+COMPILED = not tokens.__file__.endswith(".py")
+_WINDOW = 16 << 20  # bytes handed to the compiled walker at a time (mmap → bytes)
+
+_HEADER = re.compile(rb"([()'])\s?HP-PCL XL;[^\n]{0,512}\n")
+
+
+def _array(tag: int, elsize: int, longest: int) -> bytes:
+    """Regex for an array of `tag` with a ubyte length up to `longest` elements."""
+    alts = b"|".join(
+        re.escape(bytes([k])) + (b".{%d}" % (k * elsize) if k else b"") for k in range(longest + 1)
+    )
+    return re.escape(bytes([tag])) + rb"\xc0(?:" + alts + b")"
+
+
+# Token alternatives, most frequent first. Phrases (several tokens in a row) are
+# tried before single tokens: a regex repeat step costs more than a failed branch.
+_TOKENS = [
+    rb"\xd3.{4}\xf8\x4c\x6b\xc8\xc0\x01.\xf8\xab\xa8",  # SetCursor(xy) Text(1 byte)
+    rb"\xd3.{4}\xf8\x4c\x6b",  # SetCursor(sint16 xy)
+    rb"\xc8\xc0\x01.\xf8\xab\xa8",  # Text(1 glyph)
+    rb"(?P<copies>\xc0.|\xc1..)\xf8\x31",  # value + PageCopies attribute
+    # embedded data with a ubyte length (image rows): one branch per length
+    rb"\xfb(?:" + b"|".join(re.escape(bytes([k])) + b".{%d}" % k for k in range(256)) + b")",
+    rb"\xf8.",
+    rb"[\xd1\xd3].{4}",
+    _array(0xC8, 1, 24),
+    rb"[\x41\x42\x45-\xbf]",  # operators but BeginPage/EndPage
+    _array(0xC9, 2, 12),
+    rb"\xc0.",
+    rb"[\x00\x09-\x0d\x20]",
+    rb"[\xc1\xc3].{2}",
+    rb"[\xc2\xc4\xc5].{4}",
+    rb"\xd0.{2}",
+    rb"[\xd2\xd4\xd5].{8}",
+    rb"\xe0.{4}",
+    rb"[\xe1\xe3].{8}",
+    rb"[\xe2\xe4\xe5].{16}",
+    rb"\xf9.{2}",
+]
+_RUN = re.compile(b"(?:" + b"|".join(_TOKENS) + b")*+", re.DOTALL)
+_ELEMENT = {0xC8: 1, 0xC9: 2, 0xCA: 4, 0xCB: 2, 0xCC: 4, 0xCD: 4}
+_UEL = b"\x1b%-12345X"
+
+
+class _Counts:
+    """Pages as walked: begun, ended, copies summed over ended pages, extremes."""
+
+    def __init__(self) -> None:
+        self.v = [0, 0, 0, 0, 1 << 30]  # same layout as _pclxl_tokens.walk's counts
+
+
+def _walk_regex(data: Buffer, pos: int, big: bool, counts: list[int]) -> tuple[int, int]:
+    """The interpreted walker: same contract as `_pclxl_tokens.walk` on all of `data`."""
+    end = len(data)
+    run = _RUN.match
+    u16 = struct.Struct(">H" if big else "<H").unpack_from
+    u32 = struct.Struct(">I" if big else "<I").unpack_from
+    while True:
+        m = run(data, pos)
+        assert m is not None  # a *+ repeat always matches
+        e = m.end()
+        if e >= end:
+            return e, tokens.NEED_MORE
+        b = data[e]
+        if b == 0x43:
+            counts[0] += 1
+            pos = e + 1
+        elif b == 0x44:
+            c = 1
+            if m.end("copies") == e - 2:
+                raw = m.group("copies")
+                c = raw[1] if raw[0] == 0xC0 else u16(raw, 1)[0]
+            counts[1] += 1
+            counts[2] += c
+            counts[3] = max(counts[3], c)
+            counts[4] = min(counts[4], c)
+            pos = e + 1
+        elif b == 0x1B:
+            return e, tokens.AT_ESC
+        elif b == 0xFB:
+            if e + 2 > end:
+                return e, tokens.NEED_MORE
+            pos = e + 2 + data[e + 1]
+        elif b == 0xFA:
+            if e + 5 > end:
+                return e, tokens.NEED_MORE
+            pos = e + 5 + u32(data, e + 1)[0]
+        elif b in _ELEMENT:
+            lt = data[e + 1] if e + 1 < end else -1
+            if lt == 0xC0 and e + 3 <= end:
+                pos = e + 3 + data[e + 2] * _ELEMENT[b]
+            elif lt == 0xC1 and e + 4 <= end:
+                pos = e + 4 + u16(data, e + 2)[0] * _ELEMENT[b]
+            elif lt == 0xC2 and e + 6 <= end:
+                pos = e + 6 + u32(data, e + 2)[0] * _ELEMENT[b]
+            elif lt in (0xC0, 0xC1, 0xC2, -1):
+                return e, tokens.NEED_MORE
+            else:
+                return e, tokens.INVALID
+        elif tokens.SIZES[b] >= 0:  # a fixed-size token cut off by the end of data
+            return e, tokens.NEED_MORE
+        else:
+            return e, tokens.INVALID
+        if pos >= end:
+            return pos, tokens.NEED_MORE
+
+
+def _walk_compiled(data: Buffer, pos: int, big: bool, counts: list[int]) -> tuple[int, int]:
+    """Feed the compiled walker windows of `data` (it takes bytes, not mmaps)."""
+    end = len(data)
+    while pos < end:
+        stop = min(end, pos + _WINDOW)
+        window = bytes(data[pos:stop])
+        p, status = tokens.walk(window, 0, big, counts)
+        if status != tokens.NEED_MORE:
+            return pos + p, status
+        if stop >= end or p == 0:
+            return pos + p, status  # data ends (inside a token when pos + p < end)
+        pos += p
+    return pos, tokens.NEED_MORE
+
+
+def _ascii_stream(data: Buffer, pos: int, counts: list[int]) -> int:
+    """ASCII binding (rare): operator names as words; returns where the stream ends."""
+    esc = data.find(b"\x1b", pos)
+    stop = len(data) if esc < 0 else esc
+    text = bytes(data[pos:stop])
+    counts[0] += len(re.findall(rb"\bBeginPage\b", text))
+    for m in re.finditer(rb"(?:\b(\d+)\s+PageCopies\s+)?\bEndPage\b", text):
+        c = int(m.group(1)) if m.group(1) else 1
+        counts[1] += 1
+        counts[2] += c
+        counts[3] = max(counts[3], c)
+        counts[4] = min(counts[4], c)
+    return stop
+
+
+def scan(data: Buffer, limits: Limits = DEFAULT_LIMITS, compiled: bool | None = None) -> Analysis:
+    """Count the pages of every PCL XL stream in `data` (PJL between them allowed)."""
+    use_compiled = COMPILED if compiled is None else compiled
+    walk = _walk_compiled if use_compiled else _walk_regex
+    end = len(data)
+    deadline = time.monotonic() + limits.max_seconds_per_mb * (end / 1_000_000 + 1)
+    counts = _Counts().v
+    notes: list[str] = []
+    streams = 0
+    pos = 0
+    while pos < end:
+        h = _HEADER.search(data, pos, min(end, pos + (1 << 16)))
+        if h is None:
+            break
+        streams += 1
+        binding = h.group(1)
+        pos = h.end()
+        if binding == b"'":
+            pos = _ascii_stream(data, pos, counts)
+            notes.append("ASCII PCL XL binding: operators counted by name")
+        else:
+            pos, status = walk(data, pos, binding == b"(", counts)
+            if status == tokens.INVALID:
+                if counts[1] == 0 and counts[0] == 0:
+                    raise CorruptData(f"invalid PCL XL byte 0x{data[pos]:02x} at offset {pos}")
+                notes.append(f"invalid PCL XL byte 0x{data[pos]:02x} at offset {pos}: stopped")
+                break
+            if status == tokens.NEED_MORE:
+                if pos > end or (pos < end and data[pos:end].strip(b"\x00\r\n \t\x0c")):
+                    notes.append("data ends inside a PCL XL token (truncated job)")
+                break
+        if counts[2] > limits.max_pages:
+            raise LimitReached(f"PCL XL job has more than {limits.max_pages} pages")
+        if time.monotonic() > deadline:
+            raise LimitReached("PCL XL job took too long to scan")
+        # AT_ESC: a UEL ends this stream; PJL and maybe another stream follow
+        pos += 1
+    if streams == 0:
+        raise CorruptData("no PCL XL stream header (') HP-PCL XL;') found")
+    begun, ended, pages, most, least = counts
+    if begun > ended:
+        notes.append(f"{begun - ended} page(s) begun but not ended: counted once each")
+        pages += begun - ended
+        least = min(least, 1)
+        most = max(most, 1)
+    if pages > limits.max_pages:
+        raise LimitReached(f"PCL XL job has more than {limits.max_pages} pages")
+    copies = most if pages else 1
+    if pages and least != most:
+        notes.append(f"copies vary between pages ({least} to {most})")
+    return Analysis(format="PCL XL", pages=pages, copies=max(copies, 1), notes=tuple(notes))
+
+
+def detect(head: bytes) -> float:
+    """PCL XL when the stream header appears near the start."""
+    m = _HEADER.search(head, 0, 4096)
+    if m is None:
+        return 0.0
+    before = head[: m.start()].strip(b"\x00\r\n \t")
+    if not before or before.startswith(_UEL) or before.upper().startswith(b"@PJL"):
+        return 1.0
+    return 0.7
+
+
+class PclXlParser:
+    """PCL XL, also called PCL6 (binary little/big-endian and ASCII bindings)."""
+
+    name = "pclxl"
+    format = "PCL XL"
+
+    def detect(self, head: bytes) -> float:
+        return detect(head)
+
+    def count(self, data: Buffer, limits: Limits = DEFAULT_LIMITS) -> Analysis:
+        return scan(data, limits)
+
+
+PARSERS = [PclXlParser()]
