@@ -1,0 +1,95 @@
+"""Epson ESC/Page, ESC/Page-Color and ESC/PageS03 (Ghostscript's escpage, lp2000,
+lp8000c, alc*, epl* devices; Epson's ESC/PageS03 drivers).
+
+Facts (the bytes Ghostscript's devices write; pkpgcounter's escpages03 notes):
+an EJL header ("ESC 1 @EJL", "@EJL ... LANGUAGE=ESC/PAGE"), then commands that
+start with GS (0x1D), decimal parameters separated by ';', and a name of lower
+case letters ending in an upper case letter. A '{' before the final letter
+("bi{I", "u{I", "cam{E", "eps{I") means the first parameter is the length of
+binary data that follows. A form feed (0x0C) outside such data ejects a page.
+Copies: "GS n coO" in the stream, or CO=n on the EJL SET line.
+"""
+
+from __future__ import annotations
+
+import re
+
+from pagetally.pdl.base import DEFAULT_LIMITS, Analysis, Buffer, Limits
+from pagetally.pdl.formats._host import Budget, Pages, need, skip_pjl, split_head
+
+_BLOCK = re.compile(rb"\x1d(\d{1,10})(?:;[0-9.\-]*)*[a-z]*\{[A-Z]")
+_COPIES = re.compile(rb"\x1d(\d{1,4})coO")
+_EJL_COPIES = re.compile(rb"@EJL[^\n]*?\sCO=(\d{1,4})")
+_COMMAND = re.compile(rb"\x1d[0-9;.\-]*[a-z]+\{?[A-Z]")
+
+
+def _count_pages(data: Buffer, limits: Limits, fmt: str) -> Analysis:
+    """Form feeds outside binary blocks, each times the copies then in force."""
+    start = skip_pjl(data)
+    ejl = _EJL_COPIES.search(data[:start])
+    copies = int(ejl.group(1)) if ejl else 1
+    n = len(data)
+    pages = Pages(limits)
+    budget = Budget(n, limits)
+    pos = start
+    while pos < n:
+        budget.tick()
+        m = _BLOCK.search(data, pos)
+        end = m.start() if m else n
+        gap = data[pos:end]
+        if b"\x0c" in gap:
+            last = 0
+            for ff in re.finditer(rb"\x0c", gap):
+                for c in _COPIES.finditer(gap, last, ff.start()):
+                    copies = int(c.group(1))
+                last = ff.end()
+                pages.add(copies)
+        elif b"coO" in gap:
+            for c in _COPIES.finditer(gap):
+                copies = int(c.group(1))
+        if not m:
+            break
+        size = int(m.group(1))
+        need(data, m.end(), size, fmt)
+        pos = m.end() + size
+    return pages.analysis(fmt)
+
+
+class EscPageParser:
+    """ESC/Page and ESC/Page-Color lasers (Epson LP/AcuLaser/EPL series)."""
+
+    name = "escpage"
+    format = "Epson ESC/Page"
+
+    def detect(self, head: bytes) -> float:
+        lang, body = split_head(head)
+        if lang.startswith("ESC/PAGE") and lang != "ESC/PAGES03":
+            return 0.99
+        if head.startswith(b"\x1b\x01@EJL") and not lang:
+            return 0.5
+        lead = body.lstrip(b"\r\n\x00")
+        if lead.startswith(b"\x1bS\x1b\x1bS\x1c"):  # "enter ESC/Page mode"
+            return 0.95
+        if _COMMAND.match(lead) and _COMMAND.search(lead, 1, 256):
+            return 0.8
+        return 0.0
+
+    def count(self, data: Buffer, limits: Limits = DEFAULT_LIMITS) -> Analysis:
+        return _count_pages(data, limits, self.format)
+
+
+class EscPageS03Parser:
+    """ESC/PageS03 (Epson's host-based ESC/Page variant)."""
+
+    name = "escpages03"
+    format = "Epson ESC/PageS03"
+
+    def detect(self, head: bytes) -> float:
+        lang, _body = split_head(head)
+        return 0.99 if lang == "ESC/PAGES03" else 0.0
+
+    def count(self, data: Buffer, limits: Limits = DEFAULT_LIMITS) -> Analysis:
+        return _count_pages(data, limits, self.format)
+
+
+PARSERS = [EscPageParser(), EscPageS03Parser()]
