@@ -1,0 +1,63 @@
+"""The local journal: charges written while the store is down are replayed once."""
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+from pagetally.core.models import (
+    Action,
+    ChargeRequest,
+    Decision,
+    JobFacts,
+    PriceTable,
+    Printer,
+    User,
+)
+from pagetally.errors import StoreUnavailable
+from pagetally.storage import StoreSettings, open_store
+from pagetally.storage.journal import Journal
+
+
+def request(job_id: str) -> ChargeRequest:
+    return ChargeRequest(
+        facts=JobFacts(user="alice", printer="lab", pages=3, job_id=job_id,
+                       job_uuid=f"urn:uuid:{job_id}", host="pc1", title="t; `rm -rf`"),
+        decision=Decision(Action.ALLOW, "allowed while the store was down",
+                          Decimal("0.30"), 3),
+        date=datetime(2026, 11, 24, 12, 0, int(job_id), tzinfo=UTC),
+    )
+
+
+def test_replay_charges_each_entry_once(tmp_path: Path) -> None:
+    store = open_store(StoreSettings(backend="sqlite", name=str(tmp_path / "s.db")))
+    store.add_printer(Printer("lab", prices=PriceTable(per_page=Decimal("0.10"))))
+    store.add_user(User("alice", balance=Decimal("5")))
+    store.set_user_quota("alice", "lab")
+    journal = Journal(tmp_path / "journal")
+    for i in ("1", "2"):
+        journal.write(request(i))
+    journal.write(request("2"))  # written twice: still one entry
+    assert journal.pending() == 2
+    # a crash after charging job 2 but before removing its entry
+    store.charge(request("2"))
+
+    result = journal.replay(store)
+
+    assert (result.charged, result.already_charged, result.remaining) == (1, 1, 0)
+    assert store.get_user("alice").balance == Decimal("4.40")
+    assert store.get_user_quota("alice", "lab").page_counter == 6
+    assert [j.job_id for j in store.history()] == ["1", "2"]
+    assert journal.pending() == 0
+
+
+def test_replay_stops_and_keeps_entries_when_store_is_down(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "journal")
+    journal.write(request("1"))
+
+    class Down:
+        def charge(self, _r: ChargeRequest) -> None:
+            raise StoreUnavailable("database at 127.0.0.1:1 refused the connection")
+
+    result = journal.replay(Down())  # type: ignore[arg-type]
+    assert result.remaining == 1 and "refused" in result.error
+    assert journal.pending() == 1
