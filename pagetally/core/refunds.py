@@ -1,0 +1,58 @@
+"""Refunds (PyKota's pkrefund): what giving a charged job back returns, as a value.
+
+The store applies a `Refund` in one transaction: credit `amount` to the user as
+a REFUND payment, take `pages` off the counters of the job's printer chain (and
+`amount`/`pages` off the job's billing code), and mark the job refunded.
+PyKota's pkrefund gave the money back and left page counters alone; that stays
+the default, and `pages=True` also gives the pages back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from pagetally.core.models import ONE, ZERO, Action, JobRecord
+from pagetally.core.money import format_money, quantize
+from pagetally.errors import InvalidAmount, RuleError
+
+
+@dataclass(frozen=True, slots=True)
+class Refund:
+    """What to give back for one job; both parts are never negative."""
+
+    amount: Decimal
+    pages: int
+    reason: str
+
+
+def refund_for(
+    job: JobRecord,
+    *,
+    currency: str = "",
+    fraction: Decimal = ONE,
+    pages: bool = False,
+    note: str = "",
+) -> Refund:
+    """The refund of a charged job: its price (or `fraction` of it, 0 to 1).
+
+    Refuses (RuleError) a job that was never charged (denied, cancelled, a
+    problem) or was refunded already; InvalidAmount for a fraction outside 0..1.
+    """
+    if job.action is Action.REFUND:
+        raise RuleError(f"job {job.job_id or job.id} was refunded already")
+    if job.action not in (Action.ALLOW, Action.WARN):
+        raise RuleError(
+            f"job {job.job_id or job.id} was not charged (action {job.action.value}): "
+            "nothing to refund"
+        )
+    if not ZERO <= fraction <= ONE:
+        raise InvalidAmount(f"a refund is between 0 and 1 of the job's price, not {fraction}")
+    amount = quantize(max(job.price, ZERO) * fraction)
+    back = max(job.pages, 0) if pages else 0
+    what = (
+        f"Refund of job {job.job_id or job.id} on {job.printer}: {format_money(amount, currency)}"
+    )
+    if back:
+        what += f" and {back} pages"
+    return Refund(amount, back, f"{what}; {note}" if note else what)
