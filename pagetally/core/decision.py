@@ -48,6 +48,7 @@ from pagetally.core.models import (
 )
 from pagetally.core.pricing import job_price
 from pagetally.core.settings import RuleSettings, UnknownBillingCode
+from pagetally.errors import InvalidInput
 
 _SKIPPED = (LimitBy.NOQUOTA, LimitBy.NOCHANGE)
 
@@ -243,6 +244,8 @@ def decide(
     snapshot: AccountSnapshot, facts: JobFacts, settings: RuleSettings, now: datetime
 ) -> Decision:
     """Decide one job from what the store knows (`snapshot`) at time `now` (UTC)."""
+    if now.tzinfo is None:
+        raise InvalidInput("the decision needs a timezone-aware time (UTC)")
     pages = max(facts.pages, 0)
     user, printer = snapshot.user, snapshot.printer
     chain = snapshot.printers or ((printer,) if printer is not None else ())

@@ -15,7 +15,7 @@ Enforcement (PageTally fixes PyKota's off-by-one under strict):
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from pagetally.core.models import Action, DecisionCode
@@ -39,7 +39,7 @@ ALLOWED = Check(Action.ALLOW)
 
 def when(moment: datetime) -> str:
     """A deadline as people read it: "2026-12-01 12:00 UTC"."""
-    return moment.strftime("%Y-%m-%d %H:%M %Z").strip()
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from pagetally.core.decision import decide
 from pagetally.core.models import Action, Decision, DecisionCode, Enforcement
 from pagetally.core.settings import RuleSettings
+from pagetally.errors import InvalidInput
 from tests.core.helpers import NOW, job, printer, snap, uquota, user
 
 LAX = RuleSettings()
@@ -186,3 +188,15 @@ def test_strict_is_never_more_lenient_than_laxist(
     strict = run(pages, STRICT, used=used, soft=soft, hard=hard)
     if strict.allowed:
         assert lax.allowed
+
+
+def test_deadlines_are_shown_in_utc() -> None:
+    paris = timezone(timedelta(hours=1))
+    deadline = datetime(2026, 12, 1, 13, 0, tzinfo=paris)
+    d = run(1, used=85, soft=80, hard=100, date_limit=deadline)
+    assert d.reason.endswith("printing allowed until 2026-12-01 12:00 UTC")
+
+
+def test_naive_time_is_refused() -> None:
+    with pytest.raises(InvalidInput, match="timezone-aware"):
+        run(1, now=datetime(2026, 11, 24, 12, 0))
