@@ -27,7 +27,7 @@ to the counters: the job's pages when allowed, 0 on deny and on pass-through.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -304,3 +304,15 @@ def _check_billing_code(
     raise out.deny(
         Check(Action.DENY, DecisionCode.UNKNOWN_BILLING_CODE, f"Billing code {code} is unknown")
     )
+
+
+def rule_for(
+    facts: JobFacts, settings: RuleSettings, now: datetime
+) -> Callable[[AccountSnapshot], Decision]:
+    """`decide` with everything but the snapshot fixed: the `rule` argument of
+    Store.decide_and_charge, which snapshots inside its locked transaction."""
+
+    def rule(snapshot: AccountSnapshot) -> Decision:
+        return decide(snapshot, facts, settings, now)
+
+    return rule

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from pagetally.core.decision import decide
+from pagetally.core.decision import decide, rule_for
 from pagetally.core.models import Action, BillingCode, DecisionCode, Enforcement, LimitBy, Policy
 from pagetally.core.settings import RuleSettings, UnknownBillingCode
 from tests.core.helpers import NOW, D, job, printer, snap, uquota, user
@@ -255,3 +255,9 @@ def test_decision_does_not_touch_its_inputs() -> None:
     d = decide(s, job(1), LAX, NOW)
     assert d.user_date_limits == {"lab": NOW + timedelta(days=7)}
     assert repr(s) == before
+
+
+def test_rule_for_fixes_everything_but_the_snapshot() -> None:
+    rule = rule_for(job(5), STRICT, NOW)
+    assert rule(snap(user(limit_by=BAL, balance="0.50"))).action is Action.WARN
+    assert rule(snap(user(limit_by=BAL, balance="0.49"))).action is Action.DENY
