@@ -43,3 +43,12 @@ def test_charge_request_round_trips_exactly() -> None:
     assert isinstance(back.decision.price, Decimal) and back.decision.price == Decimal("0.7")
     assert back.decision.group_date_limits == {("staff", "lab"): when}
     assert back.decision.action is Action.WARN
+
+
+def test_user_names_are_normalised_as_configured() -> None:
+    from pagetally.core.usernames import normalise_user
+
+    assert normalise_user("EXAMPLE\\Alice", winbind_separator="\\") == "Alice"
+    assert normalise_user("alice@EXAMPLE.ORG") == "alice"
+    assert normalise_user("Alice", case="lower") == "alice"
+    assert normalise_user("alice@x", strip_realm=False, case="upper") == "ALICE@X"

@@ -1,0 +1,302 @@
+"""The CUPS backend wrapper: one job through the seven steps of DESIGN.md.
+
+cupsd runs `pagetally` (installed as $CUPS_SERVERBIN/backend/pagetally) for a queue
+whose device URI is `pagetally:<real URI>`. For each job: spool, identify, analyse,
+decide, print through the real backend, charge, tell — and exit with CUPS' codes.
+A refused job is cancelled (the queue goes on) with its reason as the job's state
+message; the store being down follows `onstoreerror`; nothing here ever lets a
+traceback reach cupsd's log: every failure is one line and a defined exit code.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import logging
+import logging.handlers
+import os
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO, TextIO
+
+from pagetally.core.models import (
+    Action,
+    ChargeRequest,
+    Decision,
+    JobFacts,
+)
+from pagetally.core.usernames import normalise_user
+from pagetally.cups.realbackend import run_real_backend
+from pagetally.cups.spool import Spooled, spool_file, spool_stream
+from pagetally.cups.status import BackendExit, Messages
+from pagetally.cups.ticket import SCHEME, JobTicket, parse_ticket
+from pagetally.errors import (
+    ConfigError,
+    InvalidInput,
+    PageTallyError,
+    PdlError,
+    StorageError,
+    StoreUnavailable,
+)
+
+if TYPE_CHECKING:
+    from pagetally.config import Config
+    from pagetally.storage.base import Store
+    from pagetally.storage.journal import Journal
+
+log = logging.getLogger("pagetally.backend")
+
+DISCOVERY_LINE = f'network {SCHEME} "Unknown" "PageTally accounting wrapper (pagetally:<URI>)"'
+
+
+@dataclass
+class BackendEnv:
+    """Everything the backend touches outside itself, injected for tests."""
+
+    argv: Sequence[str]
+    environ: Mapping[str, str]
+    stdin: BinaryIO
+    stderr: TextIO
+    now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    config_path: str | None = None  # else $PAGETALLY_CONFIG, else /etc/pagetally/...
+
+    @classmethod
+    def from_process(cls) -> BackendEnv:
+        return cls(sys.argv, dict(os.environ), sys.stdin.buffer, sys.stderr)
+
+
+def main() -> None:
+    """Entry point of the installed backend executable."""
+    sys.exit(run(BackendEnv.from_process()))
+
+
+def run(env: BackendEnv) -> int:
+    msgs = Messages(env.stderr)
+    if len(env.argv) == 1:
+        env.stderr.flush()
+        print(DISCOVERY_LINE)
+        return BackendExit.OK
+    try:
+        return Job(env, msgs).run()
+    except ConfigError as e:
+        # no accounting is possible: stop the queue, keep the job, tell the admin
+        msgs.error(f"PageTally configuration error: {e}")
+        return BackendExit.STOP
+    except InvalidInput as e:
+        msgs.error(f"PageTally: {e}")
+        return BackendExit.FAILED
+    except PageTallyError as e:
+        msgs.error(f"PageTally: {e}")
+        return BackendExit.FAILED
+    except Exception as e:  # the last resort: one line to cupsd, the rest to syslog
+        _log_crash(env)
+        msgs.error(f"PageTally internal error ({type(e).__name__}); details in the system log")
+        return BackendExit.FAILED
+
+
+def _log_crash(env: BackendEnv) -> None:
+    try:
+        handler = logging.handlers.SysLogHandler(address="/dev/log")
+        log.addHandler(handler)
+    except OSError:
+        pass
+    log.exception("pagetally backend crashed; argv=%r", list(env.argv[:5]))
+
+
+class Job:
+    """One job's run. Attributes fill in as the steps go."""
+
+    def __init__(self, env: BackendEnv, msgs: Messages) -> None:
+        self.env = env
+        self.msgs = msgs
+
+    def run(self) -> int:
+        from pagetally.config import load_config
+
+        ticket = parse_ticket(self.env.argv, self.env.environ)
+        config = load_config(self.env.config_path, self.env.environ)
+        printer = ticket.printer
+        user = normalise_user(
+            ticket.user,
+            case=str(config.get("usernamecase", printer)),
+            winbind_separator=config.get("winbind_separator", printer),
+        )
+        if config.get("utolower", printer):
+            user = user.lower()
+        spooled = self._spool(ticket)
+        try:
+            return self._account(ticket, config, user, spooled)
+        finally:
+            if not config.get("keepfiles", printer):
+                spooled.remove()
+
+    # --- step 1 ------------------------------------------------------------
+    def _spool(self, ticket: JobTicket) -> Spooled:
+        if ticket.file:
+            return spool_file(ticket.file)
+        return spool_stream(self.env.stdin, ticket.tmpdir)
+
+    # --- steps 2-7 -----------------------------------------------------------
+    def _account(self, ticket: JobTicket, config: Config, user: str, spooled: Spooled) -> int:
+        from pagetally.core.decision import decide
+        from pagetally.core.pricing import job_price
+
+        msgs, now = self.msgs, self.env.now()
+        rules = config.rule_settings(ticket.printer)
+        store = self._open_store(config)
+        pages, color_pages, problem = self._analyse(spooled, ticket)
+        facts = JobFacts(
+            user=user,
+            printer=ticket.printer,
+            pages=pages,
+            color_pages=color_pages,
+            copies=ticket.copies,
+            billing_code=ticket.billing_code,
+            host=ticket.host or None,
+            title="" if config.get("privacy") else ticket.title,
+            filename="" if config.get("privacy") else ticket.options.get(
+                "document-name-supplied", ""),
+            size_bytes=spooled.size,
+            sha256=spooled.sha256,
+            options="" if config.get("privacy") else _options_text(ticket),
+            job_id=ticket.job_id,
+            job_uuid=ticket.uuid,
+        )
+        if problem and str(config.get("onaccountererror", ticket.printer)) == "stop":
+            decision = Decision(Action.DENY, problem, pages=0, code="unreadable_job")
+            return self._refuse(store, facts, decision, now)
+
+        if store is None:
+            decision = self._store_down_decision(config, ticket)
+        else:
+            self._replay_journal(store, config)
+            snapshot = store.snapshot(user, ticket.printer, ticket.billing_code)
+            decision = decide(snapshot, facts, rules, now)
+        if not decision.allowed:
+            return self._refuse(store, facts, decision, now)
+
+        msgs.info(f"PageTally: {decision.reason or 'allowed'}; printing {pages} page(s)")
+        run = run_real_backend(ticket, spooled.path, msgs.relay)
+        final_pages = pages
+        if run.exit_code != 0 and str(config.get("onbackenderror", ticket.printer)).startswith(
+            "nocharge"
+        ):
+            final = dataclasses.replace(
+                decision,
+                action=Action.PROBLEM,
+                reason=f"the real backend failed (exit {run.exit_code}); not charged",
+                price=decision.price * 0,
+                pages=0,
+            )
+        else:
+            final = decision
+            if decision.pages and final_pages != pages and store is not None:
+                snap = store.snapshot(user, ticket.printer, ticket.billing_code)
+                price = job_price(snap.printers, facts, rules, snap.user)
+                final = dataclasses.replace(decision, price=price, pages=final_pages)
+        request = ChargeRequest(
+            facts=dataclasses.replace(facts, pages=final_pages),
+            decision=final,
+            date=now,
+            precomputed_pages=pages,
+            precomputed_price=decision.price,
+        )
+        self._charge(store, config, request)
+        if final.pages:
+            msgs.page(final.pages)
+        return run.exit_code
+
+    def _analyse(self, spooled: Spooled, ticket: JobTicket) -> tuple[int, int, str]:
+        """(pages, colour pages, problem) — copies still to be made downstream counted."""
+        from pagetally import pdl
+
+        if spooled.size == 0:
+            return 0, 0, "the job is empty"
+        try:
+            analysis = pdl.analyse(spooled.path)
+        except PdlError as e:
+            return 0, 0, f"PageTally cannot count this job's pages: {e}"
+        factor = ticket.copies_downstream
+        return analysis.pages * factor, (analysis.color_pages or 0) * factor, ""
+
+    def _open_store(self, config: Config) -> Store | None:
+        from pagetally.storage import open_store
+
+        try:
+            return open_store(config.store_settings())
+        except StoreUnavailable as e:
+            self.msgs.error(f"PageTally: the store is unreachable: {e}")
+            return None
+
+    def _store_down_decision(self, config: Config, ticket: JobTicket) -> Decision:
+        """Fail closed unless `onstoreerror: allow` (then the charge is journaled)."""
+        policy = str(config.get("onstoreerror", ticket.printer)) if _has(
+            config, "onstoreerror") else "deny"
+        if policy == "allow":
+            return Decision(Action.ALLOW, "the accounting store is unreachable: "
+                            "allowed by policy, charged later", code="store_down")
+        return Decision(Action.DENY, "the accounting store is unreachable: printing is "
+                        "refused until it is back", code="store_down")
+
+    def _replay_journal(self, store: Store, config: Config) -> None:
+        journal = _journal(config)
+        if journal is not None and journal.pending():
+            result = journal.replay(store)
+            if result.charged or result.already_charged:
+                self.msgs.debug(f"PageTally: replayed {result.charged} journaled charge(s)")
+
+    def _charge(self, store: Store | None, config: Config, request: ChargeRequest) -> None:
+        """Charge, or journal the charge when the store went away meanwhile."""
+        if store is not None:
+            try:
+                result = store.charge(request)
+                if result.already_charged:
+                    self.msgs.info("PageTally: this job was charged before; not charged again")
+                return
+            except StoreUnavailable as e:
+                self.msgs.error(f"PageTally: the store went away: {e}")
+        journal = _journal(config)
+        if journal is None:
+            raise StorageError("the store is unreachable and no journal directory is usable")
+        journal.write(request)
+        self.msgs.info("PageTally: store unreachable, charge kept in the local journal")
+
+    def _refuse(
+        self, store: Store | None, facts: JobFacts, decision: Decision, now: datetime
+    ) -> int:
+        """Record the refused job, tell why, and cancel it (the queue goes on)."""
+        refused = dataclasses.replace(
+            decision, action=Action.DENY if decision.action is not Action.CANCEL
+            else Action.CANCEL, pages=0, price=decision.price * 0,
+        )
+        if store is not None:
+            with contextlib.suppress(StoreUnavailable):
+                store.charge(ChargeRequest(facts=facts, decision=refused, date=now,
+                                           precomputed_pages=facts.pages,
+                                           precomputed_price=decision.price))
+        self.msgs.info(f"PageTally refused the job: {decision.reason}")
+        self.msgs.error(f"PageTally refused job {facts.job_id} of {facts.user}: "
+                        f"{decision.reason}")
+        return BackendExit.CANCEL
+
+
+def _has(config: Config, name: str) -> bool:
+    from pagetally.config import DIRECTIVES
+
+    return name in DIRECTIVES
+
+
+def _journal(config: Config) -> Journal | None:
+    from pagetally.storage.journal import Journal
+
+    base = str(config.get("directory")) if _has(config, "directory") else ""
+    directory = Path(base or "/var/spool/pagetally") / "journal"
+    return Journal(directory)
+
+
+def _options_text(ticket: JobTicket) -> str:
+    keep = ("number-up", "sides", "media", "page-ranges", "print-color-mode", "copies")
+    return " ".join(f"{k}={v}" for k, v in ticket.options.items() if k in keep)

@@ -1,0 +1,149 @@
+"""The backend wrapper in-process: a real SQLite store, real job files, and a real
+executable standing in for the device's backend (a script in a temporary
+CUPS_SERVERBIN that records what it was sent). Through cupsd: test_cupsd.py."""
+
+import io
+import stat
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from pagetally.core.models import Action, LimitBy, Printer, PriceTable, User
+from pagetally.cups.backend import DISCOVERY_LINE, BackendEnv, run
+from pagetally.storage import StoreSettings, open_store
+
+PDF = Path("/usr/share/cups/data/default-testpage.pdf")  # 1 page (cups-filters)
+
+DEVICE = """#!/bin/sh
+cat > "{out}/printed-$1"
+echo "INFO: device got job $1" >&2
+exit {code}
+"""
+
+
+class Site:
+    def __init__(self, tmp: Path, device_exit: int = 0) -> None:
+        self.tmp = tmp
+        self.db = tmp / "pagetally.db"
+        self.conf = tmp / "pagetally.conf"
+        self.conf.write_text(
+            f"[global]\nstoragebackend: sqlite\nstoragename: {self.db}\n"
+            f"directory: {tmp / 'spool'}\n"
+        )
+        serverbin = tmp / "serverbin"
+        (serverbin / "backend").mkdir(parents=True)
+        dev = serverbin / "backend" / "socket"
+        dev.write_text(DEVICE.format(out=tmp, code=device_exit))
+        dev.chmod(stat.S_IRWXU)
+        self.environ = {
+            "DEVICE_URI": "pagetally:socket://127.0.0.1:9100",
+            "PRINTER": "lab",
+            "CUPS_SERVERBIN": str(serverbin),
+            "TMPDIR": str(tmp),
+            "PATH": "/usr/bin:/bin",
+        }
+        self.store = open_store(StoreSettings(backend="sqlite", name=str(self.db)))
+        self.store.add_printer(Printer("lab", prices=PriceTable(per_page=Decimal("0.10"))))
+
+    def job(self, job_id: str, user: str, data: bytes | None = None, *, copies: int = 1,
+            file: Path | None = None, uuid: str | None = None) -> tuple[int, str]:
+        argv = ["pagetally", job_id, user, "report; $(reboot)", str(copies),
+                f"job-uuid=urn:uuid:{uuid or job_id} job-originating-host-name=pc7"]
+        if file:
+            argv.append(str(file))
+        err = io.StringIO()
+        env = BackendEnv(argv, self.environ, io.BytesIO(data or b""), err,
+                         now=lambda: datetime(2026, 11, 24, 12, tzinfo=UTC),
+                         config_path=str(self.conf))
+        return run(env), err.getvalue()
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Site:
+    return Site(tmp_path)
+
+
+def test_discovery_line(capsys: pytest.CaptureFixture[str]) -> None:
+    code = run(BackendEnv(["pagetally"], {}, io.BytesIO(), io.StringIO()))
+    assert code == 0
+    assert capsys.readouterr().out.strip() == DISCOVERY_LINE
+
+
+def test_allowed_job_prints_and_is_charged(site: Site) -> None:
+    site.store.add_user(User("alice", limit_by=LimitBy.BALANCE, balance=Decimal("5.00")))
+    site.store.set_user_quota("alice", "lab")
+    code, err = site.job("1", "alice", PDF.read_bytes())
+    assert code == 0, err
+    assert (site.tmp / "printed-1").read_bytes() == PDF.read_bytes()
+    assert "PAGE: total 1" in err and "INFO: device got job 1" in err
+    assert site.store.get_user("alice").balance == Decimal("4.90")
+    assert site.store.get_user_quota("alice", "lab").page_counter == 1
+    [row] = list(site.store.history())
+    assert (row.action, row.pages, row.price, row.host) == (Action.ALLOW, 1, Decimal("0.1"), "pc7")
+    assert row.title == "report; $(reboot)"
+
+
+def test_raw_queue_counts_argv_copies(site: Site) -> None:
+    site.store.add_user(User("alice", limit_by=LimitBy.BALANCE, balance=Decimal("1.00")))
+    site.store.set_user_quota("alice", "lab")
+    code, err = site.job("2", "alice", copies=3, file=PDF)
+    assert code == 0, err
+    assert site.store.get_user("alice").balance == Decimal("0.70")
+
+
+def test_refused_job_is_cancelled_with_its_reason(site: Site) -> None:
+    site.store.add_user(User("bob", limit_by=LimitBy.NOPRINT))
+    site.store.set_user_quota("bob", "lab")
+    code, err = site.job("3", "bob", PDF.read_bytes())
+    assert code == 5  # CUPS_BACKEND_CANCEL: the job is cancelled, the queue goes on
+    assert "INFO: PageTally refused the job:" in err
+    assert not (site.tmp / "printed-3").exists()
+    [row] = list(site.store.history())
+    # the row keeps the job's size; nothing is charged or counted
+    assert (row.action, row.pages, row.price) == (Action.DENY, 1, Decimal("0"))
+    assert row.reason == "User bob is not allowed to print (limited by noprint)"
+    assert "INFO: PageTally refused the job: User bob is not allowed to print" in err
+    assert site.store.get_user_quota("bob", "lab").page_counter == 0
+
+
+def test_unknown_user_is_refused_by_default_policy(site: Site) -> None:
+    code, err = site.job("4", "mallory", PDF.read_bytes())
+    assert code == 5 and "mallory" in err and "unknown" in err
+
+
+def test_retried_job_is_charged_once(site: Site) -> None:
+    site.store.add_user(User("alice", limit_by=LimitBy.BALANCE, balance=Decimal("1.00")))
+    site.store.set_user_quota("alice", "lab")
+    assert site.job("5", "alice", PDF.read_bytes())[0] == 0
+    code, err = site.job("5", "alice", PDF.read_bytes())
+    assert code == 0 and "charged before" in err
+    assert site.store.get_user("alice").balance == Decimal("0.90")
+
+
+def test_corrupt_job_is_refused_not_crashed(site: Site) -> None:
+    site.store.add_user(User("alice"))
+    site.store.set_user_quota("alice", "lab")
+    code, err = site.job("6", "alice", b"\x00\x01garbage that no printer speaks")
+    assert code == 5
+    assert "cannot count this job's pages" in err
+    assert "Traceback" not in err
+
+
+def test_failed_device_is_not_charged(tmp_path: Path) -> None:
+    site = Site(tmp_path, device_exit=1)
+    site.store.add_user(User("alice", limit_by=LimitBy.BALANCE, balance=Decimal("1.00")))
+    site.store.set_user_quota("alice", "lab")
+    code, _err = site.job("7", "alice", PDF.read_bytes())
+    assert code == 1
+    assert site.store.get_user("alice").balance == Decimal("1.00")
+    [row] = list(site.store.history())
+    assert row.action == Action.PROBLEM
+
+
+def test_broken_config_stops_the_queue_with_one_line(site: Site) -> None:
+    site.conf.write_text("[global]\nstoragebackend: nosuchdb\n")
+    code, err = site.job("8", "alice", PDF.read_bytes())
+    assert code == 4  # CUPS_BACKEND_STOP: the job is kept, the admin fixes the file
+    assert err.startswith("ERROR: PageTally configuration error:") and err.count("\n") == 1
