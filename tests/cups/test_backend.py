@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from pagetally.core.models import Action, LimitBy, Printer, PriceTable, User
+from pagetally.core.models import Action, LimitBy, PriceTable, Printer, User
 from pagetally.cups.backend import DISCOVERY_LINE, BackendEnv, run
 from pagetally.storage import StoreSettings, open_store
 
