@@ -1,0 +1,12 @@
+"""The parts of Click we use, as Typer ships them (Typer >= 0.29 vendors Click
+as `typer._click`). Import them from here only, so that a Typer upgrade is a
+one-file change."""
+
+from __future__ import annotations
+
+from typer import Abort, Exit
+from typer._click.core import Context
+from typer._click.exceptions import ClickException, UsageError
+from typer._click.globals import get_current_context
+
+__all__ = ["Abort", "ClickException", "Context", "Exit", "UsageError", "get_current_context"]

@@ -1,0 +1,76 @@
+"""The root command group: where every error becomes one line and an exit code.
+
+`PageTallyGroup.main` is the single place errors are rendered: a PageTallyError,
+a usage mistake or anything unexpected prints one line on stderr (never a
+traceback) and exits with `exit_code_for(...)` (see `exitcodes`).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from typer.core import TyperGroup
+
+from pagetally.cli import _click as click
+from pagetally.cli.exitcodes import ExitCode, exit_code_for
+from pagetally.errors import PageTallyError
+
+
+def one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+class PageTallyGroup(TyperGroup):
+    """Typer's group, with PageTally's error rendering and exit codes."""
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        windows_expand_args: bool = True,
+        **extra: Any,
+    ) -> Any:
+        name = prog_name or "pagetally"
+        try:
+            rv = super().main(
+                args,
+                prog_name,
+                complete_var,
+                standalone_mode=False,
+                windows_expand_args=windows_expand_args,
+                **extra,
+            )
+            code = int(rv) if isinstance(rv, int) else ExitCode.OK
+        except click.Exit as exc:
+            code = exc.exit_code
+        except click.UsageError as exc:
+            where = exc.ctx.command_path if exc.ctx is not None else name
+            hint = f" (see '{where} --help')"
+            print(f"{where}: error: {one_line(exc.format_message())}{hint}", file=sys.stderr)
+            code = ExitCode.USAGE
+        except click.ClickException as exc:
+            print(f"{name}: error: {one_line(exc.format_message())}", file=sys.stderr)
+            code = exc.exit_code
+        except click.Abort:
+            print(f"{name}: aborted", file=sys.stderr)
+            code = ExitCode.ERROR
+        except PageTallyError as exc:
+            print(f"{name}: error: {one_line(str(exc))}", file=sys.stderr)
+            code = exit_code_for(exc)
+        except KeyboardInterrupt as exc:
+            print(f"{name}: interrupted", file=sys.stderr)
+            code = exit_code_for(exc)
+        except Exception as exc:
+            detail = one_line(str(exc)) or type(exc).__name__
+            print(
+                f"{name}: internal error: {type(exc).__name__}: {detail} (please report this)",
+                file=sys.stderr,
+            )
+            code = exit_code_for(exc)
+        if standalone_mode:
+            sys.exit(code)
+        return code

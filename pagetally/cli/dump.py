@@ -1,0 +1,234 @@
+"""`pagetally dump`: PyKota's dumpykota — the store's data for scripts.
+
+`pagetally dump history --format cups start=today-7 username=jo*`. Formats:
+csv, ssv (semicolons), tsv (tabs) with a header row; json (a list of objects;
+for `all` an object of lists); xml; cups (CUPS page_log lines, history only).
+Rows are streamed: a dump of millions of jobs does not fill memory.
+"""
+
+from __future__ import annotations
+
+import csv
+import enum
+import json
+from collections.abc import Iterable, Iterator
+from datetime import datetime, tzinfo
+from decimal import Decimal
+from typing import IO, Annotated, Any
+from xml.sax.saxutils import escape, quoteattr
+
+import typer
+
+from pagetally import __version__
+from pagetally.cli.dates import parse_date
+from pagetally.cli.dumpdata import COLUMNS, FILTER_KEYS, Filters, Row, check_filters, extract
+from pagetally.cli.env import Env, get_env
+from pagetally.cli.output import machine, text
+from pagetally.core.models import Action
+from pagetally.errors import InvalidInput
+from pagetally.storage.base import Store
+
+
+class DataType(enum.StrEnum):
+    USERS = "users"
+    GROUPS = "groups"
+    PRINTERS = "printers"
+    UPQUOTAS = "upquotas"
+    GPQUOTAS = "gpquotas"
+    HISTORY = "history"
+    PAYMENTS = "payments"
+    BILLINGCODES = "billingcodes"
+    UMEMBERS = "umembers"
+    PMEMBERS = "pmembers"
+    ALL = "all"
+
+
+class DumpFormat(enum.StrEnum):
+    CSV = "csv"
+    SSV = "ssv"
+    TSV = "tsv"
+    XML = "xml"
+    JSON = "json"
+    CUPS = "cups"
+
+
+SEPARATORS = {DumpFormat.CSV: ",", DumpFormat.SSV: ";", DumpFormat.TSV: "\t"}
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def parse_filters(items: Iterable[str], env: Env) -> Filters:
+    values: dict[str, str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        key = key.strip().lower()
+        if not sep or key not in FILTER_KEYS:
+            raise InvalidInput(
+                f"filter {item!r}: write KEY=VALUE with KEY one of {', '.join(FILTER_KEYS)}"
+            )
+        values[key] = value.strip()
+    now, tz = env.now(), env.local_tz()
+    start = parse_date(values["start"], now=now, tz=tz) if "start" in values else None
+    end = parse_date(values["end"], now=now, tz=tz, end=True) if "end" in values else None
+    rest = {k: v for k, v in values.items() if k not in ("start", "end")}
+    return Filters(rest, start, end)
+
+
+# --- writers -------------------------------------------------------------------
+
+
+def write_separated(out: IO[str], columns: tuple[str, ...], rows: Iterable[Row], sep: str) -> None:
+    w = csv.writer(out, delimiter=sep, lineterminator="\n")
+    w.writerow(columns)
+    for r in rows:
+        w.writerow([text(r.get(c)) for c in columns])
+
+
+def write_json_list(out: IO[str], rows: Iterable[Row], indent: str = "") -> None:
+    """A JSON list, streamed one object per line."""
+    out.write("[")
+    first = True
+    for r in rows:
+        out.write("\n" if first else ",\n")
+        out.write(
+            indent + " " + json.dumps({k: machine(v) for k, v in r.items()}, ensure_ascii=False)
+        )
+        first = False
+    out.write("\n" + indent + "]" if not first else "]")
+
+
+def _xml_type(value: Any) -> str:
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int):
+        return "int"
+    if isinstance(value, Decimal):
+        return "decimal"
+    if isinstance(value, datetime):
+        return "datetime"
+    return "str"
+
+
+def _xml_text(value: str) -> str:
+    """XML 1.0 cannot hold most control characters: drop them."""
+    return escape("".join(c for c in value if c in "\t\n\r" or ord(c) >= 32))
+
+
+def write_xml_dump(out: IO[str], datatype: str, storage: str, rows: Iterable[Row]) -> None:
+    out.write(f"<dump storage={quoteattr(storage)} type={quoteattr(datatype)}>\n")
+    for r in rows:
+        out.write("<entry>")
+        for k, v in r.items():
+            out.write(
+                f'<attribute name="{k}" type="{_xml_type(v)}">{_xml_text(text(v))}</attribute>'
+            )
+        out.write("</entry>\n")
+    out.write("</dump>\n")
+
+
+def page_log_date(when: datetime, tz: tzinfo) -> str:
+    """CUPS page_log's date: `24/Nov/2026:15:30:00 +0100`, English month names."""
+    local = when.astimezone(tz)
+    offset = local.strftime("%z") or "+0000"
+    return f"{local.day:02d}/{MONTHS[local.month - 1]}/{local:%Y:%H:%M:%S} {offset}"
+
+
+def write_cups(out: IO[str], rows: Iterable[Row], tz: tzinfo) -> None:
+    """CUPS page_log: one line per page printed, for jobs that printed.
+
+    `printer user jobid [date] pagenum copies billingcode hostname`
+    """
+    for r in rows:
+        if r["action"] not in (Action.ALLOW, Action.WARN):
+            continue
+        copies = max(int(r["copies"] or 1), 1)
+        pages = int(r["jobsize"] or 0)
+        per_copy = pages // copies if pages % copies == 0 else pages
+        if per_copy == pages:
+            copies = 1 if pages % copies else copies
+        date = page_log_date(r["jobdate"], tz)
+        code = r["billingcode"] or "-"
+        host = r["hostname"] or "-"
+        jobid = r["jobid"] or str(r["id"])
+        for page in range(1, per_copy + 1):
+            out.write(
+                f"{r['printername']} {r['username']} {jobid} [{date}] {page} {copies} "
+                f"{code} {host}\n"
+            )
+
+
+# --- the command ---------------------------------------------------------------
+
+
+def _types(datatype: DataType) -> list[str]:
+    return list(COLUMNS) if datatype is DataType.ALL else [datatype.value]
+
+
+def dump_to(
+    out: IO[str], store: Store, env: Env, datatype: DataType, fmt: DumpFormat, flt: Filters
+) -> None:
+    types = _types(datatype)
+    storage = env.config().store_settings().backend
+    if fmt is DumpFormat.CUPS:
+        write_cups(out, extract(store, "history", flt), env.local_tz())
+    elif fmt in SEPARATORS:
+        write_separated(out, COLUMNS[types[0]], extract(store, types[0], flt), SEPARATORS[fmt])
+    elif fmt is DumpFormat.JSON:
+        if datatype is DataType.ALL:
+            out.write("{")
+            for i, t in enumerate(types):
+                out.write(f'{"," if i else ""}\n "{t}": ')
+                write_json_list(out, extract(store, t, flt), indent=" ")
+            out.write("\n}\n")
+        else:
+            write_json_list(out, extract(store, types[0], flt))
+            out.write("\n")
+    else:
+        out.write('<?xml version="1.0" encoding="UTF-8"?>\n')
+        out.write(f'<pagetally version="{__version__}">\n')
+        for t in types:
+            write_xml_dump(out, t, storage, extract(store, t, flt))
+        out.write("</pagetally>\n")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("dump")(dump)
+
+
+def dump(
+    datatype: Annotated[DataType, typer.Argument(help="What to dump.")],
+    filters: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="KEY=VALUE: username, groupname, printername, pgroupname, hostname, "
+            "billingcode (wildcards allowed), start, end (YYYY[MM[DD[hh[mm[ss]]]]], "
+            "today, yesterday, now, each with +N/-N days)."
+        ),
+    ] = None,
+    fmt: Annotated[DumpFormat, typer.Option("--format", "-f", help="Output format.")] = (
+        DumpFormat.CSV
+    ),
+    output: Annotated[
+        str, typer.Option("--output", "-o", help="Write to this file ('-': stdout).")
+    ] = "-",
+) -> None:
+    """Dump the store's data (PyKota's dumpykota) for scripts and other tools."""
+    env = get_env()
+    if fmt is DumpFormat.CUPS and datatype is not DataType.HISTORY:
+        raise InvalidInput("--format cups (CUPS page_log) is for history only")
+    if fmt in SEPARATORS and datatype is DataType.ALL:
+        raise InvalidInput(f"'all' needs --format json or xml, not {fmt.value}")
+    flt = parse_filters(filters or [], env)
+    check_filters(datatype.value, flt)
+    with env.store() as store:
+        if output == "-":
+            dump_to(env.out, store, env, datatype, fmt, flt)
+        else:
+            with open(output, "w", encoding="utf-8", newline="") as fh:
+                dump_to(fh, store, env, datatype, fmt, flt)
+
+
+def iter_rows(store: Store, datatype: str, flt: Filters) -> Iterator[Row]:
+    """The rows `dump` writes (for other edges: the web's export)."""
+    return extract(store, datatype, flt)

@@ -1,0 +1,115 @@
+"""The command line's environment: streams, configuration, clock, store.
+
+Injected (as Click's `obj`) so that the whole CLI runs in-process in tests:
+`CliRunner().invoke(app, args, obj=Env(clock=...))`. Commands never read
+`sys.stdout`, `os.environ` or the wall clock directly.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, tzinfo
+from typing import IO
+
+from rich.console import Console
+
+from pagetally.cli import _click as click
+from pagetally.config import Config, load_config
+from pagetally.errors import ReadOnlyStore
+from pagetally.storage.base import Store
+
+#: Table width when the output is not a terminal.
+WIDE = 160
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Env:
+    """What a command may touch. Every field has a production default."""
+
+    config_path: str | None = None
+    environ: Mapping[str, str] = field(default_factory=lambda: os.environ)
+    clock: Callable[[], datetime] = _utcnow
+    tz: tzinfo | None = None  # how people's dates are read (None: local time)
+    stdout: IO[str] | None = None
+    stderr: IO[str] | None = None
+    width: int | None = None  # console width for tables (None: the terminal's)
+    _config: Config | None = field(default=None, repr=False)
+
+    # --- streams -------------------------------------------------------------
+    @property
+    def out(self) -> IO[str]:
+        return self.stdout if self.stdout is not None else sys.stdout
+
+    @property
+    def err(self) -> IO[str]:
+        return self.stderr if self.stderr is not None else sys.stderr
+
+    def console(self, *, stderr: bool = False) -> Console:
+        """A Rich console on stdout (tables) or stderr (progress, notes)."""
+        console = Console(
+            file=self.err if stderr else self.out,
+            width=self.width,
+            highlight=False,
+            soft_wrap=False,
+        )
+        if self.width is None and not console.is_terminal:
+            console.width = WIDE  # piped to a file or pager: do not squeeze tables
+        return console
+
+    def note(self, text: str) -> None:
+        """One line for a person on stderr (warnings, what was skipped)."""
+        print(text, file=self.err)
+
+    # --- time ----------------------------------------------------------------
+    def now(self) -> datetime:
+        """The current time, timezone-aware UTC."""
+        return self.clock().astimezone(UTC)
+
+    def local_tz(self) -> tzinfo:
+        tz = self.tz or datetime.now().astimezone().tzinfo
+        assert tz is not None
+        return tz
+
+    # --- configuration and store --------------------------------------------
+    def config(self) -> Config:
+        if self._config is None:
+            self._config = load_config(self.config_path, self.environ)
+        return self._config
+
+    @contextmanager
+    def store(self, *, write: bool = False) -> Iterator[Store]:
+        """Open the store read-only, or read-write for commands that change it.
+
+        A server database needs the admin credentials (the secrets file) to
+        write: without them the write is refused before anything is opened.
+        """
+        from pagetally.storage import open_store
+
+        cfg = self.config()
+        settings = cfg.store_settings()
+        if write and settings.backend != "sqlite" and not cfg.is_admin:
+            raise ReadOnlyStore(
+                "this command changes the store, but only the read-only credentials "
+                f"are available (the admin file beside {cfg.path} is missing or "
+                "unreadable to you)"
+            )
+        store = open_store(settings, readonly=not write)
+        try:
+            yield store
+        finally:
+            store.close()
+
+
+def get_env(ctx: click.Context | None = None) -> Env:
+    """The Env of the running command (created with defaults when none was given)."""
+    ctx = ctx or click.get_current_context()
+    env: Env = ctx.ensure_object(Env)
+    return env

@@ -1,0 +1,148 @@
+"""Writing results: Rich tables for people, stable machine formats for scripts.
+
+Machine formats are fixed: CSV with a header row (comma, or `;`/tab for ssv/tsv),
+JSON lists of objects. In both, money is a decimal string ("4.70", exact),
+counters are integers, dates ISO 8601 in UTC ("2026-11-24T15:00:00+00:00"),
+a missing value is empty (CSV) or null (JSON).
+"""
+
+from __future__ import annotations
+
+import csv
+import enum
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import IO, Any, TypeVar
+
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.table import Table
+
+from pagetally.cli.env import Env
+from pagetally.core.money import format_money
+
+T = TypeVar("T")
+Row = dict[str, Any]
+
+#: A progress bar appears for at least this many items (and only on a terminal).
+PROGRESS_MIN = 20
+
+
+class Format(enum.StrEnum):
+    TABLE = "table"
+    CSV = "csv"
+    JSON = "json"
+
+
+def machine(value: Any) -> Any:
+    """A value as it appears in JSON: Decimal -> str ("4.70": 2 or more places,
+    exact), datetime -> ISO 8601, enum -> its value."""
+    if isinstance(value, Decimal):
+        return format_money(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, enum.Enum):
+        return value.value
+    return value
+
+
+def text(value: Any) -> str:
+    """A value as it appears in CSV: like JSON, None -> empty."""
+    v = machine(value)
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    return str(v)
+
+
+def human(value: Any) -> str:
+    """A value in a table for people: money with 2+ decimals, dates to the minute."""
+    if value is None:
+        return "-"
+    if isinstance(value, Decimal):
+        return format_money(value)
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return text(value)
+
+
+def write_json(out: IO[str], rows: Iterable[Row] | Any) -> None:
+    data = [{k: machine(v) for k, v in r.items()} for r in rows] if _is_rows(rows) else rows
+    json.dump(data, out, indent=1, ensure_ascii=False, default=machine)
+    out.write("\n")
+
+
+def _is_rows(rows: Any) -> bool:
+    return not isinstance(rows, dict | str)
+
+
+def write_csv(
+    out: IO[str], columns: Sequence[str], rows: Iterable[Row], delimiter: str = ","
+) -> None:
+    w = csv.writer(out, delimiter=delimiter, lineterminator="\n")
+    w.writerow(columns)
+    for r in rows:
+        w.writerow([text(r.get(c)) for c in columns])
+
+
+def write_table(
+    env: Env,
+    columns: Sequence[str],
+    rows: Iterable[Row],
+    *,
+    title: str | None = None,
+    caption: str | None = None,
+    headers: Sequence[str] | None = None,
+    footer: Row | None = None,
+) -> None:
+    table = Table(title=title, caption=caption, show_footer=footer is not None)
+    right = {"balance", "price", "pages", "page_counter", "soft_limit", "hard_limit"}
+    for i, c in enumerate(columns):
+        table.add_column(
+            (headers or columns)[i],
+            footer=human(footer.get(c)) if footer and c in footer else "",
+            justify="right" if c in right or c.endswith(("_counter", "paid", "amount")) else "left",
+            no_wrap=i < len(columns) - 1,
+            overflow="ellipsis",
+        )
+    for r in rows:
+        table.add_row(*(human(r.get(c)) for c in columns))
+    env.console().print(table)
+
+
+def emit(
+    env: Env,
+    fmt: Format,
+    columns: Sequence[str],
+    rows: list[Row],
+    *,
+    title: str | None = None,
+    headers: Sequence[str] | None = None,
+) -> None:
+    """Rows in the chosen format on stdout."""
+    if fmt is Format.JSON:
+        write_json(env.out, rows)
+    elif fmt is Format.CSV:
+        write_csv(env.out, columns, rows)
+    else:
+        write_table(env, columns, rows, title=title, headers=headers)
+
+
+def progress(env: Env, items: Sequence[T], label: str) -> Iterator[T]:
+    """Iterate, with a progress bar on stderr when there are many items and a
+    person is watching (a terminal); silent otherwise."""
+    console = env.console(stderr=True)
+    if len(items) < PROGRESS_MIN or not console.is_terminal:
+        yield from items
+        return
+    with Progress(
+        TextColumn(label), BarColumn(), MofNCompleteColumn(), console=console, transient=True
+    ) as bar:
+        task = bar.add_task(label, total=len(items))
+        for item in items:
+            yield item
+            bar.advance(task)

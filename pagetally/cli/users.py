@@ -1,0 +1,145 @@
+"""`pagetally users`: add, edit, delete, list and credit users (PyKota's pkusers)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from pagetally.cli import common
+from pagetally.cli.env import get_env
+from pagetally.cli.names import check_new_names, expand
+from pagetally.cli.output import Row, emit, progress
+from pagetally.core.models import ONE, LimitBy, Payment, PaymentKind, User
+from pagetally.errors import AlreadyExists, InvalidInput
+
+app = typer.Typer(help="Users: add, edit, delete, list, credit.", no_args_is_help=True)
+
+Names = Annotated[list[str], typer.Argument(help="User names; wildcards (* ? [a-z]) select.")]
+LimitOpt = Annotated[
+    LimitBy | None, typer.Option("--limit-by", "-l", help="How the user is limited.")
+]
+OverOpt = Annotated[
+    str | None, typer.Option("--overcharge", "-o", help="Price factor (1: normal, 0: free).")
+]
+EmailOpt = Annotated[str | None, typer.Option("--email", "-e", help="E-mail address.")]
+DescOpt = Annotated[str | None, typer.Option("--description", "-d", help="Free text.")]
+
+COLUMNS = ("name", "limit_by", "balance", "lifetime_paid", "overcharge", "email", "description")
+
+
+def user_row(u: User) -> Row:
+    return {
+        "name": u.name,
+        "limit_by": u.limit_by,
+        "balance": u.balance,
+        "lifetime_paid": u.lifetime_paid,
+        "overcharge": u.overcharge,
+        "email": u.email,
+        "description": u.description,
+    }
+
+
+@app.command("add")
+def add(
+    names: Names,
+    limit_by: LimitOpt = None,
+    balance: Annotated[
+        str | None, typer.Option("--balance", "-b", help="Initial credit (a payment).")
+    ] = None,
+    overcharge: OverOpt = None,
+    email: EmailOpt = None,
+    description: DescOpt = None,
+    skip_existing: Annotated[
+        bool, typer.Option("--skip-existing", help="Leave existing users alone.")
+    ] = False,
+) -> None:
+    """Create users (PyKota: pkusers --add)."""
+    env = get_env()
+    new = check_new_names("user", names)
+    credit = common.amount(balance, "balance") if balance is not None else None
+    factor = common.factor(overcharge) if overcharge is not None else None
+    mail = common.email(email) if email else None
+    with env.store(write=True) as store:
+        existing = {u.name for u in store.find_users(new)}
+        if existing and not skip_existing:
+            raise AlreadyExists("user", sorted(existing)[0])
+        todo = [n for n in new if n not in existing]
+        for name in progress(env, todo, "adding users"):
+            user = User(
+                name=name,
+                limit_by=limit_by or LimitBy.QUOTA,
+                overcharge=factor if factor is not None else ONE,
+                email=mail,
+                description=description or "",
+            )
+            store.add_user(user)
+            if credit:
+                store.add_payment(
+                    Payment(name, credit, PaymentKind.CREDIT, "initial balance", env.now())
+                )
+    for name in sorted(existing):
+        env.note(f"user {name!r} exists: left unchanged")
+    env.note(f"{len(todo)} user(s) added")
+
+
+@app.command("edit")
+def edit(
+    names: Names,
+    limit_by: LimitOpt = None,
+    overcharge: OverOpt = None,
+    email: EmailOpt = None,
+    description: DescOpt = None,
+) -> None:
+    """Change users' limit, overcharge factor, e-mail or description."""
+    env = get_env()
+    factor = common.factor(overcharge) if overcharge is not None else None
+    mail = common.email(email) if email is not None else None
+    if limit_by is None and factor is None and mail is None and description is None:
+        raise InvalidInput(
+            "nothing to change: give --limit-by, --overcharge, --email or --description"
+        )
+    with env.store(write=True) as store:
+        users = expand("user", names, store.find_users, lambda u: u.name)
+        for u in progress(env, users, "editing users"):
+            store.edit_user(
+                u.name, limit_by=limit_by, overcharge=factor, email=mail, description=description
+            )
+    env.note(f"{len(users)} user(s) changed")
+
+
+@app.command("delete")
+def delete(names: Names) -> None:
+    """Delete users and their quota entries (their job history is kept)."""
+    env = get_env()
+    with env.store(write=True) as store:
+        users = expand("user", names, store.find_users, lambda u: u.name)
+        for u in progress(env, users, "deleting users"):
+            store.delete_user(u.name)
+    env.note(f"{len(users)} user(s) deleted")
+
+
+@app.command("list")
+def list_(
+    names: Annotated[
+        list[str] | None, typer.Argument(help="Names or wildcards (default *).")
+    ] = None,
+    fmt: common.FormatOption = common.Format.TABLE,
+) -> None:
+    """List users with their limit, balance and overcharge factor."""
+    env = get_env()
+    with env.store() as store:
+        users = store.find_users(names or ["*"])
+    emit(env, fmt, COLUMNS, [user_row(u) for u in users], title="Users")
+
+
+@app.command("credit")
+def credit(
+    names: Annotated[list[str], typer.Argument(help="User names or wildcards.")],
+    amount: Annotated[str, typer.Argument(help="Amount to add, e.g. 10 or 2.50.")],
+    note: Annotated[str, typer.Option("--note", "-n", help="Why (kept with the payment).")] = "",
+) -> None:
+    """Add credit to users' balances (a payment; raises their lifetime paid)."""
+    from pagetally.cli.payments import record
+
+    record(get_env(), names, amount, PaymentKind.CREDIT, note)
