@@ -1,0 +1,243 @@
+"""Epson ESC/P and ESC/P2: pages from form feeds, graphics skipped by their lengths.
+
+An ESC/P job is text and escape commands, each with a fixed number of parameter
+bytes, or a declared amount of data: bit images (ESC * / K / L / Y / Z / ^),
+ESC/P2 raster graphics (ESC . and ESC i, run-length compressed rows walked by their
+counters), extended commands ESC ( X nL nH … and the Stylus 800 style ESC | B rows
+that Ghostscript's `escp` device writes. A page leaves the printer on a form feed
+outside such data; a marked page without one is counted at the end of the job.
+Remote mode (ESC ( R … REMOTE1) is skipped up to its terminator (ESC NUL NUL NUL),
+EJL lines (ESC SOH @EJL …) up to the next escape.
+
+pkpgcounter miscounted Ghostscript's `stcolor` output: its ESC . 1 rows are
+compressed, so their byte length is known only by walking the run-length counters,
+which this module does.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+
+from pagetally.errors import LimitReached
+from pagetally.pdl.base import DEFAULT_LIMITS, Analysis, Buffer, Limits
+
+_STOP = re.compile(rb"[\x1b\x0c]")
+_INK = re.compile(rb"[\x21-\x7e\x80-\xff]")
+
+# Parameter bytes of the ESC commands with a fixed count (ESC/P and ESC/P2).
+_FIXED: dict[int, int] = {}
+for _cmd, _n in {
+    b"\x0e": 0, b"\x0f": 0, b"\x19": 1, b" ": 1, b"!": 1, b"$": 2, b"%": 1, b"+": 1,
+    b"-": 1, b"/": 1, b"0": 0, b"1": 0, b"2": 0, b"3": 1, b"4": 0, b"5": 0, b"6": 0,
+    b"7": 0, b"8": 0, b"9": 0, b":": 3, b"<": 0, b"=": 0, b">": 0, b"?": 2, b"@": 0,
+    b"A": 1, b"E": 0, b"F": 0, b"G": 0, b"H": 0, b"I": 1, b"J": 1, b"M": 0, b"N": 1,
+    b"O": 0, b"P": 0, b"Q": 1, b"R": 1, b"S": 1, b"T": 0, b"U": 1, b"W": 1, b"X": 3,
+    b"\\": 2, b"a": 1, b"c": 2, b"e": 2, b"f": 2, b"g": 0, b"j": 1, b"k": 1, b"l": 1,
+    b"p": 1, b"q": 1, b"r": 1, b"s": 1, b"t": 1, b"w": 1, b"x": 1, b"~": 2,
+}.items():  # fmt: skip
+    _FIXED[_cmd[0]] = _n
+# Bit image commands ESC <c> nL nH data: bytes per column.
+_COLUMN_IMAGES = {ord("K"): 1, ord("L"): 1, ord("Y"): 1, ord("Z"): 1}
+# ESC * m nL nH: bytes per column by mode m.
+_STAR_MODES = {0: 1, 1: 1, 2: 1, 3: 1, 4: 1, 6: 1, 32: 3, 33: 3, 38: 3, 39: 3, 40: 3,
+               71: 6, 72: 6, 73: 6}  # fmt: skip
+_REMOTE_END = b"\x1b\x00\x00\x00"
+
+
+class _Page:
+    __slots__ = ("marked", "notes", "pages")
+
+    def __init__(self) -> None:
+        self.pages = 0
+        self.marked = False
+        self.notes: list[str] = []
+
+
+def _packbits(data: Buffer, pos: int, need: int, end: int) -> int:
+    """Position after run-length data that expands to `need` bytes (TIFF packbits)."""
+    made = 0
+    while made < need:
+        if pos >= end:
+            return end + 1  # truncated
+        c = data[pos]
+        if c < 128:
+            made += c + 1
+            pos += c + 2
+        else:
+            made += 257 - c
+            pos += 2
+    return pos
+
+
+def _escape(data: Buffer, i: int, end: int, pg: _Page) -> int:
+    """Handle the ESC command at `i`; return where scanning goes on (> end: truncated)."""
+    if i + 1 >= end:
+        return end
+    c = data[i + 1]
+    p = i + 2
+    n = _FIXED.get(c)
+    if n is not None:
+        return p + n
+    if c == 0x2A:  # ESC * m nL nH: bit image
+        if p + 3 > end:
+            return end + 1
+        per = _STAR_MODES.get(data[p])
+        if per is None:
+            return p  # not a bit image (a stray PCL-like prefix): ignore ESC *
+        cols = data[p + 1] | (data[p + 2] << 8)
+        if cols:
+            pg.marked = True
+        return p + 3 + cols * per
+    if c in _COLUMN_IMAGES:  # ESC K/L/Y/Z nL nH data
+        if p + 2 > end:
+            return end + 1
+        cols = data[p] | (data[p + 1] << 8)
+        if cols:
+            pg.marked = True
+        return p + 2 + cols
+    if c == 0x5E:  # ESC ^ m nL nH: 9-pin graphics, 2 bytes a column
+        if p + 3 > end:
+            return end + 1
+        cols = data[p + 1] | (data[p + 2] << 8)
+        if cols:
+            pg.marked = True
+        return p + 3 + 2 * cols
+    if c == 0x28:  # ESC ( X nL nH data: extended command
+        if p + 3 > end:
+            return end + 1
+        kind = data[p]
+        length = data[p + 1] | (data[p + 2] << 8)
+        q = p + 3 + length
+        if kind == 0x52:  # ESC ( R: remote mode until ESC NUL NUL NUL
+            stop = data.find(_REMOTE_END, q)
+            return end if stop < 0 else stop + 4
+        if kind == 0x5E and length:  # ESC ( ^: data printed as characters
+            pg.marked = True
+        return q
+    if c == 0x2E:  # ESC . c v h m nL nH: raster graphics
+        if p + 6 > end:
+            return end + 1
+        comp, rows = data[p], data[p + 3]
+        dots = data[p + 4] | (data[p + 5] << 8)
+        need = rows * ((dots + 7) // 8)
+        if need:
+            pg.marked = True
+        q = p + 6
+        if comp == 0:
+            return q + need
+        if comp == 1:
+            return _packbits(data, q, need, end)
+        pg.notes.append(f"ESC . compression {comp} not understood at offset {i}")
+        return q
+    if c == 0x69:  # ESC i: ESC/P2 raster (r c b nL nH m) or ESC/P incremental mode (n)
+        if p + 6 <= end and data[p + 1] in (0, 1) and data[p + 2] in (1, 2):
+            comp = data[p + 1]
+            width = data[p + 3] | (data[p + 4] << 8)
+            need = width * data[p + 5]
+            if need:
+                pg.marked = True
+            q = p + 6
+            return q + need if comp == 0 else _packbits(data, q, need, end)
+        return p + 1
+    if c == 0x7C:  # ESC | (Stylus 800 style, Ghostscript's escp device)
+        if p >= end:
+            return end + 1
+        sub = data[p]
+        if sub == 0x42:  # ESC | B mode nL nH data: a raster row
+            if p + 4 > end:
+                return end + 1
+            length = data[p + 2] | (data[p + 3] << 8)
+            if length:
+                pg.marked = True
+            return p + 4 + length
+        return p + 3 if sub == 0x4A else p + 1  # ESC | J n n: advance
+    if c == 0x01:  # ESC SOH @EJL ...: Epson job language up to the next escape
+        nxt = data.find(b"\x1b", p)
+        return end if nxt < 0 else nxt
+    if c in (0x42, 0x44, 0x62):  # ESC B / D / b: tab stops up to NUL (at most 32)
+        nul = data.find(b"\x00", p, min(end, p + 33))
+        return p + 1 if nul < 0 else nul + 1
+    if c == 0x43:  # ESC C n, or ESC C NUL n: page length
+        return p + 2 if p < end and data[p] == 0 else p + 1
+    if c == 0x26:  # ESC & NUL n m (a0 a1 a2 d...)*: user-defined characters
+        if p + 3 > end:
+            return end + 1
+        first, last = data[p + 1], data[p + 2]
+        q = p + 3
+        for _ in range(max(0, last - first + 1)):
+            if q + 3 > end:
+                return end + 1
+            q += 3 + 3 * data[q + 1]  # 24-pin: 3 bytes a column
+        return q
+    return p  # unknown: skip ESC and the command byte
+
+
+def scan(data: Buffer, limits: Limits = DEFAULT_LIMITS) -> Analysis:
+    """Count the pages of the ESC/P or ESC/P2 job in `data`."""
+    pg = _Page()
+    end = len(data)
+    pos = 0
+    deadline = time.monotonic() + limits.max_seconds_per_mb * (end / 1_000_000 + 1)
+    stop_search = _STOP.search
+    ink_search = _INK.search
+    loops = 0
+    truncated = False
+    while pos < end:
+        loops += 1
+        if loops & 0x3FFF == 0 and time.monotonic() > deadline:
+            raise LimitReached("ESC/P job took too long to scan")
+        m = stop_search(data, pos)
+        if m is None:
+            if not pg.marked and ink_search(data, pos, end):
+                pg.marked = True
+            break
+        i = m.start()
+        if not pg.marked and i > pos and ink_search(data, pos, i):
+            pg.marked = True
+        if data[i] == 0x0C:
+            pg.pages += 1
+            pg.marked = False
+            if pg.pages > limits.max_pages:
+                raise LimitReached(f"ESC/P job has more than {limits.max_pages} pages")
+            pos = i + 1
+            continue
+        pos = _escape(data, i, end, pg)
+        if pos > end:
+            truncated = True
+            break
+    notes = pg.notes
+    if pg.marked:
+        pg.pages += 1
+        notes.append("last page has no form feed: counted")
+    if truncated:
+        notes.append("data ends inside an ESC/P command or graphics (truncated job)")
+    return Analysis(format="ESC/P", pages=pg.pages, notes=tuple(dict.fromkeys(notes)))
+
+
+def detect(head: bytes) -> float:
+    """ESC/P(2) when the job opens with a reset, ESC/P2 setup or EJL/remote mode."""
+    h = head.lstrip(b"\x00")
+    if h.startswith((b"\x1b\x01@EJL", b"\x1b@\x1b(R", b"\x1b(R")):
+        return 0.95
+    if h.startswith(b"\x1b@"):
+        return 0.9 if re.search(rb"\x1b[(.*K-Z^|J\\]", h[2:4096]) else 0.6
+    if re.search(rb"\x1b\|[BJ]", h[:4096]) and b"\x1b\\" in h[:4096]:
+        return 0.8  # Stylus 800 style rows (after a PCL-like ESC*rbC prefix)
+    return 0.0
+
+
+class EscpParser:
+    """Epson ESC/P (dot matrix) and ESC/P2 (Stylus: raster, remote mode)."""
+
+    name = "escp"
+    format = "ESC/P"
+
+    def detect(self, head: bytes) -> float:
+        return detect(head)
+
+    def count(self, data: Buffer, limits: Limits = DEFAULT_LIMITS) -> Analysis:
+        return scan(data, limits)
+
+
+PARSERS = [EscpParser()]
