@@ -16,7 +16,9 @@ After the job (`counter_after`):
    says (usually 0), with a note saying so.
 2. wait until it is idle again with a stable counter, as before the job. An idle
    reading whose counter differs from the previous one restarts the count: a
-   printer claiming idle while its counter moves is still printing.
+   printer claiming idle while its counter moves is still printing (so the
+   window, (loops - 1) x delay, must be longer than the printer takes per page:
+   16 s with the defaults).
 
 Paper out and other error states (the printer says it needs a person) never make
 a job free: while the printer reports an error, the no-printing delay does not

@@ -222,20 +222,28 @@ class SnmpAccounter:
 
     reports_status = True
 
-    def __init__(self, target: SnmpTarget, *, error_mask: int = DEFAULT_ERROR_MASK) -> None:
+    def __init__(
+        self,
+        target: SnmpTarget,
+        *,
+        error_mask: int = DEFAULT_ERROR_MASK,
+        counter_oid: str = PAGE_COUNTER_OID,
+    ) -> None:
         self.target = target
         self.error_mask = error_mask
+        self.counter_oid = counter_oid  # another marker's or a vendor's life counter
+        self.oids = (counter_oid, *STATUS_OIDS[1:])
 
     @property
     def name(self) -> str:
         return f"snmp://{self.target.host}:{self.target.port}"
 
     def read(self) -> Reading:
-        values = snmp_get(self.target, STATUS_OIDS)
-        counter = values[PAGE_COUNTER_OID]
+        values = snmp_get(self.target, self.oids)
+        counter = values[self.counter_oid]
         if not isinstance(counter, int):
             raise CounterNotSupported(
-                f"printer {self.name} has no page counter (prtMarkerLifeCount {PAGE_COUNTER_OID})"
+                f"printer {self.name} has no page counter at {self.counter_oid}"
             )
         pstatus = values[HR_PRINTER_STATUS_OID]
         dstatus = values[HR_DEVICE_STATUS_OID]
