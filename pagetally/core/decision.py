@@ -28,7 +28,6 @@ to the counters: the job's pages when allowed, 0 on deny and on pass-through.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
@@ -61,16 +60,19 @@ class _Denied(Exception):
         self.decision = decision
 
 
-@dataclass(slots=True)
 class _Outcome:
-    """What the checks gathered so far for an allowed job."""
+    """What the checks gathered so far for an allowed job (a plain class: cheap
+    to define at import)."""
 
-    price: Decimal
-    pages: int
-    warnings: list[Check] = field(default_factory=list)
-    user_dates: dict[str, datetime] = field(default_factory=dict)
-    group_dates: dict[tuple[str, str], datetime] = field(default_factory=dict)
-    policy_reason: str = ""
+    __slots__ = ("group_dates", "pages", "policy_reason", "price", "user_dates", "warnings")
+
+    def __init__(self, price: Decimal, pages: int) -> None:
+        self.price = price
+        self.pages = pages
+        self.warnings: list[Check] = []
+        self.user_dates: dict[str, datetime] = {}
+        self.group_dates: dict[tuple[str, str], datetime] = {}
+        self.policy_reason = ""
 
     def deny(self, check: Check) -> _Denied:
         return _Denied(

@@ -14,7 +14,6 @@ Enforcement (PageTally fixes PyKota's off-by-one under strict):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -23,15 +22,30 @@ from pagetally.core.money import format_money
 from pagetally.core.settings import RuleSettings
 
 
-@dataclass(frozen=True, slots=True)
 class Check:
-    """One check's verdict. `deadline` is a grace deadline to record (new ones only)."""
+    """One check's verdict. `deadline` is a grace deadline to record (new ones only).
 
-    action: Action
-    code: DecisionCode = DecisionCode.OK
-    reason: str = ""
-    message: str = ""
-    deadline: datetime | None = None
+    Plain classes here, not dataclasses or NamedTuples: they cost almost nothing
+    to define, and the backend pays every import on every job."""
+
+    __slots__ = ("action", "code", "deadline", "message", "reason")
+
+    def __init__(
+        self,
+        action: Action,
+        code: DecisionCode = DecisionCode.OK,
+        reason: str = "",
+        message: str = "",
+        deadline: datetime | None = None,
+    ) -> None:
+        self.action = action
+        self.code = code
+        self.reason = reason
+        self.message = message
+        self.deadline = deadline
+
+    def __repr__(self) -> str:
+        return f"Check({self.action.value}, {self.code.value}, {self.reason!r})"
 
 
 ALLOWED = Check(Action.ALLOW)
@@ -42,17 +56,27 @@ def when(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
-@dataclass(frozen=True, slots=True)
 class PageAccount:
     """A quota entry as the page check sees it; `who` names it in reasons:
     "" for the job's user, "group staff" for a group."""
 
-    printer: str
-    used: int
-    soft: int | None
-    hard: int | None
-    date_limit: datetime | None
-    who: str = ""
+    __slots__ = ("date_limit", "hard", "printer", "soft", "used", "who")
+
+    def __init__(
+        self,
+        printer: str,
+        used: int,
+        soft: int | None,
+        hard: int | None,
+        date_limit: datetime | None,
+        who: str = "",
+    ) -> None:
+        self.printer = printer
+        self.used = used
+        self.soft = soft
+        self.hard = hard
+        self.date_limit = date_limit
+        self.who = who
 
 
 def _quota_words(acct: PageAccount) -> str:

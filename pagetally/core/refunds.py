@@ -9,7 +9,6 @@ the default, and `pages=True` also gives the pages back.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
 
 from pagetally.core.models import ONE, ZERO, Action, JobRecord
@@ -17,13 +16,18 @@ from pagetally.core.money import format_money, quantize
 from pagetally.errors import InvalidAmount, RuleError
 
 
-@dataclass(frozen=True, slots=True)
 class Refund:
     """What to give back for one job; both parts are never negative."""
 
-    amount: Decimal
-    pages: int
-    reason: str
+    __slots__ = ("amount", "pages", "reason")
+
+    def __init__(self, amount: Decimal, pages: int, reason: str) -> None:
+        self.amount = amount
+        self.pages = pages
+        self.reason = reason
+
+    def __repr__(self) -> str:
+        return f"Refund({self.amount}, {self.pages}, {self.reason!r})"
 
 
 def refund_for(
