@@ -39,19 +39,17 @@ class BjcParser:
         feeds = inits = 0
         pos = 0
         while pos < n:
-            budget.tick()
             c = data[pos]
-            if c == 0x1B:
+            if c == 0x1B and pos + 5 <= n and data[pos + 1] in (0x28, 0x5B):
+                # ESC ( x / ESC [ x: 16-bit little-endian length, then data (hot path).
+                if data[pos + 1] == 0x5B and data[pos + 2] == 0x4B:
+                    inits += 1
+                pos += 5 + (data[pos + 3] | data[pos + 4] << 8)
+                budget.tick()
+            elif c == 0x1B:
                 need(data, pos, 2, self.format)
                 cmd = data[pos + 1]
-                if cmd in (0x5B, 0x28):  # ESC [ x / ESC ( x: 16-bit length and data
-                    need(data, pos, 5, self.format)
-                    if data[pos + 1 : pos + 3] == b"[K":
-                        inits += 1
-                    size = int(_U16.unpack_from(data, pos + 3)[0])
-                    need(data, pos + 5, size, self.format)
-                    pos += 5 + size
-                elif cmd == 0x43:  # ESC C n, or ESC C 0 n
+                if cmd == 0x43:  # ESC C n, or ESC C 0 n
                     need(data, pos, 3, self.format)
                     pos += 4 if data[pos + 2] == 0 else 3
                 elif cmd in _FIXED:
@@ -61,10 +59,11 @@ class BjcParser:
             elif c == 0x0C:
                 feeds += 1
                 pos += 1
-            elif c in b"\r\n\x00":
+            elif c == 0x0D or c == 0x0A or c == 0:
                 pos += 1
             else:
                 raise corrupt(self.format, pos)
+        need(data, pos, 0, self.format)
         for _ in range(max(feeds, inits)):
             pages.add()
         return pages.analysis(self.format)

@@ -17,10 +17,27 @@ import re
 from pagetally.pdl.base import DEFAULT_LIMITS, Analysis, Buffer, Limits
 from pagetally.pdl.formats._host import Budget, Pages, need, skip_pjl, split_head
 
-_BLOCK = re.compile(rb"\x1d(\d{1,10})(?:;[0-9.\-]*)*[a-z]*\{[A-Z]")
+_BLOCK = re.compile(rb"\x1d(\d{1,10})[0-9;.\-]{0,48}[a-z]{0,8}\{[A-Z]")
 _COPIES = re.compile(rb"\x1d(\d{1,4})coO")
 _EJL_COPIES = re.compile(rb"@EJL[^\n]*?\sCO=(\d{1,4})")
 _COMMAND = re.compile(rb"\x1d[0-9;.\-]*[a-z]+\{?[A-Z]")
+
+
+def _next_block(data: Buffer, pos: int, n: int) -> tuple[int, int, int]:
+    """(start, end of command, data length) of the next '{' command, or (n, n, 0).
+
+    Finds the '{' with the C-speed find, then checks the command around it.
+    """
+    while True:
+        brace = data.find(b"{", pos)
+        if brace < 0:
+            return n, n, 0
+        gs = data.rfind(b"\x1d", max(pos, brace - 80), brace)
+        if gs >= 0:
+            m = _BLOCK.match(data, gs)
+            if m and m.end() == brace + 2:
+                return gs, m.end(), int(m.group(1))
+        pos = brace + 1
 
 
 def _count_pages(data: Buffer, limits: Limits, fmt: str) -> Analysis:
@@ -34,24 +51,22 @@ def _count_pages(data: Buffer, limits: Limits, fmt: str) -> Analysis:
     pos = start
     while pos < n:
         budget.tick()
-        m = _BLOCK.search(data, pos)
-        end = m.start() if m else n
-        gap = data[pos:end]
-        if b"\x0c" in gap:
+        begin, after, size = _next_block(data, pos, n)
+        ff = data.find(b"\x0c", pos, begin)
+        if ff >= 0 or data.find(b"coO", pos, begin) >= 0:
+            gap = data[pos:begin]
             last = 0
-            for ff in re.finditer(rb"\x0c", gap):
-                for c in _COPIES.finditer(gap, last, ff.start()):
+            for feed in re.finditer(rb"\x0c", gap):
+                for c in _COPIES.finditer(gap, last, feed.start()):
                     copies = int(c.group(1))
-                last = ff.end()
+                last = feed.end()
                 pages.add(copies)
-        elif b"coO" in gap:
-            for c in _COPIES.finditer(gap):
+            for c in _COPIES.finditer(gap, last):
                 copies = int(c.group(1))
-        if not m:
+        if begin >= n:
             break
-        size = int(m.group(1))
-        need(data, m.end(), size, fmt)
-        pos = m.end() + size
+        need(data, after, size, fmt)
+        pos = after + size
     return pages.analysis(fmt)
 
 
