@@ -4,7 +4,9 @@
 as one pure function. In order, the first DENY wins:
 
 1. unknown user or printer → the `policy` (deny; allow; external: the caller
-   runs its command, then decides again — recognised by code `policy_external`);
+   runs its command, then snapshots and decides again — recognised by code
+   `policy_external`; a second `policy_external` means the command did not
+   create what was missing, and the job is denied);
 2. a pass-through printer → allow, no check, no charge, no count;
 3. the job's size against max_job_size: of each printer of the chain, then the
    user's quota entries, then the user's groups' entries;
