@@ -17,8 +17,9 @@ from pagetally.pdl.formats._host import UEL, Budget, Pages, corrupt, need
 
 _LINE = re.compile(rb"@PJL[^\n\x00]{0,4096}\n?")
 _IMAGELEN = re.compile(rb"IMAGELEN\s*=\s*(\d{1,12})")
-# A JBIG bi-level image header: DL=0, D=0, P=1, reserved 0, then XD, YD, L0.
-_BIH = re.compile(rb"\x00\x00\x01\x00[\x00-\xff]{12}[\x00-\x03][\x00-\x7f]", re.DOTALL)
+# A JBIG bi-level image header: DL=0, D=0, P=1, reserved 0, then XD, YD, L0, MX, MY.
+# (A PJL reader that skips NUL padding after the header eats the leading DL, D.)
+_BIH = re.compile(rb"(?:\x00\x00)?\x01\x00[\x00-\xff]{12}[\x00-\x7f]\x00", re.DOTALL)
 
 
 class DdstParser:
@@ -32,7 +33,7 @@ class DdstParser:
             return 0.95
         if _BIH.match(head) and b"@PJL SET PAGESTATUS=END" in head:
             return 0.9
-        return 0.5 if _BIH.match(head) else 0.0
+        return 0.6 if _BIH.match(head) else 0.0
 
     def count(self, data: Buffer, limits: Limits = DEFAULT_LIMITS) -> Analysis:
         n = len(data)
