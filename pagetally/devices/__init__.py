@@ -38,6 +38,16 @@ Hardware (life-counter) accounting — the backend's use, PyKota's procedure::
   statusstabilizationdelay, noprintingmaxdelay, skipinitialwait, errormaxdelay,
   unreachablemaxdelay, maxdelay), snmperrormask onto `snmp.parse_error_mask`.
 
+From configuration (PyKota's `hardware(snmp[:community])`, `hardware(pjl[:port])`,
+`hardware(command args {printer})`) and the real device URI::
+
+    from pagetally.devices.factory import accounter_from_directive, host_from_device_uri
+    acc = accounter_from_directive("snmp:public", host_from_device_uri("socket://10.0.0.5:9100"))
+
+Two queues on one physical printer must not overlap their readings: hold
+`pagetally.devices.lock.printer_lock(host, lock_dir, timeout=...)` from before
+`counter_before` until after `counter_after`.
+
 The printer's own count for one job over IPP (no lock, no idle wait)::
 
     from pagetally.devices.ipp import IppClient

@@ -15,7 +15,6 @@ This needs no idle printer and no lock: the count is per job.
 from __future__ import annotations
 
 import http.client
-import ssl
 import urllib.parse
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -171,6 +170,8 @@ class IppClient:
 
     def _connection(self) -> http.client.HTTPConnection:
         if self.scheme == "https":
+            import ssl  # only for ipps://; ~10 ms to import
+
             context = ssl.create_default_context()
             if not self.verify_tls:  # printers often have self-signed certificates
                 context.check_hostname = False

@@ -14,7 +14,6 @@ runs its own short event loop, so do not call it from inside a running loop.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -178,6 +177,8 @@ async def _request(target: SnmpTarget, oids: Sequence[str], setting: Any | None)
 
 
 def _run(target: SnmpTarget, oids: Sequence[str], setting: Any | None) -> list[Any]:
+    import asyncio
+
     limit = target.timeout * (target.retries + 1) + 2.0
     try:
         return asyncio.run(asyncio.wait_for(_request(target, oids, setting), limit))
