@@ -26,6 +26,7 @@ from pagetally.errors import DeviceError
 PRINT_JOB = 0x0002
 CANCEL_JOB = 0x0008
 GET_JOB_ATTRIBUTES = 0x0009
+GET_JOBS = 0x000A
 GET_PRINTER_ATTRIBUTES = 0x000B
 
 JOB_STATES = {
@@ -237,6 +238,36 @@ class IppClient:
             ],
         )
         return reply.group(w.JOB_GROUP)
+
+    def get_jobs(
+        self, which: str = "completed", requested: Sequence[str] = JOB_COUNT_ATTRIBUTES
+    ) -> list[w.Attributes]:
+        """Get-Jobs: one attribute dict per job (`which`: completed, not-completed)."""
+        reply = self.request(
+            GET_JOBS,
+            [
+                (w.KEYWORD, "which-jobs", [which]),
+                (w.KEYWORD, "requested-attributes", list(requested)),
+            ],
+        )
+        return reply.all_groups(w.JOB_GROUP)
+
+    def find_jobs(self, *, user: str, name: str, which: str = "completed") -> list[JobCounts]:
+        """Jobs of a user with a name, newest first, with their counts.
+
+        How to find at the printer a job CUPS' ipp backend sent: it sends the
+        CUPS job's title as job-name and its user as requesting-user-name. (It
+        also sends CUPS' job-uuid, but printers may make their own:
+        ippeveprinter does.)
+        """
+        found = [
+            JobCounts.from_attributes(_int(attrs, "job-id") or 0, attrs)
+            for attrs in self.get_jobs(
+                which, (*JOB_COUNT_ATTRIBUTES, "job-name", "job-originating-user-name")
+            )
+            if attrs.get("job-name") == [name] and attrs.get("job-originating-user-name") == [user]
+        ]
+        return sorted(found, key=lambda c: c.job_id, reverse=True)
 
     def job_counts(self, job_id: int) -> JobCounts:
         """The printer's page counts for one job, as far as it has got."""

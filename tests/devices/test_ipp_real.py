@@ -106,9 +106,16 @@ def test_cups_ipp_backend_page_total_is_what_the_printer_counted(
         CONTENT_TYPE="application/pdf",
         FINAL_CONTENT_TYPE="application/pdf",
     )
-    argv = ["/usr/lib/cups/backend/ipp", "7", "alice", "three", "1", "", str(three_page_pdf)]
+    uuid = "urn:uuid:0b6e9a3c-5d1f-4e3a-9c1b-2f0e7d6a5b4c"
+    argv = ["/usr/lib/cups/backend/ipp", "7", "alice", "three-by-cups", "1", f"job-uuid={uuid}"]
+    argv.append(str(three_page_pdf))
     done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr[-2000:]
     lines = done.stderr.splitlines()
     assert "PAGE: total 3" in lines
     assert pages_from_stderr(lines) == 3
+    # The printer's own record of that job, found by CUPS' title and user:
+    client = IppClient(ipp_printer.uri)
+    jobs = client.find_jobs(user="alice", name="three-by-cups")
+    assert [(j.state_name, j.impressions) for j in jobs[:1]] == [("completed", 3)]
+    assert client.find_jobs(user="nobody", name="three-by-cups") == []
