@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
 
-from sqlalchemy import Connection, case, insert, select, update
+from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from pagetally.core.allowances import applies_to_printer, credit_to_grant, pages_after_grant
 from pagetally.core.models import Allowance, PaymentKind
 from pagetally.errors import InvalidInput, NotFound
-from pagetally.storage import lookups, patterns, rows
+from pagetally.storage import lookups, rows
 from pagetally.storage.engine import is_unique_violation
 from pagetally.storage.schema import (
     allowancegrants,
@@ -23,26 +23,9 @@ from pagetally.storage.schema import (
 )
 from pagetally.storage.types import to_money
 
-try:  # the core's rules, when present; the inline ones below say the same
-    from pagetally.core.allowances import credit_to_grant as _core_credit  # type: ignore
-except ImportError:  # pragma: no cover - depends on the core helper's progress
-    _core_credit = None
-
 
 class AlreadyGranted(Exception):
     """Raised inside the transaction to roll it back: this period was granted."""
-
-
-def credit_to_grant(balance: Decimal, credit: Decimal, cap: Decimal | None) -> Decimal:
-    """What to add so that the balance grows by `credit` but not above `cap`
-    (a balance already above the cap is left alone: never a negative grant)."""
-    if _core_credit is not None:
-        return Decimal(_core_credit(balance, credit, cap))
-    if credit <= 0:
-        return Decimal(0)
-    if cap is None:
-        return credit
-    return max(Decimal(0), min(credit, cap - balance))
 
 
 def add(conn: Connection, allowance: Allowance) -> Allowance:
@@ -58,7 +41,7 @@ def add(conn: Connection, allowance: Allowance) -> Allowance:
         else rows.check_money("allowance cap", allowance.cap, negative_ok=False)
     )
     rows.check_count("allowance pages", allowance.pages)
-    if allowance.printer != "*" and not patterns.has_wildcards(allowance.printer):
+    if allowance.printer != "*":
         lookups.printer_id(conn, allowance.printer)
     new = conn.execute(
         insert(allowances).values(
@@ -143,7 +126,7 @@ def _grant_user(
         balance = conn.execute(
             select(users.c.balance).where(users.c.id == uid).with_for_update()
         ).scalar_one()
-        amount = to_money(credit_to_grant(balance, allowance.credit, allowance.cap))
+        amount = to_money(credit_to_grant(balance, allowance))
         if amount > 0:
             conn.execute(
                 update(users).where(users.c.id == uid).values(balance=users.c.balance + amount)
@@ -159,26 +142,19 @@ def _grant_user(
                 )
             )
     if allowance.reset_counters or allowance.pages > 0:
-        pids = _printer_ids(conn, allowance.printer)
-        where = [userpquota.c.userid == uid]
-        if pids is not None:
-            where.append(userpquota.c.printerid.in_(pids))
-        if allowance.reset_counters:
-            values = {"pagecounter": 0, "datelimit": None, "warncount": 0}
-            conn.execute(update(userpquota).where(*where).values(**values))
-        else:
-            n = allowance.pages
-            lowered = case((userpquota.c.pagecounter > n, userpquota.c.pagecounter - n), else_=0)
-            conn.execute(update(userpquota).where(*where).values(pagecounter=lowered))
-
-
-def _printer_ids(conn: Connection, pattern: str) -> list[int] | None:
-    """None for every printer, else the ids of the printers `pattern` names."""
-    if pattern in ("", "*"):
-        return None
-    found = conn.execute(
-        select(printers.c.id, printers.c.printername).where(
-            patterns.where_names(printers.c.printername, [pattern])
-        )
-    ).all()
-    return [int(r.id) for r in found if patterns.matches(r.printername, [pattern])]
+        entries = conn.execute(
+            select(userpquota.c.id, userpquota.c.pagecounter, printers.c.printername)
+            .join(printers, printers.c.id == userpquota.c.printerid)
+            .where(userpquota.c.userid == uid)
+            .order_by(userpquota.c.id)
+            .with_for_update()
+        ).all()
+        for entry in entries:
+            if not applies_to_printer(allowance, entry.printername):
+                continue
+            values: dict[str, object] = {
+                "pagecounter": pages_after_grant(int(entry.pagecounter), allowance)
+            }
+            if allowance.reset_counters:
+                values.update(datelimit=None, warncount=0)
+            conn.execute(update(userpquota).where(userpquota.c.id == entry.id).values(**values))

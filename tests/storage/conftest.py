@@ -1,0 +1,87 @@
+"""Store fixtures: every store test runs on SQLite, PostgreSQL and MariaDB.
+
+The servers (tests/servers.py) start once per session; each holds one migrated
+database that is emptied before every test. SQLite gets a new file per test.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import delete
+
+from pagetally.storage import StoreSettings, open_store
+from pagetally.storage.engine import make_engine
+from pagetally.storage.schema import TABLES
+from pagetally.storage.sql import SqlStore
+from tests.servers import ServerInfo, mariadb_server, postgresql_server  # noqa: F401
+
+ENGINES = [
+    pytest.param("sqlite", id="sqlite"),
+    pytest.param(
+        "postgresql", marks=[pytest.mark.slow, pytest.mark.postgresql], id="postgresql"
+    ),
+    pytest.param("mysql", marks=[pytest.mark.slow, pytest.mark.mariadb], id="mariadb"),
+]
+
+
+def _migrated(server: ServerInfo) -> StoreSettings:
+    settings = server.new_database()
+    store = open_store(settings)
+    store.upgrade()
+    store.close()
+    return settings
+
+
+@pytest.fixture(scope="session")
+def pg_settings(postgresql_server: ServerInfo) -> StoreSettings:  # noqa: F811
+    return _migrated(postgresql_server)
+
+
+@pytest.fixture(scope="session")
+def maria_settings(mariadb_server: ServerInfo) -> StoreSettings:  # noqa: F811
+    return _migrated(mariadb_server)
+
+
+def wipe(settings: StoreSettings) -> None:
+    """Empty every table (children first)."""
+    engine = make_engine(settings, readonly=False)
+    try:
+        with engine.begin() as conn:
+            for table in reversed(TABLES):
+                conn.execute(delete(table))
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(params=ENGINES)
+def settings(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> (
+    StoreSettings
+):
+    if request.param == "sqlite":
+        return StoreSettings(backend="sqlite", name=str(tmp_path_factory.mktemp("db") / "pt.db"))
+    name = "pg_settings" if request.param == "postgresql" else "maria_settings"
+    found: StoreSettings = request.getfixturevalue(name)
+    wipe(found)
+    return found
+
+
+@pytest.fixture
+def store(settings: StoreSettings) -> Iterator[SqlStore]:
+    st = open_store(settings)
+    try:
+        yield st
+    finally:
+        st.close()
+
+
+@pytest.fixture
+def ro_store(store: SqlStore, settings: StoreSettings) -> Iterator[SqlStore]:
+    """The same database through the read-only credentials (after `store` migrated it)."""
+    store.find_users()
+    st = open_store(settings, readonly=True)
+    try:
+        yield st
+    finally:
+        st.close()
