@@ -25,6 +25,20 @@ from pagetally.pdl.formats._host import (
 _HDR = struct.Struct(">II")
 
 
+def _walks(head: bytes) -> bool:
+    """True when `head` starts with a page-start record followed by a valid record."""
+    pos = checked = 0
+    for expected in ((0,), (0, 1, 255), (0, 1, 255)):
+        if pos + 8 > len(head):
+            break
+        size, kind = _HDR.unpack_from(head, pos)
+        if kind not in expected or size < 8 or (kind == 0 and size > 1024):
+            return False
+        checked += 1
+        pos += size
+    return checked >= 2
+
+
 class HipercParser:
     """Oki HIPERC."""
 
@@ -35,11 +49,7 @@ class HipercParser:
         lang, body = split_head(head)
         if lang == "HIPERC":
             return 0.99
-        if len(body) >= 16:
-            size, kind = _HDR.unpack_from(body, 0)
-            if kind == 0 and 16 <= size <= 256 and body[size + 4 : size + 8] == b"\x00\x00\x00\x01":
-                return 0.7
-        return 0.0
+        return 0.9 if _walks(body) else 0.0
 
     def count(self, data: Buffer, limits: Limits = DEFAULT_LIMITS) -> Analysis:
         pos = skip_pjl(data)

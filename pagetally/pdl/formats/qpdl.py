@@ -73,9 +73,12 @@ class QpdlParser:
         looks = len(body) > 18 and body[0] == 0x00 and body[17] == 0x0C
         if lang == "QPDL":
             return 0.99 if looks or not body else 0.9
-        if looks and _U16.unpack_from(body, 2)[0] < 1000:
-            return 0.8
-        return 0.0
+        if not looks or _U16.unpack_from(body, 2)[0] > 999:
+            return 0.0
+        # A page header, then a band whose declared length lands on the next tag.
+        if any(_lands(body, e) for e in (_band_end(body, 17, h) for h in (12, 0, 11)) if e > 17):
+            return 0.9
+        return 0.6
 
     def count(self, data: Buffer, limits: Limits = DEFAULT_LIMITS) -> Analysis:
         pos = skip_pjl(data)

@@ -58,13 +58,14 @@ def _zj_like(
         budget.tick()
         size, kind, _items, _reserved, sig = _HDR.unpack_from(data, pos)
         if sig != signature or size < _HDR.size:
-            if ended or only_trailer(data, pos):
-                break
             # Another job may follow (PJL, UEL and a new magic).
             nxt = skip_pjl(data, pos)
             if data[nxt : nxt + len(magic)] == magic:
                 pos = nxt + len(magic)
+                ended = False
                 continue
+            if ended or only_trailer(data, pos):
+                break
             raise corrupt(fmt, pos)
         need(data, pos, size, fmt)
         if kind == 2:
