@@ -53,7 +53,8 @@ def _wait_port(port: int, proc: subprocess.Popen[bytes], log: Path, timeout: flo
         with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.5):
             return
         time.sleep(0.2)
-    raise RuntimeError(f"server did not listen on {port}:\n{log.read_text(errors='replace')[-3000:]}")
+    tail = log.read_text(errors="replace")[-3000:]
+    raise RuntimeError(f"server did not listen on {port}:\n{tail}")
 
 
 @dataclass
@@ -119,12 +120,18 @@ def start_postgresql(*, durable: bool = False) -> ServerInfo:
         _as_postgres(
             [
                 str(PG_BIN / "initdb"),
-                "-D", str(data),
-                "-U", "postgres",
-                "--pwfile", str(pwfile),
-                "--auth-local", "scram-sha-256",
-                "--auth-host", "scram-sha-256",
-                "-E", "UTF8",
+                "-D",
+                str(data),
+                "-U",
+                "postgres",
+                "--pwfile",
+                str(pwfile),
+                "--auth-local",
+                "scram-sha-256",
+                "--auth-host",
+                "scram-sha-256",
+                "-E",
+                "UTF8",
                 "--no-instructions",
             ]
         ),
@@ -138,12 +145,18 @@ def start_postgresql(*, durable: bool = False) -> ServerInfo:
             _as_postgres(
                 [
                     str(PG_BIN / "postgres"),
-                    "-D", str(data),
-                    "-h", "127.0.0.1",
-                    "-p", str(port),
-                    "-k", str(folder),
-                    "-c", "max_connections=200",
-                    "-c", "shared_buffers=128MB",
+                    "-D",
+                    str(data),
+                    "-h",
+                    "127.0.0.1",
+                    "-p",
+                    str(port),
+                    "-k",
+                    str(folder),
+                    "-c",
+                    "max_connections=200",
+                    "-c",
+                    "shared_buffers=128MB",
                     *fast,
                 ]
             ),

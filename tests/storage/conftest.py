@@ -19,9 +19,7 @@ from tests.servers import ServerInfo, mariadb_server, postgresql_server  # noqa:
 
 ENGINES = [
     pytest.param("sqlite", id="sqlite"),
-    pytest.param(
-        "postgresql", marks=[pytest.mark.slow, pytest.mark.postgresql], id="postgresql"
-    ),
+    pytest.param("postgresql", marks=[pytest.mark.slow, pytest.mark.postgresql], id="postgresql"),
     pytest.param("mysql", marks=[pytest.mark.slow, pytest.mark.mariadb], id="mariadb"),
 ]
 
@@ -56,9 +54,9 @@ def wipe(settings: StoreSettings) -> None:
 
 
 @pytest.fixture(params=ENGINES)
-def settings(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> (
-    StoreSettings
-):
+def settings(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> StoreSettings:
     if request.param == "sqlite":
         return StoreSettings(backend="sqlite", name=str(tmp_path_factory.mktemp("db") / "pt.db"))
     name = "pg_settings" if request.param == "postgresql" else "maria_settings"

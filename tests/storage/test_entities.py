@@ -89,7 +89,12 @@ def test_payments_credit_refund_free_debit(store: SqlStore) -> None:
     u = store.add_payment(Payment("carol", D("-0.25"), kind=PaymentKind.REFUND))
     assert u.balance == D("10.999999")
     pays = store.payments("carol")
-    assert [p.kind for p in pays][0] == PaymentKind.CREDIT
+    assert [p.kind for p in pays] == [
+        PaymentKind.CREDIT,
+        PaymentKind.FREE,
+        PaymentKind.DEBIT,
+        PaymentKind.REFUND,
+    ]
     assert pays[0].date == when and pays[0].date.tzinfo is not None
     assert pays[0].description == "cash"
     assert sum(p.amount for p in pays) == D("10.999999")
