@@ -40,9 +40,10 @@ class LavaParser:
         lang, body = split_head(head)
         if lang == "LAVAFLOW":
             return 0.99
-        # foo2lava's JBIG compression mode "ESC*b1234M" is LAVAFLOW's alone.
+        # JBIG compression, "ESC*b1234M", is LAVAFLOW's alone (PCL's methods are 0-9):
+        # surer than a PCL parser can be about a stream that starts with ESC E.
         if body.startswith(b"\x1bE") and b"\x1b*b1234M" in body[:512]:
-            return 0.95
+            return 0.98
         return 0.0
 
     def count(self, data: Buffer, limits: Limits = DEFAULT_LIMITS) -> Analysis:
