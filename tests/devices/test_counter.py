@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from pagetally.devices import CounterInconsistent, CounterQuirks, count_pages, pages_printed
 from pagetally.errors import DeviceError
@@ -74,3 +76,17 @@ def test_unbelievable_jump() -> None:
 def test_negative_values_refused() -> None:
     with pytest.raises(CounterInconsistent):
         pages_printed(-1, 5)
+
+
+@given(
+    modulus=st.sampled_from([1_000_000, 2**24, 2**32]),
+    pages=st.integers(min_value=0, max_value=100_000),
+    data=st.data(),
+)
+def test_any_job_on_any_counter_is_counted_exactly(
+    modulus: int, pages: int, data: st.DataObject
+) -> None:
+    """Whatever the counter's width and position, (before + pages) mod width gives pages back."""
+    before = data.draw(st.integers(min_value=0, max_value=modulus - 1))
+    after = (before + pages) % modulus
+    assert pages_printed(before, after) == pages

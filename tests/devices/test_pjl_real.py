@@ -116,3 +116,15 @@ def test_silent_printer_times_out() -> None:
         for conn in accepted:
             conn.close()
         server.close()
+
+
+def test_warming_up_counts_as_started() -> None:
+    """10003 (warming up) is printing: a long warm-up is not 'never started'."""
+    timing = Timing(stabilization_loops=3, stabilization_delay=0.05, no_printing_max_delay=0.3)
+    with PjlSim(10, seconds_per_page=0.05, warmup=1.0) as sim:
+        acc = PjlAccounter(sim.host, sim.port, timeout=2)
+        before = counter_before(acc, timing)
+        sim.print_pages(2)
+        count = counter_after(acc, before, timing)
+        assert (count.pages, count.started) == (2, True)
+        assert not any("did not start" in n for n in count.notes)
