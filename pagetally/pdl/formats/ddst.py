@@ -17,9 +17,13 @@ from pagetally.pdl.formats._host import UEL, Budget, Pages, corrupt, need
 
 _LINE = re.compile(rb"@PJL[^\n\x00]{0,4096}\n?")
 _IMAGELEN = re.compile(rb"IMAGELEN\s*=\s*(\d{1,12})")
-# A JBIG bi-level image header: DL=0, D=0, P=1, reserved 0, then XD, YD, L0, MX, MY.
-# (A PJL reader that skips NUL padding after the header eats the leading DL, D.)
-_BIH = re.compile(rb"(?:\x00\x00)?\x01\x00[\x00-\xff]{12}[\x00-\x7f]\x00", re.DOTALL)
+# A JBIG bi-level image header: DL=0, D=0, P=1, reserved 0, XD, YD, L0 (each below
+# 65536 here), MX < 128, MY = 0, order < 16, options < 128. (A PJL reader that
+# skips NUL padding after the header eats the leading DL and D.)
+_BIH = re.compile(
+    rb"(?:\x00\x00)?\x01\x00\x00\x00..\x00\x00..\x00\x00..[\x00-\x7f]\x00[\x00-\x0f][\x00-\x7f]",
+    re.DOTALL,
+)
 
 
 class DdstParser:
@@ -71,6 +75,8 @@ class DdstParser:
             if nxt < 0:
                 raise corrupt(self.format, pos)
             pos = nxt
+        if not (starts or ends):
+            raise corrupt(f"{self.format}: no page in this job", 0)
         for _ in range(max(starts, ends)):
             pages.add()
         return pages.analysis(self.format)
