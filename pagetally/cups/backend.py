@@ -64,13 +64,18 @@ class BackendEnv:
     config_path: str | None = None  # else $PAGETALLY_CONFIG, else /etc/pagetally/...
 
     @classmethod
-    def from_process(cls) -> BackendEnv:
-        return cls(sys.argv, dict(os.environ), sys.stdin.buffer, sys.stderr)
+    def from_process(cls, config_path: str | None = None) -> BackendEnv:
+        return cls(sys.argv, dict(os.environ), sys.stdin.buffer, sys.stderr,
+                   config_path=config_path)
 
 
-def main() -> None:
-    """Entry point of the installed backend executable."""
-    sys.exit(run(BackendEnv.from_process()))
+def main(config_path: str | None = None) -> None:
+    """Entry point of the installed backend executable.
+
+    cupsd gives backends a fixed environment, so `pagetally setup cups` writes the
+    config's path into the installed backend script, which passes it here.
+    """
+    sys.exit(run(BackendEnv.from_process(config_path)))
 
 
 def run(env: BackendEnv) -> int:

@@ -1,0 +1,137 @@
+"""A private cupsd for end-to-end tests: its own ServerRoot, spool, logs and
+ServerBin in a temporary directory, listening on 127.0.0.1 only, so tests never
+touch the machine's CUPS. Its ServerBin links every stock CUPS program and adds
+the PageTally backend (mode 0700, run by cupsd as root, as installed for real).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.fixtures_devices import free_port
+
+CUPSD_CONF = """\
+Listen 127.0.0.1:{port}
+LogLevel debug
+MaxLogSize 0
+WebInterface No
+Browsing No
+JobRetryInterval 1
+PreserveJobHistory Yes
+<Location />
+  Order allow,deny
+  Allow all
+</Location>
+<Policy default>
+  JobPrivateValues none
+  <Limit All>
+    Order deny,allow
+  </Limit>
+</Policy>
+"""
+
+CUPS_FILES_CONF = """\
+ServerRoot {root}/etc
+RequestRoot {root}/spool
+TempDir {root}/spool/tmp
+CacheDir {root}/cache
+StateDir {root}/state
+ServerBin {root}/bin
+ErrorLog {root}/log/error_log
+AccessLog {root}/log/access_log
+PageLog {root}/log/page_log
+User lp
+Group lp
+SystemGroup root
+Sandboxing Relaxed
+"""
+
+BACKEND = """#!{python}
+from pagetally.cups.backend import main
+main({config!r})
+"""
+
+
+@dataclass
+class Cupsd:
+    root: Path
+    port: int
+    config: Path  # the pagetally.conf the backend reads
+    process: subprocess.Popen[bytes]
+
+    @property
+    def server(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def env(self) -> dict[str, str]:
+        return {**os.environ, "CUPS_SERVER": self.server}
+
+    def run(self, *argv: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(list(argv), env=self.env(), capture_output=True, text=True,
+                              check=check, timeout=60)
+
+    def error_log(self) -> str:
+        path = self.root / "log" / "error_log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def start_cupsd(root: Path, config: Path) -> Cupsd:
+    for sub in ("etc", "spool/tmp", "cache", "state", "log", "bin/backend"):
+        (root / sub).mkdir(parents=True, exist_ok=True)
+    os.chmod(root / "spool", 0o710)
+    os.chmod(root / "spool" / "tmp", 0o1777)
+    stock = Path("/usr/lib/cups")
+    for item in stock.iterdir():
+        if item.name != "backend":
+            (root / "bin" / item.name).symlink_to(item)
+    for item in (stock / "backend").iterdir():
+        (root / "bin" / "backend" / item.name).symlink_to(item)
+    backend = root / "bin" / "backend" / "pagetally"
+    backend.write_text(BACKEND.format(python=sys.executable, config=str(config)))
+    backend.chmod(0o700)
+    port = free_port()
+    (root / "etc" / "cupsd.conf").write_text(CUPSD_CONF.format(port=port))
+    (root / "etc" / "cups-files.conf").write_text(CUPS_FILES_CONF.format(root=root))
+    proc = subprocess.Popen(
+        ["cupsd", "-f", "-c", str(root / "etc" / "cupsd.conf"),
+         "-s", str(root / "etc" / "cups-files.conf")],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    cupsd = Cupsd(root, port, config, proc)
+    deadline = time.monotonic() + 30
+    while cupsd.run("lpstat", "-r", check=False).returncode != 0:
+        if proc.poll() is not None or time.monotonic() > deadline:
+            cupsd.stop()
+            raise RuntimeError(f"cupsd did not start: {cupsd.error_log()[-3000:]}")
+        time.sleep(0.2)
+    return cupsd
+
+
+@pytest.fixture(scope="session")
+def cupsd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cupsd]:
+    base = tmp_path_factory.mktemp("cupsd")
+    config = base / "pagetally.conf"
+    config.write_text("[global]\nstoragebackend: sqlite\n"
+                      f"storagename: {base / 'pagetally.db'}\n"
+                      f"directory: {base / 'pagetally-spool'}\n")
+    server = start_cupsd(base / "root", config)
+    try:
+        yield server
+    finally:
+        server.stop()
