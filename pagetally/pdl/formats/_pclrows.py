@@ -1,12 +1,16 @@
-"""Vectorised skipping of PCL raster rows (`ESC *b#W` + data) in big jobs.
+"""Vectorised skipping of PCL raster data (`ESC *b` rows and planes) in big jobs.
 
-Drivers write a page as tens of thousands of short raster rows; walking them one
-regex match at a time costs about a microsecond each, 30 MB/s on compressed (mode 2/3)
-rows. Here NumPy finds every `ESC *b<digits><W|V|M|Y>` header of a window at once,
-parses the numbers and works out where each row's data ends. A candidate found
-inside another row's data is harmless: a chain is followed only from a header the
-scanner reached, and only through steps where a row ends exactly at the next
-candidate header, so every step is one the byte-by-byte walk would have taken.
+Drivers write a page as tens of thousands of short raster rows, either one escape
+sequence each (`ESC *b38W` + 38 bytes) or one long combined sequence of planes
+(`ESC *b2m281y18v` + 18 bytes + `6v` + 6 bytes + … + `6W` + 6 bytes, PCL3/PCL3GUI).
+Walking them one regex match at a time costs about a microsecond each. Here NumPy
+finds, in a window of the job, every byte that could end such a parameter
+(v w V W m y M Y after a digit or `ESC *b`), reads the digits before it, and
+works out where each one's data ends. Such a "step" found inside another's data is
+harmless: a chain is followed only from a position the exact scanner reached, and
+only through steps where one ends exactly where the next begins, with the right
+kind of start (a new `ESC *b` after an upper-case parameter char, a bare parameter
+after a lower-case one) — every step one the byte-exact walk would take too.
 
 Used only for jobs above `MIN_SIZE` (importing NumPy costs more than small jobs).
 """
@@ -17,75 +21,144 @@ from typing import Any
 
 MIN_SIZE = 1 << 20
 _WINDOW = 8 << 20
-_LOOKAHEAD = 16  # header bytes after a candidate: ESC * b + 9 digits + letter
+_MAX_DIGITS = 9
+_MAX_GAP = 12
+_PAIR_TABLE = bytes(1 if b in b"vwmyVWMY" else 2 if b in b"0123456789b" else 0 for b in range(256))
 
 
 class RowIndex:
-    """Windowed index of raster-row headers in `data`; `jump` skips whole runs."""
+    """Windowed index of raster steps in `data`; `jump` skips whole chains of them."""
 
     def __init__(self, data: Any) -> None:
         import numpy as np
 
         self._np = np
+        self._data = data
         self._all = np.frombuffer(data, dtype=np.uint8)
         self._size = len(self._all)
         self._lo = 0
-        self._hi = -1  # window [lo, hi): candidates starting there are indexed
-        self._pos = np.zeros(0, dtype=np.int64)
-        self._nxt = np.zeros(0, dtype=np.int64)
-        self._runend = np.zeros(0, dtype=np.int64)
+        self._hi = -1  # window: steps starting in [lo, hi) are indexed
+        empty = np.zeros(0, dtype=np.int64)
+        self._start = empty
+        self._next = empty
+        self._runend = empty
+        self._succ = empty
         self._drawn = np.zeros(1, dtype=np.int64)
+        self._upper = np.zeros(0, dtype=bool)
+        self._esc = np.zeros(0, dtype=bool)
+        # byte class bits: 1 parameter char of a raster step, 4 lower case one (may
+        # stand alone with an empty value), 2 digit, 8 the `b` of ESC *b
+        cls = np.zeros(256, dtype=np.uint8)
+        cls[list(b"VWMY")] = 1
+        cls[list(b"vwmy")] = 5
+        cls[list(b"0123456789")] = 2
+        cls[ord("b")] = 8
+        self._class = cls
+        digit = np.full(256, 255, dtype=np.uint8)
+        digit[48:58] = np.arange(10, dtype=np.uint8)
+        self._digit = digit
 
-    def _build(self, start: int) -> None:
+    def _build(self, lo: int) -> None:
         np = self._np
-        size = self._size
-        hi = min(size, start + _WINDOW)
-        view_end = min(size, hi + _LOOKAHEAD)
-        w = self._all[start:view_end]
-        # Index candidates whose whole header can be read; the last few bytes of the
-        # job are left to the caller's byte-exact path.
-        limit = min(hi - start, len(w) - _LOOKAHEAD)
-        esc = np.flatnonzero(w[: max(limit, 0)] == 0x1B)
-        if len(esc):
-            esc = esc[(w[esc + 1] == 0x2A) & (w[esc + 2] == 0x62)]
-        value = np.zeros(len(esc), dtype=np.int64)
-        ndig = np.zeros(len(esc), dtype=np.int64)
-        alive = np.ones(len(esc), dtype=bool)
-        for k in range(9):
-            d = w[esc + 3 + k].astype(np.int64) - 48
-            isd = alive & (d >= 0) & (d <= 9)
-            value = np.where(isd, value * 10 + d, value)
-            ndig += isd
-            alive = isd
-        term = w[esc + 3 + ndig]
-        isdata = (term == 0x57) | (term == 0x56)  # W, V
-        valid = isdata | (term == 0x4D) | (term == 0x59)  # M, Y
-        # more than 9 digits is not a row header we take on trust
-        valid &= ~alive
-        esc, value, ndig, isdata = esc[valid], value[valid], ndig[valid], isdata[valid]
-        pos = esc + start
-        nxt = pos + 4 + ndig + np.where(isdata, value, 0)
-        n = len(pos)
-        ok = np.zeros(n, dtype=bool)
-        if n > 1:
-            ok[:-1] = nxt[:-1] == pos[1:]
-        breaks = np.flatnonzero(~ok)  # the last index is always a break
-        self._runend = breaks[np.searchsorted(breaks, np.arange(n))] if n else np.zeros(0, np.int64)
-        self._drawn = np.concatenate(([0], np.cumsum(isdata & (value > 0))))
-        self._pos, self._nxt = pos, nxt
-        self._lo, self._hi = start, hi
+        hi = min(self._size, lo + _WINDOW)
+        w = self._all[lo:hi]
+        # Candidate parameter chars (v w m y, either case) right after a digit or the
+        # `b` of ESC *b; bytes.translate finds them at C speed.
+        # `marks` has 2 for a digit or b, 1 for v w m y: a pair (2, 1) is a candidate,
+        # found as the 16-bit value 0x0102 at even and at odd offsets.
+        marks = bytes(self._data[lo:hi]).translate(_PAIR_TABLE)
+        even = np.frombuffer(marks, dtype="<u2", count=len(marks) // 2)
+        odd = np.frombuffer(marks, dtype="<u2", count=(len(marks) - 1) // 2, offset=1)
+        q = np.sort(
+            np.concatenate(
+                (np.flatnonzero(even == 0x0102) * 2 + 1, np.flatnonzero(odd == 0x0102) * 2 + 2)
+            )
+        )
+        q = q[q >= _MAX_DIGITS + 4]  # the first few: left to the exact path
+        # Digits before each (greedy, at most _MAX_DIGITS), on a shrinking set.
+        n = len(q)
+        value = np.zeros(n, dtype=np.int64)
+        ndig = np.zeros(n, dtype=np.int64)
+        live = np.arange(n)
+        scale = 1
+        for k in range(1, _MAX_DIGITS + 1):
+            dv = self._digit[w[q[live] - k]]
+            isd = dv < 10
+            live = live[isd]
+            if len(live) == 0:
+                break
+            value[live] += dv[isd].astype(np.int64) * scale
+            ndig[live] += 1
+            scale *= 10
+        alive = np.zeros(n, dtype=bool)
+        alive[live] = True
+        keep = ~alive  # more digits than _MAX_DIGITS: leave to the exact path
+        q, value, ndig = q[keep], value[keep], ndig[keep]
+        start = q - ndig
+        # An `ESC * b` right before the digits makes it the head of a sequence.
+        b3 = start - 3
+        okb = b3 >= 0
+        b3c = np.maximum(b3, 0)
+        esc = okb & (w[b3c] == 0x1B) & (w[b3c + 1] == 0x2A) & (w[b3c + 2] == 0x62)
+        keep = esc | (ndig > 0)
+        q, value, start, esc = q[keep], value[keep], start[keep], esc[keep]
+        start = np.where(esc, start - 3, start)
+        term = w[q]
+        has_data = (term == 0x76) | (term == 0x77) | (term == 0x56) | (term == 0x57)
+        upper = term < 0x60
+        nxt = q + 1 + np.where(has_data, value, 0)
+        # The step after k starts where k's data ends, past any empty lower-case
+        # parameters there (`3v` data `w` `w` `4v`: bytes v w m y standing alone),
+        # and must be of the kind the grammar wants: ESC *b after an upper-case
+        # parameter char, a bare parameter after a lower-case one.
+        n = len(q)
+        after = nxt.copy()
+        more = ~upper
+        for _ in range(_MAX_GAP):
+            at_end = after >= len(w)
+            more &= ~at_end
+            more &= self._class[w[np.minimum(after, len(w) - 1)]] == 5
+            if not more.any():
+                break
+            after += more
+        idx = np.searchsorted(start, after)
+        idx_c = np.minimum(idx, max(n - 1, 0))
+        found = (idx < n) & (start[idx_c] == after) & (esc[idx_c] == upper) if n else idx < 0
+        succ = np.where(found, idx_c, -1)
+        # Runs of steps each followed by the next one in the array: skipped at once.
+        link = succ == np.arange(1, n + 1)
+        # runend[k]: the first index >= k that is not linked to the next one
+        ends = np.where(link, n, np.arange(n))
+        self._runend = np.minimum.accumulate(ends[::-1])[::-1]
+        self._succ = succ
+        self._drawn = np.concatenate(([0], np.cumsum(has_data & (value > 0))))
+        self._start = start + lo
+        self._next = nxt + lo
+        self._upper = upper
+        self._esc = esc
+        self._lo, self._hi = lo, hi
 
-    def jump(self, at: int) -> tuple[int, bool] | None:
-        """If a row header starts at `at`: (end of its run of rows, any ink), else None."""
-        if not self._lo <= at < self._hi:
-            if at >= self._size:
+    def jump(self, at: int, head: bool) -> tuple[int, bool, bool] | None:
+        """Skip the chain of steps starting at `at`.
+
+        `head`: `at` is an ESC (a new sequence) rather than a bare parameter inside
+        one. Returns (where the chain ends, whether that is still inside a combined
+        sequence, whether any step carried raster data), or None when no indexed
+        step starts exactly at `at`.
+        """
+        if not self._lo <= at < self._hi - 16:
+            if at >= self._size or (self._lo <= at and self._hi >= self._size):
                 return None
             self._build(at)
-            if not self._lo <= at < self._hi:
-                return None
-        k = int(self._pos.searchsorted(at))
-        if k >= len(self._pos) or int(self._pos[k]) != at:
+        k = int(self._start.searchsorted(at))
+        if k >= len(self._start) or int(self._start[k]) != at or bool(self._esc[k]) != head:
             return None
-        j = int(self._runend[k])
-        drew = int(self._drawn[j + 1]) - int(self._drawn[k]) > 0
-        return int(self._nxt[j]), drew
+        first = k
+        runend, succ = self._runend, self._succ
+        while True:
+            j = int(runend[k])
+            k = int(succ[j])
+            if k < 0:
+                break
+        drew = int(self._drawn[j + 1]) - int(self._drawn[first]) > 0
+        return int(self._next[j]), not bool(self._upper[j]), drew

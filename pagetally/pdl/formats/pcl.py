@@ -158,13 +158,15 @@ def scan(data: Buffer, limits: Limits = DEFAULT_LIMITS, start: int = 0) -> Analy
             st.eject(limits)
             pos = i + 1
             continue
-        # Fast paths: a run of raster rows, vectorised in big jobs, else row by row.
+        # Fast paths: raster rows and planes, vectorised in big jobs, else row by row.
         if rows is not None:
-            jumped = rows.jump(i)
+            jumped = rows.jump(i, True)
             if jumped is not None:
-                pos, drew = jumped
+                pos, inside, drew = jumped
                 if drew:
                     st.marked = True
+                if inside and pos <= end:
+                    pos = _params(data, pos, b"*b", end, st, limits, rows)
                 if pos > end:
                     truncated = True
                     break
@@ -186,7 +188,7 @@ def scan(data: Buffer, limits: Limits = DEFAULT_LIMITS, start: int = 0) -> Analy
                 truncated = True
                 break
             continue
-        pos = _escape(data, i, end, st, limits)
+        pos = _escape(data, i, end, st, limits, rows)
         if pos > end:
             truncated = True
             break
@@ -206,6 +208,7 @@ def _escape(
     end: int,
     st: _State,
     limits: Limits,
+    rows: RowIndex | None,
 ) -> int:
     """Handle the escape sequence at `i`; return where scanning goes on."""
     nxt = data[i + 1 : i + 2]
@@ -238,10 +241,20 @@ def _escape(
     h = _PARAM_HEAD.match(data, i)
     if h is None:  # pragma: no cover - c is a parameterized char
         return i + 2
-    par = h.group(1)
-    group = h.group(2)
-    key_prefix = par + group
-    pos = h.end()
+    return _params(data, h.end(), h.group(1) + h.group(2), end, st, limits, rows)
+
+
+def _params(
+    data: Buffer,
+    pos: int,
+    key_prefix: bytes,
+    end: int,
+    st: _State,
+    limits: Limits,
+    rows: RowIndex | None,
+) -> int:
+    """The parameters of one escape sequence (of group `key_prefix`) from `pos`."""
+    planes = rows is not None and key_prefix == b"*b"
     while True:
         p = _PARAM.match(data, pos)
         if p is None:
@@ -267,6 +280,15 @@ def _escape(
             st.marked = True  # rectangle fill
         if term == upper:  # upper case parameter char ends the sequence
             return pos
+        if planes:  # a combined raster sequence goes on: skip its planes in bulk
+            assert rows is not None
+            jumped = rows.jump(pos, False)
+            if jumped is not None:
+                pos, inside, drew = jumped
+                if drew:
+                    st.marked = True
+                if not inside or pos > end:
+                    return pos
 
 
 _UNGROUPED = re.compile(rb"[+-]?[0-9]{1,9}[@-Z]")
