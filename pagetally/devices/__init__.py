@@ -1,7 +1,7 @@
 """Talking to printers: their own page counters (SNMP, PJL, external command, IPP).
 
 The only layer that opens sockets to printers. Imports `pagetally.core` and
-`pagetally.errors` only; pysnmp is imported on first use (it costs ~0.2 s).
+`pagetally.errors` only; pysnmp (message layer) is imported on first use (~70 ms).
 Every failure is a `pagetally.errors.DeviceError` (subclasses below), with a
 message for a person.
 

@@ -7,13 +7,15 @@ running(2) (standby/power save); printing is printing(4) or warmup(5); an error
 is any hrPrinterDetectedErrorState bit in `snmperrormask` (default 0x4FCC, see
 `DEFAULT_ERROR_MASK`) or hrDeviceStatus down(5).
 
-pysnmp (7.x, asyncio) is imported on the first query only: it costs ~0.2 s and
-the backend is a new process per job. The API here is synchronous; each call
-runs its own short event loop, so do not call it from inside a running loop.
+pysnmp 7 (its message layer only, for BER encoding) is imported on the first
+query: the backend is a new process per job. The API is synchronous, over a
+plain UDP socket with a per-try timeout and retries; SNMP v1 or v2c.
 """
 
 from __future__ import annotations
 
+import socket
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +28,18 @@ HR_PRINTER_STATUS_OID = "1.3.6.1.2.1.25.3.5.1.1.1"  # hrPrinterStatus.1
 HR_DEVICE_STATUS_OID = "1.3.6.1.2.1.25.3.2.1.5.1"  # hrDeviceStatus.1
 HR_ERROR_STATE_OID = "1.3.6.1.2.1.25.3.5.1.2.1"  # hrPrinterDetectedErrorState.1
 
+ERROR_STATUS = {  # SNMP PDU error-status values (RFC 3416)
+    1: "tooBig",
+    2: "noSuchName",
+    3: "badValue",
+    4: "readOnly",
+    5: "genErr",
+    6: "noAccess",
+    7: "wrongType",
+    11: "noCreation",
+    16: "authorizationError",
+    17: "notWritable",
+}
 PRINTER_STATUS = {1: "other", 2: "unknown", 3: "idle", 4: "printing", 5: "warmup"}
 DEVICE_STATUS = {1: "unknown", 2: "running", 3: "warning", 4: "testing", 5: "down"}
 
@@ -142,62 +156,103 @@ def _convert(value: Any) -> SnmpValue:
         raise DeviceError(f"unexpected SNMP value {value!r}") from None
 
 
-async def _request(target: SnmpTarget, oids: Sequence[str], setting: Any | None) -> list[Any]:
-    from pysnmp.hlapi.v1arch.asyncio import (
-        CommunityData,
-        SnmpDispatcher,
-        UdpTransportTarget,
-        get_cmd,
-        set_cmd,
-    )
-    from pysnmp.proto.rfc1902 import Null
+def _request(target: SnmpTarget, oids: Sequence[str], setting: Any | None) -> list[Any]:
+    """One GET (or SET of oids[0]) over a UDP socket; pysnmp encodes and decodes.
 
-    dispatcher = SnmpDispatcher()
-    try:
-        transport = await UdpTransportTarget.create(
-            (target.host, target.port), timeout=target.timeout, retries=target.retries
-        )
-        auth = CommunityData(target.community, mpModel=0 if target.version == "1" else 1)
-        if setting is None:
-            varbinds = [(oid, Null()) for oid in oids]
-            result = await get_cmd(dispatcher, auth, transport, *varbinds)
-        else:
-            result = await set_cmd(dispatcher, auth, transport, (oids[0], setting))
-    finally:
-        dispatcher.transport_dispatcher.close_dispatcher()
-    error_indication, error_status, error_index, answer = result
+    pysnmp's message layer (pysnmp.proto.api) costs ~70 ms to import where its
+    asyncio hlapi costs ~0.5 s more (it loads the MIB compiler), and a blocking
+    socket with a deadline is all a synchronous caller needs.
+    """
+    from pyasn1.codec.ber import decoder, encoder  # type: ignore[import-untyped]
+    from pyasn1.error import PyAsn1Error  # type: ignore[import-untyped]
+    from pysnmp.proto import api
+
+    proto = api.PROTOCOL_MODULES[
+        api.SNMP_VERSION_1 if target.version == "1" else api.SNMP_VERSION_2C
+    ]
+    pdu = proto.GetRequestPDU() if setting is None else proto.SetRequestPDU()
+    proto.apiPDU.set_defaults(pdu)
+    if setting is None:
+        proto.apiPDU.set_varbinds(pdu, [(oid, proto.Null("")) for oid in oids])
+    else:
+        proto.apiPDU.set_varbinds(pdu, [(oids[0], setting)])
+    message = proto.Message()
+    proto.apiMessage.set_defaults(message)
+    proto.apiMessage.set_community(message, target.community)
+    proto.apiMessage.set_pdu(message, pdu)
+    request = encoder.encode(message)
+    request_id = proto.apiPDU.get_request_id(pdu)
     where = f"{target.host}:{target.port}"
-    if error_indication:
-        raise DeviceError(f"SNMP {where}: {error_indication}")
-    if int(error_status):
-        index = int(error_index)
-        oid = oids[index - 1] if 0 < index <= len(oids) else "?"
-        raise DeviceError(f"SNMP {where}: {error_status.prettyPrint()} at {oid}")
-    return [value for _oid, value in answer]
-
-
-def _run(target: SnmpTarget, oids: Sequence[str], setting: Any | None) -> list[Any]:
-    import asyncio
-
-    limit = target.timeout * (target.retries + 1) + 2.0
     try:
-        return asyncio.run(asyncio.wait_for(_request(target, oids, setting), limit))
-    except TimeoutError:
-        raise DeviceError(f"SNMP {target.host}:{target.port}: no answer in {limit:.0f} s") from None
+        family, kind, _, _, address = socket.getaddrinfo(
+            target.host, target.port, type=socket.SOCK_DGRAM
+        )[0]
     except OSError as exc:
-        raise DeviceError(f"SNMP {target.host}:{target.port}: {exc}") from exc
-    except DeviceError:
-        raise
-    except Exception as exc:  # pysnmp raises its own PySnmpError family
-        raise DeviceError(f"SNMP {target.host}:{target.port}: {exc}") from exc
+        raise DeviceError(f"SNMP {where}: {exc}") from exc
+    with socket.socket(family, kind) as sock:
+        for _attempt in range(target.retries + 1):
+            try:
+                sock.sendto(request, address)
+            except OSError as exc:
+                raise DeviceError(f"SNMP {where}: {exc}") from exc
+            deadline = time.monotonic() + target.timeout
+            while (left := deadline - time.monotonic()) > 0:
+                sock.settimeout(left)
+                try:
+                    answer, _peer = sock.recvfrom(65535)
+                except TimeoutError:
+                    break
+                except OSError as exc:  # e.g. ICMP port unreachable
+                    raise DeviceError(f"SNMP {where}: {exc}") from exc
+                try:
+                    reply, _rest = decoder.decode(answer, asn1Spec=proto.Message())
+                    reply_pdu = proto.apiMessage.get_pdu(reply)
+                    if proto.apiPDU.get_request_id(reply_pdu) != request_id:
+                        continue  # a late answer to an earlier try
+                    status = int(proto.apiPDU.get_error_status(reply_pdu))
+                    index = int(proto.apiPDU.get_error_index(reply_pdu))
+                    values = [value for _oid, value in proto.apiPDU.get_varbinds(reply_pdu)]
+                except PyAsn1Error as exc:
+                    raise DeviceError(f"SNMP {where}: malformed answer ({exc})") from None
+                if status:
+                    oid = oids[index - 1] if 0 < index <= len(oids) else "?"
+                    name = ERROR_STATUS.get(status, f"error {status}")
+                    if status == 2 and 0 < index <= len(oids):
+                        raise NoSuchName(f"SNMP {where}: {name} at {oid}", index=index)
+                    raise DeviceError(f"SNMP {where}: {name} at {oid}")
+                return values
+    tries = target.retries + 1
+    raise DeviceError(f"SNMP {where}: no answer ({tries} x {target.timeout:g} s)")
+
+
+class NoSuchName(DeviceError):
+    """SNMPv1's answer when one object of a GET does not exist (`index` is 1-based)."""
+
+    def __init__(self, message: str, *, index: int) -> None:
+        super().__init__(message)
+        self.index = index
 
 
 def snmp_get(target: SnmpTarget, oids: Sequence[str]) -> dict[str, SnmpValue]:
-    """GET the given OIDs in one request: {oid: int | bytes | None}."""
-    values = _run(target, oids, None)
-    if len(values) != len(oids):
-        raise DeviceError(f"SNMP {target.host}: {len(values)} answers to {len(oids)} questions")
-    return {oid: _convert(value) for oid, value in zip(oids, values, strict=True)}
+    """GET the given OIDs: {oid: int | bytes | None}, None for a missing object.
+
+    SNMPv1 fails a whole GET with noSuchName when one object is missing; the
+    GET is then asked again without it, so v1 and v2c answer alike.
+    """
+    asked = list(oids)
+    values: list[Any] = []
+    while asked:
+        try:
+            values = _request(target, asked, None)
+            break
+        except NoSuchName as exc:
+            if target.version != "1":
+                raise
+            del asked[exc.index - 1]
+    if len(values) != len(asked):
+        raise DeviceError(f"SNMP {target.host}: {len(values)} answers to {len(asked)} questions")
+    found = {oid: _convert(value) for oid, value in zip(asked, values, strict=True)}
+    return {oid: found.get(oid) for oid in oids}
 
 
 def snmp_set(target: SnmpTarget, oid: str, value: int | bytes, kind: str = "integer") -> None:
@@ -212,7 +267,7 @@ def snmp_set(target: SnmpTarget, oid: str, value: int | bytes, kind: str = "inte
     }
     if kind not in types:
         raise ValueError(f"SNMP value kind {kind!r}: use one of {', '.join(types)}")
-    _run(target, [oid], types[kind](value))
+    _request(target, [oid], types[kind](value))
 
 
 STATUS_OIDS = (PAGE_COUNTER_OID, HR_PRINTER_STATUS_OID, HR_DEVICE_STATUS_OID, HR_ERROR_STATE_OID)

@@ -139,3 +139,13 @@ def test_read_time(snmp_printer: SnmpSimAgent) -> None:
     per_read = (time.perf_counter() - start) / 10
     print(f"SNMP read: {per_read * 1000:.1f} ms")
     assert per_read < 0.1
+
+
+def test_snmp_v1_reads_and_survives_a_missing_object(snmp_printer: SnmpSimAgent) -> None:
+    v1 = SnmpTarget("127.0.0.1", snmp_printer.target.port, "printer", version="1", timeout=0.5)
+    reading = SnmpAccounter(v1).read()
+    assert (reading.counter, reading.state) == (1000, PrinterState.IDLE)
+    missing = "1.3.6.1.2.1.43.10.2.1.4.1.9"
+    assert snmp_get(v1, [missing, PAGE_COUNTER_OID]) == {missing: None, PAGE_COUNTER_OID: 1000}
+    with pytest.raises(CounterNotSupported):
+        SnmpAccounter(v1, counter_oid=missing).read()
