@@ -1,0 +1,245 @@
+"""Just enough PDF syntax to read cross-reference data and a few dictionaries.
+
+The page counter in `pdf.py` reads the trailer, the catalog and the page tree
+without parsing every object; this module turns bytes at a position into Python
+values: dict (keys without the slash), list, int, float, bytes (strings), `Name`,
+`Ref`, bool and None. Everything is bounded (nesting, string length); malformed
+input raises `PdfSyntaxError`, which the counter treats as "not sure".
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from itertools import accumulate
+from typing import NamedTuple
+
+from pagetally.pdl.base import Buffer
+
+
+class PdfSyntaxError(Exception):
+    """The bytes are not the PDF syntax expected here (the fast path gives up)."""
+
+
+class Ref(NamedTuple):
+    num: int
+    gen: int
+
+
+class Name(str):
+    """A PDF name, without its slash."""
+
+    __slots__ = ()
+
+
+PdfValue = dict[str, "PdfValue"] | list["PdfValue"] | int | float | bytes | Name | Ref | bool | None
+
+WS = b"\x00\t\n\x0c\r "
+_TOKEN = re.compile(
+    rb"(?:[\x00\t\n\x0c\r ]|%[^\r\n]*)*"  # whitespace and comments
+    rb"(?:(<<|>>|\[|\]|\{|\})"  # 1: delimiters
+    rb"|/([^\x00\t\n\x0c\r ()<>\[\]{}/%]*)"  # 2: name
+    rb"|([+-]?(?:\d+\.?\d*|\.\d+))"  # 3: number
+    rb"|(\()"  # 4: literal string
+    rb"|<([0-9A-Fa-f\x00\t\n\x0c\r ]*)>"  # 5: hex string
+    rb"|([A-Za-z_'\"]+))"  # 6: keyword
+)
+_REF_TAIL = re.compile(rb"[\x00\t\n\x0c\r ]+(\d+)[\x00\t\n\x0c\r ]+R(?![A-Za-z])")
+_NAME_ESC = re.compile(rb"#([0-9A-Fa-f]{2})")
+_MAX_STRING = 1 << 20
+
+
+def _name(raw: bytes) -> Name:
+    if b"#" in raw:
+        raw = _NAME_ESC.sub(lambda m: bytes([int(m.group(1), 16)]), raw)
+    return Name(raw.decode("latin-1"))
+
+
+def _skip_string(buf: Buffer, pos: int) -> int:
+    """Position after the literal string whose '(' is at pos - 1."""
+    depth = 1
+    end = min(len(buf), pos + _MAX_STRING)
+    i = pos
+    while i < end:
+        c = buf[i]
+        if c == 0x5C:  # backslash escapes the next byte
+            i += 2
+            continue
+        if c == 0x28:
+            depth += 1
+        elif c == 0x29:
+            depth -= 1
+            if depth == 0:
+                return i + 1
+        i += 1
+    raise PdfSyntaxError("unterminated string")
+
+
+def parse_value(buf: Buffer, pos: int, max_depth: int = 64) -> tuple[PdfValue, int]:
+    """Parse one value starting at (or after whitespace from) `pos`."""
+    stack: list[list[PdfValue] | dict[str, PdfValue]] = []
+    keys: list[str | None] = []  # a dict's pending key
+    while True:
+        m = _TOKEN.match(buf, pos)
+        if m is None:
+            raise PdfSyntaxError(f"unexpected byte at {pos}")
+        pos = m.end()
+        value: PdfValue
+        delim, name, number, lit, hexstr, keyword = m.groups()
+        if delim is not None:
+            if delim in (b"<<", b"["):
+                if len(stack) >= max_depth:
+                    raise PdfSyntaxError("nesting too deep")
+                stack.append({} if delim == b"<<" else [])
+                keys.append(None)
+                continue
+            if delim in (b">>", b"]"):
+                if not stack:
+                    raise PdfSyntaxError("unbalanced " + delim.decode())
+                top = stack.pop()
+                keys.pop()
+                if isinstance(top, dict) != (delim == b">>"):
+                    raise PdfSyntaxError("mismatched brackets")
+                value = top
+            else:  # { } only appear in PostScript calculator functions: not here
+                raise PdfSyntaxError("unexpected brace")
+        elif name is not None:
+            value = _name(name)
+        elif number is not None:
+            if b"." in number:
+                value = float(number)
+            else:
+                value = int(number)
+                tail = _REF_TAIL.match(buf, pos)
+                if tail is not None and value >= 0:
+                    value = Ref(value, int(tail.group(1)))
+                    pos = tail.end()
+        elif lit is not None:
+            end = _skip_string(buf, pos)
+            value = bytes(buf[pos : end - 1])
+            pos = end
+        elif hexstr is not None:
+            value = bytes(hexstr)
+        else:
+            kw = keyword
+            if kw == b"true":
+                value = True
+            elif kw == b"false":
+                value = False
+            elif kw == b"null":
+                value = None
+            else:
+                raise PdfSyntaxError(f"unexpected keyword {kw[:20]!r} at {m.start(6)}")
+        if not stack:
+            return value, pos
+        top = stack[-1]
+        if isinstance(top, list):
+            top.append(value)
+        elif keys[-1] is None:
+            if not isinstance(value, Name):
+                raise PdfSyntaxError("dictionary key is not a name")
+            keys[-1] = value
+        else:
+            top[keys[-1]] = value
+            keys[-1] = None
+
+
+_OBJ_HEAD = re.compile(rb"[\x00\t\n\x0c\r ]*(\d+)[\x00\t\n\x0c\r ]+(\d+)[\x00\t\n\x0c\r ]+obj")
+_STREAM = re.compile(rb"[\x00\t\n\x0c\r ]*stream(?:\r\n|\n|\r)")
+
+
+def object_header(buf: Buffer, pos: int) -> tuple[Ref, int] | None:
+    """(`N G`, position after `obj`) when an object starts at pos."""
+    m = _OBJ_HEAD.match(buf, pos)
+    if m is None:
+        return None
+    return Ref(int(m.group(1)), int(m.group(2))), m.end()
+
+
+def stream_start(buf: Buffer, pos: int) -> int | None:
+    """Where a stream's data begins, when `stream` follows the dictionary ending at pos."""
+    m = _STREAM.match(buf, pos)
+    return None if m is None else m.end()
+
+
+def _png_unpredict(data: bytes, columns: int) -> bytes:
+    """Undo PNG row predictors (xref and object streams use mostly Up)."""
+    row = columns + 1
+    if columns <= 0 or len(data) % row:
+        raise PdfSyntaxError("bad predictor data")
+    prev = bytearray(columns)
+    out = bytearray()
+    for start in range(0, len(data), row):
+        kind = data[start]
+        cur = bytearray(data[start + 1 : start + row])
+        if kind == 2:
+            cur = bytearray((a + b) & 0xFF for a, b in zip(cur, prev, strict=True))
+        elif kind == 1:
+            for i in range(1, columns):
+                cur[i] = (cur[i] + cur[i - 1]) & 0xFF
+        elif kind == 3:
+            for i in range(columns):
+                left = cur[i - 1] if i else 0
+                cur[i] = (cur[i] + ((left + prev[i]) >> 1)) & 0xFF
+        elif kind == 4:
+            for i in range(columns):
+                a = cur[i - 1] if i else 0
+                b = prev[i]
+                c = prev[i - 1] if i else 0
+                p = a + b - c
+                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                pred = a if pa <= pb and pa <= pc else (b if pb <= pc else c)
+                cur[i] = (cur[i] + pred) & 0xFF
+        elif kind != 0:
+            raise PdfSyntaxError("unknown PNG predictor")
+        out += cur
+        prev = cur
+    return bytes(out)
+
+
+def _png_up_fast(data: bytes, columns: int) -> bytes | None:
+    """All rows 'Up' (the usual case): a running sum down each column, at C speed."""
+    row = columns + 1
+    if columns <= 0 or len(data) % row:
+        return None
+    rows = len(data) // row
+    if data[0::row] != b"\x02" * rows:
+        return None
+    out = bytearray(rows * columns)
+    low_byte = (255).__and__
+    for j in range(columns):
+        out[j::columns] = bytes(map(low_byte, accumulate(data[1 + j :: row])))
+    return bytes(out)
+
+
+def decode_stream(raw: bytes, stream_dict: dict[str, PdfValue], max_size: int) -> bytes:
+    """Apply the stream's filters (only FlateDecode and predictors are supported)."""
+    filters = stream_dict.get("Filter")
+    parms = stream_dict.get("DecodeParms")
+    if isinstance(filters, Name):
+        filters = [filters]
+        parms = [parms]
+    if filters is None:
+        return raw
+    if not isinstance(filters, list) or len(filters) != 1 or filters[0] != "FlateDecode":
+        raise PdfSyntaxError(f"unsupported stream filter {filters!r}")
+    d = zlib.decompressobj()
+    try:
+        data = d.decompress(raw, max_size)
+    except zlib.error as exc:
+        raise PdfSyntaxError(f"bad compressed stream: {exc}") from None
+    if d.unconsumed_tail:
+        raise PdfSyntaxError("stream too large")
+    parm = parms[0] if isinstance(parms, list) and parms else None
+    if isinstance(parm, dict):
+        predictor = parm.get("Predictor", 1)
+        if isinstance(predictor, int) and predictor >= 10:
+            columns = parm.get("Columns", 1)
+            if not isinstance(columns, int) or not 0 < columns < 1 << 16:
+                raise PdfSyntaxError("bad predictor columns")
+            if parm.get("Colors", 1) != 1 or parm.get("BitsPerComponent", 8) != 8:
+                raise PdfSyntaxError("unsupported predictor parameters")
+            return _png_up_fast(data, columns) or _png_unpredict(data, columns)
+        if predictor not in (1, None):
+            raise PdfSyntaxError("unsupported predictor")
+    return data

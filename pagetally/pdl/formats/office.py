@@ -1,0 +1,212 @@
+"""Office documents: OpenDocument (ODT, ODS, ODP…), OOXML (.docx, .pptx, .xlsx), Word .doc.
+
+The page count a printer will produce is the one LibreOffice lays out, so when
+`soffice` is installed the document is converted to PDF (headless, in a private
+temporary profile, with a timeout) and that PDF counted: method "libreoffice".
+Otherwise the count the authoring program stored in the document's metadata is
+used — ODF meta.xml page-count, OOXML docProps/app.xml Pages/Slides, Word's
+SummaryInformation page count — method "metadata". Spreadsheets store none.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import tempfile
+import zipfile
+from pathlib import Path
+
+from pagetally.errors import AnalysisUnavailable, CorruptData, EncryptedData, LimitReached
+from pagetally.pdl.base import DEFAULT_LIMITS, Analysis, Buffer, Limits, Parser
+from pagetally.pdl.formats._bufio import BufferStream, spooled
+
+_ZIP = b"PK\x03\x04"
+_OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_ODF_MIME = b"application/vnd.oasis.opendocument."
+_MAX_XML = 4 << 20
+_ODF_PAGES = re.compile(rb'meta:page-count="(\d{1,7})"')
+_OOXML_PAGES = re.compile(rb"<(?:\w+:)?(Pages|Slides)>(\d{1,7})</")
+_ODF_SUFFIX = {
+    "text": ".odt",
+    "spreadsheet": ".ods",
+    "presentation": ".odp",
+    "graphics": ".odg",
+    "text-master": ".odm",
+}
+LIBREOFFICE_TIMEOUT = 180.0
+
+
+def libreoffice_pages(data: Buffer, suffix: str, limits: Limits) -> int | None:
+    """Convert with LibreOffice to PDF and count that; None when soffice is absent."""
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if soffice is None:
+        return None
+    from pagetally.pdl.formats.pdf import PdfParser
+
+    with spooled(data, suffix) as src, tempfile.TemporaryDirectory(prefix="pagetally-lo-") as tmp:
+        out = Path(tmp)
+        cmd = [
+            soffice,
+            f"-env:UserInstallation={(out / 'profile').as_uri()}",
+            "--headless",
+            "--norestore",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(out),
+            str(src),
+        ]
+        timeout = LIBREOFFICE_TIMEOUT + limits.max_seconds_per_mb * len(data) / (1 << 20)
+        try:
+            subprocess.run(
+                cmd,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                timeout=timeout,
+                check=False,
+                env={"HOME": tmp, "PATH": "/usr/bin:/bin"},
+            )
+        except subprocess.TimeoutExpired:
+            raise LimitReached("LibreOffice took too long to lay out the document") from None
+        except OSError:
+            return None
+        pdf = out / (src.stem + ".pdf")
+        if not pdf.exists():
+            raise CorruptData("LibreOffice could not open the document")
+        return PdfParser().count(pdf.read_bytes(), limits).pages
+
+
+def _zip_member(data: Buffer, name: str) -> bytes | None:
+    try:
+        with zipfile.ZipFile(BufferStream(data)) as zf:
+            try:
+                info = zf.getinfo(name)
+            except KeyError:
+                return None
+            with zf.open(info) as fh:
+                return fh.read(_MAX_XML)
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:
+        raise CorruptData(f"damaged ZIP container ({exc})") from None
+
+
+class _Office:
+    name = ""
+    format = ""
+
+    def __init__(self, use_libreoffice: bool = True) -> None:
+        self.use_libreoffice = use_libreoffice
+
+    def _convert(self, data: Buffer, suffix: str, limits: Limits) -> Analysis | None:
+        if not self.use_libreoffice:
+            return None
+        pages = libreoffice_pages(data, suffix, limits)
+        if pages is None:
+            return None
+        return Analysis(self.format, pages, method="libreoffice")
+
+
+class OdfParser(_Office):
+    name = "odf"
+    format = "OpenDocument"
+
+    def detect(self, head: bytes) -> float:
+        if not head.startswith(_ZIP):
+            return 0.0
+        if head[30:38] == b"mimetype" and head[38:73] == _ODF_MIME:
+            return 1.0
+        return 0.7 if _ODF_MIME in head[:4096] else 0.0
+
+    def count(self, data: Buffer, limits: Limits = DEFAULT_LIMITS) -> Analysis:
+        mime = _zip_member(data, "mimetype") or b""
+        kind = mime[len(_ODF_MIME) :].decode("ascii", "replace").strip()
+        if not mime.startswith(_ODF_MIME):
+            raise CorruptData("OpenDocument: no mimetype")
+        kind = kind.removesuffix("-template")
+        label = f"OpenDocument {kind}"
+        converted = self._convert(data, _ODF_SUFFIX.get(kind, ".odt"), limits)
+        if converted is not None:
+            return Analysis(label, converted.pages, method="libreoffice")
+        meta = _zip_member(data, "meta.xml") or b""
+        m = _ODF_PAGES.search(meta)
+        if m is None:
+            raise AnalysisUnavailable(
+                f"{label}: no page count in its metadata, and LibreOffice is not installed"
+            )
+        return Analysis(label, int(m.group(1)), method="metadata")
+
+
+class OoxmlParser(_Office):
+    name = "ooxml"
+    format = "Office Open XML"
+
+    def detect(self, head: bytes) -> float:
+        if not head.startswith(_ZIP):
+            return 0.0
+        if b"word/" in head:
+            return 0.9
+        if b"ppt/" in head or b"xl/" in head:
+            return 0.85
+        return 0.5 if b"[Content_Types].xml" in head else 0.0
+
+    def count(self, data: Buffer, limits: Limits = DEFAULT_LIMITS) -> Analysis:
+        types = _zip_member(data, "[Content_Types].xml")
+        if types is None:
+            raise CorruptData("Office Open XML: no [Content_Types].xml")
+        if b"wordprocessingml" in types:
+            label, suffix = "Word document (docx)", ".docx"
+        elif b"presentationml" in types:
+            label, suffix = "PowerPoint presentation (pptx)", ".pptx"
+        elif b"spreadsheetml" in types:
+            label, suffix = "Excel workbook (xlsx)", ".xlsx"
+        else:
+            raise CorruptData("Office Open XML: not a document, presentation or workbook")
+        converted = self._convert(data, suffix, limits)
+        if converted is not None:
+            return Analysis(label, converted.pages, method="libreoffice")
+        app = _zip_member(data, "docProps/app.xml") or b""
+        m = _OOXML_PAGES.search(app)
+        if m is None:
+            raise AnalysisUnavailable(
+                f"{label}: no page count in its metadata, and LibreOffice is not installed"
+            )
+        return Analysis(label, int(m.group(2)), method="metadata")
+
+
+class MsWordParser(_Office):
+    name = "msword"
+    format = "Word document (doc)"
+
+    def detect(self, head: bytes) -> float:
+        if not head.startswith(_OLE):
+            return 0.0
+        return 0.9 if "WordDocument".encode("utf-16-le") in head else 0.6
+
+    def count(self, data: Buffer, limits: Limits = DEFAULT_LIMITS) -> Analysis:
+        import olefile
+
+        try:
+            ole = olefile.OleFileIO(BufferStream(data))
+        except (OSError, ValueError, IndexError, TypeError) as exc:
+            raise CorruptData(f"{self.format}: damaged OLE container ({exc})") from None
+        with ole:
+            if not ole.exists("WordDocument"):
+                raise CorruptData("OLE document that is not a Word document")
+            if ole.exists("EncryptionInfo") or ole.exists("encryption"):
+                raise EncryptedData(f"{self.format}: encrypted")
+            try:
+                pages = ole.get_metadata().num_pages
+            except Exception:  # olefile raises assorted errors on damaged property sets
+                pages = None
+        converted = self._convert(data, ".doc", limits)
+        if converted is not None:
+            return converted
+        if not isinstance(pages, int) or pages <= 0:
+            raise AnalysisUnavailable(
+                f"{self.format}: no page count in its metadata, and LibreOffice is not installed"
+            )
+        return Analysis(self.format, pages, method="metadata")
+
+
+PARSERS: list[Parser] = [OdfParser(), OoxmlParser(), MsWordParser()]

@@ -1,0 +1,428 @@
+"""PDF: pages from the page tree, read through the cross-reference data.
+
+The fast path reads `startxref`, the cross-reference tables or streams (PDF 1.5
+xref streams and object streams included — pkpgcounter counted 0 there), every
+incremental update through /Prev, then walks /Root /Pages counting leaves. It
+loads only the catalog and the page-tree nodes; a leaf is recognised by the
+absence of /Kids without being parsed. Where the walk and /Count disagree the
+walk wins (it is what qpdf and the renderers see; a forged /Count must not make
+a job cheaper). When the fast path is unsure (damaged file, unusual filter,
+encryption with objects in object streams) pikepdf (qpdf) decides, imported
+only then. Encrypted files that need a password raise EncryptedData.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from pagetally.errors import CorruptData, EncryptedData, LimitReached, PdlError, TruncatedData
+from pagetally.pdl.base import DEFAULT_LIMITS, Analysis, Buffer, Limits, Parser
+from pagetally.pdl.formats._bufio import BufferStream
+from pagetally.pdl.formats._pdfsyntax import (
+    PdfSyntaxError,
+    PdfValue,
+    Ref,
+    decode_stream,
+    object_header,
+    parse_value,
+    stream_start,
+)
+
+_HEADER = re.compile(rb"%PDF-(\d)\.(\d)")
+_TAIL = 1 << 20  # where to look for the last startxref
+_MAX_STREAM = 256 << 20
+_XREF_SUB = re.compile(rb"[\x00\t\n\x0c\r ]*(\d+)[ \t]+(\d+)[ \t]*(?:\r\n|\n|\r)")
+_XREF_ENTRY = re.compile(rb"(\d{10})[ ](\d{5})[ ]([nf])")
+_KIDS = re.compile(rb"/Kids(?![A-Za-z0-9])")
+
+
+class _Unsure(Exception):
+    """The fast path cannot vouch for an answer; pikepdf decides."""
+
+
+@dataclass
+class _XrefTable:
+    """One classic `xref` section: subsections located, entries read on demand."""
+
+    subsections: list[tuple[int, int, int, int]]  # (first, count, position, entry size)
+
+    def lookup(self, buf: Buffer, num: int) -> tuple[int, int] | None:
+        for first, count, pos, size in self.subsections:
+            if first <= num < first + count:
+                at = pos + (num - first) * size
+                m = _XREF_ENTRY.match(buf, at)
+                if m is None:
+                    raise _Unsure("bad xref entry")
+                if m.group(3) == b"f":
+                    return (0, 0)
+                return (1, int(m.group(1)))
+        return None
+
+
+@dataclass
+class _XrefStream:
+    """One cross-reference stream, decoded."""
+
+    data: bytes
+    widths: tuple[int, int, int]
+    index: list[tuple[int, int]]
+
+    def lookup(self, buf: Buffer, num: int) -> tuple[int, int] | None:
+        w0, w1, w2 = self.widths
+        row = w0 + w1 + w2
+        base = 0
+        for first, count in self.index:
+            if first <= num < first + count:
+                at = (base + num - first) * row
+                if at + row > len(self.data):
+                    raise _Unsure("xref stream shorter than its /Index")
+                kind = int.from_bytes(self.data[at : at + w0], "big") if w0 else 1
+                f2 = int.from_bytes(self.data[at + w0 : at + w0 + w1], "big")
+                f3 = int.from_bytes(self.data[at + w0 + w1 : at + row], "big")
+                if kind == 1:
+                    return (1, f2)
+                if kind == 2:
+                    return (2, (f2 << 20) | f3)  # object stream number, index
+                return (0, 0)
+            base += count
+        return None
+
+
+@dataclass
+class _Doc:
+    buf: Buffer
+    base: int  # where %PDF starts: offsets count from there
+    limits: Limits
+    sections: list[_XrefTable | _XrefStream] = field(default_factory=list)
+    trailer: dict[str, PdfValue] = field(default_factory=dict)
+    objstm_cache: dict[int, tuple[bytes, list[int]]] = field(default_factory=dict)
+    loads: int = 0
+
+    # -- locating objects ---------------------------------------------------------
+
+    def where(self, num: int) -> tuple[int, int]:
+        for section in self.sections:
+            hit = section.lookup(self.buf, num)
+            if hit is not None:
+                return hit
+        return (0, 0)
+
+    def _at(self, num: int, offset: int) -> int:
+        """Position of `num 0 obj` at offset (from %PDF, or absolute)."""
+        for pos in (self.base + offset, offset):
+            head = object_header(self.buf, pos)
+            if head is not None and head[0].num == num:
+                return head[1]
+        raise _Unsure(f"object {num} is not where the xref says")
+
+    def _objstm(self, num: int) -> tuple[bytes, list[int]]:
+        cached = self.objstm_cache.get(num)
+        if cached is not None:
+            return cached
+        value, data = self._stream_object(num)
+        n, first = value.get("N"), value.get("First")
+        if not isinstance(n, int) or not isinstance(first, int) or not 0 <= n < 1 << 22:
+            raise _Unsure("bad object stream")
+        nums = data[:first].split()
+        if len(nums) < 2 * n:
+            raise _Unsure("short object stream header")
+        offsets = []
+        for i in range(n):
+            offsets.append(first + int(nums[2 * i + 1]))
+            if int(nums[2 * i]) < 0:
+                raise _Unsure("bad object stream header")
+        offsets.append(len(data))
+        self.objstm_cache[num] = (data, offsets)
+        return data, offsets
+
+    def _count_load(self) -> None:
+        self.loads += 1
+        if self.loads > self.limits.max_objects:
+            raise LimitReached("PDF: too many objects read")
+
+    def raw(self, ref: Ref | int) -> tuple[Buffer, int, int]:
+        """(buffer, start, end hint) of an object's value, without parsing it."""
+        self._count_load()
+        num = ref.num if isinstance(ref, Ref) else ref
+        kind, where = self.where(num)
+        if kind == 1:
+            start = self._at(num, where)
+            return self.buf, start, len(self.buf)
+        if kind == 2:
+            stm, index = where >> 20, where & 0xFFFFF
+            data, offsets = self._objstm(stm)
+            if index + 1 >= len(offsets):
+                raise _Unsure("object stream index out of range")
+            return data, offsets[index], offsets[index + 1]
+        raise _Unsure(f"object {num} is missing")
+
+    def get(self, ref: PdfValue, depth: int = 0) -> PdfValue:
+        """Resolve a reference (values pass through)."""
+        if not isinstance(ref, Ref):
+            return ref
+        if depth > 8:
+            raise _Unsure("reference chain too long")
+        buf, start, _ = self.raw(ref)
+        value, _ = parse_value(buf, start, self.limits.max_depth)
+        return self.get(value, depth + 1)
+
+    def _stream_object(self, num: int) -> tuple[dict[str, PdfValue], bytes]:
+        kind, where = self.where(num)
+        if kind != 1:
+            raise _Unsure("stream object not at a file offset")
+        start = self._at(num, where)
+        return self.stream_at(start)
+
+    def stream_at(self, start: int) -> tuple[dict[str, PdfValue], bytes]:
+        value, end = parse_value(self.buf, start, self.limits.max_depth)
+        if not isinstance(value, dict):
+            raise _Unsure("stream without dictionary")
+        data_start = stream_start(self.buf, end)
+        if data_start is None:
+            raise _Unsure("no stream keyword")
+        length = value.get("Length")
+        if isinstance(length, Ref):
+            length = self.get(length)
+        if not isinstance(length, int) or length < 0 or data_start + length > len(self.buf):
+            raise _Unsure("bad stream /Length")
+        tail = bytes(self.buf[data_start + length : data_start + length + 32]).lstrip()
+        if not tail.startswith(b"endstream"):
+            raise _Unsure("stream /Length does not reach endstream")
+        raw = bytes(self.buf[data_start : data_start + length])
+        return value, decode_stream(raw, value, _MAX_STREAM)
+
+    # -- cross-reference chain -------------------------------------------------------
+
+    def read_xref_chain(self, offset: int) -> None:
+        seen: set[int] = set()
+        pending: list[int] = [offset]
+        first = True
+        while pending:
+            off = pending.pop(0)
+            if off in seen:
+                raise _Unsure("xref /Prev loop")
+            seen.add(off)
+            if len(seen) > 10_000:
+                raise LimitReached("PDF: too many incremental updates")
+            trailer, prev, xrefstm = self._read_section(off)
+            if first:
+                self.trailer = trailer
+                first = False
+            if xrefstm is not None:
+                _, _, _ = self._read_section(xrefstm, stream_only=True)
+            if prev is not None:
+                pending.append(prev)
+
+    def _read_section(
+        self, off: int, stream_only: bool = False
+    ) -> tuple[dict[str, PdfValue], int | None, int | None]:
+        for pos in (self.base + off, off):
+            if not 0 <= pos < len(self.buf):
+                continue
+            chunk = bytes(self.buf[pos : pos + 4])
+            if chunk == b"xref" and not stream_only:
+                return self._read_table(pos + 4)
+            head = object_header(self.buf, pos)
+            if head is not None:
+                value, data = self.stream_at(head[1])
+                return self._read_stream(value, data)
+        raise _Unsure("startxref/Prev points at no cross-reference section")
+
+    def _read_table(self, pos: int) -> tuple[dict[str, PdfValue], int | None, int | None]:
+        subsections: list[tuple[int, int, int, int]] = []
+        total = 0
+        while True:
+            m = _XREF_SUB.match(self.buf, pos)
+            if m is None:
+                break
+            first, count = int(m.group(1)), int(m.group(2))
+            entry_pos = m.end()
+            # Entries are 20 bytes; some writers use a one-byte end of line (19).
+            probe = bytes(self.buf[entry_pos : entry_pos + 21])
+            size = 20
+            if count:
+                if probe[18:20] in (b" \r", b" \n", b"\r\n"):
+                    size = 20
+                elif probe[18:19] in (b"\r", b"\n"):
+                    size = 19
+                else:
+                    raise _Unsure("malformed xref entry")
+            subsections.append((first, count, entry_pos, size))
+            total += count
+            if total > self.limits.max_objects:
+                raise LimitReached("PDF: xref too large")
+            pos = entry_pos + count * size
+            if pos > len(self.buf):
+                raise _Unsure("xref runs past the end")
+        rest = bytes(self.buf[pos : pos + 64]).lstrip(b"\x00\t\n\x0c\r ")
+        if not rest.startswith(b"trailer"):
+            raise _Unsure("no trailer after xref")
+        tpos = self.buf.find(b"trailer", pos) + len(b"trailer")
+        trailer, _ = parse_value(self.buf, tpos, self.limits.max_depth)
+        if not isinstance(trailer, dict):
+            raise _Unsure("trailer is not a dictionary")
+        self.sections.append(_XrefTable(subsections))
+        return trailer, _int_or_none(trailer.get("Prev")), _int_or_none(trailer.get("XRefStm"))
+
+    def _read_stream(
+        self, value: dict[str, PdfValue], data: bytes
+    ) -> tuple[dict[str, PdfValue], int | None, int | None]:
+        if value.get("Type") != "XRef":
+            raise _Unsure("startxref points at an object that is not an xref stream")
+        w = value.get("W")
+        size = value.get("Size")
+        if (
+            not isinstance(w, list)
+            or len(w) != 3
+            or not all(isinstance(x, int) and 0 <= x <= 8 for x in w)
+            or not isinstance(size, int)
+        ):
+            raise _Unsure("bad xref stream /W or /Size")
+        index_v = value.get("Index", [0, size])
+        if not isinstance(index_v, list) or len(index_v) % 2:
+            raise _Unsure("bad xref stream /Index")
+        index: list[tuple[int, int]] = []
+        for i in range(0, len(index_v), 2):
+            a, b = index_v[i], index_v[i + 1]
+            if not isinstance(a, int) or not isinstance(b, int) or a < 0 or b < 0:
+                raise _Unsure("bad xref stream /Index")
+            index.append((a, b))
+        widths = (int(w[0]), int(w[1]), int(w[2]))  # type: ignore[arg-type]
+        self.sections.append(_XrefStream(data, widths, index))
+        return value, _int_or_none(value.get("Prev")), None
+
+    # -- the page tree ---------------------------------------------------------------
+
+    def is_leaf(self, ref: Ref) -> bool:
+        """A page (leaf) has no /Kids: decided without parsing the page object."""
+        buf, start, end = self.raw(ref)
+        stop = buf.find(b"endobj", start, min(end, start + (1 << 20)))
+        if stop < 0:
+            stop = min(end, start + (1 << 20))
+        return _KIDS.search(buf, start, stop) is None
+
+    def count_pages(self, node_ref: PdfValue) -> int:
+        pages = 0
+        seen: set[int] = set()
+        stack: list[tuple[PdfValue, int]] = [(node_ref, 0)]
+        while stack:
+            ref, depth = stack.pop()
+            if depth > self.limits.max_depth:
+                raise LimitReached("PDF: page tree too deep")
+            if isinstance(ref, Ref):
+                if ref.num in seen:
+                    raise _Unsure("page tree loop")
+                seen.add(ref.num)
+            node = self.get(ref)
+            if not isinstance(node, dict):
+                raise _Unsure("page tree node is not a dictionary")
+            kids = self.get(node.get("Kids"))
+            if not isinstance(kids, list):
+                if node.get("Type") == "Pages":
+                    raise _Unsure("/Pages node without /Kids")
+                pages += 1
+                continue
+            for kid in kids:
+                if isinstance(kid, Ref) and kid.num not in seen and self.is_leaf(kid):
+                    pages += 1
+                elif isinstance(kid, Ref | dict):
+                    stack.append((kid, depth + 1))
+                elif kid is not None:
+                    raise _Unsure("page tree kid is not a reference")
+                if pages > self.limits.max_pages:
+                    raise LimitReached(f"PDF: more than {self.limits.max_pages} pages")
+        return pages
+
+
+def _int_or_none(value: PdfValue) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _startxref(buf: Buffer) -> int:
+    lo = max(0, len(buf) - _TAIL)
+    pos = buf.rfind(b"startxref", lo)
+    if pos < 0:
+        raise _Unsure("no startxref")
+    m = re.match(rb"startxref[\x00\t\n\x0c\r ]+(\d+)", bytes(buf[pos : pos + 40]))
+    if m is None:
+        raise _Unsure("startxref without offset")
+    return int(m.group(1))
+
+
+def _fast_count(buf: Buffer, base: int, limits: Limits) -> tuple[int, list[str]]:
+    doc = _Doc(buf, base, limits)
+    doc.read_xref_chain(_startxref(buf))
+    notes: list[str] = []
+    if "Encrypt" in doc.trailer:
+        raise _Unsure("encrypted")
+    root = doc.get(doc.trailer.get("Root"))
+    if not isinstance(root, dict):
+        raise _Unsure("no /Root catalog")
+    pages_ref = root.get("Pages")
+    pages_node = doc.get(pages_ref)
+    if not isinstance(pages_node, dict):
+        raise _Unsure("no /Pages")
+    declared = doc.get(pages_node.get("Count"))
+    pages = doc.count_pages(pages_ref)
+    if pages == 0:
+        raise _Unsure("no pages found")
+    if declared != pages:
+        notes.append(f"/Count says {declared!r}, the page tree holds {pages}")
+    return pages, notes
+
+
+def _pikepdf_count(buf: Buffer, limits: Limits) -> tuple[int, list[str]]:
+    try:
+        import pikepdf
+    except ImportError:
+        raise CorruptData("PDF: damaged, and pikepdf is not installed to repair it") from None
+    try:
+        with pikepdf.open(BufferStream(buf)) as pdf:  # type: ignore[arg-type]
+            pages = len(pdf.pages)
+    except pikepdf.PasswordError:
+        raise EncryptedData("PDF: encrypted, a password is needed to read it") from None
+    except pikepdf.PdfError as exc:
+        first = str(exc).splitlines()[0] if str(exc) else "unreadable"
+        raise CorruptData(f"PDF: {first}") from None
+    except (RuntimeError, ValueError, OSError) as exc:
+        raise CorruptData(f"PDF: unreadable ({exc})") from None
+    if pages > limits.max_pages:
+        raise LimitReached(f"PDF: more than {limits.max_pages} pages")
+    if pages == 0:
+        raise CorruptData("PDF: no pages")
+    return pages, []
+
+
+class PdfParser:
+    name = "pdf"
+    format = "PDF"
+
+    def detect(self, head: bytes) -> float:
+        pos = head.find(b"%PDF-", 0, 1024)
+        if pos == 0:
+            return 1.0
+        if pos > 0:
+            return 0.9
+        return 0.0
+
+    def count(self, data: Buffer, limits: Limits = DEFAULT_LIMITS) -> Analysis:
+        base = data.find(b"%PDF-", 0, 1 << 20)
+        if base < 0:
+            raise CorruptData("PDF: no %PDF header")
+        if data.rfind(b"%%EOF", max(0, len(data) - _TAIL)) < 0 and data.rfind(b"startxref") < 0:
+            raise TruncatedData("PDF: the file ends before its cross-reference data")
+        method = "parsed"
+        try:
+            pages, notes = _fast_count(data, base, limits)
+        except PdlError:
+            raise
+        except (_Unsure, PdfSyntaxError, ValueError, IndexError, OverflowError) as exc:
+            pages, notes = _pikepdf_count(data, limits)
+            method = "pikepdf"
+            if str(exc) != "encrypted":
+                notes = [f"fast path unsure ({exc}); counted by qpdf", *notes]
+        return Analysis(format=self.format, pages=pages, method=method, notes=tuple(notes))
+
+
+PARSERS: list[Parser] = [PdfParser()]
