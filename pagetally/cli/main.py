@@ -54,6 +54,8 @@ NOUNS = (
     ("jobs", "jobs"),
     ("allowances", "allowances"),
     ("db", "db"),
+    ("journal", "journal"),
+    ("setup", "setup"),
 )
 #: Single commands: modules exposing register(app).
 COMMANDS = ("report", "history", "dump", "count", "docs")

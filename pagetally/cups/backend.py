@@ -19,7 +19,6 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, TextIO
 
 from pagetally.core.models import (
@@ -297,9 +296,7 @@ def _has(config: Config, name: str) -> bool:
 def _journal(config: Config) -> Journal | None:
     from pagetally.storage.journal import Journal
 
-    base = str(config.get("directory")) if _has(config, "directory") else ""
-    directory = Path(base or "/var/spool/pagetally") / "journal"
-    return Journal(directory)
+    return Journal.under(str(config.get("directory")))
 
 
 def _options_text(ticket: JobTicket) -> str:

@@ -33,6 +33,11 @@ class Journal:
     def __init__(self, directory: str | Path) -> None:
         self.directory = Path(directory)
 
+    @classmethod
+    def under(cls, spool_directory: str | Path) -> Journal:
+        """The journal kept in the `directory` directive's folder."""
+        return cls(Path(spool_directory) / "journal")
+
     def write(self, request: ChargeRequest) -> Path:
         """Append one charge durably; returns its file."""
         self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)

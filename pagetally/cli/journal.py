@@ -1,0 +1,40 @@
+"""`pagetally journal`: charges the backend kept locally while the store was down."""
+
+from __future__ import annotations
+
+import typer
+
+from pagetally.cli.env import get_env
+from pagetally.errors import StoreUnavailable
+
+app = typer.Typer(help="The local journal of charges made while the store was down.",
+                  no_args_is_help=True)
+
+
+@app.command("list")
+def list_() -> None:
+    """Show the pending charges, oldest first."""
+    from pagetally.storage.journal import Journal
+
+    env = get_env()
+    journal = Journal.under(str(env.config().get("directory")))
+    for _path, req in journal.entries():
+        f = req.facts
+        print(f"{req.date.isoformat()} {f.printer} job {f.job_id} {f.user} "
+              f"{req.decision.pages} pages {req.decision.price}", file=env.out)
+    env.note(f"{journal.pending()} pending in {journal.directory}")
+
+
+@app.command("replay")
+def replay() -> None:
+    """Charge every pending entry into the store (safe to repeat: no double charge)."""
+    from pagetally.storage.journal import Journal
+
+    env = get_env()
+    journal = Journal.under(str(env.config().get("directory")))
+    with env.store(write=True) as store:
+        result = journal.replay(store)
+    print(f"charged {result.charged}, already charged {result.already_charged}, "
+          f"remaining {result.remaining}", file=env.out)
+    if result.error:
+        raise StoreUnavailable(result.error)

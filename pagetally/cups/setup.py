@@ -1,0 +1,109 @@
+"""Putting PageTally in front of CUPS queues (`pagetally setup cups`).
+
+Installs the backend where cupsd looks for it ($CUPS_SERVERBIN/backend/pagetally,
+root-owned, mode 0700 so that cupsd runs it as root), as a tiny script that runs
+this installation's interpreter with the config's path written in (cupsd gives
+backends a fixed environment). Wrapping a queue rewrites its device URI to
+`pagetally:<old URI>` with lpadmin; `--undo` restores it. Queue names and URIs go
+to lpadmin as arguments, never through a shell.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from pagetally.cups.ticket import SCHEME
+from pagetally.errors import InvalidInput, PageTallyError
+
+BACKEND_SCRIPT = """#!{python}
+# PageTally's CUPS backend, written by `pagetally setup cups`. cupsd runs it as root
+# (mode 0700) for every queue whose device URI starts with "pagetally:".
+from pagetally.cups.backend import main
+
+main({config!r})
+"""
+
+
+class SetupError(PageTallyError):
+    """lpadmin or lpstat failed, or the backend could not be installed."""
+
+
+@dataclass(frozen=True, slots=True)
+class QueueChange:
+    queue: str
+    old_uri: str
+    new_uri: str
+
+    @property
+    def changed(self) -> bool:
+        return self.old_uri != self.new_uri
+
+
+def install_backend(serverbin: str | Path, config_path: str | Path,
+                    python: str = sys.executable) -> Path:
+    """Write the backend script; returns its path. Needs root for the real ServerBin."""
+    target = Path(serverbin) / "backend" / SCHEME
+    text = BACKEND_SCRIPT.format(python=python, config=str(config_path))
+    tmp = target.with_suffix(".new")
+    try:
+        tmp.write_text(text)
+        os.chmod(tmp, 0o700)
+        os.replace(tmp, target)
+    except OSError as e:
+        raise SetupError(f"cannot install the backend as {target}: {e.strerror}") from e
+    return target
+
+
+def _run(argv: list[str], env: Mapping[str, str] | None) -> str:
+    try:
+        out = subprocess.run(argv, capture_output=True, text=True, timeout=60,
+                             env=dict(env) if env is not None else None)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        raise SetupError(f"{argv[0]} failed: {e}") from e
+    if out.returncode != 0:
+        raise SetupError(f"{argv[0]} failed: {(out.stderr or out.stdout).strip()}")
+    return out.stdout
+
+
+def queue_uris(env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Every CUPS queue and its device URI (`lpstat -v`)."""
+    uris = {}
+    for line in _run(["lpstat", "-v"], env).splitlines():
+        m = re.match(r"device for (\S+): (\S+)", line)
+        if m:
+            uris[m.group(1)] = m.group(2)
+    return uris
+
+
+def wrapped(uri: str) -> str:
+    return uri if uri.startswith(SCHEME + ":") else f"{SCHEME}:{uri}"
+
+
+def unwrapped(uri: str) -> str:
+    from pagetally.cups.ticket import strip_prefix
+
+    return strip_prefix(uri) if uri.startswith(SCHEME + ":") else uri
+
+
+def setup_queues(queues: list[str], *, undo: bool = False,
+                 env: Mapping[str, str] | None = None) -> list[QueueChange]:
+    """Wrap (or with `undo` unwrap) the named queues; unknown names are an error
+    raised before anything changes."""
+    uris = queue_uris(env)
+    missing = [q for q in queues if q not in uris]
+    if missing:
+        raise InvalidInput(f"no such CUPS queue: {', '.join(missing)}")
+    changes = []
+    for queue in queues:
+        old = uris[queue]
+        new = unwrapped(old) if undo else wrapped(old)
+        if new != old:
+            _run(["lpadmin", "-p", queue, "-v", new], env)
+        changes.append(QueueChange(queue, old, new))
+    return changes
