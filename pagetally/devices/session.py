@@ -28,6 +28,9 @@ up to `errormaxdelay` seconds of continuous error (0: for ever), then raises
 A printer that does not answer for `unreachablemaxdelay` seconds raises
 `CounterUnavailable`. `maxdelay` (0: none) bounds each whole wait.
 
+A printer that reports no state at all (state UNKNOWN) is judged by its counter
+alone: stable for the stabilisation window means idle.
+
 Every decision that is not the plain case is recorded in `notes` (and passed to
 the optional `log` callable) so the backend can show it in CUPS' log.
 """
@@ -51,6 +54,10 @@ from pagetally.devices.counter import DEFAULT_QUIRKS, CounterQuirks, count_pages
 from pagetally.errors import DeviceError
 
 Log = Callable[[str], None]
+
+# States in which a stable counter means the printer is done. UNKNOWN: a printer
+# that reports no state at all (no Host Resources MIB) is judged by its counter.
+_RESTING = frozenset({PrinterState.IDLE, PrinterState.UNKNOWN})
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,11 +164,7 @@ def _wait_stable_idle(poller: _Poller, *, allow_skip: bool) -> int:
     previous: int | None = None
     while True:
         reading = poller.read()
-        if (
-            reading is not None
-            and reading.state is PrinterState.IDLE
-            and (reading.counter is not None)
-        ):
+        if reading is not None and reading.state in _RESTING and (reading.counter is not None):
             if allow_skip and t.skip_initial_wait:
                 return reading.counter
             if run and reading.counter != previous:
@@ -203,7 +206,7 @@ def _wait_started(poller: _Poller, before: int) -> bool:
                     quiet_since = now
                 if (
                     t.no_printing_max_delay
-                    and reading.state is PrinterState.IDLE
+                    and reading.state in _RESTING
                     and now - quiet_since >= t.no_printing_max_delay
                 ):
                     poller.note(

@@ -120,6 +120,8 @@ def classify(
         return PrinterState.PRINTING, detail
     if printer_status == 3 or (printer_status == 1 and device_status == 2):
         return PrinterState.IDLE, detail
+    if printer_status is None and device_status is None:
+        return PrinterState.UNKNOWN, "no hrPrinterStatus nor hrDeviceStatus"
     return PrinterState.BUSY, detail
 
 

@@ -170,6 +170,22 @@ def test_after_busy_state_is_not_idle() -> None:
     assert clock.now >= 50 + 16
 
 
+def test_printer_without_state_is_judged_by_its_counter() -> None:
+    clock = FakeClock()
+    unknown = PrinterState.UNKNOWN
+    idle = TimelinePrinter(clock, phases((0, r(1000, unknown))))
+    assert counter_before(idle, T, clock=clock) == 1000
+    assert clock.now == 16
+    clock.now = 0
+    timeline = phases((0, r(1000, unknown)), (10, r(1002, unknown)), (14, r(1005, unknown)))
+    count = counter_after(TimelinePrinter(clock, timeline), 1000, T, clock=clock)
+    assert (count.after, count.pages) == (1005, 5)
+    assert 14 + 16 <= clock.now <= 14 + 20
+    clock.now = 100
+    stuck = counter_after(TimelinePrinter(clock, phases((0, r(7, unknown)))), 7, T, clock=clock)
+    assert stuck.pages == 0 and not stuck.started
+
+
 # --- a printer that does not answer --------------------------------------------------
 
 

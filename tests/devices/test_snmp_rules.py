@@ -52,7 +52,8 @@ def test_default_mask_is_pykotas_list() -> None:
         (4, 3, b"\x40\x00", PrinterState.ERROR),  # no paper while printing
         (3, 2, b"\x00\x08", PrinterState.ERROR),  # output full
         (3, 5, b"", PrinterState.ERROR),  # device down
-        (None, None, b"", PrinterState.BUSY),
+        (None, None, b"", PrinterState.UNKNOWN),  # no Host Resources MIB
+        (None, 2, b"", PrinterState.BUSY),
     ],
 )
 def test_classify(
