@@ -48,6 +48,8 @@ class PageTallyGroup(TyperGroup):
         except click.Exit as exc:
             code = exc.exit_code
         except click.UsageError as exc:
+            if not exc.format_message().strip():  # no arguments: the help was shown
+                return self._finish(ExitCode.USAGE, standalone_mode)
             where = exc.ctx.command_path if exc.ctx is not None else name
             hint = f" (see '{where} --help')"
             print(f"{where}: error: {one_line(exc.format_message())}{hint}", file=sys.stderr)
@@ -71,6 +73,10 @@ class PageTallyGroup(TyperGroup):
                 file=sys.stderr,
             )
             code = exit_code_for(exc)
+        return self._finish(code, standalone_mode)
+
+    @staticmethod
+    def _finish(code: int, standalone_mode: bool) -> int:
         if standalone_mode:
             sys.exit(code)
         return code

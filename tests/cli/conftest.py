@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import typer.testing
 from typer.testing import CliRunner, Result
 
 from pagetally.cli.env import Env
@@ -53,12 +54,32 @@ class Cli:
         return "\n".join(parts)
 
 
-@pytest.fixture
-def cli(tmp_path: Path) -> Cli:
-    conf = tmp_path / "pagetally.conf"
-    db = tmp_path / "pagetally.db"
+_COMMAND: list[Any] = []
+
+
+@pytest.fixture(autouse=True)
+def _built_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Build the Click command tree once per session (Typer rebuilds it per invoke)."""
+    original = typer.testing._get_command
+    if not _COMMAND:
+        _COMMAND.append(original(app))
+
+    def cached(target: Any) -> Any:
+        return _COMMAND[0] if target is app else original(target)
+
+    monkeypatch.setattr(typer.testing, "_get_command", cached)
+
+
+def make_cli(folder: Path) -> Cli:
+    conf = folder / "pagetally.conf"
+    db = folder / "pagetally.db"
     conf.write_text(f"[global]\nstoragebackend: sqlite\nstoragename: {db}\n")
     return Cli(conf, db)
+
+
+@pytest.fixture
+def cli(tmp_path: Path) -> Cli:
+    return make_cli(tmp_path)
 
 
 Invoke = Callable[..., Result]

@@ -1,0 +1,112 @@
+"""docs/cli.md is what `--help` says; PyKota's command names translate faithfully."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import pytest
+
+from pagetally.cli.aliases import dumpykota_args, edpykota_args, repykota_args
+from pagetally.cli.docs import render
+from pagetally.cli.main import app
+from tests.cli.conftest import Cli
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "cli.md"
+
+
+def test_cli_reference_is_up_to_date() -> None:
+    assert DOCS.read_text() == render(app), (
+        "docs/cli.md is out of date: run `.venv/bin/python -m pagetally.cli.main docs "
+        "> docs/cli.md`"
+    )
+
+
+def test_every_command_is_documented() -> None:
+    text = DOCS.read_text()
+    for section in (
+        "pagetally users add",
+        "pagetally printers add-to-group",
+        "pagetally quotas set",
+        "pagetally jobs add",
+        "pagetally report",
+        "pagetally history",
+        "pagetally dump",
+        "pagetally allowances run",
+        "pagetally db upgrade",
+        "pagetally payments refund",
+    ):
+        assert f"## `{section}`" in text
+
+
+def test_dumpykota_translation() -> None:
+    assert dumpykota_args(["-d", "users", "-f", "ssv", "username=jo*"]) == [
+        "dump",
+        "users",
+        "username=jo*",
+        "--format",
+        "ssv",
+        "--output",
+        "-",
+    ]
+    assert dumpykota_args([])[:2] == ["dump", "history"]
+
+
+def test_repykota_and_edpykota_translation() -> None:
+    assert repykota_args(["-g", "-P", "lp1,lp2", "staff"]) == [
+        "report",
+        "--group",
+        "--printer",
+        "lp1",
+        "--printer",
+        "lp2",
+        "staff",
+    ]
+    assert edpykota_args(["-P", "lp1", "-S", "50", "-H", "60", "jo"]) == [
+        "quotas",
+        "set",
+        "--printer",
+        "lp1",
+        "--soft",
+        "50",
+        "--hard",
+        "60",
+        "jo",
+    ]
+    assert edpykota_args(["-a", "-P", "lp1", "jo"]) == ["quotas", "set", "--printer", "lp1", "jo"]
+    assert edpykota_args(["-r", "jo"]) == ["quotas", "reset", "--printer", "*", "jo"]
+    assert edpykota_args(["-d", "-g", "-P", "lp1", "staff"]) == [
+        "quotas",
+        "delete",
+        "--group",
+        "--printer",
+        "lp1",
+        "staff",
+    ]
+
+
+def test_aliases_run_the_same_code(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pagetally.cli import aliases
+
+    cli("users", "add", "jo", "ann")
+    cli("printers", "add", "lp1")
+    monkeypatch.setenv("PAGETALLY_CONFIG", str(cli.conf))
+    monkeypatch.setattr("sys.argv", ["edpykota", "-P", "lp1", "-S", "5", "-H", "9", "jo"])
+    with pytest.raises(SystemExit) as done:
+        aliases.edpykota()
+    assert done.value.code == 0
+    monkeypatch.setattr("sys.argv", ["dumpykota", "-d", "upquotas", "username=jo"])
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as done:
+        aliases.dumpykota()
+    assert done.value.code == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert [(r["username"], r["softlimit"], r["hardlimit"]) for r in rows] == [("jo", "5", "9")]
+    monkeypatch.setattr("sys.argv", ["repykota", "-P", "lp1"])
+    with pytest.raises(SystemExit) as done:
+        aliases.repykota()
+    assert done.value.code == 0
+    assert "Report for user quota on printer lp1" in capsys.readouterr().out
