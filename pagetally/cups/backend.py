@@ -179,6 +179,8 @@ class Job:
             self._replay_journal(store, config)
             snapshot = store.snapshot(user, ticket.printer, ticket.billing_code)
             decision = decide(snapshot, facts, rules, now)
+            if decision.allowed and facts.billing_code and snapshot.billing_code is None:
+                self._create_billing_code(store, facts.billing_code)
         if not decision.allowed:
             return self._refuse(store, facts, decision, now)
 
@@ -225,6 +227,17 @@ class Job:
             return 0, 0, f"PageTally cannot count this job's pages: {e}"
         factor = ticket.copies_downstream
         return analysis.pages * factor, (analysis.color_pages or 0) * factor, ""
+
+    def _create_billing_code(self, store: Store, code: str) -> None:
+        """unknown_billingcode: create (the rules allowed it): the code appears now."""
+        from pagetally.core.models import BillingCode
+        from pagetally.errors import AlreadyExists
+
+        try:
+            store.add_billing_code(BillingCode(code, description="created by a job"))
+            self.msgs.info(f"PageTally: billing code {code} created")
+        except AlreadyExists:
+            pass  # another job created it meanwhile
 
     def _open_store(self, config: Config) -> Store | None:
         from pagetally.storage import open_store

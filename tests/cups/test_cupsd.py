@@ -164,3 +164,33 @@ def test_restarted_job_is_charged_once(cupsd: Cupsd, ipp_printer: IppEvePrinter,
     assert wait_done(cupsd, job)["job-state"] == "completed"
     assert store.get_user("rita").balance == Decimal("4.5")
     assert len(history(store, "rita")) == 1
+
+
+def test_billing_code_is_charged_and_unknown_code_refused(
+    cupsd: Cupsd, ipp_printer: IppEvePrinter, store: Store, three_pages: Path
+) -> None:
+    from pagetally.core.models import BillingCode
+
+    add_queue(cupsd, ipp_printer, "lab4")
+    store.add_printer(Printer("lab4", prices=PriceTable(per_page=Decimal("0.05"))))
+    store.add_user(User("bill", limit_by=LimitBy.BALANCE, balance=Decimal("10")))
+    store.set_user_quota("bill", "lab4")
+    store.add_billing_code(BillingCode("P42", description="project 42"))
+
+    ok = wait_done(cupsd, submit(cupsd, "lab4", "bill", three_pages, "job-billing=P42"))
+    assert ok["job-state"] == "completed"
+    code = store.get_billing_code("P42")
+    assert code.page_counter == 3
+    assert [j.billing_code for j in store.history() if j.user == "bill"] == ["P42"]
+
+    # unknown_billingcode defaults to create (PyKota): the code appears, charged
+    new = wait_done(cupsd, submit(cupsd, "lab4", "bill", ONE_PAGE, "job-billing=NEW1"))
+    assert new["job-state"] == "completed"
+    assert store.get_billing_code("NEW1").page_counter == 1
+
+    with cupsd.config.open("a") as conf:
+        conf.write("\n[lab4]\nunknown_billingcode: deny\n")
+    refused = wait_done(cupsd, submit(cupsd, "lab4", "bill", ONE_PAGE, "job-billing=NOPE"))
+    assert refused["job-state"] == "canceled"
+    assert "NOPE" in refused["job-printer-state-message"]
+    assert store.get_user("bill").balance == Decimal("9.80")
