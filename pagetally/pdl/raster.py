@@ -38,6 +38,7 @@ U8 = npt.NDArray[np.uint8]
 COLORSPACES = ("BW", "RGB", "CMY", "CMYK", "GC")
 STRIP_BYTES = 8 << 20  # rows are read and summed this many bytes at a time
 MAX_SIDE = 1 << 20  # a page side in pixels beyond this is a hostile header
+MAX_PIXELS = 1 << 30  # about an A0 page at 1100 DPI: beyond, the job is refused
 MAX_PAGES = 1_000_000
 
 
@@ -315,6 +316,10 @@ def _read_header(s: _Stream) -> _Header | None:
                 raise CorruptData("PNM: no whitespace after the header")
     if not (0 < header.width <= MAX_SIDE and 0 < header.height <= MAX_SIDE):
         raise LimitReached(f"PNM: implausible page size {header.width}×{header.height}")
+    if header.width * header.height > MAX_PIXELS:
+        raise LimitReached(
+            f"a page of {header.width}×{header.height} pixels is too large to analyse"
+        )
     if not 0 < header.maxval <= 65535 or not 1 <= header.depth <= 4:
         raise CorruptData(f"PNM: bad MAXVAL {header.maxval} or DEPTH {header.depth}")
     return header

@@ -14,11 +14,18 @@ from pathlib import Path
 
 import pytest
 
-from pagetally.errors import AnalysisUnavailable, CorruptData, InvalidInput, LimitReached, PdlError
+from pagetally.errors import (
+    AnalysisUnavailable,
+    CorruptData,
+    InvalidInput,
+    LimitReached,
+    PdlError,
+    TruncatedData,
+)
 from pagetally.pdl import analyse
 from pagetally.pdl.ink import INK_NAMES, Tolerance, device_coverage, page_inks
 
-pytestmark = pytest.mark.slow
+slow = pytest.mark.slow  # tests that run Ghostscript, ImageMagick or Netpbm
 
 SMALL = "<< /PageSize [72 72] >> setpagedevice\n"
 A4 = "<< /PageSize [595 842] >> setpagedevice\n"
@@ -51,6 +58,7 @@ def pdf_from_ps(tmp_path: Path, name: str, body: str) -> Path:
 # --- the verdict: grey, rich grey, a small logo, full colour -----------------------------
 
 
+@slow
 def test_pure_grey_page_is_mono_with_black_ink_only(tmp_path: Path) -> None:
     pdf = pdf_from_ps(
         tmp_path,
@@ -69,6 +77,7 @@ def test_pure_grey_page_is_mono_with_black_ink_only(tmp_path: Path) -> None:
     assert device["C"] == device["M"] == device["Y"] == 0.0 and device["K"] > 30.0
 
 
+@slow
 def test_rich_grey_is_not_colour_though_the_ink_device_reports_cyan_magenta_yellow(
     tmp_path: Path,
 ) -> None:
@@ -90,6 +99,7 @@ def test_rich_grey_is_not_colour_though_the_ink_device_reports_cyan_magenta_yell
     assert cmyk.coverage["C"] == pytest.approx(device["C"])
 
 
+@slow
 def test_small_colour_logo_on_a_black_text_page_is_colour(tmp_path: Path) -> None:
     pdf = pdf_from_ps(
         tmp_path,
@@ -102,6 +112,7 @@ def test_small_colour_logo_on_a_black_text_page_is_colour(tmp_path: Path) -> Non
     assert page.coverage["K"] > page.coverage["M"]
 
 
+@slow
 def test_a_few_coloured_pixels_stay_below_the_area_tolerance(tmp_path: Path) -> None:
     pdf = pdf_from_ps(
         tmp_path, "speck", A4 + TEXT_PAGE + "0 0 1 setrgbcolor 300 300 2 2 rectfill\nshowpage\n"
@@ -112,6 +123,7 @@ def test_a_few_coloured_pixels_stay_below_the_area_tolerance(tmp_path: Path) -> 
     assert strict.color is True
 
 
+@slow
 def test_full_colour_photo_like_page(tmp_path: Path) -> None:
     jpeg = tmp_path / "photo.jpg"
     run("convert", "-size", "300x200", "plasma:fractal", "-seed", "7", str(jpeg))
@@ -130,6 +142,7 @@ def test_full_colour_photo_like_page(tmp_path: Path) -> None:
     assert all(v > 5.0 for v in photo.coverage.values())
 
 
+@slow
 def test_thirty_pages_with_exactly_two_in_colour(tmp_path: Path) -> None:
     pages = []
     for n in range(1, 31):
@@ -161,6 +174,7 @@ def half_black_half_red(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
 
 
+@slow
 @pytest.mark.parametrize(
     ("space", "black_page", "red_page"),
     [
@@ -185,6 +199,7 @@ def test_colour_spaces_follow_pkpgcounter(
     assert set(black.coverage) <= set(INK_NAMES[space])
 
 
+@slow
 def test_resolution_changes_pixels_not_percentages(half_black_half_red: Path) -> None:
     low = page_inks(half_black_half_red, "postscript", colorspace="CMYK", resolution=36)
     high = page_inks(half_black_half_red, "postscript", colorspace="CMYK", resolution=144)
@@ -192,16 +207,19 @@ def test_resolution_changes_pixels_not_percentages(half_black_half_red: Path) ->
         assert a.coverage == pytest.approx(b.coverage)
 
 
+@slow
 def test_verdict_only_when_no_colour_space_is_asked(half_black_half_red: Path) -> None:
     inks = page_inks(half_black_half_red, "postscript")
     assert [(p.color, p.coverage) for p in inks] == [(False, {}), (True, {})]
 
 
+@slow
 def test_copies_asked_by_the_job_are_not_rendered_twice(tmp_path: Path) -> None:
     ps = ps_file(tmp_path, "copies", "/#copies 3 def\n" + SMALL + "0 0 10 10 rectfill showpage\n")
     assert len(page_inks(ps, "postscript")) == 1
 
 
+@slow
 def test_pjl_wrapped_postscript(tmp_path: Path, half_black_half_red: Path) -> None:
     job = tmp_path / "pjl.prn"
     job.write_bytes(
@@ -215,6 +233,7 @@ def test_pjl_wrapped_postscript(tmp_path: Path, half_black_half_red: Path) -> No
 # --- images and Netpbm --------------------------------------------------------------------
 
 
+@slow
 def test_multi_page_tiff_and_transparent_png(tmp_path: Path) -> None:
     tiff = tmp_path / "pages.tif"
     run("convert", "-size", "40x40", "xc:gray50", "xc:blue", "xc:white", str(tiff))
@@ -227,6 +246,7 @@ def test_multi_page_tiff_and_transparent_png(tmp_path: Path) -> None:
     assert clear.coverage == pytest.approx({"C": 0.0, "M": 0.0, "Y": 0.0, "K": 0.0})
 
 
+@slow
 def test_grey_jpeg_noise_is_not_colour(tmp_path: Path) -> None:
     jpeg = tmp_path / "grey.jpg"
     run("convert", "-size", "200x200", "gradient:black-white", "-quality", "40", str(jpeg))
@@ -234,6 +254,7 @@ def test_grey_jpeg_noise_is_not_colour(tmp_path: Path) -> None:
     assert page.color is False
 
 
+@slow
 def test_several_images_in_one_pnm_stream(tmp_path: Path) -> None:
     parts = [
         subprocess.run(["ppmmake", "red", "8", "8"], check=True, capture_output=True).stdout,
@@ -256,6 +277,7 @@ def test_several_images_in_one_pnm_stream(tmp_path: Path) -> None:
 # --- what cannot be analysed ------------------------------------------------------------
 
 
+@slow
 def test_pcl_xl_without_ghostpcl_says_so(tmp_path: Path) -> None:
     if shutil.which("gpcl6") or shutil.which("pcl6"):
         pytest.fail("this test expects GhostPCL to be absent, as on Debian")
@@ -266,6 +288,7 @@ def test_pcl_xl_without_ghostpcl_says_so(tmp_path: Path) -> None:
         page_inks(job, "pclxl")
 
 
+@slow
 def test_unrenderable_format_is_unavailable(tmp_path: Path) -> None:
     dvi = tmp_path / "x.dvi"
     dvi.write_bytes(b"\xf7\x02\x01\x83\x92\xc0\x1c;\x00\x00\x00\x00" + b"\x00" * 64)
@@ -273,6 +296,7 @@ def test_unrenderable_format_is_unavailable(tmp_path: Path) -> None:
         page_inks(dvi, "dvi")
 
 
+@slow
 def test_broken_pdf_is_a_pdl_error(tmp_path: Path) -> None:
     bad = tmp_path / "bad.pdf"
     bad.write_bytes(b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n%%EOF\n")
@@ -280,6 +304,26 @@ def test_broken_pdf_is_a_pdl_error(tmp_path: Path) -> None:
         page_inks(bad, "pdf")
 
 
+@slow
+def test_absurd_page_size_is_refused_at_once(tmp_path: Path) -> None:
+    ps = ps_file(tmp_path, "huge", "<< /PageSize [200000 200000] >> setpagedevice showpage\n")
+    with pytest.raises(LimitReached, match="too large"):
+        page_inks(ps, "postscript", timeout=30.0)
+
+
+@slow
+def test_job_writing_to_stdout_does_not_corrupt_the_raster(tmp_path: Path) -> None:
+    ps = ps_file(
+        tmp_path,
+        "chatty",
+        SMALL + "(%stdout) (w) file dup (P6 1 1 255\\n) writestring flushfile (hi) print\n"
+        "0 0 36 72 rectfill showpage\n",
+    )
+    (page,) = page_inks(ps, "postscript", colorspace="BW")
+    assert page.coverage["B"] == pytest.approx(50.0)
+
+
+@slow
 def test_endless_postscript_hits_the_deadline(tmp_path: Path) -> None:
     ps = ps_file(tmp_path, "loop", "{ 1 pop } loop\n")
     with pytest.raises(LimitReached, match="longer than"):
@@ -294,3 +338,66 @@ def test_bad_arguments_are_refused_before_any_work(tmp_path: Path) -> None:
     with pytest.raises(PdlError, match="cannot read"):
         page_inks(tmp_path / "none", "pdf")
     assert not issubclass(InvalidInput, CorruptData)
+
+
+# --- the raster arithmetic alone (no tools) ----------------------------------------------
+
+
+def pnm_pages(data: bytes, space: str | None = "CMYK", tol: Tolerance | None = None) -> list:
+    import io
+
+    from pagetally.pdl.raster import iter_pnm
+
+    tol = tol or Tolerance()
+    return [s.ink(space, tol) for s in iter_pnm(io.BytesIO(data), tol.chroma)]
+
+
+def test_pam_cmyk_rich_grey_is_grey_and_cyan_is_colour() -> None:
+    header = b"P7\n# made by hand\nWIDTH 2\nHEIGHT 1\nDEPTH 4\nMAXVAL 255\nTUPLTYPE CMYK\nENDHDR\n"
+    rich, cyan = pnm_pages(
+        header + bytes([128, 128, 128, 0] * 2) + header + bytes([255, 0, 0, 0] * 2)
+    )
+    assert rich.color is False
+    assert rich.coverage == pytest.approx({"C": 0.0, "M": 0.0, "Y": 0.0, "K": 100 * 128 / 255})
+    assert cyan.color is True
+    assert cyan.coverage == pytest.approx({"C": 100.0, "M": 0.0, "Y": 0.0, "K": 0.0})
+
+
+def test_sixteen_bit_and_small_maxval_samples_are_scaled() -> None:
+    wide = b"P6 1 1 65535\n" + bytes.fromhex("ffff 0000 0000")
+    narrow = b"P5\n# comment\n2 1\n# another\n15\n" + bytes([15, 0])
+    red, half = pnm_pages(wide + narrow, "RGB")
+    assert red.coverage == pytest.approx({"R": 100.0, "G": 0.0, "B": 0.0})
+    assert half.coverage == pytest.approx({"R": 50.0, "G": 50.0, "B": 50.0})
+
+
+def test_plain_pbm_digits_need_no_spaces_and_plain_ppm_follows() -> None:
+    (bits, colour) = pnm_pages(b"P1\n4 1\n0101\nP3 1 1 255 0 0 255\n", "BW")
+    assert bits.coverage["B"] == pytest.approx(50.0)
+    assert colour.color is True
+
+
+def test_area_tolerance_counts_coloured_pixels() -> None:
+    row = bytes([255, 0, 0]) + bytes([255, 255, 255]) * 99  # 1 % of the page is red
+    data = b"P6 100 1 255\n" + row
+    assert pnm_pages(data, None, Tolerance(min_area=0.02))[0].color is False
+    assert pnm_pages(data, None, Tolerance(min_area=0.005))[0].color is True
+    faint = b"P6 1 1 255\n" + bytes([200, 190, 190])  # chroma 10: within the default 24
+    assert pnm_pages(faint, None, Tolerance(min_area=0.0))[0].color is False
+
+
+@pytest.mark.parametrize(
+    ("data", "error"),
+    [
+        (b"P6 10 10 255\n" + b"\x00" * 50, TruncatedData),
+        (b"P5 4 4", TruncatedData),
+        (b"GIF89a", CorruptData),
+        (b"P3 1 1 255 0 x 0", CorruptData),
+        (b"P6 0 10 255\n", LimitReached),
+        (b"P7\nWIDTH 2\nENDHDR\n", CorruptData),
+        (b"P6 65536 65536 255\n", LimitReached),
+    ],
+)
+def test_broken_netpbm_streams_raise_pdl_errors(data: bytes, error: type[PdlError]) -> None:
+    with pytest.raises(error):
+        pnm_pages(data)
