@@ -11,6 +11,9 @@ from __future__ import annotations
 
 from typing import Final
 
+# Bumped on every change: pclxl.py refuses a compiled module built from another one.
+VERSION: Final = "3"
+
 # Status codes returned with the position where the walk stopped.
 NEED_MORE: Final = 0  # the next token runs past the end of `buf` (or data ended)
 AT_ESC: Final = 1  # an ESC: the PCL XL stream ends (UEL) here
@@ -58,78 +61,84 @@ def walk(buf: bytes, pos: int, big: bool, counts: list[int]) -> tuple[int, int]:
     """Walk tokens of `buf` from `pos`; return (stop position, status).
 
     `counts` accumulates [pages begun, pages ended, copies summed over ended pages,
-    largest copies, smallest copies]. A token that does not fit in `buf` stops the
-    walk with NEED_MORE at its start, except embedded data and arrays, whose end is
-    returned (possibly past `len(buf)`): the caller skips to it.
+    largest copies, smallest copies, pending PageCopies value (0: none)] and carries
+    that last one from one window to the next. A token that does not fit in `buf`
+    stops the walk with NEED_MORE at its start, except embedded data and arrays,
+    whose end is returned (possibly past `len(buf)`): the caller skips to it. At a
+    window's end the walk restarts at a trailing scalar, so that a PageCopies
+    attribute in the next window still finds its value.
     """
     sizes = SIZES
     end = len(buf)
-    copies_at = -1  # position of the EndPage that a PageCopies attribute precedes
-    copies_val = 1
+    pending = counts[5]
     prev = -1  # start of the previous token
     while pos < end:
         b = buf[pos]
         n = sizes[b]
         if n >= 0:
             if pos + 1 + n > end:
-                # restart at a scalar just before, so a PageCopies value is not lost
-                if prev >= 0 and (buf[prev] == 0xC0 or buf[prev] == 0xC1):
-                    return prev, NEED_MORE
-                return pos, NEED_MORE
-            if b == 0xF8 and buf[pos + 1] == 0x31:
-                # PageCopies attribute: its value is the token just before it
-                copies_at = pos + 2
-                copies_val = _scalar(buf, prev, big)
+                break
+            # PageCopies attribute: its value is the token just before it
+            pending = _scalar(buf, prev, big) if b == 0xF8 and buf[pos + 1] == 0x31 else 0
             prev = pos
             pos += 1 + n
             continue
-        prev = pos
         if n == -2:
+            counts[5] = pending
             return pos, INVALID
-        if b == 0x43:
-            counts[0] += 1
-            pos += 1
-        elif b == 0x44:
-            c = copies_val if copies_at == pos else 1
+        prev = pos
+        if b == 0x44:
+            c = pending if pending > 0 else 1
             counts[1] += 1
             counts[2] += c
             if c > counts[3]:
                 counts[3] = c
             if c < counts[4]:
                 counts[4] = c
+            pending = 0
+            pos += 1
+            continue
+        pending = 0
+        if b == 0x43:
+            counts[0] += 1
             pos += 1
         elif b == 0x1B:
+            counts[5] = pending
             return pos, AT_ESC
         elif b == 0xFB:
             if pos + 2 > end:
-                return pos, NEED_MORE
+                break
             pos += 2 + buf[pos + 1]
         elif b == 0xFA:
             if pos + 5 > end:
-                return pos, NEED_MORE
+                break
             pos += 5 + _u32(buf, pos + 1, big)
         else:  # array: element type, length type, length, elements
             if pos + 2 > end:
-                return pos, NEED_MORE
+                break
             lt = buf[pos + 1]
             if lt == 0xC0:
                 if pos + 3 > end:
-                    return pos, NEED_MORE
+                    break
                 count = buf[pos + 2]
                 pos += 3
             elif lt == 0xC1:
                 if pos + 4 > end:
-                    return pos, NEED_MORE
+                    break
                 count = _u16(buf, pos + 2, big)
                 pos += 4
             elif lt == 0xC2:
                 if pos + 6 > end:
-                    return pos, NEED_MORE
+                    break
                 count = _u32(buf, pos + 2, big)
                 pos += 6
             else:
+                counts[5] = pending
                 return pos, INVALID
             pos += count * ELEMENT[b]
+    counts[5] = pending
+    if pos <= end and prev >= 0 and prev + 3 >= pos and (buf[prev] == 0xC0 or buf[prev] == 0xC1):
+        return prev, NEED_MORE  # the scalar right before the cut: walk it again
     return pos, NEED_MORE
 
 

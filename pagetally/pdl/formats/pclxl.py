@@ -17,15 +17,43 @@ embedded data, the end of the stream or a byte that is no token.
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import struct
 import time
+from pathlib import Path
+from types import ModuleType
 
 from pagetally.errors import CorruptData, LimitReached
 from pagetally.pdl.base import DEFAULT_LIMITS, Analysis, Buffer, Limits
-from pagetally.pdl.formats import _pclxl_tokens as tokens
+from pagetally.pdl.formats import _pclxl_tokens
 
-COMPILED = not tokens.__file__.endswith(".py")
+
+def _fresh_tokens() -> tuple[ModuleType, bool]:
+    """The token walker, and whether it is compiled.
+
+    A compiled module left over from an older source (not rebuilt after a change)
+    is refused: the interpreted source is loaded instead.
+    """
+    built = _pclxl_tokens
+    if built.__file__ is None or built.__file__.endswith(".py"):
+        return built, False
+    source = Path(built.__file__).with_name("_pclxl_tokens.py")
+    try:
+        found = re.search(r'VERSION: Final = "([^"]*)"', source.read_text(encoding="utf-8"))
+    except OSError:
+        return built, True  # installed without sources: trust the build
+    if found is not None and found.group(1) == getattr(built, "VERSION", None):
+        return built, True
+    spec = importlib.util.spec_from_file_location("_pclxl_tokens_source", source)
+    if spec is None or spec.loader is None:  # pragma: no cover
+        return built, True
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module, False
+
+
+tokens, COMPILED = _fresh_tokens()
 _WINDOW = 16 << 20  # bytes handed to the compiled walker at a time (mmap → bytes)
 
 _HEADER = re.compile(rb"([()'])\s?HP-PCL XL;[^\n]{0,512}\n")
@@ -73,7 +101,7 @@ class _Counts:
     """Pages as walked: begun, ended, copies summed over ended pages, extremes."""
 
     def __init__(self) -> None:
-        self.v = [0, 0, 0, 0, 1 << 30]  # same layout as _pclxl_tokens.walk's counts
+        self.v = [0, 0, 0, 0, 1 << 30, 0]  # same layout as _pclxl_tokens.walk's counts
 
 
 def _walk_regex(data: Buffer, pos: int, big: bool, counts: list[int]) -> tuple[int, int]:
@@ -201,7 +229,7 @@ def scan(data: Buffer, limits: Limits = DEFAULT_LIMITS, compiled: bool | None = 
         pos += 1
     if streams == 0:
         raise CorruptData("no PCL XL stream header (') HP-PCL XL;') found")
-    begun, ended, pages, most, least = counts
+    begun, ended, pages, most, least = counts[:5]
     if begun > ended:
         notes.append(f"{begun - ended} page(s) begun but not ended: counted once each")
         pages += begun - ended

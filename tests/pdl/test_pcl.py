@@ -1,0 +1,185 @@
+"""PCL3/4/5 and PCL3GUI page counting on small hand-built jobs.
+
+Every test runs twice: on the exact regex walk used for small jobs and on the
+NumPy chain index used above `MIN_SIZE` (forced here with a tiny threshold), which
+must give the same answers.
+"""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from pagetally.errors import PdlError
+from pagetally.pdl.formats import pcl
+
+ESC = b"\x1b"
+RESET = ESC + b"E"
+UEL = ESC + b"%-12345X"
+
+
+@pytest.fixture(params=["exact", "vectorised"])
+def scan(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """pcl.scan on one of its two raster paths."""
+    monkeypatch.setattr(pcl, "MIN_SIZE", 1 << 40 if request.param == "exact" else 0)
+    return pcl.scan
+
+
+def row(data: bytes) -> bytes:
+    return ESC + b"*b%dW" % len(data) + data
+
+
+def test_text_pages_end_at_form_feeds(scan) -> None:  # type: ignore[no-untyped-def]
+    job = RESET + b"page one\r\n\x0cpage two\r\n\x0c" + RESET
+    a = scan(job)
+    assert (a.pages, a.copies, a.format) == (2, 1, "PCL")
+    assert a.notes == ()
+
+
+def test_a_marked_last_page_without_form_feed_is_printed(scan) -> None:  # type: ignore[no-untyped-def]
+    assert scan(RESET + b"one\x0ctwo" + RESET).pages == 2
+    assert scan(RESET + b"one\x0ctwo").pages == 2
+
+
+def test_reset_on_a_blank_page_prints_nothing(scan) -> None:  # type: ignore[no-untyped-def]
+    assert scan(RESET + RESET + b"\r\n   " + RESET).pages == 0
+    assert scan(RESET + b"x" + RESET + b"y" + RESET).pages == 2
+
+
+def test_paper_source_ejects_only_a_marked_page(scan) -> None:  # type: ignore[no-untyped-def]
+    job = RESET + ESC + b"&l0H" + b"text" + ESC + b"&l0H" + ESC + b"&l0H" + RESET
+    assert scan(job).pages == 1
+
+
+def test_raster_rows_are_skipped_by_length(scan) -> None:  # type: ignore[no-untyped-def]
+    evil = b"\x0c\x1bE\x0c" + ESC + b"*b9W" + b"\x0c" * 9  # page ejects inside the data
+    page = ESC + b"*r1A" + b"".join(row(evil) for _ in range(40)) + ESC + b"*rB\x0c"
+    a = scan(RESET + page * 3 + RESET)
+    assert a.pages == 3
+
+
+def test_raster_y_offset_and_compression_rows_mix(scan) -> None:  # type: ignore[no-untyped-def]
+    rows = b"".join(ESC + b"*b2M" + row(b"\x0c7W" * 5) + ESC + b"*b12Y" for _ in range(30))
+    assert scan(RESET + rows + b"\x0c" + rows + b"\x0c" + RESET).pages == 2
+
+
+def test_combined_plane_sequences_pcl3(scan) -> None:  # type: ignore[no-untyped-def]
+    # one long combined sequence: planes v, empty planes w, data with FF/ESC/digits
+    planes = b"".join(b"5v" + b"\x0c3v\x1b\x0c" + b"w" + b"4w" + b"12v\x0c" for _ in range(50))
+    page = ESC + b"*r1A" + ESC + b"*b2m3y" + planes + b"0W" + ESC + b"*rC\x0c"
+    assert scan(RESET + page * 4 + RESET).pages == 4
+
+
+def test_blank_raster_marks_nothing(scan) -> None:  # type: ignore[no-untyped-def]
+    blank = (ESC + b"*b0W") * 20
+    assert scan(RESET + blank + RESET).pages == 0
+
+
+def test_copies_multiply_the_pages(scan) -> None:  # type: ignore[no-untyped-def]
+    a = scan(RESET + ESC + b"&l3X" + b"a\x0cb\x0c" + RESET)
+    assert (a.pages, a.copies) == (6, 3)
+
+
+def test_copies_in_effect_at_each_eject(scan) -> None:  # type: ignore[no-untyped-def]
+    a = scan(RESET + ESC + b"&l2X" + b"a\x0c" + ESC + b"&l1x3X" + b"b\x0c" + RESET)
+    assert a.pages == 5
+    assert a.copies == 3
+    assert any("copies vary" in n for n in a.notes)
+
+
+def test_absurd_copies_fall_back_to_one(scan) -> None:  # type: ignore[no-untyped-def]
+    assert scan(RESET + ESC + b"&l0X" + b"a\x0c").pages == 1
+    assert scan(RESET + ESC + b"&l100000X" + b"a\x0c").pages == 1
+
+
+def test_hpgl2_block_draws_and_its_form_feeds_are_not_ejects(scan) -> None:  # type: ignore[no-untyped-def]
+    hpgl = ESC + b"%0BIN;SP1;PU10,10;PD100,100;\x0cLBtext\x03;" + ESC + b"%0A"
+    assert scan(RESET + hpgl + b"\x0c" + RESET).pages == 1
+    assert scan(RESET + hpgl + RESET).pages == 1  # marked by the drawing, ejected by reset
+
+
+def test_hpgl2_setup_only_marks_nothing(scan) -> None:  # type: ignore[no-untyped-def]
+    assert scan(RESET + ESC + b"%0BIN;SP1;" + ESC + b"%0A" + RESET).pages == 0
+
+
+def test_pjl_wrapper_is_tolerated(scan) -> None:  # type: ignore[no-untyped-def]
+    job = (
+        UEL
+        + b'@PJL JOB NAME="x"\r\n@PJL ENTER LANGUAGE=PCL\r\n'
+        + RESET
+        + b"hello\x0c"
+        + RESET
+        + UEL
+        + b"@PJL EOJ\r\n"
+        + UEL
+    )
+    assert scan(job).pages == 1
+
+
+def test_uel_ends_a_marked_page(scan) -> None:  # type: ignore[no-untyped-def]
+    assert scan(RESET + b"hello" + UEL + b"@PJL EOJ\r\n").pages == 1
+
+
+def test_fonts_and_patterns_are_skipped(scan) -> None:  # type: ignore[no-untyped-def]
+    font = ESC + b")s12W" + b"\x0c" * 12 + ESC + b"(s4W" + b"\x0c\x0c\x0c\x0c"
+    pattern = ESC + b"*c5W" + b"\x0c" * 5
+    assert scan(RESET + font + pattern + b"A\x0c" + RESET).pages == 1
+
+
+def test_pcl3gui_ungrouped_escape_is_not_text(scan) -> None:  # type: ignore[no-untyped-def]
+    job = RESET + ESC + b"u300D" + ESC + b"*g2W\x0c\x0c" + ESC + b"&l0H" + RESET
+    assert scan(job).pages == 0
+
+
+def test_truncated_raster_counts_the_page_and_says_so(scan) -> None:  # type: ignore[no-untyped-def]
+    a = scan(RESET + b"text\x0c" + ESC + b"*b100W" + b"\x00" * 10)
+    assert a.pages == 2
+    assert any("truncated" in n for n in a.notes)
+
+
+def test_random_jobs_same_count_on_both_paths() -> None:
+    """Randomly built jobs: the vectorised path agrees with the exact one and the truth."""
+    rnd = random.Random(1234)
+    alphabet = b"\x0c\x1b*b0123456789vwVWmyMY\x00\xff"
+    for _ in range(30):
+        pages = rnd.randint(0, 4)
+        job = bytearray(RESET)
+        for _ in range(pages):
+            for _ in range(rnd.randint(1, 60)):
+                data = bytes(rnd.choice(alphabet) for _ in range(rnd.randint(1, 30)))
+                if rnd.random() < 0.5:
+                    job += row(data)
+                else:
+                    job += ESC + b"*b2m%dv" % len(data) + data + b"w" * rnd.randint(0, 3)
+                    job += b"%dW" % len(data) + data
+            job += b"\x0c"
+        job += RESET
+        exact = pcl.scan(bytes(job))
+        old = pcl.MIN_SIZE
+        try:
+            pcl.MIN_SIZE = 0
+            fast = pcl.scan(bytes(job))
+        finally:
+            pcl.MIN_SIZE = old
+        assert exact.pages == fast.pages == pages
+
+
+def test_garbage_raises_only_pdl_errors() -> None:
+    rnd = random.Random(99)
+    for _ in range(200):
+        blob = bytes(rnd.choice(b"\x1b\x0c*&%b()lsWVXHEA0123456789-.+\x00\xff") for _ in range(200))
+        try:
+            pcl.scan(blob)
+        except PdlError:
+            pass
+
+
+def test_detect() -> None:
+    parser = pcl.PARSERS[0]
+    assert parser.detect(RESET + ESC + b"&l0O" + ESC + b"*r0F") >= 0.9
+    assert parser.detect(b"\x00" * 600 + RESET + ESC + b"&l1H") >= 0.9  # PCL3GUI padding
+    assert parser.detect(ESC + b"*rbC" + ESC + b"*t150R" + ESC + b"&l2A" + ESC + b"*o1D") >= 0.9
+    assert parser.detect(b"%!PS-Adobe-3.0\n") == 0.0
+    assert parser.detect(b") HP-PCL XL;2;0\n") == 0.0
+    assert parser.detect(b"") == 0.0

@@ -1,0 +1,206 @@
+"""PCL XL page counting on small hand-built streams.
+
+Every test runs on both walkers: the interpreted regular-expression walker and the
+plain token loop (`_pclxl_tokens.walk`, compiled by mypyc when built, interpreted
+otherwise; fed in windows).
+"""
+
+from __future__ import annotations
+
+import random
+import struct
+
+import pytest
+
+from pagetally.errors import CorruptData, PdlError
+from pagetally.pdl.formats import _pclxl_tokens, pclxl
+
+HEADER_LE = b") HP-PCL XL;2;0;Comment made by hand\n"
+HEADER_BE = b"( HP-PCL XL;2;0\n"
+UEL = b"\x1b%-12345X"
+SESSION = b"\xd1\x58\x02\x58\x02\xf8\x89\xc0\x00\xf8\x86\x41"  # UnitsPerMeasure, BeginSession
+OPEN_DS = b"\xc0\x00\xf8\x88\xc0\x01\xf8\x82\x48"  # OpenDataSource
+BEGIN = b"\xc0\x00\xf8\x28\xc0\x02\xf8\x25\x43"  # Orientation, MediaSize, BeginPage
+END = b"\x44"
+CLOSE = b"\x49\x42"  # CloseDataSource, EndSession
+
+
+def text(chars: bytes) -> bytes:
+    """SetCursor + Text: the idiom of Ghostscript's text output."""
+    out = b""
+    for c in chars:
+        out += b"\xd3\x10\x00\x20\x00\xf8\x4c\x6b" + b"\xc8\xc0\x01" + bytes([c]) + b"\xf8\xab\xa8"
+    return out
+
+
+def image_rows(rows: list[bytes], big: bool = False) -> bytes:
+    """ReadImage rows with ubyte (0xFB) or uint32 (0xFA) embedded data lengths."""
+    out = b""
+    for r in rows:
+        out += b"\xc1\x01\x00\xf8\x6d\xc1\x01\x00\xf8\x63\xc0\x01\xf8\x65\xb1"
+        out += (
+            (b"\xfa" + struct.pack("<I", len(r)))
+            if big or len(r) > 255
+            else b"\xfb" + bytes([len(r)])
+        )
+        out += r
+    return out
+
+
+def page(body: bytes = b"", copies: bytes = b"") -> bytes:
+    return BEGIN + body + copies + END
+
+
+def stream(*pages: bytes, header: bytes = HEADER_LE) -> bytes:
+    return (
+        UEL
+        + b"@PJL ENTER LANGUAGE = PCLXL\r\n"
+        + header
+        + SESSION
+        + OPEN_DS
+        + b"".join(pages)
+        + CLOSE
+        + UEL
+    )
+
+
+@pytest.fixture(params=["regex", "loop"])
+def scan(request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
+    compiled = request.param == "loop"
+    return lambda data: pclxl.scan(data, compiled=compiled)
+
+
+def test_pages_are_end_page_operators(scan) -> None:  # type: ignore[no-untyped-def]
+    a = scan(stream(page(text(b"Hello")), page(text(b"CD" * 20)), page()))
+    assert (a.pages, a.copies, a.format, a.notes) == (3, 1, "PCL XL", ())
+
+
+def test_operator_bytes_inside_data_are_skipped(scan) -> None:  # type: ignore[no-untyped-def]
+    cd = b"CDCDCD\x1b\x44\x43" * 10
+    body = (
+        text(b"CDCD")
+        + image_rows([cd[:40]] * 30)
+        + image_rows([cd * 5], big=True)
+        + b"\xc8\xc1\x2c\x01" + b"D" * 300 + b"\xf8\xab\xa8"  # uint16-length array
+        + b"\xc9\xc0\x03" + b"CDCDCD" + b"\xf8\xab\xa8"  # uint16 elements
+        + b"\xe1" + b"C" * 8 + b"\xf8\x4c\x6b"  # uint16 box with C bytes
+    )  # fmt: skip
+    assert scan(stream(page(body), page(body))).pages == 2
+
+
+def test_page_copies_attribute_multiplies(scan) -> None:  # type: ignore[no-untyped-def]
+    a = scan(
+        stream(page(text(b"a"), b"\xc1\x03\x00\xf8\x31"), page(text(b"b"), b"\xc1\x03\x00\xf8\x31"))
+    )
+    assert (a.pages, a.copies) == (6, 3)
+
+
+def test_page_copies_as_ubyte_and_varying(scan) -> None:  # type: ignore[no-untyped-def]
+    a = scan(stream(page(b"", b"\xc0\x02\xf8\x31"), page(b"")))
+    assert (a.pages, a.copies) == (3, 2)
+    assert any("copies vary" in n for n in a.notes)
+
+
+def test_big_endian_binding(scan) -> None:  # type: ignore[no-untyped-def]
+    be_image = b"\xb1\xfa" + struct.pack(">I", 300) + b"D" * 300
+    data = stream(page(be_image, b"\xc1\x00\x02\xf8\x31"), header=HEADER_BE)
+    assert scan(data).pages == 2
+
+
+def test_two_streams_in_one_job(scan) -> None:  # type: ignore[no-untyped-def]
+    assert scan(stream(page(), page()) + stream(page())).pages == 3
+
+
+def test_truncated_stream_counts_the_open_page(scan) -> None:  # type: ignore[no-untyped-def]
+    data = stream(page(text(b"x")), page(image_rows([b"\x00" * 200])))
+    cut = data[: data.rindex(b"\x00" * 200) + 50]
+    a = scan(cut)
+    assert a.pages == 2
+    assert any("truncated" in n for n in a.notes)
+    assert any("not ended" in n for n in a.notes)
+
+
+def test_invalid_byte_after_pages_is_lenient(scan) -> None:  # type: ignore[no-untyped-def]
+    data = UEL + HEADER_LE + SESSION + page() + b"\x01\x02garbage"
+    a = scan(data)
+    assert a.pages == 1
+    assert any("invalid PCL XL byte" in n for n in a.notes)
+
+
+def test_invalid_stream_without_pages_is_corrupt(scan) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(CorruptData):
+        scan(HEADER_LE + b"\x01\x02\x03")
+
+
+def test_no_header_is_corrupt(scan) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(CorruptData):
+        scan(b"\x1bE\x1b&l0O hello")
+
+
+def test_ascii_binding() -> None:
+    data = b"' HP-PCL XL;2;0\nBeginSession\nBeginPage\nEndPage\nBeginPage\n3 PageCopies EndPage\n"
+    a = pclxl.scan(data)
+    assert (a.pages, a.copies) == (4, 3)
+
+
+def test_loop_walker_across_small_windows(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Windows cut tokens, arrays and a PageCopies value: the answers do not change."""
+    data = stream(
+        page(text(b"CDx") + image_rows([b"D" * 30] * 3), b"\xc1\x02\x00\xf8\x31"),
+        page(text(b"y"), b"\xc1\x05\x00\xf8\x31"),
+    )
+    want = pclxl.scan(data, compiled=False)
+    for window in range(7, 40):
+        monkeypatch.setattr(pclxl, "_WINDOW", window)
+        got = pclxl.scan(data, compiled=True)
+        assert (got.pages, got.copies) == (want.pages, want.copies) == (7, 5), window
+
+
+def test_walkers_agree_on_random_streams() -> None:
+    rnd = random.Random(7)
+    for _ in range(40):
+        pages = []
+        for _ in range(rnd.randint(0, 5)):
+            body = b""
+            for _ in range(rnd.randint(0, 8)):
+                kind = rnd.random()
+                blob = bytes(
+                    rnd.choice(b"CD\x1b\xfa\xfb\xc8\xf8\x31") for _ in range(rnd.randint(1, 80))
+                )
+                body += text(blob[:5]) if kind < 0.5 else image_rows([blob], big=kind > 0.8)
+            copies = (
+                b"\xc1" + bytes([rnd.randint(1, 4), 0]) + b"\xf8\x31" if rnd.random() < 0.3 else b""
+            )
+            pages.append(page(body, copies))
+        data = stream(*pages)
+        a, b = pclxl.scan(data, compiled=False), pclxl.scan(data, compiled=True)
+        assert (a.pages, a.copies, a.notes) == (b.pages, b.copies, b.notes)
+
+
+def test_garbage_raises_only_pdl_errors() -> None:
+    rnd = random.Random(3)
+    for _ in range(200):
+        blob = HEADER_LE + bytes(
+            rnd.choice(b"CD\x1b\xfa\xfb\xc0\xc1\xc8\xc9\xf8\x31\x00\xff") for _ in range(100)
+        )
+        for compiled in (False, True):
+            try:
+                pclxl.scan(blob, compiled=compiled)
+            except PdlError:
+                pass
+
+
+def test_walk_status_codes() -> None:
+    counts = [0, 0, 0, 0, 1 << 30, 0]
+    assert _pclxl_tokens.walk(b"\x43\x44\x1b", 0, False, counts) == (2, _pclxl_tokens.AT_ESC)
+    assert counts[:2] == [1, 1]
+    assert _pclxl_tokens.walk(b"\x43\x07", 0, False, counts)[1] == _pclxl_tokens.INVALID
+    assert _pclxl_tokens.walk(b"\xc1\x01", 0, False, counts)[1] == _pclxl_tokens.NEED_MORE
+
+
+def test_detect() -> None:
+    parser = pclxl.PARSERS[0]
+    assert parser.detect(HEADER_LE + SESSION) == 1.0
+    assert parser.detect(UEL + b"@PJL ENTER LANGUAGE=PCLXL\n" + HEADER_LE) == 1.0
+    assert parser.detect(b"\x1bE\x1b&l0O") == 0.0
+    assert parser.detect(b"") == 0.0
