@@ -14,8 +14,8 @@ import json
 from collections.abc import Iterable, Iterator
 from datetime import datetime, tzinfo
 from decimal import Decimal
+from html import escape
 from typing import IO, Annotated, Any
-from xml.sax.saxutils import escape, quoteattr
 
 import typer
 
@@ -112,11 +112,11 @@ def _xml_type(value: Any) -> str:
 
 def _xml_text(value: str) -> str:
     """XML 1.0 cannot hold most control characters: drop them."""
-    return escape("".join(c for c in value if c in "\t\n\r" or ord(c) >= 32))
+    return escape("".join(c for c in value if c in "\t\n\r" or ord(c) >= 32), quote=False)
 
 
 def write_xml_dump(out: IO[str], datatype: str, storage: str, rows: Iterable[Row]) -> None:
-    out.write(f"<dump storage={quoteattr(storage)} type={quoteattr(datatype)}>\n")
+    out.write(f'<dump storage="{escape(storage)}" type="{escape(datatype)}">\n')
     for r in rows:
         out.write("<entry>")
         for k, v in r.items():

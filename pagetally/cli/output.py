@@ -16,7 +16,6 @@ from datetime import datetime
 from decimal import Decimal
 from typing import IO, Any, TypeVar
 
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
 from pagetally.cli.env import Env
@@ -139,6 +138,8 @@ def progress(env: Env, items: Sequence[T], label: str) -> Iterator[T]:
     if len(items) < PROGRESS_MIN or not console.is_terminal:
         yield from items
         return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
     with Progress(
         TextColumn(label), BarColumn(), MofNCompleteColumn(), console=console, transient=True
     ) as bar:

@@ -13,6 +13,7 @@ from pagetally.cli.env import Env, get_env
 from pagetally.cli.names import expand
 from pagetally.cli.output import Row, emit, progress
 from pagetally.core.models import Payment, PaymentKind
+from pagetally.core.money import format_money
 from pagetally.errors import InvalidAmount
 
 app = typer.Typer(help="Payments: credit, refund, debit, list.", no_args_is_help=True)
@@ -38,7 +39,8 @@ def record(env: Env, names: Sequence[str], text: str, kind: PaymentKind, note: s
         for u in progress(env, users, f"{kind.value} payments"):
             after = store.add_payment(Payment(u.name, _SIGN[kind] * value, kind, note, env.now()))
             env.note(
-                f"{u.name}: {kind.value} {value} {currency}, balance now {after.balance} {currency}"
+                f"{u.name}: {kind.value} {format_money(value, currency)}, "
+                f"balance now {format_money(after.balance, currency)}"
             )
 
 
