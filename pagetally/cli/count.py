@@ -19,7 +19,7 @@ from typing import IO, Annotated, Any
 
 import typer
 
-from pagetally.errors import InvalidInput, PageTallyError
+from pagetally.errors import AnalysisUnavailable, InvalidInput, PageTallyError
 from pagetally.pdl import Analysis, analyse
 
 COLORSPACES = ("BW", "RGB", "CMY", "CMYK", "GC")
@@ -56,6 +56,11 @@ def _ink_json(analysis: Analysis) -> list[dict[str, Any]] | None:
     return [{"color": p.color, "coverage": dict(p.coverage)} for p in analysis.page_inks]
 
 
+def _reason(name: str, exc: Exception) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return text.removeprefix(f"{name}: ")
+
+
 def _line(name: str, a: Analysis) -> str:
     pages = f"{a.pages} page" + ("" if a.pages == 1 else "s")
     extra = []
@@ -76,6 +81,7 @@ def count_files(
     color: bool = False,
     colorspace: str | None = None,
     resolution: int | None = None,
+    lines_per_page: int | None = None,
     stdin: IO[bytes] | None = None,
     out: IO[str] | None = None,
     err: IO[str] | None = None,
@@ -91,13 +97,30 @@ def count_files(
         return exc.exit_code
     code = 0
     for name in files:
+        note = ""
         try:
             with _spooled(name, stdin) as path:
-                a = analyse(path, color=color, colorspace=space, resolution=resolution)
+                try:
+                    a = analyse(
+                        path,
+                        color=color,
+                        colorspace=space,
+                        resolution=resolution,
+                        lines_per_page=lines_per_page,
+                    )
+                except AnalysisUnavailable as exc:
+                    if not (color or space):
+                        raise
+                    # The pages can still be counted: say so, and why there is no ink.
+                    a = analyse(path, lines_per_page=lines_per_page)
+                    note = str(exc)
+                    code = code or exc.exit_code
         except PageTallyError as exc:
-            print(f"{name}: error: {exc}", file=err)
+            print(f"{name}: error: {_reason(name, exc)}", file=err)
             code = code or exc.exit_code
             continue
+        if note:
+            print(f"{name}: warning: {note}", file=err)
         if as_json:
             row = {
                 "file": name,
@@ -119,7 +142,10 @@ def register(app: typer.Typer) -> None:
 
     @app.command("count")
     def count(
-        files: Annotated[list[str], typer.Argument(help="Job files; '-' reads standard input.")],
+        files: Annotated[
+            list[str],
+            typer.Argument(metavar="FILE...", help="Job files; '-' reads standard input."),
+        ],
         as_json: Annotated[
             bool, typer.Option("--json", help="One JSON object per file, one per line.")
         ] = False,
@@ -134,10 +160,19 @@ def register(app: typer.Typer) -> None:
             int | None,
             typer.Option("--resolution", "-r", min=10, max=1200, help="DPI for ink analysis."),
         ] = None,
+        lines_per_page: Annotated[
+            int | None,
+            typer.Option("--lines-per-page", min=1, help="Page length of plain text (66)."),
+        ] = None,
     ) -> None:
         """Count the pages of print jobs (format detected by content)."""
         code = count_files(
-            files, as_json=as_json, color=color, colorspace=colorspace, resolution=resolution
+            files,
+            as_json=as_json,
+            color=color,
+            colorspace=colorspace,
+            resolution=resolution,
+            lines_per_page=lines_per_page,
         )
         raise typer.Exit(code)
 
@@ -195,7 +230,7 @@ def pkpgcounter_main(
             with _spooled(name, stdin) as path:
                 a = analyse(path, colorspace=args.colorspace, resolution=args.resolution)
         except PageTallyError as exc:
-            print(f"ERROR: {name}: {exc}", file=err)
+            print(f"ERROR: {name}: {_reason(name, exc)}", file=err)
             code = code or exc.exit_code
             continue
         total += a.pages

@@ -9,6 +9,7 @@ need 2 GB of memory. `detect()` alone says which parser would count a job.
 from __future__ import annotations
 
 import contextlib
+import copy
 import dataclasses
 import importlib
 import mmap
@@ -126,19 +127,27 @@ def analyse(
     colorspace: str | None = None,
     resolution: int | None = None,
     limits: Limits = DEFAULT_LIMITS,
+    lines_per_page: int | None = None,
 ) -> Analysis:
     """Detect a job's language and count its pages.
 
     `source` is a file name (str or Path) or the job's bytes. With `color` (or a
     `colorspace` such as "CMYK"), `page_inks` holds one PageInk per page.
     Raises only PdlError subclasses: UnknownFormat, TruncatedData, EncryptedData,
-    CorruptData, LimitReached, AnalysisUnavailable.
+    CorruptData, LimitReached, AnalysisUnavailable. `lines_per_page` sets the
+    page length of plain text jobs (66 lines by default).
     """
     with open_job(source) as data:
         if len(data) == 0:
             raise UnknownFormat("the job is empty")
         detection = detect(data)
-        analysis = _apply_pjl(_count(detection.parser, data, limits), detection)
+        parser = detection.parser
+        if lines_per_page is not None and hasattr(parser, "lines_per_page"):
+            if lines_per_page < 1:
+                raise PdlError("lines per page must be at least 1")
+            parser = copy.copy(parser)
+            parser.lines_per_page = lines_per_page
+        analysis = _apply_pjl(_count(parser, data, limits), detection)
     if analysis.pages < 0:
         raise CorruptData(f"{analysis.format}: negative page count")
     if detection.also:

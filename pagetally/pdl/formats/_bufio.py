@@ -32,6 +32,12 @@ class BufferStream:
         self._pos = end
         return out
 
+    def readline(self, limit: int | None = -1) -> bytes:
+        end = self._len if limit is None or limit < 0 else min(self._len, self._pos + limit)
+        nl = self._buf.find(b"\n", self._start + self._pos, self._start + end)
+        stop = end if nl < 0 else nl + 1 - self._start
+        return self.read(stop - self._pos)
+
     def readinto(self, b: bytearray | memoryview) -> int:
         data = self.read(len(b))
         b[: len(data)] = data

@@ -1,0 +1,117 @@
+"""`pagetally count` and `pkpgcounter`: what people see, in-process."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from pagetally.cli.count import count_files, pkpgcounter_main, register
+from tests.pdl._pdfmake import simple_pdf
+
+PS = b"%!PS-Adobe-3.0\n%%Page: 1 1\nshowpage\n%%Page: 2 2\nshowpage\n%%EOF\n"
+
+
+@pytest.fixture
+def jobs(tmp_path: Path) -> dict[str, Path]:
+    files = {
+        "pdf": tmp_path / "a.pdf",
+        "ps": tmp_path / "b.ps",
+        "junk": tmp_path / "c.bin",
+        "text": tmp_path / "d.txt",
+    }
+    files["pdf"].write_bytes(simple_pdf(12))
+    files["ps"].write_bytes(PS)
+    files["junk"].write_bytes(b"\x00\x01\x02\x03 not a print job")
+    files["text"].write_bytes(b"line\n" * 70)
+    return files
+
+
+def _run(args: list[str], stdin: bytes = b"", **kw: object) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = count_files(args, stdin=io.BytesIO(stdin), out=out, err=err, **kw)  # type: ignore[arg-type]
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_one_line_per_file(jobs: dict[str, Path]) -> None:
+    code, out, err = _run([str(jobs["pdf"]), str(jobs["ps"])])
+    assert code == 0 and err == ""
+    assert out.splitlines() == [
+        f"{jobs['pdf']}: 12 pages (PDF)",
+        f"{jobs['ps']}: 2 pages (PostScript)",
+    ]
+
+
+def test_json_objects(jobs: dict[str, Path]) -> None:
+    code, out, _ = _run([str(jobs["pdf"])], as_json=True)
+    row = json.loads(out)
+    assert code == 0
+    assert {k: row[k] for k in ("file", "format", "pages", "copies", "color_pages", "ink")} == {
+        "file": str(jobs["pdf"]),
+        "format": "PDF",
+        "pages": 12,
+        "copies": 1,
+        "color_pages": None,
+        "ink": None,
+    }
+
+
+def test_stdin(jobs: dict[str, Path]) -> None:
+    code, out, _ = _run(["-"], stdin=PS)
+    assert (code, out) == (0, "-: 2 pages (PostScript)\n")
+
+
+def test_unknown_file_gives_reason_and_nonzero_exit_but_others_are_counted(
+    jobs: dict[str, Path],
+) -> None:
+    code, out, err = _run([str(jobs["junk"]), str(jobs["pdf"])])
+    assert code == 8
+    assert out == f"{jobs['pdf']}: 12 pages (PDF)\n"
+    assert err.startswith(f"{jobs['junk']}: error: no parser recognises")
+    assert err.count("\n") == 1
+
+
+def test_bad_colorspace(jobs: dict[str, Path]) -> None:
+    code, _, err = _run([str(jobs["pdf"])], colorspace="purple")
+    assert code == 2 and "unknown colour space" in err
+
+
+def test_typer_command_lines_per_page(jobs: dict[str, Path]) -> None:
+    app = typer.Typer()
+    register(app)
+
+    @app.callback()
+    def _root() -> None:
+        pass
+
+    result = CliRunner().invoke(app, ["count", "--lines-per-page", "10", str(jobs["text"])])
+    assert result.exit_code == 0
+    assert result.output == f"{jobs['text']}: 7 pages (plain text)\n"
+    result = CliRunner().invoke(app, ["count", str(jobs["junk"])])
+    assert result.exit_code == 8
+
+
+def test_pkpgcounter_prints_the_total(jobs: dict[str, Path]) -> None:
+    out, err = io.StringIO(), io.StringIO()
+    code = pkpgcounter_main([str(jobs["pdf"]), str(jobs["ps"])], out=out, err=err)
+    assert (code, out.getvalue(), err.getvalue()) == (0, "14\n", "")
+
+
+def test_pkpgcounter_reads_stdin_and_reports_errors(jobs: dict[str, Path]) -> None:
+    out, err = io.StringIO(), io.StringIO()
+    code = pkpgcounter_main([], stdin=io.BytesIO(PS), out=out, err=err)
+    assert (code, out.getvalue()) == (0, "2\n")
+    code = pkpgcounter_main([str(jobs["junk"]), "-"], stdin=io.BytesIO(PS), out=out, err=err)
+    assert code == 8
+    assert out.getvalue().splitlines()[-1] == "2"
+    assert err.getvalue().startswith("ERROR: ")
+
+
+def test_pkpgcounter_resolution_range() -> None:
+    err = io.StringIO()
+    assert pkpgcounter_main(["-r", "10", "x"], out=io.StringIO(), err=err) == 2
+    assert "between 72 and 1200" in err.getvalue()

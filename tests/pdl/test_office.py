@@ -1,0 +1,87 @@
+"""Office documents counted from their metadata (LibreOffice conversion: corpus test)."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+import pytest
+
+from pagetally.errors import AnalysisUnavailable, CorruptData
+from pagetally.pdl.formats.office import MsWordParser, OdfParser, OoxmlParser
+
+
+def _odf(kind: str, meta_stats: str) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr(
+            zipfile.ZipInfo("mimetype"), f"application/vnd.oasis.opendocument.{kind}"
+        )  # stored first, uncompressed, as ODF requires
+        zf.writestr(
+            "meta.xml",
+            '<?xml version="1.0"?><office:document-meta '
+            'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+            'xmlns:meta="urn:oasis:names:tc:opendocument:xmlns:meta:1.0"><office:meta>'
+            f"<meta:document-statistic {meta_stats}/></office:meta></office:document-meta>",
+        )
+        zf.writestr("content.xml", "<x/>")
+    return buf.getvalue()
+
+
+def _ooxml(kind: str, app: str) -> bytes:
+    ct = {
+        "word": "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml",
+        "ppt": "application/vnd.openxmlformats-officedocument.presentationml.presentation.main+xml",
+        "xl": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml",
+    }[kind]
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("[Content_Types].xml", f'<Types><Override ContentType="{ct}"/></Types>')
+        zf.writestr(f"{kind}/document.xml", "<x/>")
+        zf.writestr("docProps/app.xml", f"<Properties>{app}</Properties>")
+    return buf.getvalue()
+
+
+def test_odt_page_count_from_metadata() -> None:
+    data = _odf("text", 'meta:page-count="7" meta:word-count="9"')
+    p = OdfParser(use_libreoffice=False)
+    assert p.detect(data[:4096]) == 1.0
+    a = p.count(data)
+    assert (a.pages, a.method, a.format) == (7, "metadata", "OpenDocument text")
+
+
+def test_ods_has_no_page_count_without_libreoffice() -> None:
+    data = _odf("spreadsheet", 'meta:table-count="2"')
+    with pytest.raises(AnalysisUnavailable, match="LibreOffice"):
+        OdfParser(use_libreoffice=False).count(data)
+
+
+@pytest.mark.parametrize(
+    ("kind", "app", "pages", "label"),
+    [
+        ("word", "<Pages>12</Pages><Words>3</Words>", 12, "Word document (docx)"),
+        ("ppt", "<Slides>5</Slides>", 5, "PowerPoint presentation (pptx)"),
+    ],
+)
+def test_ooxml_page_count_from_metadata(kind: str, app: str, pages: int, label: str) -> None:
+    data = _ooxml(kind, app)
+    p = OoxmlParser(use_libreoffice=False)
+    assert p.detect(data[:4096]) >= 0.85
+    a = p.count(data)
+    assert (a.pages, a.method, a.format) == (pages, "metadata", label)
+
+
+def test_zip_that_is_no_document() -> None:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("hello.txt", "hi")
+    with pytest.raises(CorruptData):
+        OoxmlParser(use_libreoffice=False).count(buf.getvalue())
+    assert OdfParser().detect(buf.getvalue()) == 0.0
+
+
+def test_damaged_ole_is_corrupt() -> None:
+    data = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600
+    assert MsWordParser().detect(data) > 0.5
+    with pytest.raises(CorruptData):
+        MsWordParser(use_libreoffice=False).count(data)
