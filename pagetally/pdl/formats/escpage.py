@@ -18,55 +18,52 @@ from pagetally.pdl.base import DEFAULT_LIMITS, Analysis, Buffer, Limits
 from pagetally.pdl.formats._host import Budget, Pages, need, skip_pjl, split_head
 
 _BLOCK = re.compile(rb"\x1d(\d{1,10})[0-9;.\-]{0,48}[a-z]{0,8}\{[A-Z]")
-_COPIES = re.compile(rb"\x1d(\d{1,4})coO")
+_GAP = re.compile(rb"\x0c|\x1d(\d{1,4})coO")
 _EJL_COPIES = re.compile(rb"@EJL[^\n]*?\sCO=(\d{1,4})")
 _COMMAND = re.compile(rb"\x1d[0-9;.\-]*[a-z]+\{?[A-Z]")
 
 
-def _next_block(data: Buffer, pos: int, n: int) -> tuple[int, int, int]:
-    """(start, end of command, data length) of the next '{' command, or (n, n, 0).
-
-    Finds the '{' with the C-speed find, then checks the command around it.
-    """
-    while True:
-        brace = data.find(b"{", pos)
-        if brace < 0:
-            return n, n, 0
-        gs = data.rfind(b"\x1d", max(pos, brace - 80), brace)
-        if gs >= 0:
-            m = _BLOCK.match(data, gs)
-            if m and m.end() == brace + 2:
-                return gs, m.end(), int(m.group(1))
-        pos = brace + 1
-
-
 def _count_pages(data: Buffer, limits: Limits, fmt: str) -> Analysis:
-    """Form feeds outside binary blocks, each times the copies then in force."""
+    """Form feeds outside binary blocks, each times the copies then in force.
+
+    The hot loop finds the next '{' with the C-speed find, checks the command
+    around it, and looks into the commands before it (two memchr-speed finds)
+    only for a form feed or a copies command.
+    """
     start = skip_pjl(data)
     ejl = _EJL_COPIES.search(data[:start])
     copies = int(ejl.group(1)) if ejl else 1
     n = len(data)
     pages = Pages(limits)
     budget = Budget(n, limits)
-    pos = start
+    find, rfind, block = data.find, data.rfind, _BLOCK.match
+    pos = scan = start
+    blocks = 0
     while pos < n:
-        budget.tick()
-        begin, after, size = _next_block(data, pos, n)
-        ff = data.find(b"\x0c", pos, begin)
-        if ff >= 0 or data.find(b"coO", pos, begin) >= 0:
-            gap = data[pos:begin]
-            last = 0
-            for feed in re.finditer(rb"\x0c", gap):
-                for c in _COPIES.finditer(gap, last, feed.start()):
-                    copies = int(c.group(1))
-                last = feed.end()
-                pages.add(copies)
-            for c in _COPIES.finditer(gap, last):
-                copies = int(c.group(1))
+        brace = find(b"{", scan)
+        if brace < 0:
+            begin = after = size = n
+        else:
+            gs = rfind(b"\x1d", brace - 80 if brace - 80 > pos else pos, brace)
+            m = block(data, gs) if gs >= 0 else None
+            if m is None or m.end() != brace + 2:
+                scan = brace + 1  # a '{' that starts no data block
+                continue
+            begin, after, size = gs, brace + 2, int(m.group(1))
+        if find(b"\x0c", pos, begin) >= 0 or find(b"coO", pos, begin) >= 0:
+            for hit in _GAP.finditer(data, pos, begin):
+                if hit.group(0) == b"\x0c":
+                    pages.add(copies)
+                else:
+                    copies = int(hit.group(1))
         if begin >= n:
             break
-        need(data, after, size, fmt)
-        pos = after + size
+        pos = scan = after + size
+        if pos > n:
+            need(data, after, size, fmt)
+        blocks += 1
+        if not blocks & 0xFF:
+            budget.tick()
     return pages.analysis(fmt)
 
 
