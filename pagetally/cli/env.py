@@ -41,6 +41,7 @@ class Env:
     stdout: IO[str] | None = None
     stderr: IO[str] | None = None
     width: int | None = None  # console width for tables (None: the terminal's)
+    force_terminal: bool | None = None  # None: ask the stream (tests force progress bars)
     _config: Config | None = field(default=None, repr=False)
 
     # --- streams -------------------------------------------------------------
@@ -59,6 +60,7 @@ class Env:
             width=self.width,
             highlight=False,
             soft_wrap=False,
+            force_terminal=self.force_terminal,
         )
         if self.width is None and not console.is_terminal:
             console.width = WIDE  # piped to a file or pager: do not squeeze tables

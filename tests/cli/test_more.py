@@ -1,0 +1,75 @@
+"""Smaller commands: quota resets, schema upgrade, user edits, the progress bar."""
+
+from __future__ import annotations
+
+from datetime import UTC
+
+from typer.testing import CliRunner
+
+from pagetally.cli.env import Env
+from pagetally.cli.main import app
+from tests.cli.conftest import Cli
+
+
+def test_quota_reset(cli: Cli) -> None:
+    cli("users", "add", "ann", "bob")
+    cli("printers", "add", "lp1")
+    cli("quotas", "set", "-P", "lp1", "--soft", "2", "--hard", "9", "ann", "bob")
+    cli("jobs", "add", "-u", "ann", "-P", "lp1", "-p", "4")
+    cli("jobs", "add", "-u", "bob", "-P", "lp1", "-p", "3")
+    entry = cli.json("quotas", "list", "ann")[0]
+    assert (entry["page_counter"], entry["life_page_counter"]) == (4, 4)
+    assert entry["grace_until"] is not None
+    cli("quotas", "reset", "-P", "lp1", "ann")
+    entry = cli.json("quotas", "list", "ann")[0]
+    assert (entry["page_counter"], entry["life_page_counter"], entry["grace_until"]) == (
+        0, 4, None)
+    cli("quotas", "reset", "-P", "lp1", "--used", "1", "--lifetime", "b*")
+    entry = cli.json("quotas", "list", "bob")[0]
+    assert (entry["page_counter"], entry["life_page_counter"]) == (1, 1)  # both set
+    cli("quotas", "reset", "-P", "lp1", "--used", "-- -1", "ann", code=2)
+
+
+def test_db_upgrade_creates_the_store(cli: Cli) -> None:
+    assert not cli.db.exists()
+    r = cli("db", "upgrade")
+    assert "up to date" in r.stderr
+    assert cli.db.exists()
+    cli("db", "upgrade")  # twice: nothing to do
+    assert cli.json("users", "list") == []
+
+
+def test_user_edit_fields(cli: Cli) -> None:
+    cli("users", "add", "ann", "-d", "first")
+    cli("users", "edit", "ann", "--email", "ann@example.org", "--limit-by", "noprint",
+        "--description", "moved")
+    u = cli.json("users", "list")[0]
+    assert (u["email"], u["limit_by"], u["description"]) == ("ann@example.org", "noprint",
+                                                            "moved")
+    assert "nothing to change" in cli("users", "edit", "ann", code=2).stderr
+    cli("users", "edit", "ann", "--overcharge", "-- -1", code=2)
+    cli("printers", "add", "lp1")
+    cli("quotas", "set", "-P", "lp1", "ann")
+    r = cli("jobs", "add", "-u", "ann", "-P", "lp1", "-p", "1", code=1)
+    assert "noprint" in r.stdout
+
+
+def test_history_kept_when_user_deleted(cli: Cli) -> None:
+    cli("users", "add", "ann")
+    cli("printers", "add", "lp1")
+    cli("quotas", "set", "-P", "lp1", "ann")
+    cli("jobs", "add", "-u", "ann", "-P", "lp1", "-p", "2")
+    cli("users", "delete", "ann")
+    assert [j["pages"] for j in cli.json("history")] == [2]
+
+
+def test_progress_bar_for_many_names(cli: Cli) -> None:
+    env = Env(tz=UTC, environ={}, force_terminal=True, width=100)
+    names = [f"user{i:02d}" for i in range(30)]
+    r = CliRunner().invoke(app, ["--config", str(cli.conf), "users", "add", *names], obj=env)
+    assert r.exit_code == 0, r.stderr
+    assert "adding users" in r.stderr and "30/30" in r.stderr
+    assert len(cli.json("users", "list")) == 30
+    r = cli("users", "delete", "user0*")  # not a terminal: no bar
+    assert "adding" not in r.stderr and "deleting users" not in r.stderr
+    assert len(cli.json("users", "list")) == 20
