@@ -262,6 +262,8 @@ DIRECTIVES: dict[str, Directive] = {
         _d("onaccountererror", _choice("stop", "continue"), "stop",
            "the page counter failed"),
         _d("onbackenderror", _onbackenderror, "nocharge", "the real backend failed"),
+        _d("onstoreerror", _choice("deny", "allow"), "deny",
+           "the store cannot be reached: refuse, or print and journal the charge"),
         _d("trustjobsize", _text, "yes", "trust the printer's page counter"),
         _d("skipinitialwait", _bool, "no", "skip waiting for the printer to be idle"),
         _d("noprintingmaxdelay", _int(0), "60", "seconds to wait for printing to start"),

@@ -33,7 +33,7 @@ def replay() -> None:
     env = get_env()
     journal = Journal.under(str(env.config().get("directory")))
     with env.store(write=True) as store:
-        result = journal.replay(store)
+        result = journal.replay(store, env.config().rule_settings)
     print(f"charged {result.charged}, already charged {result.already_charged}, "
           f"remaining {result.remaining}", file=env.out)
     if result.error:

@@ -173,14 +173,19 @@ class Job:
             decision = Decision(Action.DENY, problem, pages=0, code="unreadable_job")
             return self._refuse(store, facts, decision, now)
 
-        if store is None:
-            decision = self._store_down_decision(config, ticket)
-        else:
-            self._replay_journal(store, config)
-            snapshot = store.snapshot(user, ticket.printer, ticket.billing_code)
-            decision = decide(snapshot, facts, rules, now)
-            if decision.allowed and facts.billing_code and snapshot.billing_code is None:
-                self._create_billing_code(store, facts.billing_code)
+        decision: Decision | None = None
+        if store is not None:
+            try:
+                self._replay_journal(store, config)
+                snapshot = store.snapshot(user, ticket.printer, ticket.billing_code)
+                decision = decide(snapshot, facts, rules, now)
+                if decision.allowed and facts.billing_code and snapshot.billing_code is None:
+                    self._create_billing_code(store, facts.billing_code)
+            except StoreUnavailable as e:
+                self.msgs.error(f"PageTally: the store is unreachable: {e}")
+                store, decision = None, None
+        if decision is None:
+            decision = self._store_down_decision(config, ticket, facts)
         if not decision.allowed:
             return self._refuse(store, facts, decision, now)
 
@@ -248,20 +253,24 @@ class Job:
             self.msgs.error(f"PageTally: the store is unreachable: {e}")
             return None
 
-    def _store_down_decision(self, config: Config, ticket: JobTicket) -> Decision:
-        """Fail closed unless `onstoreerror: allow` (then the charge is journaled)."""
-        policy = str(config.get("onstoreerror", ticket.printer)) if _has(
-            config, "onstoreerror") else "deny"
+    def _store_down_decision(self, config: Config, ticket: JobTicket,
+                             facts: JobFacts) -> Decision:
+        """Fail closed unless `onstoreerror: allow`: then the job prints and its
+        charge is journaled, priced when the journal is replayed."""
+        from pagetally.storage.journal import STORE_DOWN
+
+        policy = str(config.get("onstoreerror", ticket.printer))
         if policy == "allow":
             return Decision(Action.ALLOW, "the accounting store is unreachable: "
-                            "allowed by policy, charged later", code="store_down")
+                            "allowed by policy, charged later", pages=facts.pages,
+                            code=STORE_DOWN)
         return Decision(Action.DENY, "the accounting store is unreachable: printing is "
-                        "refused until it is back", code="store_down")
+                        "refused until it is back", code=STORE_DOWN)
 
     def _replay_journal(self, store: Store, config: Config) -> None:
         journal = _journal(config)
         if journal is not None and journal.pending():
-            result = journal.replay(store)
+            result = journal.replay(store, config.rule_settings)
             if result.charged or result.already_charged:
                 self.msgs.debug(f"PageTally: replayed {result.charged} journaled charge(s)")
 
@@ -298,12 +307,6 @@ class Job:
         self.msgs.error(f"PageTally refused job {facts.job_id} of {facts.user}: "
                         f"{decision.reason}")
         return BackendExit.CANCEL
-
-
-def _has(config: Config, name: str) -> bool:
-    from pagetally.config import DIRECTIVES
-
-    return name in DIRECTIVES
 
 
 def _journal(config: Config) -> Journal | None:

@@ -9,14 +9,16 @@ was charged but not yet removed (a crash in between) is not charged twice.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from pagetally.core import codec
 from pagetally.core.models import ChargeRequest
+from pagetally.core.settings import RuleSettings
 from pagetally.errors import StoreUnavailable
 from pagetally.storage.base import Store
 
@@ -27,6 +29,25 @@ class ReplayResult:
     already_charged: int = 0
     remaining: int = 0
     error: str = ""  # why replay stopped early (the store went away again)
+
+
+STORE_DOWN = "store_down"  # Decision.code of jobs allowed while the store was down
+
+
+def _priced(
+    store: Store, request: ChargeRequest, settings_for: Callable[[str], RuleSettings] | None
+) -> ChargeRequest:
+    from pagetally.core.pricing import job_price
+
+    facts = request.facts
+    snap = store.snapshot(facts.user, facts.printer, facts.billing_code)
+    if snap.user is None or snap.printer is None:
+        return request  # nobody to charge: recorded as it was, at no price
+    settings = settings_for(facts.printer) if settings_for else RuleSettings()
+    price = job_price(snap.printers, facts, settings, snap.user)
+    return dataclasses.replace(
+        request, decision=dataclasses.replace(request.decision, price=price)
+    )
 
 
 class Journal:
@@ -72,11 +93,20 @@ class Journal:
     def pending(self) -> int:
         return sum(1 for _ in self.directory.glob("*.json")) if self.directory.is_dir() else 0
 
-    def replay(self, store: Store) -> ReplayResult:
-        """Charge every pending entry into `store`, removing each once it is in."""
+    def replay(
+        self, store: Store, settings_for: Callable[[str], RuleSettings] | None = None
+    ) -> ReplayResult:
+        """Charge every pending entry into `store`, removing each once it is in.
+
+        Jobs printed while the store was down (decision code `store_down`) could
+        not be priced then: they are priced now, from the store's prices and
+        `settings_for(printer)` (default settings when not given).
+        """
         charged = already = 0
         for path, request in self.entries():
             try:
+                if request.decision.code == STORE_DOWN:
+                    request = _priced(store, request, settings_for)
                 result = store.charge(request)
             except StoreUnavailable as e:
                 return ReplayResult(charged, already, self.pending(), str(e))

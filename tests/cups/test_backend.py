@@ -147,3 +147,32 @@ def test_broken_config_stops_the_queue_with_one_line(site: Site) -> None:
     code, err = site.job("8", "alice", PDF.read_bytes())
     assert code == 4  # CUPS_BACKEND_STOP: the job is kept, the admin fixes the file
     assert err.startswith("ERROR: PageTally configuration error:") and err.count("\n") == 1
+
+
+def test_store_down_fails_closed_by_default(site: Site) -> None:
+    site.conf.write_text(site.conf.read_text().replace(str(site.db), "/nonexistent/x/p.db"))
+    code, err = site.job("9", "alice", PDF.read_bytes())
+    assert code == 5
+    assert "store is unreachable" in err
+    assert not (site.tmp / "printed-9").exists()
+
+
+def test_store_down_allowed_then_journal_replayed_once(site: Site) -> None:
+    site.store.add_user(User("alice", limit_by=LimitBy.BALANCE, balance=Decimal("5.00")))
+    site.store.set_user_quota("alice", "lab")
+    good = site.conf.read_text()
+    site.conf.write_text(good.replace(str(site.db), "/nonexistent/x/p.db")
+                         + "onstoreerror: allow\n")
+    code, err = site.job("10", "alice", PDF.read_bytes())
+    assert code == 0, err
+    assert (site.tmp / "printed-10").exists()
+    assert "local journal" in err
+    assert site.store.get_user("alice").balance == Decimal("5.00")  # not yet
+
+    site.conf.write_text(good)  # the store is back: the next job replays the journal
+    code, err = site.job("11", "alice", PDF.read_bytes())
+    assert code == 0, err
+    assert site.store.get_user("alice").balance == Decimal("4.80")
+    assert sorted(j.job_id for j in site.store.history()) == ["10", "11"]
+    code, _ = site.job("12", "alice", PDF.read_bytes())
+    assert len(list(site.store.history())) == 3  # replayed once only
