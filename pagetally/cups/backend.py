@@ -145,7 +145,6 @@ class Job:
 
     # --- steps 2-7 -----------------------------------------------------------
     def _account(self, ticket: JobTicket, config: Config, user: str, spooled: Spooled) -> int:
-        from pagetally.core.decision import decide
         from pagetally.core.pricing import job_price
 
         msgs, now = self.msgs, self.env.now()
@@ -170,22 +169,10 @@ class Job:
             job_uuid=ticket.uuid,
         )
         if problem and str(config.get("onaccountererror", ticket.printer)) == "stop":
-            decision = Decision(Action.DENY, problem, pages=0, code="unreadable_job")
-            return self._refuse(store, facts, decision, now)
+            unreadable = Decision(Action.DENY, problem, pages=0, code="unreadable_job")
+            return self._refuse(store, facts, unreadable, now)
 
-        decision: Decision | None = None
-        if store is not None:
-            try:
-                self._replay_journal(store, config)
-                snapshot = store.snapshot(user, ticket.printer, ticket.billing_code)
-                decision = decide(snapshot, facts, rules, now)
-                if decision.allowed and facts.billing_code and snapshot.billing_code is None:
-                    self._create_billing_code(store, facts.billing_code)
-            except StoreUnavailable as e:
-                self.msgs.error(f"PageTally: the store is unreachable: {e}")
-                store, decision = None, None
-        if decision is None:
-            decision = self._store_down_decision(config, ticket, facts)
+        store, decision = self._decide(store, config, ticket, facts, now)
         if not decision.allowed:
             return self._refuse(store, facts, decision, now)
 
@@ -219,6 +206,25 @@ class Job:
         if final.pages:
             msgs.page(final.pages)
         return run.exit_code
+
+    def _decide(
+        self, store: Store | None, config: Config, ticket: JobTicket, facts: JobFacts,
+        now: datetime,
+    ) -> tuple[Store | None, Decision]:
+        """Step 4. Returns the store (None once it proved unreachable) and the decision."""
+        from pagetally.core.decision import decide
+
+        if store is not None:
+            try:
+                self._replay_journal(store, config)
+                snapshot = store.snapshot(facts.user, facts.printer, facts.billing_code)
+                decision = decide(snapshot, facts, config.rule_settings(facts.printer), now)
+                if decision.allowed and facts.billing_code and snapshot.billing_code is None:
+                    self._create_billing_code(store, facts.billing_code)
+                return store, decision
+            except StoreUnavailable as e:
+                self.msgs.error(f"PageTally: the store is unreachable: {e}")
+        return None, self._store_down_decision(config, ticket, facts)
 
     def _analyse(self, spooled: Spooled, ticket: JobTicket) -> tuple[int, int, str]:
         """(pages, colour pages, problem) — copies still to be made downstream counted."""
