@@ -7,7 +7,7 @@ count (Ghostscript's bbox device, qpdf) times the copies asked for, and where a
 foo2zjs decoder prints pages, its count must agree (checked here, so a generator
 that drops pages fails loudly instead of making a wrong expectation).
 
-Makers: the foo2zjs family wrappers (ZjStream, QPDL, HBPL2, LAVAFLOW, HIPERC,
+Makers: the foo2zjs family wrappers (ZjStream incl. foo2hp2600, QPDL, HBPL2, LAVAFLOW, HIPERC,
 XQX, OAKT, SLX, DDST), Ghostscript devices (ESC/Page, LIPS, Canon BJ/BJC, SFF)
 and whole CUPS filter chains through cupsfilter (splix for QPDL, hpcups for
 LIDIL).
@@ -76,6 +76,7 @@ def _ppd(uri: str, dest: Path) -> Path:
 def _foo2(lang: str, src: str, *opts: str, copies: int = 1, name: str = "") -> Job:
     decoders = {
         "zjs": ("zjsdecode", r"^ZJT_START_PAGE"),
+        "hp2600": ("zjsdecode", r"^ZJT_START_PAGE"),
         "qpdl": ("qpdldecode", r"^RECTYPE 0x0\b"),
         "hbpl2": ("hbpldecode", r"\[Page Start\]"),
         "lava": ("lavadecode", r"\[Page \d+\]"),
@@ -84,7 +85,7 @@ def _foo2(lang: str, src: str, *opts: str, copies: int = 1, name: str = "") -> J
         "slx": ("slxdecode", r"^SLT_START_PAGE"),
         "ddst": ("ddstdecode", r"PAGESTATUS=START"),
     }
-    fmt = {"hbpl2": "hbpl"}.get(lang, lang)
+    fmt = {"hbpl2": "hbpl", "hp2600": "zjs"}.get(lang, lang)
     stem = name or f"foo2{lang}-{src}{''.join(o.strip('-') for o in opts)}"
     return Job(
         name=f"{stem}.{lang}",
@@ -116,7 +117,10 @@ def _jobs() -> list[Job]:
         _foo2("zjs", "gpl", "-c"),
         _foo2("zjs", "gpl", "-n", "2", copies=2),
         _foo2("zjs", "gpl", "-z1"),
+        _foo2("zjs", "gpl", "-z2"),
         _foo2("zjs", "gpl", "-z3", "-c"),
+        _foo2("hp2600", "gpl", "-c"),
+        _foo2("hp2600", "gpl", "-n", "2", copies=2),
         _foo2("qpdl", "gpl"),
         _foo2("qpdl", "pdf"),
         _foo2("qpdl", "gpl", "-n", "2", copies=2),
