@@ -219,3 +219,17 @@ def test_every_module_exposes_parsers_with_unique_names() -> None:
     for parser in HOST_PARSERS:
         assert isinstance(parser, Parser)
         assert parser.detect(b"") == 0.0
+
+
+@pytest.mark.parametrize(("make", "name"), [(S.hbpl, "hbpl"), (S.hiperc, "hiperc"), (S.xqx, "xqx")])
+def test_pjl_wrapped_jobs_back_to_back(make: Callable[[int], tuple[bytes, int]], name: str) -> None:
+    one, first = make(2)
+    two, second = make(3)
+    assert BY_NAME[name].count(one + two).pages == first + second == 5
+
+
+def test_oak_jobs_back_to_back_with_pjl_between() -> None:
+    one, _ = S.oak(2)
+    two, _ = S.oak(1)
+    job = one + S.UEL + b"@PJL EOJ\r\n" + S.UEL + b"@PJL JOB\r\n" + two
+    assert BY_NAME["oak"].count(job).pages == 3

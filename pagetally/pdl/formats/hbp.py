@@ -59,6 +59,10 @@ class HbplParser:
         while pos + 4 <= n:
             budget.tick()
             if data[pos] != 0x1B or not _RECORD.match(data, pos):
+                nxt = skip_pjl(data, pos)
+                if pos < nxt < n:  # another job's PJL header: go on after it
+                    pos = nxt
+                    continue
                 if only_trailer(data, pos):
                     break
                 raise corrupt(self.format, pos)

@@ -60,6 +60,10 @@ class HipercParser:
             budget.tick()
             size, kind = _HDR.unpack_from(data, pos)
             if kind not in (0, 1, 255) or size < _HDR.size:
+                nxt = skip_pjl(data, pos)
+                if pos < nxt < n:  # another job's PJL header: go on after it
+                    pos = nxt
+                    continue
                 if only_trailer(data, pos):
                     break
                 raise corrupt(self.format, pos)

@@ -49,6 +49,10 @@ class OakParser:
             budget.tick()
             magic, size, kind = _HDR.unpack_from(data, pos)
             if magic != b"OAKT" or size < _HDR.size:
+                nxt = skip_pjl(data, pos)
+                if pos < nxt < n:  # another job's PJL header: go on after it
+                    pos = nxt
+                    continue
                 if only_trailer(data, pos):
                     break
                 raise corrupt(self.format, pos)

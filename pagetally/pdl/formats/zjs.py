@@ -152,6 +152,10 @@ class XqxParser:
             budget.tick()
             kind, count = _PAIR.unpack_from(data, pos)
             if not 1 <= kind <= 7:
+                nxt = skip_pjl(data, pos)
+                if data[nxt : nxt + 4] == b",XQX":  # another job follows
+                    pos = nxt + 4
+                    continue
                 if only_trailer(data, pos):
                     break
                 raise corrupt(self.format, pos)
@@ -172,8 +176,6 @@ class XqxParser:
                 pos += 8 + size
             if kind == 3:
                 pages.add(copies)
-            elif kind == 2:
-                break
         return pages.analysis(self.format)
 
 
