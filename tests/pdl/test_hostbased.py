@@ -233,3 +233,27 @@ def test_oak_jobs_back_to_back_with_pjl_between() -> None:
     two, _ = S.oak(1)
     job = one + S.UEL + b"@PJL EOJ\r\n" + S.UEL + b"@PJL JOB\r\n" + two
     assert BY_NAME["oak"].count(job).pages == 3
+
+
+def test_hostile_inputs_stay_fast_and_short_heads_are_safe() -> None:
+    import time
+
+    hostile = [
+        b"\x1bE\x1b*b" + b"1" * 200_000,  # LAVAFLOW: endless digits, no terminator
+        b"\x1b%@\x9b" + b"1;" * 100_000,  # LIPS: endless parameters
+        b"\x1d" + b"9" * 100_000 + b"{",  # ESC/Page: a '{' after endless digits
+        b"$" + b'"' * 100_000,  # SPL1: endless quotes
+    ]
+    for data in hostile:
+        for parser in HOST_PARSERS:
+            started = time.monotonic()
+            try:
+                parser.count(data)
+            except PdlError:
+                pass
+            assert time.monotonic() - started < 1.0, parser.name
+    for size in range(0, 24):
+        for parser in HOST_PARSERS:
+            for job in (S.hbpl(1)[0], S.qpdl(1)[0], S.sfax(1)[0], S.lidil(1)[0], S.zjs(1)[0]):
+                head = job[skip_pjl(job) :][:size]
+                assert 0.0 <= parser.detect(head) <= 1.0

@@ -42,7 +42,7 @@ class HbplParser:
     def detect(self, head: bytes) -> float:
         lang, body = split_head(head)
         rec = body[:4]
-        known = rec[:3] in (b"\x1bJP", b"\x1bPS", b"\x1bDM", b"\x1bPE")
+        known = len(rec) == 4 and rec[:3] in (b"\x1bJP", b"\x1bPS", b"\x1bDM", b"\x1bPE")
         if lang == "HBPL":
             return 0.99 if known or not body else 0.9
         if lang == "HBP":

@@ -16,10 +16,9 @@ from pagetally.pdl.base import DEFAULT_LIMITS, Analysis, Buffer, Limits
 from pagetally.pdl.formats._host import UEL, Budget, Pages, corrupt, need, skip_pjl, split_head
 
 # ESC, group (!-/), parameter (`-~), then value+letter pairs; a final upper-case letter.
-_SEQ = re.compile(
-    rb"\x1b([!-/])([`-~])((?:[+-]?[0-9]*\.?[0-9]*[`-~])*)([+-]?[0-9]*\.?[0-9]*)([@-^])"
-)
-_PAIR = re.compile(rb"([+-]?[0-9]*\.?[0-9]*)([`-~@-^])")
+_NUM = rb"[+-]?[0-9]{0,32}(?:\.[0-9]{0,32})?"  # bounded: no slow backtracking
+_SEQ = re.compile(rb"\x1b([!-/])([`-~])((?:" + _NUM + rb"[`-~]){0,64})(" + _NUM + rb")([@-^])")
+_PAIR = re.compile(rb"(" + _NUM + rb")([`-~@-^])")
 _DATA = {(b"*", b"b"), (b"*", b"g"), (b"(", b"s"), (b")", b"s"), (b"*", b"c"), (b"&", b"p")}
 
 
