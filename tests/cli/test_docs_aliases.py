@@ -110,3 +110,47 @@ def test_aliases_run_the_same_code(
         aliases.repykota()
     assert done.value.code == 0
     assert "Report for user quota on printer lp1" in capsys.readouterr().out
+
+
+def test_pkusers_pkprinters_pkbcodes_translation() -> None:
+    from pagetally.cli.aliases import pkbcodes_args, pkprinters_args, pkusers_args
+
+    assert pkusers_args(["--add", "-l", "balance", "-b", "+10", "-C", "cash", "jo", "ann"]) == [
+        ["users", "add", "jo", "ann", "--skip-existing", "--limit-by", "balance"],
+        ["users", "edit", "jo", "ann", "--limit-by", "balance"],
+        ["payments", "credit", "jo", "ann", "10", "--note", "cash"],
+    ]
+    assert pkusers_args(["-i", "it,coders", "jo"]) == [
+        ["groups", "add-members", "it", "jo"],
+        ["groups", "add-members", "coders", "jo"],
+    ]
+    assert pkusers_args(["-b", "-2", "jo"]) == [["payments", "debit", "jo", "2", "--note", ""]]
+    assert pkusers_args(["--groups", "--delete", "staff"]) == [["groups", "delete", "staff"]]
+    with pytest.raises(SystemExit, match="absolute"):
+        pkusers_args(["-b", "10", "jo"])
+    assert pkprinters_args(["-a", "-c", "0.05,0.1", "-g", "floor", "lp1"]) == [
+        ["printers", "add", "lp1", "--skip-existing"],
+        ["printers", "edit", "lp1", "--price-per-page", "0.05", "--price-per-job", "0.1"],
+        ["printers", "add-to-group", "floor", "lp1"],
+    ]
+    assert pkbcodes_args(["-r", "proj*"]) == [["billing-codes", "edit", "proj*", "--balance", "0"]]
+
+
+def test_pkusers_runs(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pagetally.cli import aliases
+
+    monkeypatch.setenv("PAGETALLY_CONFIG", str(cli.conf))
+    cli("groups", "add", "it")
+    monkeypatch.setattr(
+        "sys.argv", ["pkusers", "-a", "-l", "balance", "-b", "+3", "-i", "it", "jo"]
+    )
+    with pytest.raises(SystemExit) as done:
+        aliases.pkusers()
+    assert done.value.code == 0
+    u = cli.json("users", "list")[0]
+    assert (u["name"], u["limit_by"], u["balance"]) == ("jo", "balance", "3.00")
+    assert cli.json("groups", "list")[0]["members"] == ["jo"]
+    monkeypatch.setattr("sys.argv", ["pkusers", "-i", "nogroup", "jo"])
+    with pytest.raises(SystemExit) as done:
+        aliases.pkusers()
+    assert done.value.code == 5
