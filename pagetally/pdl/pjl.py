@@ -21,6 +21,7 @@ from pagetally.pdl.base import Buffer
 UEL = b"\x1b%-12345X"
 _MAX_HEADER = 1 << 20  # a PJL header longer than 1 MiB is not a header
 _MAX_COPIES = 9999
+_MAX_LINE = 4096
 _SET = re.compile(rb"@PJL\s+(?:DEFAULT|SET)\s+(COPIES|QTY)\s*=\s*(\d{1,9})", re.IGNORECASE)
 _ENTER = re.compile(rb"@PJL\s+ENTER\s+LANGUAGE\s*=\s*([A-Za-z0-9_.\-]{1,32})", re.IGNORECASE)
 
@@ -63,8 +64,17 @@ def read_header(data: Buffer) -> PjlHeader:
         if data[pos : pos + 4].upper() != b"@PJL":
             break
         present = True
-        nl = data.find(b"\n", pos, end)
-        line_end = end if nl < 0 else nl + 1
+        # A line ends at LF; some drivers end the last one with NUL or go straight
+        # on with a UEL, and ESC never belongs to a PJL line.
+        limit = min(end, pos + _MAX_LINE)
+        nl = data.find(b"\n", pos, limit)
+        esc = data.find(b"\x1b", pos, limit if nl < 0 else nl)
+        if esc >= 0:
+            line_end = esc
+        elif nl >= 0:
+            line_end = nl + 1
+        else:
+            line_end = limit
         line = bytes(data[pos:line_end])
         pos = line_end
         if m := _SET.match(line):
