@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import enum
-import json
 from collections.abc import Iterable, Iterator
 from datetime import datetime, tzinfo
 from decimal import Decimal
@@ -23,7 +22,7 @@ from pagetally import __version__
 from pagetally.cli.dates import parse_date
 from pagetally.cli.dumpdata import COLUMNS, FILTER_KEYS, Filters, Row, check_filters, extract
 from pagetally.cli.env import Env, get_env
-from pagetally.cli.output import machine, text
+from pagetally.cli.output import text, write_json_stream
 from pagetally.core.models import Action
 from pagetally.errors import InvalidInput
 from pagetally.storage.base import Store
@@ -81,19 +80,6 @@ def write_separated(out: IO[str], columns: tuple[str, ...], rows: Iterable[Row],
     w.writerow(columns)
     for r in rows:
         w.writerow([text(r.get(c)) for c in columns])
-
-
-def write_json_list(out: IO[str], rows: Iterable[Row], indent: str = "") -> None:
-    """A JSON list, streamed one object per line."""
-    out.write("[")
-    first = True
-    for r in rows:
-        out.write("\n" if first else ",\n")
-        out.write(
-            indent + " " + json.dumps({k: machine(v) for k, v in r.items()}, ensure_ascii=False)
-        )
-        first = False
-    out.write("\n" + indent + "]" if not first else "]")
 
 
 def _xml_type(value: Any) -> str:
@@ -179,10 +165,10 @@ def dump_to(
             out.write("{")
             for i, t in enumerate(types):
                 out.write(f'{"," if i else ""}\n "{t}": ')
-                write_json_list(out, extract(store, t, flt), indent=" ")
+                write_json_stream(out, extract(store, t, flt), indent=" ")
             out.write("\n}\n")
         else:
-            write_json_list(out, extract(store, types[0], flt))
+            write_json_stream(out, extract(store, types[0], flt))
             out.write("\n")
     else:
         out.write('<?xml version="1.0" encoding="UTF-8"?>\n')

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Annotated
 
 import typer
@@ -9,7 +10,7 @@ import typer
 from pagetally.cli import common
 from pagetally.cli.dates import parse_date
 from pagetally.cli.env import get_env
-from pagetally.cli.output import Format, Row, emit
+from pagetally.cli.output import Format, Row, emit, write_csv, write_json_stream
 from pagetally.core.models import JobRecord
 from pagetally.storage.base import HistoryFilter
 
@@ -105,22 +106,25 @@ def history(
             store.get_user(user)
         if printer is not None:
             store.get_printer(printer)
-        rows = [job_row(j) for j in store.history(flt)]
-    if flt.newest_first:
-        rows.reverse()
-    if fmt is Format.TABLE:
-        headers = (
-            "date",
-            "user",
-            "printer",
-            "pages",
-            "price",
-            "action",
-            "code",
-            "host",
-            "title",
-            "reason",
-        )
-        emit(env, fmt, TABLE_COLUMNS, rows, title="Job history", headers=headers)
-    else:
-        emit(env, fmt, COLUMNS, rows)
+        jobs: Iterator[Row] = (job_row(j) for j in store.history(flt))
+        if flt.newest_first:
+            jobs = iter(list(jobs)[::-1])  # bounded by --limit
+        if fmt is Format.JSON:
+            write_json_stream(env.out, jobs)
+            env.out.write("\n")
+        elif fmt is Format.CSV:
+            write_csv(env.out, COLUMNS, jobs)
+        else:
+            headers = (
+                "date",
+                "user",
+                "printer",
+                "pages",
+                "price",
+                "action",
+                "code",
+                "host",
+                "title",
+                "reason",
+            )
+            emit(env, fmt, TABLE_COLUMNS, list(jobs), title="Job history", headers=headers)

@@ -75,6 +75,20 @@ def write_json(out: IO[str], rows: Iterable[Row] | Any) -> None:
     out.write("\n")
 
 
+def write_json_stream(out: IO[str], rows: Iterable[Row], indent: str = "") -> None:
+    """A JSON list written as it is read, one object per line: millions of rows
+    never sit in memory."""
+    out.write("[")
+    first = True
+    for r in rows:
+        out.write("\n" if first else ",\n")
+        out.write(
+            indent + " " + json.dumps({k: machine(v) for k, v in r.items()}, ensure_ascii=False)
+        )
+        first = False
+    out.write("\n" + indent + "]" if not first else "]")
+
+
 def _is_rows(rows: Any) -> bool:
     return not isinstance(rows, dict | str)
 
