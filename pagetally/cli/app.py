@@ -7,6 +7,8 @@ traceback) and exits with `exit_code_for(...)` (see `exitcodes`).
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -63,6 +65,11 @@ class PageTallyGroup(TyperGroup):
         except PageTallyError as exc:
             print(f"{name}: error: {one_line(str(exc))}", file=sys.stderr)
             code = exit_code_for(exc)
+        except BrokenPipeError:  # `pagetally history | head`: the reader left; not an error
+            with contextlib.suppress(OSError):
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(devnull, sys.stdout.fileno())
+            code = ExitCode.ERROR
         except KeyboardInterrupt as exc:
             print(f"{name}: interrupted", file=sys.stderr)
             code = exit_code_for(exc)
