@@ -12,7 +12,7 @@ import csv
 import enum
 import json
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import datetime
+from datetime import datetime, tzinfo
 from decimal import Decimal
 from typing import IO, Any, TypeVar
 
@@ -56,14 +56,15 @@ def text(value: Any) -> str:
     return str(v)
 
 
-def human(value: Any) -> str:
-    """A value in a table for people: money with 2+ decimals, dates to the minute."""
+def human(value: Any, tz: tzinfo | None = None) -> str:
+    """A value in a table for people: money with 2+ decimals, dates to the minute
+    (in `tz`, the reader's local time, when given)."""
     if value is None:
         return "-"
     if isinstance(value, Decimal):
         return format_money(value)
     if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M")
+        return (value.astimezone(tz) if tz else value).strftime("%Y-%m-%d %H:%M")
     if isinstance(value, bool):
         return "yes" if value else "no"
     return text(value)
@@ -113,6 +114,7 @@ def write_table(
     footer: Row | None = None,
 ) -> None:
     table = Table(title=title, caption=caption, show_footer=footer is not None)
+    tz = env.local_tz()
     right = {"balance", "price", "pages", "page_counter", "soft_limit", "hard_limit"}
     for i, c in enumerate(columns):
         table.add_column(
@@ -123,7 +125,7 @@ def write_table(
             overflow="ellipsis",
         )
     for r in rows:
-        table.add_row(*(human(r.get(c)) for c in columns))
+        table.add_row(*(human(r.get(c), tz) for c in columns))
     env.console().print(table)
 
 

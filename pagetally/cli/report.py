@@ -200,7 +200,9 @@ def _print_tables(rows: list[Row], printers: dict[str, Printer], cfg: Config, gr
                 min_width=2,
             )
         for r in mine:
-            grace = r["status"] or (human(r["grace_until"]) if r["grace_until"] else "")
+            grace = r["status"] or (
+                human(r["grace_until"], env.local_tz()) if r["grace_until"] else ""
+            )
             cells = {**r, "grace": grace}
             table.add_row(
                 *(human(cells.get(c)) if cells.get(c) is not None else "-" for c in TABLE_COLUMNS)

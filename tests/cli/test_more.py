@@ -73,3 +73,17 @@ def test_progress_bar_for_many_names(cli: Cli) -> None:
     r = cli("users", "delete", "user0*")  # not a terminal: no bar
     assert "adding" not in r.stderr and "deleting users" not in r.stderr
     assert len(cli.json("users", "list")) == 20
+
+
+def test_tables_show_local_time_machine_formats_utc(cli: Cli) -> None:
+    from datetime import timedelta, timezone
+
+    cli("users", "add", "ann")
+    cli("printers", "add", "lp1")
+    cli("quotas", "set", "-P", "lp1", "ann")
+    cli("jobs", "add", "-u", "ann", "-P", "lp1", "-p", "1")  # at 12:00 UTC
+    env = Env(clock=lambda: cli.now[0], tz=timezone(timedelta(hours=1)), environ={}, width=200)
+    r = CliRunner().invoke(app, ["--config", str(cli.conf), "history"], obj=env)
+    assert "2026-11-24 13:00" in r.stdout
+    r = CliRunner().invoke(app, ["--config", str(cli.conf), "history", "-f", "json"], obj=env)
+    assert '"2026-11-24T12:00:00+00:00"' in r.stdout
