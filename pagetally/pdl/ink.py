@@ -13,7 +13,8 @@
   neither by Debian nor on PyPI, so otherwise AnalysisUnavailable.
 - Images (TIFF pages, PNG, JPEG, GIF, BMP, ...): Pillow, frame by frame.
 - Netpbm (every image of a multi-image PNM file): read directly.
-- Anything else (DVI, text, office documents, host-based raster languages):
+- DVI: dvips (secure mode, no font generation) to PostScript, then Ghostscript.
+- Anything else (text, office documents, host-based raster languages):
   AnalysisUnavailable, naming the format.
 
 Coverage keys and formulas are pkpgcounter's, per colour space (see raster.py):
@@ -84,9 +85,10 @@ GHOSTPCL = ("gpcl6", "pcl6")
 PNM_MAGICS = tuple(f"P{n}".encode() for n in range(1, 8))
 BASE_TIMEOUT = 60.0  # seconds, plus SECONDS_PER_MB of job
 SECONDS_PER_MB = 10.0
-MAX_IMAGE_PIXELS = 200_000_000
+MAX_IMAGE_PIXELS = 50_000_000  # a 600 DPI A4 colour scan is 35 million
+STRIP_PIXELS = 4_000_000  # larger frames are converted to RGB a band of rows at a time
 
-Route = Literal["ghostscript", "ghostpcl", "pnm", "image"]
+Route = Literal["ghostscript", "ghostpcl", "pnm", "image", "dvi"]
 
 
 def page_inks(
@@ -126,7 +128,7 @@ def page_inks(
     elif route == "image":
         pages = [s.ink(space, tolerance) for s in _image_sums(path, tolerance)]
     else:
-        with _payload(path) as job:
+        with _payload(path, route, deadline) as job:
             sums = _render(_command(route, fmt, job, dpi), deadline, tolerance)
             pages = [s.ink(space, tolerance) for s in sums]
             if space == "CMYK" and cmyk == "device" and route == "ghostscript":
@@ -188,6 +190,10 @@ def _route(path: Path, fmt: str) -> Route:
         head, _ = _head(path)
     except OSError as exc:
         raise PdlError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    if fmt == "dvi" or head.startswith(b"\xf7\x02"):
+        if shutil.which("dvips") is None:
+            raise AnalysisUnavailable("ink analysis unavailable for DVI: dvips is not installed")
+        return "dvi"
     if (
         head.startswith((b"%!", b"\x04%!", b"\xc5\xd0\xd3\xc6"))
         or b"%PDF-" in head[:1024]
@@ -217,10 +223,11 @@ def _ghostscript() -> str:
 
 
 @contextlib.contextmanager
-def _payload(path: Path) -> Iterator[Path]:
-    """The job without its PJL header (Ghostscript reads PDF/PS, not PJL)."""
+def _payload(path: Path, route: Route, timeout: float) -> Iterator[Path]:
+    """What the renderer reads: the job without its PJL header (Ghostscript reads
+    PDF and PostScript, not PJL), or a DVI job turned into PostScript by dvips."""
     _, offset = _head(path)
-    if offset == 0:
+    if offset == 0 and route != "dvi":
         yield path
         return
     with tempfile.TemporaryDirectory(prefix="pagetally-ink-") as tmp:
@@ -228,7 +235,37 @@ def _payload(path: Path) -> Iterator[Path]:
         with path.open("rb") as src, bare.open("wb") as dst:
             src.seek(offset)
             shutil.copyfileobj(src, dst, 1 << 20)
-        yield bare
+        if route == "dvi":
+            yield _dvips(bare, Path(tmp), timeout)
+        else:
+            yield bare
+
+
+def _dvips(dvi: Path, tmp: Path, timeout: float) -> Path:
+    """PostScript from a DVI job: dvips in secure mode (-R2: no shell, no absolute
+    paths), no font generation (-M), in our own temporary directory."""
+    exe = shutil.which("dvips")
+    if exe is None:
+        raise AnalysisUnavailable("ink analysis unavailable for DVI: dvips is not installed")
+    out = tmp / "job.ps"
+    try:
+        done = subprocess.run(
+            [exe, "-R2", "-M", "-q", "-o", str(out), str(dvi)],
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            cwd=tmp,
+            env=_environment(str(tmp)),
+            timeout=timeout,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise LimitReached(f"ink analysis: dvips took longer than {timeout:.0f} s") from None
+    except OSError as exc:
+        raise AnalysisUnavailable(f"cannot run dvips: {exc}") from None
+    if done.returncode != 0 or not out.exists():
+        reason = _last_line(done.stderr[-4096:]) or f"exit code {done.returncode}"
+        raise CorruptData(f"dvips cannot convert the job ({reason})")
+    return out
 
 
 def _command(route: Route, fmt: str, job: Path, dpi: int) -> list[str]:
@@ -295,7 +332,8 @@ def _render(cmd: list[str], timeout: float, tolerance: Tolerance) -> list[PageSu
             timer.cancel()
         err.seek(0, os.SEEK_END)
         err.seek(max(0, err.tell() - 4096))
-        message = _last_line(err.read())
+        tail = err.read().decode("utf-8", "replace")
+        message = _last_line(tail.encode())
     if expired.is_set():
         raise LimitReached(f"ink analysis: {name} took longer than {timeout:.0f} s")
     if (code != 0 and failure is None) or code > 0:
@@ -304,6 +342,10 @@ def _render(cmd: list[str], timeout: float, tolerance: Tolerance) -> list[PageSu
         raise CorruptData(f"{name} cannot render the job ({message or f'exit code {code}'})")
     if failure is not None:
         raise failure
+    if not sums:
+        if "password" in message.lower() or "password" in tail.lower():
+            raise EncryptedData(f"{name} cannot render the job: it is encrypted")
+        raise CorruptData(f"{name} rendered no page ({message or 'no message'})")
     return sums
 
 
@@ -402,9 +444,19 @@ def _image_sums(path: Path, tolerance: Tolerance) -> list[PageSums]:
         Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
         with Image.open(path) as img:
             for frame in ImageSequence.Iterator(img):
-                rgb = _on_white(frame)
+                width, height = frame.size
+                if width * height > MAX_IMAGE_PIXELS:
+                    raise LimitReached(f"image: a frame of {width}×{height} pixels is too large")
                 sums = PageSums()
-                sums.add_rgb(np.asarray(rgb, dtype=np.uint8), tolerance.chroma)
+                rows = max(1, STRIP_PIXELS // max(width, 1))
+                for top in range(0, height, rows):
+                    band = (
+                        frame
+                        if rows >= height
+                        else frame.crop((0, top, width, min(height, top + rows)))
+                    )
+                    rgb = np.asarray(_on_white(band), dtype=np.uint8)
+                    sums.add_rgb(rgb.reshape(-1, width, 3), tolerance.chroma)
                 out.append(sums)
                 if len(out) >= 100_000:
                     raise LimitReached("image: too many frames")

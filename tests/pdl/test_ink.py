@@ -17,6 +17,7 @@ import pytest
 from pagetally.errors import (
     AnalysisUnavailable,
     CorruptData,
+    EncryptedData,
     InvalidInput,
     LimitReached,
     PdlError,
@@ -289,11 +290,45 @@ def test_pcl_xl_without_ghostpcl_says_so(tmp_path: Path) -> None:
 
 
 @slow
-def test_unrenderable_format_is_unavailable(tmp_path: Path) -> None:
-    dvi = tmp_path / "x.dvi"
-    dvi.write_bytes(b"\xf7\x02\x01\x83\x92\xc0\x1c;\x00\x00\x00\x00" + b"\x00" * 64)
-    with pytest.raises(AnalysisUnavailable, match="ink analysis unavailable for"):
-        page_inks(dvi, "dvi")
+def test_host_based_raster_is_unavailable(tmp_path: Path) -> None:
+    job = tmp_path / "x.zjs"
+    job.write_bytes(b"JZJZ\x00\x00\x00\x10\x00\x00\x00\x00ZZJZ" + b"\x00" * 64)
+    with pytest.raises(AnalysisUnavailable, match=r"^ink analysis unavailable for Zenographics"):
+        page_inks(job, "zjs")
+
+
+@slow
+def test_encrypted_pdf_says_so(tmp_path: Path) -> None:
+    plain = pdf_from_ps(tmp_path, "plain", SMALL + "0 0 10 10 rectfill showpage\n")
+    locked = tmp_path / "locked.pdf"
+    run("qpdf", "--encrypt", "user", "owner", "256", "--", plain, locked)
+    with pytest.raises(EncryptedData, match="encrypted"):
+        page_inks(locked, "pdf")
+
+
+@slow
+def test_dvi_goes_through_dvips(tmp_path: Path) -> None:
+    (tmp_path / "doc.tex").write_text(
+        "\\hsize=3in \\vsize=4in\n"
+        + "\n\n".join(f"Paragraph {n}: " + "words and more words " * 30 for n in range(12))
+        + "\n\\bye\n"
+    )
+    subprocess.run(["tex", "-interaction=batchmode", "doc.tex"], cwd=tmp_path, timeout=120)
+    log = (tmp_path / "doc.log").read_text()
+    pages = int(log.split("doc.dvi (")[1].split(" page")[0])
+    inks = page_inks(tmp_path / "doc.dvi", "dvi", colorspace="CMYK")
+    assert len(inks) == pages > 1
+    assert not any(p.color for p in inks)
+    assert all(p.coverage["K"] > 0.5 and p.coverage["C"] == 0.0 for p in inks)
+
+
+@slow
+def test_large_image_is_summed_in_bands(tmp_path: Path) -> None:
+    png = tmp_path / "big.png"
+    run("convert", "-size", "2500x2400", "xc:white", "-fill", "black",
+        "-draw", "rectangle 0,0 1249,2399", str(png))  # fmt: skip
+    (page,) = page_inks(png, "image", colorspace="BW")
+    assert page.coverage["B"] == pytest.approx(50.0)
 
 
 @slow
