@@ -26,16 +26,30 @@ from types import ModuleType
 
 from pagetally.errors import CorruptData, LimitReached
 from pagetally.pdl.base import DEFAULT_LIMITS, Analysis, Buffer, Limits
-from pagetally.pdl.formats import _pclxl_tokens
+
+
+def _source_tokens() -> ModuleType:
+    """The walker's interpreted source, loaded beside a compiled module we refuse."""
+    source = Path(__file__).with_name("_pclxl_tokens.py")
+    spec = importlib.util.spec_from_file_location("_pclxl_tokens_source", source)
+    if spec is None or spec.loader is None:  # pragma: no cover
+        raise ImportError(f"cannot load {source}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def _fresh_tokens() -> tuple[ModuleType, bool]:
     """The token walker, and whether it is compiled.
 
-    A compiled module left over from an older source (not rebuilt after a change)
-    is refused: the interpreted source is loaded instead.
+    A compiled module that does not load (another Python, a missing runtime) or was
+    built from an older source (not rebuilt after a change) is refused: the
+    interpreted source is loaded instead.
     """
-    built = _pclxl_tokens
+    try:
+        built = importlib.import_module("pagetally.pdl.formats._pclxl_tokens")
+    except ImportError:
+        return _source_tokens(), False
     if built.__file__ is None or built.__file__.endswith(".py"):
         return built, False
     source = Path(built.__file__).with_name("_pclxl_tokens.py")
@@ -45,15 +59,10 @@ def _fresh_tokens() -> tuple[ModuleType, bool]:
         return built, True  # installed without sources: trust the build
     if found is not None and found.group(1) == getattr(built, "VERSION", None):
         return built, True
-    spec = importlib.util.spec_from_file_location("_pclxl_tokens_source", source)
-    if spec is None or spec.loader is None:  # pragma: no cover
-        return built, True
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module, False
+    return _source_tokens(), False
 
 
-tokens, COMPILED = _fresh_tokens()
+tokens, COMPILED = _fresh_tokens()  # tokens: the walker module in use
 _WINDOW = 16 << 20  # bytes handed to the compiled walker at a time (mmap → bytes)
 
 _HEADER = re.compile(rb"([()'])\s?HP-PCL XL;[^\n]{0,512}\n")
