@@ -33,6 +33,7 @@ import shutil
 import subprocess
 import tempfile
 import threading
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, Literal, cast
@@ -425,8 +426,10 @@ def _pillow_reads(path: Path) -> bool:
     except ImportError:  # pragma: no cover - Pillow is a dependency
         return False
     try:
-        with Image.open(path):
-            return True
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # Pillow warns about odd tags: not our business
+            with Image.open(path):
+                return True
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError):
         return False
     except Exception:  # a hostile header can trip any of Pillow's plug-ins
@@ -435,31 +438,17 @@ def _pillow_reads(path: Path) -> bool:
 
 def _image_sums(path: Path, tolerance: Tolerance) -> list[PageSums]:
     """One PageSums per frame (TIFF pages, GIF frames), composited on white paper."""
-    import numpy as np
     from PIL import Image, ImageSequence
 
-    old_limit = Image.MAX_IMAGE_PIXELS
     out: list[PageSums] = []
     try:
-        Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
-        with Image.open(path) as img:
-            for frame in ImageSequence.Iterator(img):
-                width, height = frame.size
-                if width * height > MAX_IMAGE_PIXELS:
-                    raise LimitReached(f"image: a frame of {width}×{height} pixels is too large")
-                sums = PageSums()
-                rows = max(1, STRIP_PIXELS // max(width, 1))
-                for top in range(0, height, rows):
-                    band = (
-                        frame
-                        if rows >= height
-                        else frame.crop((0, top, width, min(height, top + rows)))
-                    )
-                    rgb = np.asarray(_on_white(band), dtype=np.uint8)
-                    sums.add_rgb(rgb.reshape(-1, width, 3), tolerance.chroma)
-                out.append(sums)
-                if len(out) >= 100_000:
-                    raise LimitReached("image: too many frames")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # size is checked below, before any decoding
+            with Image.open(path) as img:
+                for frame in ImageSequence.Iterator(img):
+                    out.append(_frame_sums(frame, tolerance))
+                    if len(out) >= 100_000:
+                        raise LimitReached("image: too many frames")
     except Image.DecompressionBombError:
         raise LimitReached("image: too many pixels to analyse") from None
     except PdlError:
@@ -470,9 +459,23 @@ def _image_sums(path: Path, tolerance: Tolerance) -> list[PageSums]:
         raise TruncatedData("image: the file ends too early") from None
     except Exception as exc:  # Pillow raises many kinds on broken files
         raise CorruptData(f"image: unreadable ({type(exc).__name__}: {exc})") from None
-    finally:
-        Image.MAX_IMAGE_PIXELS = old_limit
     return out
+
+
+def _frame_sums(frame: Image.Image, tolerance: Tolerance) -> PageSums:
+    """Sum one frame, converting a band of rows at a time (bounded memory)."""
+    import numpy as np
+
+    width, height = frame.size
+    if width * height > MAX_IMAGE_PIXELS:
+        raise LimitReached(f"image: a frame of {width}×{height} pixels is too large")
+    sums = PageSums()
+    rows = max(1, STRIP_PIXELS // max(width, 1))
+    for top in range(0, height, rows):
+        band = frame if rows >= height else frame.crop((0, top, width, min(height, top + rows)))
+        rgb = np.asarray(_on_white(band), dtype=np.uint8)
+        sums.add_rgb(rgb.reshape(-1, width, 3), tolerance.chroma)
+    return sums
 
 
 def _on_white(frame: Image.Image) -> Image.Image:

@@ -328,3 +328,63 @@ def test_memory_mapped_jobs_count_as_bytes_do(tmp_path: Path) -> None:
                     except PdlError as exc:
                         outcomes.append(type(exc).__name__)
             assert outcomes[0] == outcomes[1], f"{name} on seed {i}: bytes ≠ mmap"
+
+
+# --- the ink side: the Netpbm reader and the image route read hostile files too -----------
+
+
+def _pnm_seeds() -> tuple[bytes, ...]:
+    cmyk = b"P7\nWIDTH 2\nHEIGHT 2\nDEPTH 4\nMAXVAL 255\nTUPLTYPE CMYK\nENDHDR\n"
+    return (
+        b"P6 3 2 255\n" + bytes(range(18)),
+        b"P5\n# c\n3 2\n65535\n" + bytes(12),
+        b"P4 9 2\n" + b"\xff\x80\x00\x00",
+        b"P1 4 2\n0101 1 1 0 0\nP3 1 1 255 0 0 255\n",
+        b"P2 2 2 15 0 15 7 8\n",
+        cmyk + bytes([128] * 16) + b"P6 1 1 255\n\xff\x00\x00",
+    )
+
+
+@functools.cache
+def _image_seeds() -> tuple[bytes, ...]:
+    import io
+
+    from PIL import Image
+
+    out = []
+    for fmt, mode, frames in (
+        ("PNG", "RGBA", 1),
+        ("GIF", "P", 2),
+        ("TIFF", "RGB", 2),
+        ("JPEG", "L", 1),
+        ("BMP", "RGB", 1),
+        ("TIFF", "CMYK", 1),
+    ):
+        images = [Image.new(mode, (12, 9), color=None) for _ in range(frames)]
+        buf = io.BytesIO()
+        images[0].save(buf, fmt, save_all=frames > 1, append_images=images[1:])
+        out.append(buf.getvalue())
+    return tuple(out)
+
+
+@FUZZ_SETTINGS
+@given(data=st.one_of(mutated(_pnm_seeds()), st.binary(max_size=512)))
+def test_netpbm_reader_raises_only_pdl_errors(data: bytes) -> None:
+    import io
+
+    from pagetally.pdl.raster import iter_pnm
+
+    check_hostile(lambda d: list(iter_pnm(io.BytesIO(d))), data, "raster.iter_pnm")
+
+
+@FUZZ_SETTINGS
+@given(data=mutated(_image_seeds()))
+def test_image_ink_raises_only_pdl_errors(data: bytes) -> None:
+    import tempfile
+
+    from pagetally.pdl.ink import page_inks
+
+    with tempfile.TemporaryDirectory(prefix="pagetally-fuzz-") as tmp:
+        path = Path(tmp) / "job"
+        path.write_bytes(data)
+        check_hostile(lambda _d: page_inks(path, "image", colorspace="CMYK"), data, "ink(image)")
