@@ -239,19 +239,29 @@ def deliver(
     smtp = _Smtp(settings)
     try:
         for notice in notices:
-            if notice.role is Role.USER and mode not in ("both", "user"):
-                continue
-            if notice.role is Role.ADMIN and mode not in ("both", "admin"):
-                continue
-            to = (
-                settings.adminmail
-                if notice.role is Role.ADMIN
-                else user_address(known.get(notice.user), notice.user, settings)
-            )
-            _send_one(smtp, settings, to, notice.subject, notice.body, out)
+            to = recipient(notice, settings, known.get(notice.user))
+            if to is not None:
+                _send_one(smtp, settings, to, notice.subject, notice.body, out)
     finally:
         smtp.close()
     return out
+
+
+def recipient(notice: Notice, settings: MailSettings, user: User | None = None) -> str | None:
+    """Where `notice` goes under `settings.mailto`: an address, `external:`
+    and the person's address for the external mailer, or None (nobody)."""
+    mode = settings.mode
+    if mode == "devnull":
+        return None
+    if mode == "external":
+        if notice.role is not Role.USER:
+            return None
+        return "external:" + user_address(user, notice.user, settings)
+    if notice.role is Role.USER and mode in ("both", "user"):
+        return user_address(user, notice.user, settings)
+    if notice.role is Role.ADMIN and mode in ("both", "admin"):
+        return settings.adminmail
+    return None
 
 
 def _send_one(

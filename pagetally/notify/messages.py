@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import enum
 import string
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -251,3 +251,43 @@ def crash_body(
     text = "".join(ch if ch.isprintable() or ch in "\n\t" else "?" for ch in text)
     lines += ["Traceback:", text.rstrip(), ""]
     return "\n".join(lines)
+
+
+def warning_notices(
+    action: Action | str,
+    code: str,
+    text: str,
+    reason: str,
+    printer: str,
+    people: Sequence[tuple[str, User | None, UserQuota | None]],
+    *,
+    group: str | None = None,
+    admin: str = "",
+    adminmail: str = "",
+    currency: str = "EUR",
+) -> list[Notice]:
+    """The periodic warning (`pagetally warn`, PyKota's warnpykota) about one
+    quota entry: each person in `people` ((name, User, their quota entry)) gets
+    the configured `text`; the administrator gets one line about the user, or
+    about the `group` when the entry is a group's."""
+    notices = [
+        user_notice(
+            action,
+            code,
+            text,
+            template_values(
+                name,
+                printer,
+                user=user,
+                quota=quota,
+                reason=reason,
+                admin=admin,
+                adminmail=adminmail,
+                currency=currency,
+            ),
+        )
+        for name, user, quota in people
+    ]
+    who = group if group is not None else (people[0][0] if people else "")
+    notices.append(admin_notice(action, who, printer, reason, group=group is not None))
+    return notices
