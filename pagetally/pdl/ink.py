@@ -89,6 +89,13 @@ SECONDS_PER_MB = 10.0
 MAX_IMAGE_PIXELS = 50_000_000  # a 600 DPI A4 colour scan is 35 million
 STRIP_PIXELS = 4_000_000  # larger frames are converted to RGB a band of rows at a time
 
+# Copies are counted by the parsers; the raster wants each page once. -dNumCopies=1
+# covers #copies; a job's own `<< /NumCopies n >> setpagedevice` is rewritten to 1.
+ONE_COPY = (
+    "/setpagedevice { dup /NumCopies known { dup length dict copy dup /NumCopies 1 put } if "
+    "//setpagedevice } bind def"
+)
+
 Route = Literal["ghostscript", "ghostpcl", "pnm", "image", "dvi"]
 
 
@@ -289,7 +296,7 @@ def _command(route: Route, fmt: str, job: Path, dpi: int) -> list[str]:
                 f"ink analysis unavailable for {_label(fmt)}: gpcl6 is not installed"
             )
         return [exe, *common, str(job)]
-    return [_ghostscript(), *common, "-sstdout=%stderr", "-f", str(job)]
+    return [_ghostscript(), *common, "-sstdout=%stderr", "-c", ONE_COPY, "-f", str(job)]
 
 
 def _render(cmd: list[str], timeout: float, tolerance: Tolerance) -> list[PageSums]:
@@ -383,6 +390,8 @@ def device_coverage(
             f"-r{_resolution(resolution)}",
             f"-sOutputFile={report}",
             "-sstdout=%stderr",
+            "-c",
+            ONE_COPY,
             "-f",
             str(path),
         ]

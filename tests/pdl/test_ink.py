@@ -218,6 +218,13 @@ def test_verdict_only_when_no_colour_space_is_asked(half_black_half_red: Path) -
 def test_copies_asked_by_the_job_are_not_rendered_twice(tmp_path: Path) -> None:
     ps = ps_file(tmp_path, "copies", "/#copies 3 def\n" + SMALL + "0 0 10 10 rectfill showpage\n")
     assert len(page_inks(ps, "postscript")) == 1
+    asked = ps_file(
+        tmp_path,
+        "numcopies",
+        "<< /NumCopies 4 /PageSize [72 72] >> setpagedevice 0 0 9 9 rectfill showpage\n"
+        "1 0 0 setrgbcolor 0 0 9 9 rectfill showpage\n",
+    )
+    assert [p.color for p in page_inks(asked, "postscript")] == [False, True]
 
 
 @slow
