@@ -42,7 +42,24 @@ What the backend calls, in job order:
                               job_pages=charged_pages, job_price=charged_price)
        run_hook("posthook", config.get("posthook", printer), env)
 
-5. An unexpected failure (crashrecipient, off unless set)::
+5. Banners (banners.py; `builtin` = PageTally's own PostScript page)::
+
+       from pagetally.notify.banners import BannerKind, BannerRules, choose_banner, banner_bytes
+       rules = BannerRules.from_values(startingbanner=config.get("startingbanner", p),
+           endingbanner=config.get("endingbanner", p),
+           accountbanner=config.get("accountbanner", p),
+           maxdenybanners=config.get("maxdenybanners", p),
+           printcancelledbanners=config.get("printcancelledbanners", p),
+           avoidduplicatebanners=config.get("avoidduplicatebanners", p))
+       choice = choose_banner(BannerKind.STARTING, rules, action, user=facts.user,
+                              deny_banners_printed=quota.warn_count,
+                              last_job=<printer's previous JobRecord or None>, now=now)
+       if choice.print:
+           data = banner_bytes(BannerKind.STARTING, rules, facts, env, action=action,
+                               reason=reason, when=now)   # bytes | None
+       # choice.charged: count one page; choice.deny_banner: record one more
+
+6. An unexpected failure (crashrecipient, off unless set)::
 
        from pagetally.notify.mail import send_crash_report
        send_crash_report(config.get("crashrecipient"), mail, exc,
