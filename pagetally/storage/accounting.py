@@ -37,6 +37,7 @@ from pagetally.storage.schema import (
     grouppquota,
     groups,
     groupsmembers,
+    identity_key,
     jobhistory,
     userpquota,
     users,
@@ -50,24 +51,24 @@ class AlreadyCharged(Exception):
     """Raised inside the transaction to roll it back: the identity exists."""
 
 
-def identity(facts: JobFacts) -> dict[str, str]:
-    """The job's identity columns; a job with neither id nor UUID gets a fresh UUID
-    (a job recorded by hand), so that it never collides with another."""
+def identity(facts: JobFacts) -> dict[str, Any]:
+    """The job's identity columns and their digest; a job with neither id nor UUID
+    (one recorded by hand) gets a fresh UUID, so that it never collides with another."""
     job_uuid = facts.job_uuid
     if not facts.job_id and not job_uuid:
         job_uuid = "pt-" + uuid.uuid4().hex
+    host = facts.host or ""
     return {
         "printername": facts.printer,
         "jobid": facts.job_id,
-        "hostname": facts.host or "",
+        "hostname": host,
         "jobuuid": job_uuid,
+        "jobkey": identity_key(facts.printer, facts.job_id, host, job_uuid),
     }
 
 
-def find_job(conn: Connection, ident: dict[str, str]) -> JobRecord | None:
-    row = conn.execute(
-        select(jobhistory).where(*(jobhistory.c[k] == v for k, v in ident.items()))
-    ).first()
+def find_job(conn: Connection, ident: dict[str, Any]) -> JobRecord | None:
+    row = conn.execute(select(jobhistory).where(jobhistory.c.jobkey == ident["jobkey"])).first()
     return None if row is None else rows.job_of(row)
 
 
@@ -78,9 +79,9 @@ def balance_of(conn: Connection, user: str) -> Decimal | None:
     return found
 
 
-def snapshot(conn: Connection, user: str, printer: str, billing_code: str | None) -> (
-    AccountSnapshot
-):
+def snapshot(
+    conn: Connection, user: str, printer: str, billing_code: str | None
+) -> AccountSnapshot:
     """Everything the decision needs, read in the caller's transaction."""
     urow = conn.execute(select(users).where(users.c.username == user)).first()
     chain = lookups.chain(conn, printer)
@@ -92,7 +93,9 @@ def snapshot(conn: Connection, user: str, printer: str, billing_code: str | None
         code = None if crow is None else rows.billing_code_of(crow)
     if urow is None:
         return AccountSnapshot(
-            user=None, printer=chain[0] if chain else None, printers=tuple(chain),
+            user=None,
+            printer=chain[0] if chain else None,
+            printers=tuple(chain),
             billing_code=code,
         )
     uid = int(urow.id)
@@ -170,7 +173,7 @@ def _clip(text: str | None, size: int) -> str:
     return (text or "")[:size]
 
 
-def _history_values(request: ChargeRequest, ident: dict[str, str]) -> dict[str, Any]:
+def _history_values(request: ChargeRequest, ident: dict[str, Any]) -> dict[str, Any]:
     facts, decision = request.facts, request.decision
     return {
         **ident,
@@ -281,9 +284,7 @@ def _count_pages(conn: Connection, uid: int, chain_ids: list[int], pages: int) -
         conn.execute(
             select(grouppquota.c.printerid)
             .join(groupsmembers, groupsmembers.c.groupid == grouppquota.c.groupid)
-            .where(
-                and_(groupsmembers.c.userid == uid, grouppquota.c.printerid.in_(chain_ids))
-            )
+            .where(and_(groupsmembers.c.userid == uid, grouppquota.c.printerid.in_(chain_ids)))
         ).scalars()
     )
     for pid in sorted(via_group - have):
@@ -307,4 +308,3 @@ def decide_and_charge(
     snap = snapshot(conn, facts.user, facts.printer, facts.billing_code)
     decision = rule(snap)
     return charge(conn, ChargeRequest(facts=facts, decision=decision, date=date))
-

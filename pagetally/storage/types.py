@@ -5,12 +5,13 @@ SQLite, which has no exact decimal type, stores an integer count of millionths, 
 that `balance = balance - :price` stays exact there too.
 
 `UtcDateTime`: timezone-aware UTC in, timezone-aware UTC out. PostgreSQL keeps
-TIMESTAMPTZ; SQLite and MariaDB keep naive UTC (microseconds kept).
+TIMESTAMPTZ; MariaDB naive UTC DATETIME(6); SQLite an integer count of microseconds
+since 1970 (8 bytes instead of 26 of text, in the row and in every index on it).
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -21,6 +22,7 @@ from sqlalchemy.types import TypeDecorator, TypeEngine
 MONEY_PLACES = 6
 _QUANTUM = Decimal(1).scaleb(-MONEY_PLACES)
 _SCALE = 10**MONEY_PLACES
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def to_money(value: Decimal | int | str) -> Decimal:
@@ -64,6 +66,8 @@ class UtcDateTime(TypeDecorator[datetime]):
     def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
         if dialect.name in ("mysql", "mariadb"):
             return dialect.type_descriptor(mysql.DATETIME(fsp=6))
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(BigInteger())
         return dialect.type_descriptor(DateTime(timezone=True))
 
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
@@ -72,6 +76,9 @@ class UtcDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             raise ValueError("naive datetime given to the store; use timezone-aware UTC")
         utc = value.astimezone(UTC)
+        if dialect.name == "sqlite":
+            delta = utc - _EPOCH
+            return (delta.days * 86400 + delta.seconds) * 1_000_000 + delta.microseconds
         if dialect.name == "postgresql":
             return utc
         return utc.replace(tzinfo=None)
@@ -79,8 +86,8 @@ class UtcDateTime(TypeDecorator[datetime]):
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
-        if isinstance(value, str):  # SQLite's text form, e.g. from raw SQL
-            value = datetime.fromisoformat(value)
+        if isinstance(value, int):  # SQLite's microseconds
+            return _EPOCH + timedelta(microseconds=value)
         assert isinstance(value, datetime)
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)

@@ -174,6 +174,11 @@ def upgrade() -> None:
         sa.Column("options", sa.String(length=400), nullable=False),
         sa.Column("jobid", sa.String(length=64), nullable=False),
         sa.Column("jobuuid", sa.String(length=64), nullable=False),
+        sa.Column(
+            "jobkey",
+            sa.LargeBinary(length=16).with_variant(mysql.BINARY(length=16), "mysql", "mariadb"),
+            nullable=False,
+        ),
         sa.Column("pagecounter", sa.BigInteger(), nullable=True),
         sa.Column("precomputedjobsize", sa.Integer(), nullable=True),
         sa.Column(
@@ -182,13 +187,7 @@ def upgrade() -> None:
             nullable=True,
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_jobhistory")),
-        sa.UniqueConstraint(
-            "printername",
-            "jobid",
-            "hostname",
-            "jobuuid",
-            name=op.f("uq_jobhistory_printername_jobid_hostname_jobuuid"),
-        ),
+        sa.UniqueConstraint("jobkey", name=op.f("uq_jobhistory_jobkey")),
         mysql_charset="utf8mb4",
         mysql_engine="InnoDB",
     )
@@ -197,6 +196,8 @@ def upgrade() -> None:
             batch_op.f("ix_jobhistory_billingcode_jobdate"),
             ["billingcode", "jobdate"],
             unique=False,
+            postgresql_where=sa.text("billingcode IS NOT NULL"),
+            sqlite_where=sa.text("billingcode IS NOT NULL"),
         )
         batch_op.create_index(
             batch_op.f("ix_jobhistory_hostname_jobdate"), ["hostname", "jobdate"], unique=False
