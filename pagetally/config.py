@@ -214,6 +214,9 @@ DIRECTIVES: dict[str, Directive] = {
            per_printer=False, admin_only=True),
         _d("storageadminpw", _text, None, "read-write database password",
            per_printer=False, admin_only=True),
+        _d("accountingservice", _text, "/run/pagetally/pagetally.sock",
+           "socket of `pagetally serve` (none: the backend opens the store itself)",
+           per_printer=False),
         _d("disablehistory", _bool, "no", "keep no job history", per_printer=False),
         _d("privacy", _bool, "no", "hide titles, file names and options", per_printer=False),
         # logging and mail
