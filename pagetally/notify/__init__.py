@@ -17,7 +17,8 @@ What the backend calls, in job order:
                               printer=..., printer_groups=(...), decision=...,
                               precomputed_pages=..., precomputed_price=...,
                               original_user=..., original_billing_code=...,
-                              printer_host=..., data_file=..., directory=...)
+                              printer_host=..., data_file=..., directory=...,
+                              device_uri=<real URI>)
 
 2. overwrite_jobticket, before the decision (ticket.py)::
 

@@ -73,14 +73,16 @@ def hook_environment(
     data_file: str = "",
     directory: str = "",
     status: str = "",
+    device_uri: str = "",
 ) -> dict[str, str]:
     """The variables a hook sees for one job (a pure function: no I/O).
 
     `facts` is the job as decided; `decision` the rules' answer (its action and
     reason, unless `action`/`reason` override them, e.g. CANCEL from the ticket
     command); `job_pages`/`job_price` what was finally charged (after printing);
-    `precomputed_*` the pre-accounter's figures. Missing parts are left out of
-    the PYKOTA* names PyKota would not have set either, or set to "None".
+    `precomputed_*` the pre-accounter's figures; `device_uri` the real
+    device's URI (our prefix removed), exported as DEVICE_URI as PyKota did.
+    Missing parts are left out, or set to "None" where PyKota wrote that.
     """
     env: dict[str, str] = {"PYKOTACHARSET": "UTF-8", "PAGETALLY_CHARSET": "UTF-8"}
     _pair(env, "PHASE", Phase(phase).value)
@@ -121,6 +123,8 @@ def hook_environment(
         _pair(env, "PRECOMPUTEDJOBPRICE", decision.price)
     if status:
         _pair(env, "STATUS", status)
+    if device_uri:
+        env["DEVICE_URI"] = device_uri
 
     if user is not None:
         _pair(env, "OVERCHARGE", user.overcharge)

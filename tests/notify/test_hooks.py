@@ -115,10 +115,12 @@ def test_pykota_names_and_values(dumper: tuple[Path, Path]) -> None:
         job_pages=7,
         job_price=Decimal("0.70"),
         original_user="ALICE",
+        device_uri="socket://10.0.0.5:9100",
     )
-    run_hook("posthook", command_for(script, out), env, base_env={})
+    run_hook("posthook", command_for(script, out), env, base_env={"DEVICE_URI": "pagetally:x"})
     got = json.loads(out.read_text())["env"]
     expected = {
+        "DEVICE_URI": "socket://10.0.0.5:9100",
         "PYKOTAPHASE": "AFTER",
         "PYKOTAPRINTERNAME": "lab-1",
         "PYKOTAJOBID": "42",
