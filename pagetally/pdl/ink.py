@@ -14,7 +14,8 @@
 - Images (TIFF pages, PNG, JPEG, GIF, BMP, ...): Pillow, frame by frame.
 - Netpbm (every image of a multi-image PNM file): read directly.
 - DVI: dvips (secure mode, no font generation) to PostScript, then Ghostscript.
-- Anything else (text, office documents, host-based raster languages):
+- OpenDocument and Word: LibreOffice (headless) to PDF, then Ghostscript.
+- Anything else (plain text, host-based raster languages):
   AnalysisUnavailable, naming the format.
 
 Coverage keys and formulas are pkpgcounter's, per colour space (see raster.py):
@@ -96,7 +97,8 @@ ONE_COPY = (
     "//setpagedevice } bind def"
 )
 
-Route = Literal["ghostscript", "ghostpcl", "pnm", "image", "dvi"]
+Route = Literal["ghostscript", "ghostpcl", "pnm", "image", "dvi", "office"]
+OFFICE_PARSERS = frozenset({"odf", "ooxml", "msword"})
 
 
 def page_inks(
@@ -198,6 +200,12 @@ def _route(path: Path, fmt: str) -> Route:
         head, _ = _head(path)
     except OSError as exc:
         raise PdlError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    if fmt in OFFICE_PARSERS:
+        if _soffice() is None:
+            raise AnalysisUnavailable(
+                f"ink analysis unavailable for {_label(fmt)}: LibreOffice is not installed"
+            )
+        return "office"
     if fmt == "dvi" or head.startswith(b"\xf7\x02"):
         if shutil.which("dvips") is None:
             raise AnalysisUnavailable("ink analysis unavailable for DVI: dvips is not installed")
@@ -234,19 +242,79 @@ def _ghostscript() -> str:
 def _payload(path: Path, route: Route, timeout: float) -> Iterator[Path]:
     """What the renderer reads: the job without its PJL header (Ghostscript reads
     PDF and PostScript, not PJL), or a DVI job turned into PostScript by dvips."""
-    _, offset = _head(path)
-    if offset == 0 and route != "dvi":
+    head, offset = _head(path)
+    if offset == 0 and route not in ("dvi", "office"):
         yield path
         return
     with tempfile.TemporaryDirectory(prefix="pagetally-ink-") as tmp:
-        bare = Path(tmp) / "payload"
+        bare = Path(tmp) / ("payload" + (_office_suffix(head) if route == "office" else ""))
         with path.open("rb") as src, bare.open("wb") as dst:
             src.seek(offset)
             shutil.copyfileobj(src, dst, 1 << 20)
         if route == "dvi":
             yield _dvips(bare, Path(tmp), timeout)
+        elif route == "office":
+            yield _office_pdf(bare, Path(tmp), timeout)
         else:
             yield bare
+
+
+def _soffice() -> str | None:
+    return shutil.which("soffice") or shutil.which("libreoffice")
+
+
+def _office_suffix(head: bytes) -> str:
+    """The file name extension LibreOffice needs to pick its import filter."""
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        return ".doc"
+    for marker, suffix in (
+        (b"opendocument.spreadsheet", ".ods"),
+        (b"opendocument.presentation", ".odp"),
+        (b"opendocument.graphics", ".odg"),
+        (b"opendocument.text", ".odt"),
+        (b"xl/", ".xlsx"),
+        (b"ppt/", ".pptx"),
+        (b"word/", ".docx"),
+    ):
+        if marker in head:
+            return suffix
+    return ".odt" if b"mimetypeapplication/vnd.oasis" in head else ".docx"
+
+
+def _office_pdf(doc: Path, tmp: Path, timeout: float) -> Path:
+    """A PDF of an office document, laid out by LibreOffice (headless, private profile)."""
+    exe = _soffice()
+    if exe is None:
+        raise AnalysisUnavailable("ink analysis unavailable: LibreOffice is not installed")
+    cmd = [
+        exe,
+        f"-env:UserInstallation={(tmp / 'profile').as_uri()}",
+        "--headless",
+        "--norestore",
+        "--convert-to",
+        "pdf",
+        "--outdir",
+        str(tmp),
+        str(doc),
+    ]
+    try:
+        subprocess.run(
+            cmd,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            cwd=tmp,
+            env={**_environment(str(tmp)), "HOME": str(tmp)},
+            timeout=timeout,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise LimitReached(f"ink analysis: LibreOffice took longer than {timeout:.0f} s") from None
+    except OSError as exc:
+        raise AnalysisUnavailable(f"cannot run LibreOffice: {exc}") from None
+    pdf = tmp / (doc.stem + ".pdf")
+    if not pdf.exists():
+        raise CorruptData("LibreOffice could not open the document")
+    return pdf
 
 
 def _dvips(dvi: Path, tmp: Path, timeout: float) -> Path:

@@ -330,6 +330,24 @@ def test_dvi_goes_through_dvips(tmp_path: Path) -> None:
 
 
 @slow
+def test_office_documents_go_through_libreoffice(tmp_path: Path) -> None:
+    shipped = Path("/usr/share/cups/data/form_english_in.odt")  # Debian's cups-filters
+    (form,) = page_inks(shipped, "odf", colorspace="GC")
+    assert form.coverage == {"G": 100.0, "C": 0.0}
+    html = tmp_path / "memo.html"
+    html.write_text(
+        "<html><body><h1 style='color:#d00000;font-size:60pt'>URGENT</h1>"
+        + "<p>plain black words</p>" * 20
+        + "</body></html>"
+    )
+    run("soffice", f"-env:UserInstallation={(tmp_path / 'lo').as_uri()}", "--headless",
+        "--convert-to", "docx:MS Word 2007 XML", "--outdir", tmp_path, html)  # fmt: skip
+    inks = page_inks(tmp_path / "memo.docx", "ooxml", colorspace="CMYK")
+    assert inks[0].color is True
+    assert inks[0].coverage["M"] > 0.1
+
+
+@slow
 def test_large_image_is_summed_in_bands(tmp_path: Path) -> None:
     png = tmp_path / "big.png"
     run("convert", "-size", "2500x2400", "xc:white", "-fill", "black",
