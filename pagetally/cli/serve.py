@@ -1,0 +1,71 @@
+"""`pagetally serve`: run the resident accounting service (see docs/service.md)."""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import sys
+from typing import Annotated
+
+import typer
+
+from pagetally.cli.env import get_env
+
+
+def register(app: typer.Typer) -> None:
+    app.command("serve")(serve)
+
+
+def serve(
+    socket_path: Annotated[
+        str | None,
+        typer.Option("--socket", metavar="PATH",
+                     help="Socket to listen on (else the accountingservice directive)."),
+    ] = None,
+    max_clients: Annotated[
+        int, typer.Option("--max-clients", min=1, help="Backends served at once.")
+    ] = 64,
+) -> None:
+    """Serve the store to CUPS backends on a Unix socket, until SIGTERM.
+
+    The backend then skips loading the database layer for every job, and the
+    database's read-write credentials stay in this process. Run it as root (the
+    socket is mode 0600: only root, which runs the backends, may connect).
+    """
+    from pagetally.errors import ConfigError
+    from pagetally.service.server import AccountingService
+    from pagetally.storage import open_store
+    from pagetally.storage.engine import describe
+
+    env = get_env()
+    config = env.config()
+    path = socket_path or str(config.get("accountingservice"))
+    if not path or path == "none":
+        raise ConfigError("no socket to listen on: accountingservice is none",
+                          directive="accountingservice")
+    _setup_logging(str(config.get("logger")), bool(config.get("debug")))
+    settings = config.store_settings()
+    store = open_store(settings, readonly=False)
+    try:
+        service = AccountingService(store, path, describe=describe(settings),
+                                    max_clients=max_clients)
+        service.run_until_signalled()
+    finally:
+        store.close()
+
+
+def _setup_logging(logger: str, debug: bool) -> None:
+    """stderr (systemd's journal keeps it) or the system log, as `logger` says."""
+    handler: logging.Handler
+    if logger == "system":
+        try:
+            handler = logging.handlers.SysLogHandler(address="/dev/log")
+            handler.setFormatter(logging.Formatter("pagetally-serve: %(message)s"))
+        except OSError:
+            handler = logging.StreamHandler(sys.stderr)
+    else:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    root = logging.getLogger("pagetally")
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG if debug else logging.INFO)
