@@ -196,6 +196,13 @@ class _Smtp:
                 f"{c} {m.decode('utf-8', 'replace')}" for c, m in exc.recipients.values()
             )
             return f"refused by {host}:{port}: {codes}"
+        except (smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as exc:
+            text = (
+                exc.smtp_error.decode("utf-8", "replace")
+                if isinstance(exc.smtp_error, bytes)
+                else str(exc.smtp_error)
+            )
+            return f"refused by {host}:{port}: {exc.smtp_code} {' '.join(text.split())}"
         except (smtplib.SMTPException, OSError) as exc:
             self.broken = f"cannot send mail via {host}:{port}: {exc or type(exc).__name__}"
             self.close()

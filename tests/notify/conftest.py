@@ -38,6 +38,7 @@ class SmtpServer:
     port: int
     received: list[Received] = field(default_factory=list)
     refuse: set[str] = field(default_factory=set)  # recipients answered 550
+    reject_data: set[str] = field(default_factory=set)  # recipients whose DATA gets 554
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -61,6 +62,8 @@ class _Handler:
         return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if set(envelope.rcpt_tos) & self.server.reject_data:
+            return "554 5.7.1 message looks like spam"
         msg = email.message_from_bytes(envelope.content, policy=email.policy.default)
         assert isinstance(msg, EmailMessage)
         with self.server.lock:

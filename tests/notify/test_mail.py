@@ -199,3 +199,15 @@ def test_deliver_batches_on_one_connection(smtp_server: SmtpServer) -> None:
     assert sorted(r.recipients[0] for r in smtp_server.received) == [
         f"u{i}@uni.example" for i in range(5)
     ]
+
+
+def test_a_rejected_message_does_not_stop_the_next(smtp_server: SmtpServer) -> None:
+    smtp_server.reject_data.add("alice@uni.example")
+    out = notify_job(DENY, FACTS, settings(smtp_server.address), user=ALICE)
+    assert out.failed == [
+        (
+            "alice@uni.example",
+            f"refused by {smtp_server.address}: 554 5.7.1 message looks like spam",
+        )
+    ]
+    assert out.sent == [("printdesk@uni.example", "Print Quota")]
