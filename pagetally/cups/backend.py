@@ -251,6 +251,15 @@ class Job:
             pass  # another job created it meanwhile
 
     def _open_store(self, config: Config) -> Store | None:
+        """The accounting service when one listens (no database layer loaded for
+        this job), else the store itself; None when that cannot be reached."""
+        from typing import cast
+
+        from pagetally.service.client import connect
+
+        remote = connect(str(config.get("accountingservice")))
+        if remote is not None:
+            return cast("Store", remote)  # RemoteStore has the methods a job uses
         from pagetally.storage import open_store
 
         try:
