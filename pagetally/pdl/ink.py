@@ -15,7 +15,8 @@
 - Netpbm (every image of a multi-image PNM file): read directly.
 - DVI: dvips (secure mode, no font generation) to PostScript, then Ghostscript.
 - OpenDocument and Word: LibreOffice (headless) to PDF, then Ghostscript.
-- Anything else (plain text, host-based raster languages):
+- Plain text: enscript, paginated as the text parser counts, then Ghostscript.
+- Anything else (host-based raster languages, unknown plug-in formats):
   AnalysisUnavailable, naming the format.
 
 Coverage keys and formulas are pkpgcounter's, per colour space (see raster.py):
@@ -97,7 +98,8 @@ ONE_COPY = (
     "//setpagedevice } bind def"
 )
 
-Route = Literal["ghostscript", "ghostpcl", "pnm", "image", "dvi", "office"]
+Route = Literal["ghostscript", "ghostpcl", "pnm", "image", "dvi", "office", "text"]
+TEXT_LINES_PER_PAGE = 66  # as the text parser's default (pagetally.pdl.formats.text)
 OFFICE_PARSERS = frozenset({"odf", "ooxml", "msword"})
 
 
@@ -206,6 +208,12 @@ def _route(path: Path, fmt: str) -> Route:
                 f"ink analysis unavailable for {_label(fmt)}: LibreOffice is not installed"
             )
         return "office"
+    if fmt == "text":
+        if shutil.which("enscript") is None:
+            raise AnalysisUnavailable(
+                "ink analysis unavailable for plain text: enscript is not installed"
+            )
+        return "text"
     if fmt == "dvi" or head.startswith(b"\xf7\x02"):
         if shutil.which("dvips") is None:
             raise AnalysisUnavailable("ink analysis unavailable for DVI: dvips is not installed")
@@ -243,7 +251,7 @@ def _payload(path: Path, route: Route, timeout: float) -> Iterator[Path]:
     """What the renderer reads: the job without its PJL header (Ghostscript reads
     PDF and PostScript, not PJL), or a DVI job turned into PostScript by dvips."""
     head, offset = _head(path)
-    if offset == 0 and route not in ("dvi", "office"):
+    if offset == 0 and route not in ("dvi", "office", "text"):
         yield path
         return
     with tempfile.TemporaryDirectory(prefix="pagetally-ink-") as tmp:
@@ -255,6 +263,8 @@ def _payload(path: Path, route: Route, timeout: float) -> Iterator[Path]:
             yield _dvips(bare, Path(tmp), timeout)
         elif route == "office":
             yield _office_pdf(bare, Path(tmp), timeout)
+        elif route == "text":
+            yield _enscript(bare, Path(tmp), timeout)
         else:
             yield bare
 
@@ -297,8 +307,27 @@ def _office_pdf(doc: Path, tmp: Path, timeout: float) -> Path:
         str(tmp),
         str(doc),
     ]
+    pdf = tmp / (doc.stem + ".pdf")
+    _convert(cmd, pdf, tmp, timeout, "LibreOffice")
+    return pdf
+
+
+def _enscript(text: Path, tmp: Path, timeout: float) -> Path:
+    """PostScript of a plain-text job paginated as the text parser counts it: 66
+    lines a page or a form feed, long lines cut, no page headers."""
+    exe = shutil.which("enscript")
+    if exe is None:
+        raise AnalysisUnavailable("ink analysis unavailable for plain text: enscript is missing")
+    out = tmp / "job.ps"
+    _convert([exe, "-q", "-B", "-c", f"-L{TEXT_LINES_PER_PAGE}", "-o", str(out), str(text)],
+             out, tmp, timeout, "enscript")  # fmt: skip
+    return out
+
+
+def _convert(cmd: list[str], out: Path, tmp: Path, timeout: float, name: str) -> None:
+    """Run a converter writing `out`; PdlError when it fails or takes too long."""
     try:
-        subprocess.run(
+        done = subprocess.run(
             cmd,
             stdin=subprocess.DEVNULL,
             capture_output=True,
@@ -308,13 +337,12 @@ def _office_pdf(doc: Path, tmp: Path, timeout: float) -> Path:
             check=False,
         )
     except subprocess.TimeoutExpired:
-        raise LimitReached(f"ink analysis: LibreOffice took longer than {timeout:.0f} s") from None
+        raise LimitReached(f"ink analysis: {name} took longer than {timeout:.0f} s") from None
     except OSError as exc:
-        raise AnalysisUnavailable(f"cannot run LibreOffice: {exc}") from None
-    pdf = tmp / (doc.stem + ".pdf")
-    if not pdf.exists():
-        raise CorruptData("LibreOffice could not open the document")
-    return pdf
+        raise AnalysisUnavailable(f"cannot run {name}: {exc}") from None
+    if not out.exists() or out.stat().st_size == 0:
+        reason = _last_line(done.stderr[-4096:]) or f"exit code {done.returncode}"
+        raise CorruptData(f"{name} cannot convert the job ({reason})")
 
 
 def _dvips(dvi: Path, tmp: Path, timeout: float) -> Path:
@@ -324,23 +352,7 @@ def _dvips(dvi: Path, tmp: Path, timeout: float) -> Path:
     if exe is None:
         raise AnalysisUnavailable("ink analysis unavailable for DVI: dvips is not installed")
     out = tmp / "job.ps"
-    try:
-        done = subprocess.run(
-            [exe, "-R2", "-M", "-q", "-o", str(out), str(dvi)],
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            cwd=tmp,
-            env=_environment(str(tmp)),
-            timeout=timeout,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        raise LimitReached(f"ink analysis: dvips took longer than {timeout:.0f} s") from None
-    except OSError as exc:
-        raise AnalysisUnavailable(f"cannot run dvips: {exc}") from None
-    if done.returncode != 0 or not out.exists():
-        reason = _last_line(done.stderr[-4096:]) or f"exit code {done.returncode}"
-        raise CorruptData(f"dvips cannot convert the job ({reason})")
+    _convert([exe, "-R2", "-M", "-q", "-o", str(out), str(dvi)], out, tmp, timeout, "dvips")
     return out
 
 

@@ -348,6 +348,18 @@ def test_office_documents_go_through_libreoffice(tmp_path: Path) -> None:
 
 
 @slow
+def test_plain_text_is_paginated_as_the_text_parser_counts(tmp_path: Path) -> None:
+    job = tmp_path / "listing.txt"
+    lines = [f"line {n} " + "x" * (n % 200) for n in range(150)]  # long lines are cut
+    job.write_text("\n".join(lines) + "\n\fafter a form feed\n")
+    result = analyse(job, colorspace="BW")
+    assert result.format == "plain text"
+    assert result.page_inks is not None
+    assert len(result.page_inks) == result.pages == 4
+    assert all(not p.color and p.coverage["B"] > 0.0 for p in result.page_inks)
+
+
+@slow
 def test_large_image_is_summed_in_bands(tmp_path: Path) -> None:
     png = tmp_path / "big.png"
     run("convert", "-size", "2500x2400", "xc:white", "-fill", "black",
