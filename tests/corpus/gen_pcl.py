@@ -60,7 +60,7 @@ EXTRA = [
     # not stcolor: it ignores -dNumCopies (one rendering only)
 ]
 # Big files for the benchmark: device and how many times the 95-page manual repeats.
-BIG = {"pcl": ("ljet4", 6), "pclxl": ("pxlmono", 6), "escp": ("stcolor", 3)}
+BIG = {"pcl": ("ljet4", 6), "pclxl": ("pxlmono", 6), "escp": ("stcolor", 4)}
 
 
 def _run(argv: list[str], out: Path | None = None, timeout: float = 300) -> bytes:

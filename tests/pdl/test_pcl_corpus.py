@@ -2,7 +2,7 @@
 
 Every file must count exactly what its independent oracle says (qpdf or
 Ghostscript's bbox device on the source, times the copies asked), on every path
-a parser has: PCL's exact walk and its NumPy chain index, PCL XL's regular
+a parser has: PCL's and ESC/P's exact walks and their NumPy indexes, PCL XL's regular
 expression walker and its token loop (compiled when built, interpreted
 otherwise), through memory maps as the backend reads jobs; and the detector must
 pick the maker's language among all registered parsers.
@@ -13,6 +13,7 @@ from __future__ import annotations
 import mmap
 from collections import Counter
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -29,6 +30,16 @@ pytestmark = [pytest.mark.slow, pytest.mark.corpus]
 @pytest.fixture(scope="module")
 def corpus() -> list[CorpusFile]:
     return build("gen_pcl")
+
+
+def _with(module: Any, min_size: int, scan: Callable[[Buffer], Analysis], data: Buffer) -> Analysis:
+    """Run `scan` with `module.MIN_SIZE` set (which path a parser takes)."""
+    old = module.MIN_SIZE
+    module.MIN_SIZE = min_size
+    try:
+        return scan(data)
+    finally:
+        module.MIN_SIZE = old
 
 
 def _exact(data: Buffer) -> Analysis:
@@ -53,7 +64,8 @@ PATHS: dict[str, list[tuple[str, Callable[[Buffer], Analysis]]]] = {
     "pcl": [("exact", _exact), ("vectorised", _pcl_vectorised)],
     "pclxl": [("regex", lambda d: pclxl.scan(d, compiled=False)),
               ("loop", lambda d: pclxl.scan(d, compiled=True))],
-    "escp": [("escp", escp.scan)],
+    "escp": [("exact", lambda d: _with(escp, 1 << 40, escp.scan, d)),
+             ("vectorised", lambda d: _with(escp, 0, escp.scan, d))],
 }  # fmt: skip
 
 

@@ -21,6 +21,7 @@ import time
 
 from pagetally.errors import LimitReached
 from pagetally.pdl.base import DEFAULT_LIMITS, Analysis, Buffer, Limits
+from pagetally.pdl.formats._escprows import MIN_SIZE, CommandIndex
 
 _STOP = re.compile(rb"[\x1b\x0c]")
 _INK = re.compile(rb"[\x21-\x7e\x80-\xff]")
@@ -183,6 +184,7 @@ def scan(data: Buffer, limits: Limits = DEFAULT_LIMITS) -> Analysis:
     ink_search = _INK.search
     loops = 0
     truncated = False
+    index = CommandIndex(data, _FIXED, _STAR_MODES) if end >= MIN_SIZE else None
     while pos < end:
         loops += 1
         if loops & 0x3FFF == 0 and time.monotonic() > deadline:
@@ -202,6 +204,16 @@ def scan(data: Buffer, limits: Limits = DEFAULT_LIMITS) -> Analysis:
                 raise LimitReached(f"ESC/P job has more than {limits.max_pages} pages")
             pos = i + 1
             continue
+        if index is not None:
+            jumped = index.jump(i)
+            if jumped is not None:
+                pos, drew = jumped
+                if drew:
+                    pg.marked = True
+                if pos > end:
+                    truncated = True
+                    break
+                continue
         pos = _escape(data, i, end, pg)
         if pos > end:
             truncated = True
