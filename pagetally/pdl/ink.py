@@ -119,7 +119,9 @@ def page_inks(
     `colorspace` is one of BW, RGB, CMY, CMYK, GC (any case) or None for the verdict
     alone; `resolution` in DPI (default 72, at most 1200) applies to rendered
     formats, images are analysed at their own. `tolerance` decides when a page
-    is colour (rich grey is not). `timeout` (seconds) defaults to 60 s + 10 s/MB.
+    is colour (rich grey is not). CMYK coverage follows pkpgcounter's formula on
+    the RGB raster; `cmyk="device"` takes it from Ghostscript's ink_cov device
+    instead (one more rendering pass). `timeout` (seconds) defaults to 60 s + 10 s/MB.
     Raises PdlError subclasses: AnalysisUnavailable for formats it cannot render
     or a missing renderer, CorruptData/EncryptedData when the renderer fails,
     LimitReached past the deadline. A bad colour space or resolution is the
@@ -143,7 +145,7 @@ def page_inks(
         with _payload(path, route, deadline) as job:
             sums = _render(_command(route, fmt, job, dpi), deadline, tolerance)
             pages = [s.ink(space, tolerance) for s in sums]
-            if space == "CMYK" and cmyk == "device" and route == "ghostscript":
+            if space == "CMYK" and cmyk == "device" and route != "ghostpcl":
                 device = device_coverage(job, resolution=dpi, timeout=deadline)
                 if len(device) != len(pages):
                     raise CorruptData("ink analysis: renderers disagree on the number of pages")
