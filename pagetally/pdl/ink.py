@@ -22,7 +22,7 @@
 Coverage keys and formulas are pkpgcounter's, per colour space (see raster.py):
 BW {B}, RGB {R, G, B}, CMY {C, M, Y}, CMYK {C, M, Y, K}, GC {G, C}; `INK_NAMES`
 gives PyKota's ink names for `coefficient_<ink>`. The colour verdict needs no
-colour space (colorspace=None gives verdicts only, which is cheaper to print).
+colour space (colorspace=None gives the verdicts alone, all a colour/mono price needs).
 Subprocesses get argument lists, -dSAFER, a deadline, and a private temporary
 directory removed afterwards. Only PdlError subclasses escape.
 """
@@ -101,6 +101,7 @@ ONE_COPY = (
 Route = Literal["ghostscript", "ghostpcl", "pnm", "image", "dvi", "office", "text"]
 TEXT_LINES_PER_PAGE = 66  # as the text parser's default (pagetally.pdl.formats.text)
 OFFICE_PARSERS = frozenset({"odf", "ooxml", "msword"})
+IMAGE_PARSERS = frozenset({"image", "tiff", "png", "jpeg", "gif", "bmp"})
 
 
 def page_inks(
@@ -228,8 +229,8 @@ def _route(path: Path, fmt: str) -> Route:
         return "ghostscript"
     if head[:2] in PNM_MAGICS and head[2:3] in (b" ", b"\t", b"\r", b"\n", b"#"):
         return "pnm"
-    if _pillow_reads(path):
-        return "image"
+    if fmt in IMAGE_PARSERS or _pillow_reads(path):
+        return "image"  # Pillow says what is wrong with a broken image
     raise AnalysisUnavailable(f"ink analysis unavailable for {_label(fmt)}")
 
 
@@ -549,7 +550,8 @@ def _image_sums(path: Path, tolerance: Tolerance) -> list[PageSums]:
     except EOFError:
         raise TruncatedData("image: the file ends too early") from None
     except Exception as exc:  # Pillow raises many kinds on broken files
-        raise CorruptData(f"image: unreadable ({type(exc).__name__}: {exc})") from None
+        reason = str(exc).replace(f"'{path}'", "").replace(str(path), "").strip()
+        raise CorruptData(f"image: unreadable ({type(exc).__name__}: {reason})") from None
     return out
 
 
