@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Final
 
 # Bumped on every change: pclxl.py refuses a compiled module built from another one.
-VERSION: Final = "3"
+VERSION: Final = "4"
 
 # Status codes returned with the position where the walk stopped.
 NEED_MORE: Final = 0  # the next token runs past the end of `buf` (or data ended)
@@ -41,8 +41,11 @@ def _table() -> list[int]:
 
 
 SIZES: Final = _table()
+# The same as bytes (native indexing when compiled): 254 special, 255 invalid.
+_CODES: Final = bytes(254 if n == -1 else 255 if n == -2 else n for n in SIZES)
 # Element size of each array type.
 ELEMENT: Final = {0xC8: 1, 0xC9: 2, 0xCA: 4, 0xCB: 2, 0xCC: 4, 0xCD: 4}
+_ELEMENT_SIZE: Final = bytes(ELEMENT.get(b, 0) for b in range(256))
 
 
 def _u16(buf: bytes, i: int, big: bool) -> int:
@@ -68,14 +71,14 @@ def walk(buf: bytes, pos: int, big: bool, counts: list[int]) -> tuple[int, int]:
     window's end the walk restarts at a trailing scalar, so that a PageCopies
     attribute in the next window still finds its value.
     """
-    sizes = SIZES
+    codes = _CODES
     end = len(buf)
     pending = counts[5]
     prev = -1  # start of the previous token
     while pos < end:
         b = buf[pos]
-        n = sizes[b]
-        if n >= 0:
+        n = codes[b]
+        if n < 254:
             if pos + 1 + n > end:
                 break
             # PageCopies attribute: its value is the token just before it
@@ -83,7 +86,7 @@ def walk(buf: bytes, pos: int, big: bool, counts: list[int]) -> tuple[int, int]:
             prev = pos
             pos += 1 + n
             continue
-        if n == -2:
+        if n == 255:
             counts[5] = pending
             return pos, INVALID
         prev = pos
@@ -135,7 +138,7 @@ def walk(buf: bytes, pos: int, big: bool, counts: list[int]) -> tuple[int, int]:
             else:
                 counts[5] = pending
                 return pos, INVALID
-            pos += count * ELEMENT[b]
+            pos += count * _ELEMENT_SIZE[b]
     counts[5] = pending
     if pos <= end and prev >= 0 and prev + 3 >= pos and (buf[prev] == 0xC0 or buf[prev] == 0xC1):
         return prev, NEED_MORE  # the scalar right before the cut: walk it again
