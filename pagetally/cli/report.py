@@ -18,7 +18,7 @@ import typer
 
 from pagetally.cli import common
 from pagetally.cli.env import get_env
-from pagetally.cli.output import Format, Row, human, write_csv, write_json
+from pagetally.cli.output import Format, Row, human, render_table, write_csv, write_json
 from pagetally.config import Config
 from pagetally.core.models import GroupQuota, LimitBy, Printer, UserQuota
 from pagetally.storage.base import Store
@@ -129,14 +129,15 @@ def report_rows(
         for u in store.find_users(names):
             accounts[u.name] = Account(u.name, u.limit_by, u.balance, u.lifetime_paid, u.overcharge)
     rows: list[Row] = []
+    limits: dict[str, tuple[Decimal, Decimal]] = {}
     for q in quotas:
         name = q.group if isinstance(q, GroupQuota) else q.user
         acct = accounts.get(name)
         if acct is None:
             continue
-        flag, status = flag_and_status(
-            acct, q, now, cfg.get("balancezero", q.printer), cfg.get("poorman", q.printer)
-        )
+        if q.printer not in limits:
+            limits[q.printer] = (cfg.get("balancezero", q.printer), cfg.get("poorman", q.printer))
+        flag, status = flag_and_status(acct, q, now, *limits[q.printer])
         rows.append(
             {
                 "printer": q.printer,
@@ -161,15 +162,17 @@ def report_rows(
 
 
 def _print_tables(rows: list[Row], printers: dict[str, Printer], cfg: Config, group: bool) -> None:
-    from rich.table import Table
-
     env = get_env()
-    console = env.console()
+    tz = env.local_tz()
     currency = cfg.get("currency")
     headers = ("Group", *TABLE_HEADERS[1:]) if group else TABLE_HEADERS
-    for name in sorted({r["printer"] for r in rows}):
+    right = [c not in ("name", "flag", "grace") for c in TABLE_COLUMNS]
+    by_printer: dict[str, list[Row]] = {}
+    for r in rows:
+        by_printer.setdefault(r["printer"], []).append(r)
+    for name in sorted(by_printer):
         p = printers.get(name)
-        mine = [r for r in rows if r["printer"] == name]
+        mine = by_printer[name]
         title = f"Report for {'group' if group else 'user'} quota on printer {name}"
         if p is not None and p.description:
             title += f" ({p.description})"
@@ -180,35 +183,18 @@ def _print_tables(rows: list[Row], printers: dict[str, Printer], cfg: Config, gr
                 f"price per page: {human(p.prices.per_page)} {currency}"
             )
         caption = f"Pages grace time: {cfg.get('gracedelay', name)} days. {prices}"
-        table = Table(title=title, caption=caption, show_footer=True)
         total_pages = sum(r["life_page_counter"] for r in mine)
         total_paid = sum((r["life_time_paid"] for r in mine), Decimal(0))
-        for i, col in enumerate(TABLE_COLUMNS):
-            footer = ""
-            if col == "name":
-                footer = "Total"
-            elif col == "life_page_counter":
-                footer = str(total_pages)
-            elif col == "life_time_paid":
-                footer = human(total_paid)
-            left = col in ("name", "flag", "grace")
-            table.add_column(
-                headers[i],
-                footer=footer,
-                justify="left" if left else "right",
-                no_wrap=True,
-                min_width=2,
-            )
+        footer = ["Total"] + [""] * (len(TABLE_COLUMNS) - 1)
+        footer[TABLE_COLUMNS.index("life_page_counter")] = str(total_pages)
+        footer[TABLE_COLUMNS.index("life_time_paid")] = human(total_paid)
+        cells = []
         for r in mine:
-            grace = r["status"] or (
-                human(r["grace_until"], env.local_tz()) if r["grace_until"] else ""
-            )
-            cells = {**r, "grace": grace}
-            table.add_row(
-                *(human(cells.get(c)) if cells.get(c) is not None else "-" for c in TABLE_COLUMNS)
-            )
-        console.print(table)
-        console.print()
+            grace = r["status"] or (human(r["grace_until"], tz) if r["grace_until"] else "")
+            row = {**r, "grace": grace}
+            cells.append([human(row.get(c), tz) for c in TABLE_COLUMNS])
+        render_table(env, headers, cells, right, title=title, caption=caption, footer=footer)
+        env.out.write("\n")
 
 
 def register(app: typer.Typer) -> None:

@@ -22,8 +22,7 @@ def test_quota_reset(cli: Cli) -> None:
     assert entry["grace_until"] is not None
     cli("quotas", "reset", "-P", "lp1", "ann")
     entry = cli.json("quotas", "list", "ann")[0]
-    assert (entry["page_counter"], entry["life_page_counter"], entry["grace_until"]) == (
-        0, 4, None)
+    assert (entry["page_counter"], entry["life_page_counter"], entry["grace_until"]) == (0, 4, None)
     cli("quotas", "reset", "-P", "lp1", "--used", "1", "--lifetime", "b*")
     entry = cli.json("quotas", "list", "bob")[0]
     assert (entry["page_counter"], entry["life_page_counter"]) == (1, 1)  # both set
@@ -41,11 +40,19 @@ def test_db_upgrade_creates_the_store(cli: Cli) -> None:
 
 def test_user_edit_fields(cli: Cli) -> None:
     cli("users", "add", "ann", "-d", "first")
-    cli("users", "edit", "ann", "--email", "ann@example.org", "--limit-by", "noprint",
-        "--description", "moved")
+    cli(
+        "users",
+        "edit",
+        "ann",
+        "--email",
+        "ann@example.org",
+        "--limit-by",
+        "noprint",
+        "--description",
+        "moved",
+    )
     u = cli.json("users", "list")[0]
-    assert (u["email"], u["limit_by"], u["description"]) == ("ann@example.org", "noprint",
-                                                            "moved")
+    assert (u["email"], u["limit_by"], u["description"]) == ("ann@example.org", "noprint", "moved")
     assert "nothing to change" in cli("users", "edit", "ann", code=2).stderr
     cli("users", "edit", "ann", "--overcharge", "-- -1", code=2)
     cli("printers", "add", "lp1")
@@ -87,3 +94,29 @@ def test_tables_show_local_time_machine_formats_utc(cli: Cli) -> None:
     assert "2026-11-24 13:00" in r.stdout
     r = CliRunner().invoke(app, ["--config", str(cli.conf), "history", "-f", "json"], obj=env)
     assert '"2026-11-24T12:00:00+00:00"' in r.stdout
+
+
+def test_big_tables_are_plain_text(cli: Cli, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import pagetally.cli.output as output
+
+    cli("users", "add", "ann", "bob", "--balance", "2")
+    cli("printers", "add", "lp1")
+    cli("quotas", "set", "-P", "lp1", "--soft", "3", "ann", "bob")
+    monkeypatch.setattr(output, "RICH_MAX", 1)
+    lines = cli("users", "list").stdout.splitlines()
+    assert lines[0] == "Users"
+    assert lines[1].split() == [
+        "name",
+        "limit_by",
+        "balance",
+        "lifetime_paid",
+        "overcharge",
+        "email",
+        "description",
+    ]
+    assert lines[3].split()[:3] == ["ann", "quota", "2.00"]
+    report = cli("report").stdout.splitlines()
+    assert report[0] == "Report for user quota on printer lp1"
+    assert report[1].split()[:4] == ["User", "overcharge", "used", "soft"]
+    assert report[5].split()[0] == "Total" and report[5].split()[-1] == "4.00"
+    assert "┃" not in "\n".join(report)
