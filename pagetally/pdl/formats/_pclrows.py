@@ -64,16 +64,9 @@ class RowIndex:
         w = self._all[lo:hi]
         # Candidate parameter chars (v w m y, either case) right after a digit or the
         # `b` of ESC *b; bytes.translate finds them at C speed.
-        # `marks` has 2 for a digit or b, 1 for v w m y: a pair (2, 1) is a candidate,
-        # found as the 16-bit value 0x0102 at even and at odd offsets.
-        marks = bytes(self._data[lo:hi]).translate(_PAIR_TABLE)
-        even = np.frombuffer(marks, dtype="<u2", count=len(marks) // 2)
-        odd = np.frombuffer(marks, dtype="<u2", count=(len(marks) - 1) // 2, offset=1)
-        q = np.sort(
-            np.concatenate(
-                (np.flatnonzero(even == 0x0102) * 2 + 1, np.flatnonzero(odd == 0x0102) * 2 + 2)
-            )
-        )
+        # `marks` has 2 for a digit or b, 1 for v w m y: a 2 then a 1 is a candidate.
+        marks = np.frombuffer(bytes(self._data[lo:hi]).translate(_PAIR_TABLE), dtype=np.uint8)
+        q = np.flatnonzero((marks[1:] == 1) & (marks[:-1] == 2)) + 1
         q = q[q >= _MAX_DIGITS + 4]  # the first few: left to the exact path
         # Digits before each (greedy, at most _MAX_DIGITS), on a shrinking set.
         n = len(q)
