@@ -145,28 +145,30 @@ class CommandIndex:
         self._lo, self._hi = lo, hi
 
     def _packbits(self, start: Any, need: Any) -> Any:
-        """Where run-length data ends for every row at once (-1: left to the exact path)."""
+        """Where run-length data ends for every row at once (-1: left to the exact path).
+
+        One run per step for all unfinished rows, on arrays compacted as rows finish.
+        """
         np = self._np
         size = self._size
+        end = np.full(len(start), -1, dtype=np.int64)
+        ids = np.arange(len(start))
         pos = start.copy()
         made = np.zeros(len(start), dtype=np.int64)
-        end = np.full(len(start), -1, dtype=np.int64)
-        live = np.flatnonzero(made < need)
-        done = np.flatnonzero(made >= need)
-        end[done] = pos[done]
-        for _ in range(_MAX_RUNS):
-            if len(live) == 0:
+        want = need.copy()
+        for _ in range(_MAX_RUNS + 1):
+            fin = made >= want
+            out = pos >= size  # truncated: stays -1
+            if fin.any() or out.any():
+                end[ids[fin]] = pos[fin]
+                keep = ~(fin | out)
+                ids, pos, made, want = ids[keep], pos[keep], made[keep], want[keep]
+            if len(ids) == 0:
                 break
-            p = pos[live]
-            inside = p < size
-            live, p = live[inside], p[inside]  # truncated rows stay -1
-            c = self._all[p].astype(np.int64)
+            c = self._all[pos].astype(np.int64)
             literal = c < 128
-            made[live] += np.where(literal, c + 1, 257 - c)
-            pos[live] = p + np.where(literal, c + 2, 2)
-            finished = made[live] >= need[live]
-            end[live[finished]] = pos[live[finished]]
-            live = live[~finished]
+            made += np.where(literal, c + 1, 257 - c)
+            pos += np.where(literal, c + 2, 2)
         return end
 
     def jump(self, at: int) -> tuple[int, bool] | None:
