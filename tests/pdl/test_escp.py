@@ -158,3 +158,13 @@ def test_detect() -> None:
     assert parser.detect(gs_escp) > 0.6  # beats PCL's guess on its ESC*rbC prefix
     assert parser.detect(b"\x1bE\x1b&l0O") == 0.0
     assert parser.detect(b"") == 0.0
+
+
+def test_limits_stop_hostile_jobs() -> None:
+    from pagetally.errors import LimitReached
+    from pagetally.pdl.base import Limits
+
+    with pytest.raises(LimitReached):
+        escp.scan(INIT + b"x\x0c" * 20, Limits(max_pages=10))
+    with pytest.raises(LimitReached):
+        escp.scan(INIT + (ESC + b"J\x01") * 40_000, Limits(max_seconds_per_mb=0.0))

@@ -183,3 +183,13 @@ def test_detect() -> None:
     assert parser.detect(b"%!PS-Adobe-3.0\n") == 0.0
     assert parser.detect(b") HP-PCL XL;2;0\n") == 0.0
     assert parser.detect(b"") == 0.0
+
+
+def test_limits_stop_hostile_jobs() -> None:
+    from pagetally.errors import LimitReached
+    from pagetally.pdl.base import Limits
+
+    with pytest.raises(LimitReached):
+        pcl.scan(RESET + b"x\x0c" * 20, Limits(max_pages=10))
+    with pytest.raises(LimitReached):
+        pcl.scan(RESET + (ESC + b"&a1R") * 40_000, Limits(max_seconds_per_mb=0.0))

@@ -27,24 +27,21 @@ CLOSE = b"\x49\x42"  # CloseDataSource, EndSession
 
 def text(chars: bytes) -> bytes:
     """SetCursor + Text: the idiom of Ghostscript's text output."""
-    out = b""
-    for c in chars:
-        out += b"\xd3\x10\x00\x20\x00\xf8\x4c\x6b" + b"\xc8\xc0\x01" + bytes([c]) + b"\xf8\xab\xa8"
-    return out
+    return b"".join(
+        b"\xd3\x10\x00\x20\x00\xf8\x4c\x6b" + b"\xc8\xc0\x01" + bytes([c]) + b"\xf8\xab\xa8"
+        for c in chars
+    )
 
 
 def image_rows(rows: list[bytes], big: bool = False) -> bytes:
     """ReadImage rows with ubyte (0xFB) or uint32 (0xFA) embedded data lengths."""
-    out = b""
+    out = []
     for r in rows:
-        out += b"\xc1\x01\x00\xf8\x6d\xc1\x01\x00\xf8\x63\xc0\x01\xf8\x65\xb1"
-        out += (
-            (b"\xfa" + struct.pack("<I", len(r)))
-            if big or len(r) > 255
-            else b"\xfb" + bytes([len(r)])
-        )
-        out += r
-    return out
+        out.append(b"\xc1\x01\x00\xf8\x6d\xc1\x01\x00\xf8\x63\xc0\x01\xf8\x65\xb1")
+        long = big or len(r) > 255
+        out.append(b"\xfa" + struct.pack("<I", len(r)) if long else b"\xfb" + bytes([len(r)]))
+        out.append(r)
+    return b"".join(out)
 
 
 def page(body: bytes = b"", copies: bytes = b"") -> bytes:
@@ -204,3 +201,15 @@ def test_detect() -> None:
     assert parser.detect(UEL + b"@PJL ENTER LANGUAGE=PCLXL\n" + HEADER_LE) == 1.0
     assert parser.detect(b"\x1bE\x1b&l0O") == 0.0
     assert parser.detect(b"") == 0.0
+
+
+@pytest.mark.parametrize("compiled", [False, True])
+def test_limits_stop_hostile_jobs(compiled: bool) -> None:
+    from pagetally.errors import LimitReached
+    from pagetally.pdl.base import Limits
+
+    with pytest.raises(LimitReached):
+        pclxl.scan(stream(*[page()] * 20), Limits(max_pages=10), compiled=compiled)
+    many = stream(page(image_rows([b"\x00"] * 20_000)))
+    with pytest.raises(LimitReached):
+        pclxl.scan(many, Limits(max_seconds_per_mb=0.0), compiled=compiled)

@@ -113,13 +113,19 @@ class _Counts:
         self.v = [0, 0, 0, 0, 1 << 30, 0]  # same layout as _pclxl_tokens.walk's counts
 
 
-def _walk_regex(data: Buffer, pos: int, big: bool, counts: list[int]) -> tuple[int, int]:
+def _walk_regex(
+    data: Buffer, pos: int, big: bool, counts: list[int], deadline: float
+) -> tuple[int, int]:
     """The interpreted walker: same contract as `_pclxl_tokens.walk` on all of `data`."""
     end = len(data)
     run = _RUN.match
     u16 = struct.Struct(">H" if big else "<H").unpack_from
     u32 = struct.Struct(">I" if big else "<I").unpack_from
+    stops = 0
     while True:
+        stops += 1
+        if stops & 0xFFF == 0 and time.monotonic() > deadline:
+            raise LimitReached("PCL XL job took too long to scan")
         m = run(data, pos)
         assert m is not None  # a *+ repeat always matches
         e = m.end()
@@ -169,10 +175,14 @@ def _walk_regex(data: Buffer, pos: int, big: bool, counts: list[int]) -> tuple[i
             return pos, tokens.NEED_MORE
 
 
-def _walk_compiled(data: Buffer, pos: int, big: bool, counts: list[int]) -> tuple[int, int]:
+def _walk_compiled(
+    data: Buffer, pos: int, big: bool, counts: list[int], deadline: float
+) -> tuple[int, int]:
     """Feed the compiled walker windows of `data` (it takes bytes, not mmaps)."""
     end = len(data)
     while pos < end:
+        if time.monotonic() > deadline:
+            raise LimitReached("PCL XL job took too long to scan")
         stop = min(end, pos + _WINDOW)
         window = bytes(data[pos:stop])
         p, status = tokens.walk(window, 0, big, counts)
@@ -220,7 +230,7 @@ def scan(data: Buffer, limits: Limits = DEFAULT_LIMITS, compiled: bool | None = 
             pos = _ascii_stream(data, pos, counts)
             notes.append("ASCII PCL XL binding: operators counted by name")
         else:
-            pos, status = walk(data, pos, binding == b"(", counts)
+            pos, status = walk(data, pos, binding == b"(", counts, deadline)
             if status == tokens.INVALID:
                 if counts[1] == 0 and counts[0] == 0:
                     raise CorruptData(f"invalid PCL XL byte 0x{data[pos]:02x} at offset {pos}")
