@@ -26,7 +26,7 @@ from pagetally.core.models import (
 from pagetally.errors import InvalidInput, StoreUnavailable
 from pagetally.service import protocol
 
-DEFAULT_TIMEOUT = 30.0  # seconds for one call: a charge waits for the database's locks
+DEFAULT_TIMEOUT = 75.0  # seconds per call: longer than the store waits for its locks (60 s)
 
 
 def connect(path: str, timeout: float = DEFAULT_TIMEOUT) -> RemoteStore | None:

@@ -1,0 +1,295 @@
+"""What the PageTally backend adds to a print job, with and without `pagetally serve`.
+
+    .venv/bin/python bench/backend.py [--jobs 500] [--budget 90] [--pages 10]
+        [--no-postgresql] [--cups-jobs 40] [--no-cups]
+
+Per-job cost: CUPS would run the device's backend itself; with PageTally it runs
+the wrapper, which runs that backend. A trivial real backend (a shell script that
+reads the job from standard input) is run alone and through the wrapper, in
+turns, as separate processes exactly as cupsd starts them; the time added is the
+difference of each pair. p50 and p99 over `--jobs` pairs (fewer when a scenario's
+`--budget` seconds run out), for SQLite and PostgreSQL, each with the backend
+opening the store itself and with the resident service. Every job is a
+`--pages`-page PDF in software mode, charged to a user with a balance.
+
+Throughput: `--cups-jobs` jobs submitted with `lp` to a private cupsd with 4
+queues (one ippeveprinter each), all at once; jobs per minute until the last
+completes, with and without the service.
+
+The machine is shared, so expect noise, above all in p99. Prints Markdown tables.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from pagetally.core.models import LimitBy, PriceTable, Printer, User  # noqa: E402
+from pagetally.storage import open_store  # noqa: E402
+from pagetally.storage.base import StoreSettings  # noqa: E402
+
+if TYPE_CHECKING:
+    from tests.cups.cupsd import Cupsd
+
+TESTPAGE = Path("/usr/share/cups/data/default-testpage.pdf")
+DEVICE = "#!/bin/sh\ncat > /dev/null\n"
+WRAPPER = "#!{python}\nfrom pagetally.cups.backend import main\nmain({config!r})\n"
+PYTHON = sys.executable
+
+
+@dataclass
+class Site:
+    """A config, a store with one printer and one user, a trivial real backend."""
+
+    dir: Path
+    config: Path
+    settings: StoreSettings
+    device: Path
+    wrapper: Path
+    socket: Path
+
+    def environ(self) -> dict[str, str]:
+        return {
+            "DEVICE_URI": "pagetally:socket://127.0.0.1:9100",
+            "PRINTER": "lab",
+            "CUPS_SERVERBIN": str(self.dir / "serverbin"),
+            "TMPDIR": str(self.dir / "tmp"),
+            "PATH": "/usr/bin:/bin",
+            "LANG": "C",
+        }
+
+
+def make_pdf(pages: int, out: Path) -> Path:
+    subprocess.run(["qpdf", "--empty", "--pages", *[str(TESTPAGE)] * pages, "--", str(out)],
+                   check=True)
+    return out
+
+
+def make_site(base: Path, settings: StoreSettings) -> Site:
+    base.mkdir(mode=0o700, parents=True)
+    (base / "tmp").mkdir()
+    serverbin = base / "serverbin" / "backend"
+    serverbin.mkdir(parents=True)
+    device = serverbin / "socket"
+    device.write_text(DEVICE)
+    device.chmod(0o700)
+    config = base / "pagetally.conf"
+    lines = ["[global]", f"storagebackend: {settings.backend}", f"storagename: {settings.name}",
+             f"directory: {base / 'spool'}", "logger: stderr"]
+    if settings.server:
+        lines += [f"storageserver: {settings.server}", f"storageuser: {settings.user}",
+                  f"storageuserpw: {settings.password}"]
+        admin = base / "pagetally-admin.conf"
+        admin.write_text(f"[global]\nstorageadmin: {settings.admin_user}\n"
+                         f"storageadminpw: {settings.admin_password}\n")
+        admin.chmod(0o600)
+    config.write_text("\n".join(lines) + "\n")
+    wrapper = base / "pagetally"
+    wrapper.write_text(WRAPPER.format(python=PYTHON, config=str(config)))
+    wrapper.chmod(0o700)
+    store = open_store(settings)
+    if settings.server:
+        store.upgrade()
+    store.add_printer(Printer("lab", prices=PriceTable(per_page=Decimal("0.05"))))
+    store.add_user(User("alice", limit_by=LimitBy.BALANCE, balance=Decimal("1000000")))
+    store.set_user_quota("alice", "lab")
+    store.close()
+    return Site(base, config, settings, device, wrapper, base / "run" / "pagetally.sock")
+
+
+def set_service(config: Path, socket: str) -> None:
+    """Point `accountingservice` at `socket` ("none": the backend opens the store)."""
+    lines = [ln for ln in config.read_text().splitlines()
+             if not ln.startswith("accountingservice:")]
+    config.write_text("\n".join([*lines, f"accountingservice: {socket}"]) + "\n")
+
+
+@contextlib.contextmanager
+def service(site: Site) -> Iterator[None]:
+    """`pagetally serve` on the site's socket, for the block's duration."""
+    set_service(site.config, str(site.socket))
+    log = (site.dir / "serve.log").open("wb")
+    proc = subprocess.Popen([PYTHON, "-m", "pagetally.cli.main", "-C", str(site.config),
+                             "serve"], stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        while not site.socket.exists():
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError((site.dir / "serve.log").read_text()[-2000:])
+            time.sleep(0.05)
+        yield
+    finally:
+        proc.terminate()
+        proc.wait(30)
+        log.close()
+        set_service(site.config, "none")
+
+
+def timed(argv: list[str], executable: Path, job: bytes, environ: dict[str, str]) -> float:
+    started = time.perf_counter()
+    proc = subprocess.run(argv, executable=str(executable), input=job, env=environ,
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False)
+    elapsed = time.perf_counter() - started
+    if proc.returncode != 0:
+        raise RuntimeError(f"{executable} exited {proc.returncode}: {proc.stderr[-2000:]!r}")
+    return elapsed
+
+
+def added_ms(site: Site, job: bytes, jobs: int, budget: float, tag: str) -> list[float]:
+    """Per pair: wrapper's wall time minus the real backend's alone, in ms."""
+    env = site.environ()
+    out: list[float] = []
+    deadline = time.monotonic() + budget
+    for i in range(jobs + 3):  # 3 warm-up pairs, not counted
+        argv = ["socket://127.0.0.1:9100", f"{tag}{i}", "alice", "bench", "1",
+                f"job-uuid=urn:uuid:{tag}-{i}"]
+        direct = timed(argv, site.device, job, env)
+        wrapped = timed(["pagetally:socket://127.0.0.1:9100", *argv[1:]], site.wrapper, job, env)
+        if i >= 3:
+            out.append(1000 * (wrapped - direct))
+        if time.monotonic() > deadline:
+            break
+    return out
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def check_charged(site: Site, expected: int) -> None:
+    store = open_store(site.settings)
+    try:
+        jobs = sum(1 for _ in store.history())
+        if jobs != expected:
+            raise RuntimeError(f"{expected} jobs run but {jobs} in the history")
+    finally:
+        store.close()
+
+
+def per_job(args: argparse.Namespace, base: Path, job: bytes) -> list[str]:
+    rows = []
+    stores: list[tuple[str, Callable[[str], StoreSettings]]] = [("SQLite", lambda n: StoreSettings(
+        backend="sqlite", name=str(base / f"{n}.db")))]
+    pg = None
+    if not args.no_postgresql:
+        from tests.servers import start_postgresql
+
+        pg = start_postgresql(durable=True)
+        stores.append(("PostgreSQL", lambda _n: pg.new_database()))
+    try:
+        for label, make in stores:
+            for with_service in (False, True):
+                name = f"{label.lower()}-{'svc' if with_service else 'direct'}"
+                site = make_site(base / name, make(name))
+                set_service(site.config, "none")
+                ctx = service(site) if with_service else contextlib.nullcontext()
+                with ctx:
+                    t0 = time.monotonic()
+                    values = added_ms(site, job, args.jobs, args.budget, name)
+                    took = time.monotonic() - t0
+                check_charged(site, len(values) + 3)
+                rows.append(f"| {label} | {'service' if with_service else 'direct'} | "
+                            f"{len(values)} | {pct(values, 0.5):.1f} | {pct(values, 0.99):.1f} | "
+                            f"{statistics.fmean(values):.1f} | {took:.0f} |")
+                print(rows[-1], file=sys.stderr, flush=True)
+    finally:
+        if pg is not None:
+            pg.stop()
+    return rows
+
+
+def throughput(args: argparse.Namespace, base: Path, job_path: Path) -> list[str]:
+    """Jobs per minute through a real cupsd, 4 queues at once."""
+    from tests.cups.cupsd import start_cupsd
+    from tests.fixtures_devices import dns_sd, start_ippeveprinter
+
+    site = make_site(base / "cups", StoreSettings(backend="sqlite",
+                                                  name=str(base / "cups.db")))
+    os.chmod(site.dir, 0o755)  # cupsd's filters run as lp and need to reach the spool
+    set_service(site.config, "none")
+    rows = []
+    with contextlib.contextmanager(dns_sd.__wrapped__)():
+        printers = [start_ippeveprinter(base / f"ipp{i}", f"bench{i}", command=None)
+                    for i in range(4)]
+        cupsd = start_cupsd(base / "cupsd", site.config)
+        try:
+            store = open_store(site.settings)
+            for i, printer in enumerate(printers):
+                cupsd.run("lpadmin", "-p", f"q{i}", "-E", "-v", f"pagetally:{printer.uri}",
+                          "-m", "raw")
+                store.add_printer(Printer(f"q{i}", prices=PriceTable(per_page=Decimal("0.05"))))
+                store.set_user_quota("alice", f"q{i}")
+            store.close()
+            for with_service in (False, True):
+                ctx = service(site) if with_service else contextlib.nullcontext()
+                with ctx:
+                    rate = _cups_run(cupsd, job_path, args.cups_jobs)
+                rows.append(f"| {'service' if with_service else 'direct'} | {args.cups_jobs} | "
+                            f"{rate:.0f} |")
+                print(rows[-1], file=sys.stderr, flush=True)
+            check_charged(site, 2 * args.cups_jobs)
+        finally:
+            cupsd.stop()
+            for p in printers:
+                p.stop()
+    return rows
+
+
+def _cups_run(cupsd: Cupsd, job_path: Path, jobs: int) -> float:
+    run = cupsd.run
+    started = time.monotonic()
+    for i in range(jobs):
+        run("lp", "-d", f"q{i % 4}", "-U", "alice", "-t", f"bench {i}", str(job_path))
+    deadline = started + 600
+    while run("lpstat", "-o", check=False).stdout.strip():
+        if time.monotonic() > deadline:
+            raise RuntimeError("cupsd did not finish the jobs in 10 minutes")
+        time.sleep(0.2)
+    return jobs / ((time.monotonic() - started) / 60)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--jobs", type=int, default=500, help="jobs per scenario (default 500)")
+    p.add_argument("--budget", type=float, default=90.0,
+                   help="seconds per scenario at most (default 90)")
+    p.add_argument("--pages", type=int, default=10, help="pages of the PDF job (default 10)")
+    p.add_argument("--no-postgresql", action="store_true")
+    p.add_argument("--cups-jobs", type=int, default=40, help="jobs through cupsd per run")
+    p.add_argument("--no-cups", action="store_true")
+    args = p.parse_args()
+    with tempfile.TemporaryDirectory(prefix="pt-bench-backend-") as tmp:
+        base = Path(tmp)
+        job_path = make_pdf(args.pages, base / "job.pdf")
+        job = job_path.read_bytes()
+        rows = per_job(args, base, job)
+        print(f"\nTime the wrapper adds per job ({args.pages}-page PDF, software mode; "
+              "ms; wrapper minus the real backend alone):\n")
+        print("| store | path | jobs | p50 | p99 | mean | s |")
+        print("|---|---|---:|---:|---:|---:|---:|")
+        print("\n".join(rows))
+        if not args.no_cups:
+            cups_rows = throughput(args, base, job_path)
+            print("\nThrough a real cupsd, 4 queues at once (SQLite):\n")
+            print("| path | jobs | jobs/min |")
+            print("|---|---:|---:|")
+            print("\n".join(cups_rows))
+
+
+if __name__ == "__main__":
+    main()
