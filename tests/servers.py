@@ -94,7 +94,7 @@ class ServerInfo:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGINT if self.backend == "postgresql" else signal.SIGTERM)
             try:
-                self.proc.wait(30)
+                self.proc.wait(10)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(10)

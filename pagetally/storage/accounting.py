@@ -14,7 +14,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, insert, select, update
+from sqlalchemy import BindParameter, Connection, Row, bindparam, func, insert, select, update
 
 from pagetally.core.models import (
     AccountSnapshot,
@@ -25,6 +25,7 @@ from pagetally.core.models import (
     GroupQuota,
     JobFacts,
     JobRecord,
+    Printer,
     UserQuota,
 )
 from pagetally.storage import lookups, quotas, rows
@@ -67,67 +68,122 @@ def identity(facts: JobFacts) -> dict[str, Any]:
     }
 
 
+# Statements of the hot path, built once (SQLAlchemy then only looks up its cache).
+_JOB = select(jobhistory).where(jobhistory.c.jobkey == bindparam("key"))
+_USER = select(users).where(users.c.username == bindparam("name"))
+_USER_LOCKED = _USER.with_for_update()
+_BALANCE = select(users.c.balance).where(users.c.username == bindparam("name"))
+_CODE = select(billingcodes).where(billingcodes.c.billingcode == bindparam("code"))
+_IN_CHAIN: BindParameter[int] = bindparam("chain", expanding=True)
+_USER_GROUPS = (
+    select(groups)
+    .join(groupsmembers, groupsmembers.c.groupid == groups.c.id)
+    .where(groupsmembers.c.userid == bindparam("uid"))
+    .order_by(groups.c.groupname)
+)
+_USER_QUOTAS = quotas.USER_SELECT.where(
+    userpquota.c.userid == bindparam("uid"), userpquota.c.printerid.in_(_IN_CHAIN)
+)
+_GROUP_QUOTAS = quotas.GROUP_SELECT.where(
+    grouppquota.c.groupid.in_(bindparam("gids", expanding=True)),
+    grouppquota.c.printerid.in_(_IN_CHAIN),
+)
+_GROUP_BALANCES = (
+    select(groupsmembers.c.groupid, func.sum(users.c.balance))
+    .join(users, users.c.id == groupsmembers.c.userid)
+    .where(groupsmembers.c.groupid.in_(bindparam("gids", expanding=True)))
+    .group_by(groupsmembers.c.groupid)
+)
+_LOCK_GROUP_ENTRIES = (
+    select(grouppquota.c.id, grouppquota.c.printerid)
+    .join(groupsmembers, groupsmembers.c.groupid == grouppquota.c.groupid)
+    .where(groupsmembers.c.userid == bindparam("uid"), grouppquota.c.printerid.in_(_IN_CHAIN))
+    .order_by(grouppquota.c.id)
+    .with_for_update()
+)
+_GROUP_ENTRIES = (
+    select(grouppquota.c.printerid)
+    .join(groupsmembers, groupsmembers.c.groupid == grouppquota.c.groupid)
+    .where(groupsmembers.c.userid == bindparam("uid"), grouppquota.c.printerid.in_(_IN_CHAIN))
+)
+_USER_ENTRIES = select(userpquota.c.printerid).where(
+    userpquota.c.userid == bindparam("uid"), userpquota.c.printerid.in_(_IN_CHAIN)
+)
+_PAY = (
+    update(users)
+    .where(users.c.id == bindparam("uid"))
+    .values(balance=users.c.balance - bindparam("price", type_=users.c.balance.type))
+)
+_COUNT = (
+    update(userpquota)
+    .where(userpquota.c.userid == bindparam("uid"), userpquota.c.printerid.in_(_IN_CHAIN))
+    .values(
+        pagecounter=userpquota.c.pagecounter + bindparam("pages"),
+        lifepagecounter=userpquota.c.lifepagecounter + bindparam("pages"),
+    )
+)
+_CODE_USE = (
+    update(billingcodes)
+    .where(billingcodes.c.billingcode == bindparam("code"))
+    .values(
+        pagecounter=billingcodes.c.pagecounter + bindparam("pages"),
+        balance=billingcodes.c.balance - bindparam("price", type_=billingcodes.c.balance.type),
+    )
+)
+
+
 def find_job(conn: Connection, ident: dict[str, Any]) -> JobRecord | None:
-    row = conn.execute(select(jobhistory).where(jobhistory.c.jobkey == ident["jobkey"])).first()
+    row = conn.execute(_JOB, {"key": ident["jobkey"]}).first()
     return None if row is None else rows.job_of(row)
 
 
 def balance_of(conn: Connection, user: str) -> Decimal | None:
-    found: Decimal | None = conn.execute(
-        select(users.c.balance).where(users.c.username == user)
-    ).scalar()
+    found: Decimal | None = conn.execute(_BALANCE, {"name": user}).scalar()
     return found
 
 
 def snapshot(
-    conn: Connection, user: str, printer: str, billing_code: str | None
+    conn: Connection,
+    user: str,
+    printer: str,
+    billing_code: str | None,
+    *,
+    user_row: Row[Any] | None = None,
+    chain: list[Printer] | None = None,
 ) -> AccountSnapshot:
-    """Everything the decision needs, read in the caller's transaction."""
-    urow = conn.execute(select(users).where(users.c.username == user)).first()
-    chain = lookups.chain(conn, printer)
+    """Everything the decision needs, read in the caller's transaction (the user's
+    row and the printer chain may be handed in when the caller read them already)."""
+    urow = user_row if user_row is not None else conn.execute(_USER, {"name": user}).first()
+    if chain is None:
+        chain = lookups.chain(conn, printer)
     code = None
     if billing_code:
-        crow = conn.execute(
-            select(billingcodes).where(billingcodes.c.billingcode == billing_code)
-        ).first()
+        crow = conn.execute(_CODE, {"code": billing_code}).first()
         code = None if crow is None else rows.billing_code_of(crow)
+    first = chain[0] if chain else None
     if urow is None:
-        return AccountSnapshot(
-            user=None,
-            printer=chain[0] if chain else None,
-            printers=tuple(chain),
-            billing_code=code,
-        )
+        return AccountSnapshot(user=None, printer=first, printers=tuple(chain), billing_code=code)
     uid = int(urow.id)
-    chain_ids = [p.id for p in chain if p.id is not None]
-    user_group_rows = conn.execute(
-        select(groups)
-        .join(groupsmembers, groupsmembers.c.groupid == groups.c.id)
-        .where(groupsmembers.c.userid == uid)
-        .order_by(groups.c.groupname)
-    ).all()
-    user_groups = tuple(rows.group_of(r) for r in user_group_rows)
+    chain_ids = [p.id for p in chain]
+    user_groups = tuple(rows.group_of(r) for r in conn.execute(_USER_GROUPS, {"uid": uid}))
+    gids = [g.id for g in user_groups]
     uq: dict[str, UserQuota] = {}
     gq: dict[tuple[str, str], GroupQuota] = {}
     if chain_ids:
-        for r in conn.execute(
-            quotas._user_select().where(
-                userpquota.c.userid == uid, userpquota.c.printerid.in_(chain_ids)
-            )
-        ):
+        for r in conn.execute(_USER_QUOTAS, {"uid": uid, "chain": chain_ids}):
             uq[r.printername] = quotas.user_quota_of(r._mapping)
-        if user_groups:
-            for r in conn.execute(
-                quotas._group_select().where(
-                    grouppquota.c.groupid.in_([g.id for g in user_groups]),
-                    grouppquota.c.printerid.in_(chain_ids),
-                )
-            ):
+        if gids:
+            for r in conn.execute(_GROUP_QUOTAS, {"gids": gids, "chain": chain_ids}):
                 gq[(r.groupname, r.printername)] = quotas.group_quota_of(r._mapping)
-    balances = group_balances(conn, [g.id for g in user_groups if g.id is not None])
+    balances: dict[int, Decimal] = {}
+    if gids:
+        balances = {
+            int(gid): (total if total is not None else ZERO)
+            for gid, total in conn.execute(_GROUP_BALANCES, {"gids": gids})
+        }
     return AccountSnapshot(
         user=rows.user_of(urow),
-        printer=chain[0] if chain else None,
+        printer=first,
         printers=tuple(chain),
         groups=user_groups,
         user_quotas=uq,
@@ -135,38 +191,6 @@ def snapshot(
         group_balances={g.name: balances.get(int(g.id or 0), ZERO) for g in user_groups},
         billing_code=code,
     )
-
-
-def group_balances(conn: Connection, group_ids: list[int]) -> dict[int, Decimal]:
-    """Each group's sum of member balances (PyKota's group balance)."""
-    if not group_ids:
-        return {}
-    stmt = (
-        select(groupsmembers.c.groupid, func.sum(users.c.balance))
-        .join(users, users.c.id == groupsmembers.c.userid)
-        .where(groupsmembers.c.groupid.in_(group_ids))
-        .group_by(groupsmembers.c.groupid)
-    )
-    return {int(gid): (total if total is not None else ZERO) for gid, total in conn.execute(stmt)}
-
-
-def lock_account(conn: Connection, user: str, printer: str) -> None:
-    """Row locks (PostgreSQL/MariaDB) on the user and their groups' quota entries
-    on the printer's chain; on SQLite the write transaction already holds the file."""
-    uid = conn.execute(
-        select(users.c.id).where(users.c.username == user).with_for_update()
-    ).scalar()
-    if uid is None:
-        return
-    chain_ids = [p.id for p in lookups.chain(conn, printer) if p.id is not None]
-    if chain_ids:
-        conn.execute(
-            select(grouppquota.c.id)
-            .join(groupsmembers, groupsmembers.c.groupid == grouppquota.c.groupid)
-            .where(groupsmembers.c.userid == uid, grouppquota.c.printerid.in_(chain_ids))
-            .order_by(grouppquota.c.id)
-            .with_for_update()
-        ).all()
 
 
 def _clip(text: str | None, size: int) -> str:
@@ -198,37 +222,55 @@ def _history_values(request: ChargeRequest, ident: dict[str, Any]) -> dict[str, 
     }
 
 
-def charge(conn: Connection, request: ChargeRequest) -> ChargeResult:
-    """Apply `request` in the caller's transaction; AlreadyCharged if the identity exists."""
-    ident = identity(request.facts)
-    if find_job(conn, ident) is not None:
+def charge(
+    conn: Connection,
+    request: ChargeRequest,
+    *,
+    checked: dict[str, Any] | None = None,
+    user_row: Row[Any] | None = None,
+    chain: list[Printer] | None = None,
+) -> ChargeResult:
+    """Apply `request` in the caller's transaction; AlreadyCharged if the identity
+    exists. `checked`: the identity, already looked up by the caller; `user_row`:
+    the user's row, already locked by the caller; `chain`: the printer chain."""
+    ident = checked if checked is not None else identity(request.facts)
+    if checked is None and find_job(conn, ident) is not None:
         raise AlreadyCharged
     facts, decision = request.facts, request.decision
+    if user_row is None:
+        user_row = conn.execute(_USER_LOCKED, {"name": facts.user}).first()
+    balance: Decimal | None = None if user_row is None else user_row.balance
     if decision.allowed:
-        _apply(conn, facts, decision)
+        if chain is None:
+            chain = lookups.chain(conn, facts.printer)
+        balance = _apply(conn, facts, decision, user_row, chain)
     values = _history_values(request, ident)
-    new_id = conn.execute(insert(jobhistory).values(**values)).inserted_primary_key
-    assert new_id is not None
-    job = find_job(conn, ident)
-    assert job is not None
-    return ChargeResult(job=job, balance_after=balance_of(conn, facts.user))
+    key = conn.execute(insert(jobhistory), values).inserted_primary_key
+    assert key is not None
+    job = rows.job_of_values(int(key[0]), values)
+    return ChargeResult(job=job, balance_after=balance)
 
 
-def _apply(conn: Connection, facts: JobFacts, decision: Decision) -> None:
-    """Counters, balances, deadlines and warn count of an allowed job."""
-    uid = conn.execute(
-        select(users.c.id).where(users.c.username == facts.user).with_for_update()
-    ).scalar()
-    chain = lookups.chain(conn, facts.printer)
+def _apply(
+    conn: Connection,
+    facts: JobFacts,
+    decision: Decision,
+    user_row: Row[Any] | None,
+    chain: list[Printer],
+) -> Decimal | None:
+    """Counters, balances, deadlines and warn count of an allowed job; returns the
+    user's new balance (None for an unknown user)."""
     ids = {p.name: int(p.id) for p in chain if p.id is not None}
     price = to_money(decision.price)
-    if uid is not None:
+    balance: Decimal | None = None
+    if user_row is not None:
+        uid = int(user_row.id)
+        balance = user_row.balance
         if price:
-            conn.execute(
-                update(users).where(users.c.id == uid).values(balance=users.c.balance - price)
-            )
+            conn.execute(_PAY, {"uid": uid, "price": price})
+            balance = balance_of(conn, facts.user)
         if ids and decision.pages:
-            _count_pages(conn, int(uid), list(ids.values()), decision.pages)
+            _count_pages(conn, uid, list(ids.values()), decision.pages)
         for printer, deadline in decision.user_date_limits.items():
             if printer in ids:
                 conn.execute(
@@ -252,41 +294,21 @@ def _apply(conn: Connection, facts: JobFacts, decision: Decision) -> None:
             )
     if facts.billing_code:
         conn.execute(
-            update(billingcodes)
-            .where(billingcodes.c.billingcode == facts.billing_code)
-            .values(
-                pagecounter=billingcodes.c.pagecounter + decision.pages,
-                balance=billingcodes.c.balance - price,
-            )
+            _CODE_USE, {"code": facts.billing_code, "pages": decision.pages, "price": price}
         )
+    return balance
 
 
 def _count_pages(conn: Connection, uid: int, chain_ids: list[int], pages: int) -> None:
     """Add `pages` to the user's entries on every printer of the chain; where only
     one of the user's groups has an entry, create the user's (limitless) entry so
     that the group's sum counts this job."""
-    conn.execute(
-        update(userpquota)
-        .where(userpquota.c.userid == uid, userpquota.c.printerid.in_(chain_ids))
-        .values(
-            pagecounter=userpquota.c.pagecounter + pages,
-            lifepagecounter=userpquota.c.lifepagecounter + pages,
-        )
-    )
-    have = set(
-        conn.execute(
-            select(userpquota.c.printerid).where(
-                userpquota.c.userid == uid, userpquota.c.printerid.in_(chain_ids)
-            )
-        ).scalars()
-    )
-    via_group = set(
-        conn.execute(
-            select(grouppquota.c.printerid)
-            .join(groupsmembers, groupsmembers.c.groupid == grouppquota.c.groupid)
-            .where(and_(groupsmembers.c.userid == uid, grouppquota.c.printerid.in_(chain_ids)))
-        ).scalars()
-    )
+    conn.execute(_COUNT, {"uid": uid, "chain": chain_ids, "pages": pages})
+    params = {"uid": uid, "chain": chain_ids}
+    via_group = set(conn.execute(_GROUP_ENTRIES, params).scalars())
+    if not via_group:
+        return
+    have = set(conn.execute(_USER_ENTRIES, params).scalars())
     for pid in sorted(via_group - have):
         conn.execute(
             insert(userpquota).values(
@@ -301,10 +323,21 @@ def decide_and_charge(
     rule: Callable[[AccountSnapshot], Decision],
     date: datetime,
 ) -> ChargeResult:
-    """Lock, snapshot, decide, charge: in the caller's write transaction."""
-    if (facts.job_id or facts.job_uuid) and find_job(conn, identity(facts)) is not None:
+    """Lock, snapshot, decide, charge: in the caller's write transaction.
+
+    Locks (PostgreSQL/MariaDB) the user's row, then their groups' quota entries on
+    the printer's chain, in that order on every path; on SQLite the write
+    transaction (BEGIN IMMEDIATE) already holds the database."""
+    ident = identity(facts)
+    if find_job(conn, ident) is not None:
         raise AlreadyCharged
-    lock_account(conn, facts.user, facts.printer)
-    snap = snapshot(conn, facts.user, facts.printer, facts.billing_code)
+    user_row = conn.execute(_USER_LOCKED, {"name": facts.user}).first()
+    chain = lookups.chain(conn, facts.printer)
+    if user_row is not None and chain:
+        conn.execute(_LOCK_GROUP_ENTRIES, {"uid": user_row.id, "chain": [p.id for p in chain]})
+    snap = snapshot(
+        conn, facts.user, facts.printer, facts.billing_code, user_row=user_row, chain=chain
+    )
     decision = rule(snap)
-    return charge(conn, ChargeRequest(facts=facts, decision=decision, date=date))
+    request = ChargeRequest(facts=facts, decision=decision, date=date)
+    return charge(conn, request, checked=ident, user_row=user_row, chain=chain)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select
 
 from pagetally.core.models import Printer
 from pagetally.core.printergroups import ancestors
@@ -53,32 +53,33 @@ def printer_ids(conn: Connection, names: Sequence[str]) -> dict[str, int]:
     return found
 
 
+_CHILD = printers.alias("child")
+_PARENT = printers.alias("parent")
+_EDGES = (
+    select(_CHILD.c.printername, _PARENT.c.printername)
+    .select_from(printergroupsmembers)
+    .join(_CHILD, _CHILD.c.id == printergroupsmembers.c.printerid)
+    .join(_PARENT, _PARENT.c.id == printergroupsmembers.c.groupid)
+)
+_PRINTER = select(printers).where(printers.c.printername == bindparam("name"))
+_PRINTERS = select(printers).where(printers.c.printername.in_(bindparam("names", expanding=True)))
+
+
 def parents_map(conn: Connection) -> dict[str, set[str]]:
     """Every printer's direct printer groups, by name."""
-    child = printers.alias("child")
-    parent = printers.alias("parent")
-    stmt = (
-        select(child.c.printername, parent.c.printername)
-        .select_from(printergroupsmembers)
-        .join(child, child.c.id == printergroupsmembers.c.printerid)
-        .join(parent, parent.c.id == printergroupsmembers.c.groupid)
-    )
     out: dict[str, set[str]] = {}
-    for c, p in conn.execute(stmt):
+    for c, p in conn.execute(_EDGES):
         out.setdefault(c, set()).add(p)
     return out
 
 
 def chain(conn: Connection, printer: str) -> list[Printer]:
     """The printer, then every printer group above it, nearest first; [] if unknown."""
-    row = conn.execute(select(printers).where(printers.c.printername == printer)).first()
+    row = conn.execute(_PRINTER, {"name": printer}).first()
     if row is None:
         return []
     above = ancestors(parents_map(conn), printer)
     if not above:
         return [rows.printer_of(row)]
-    by_name = {
-        r.printername: rows.printer_of(r)
-        for r in conn.execute(select(printers).where(printers.c.printername.in_(above)))
-    }
+    by_name = {r.printername: rows.printer_of(r) for r in conn.execute(_PRINTERS, {"names": above})}
     return [rows.printer_of(row)] + [by_name[n] for n in above if n in by_name]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Select, and_, func, insert, select, update
+from sqlalchemy import Connection, Select, func, insert, select, update
 
 from pagetally.core.models import GroupQuota, UserQuota
 from pagetally.errors import NotFound
@@ -24,13 +24,15 @@ from pagetally.storage.schema import (
     users,
 )
 
+USER_SELECT: Select[Any] = (
+    select(userpquota, users.c.username, printers.c.printername)
+    .join(users, users.c.id == userpquota.c.userid)
+    .join(printers, printers.c.id == userpquota.c.printerid)
+)
+
 
 def _user_select() -> Select[Any]:
-    return (
-        select(userpquota, users.c.username, printers.c.printername)
-        .join(users, users.c.id == userpquota.c.userid)
-        .join(printers, printers.c.id == userpquota.c.printerid)
-    )
+    return USER_SELECT
 
 
 def user_quota_of(m: Any) -> UserQuota:
@@ -47,41 +49,38 @@ def user_quota_of(m: Any) -> UserQuota:
     )
 
 
-def _group_sums() -> Any:
-    """(groupid, printerid) -> summed member counters, as a subquery."""
+def _member_sum(column: Any, label: str) -> Any:
+    """The sum of `column` over the group's members' entries on the same printer
+    (a correlated subquery: it reads only that group's members, through indexes)."""
     return (
-        select(
-            groupsmembers.c.groupid,
-            userpquota.c.printerid,
-            func.sum(userpquota.c.pagecounter).label("pc"),
-            func.sum(userpquota.c.lifepagecounter).label("lpc"),
+        select(func.coalesce(func.sum(column), 0))
+        .select_from(userpquota)
+        .join(groupsmembers, groupsmembers.c.userid == userpquota.c.userid)
+        .where(
+            groupsmembers.c.groupid == grouppquota.c.groupid,
+            userpquota.c.printerid == grouppquota.c.printerid,
         )
-        .join(userpquota, userpquota.c.userid == groupsmembers.c.userid)
-        .group_by(groupsmembers.c.groupid, userpquota.c.printerid)
-        .subquery("sums")
+        .correlate(grouppquota)
+        .scalar_subquery()
+        .label(label)
     )
+
+
+GROUP_SELECT: Select[Any] = (
+    select(
+        grouppquota,
+        groups.c.groupname,
+        printers.c.printername,
+        _member_sum(userpquota.c.pagecounter, "pc"),
+        _member_sum(userpquota.c.lifepagecounter, "lpc"),
+    )
+    .join(groups, groups.c.id == grouppquota.c.groupid)
+    .join(printers, printers.c.id == grouppquota.c.printerid)
+)
 
 
 def _group_select() -> Select[Any]:
-    sums = _group_sums()
-    return (
-        select(
-            grouppquota,
-            groups.c.groupname,
-            printers.c.printername,
-            func.coalesce(sums.c.pc, 0).label("pc"),
-            func.coalesce(sums.c.lpc, 0).label("lpc"),
-        )
-        .join(groups, groups.c.id == grouppquota.c.groupid)
-        .join(printers, printers.c.id == grouppquota.c.printerid)
-        .outerjoin(
-            sums,
-            and_(
-                sums.c.groupid == grouppquota.c.groupid,
-                sums.c.printerid == grouppquota.c.printerid,
-            ),
-        )
-    )
+    return GROUP_SELECT
 
 
 def group_quota_of(m: Any) -> GroupQuota:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -151,10 +152,14 @@ def allowance_of(row: Row[Any]) -> Allowance:
 
 
 def job_of(row: Row[Any]) -> JobRecord:
-    m = row._mapping
+    return job_of_values(row._mapping["id"], row._mapping)
+
+
+def job_of_values(job_id: int | None, m: Any) -> JobRecord:
+    """A JobRecord from jobhistory column values (a row, or what was inserted)."""
     return JobRecord(
-        id=m["id"],
-        date=m["jobdate"],
+        id=job_id,
+        date=m["jobdate"].astimezone(UTC),
         user=m["username"],
         printer=m["printername"],
         action=Action(m["action"]),
@@ -162,7 +167,7 @@ def job_of(row: Row[Any]) -> JobRecord:
         color_pages=int(m["colorpages"]),
         sheets=m["sheets"],
         copies=int(m["copies"]),
-        price=m["jobprice"],
+        price=to_money(m["jobprice"]),
         reason=m["reason"] or "",
         billing_code=m["billingcode"],
         host=m["hostname"] or None,
@@ -175,5 +180,7 @@ def job_of(row: Row[Any]) -> JobRecord:
         job_uuid=m["jobuuid"] or "",
         printer_counter=m["pagecounter"],
         precomputed_pages=m["precomputedjobsize"],
-        precomputed_price=m["precomputedjobprice"],
+        precomputed_price=(
+            None if m["precomputedjobprice"] is None else to_money(m["precomputedjobprice"])
+        ),
     )

@@ -7,6 +7,7 @@ errors into PageTally's (StoreUnavailable naming the server, ReadOnlyStore, ...)
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
@@ -53,6 +54,7 @@ from pagetally.storage.engine import (
     is_retryable,
     is_unique_violation,
     make_engine,
+    sqlite_writer_turn,
     translate,
 )
 from pagetally.storage.history import history_select
@@ -98,7 +100,12 @@ class SqlStore:
         delay = 0.005
         for attempt in range(RETRIES):
             try:
-                with self._engine.connect() as conn:
+                turn = (
+                    sqlite_writer_turn(self.settings)
+                    if write and self.backend == "sqlite"
+                    else contextlib.nullcontext()
+                )
+                with turn, self._engine.connect() as conn:
                     if write:
                         conn.execution_options(pagetally_write=True)
                     with conn.begin():
