@@ -38,6 +38,7 @@ class RowIndex:
         self._size = len(self._all)
         self._lo = 0
         self._hi = -1  # window: steps starting in [lo, hi) are indexed
+        self._planes = False  # index bare plane parameters too (from the first one on)
         empty = np.zeros(0, dtype=np.int64)
         self._start = empty
         self._next = empty
@@ -58,14 +59,39 @@ class RowIndex:
         digit[48:58] = np.arange(10, dtype=np.uint8)
         self._digit = digit
 
-    def _build(self, lo: int) -> None:
+    def _steps_after_esc(self, w: Any) -> tuple[Any, Any, Any, Any]:
+        """Steps that open a sequence: `ESC *b <digits> <char>` (rows, PCL5 drivers).
+
+        ESC bytes are rare in raster data, so this finds few false candidates.
+        """
         np = self._np
-        hi = min(self._size, lo + _WINDOW)
-        w = self._all[lo:hi]
+        e = np.flatnonzero(w == 0x1B)
+        e = e[e + 4 + _MAX_DIGITS < len(w)]
+        e = e[(w[e + 1] == 0x2A) & (w[e + 2] == 0x62)]
+        n = len(e)
+        value = np.zeros(n, dtype=np.int64)
+        ndig = np.zeros(n, dtype=np.int64)
+        live = np.arange(n)
+        for k in range(_MAX_DIGITS + 1):
+            dv = self._digit[w[e[live] + 3 + k]]
+            isd = dv < 10
+            live = live[isd]
+            if len(live) == 0:
+                break
+            value[live] = value[live] * 10 + dv[isd]
+            ndig[live] += 1
+        q = e + 3 + ndig
+        keep = ((self._class[w[q]] & 1) != 0) & (ndig <= _MAX_DIGITS)
+        q, value, e = q[keep], value[keep], e[keep]
+        return q, value, e, np.ones(len(q), dtype=bool)
+
+    def _steps_everywhere(self, w: Any) -> tuple[Any, Any, Any, Any]:
+        """Every possible step, bare plane parameters too (combined PCL3 sequences)."""
+        np = self._np
         # Candidate parameter chars (v w m y, either case) right after a digit or the
         # `b` of ESC *b; bytes.translate finds them at C speed.
         # `marks` has 2 for a digit or b, 1 for v w m y: a 2 then a 1 is a candidate.
-        marks = np.frombuffer(bytes(self._data[lo:hi]).translate(_PAIR_TABLE), dtype=np.uint8)
+        marks = np.frombuffer(bytes(w).translate(_PAIR_TABLE), dtype=np.uint8)
         q = np.flatnonzero((marks[1:] == 1) & (marks[:-1] == 2)) + 1
         q = q[q >= _MAX_DIGITS + 4]  # the first few: left to the exact path
         # Digits before each (greedy, at most _MAX_DIGITS), on a shrinking set.
@@ -96,6 +122,16 @@ class RowIndex:
         keep = esc | (ndig > 0)
         q, value, start, esc = q[keep], value[keep], start[keep], esc[keep]
         start = np.where(esc, start - 3, start)
+        return q, value, start, esc
+
+    def _build(self, lo: int) -> None:
+        np = self._np
+        hi = min(self._size, lo + _WINDOW)
+        w = self._all[lo:hi]
+        if self._planes:
+            q, value, start, esc = self._steps_everywhere(w)
+        else:
+            q, value, start, esc = self._steps_after_esc(w)
         term = w[q]
         has_data = (term == 0x76) | (term == 0x77) | (term == 0x56) | (term == 0x57)
         upper = term < 0x60
@@ -139,7 +175,10 @@ class RowIndex:
         sequence, whether any step carried raster data), or None when no indexed
         step starts exactly at `at`.
         """
-        if not self._lo <= at < self._hi - 16:
+        if not head and not self._planes:
+            self._planes = True  # the job uses combined plane sequences: index them
+            self._build(at)
+        elif not self._lo <= at < self._hi - 16:
             if at >= self._size or (self._lo <= at and self._hi >= self._size):
                 return None
             self._build(at)
