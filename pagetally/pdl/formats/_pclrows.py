@@ -12,7 +12,10 @@ only through steps where one ends exactly where the next begins, with the right
 kind of start (a new `ESC *b` after an upper-case parameter char, a bare parameter
 after a lower-case one) — every step one the byte-exact walk would take too.
 
-Used only for jobs above `MIN_SIZE` (importing NumPy costs more than small jobs).
+The index starts with sequence heads only (`ESC *b`: rare in raster data, cheap to
+find) and indexes every possible bare parameter from the first time a job
+continues a combined sequence (PCL3 drivers). Used only for jobs above
+`MIN_SIZE` (importing NumPy costs more than small jobs).
 """
 
 from __future__ import annotations

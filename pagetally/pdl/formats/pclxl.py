@@ -82,6 +82,7 @@ _TOKENS = [
     rb"\xd3.{4}\xf8\x4c\x6b\xc8\xc0\x01.\xf8\xab\xa8",  # SetCursor(xy) Text(1 byte)
     rb"\xd3.{4}\xf8\x4c\x6b",  # SetCursor(sint16 xy)
     rb"\xc8\xc0\x01.\xf8\xab\xa8",  # Text(1 glyph)
+    rb"\xc1..\xf8\x6d\xc1..\xf8\x63\xc0.\xf8\x65\xb1",  # ReadImage(StartLine, BlockHeight, ...)
     rb"(?P<copies>\xc0.|\xc1..)\xf8\x31",  # value + PageCopies attribute
     # embedded data with a ubyte length (image rows): one branch per length
     rb"\xfb(?:" + b"|".join(re.escape(bytes([k])) + b".{%d}" % k for k in range(256)) + b")",
