@@ -76,12 +76,19 @@ def _array(tag: int, elsize: int, longest: int) -> bytes:
     return re.escape(bytes([tag])) + rb"\xc0(?:" + alts + b")"
 
 
+_OP = rb"[\x41\x42\x45-\xbf]"  # an operator other than BeginPage/EndPage
+
 # Token alternatives, most frequent first. Phrases (several tokens in a row) are
 # tried before single tokens: a regex repeat step costs more than a failed branch.
 _TOKENS = [
     rb"\xd3.{4}\xf8\x4c\x6b\xc8\xc0\x01.\xf8\xab\xa8",  # SetCursor(xy) Text(1 byte)
-    rb"\xd3.{4}\xf8\x4c\x6b",  # SetCursor(sint16 xy)
     rb"\xc8\xc0\x01.\xf8\xab\xa8",  # Text(1 glyph)
+    # one value, one attribute, an operator (not a page one): the common statement
+    rb"\xd3.{4}\xf8." + _OP,  # SetCursor(Point), ...
+    rb"\xe1.{8}\xf8." + _OP,  # Rectangle(BoundingBox), ...
+    rb"\xc8\xc0\x03...\xf8." + _OP,  # SetColor(RGBColor), ...
+    rb"\xc0.\xf8." + _OP,
+    rb"\xc1..\xf8." + _OP,
     rb"\xc1..\xf8\x6d\xc1..\xf8\x63\xc0.\xf8\x65\xb1",  # ReadImage(StartLine, BlockHeight, ...)
     rb"(?P<copies>\xc0.|\xc1..)\xf8\x31",  # value + PageCopies attribute
     # embedded data with a ubyte length (image rows): one branch per length
@@ -89,7 +96,7 @@ _TOKENS = [
     rb"\xf8.",
     rb"[\xd1\xd3].{4}",
     _array(0xC8, 1, 24),
-    rb"[\x41\x42\x45-\xbf]",  # operators but BeginPage/EndPage
+    _OP,
     _array(0xC9, 2, 12),
     rb"\xc0.",
     rb"[\x00\x09-\x0d\x20]",
