@@ -8,13 +8,21 @@ the wrapper, which runs that backend. A trivial real backend (a shell script tha
 reads the job from standard input) is run alone and through the wrapper, in
 turns, as separate processes exactly as cupsd starts them; the time added is the
 difference of each pair. p50 and p99 over `--jobs` pairs (fewer when a scenario's
-`--budget` seconds run out), for SQLite and PostgreSQL, each with the backend
-opening the store itself and with the resident service. Every job is a
-`--pages`-page PDF in software mode, charged to a user with a balance.
+`--budget` seconds run out), for SQLite and PostgreSQL, on three paths:
+
+- direct: the backend (`pagetally.cups.backend`) opens the store itself;
+- service: the same backend, its store calls answered by `pagetally serve`;
+- thin: the thin backend (`pagetally.service.thin`) hands the whole job to the
+  service's job runner, which forks a warm child per job.
+
+`cpu` is the CPU time added per job (wrapper minus the backend alone, plus the
+service's and its job runner's CPU shared out over the jobs): less noisy than
+wall time on a busy machine. Every job is a `--pages`-page PDF in software mode,
+charged to a user with a balance.
 
 Throughput: `--cups-jobs` jobs submitted with `lp` to a private cupsd with 4
 queues (one ippeveprinter each), all at once; jobs per minute until the last
-completes, with and without the service.
+completes, on each path.
 
 The machine is shared, so expect noise, above all in p99. Prints Markdown tables.
 """
@@ -24,6 +32,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -48,6 +57,8 @@ if TYPE_CHECKING:
 TESTPAGE = Path("/usr/share/cups/data/default-testpage.pdf")
 DEVICE = "#!/bin/sh\ncat > /dev/null\n"
 WRAPPER = "#!{python}\nfrom pagetally.cups.backend import main\nmain({config!r})\n"
+THIN = "#!{python}\nfrom pagetally.service.thin import main\nmain({config!r})\n"
+PATHS = ("direct", "service", "thin")
 PYTHON = sys.executable
 
 
@@ -60,6 +71,7 @@ class Site:
     settings: StoreSettings
     device: Path
     wrapper: Path
+    thin: Path
     socket: Path
 
     def environ(self) -> dict[str, str]:
@@ -101,6 +113,9 @@ def make_site(base: Path, settings: StoreSettings) -> Site:
     wrapper = base / "pagetally"
     wrapper.write_text(WRAPPER.format(python=PYTHON, config=str(config)))
     wrapper.chmod(0o700)
+    thin = base / "pagetally-thin"
+    thin.write_text(THIN.format(python=PYTHON, config=str(config)))
+    thin.chmod(0o700)
     store = open_store(settings)
     if settings.server:
         store.upgrade()
@@ -108,7 +123,7 @@ def make_site(base: Path, settings: StoreSettings) -> Site:
     store.add_user(User("alice", limit_by=LimitBy.BALANCE, balance=Decimal("1000000")))
     store.set_user_quota("alice", "lab")
     store.close()
-    return Site(base, config, settings, device, wrapper, base / "run" / "pagetally.sock")
+    return Site(base, config, settings, device, wrapper, thin, base / "run" / "pagetally.sock")
 
 
 def set_service(config: Path, socket: str) -> None:
@@ -119,19 +134,20 @@ def set_service(config: Path, socket: str) -> None:
 
 
 @contextlib.contextmanager
-def service(site: Site) -> Iterator[None]:
-    """`pagetally serve` on the site's socket, for the block's duration."""
+def service(site: Site) -> Iterator[int]:
+    """`pagetally serve` on the site's socket, for the block's duration; its pid."""
     set_service(site.config, str(site.socket))
     log = (site.dir / "serve.log").open("wb")
     proc = subprocess.Popen([PYTHON, "-m", "pagetally.cli.main", "-C", str(site.config),
                              "serve"], stdout=log, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 60
-        while not site.socket.exists():
+        runner = site.socket.with_name("pagetally-jobs.sock")
+        while not (site.socket.exists() and runner.exists()):
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError((site.dir / "serve.log").read_text()[-2000:])
             time.sleep(0.05)
-        yield
+        yield proc.pid
     finally:
         proc.terminate()
         proc.wait(30)
@@ -139,31 +155,59 @@ def service(site: Site) -> Iterator[None]:
         set_service(site.config, "none")
 
 
-def timed(argv: list[str], executable: Path, job: bytes, environ: dict[str, str]) -> float:
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def tree_cpu(pid: int) -> float:
+    """CPU seconds of a process and its descendants (reaped or running), from /proc."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        children = " ".join(p.read_text() for p in Path(f"/proc/{pid}/task").glob("*/children"))
+    except OSError:
+        return 0.0
+    own = sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+    return own + sum(tree_cpu(int(c)) for c in children.split())
+
+
+def timed(argv: list[str], executable: Path, job: bytes, environ: dict[str, str]
+          ) -> tuple[float, float]:
+    """(wall, CPU) seconds of one backend process and its children."""
+    cpu = children_cpu()
     started = time.perf_counter()
     proc = subprocess.run(argv, executable=str(executable), input=job, env=environ,
                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False)
     elapsed = time.perf_counter() - started
     if proc.returncode != 0:
         raise RuntimeError(f"{executable} exited {proc.returncode}: {proc.stderr[-2000:]!r}")
-    return elapsed
+    return elapsed, children_cpu() - cpu
 
 
-def added_ms(site: Site, job: bytes, jobs: int, budget: float, tag: str) -> list[float]:
-    """Per pair: wrapper's wall time minus the real backend's alone, in ms."""
+def added_ms(site: Site, wrapper: Path, job: bytes, jobs: int, budget: float, tag: str,
+             server: int | None) -> tuple[list[float], float]:
+    """Per pair: wrapper's wall time minus the real backend's alone, in ms; and the
+    mean CPU ms added per job (the service's share included)."""
     env = site.environ()
     out: list[float] = []
+    cpu_added = 0.0
     deadline = time.monotonic() + budget
     for i in range(jobs + 3):  # 3 warm-up pairs, not counted
         argv = ["socket://127.0.0.1:9100", f"{tag}{i}", "alice", "bench", "1",
                 f"job-uuid=urn:uuid:{tag}-{i}"]
-        direct = timed(argv, site.device, job, env)
-        wrapped = timed(["pagetally:socket://127.0.0.1:9100", *argv[1:]], site.wrapper, job, env)
+        if i == 3:
+            server_cpu = tree_cpu(server) if server else 0.0
+        direct, direct_cpu = timed(argv, site.device, job, env)
+        wrapped, wrapped_cpu = timed(["pagetally:socket://127.0.0.1:9100", *argv[1:]], wrapper,
+                                     job, env)
         if i >= 3:
             out.append(1000 * (wrapped - direct))
+            cpu_added += wrapped_cpu - direct_cpu
         if time.monotonic() > deadline:
             break
-    return out
+    if server:
+        cpu_added += tree_cpu(server) - server_cpu
+    return out, 1000 * cpu_added / max(1, len(out))
 
 
 def pct(values: list[float], q: float) -> float:
@@ -193,19 +237,21 @@ def per_job(args: argparse.Namespace, base: Path, job: bytes) -> list[str]:
         stores.append(("PostgreSQL", lambda _n: pg.new_database()))
     try:
         for label, make in stores:
-            for with_service in (False, True):
-                name = f"{label.lower()}-{'svc' if with_service else 'direct'}"
+            for path in args.paths:
+                name = f"{label.lower()}-{path}"
                 site = make_site(base / name, make(name))
                 set_service(site.config, "none")
-                ctx = service(site) if with_service else contextlib.nullcontext()
-                with ctx:
+                ctx = service(site) if path != "direct" else contextlib.nullcontext(None)
+                wrapper = site.thin if path == "thin" else site.wrapper
+                with ctx as server:
                     t0 = time.monotonic()
-                    values = added_ms(site, job, args.jobs, args.budget, name)
+                    values, cpu = added_ms(site, wrapper, job, args.jobs, args.budget, name,
+                                           server)
                     took = time.monotonic() - t0
                 check_charged(site, len(values) + 3)
-                rows.append(f"| {label} | {'service' if with_service else 'direct'} | "
-                            f"{len(values)} | {pct(values, 0.5):.1f} | {pct(values, 0.99):.1f} | "
-                            f"{statistics.fmean(values):.1f} | {took:.0f} |")
+                rows.append(f"| {label} | {path} | {len(values)} | {pct(values, 0.5):.1f} | "
+                            f"{pct(values, 0.99):.1f} | {statistics.fmean(values):.1f} | "
+                            f"{cpu:.1f} | {took:.0f} |")
                 print(rows[-1], file=sys.stderr, flush=True)
     finally:
         if pg is not None:
@@ -235,14 +281,16 @@ def throughput(args: argparse.Namespace, base: Path, job_path: Path) -> list[str
                 store.add_printer(Printer(f"q{i}", prices=PriceTable(per_page=Decimal("0.05"))))
                 store.set_user_quota("alice", f"q{i}")
             store.close()
-            for with_service in (False, True):
-                ctx = service(site) if with_service else contextlib.nullcontext()
+            installed = cupsd.root / "bin" / "backend" / "pagetally"
+            for path in args.paths:
+                script = THIN if path == "thin" else WRAPPER
+                installed.write_text(script.format(python=PYTHON, config=str(site.config)))
+                ctx = service(site) if path != "direct" else contextlib.nullcontext(None)
                 with ctx:
                     rate = _cups_run(cupsd, job_path, args.cups_jobs)
-                rows.append(f"| {'service' if with_service else 'direct'} | {args.cups_jobs} | "
-                            f"{rate:.0f} |")
+                rows.append(f"| {path} | {args.cups_jobs} | {rate:.0f} |")
                 print(rows[-1], file=sys.stderr, flush=True)
-            check_charged(site, 2 * args.cups_jobs)
+            check_charged(site, len(args.paths) * args.cups_jobs)
         finally:
             cupsd.stop()
             for p in printers:
@@ -272,7 +320,12 @@ def main() -> None:
     p.add_argument("--no-postgresql", action="store_true")
     p.add_argument("--cups-jobs", type=int, default=40, help="jobs through cupsd per run")
     p.add_argument("--no-cups", action="store_true")
+    p.add_argument("--paths", default=",".join(PATHS),
+                   help="which of direct,service,thin to run (default all)")
     args = p.parse_args()
+    args.paths = [x for x in args.paths.split(",") if x]
+    if not set(args.paths) <= set(PATHS):
+        p.error(f"--paths: choose among {', '.join(PATHS)}")
     with tempfile.TemporaryDirectory(prefix="pt-bench-backend-") as tmp:
         base = Path(tmp)
         job_path = make_pdf(args.pages, base / "job.pdf")
@@ -280,8 +333,8 @@ def main() -> None:
         rows = per_job(args, base, job)
         print(f"\nTime the wrapper adds per job ({args.pages}-page PDF, software mode; "
               "ms; wrapper minus the real backend alone):\n")
-        print("| store | path | jobs | p50 | p99 | mean | s |")
-        print("|---|---|---:|---:|---:|---:|---:|")
+        print("| store | path | jobs | p50 | p99 | mean | cpu | s |")
+        print("|---|---|---:|---:|---:|---:|---:|---:|")
         print("\n".join(rows))
         if not args.no_cups:
             cups_rows = throughput(args, base, job_path)

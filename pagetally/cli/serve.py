@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import logging.handlers
+import subprocess
 import sys
 from typing import Annotated
 
@@ -25,6 +26,10 @@ def serve(
     max_clients: Annotated[
         int, typer.Option("--max-clients", min=1, help="Backends served at once.")
     ] = 64,
+    jobs: Annotated[
+        bool, typer.Option("--jobs/--no-jobs",
+                           help="Also run the job runner for the thin backend.")
+    ] = True,
 ) -> None:
     """Serve the store to CUPS backends on a Unix socket, until SIGTERM.
 
@@ -33,6 +38,7 @@ def serve(
     socket is mode 0600: only root, which runs the backends, may connect).
     """
     from pagetally.errors import ConfigError
+    from pagetally.service import jobs_socket
     from pagetally.service.server import AccountingService
     from pagetally.storage import open_store
     from pagetally.storage.engine import describe
@@ -44,6 +50,7 @@ def serve(
         raise ConfigError("no socket to listen on: accountingservice is none",
                           directive="accountingservice")
     _setup_logging(str(config.get("logger")), bool(config.get("debug")))
+    runner = _start_runner(jobs_socket(path)) if jobs else None
     settings = config.store_settings()
     store = open_store(settings, readonly=False)
     try:
@@ -52,6 +59,22 @@ def serve(
         service.run_until_signalled()
     finally:
         store.close()
+        if runner is not None:
+            _stop_runner(runner)
+
+
+def _start_runner(path: str) -> subprocess.Popen[bytes]:
+    """The job runner, its own single-threaded process (it forks per job)."""
+    return subprocess.Popen([sys.executable, "-m", "pagetally.service.jobs", path])
+
+
+def _stop_runner(runner: subprocess.Popen[bytes]) -> None:
+    runner.terminate()
+    try:
+        runner.wait(30)
+    except subprocess.TimeoutExpired:
+        runner.kill()
+        runner.wait()
 
 
 def _setup_logging(logger: str, debug: bool) -> None:

@@ -1,0 +1,128 @@
+"""The thin CUPS backend: hand the job to the service's job runner, or run it here.
+
+Installed as the backend script's entry point (`from pagetally.service.thin import
+main; main(CONFIG)`), it imports only the standard library: a job costs the
+interpreter's start and one round trip to `pagetally serve`, whose job runner has
+the whole backend loaded and forks a child that runs the job with this process's
+argv, environment and standard streams (see `jobs.py`). The exit code comes back
+and becomes ours; CUPS' SIGTERM is passed on to that child.
+
+When no runner listens (service stopped, `accountingservice: none`, the runner
+busy), the job runs in this process through `pagetally.cups.backend.main`, which
+itself asks the store service first and then opens the store: slower, same result.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import sys
+from types import FrameType
+
+from pagetally.service import DEFAULT_SOCKET, jobs_socket
+
+DEFAULT_CONFIG = "/etc/pagetally/pagetally.conf"
+FAILED = 1  # CUPS_BACKEND_FAILED
+
+
+def service_socket(config_path: str | None, environ: dict[str, str] | os._Environ[str]
+                   ) -> str | None:
+    """`accountingservice` from the config's [global] section, read without the
+    config module (it is not loaded here); None for `none` or an unreadable file."""
+    path = config_path or environ.get("PAGETALLY_CONFIG") or DEFAULT_CONFIG
+    try:
+        with open(path, encoding="utf-8") as fh:
+            text = fh.read(1 << 20)
+    except (OSError, UnicodeDecodeError):
+        return None  # the full backend reports the problem properly
+    section = None
+    value = DEFAULT_SOCKET
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line[0] in "#;" or raw[0] in " \t":
+            continue
+        if line.startswith("[") and line.endswith("]"):
+            section = line[1:-1].strip().lower()
+            continue
+        for sep in (":", "="):
+            name, found, rest = line.partition(sep)
+            if found and name.strip().lower() == "accountingservice" and section == "global":
+                value = rest.strip()
+                break
+    return None if not value or value.lower() == "none" else value
+
+
+def run_in_service(path: str, config_path: str | None, timeout: float = 5.0) -> int | None:
+    """The job's exit code from the runner at `path`; None when it did not take the job
+    (nothing has been read from the job then)."""
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        sock.settimeout(timeout)
+        sock.connect(path)
+        request = {"argv": sys.argv, "environ": dict(os.environ), "config": config_path,
+                   "umask": _umask()}
+        socket.send_fds(sock, [json.dumps(request).encode() + b"\n"], [0, 1, 2])
+        reader = sock.makefile("rb")
+        first = _message(reader.readline(4096))
+    except OSError:
+        sock.close()
+        return None
+    pid = first.get("pid")
+    if not isinstance(pid, int):
+        sock.close()
+        return None  # refused (busy, malformed): run the job here
+
+    def forward(signum: int, _frame: FrameType | None) -> None:
+        try:  # noqa: SIM105 - contextlib is not loaded in this lean process
+            os.kill(pid, signum)
+        except OSError:
+            pass
+
+    signal.signal(signal.SIGTERM, forward)
+    sock.settimeout(None)  # the job takes as long as the printer does
+    try:
+        last = _message(reader.readline(4096))
+    except OSError:
+        last = {}
+    finally:
+        sock.close()
+    code = last.get("exit")
+    if isinstance(code, int):
+        return code
+    sys.stderr.write("ERROR: PageTally: the job's process in the accounting service "
+                     "ended without an answer\n")
+    sys.stderr.flush()
+    return FAILED
+
+
+def _message(line: bytes) -> dict[str, object]:
+    try:
+        data = json.loads(line) if line else {}
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _umask() -> int:
+    mask = os.umask(0o077)
+    os.umask(mask)
+    return mask
+
+
+def main(config_path: str | None = None) -> None:
+    """Entry point of the installed backend script."""
+    if len(sys.argv) > 1:
+        path = service_socket(config_path, os.environ)
+        if path is not None:
+            code = run_in_service(jobs_socket(path), config_path)
+            if code is not None:
+                sys.exit(code)
+    from pagetally.cups.backend import main as run_here
+
+    run_here(config_path)
+
+
+if __name__ == "__main__":
+    main()
