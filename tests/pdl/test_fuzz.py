@@ -332,6 +332,7 @@ def test_memory_mapped_jobs_count_as_bytes_do(tmp_path: Path) -> None:
             path = tmp_path / f"{name}-{i}"
             path.write_bytes(seed)
             outcomes = []
+            started = time.perf_counter()
             with path.open("rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
                 for data in (seed, mm):
                     try:
@@ -339,6 +340,8 @@ def test_memory_mapped_jobs_count_as_bytes_do(tmp_path: Path) -> None:
                     except PdlError as exc:
                         outcomes.append(type(exc).__name__)
             assert outcomes[0] == outcomes[1], f"{name} on seed {i}: bytes ≠ mmap"
+            if time.perf_counter() - started > 1.0:
+                break  # a converter runs (LibreOffice): one seed says enough
 
 
 # --- the ink side: the Netpbm reader and the image route read hostile files too -----------
