@@ -8,6 +8,7 @@ literally, as in fnmatch. Patterns only ever reach SQL as bound parameters.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from fnmatch import fnmatchcase
 
@@ -60,6 +61,15 @@ def where_names(column: ColumnClause[str] | ColumnElement[str], patterns: Sequen
     return or_(*clauses)
 
 
+@functools.lru_cache(maxsize=256)
+def _sql_is_exact(patterns: tuple[str, ...]) -> bool:
+    """True when `where_names` alone decides (only "*" or plain names)."""
+    return "*" in patterns or not any(has_wildcards(p) for p in patterns)
+
+
 def matches(name: str, patterns: Sequence[str]) -> bool:
-    """The exact, case-sensitive fnmatch decision."""
-    return any(p == "*" or fnmatchcase(name, p) for p in patterns)
+    """The exact, case-sensitive fnmatch decision (for rows `where_names` selected)."""
+    pats = tuple(patterns)
+    if _sql_is_exact(pats):
+        return True
+    return any(fnmatchcase(name, p) for p in pats)

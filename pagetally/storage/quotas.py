@@ -185,7 +185,7 @@ def user_quotas(
     )
     return [
         user_quota_of(r._mapping)
-        for r in conn.execute(stmt)
+        for r in conn.execute(stmt).all()
         if patterns.matches(r.printername, printer_patterns)
         and patterns.matches(r.username, user_patterns)
     ]
@@ -202,7 +202,7 @@ def group_quotas(
     )
     return [
         group_quota_of(r._mapping)
-        for r in conn.execute(stmt)
+        for r in conn.execute(stmt).all()
         if patterns.matches(r.printername, printer_patterns)
         and patterns.matches(r.groupname, group_patterns)
     ]
