@@ -213,3 +213,59 @@ def test_limits_stop_hostile_jobs(compiled: bool) -> None:
     many = stream(page(image_rows([b"\x00"] * 20_000)))
     with pytest.raises(LimitReached):
         pclxl.scan(many, Limits(max_seconds_per_mb=0.0), compiled=compiled)
+
+
+def random_token(rnd: random.Random) -> bytes:
+    """One valid PCL XL token (little-endian) of any kind, random values."""
+    kind = rnd.randrange(9)
+    anyb = bytes(rnd.randrange(256) for _ in range(16))
+    if kind == 0:  # scalars, xy pairs, boxes
+        tag = rnd.choice([0xC0, 0xC1, 0xC2, 0xC3, 0xC4, 0xC5, 0xD0, 0xD1, 0xD2, 0xD3, 0xE0, 0xE1])
+        return bytes([tag]) + anyb[: pclxl.tokens.SIZES[tag]]
+    if kind == 1:  # attribute ids (PageCopies often)
+        return b"\xf8" + rnd.choice([b"\x31", b"\x4c", b"\xab", b"\x0b", b"\x42", anyb[:1]])
+    if kind == 2:
+        return b"\xf9" + anyb[:2]
+    if kind == 3:  # operators, page ones too
+        return bytes(
+            [rnd.choice([0x43, 0x44, 0x6B, 0xA8, 0x63, 0xA0, 0xB1, rnd.randrange(0x41, 0xC0)])]
+        )
+    if kind == 4:  # arrays with ubyte or uint16 lengths
+        tag = rnd.choice(list(range(0xC8, 0xCE)))
+        count = rnd.choice([0, 1, 2, 3, 5, 30, 300])
+        size = {0xC8: 1, 0xC9: 2, 0xCA: 4, 0xCB: 2, 0xCC: 4, 0xCD: 4}[tag] * count
+        length = b"\xc0" + bytes([count]) if count < 256 else b"\xc1" + struct.pack("<H", count)
+        return bytes([tag]) + length + bytes(rnd.choice(b"CD\x1b\xfb") for _ in range(size))
+    if kind == 5:
+        n = rnd.choice([0, 1, 3, 40, 255])
+        return b"\xfb" + bytes([n]) + bytes(rnd.choice(b"CD\x1b") for _ in range(n))
+    if kind == 6:
+        n = rnd.choice([0, 7, 300])
+        return b"\xfa" + struct.pack("<I", n) + b"D" * n
+    if kind == 7:  # the idioms the regex walker takes in one step
+        return rnd.choice(
+            [
+                b"\xd3\x01\x02\x03\x04\xf8\x4c\x6b\xc8\xc0\x01C\xf8\xab\xa8",
+                b"\xe1" + b"D" * 8 + b"\xf8\x42\xa0",
+                b"\xc8\xc0\x03CDC\xf8\x0b\x63",
+                b"\xc1\x01\x00\xf8\x6d\xc1\x01\x00\xf8\x63\xc0\x01\xf8\x65\xb1",
+                b"\xc1\x04\x00\xf8\x31\x44",
+                b"\xc0\x02\xf8\x31\x44",
+            ]
+        )
+    return rnd.choice([b" ", b"\x00", b"\r\n"])
+
+
+def test_walkers_agree_on_random_token_streams() -> None:
+    rnd = random.Random(2024)
+    for _ in range(300):
+        body = b"".join(random_token(rnd) for _ in range(rnd.randint(0, 60)))
+        data = HEADER_LE + body + UEL
+        got = []
+        for compiled in (False, True):
+            try:
+                a = pclxl.scan(data, compiled=compiled)
+                got.append((a.pages, a.copies, a.notes))
+            except PdlError as exc:
+                got.append((type(exc).__name__, str(exc)))
+        assert got[0] == got[1], body

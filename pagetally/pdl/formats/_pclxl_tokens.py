@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Final
 
 # Bumped on every change: pclxl.py refuses a compiled module built from another one.
-VERSION: Final = "4"
+VERSION: Final = "5"
 
 # Status codes returned with the position where the walk stopped.
 NEED_MORE: Final = 0  # the next token runs past the end of `buf` (or data ended)
@@ -60,7 +60,7 @@ def _u32(buf: bytes, i: int, big: bool) -> int:
     return buf[i] | (buf[i + 1] << 8) | (buf[i + 2] << 16) | (buf[i + 3] << 24)
 
 
-def walk(buf: bytes, pos: int, big: bool, counts: list[int]) -> tuple[int, int]:
+def walk(buf: bytes, pos: int, big: bool, counts: list[int], final: bool = True) -> tuple[int, int]:
     """Walk tokens of `buf` from `pos`; return (stop position, status).
 
     `counts` accumulates [pages begun, pages ended, copies summed over ended pages,
@@ -68,8 +68,9 @@ def walk(buf: bytes, pos: int, big: bool, counts: list[int]) -> tuple[int, int]:
     that last one from one window to the next. A token that does not fit in `buf`
     stops the walk with NEED_MORE at its start, except embedded data and arrays,
     whose end is returned (possibly past `len(buf)`): the caller skips to it. At a
-    window's end the walk restarts at a trailing scalar, so that a PageCopies
-    attribute in the next window still finds its value.
+    window's end (unless `final`: `buf` ends where the data does) the walk restarts
+    at a trailing scalar, so that a PageCopies attribute in the next window still
+    finds its value.
     """
     codes = _CODES
     end = len(buf)
@@ -140,7 +141,13 @@ def walk(buf: bytes, pos: int, big: bool, counts: list[int]) -> tuple[int, int]:
                 return pos, INVALID
             pos += count * _ELEMENT_SIZE[b]
     counts[5] = pending
-    if pos <= end and prev >= 0 and prev + 3 >= pos and (buf[prev] == 0xC0 or buf[prev] == 0xC1):
+    if (
+        not final
+        and pos <= end
+        and prev >= 0
+        and prev + 3 >= pos
+        and (buf[prev] == 0xC0 or buf[prev] == 0xC1)
+    ):
         return prev, NEED_MORE  # the scalar right before the cut: walk it again
     return pos, NEED_MORE
 

@@ -90,7 +90,6 @@ _TOKENS = [
     rb"\xc0.\xf8." + _OP,
     rb"\xc1..\xf8." + _OP,
     rb"\xc1..\xf8\x6d\xc1..\xf8\x63\xc0.\xf8\x65\xb1",  # ReadImage(StartLine, BlockHeight, ...)
-    rb"(?P<copies>\xc0.|\xc1..)\xf8\x31",  # value + PageCopies attribute
     # embedded data with a ubyte length (image rows): one branch per length
     rb"\xfb(?:" + b"|".join(re.escape(bytes([k])) + b".{%d}" % k for k in range(256)) + b")",
     rb"\xf8.",
@@ -98,9 +97,10 @@ _TOKENS = [
     _array(0xC8, 1, 24),
     _OP,
     _array(0xC9, 2, 12),
-    rb"\xc0.",
+    rb"\xc0.(?!\xf8\x31)",  # a value before PageCopies stops the run (see _walk_regex)
     rb"[\x00\x09-\x0d\x20]",
-    rb"[\xc1\xc3].{2}",
+    rb"\xc1..(?!\xf8\x31)",
+    rb"\xc3..",
     rb"[\xc2\xc4\xc5].{4}",
     rb"\xd0.{2}",
     rb"[\xd2\xd4\xd5].{8}",
@@ -119,6 +119,14 @@ class _Counts:
 
     def __init__(self) -> None:
         self.v = [0, 0, 0, 0, 1 << 30, 0]  # same layout as _pclxl_tokens.walk's counts
+
+
+def _ended(counts: list[int], copies: int) -> None:
+    """One EndPage with its copies, in `_pclxl_tokens.walk`'s counts layout."""
+    counts[1] += 1
+    counts[2] += copies
+    counts[3] = max(counts[3], copies)
+    counts[4] = min(counts[4], copies)
 
 
 def _walk_regex(
@@ -144,15 +152,15 @@ def _walk_regex(
             counts[0] += 1
             pos = e + 1
         elif b == 0x44:
-            c = 1
-            if m.end("copies") == e - 2:
-                raw = m.group("copies")
-                c = raw[1] if raw[0] == 0xC0 else u16(raw, 1)[0]
-            counts[1] += 1
-            counts[2] += c
-            counts[3] = max(counts[3], c)
-            counts[4] = min(counts[4], c)
+            _ended(counts, 1)
             pos = e + 1
+        elif b in (0xC0, 0xC1) and data[e + b - 0xBE : e + b - 0xBC] == b"\xf8\x31":
+            # a value, the PageCopies attribute, and EndPage right after: copies
+            value = data[e + 1] if b == 0xC0 else u16(data, e + 1)[0]
+            pos = e + b - 0xBC
+            if pos < end and data[pos] == 0x44:
+                _ended(counts, value if value > 0 else 1)
+                pos += 1
         elif b == 0x1B:
             return e, tokens.AT_ESC
         elif b == 0xFB:
@@ -193,7 +201,7 @@ def _walk_compiled(
             raise LimitReached("PCL XL job took too long to scan")
         stop = min(end, pos + _WINDOW)
         window = bytes(data[pos:stop])
-        p, status = tokens.walk(window, 0, big, counts)
+        p, status = tokens.walk(window, 0, big, counts, stop >= end)
         if status != tokens.NEED_MORE:
             return pos + p, status
         if stop >= end or p == 0:
