@@ -1,0 +1,195 @@
+"""The thin backend and the job runner: whole jobs as cupsd would start them
+(separate processes, the job on standard input), through `pagetally serve`."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from pagetally.core.models import Action
+from pagetally.service import jobs_socket
+from pagetally.service.thin import service_socket
+from pagetally.storage import StoreSettings, open_store
+from tests.service.conftest import populate, short_dir
+
+PDF = Path("/usr/share/cups/data/default-testpage.pdf")  # 1 page
+DEVICE = """#!/bin/sh
+echo $$ > "{out}/device.pid"
+cat > "{out}/printed-$1"
+echo "INFO: device saw PRINTER=$PRINTER MARK=$PT_MARK" >&2
+exec sleep "${{PT_SLEEP:-0}}"
+"""
+THIN = "#!{python}\nfrom pagetally.service.thin import main\nmain({config!r})\n"
+
+
+@dataclass
+class Site:
+    dir: Path
+    config: Path
+    socket: str
+    thin: Path
+    db: Path
+
+    def env(self, **extra: str) -> dict[str, str]:
+        return {"DEVICE_URI": "pagetally:socket://127.0.0.1:9100", "PRINTER": "lab",
+                "CUPS_SERVERBIN": str(self.dir / "serverbin"), "TMPDIR": str(self.dir),
+                "PATH": "/usr/bin:/bin", "PT_MARK": "from-the-job", **extra}
+
+    def job(self, job_id: str, user: str = "alice", **extra: str
+            ) -> subprocess.CompletedProcess[bytes]:
+        argv = ["pagetally:socket://127.0.0.1:9100", job_id, user, "t; $(x)", "1",
+                f"job-uuid=urn:uuid:{job_id}"]
+        return subprocess.run(argv, executable=str(self.thin), input=PDF.read_bytes(),
+                              env=self.env(**extra), capture_output=True, timeout=120)
+
+
+def make_site(*, service: str | None = None) -> Site:
+    base = short_dir()
+    db = base / "pagetally.db"
+    sock = service or str(base / "run" / "pagetally.sock")
+    config = base / "pagetally.conf"
+    config.write_text(f"[global]\nstoragebackend: sqlite\nstoragename: {db}\n"
+                      f"directory: {base / 'spool'}\naccountingservice: {sock}\n"
+                      "logger: stderr\n")
+    (base / "serverbin" / "backend").mkdir(parents=True)
+    dev = base / "serverbin" / "backend" / "socket"
+    dev.write_text(DEVICE.format(out=base))
+    dev.chmod(0o700)
+    thin = base / "pagetally"
+    thin.write_text(THIN.format(python=sys.executable, config=str(config)))
+    thin.chmod(0o700)
+    store = open_store(StoreSettings(backend="sqlite", name=str(db)))
+    populate(store)
+    store.close()
+    return Site(base, config, sock, thin, db)
+
+
+def wait_for(*paths: str, proc: subprocess.Popen[bytes], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not all(os.path.exists(p) for p in paths):
+        assert proc.poll() is None, "pagetally serve exited"
+        assert time.monotonic() < deadline, "pagetally serve did not listen"
+        time.sleep(0.05)
+
+
+@pytest.fixture
+def served_site() -> Iterator[tuple[Site, subprocess.Popen[bytes]]]:
+    site = make_site()
+    proc = subprocess.Popen([sys.executable, "-m", "pagetally.cli.main", "-C",
+                             str(site.config), "serve"], stderr=subprocess.PIPE)
+    try:
+        wait_for(site.socket, jobs_socket(site.socket), proc=proc)
+        yield site, proc
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+            proc.wait(30)
+
+
+def balance(site: Site) -> Decimal:
+    store = open_store(StoreSettings(backend="sqlite", name=str(site.db)))
+    try:
+        return store.get_user("alice").balance
+    finally:
+        store.close()
+
+
+@pytest.mark.slow
+def test_thin_backend_job_through_the_runner(
+    served_site: tuple[Site, subprocess.Popen[bytes]],
+) -> None:
+    site, serve = served_site
+    done = site.job("1")
+    err = done.stderr.decode()
+    assert done.returncode == 0, err
+    assert (site.dir / "printed-1").read_bytes() == PDF.read_bytes()
+    # the real backend got this job's environment, not the service's
+    assert "INFO: device saw PRINTER=lab MARK=from-the-job" in err
+    assert "PAGE: total 1" in err and "Traceback" not in err
+    assert balance(site) == Decimal("99.90")
+    # a refused job's exit code (5: cancel) comes back through the runner
+    refused = site.job("2", user="mallory")
+    assert refused.returncode == 5
+    assert "PageTally refused the job" in refused.stderr.decode()
+    assert not (site.dir / "printed-2").exists()
+    store = open_store(StoreSettings(backend="sqlite", name=str(site.db)))
+    assert sorted((j.job_id, j.action) for j in store.history()) == [
+        ("1", Action.ALLOW), ("2", Action.DENY)]
+    store.close()
+    # SIGTERM: the service stops, both sockets go away, exit code 0
+    serve.send_signal(signal.SIGTERM)
+    assert serve.wait(30) == 0
+    assert not os.path.exists(site.socket) and not os.path.exists(jobs_socket(site.socket))
+
+
+@pytest.mark.slow
+def test_thin_backend_without_service_runs_the_job_itself() -> None:
+    site = make_site()  # nothing listens on its sockets
+    done = site.job("3")
+    assert done.returncode == 0, done.stderr.decode()
+    assert (site.dir / "printed-3").exists()
+    assert balance(site) == Decimal("99.90")
+
+
+@pytest.mark.slow
+def test_sigterm_reaches_the_jobs_process(
+    served_site: tuple[Site, subprocess.Popen[bytes]],
+) -> None:
+    site, _serve = served_site
+    argv = ["pagetally:socket://127.0.0.1:9100", "4", "alice", "t", "1", "job-uuid=urn:uuid:4"]
+    with (site.dir / "err").open("wb") as err:
+        thin = subprocess.Popen(argv, executable=str(site.thin), stdin=PDF.open("rb"),
+                                stderr=err, env=site.env(PT_SLEEP="30"))
+        pid_file = site.dir / "device.pid"
+        deadline = time.monotonic() + 60
+        while not pid_file.exists() or not pid_file.read_text().strip():
+            assert time.monotonic() < deadline and thin.poll() is None
+            time.sleep(0.05)
+        thin.send_signal(signal.SIGTERM)  # as cupsd cancelling the job
+        try:
+            assert thin.wait(20) == 1  # CUPS_BACKEND_FAILED: its process was ended
+        finally:
+            os.kill(int(pid_file.read_text()), signal.SIGKILL)  # the device script we made
+    assert "ended without an answer" in (site.dir / "err").read_text()
+
+
+@pytest.mark.slow
+def test_runner_refuses_a_request_without_streams(
+    served_site: tuple[Site, subprocess.Popen[bytes]],
+) -> None:
+    site, _serve = served_site
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.settimeout(20)
+        sock.connect(jobs_socket(site.socket))
+        sock.sendall(json.dumps({"argv": ["x"], "environ": {}}).encode() + b"\n")
+        answer = json.loads(sock.makefile("rb").readline())
+    assert answer == {"error": "expected 3 descriptors, got 0"}
+    assert balance(site) == Decimal("100.00")
+
+
+def test_service_socket_from_config(tmp_path: Path) -> None:
+    conf = tmp_path / "c.conf"
+    conf.write_text("[global]\n# accountingservice: /commented\nstoragebackend: sqlite\n")
+    assert service_socket(str(conf), {}) == "/run/pagetally/pagetally.sock"
+    conf.write_text("[lab]\naccountingservice: /not/global\n[global]\n"
+                    "AccountingService = /srv/pt.sock\n")
+    assert service_socket(str(conf), {}) == "/srv/pt.sock"
+    conf.write_text("[global]\naccountingservice: none\n")
+    assert service_socket(None, {"PAGETALLY_CONFIG": str(conf)}) is None
+    assert service_socket(str(tmp_path / "missing.conf"), {}) is None
+
+
+def test_jobs_socket_name() -> None:
+    assert jobs_socket("/run/pagetally/pagetally.sock") == "/run/pagetally/pagetally-jobs.sock"
+    assert jobs_socket("/srv/pt") == "/srv/pt-jobs.sock"
