@@ -150,7 +150,9 @@ def test_garbage_raises_only_pdl_errors() -> None:
 def test_detect() -> None:
     parser = escp.PARSERS[0]
     assert parser.detect(INIT + ESC + b"(G\x01\x00\x01") >= 0.9
-    assert parser.detect(ESC + b"\x01@EJL \n") >= 0.9
+    assert parser.detect(ESC + b"\x01@EJL 1284.4\n@EJL     \n" + INIT + INIT) >= 0.9
+    esc_page = ESC + b"\x01@EJL \n@EJL SELECT LANGUAGE=ESC/PAGE\n@EJL ENTER LANGUAGE=ESC/PAGE\n"
+    assert parser.detect(esc_page + ESC + b"\x1d1mmE") == 0.0  # Epson ESC/Page, not ESC/P
     assert parser.detect(INIT + b"plain text") > 0.0
     gs_escp = (
         ESC + b"*rbC" + ESC + b"*t150R" + ESC + b"|J\x00a\r" + ESC + b"\\\xa3\x00" + ESC + b"|B0"

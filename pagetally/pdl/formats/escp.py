@@ -230,7 +230,18 @@ def scan(data: Buffer, limits: Limits = DEFAULT_LIMITS) -> Analysis:
 def detect(head: bytes) -> float:
     """ESC/P(2) when the job opens with a reset, ESC/P2 setup or EJL/remote mode."""
     h = head.lstrip(b"\x00")
-    if h.startswith((b"\x1b\x01@EJL", b"\x1b@\x1b(R", b"\x1b(R")):
+    if h.startswith(b"\x1b\x01@EJL"):
+        # Epson's job language also wraps ESC/Page: look at what it enters and at
+        # what follows the EJL lines (an ESC/P2 job resets with ESC @).
+        nxt = h.find(b"\x1b", 2)
+        ejl = h[: len(h) if nxt < 0 else nxt].upper()
+        if b"ENTER LANGUAGE" in ejl and b"ESC/P2" not in ejl and b"ESCP" not in ejl:
+            return 0.0
+        if b"ESC/PAGE" in ejl:
+            return 0.0
+        body = h[nxt:] if nxt >= 0 else b""
+        return 0.9 if body.startswith((b"\x1b@", b"\x1b(R")) else 0.3
+    if h.startswith((b"\x1b@\x1b(R", b"\x1b(R")):
         return 0.95
     if h.startswith(b"\x1b@"):
         return 0.9 if re.search(rb"\x1b[(.*K-Z^|J\\]", h[2:4096]) else 0.6
