@@ -17,8 +17,9 @@ the reason kept in `load_errors()`: one broken plug-in must not stop accounting.
 from __future__ import annotations
 
 import importlib
+import os
 import pkgutil
-from importlib.metadata import entry_points
+import sys
 from threading import Lock
 
 from pagetally.errors import UnknownFormat
@@ -60,8 +61,37 @@ def _builtin() -> list[Parser]:
     return found
 
 
+def _may_have_plugins() -> bool:
+    """Whether an installed distribution may declare the group: a look at the
+    entry_points.txt files on sys.path, so that importlib.metadata (slow to import,
+    and paid by every backend process) loads only when one does. A path entry that
+    is not a folder (a zip) cannot be looked into cheaply: then it may."""
+    header = f"[{ENTRY_POINT_GROUP}]"
+    for entry in sys.path:
+        folder = entry or "."
+        try:
+            names = os.listdir(folder)
+        except NotADirectoryError:
+            return True
+        except OSError:
+            continue
+        for name in names:
+            if name.endswith((".dist-info", ".egg-info")):
+                try:
+                    with open(os.path.join(folder, name, "entry_points.txt"), "rb") as fh:
+                        if header.encode() in fh.read():
+                            return True
+                except OSError:
+                    continue
+    return False
+
+
 def _plugins() -> list[Parser]:
     found: list[Parser] = []
+    if not _may_have_plugins():
+        return found
+    from importlib.metadata import entry_points
+
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         origin = f"entry point {ep.name} = {ep.value}"
         try:
