@@ -3,7 +3,8 @@
 These are the contract between `core/` (rules), `storage/` (which loads and saves
 them) and the edges (CLI, backend, web). Frozen dataclasses: a rule gets a snapshot
 and returns a decision; it never mutates what it was given. Money is Decimal; times
-are timezone-aware UTC datetimes.
+are timezone-aware UTC datetimes. No `slots=True`: slotted dataclasses are built
+twice, which doubled this module's import time, paid by every backend process.
 """
 
 from __future__ import annotations
@@ -69,7 +70,7 @@ class PaymentKind(enum.StrEnum):
     DEBIT = "debit"  # an explicit correction downwards
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class PriceTable:
     """A printer's prices. The default case is PyKota's: per page and per job.
 
@@ -111,7 +112,7 @@ class PriceTable:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class User:
     name: str
     id: int | None = None
@@ -123,7 +124,7 @@ class User:
     description: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Group:
     """A group of users. Its balance is the sum of its members' (PyKota's rule)."""
 
@@ -133,7 +134,7 @@ class Group:
     description: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Printer:
     """A printer or a printer group (a printer used as a parent of others)."""
 
@@ -145,7 +146,7 @@ class Printer:
     passthrough: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class UserQuota:
     """A user's quota entry on one printer (PyKota's userpquota)."""
 
@@ -160,7 +161,7 @@ class UserQuota:
     warn_count: int = 0
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class GroupQuota:
     """A group's quota entry on one printer; `page_counter` is the members' sum."""
 
@@ -174,7 +175,7 @@ class GroupQuota:
     max_job_size: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class BillingCode:
     code: str
     id: int | None = None
@@ -183,7 +184,7 @@ class BillingCode:
     page_counter: int = 0
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Payment:
     user: str
     amount: Decimal  # negative for refunds and debits
@@ -193,7 +194,7 @@ class Payment:
     id: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class JobFacts:
     """What is known of a job before the decision: who, where, how big.
 
@@ -222,7 +223,7 @@ class JobFacts:
     job_uuid: str = ""  # CUPS job-uuid: part of the job's identity
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class JobRecord:
     """One row of job history: every job, allowed or denied."""
 
@@ -251,7 +252,7 @@ class JobRecord:
     precomputed_price: Decimal | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class AccountSnapshot:
     """Everything the decision needs, read from the store in one go.
 
@@ -294,7 +295,7 @@ class DecisionCode(enum.StrEnum):
     POLICY_EXTERNAL = "policy_external"  # DENY until the caller's external command says
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Decision:
     """The rules' answer for one job. `reason` is for the person who printed."""
 
@@ -318,7 +319,7 @@ class Decision:
         return self.action in (Action.ALLOW, Action.WARN)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class ChargeRequest:
     """One unit of work for `Store.charge`: the job, and what the rules decided.
 
@@ -336,14 +337,14 @@ class ChargeRequest:
     precomputed_price: Decimal | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class ChargeResult:
     job: JobRecord
     already_charged: bool = False  # the identity was charged before; nothing changed
     balance_after: Decimal | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Allowance:
     """A scheduled grant, which PyKota left to cron: every period, `credit` is
     added to the balance (never raising it above `cap`) and/or the page counter
