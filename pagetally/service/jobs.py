@@ -102,11 +102,17 @@ def _child(conn: socket.socket, request: dict[str, Any], fds: list[int]) -> int:
     if isinstance(umask, int):
         os.umask(umask & 0o777)
     sys.argv = list(request["argv"])
+    # the job's streams, whatever the runner's own were (maybe none at all)
+    stdin = open(0, "rb", closefd=False)  # noqa: SIM115
+    sys.stdin = open(0, encoding="utf-8", closefd=False)  # noqa: SIM115
+    sys.stdout = open(1, "w", encoding="utf-8", closefd=False)  # noqa: SIM115
+    sys.stderr = open(2, "w", encoding="utf-8", errors="backslashreplace",  # noqa: SIM115
+                      buffering=1, closefd=False)
     _send(conn, {"pid": os.getpid()})
     from pagetally.cups.backend import BackendEnv, run
 
     config = request.get("config")
-    env = BackendEnv(sys.argv, dict(request["environ"]), sys.stdin.buffer, sys.stderr,
+    env = BackendEnv(sys.argv, dict(request["environ"]), stdin, sys.stderr,
                      config_path=config if isinstance(config, str) else None)
     code = run(env)
     sys.stdout.flush()

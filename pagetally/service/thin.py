@@ -64,15 +64,24 @@ def run_in_service(path: str, config_path: str | None, timeout: float = 5.0) -> 
         request = {"argv": sys.argv, "environ": dict(os.environ), "config": config_path,
                    "umask": _umask()}
         socket.send_fds(sock, [json.dumps(request).encode() + b"\n"], [0, 1, 2])
-        reader = sock.makefile("rb")
-        first = _message(reader.readline(4096))
     except OSError:
         sock.close()
         return None
+    # The runner now holds our streams: no time limit on its first answer, since
+    # running the job here as well could print it twice. Its child sends its pid
+    # before it reads a byte of the job.
+    sock.settimeout(None)
+    reader = sock.makefile("rb")
+    try:
+        first = _message(reader.readline(4096))
+    except OSError:
+        first = {}
     pid = first.get("pid")
     if not isinstance(pid, int):
+        # refused (busy, malformed) or gone before its child said a word: nobody
+        # has read the job, so it runs here
         sock.close()
-        return None  # refused (busy, malformed): run the job here
+        return None
 
     def forward(signum: int, _frame: FrameType | None) -> None:
         try:  # noqa: SIM105 - contextlib is not loaded in this lean process
@@ -81,7 +90,6 @@ def run_in_service(path: str, config_path: str | None, timeout: float = 5.0) -> 
             pass
 
     signal.signal(signal.SIGTERM, forward)
-    sock.settimeout(None)  # the job takes as long as the printer does
     try:
         last = _message(reader.readline(4096))
     except OSError:
