@@ -45,6 +45,10 @@ _TOKEN = re.compile(
     rb"|([A-Za-z_'\"]+))"  # 6: keyword
 )
 _REF_TAIL = re.compile(rb"[\x00\t\n\x0c\r ]+(\d+)[\x00\t\n\x0c\r ]+R(?![A-Za-z])")
+_REF_ARRAY = re.compile(
+    rb"\[((?:[\x00\t\n\x0c\r ]*\d+[\x00\t\n\x0c\r ]+\d+[\x00\t\n\x0c\r ]+R)*)[\x00\t\n\x0c\r ]*\]"
+)
+_REF_PAIR = re.compile(rb"(\d+)[\x00\t\n\x0c\r ]+(\d+)[\x00\t\n\x0c\r ]+R")
 _NAME_ESC = re.compile(rb"#([0-9A-Fa-f]{2})")
 _MAX_STRING = 1 << 20
 
@@ -79,57 +83,73 @@ def parse_value(buf: Buffer, pos: int, max_depth: int = 64) -> tuple[PdfValue, i
     """Parse one value starting at (or after whitespace from) `pos`."""
     stack: list[list[PdfValue] | dict[str, PdfValue]] = []
     keys: list[str | None] = []  # a dict's pending key
+    token = _TOKEN.match
     while True:
-        m = _TOKEN.match(buf, pos)
+        m = token(buf, pos)
         if m is None:
             raise PdfSyntaxError(f"unexpected byte at {pos}")
         pos = m.end()
+        kind = m.lastindex
+        raw = m.group(kind)  # type: ignore[arg-type]
         value: PdfValue
-        delim, name, number, lit, hexstr, keyword = m.groups()
-        if delim is not None:
-            if delim in (b"<<", b"["):
-                if len(stack) >= max_depth:
-                    raise PdfSyntaxError("nesting too deep")
-                stack.append({} if delim == b"<<" else [])
-                keys.append(None)
-                continue
-            if delim in (b">>", b"]"):
-                if not stack:
-                    raise PdfSyntaxError("unbalanced " + delim.decode())
-                top = stack.pop()
-                keys.pop()
-                if isinstance(top, dict) != (delim == b">>"):
-                    raise PdfSyntaxError("mismatched brackets")
-                value = top
-            else:  # { } only appear in PostScript calculator functions: not here
-                raise PdfSyntaxError("unexpected brace")
-        elif name is not None:
-            value = _name(name)
-        elif number is not None:
-            if b"." in number:
-                value = float(number)
+        if kind == 2:
+            value = _name(raw)
+        elif kind == 3:
+            if b"." in raw:
+                value = float(raw)
             else:
-                value = int(number)
+                value = int(raw)
                 tail = _REF_TAIL.match(buf, pos)
                 if tail is not None and value >= 0:
                     value = Ref(value, int(tail.group(1)))
                     pos = tail.end()
-        elif lit is not None:
+        elif kind == 1:
+            if raw == b"<<" or raw == b"[":
+                if raw == b"[":  # an array of references (/Kids): one regex, not a loop
+                    refs = _REF_ARRAY.match(buf, m.start(1))
+                    if refs is not None:
+                        value = [Ref(int(a), int(b)) for a, b in _REF_PAIR.findall(refs.group(1))]
+                        pos = refs.end()
+                        if not stack:
+                            return value, pos
+                        top = stack[-1]
+                        if isinstance(top, list):
+                            top.append(value)
+                        elif keys[-1] is None:
+                            raise PdfSyntaxError("dictionary key is not a name")
+                        else:
+                            top[keys[-1]] = value
+                            keys[-1] = None
+                        continue
+                if len(stack) >= max_depth:
+                    raise PdfSyntaxError("nesting too deep")
+                stack.append({} if raw == b"<<" else [])
+                keys.append(None)
+                continue
+            if raw == b">>" or raw == b"]":
+                if not stack:
+                    raise PdfSyntaxError("unbalanced " + raw.decode())
+                top = stack.pop()
+                keys.pop()
+                if isinstance(top, dict) != (raw == b">>"):
+                    raise PdfSyntaxError("mismatched brackets")
+                value = top
+            else:  # { } only appear in PostScript calculator functions: not here
+                raise PdfSyntaxError("unexpected brace")
+        elif kind == 4:
             end = _skip_string(buf, pos)
             value = bytes(buf[pos : end - 1])
             pos = end
-        elif hexstr is not None:
-            value = bytes(hexstr)
+        elif kind == 5:
+            value = bytes(raw)
+        elif raw == b"true":
+            value = True
+        elif raw == b"false":
+            value = False
+        elif raw == b"null":
+            value = None
         else:
-            kw = keyword
-            if kw == b"true":
-                value = True
-            elif kw == b"false":
-                value = False
-            elif kw == b"null":
-                value = None
-            else:
-                raise PdfSyntaxError(f"unexpected keyword {kw[:20]!r} at {m.start(6)}")
+            raise PdfSyntaxError(f"unexpected keyword {raw[:20]!r} at {m.start(6)}")
         if not stack:
             return value, pos
         top = stack[-1]
@@ -197,30 +217,48 @@ def _png_unpredict(data: bytes, columns: int) -> bytes:
     return bytes(out)
 
 
-def _png_up_fast(data: bytes, columns: int) -> bytes | None:
-    """All rows 'Up' (the usual case): a running sum down each column, at C speed."""
+class Rows:
+    """A decoded table of fixed-size rows (an xref stream), read row by row.
+
+    With the PNG 'Up' predictor on every row (what writers use) each column is a
+    running sum: kept as Python's C-speed `accumulate` lists and reduced mod 256
+    only for the rows asked for, instead of decoding the whole table.
+    """
+
+    def __init__(self, data: bytes, columns: int, up_sums: list[list[int]] | None = None):
+        self._data = data
+        self._columns = columns
+        self._sums = up_sums
+        self.count = len(up_sums[0]) if up_sums else (len(data) // columns if columns else 0)
+
+    def row(self, k: int) -> bytes:
+        if not 0 <= k < self.count:
+            raise PdfSyntaxError("row out of range")
+        if self._sums is not None:
+            return bytes(col[k] & 0xFF for col in self._sums)
+        return self._data[k * self._columns : (k + 1) * self._columns]
+
+
+def _up_sums(data: bytes, columns: int) -> list[list[int]] | None:
+    """Per-column running sums when every row uses the 'Up' predictor, else None."""
     row = columns + 1
-    if columns <= 0 or len(data) % row:
+    if columns <= 0 or len(data) % row or not data:
         return None
     rows = len(data) // row
     if data[0::row] != b"\x02" * rows:
         return None
-    out = bytearray(rows * columns)
-    low_byte = (255).__and__
-    for j in range(columns):
-        out[j::columns] = bytes(map(low_byte, accumulate(data[1 + j :: row])))
-    return bytes(out)
+    return [list(accumulate(data[1 + j :: row])) for j in range(columns)]
 
 
-def decode_stream(raw: bytes, stream_dict: dict[str, PdfValue], max_size: int) -> bytes:
-    """Apply the stream's filters (only FlateDecode and predictors are supported)."""
+def _inflate(raw: bytes, stream_dict: dict[str, PdfValue], max_size: int) -> tuple[bytes, int]:
+    """(decompressed data, PNG predictor columns or 0)."""
     filters = stream_dict.get("Filter")
     parms = stream_dict.get("DecodeParms")
     if isinstance(filters, Name):
         filters = [filters]
         parms = [parms]
     if filters is None:
-        return raw
+        return raw, 0
     if not isinstance(filters, list) or len(filters) != 1 or filters[0] != "FlateDecode":
         raise PdfSyntaxError(f"unsupported stream filter {filters!r}")
     d = zlib.decompressobj()
@@ -239,7 +277,26 @@ def decode_stream(raw: bytes, stream_dict: dict[str, PdfValue], max_size: int) -
                 raise PdfSyntaxError("bad predictor columns")
             if parm.get("Colors", 1) != 1 or parm.get("BitsPerComponent", 8) != 8:
                 raise PdfSyntaxError("unsupported predictor parameters")
-            return _png_up_fast(data, columns) or _png_unpredict(data, columns)
+            return data, columns
         if predictor not in (1, None):
             raise PdfSyntaxError("unsupported predictor")
-    return data
+    return data, 0
+
+
+def decode_stream(raw: bytes, stream_dict: dict[str, PdfValue], max_size: int) -> bytes:
+    """Apply the stream's filters (only FlateDecode and PNG predictors are supported)."""
+    data, columns = _inflate(raw, stream_dict, max_size)
+    return _png_unpredict(data, columns) if columns else data
+
+
+def decode_rows(raw: bytes, stream_dict: dict[str, PdfValue], max_size: int, row_size: int) -> Rows:
+    """A stream of `row_size`-byte rows (an xref stream), decoded lazily where it can be."""
+    data, columns = _inflate(raw, stream_dict, max_size)
+    if columns:
+        if columns != row_size:
+            raise PdfSyntaxError("predictor columns differ from the row size")
+        sums = _up_sums(data, columns)
+        if sums is not None:
+            return Rows(b"", columns, sums)
+        data = _png_unpredict(data, columns)
+    return Rows(data, row_size)

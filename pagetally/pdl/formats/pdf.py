@@ -20,9 +20,10 @@ from pagetally.errors import CorruptData, EncryptedData, LimitReached, PdlError,
 from pagetally.pdl.base import DEFAULT_LIMITS, Analysis, Buffer, Limits, Parser
 from pagetally.pdl.formats._bufio import BufferStream
 from pagetally.pdl.formats._pdfsyntax import (
-    PdfSyntaxError,
     PdfValue,
     Ref,
+    Rows,
+    decode_rows,
     decode_stream,
     object_header,
     parse_value,
@@ -62,24 +63,24 @@ class _XrefTable:
 
 @dataclass
 class _XrefStream:
-    """One cross-reference stream, decoded."""
+    """One cross-reference stream, decoded row by row on demand."""
 
-    data: bytes
+    rows: Rows
     widths: tuple[int, int, int]
     index: list[tuple[int, int]]
 
     def lookup(self, buf: Buffer, num: int) -> tuple[int, int] | None:
-        w0, w1, w2 = self.widths
-        row = w0 + w1 + w2
+        w0, w1, _ = self.widths
         base = 0
         for first, count in self.index:
             if first <= num < first + count:
-                at = (base + num - first) * row
-                if at + row > len(self.data):
+                k = base + num - first
+                if k >= self.rows.count:
                     raise _Unsure("xref stream shorter than its /Index")
-                kind = int.from_bytes(self.data[at : at + w0], "big") if w0 else 1
-                f2 = int.from_bytes(self.data[at + w0 : at + w0 + w1], "big")
-                f3 = int.from_bytes(self.data[at + w0 + w1 : at + row], "big")
+                row = self.rows.row(k)
+                kind = int.from_bytes(row[:w0], "big") if w0 else 1
+                f2 = int.from_bytes(row[w0 : w0 + w1], "big")
+                f3 = int.from_bytes(row[w0 + w1 :], "big")
                 if kind == 1:
                     return (1, f2)
                 if kind == 2:
@@ -127,11 +128,7 @@ class _Doc:
         nums = data[:first].split()
         if len(nums) < 2 * n:
             raise _Unsure("short object stream header")
-        offsets = []
-        for i in range(n):
-            offsets.append(first + int(nums[2 * i + 1]))
-            if int(nums[2 * i]) < 0:
-                raise _Unsure("bad object stream header")
+        offsets = [first + int(x) for x in nums[1 : 2 * n : 2]]
         offsets.append(len(data))
         self.objstm_cache[num] = (data, offsets)
         return data, offsets
@@ -175,6 +172,10 @@ class _Doc:
         return self.stream_at(start)
 
     def stream_at(self, start: int) -> tuple[dict[str, PdfValue], bytes]:
+        value, raw = self.raw_stream_at(start)
+        return value, decode_stream(raw, value, _MAX_STREAM)
+
+    def raw_stream_at(self, start: int) -> tuple[dict[str, PdfValue], bytes]:
         value, end = parse_value(self.buf, start, self.limits.max_depth)
         if not isinstance(value, dict):
             raise _Unsure("stream without dictionary")
@@ -189,8 +190,7 @@ class _Doc:
         tail = bytes(self.buf[data_start + length : data_start + length + 32]).lstrip()
         if not tail.startswith(b"endstream"):
             raise _Unsure("stream /Length does not reach endstream")
-        raw = bytes(self.buf[data_start : data_start + length])
-        return value, decode_stream(raw, value, _MAX_STREAM)
+        return value, bytes(self.buf[data_start : data_start + length])
 
     # -- cross-reference chain -------------------------------------------------------
 
@@ -225,8 +225,8 @@ class _Doc:
                 return self._read_table(pos + 4)
             head = object_header(self.buf, pos)
             if head is not None:
-                value, data = self.stream_at(head[1])
-                return self._read_stream(value, data)
+                value, raw = self.raw_stream_at(head[1])
+                return self._read_stream(value, raw)
         raise _Unsure("startxref/Prev points at no cross-reference section")
 
     def _read_table(self, pos: int) -> tuple[dict[str, PdfValue], int | None, int | None]:
@@ -266,7 +266,7 @@ class _Doc:
         return trailer, _int_or_none(trailer.get("Prev")), _int_or_none(trailer.get("XRefStm"))
 
     def _read_stream(
-        self, value: dict[str, PdfValue], data: bytes
+        self, value: dict[str, PdfValue], raw: bytes
     ) -> tuple[dict[str, PdfValue], int | None, int | None]:
         if value.get("Type") != "XRef":
             raise _Unsure("startxref points at an object that is not an xref stream")
@@ -289,7 +289,8 @@ class _Doc:
                 raise _Unsure("bad xref stream /Index")
             index.append((a, b))
         widths = (int(w[0]), int(w[1]), int(w[2]))  # type: ignore[arg-type]
-        self.sections.append(_XrefStream(data, widths, index))
+        rows = decode_rows(raw, value, _MAX_STREAM, sum(widths))
+        self.sections.append(_XrefStream(rows, widths, index))
         return value, _int_or_none(value.get("Prev")), None
 
     # -- the page tree ---------------------------------------------------------------
@@ -385,8 +386,8 @@ def _pikepdf_count(buf: Buffer, limits: Limits) -> tuple[int, list[str]]:
     except pikepdf.PdfError as exc:
         first = str(exc).splitlines()[0] if str(exc) else "unreadable"
         raise CorruptData(f"PDF: {first}") from None
-    except (RuntimeError, ValueError, OSError) as exc:
-        raise CorruptData(f"PDF: unreadable ({exc})") from None
+    except Exception as exc:  # qpdf's other complaints about hostile files
+        raise CorruptData(f"PDF: unreadable ({type(exc).__name__}: {exc})") from None
     if pages > limits.max_pages:
         raise LimitReached(f"PDF: more than {limits.max_pages} pages")
     if pages == 0:
@@ -417,7 +418,7 @@ class PdfParser:
             pages, notes = _fast_count(data, base, limits)
         except PdlError:
             raise
-        except (_Unsure, PdfSyntaxError, ValueError, IndexError, OverflowError) as exc:
+        except Exception as exc:  # the fast path is unsure: qpdf decides
             pages, notes = _pikepdf_count(data, limits)
             method = "pikepdf"
             if str(exc) != "encrypted":
