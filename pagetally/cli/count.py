@@ -6,8 +6,6 @@ per line with `--json`. A file that cannot be counted gets a one-line reason on
 stderr and makes the exit code non-zero; the other files are still counted.
 """
 
-from __future__ import annotations
-
 import argparse
 import contextlib
 import json
@@ -15,12 +13,13 @@ import shutil
 import sys
 import tempfile
 from collections.abc import Iterator, Sequence
-from typing import IO, Annotated, Any
-
-import typer
+from typing import IO, TYPE_CHECKING, Annotated, Any
 
 from pagetally.errors import AnalysisUnavailable, InvalidInput, PageTallyError
 from pagetally.pdl import Analysis, analyse
+
+if TYPE_CHECKING:
+    import typer
 
 COLORSPACES = ("BW", "RGB", "CMY", "CMYK", "GC")
 PKPGCOUNTER_VERSION = "3.50"  # the pkpgcounter release whose interface we mimic
@@ -137,8 +136,9 @@ def count_files(
     return code
 
 
-def register(app: typer.Typer) -> None:
+def register(app: "typer.Typer") -> None:
     """Add the `count` command to the `pagetally` application."""
+    import typer  # here, not at the top: `pkpgcounter` does not pay for Typer
 
     @app.command("count")
     def count(
