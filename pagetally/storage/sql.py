@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import Connection, Engine, delete, func, insert, inspect, select, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -46,8 +46,9 @@ from pagetally.errors import (
     SchemaOutOfDate,
     StorageError,
 )
-from pagetally.storage import accounting, grants, lookups, patterns, quotas, rows
-from pagetally.storage.base import HistoryFilter, StoreSettings
+from pagetally.storage import accounting, grants, lookups, quotas, rows
+from pagetally.storage import patterns as pat
+from pagetally.storage.base import HistoryFilter, Store, StoreSettings
 from pagetally.storage.engine import (
     backend_of,
     describe,
@@ -177,10 +178,16 @@ class SqlStore:
     def _migrate(self) -> None:
         from pagetally.storage.migrate import upgrade_to_head
 
+        # a read-only SQLite store migrates its file through a writing connection
+        # (SQLite has no roles; the file's permissions are the guard)
+        engine = make_engine(self.settings, readonly=False) if self.readonly else self._engine
         try:
-            upgrade_to_head(self._engine)
+            upgrade_to_head(engine)
         except DBAPIError as err:
             raise translate(err, self.settings, readonly=self.readonly) from None
+        finally:
+            if engine is not self._engine:
+                engine.dispose()
 
     def close(self) -> None:
         self._engine.dispose()
@@ -237,13 +244,13 @@ class SqlStore:
     def get_user(self, name: str) -> User:
         return self._read(lambda c: self._get_user(c, name))
 
-    def find_users(self, patterns_: Sequence[str] = ("*",)) -> list[User]:
-        stmt = select(users).where(patterns.where_names(users.c.username, patterns_))
+    def find_users(self, patterns: Sequence[str] = ("*",)) -> list[User]:
+        stmt = select(users).where(pat.where_names(users.c.username, patterns))
         return self._read(
             lambda c: [
                 rows.user_of(r)
                 for r in c.execute(stmt.order_by(users.c.username))
-                if patterns.matches(r.username, patterns_)
+                if pat.matches(r.username, patterns)
             ]
         )
 
@@ -350,13 +357,13 @@ class SqlStore:
     def get_group(self, name: str) -> Group:
         return self._read(lambda c: self._get_group(c, name))
 
-    def find_groups(self, patterns_: Sequence[str] = ("*",)) -> list[Group]:
-        stmt = select(groups).where(patterns.where_names(groups.c.groupname, patterns_))
+    def find_groups(self, patterns: Sequence[str] = ("*",)) -> list[Group]:
+        stmt = select(groups).where(pat.where_names(groups.c.groupname, patterns))
         return self._read(
             lambda c: [
                 rows.group_of(r)
                 for r in c.execute(stmt.order_by(groups.c.groupname))
-                if patterns.matches(r.groupname, patterns_)
+                if pat.matches(r.groupname, patterns)
             ]
         )
 
@@ -388,10 +395,10 @@ class SqlStore:
 
         self._write(work)
 
-    def add_members(self, group: str, users_: Sequence[str]) -> None:
+    def add_members(self, group: str, users: Sequence[str]) -> None:
         def work(conn: Connection) -> None:
             gid = lookups.group_id(conn, group)
-            uids = [lookups.user_id(conn, u) for u in users_]
+            uids = [lookups.user_id(conn, u) for u in users]
             have = set(
                 conn.execute(
                     select(groupsmembers.c.userid).where(groupsmembers.c.groupid == gid)
@@ -403,10 +410,10 @@ class SqlStore:
 
         self._write(work)
 
-    def remove_members(self, group: str, users_: Sequence[str]) -> None:
+    def remove_members(self, group: str, users: Sequence[str]) -> None:
         def work(conn: Connection) -> None:
             gid = lookups.group_id(conn, group)
-            uids = [lookups.user_id(conn, u) for u in users_]
+            uids = [lookups.user_id(conn, u) for u in users]
             conn.execute(
                 delete(groupsmembers).where(
                     groupsmembers.c.groupid == gid, groupsmembers.c.userid.in_(uids)
@@ -499,13 +506,13 @@ class SqlStore:
     def get_printer(self, name: str) -> Printer:
         return self._read(lambda c: self._get_printer(c, name))
 
-    def find_printers(self, patterns_: Sequence[str] = ("*",)) -> list[Printer]:
-        stmt = select(printers).where(patterns.where_names(printers.c.printername, patterns_))
+    def find_printers(self, patterns: Sequence[str] = ("*",)) -> list[Printer]:
+        stmt = select(printers).where(pat.where_names(printers.c.printername, patterns))
         return self._read(
             lambda c: [
                 rows.printer_of(r)
                 for r in c.execute(stmt.order_by(printers.c.printername))
-                if patterns.matches(r.printername, patterns_)
+                if pat.matches(r.printername, patterns)
             ]
         )
 
@@ -561,11 +568,11 @@ class SqlStore:
 
         self._write(work)
 
-    def add_to_printer_group(self, group: str, printers_: Sequence[str]) -> None:
+    def add_to_printer_group(self, group: str, printers: Sequence[str]) -> None:
         def work(conn: Connection) -> None:
-            ids = lookups.printer_ids(conn, [group, *printers_])
+            ids = lookups.printer_ids(conn, [group, *printers])
             parents = lookups.parents_map(conn)
-            for member in dict.fromkeys(printers_):
+            for member in dict.fromkeys(printers):
                 if group in parents.get(member, set()):
                     continue
                 check_no_cycle(parents, group, member)
@@ -576,13 +583,13 @@ class SqlStore:
 
         self._write(work)
 
-    def remove_from_printer_group(self, group: str, printers_: Sequence[str]) -> None:
+    def remove_from_printer_group(self, group: str, printers: Sequence[str]) -> None:
         def work(conn: Connection) -> None:
-            ids = lookups.printer_ids(conn, [group, *printers_])
+            ids = lookups.printer_ids(conn, [group, *printers])
             conn.execute(
                 delete(printergroupsmembers).where(
                     printergroupsmembers.c.groupid == ids[group],
-                    printergroupsmembers.c.printerid.in_([ids[p] for p in printers_]),
+                    printergroupsmembers.c.printerid.in_([ids[p] for p in printers]),
                 )
             )
 
@@ -719,14 +726,14 @@ class SqlStore:
     def get_billing_code(self, code: str) -> BillingCode:
         return self._read(lambda c: self._get_code(c, code))
 
-    def find_billing_codes(self, patterns_: Sequence[str] = ("*",)) -> list[BillingCode]:
+    def find_billing_codes(self, patterns: Sequence[str] = ("*",)) -> list[BillingCode]:
         col = billingcodes.c.billingcode
-        stmt = select(billingcodes).where(patterns.where_names(col, patterns_)).order_by(col)
+        stmt = select(billingcodes).where(pat.where_names(col, patterns)).order_by(col)
         return self._read(
             lambda c: [
                 rows.billing_code_of(r)
                 for r in c.execute(stmt)
-                if patterns.matches(r.billingcode, patterns_)
+                if pat.matches(r.billingcode, patterns)
             ]
         )
 
@@ -830,5 +837,8 @@ class SqlStore:
             return False
         return True
 
+
+if TYPE_CHECKING:  # mypy proves that SqlStore implements the Store protocol
+    _implements: type[Store] = SqlStore
 
 __all__ = ["PageTallyError", "SqlStore"]

@@ -59,6 +59,14 @@ def test_a_fresh_sqlite_file_is_created_and_migrated(tmp_path: Path) -> None:
     store.close()
 
 
+def test_a_fresh_sqlite_file_opened_read_only_works(tmp_path: Path) -> None:
+    store = open_store(StoreSettings(name=str(tmp_path / "ro.db")), readonly=True)
+    assert store.find_users() == []
+    with pytest.raises(ReadOnlyStore):
+        store.add_user(User("x"))
+    store.close()
+
+
 def test_sqlite_in_a_missing_folder_is_unavailable(tmp_path: Path) -> None:
     store = open_store(StoreSettings(name=str(tmp_path / "no" / "such" / "pt.db")))
     with pytest.raises(StoreUnavailable, match="does not exist"):
