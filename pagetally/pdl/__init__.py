@@ -163,5 +163,8 @@ def analyse(
                 inks = _page_inks(path, detection.parser, colorspace, resolution)
         else:
             inks = _page_inks(Path(source), detection.parser, colorspace, resolution)
-        analysis = dataclasses.replace(analysis, page_inks=inks)
+        notes = analysis.notes
+        if len(inks) * analysis.copies != analysis.pages:
+            notes = (*notes, f"ink analysis rendered {len(inks)} pages")
+        analysis = dataclasses.replace(analysis, page_inks=inks, notes=notes)
     return analysis

@@ -115,3 +115,39 @@ def test_pkpgcounter_resolution_range() -> None:
     err = io.StringIO()
     assert pkpgcounter_main(["-r", "10", "x"], out=io.StringIO(), err=err) == 2
     assert "between 72 and 1200" in err.getvalue()
+
+
+@pytest.mark.slow
+def test_colour_pages_through_ghostscript(tmp_path: Path) -> None:
+    """--color: the CUPS test page is colour; a groff man page set in black is not."""
+    grey_ps = tmp_path / "grey.ps"
+    import subprocess
+
+    man = subprocess.run(
+        ["groff", "-man", "-Tps"],
+        input=b".TH T 1\n.SH NAME\nt \\- grey text\n.bp\nsecond page\n",
+        capture_output=True,
+        check=True,
+    ).stdout
+    grey_ps.write_bytes(man)
+    colour = Path("/usr/share/cups/data/default-testpage.pdf")
+    code, out, err = _run([str(colour), str(grey_ps)], as_json=True, color=True)
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert code == 0, err
+    assert [(r["format"], r["pages"], r["color_pages"]) for r in rows] == [
+        ("PDF", 1, 1),
+        ("PostScript", 2, 0),
+    ]
+    assert [len(r["ink"]) for r in rows] == [1, 2]
+
+
+@pytest.mark.slow
+def test_colour_unavailable_still_counts_pages(tmp_path: Path) -> None:
+    from tests.pdl.test_streams import _dvi
+
+    dvi = tmp_path / "t.dvi"
+    dvi.write_bytes(_dvi(3))
+    code, out, err = _run([str(dvi)], as_json=True, color=True)
+    row = json.loads(out)
+    assert (row["format"], row["pages"], row["color_pages"]) == ("DVI", 3, None)
+    assert code == 8 and "warning: ink analysis unavailable" in err
