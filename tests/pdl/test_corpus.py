@@ -9,6 +9,7 @@ the terminal summary, for the notes.
 
 from __future__ import annotations
 
+import contextlib
 from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
@@ -74,10 +75,12 @@ def _write_table(request: pytest.FixtureRequest) -> Iterator[None]:
     CORPUS_DIR.mkdir(exist_ok=True)
     (CORPUS_DIR / "pdl-table.md").write_text(table)
     reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
     if reporter is not None:
-        reporter.write_line("")
-        for line in table.splitlines():
-            reporter.write_line(line)
+        with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
+            reporter.write_line("")
+            for line in table.splitlines():
+                reporter.write_line(line)
 
 
 def test_count_equals_the_oracle(item: CorpusFile) -> None:
