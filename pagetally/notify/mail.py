@@ -24,12 +24,9 @@ from __future__ import annotations
 
 import logging
 import re
-import smtplib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pagetally.core.models import Decision, JobFacts, User, UserQuota
 from pagetally.notify.hooks import base_environment
@@ -41,6 +38,10 @@ from pagetally.notify.messages import (
     job_notices,
 )
 from pagetally.notify.process import DEFAULT_TIMEOUT, CommandResult, run_command, split_command
+
+if TYPE_CHECKING:  # smtplib and email load only when a mail is sent (the backend's speed)
+    import smtplib
+    from email.message import EmailMessage
 
 log = logging.getLogger("pagetally.notify.mail")
 
@@ -136,6 +137,9 @@ def user_address(user: User | None, name: str, settings: MailSettings) -> str:
 
 def build_message(sender: str, to: str, subject: str, body: str) -> EmailMessage:
     """A text/plain UTF-8 message, marked as automatic (no vacation replies)."""
+    from email.message import EmailMessage
+    from email.utils import formatdate, make_msgid
+
     msg = EmailMessage()
     msg["From"] = sender
     msg["To"] = to
@@ -184,6 +188,8 @@ class _Smtp:
 
     def send(self, msg: EmailMessage, to: str) -> str | None:
         """None when sent, else the reason it was not."""
+        import smtplib
+
         if self.broken is not None:
             return self.broken
         host, port = self.settings.server()
@@ -210,6 +216,8 @@ class _Smtp:
         return None
 
     def close(self) -> None:
+        import smtplib
+
         if self.conn is not None:
             try:
                 self.conn.quit()
