@@ -19,6 +19,7 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, TextIO
 
 from pagetally.core.models import (
@@ -28,12 +29,14 @@ from pagetally.core.models import (
     JobFacts,
 )
 from pagetally.core.usernames import normalise_user
-from pagetally.cups.realbackend import run_real_backend
+from pagetally.cups.accounting import Accounter, Counted, HardwareCounting, parse_accounter
+from pagetally.cups.realbackend import BackendRun, run_real_backend
 from pagetally.cups.spool import Spooled, spool_file, spool_stream
 from pagetally.cups.status import BackendExit, Messages
 from pagetally.cups.ticket import SCHEME, JobTicket, parse_ticket
 from pagetally.errors import (
     ConfigError,
+    DeviceError,
     InvalidInput,
     PageTallyError,
     PdlError,
@@ -61,11 +64,12 @@ class BackendEnv:
     stderr: TextIO
     now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     config_path: str | None = None  # else $PAGETALLY_CONFIG, else /etc/pagetally/...
+    cups_channels: bool = False  # fds 3 and 4 come from cupsd (see realbackend)
 
     @classmethod
     def from_process(cls, config_path: str | None = None) -> BackendEnv:
         return cls(sys.argv, dict(os.environ), sys.stdin.buffer, sys.stderr,
-                   config_path=config_path)
+                   config_path=config_path, cups_channels=True)
 
 
 def main(config_path: str | None = None) -> None:
@@ -168,7 +172,9 @@ class Job:
             job_id=ticket.job_id,
             job_uuid=ticket.uuid,
         )
-        if problem and str(config.get("onaccountererror", ticket.printer)) == "stop":
+        accounter = parse_accounter(str(config.get("accounter", ticket.printer)))
+        on_error = str(config.get("onaccountererror", ticket.printer))
+        if problem and accounter.kind in ("software", "ink") and on_error == "stop":
             unreadable = Decision(Action.DENY, problem, pages=0, code="unreadable_job")
             return self._refuse(store, facts, unreadable, now)
 
@@ -177,8 +183,13 @@ class Job:
             return self._refuse(store, facts, decision, now)
 
         msgs.info(f"PageTally: {decision.reason or 'allowed'}; printing {pages} page(s)")
-        run = run_real_backend(ticket, spooled.path, msgs.relay)
-        final_pages = pages
+        outcome = self._print(ticket, spooled, accounter, config)
+        if isinstance(outcome, BackendExit):
+            return outcome  # the counter could not be read: queue stopped, job kept
+        run, counted = outcome
+        final_pages = pages if counted.pages is None else counted.pages
+        if counted.note:
+            msgs.info(f"PageTally: {counted.note}")
         if run.exit_code != 0 and str(config.get("onbackenderror", ticket.printer)).startswith(
             "nocharge"
         ):
@@ -192,13 +203,15 @@ class Job:
         else:
             final = decision
             if decision.pages and final_pages != pages and store is not None:
+                counted_facts = dataclasses.replace(facts, pages=final_pages)
                 snap = store.snapshot(user, ticket.printer, ticket.billing_code)
-                price = job_price(snap.printers, facts, rules, snap.user)
+                price = job_price(snap.printers, counted_facts, rules, snap.user)
                 final = dataclasses.replace(decision, price=price, pages=final_pages)
         request = ChargeRequest(
             facts=dataclasses.replace(facts, pages=final_pages),
             decision=final,
             date=now,
+            printer_counter=counted.before,
             precomputed_pages=pages,
             precomputed_price=decision.price,
         )
@@ -206,6 +219,49 @@ class Job:
         if final.pages:
             msgs.page(final.pages)
         return run.exit_code
+
+    def _run_device(self, ticket: JobTicket, spooled: Spooled) -> BackendRun:
+        return run_real_backend(ticket, spooled.path, self.msgs.relay,
+                                inherit_channels=self.env.cups_channels)
+
+    def _print(
+        self, ticket: JobTicket, spooled: Spooled, accounter: Accounter, config: Config
+    ) -> tuple[BackendRun, Counted] | BackendExit:
+        """Step 5: the real backend, with the printer's counters read around it
+        (hardware) or its own report taken (ipp). A counter that cannot be read
+        before the job stops the queue (onaccountererror: stop) or falls back to
+        the software count (continue); after the job, the software count is used."""
+        msgs, printer = self.msgs, ticket.printer
+        if accounter.kind == "ipp":
+            run = self._run_device(ticket, spooled)
+            if run.page_total:
+                return run, Counted(run.page_total, note="pages as counted by the printer")
+            return run, Counted(None, note="the printer reported no page count: "
+                                "charged the software count")
+        if accounter.kind != "hardware":
+            return self._run_device(ticket, spooled), Counted(None)
+        hw = HardwareCounting(
+            accounter.arg, ticket.device_uri,
+            Path(str(config.get("directory"))) / "locks",
+            lambda name: config.get(name, printer), msgs.info,
+        )
+        with hw.lock():
+            try:
+                hw.read_before()
+            except DeviceError as e:
+                if str(config.get("onaccountererror", printer)) == "stop":
+                    msgs.error(f"PageTally: cannot read the printer's counter: {e}; "
+                               "queue stopped, job kept")
+                    return BackendExit.STOP
+                msgs.error(f"PageTally: cannot read the printer's counter: {e}; "
+                           "charging the software count")
+                return self._run_device(ticket, spooled), Counted(None)
+            run = self._run_device(ticket, spooled)
+            try:
+                return run, hw.read_after(job_sent=run.exit_code == 0)
+            except DeviceError as e:
+                return run, Counted(None, hw.before, f"cannot read the printer's counter "
+                                    f"after the job ({e}): charged the software count")
 
     def _decide(
         self, store: Store | None, config: Config, ticket: JobTicket, facts: JobFacts,

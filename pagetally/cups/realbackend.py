@@ -8,9 +8,12 @@ CUPS' own ipp backend reports the printer's page count that way.
 
 from __future__ import annotations
 
+import fcntl
 import os
+import socket
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from pagetally.cups.ticket import JobTicket
@@ -38,12 +41,51 @@ def backend_path(ticket: JobTicket) -> str:
     return path
 
 
+BACK_FD, SIDE_FD = 3, 4  # CUPS_BC_FD and CUPS_SC_FD: cupsd opens them for backends
+
+
+@contextmanager
+def _channels(inherit: bool) -> Iterator[Callable[[], None] | None]:
+    """The back channel (fd 3) and side channel (fd 4) for the real backend.
+
+    Run by cupsd, we pass on the ones cupsd gave us. Run by hand or in tests,
+    there are none, and backends such as `socket` wait for ever on a missing side
+    channel: the child then gets /dev/null and one end of a quiet socket pair.
+    """
+    if inherit:
+        yield None
+        return
+    devnull = os.open(os.devnull, os.O_RDWR)
+    ours, theirs = socket.socketpair()
+    # above 4, so that neither dup2 below overwrites the other's source
+    back = fcntl.fcntl(devnull, fcntl.F_DUPFD, 10)
+    side = fcntl.fcntl(theirs.fileno(), fcntl.F_DUPFD, 10)
+    os.close(devnull)
+
+    def setup() -> None:  # in the child, before exec
+        os.dup2(back, BACK_FD)
+        os.dup2(side, SIDE_FD)
+
+    try:
+        yield setup
+    finally:
+        os.close(back)
+        os.close(side)
+        ours.close()
+        theirs.close()
+
+
 def run_real_backend(
     ticket: JobTicket,
     data_path: str,
     relay: Callable[[str], None],
+    *,
+    inherit_channels: bool = True,
 ) -> BackendRun:
-    """Run the real backend to completion, relaying its stderr line by line."""
+    """Run the real backend to completion, relaying its stderr line by line.
+
+    `inherit_channels`: pass on fds 3 and 4 from cupsd (False when not run by
+    cupsd: substitutes are made, see `_channels`)."""
     path = backend_path(ticket)
     env = dict(ticket.env)
     env["DEVICE_URI"] = ticket.device_uri
@@ -53,10 +95,11 @@ def run_real_backend(
         argv.append(ticket.file)
     page_total: int | None = None
     page_lines = 0
-    with open(data_path, "rb") as stdin:
+    with open(data_path, "rb") as stdin, _channels(inherit_channels) as setup:
         proc = subprocess.Popen(  # argument list, never a shell
             argv, executable=path, stdin=stdin if not ticket.file else subprocess.DEVNULL,
-            stderr=subprocess.PIPE, env=env, close_fds=True,
+            stderr=subprocess.PIPE, env=env, close_fds=True, pass_fds=(BACK_FD, SIDE_FD),
+            preexec_fn=setup,  # only dup2 calls in the child
         )
         assert proc.stderr is not None
         for raw in proc.stderr:

@@ -1,0 +1,106 @@
+"""How a printer's jobs are counted: PyKota's `accounter` directive, and the
+hardware and IPP ways of counting around the real backend.
+
+`software()` (default): pages from the job data (pdl), times copies still to be
+made. `hardware(snmp[:community] | pjl[:port] | command args)`: the printer's life
+counter read before and after the job, under a lock per physical printer.
+`ipp`: the printer's own count for this job, as CUPS' ipp backend reports it on
+its stderr (`PAGE: total N`, from job-impressions-completed) — no idle wait, no
+lock. `ink(colorspace[,dpi])`: software pages, priced by ink coverage.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
+from pathlib import Path
+
+from pagetally.errors import ConfigError
+
+
+@dataclass(frozen=True, slots=True)
+class Accounter:
+    kind: str  # software | hardware | ipp | ink
+    arg: str = ""  # hardware: "snmp:public", "pjl:9100", a command; ink: "cmyk,72"
+
+
+_FORM = re.compile(r"^\s*(software|hardware|ink|ipp)\s*(?:\((.*)\))?\s*$", re.S)
+
+
+def parse_accounter(text: str) -> Accounter:
+    """`hardware(snmp:public)` → Accounter("hardware", "snmp:public")."""
+    m = _FORM.match(text)
+    if not m:
+        raise ConfigError(
+            f"{text!r} is not software(), hardware(...), ipp or ink(...)", directive="accounter"
+        )
+    kind, arg = m.group(1), (m.group(2) or "").strip()
+    if kind == "hardware" and not arg:
+        raise ConfigError("hardware() names no counter source", directive="accounter")
+    return Accounter(kind, arg)
+
+
+@dataclass(frozen=True, slots=True)
+class Counted:
+    """What the printer says it printed for this job, or None when not known."""
+
+    pages: int | None
+    before: int | None = None  # life counter before the job (hardware)
+    note: str = ""
+
+
+class HardwareCounting:
+    """Reads the life counter before and after the real backend, holding the
+    printer's lock all along so another queue's job cannot mix in."""
+
+    def __init__(self, spec: str, device_uri: str, lock_dir: Path,
+                 settings: Callable[[str], object], log: Callable[[str], None]) -> None:
+        from pagetally.devices import Timing
+        from pagetally.devices.factory import accounter_from_directive, host_from_device_uri
+
+        host = host_from_device_uri(device_uri)
+        self.accounter = accounter_from_directive(spec, host)
+        self.key = host or device_uri
+        self.lock_dir = lock_dir
+        self.log = log
+        self.timing = Timing(
+            stabilization_loops=int(str(settings("statusstabilizationloops"))),
+            stabilization_delay=float(str(settings("statusstabilizationdelay"))),
+            no_printing_max_delay=float(str(settings("noprintingmaxdelay"))),
+            skip_initial_wait=bool(settings("skipinitialwait")),
+            error_max_delay=float(str(settings("errormaxdelay"))),
+            unreachable_max_delay=float(str(settings("unreachablemaxdelay"))),
+        )
+        self.before: int | None = None
+
+    def lock(self) -> AbstractContextManager[None]:
+        from pagetally.devices.lock import printer_lock
+
+        return printer_lock(self.key, self.lock_dir, timeout=3600)
+
+    def read_before(self) -> int:
+        from pagetally.devices import counter_before
+
+        self.before = counter_before(self.accounter, self.timing, log=self.log)
+        return self.before
+
+    def read_after(self, job_sent: bool) -> Counted:
+        from pagetally.devices import PrinterStalled, counter_after, pages_printed
+
+        assert self.before is not None
+        try:
+            count = counter_after(self.accounter, self.before, self.timing,
+                                  job_sent=job_sent, log=self.log)
+        except PrinterStalled as e:
+            last = getattr(e, "last_counter", None)
+            if last is None:
+                raise
+            pages = pages_printed(self.before, last)
+            return Counted(pages, self.before, f"printer stalled: charged {pages} printed")
+        return Counted(count.pages, count.before, "; ".join(count.notes))
+
+
+def no_lock() -> AbstractContextManager[None]:
+    return nullcontext()

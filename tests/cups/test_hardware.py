@@ -1,0 +1,77 @@
+"""Hardware accounting through the backend: the printer's life counter read over PJL
+before and after the job (our PJL printer simulator on 127.0.0.1, which prints a
+job's form feeds as pages and counts them), with CUPS' real socket backend."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from pagetally.core.models import LimitBy, PriceTable, Printer, User
+from pagetally.cups.backend import BackendEnv, run
+from pagetally.storage import StoreSettings, open_store
+from tests.devices.pjlsim import PjlSim
+
+pytestmark = pytest.mark.slow
+
+FAST = "statusstabilizationloops: 1\nstatusstabilizationdelay: 0.05\nnoprintingmaxdelay: 5\n"
+
+
+def backend(tmp: Path, sim: PjlSim, accounter: str, data: bytes, job: str,
+            extra: str = "") -> tuple[int, str]:
+    conf = tmp / "pagetally.conf"
+    conf.write_text(f"[global]\nstoragebackend: sqlite\nstoragename: {tmp / 'p.db'}\n"
+                    f"directory: {tmp / 'spool'}\n[lab]\naccounter: {accounter}\n{FAST}{extra}")
+    environ = {"DEVICE_URI": f"pagetally:socket://{sim.host}:{sim.port}", "PRINTER": "lab",
+               "CUPS_SERVERBIN": "/usr/lib/cups", "TMPDIR": str(tmp), "PATH": "/usr/bin:/bin"}
+    err = io.StringIO()
+    argv = ["pagetally", job, "alice", "t", "1", f"job-uuid=urn:uuid:{job}"]
+    code = run(BackendEnv(argv, environ, io.BytesIO(data), err,
+                          now=lambda: datetime(2026, 11, 24, tzinfo=UTC), config_path=str(conf)))
+    return code, err.getvalue()
+
+
+def make_store(tmp: Path) -> object:
+    store = open_store(StoreSettings(backend="sqlite", name=str(tmp / "p.db")))
+    store.add_printer(Printer("lab", prices=PriceTable(per_page=Decimal("0.10"))))
+    store.add_user(User("alice", limit_by=LimitBy.BALANCE, balance=Decimal("5")))
+    store.set_user_quota("alice", "lab")
+    return store
+
+
+def test_pjl_counter_is_what_is_charged(tmp_path: Path) -> None:
+    store = make_store(tmp_path)
+    # the data says 2 pages (text: one form feed), the printer will print 4
+    with PjlSim(500, seconds_per_page=0.05, pages_for=lambda _d: 4) as sim:
+        code, err = backend(tmp_path, sim, f"hardware(pjl:{sim.port})", b"page 1\fpage 2", "1")
+        assert code == 0, err
+        assert sim.counter == 504
+    [row] = list(store.history())  # type: ignore[attr-defined]
+    assert (row.pages, row.precomputed_pages, row.printer_counter) == (4, 2, 500)
+    assert row.price == Decimal("0.4")
+    assert store.get_user("alice").balance == Decimal("4.6")  # type: ignore[attr-defined]
+
+
+def test_unreadable_counter_stops_the_queue_by_default(tmp_path: Path) -> None:
+    make_store(tmp_path)
+    with PjlSim(500) as sim:
+        # PJL on a port where nothing answers
+        code, err = backend(tmp_path, sim, "hardware(pjl:1)", b"page 1\fpage 2", "2",
+                            "unreachablemaxdelay: 1\n")
+    assert code == 4, err  # CUPS_BACKEND_STOP: nothing printed, the job is kept
+    assert "cannot read the printer's counter" in err
+    assert sim.counter == 500
+
+
+def test_unreadable_counter_with_continue_charges_the_software_count(tmp_path: Path) -> None:
+    store = make_store(tmp_path)
+    with PjlSim(500, seconds_per_page=0.01) as sim:
+        code, err = backend(tmp_path, sim, "hardware(pjl:1)", b"page 1\fpage 2", "3",
+                            "unreachablemaxdelay: 1\nonaccountererror: continue\n")
+        assert code == 0, err
+    [row] = list(store.history())  # type: ignore[attr-defined]
+    assert (row.pages, row.price) == (2, Decimal("0.2"))
