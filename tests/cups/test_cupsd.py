@@ -194,3 +194,27 @@ def test_billing_code_is_charged_and_unknown_code_refused(
     assert refused["job-state"] == "canceled"
     assert "NOPE" in refused["job-printer-state-message"]
     assert store.get_user("bill").balance == Decimal("9.80")
+
+
+def test_ipp_accounting_charges_what_the_printer_counted(
+    cupsd: Cupsd, store: Store, three_pages: Path, tmp_path_factory: pytest.TempPathFactory,
+    dns_sd: None,
+) -> None:
+    from tests.fixtures_devices import start_ippeveprinter
+
+    # a printer whose firmware says it printed 7 impressions, whatever the data
+    seven = "#!/bin/sh\necho 'ATTR: job-impressions=7 job-impressions-completed=7' >&2\n"
+    printer = start_ippeveprinter(tmp_path_factory.mktemp("ipp7"), "seven", command=seven)
+    try:
+        add_queue(cupsd, printer, "ippq")
+        with cupsd.config.open("a") as conf:
+            conf.write("\n[ippq]\naccounter: ipp\n")
+        store.add_printer(Printer("ippq", prices=PriceTable(per_page=Decimal("0.01"))))
+        store.add_user(User("ivy", limit_by=LimitBy.BALANCE, balance=Decimal("1")))
+        store.set_user_quota("ivy", "ippq")
+        done = wait_done(cupsd, submit(cupsd, "ippq", "ivy", three_pages))
+        assert done["job-state"] == "completed"
+        [job] = [j for j in store.history() if j.user == "ivy"]
+        assert (job.pages, job.precomputed_pages, job.price) == (7, 3, Decimal("0.07"))
+    finally:
+        printer.stop()
