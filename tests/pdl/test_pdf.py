@@ -130,3 +130,25 @@ def test_detect() -> None:
     assert PDF.detect(b"%PDF-1.7\n") == 1.0
     assert 0 < PDF.detect(b"garbage\n%PDF-1.4\n") < 1.0
     assert PDF.detect(b"%!PS-Adobe-3.0\n") == 0.0
+
+
+def test_object_stream_bomb_is_a_limit() -> None:
+    import zlib
+
+    from pagetally.errors import LimitReached
+
+    bomb = zlib.compress(b"0" * (80 << 20), 9)  # 80 MiB of zeros in ~80 KB
+    objects = {
+        1: b"<< /Type /Catalog /Pages 2 0 R >>",
+        2: b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        3: b"<< /Type /Page /Parent 2 0 R >>",
+        4: b"<< /Type /XRef /Size 5 /W [1 2 1] /Length %d /Filter /FlateDecode >>\nstream\n"
+        % len(bomb)
+        + bomb
+        + b"\nendstream",
+    }
+    data = build_pdf(objects)
+    xref_obj = data.index(b"4 0 obj")
+    data = data[: data.rindex(b"startxref")] + b"startxref\n%d\n%%%%EOF\n" % xref_obj
+    with pytest.raises(LimitReached):
+        PDF.count(data)

@@ -163,3 +163,12 @@ def test_dvi_loop() -> None:
     data[first_bop + 41 : first_bop + 45] = second_bop.to_bytes(4, "big")
     with pytest.raises(CorruptData):
         DviParser().count(bytes(data))
+
+
+def test_non_dsc_without_ghostscript_counts_showpage(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", "/nonexistent")
+    # Without an interpreter every showpage/copypage token counts, in procedures too.
+    data = b"%!\n/F { showpage } def\n(a) show showpage\n(b) show copypage\n/#copies 2 def\n"
+    a = PS.count(data)
+    assert (a.pages, a.copies, a.method) == (6, 2, "parsed")
+    assert "showpage operators counted" in a.notes[0]

@@ -21,6 +21,10 @@ class PdfSyntaxError(Exception):
     """The bytes are not the PDF syntax expected here (the fast path gives up)."""
 
 
+class StreamTooLarge(PdfSyntaxError):
+    """A stream decompresses past its cap (a zip bomb, or absurdly big)."""
+
+
 class Ref(NamedTuple):
     num: int
     gen: int
@@ -267,7 +271,7 @@ def _inflate(raw: bytes, stream_dict: dict[str, PdfValue], max_size: int) -> tup
     except zlib.error as exc:
         raise PdfSyntaxError(f"bad compressed stream: {exc}") from None
     if d.unconsumed_tail:
-        raise PdfSyntaxError("stream too large")
+        raise StreamTooLarge("a stream decompresses to too much data")
     parm = parms[0] if isinstance(parms, list) and parms else None
     if isinstance(parm, dict):
         predictor = parm.get("Predictor", 1)

@@ -23,6 +23,7 @@ from pagetally.pdl.formats._pdfsyntax import (
     PdfValue,
     Ref,
     Rows,
+    StreamTooLarge,
     decode_rows,
     decode_stream,
     object_header,
@@ -32,7 +33,8 @@ from pagetally.pdl.formats._pdfsyntax import (
 
 _HEADER = re.compile(rb"%PDF-(\d)\.(\d)")
 _TAIL = 1 << 20  # where to look for the last startxref
-_MAX_STREAM = 256 << 20
+_MAX_STREAM = 64 << 20  # one decompressed xref or object stream
+_MAX_INFLATED = 256 << 20  # all object streams held at once (zip bombs)
 _XREF_SUB = re.compile(rb"[\x00\t\n\x0c\r ]*(\d+)[ \t]+(\d+)[ \t]*(?:\r\n|\n|\r)")
 _XREF_ENTRY = re.compile(rb"(\d{10})[ ](\d{5})[ ]([nf])")
 _KIDS = re.compile(rb"/Kids(?![A-Za-z0-9])")
@@ -99,6 +101,7 @@ class _Doc:
     trailer: dict[str, PdfValue] = field(default_factory=dict)
     objstm_cache: dict[int, tuple[bytes, list[int]]] = field(default_factory=dict)
     loads: int = 0
+    inflated: int = 0
 
     # -- locating objects ---------------------------------------------------------
 
@@ -130,6 +133,9 @@ class _Doc:
             raise _Unsure("short object stream header")
         offsets = [first + int(x) for x in nums[1 : 2 * n : 2]]
         offsets.append(len(data))
+        self.inflated += len(data)
+        if self.inflated > _MAX_INFLATED:
+            raise LimitReached("PDF: object streams decompress to too much data")
         self.objstm_cache[num] = (data, offsets)
         return data, offsets
 
@@ -418,6 +424,8 @@ class PdfParser:
             pages, notes = _fast_count(data, base, limits)
         except PdlError:
             raise
+        except StreamTooLarge as exc:  # not qpdf's job either: it would inflate it all
+            raise LimitReached(f"PDF: {exc}") from None
         except Exception as exc:  # the fast path is unsure: qpdf decides
             pages, notes = _pikepdf_count(data, limits)
             method = "pikepdf"
