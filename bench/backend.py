@@ -48,6 +48,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from pagetally.core.models import LimitBy, PriceTable, Printer, User  # noqa: E402
+from pagetally.service.thin import backend_script  # noqa: E402
 from pagetally.storage import open_store  # noqa: E402
 from pagetally.storage.base import StoreSettings  # noqa: E402
 
@@ -57,7 +58,6 @@ if TYPE_CHECKING:
 TESTPAGE = Path("/usr/share/cups/data/default-testpage.pdf")
 DEVICE = "#!/bin/sh\ncat > /dev/null\n"
 WRAPPER = "#!{python}\nfrom pagetally.cups.backend import main\nmain({config!r})\n"
-THIN = "#!{python}\nfrom pagetally.service.thin import main\nmain({config!r})\n"
 PATHS = ("direct", "service", "thin")
 PYTHON = sys.executable
 
@@ -114,7 +114,7 @@ def make_site(base: Path, settings: StoreSettings) -> Site:
     wrapper.write_text(WRAPPER.format(python=PYTHON, config=str(config)))
     wrapper.chmod(0o700)
     thin = base / "pagetally-thin"
-    thin.write_text(THIN.format(python=PYTHON, config=str(config)))
+    thin.write_text(backend_script(str(config), PYTHON))
     thin.chmod(0o700)
     store = open_store(settings)
     if settings.server:
@@ -283,8 +283,8 @@ def throughput(args: argparse.Namespace, base: Path, job_path: Path) -> list[str
             store.close()
             installed = cupsd.root / "bin" / "backend" / "pagetally"
             for path in args.paths:
-                script = THIN if path == "thin" else WRAPPER
-                installed.write_text(script.format(python=PYTHON, config=str(site.config)))
+                installed.write_text(backend_script(str(site.config), PYTHON) if path == "thin"
+                                     else WRAPPER.format(python=PYTHON, config=str(site.config)))
                 ctx = service(site) if path != "direct" else contextlib.nullcontext(None)
                 with ctx:
                     rate = _cups_run(cupsd, job_path, args.cups_jobs)

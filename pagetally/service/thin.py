@@ -127,9 +127,36 @@ def main(config_path: str | None = None) -> None:
             code = run_in_service(jobs_socket(path), config_path)
             if code is not None:
                 sys.exit(code)
+    if sys.flags.no_site:  # started with -S (see backend_script): the full backend
+        import site  # needs the installed packages, so do what -S left out
+
+        site.main()
     from pagetally.cups.backend import main as run_here
 
     run_here(config_path)
+
+
+BACKEND_SCRIPT = """#!{python} -S
+# PageTally's thin CUPS backend: cupsd runs it as root (mode 0700) for every queue
+# whose device URI starts with "pagetally:". -S skips site's start-up work (most of
+# an interpreter's start); the one folder needed is added by hand.
+import sys
+sys.path.insert(0, {folder!r})
+from pagetally.service.thin import main
+
+main({config!r})
+"""
+
+
+def backend_script(config_path: str, python: str | None = None) -> str:
+    """The installed backend script for this installation and `config_path`."""
+    from pathlib import Path
+
+    import pagetally
+
+    folder = str(Path(pagetally.__file__).resolve().parent.parent)
+    return BACKEND_SCRIPT.format(python=python or sys.executable, folder=folder,
+                                 config=config_path)
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ import pytest
 
 from pagetally.core.models import Action
 from pagetally.service import jobs_socket
-from pagetally.service.thin import service_socket
+from pagetally.service.thin import backend_script, service_socket
 from pagetally.storage import StoreSettings, open_store
 from tests.service.conftest import populate, short_dir
 
@@ -30,7 +30,6 @@ cat > "{out}/printed-$1"
 echo "INFO: device saw PRINTER=$PRINTER MARK=$PT_MARK" >&2
 exec sleep "${{PT_SLEEP:-0}}"
 """
-THIN = "#!{python}\nfrom pagetally.service.thin import main\nmain({config!r})\n"
 
 
 @dataclass
@@ -67,7 +66,7 @@ def make_site(*, service: str | None = None) -> Site:
     dev.write_text(DEVICE.format(out=base))
     dev.chmod(0o700)
     thin = base / "pagetally"
-    thin.write_text(THIN.format(python=sys.executable, config=str(config)))
+    thin.write_text(backend_script(str(config)))
     thin.chmod(0o700)
     store = open_store(StoreSettings(backend="sqlite", name=str(db)))
     populate(store)
@@ -193,3 +192,20 @@ def test_service_socket_from_config(tmp_path: Path) -> None:
 def test_jobs_socket_name() -> None:
     assert jobs_socket("/run/pagetally/pagetally.sock") == "/run/pagetally/pagetally-jobs.sock"
     assert jobs_socket("/srv/pt") == "/srv/pt-jobs.sock"
+
+
+def test_thin_backend_and_client_stay_lean() -> None:
+    """What each job's process loads: the thin backend only the standard library,
+    the store client no database layer."""
+    folder = str(Path(__file__).resolve().parents[2])
+    code = ("import sys; sys.path.insert(0, sys.argv[1]); import pagetally.service.thin; "
+            "print(' '.join(sorted(m for m in sys.modules if m.split('.')[0] in "
+            "('pagetally', 'sqlalchemy', 'typing', 'dataclasses', 'decimal'))))")
+    out = subprocess.run([sys.executable, "-S", "-c", code, folder], capture_output=True,
+                         text=True, check=True).stdout.split()
+    assert out == ["pagetally", "pagetally.service", "pagetally.service.thin"]
+    code = ("import pagetally.service.client, sys; "
+            "print('sqlalchemy' in sys.modules, 'pagetally.storage.sql' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert out == ["False", "False"]
