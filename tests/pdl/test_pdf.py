@@ -152,3 +152,24 @@ def test_object_stream_bomb_is_a_limit() -> None:
     data = data[: data.rindex(b"startxref")] + b"startxref\n%d\n%%%%EOF\n" % xref_obj
     with pytest.raises(LimitReached):
         PDF.count(data)
+
+
+@pytest.mark.parametrize(
+    "node",
+    [
+        b"<< /Type /Pages /Parent 2 0 R /K#69ds [5 0 R 6 0 R 7 0 R] /Count 3 >>",
+        b"<< /Type /Pages /Parent 2 0 R /T (endobj) /Kids [5 0 R 6 0 R 7 0 R] /Count 3 >>",
+    ],
+)
+def test_page_tree_nodes_cannot_hide_as_leaves(node: bytes) -> None:
+    """A forged /Count of 2 with an intermediate node disguised: still 4 pages."""
+    objects = {
+        1: b"<< /Type /Catalog /Pages 2 0 R >>",
+        2: b"<< /Type /Pages /Kids [3 0 R 4 0 R] /Count 2 >>",
+        3: b"<< /Type /Page /Parent 2 0 R >>",
+        4: node,
+        5: b"<< /Type /Page /Parent 4 0 R >>",
+        6: b"<< /Type /Page /Parent 4 0 R >>",
+        7: b"<< /Type /Page /Parent 4 0 R >>",
+    }
+    assert PDF.count(build_pdf(objects)).pages == 4

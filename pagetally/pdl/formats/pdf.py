@@ -37,7 +37,13 @@ _MAX_STREAM = 64 << 20  # one decompressed xref or object stream
 _MAX_INFLATED = 256 << 20  # all object streams held at once (zip bombs)
 _XREF_SUB = re.compile(rb"[\x00\t\n\x0c\r ]*(\d+)[ \t]+(\d+)[ \t]*(?:\r\n|\n|\r)")
 _XREF_ENTRY = re.compile(rb"(\d{10})[ ](\d{5})[ ]([nf])")
-_KIDS = re.compile(rb"/Kids(?![A-Za-z0-9])")
+# What may make an object a page-tree node: /Kids, or a name written with #xx
+# escapes (/K#69ds is /Kids too). A string may hide an "endobj" that would cut the
+# object short, so it makes the object suspect as well. Suspect objects are parsed.
+_SUSPECT = re.compile(rb"/Kids(?![A-Za-z0-9])|/[^\x00\t\n\x0c\r ()<>\[\]{}/%]*#[0-9A-Fa-f]{2}")
+_SUSPECT_IN_OBJECT = re.compile(
+    rb"/Kids(?![A-Za-z0-9])|/[^\x00\t\n\x0c\r ()<>\[\]{}/%]*#[0-9A-Fa-f]{2}|\("
+)
 
 
 class _Unsure(Exception):
@@ -72,17 +78,13 @@ class _XrefStream:
     index: list[tuple[int, int]]
 
     def lookup(self, buf: Buffer, num: int) -> tuple[int, int] | None:
-        w0, w1, _ = self.widths
         base = 0
         for first, count in self.index:
             if first <= num < first + count:
                 k = base + num - first
                 if k >= self.rows.count:
                     raise _Unsure("xref stream shorter than its /Index")
-                row = self.rows.row(k)
-                kind = int.from_bytes(row[:w0], "big") if w0 else 1
-                f2 = int.from_bytes(row[w0 : w0 + w1], "big")
-                f3 = int.from_bytes(row[w0 + w1 :], "big")
+                kind, f2, f3 = self.rows.fields(k, self.widths)
                 if kind == 1:
                     return (1, f2)
                 if kind == 2:
@@ -99,9 +101,10 @@ class _Doc:
     limits: Limits
     sections: list[_XrefTable | _XrefStream] = field(default_factory=list)
     trailer: dict[str, PdfValue] = field(default_factory=dict)
-    objstm_cache: dict[int, tuple[bytes, list[int]]] = field(default_factory=dict)
+    objstm_cache: dict[int, tuple[bytes, list[bytes], int]] = field(default_factory=dict)
     loads: int = 0
     inflated: int = 0
+    kids_in_objstm: set[int] = field(default_factory=set)
 
     # -- locating objects ---------------------------------------------------------
 
@@ -120,7 +123,11 @@ class _Doc:
                 return head[1]
         raise _Unsure(f"object {num} is not where the xref says")
 
-    def _objstm(self, num: int) -> tuple[bytes, list[int]]:
+    def _objstm(self, num: int) -> tuple[bytes, list[bytes], int]:
+        """(decompressed data, header tokens, /First) of object stream `num`, cached.
+
+        Header offsets are converted only for the objects asked for.
+        """
         cached = self.objstm_cache.get(num)
         if cached is not None:
             return cached
@@ -129,15 +136,16 @@ class _Doc:
         if not isinstance(n, int) or not isinstance(first, int) or not 0 <= n < 1 << 22:
             raise _Unsure("bad object stream")
         nums = data[:first].split()
-        if len(nums) < 2 * n:
+        if len(nums) < 2 * n or first > len(data):
             raise _Unsure("short object stream header")
-        offsets = [first + int(x) for x in nums[1 : 2 * n : 2]]
-        offsets.append(len(data))
+        del nums[2 * n :]
         self.inflated += len(data)
         if self.inflated > _MAX_INFLATED:
             raise LimitReached("PDF: object streams decompress to too much data")
-        self.objstm_cache[num] = (data, offsets)
-        return data, offsets
+        self.objstm_cache[num] = (data, nums, first)
+        if _SUSPECT.search(data, first) is not None:
+            self.kids_in_objstm.add(num)
+        return data, nums, first
 
     def _count_load(self) -> None:
         self.loads += 1
@@ -154,10 +162,14 @@ class _Doc:
             return self.buf, start, len(self.buf)
         if kind == 2:
             stm, index = where >> 20, where & 0xFFFFF
-            data, offsets = self._objstm(stm)
-            if index + 1 >= len(offsets):
+            data, nums, first = self._objstm(stm)
+            if 2 * index + 1 >= len(nums):
                 raise _Unsure("object stream index out of range")
-            return data, offsets[index], offsets[index + 1]
+            start = first + int(nums[2 * index + 1])
+            end = first + int(nums[2 * index + 3]) if 2 * index + 3 < len(nums) else len(data)
+            if not first <= start <= end <= len(data):
+                raise _Unsure("object stream offsets out of order")
+            return data, start, end
         raise _Unsure(f"object {num} is missing")
 
     def get(self, ref: PdfValue, depth: int = 0) -> PdfValue:
@@ -302,12 +314,26 @@ class _Doc:
     # -- the page tree ---------------------------------------------------------------
 
     def is_leaf(self, ref: Ref) -> bool:
-        """A page (leaf) has no /Kids: decided without parsing the page object."""
+        """A page (leaf) has no /Kids: decided without parsing the page object.
+
+        An object stream without the word /Kids anywhere holds only leaves: one
+        search per stream instead of one per page.
+        """
+        kind, where = self.where(ref.num)
+        if kind == 2:
+            stm = where >> 20
+            self._objstm(stm)
+            if stm not in self.kids_in_objstm:
+                self._count_load()
+                return True
         buf, start, end = self.raw(ref)
-        stop = buf.find(b"endobj", start, min(end, start + (1 << 20)))
-        if stop < 0:
-            stop = min(end, start + (1 << 20))
-        return _KIDS.search(buf, start, stop) is None
+        if buf is self.buf:
+            stop = buf.find(b"endobj", start, min(end, start + (1 << 20)))
+            if stop < 0:
+                return False  # no end in sight: let the full parse decide
+        else:
+            stop = end  # inside an object stream: its header gives the end
+        return _SUSPECT_IN_OBJECT.search(buf, start, stop) is None
 
     def count_pages(self, node_ref: PdfValue) -> int:
         pages = 0
