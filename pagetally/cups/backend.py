@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, TextIO
 
 from pagetally.core.models import (
+    AccountSnapshot,
     Action,
     ChargeRequest,
     Decision,
@@ -33,6 +34,7 @@ from pagetally.cups.accounting import Accounter, Counted, HardwareCounting, pars
 from pagetally.cups.realbackend import BackendRun, run_real_backend
 from pagetally.cups.spool import Spooled, spool_file, spool_stream
 from pagetally.cups.status import BackendExit, Messages
+from pagetally.cups.tell import Teller
 from pagetally.cups.ticket import SCHEME, JobTicket, parse_ticket
 from pagetally.errors import (
     ConfigError,
@@ -120,6 +122,8 @@ class Job:
     def __init__(self, env: BackendEnv, msgs: Messages) -> None:
         self.env = env
         self.msgs = msgs
+        self.teller: Teller | None = None
+        self.snapshot: AccountSnapshot | None = None
 
     def run(self) -> int:
         from pagetally.config import load_config
@@ -172,16 +176,25 @@ class Job:
             job_id=ticket.job_id,
             job_uuid=ticket.uuid,
         )
+        teller = self.teller = Teller(config, ticket, spooled.path, msgs, self.env.environ)
+        facts, refusal = teller.rewrite_ticket(facts)
+        if refusal is not None:
+            return self._refuse(store, facts, refusal, now)
+        user = facts.user
         accounter = parse_accounter(str(config.get("accounter", ticket.printer)))
         on_error = str(config.get("onaccountererror", ticket.printer))
         if problem and accounter.kind in ("software", "ink") and on_error == "stop":
             unreadable = Decision(Action.DENY, problem, pages=0, code="unreadable_job")
             return self._refuse(store, facts, unreadable, now)
 
-        store, decision = self._decide(store, config, ticket, facts, now)
+        store, decision, snapshot = self._decide(store, config, ticket, facts, now)
+        self.snapshot = snapshot
         if not decision.allowed:
             return self._refuse(store, facts, decision, now)
 
+        teller.mail(decision, facts, snapshot)
+        teller.hook("prehook", facts, snapshot, decision, precomputed_pages=pages,
+                    precomputed_price=decision.price)
         msgs.info(f"PageTally: {decision.reason or 'allowed'}; printing {pages} page(s)")
         outcome = self._print(ticket, spooled, accounter, config)
         if isinstance(outcome, BackendExit):
@@ -218,6 +231,9 @@ class Job:
         self._charge(store, config, request)
         if final.pages:
             msgs.page(final.pages)
+        teller.hook("posthook", request.facts, snapshot, final, precomputed_pages=pages,
+                    precomputed_price=decision.price, job_pages=final.pages,
+                    job_price=final.price, status=str(run.exit_code))
         return run.exit_code
 
     def _run_device(self, ticket: JobTicket, spooled: Spooled) -> BackendRun:
@@ -266,8 +282,9 @@ class Job:
     def _decide(
         self, store: Store | None, config: Config, ticket: JobTicket, facts: JobFacts,
         now: datetime,
-    ) -> tuple[Store | None, Decision]:
-        """Step 4. Returns the store (None once it proved unreachable) and the decision."""
+    ) -> tuple[Store | None, Decision, AccountSnapshot | None]:
+        """Step 4: the store (None once it proved unreachable), the decision, and
+        what it was decided on (None when the store could not be read)."""
         from pagetally.core.decision import decide
 
         if store is not None:
@@ -277,10 +294,10 @@ class Job:
                 decision = decide(snapshot, facts, config.rule_settings(facts.printer), now)
                 if decision.allowed and facts.billing_code and snapshot.billing_code is None:
                     self._create_billing_code(store, facts.billing_code)
-                return store, decision
+                return store, decision, snapshot
             except StoreUnavailable as e:
                 self.msgs.error(f"PageTally: the store is unreachable: {e}")
-        return None, self._store_down_decision(config, ticket, facts)
+        return None, self._store_down_decision(config, ticket, facts), None
 
     def _analyse(self, spooled: Spooled, ticket: JobTicket) -> tuple[int, int, str]:
         """(pages, colour pages, problem) — copies still to be made downstream counted."""
@@ -374,6 +391,9 @@ class Job:
                 store.charge(ChargeRequest(facts=facts, decision=refused, date=now,
                                            precomputed_pages=facts.pages,
                                            precomputed_price=decision.price))
+        if self.teller is not None:
+            self.teller.mail(refused, facts, self.snapshot)
+            self.teller.hook("prehook", facts, self.snapshot, refused)
         self.msgs.info(f"PageTally refused the job: {decision.reason}")
         self.msgs.error(f"PageTally refused job {facts.job_id} of {facts.user}: "
                         f"{decision.reason}")

@@ -46,10 +46,11 @@ class Site:
         }
         self.store = open_store(StoreSettings(backend="sqlite", name=str(self.db)))
         self.store.add_printer(Printer("lab", prices=PriceTable(per_page=Decimal("0.10"))))
+        self.title = "report; $(reboot)"
 
     def job(self, job_id: str, user: str, data: bytes | None = None, *, copies: int = 1,
             file: Path | None = None, uuid: str | None = None) -> tuple[int, str]:
-        argv = ["pagetally", job_id, user, "report; $(reboot)", str(copies),
+        argv = ["pagetally", job_id, user, self.title, str(copies),
                 f"job-uuid=urn:uuid:{uuid or job_id} job-originating-host-name=pc7"]
         if file:
             argv.append(str(file))

@@ -1,0 +1,92 @@
+"""Step 7 (and the ticket rewrite before step 4): what the backend tells site
+scripts and people — overwrite_jobticket, prehook/posthook, mail on denial or
+warning. Failures here are logged by `notify` and never stop the job."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from pagetally.core.models import AccountSnapshot, Action, Decision, JobFacts
+from pagetally.cups.status import Messages
+from pagetally.cups.ticket import JobTicket
+
+if TYPE_CHECKING:
+    from pagetally.config import Config
+
+
+class Teller:
+    """Builds the hook environment once per phase and runs the site's commands."""
+
+    def __init__(self, config: Config, ticket: JobTicket, data_file: str,
+                 msgs: Messages, base_env: Mapping[str, str]) -> None:
+        self.config = config
+        self.ticket = ticket
+        self.data_file = data_file
+        self.msgs = msgs
+        self.base_env = base_env
+        self.original_user = ticket.user
+        self.original_code = ticket.billing_code
+
+    def _get(self, name: str) -> str | None:
+        value = self.config.get(name, self.ticket.printer)
+        return None if value is None else str(value)
+
+    def _env(self, phase: str, facts: JobFacts, snapshot: AccountSnapshot | None,
+             decision: Decision | None, **extra: object) -> dict[str, str]:
+        from pagetally.notify.hooks import hook_environment
+
+        snap = snapshot or AccountSnapshot(user=None, printer=None)
+        return hook_environment(
+            phase, facts, user=snap.user, quota=snap.user_quotas.get(facts.printer),
+            printer=snap.printer, printer_groups=tuple(p.name for p in snap.printers[1:]),
+            decision=decision, original_user=self.original_user,
+            original_billing_code=self.original_code, data_file=self.data_file,
+            directory=str(self.config.get("directory")), device_uri=self.ticket.device_uri,
+            **extra,  # type: ignore[arg-type]
+        )
+
+    def rewrite_ticket(self, facts: JobFacts) -> tuple[JobFacts, Decision | None]:
+        """overwrite_jobticket: the site command may change the user or billing
+        code, or refuse (DENY) or cancel (CANCEL) the job."""
+        command = self._get("overwrite_jobticket")
+        if not command:
+            return facts, None
+        from pagetally.notify.ticket import overwrite_jobticket
+
+        answer = overwrite_jobticket(command, self._env("BEFORE", facts, None, None),
+                                     base_env=self.base_env)
+        if answer.refused:
+            action = Action.CANCEL if answer.action.value == "cancel" else Action.DENY
+            reason = answer.reason or "refused by the site's overwrite_jobticket command"
+            return facts, Decision(action, reason, code="ticket_refused")
+        changed = facts
+        if answer.user:
+            changed = dataclasses.replace(changed, user=answer.user)
+        if answer.billing_code:
+            changed = dataclasses.replace(changed, billing_code=answer.billing_code)
+        return changed, None
+
+    def hook(self, name: str, facts: JobFacts, snapshot: AccountSnapshot | None,
+             decision: Decision, **extra: object) -> None:
+        command = self._get(name)
+        if not command:
+            return
+        from pagetally.notify.hooks import run_hook
+
+        phase = "BEFORE" if name == "prehook" else "AFTER"
+        run_hook(name, command, self._env(phase, facts, snapshot, decision, **extra),
+                 base_env=self.base_env)
+
+    def mail(self, decision: Decision, facts: JobFacts,
+             snapshot: AccountSnapshot | None) -> None:
+        """Mail the person (and/or admin) on a refusal or a warning (mailto)."""
+        if decision.action not in (Action.DENY, Action.WARN):
+            return
+        from pagetally.notify.mail import MailSettings, notify_job
+
+        settings = MailSettings.from_config(self.config, self.ticket.printer)
+        snap = snapshot or AccountSnapshot(user=None, printer=None)
+        notify_job(decision, facts, settings, user=snap.user,
+                   quota=snap.user_quotas.get(facts.printer), base_env=self.base_env)
