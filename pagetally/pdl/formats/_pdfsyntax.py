@@ -235,6 +235,32 @@ class Rows:
         self._sums = up_sums
         self.count = len(up_sums[0]) if up_sums else (len(data) // columns if columns else 0)
 
+    def fields(self, k: int, widths: tuple[int, int, int]) -> tuple[int, int, int]:
+        """Row k read as three big-endian numbers of the given widths (an xref entry).
+
+        A zero-width first field defaults to 1 (type 1: in use), as the PDF spec says.
+        """
+        if not 0 <= k < self.count:
+            raise PdfSyntaxError("row out of range")
+        out = [0, 0, 0]
+        col = 0
+        if self._sums is not None:
+            sums = self._sums
+            for f, w in enumerate(widths):
+                v = 0
+                for _ in range(w):
+                    v = (v << 8) | (sums[col][k] & 0xFF)
+                    col += 1
+                out[f] = v
+        else:
+            row = self._data[k * self._columns : (k + 1) * self._columns]
+            for f, w in enumerate(widths):
+                out[f] = int.from_bytes(row[col : col + w], "big")
+                col += w
+        if widths[0] == 0:
+            out[0] = 1
+        return out[0], out[1], out[2]
+
     def row(self, k: int) -> bytes:
         if not 0 <= k < self.count:
             raise PdfSyntaxError("row out of range")
