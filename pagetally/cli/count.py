@@ -9,9 +9,7 @@ stderr and makes the exit code non-zero; the other files are still counted.
 import argparse
 import contextlib
 import json
-import shutil
 import sys
-import tempfile
 from collections.abc import Iterator, Sequence
 from typing import IO, TYPE_CHECKING, Annotated, Any
 
@@ -32,6 +30,9 @@ def _spooled(name: str, stdin: IO[bytes]) -> Iterator[str]:
     if name != "-":
         yield name
         return
+    import shutil
+    import tempfile
+
     with tempfile.NamedTemporaryFile(prefix="pagetally-stdin-") as tmp:
         shutil.copyfileobj(stdin, tmp, _MiB)
         tmp.flush()

@@ -14,7 +14,6 @@ import dataclasses
 import importlib
 import mmap
 import os
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -157,6 +156,8 @@ def analyse(
         )
     if color or colorspace:
         if isinstance(source, bytes | bytearray):
+            import tempfile
+
             with tempfile.TemporaryDirectory(prefix="pagetally-ink-") as tmp:
                 path = Path(tmp) / "job"
                 path.write_bytes(source)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -80,6 +79,8 @@ class BufferStream:
 @contextlib.contextmanager
 def spooled(buf: Buffer, suffix: str = "", start: int = 0) -> Iterator[Path]:
     """The Buffer written to a private temporary file (for external programs)."""
+    import tempfile  # lazy: most jobs never need a temporary file
+
     with tempfile.TemporaryDirectory(prefix="pagetally-pdl-") as tmp:
         path = Path(tmp) / f"job{suffix}"
         with path.open("wb") as fh:

@@ -11,10 +11,6 @@ SummaryInformation page count — method "metadata". Spreadsheets store none.
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
-import tempfile
-import zipfile
 from pathlib import Path
 
 from pagetally.errors import AnalysisUnavailable, CorruptData, EncryptedData, LimitReached
@@ -39,6 +35,10 @@ LIBREOFFICE_TIMEOUT = 180.0
 
 def libreoffice_pages(data: Buffer, suffix: str, limits: Limits) -> int | None:
     """Convert with LibreOffice to PDF and count that; None when soffice is absent."""
+    import shutil
+    import subprocess
+    import tempfile
+
     soffice = shutil.which("soffice") or shutil.which("libreoffice")
     if soffice is None:
         return None
@@ -79,6 +79,8 @@ def libreoffice_pages(data: Buffer, suffix: str, limits: Limits) -> int | None:
 
 
 def _zip_member(data: Buffer, name: str) -> bytes | None:
+    import zipfile  # lazy: importing it costs every job
+
     try:
         with zipfile.ZipFile(BufferStream(data)) as zf:
             try:

@@ -13,9 +13,6 @@ DOS EPS binary files (C5 D0 D3 C6) are read in their PostScript section.
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
-import tempfile
 
 from pagetally.errors import CorruptData, LimitReached
 from pagetally.pdl.base import DEFAULT_LIMITS, Analysis, Buffer, Limits, Parser
@@ -64,6 +61,10 @@ def _section(data: Buffer) -> tuple[int, int]:
 
 def _ghostscript_pages(data: Buffer, start: int, end: int, limits: Limits) -> int | None:
     """Pages as Ghostscript's bbox device sees them (one %%BoundingBox per page)."""
+    import shutil
+    import subprocess
+    import tempfile
+
     gs = shutil.which("gs")
     if gs is None:
         return None
