@@ -39,11 +39,18 @@ _XREF_SUB = re.compile(rb"[\x00\t\n\x0c\r ]*(\d+)[ \t]+(\d+)[ \t]*(?:\r\n|\n|\r)
 _XREF_ENTRY = re.compile(rb"(\d{10})[ ](\d{5})[ ]([nf])")
 # What may make an object a page-tree node: /Kids, or a name written with #xx
 # escapes (/K#69ds is /Kids too). A string may hide an "endobj" that would cut the
-# object short, so it makes the object suspect as well. Suspect objects are parsed.
-_SUSPECT = re.compile(rb"/Kids(?![A-Za-z0-9])|/[^\x00\t\n\x0c\r ()<>\[\]{}/%]*#[0-9A-Fa-f]{2}")
-_SUSPECT_IN_OBJECT = re.compile(
-    rb"/Kids(?![A-Za-z0-9])|/[^\x00\t\n\x0c\r ()<>\[\]{}/%]*#[0-9A-Fa-f]{2}|\("
-)
+# object short, so it makes an object read from the file suspect as well. Suspect
+# objects are parsed; the others are pages. Literal searches first: they run at
+# gigabytes per second, the regular expression only where a '#' is.
+_ESCAPED_NAME = re.compile(rb"/[^\x00\t\n\x0c\r ()<>\[\]{}/%]*#[0-9A-Fa-f]{2}")
+
+
+def _suspect(data: Buffer, start: int, end: int, strings: bool = False) -> bool:
+    if data.find(b"/Kids", start, end) >= 0:
+        return True
+    if strings and data.find(b"(", start, end) >= 0:
+        return True
+    return data.find(b"#", start, end) >= 0 and _ESCAPED_NAME.search(data, start, end) is not None
 
 
 class _Unsure(Exception):
@@ -143,7 +150,7 @@ class _Doc:
         if self.inflated > _MAX_INFLATED:
             raise LimitReached("PDF: object streams decompress to too much data")
         self.objstm_cache[num] = (data, nums, first)
-        if _SUSPECT.search(data, first) is not None:
+        if _suspect(data, first, len(data)):
             self.kids_in_objstm.add(num)
         return data, nums, first
 
@@ -333,7 +340,7 @@ class _Doc:
                 return False  # no end in sight: let the full parse decide
         else:
             stop = end  # inside an object stream: its header gives the end
-        return _SUSPECT_IN_OBJECT.search(buf, start, stop) is None
+        return not _suspect(buf, start, stop, strings=buf is self.buf)
 
     def count_pages(self, node_ref: PdfValue) -> int:
         pages = 0
