@@ -85,3 +85,42 @@ def test_damaged_ole_is_corrupt() -> None:
     assert MsWordParser().detect(data) > 0.5
     with pytest.raises(CorruptData):
         MsWordParser(use_libreoffice=False).count(data)
+
+
+@pytest.mark.slow
+def test_libreoffice_failure_falls_back_to_metadata_and_says_so() -> None:
+    """Only LibreOffice Writer is installed (and this ODS has no real content)."""
+    data = _odf("spreadsheet", 'meta:page-count="3"')
+    a = OdfParser().count(data)
+    assert (a.pages, a.method) == (3, "metadata")
+    assert "metadata" in a.notes[0]
+
+
+@pytest.mark.slow
+def test_libreoffice_lays_out_a_docx() -> None:
+    """With LibreOffice installed, its layout gives the count (method "libreoffice")."""
+    import subprocess
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as tmp:
+        src = Path(tmp) / "a.txt"
+        src.write_text("one line\n")
+        subprocess.run(
+            [
+                "soffice",
+                f"-env:UserInstallation={(Path(tmp) / 'p').as_uri()}",
+                "--headless",
+                "--convert-to",
+                "docx",
+                "--outdir",
+                tmp,
+                str(src),
+            ],
+            capture_output=True,
+            check=True,
+            timeout=180,
+        )
+        data = (Path(tmp) / "a.docx").read_bytes()
+    a = OoxmlParser().count(data)
+    assert (a.pages, a.method) == (1, "libreoffice")

@@ -13,7 +13,13 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from pagetally.errors import AnalysisUnavailable, CorruptData, EncryptedData, LimitReached
+from pagetally.errors import (
+    AnalysisUnavailable,
+    CorruptData,
+    EncryptedData,
+    LimitReached,
+    PdlError,
+)
 from pagetally.pdl.base import DEFAULT_LIMITS, Analysis, Buffer, Limits, Parser
 from pagetally.pdl.formats._bufio import BufferStream, spooled
 
@@ -100,13 +106,29 @@ class _Office:
     def __init__(self, use_libreoffice: bool = True) -> None:
         self.use_libreoffice = use_libreoffice
 
-    def _convert(self, data: Buffer, suffix: str, limits: Limits) -> Analysis | None:
+    def _convert(self, data: Buffer, suffix: str, limits: Limits) -> int | str | None:
+        """Pages laid out by LibreOffice; the reason (str) when it failed; None without it."""
         if not self.use_libreoffice:
             return None
-        pages = libreoffice_pages(data, suffix, limits)
-        if pages is None:
-            return None
-        return Analysis(self.format, pages, method="libreoffice")
+        try:
+            return libreoffice_pages(data, suffix, limits)
+        except CorruptData as exc:  # e.g. Calc or Impress not installed: metadata may do
+            return str(exc)
+
+    def _result(
+        self, label: str, converted: int | str | None, metadata_pages: int | None
+    ) -> Analysis:
+        """LibreOffice's count, else the metadata's, saying which; else a clear error."""
+        if isinstance(converted, int):
+            return Analysis(label, converted, method="libreoffice")
+        notes = (f"{converted}: page count from the document's metadata",) if converted else ()
+        if metadata_pages is not None and metadata_pages > 0:
+            return Analysis(label, metadata_pages, method="metadata", notes=notes)
+        if converted:
+            raise CorruptData(f"{label}: {converted}, and its metadata holds no page count")
+        raise AnalysisUnavailable(
+            f"{label}: no page count in its metadata, and LibreOffice is not installed"
+        )
 
 
 class OdfParser(_Office):
@@ -128,15 +150,11 @@ class OdfParser(_Office):
         kind = kind.removesuffix("-template")
         label = f"OpenDocument {kind}"
         converted = self._convert(data, _ODF_SUFFIX.get(kind, ".odt"), limits)
-        if converted is not None:
-            return Analysis(label, converted.pages, method="libreoffice")
-        meta = _zip_member(data, "meta.xml") or b""
-        m = _ODF_PAGES.search(meta)
-        if m is None:
-            raise AnalysisUnavailable(
-                f"{label}: no page count in its metadata, and LibreOffice is not installed"
-            )
-        return Analysis(label, int(m.group(1)), method="metadata")
+        pages = None
+        if not isinstance(converted, int):
+            m = _ODF_PAGES.search(_zip_member(data, "meta.xml") or b"")
+            pages = int(m.group(1)) if m else None
+        return self._result(label, converted, pages)
 
 
 class OoxmlParser(_Office):
@@ -165,15 +183,11 @@ class OoxmlParser(_Office):
         else:
             raise CorruptData("Office Open XML: not a document, presentation or workbook")
         converted = self._convert(data, suffix, limits)
-        if converted is not None:
-            return Analysis(label, converted.pages, method="libreoffice")
-        app = _zip_member(data, "docProps/app.xml") or b""
-        m = _OOXML_PAGES.search(app)
-        if m is None:
-            raise AnalysisUnavailable(
-                f"{label}: no page count in its metadata, and LibreOffice is not installed"
-            )
-        return Analysis(label, int(m.group(2)), method="metadata")
+        pages = None
+        if not isinstance(converted, int):
+            m = _OOXML_PAGES.search(_zip_member(data, "docProps/app.xml") or b"")
+            pages = int(m.group(2)) if m else None
+        return self._result(label, converted, pages)
 
 
 class MsWordParser(_Office):
@@ -189,26 +203,21 @@ class MsWordParser(_Office):
         import olefile
 
         try:
-            ole = olefile.OleFileIO(BufferStream(data))
-        except (OSError, ValueError, IndexError, TypeError) as exc:
+            with olefile.OleFileIO(BufferStream(data)) as ole:
+                if not ole.exists("WordDocument"):
+                    raise CorruptData("OLE document that is not a Word document")
+                if ole.exists("EncryptionInfo") or ole.exists("encryption"):
+                    raise EncryptedData(f"{self.format}: encrypted")
+                try:
+                    pages = ole.get_metadata().num_pages
+                except Exception:  # damaged property sets: no metadata, not fatal
+                    pages = None
+        except PdlError:
+            raise
+        except Exception as exc:  # olefile raises assorted errors on hostile containers
             raise CorruptData(f"{self.format}: damaged OLE container ({exc})") from None
-        with ole:
-            if not ole.exists("WordDocument"):
-                raise CorruptData("OLE document that is not a Word document")
-            if ole.exists("EncryptionInfo") or ole.exists("encryption"):
-                raise EncryptedData(f"{self.format}: encrypted")
-            try:
-                pages = ole.get_metadata().num_pages
-            except Exception:  # olefile raises assorted errors on damaged property sets
-                pages = None
         converted = self._convert(data, ".doc", limits)
-        if converted is not None:
-            return converted
-        if not isinstance(pages, int) or pages <= 0:
-            raise AnalysisUnavailable(
-                f"{self.format}: no page count in its metadata, and LibreOffice is not installed"
-            )
-        return Analysis(self.format, pages, method="metadata")
+        return self._result(self.format, converted, pages if isinstance(pages, int) else None)
 
 
 PARSERS: list[Parser] = [OdfParser(), OoxmlParser(), MsWordParser()]
