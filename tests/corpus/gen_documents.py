@@ -14,9 +14,9 @@ Each file comes with a count from an oracle that is not PageTally:
   `tiffinfo`; PNG/JPEG/GIF/BMP by ImageMagick — counted by `identify`.
 - Netpbm: several images in one file (netpbm tools, Ghostscript's pnmraw) —
   counted by `pamfile -allimages`.
-- Office: LibreOffice's ODT, DOCX and DOC from the ODT CUPS ships and from text —
-  counted by converting them with LibreOffice to PDF and asking qpdf. (Only
-  LibreOffice Writer is installed: no ODS/ODP.)
+- Office: LibreOffice's ODT, DOCX and DOC from the ODT CUPS ships and from text,
+  ODS and XLSX from a CSV table, ODP and PPTX from a PDF (Impress' PDF import) —
+  counted by converting them with LibreOffice to PDF and asking qpdf.
 """
 
 from __future__ import annotations
@@ -337,14 +337,16 @@ def _gpl_ps_source(out: Path) -> Path:
 # --- office ----------------------------------------------------------------------
 
 
-def _soffice(out: Path, fmt: str, sources: list[Path]) -> None:
-    profile = (out / "lo-profile").as_uri()
+def _soffice(out: Path, fmt: str, sources: list[Path], infilter: str = "") -> None:
+    profile = (out.parent / "lo-profile").as_uri()
+    args = [f"--infilter={infilter}"] if infilter else []
     _run(
         [
             "soffice",
             f"-env:UserInstallation={profile}",
             "--headless",
             "--norestore",
+            *args,
             "--convert-to",
             fmt,
             "--outdir",
@@ -361,26 +363,47 @@ def _office(out: Path) -> list[CorpusFile]:
     shutil.copyfile(ODT, form)
     text = work / "gpl.txt"
     shutil.copyfile(GPL, text)
+    table = work / "table.csv"
+    table.write_text("\n".join(",".join(str(r * c) for c in range(14)) for r in range(300)))
+    slides = work / "slides.pdf"
+    shutil.copyfile(Path("/usr/share/cups/data/default-testpage.pdf"), slides)
     _soffice(work, "odt", [text])
     _soffice(work, "docx", [form, text])
     _soffice(work, "doc", [form, text])
+    _soffice(work, "ods", [table])  # LibreOffice Calc
+    _soffice(work, "xlsx", [work / "table.ods"])
+    _soffice(work, "odp", [slides], infilter="impress_pdf_import")  # LibreOffice Impress
+    _soffice(work, "pptx", [work / "slides.odp"])
     docs = [
-        form,
-        work / "gpl.odt",
-        work / "form.docx",
-        work / "gpl.docx",
-        work / "form.doc",
-        work / "gpl.doc",
+        "form.odt",
+        "gpl.odt",
+        "form.docx",
+        "gpl.docx",
+        "form.doc",
+        "gpl.doc",
+        "table.ods",
+        "table.xlsx",
+        "slides.odp",
+        "slides.pptx",
     ]
     final = []
-    for doc in docs:
-        dest = out / f"lo-{doc.stem}{doc.suffix}"
+    for name in docs:
+        doc = work / name
+        dest = out / f"lo-{doc.stem}-{doc.suffix[1:]}{doc.suffix}"  # unique stems: one PDF each
         shutil.copyfile(doc, dest)
         final.append(dest)
     oracle = out / "lo-oracle"
     oracle.mkdir(exist_ok=True)
     _soffice(oracle, "pdf", final)
-    kinds = {".odt": "odf", ".docx": "ooxml", ".doc": "msword"}
+    kinds = {
+        ".odt": "odf",
+        ".ods": "odf",
+        ".odp": "odf",
+        ".docx": "ooxml",
+        ".xlsx": "ooxml",
+        ".pptx": "ooxml",
+        ".doc": "msword",
+    }
     files = [
         CorpusFile(
             d,
@@ -393,6 +416,7 @@ def _office(out: Path) -> list[CorpusFile]:
     ]
     shutil.rmtree(work)
     shutil.rmtree(oracle)
+    shutil.rmtree(out / "lo-profile", ignore_errors=True)
     return files
 
 
