@@ -59,6 +59,7 @@ TESTPAGE = Path("/usr/share/cups/data/default-testpage.pdf")
 DEVICE = "#!/bin/sh\ncat > /dev/null\n"
 WRAPPER = "#!{python}\nfrom pagetally.cups.backend import main\nmain({config!r})\n"
 PATHS = ("direct", "service", "thin")
+INSTANT = "#!/bin/sh\nexit 0\n"  # ippeveprinter's print command
 PYTHON = sys.executable
 
 
@@ -270,14 +271,20 @@ def throughput(args: argparse.Namespace, base: Path, job_path: Path) -> list[str
     set_service(site.config, "none")
     rows = []
     with contextlib.contextmanager(dns_sd.__wrapped__)():
-        printers = [start_ippeveprinter(base / f"ipp{i}", f"bench{i}", command=None)
+        # a print command that returns at once: without one, ippeveprinter spends
+        # seconds per job pretending to print
+        printers = [start_ippeveprinter(base / f"ipp{i}", f"bench{i}", command=INSTANT)
                     for i in range(4)]
         cupsd = start_cupsd(base / "cupsd", site.config)
         try:
             store = open_store(site.settings)
             for i, printer in enumerate(printers):
-                cupsd.run("lpadmin", "-p", f"q{i}", "-E", "-v", f"pagetally:{printer.uri}",
-                          "-m", "raw")
+                uri = f"pagetally:{printer.uri}" + ("?waitjob=false" if args.no_wait else "")
+                for attempt in range(5):  # a busy cupsd may refuse once
+                    if cupsd.run("lpadmin", "-p", f"q{i}", "-E", "-v", uri, "-m", "raw",
+                                 check=attempt == 4).returncode == 0:
+                        break
+                    time.sleep(1)
                 store.add_printer(Printer(f"q{i}", prices=PriceTable(per_page=Decimal("0.05"))))
                 store.set_user_quota("alice", f"q{i}")
             store.close()
@@ -320,6 +327,8 @@ def main() -> None:
     p.add_argument("--no-postgresql", action="store_true")
     p.add_argument("--cups-jobs", type=int, default=40, help="jobs through cupsd per run")
     p.add_argument("--no-cups", action="store_true")
+    p.add_argument("--no-wait", action="store_true",
+                   help="CUPS' ipp backend does not wait for the printer to finish each job")
     p.add_argument("--paths", default=",".join(PATHS),
                    help="which of direct,service,thin to run (default all)")
     args = p.parse_args()
