@@ -144,3 +144,20 @@ def test_postgresql_behind_the_service(pg_served: Served, tmp_path: Path) -> Non
         assert code == 0, err
     assert pg_served.store.get_user("alice").balance == Decimal("99.80")
     assert pg_served.store.get_user_quota("alice", "lab").page_counter == 2
+
+
+def test_remote_store_offers_every_store_call_of_the_print_path() -> None:
+    """The backend and its journal use the store through RemoteStore when the service
+    runs: a store method they start calling must be added to the protocol too."""
+    import re
+
+    from pagetally.service.client import RemoteStore
+    from pagetally.service.protocol import OPS
+
+    root = Path(__file__).resolve().parents[2] / "pagetally"
+    sources = [*sorted((root / "cups").glob("*.py")), root / "storage" / "journal.py"]
+    called = {m for path in sources
+              for m in re.findall(r"\bstore\.([a-z_]+)\(", path.read_text())}
+    assert {"snapshot", "charge", "add_billing_code"} <= called
+    missing = sorted(m for m in called if m not in OPS or not hasattr(RemoteStore, m))
+    assert not missing, f"add to pagetally/service (protocol.OPS and RemoteStore): {missing}"
