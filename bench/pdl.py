@@ -101,6 +101,13 @@ PDF_TOOLS = [
         _int_out,
     ),
 ]
+TEXT_TOOLS = [
+    Tool(
+        "enscript -B -c -L66",
+        ["enscript", "-B", "-c", "-L66", "-p", "/dev/null", "{}"],
+        lambda _o, err: int(m[1]) if (m := re.search(rb"\[ (\d+) pages", err)) else None,
+    )
+]
 DVI_TOOLS = [Tool("dvitype", ["dvitype", "{}"], _pattern(rb"beginning of page"))]
 PS_TOOLS = [
     Tool("gs -sDEVICE=nullpage", [*GS, "-sDEVICE=nullpage", "{}"], _none),
@@ -217,6 +224,21 @@ def _big_dvi(path: Path) -> int:
     return int(m[1])
 
 
+def _big_text(path: Path) -> int:
+    """The GPL's text 290 times, form feeds between; enscript paginates it as the
+    text parser does (66 lines a page, no headers, long lines cut) and says how many."""
+    text = GPL.read_text()
+    path.write_text("\f".join([text] * 290))
+    done = subprocess.run(
+        ["enscript", "-B", "-c", "-L66", "-p", "/dev/null", str(path)],
+        capture_output=True, check=True, timeout=600,
+    )  # fmt: skip
+    m = re.search(rb"\[ (\d+) pages", done.stderr)
+    if not m:
+        raise RuntimeError(f"enscript gave no page count: {done.stderr[-200:]!r}")
+    return int(m[1])
+
+
 def _dense_ps(pages: int) -> Path:
     """A PostScript job whose pages are dense colour patterns (raster that compresses badly)."""
     path = BENCH / f"dense-{pages}.ps"
@@ -292,6 +314,8 @@ def bench_files(only: set[str] | None) -> tuple[list[BenchFile], list[str]]:
             tools = _ghostpcl_tools() if fmt == "pclxl" else tools
             add(fmt, f"dense-{device}.prn", lambda p, r=render: _grow(r, p),
                 f"gs -sDEVICE={device} -r{dpi}", tools)  # fmt: skip
+    if want("text") and shutil.which("enscript"):
+        add("text", "gpl-290.txt", _big_text, "enscript -L66 count", TEXT_TOOLS)
     if want("dvi") and shutil.which("tex"):
         add("dvi", "plain-tex.dvi", _big_dvi, "tex (plain)", DVI_TOOLS)
     for lang, (fmt, decoder, pattern) in FOO2.items():
