@@ -239,6 +239,17 @@ def _big_text(path: Path) -> int:
     return int(m[1])
 
 
+def _lidil(src: Path, out: Path) -> None:
+    """HP LIDIL through a whole CUPS filter chain: the dense job as PDF, hpcups."""
+    pdf = out.with_suffix(".src.pdf")
+    _run([*GS, "-sDEVICE=pdfwrite", f"-sOutputFile={pdf}", str(src)])
+    ppd = out.with_suffix(".ppd")
+    _run(["/usr/lib/cups/daemon/cups-driverd", "cat", "drv:///hpcups.drv/hp-deskjet_3650.ppd"],
+         out=ppd)  # fmt: skip
+    _run(["cupsfilter", "-e", "-p", str(ppd), "-m", "printer/foo", "-o", "OutputMode=DraftRGB",
+          str(pdf)], out=out)  # fmt: skip
+
+
 def _dense_ps(pages: int) -> Path:
     """A PostScript job whose pages are dense colour patterns (raster that compresses badly)."""
     path = BENCH / f"dense-{pages}.ps"
@@ -314,6 +325,8 @@ def bench_files(only: set[str] | None) -> tuple[list[BenchFile], list[str]]:
             tools = _ghostpcl_tools() if fmt == "pclxl" else tools
             add(fmt, f"dense-{device}.prn", lambda p, r=render: _grow(r, p),
                 f"gs -sDEVICE={device} -r{dpi}", tools)  # fmt: skip
+    if want("lidil") and shutil.which("cupsfilter"):
+        add("lidil", "dense-hpcups.lidil", lambda p: _grow(_lidil, p), "cupsfilter hpcups", [])
     if want("text") and shutil.which("enscript"):
         add("text", "gpl-290.txt", _big_text, "enscript -L66 count", TEXT_TOOLS)
     if want("dvi") and shutil.which("tex"):
