@@ -35,6 +35,7 @@ import shutil
 import subprocess
 import tempfile
 import threading
+import time
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -86,8 +87,9 @@ INK_NAMES: dict[str, dict[str, str]] = {
 PCL_PARSERS = frozenset({"pcl", "pcl3", "pcl4", "pcl5", "pclxl", "pcl6", "hpgl", "hpgl2"})
 GHOSTPCL = ("gpcl6", "pcl6")
 PNM_MAGICS = tuple(f"P{n}".encode() for n in range(1, 8))
-BASE_TIMEOUT = 60.0  # seconds, plus SECONDS_PER_MB of job
+BASE_TIMEOUT = 60.0  # seconds a renderer may take for one page, plus SECONDS_PER_MB of job
 SECONDS_PER_MB = 10.0
+MAX_RENDER_SECONDS = 3600.0  # a whole job, however steadily its pages come
 MAX_IMAGE_PIXELS = 50_000_000  # a 600 DPI A4 colour scan is 35 million
 STRIP_PIXELS = 4_000_000  # larger frames are converted to RGB a band of rows at a time
 
@@ -122,7 +124,8 @@ def page_inks(
     formats, images are analysed at their own. `tolerance` decides when a page
     is colour (rich grey is not). CMYK coverage follows pkpgcounter's formula on
     the RGB raster; `cmyk="device"` takes it from Ghostscript's ink_cov device
-    instead (one more rendering pass). `timeout` (seconds) defaults to 60 s + 10 s/MB.
+    instead (one more rendering pass). `timeout` is how long a renderer may go
+    without delivering a page (default 60 s + 10 s/MB; a whole job at most 1 h).
     Raises PdlError subclasses: AnalysisUnavailable for formats it cannot render
     or a missing renderer, CorruptData/EncryptedData when the renderer fails,
     LimitReached past the deadline. A bad colour space or resolution is the
@@ -144,10 +147,12 @@ def page_inks(
         pages = [s.ink(space, tolerance) for s in _image_sums(path, tolerance)]
     else:
         with _payload(path, route, deadline) as job:
+            started = time.monotonic()
             sums = _render(_command(route, fmt, job, dpi), deadline, tolerance)
             pages = [s.ink(space, tolerance) for s in sums]
             if space == "CMYK" and cmyk == "device" and route != "ghostpcl":
-                device = device_coverage(job, resolution=dpi, timeout=deadline)
+                took = time.monotonic() - started  # the job renders: allow a few times that
+                device = device_coverage(job, resolution=dpi, timeout=deadline + 3 * took)
                 if len(device) != len(pages):
                     raise CorruptData("ink analysis: renderers disagree on the number of pages")
                 pages = [PageInk(p.color, d) for p, d in zip(pages, device, strict=True)]
@@ -385,7 +390,6 @@ def _command(route: Route, fmt: str, job: Path, dpi: int) -> list[str]:
 def _render(cmd: list[str], timeout: float, tolerance: Tolerance) -> list[PageSums]:
     """Run a renderer writing PPM pages to a pipe; sum each page as it arrives."""
     name = Path(cmd[0]).name
-    expired = threading.Event()
     failure: PdlError | None = None
     sums: list[PageSums] = []
     with (
@@ -404,29 +408,26 @@ def _render(cmd: list[str], timeout: float, tolerance: Tolerance) -> list[PageSu
         except OSError as exc:
             raise AnalysisUnavailable(f"cannot run {name}: {exc}") from None
 
-        def _expire() -> None:
-            expired.set()
-            proc.kill()
-
-        timer = threading.Timer(timeout, _expire)
-        timer.start()
+        watchdog = _Watchdog(proc, timeout)
         try:
             if proc.stdout is not None:
                 with proc.stdout as stdout:
                     try:
-                        sums.extend(iter_pnm(cast(BinaryIO, stdout), tolerance.chroma))
+                        for page in iter_pnm(cast(BinaryIO, stdout), tolerance.chroma):
+                            sums.append(page)
+                            watchdog.progress()
                     except PdlError as exc:
                         failure = exc
                         proc.kill()
         finally:
             code = proc.wait()
-            timer.cancel()
+            watchdog.stop()
         err.seek(0, os.SEEK_END)
         err.seek(max(0, err.tell() - 4096))
         tail = err.read().decode("utf-8", "replace")
         message = _last_line(tail.encode())
-    if expired.is_set():
-        raise LimitReached(f"ink analysis: {name} took longer than {timeout:.0f} s")
+    if watchdog.expired:
+        raise LimitReached(f"ink analysis: {name} {watchdog.expired}")
     if (code != 0 and failure is None) or code > 0:
         if "password" in message.lower():
             raise EncryptedData(f"{name} cannot render the job: it is encrypted")
@@ -438,6 +439,45 @@ def _render(cmd: list[str], timeout: float, tolerance: Tolerance) -> list[PageSu
             raise EncryptedData(f"{name} cannot render the job: it is encrypted")
         raise CorruptData(f"{name} rendered no page ({message or 'no message'})")
     return sums
+
+
+class _Watchdog:
+    """Kills a renderer that delivers no page for `stall` seconds, or runs past
+    MAX_RENDER_SECONDS in all: a long job that keeps producing pages is not hung."""
+
+    def __init__(self, proc: subprocess.Popen[bytes], stall: float) -> None:
+        self._proc = proc
+        self._stall = stall
+        self._started = time.monotonic()
+        self._lock = threading.Lock()
+        self._timer: threading.Timer | None = None
+        self.expired = ""
+        self.progress()
+
+    def progress(self) -> None:
+        """A page arrived: start the stall clock again."""
+        with self._lock:
+            if self._timer is not None:
+                self._timer.cancel()
+            left = MAX_RENDER_SECONDS - (time.monotonic() - self._started)
+            if left <= self._stall:
+                self._timer = threading.Timer(max(left, 0.0), self._kill, ("total",))
+            else:
+                self._timer = threading.Timer(self._stall, self._kill, ("stall",))
+            self._timer.daemon = True
+            self._timer.start()
+
+    def _kill(self, why: str) -> None:
+        if why == "total":
+            self.expired = f"took longer than {MAX_RENDER_SECONDS:.0f} s in all"
+        else:
+            self.expired = f"rendered no page for {self._stall:.0f} s"
+        self._proc.kill()
+
+    def stop(self) -> None:
+        with self._lock:
+            if self._timer is not None:
+                self._timer.cancel()
 
 
 def _environment(tmp: str) -> dict[str, str]:

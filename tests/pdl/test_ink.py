@@ -398,8 +398,16 @@ def test_job_writing_to_stdout_does_not_corrupt_the_raster(tmp_path: Path) -> No
 @slow
 def test_endless_postscript_hits_the_deadline(tmp_path: Path) -> None:
     ps = ps_file(tmp_path, "loop", "{ 1 pop } loop\n")
-    with pytest.raises(LimitReached, match="longer than"):
+    with pytest.raises(LimitReached, match="no page for 1 s"):
         page_inks(ps, "postscript", timeout=1.0)
+
+
+@slow
+def test_a_long_job_that_keeps_delivering_pages_is_not_hung(tmp_path: Path) -> None:
+    # A4 pages (1.5 MB of raster each reach the pipe at once), 0.45 s of CPU each.
+    slow_page = A4 + "/t usertime 450 add def { usertime t ge { exit } if } loop showpage\n"
+    ps = ps_file(tmp_path, "steady", slow_page * 10)  # 4.5 s in all, over the 4 s
+    assert len(page_inks(ps, "postscript", timeout=4.0)) == 10
 
 
 def test_bad_arguments_are_refused_before_any_work(tmp_path: Path) -> None:
