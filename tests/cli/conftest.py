@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -81,5 +80,3 @@ def make_cli(folder: Path) -> Cli:
 def cli(tmp_path: Path) -> Cli:
     return make_cli(tmp_path)
 
-
-Invoke = Callable[..., Result]
