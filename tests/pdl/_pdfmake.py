@@ -59,3 +59,53 @@ def append_update(pdf: bytes, objects: dict[int, bytes], size: int, root: int = 
         xref,
     )
     return bytes(out)
+
+
+def hybrid_pdf() -> bytes:
+    """A hybrid-reference file: page 4 lives in object stream 5, which only the
+    /XRefStm stream (object 6) knows; the classic table marks 4 free."""
+    out = bytearray(b"%PDF-1.5\n")
+    offsets: dict[int, int] = {}
+
+    def obj(num: int, body: bytes) -> None:
+        offsets[num] = len(out)
+        out.extend(b"%d 0 obj\n" % num + body + b"\nendobj\n")
+
+    obj(1, b"<< /Type /Catalog /Pages 2 0 R >>")
+    obj(2, b"<< /Type /Pages /Kids [3 0 R 4 0 R] /Count 2 >>")
+    obj(3, b"<< /Type /Page /Parent 2 0 R >>")
+    inner = b"<< /Type /Page /Parent 2 0 R >>"
+    header = b"4 0 "
+    stm = header + inner
+    obj(
+        5,
+        b"<< /Type /ObjStm /N 1 /First %d /Length %d >>\nstream\n" % (len(header), len(stm))
+        + stm
+        + b"\nendstream",
+    )
+    rows = b"".join(
+        [
+            bytes([2]) + (5).to_bytes(2, "big") + bytes([0]),
+            bytes([1]) + offsets[5].to_bytes(2, "big") + bytes([0]),
+        ]
+    )
+    xref_stm_at = len(out)
+    rows += bytes([1]) + xref_stm_at.to_bytes(2, "big") + bytes([0])
+    obj(
+        6,
+        b"<< /Type /XRef /Size 7 /W [1 2 1] /Index [4 3] /Length %d >>\nstream\n" % len(rows)
+        + rows
+        + b"\nendstream",
+    )
+    xref = len(out)
+    out += b"xref\n0 7\n0000000000 65535 f \n"
+    for num in range(1, 7):
+        if num in (1, 2, 3, 5, 6):
+            out += b"%010d 00000 n \n" % offsets[num]
+        else:
+            out += b"0000000000 00001 f \n"
+    out += b"trailer\n<< /Size 7 /Root 1 0 R /XRefStm %d >>\nstartxref\n%d\n%%%%EOF\n" % (
+        xref_stm_at,
+        xref,
+    )
+    return bytes(out)

@@ -173,3 +173,10 @@ def test_page_tree_nodes_cannot_hide_as_leaves(node: bytes) -> None:
         7: b"<< /Type /Page /Parent 4 0 R >>",
     }
     assert PDF.count(build_pdf(objects)).pages == 4
+
+
+def test_hybrid_reference_file() -> None:
+    from tests.pdl._pdfmake import hybrid_pdf
+
+    a = PDF.count(hybrid_pdf())
+    assert (a.pages, a.method) == (2, "parsed")

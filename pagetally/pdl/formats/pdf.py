@@ -235,7 +235,11 @@ class _Doc:
                 self.trailer = trailer
                 first = False
             if xrefstm is not None:
-                _, _, _ = self._read_section(xrefstm, stream_only=True)
+                # A hybrid file: its table lists the objects hidden in object streams
+                # as free or not at all; the /XRefStm stream has them. Ask it first.
+                table = self.sections.pop()
+                self._read_section(xrefstm, stream_only=True)
+                self.sections.append(table)
             if prev is not None:
                 pending.append(prev)
 
