@@ -132,7 +132,11 @@ class CommandIndex:
             if not more.any():
                 break
             after += more
-        idx = np.searchsorted(e, after)
+        # usually the next one in the array; binary search only for the others
+        idx = np.arange(1, n + 1)
+        miss = e[np.minimum(idx, max(n - 1, 0))] != after if n else idx < 0
+        miss |= idx >= n
+        idx[miss] = np.searchsorted(e, after[miss])
         idx_c = np.minimum(idx, max(n - 1, 0))
         found = (nxt >= 0) & (idx < n) & (e[idx_c] == after) & (nxt[idx_c] >= 0) if n else nxt < 0
         succ = np.where(found, idx_c, -1)

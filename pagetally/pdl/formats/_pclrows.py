@@ -153,7 +153,11 @@ class RowIndex:
             if not more.any():
                 break
             after += more
-        idx = np.searchsorted(start, after)
+        # usually the next one in the array; binary search only for the others
+        idx = np.arange(1, n + 1)
+        miss = start[np.minimum(idx, max(n - 1, 0))] != after if n else idx < 0
+        miss |= idx >= n
+        idx[miss] = np.searchsorted(start, after[miss])
         idx_c = np.minimum(idx, max(n - 1, 0))
         found = (idx < n) & (start[idx_c] == after) & (esc[idx_c] == upper) if n else idx < 0
         succ = np.where(found, idx_c, -1)
