@@ -59,7 +59,9 @@ lpadmin -p "$QUEUE" -E -v "ipp://localhost:$PORT/ipp/print" -m raw 2>/dev/null
 lpstat -v "$QUEUE"
 
 pt() { "$PT" --config "$DEMO_DIR/pagetally.conf" "$@"; }
-say "the store knows the queue's price and its users"
+say "the store knows the queue's price and its users (strict enforcement on this queue)"
+grep -q "^\[$QUEUE\]" "$DEMO_DIR/pagetally.conf" ||
+  printf '\n[%s]\nenforcement: strict\n' "$QUEUE" >>"$DEMO_DIR/pagetally.conf"
 pt printers add "$QUEUE" --price-per-page 0.05 --description "virtual IPP printer"
 pt users add dora --limit-by quota
 pt users add ed --limit-by balance --balance 0.10

@@ -4,10 +4,13 @@
 # command line on a SQLite store in a scratch folder: printers in a printer group
 # with prices, users limited by quota and by balance, a group, quotas, credits,
 # jobs recorded by hand (one refused by its quota, one by its balance), then the
-# report and the history. Re-runnable: every run starts from an empty store.
+# report and the history; then scripts/demo-print.sh: real jobs printed with lp
+# through cupsd, PageTally's backend and a virtual IPP printer. Re-runnable: every
+# run starts from an empty store.
 #
 #   DEMO_DIR=/tmp/pagetally-demo   where the store and its config go
 #   SKIP_INSTALL=1                 use the existing .venv as it is
+#   SKIP_PRINTING=1                stop after the command-line story (no CUPS)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -83,5 +86,8 @@ pt report
 
 say "history"
 pt history
+
+# --- the main job for real: CUPS, a virtual printer, jobs with lp --------------------
+[ "${SKIP_PRINTING:-0}" = 1 ] || DEMO_DIR="$DEMO_DIR" bash scripts/demo-print.sh
 
 say "done: try 'pt report --format json' with pt() { .venv/bin/pagetally --config $DEMO_DIR/pagetally.conf \"\$@\"; }"
