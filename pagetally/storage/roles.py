@@ -3,9 +3,9 @@
 - the admin role (`admin_user`, read-write): owns the database, runs migrations;
 - the read-only role (`user`): may connect and SELECT, nothing else.
 
-`role_sql(settings)` gives the SQL for a database administrator to run by hand
-(`pagetally db roles --sql`); `create_roles(settings, superuser, password)` runs it
-(`pagetally db roles`), idempotently. Role and database names must be plain
+`role_sql(settings)` gives the SQL for a database administrator to run by hand;
+`create_roles(settings, superuser, password)` runs it as a superuser, idempotently
+(the test fixtures in tests/servers.py do, and a `pagetally db` command can). Role and database names must be plain
 identifiers; passwords are quoted as SQL literals (no bound parameters in DDL).
 """
 
