@@ -203,13 +203,15 @@ class Job:
         final_pages = pages if counted.pages is None else counted.pages
         if counted.note:
             msgs.info(f"PageTally: {counted.note}")
-        if run.exit_code != 0 and str(config.get("onbackenderror", ticket.printer)).startswith(
-            "nocharge"
-        ):
+        failed = run.cancelled or run.exit_code != 0
+        nocharge = str(config.get("onbackenderror", ticket.printer)).startswith("nocharge")
+        if failed and nocharge and counted.pages is None:
+            what = ("the job was cancelled while printing" if run.cancelled
+                    else f"the real backend failed (exit {run.exit_code})")
             final = dataclasses.replace(
                 decision,
-                action=Action.PROBLEM,
-                reason=f"the real backend failed (exit {run.exit_code}); not charged",
+                action=Action.CANCEL if run.cancelled else Action.PROBLEM,
+                reason=f"{what}; not charged (onbackenderror: nocharge)",
                 price=decision.price * 0,
                 pages=0,
             )
@@ -220,6 +222,10 @@ class Job:
                 snap = store.snapshot(user, ticket.printer, ticket.billing_code)
                 price = job_price(snap.printers, counted_facts, rules, snap.user)
                 final = dataclasses.replace(decision, price=price, pages=final_pages)
+            if run.cancelled:
+                final = dataclasses.replace(
+                    final, action=Action.CANCEL,
+                    reason="the job was cancelled while printing; charged what printed")
         request = ChargeRequest(
             facts=dataclasses.replace(facts, pages=final_pages),
             decision=final,

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import fcntl
 import os
+import signal
 import socket
 import subprocess
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -29,6 +31,7 @@ class BackendRun:
     exit_code: int
     page_total: int | None  # from `PAGE: total N` lines, when the backend sent any
     page_lines: int  # `PAGE: n copies` lines seen (older backends count this way)
+    cancelled: bool = False  # cupsd sent SIGTERM (job cancelled) while it ran
 
 
 def backend_path(ticket: JobTicket) -> str:
@@ -95,6 +98,7 @@ def run_real_backend(
         argv.append(ticket.file)
     page_total: int | None = None
     page_lines = 0
+    cancelled = False
     with open(data_path, "rb") as stdin, _channels(inherit_channels) as setup:
         proc = subprocess.Popen(  # argument list, never a shell
             argv, executable=path, stdin=stdin if not ticket.file else subprocess.DEVNULL,
@@ -102,17 +106,30 @@ def run_real_backend(
             preexec_fn=setup,  # only dup2 calls in the child
         )
         assert proc.stderr is not None
-        for raw in proc.stderr:
-            line = raw.decode("utf-8", "replace")
-            relay(line)
-            if line.startswith("PAGE:"):
-                words = line[5:].split()
-                if len(words) == 2 and words[0] == "total" and words[1].isdigit():
-                    page_total = int(words[1])
-                elif len(words) == 2 and all(w.isdigit() for w in words):
-                    page_lines += int(words[1])
-        code = proc.wait()
-    return BackendRun(code, page_total, page_lines)
+
+        def forward(signum: int, _frame: object) -> None:
+            # cupsd cancels a job with SIGTERM: pass it on, then charge what printed
+            nonlocal cancelled
+            cancelled = True
+            proc.send_signal(signum)
+
+        in_main = threading.current_thread() is threading.main_thread()
+        previous = signal.signal(signal.SIGTERM, forward) if in_main else None
+        try:
+            for raw in proc.stderr:
+                line = raw.decode("utf-8", "replace")
+                relay(line)
+                if line.startswith("PAGE:"):
+                    words = line[5:].split()
+                    if len(words) == 2 and words[0] == "total" and words[1].isdigit():
+                        page_total = int(words[1])
+                    elif len(words) == 2 and all(w.isdigit() for w in words):
+                        page_lines += int(words[1])
+            code = proc.wait()
+        finally:
+            if in_main:
+                signal.signal(signal.SIGTERM, previous)
+    return BackendRun(code, page_total, page_lines, cancelled)
 
 
 def _join_options(options: dict[str, str]) -> str:

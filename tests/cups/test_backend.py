@@ -177,3 +177,38 @@ def test_store_down_allowed_then_journal_replayed_once(site: Site) -> None:
     assert sorted(j.job_id for j in site.store.history()) == ["10", "11"]
     code, _ = site.job("12", "alice", PDF.read_bytes())
     assert len(list(site.store.history())) == 3  # replayed once only
+
+
+SLOW_DEVICE = """#!/bin/sh
+trap 'kill $! 2>/dev/null; echo "INFO: device cancelled" >&2; exit 0' TERM
+echo "INFO: device printing" >&2
+sleep 30 &
+wait
+"""
+
+
+def test_job_cancelled_while_printing_is_recorded_not_charged(site: Site) -> None:
+    """cupsd cancels a job by sending SIGTERM to its backend: PageTally passes it
+    on to the real backend and records the job as cancelled (software mode:
+    nothing charged, by onbackenderror: nocharge)."""
+    import os
+    import signal
+    import threading
+    import time
+
+    site.store.add_user(User("alice", limit_by=LimitBy.BALANCE, balance=Decimal("5.00")))
+    site.store.set_user_quota("alice", "lab")
+    dev = Path(site.environ["CUPS_SERVERBIN"]) / "backend" / "socket"
+    dev.write_text(SLOW_DEVICE)
+
+    def cancel_soon() -> None:
+        time.sleep(1.5)  # the device has started by then
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=cancel_soon).start()
+    code, err = site.job("13", "alice", PDF.read_bytes())
+    assert "INFO: device cancelled" in err
+    assert site.store.get_user("alice").balance == Decimal("5.00")
+    [row] = list(site.store.history())
+    assert row.action == Action.CANCEL and "cancelled while printing" in row.reason
+    assert code == 0
