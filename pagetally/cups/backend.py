@@ -27,6 +27,7 @@ from pagetally.core.models import (
     Action,
     ChargeRequest,
     Decision,
+    DecisionCode,
     JobFacts,
 )
 from pagetally.core.usernames import normalise_user
@@ -297,7 +298,16 @@ class Job:
             try:
                 self._replay_journal(store, config)
                 snapshot = store.snapshot(facts.user, facts.printer, facts.billing_code)
-                decision = decide(snapshot, facts, config.rule_settings(facts.printer), now)
+                rules = config.rule_settings(facts.printer)
+                decision = decide(snapshot, facts, rules, now)
+                if decision.code == DecisionCode.POLICY_EXTERNAL and self.teller is not None:
+                    # the site's command may create what is missing; then decide again
+                    why = self.teller.external_policy(facts)
+                    snapshot = store.snapshot(facts.user, facts.printer, facts.billing_code)
+                    again = decide(snapshot, facts, rules, now)
+                    decision = again if again.code != DecisionCode.POLICY_EXTERNAL else (
+                        dataclasses.replace(again, reason=f"{again.reason} ({why})")
+                        if why else again)
                 if decision.allowed and facts.billing_code and snapshot.billing_code is None:
                     self._create_billing_code(store, facts.billing_code)
                 return store, decision, snapshot

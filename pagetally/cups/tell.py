@@ -90,3 +90,34 @@ class Teller:
         snap = snapshot or AccountSnapshot(user=None, printer=None)
         notify_job(decision, facts, settings, user=snap.user,
                    quota=snap.user_quotas.get(facts.printer), base_env=self.base_env)
+
+    def external_policy(self, facts: JobFacts) -> str:
+        """policy: external(command) — run the site's command (e.g. one that creates
+        the missing user or quota entry), PyKota's %(username)s and %(printername)s
+        filled in single arguments, the job's facts in the environment. Returns ""
+        when it ran successfully, else why not."""
+        text = str(self.config.get("policy", self.ticket.printer) or "")
+        inner = text[len("external("):-1] if text.startswith("external(") else ""
+        if not inner.strip():
+            return "policy external names no command"
+        from pagetally.notify.hooks import base_environment
+        from pagetally.notify.process import run_command, split_command
+
+        try:
+            argv = split_command(inner)
+        except ValueError as e:
+            return f"cannot parse the policy command: {e}"
+        values = {"username": facts.user, "printername": facts.printer}
+        argv = [_fill(arg, values) for arg in argv]
+        env = {**base_environment(self.base_env), **self._env("BEFORE", facts, None, None)}
+        result = run_command(argv, env)
+        if result.error or result.returncode != 0:
+            return result.error or f"the policy command exited {result.returncode}"
+        return ""
+
+
+def _fill(arg: str, values: dict[str, str]) -> str:
+    """PyKota's `%(username)s` placeholders, inside one argument (no shell)."""
+    for key, value in values.items():
+        arg = arg.replace(f"%({key})s", value)
+    return arg

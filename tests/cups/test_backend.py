@@ -212,3 +212,33 @@ def test_job_cancelled_while_printing_is_recorded_not_charged(site: Site) -> Non
     [row] = list(site.store.history())
     assert row.action == Action.CANCEL and "cancelled while printing" in row.reason
     assert code == 0
+
+
+def test_external_policy_creates_the_missing_account(site: Site) -> None:
+    """policy: external(cmd) runs the site's command — here a script using
+    PageTally's own CLI to add the unknown user and a quota entry — then decides
+    again: the job prints and is charged."""
+    import sys
+
+    pagetally = Path(sys.executable).parent / "pagetally"
+    script = site.tmp / "create-account"
+    script.write_text(
+        "#!/bin/sh\nset -e\n"
+        f'{pagetally} --config {site.conf} users add "$1" --limit-by balance --balance 2\n'
+        f'{pagetally} --config {site.conf} quotas set --printer "$PYKOTAPRINTERNAME" "$1"\n'
+    )
+    script.chmod(0o700)
+    with site.conf.open("a") as conf:
+        conf.write(f"policy: external({script} %(username)s)\n")
+    code, err = site.job("20", "newbie", PDF.read_bytes())
+    assert code == 0, err
+    assert site.store.get_user("newbie").balance == Decimal("1.9")
+    assert [(j.user, j.action) for j in site.store.history()] == [("newbie", Action.ALLOW)]
+
+
+def test_external_policy_failing_command_denies(site: Site) -> None:
+    with site.conf.open("a") as conf:
+        conf.write("policy: external(/bin/false %(username)s)\n")
+    code, err = site.job("21", "ghost", PDF.read_bytes())
+    assert code == 5
+    assert "User ghost is unknown" in err and "the policy command exited 1" in err
