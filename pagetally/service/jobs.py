@@ -8,7 +8,8 @@ service client) and listens on a Unix socket (mode 0600). The thin backend
 config path — with its standard input, output and error attached (SCM_RIGHTS).
 The runner forks; the child takes those streams and that environment and runs
 `pagetally.cups.backend.run` exactly as the backend process would, then answers
-`{"exit": code}` and ends. Before forking the runner answers `{"pid": n}`, so the
+`{"exit": code}` and ends. CUPS' back and side channels (fds 3 and 4) travel too
+when the thin backend has them. Before forking the runner answers `{"pid": n}`, so the
 thin backend can pass on CUPS' SIGTERM; a refusal (`{"error": ...}`) comes before
 anything was read from the job, and the thin backend then runs the job itself.
 The configuration is read per job; code and parser plug-ins at start-up.
@@ -17,6 +18,7 @@ The configuration is read per job; code and parser plug-ins at start-up.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import importlib
 import json
 import logging
@@ -57,20 +59,21 @@ def preload() -> None:
 
 
 def _recv_request(conn: socket.socket) -> tuple[dict[str, Any], list[int]]:
-    """One JSON line and the three descriptors sent with it."""
+    """One JSON line and the descriptors sent with it: standard input, output and
+    error, and when cupsd opened them the back and side channels (fds 3 and 4)."""
     fds: list[int] = []
     data = b""
     while not data.endswith(b"\n"):
         if len(data) > MAX_REQUEST:
             raise ValueError("request too long")
-        chunk, got, _flags, _addr = socket.recv_fds(conn, 65536, 3)
+        chunk, got, _flags, _addr = socket.recv_fds(conn, 65536, 5)
         fds.extend(got)
         if not chunk:
             raise ValueError("connection closed before the request ended")
         data += chunk
     request = json.loads(data)
-    if len(fds) != 3:
-        raise ValueError(f"expected 3 descriptors, got {len(fds)}")
+    if len(fds) not in (3, 5):
+        raise ValueError(f"expected 3 or 5 descriptors, got {len(fds)}")
     if not isinstance(request, dict):
         raise ValueError("a request is an object")
     argv, environ = request.get("argv"), request.get("environ")
@@ -87,9 +90,17 @@ def _send(conn: socket.socket, message: dict[str, object]) -> None:
         conn.sendall((json.dumps(message) + "\n").encode())
 
 
+def _high(fd: int) -> int:
+    """`fd` moved to 10 or above (closing the original), clear of fds 0-4."""
+    high = fcntl.fcntl(fd, fcntl.F_DUPFD, 10)
+    os.close(fd)
+    return high
+
+
 def _child(conn: socket.socket, request: dict[str, Any], fds: list[int]) -> int:
     """In the forked child: become the backend process of this job."""
-    for target, fd in enumerate(fds):
+    conn = socket.socket(fileno=_high(conn.detach()))  # out of the way of fds 0-4
+    for target, fd in enumerate([_high(fd) for fd in fds]):
         os.dup2(fd, target)
         os.close(fd)
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGCHLD):
@@ -113,7 +124,8 @@ def _child(conn: socket.socket, request: dict[str, Any], fds: list[int]) -> int:
 
     config = request.get("config")
     env = BackendEnv(sys.argv, dict(request["environ"]), stdin, sys.stderr,
-                     config_path=config if isinstance(config, str) else None)
+                     config_path=config if isinstance(config, str) else None,
+                     cups_channels=len(fds) == 5)
     code = run(env)
     sys.stdout.flush()
     sys.stderr.flush()

@@ -4,8 +4,9 @@ Installed as the backend script's entry point (`from pagetally.service.thin impo
 main; main(CONFIG)`), it imports only the standard library: a job costs the
 interpreter's start and one round trip to `pagetally serve`, whose job runner has
 the whole backend loaded and forks a child that runs the job with this process's
-argv, environment and standard streams (see `jobs.py`). The exit code comes back
-and becomes ours; CUPS' SIGTERM is passed on to that child.
+argv, environment, standard streams and CUPS' back and side channels (see
+`jobs.py`). The exit code comes back and becomes ours; CUPS' SIGTERM is passed on
+to that child.
 
 When no runner listens (service stopped, `accountingservice: none`, the runner
 busy), the job runs in this process through `pagetally.cups.backend.main`, which
@@ -63,7 +64,8 @@ def run_in_service(path: str, config_path: str | None, timeout: float = 5.0) -> 
         sock.connect(path)
         request = {"argv": sys.argv, "environ": dict(os.environ), "config": config_path,
                    "umask": _umask()}
-        socket.send_fds(sock, [json.dumps(request).encode() + b"\n"], [0, 1, 2])
+        fds = [0, 1, 2, 3, 4] if _is_open(3) and _is_open(4) else [0, 1, 2]
+        socket.send_fds(sock, [json.dumps(request).encode() + b"\n"], fds)
     except OSError:
         sock.close()
         return None
@@ -111,6 +113,15 @@ def _message(line: bytes) -> dict[str, object]:
     except ValueError:
         return {}
     return data if isinstance(data, dict) else {}
+
+
+def _is_open(fd: int) -> bool:
+    """cupsd opens fds 3 and 4 (back and side channels) for backends."""
+    try:
+        os.fstat(fd)
+    except OSError:
+        return False
+    return True
 
 
 def _umask() -> int:
