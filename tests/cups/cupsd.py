@@ -7,8 +7,10 @@ the PageTally backend (mode 0700, run by cupsd as root, as installed for real).
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -124,8 +126,11 @@ def start_cupsd(root: Path, config: Path) -> Cupsd:
 
 
 @pytest.fixture(scope="session")
-def cupsd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cupsd]:
-    base = tmp_path_factory.mktemp("cupsd")
+def cupsd() -> Iterator[Cupsd]:
+    # not under pytest's tmp dir (mode 0700): CUPS filters run as user lp and
+    # must reach the spool and the PPDs
+    base = Path(tempfile.mkdtemp(prefix="pagetally-cupsd-"))
+    base.chmod(0o755)
     config = base / "pagetally.conf"
     config.write_text("[global]\nstoragebackend: sqlite\n"
                       f"storagename: {base / 'pagetally.db'}\n"
@@ -135,3 +140,4 @@ def cupsd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cupsd]:
         yield server
     finally:
         server.stop()
+        shutil.rmtree(base, ignore_errors=True)

@@ -218,3 +218,25 @@ def test_ipp_accounting_charges_what_the_printer_counted(
         assert (job.pages, job.precomputed_pages, job.price) == (7, 3, Decimal("0.07"))
     finally:
         printer.stop()
+
+
+def test_copies_counted_once_on_raw_and_filtered_queues(
+    cupsd: Cupsd, ipp_printer: IppEvePrinter, store: Store
+) -> None:
+    """Raw queue: cupsd hands the file over with copies=3 still to make — 3 pages.
+    Filtered queue (a PPD): pdftopdf already made the 3 copies in the data on
+    standard input, and argv still says 3 — 3 pages, not 9."""
+    add_queue(cupsd, ipp_printer, "rawq")
+    cupsd.run("lpadmin", "-p", "pdfq", "-E", "-v", f"pagetally:{ipp_printer.uri}",
+              "-P", "/usr/share/ppd/cupsfilters/Generic-PDF_Printer-PDF.ppd")
+    for queue in ("rawq", "pdfq"):
+        store.add_printer(Printer(queue, prices=PriceTable(per_page=Decimal("0.10"))))
+    store.add_user(User("cora", limit_by=LimitBy.BALANCE, balance=Decimal("10")))
+    store.set_user_quota("cora", "rawq")
+    store.set_user_quota("cora", "pdfq")
+    for queue in ("rawq", "pdfq"):
+        done = wait_done(cupsd, submit(cupsd, queue, "cora", ONE_PAGE, "copies=3"))
+        assert done["job-state"] == "completed", (queue, done)
+    assert [(j.printer, j.pages, j.copies) for j in store.history() if j.user == "cora"] == [
+        ("rawq", 3, 3), ("pdfq", 3, 3)]
+    assert store.get_user("cora").balance == Decimal("9.4")
