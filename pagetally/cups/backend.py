@@ -90,8 +90,9 @@ def run(env: BackendEnv) -> int:
         env.stderr.flush()
         print(DISCOVERY_LINE)
         return BackendExit.OK
+    job = Job(env, msgs)
     try:
-        return Job(env, msgs).run()
+        return job.run()
     except ConfigError as e:
         # no accounting is possible: stop the queue, keep the job, tell the admin
         msgs.error(f"PageTally configuration error: {e}")
@@ -104,6 +105,7 @@ def run(env: BackendEnv) -> int:
         return BackendExit.FAILED
     except Exception as e:  # the last resort: one line to cupsd, the rest to syslog
         _log_crash(env)
+        job.report_crash(e)
         msgs.error(f"PageTally internal error ({type(e).__name__}); details in the system log")
         return BackendExit.FAILED
 
@@ -125,12 +127,32 @@ class Job:
         self.msgs = msgs
         self.teller: Teller | None = None
         self.snapshot: AccountSnapshot | None = None
+        self.config: Config | None = None
+        self.facts: JobFacts | None = None
+
+    def report_crash(self, error: BaseException) -> None:
+        """Mail the admin (crashrecipient, off by default) the job's facts and the
+        traceback, never the job's content. Never raises."""
+        import traceback
+
+        if self.config is None:
+            return
+        try:
+            from pagetally.notify.mail import MailSettings, send_crash_report
+
+            send_crash_report(
+                self.config.get("crashrecipient"), MailSettings.from_config(self.config),
+                error, traceback.format_exc(), self.facts,
+                privacy=bool(self.config.get("privacy")), where="CUPS backend",
+            )
+        except Exception:  # a crash report must not crash the crash handling
+            log.exception("cannot send the crash report")
 
     def run(self) -> int:
         from pagetally.config import load_config
 
         ticket = parse_ticket(self.env.argv, self.env.environ)
-        config = load_config(self.env.config_path, self.env.environ)
+        config = self.config = load_config(self.env.config_path, self.env.environ)
         printer = ticket.printer
         user = normalise_user(
             ticket.user,
@@ -159,6 +181,10 @@ class Job:
         msgs, now = self.msgs, self.env.now()
         rules = config.rule_settings(ticket.printer)
         store = self._open_store(config)
+        # what a crash report would say, until the full facts are known
+        self.facts = JobFacts(user=user, printer=ticket.printer, pages=0,
+                              job_id=ticket.job_id, title=ticket.title,
+                              host=ticket.host or None, size_bytes=spooled.size)
         pages, color_pages, problem = self._analyse(spooled, ticket)
         facts = JobFacts(
             user=user,
@@ -177,6 +203,7 @@ class Job:
             job_id=ticket.job_id,
             job_uuid=ticket.uuid,
         )
+        self.facts = facts
         teller = self.teller = Teller(config, ticket, spooled.path, msgs, self.env.environ)
         facts, refusal = teller.rewrite_ticket(facts)
         if refusal is not None:

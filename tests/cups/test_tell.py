@@ -82,3 +82,35 @@ def test_refused_person_gets_a_mail(tmp_path: Path, smtp_server: SmtpServer) -> 
     assert code == 5
     [mail] = smtp_server.to("bob@example.org")
     assert "Balance too low: 0.00 EUR, this job costs 0.10 EUR" in mail.body
+
+
+def test_crash_is_one_line_for_cups_and_a_mail_for_the_admin(
+    tmp_path: Path, smtp_server: SmtpServer, monkeypatch: object  # noqa: F811
+) -> None:
+    """An unexpected failure (here: the page counter itself raising a bug) gives
+    cupsd one line, exit 1, and the admin a crash report without the job's data."""
+    import pytest
+
+    import pagetally.pdl
+
+    site = Site(tmp_path)
+    site.store.add_user(User("alice"))
+    site.store.set_user_quota("alice", "lab")
+    with site.conf.open("a") as conf:
+        conf.write(f"smtpserver: {smtp_server.address}\ncrashrecipient: ops@example.org\n")
+
+    def broken(*_a: object, **_k: object) -> None:
+        raise ZeroDivisionError("a bug")
+
+    mp = pytest.MonkeyPatch()  # simulates a programming error: nothing real can
+    mp.setattr(pagetally.pdl, "analyse", broken)
+    try:
+        code, err = site.job("1", "alice", b"%PDF-1.4 SECRET CONTENT")
+    finally:
+        mp.undo()
+    assert code == 1
+    assert err.strip().splitlines() == [
+        "ERROR: PageTally internal error (ZeroDivisionError); details in the system log"]
+    [mail] = smtp_server.to("ops@example.org")
+    assert "ZeroDivisionError" in mail.body and "alice" in mail.body
+    assert "SECRET CONTENT" not in mail.body
