@@ -180,3 +180,18 @@ def test_hybrid_reference_file() -> None:
 
     a = PDF.count(hybrid_pdf())
     assert (a.pages, a.method) == (2, "parsed")
+
+
+@pytest.mark.parametrize(("columns", "rows"), [(1, 1), (4, 31), (5, 32), (5, 33), (7, 500)])
+def test_up_predictor_rows_equal_a_full_decode(columns: int, rows: int) -> None:
+    import random
+
+    from pagetally.pdl.formats._pdfsyntax import _png_unpredict, _up_columns
+
+    rng = random.Random(columns * 1000 + rows)
+    data = b"".join(bytes([2]) + rng.randbytes(columns) for _ in range(rows))
+    up = _up_columns(data, columns)
+    assert up is not None
+    assert bytes(up[j][k] for k in range(rows) for j in range(columns)) == _png_unpredict(
+        data, columns
+    )

@@ -221,19 +221,43 @@ def _png_unpredict(data: bytes, columns: int) -> bytes:
     return bytes(out)
 
 
+_BLOCK = 32  # rows between two stored running sums of an 'Up'-predicted column
+
+
+class _UpColumn:
+    """One column of an 'Up'-predicted table: its bytes and running sums every _BLOCK rows.
+
+    Row k's value is the sum of the column's first k+1 bytes mod 256: a stored
+    block sum plus at most _BLOCK bytes, summed at C speed.
+    """
+
+    __slots__ = ("data", "marks")
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.marks = [
+            0,
+            *accumulate(sum(data[i : i + _BLOCK]) for i in range(0, len(data), _BLOCK)),
+        ]
+
+    def __getitem__(self, k: int) -> int:
+        block = k // _BLOCK
+        return (self.marks[block] + sum(self.data[block * _BLOCK : k + 1])) & 0xFF
+
+
 class Rows:
     """A decoded table of fixed-size rows (an xref stream), read row by row.
 
     With the PNG 'Up' predictor on every row (what writers use) each column is a
-    running sum: kept as Python's C-speed `accumulate` lists and reduced mod 256
-    only for the rows asked for, instead of decoding the whole table.
+    running sum, worked out only for the rows asked for instead of decoding the
+    whole table.
     """
 
-    def __init__(self, data: bytes, columns: int, up_sums: list[list[int]] | None = None):
+    def __init__(self, data: bytes, columns: int, up: list[_UpColumn] | None = None):
         self._data = data
         self._columns = columns
-        self._sums = up_sums
-        self.count = len(up_sums[0]) if up_sums else (len(data) // columns if columns else 0)
+        self._up = up
+        self.count = len(up[0].data) if up else (len(data) // columns if columns else 0)
 
     def fields(self, k: int, widths: tuple[int, int, int]) -> tuple[int, int, int]:
         """Row k read as three big-endian numbers of the given widths (an xref entry).
@@ -244,12 +268,12 @@ class Rows:
             raise PdfSyntaxError("row out of range")
         out = [0, 0, 0]
         col = 0
-        if self._sums is not None:
-            sums = self._sums
+        if self._up is not None:
+            up = self._up
             for f, w in enumerate(widths):
                 v = 0
                 for _ in range(w):
-                    v = (v << 8) | (sums[col][k] & 0xFF)
+                    v = (v << 8) | up[col][k]
                     col += 1
                 out[f] = v
         else:
@@ -264,20 +288,20 @@ class Rows:
     def row(self, k: int) -> bytes:
         if not 0 <= k < self.count:
             raise PdfSyntaxError("row out of range")
-        if self._sums is not None:
-            return bytes(col[k] & 0xFF for col in self._sums)
+        if self._up is not None:
+            return bytes(col[k] for col in self._up)
         return self._data[k * self._columns : (k + 1) * self._columns]
 
 
-def _up_sums(data: bytes, columns: int) -> list[list[int]] | None:
-    """Per-column running sums when every row uses the 'Up' predictor, else None."""
+def _up_columns(data: bytes, columns: int) -> list[_UpColumn] | None:
+    """The columns, when every row uses the 'Up' predictor; else None."""
     row = columns + 1
     if columns <= 0 or len(data) % row or not data:
         return None
     rows = len(data) // row
     if data[0::row] != b"\x02" * rows:
         return None
-    return [list(accumulate(data[1 + j :: row])) for j in range(columns)]
+    return [_UpColumn(data[1 + j :: row]) for j in range(columns)]
 
 
 def _inflate(raw: bytes, stream_dict: dict[str, PdfValue], max_size: int) -> tuple[bytes, int]:
@@ -325,8 +349,8 @@ def decode_rows(raw: bytes, stream_dict: dict[str, PdfValue], max_size: int, row
     if columns:
         if columns != row_size:
             raise PdfSyntaxError("predictor columns differ from the row size")
-        sums = _up_sums(data, columns)
-        if sums is not None:
-            return Rows(b"", columns, sums)
+        up = _up_columns(data, columns)
+        if up is not None:
+            return Rows(b"", columns, up)
         data = _png_unpredict(data, columns)
     return Rows(data, row_size)
