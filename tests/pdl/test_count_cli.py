@@ -150,3 +150,20 @@ def test_colour_unavailable_still_counts_pages(tmp_path: Path) -> None:
     row = json.loads(out)
     assert (row["format"], row["pages"], row["color_pages"]) == ("PCL", 2, None)
     assert code == 8 and "warning: ink analysis unavailable" in err
+
+
+@pytest.mark.slow
+def test_pkpgcounter_ink_lines_like_the_original() -> None:
+    import re
+
+    out, err = io.StringIO(), io.StringIO()
+    code = pkpgcounter_main(
+        ["-c", "cmyk", "/usr/share/cups/data/default-testpage.pdf"], out=out, err=err
+    )
+    lines = out.getvalue().splitlines()
+    assert code == 0, err.getvalue()
+    assert len(lines) == 1
+    number = r"\s*\d+\.\d{6}%"
+    assert re.fullmatch(
+        rf"C :{number}      M :{number}      Y :{number}      K :{number}", lines[0]
+    )
