@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 
-def build_pdf(objects: dict[int, bytes], root: int = 1, extra_trailer: bytes = b"") -> bytes:
-    """A PDF with a classic xref table; `objects` maps number -> body (without obj/endobj)."""
+def build_pdf(
+    objects: dict[int, bytes],
+    root: int = 1,
+    extra_trailer: bytes = b"",
+    split_xref: bool = False,
+) -> bytes:
+    """A PDF with a classic xref table; `objects` maps number -> body (without obj/endobj).
+
+    `split_xref` writes one subsection per object (legal, and a hostile-file shape)."""
     out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
     offsets: dict[int, int] = {}
     for num in sorted(objects):
@@ -12,6 +19,17 @@ def build_pdf(objects: dict[int, bytes], root: int = 1, extra_trailer: bytes = b
         out += b"%d 0 obj\n" % num + objects[num] + b"\nendobj\n"
     size = max(objects) + 1
     xref = len(out)
+    if split_xref:
+        out += b"xref\n0 1\n0000000000 65535 f \n"
+        for num in sorted(offsets):
+            out += b"%d 1\n%010d 00000 n \n" % (num, offsets[num])
+        out += b"trailer\n<< /Size %d /Root %d 0 R %s>>\nstartxref\n%d\n%%%%EOF\n" % (
+            size,
+            root,
+            extra_trailer,
+            xref,
+        )
+        return bytes(out)
     out += b"xref\n0 %d\n0000000000 65535 f \n" % size
     for num in range(1, size):
         if num in offsets:
@@ -27,7 +45,7 @@ def build_pdf(objects: dict[int, bytes], root: int = 1, extra_trailer: bytes = b
     return bytes(out)
 
 
-def simple_pdf(pages: int, declared: int | None = None) -> bytes:
+def simple_pdf(pages: int, declared: int | None = None, split_xref: bool = False) -> bytes:
     """Catalog 1, Pages 2, pages 3.. ; `declared` forges /Count."""
     kids = b" ".join(b"%d 0 R" % (3 + i) for i in range(pages))
     objects = {
@@ -37,7 +55,7 @@ def simple_pdf(pages: int, declared: int | None = None) -> bytes:
     }
     for i in range(pages):
         objects[3 + i] = b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >>"
-    return build_pdf(objects)
+    return build_pdf(objects, split_xref=split_xref)
 
 
 def append_update(pdf: bytes, objects: dict[int, bytes], size: int, root: int = 1) -> bytes:

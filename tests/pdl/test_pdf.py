@@ -195,3 +195,13 @@ def test_up_predictor_rows_equal_a_full_decode(columns: int, rows: int) -> None:
     assert bytes(up[j][k] for k in range(rows) for j in range(columns)) == _png_unpredict(
         data, columns
     )
+
+
+def test_one_subsection_per_object_stays_linear() -> None:
+    import time
+
+    data = simple_pdf(20_000, split_xref=True)
+    start = time.process_time()
+    a = PDF.count(data)
+    assert (a.pages, a.method) == (20_000, "parsed")
+    assert time.process_time() - start < 3.0

@@ -14,6 +14,7 @@ only then. Encrypted files that need a password raise EncryptedData.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass, field
 
 from pagetally.errors import CorruptData, EncryptedData, LimitReached, PdlError, TruncatedData
@@ -57,48 +58,75 @@ class _Unsure(Exception):
     """The fast path cannot vouch for an answer; pikepdf decides."""
 
 
-@dataclass
+class _Ranges:
+    """Object-number ranges (first, count) of an xref section, found by bisection.
+
+    A hostile file may declare thousands of one-object subsections; a linear scan
+    per lookup would then make counting quadratic.
+    """
+
+    def __init__(self, ranges: list[tuple[int, int, int]]) -> None:  # (first, count, payload)
+        ranges = sorted(ranges, key=lambda r: r[0])
+        self._firsts = [r[0] for r in ranges]
+        self._ranges = ranges
+
+    def find(self, num: int) -> tuple[int, int] | None:
+        """(offset of num within its range, payload) or None."""
+        i = bisect_right(self._firsts, num) - 1
+        if i < 0:
+            return None
+        first, count, payload = self._ranges[i]
+        return (num - first, payload) if num < first + count else None
+
+
 class _XrefTable:
     """One classic `xref` section: subsections located, entries read on demand."""
 
-    subsections: list[tuple[int, int, int, int]]  # (first, count, position, entry size)
+    def __init__(self, subsections: list[tuple[int, int, int, int]]) -> None:
+        # (first, count, position, entry size)
+        self.sizes = [size for _, _, _, size in subsections]
+        self.positions = [pos for _, _, pos, _ in subsections]
+        self.ranges = _Ranges([(f, c, i) for i, (f, c, _, _) in enumerate(subsections)])
 
     def lookup(self, buf: Buffer, num: int) -> tuple[int, int] | None:
-        for first, count, pos, size in self.subsections:
-            if first <= num < first + count:
-                at = pos + (num - first) * size
-                m = _XREF_ENTRY.match(buf, at)
-                if m is None:
-                    raise _Unsure("bad xref entry")
-                if m.group(3) == b"f":
-                    return (0, 0)
-                return (1, int(m.group(1)))
-        return None
+        hit = self.ranges.find(num)
+        if hit is None:
+            return None
+        k, i = hit
+        m = _XREF_ENTRY.match(buf, self.positions[i] + k * self.sizes[i])
+        if m is None:
+            raise _Unsure("bad xref entry")
+        if m.group(3) == b"f":
+            return (0, 0)
+        return (1, int(m.group(1)))
 
 
-@dataclass
 class _XrefStream:
     """One cross-reference stream, decoded row by row on demand."""
 
-    rows: Rows
-    widths: tuple[int, int, int]
-    index: list[tuple[int, int]]
+    def __init__(self, rows: Rows, widths: tuple[int, int, int], index: list[tuple[int, int]]):
+        self.rows = rows
+        self.widths = widths
+        bases: list[tuple[int, int, int]] = []
+        base = 0
+        for first, count in index:
+            bases.append((first, count, base))
+            base += count
+        self.ranges = _Ranges(bases)
 
     def lookup(self, buf: Buffer, num: int) -> tuple[int, int] | None:
-        base = 0
-        for first, count in self.index:
-            if first <= num < first + count:
-                k = base + num - first
-                if k >= self.rows.count:
-                    raise _Unsure("xref stream shorter than its /Index")
-                kind, f2, f3 = self.rows.fields(k, self.widths)
-                if kind == 1:
-                    return (1, f2)
-                if kind == 2:
-                    return (2, (f2 << 20) | f3)  # object stream number, index
-                return (0, 0)
-            base += count
-        return None
+        hit = self.ranges.find(num)
+        if hit is None:
+            return None
+        k = hit[1] + hit[0]
+        if k >= self.rows.count:
+            raise _Unsure("xref stream shorter than its /Index")
+        kind, f2, f3 = self.rows.fields(k, self.widths)
+        if kind == 1:
+            return (1, f2)
+        if kind == 2:
+            return (2, (f2 << 20) | f3)  # object stream number, index
+        return (0, 0)
 
 
 @dataclass
