@@ -172,3 +172,13 @@ def test_non_dsc_without_ghostscript_counts_showpage(monkeypatch: pytest.MonkeyP
     a = PS.count(data)
     assert (a.pages, a.copies, a.method) == (6, 2, "parsed")
     assert "showpage operators counted" in a.notes[0]
+
+
+def test_page_cap() -> None:
+    from pagetally.errors import LimitReached
+    from pagetally.pdl.base import Limits
+
+    with pytest.raises(LimitReached):
+        PS.count(_dsc(50), Limits(max_pages=10))
+    with pytest.raises(LimitReached):
+        TextParser(1).count(b"x\n" * 50, Limits(max_pages=10))

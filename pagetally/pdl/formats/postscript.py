@@ -12,7 +12,9 @@ DOS EPS binary files (C5 D0 D3 C6) are read in their PostScript section.
 
 from __future__ import annotations
 
+import heapq
 import re
+from collections.abc import Iterator
 
 from pagetally.errors import CorruptData, LimitReached
 from pagetally.pdl.base import DEFAULT_LIMITS, Analysis, Buffer, Limits, Parser
@@ -26,26 +28,37 @@ _SHOWPAGE = re.compile(rb"(?<![A-Za-z0-9_/])(?:showpage|copypage)(?![A-Za-z0-9_]
 _MAX_COPIES = 9999
 
 
-def _events(data: Buffer, start: int, end: int) -> list[tuple[int, bytes, int]]:
+Event = tuple[int, bytes, int]  # (position, kind, copies)
+
+
+def _dsc_events(data: Buffer, start: int, end: int) -> Iterator[Event]:
+    for m in _DSC.finditer(data, start, end):
+        at = m.start()
+        if at == start or data[at - 1 : at] in (b"\n", b"\r"):
+            yield (at, m.group(1), 0)
+
+
+def _copies_events(data: Buffer, start: int, end: int, word: bytes) -> Iterator[Event]:
+    at = data.find(word, start, end)
+    while at >= 0:
+        cm = _COPIES_AT.match(data, at, min(end, at + 40))
+        if cm is not None:
+            yield (at, b"copies", int(cm.group(1)))
+        at = data.find(word, at + 1, end)
+
+
+def _events(data: Buffer, start: int, end: int) -> Iterator[Event]:
     """DSC page/document comments at line starts and copies settings, in file order.
 
     Found with literal searches (gigabytes per second), not one regex with
     alternatives (tens of MB/s): raster data between them is skipped, not read.
+    Streamed (merged in order), so a job of millions of pages never sits in memory.
     """
-    events: list[tuple[int, bytes, int]] = []
-    for m in _DSC.finditer(data, start, end):
-        at = m.start()
-        if at == start or data[at - 1 : at] in (b"\n", b"\r"):
-            events.append((at, m.group(1), 0))
-    for word in (b"/#copies", b"/NumCopies"):
-        at = data.find(word, start, end)
-        while at >= 0:
-            cm = _COPIES_AT.match(data, at, min(end, at + 40))
-            if cm is not None:
-                events.append((at, b"copies", int(cm.group(1))))
-            at = data.find(word, at + 1, end)
-    events.sort()
-    return events
+    return heapq.merge(
+        _dsc_events(data, start, end),
+        _copies_events(data, start, end, b"/#copies"),
+        _copies_events(data, start, end, b"/NumCopies"),
+    )
 
 
 def _section(data: Buffer) -> tuple[int, int]:
@@ -119,8 +132,17 @@ class PostScriptParser:
             start = first
         depth = 0
         copies = 1
-        per_page: list[int] = []  # copies in force at each page's end
+        sheets = 0  # DSC pages seen
+        pages = 0  # printed: each page times the copies in force at its end
+        copies_seen: set[int] = set()
         in_page = False
+
+        def close_page() -> None:
+            nonlocal sheets, pages
+            sheets += 1
+            pages += copies
+            copies_seen.add(copies)
+
         for _pos, kind, value in _events(data, start, end):
             if kind == b"BeginDocument":
                 depth += 1
@@ -130,20 +152,19 @@ class PostScriptParser:
                 continue
             elif kind == b"Page:":
                 if in_page:
-                    per_page.append(copies)
+                    close_page()
                 in_page = True
-                if len(per_page) > limits.max_pages:
+                if sheets >= limits.max_pages:
                     raise LimitReached(f"PostScript: more than {limits.max_pages} pages")
             else:
                 copies = min(max(value, 1), _MAX_COPIES)
         if in_page:
-            per_page.append(copies)
+            close_page()
         notes: list[str] = []
         method = "parsed"
-        if per_page:
-            pages = sum(per_page)
-            uniform = len(set(per_page)) == 1
-            job_copies = per_page[0] if uniform else 1
+        if sheets:
+            uniform = len(copies_seen) == 1
+            job_copies = copies_seen.pop() if uniform else 1
             if not uniform:
                 notes.append("copies differ from page to page")
             return Analysis(
