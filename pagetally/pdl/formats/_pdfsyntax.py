@@ -269,12 +269,14 @@ class Rows:
         out = [0, 0, 0]
         col = 0
         if self._up is not None:
-            up = self._up
+            block = k // _BLOCK
+            lo = block * _BLOCK
+            values = [(c.marks[block] + sum(c.data[lo : k + 1])) & 0xFF for c in self._up]
             for f, w in enumerate(widths):
                 v = 0
-                for _ in range(w):
-                    v = (v << 8) | up[col][k]
-                    col += 1
+                for byte in values[col : col + w]:
+                    v = (v << 8) | byte
+                col += w
                 out[f] = v
         else:
             row = self._data[k * self._columns : (k + 1) * self._columns]
