@@ -53,6 +53,29 @@ _REF_ARRAY = re.compile(
     rb"\[((?:[\x00\t\n\x0c\r ]*\d+[\x00\t\n\x0c\r ]+\d+[\x00\t\n\x0c\r ]+R)*)[\x00\t\n\x0c\r ]*\]"
 )
 _REF_PAIR = re.compile(rb"(\d+)[\x00\t\n\x0c\r ]+(\d+)[\x00\t\n\x0c\r ]+R")
+_W = rb"[\x00\t\n\x0c\r ]"
+_PLAIN_NAME = rb"/[A-Za-z0-9_.+\-]+"
+_FLAT_VALUE = (
+    rb"/[A-Za-z0-9_.+\-]+|[+-]?\d+(?:\.\d*)?(?:" + _W + rb"+\d+" + _W + rb"+R(?![A-Za-z]))?"
+    rb"|true|false|null"
+)
+# A dictionary of names, numbers and references only (stream and page-tree
+# dictionaries mostly): read with two regular expressions instead of a token loop.
+_FLAT_DICT = re.compile(
+    _W
+    + rb"*<<((?:"
+    + _W
+    + rb"*"
+    + _PLAIN_NAME
+    + _W
+    + rb"*(?:"
+    + _FLAT_VALUE
+    + rb"))*)"
+    + _W
+    + rb"*>>"
+)
+_FLAT_PAIR = re.compile(rb"/([A-Za-z0-9_.+\-]+)" + _W + rb"*(" + _FLAT_VALUE + rb")")
+_FLAT_REF = re.compile(rb"(\d+)" + _W + rb"+(\d+)" + _W + rb"+R")
 _NAME_ESC = re.compile(rb"#([0-9A-Fa-f]{2})")
 _MAX_STRING = 1 << 20
 
@@ -83,8 +106,30 @@ def _skip_string(buf: Buffer, pos: int) -> int:
     raise PdfSyntaxError("unterminated string")
 
 
+def _flat_value(raw: bytes) -> PdfValue:
+    first = raw[:1]
+    if first == b"/":
+        return Name(raw[1:].decode("latin-1"))
+    if raw == b"true":
+        return True
+    if raw == b"false":
+        return False
+    if raw == b"null":
+        return None
+    if raw.endswith(b"R"):
+        m = _FLAT_REF.match(raw)
+        if m is not None:
+            return Ref(int(m.group(1)), int(m.group(2)))
+    return float(raw) if b"." in raw else int(raw)
+
+
 def parse_value(buf: Buffer, pos: int, max_depth: int = 64) -> tuple[PdfValue, int]:
     """Parse one value starting at (or after whitespace from) `pos`."""
+    flat = _FLAT_DICT.match(buf, pos)
+    if flat is not None:
+        return {
+            k.decode("latin-1"): _flat_value(v) for k, v in _FLAT_PAIR.findall(flat.group(1))
+        }, flat.end()
     stack: list[list[PdfValue] | dict[str, PdfValue]] = []
     keys: list[str | None] = []  # a dict's pending key
     token = _TOKEN.match
