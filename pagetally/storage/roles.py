@@ -5,8 +5,9 @@
 
 `role_sql(settings)` gives the SQL for a database administrator to run by hand;
 `create_roles(settings, superuser, password)` runs it as a superuser, idempotently
-(the test fixtures in tests/servers.py do, and a `pagetally db` command can). Role and database names must be plain
-identifiers; passwords are quoted as SQL literals (no bound parameters in DDL).
+(the test fixtures in tests/servers.py do, and a `pagetally db` command can).
+Role and database names must be plain identifiers; passwords are quoted as SQL
+literals (DDL takes no bound parameters).
 """
 
 from __future__ import annotations
