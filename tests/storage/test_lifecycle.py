@@ -254,3 +254,28 @@ def _table_bytes(engine: object, backend: str) -> int:
             "WHERE table_schema = DATABASE() AND table_name = 'jobhistory'"
         ).scalar()
         return int(found or 0)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "server_name",
+    [
+        pytest.param("postgresql_server", marks=pytest.mark.postgresql),
+        pytest.param("mariadb_server", marks=pytest.mark.mariadb),
+    ],
+)
+def test_creating_the_roles_twice_keeps_the_data(
+    server_name: str, request: pytest.FixtureRequest
+) -> None:
+    from pagetally.storage.roles import create_roles
+
+    server: ServerInfo = request.getfixturevalue(server_name)
+    settings = server.new_database()
+    store = open_store(settings)
+    store.upgrade()
+    store.add_user(User("alice"))
+    create_roles(settings, server.superuser, server.superpassword)  # again
+    ro = open_store(settings, readonly=True)
+    assert [u.name for u in ro.find_users()] == ["alice"]
+    ro.close()
+    store.close()
