@@ -7,20 +7,17 @@ errors into PageTally's (StoreUnavailable naming the server, ReadOnlyStore, ...)
 
 from __future__ import annotations
 
-import contextlib
-import time
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Engine, delete, func, insert, inspect, select, text, update
+from sqlalchemy import Connection, delete, func, insert, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from pagetally.core.models import (
     AccountSnapshot,
     Allowance,
-    BillingCode,
     ChargeRequest,
     ChargeResult,
     Decision,
@@ -31,184 +28,36 @@ from pagetally.core.models import (
     LimitBy,
     Payment,
     PaymentKind,
-    PriceTable,
-    Printer,
     User,
     UserQuota,
 )
-from pagetally.core.printergroups import check_no_cycle
 from pagetally.errors import (
     AlreadyExists,
     InvalidInput,
     NotFound,
-    PageTallyError,
-    ReadOnlyStore,
-    SchemaOutOfDate,
     StorageError,
 )
 from pagetally.storage import accounting, grants, lookups, quotas, rows
 from pagetally.storage import patterns as pat
-from pagetally.storage.base import HistoryFilter, Store, StoreSettings
+from pagetally.storage.base import HistoryFilter, Store
 from pagetally.storage.engine import (
-    backend_of,
-    describe,
-    is_retryable,
     is_unique_violation,
-    make_engine,
-    sqlite_writer_turn,
     translate,
 )
 from pagetally.storage.history import history_select
 from pagetally.storage.schema import (
-    SCHEMA_REVISION,
-    billingcodes,
     groups,
     groupsmembers,
     payments,
-    printergroupsmembers,
-    printers,
     users,
 )
+from pagetally.storage.sql_catalog import CatalogMethods
 
-T = TypeVar("T")
-RETRIES = 30
 _ALL_JOBS = HistoryFilter()
 
 
-class _Conflict(Exception):
-    """A concurrent writer got there first: run the unit of work again."""
-
-
-class SqlStore:
+class SqlStore(CatalogMethods):
     """The SQL store. Build it with `pagetally.storage.open_store`."""
-
-    def __init__(self, settings: StoreSettings, *, readonly: bool = False) -> None:
-        self.settings = settings
-        self.readonly = readonly
-        self.backend = backend_of(settings)
-        self._engine: Engine = make_engine(settings, readonly=readonly)
-        self._schema_ok = False
-
-    # --- units of work -------------------------------------------------------
-    def _unit(self, fn: Callable[[Connection], T], *, write: bool) -> T:
-        if write and self.readonly:
-            raise ReadOnlyStore(
-                f"the {describe(self.settings)} is open read-only: this change needs the "
-                "admin credentials (storageadmin in the admin-only secrets file)"
-            )
-        if not self._schema_ok:
-            self._check_schema()
-        delay = 0.005
-        for attempt in range(RETRIES):
-            try:
-                turn = (
-                    sqlite_writer_turn(self.settings)
-                    if write and self.backend == "sqlite"
-                    else contextlib.nullcontext()
-                )
-                with turn, self._engine.connect() as conn:
-                    if write:
-                        conn.execution_options(pagetally_write=True)
-                    with conn.begin():
-                        return fn(conn)
-            except _Conflict:
-                pass
-            except DBAPIError as err:
-                if attempt == RETRIES - 1 or not is_retryable(err):
-                    raise translate(err, self.settings, readonly=self.readonly) from None
-            time.sleep(delay)
-            delay = min(delay * 2, 0.5)
-        raise StorageError(f"{describe(self.settings)}: too many conflicting writers, gave up")
-
-    def _read(self, fn: Callable[[Connection], T]) -> T:
-        return self._unit(fn, write=False)
-
-    def _write(self, fn: Callable[[Connection], T]) -> T:
-        return self._unit(fn, write=True)
-
-    # --- lifecycle -------------------------------------------------------------
-    def schema_revision(self) -> str | None:
-        """The revision the database is at (None: no PageTally schema yet)."""
-        try:
-            with self._engine.connect() as conn:
-                if not inspect(conn).has_table("alembic_version"):
-                    return None
-                found = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
-                return None if found is None else str(found)
-        except DBAPIError as err:
-            raise translate(err, self.settings, readonly=self.readonly) from None
-
-    def _check_schema(self) -> None:
-        if self.backend == "sqlite":
-            from pagetally.storage.engine import sqlite_parent_ok
-
-            sqlite_parent_ok(self.settings)
-        found = self.schema_revision()
-        if found == SCHEMA_REVISION:
-            self._schema_ok = True
-            return
-        if found is not None and found > SCHEMA_REVISION:
-            raise StorageError(
-                f"the {describe(self.settings)} has schema {found}, newer than this "
-                f"PageTally ({SCHEMA_REVISION}): upgrade PageTally"
-            )
-        if self.backend == "sqlite":  # one server's own file: created and migrated on use
-            self._migrate()
-            self._schema_ok = True
-            return
-        state = "has no PageTally schema" if found is None else f"has schema {found}"
-        raise SchemaOutOfDate(
-            f"the {describe(self.settings)} {state}; this PageTally needs {SCHEMA_REVISION}: "
-            "run `pagetally db upgrade`"
-        )
-
-    def upgrade(self) -> None:
-        if self.readonly:
-            raise ReadOnlyStore(
-                f"the {describe(self.settings)} is open read-only: `pagetally db upgrade` "
-                "needs the admin credentials"
-            )
-        if self.backend == "sqlite":
-            from pagetally.storage.engine import sqlite_parent_ok
-
-            sqlite_parent_ok(self.settings)
-        self._migrate()
-        self._schema_ok = True
-
-    def _migrate(self) -> None:
-        from pagetally.storage.migrate import upgrade_to_head
-
-        # a read-only SQLite store migrates its file through a writing connection
-        # (SQLite has no roles; the file's permissions are the guard)
-        engine = make_engine(self.settings, readonly=False) if self.readonly else self._engine
-        try:
-            upgrade_to_head(engine)
-        except DBAPIError as err:
-            raise translate(err, self.settings, readonly=self.readonly) from None
-        finally:
-            if engine is not self._engine:
-                engine.dispose()
-
-    def close(self) -> None:
-        self._engine.dispose()
-
-    def __enter__(self) -> SqlStore:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    # --- helpers ---------------------------------------------------------------
-    @staticmethod
-    def _insert(conn: Connection, stmt: Any, kind: str, name: str) -> int:
-        try:
-            key = conn.execute(stmt).inserted_primary_key
-        except IntegrityError as err:
-            if is_unique_violation(err):
-                raise AlreadyExists(kind, name) from None
-            raise
-        assert key is not None
-        return int(key[0])
 
     # --- users -----------------------------------------------------------------
     def add_user(self, user: User) -> User:
@@ -462,161 +311,6 @@ class SqlStore:
 
         return self._read(work)
 
-    # --- printers --------------------------------------------------------------
-    def add_printer(self, printer: Printer) -> Printer:
-        rows.check_name("printer", printer.name)
-        self._check_prices(printer.prices)
-        rows.check_count("max job size", printer.max_job_size)
-
-        def work(conn: Connection) -> Printer:
-            found = select(printers.c.id).where(printers.c.printername == printer.name)
-            if conn.execute(found).first():
-                raise AlreadyExists("printer", printer.name)
-            stmt = insert(printers).values(
-                printername=printer.name,
-                description=printer.description,
-                priceperpage=printer.prices.per_page,
-                priceperjob=printer.prices.per_job,
-                prices=rows.prices_json(printer.prices),
-                passthrough=printer.passthrough,
-                maxjobsize=printer.max_job_size,
-            )
-            self._insert(conn, stmt, "printer", printer.name)
-            return self._get_printer(conn, printer.name)
-
-        return self._write(work)
-
-    @staticmethod
-    def _check_prices(prices: PriceTable) -> None:
-        rows.check_money("price per page", prices.per_page, negative_ok=False)
-        rows.check_money("price per job", prices.per_job, negative_ok=False)
-        rows.check_money("price per sheet", prices.per_sheet, negative_ok=False)
-        if prices.per_color_page is not None:
-            rows.check_money("price per colour page", prices.per_color_page, negative_ok=False)
-        for media, factor in prices.media.items():
-            rows.check_money(f"media factor {media}", factor, negative_ok=False)
-
-    @staticmethod
-    def _get_printer(conn: Connection, name: str) -> Printer:
-        row = conn.execute(select(printers).where(printers.c.printername == name)).first()
-        if row is None:
-            raise NotFound("printer", name)
-        return rows.printer_of(row)
-
-    def get_printer(self, name: str) -> Printer:
-        return self._read(lambda c: self._get_printer(c, name))
-
-    def find_printers(self, patterns: Sequence[str] = ("*",)) -> list[Printer]:
-        stmt = select(printers).where(pat.where_names(printers.c.printername, patterns))
-        return self._read(
-            lambda c: [
-                rows.printer_of(r)
-                for r in c.execute(stmt.order_by(printers.c.printername))
-                if pat.matches(r.printername, patterns)
-            ]
-        )
-
-    def edit_printer(
-        self,
-        name: str,
-        *,
-        prices: PriceTable | None = None,
-        max_job_size: int | None = None,
-        clear_max_job_size: bool = False,
-        passthrough: bool | None = None,
-        description: str | None = None,
-    ) -> Printer:
-        values: dict[str, Any] = {}
-        if prices is not None:
-            self._check_prices(prices)
-            values.update(
-                priceperpage=prices.per_page,
-                priceperjob=prices.per_job,
-                prices=rows.prices_json(prices),
-            )
-        if clear_max_job_size:
-            values["maxjobsize"] = None
-        elif max_job_size is not None:
-            values["maxjobsize"] = rows.check_count("max job size", max_job_size)
-        if passthrough is not None:
-            values["passthrough"] = passthrough
-        if description is not None:
-            values["description"] = description
-
-        def work(conn: Connection) -> Printer:
-            pid = lookups.printer_id(conn, name)
-            if values:
-                conn.execute(update(printers).where(printers.c.id == pid).values(**values))
-            return self._get_printer(conn, name)
-
-        return self._write(work)
-
-    def delete_printer(self, name: str) -> None:
-        def work(conn: Connection) -> None:
-            pid = lookups.printer_id(conn, name)
-            from pagetally.storage.schema import grouppquota, userpquota
-
-            conn.execute(delete(userpquota).where(userpquota.c.printerid == pid))
-            conn.execute(delete(grouppquota).where(grouppquota.c.printerid == pid))
-            conn.execute(
-                delete(printergroupsmembers).where(
-                    (printergroupsmembers.c.printerid == pid)
-                    | (printergroupsmembers.c.groupid == pid)
-                )
-            )
-            conn.execute(delete(printers).where(printers.c.id == pid))
-
-        self._write(work)
-
-    def add_to_printer_group(self, group: str, printers: Sequence[str]) -> None:
-        def work(conn: Connection) -> None:
-            ids = lookups.printer_ids(conn, [group, *printers])
-            parents = lookups.parents_map(conn)
-            for member in dict.fromkeys(printers):
-                if group in parents.get(member, set()):
-                    continue
-                check_no_cycle(parents, group, member)
-                conn.execute(
-                    insert(printergroupsmembers).values(groupid=ids[group], printerid=ids[member])
-                )
-                parents.setdefault(member, set()).add(group)
-
-        self._write(work)
-
-    def remove_from_printer_group(self, group: str, printers: Sequence[str]) -> None:
-        def work(conn: Connection) -> None:
-            ids = lookups.printer_ids(conn, [group, *printers])
-            conn.execute(
-                delete(printergroupsmembers).where(
-                    printergroupsmembers.c.groupid == ids[group],
-                    printergroupsmembers.c.printerid.in_([ids[p] for p in printers]),
-                )
-            )
-
-        self._write(work)
-
-    def printer_chain(self, printer: str) -> list[Printer]:
-        def work(conn: Connection) -> list[Printer]:
-            found = lookups.chain(conn, printer)
-            if not found:
-                raise NotFound("printer", printer)
-            return found
-
-        return self._read(work)
-
-    def printer_group_members(self, group: str) -> list[Printer]:
-        def work(conn: Connection) -> list[Printer]:
-            gid = lookups.printer_id(conn, group)
-            stmt = (
-                select(printers)
-                .join(printergroupsmembers, printergroupsmembers.c.printerid == printers.c.id)
-                .where(printergroupsmembers.c.groupid == gid)
-                .order_by(printers.c.printername)
-            )
-            return [rows.printer_of(r) for r in conn.execute(stmt)]
-
-        return self._read(work)
-
     # --- quotas ----------------------------------------------------------------
     def set_user_quota(
         self,
@@ -652,20 +346,6 @@ class SqlStore:
             )
         )
 
-    @staticmethod
-    def _upsert(fn: Callable[[Connection], T]) -> Callable[[Connection], T]:
-        """A create-or-update that lost a race to a concurrent create runs again."""
-
-        def work(conn: Connection) -> T:
-            try:
-                return fn(conn)
-            except IntegrityError as err:
-                if is_unique_violation(err):
-                    raise _Conflict from None
-                raise
-
-        return work
-
     def get_user_quota(self, user: str, printer: str) -> UserQuota:
         return self._read(lambda c: quotas.get_user_quota(c, user, printer))
 
@@ -694,74 +374,6 @@ class SqlStore:
         return self._write(
             lambda c: quotas.reset_user_quota(c, user, printer, page_counter, lifetime)
         )
-
-    # --- billing codes ----------------------------------------------------------
-    def add_billing_code(self, code: BillingCode) -> BillingCode:
-        rows.check_name("billing code", code.code)
-        balance = rows.check_money("balance", code.balance)
-        rows.check_count("page counter", code.page_counter)
-
-        def work(conn: Connection) -> BillingCode:
-            found = select(billingcodes.c.id).where(billingcodes.c.billingcode == code.code)
-            if conn.execute(found).first():
-                raise AlreadyExists("billing code", code.code)
-            stmt = insert(billingcodes).values(
-                billingcode=code.code,
-                description=code.description,
-                balance=balance,
-                pagecounter=code.page_counter,
-            )
-            self._insert(conn, stmt, "billing code", code.code)
-            return self._get_code(conn, code.code)
-
-        return self._write(work)
-
-    @staticmethod
-    def _get_code(conn: Connection, code: str) -> BillingCode:
-        row = conn.execute(select(billingcodes).where(billingcodes.c.billingcode == code)).first()
-        if row is None:
-            raise NotFound("billing code", code)
-        return rows.billing_code_of(row)
-
-    def get_billing_code(self, code: str) -> BillingCode:
-        return self._read(lambda c: self._get_code(c, code))
-
-    def find_billing_codes(self, patterns: Sequence[str] = ("*",)) -> list[BillingCode]:
-        col = billingcodes.c.billingcode
-        stmt = select(billingcodes).where(pat.where_names(col, patterns)).order_by(col)
-        return self._read(
-            lambda c: [
-                rows.billing_code_of(r)
-                for r in c.execute(stmt)
-                if pat.matches(r.billingcode, patterns)
-            ]
-        )
-
-    def edit_billing_code(
-        self, code: str, *, description: str | None = None, balance: Decimal | None = None
-    ) -> BillingCode:
-        values: dict[str, Any] = {}
-        if description is not None:
-            values["description"] = description
-        if balance is not None:
-            values["balance"] = rows.check_money("balance", balance)
-
-        def work(conn: Connection) -> BillingCode:
-            self._get_code(conn, code)
-            if values:
-                conn.execute(
-                    update(billingcodes).where(billingcodes.c.billingcode == code).values(**values)
-                )
-            return self._get_code(conn, code)
-
-        return self._write(work)
-
-    def delete_billing_code(self, code: str) -> None:
-        def work(conn: Connection) -> None:
-            self._get_code(conn, code)
-            conn.execute(delete(billingcodes).where(billingcodes.c.billingcode == code))
-
-        self._write(work)
 
     # --- jobs ------------------------------------------------------------------
     def snapshot(self, user: str, printer: str, billing_code: str | None = None) -> AccountSnapshot:
@@ -841,4 +453,4 @@ class SqlStore:
 if TYPE_CHECKING:  # mypy proves that SqlStore implements the Store protocol
     _implements: type[Store] = SqlStore
 
-__all__ = ["PageTallyError", "SqlStore"]
+__all__ = ["SqlStore"]
