@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import logging
-import logging.handlers
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
@@ -111,6 +110,8 @@ def run(env: BackendEnv) -> int:
 
 
 def _log_crash(env: BackendEnv) -> None:
+    import logging.handlers
+
     try:
         handler = logging.handlers.SysLogHandler(address="/dev/log")
         log.addHandler(handler)
@@ -268,7 +269,9 @@ class Job:
         teller.hook("posthook", request.facts, snapshot, final, precomputed_pages=pages,
                     precomputed_price=decision.price, job_pages=final.pages,
                     job_price=final.price, status=str(run.exit_code))
-        return run.exit_code
+        if run.exit_code < 0:  # the real backend died of a signal (e.g. a cancel)
+            return BackendExit.FAILED
+        return run.exit_code  # cancelled or not, the real backend's own verdict
 
     def _run_device(self, ticket: JobTicket, spooled: Spooled) -> BackendRun:
         return run_real_backend(ticket, spooled.path, self.msgs.relay,

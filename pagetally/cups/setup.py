@@ -21,14 +21,6 @@ from pathlib import Path
 from pagetally.cups.ticket import SCHEME
 from pagetally.errors import InvalidInput, PageTallyError
 
-BACKEND_SCRIPT = """#!{python}
-# PageTally's CUPS backend, written by `pagetally setup cups`. cupsd runs it as root
-# (mode 0700) for every queue whose device URI starts with "pagetally:".
-from pagetally.cups.backend import main
-
-main({config!r})
-"""
-
 
 class SetupError(PageTallyError):
     """lpadmin or lpstat failed, or the backend could not be installed."""
@@ -48,8 +40,12 @@ class QueueChange:
 def install_backend(serverbin: str | Path, config_path: str | Path,
                     python: str = sys.executable) -> Path:
     """Write the backend script; returns its path. Needs root for the real ServerBin."""
+    from pagetally.service.thin import backend_script
+
     target = Path(serverbin) / "backend" / SCHEME
-    text = BACKEND_SCRIPT.format(python=python, config=str(config_path))
+    # the thin backend: hands the job to `pagetally serve` when it runs (fast),
+    # else runs it itself (see docs/service.md)
+    text = backend_script(str(config_path), python)
     tmp = target.with_suffix(".new")
     try:
         tmp.write_text(text)
