@@ -7,8 +7,9 @@ import typer
 from pagetally.cli.env import get_env
 from pagetally.errors import StoreUnavailable
 
-app = typer.Typer(help="The local journal of charges made while the store was down.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="The local journal of charges made while the store was down.", no_args_is_help=True
+)
 
 
 @app.command("list")
@@ -20,8 +21,11 @@ def list_() -> None:
     journal = Journal.under(str(env.config().get("directory")))
     for _path, req in journal.entries():
         f = req.facts
-        print(f"{req.date.isoformat()} {f.printer} job {f.job_id} {f.user} "
-              f"{req.decision.pages} pages {req.decision.price}", file=env.out)
+        print(
+            f"{req.date.isoformat()} {f.printer} job {f.job_id} {f.user} "
+            f"{req.decision.pages} pages {req.decision.price}",
+            file=env.out,
+        )
     env.note(f"{journal.pending()} pending in {journal.directory}")
 
 
@@ -34,7 +38,10 @@ def replay() -> None:
     journal = Journal.under(str(env.config().get("directory")))
     with env.store(write=True) as store:
         result = journal.replay(store, env.config().rule_settings)
-    print(f"charged {result.charged}, already charged {result.already_charged}, "
-          f"remaining {result.remaining}", file=env.out)
+    print(
+        f"charged {result.charged}, already charged {result.already_charged}, "
+        f"remaining {result.remaining}",
+        file=env.out,
+    )
     if result.error:
         raise StoreUnavailable(result.error)
