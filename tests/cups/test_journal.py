@@ -61,3 +61,30 @@ def test_replay_stops_and_keeps_entries_when_store_is_down(tmp_path: Path) -> No
     result = journal.replay(Down())  # type: ignore[arg-type]
     assert result.remaining == 1 and "refused" in result.error
     assert journal.pending() == 1
+
+
+def test_journal_commands(tmp_path: Path) -> None:
+    """`pagetally journal list` shows what is pending; `replay` charges it once."""
+    from typer.testing import CliRunner
+
+    from pagetally.cli.env import Env
+    from pagetally.cli.main import app
+
+    conf = tmp_path / "pagetally.conf"
+    conf.write_text(f"[global]\nstoragebackend: sqlite\nstoragename: {tmp_path / 's.db'}\n"
+                    f"directory: {tmp_path / 'spool'}\n")
+    store = open_store(StoreSettings(backend="sqlite", name=str(tmp_path / "s.db")))
+    store.add_printer(Printer("lab", prices=PriceTable(per_page=Decimal("0.10"))))
+    store.add_user(User("alice", balance=Decimal("5")))
+    store.set_user_quota("alice", "lab")
+    Journal.under(tmp_path / "spool").write(request("7"))
+
+    def cli(*args: str) -> str:
+        result = CliRunner().invoke(app, ["--config", str(conf), "journal", *args], obj=Env())
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    assert "lab job 7 alice 3 pages 0.30" in cli("list")
+    assert "charged 1, already charged 0, remaining 0" in cli("replay")
+    assert "charged 0, already charged 0, remaining 0" in cli("replay")
+    assert store.get_user("alice").balance == Decimal("4.70")
