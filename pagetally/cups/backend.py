@@ -216,6 +216,9 @@ class Job:
             unreadable = Decision(Action.DENY, problem, pages=0, code="unreadable_job")
             return self._refuse(store, facts, unreadable, now)
 
+        duplicate = self._duplicate(store, config, facts, now)
+        if duplicate is not None:
+            return self._refuse(store, facts, duplicate, now)
         store, decision, snapshot = self._decide(store, config, ticket, facts, now)
         self.snapshot = snapshot
         if not decision.allowed:
@@ -344,6 +347,31 @@ class Job:
             except StoreUnavailable as e:
                 self.msgs.error(f"PageTally: the store is unreachable: {e}")
         return None, self._store_down_decision(config, ticket, facts), None
+
+    def _duplicate(self, store: Store | None, config: Config, facts: JobFacts,
+                   now: datetime) -> Decision | None:
+        """`denyduplicates`: a refusal when this job's content equals the same user's
+        previous job on this printer, within `duplicatesdelay` seconds (0: any time).
+        The store being down is left to the decision step."""
+        from pagetally.storage.base import HistoryFilter
+
+        if store is None or not facts.sha256 or not config.get("denyduplicates", facts.printer):
+            return None
+        try:
+            last = next(iter(store.history(HistoryFilter(
+                user=facts.user, printer=facts.printer, newest_first=True, limit=1))), None)
+        except StoreUnavailable:
+            return None
+        if last is None or last.sha256 != facts.sha256:
+            return None
+        delay = int(str(config.get("duplicatesdelay", facts.printer)))
+        age = (now - last.date).total_seconds()
+        if delay > 0 and age >= delay:
+            return None
+        when = last.date.strftime("%Y-%m-%d %H:%M:%S UTC")
+        window = f" within {delay} s" if delay > 0 else ""
+        return Decision(Action.DENY, f"duplicate job: the same document as your previous job "
+                        f"on {facts.printer} ({when}){window}", pages=0, code="duplicate")
 
     def _analyse(self, spooled: Spooled, ticket: JobTicket) -> tuple[int, int, str]:
         """(pages, colour pages, problem) — copies still to be made downstream counted."""

@@ -11,6 +11,7 @@ policy and journal apply. Standard library only: importing this is cheap.
 from __future__ import annotations
 
 import socket
+from collections.abc import Iterator
 from typing import Any, BinaryIO, NoReturn
 
 from pagetally.core.models import (
@@ -19,12 +20,14 @@ from pagetally.core.models import (
     ChargeRequest,
     ChargeResult,
     Group,
+    JobRecord,
     Printer,
     User,
     UserQuota,
 )
 from pagetally.errors import InvalidInput, StoreUnavailable
 from pagetally.service import protocol
+from pagetally.storage.base import HistoryFilter
 
 DEFAULT_TIMEOUT = 75.0  # seconds per call: longer than the store waits for its locks (60 s)
 
@@ -100,6 +103,10 @@ class RemoteStore:
             raise InvalidInput("a charge's date must be timezone-aware")
         result: ChargeResult = self.call("charge", request=request)
         return result
+
+    def history(self, flt: HistoryFilter | None = None) -> Iterator[JobRecord]:
+        result: list[JobRecord] = self.call("history", flt=flt or HistoryFilter())
+        return iter(result)
 
     def add_billing_code(self, code: BillingCode) -> BillingCode:
         result: BillingCode = self.call("add_billing_code", code=code)

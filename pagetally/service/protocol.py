@@ -26,10 +26,12 @@ from pagetally.core.models import (
     ChargeRequest,
     ChargeResult,
     Group,
+    JobRecord,
     Printer,
     User,
     UserQuota,
 )
+from pagetally.storage.base import HistoryFilter
 
 PROTOCOL_VERSION = 1
 MAX_LINE = 1 << 20  # bytes in one request or answer line (a snapshot is a few KB)
@@ -48,6 +50,7 @@ OPS: dict[str, Op] = {
     "snapshot": Op((("user", str), ("printer", str), ("billing_code", str | None)),
                    AccountSnapshot),
     "charge": Op((("request", ChargeRequest),), ChargeResult),
+    "history": Op((("flt", HistoryFilter),), list[JobRecord]),
     "add_billing_code": Op((("code", BillingCode),), BillingCode),
     "get_billing_code": Op((("code", str),), BillingCode),
     "get_user": Op((("name", str),), User),

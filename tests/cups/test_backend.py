@@ -49,15 +49,15 @@ class Site:
         self.title = "report; $(reboot)"
 
     def job(self, job_id: str, user: str, data: bytes | None = None, *, copies: int = 1,
-            file: Path | None = None, uuid: str | None = None) -> tuple[int, str]:
+            file: Path | None = None, uuid: str | None = None,
+            now: datetime = datetime(2026, 11, 24, 12, tzinfo=UTC)) -> tuple[int, str]:
         argv = ["pagetally", job_id, user, self.title, str(copies),
                 f"job-uuid=urn:uuid:{uuid or job_id} job-originating-host-name=pc7"]
         if file:
             argv.append(str(file))
         err = io.StringIO()
         env = BackendEnv(argv, self.environ, io.BytesIO(data or b""), err,
-                         now=lambda: datetime(2026, 11, 24, 12, tzinfo=UTC),
-                         config_path=str(self.conf))
+                         now=lambda: now, config_path=str(self.conf))
         return run(env), err.getvalue()
 
 
