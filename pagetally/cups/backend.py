@@ -31,6 +31,7 @@ from pagetally.core.models import (
 )
 from pagetally.core.usernames import normalise_user
 from pagetally.cups.accounting import Accounter, Counted, HardwareCounting, parse_accounter
+from pagetally.cups.banners import JobBanners, banner_rules, compose, plan_banners
 from pagetally.cups.realbackend import BackendRun, run_real_backend
 from pagetally.cups.spool import Spooled, spool_file, spool_stream
 from pagetally.cups.status import BackendExit, Messages
@@ -130,6 +131,7 @@ class Job:
         self.snapshot: AccountSnapshot | None = None
         self.config: Config | None = None
         self.facts: JobFacts | None = None
+        self.send_path: str | None = None  # job data with its banners, when it has some
 
     def report_crash(self, error: BaseException) -> None:
         """Mail the admin (crashrecipient, off by default) the job's facts and the
@@ -166,6 +168,9 @@ class Job:
         try:
             return self._account(ticket, config, user, spooled)
         finally:
+            if self.send_path is not None:
+                with contextlib.suppress(OSError):
+                    os.unlink(self.send_path)
             if not config.get("keepfiles", printer):
                 spooled.remove()
 
@@ -228,11 +233,16 @@ class Job:
         teller.hook("prehook", facts, snapshot, decision, precomputed_pages=pages,
                     precomputed_price=decision.price)
         msgs.info(f"PageTally: {decision.reason or 'allowed'}; printing {pages} page(s)")
+        banners = self._banners(store, config, facts, decision, now)
+        if banners.any:
+            self.send_path = compose(spooled.path, banners, ticket.tmpdir)
         outcome = self._print(ticket, spooled, accounter, config)
         if isinstance(outcome, BackendExit):
             return outcome  # the counter could not be read: queue stopped, job kept
         run, counted = outcome
-        final_pages = pages if counted.pages is None else counted.pages
+        # the printer's own count includes the banners; the software count adds
+        # the charged ones (accountbanner), one page each
+        final_pages = pages + banners.charged if counted.pages is None else counted.pages
         if counted.note:
             msgs.info(f"PageTally: {counted.note}")
         failed = run.cancelled or run.exit_code != 0
@@ -276,7 +286,28 @@ class Job:
             return BackendExit.FAILED
         return run.exit_code  # cancelled or not, the real backend's own verdict
 
+    def _banners(self, store: Store | None, config: Config, facts: JobFacts,
+                 decision: Decision, now: datetime) -> JobBanners:
+        """startingbanner / endingbanner for an allowed job (see cups/banners.py)."""
+        from pagetally.storage.base import HistoryFilter
+
+        rules = banner_rules(lambda name: config.get(name, facts.printer))
+        if (rules.starting is None and rules.ending is None) or self.teller is None:
+            return JobBanners()
+        last_job = None
+        if rules.avoid_duplicates is not None and store is not None:
+            with contextlib.suppress(StoreUnavailable):
+                last_job = next(iter(store.history(HistoryFilter(
+                    printer=facts.printer, newest_first=True, limit=1))), None)
+        return plan_banners(rules, facts, decision.action, last_job=last_job, now=now,
+                            job_env=self.teller.job_env(facts, self.snapshot, decision),
+                            base_env=self.env.environ, log=self.msgs.error)
+
     def _run_device(self, ticket: JobTicket, spooled: Spooled) -> BackendRun:
+        if self.send_path is not None:  # banners and job, on the real backend's stdin
+            ticket = dataclasses.replace(ticket, file=None)
+            return run_real_backend(ticket, self.send_path, self.msgs.relay,
+                                    inherit_channels=self.env.cups_channels)
         return run_real_backend(ticket, spooled.path, self.msgs.relay,
                                 inherit_channels=self.env.cups_channels)
 

@@ -47,6 +47,11 @@ class Teller:
             **extra,  # type: ignore[arg-type]
         )
 
+    def job_env(self, facts: JobFacts, snapshot: AccountSnapshot | None,
+                decision: Decision | None) -> dict[str, str]:
+        """The hook variables before the job (for banner commands too)."""
+        return self._env("BEFORE", facts, snapshot, decision)
+
     def rewrite_ticket(self, facts: JobFacts) -> tuple[JobFacts, Decision | None]:
         """overwrite_jobticket: the site command may change the user or billing
         code, or refuse (DENY) or cancel (CANCEL) the job."""
