@@ -335,6 +335,9 @@ class ChargeRequest:
     printer_counter: int | None = None
     precomputed_pages: int | None = None
     precomputed_price: Decimal | None = None
+    # a deny banner was printed for this refused job: one more on the person's
+    # warn count for the printer (PyKota's deny banner counter, maxdenybanners)
+    deny_banner: bool = False
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,14 @@ from pagetally.core.models import (
 )
 from pagetally.core.usernames import normalise_user
 from pagetally.cups.accounting import Accounter, Counted, HardwareCounting, parse_accounter
-from pagetally.cups.banners import JobBanners, banner_rules, compose, plan_banners
+from pagetally.cups.banners import (
+    JobBanners,
+    banner_rules,
+    compose,
+    deny_banner,
+    plan_banners,
+    write_banner,
+)
 from pagetally.cups.realbackend import BackendRun, run_real_backend
 from pagetally.cups.spool import Spooled, spool_file, spool_stream
 from pagetally.cups.status import BackendExit, Messages
@@ -303,6 +310,35 @@ class Job:
                             job_env=self.teller.job_env(facts, self.snapshot, decision),
                             base_env=self.env.environ, log=self.msgs.error)
 
+    def _print_deny_banner(self, store: Store | None, facts: JobFacts, decision: Decision,
+                           now: datetime) -> bool:
+        """A refused job's deny banner, through the real backend alone; True when
+        it was printed (the store then counts it against maxdenybanners)."""
+        if self.teller is None or self.config is None:
+            return False
+        config, ticket = self.config, self.teller.ticket
+        rules = banner_rules(lambda name: config.get(name, facts.printer))
+        if rules.starting is None or rules.max_deny_banners <= 0:
+            return False
+        snapshot = self.snapshot
+        if snapshot is None and store is not None:  # refused before the decision
+            with contextlib.suppress(StoreUnavailable):
+                snapshot = store.snapshot(facts.user, facts.printer, facts.billing_code)
+        quota = snapshot.user_quotas.get(facts.printer) if snapshot else None
+        data = deny_banner(rules, facts, decision, quota, now=now,
+                           job_env=self.teller.job_env(facts, snapshot, decision),
+                           base_env=self.env.environ, log=self.msgs.info)
+        if data is None:
+            return False
+        self.send_path = write_banner(data, ticket.tmpdir)
+        try:
+            run = run_real_backend(dataclasses.replace(ticket, file=None), self.send_path,
+                                   self.msgs.relay, inherit_channels=self.env.cups_channels)
+        except PageTallyError as e:
+            self.msgs.error(f"PageTally: the deny banner could not be sent: {e}")
+            return False
+        return run.exit_code == 0
+
     def _run_device(self, ticket: JobTicket, spooled: Spooled) -> BackendRun:
         if self.send_path is not None:  # banners and job, on the real backend's stdin
             ticket = dataclasses.replace(ticket, file=None)
@@ -491,11 +527,13 @@ class Job:
             decision, action=Action.DENY if decision.action is not Action.CANCEL
             else Action.CANCEL, pages=0, price=decision.price * 0,
         )
+        printed = self._print_deny_banner(store, facts, decision, now)
         if store is not None:
             with contextlib.suppress(StoreUnavailable):
                 store.charge(ChargeRequest(facts=facts, decision=refused, date=now,
                                            precomputed_pages=facts.pages,
-                                           precomputed_price=decision.price))
+                                           precomputed_price=decision.price,
+                                           deny_banner=printed))
         if self.teller is not None:
             self.teller.mail(refused, facts, self.snapshot)
             self.teller.hook("prehook", facts, self.snapshot, refused)

@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from pagetally.core.models import Action, JobFacts, JobRecord
+from pagetally.core.models import Action, Decision, JobFacts, JobRecord, UserQuota
 from pagetally.notify.banners import BannerKind, BannerRules, banner_bytes, choose_banner
 
 
@@ -85,4 +85,32 @@ def compose(job_path: str, banners: JobBanners, tmpdir: str) -> str:
     except BaseException:
         os.unlink(path)
         raise
+    return path
+
+
+def deny_banner(rules: BannerRules, facts: JobFacts, decision: Decision,
+                quota: UserQuota | None, *, now: datetime, job_env: Mapping[str, str],
+                base_env: Mapping[str, str], log: Callable[[str], None]) -> bytes | None:
+    """The starting banner of a refused job, saying why, while the person's deny
+    banners on this printer (their warn count) are fewer than `maxdenybanners`.
+    None without a quota entry to count them on: the bound must hold."""
+    if rules.starting is None or rules.max_deny_banners <= 0:
+        return None
+    if quota is None:
+        log("PageTally: no deny banner: the person has no quota entry to count it on")
+        return None
+    choice = choose_banner(BannerKind.STARTING, rules, Action.DENY, user=facts.user,
+                           deny_banners_printed=quota.warn_count, last_job=None, now=now)
+    if not choice.print:
+        log(f"PageTally: no deny banner: {choice.why}")
+        return None
+    return banner_bytes(BannerKind.STARTING, rules, facts, job_env, action=Action.DENY,
+                        reason=decision.reason, when=now, base_env=base_env)
+
+
+def write_banner(data: bytes, tmpdir: str) -> str:
+    """A private file holding `data` alone (a deny banner to send)."""
+    fd, path = tempfile.mkstemp(prefix="pagetally-", suffix=".banner", dir=tmpdir or None)
+    with os.fdopen(fd, "wb") as out:
+        out.write(data)
     return path

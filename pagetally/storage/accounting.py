@@ -40,6 +40,7 @@ from pagetally.storage.schema import (
     groupsmembers,
     identity_key,
     jobhistory,
+    printers,
     userpquota,
     users,
 )
@@ -244,11 +245,23 @@ def charge(
         if chain is None:
             chain = lookups.chain(conn, facts.printer)
         balance = _apply(conn, facts, decision, user_row, chain)
+    if request.deny_banner and user_row is not None:
+        _count_deny_banner(conn, int(user_row.id), facts.printer)
     values = _history_values(request, ident)
     key = conn.execute(insert(jobhistory), values).inserted_primary_key
     assert key is not None
     job = rows.job_of_values(int(key[0]), values)
     return ChargeResult(job=job, balance_after=balance)
+
+
+def _count_deny_banner(conn: Connection, uid: int, printer: str) -> None:
+    """One more deny banner printed for this person on `printer` (warncount)."""
+    pid = select(printers.c.id).where(printers.c.printername == printer).scalar_subquery()
+    conn.execute(
+        update(userpquota)
+        .where(userpquota.c.userid == uid, userpquota.c.printerid == pid)
+        .values(warncount=userpquota.c.warncount + 1)
+    )
 
 
 def _apply(

@@ -7,6 +7,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from pagetally.core.models import LimitBy, User
+from pagetally.cups.status import BackendExit
 from tests.cups.test_backend import PDF, Site
 
 
@@ -58,3 +59,30 @@ def test_unreadable_banner_is_left_out_and_said(tmp_path: Path) -> None:
     assert "starting banner could not be produced" in err
     assert (site.tmp / "printed-1").read_bytes() == PDF.read_bytes()
     assert site.store.get_user("alice").balance == Decimal("4.90")
+
+
+def test_deny_banners_say_why_and_stop_at_maxdenybanners(tmp_path: Path) -> None:
+    site = Site(tmp_path)
+    site.conf.write_text(site.conf.read_text()
+                         + "startingbanner: builtin\nmaxdenybanners: 2\n")
+    site.store.add_user(User("bob", limit_by=LimitBy.BALANCE, balance=Decimal("0.00")))
+    site.store.set_user_quota("bob", "lab")
+    for job in ("1", "2", "3"):
+        code, err = site.job(job, "bob", PDF.read_bytes())
+        assert code == BackendExit.CANCEL, err
+    for job in ("1", "2"):
+        sent = (site.tmp / f"printed-{job}").read_bytes()
+        assert b"PRINT JOB REFUSED" in sent and b"(Reason:)" in sent
+        assert PDF.read_bytes() not in sent  # the refused job itself never prints
+    assert not (site.tmp / "printed-3").exists()
+    assert "maximum number of deny banners reached (2)" in err
+    assert site.store.get_user_quota("bob", "lab").warn_count == 2
+
+
+def test_no_deny_banner_by_default(tmp_path: Path) -> None:
+    site = Site(tmp_path)
+    site.conf.write_text(site.conf.read_text() + "startingbanner: builtin\n")
+    site.store.add_user(User("bob", limit_by=LimitBy.BALANCE, balance=Decimal("0.00")))
+    site.store.set_user_quota("bob", "lab")
+    assert site.job("1", "bob", PDF.read_bytes())[0] == BackendExit.CANCEL
+    assert not (site.tmp / "printed-1").exists()
