@@ -16,8 +16,12 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pagetally.errors import ConfigError
+
+if TYPE_CHECKING:
+    from pagetally.devices.base import HardwareAccounter
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +65,7 @@ class HardwareCounting:
         from pagetally.devices.factory import accounter_from_directive, host_from_device_uri
 
         host = host_from_device_uri(device_uri)
-        self.accounter = accounter_from_directive(spec, host)
+        self.accounter = _snmp_on_port(spec, host) or accounter_from_directive(spec, host)
         self.key = host or device_uri
         self.lock_dir = lock_dir
         self.log = log
@@ -100,6 +104,18 @@ class HardwareCounting:
             pages = pages_printed(self.before, last)
             return Counted(pages, self.before, f"printer stalled: charged {pages} printed")
         return Counted(count.pages, count.before, "; ".join(count.notes))
+
+
+def _snmp_on_port(spec: str, host: str | None) -> HardwareAccounter | None:
+    """`snmp:COMMUNITY:PORT`: SNMP on a port other than 161 (an agent or proxy
+    elsewhere than the standard port); None for every other form."""
+    from pagetally.devices.snmp import SnmpAccounter, SnmpTarget
+
+    kind, _, rest = spec.strip().partition(":")
+    community, _, port = rest.rpartition(":")
+    if kind.lower() != "snmp" or not community or not port.isdigit() or not host:
+        return None
+    return SnmpAccounter(SnmpTarget(host, int(port), community=community, timeout=5.0))
 
 
 def no_lock() -> AbstractContextManager[None]:

@@ -15,6 +15,7 @@ from pagetally.core.models import LimitBy, PriceTable, Printer, User
 from pagetally.cups.backend import BackendEnv, run
 from pagetally.storage import StoreSettings, open_store
 from tests.devices.pjlsim import PjlSim
+from tests.fixtures_devices import SnmpSimAgent
 
 pytestmark = pytest.mark.slow
 
@@ -75,3 +76,45 @@ def test_unreadable_counter_with_continue_charges_the_software_count(tmp_path: P
         assert code == 0, err
     [row] = list(store.history())  # type: ignore[attr-defined]
     assert (row.pages, row.price) == (2, Decimal("0.2"))
+
+
+SNMP_DEVICE = """#!{python}
+import sys
+from pagetally.devices import snmp
+sys.stdin.buffer.read()
+target = snmp.SnmpTarget("127.0.0.1", {port}, community="printer")
+before = int(snmp.snmp_get(target, [snmp.PAGE_COUNTER_OID])[snmp.PAGE_COUNTER_OID])
+snmp.snmp_set(target, snmp.PAGE_COUNTER_OID, before + {pages}, "counter32")
+print("INFO: printed {pages} pages", file=sys.stderr)
+"""
+
+
+def test_snmp_counter_is_what_is_charged(tmp_path: Path, snmp_printer: SnmpSimAgent) -> None:
+    """The device 'prints' 3 pages by moving the agent's life counter forward;
+    the job's data says 2: the charge is the printer's 3."""
+    import stat
+    import sys
+
+    store = make_store(tmp_path)
+    port = snmp_printer.target.port
+    serverbin = tmp_path / "serverbin"
+    (serverbin / "backend").mkdir(parents=True)
+    dev = serverbin / "backend" / "socket"
+    dev.write_text(SNMP_DEVICE.format(python=sys.executable, port=port, pages=3))
+    dev.chmod(stat.S_IRWXU)
+    conf = tmp_path / "pagetally.conf"
+    conf.write_text(f"[global]\nstoragebackend: sqlite\nstoragename: {tmp_path / 'p.db'}\n"
+                    f"directory: {tmp_path / 'spool'}\n[lab]\n"
+                    f"accounter: hardware(snmp:printer:{port})\n{FAST}")
+    environ = {"DEVICE_URI": "pagetally:socket://127.0.0.1:9100", "PRINTER": "lab",
+               "CUPS_SERVERBIN": str(serverbin), "TMPDIR": str(tmp_path),
+               "PATH": "/usr/bin:/bin", "PYTHONPATH": str(Path(__file__).parents[2])}
+    err = io.StringIO()
+    argv = ["pagetally", "7", "alice", "t", "1", "job-uuid=urn:uuid:7"]
+    code = run(BackendEnv(argv, environ, io.BytesIO(b"page 1\fpage 2"), err,
+                          now=lambda: datetime(2026, 11, 24, tzinfo=UTC),
+                          config_path=str(conf)))
+    assert code == 0, err.getvalue()
+    [row] = list(store.history())  # type: ignore[attr-defined]
+    assert (row.pages, row.precomputed_pages, row.printer_counter) == (3, 2, 1000)
+    assert store.get_user("alice").balance == Decimal("4.7")  # type: ignore[attr-defined]
