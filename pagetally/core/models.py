@@ -158,7 +158,7 @@ class UserQuota:
     hard_limit: int | None = None
     date_limit: datetime | None = None  # grace deadline once the soft limit is passed
     max_job_size: int | None = None
-    warn_count: int = 0
+    warn_count: int = 0  # deny banners printed (PyKota), bounded by maxdenybanners
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,6 @@ from sqlalchemy import BindParameter, Connection, Row, bindparam, func, insert, 
 
 from pagetally.core.models import (
     AccountSnapshot,
-    Action,
     ChargeRequest,
     ChargeResult,
     Decision,
@@ -291,12 +290,8 @@ def _apply(
                     .where(userpquota.c.userid == uid, userpquota.c.printerid == ids[printer])
                     .values(datelimit=deadline)
                 )
-        if decision.action is Action.WARN and facts.printer in ids:
-            conn.execute(
-                update(userpquota)
-                .where(userpquota.c.userid == uid, userpquota.c.printerid == ids[facts.printer])
-                .values(warncount=userpquota.c.warncount + 1)
-            )
+        # warncount counts deny banners only (PyKota's meaning, bounded by
+        # maxdenybanners): a WARN job does not use one up.
     for (group, printer), deadline in decision.group_date_limits.items():
         if printer in ids:
             gid = select(groups.c.id).where(groups.c.groupname == group).scalar_subquery()

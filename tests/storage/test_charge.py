@@ -127,7 +127,8 @@ def test_billing_code_warn_and_grace_deadlines(site: SqlStore) -> None:
     code = site.get_billing_code("PRJ")
     assert (code.page_counter, code.balance) == (3, D("99.65"))
     q = site.get_user_quota("alice", "lp1")
-    assert (q.warn_count, q.date_limit) == (1, deadline)
+    # warn_count counts deny banners (PyKota), not warned jobs
+    assert (q.warn_count, q.date_limit) == (0, deadline)
     assert site.get_user_quota("alice", "floor").date_limit is None
     assert site.get_group_quota("staff", "floor").date_limit == deadline
     rows = list(site.history(HistoryFilter(billing_code="PRJ")))
