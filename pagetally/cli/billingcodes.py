@@ -9,7 +9,7 @@ import typer
 from pagetally.cli import common
 from pagetally.cli.env import get_env
 from pagetally.cli.names import check_new_names, expand
-from pagetally.cli.output import Row, emit
+from pagetally.cli.output import Row, each_matching, emit
 from pagetally.core.models import BillingCode
 from pagetally.errors import AlreadyExists, InvalidInput
 
@@ -73,10 +73,8 @@ def delete(codes: Codes) -> None:
     """Delete billing codes (job history keeps the code's name)."""
     env = get_env()
     with env.store(write=True) as store:
-        found = expand("billing code", codes, store.find_billing_codes, lambda c: c.code)
-        for c in found:
-            store.delete_billing_code(c.code)
-    env.note(f"{len(found)} billing code(s) deleted")
+        each_matching(env, "billing code", codes, store.find_billing_codes, lambda c: c.code,
+                      store.delete_billing_code, "deleted")
 
 
 @app.command("list")

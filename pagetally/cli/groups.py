@@ -10,7 +10,7 @@ import typer
 from pagetally.cli import common
 from pagetally.cli.env import get_env
 from pagetally.cli.names import check_new_names, expand
-from pagetally.cli.output import Row, emit, progress
+from pagetally.cli.output import Row, each_matching, emit, progress
 from pagetally.core.models import Group, LimitBy
 from pagetally.errors import AlreadyExists, InvalidInput
 
@@ -64,10 +64,8 @@ def delete(names: Names) -> None:
     """Delete groups (their members stay)."""
     env = get_env()
     with env.store(write=True) as store:
-        groups = expand("group", names, store.find_groups, lambda g: g.name)
-        for g in groups:
-            store.delete_group(g.name)
-    env.note(f"{len(groups)} group(s) deleted")
+        each_matching(env, "group", names, store.find_groups, lambda g: g.name,
+                      store.delete_group, "deleted")
 
 
 @app.command("add-members")

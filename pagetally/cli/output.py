@@ -12,7 +12,7 @@ import csv
 import enum
 import functools
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime, tzinfo
 from decimal import Decimal
 from typing import IO, Any, TypeVar
@@ -222,3 +222,23 @@ def progress(env: Env, items: Sequence[T], label: str) -> Iterator[T]:
         for item in items:
             yield item
             bar.advance(task)
+
+
+def each_matching(
+    env: Env,
+    kind: str,
+    patterns: Sequence[str],
+    find: Callable[[Sequence[str]], list[T]],
+    name_of: Callable[[T], str],
+    action: Callable[[str], object],
+    done: str,
+) -> None:
+    """The shape of every bulk command: expand `patterns` (all or nothing: an
+    unknown name changes nothing), run `action(name)` on each match with a progress
+    bar when there are many, then say how many (`3 user(s) deleted`)."""
+    from pagetally.cli.names import expand
+
+    found = expand(kind, patterns, find, name_of)
+    for item in progress(env, found, f"{kind}s"):
+        action(name_of(item))
+    env.note(f"{len(found)} {kind}(s) {done}")

@@ -10,7 +10,7 @@ import typer
 from pagetally.cli import common
 from pagetally.cli.env import get_env
 from pagetally.cli.names import check_new_names, expand
-from pagetally.cli.output import Row, emit, progress
+from pagetally.cli.output import Row, each_matching, emit, progress
 from pagetally.core.models import PriceTable, Printer
 from pagetally.errors import AlreadyExists, InvalidInput
 
@@ -187,10 +187,19 @@ def delete(names: Names) -> None:
     """Delete printers and their quota entries (job history is kept)."""
     env = get_env()
     with env.store(write=True) as store:
-        printers = expand("printer", names, store.find_printers, lambda p: p.name)
-        for p in progress(env, printers, "deleting printers"):
-            store.delete_printer(p.name)
-    env.note(f"{len(printers)} printer(s) deleted")
+        each_matching(env, "printer", names, store.find_printers, lambda p: p.name,
+                      store.delete_printer, "deleted")
+
+
+def _change_group(group: str, printers: list[str], how: str, said: str) -> None:
+    """Add printers to, or remove them from, a printer group that must exist."""
+    env = get_env()
+    with env.store(write=True) as store:
+        store.get_printer(group)
+        found = expand("printer", printers, store.find_printers, lambda p: p.name)
+        change = store.add_to_printer_group if how == "add" else store.remove_from_printer_group
+        change(group, [p.name for p in found])
+    env.note(f"{len(found)} printer(s) {said} {group!r}")
 
 
 @app.command("add-to-group")
@@ -199,12 +208,7 @@ def add_to_group(
     printers: Annotated[list[str], typer.Argument(help="Printers or groups; wildcards.")],
 ) -> None:
     """Put printers into a printer group (groups nest; cycles are refused)."""
-    env = get_env()
-    with env.store(write=True) as store:
-        store.get_printer(group)
-        found = expand("printer", printers, store.find_printers, lambda p: p.name)
-        store.add_to_printer_group(group, [p.name for p in found])
-    env.note(f"{len(found)} printer(s) in printer group {group!r}")
+    _change_group(group, printers, "add", "in printer group")
 
 
 @app.command("remove-from-group")
@@ -213,12 +217,7 @@ def remove_from_group(
     printers: Annotated[list[str], typer.Argument(help="Printers; wildcards.")],
 ) -> None:
     """Take printers out of a printer group."""
-    env = get_env()
-    with env.store(write=True) as store:
-        store.get_printer(group)
-        found = expand("printer", printers, store.find_printers, lambda p: p.name)
-        store.remove_from_printer_group(group, [p.name for p in found])
-    env.note(f"{len(found)} printer(s) removed from printer group {group!r}")
+    _change_group(group, printers, "remove", "removed from printer group")
 
 
 @app.command("list")

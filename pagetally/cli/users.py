@@ -9,7 +9,7 @@ import typer
 from pagetally.cli import common
 from pagetally.cli.env import get_env
 from pagetally.cli.names import check_new_names, expand
-from pagetally.cli.output import Row, emit, progress
+from pagetally.cli.output import Row, each_matching, emit, progress
 from pagetally.core.models import ONE, LimitBy, Payment, PaymentKind, User
 from pagetally.errors import AlreadyExists, InvalidInput
 
@@ -113,10 +113,8 @@ def delete(names: Names) -> None:
     """Delete users and their quota entries (their job history is kept)."""
     env = get_env()
     with env.store(write=True) as store:
-        users = expand("user", names, store.find_users, lambda u: u.name)
-        for u in progress(env, users, "deleting users"):
-            store.delete_user(u.name)
-    env.note(f"{len(users)} user(s) deleted")
+        each_matching(env, "user", names, store.find_users, lambda u: u.name,
+                      store.delete_user, "deleted")
 
 
 @app.command("list")
