@@ -1,0 +1,138 @@
+"""Step 4 of a job: the store (or the accounting service), the journal replayed,
+and the decision — core's rules, the site's external policy for what is unknown,
+duplicates, billing codes created on the fly, and what is decided when the store
+cannot be reached (`onstoreerror`)."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from pagetally.core.models import AccountSnapshot, Action, Decision, DecisionCode, JobFacts
+from pagetally.cups.status import Messages
+from pagetally.errors import StoreUnavailable
+
+if TYPE_CHECKING:
+    from pagetally.config import Config
+    from pagetally.storage.base import Store
+    from pagetally.storage.journal import Journal
+
+
+def open_store(config: Config, msgs: Messages) -> Store | None:
+    """The accounting service when one listens (no database layer loaded for
+    this job), else the store itself; None when that cannot be reached."""
+    from typing import cast
+
+    from pagetally.service.client import connect
+
+    remote = connect(str(config.get("accountingservice")))
+    if remote is not None:
+        return cast("Store", remote)  # RemoteStore has the methods a job uses
+    from pagetally.storage import open_store as open_configured
+
+    try:
+        return open_configured(config.store_settings())
+    except StoreUnavailable as e:
+        msgs.error(f"PageTally: the store is unreachable: {e}")
+        return None
+
+
+def journal_of(config: Config) -> Journal | None:
+    """The local journal of charges kept while the store was down."""
+    from pagetally.storage.journal import Journal
+
+    return Journal.under(str(config.get("directory")))
+
+
+def replay_journal(store: Store, config: Config, msgs: Messages) -> None:
+    """Charge what was journaled while the store was down (never twice)."""
+    journal = journal_of(config)
+    if journal is not None and journal.pending():
+        result = journal.replay(store, config.rule_settings)
+        if result.charged or result.already_charged:
+            msgs.debug(f"PageTally: replayed {result.charged} journaled charge(s)")
+
+
+def decide_job(
+    store: Store | None, config: Config, facts: JobFacts, now: datetime, msgs: Messages,
+    external_policy: Callable[[JobFacts], str] | None,
+) -> tuple[Store | None, Decision, AccountSnapshot | None]:
+    """The store (None once it proved unreachable), the decision, and what it was
+    decided on (None when the store could not be read). `external_policy` runs
+    the site's command for `policy: external(...)`; it may create what is missing,
+    then the decision is taken again."""
+    from pagetally.core.decision import decide
+
+    if store is not None:
+        try:
+            replay_journal(store, config, msgs)
+            snapshot = store.snapshot(facts.user, facts.printer, facts.billing_code)
+            rules = config.rule_settings(facts.printer)
+            decision = decide(snapshot, facts, rules, now)
+            if decision.code == DecisionCode.POLICY_EXTERNAL and external_policy is not None:
+                why = external_policy(facts)
+                snapshot = store.snapshot(facts.user, facts.printer, facts.billing_code)
+                again = decide(snapshot, facts, rules, now)
+                decision = again if again.code != DecisionCode.POLICY_EXTERNAL else (
+                    dataclasses.replace(again, reason=f"{again.reason} ({why})")
+                    if why else again)
+            if decision.allowed and facts.billing_code and snapshot.billing_code is None:
+                create_billing_code(store, facts.billing_code, msgs)
+            return store, decision, snapshot
+        except StoreUnavailable as e:
+            msgs.error(f"PageTally: the store is unreachable: {e}")
+    return None, store_down_decision(config, facts), None
+
+
+def duplicate_refusal(store: Store | None, config: Config, facts: JobFacts,
+                      now: datetime) -> Decision | None:
+    """`denyduplicates`: a refusal when this job's content equals the same user's
+    previous job on this printer, within `duplicatesdelay` seconds (0: any time).
+    The store being down is left to the decision step."""
+    from pagetally.storage.base import HistoryFilter
+
+    if store is None or not facts.sha256 or not config.get("denyduplicates", facts.printer):
+        return None
+    try:
+        last = next(iter(store.history(HistoryFilter(
+            user=facts.user, printer=facts.printer, newest_first=True, limit=1))), None)
+    except StoreUnavailable:
+        return None
+    if last is None or last.sha256 != facts.sha256:
+        return None
+    delay = int(str(config.get("duplicatesdelay", facts.printer)))
+    age = (now - last.date).total_seconds()
+    if delay > 0 and age >= delay:
+        return None
+    when = last.date.strftime("%Y-%m-%d %H:%M:%S UTC")
+    window = f" within {delay} s" if delay > 0 else ""
+    return Decision(Action.DENY, f"duplicate job: the same document as your previous job "
+                    f"on {facts.printer} ({when}){window}", pages=0, code="duplicate")
+
+
+def create_billing_code(store: Store, code: str, msgs: Messages) -> None:
+    """unknown_billingcode: create (the rules allowed it): the code appears now."""
+    from pagetally.core.models import BillingCode
+    from pagetally.errors import AlreadyExists
+
+    try:
+        store.add_billing_code(BillingCode(code, description="created by a job"))
+        msgs.info(f"PageTally: billing code {code} created")
+    except AlreadyExists:
+        pass  # another job created it meanwhile
+
+
+def store_down_decision(config: Config, facts: JobFacts) -> Decision:
+    """Fail closed unless `onstoreerror: allow`: then the job prints and its
+    charge is journaled, priced when the journal is replayed."""
+    from pagetally.storage.journal import STORE_DOWN
+
+    policy = str(config.get("onstoreerror", facts.printer))
+    if policy == "allow":
+        return Decision(Action.ALLOW, "the accounting store is unreachable: "
+                        "allowed by policy, charged later", pages=facts.pages,
+                        code=STORE_DOWN)
+    return Decision(Action.DENY, "the accounting store is unreachable: printing is "
+                    "refused until it is back", code=STORE_DOWN)

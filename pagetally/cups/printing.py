@@ -1,0 +1,75 @@
+"""Step 5 of a job: the real backend, with the counters around it — nothing
+(software), the printer's own report of the job (ipp), or the printer's life
+counter read before and after under a per-printer lock (hardware)."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from pagetally.cups.accounting import Accounter, Counted, HardwareCounting
+from pagetally.cups.realbackend import BackendRun, run_real_backend
+from pagetally.cups.status import BackendExit, Messages
+from pagetally.cups.ticket import JobTicket
+from pagetally.errors import DeviceError
+
+if TYPE_CHECKING:
+    from pagetally.config import Config
+
+
+def send(ticket: JobTicket, data_path: str, msgs: Messages, *, inherit_channels: bool,
+         on_stdin: bool) -> BackendRun:
+    """The real backend once, its stderr relayed to cupsd. `on_stdin`: the data is
+    ours (banners + job, or a deny banner), not cupsd's spool file, so it goes on
+    standard input and argv names no file."""
+    if on_stdin:
+        ticket = dataclasses.replace(ticket, file=None)
+    return run_real_backend(ticket, data_path, msgs.relay, inherit_channels=inherit_channels)
+
+
+def print_job(
+    ticket: JobTicket, data_path: str, accounter: Accounter, config: Config, msgs: Messages,
+    *, inherit_channels: bool, composed: bool,
+) -> tuple[BackendRun, Counted] | BackendExit:
+    """The real backend, with the printer's counters read around it (hardware) or
+    its own report taken (ipp). A counter that cannot be read before the job stops
+    the queue (onaccountererror: stop) or falls back to the software count
+    (continue); after the job, the software count is used. `composed`: data_path
+    holds banners and job, written by us."""
+    printer = ticket.printer
+
+    def device() -> BackendRun:
+        return send(ticket, data_path, msgs, inherit_channels=inherit_channels,
+                    on_stdin=composed)
+
+    if accounter.kind == "ipp":
+        run = device()
+        if run.page_total:
+            return run, Counted(run.page_total, note="pages as counted by the printer")
+        return run, Counted(None, note="the printer reported no page count: "
+                            "charged the software count")
+    if accounter.kind != "hardware":
+        return device(), Counted(None)
+    hw = HardwareCounting(
+        accounter.arg, ticket.device_uri,
+        Path(str(config.get("directory"))) / "locks",
+        lambda name: config.get(name, printer), msgs.info,
+    )
+    with hw.lock():
+        try:
+            hw.read_before()
+        except DeviceError as e:
+            if str(config.get("onaccountererror", printer)) == "stop":
+                msgs.error(f"PageTally: cannot read the printer's counter: {e}; "
+                           "queue stopped, job kept")
+                return BackendExit.STOP
+            msgs.error(f"PageTally: cannot read the printer's counter: {e}; "
+                       "charging the software count")
+            return device(), Counted(None)
+        run = device()
+        try:
+            return run, hw.read_after(job_sent=run.exit_code == 0)
+        except DeviceError as e:
+            return run, Counted(None, hw.before, f"cannot read the printer's counter "
+                                f"after the job ({e}): charged the software count")
