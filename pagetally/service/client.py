@@ -120,6 +120,10 @@ class RemoteStore:
         result: User = self.call("get_user", name=name)
         return result
 
+    def get_user_pin_hash(self, name: str) -> str | None:
+        result: str | None = self.call("get_user_pin_hash", name=name)
+        return result
+
     def get_printer(self, name: str) -> Printer:
         result: Printer = self.call("get_printer", name=name)
         return result

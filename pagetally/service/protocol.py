@@ -54,6 +54,7 @@ OPS: dict[str, Op] = {
     "add_billing_code": Op((("code", BillingCode),), BillingCode),
     "get_billing_code": Op((("code", str),), BillingCode),
     "get_user": Op((("name", str),), User),
+    "get_user_pin_hash": Op((("name", str),), str | None),
     "get_printer": Op((("name", str),), Printer),
     "get_user_quota": Op((("user", str), ("printer", str)), UserQuota),
     "groups_of": Op((("user", str),), list[Group]),

@@ -98,6 +98,12 @@ class Store(Protocol):
     ) -> User: ...
     def delete_user(self, name: str) -> None:
         """Delete a user and their quota entries; their history rows are kept."""
+    def get_user_pin_hash(self, name: str) -> str | None:
+        """The user's print-time PIN as its salted hash (core/pins.py); None when
+        none is set. NotFound for an unknown user. Only the backend's check and
+        the CLI use it: the hash is never part of `User`."""
+    def set_user_pin_hash(self, name: str, pin_hash: str | None) -> None:
+        """Set (a hash from core/pins.hash_pin) or clear (None) the user's PIN."""
 
     # --- money -------------------------------------------------------------
     def add_payment(self, payment: Payment) -> User:

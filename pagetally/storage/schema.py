@@ -36,7 +36,7 @@ from sqlalchemy.dialects import mysql
 
 from pagetally.storage.types import Money, UtcDateTime, name_type
 
-SCHEMA_REVISION = "0001"
+SCHEMA_REVISION = "0002"
 
 
 def identity_key(printer: str, job_id: str, host: str, job_uuid: str) -> bytes:
@@ -76,6 +76,8 @@ users = Table(
     Column("limitby", String(16), nullable=False, default="quota"),
     Column("description", String(TEXT_MAX), nullable=False, default=""),
     Column("overcharge", Money(), nullable=False, default=1),
+    # print-time PIN as a salted slow hash (core/pins.py); NULL: none set
+    Column("pinhash", String(TEXT_MAX), nullable=True),
     **_MYSQL,
 )
 

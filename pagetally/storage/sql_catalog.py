@@ -1,4 +1,5 @@
-"""Printers, printer groups and billing codes: the SQL store's catalogue part."""
+"""Printers, printer groups, billing codes and users' print-time PIN hashes:
+the SQL store's catalogue part."""
 
 from __future__ import annotations
 
@@ -24,12 +25,13 @@ from pagetally.storage.schema import (
     billingcodes,
     printergroupsmembers,
     printers,
+    users,
 )
 from pagetally.storage.sql_base import SqlBase
 
 
 class CatalogMethods(SqlBase):
-    """Printers (with nested printer groups) and billing codes."""
+    """Printers (with nested printer groups), billing codes, PIN hashes."""
 
     # --- printers --------------------------------------------------------------
     def add_printer(self, printer: Printer) -> Printer:
@@ -254,3 +256,25 @@ class CatalogMethods(SqlBase):
 
         self._write(work)
 
+
+    # --- print-time PINs (printauth: pin) ---------------------------------------
+    def get_user_pin_hash(self, name: str) -> str | None:
+        """The user's PIN hash (core/pins.py), None when none is set;
+        NotFound for an unknown user."""
+
+        def work(conn: Connection) -> str | None:
+            row = conn.execute(select(users.c.pinhash).where(users.c.username == name)).first()
+            if row is None:
+                raise NotFound("user", name)
+            return None if row.pinhash is None else str(row.pinhash)
+
+        return self._read(work)
+
+    def set_user_pin_hash(self, name: str, pin_hash: str | None) -> None:
+        """Store a PIN hash (never a PIN: see core/pins.hash_pin); None clears it."""
+
+        def work(conn: Connection) -> None:
+            uid = lookups.user_id(conn, name)
+            conn.execute(update(users).where(users.c.id == uid).values(pinhash=pin_hash))
+
+        self._write(work)

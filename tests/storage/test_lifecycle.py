@@ -53,7 +53,7 @@ def test_a_fresh_sqlite_file_is_created_and_migrated(tmp_path: Path) -> None:
     con = sqlite3.connect(path)
     tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert con.execute("SELECT version_num FROM alembic_version").fetchone()[0] == "0001"
+    assert con.execute("SELECT version_num FROM alembic_version").fetchone()[0] == SCHEMA_REVISION
     con.close()
     assert {"users", "jobhistory", "userpquota", "allowancegrants"} <= tables
     store.close()
