@@ -31,8 +31,10 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import fcntl
 import os
 import resource
+import socket
 import statistics
 import subprocess
 import sys
@@ -172,13 +174,38 @@ def tree_cpu(pid: int) -> float:
     return own + sum(tree_cpu(int(c)) for c in children.split())
 
 
+class Channels:
+    """Back and side channels for each backend started (fds 3 and 4), as cupsd opens
+    them for every backend: /dev/null and one end of a quiet socket pair. The thin
+    backend then hands them to the job runner, and the real backend inherits them."""
+
+    def __init__(self) -> None:
+        self.ours, side = socket.socketpair()
+        self.back = fcntl.fcntl(os.open(os.devnull, os.O_RDWR), fcntl.F_DUPFD_CLOEXEC, 10)
+        self.side = fcntl.fcntl(side.detach(), fcntl.F_DUPFD_CLOEXEC, 10)
+
+    def setup(self) -> None:
+        """In the started process, before exec (dup2 clears close-on-exec)."""
+        os.dup2(self.back, 3)
+        os.dup2(self.side, 4)
+
+    def close(self) -> None:
+        os.close(self.back)
+        os.close(self.side)
+        self.ours.close()
+
+
+CHANNELS: Channels | None = None  # set by main() unless --no-channels
+
+
 def timed(argv: list[str], executable: Path, job: bytes, environ: dict[str, str]
           ) -> tuple[float, float]:
     """(wall, CPU) seconds of one backend process and its children."""
     cpu = children_cpu()
     started = time.perf_counter()
     proc = subprocess.run(argv, executable=str(executable), input=job, env=environ,
-                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False)
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False,
+                          preexec_fn=CHANNELS.setup if CHANNELS else None)
     elapsed = time.perf_counter() - started
     if proc.returncode != 0:
         raise RuntimeError(f"{executable} exited {proc.returncode}: {proc.stderr[-2000:]!r}")
@@ -252,7 +279,7 @@ def per_job(args: argparse.Namespace, base: Path, job: bytes) -> list[str]:
                 check_charged(site, len(values) + 3)
                 rows.append(f"| {label} | {path} | {len(values)} | {pct(values, 0.5):.1f} | "
                             f"{pct(values, 0.99):.1f} | {statistics.fmean(values):.1f} | "
-                            f"{cpu:.1f} | {took:.0f} |")
+                            f"{cpu:.1f} | {took:.0f} | {os.getloadavg()[0]:.2f} |")
                 print(rows[-1], file=sys.stderr, flush=True)
     finally:
         if pg is not None:
@@ -329,21 +356,28 @@ def main() -> None:
     p.add_argument("--no-cups", action="store_true")
     p.add_argument("--no-wait", action="store_true",
                    help="CUPS' ipp backend does not wait for the printer to finish each job")
+    p.add_argument("--no-channels", action="store_true",
+                   help="start backends without fds 3 and 4 (cupsd always opens them)")
     p.add_argument("--paths", default=",".join(PATHS),
                    help="which of direct,service,thin to run (default all)")
     args = p.parse_args()
     args.paths = [x for x in args.paths.split(",") if x]
     if not set(args.paths) <= set(PATHS):
         p.error(f"--paths: choose among {', '.join(PATHS)}")
+    global CHANNELS
+    CHANNELS = None if args.no_channels else Channels()
+    load = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="pt-bench-backend-") as tmp:
         base = Path(tmp)
         job_path = make_pdf(args.pages, base / "job.pdf")
         job = job_path.read_bytes()
         rows = per_job(args, base, job)
         print(f"\nTime the wrapper adds per job ({args.pages}-page PDF, software mode; "
-              "ms; wrapper minus the real backend alone):\n")
-        print("| store | path | jobs | p50 | p99 | mean | cpu | s |")
-        print("|---|---|---:|---:|---:|---:|---:|---:|")
+              "ms; wrapper minus the real backend alone; "
+              f"{'no fds 3-4' if args.no_channels else 'fds 3-4 open as cupsd does'}; "
+              f"{os.cpu_count()} CPUs, load average {load:.2f} at the start):\n")
+        print("| store | path | jobs | p50 | p99 | mean | cpu | s | load |")
+        print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
         print("\n".join(rows))
         if not args.no_cups:
             cups_rows = throughput(args, base, job_path)

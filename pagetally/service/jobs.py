@@ -4,36 +4,40 @@ Started by `pagetally serve` as its own process (`python -m pagetally.service.jo
 SOCKET`), single-threaded so that forking is safe. It imports everything a job
 needs (the backend, configuration, rules, every page-counting parser, the
 service client) and listens on a Unix socket (mode 0600). The thin backend
-(`thin.py`) connects, sends one JSON line — its argv, environment, umask and the
-config path — with its standard input, output and error attached (SCM_RIGHTS).
-The runner forks; the child takes those streams and that environment and runs
-`pagetally.cups.backend.run` exactly as the backend process would, then answers
-`{"exit": code}` and ends. CUPS' back and side channels (fds 3 and 4) travel too
-when the thin backend has them. Before forking the runner answers `{"pid": n}`, so the
-thin backend can pass on CUPS' SIGTERM; a refusal (`{"error": ...}`) comes before
-anything was read from the job, and the thin backend then runs the job itself.
-The configuration is read per job; code and parser plug-ins at start-up.
+(`thin.py`) connects and hands over its argv, environment, umask and config path
+(the format is in thin.py) with its standard input, output and error attached
+(SCM_RIGHTS). The runner forks; the child takes those streams and that
+environment and runs `pagetally.cups.backend.run` exactly as the backend process
+would, then answers `exit N` and ends. CUPS' back and side channels (fds 3 and 4)
+travel too when the thin backend has them. Before reading the job the child
+answers `pid N`, so the thin backend can pass on CUPS' SIGTERM; a refusal
+(`error TEXT`) comes before anything was read from the job, and the thin backend
+then runs the job itself. The configuration is read per job; code and parser
+plug-ins at start-up. The objects loaded at start-up are frozen out of the
+garbage collector (`gc.freeze`), so that a child's collections neither scan nor
+copy the runner's memory.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import fcntl
+import gc
 import importlib
-import json
 import logging
 import os
 import signal
 import socket
 import sys
 import tempfile
-from typing import Any
+import typing
 
+from pagetally.service import thin
 from pagetally.service.server import prepare_socket_path
 
 log = logging.getLogger("pagetally.service.jobs")
 
-MAX_REQUEST = 1 << 20  # bytes: argv and environment of one job
 MAX_CHILDREN = 64  # jobs at once; beyond, the thin backend runs the job itself
 PRELOAD = (
     "pagetally.cups.backend",
@@ -47,8 +51,19 @@ PRELOAD = (
 )
 
 
+@dataclasses.dataclass(frozen=True)
+class JobRequest:
+    """What the thin backend handed over, besides its descriptors."""
+
+    argv: list[str]
+    environ: dict[str, str]
+    config: str | None
+    umask: int
+
+
 def preload() -> None:
-    """Import what every job needs, and the parsers, so that children start warm."""
+    """Import what every job needs, and the parsers, and fill the caches every job
+    would otherwise fill again in its own child; then freeze it all."""
     for name in PRELOAD:
         importlib.import_module(name)
     from pagetally.pdl import registry
@@ -56,38 +71,97 @@ def preload() -> None:
     registry.parsers()
     with contextlib.suppress(ImportError):
         importlib.import_module("pikepdf")  # damaged PDFs: pikepdf decides
+    warm_up()
+    gc.collect()
+    gc.freeze()  # what is loaded stays out of the children's collections
 
 
-def _recv_request(conn: socket.socket) -> tuple[dict[str, Any], list[int]]:
-    """One JSON line and the descriptors sent with it: standard input, output and
-    error, and when cupsd opened them the back and side channels (fds 3 and 4)."""
+def warm_up() -> None:
+    """Fill the per-process caches a job fills on first use, so that each child
+    finds them full: the store client's decoding (type hints of every model the
+    protocol carries) and the regular expressions of the page counters."""
+    from pagetally import pdl
+    from pagetally.service import protocol
+
+    for op in protocol.OPS.values():
+        for tp in (op.result, *(t for _name, t in op.args)):
+            _warm_types(tp, set())
+    with contextlib.suppress(Exception):  # a warm-up must never stop the runner
+        pdl.analyse(sample_pdf())
+
+
+def _warm_types(tp: object, seen: set[object]) -> None:
+    """Compute (and cache in `codec`) the type hints of every dataclass in `tp`."""
+    from pagetally.core import codec
+
+    if tp in seen:
+        return
+    seen.add(tp)
+    for arg in typing.get_args(tp):
+        _warm_types(arg, seen)
+    if dataclasses.is_dataclass(tp) and isinstance(tp, type):
+        for hint in codec._hints(tp).values():  # codec caches them: the point
+            _warm_types(hint, seen)
+
+
+def sample_pdf() -> bytes:
+    """A well-formed one-page PDF, with a cross-reference table at its real offsets."""
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>",
+               b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >>"]
+    out = b"%PDF-1.4\n"
+    offsets = []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1, xref)
+    return out
+
+
+def _recv_request(conn: socket.socket) -> tuple[JobRequest, list[int]]:
+    """One hand-off (see `thin.encode_request`) and the descriptors sent with it:
+    standard input, output and error, and when cupsd opened them the back and side
+    channels (fds 3 and 4)."""
     fds: list[int] = []
     data = b""
-    while not data.endswith(b"\n"):
-        if len(data) > MAX_REQUEST:
-            raise ValueError("request too long")
+    header = b""
+    need = -1  # bytes of the body, once the header line is in
+    while need < 0 or len(data) < need:
         chunk, got, _flags, _addr = socket.recv_fds(conn, 65536, 5)
         fds.extend(got)
         if not chunk:
             raise ValueError("connection closed before the request ended")
         data += chunk
-    request = json.loads(data)
+        if need < 0:
+            end = data.find(b"\n")
+            if end < 0:
+                if len(data) > 64:
+                    raise ValueError("not a PageTally job hand-off")
+                continue
+            header, data = data[:end], data[end + 1:]
+            _magic, _, length = header.partition(b" ")
+            if not length.isdigit() or int(length) > thin.MAX_REQUEST:
+                raise ValueError("not a PageTally job hand-off, or too long")
+            need = int(length)
+    if len(data) > need:
+        raise ValueError("more data than the hand-off announced")
+    argv, environ, config, umask = thin.decode_request(header, data)
     if len(fds) not in (3, 5):
         raise ValueError(f"expected 3 or 5 descriptors, got {len(fds)}")
-    if not isinstance(request, dict):
-        raise ValueError("a request is an object")
-    argv, environ = request.get("argv"), request.get("environ")
-    if not (isinstance(argv, list) and all(isinstance(a, str) for a in argv) and argv):
-        raise ValueError("argv must be a list of strings")
-    if not (isinstance(environ, dict) and all(isinstance(k, str) and isinstance(v, str)
-                                              for k, v in environ.items())):
-        raise ValueError("environ must map strings to strings")
-    return request, fds
+    return JobRequest([os.fsdecode(a) for a in argv],
+                      {os.fsdecode(k): os.fsdecode(v) for k, v in environ.items()},
+                      config, umask), fds
 
 
-def _send(conn: socket.socket, message: dict[str, object]) -> None:
+def _send(conn: socket.socket, word: str, value: object) -> None:
+    """One answer line, `WORD VALUE` (see thin.py)."""
+    text = " ".join(str(value).split())[:200]
     with contextlib.suppress(OSError):
-        conn.sendall((json.dumps(message) + "\n").encode())
+        conn.sendall(f"{word} {text}\n".encode("utf-8", "replace"))
 
 
 def _high(fd: int) -> int:
@@ -97,7 +171,7 @@ def _high(fd: int) -> int:
     return high
 
 
-def _child(conn: socket.socket, request: dict[str, Any], fds: list[int]) -> int:
+def _child(conn: socket.socket, request: JobRequest, fds: list[int]) -> int:
     """In the forked child: become the backend process of this job."""
     conn = socket.socket(fileno=_high(conn.detach()))  # out of the way of fds 0-4
     for target, fd in enumerate([_high(fd) for fd in fds]):
@@ -107,29 +181,25 @@ def _child(conn: socket.socket, request: dict[str, Any], fds: list[int]) -> int:
         signal.signal(sig, signal.SIG_DFL)
     logging.getLogger().handlers.clear()  # the runner's log must not reach cupsd
     os.environ.clear()
-    os.environ.update(request["environ"])
+    os.environ.update(request.environ)
     tempfile.tempdir = None  # TMPDIR is this job's
-    umask = request.get("umask")
-    if isinstance(umask, int):
-        os.umask(umask & 0o777)
-    sys.argv = list(request["argv"])
+    os.umask(request.umask)
+    sys.argv = list(request.argv)
     # the job's streams, whatever the runner's own were (maybe none at all)
     stdin = open(0, "rb", closefd=False)  # noqa: SIM115
     sys.stdin = open(0, encoding="utf-8", closefd=False)  # noqa: SIM115
     sys.stdout = open(1, "w", encoding="utf-8", closefd=False)  # noqa: SIM115
     sys.stderr = open(2, "w", encoding="utf-8", errors="backslashreplace",  # noqa: SIM115
                       buffering=1, closefd=False)
-    _send(conn, {"pid": os.getpid()})
+    _send(conn, "pid", os.getpid())
     from pagetally.cups.backend import BackendEnv, run
 
-    config = request.get("config")
-    env = BackendEnv(sys.argv, dict(request["environ"]), stdin, sys.stderr,
-                     config_path=config if isinstance(config, str) else None,
-                     cups_channels=len(fds) == 5)
+    env = BackendEnv(sys.argv, dict(request.environ), stdin, sys.stderr,
+                     config_path=request.config, cups_channels=len(fds) == 5)
     code = run(env)
     sys.stdout.flush()
     sys.stderr.flush()
-    _send(conn, {"exit": int(code)})
+    _send(conn, "exit", int(code))
     return int(code)
 
 
@@ -192,7 +262,7 @@ class JobRunner:
             request, fds = _recv_request(conn)
             conn.settimeout(None)
             if len(self.children) >= self.max_children:
-                _send(conn, {"error": "busy"})
+                _send(conn, "error", "busy")
                 return
             sys.stdout.flush()
             sys.stderr.flush()
@@ -207,7 +277,7 @@ class JobRunner:
             self.children.add(pid)
         except (OSError, ValueError) as e:
             log.warning("job runner: refused a request: %s", e)
-            _send(conn, {"error": str(e)[:200]})
+            _send(conn, "error", e)
         finally:
             for fd in fds:
                 with contextlib.suppress(OSError):

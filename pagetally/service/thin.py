@@ -1,12 +1,22 @@
 """The thin CUPS backend: hand the job to the service's job runner, or run it here.
 
 Installed as the backend script's entry point (`from pagetally.service.thin import
-main; main(CONFIG)`), it imports only the standard library: a job costs the
-interpreter's start and one round trip to `pagetally serve`, whose job runner has
-the whole backend loaded and forks a child that runs the job with this process's
-argv, environment, standard streams and CUPS' back and side channels (see
-`jobs.py`). The exit code comes back and becomes ours; CUPS' SIGTERM is passed on
-to that child.
+main; main(CONFIG)`), it imports only built-in modules (`posix`, `_socket`,
+`_signal`; not even `os`, `socket` or `json`, whose imports cost more than the
+rest of this process's work): a job costs the interpreter's start and one round
+trip to `pagetally serve`, whose job runner has the whole backend loaded and forks
+a child that runs the job with this process's argv, environment, standard streams
+and CUPS' back and side channels (see `jobs.py`). The exit code comes back and
+becomes ours; CUPS' SIGTERM is passed on to that child.
+
+The hand-off (`encode_request`, `decode_request`): one header line
+`PTJOB1 <length>\\n`, then `<length>` bytes of NUL-separated fields — config path
+(empty: none), umask, argc, the argv, then the environment as `NAME=value` — with
+standard input, output and error (and fds 3 and 4 when cupsd opened them) attached
+(SCM_RIGHTS). Arguments and environment travel as the bytes the kernel gave this
+process (C strings: never a NUL inside), so the job's child sees exactly them. The
+answers are lines `pid N` (the child is about to read the job), then `exit N`; or
+`error TEXT` before anything was read.
 
 When no runner listens (service stopped, `accountingservice: none`, the runner
 busy), the job runs in this process through `pagetally.cups.backend.main`, which
@@ -15,21 +25,26 @@ itself asks the store service first and then opens the store: slower, same resul
 
 from __future__ import annotations
 
-import json
-import os
-import signal
-import socket
+import _signal  # type: ignore[import-not-found]  # the C half of `signal`: no enum import
+import _socket
+import posix
 import sys
-from types import FrameType
 
 from pagetally.service import DEFAULT_SOCKET, jobs_socket
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Mapping
+    from types import FrameType
+
 DEFAULT_CONFIG = "/etc/pagetally/pagetally.conf"
 FAILED = 1  # CUPS_BACKEND_FAILED
+MAGIC = b"PTJOB1"
+MAX_REQUEST = 1 << 20  # bytes of argv and environment in one hand-off
+MAX_ANSWER = 4096  # bytes in one answer line
 
 
-def service_socket(config_path: str | None, environ: dict[str, str] | os._Environ[str]
-                   ) -> str | None:
+def service_socket(config_path: str | None, environ: Mapping[str, str]) -> str | None:
     """`accountingservice` from the config's [global] section, read without the
     config module (it is not loaded here); None for `none` or an unreadable file."""
     path = config_path or environ.get("PAGETALLY_CONFIG") or DEFAULT_CONFIG
@@ -55,31 +70,102 @@ def service_socket(config_path: str | None, environ: dict[str, str] | os._Enviro
     return None if not value or value.lower() == "none" else value
 
 
+def _fsencode(text: str) -> bytes:
+    """`os.fsencode` without `os`: a str from argv back to the kernel's bytes."""
+    return text.encode(sys.getfilesystemencoding(), sys.getfilesystemencodeerrors())
+
+
+def encode_request(argv: list[str], environ: Mapping[bytes, bytes], config: str | None,
+                   umask: int) -> bytes:
+    """The hand-off's bytes (see the module's docstring); ValueError when a field
+    holds a NUL (never from the kernel) or the whole is too long."""
+    fields = [_fsencode(config or ""), b"%d" % umask, b"%d" % len(argv),
+              *(_fsencode(a) for a in argv), *(k + b"=" + v for k, v in environ.items())]
+    if any(b"\0" in f for f in fields):
+        raise ValueError("a NUL byte in an argument or the environment")
+    body = b"\0".join(fields)
+    if len(body) > MAX_REQUEST:
+        raise ValueError("argv and environment too long")
+    return b"%s %d\n%s" % (MAGIC, len(body), body)
+
+
+def decode_request(header: bytes, body: bytes
+                   ) -> tuple[list[bytes], dict[bytes, bytes], str | None, int]:
+    """(argv, environment, config path, umask) from a hand-off's header line (without
+    its newline) and body, as the runner reads them; ValueError when malformed."""
+    magic, _, length = header.partition(b" ")
+    if magic != MAGIC or not length.isdigit() or int(length) != len(body):
+        raise ValueError("not a PageTally job hand-off")
+    fields = body.split(b"\0")
+    if len(fields) < 4 or not fields[1].isdigit() or not fields[2].isdigit():
+        raise ValueError("malformed job hand-off")
+    argc = int(fields[2])
+    if not 1 <= argc <= len(fields) - 3:
+        raise ValueError("malformed job hand-off: argc")
+    argv = fields[3:3 + argc]
+    environ: dict[bytes, bytes] = {}
+    for entry in fields[3 + argc:]:
+        name, found, value = entry.partition(b"=")
+        if not found or not name:
+            raise ValueError("malformed job hand-off: environment")
+        environ[name] = value
+    config = fields[0].decode(sys.getfilesystemencoding(), sys.getfilesystemencodeerrors())
+    return argv, environ, config or None, int(fields[1]) & 0o777
+
+
+def _lines(sock: _socket.socket) -> Iterator[bytes]:
+    """The answer lines, without their newline, until the runner closes."""
+    buffer = b""
+    while True:
+        end = buffer.find(b"\n")
+        if end >= 0:
+            line, buffer = buffer[:end], buffer[end + 1:]
+            yield line
+            continue
+        if len(buffer) > MAX_ANSWER:
+            return
+        chunk = sock.recv(MAX_ANSWER)
+        if not chunk:
+            return
+        buffer += chunk
+
+
+def _number(lines: Iterator[bytes], word: bytes) -> int | None:
+    """N from the next line `WORD N`; None for anything else (an error, the end)."""
+    try:
+        name, _, value = next(lines, b"").partition(b" ")
+    except OSError:
+        return None
+    if name != word:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        return None
+
+
 def run_in_service(path: str, config_path: str | None, timeout: float = 5.0) -> int | None:
     """The job's exit code from the runner at `path`; None when it did not take the job
     (nothing has been read from the job then)."""
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
     try:
         sock.settimeout(timeout)
         sock.connect(path)
-        request = {"argv": sys.argv, "environ": dict(os.environ), "config": config_path,
-                   "umask": _umask()}
+        data = encode_request(sys.argv, posix.environ, config_path, _umask())
         fds = [0, 1, 2, 3, 4] if _is_open(3) and _is_open(4) else [0, 1, 2]
-        socket.send_fds(sock, [json.dumps(request).encode() + b"\n"], fds)
-    except OSError:
+        rights = b"".join(fd.to_bytes(4, sys.byteorder) for fd in fds)
+        sent = sock.sendmsg([data], [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS, rights)])
+        sock.sendall(data[sent:])
+    except (OSError, ValueError):
         sock.close()
         return None
     # The runner now holds our streams: no time limit on its first answer, since
     # running the job here as well could print it twice. Its child sends its pid
     # before it reads a byte of the job.
     sock.settimeout(None)
-    reader = sock.makefile("rb")
-    try:
-        first = _message(reader.readline(4096))
-    except OSError:
-        first = {}
-    pid = first.get("pid")
-    if not isinstance(pid, int):
+    lines = _lines(sock)
+    pid = _number(lines, b"pid")
+    if pid is None:
         # refused (busy, malformed) or gone before its child said a word: nobody
         # has read the job, so it runs here
         sock.close()
@@ -87,19 +173,16 @@ def run_in_service(path: str, config_path: str | None, timeout: float = 5.0) -> 
 
     def forward(signum: int, _frame: FrameType | None) -> None:
         try:  # noqa: SIM105 - contextlib is not loaded in this lean process
-            os.kill(pid, signum)
+            posix.kill(pid, signum)
         except OSError:
             pass
 
-    signal.signal(signal.SIGTERM, forward)
+    _signal.signal(_signal.SIGTERM, forward)
     try:
-        last = _message(reader.readline(4096))
-    except OSError:
-        last = {}
+        code = _number(lines, b"exit")
     finally:
         sock.close()
-    code = last.get("exit")
-    if isinstance(code, int):
+    if code is not None:
         return code
     sys.stderr.write("ERROR: PageTally: the job's process in the accounting service "
                      "ended without an answer\n")
@@ -107,33 +190,29 @@ def run_in_service(path: str, config_path: str | None, timeout: float = 5.0) -> 
     return FAILED
 
 
-def _message(line: bytes) -> dict[str, object]:
-    try:
-        data = json.loads(line) if line else {}
-    except ValueError:
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
 def _is_open(fd: int) -> bool:
     """cupsd opens fds 3 and 4 (back and side channels) for backends."""
     try:
-        os.fstat(fd)
+        posix.fstat(fd)
     except OSError:
         return False
     return True
 
 
 def _umask() -> int:
-    mask = os.umask(0o077)
-    os.umask(mask)
+    mask = posix.umask(0o077)
+    posix.umask(mask)
     return mask
 
 
 def main(config_path: str | None = None) -> None:
     """Entry point of the installed backend script."""
     if len(sys.argv) > 1:
-        path = service_socket(config_path, os.environ)
+        named = posix.environ.get(b"PAGETALLY_CONFIG")
+        environ = {"PAGETALLY_CONFIG": named.decode(sys.getfilesystemencoding(),
+                                                    sys.getfilesystemencodeerrors())
+                   } if named else {}
+        path = service_socket(config_path, environ)
         if path is not None:
             code = run_in_service(jobs_socket(path), config_path)
             if code is not None:

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import signal
 import socket
@@ -20,7 +19,8 @@ import pytest
 
 from pagetally.core.models import Action
 from pagetally.service import jobs_socket
-from pagetally.service.thin import backend_script, service_socket
+from pagetally.service.jobs import sample_pdf
+from pagetally.service.thin import backend_script, decode_request, encode_request, service_socket
 from pagetally.storage import StoreSettings, open_store
 from tests.service.conftest import populate, short_dir
 
@@ -205,9 +205,9 @@ def test_runner_refuses_a_request_without_streams(
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
         sock.settimeout(20)
         sock.connect(jobs_socket(site.socket))
-        sock.sendall(json.dumps({"argv": ["x"], "environ": {}}).encode() + b"\n")
-        answer = json.loads(sock.makefile("rb").readline())
-    assert answer == {"error": "expected 3 or 5 descriptors, got 0"}
+        sock.sendall(encode_request(["x"], {b"A": b"1"}, None, 0o22))
+        answer = sock.makefile("rb").readline()
+    assert answer == b"error expected 3 or 5 descriptors, got 0\n"
     assert balance(site) == Decimal("100.00")
 
 
@@ -229,12 +229,14 @@ def test_jobs_socket_name() -> None:
 
 
 def test_thin_backend_and_client_stay_lean() -> None:
-    """What each job's process loads: the thin backend only the standard library,
-    the store client no database layer."""
+    """What each job's process loads: the thin backend only built-in modules (not
+    even os, socket, json or signal: each costs milliseconds per job), the store
+    client no database layer."""
     folder = str(Path(__file__).resolve().parents[2])
     code = ("import sys; sys.path.insert(0, sys.argv[1]); import pagetally.service.thin; "
             "print(' '.join(sorted(m for m in sys.modules if m.split('.')[0] in "
-            "('pagetally', 'sqlalchemy', 'typing', 'dataclasses', 'decimal'))))")
+            "('pagetally', 'sqlalchemy', 'typing', 'dataclasses', 'decimal', 'json', "
+            "'socket', 'signal', 'enum', 're', 'os'))))")
     out = subprocess.run([sys.executable, "-S", "-c", code, folder], capture_output=True,
                          text=True, check=True).stdout.split()
     assert out == ["pagetally", "pagetally.service", "pagetally.service.thin"]
@@ -243,3 +245,42 @@ def test_thin_backend_and_client_stay_lean() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout.split()
     assert out == ["False", "False"]
+
+
+def test_hand_off_keeps_arguments_and_environment_byte_for_byte() -> None:
+    """What the thin backend sends is what the job's child gets: bytes that are not
+    UTF-8, '=' inside values, empty values and arguments, spaces, newlines."""
+    argv = ["pagetally:socket://10.0.0.5", "7", "jos\udce9", "", "a b\nc", "1"]
+    environ = {b"PATH": b"/usr/bin", b"TITLE": b"x=y=z", b"EMPTY": b"", b"L": b"\xe9t\xe9"}
+    data = encode_request(argv, environ, "/etc/pt.conf", 0o22)
+    header, _, body = data.partition(b"\n")
+    got_argv, got_env, config, umask = decode_request(header, body)
+    assert got_argv == [os.fsencode(a) for a in argv]
+    assert got_env == environ and config == "/etc/pt.conf" and umask == 0o22
+    _, _, body = encode_request(["x"], {}, None, 0o77).partition(b"\n")
+    assert decode_request(b"PTJOB1 %d" % len(body), body) == ([b"x"], {}, None, 0o77)
+
+
+@pytest.mark.parametrize("header, body, why", [
+    (b"PTJOB1 9", b"\x000\x001\x00x", "not a PageTally job hand-off"),  # wrong length
+    (b'{"argv": []}', b"", "not a PageTally job hand-off"),  # the old JSON hand-off
+    (None, b"\x000\x000\x00", "argc"),  # no argv
+    (None, b"\x000\x002\x00x", "argc"),  # fewer arguments than argc
+    (None, b"\x000\x001\x00x\x00NOEQ", "environment"),  # an entry without '='
+    (None, b"\x00-1\x001\x00x", "malformed"),  # umask not a number
+])
+def test_malformed_hand_off_is_refused(header: bytes | None, body: bytes, why: str) -> None:
+    with pytest.raises(ValueError, match=why):
+        decode_request(header or b"PTJOB1 %d" % len(body), body)
+
+
+def test_hand_off_refuses_a_nul_inside_a_field() -> None:
+    with pytest.raises(ValueError, match="NUL"):
+        encode_request(["x"], {}, "/etc/a\0b", 0)
+
+
+def test_warm_up_sample_is_a_one_page_pdf() -> None:
+    from pagetally import pdl
+
+    analysis = pdl.analyse(sample_pdf())
+    assert (analysis.format, analysis.pages, analysis.method) == ("PDF", 1, "parsed")
