@@ -2,8 +2,9 @@
 hardware and IPP ways of counting around the real backend.
 
 `software()` (default): pages from the job data (pdl), times copies still to be
-made. `hardware(snmp[:community] | pjl[:port] | command args)`: the printer's life
-counter read before and after the job, under a lock per physical printer.
+made. `hardware(snmp[:community[:port]] | pjl[:port] | command args)`: the
+printer's life counter read before and after the job, under a lock per physical
+printer (a job waiting for it says so in CUPS).
 `ipp`: the printer's own count for this job, as CUPS' ipp backend reports it on
 its stderr (`PAGE: total N`, from job-impressions-completed) — no idle wait, no
 lock. `ink(colorspace[,dpi])`: software pages, priced by ink coverage.
@@ -16,12 +17,8 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from pagetally.errors import ConfigError
-
-if TYPE_CHECKING:
-    from pagetally.devices.base import HardwareAccounter
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,9 +60,14 @@ class HardwareCounting:
                  settings: Callable[[str], object], log: Callable[[str], None]) -> None:
         from pagetally.devices import Timing
         from pagetally.devices.factory import accounter_from_directive, host_from_device_uri
+        from pagetally.devices.snmp import parse_error_mask
 
         host = host_from_device_uri(device_uri)
-        self.accounter = _snmp_on_port(spec, host) or accounter_from_directive(spec, host)
+        try:
+            mask = parse_error_mask(str(settings("snmperrormask")))
+        except ValueError as e:
+            raise ConfigError(str(e), directive="snmperrormask") from None
+        self.accounter = accounter_from_directive(spec, host, error_mask=mask)
         self.key = host or device_uri
         self.lock_dir = lock_dir
         self.log = log
@@ -82,7 +84,7 @@ class HardwareCounting:
     def lock(self) -> AbstractContextManager[None]:
         from pagetally.devices.lock import printer_lock
 
-        return printer_lock(self.key, self.lock_dir, timeout=3600)
+        return printer_lock(self.key, self.lock_dir, timeout=3600, on_wait=self.log)
 
     def read_before(self) -> int:
         from pagetally.devices import counter_before
@@ -104,18 +106,6 @@ class HardwareCounting:
             pages = pages_printed(self.before, last)
             return Counted(pages, self.before, f"printer stalled: charged {pages} printed")
         return Counted(count.pages, count.before, "; ".join(count.notes))
-
-
-def _snmp_on_port(spec: str, host: str | None) -> HardwareAccounter | None:
-    """`snmp:COMMUNITY:PORT`: SNMP on a port other than 161 (an agent or proxy
-    elsewhere than the standard port); None for every other form."""
-    from pagetally.devices.snmp import SnmpAccounter, SnmpTarget
-
-    kind, _, rest = spec.strip().partition(":")
-    community, _, port = rest.rpartition(":")
-    if kind.lower() != "snmp" or not community or not port.isdigit() or not host:
-        return None
-    return SnmpAccounter(SnmpTarget(host, int(port), community=community, timeout=5.0))
 
 
 def no_lock() -> AbstractContextManager[None]:

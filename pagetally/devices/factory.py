@@ -1,7 +1,9 @@
 """Building a hardware accounter from configuration, as PyKota's directives read.
 
 PyKota's `accounter: hardware(...)` argument, kept:
-- `snmp` or `snmp:COMMUNITY` — SNMP (v2c unless `snmp_version` says "1");
+- `snmp`, `snmp:COMMUNITY` or `snmp:COMMUNITY:PORT` — SNMP (v2c unless
+  `snmp_version` says "1"), community "public" and port 161 by default (a port
+  for an agent or proxy elsewhere; `snmp::PORT` keeps the default community);
 - `pjl` or `pjl:PORT` — PJL over TCP (9100 by default);
 - anything else is a command line, split like a shell would split words
   (`shlex`) but never run by a shell; `{printer}` / `%(printer)s` in an
@@ -39,6 +41,18 @@ def host_from_device_uri(uri: str) -> str | None:
     return parts.hostname or None
 
 
+def snmp_community_port(arg: str) -> tuple[str, int]:
+    """`COMMUNITY[:PORT]` → (community, port); a last part that is not a number
+    belongs to the community (which may hold colons)."""
+    community, sep, port = arg.strip().rpartition(":")
+    if not sep or not port.strip().isdigit():
+        return arg.strip() or "public", 161
+    number = int(port)
+    if not 0 < number < 65536:
+        raise ConfigError(f"hardware(snmp:{arg}): bad SNMP port {number}", directive="accounter")
+    return community.strip() or "public", number
+
+
 def accounter_from_directive(
     spec: str,
     host: str | None,
@@ -58,8 +72,9 @@ def accounter_from_directive(
                 directive="accounter",
             )
         if kind == "snmp":
+            community, port = snmp_community_port(arg)
             target = SnmpTarget(
-                host, community=arg.strip() or "public", version=snmp_version, timeout=timeout
+                host, port, community=community, version=snmp_version, timeout=timeout
             )
             return SnmpAccounter(target, error_mask=error_mask)
         try:

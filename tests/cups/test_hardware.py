@@ -5,6 +5,10 @@ job's form feeds as pages and counts them), with CUPS' real socket backend."""
 from __future__ import annotations
 
 import io
+import subprocess
+import sys
+import threading
+import time
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -121,27 +125,77 @@ def test_snmp_counter_is_what_is_charged(tmp_path: Path, snmp_printer: SnmpSimAg
 
 
 RUN_ONE = """
-import io, sys
+import contextlib, sys
 from datetime import UTC, datetime
+import pagetally.devices.lock
 from pagetally.cups.backend import BackendEnv, run
-conf, queue, job, host, port, tmp = sys.argv[1:7]
+conf, queue, job, host, port, tmp, lock = sys.argv[1:8]
+if lock == "no-op":  # the proof: without the per-printer lock, counts mix
+    pagetally.devices.lock.printer_lock = lambda *a, **k: contextlib.nullcontext()
 environ = {{"DEVICE_URI": f"pagetally:socket://{{host}}:{{port}}", "PRINTER": queue,
            "CUPS_SERVERBIN": "/usr/lib/cups", "TMPDIR": tmp, "PATH": "/usr/bin:/bin"}}
 argv = ["pagetally", job, "alice", "t", "1", f"job-uuid=urn:uuid:{{job}}"]
+print("ready", flush=True)  # imported; the job (stdin) is the signal to go
 sys.exit(run(BackendEnv(argv, environ, sys.stdin.buffer, sys.stderr,
                         now=lambda: datetime.now(UTC), config_path=conf)))
 """
+# stable = the same counter for (3 - 1) x 0.2 s: four times a page (0.1 s), so a
+# printer that says idle while printing is still caught between two pages
+SHARED = ("statusstabilizationloops: 3\nstatusstabilizationdelay: 0.2\n"
+          "noprintingmaxdelay: 60\n")
+BUSY = "busy with another queue's job"
 
 
-def test_two_queues_on_one_printer_serialise_and_each_pays_its_pages(tmp_path: Path) -> None:
-    """Two backend processes at once, queues lab1 and lab2 both on one PJL printer
-    (same host): each is charged its own pages and the counter readings do not
-    overlap. NOTE: with this simulator (one connection at a time, honest idle
-    status) the idle wait alone already serialises them: this test does not
-    prove the lock by itself."""
-    import subprocess
-    import sys
+class Backend:
+    """One backend process for one queue; its stderr read as it comes."""
 
+    def __init__(self, argv: list[str], cwd: Path, busy: threading.Event) -> None:
+        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, cwd=cwd)
+        self.lines: list[str] = []
+        self.busy = busy
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self) -> None:
+        assert self.proc.stderr is not None
+        for raw in self.proc.stderr:
+            line = raw.decode(errors="replace")
+            self.lines.append(line)
+            if BUSY in line:
+                self.busy.set()
+
+    def ready(self) -> None:
+        assert self.proc.stdout is not None
+        assert self.proc.stdout.readline() == b"ready\n", "".join(self.lines)
+
+    def send(self, data: bytes) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(data)
+        self.proc.stdin.close()
+
+    def finish(self) -> str:
+        self.proc.wait(timeout=120)
+        self.reader.join(timeout=10)
+        err = "".join(self.lines)
+        assert self.proc.returncode == 0, err
+        return err
+
+
+@pytest.mark.parametrize(
+    ("lies_idle", "lock"),
+    [(False, "real"), (True, "real"), (True, "no-op")],
+    ids=["honest-printer", "printer-lying-idle", "lying-printer-without-lock-mixes"],
+)
+def test_two_queues_on_one_printer(tmp_path: Path, lies_idle: bool, lock: str) -> None:
+    """Queues lab1 (6 pages) and lab2 (10 pages) on one PJL printer, two backend
+    processes started together. The printer buffers jobs and starts paused: its
+    engine runs once it holds both jobs, or once a backend says it waits for the
+    printer's lock. With the lock, one queue reads the counter before and after its
+    job while the other waits: each pays its own pages. With the lock replaced by
+    a no-op (the proof that it is what keeps them apart), a printer saying idle
+    lets both queues read 500 before either job prints, and then each is charged
+    pages of the other's job."""
     store = open_store(StoreSettings(backend="sqlite", name=str(tmp_path / "p.db")))
     for queue in ("lab1", "lab2"):
         store.add_printer(Printer(queue, prices=PriceTable(per_page=Decimal("0.10"))))
@@ -151,26 +205,43 @@ def test_two_queues_on_one_printer_serialise_and_each_pays_its_pages(tmp_path: P
     conf = tmp_path / "pagetally.conf"
     script = tmp_path / "run_one.py"
     script.write_text(RUN_ONE.format())
-    with PjlSim(500, seconds_per_page=0.25) as sim:
+    busy = threading.Event()
+    with PjlSim(500, seconds_per_page=0.1, lies_idle=lies_idle) as sim:
+        sim.pause()
         conf.write_text(f"[global]\nstoragebackend: sqlite\nstoragename: {tmp_path / 'p.db'}\n"
                         f"directory: {tmp_path / 'spool'}\n"
-                        f"accounter: hardware(pjl:{sim.port})\n{FAST}")
+                        f"accounter: hardware(pjl:{sim.port})\n{SHARED}")
         jobs = {("lab1", "11"): b"p\f" * 6, ("lab2", "12"): b"p\f" * 10}
-        procs = []
-        for (queue, job), data in jobs.items():
-            proc = subprocess.Popen(
-                [sys.executable, str(script), str(conf), queue, job, sim.host, str(sim.port),
-                 str(tmp_path)], stdin=subprocess.PIPE, stderr=subprocess.PIPE,
-                cwd=Path(__file__).parents[2])
-            procs.append((proc, data))
-        for proc, data in procs:
-            _, err = proc.communicate(data, timeout=90)
-            assert proc.returncode == 0, err.decode()
+        backends = [
+            (Backend([sys.executable, str(script), str(conf), queue, job, sim.host,
+                      str(sim.port), str(tmp_path), lock], Path(__file__).parents[2], busy),
+             data)
+            for (queue, job), data in jobs.items()
+        ]
+        for backend, _ in backends:
+            backend.ready()
+        for backend, data in backends:
+            backend.send(data)
+        deadline = time.monotonic() + 60
+        while not (sim.wait_jobs(2, timeout=0.05) or busy.is_set()):
+            assert time.monotonic() < deadline, [b.lines for b, _ in backends]
+        held_both = len(sim.jobs) == 2
+        sim.resume()
+        errs = [backend.finish() for backend, _ in backends]
+        sim.wait_idle()
         printed = sim.counter
     rows = {r.printer: r for r in store.history()}
     pages = {q: rows[q].pages for q in rows}
+    before = sorted(rows[q].printer_counter for q in rows)
     assert printed == 500 + 6 + 10
-    assert pages == {"lab1": 6, "lab2": 10}
-    # one read the counter after the other finished: 500 then 506, or 500 then 510
-    assert sorted(rows[q].printer_counter for q in rows) in ([500, 506], [500, 510])
-    assert store.get_user("alice").balance == Decimal("3.4")
+    if lock == "real":
+        assert pages == {"lab1": 6, "lab2": 10}
+        assert any(BUSY in err for err in errs)  # the second queue did wait
+        # one read the counter after the other's job: 500 then 506, or 500 then 510
+        assert before in ([500, 506], [500, 510])
+        assert store.get_user("alice").balance == Decimal("3.4")
+    else:
+        assert held_both and not busy.is_set()
+        assert before == [500, 500]  # both read the counter before either job printed
+        assert pages != {"lab1": 6, "lab2": 10}  # so one was charged the other's pages
+        assert store.get_user("alice").balance != Decimal("3.4")

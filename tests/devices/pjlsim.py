@@ -7,13 +7,20 @@ port like a JetDirect port 9100 and behaves as the printers PyKota met:
   number alone on the next line); `@PJL USTATUS DEVICE=ON` gets an unsolicited
   `@PJL USTATUS DEVICE` status block first;
 - anything else received on a connection is job data: when the connection
-  closes, the job is queued and its pages (form feeds, at least one; or what
-  `pages_for` says) are 'printed' one by one, `seconds_per_page` apart, after
-  `warmup` seconds in code 10003; the status is 10023 while printing and
-  10001 when idle;
-- quirks on demand: `lies_idle` (says 10001 while printing), `paper_out()`
-  (code 41002 'LOAD PAPER', printing pauses), `power_cycle()` (HP NVRAM: the
-  counter falls back to the last multiple of 10), `set_counter()`.
+  closes, the job goes into the printer's buffer (any number of jobs, from any
+  number of connections at once, as a printer with a print queue takes a
+  second job while printing the first) and its pages (form feeds, at least one;
+  or what `pages_for` says) are 'printed' one by one, `seconds_per_page` apart,
+  after `warmup` seconds in code 10003; the status is 10023 while printing or
+  holding jobs and 10001 when idle;
+- quirks on demand: `lies_idle` (says 10001 while warming up, printing or
+  holding jobs, as some printers do), `paper_out()` (code 41002 'LOAD PAPER',
+  printing pauses), `pause()` / `resume()` (the engine stops between pages and
+  jobs, the buffer still takes jobs), `power_cycle()` (HP NVRAM: the counter
+  falls back to the last multiple of 10), `set_counter()`.
+
+Tests synchronise on events, not sleeps: `wait_jobs(n)` returns once n jobs have
+been received, `wait_idle()` once the buffer is printed.
 """
 
 from __future__ import annotations
@@ -21,7 +28,6 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
-import time
 from collections.abc import Callable
 
 UEL = b"\x1b%-12345X"
@@ -58,6 +64,8 @@ class PjlSim:
         self._warming = False
         self._paper = threading.Event()
         self._paper.set()
+        self._running = threading.Event()  # cleared by pause()
+        self._running.set()
         self._queue: list[int] = []
         self._wake = threading.Condition(self._lock)
         self._stop = threading.Event()
@@ -100,20 +108,29 @@ class PjlSim:
         else:
             self._paper.set()
 
+    def pause(self) -> None:
+        """Stop the engine before its next page; jobs still go into the buffer."""
+        self._running.clear()
+
+    def resume(self) -> None:
+        """Let the engine print again."""
+        self._running.set()
+
     def power_cycle(self) -> None:
         """HP NVRAM: the counter falls back to the last multiple of 10 saved."""
         with self._lock:
             self._counter -= self._counter % 10
 
+    def wait_jobs(self, count: int, timeout: float = 30.0) -> bool:
+        """Wait until `count` jobs have been received over the network."""
+        with self._wake:
+            return self._wake.wait_for(lambda: len(self.jobs) >= count, timeout)
+
     def wait_idle(self, timeout: float = 30.0) -> None:
         """Block until every queued job is printed."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with self._lock:
-                if not self._busy and not self._queue:
-                    return
-            time.sleep(0.01)
-        raise TimeoutError("the PJL simulator is still printing")
+        with self._wake:
+            if not self._wake.wait_for(lambda: not self._busy and not self._queue, timeout):
+                raise TimeoutError("the PJL simulator is still printing")
 
     # --- lifecycle ------------------------------------------------------------
 
@@ -127,6 +144,7 @@ class PjlSim:
     def stop(self) -> None:
         self._stop.set()
         self._paper.set()
+        self._running.set()
         with self._wake:
             self._wake.notify_all()
         self._listener.close()
@@ -200,8 +218,11 @@ class PjlSim:
                         job += line + b"\n"
             job += pending.replace(UEL, b"")
         if job.strip():
-            self.jobs.append(bytes(job))
-            self.print_pages(self.pages_for(bytes(job)))
+            pages = self.pages_for(bytes(job))
+            with self._wake:
+                self.jobs.append(bytes(job))
+                self._queue.append(pages)
+                self._wake.notify_all()
 
     # --- the print engine -----------------------------------------------------
 
@@ -215,16 +236,23 @@ class PjlSim:
                 pages = self._queue.pop(0)
                 self._busy = True
                 self._warming = self.warmup > 0
-            time.sleep(self.warmup)
+            if self.warmup > 0 and self._stop.wait(self.warmup):
+                return
             with self._lock:
                 self._warming = False
             for _ in range(pages):
-                self._paper.wait()
-                if self._stop.is_set():
+                if not self._ready_for_a_page() or self._stop.wait(self.seconds_per_page):
                     return
-                time.sleep(self.seconds_per_page)
-                self._paper.wait()
+                if not self._ready_for_a_page():
+                    return
                 with self._lock:
                     self._counter += 1
-            with self._lock:
+            with self._wake:
                 self._busy = False
+                self._wake.notify_all()
+
+    def _ready_for_a_page(self) -> bool:
+        """Wait for paper and for the engine to run; False once stopped."""
+        self._paper.wait()
+        self._running.wait()
+        return not self._stop.is_set()
