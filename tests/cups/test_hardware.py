@@ -82,6 +82,16 @@ def test_unreadable_counter_with_continue_charges_the_software_count(tmp_path: P
     assert (row.pages, row.price) == (2, Decimal("0.2"))
 
 
+def test_bad_snmperrormask_stops_the_queue_with_one_line(tmp_path: Path) -> None:
+    make_store(tmp_path)
+    with PjlSim(500) as sim:
+        code, err = backend(tmp_path, sim, f"hardware(pjl:{sim.port})", b"page 1", "4",
+                            "snmperrormask: lots\n")
+    assert code == 4, err  # CUPS_BACKEND_STOP: the job is kept
+    assert "configuration error: [snmperrormask] snmperrormask 'lots' is not" in err
+    assert sim.jobs == []
+
+
 SNMP_DEVICE = """#!{python}
 import sys
 from pagetally.devices import snmp

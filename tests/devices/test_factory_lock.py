@@ -9,7 +9,11 @@ from pathlib import Path
 import pytest
 
 from pagetally.devices.external import ExternalAccounter
-from pagetally.devices.factory import accounter_from_directive, host_from_device_uri
+from pagetally.devices.factory import (
+    accounter_from_directive,
+    host_from_device_uri,
+    snmp_community_port,
+)
 from pagetally.devices.lock import lock_path, printer_lock
 from pagetally.devices.pjl import PjlAccounter
 from pagetally.devices.snmp import SnmpAccounter
@@ -46,6 +50,31 @@ def test_snmp_directive() -> None:
     assert isinstance(default, SnmpAccounter) and default.target.community == "public"
 
 
+@pytest.mark.parametrize(
+    ("arg", "community", "port"),
+    [
+        ("", "public", 161),
+        ("secret", "secret", 161),
+        ("secret:1161", "secret", 1161),
+        (":1161", "public", 1161),
+        ("1234", "1234", 161),  # one part: a community, as PyKota read it
+        ("a:b:c", "a:b:c", 161),  # a community may hold colons
+        ("a:b:16100", "a:b", 16100),
+    ],
+)
+def test_snmp_community_and_port(arg: str, community: str, port: int) -> None:
+    assert snmp_community_port(arg) == (community, port)
+    acc = accounter_from_directive(f"snmp:{arg}", "10.0.0.5")
+    assert isinstance(acc, SnmpAccounter)
+    assert (acc.target.community, acc.target.port) == (community, port)
+
+
+def test_snmp_bad_port() -> None:
+    for arg in ("public:0", "public:70000"):
+        with pytest.raises(ConfigError, match="bad SNMP port"):
+            accounter_from_directive(f"snmp:{arg}", "10.0.0.5")
+
+
 def test_pjl_directive() -> None:
     acc = accounter_from_directive("pjl", "10.0.0.5")
     assert isinstance(acc, PjlAccounter) and (acc.host, acc.port) == ("10.0.0.5", 9100)
@@ -80,6 +109,7 @@ def test_lock_path_is_safe_and_distinct(tmp_path: Path) -> None:
 
 def test_second_queue_waits_for_the_first(tmp_path: Path) -> None:
     events: list[str] = []
+    told: list[str] = []
     first_holds = threading.Event()
 
     def first() -> None:
@@ -92,10 +122,14 @@ def test_second_queue_waits_for_the_first(tmp_path: Path) -> None:
     thread = threading.Thread(target=first)
     thread.start()
     first_holds.wait(5)
-    with printer_lock("10.0.0.5", tmp_path, timeout=5):
+    with printer_lock("10.0.0.5", tmp_path, timeout=5, on_wait=told.append):
         events.append("second in")
     thread.join()
     assert events == ["first in", "first out", "second in"]
+    assert told == ["printer 10.0.0.5 is busy with another queue's job; waiting for it"]
+    with printer_lock("10.0.0.5", tmp_path, on_wait=told.append):  # free: nothing said
+        pass
+    assert len(told) == 1
 
 
 def test_lock_timeout_and_other_printers_are_free(tmp_path: Path) -> None:

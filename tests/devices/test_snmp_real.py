@@ -15,6 +15,7 @@ from pagetally.devices import (
     counter_after,
     counter_before,
 )
+from pagetally.devices.factory import accounter_from_directive
 from pagetally.devices.snmp import PAGE_COUNTER_OID, SnmpAccounter, SnmpTarget, snmp_get
 from pagetally.errors import DeviceError
 from tests.fixtures_devices import SnmpSimAgent, free_port
@@ -149,3 +150,15 @@ def test_snmp_v1_reads_and_survives_a_missing_object(snmp_printer: SnmpSimAgent)
     assert snmp_get(v1, [missing, PAGE_COUNTER_OID]) == {missing: None, PAGE_COUNTER_OID: 1000}
     with pytest.raises(CounterNotSupported):
         SnmpAccounter(v1, counter_oid=missing).read()
+
+
+def test_directive_community_and_port_reach_the_agent(snmp_printer: SnmpSimAgent) -> None:
+    """`hardware(snmp:COMMUNITY:PORT)`: snmpsim listens on a free port, not 161."""
+    port = snmp_printer.target.port
+    assert port != 161
+    snmp_printer.set_counter(4242)
+    acc = accounter_from_directive(f"snmp:printer:{port}", "127.0.0.1", timeout=1.0)
+    assert (acc.read().counter, acc.name) == (4242, f"snmp://127.0.0.1:{port}")
+    wrong = accounter_from_directive(f"snmp:public:{port}", "127.0.0.1", timeout=0.3)
+    with pytest.raises(DeviceError):  # the agent answers the community 'printer' only
+        wrong.read()
