@@ -5,10 +5,14 @@ counter read before and after under a per-printer lock (hardware)."""
 from __future__ import annotations
 
 import dataclasses
+import signal
+import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pagetally.cups.accounting import Accounter, Counted, HardwareCounting
+from pagetally.cups.counting import BackendErrorPolicy, parse_backend_error
 from pagetally.cups.realbackend import BackendRun, run_real_backend
 from pagetally.cups.status import BackendExit, Messages
 from pagetally.cups.ticket import JobTicket
@@ -28,6 +32,39 @@ def send(ticket: JobTicket, data_path: str, msgs: Messages, *, inherit_channels:
     return run_real_backend(ticket, data_path, msgs.relay, inherit_channels=inherit_channels)
 
 
+def send_with_retries(
+    attempt: Callable[[], BackendRun], policy: BackendErrorPolicy, msgs: Messages,
+    wait: Callable[[float], bool] | None = None,
+) -> BackendRun:
+    """`onbackenderror: retry:N:S`: run the real backend again, N more times (0: until
+    it works) S seconds apart, while it fails. A cancel (SIGTERM) during the wait
+    ends the retries: the last run is returned marked cancelled. `wait(seconds)`
+    returns True when cancelled meanwhile (injected by tests)."""
+    run = attempt()
+    tries = 0
+    while (run.exit_code != 0 and not run.cancelled and policy.retries is not None
+           and (policy.retries == 0 or tries < policy.retries)):
+        tries += 1
+        msgs.info(f"PageTally: the real backend failed (exit {run.exit_code}); "
+                  f"retry {tries} in {policy.delay} s (onbackenderror)")
+        if (wait or _wait_unless_cancelled)(policy.delay):
+            return dataclasses.replace(run, cancelled=True)
+        run = attempt()
+    return run
+
+
+def _wait_unless_cancelled(seconds: float) -> bool:
+    """Sleep, but wake up and say so when cupsd cancels the job (SIGTERM)."""
+    cancelled = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        return cancelled.wait(seconds)
+    previous = signal.signal(signal.SIGTERM, lambda *_: cancelled.set())
+    try:
+        return cancelled.wait(seconds)
+    finally:
+        signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
+
+
 def print_job(
     ticket: JobTicket, data_path: str, accounter: Accounter, config: Config, msgs: Messages,
     *, inherit_channels: bool, composed: bool,
@@ -38,10 +75,12 @@ def print_job(
     (continue); after the job, the software count is used. `composed`: data_path
     holds banners and job, written by us."""
     printer = ticket.printer
+    policy = parse_backend_error(str(config.get("onbackenderror", printer)))
 
     def device() -> BackendRun:
-        return send(ticket, data_path, msgs, inherit_channels=inherit_channels,
-                    on_stdin=composed)
+        return send_with_retries(
+            lambda: send(ticket, data_path, msgs, inherit_channels=inherit_channels,
+                         on_stdin=composed), policy, msgs)
 
     if accounter.kind == "ipp":
         run = device()

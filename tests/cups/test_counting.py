@@ -73,3 +73,37 @@ def test_software_command(tmp_path: Path) -> None:
         count_with_command(f"{sys.executable} {silent}", job, {})
     with pytest.raises(DeviceError, match="failed"):
         count_with_command(str(tmp_path / "missing"), job, {})
+
+
+def test_retries_until_the_device_works() -> None:
+    import io
+
+    from pagetally.cups.printing import send_with_retries
+    from pagetally.cups.realbackend import BackendRun
+    from pagetally.cups.status import Messages
+
+    codes = iter([1, 1, 0])
+    waits: list[float] = []
+
+    def attempt() -> BackendRun:
+        return BackendRun(next(codes), None, 0)
+
+    def wait(seconds: float) -> bool:
+        waits.append(seconds)
+        return False
+
+    err = io.StringIO()
+    run = send_with_retries(attempt, parse_backend_error("nocharge,retry:5:2"), Messages(err),
+                            wait)
+    assert run.exit_code == 0 and waits == [2, 2]
+    assert "retry 2 in 2 s" in err.getvalue()
+
+    codes = iter([1, 1, 1, 0])
+    run = send_with_retries(attempt, parse_backend_error("retry:2:0"), Messages(err), wait)
+    assert run.exit_code == 1  # two retries, then the failure stands
+    codes = iter([1, 0])
+    run = send_with_retries(attempt, parse_backend_error("retry:0:1"), Messages(err),
+                            lambda s: True)  # cancelled while waiting
+    assert run.cancelled and run.exit_code == 1
+    codes = iter([1])
+    assert send_with_retries(attempt, parse_backend_error("charge"), Messages(err)).exit_code == 1
