@@ -45,8 +45,11 @@ From configuration (PyKota's `hardware(snmp[:community])`, `hardware(pjl[:port])
     acc = accounter_from_directive("snmp:public", host_from_device_uri("socket://10.0.0.5:9100"))
 
 Two queues on one physical printer must not overlap their readings: hold
-`pagetally.devices.lock.printer_lock(host, lock_dir, timeout=...)` from before
-`counter_before` until after `counter_after`.
+`pagetally.devices.lock.printer_lock(host, lock_dir, timeout=..., on_wait=log)`
+from before `counter_before` until after `counter_after` (`on_wait` is told once
+when another queue holds it). Without it, a printer that buffers jobs and says
+idle lets both queues read the same counter before either job prints, and each
+is charged the other's pages (tests/cups/test_hardware.py proves both ways).
 
 The printer's own count for one job over IPP (no lock, no idle wait)::
 

@@ -16,9 +16,14 @@ After the job (`counter_after`):
    says (usually 0), with a note saying so.
 2. wait until it is idle again with a stable counter, as before the job. An idle
    reading whose counter differs from the previous one restarts the count: a
-   printer claiming idle while its counter moves is still printing (so the
-   window, (loops - 1) x delay, must be longer than the printer takes per page:
-   16 s with the defaults).
+   printer claiming idle while its counter moves is still printing. The
+   window, (loops - 1) x delay (16 s with the defaults), should be longer than
+   the printer takes per page; once a printer is caught saying idle (or nothing)
+   while its counter moves, its counter must also stay still for twice the
+   longest gap seen between two moves (the first page's gap counted from when
+   the job was sent, until a gap between pages is seen), at most
+   `LYING_QUIET_CAP` seconds: a window shorter than a page (e.g. 1 loop) would
+   otherwise take such a printer as done after its first page.
 
 Paper out and other error states (the printer says it needs a person) never make
 a job free: while the printer reports an error, the no-printing delay does not
@@ -58,6 +63,7 @@ Log = Callable[[str], None]
 # States in which a stable counter means the printer is done. UNKNOWN: a printer
 # that reports no state at all (no Host Resources MIB) is judged by its counter.
 _RESTING = frozenset({PrinterState.IDLE, PrinterState.UNKNOWN})
+LYING_QUIET_CAP = 120.0  # seconds: bound on the stillness asked of a lying printer
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +111,38 @@ class _Poller:
         self.error_since: float | None = None
         self.fail_since: float | None = None
         self.last_counter: int | None = None
+        # the printer's pace, learnt from its counter (for printers that lie idle)
+        self.lying = False  # caught saying idle (or nothing) while its counter moved
+        self.moved_at: float | None = None  # when the counter was last seen moving
+        self.first_gap = 0.0  # job sent -> first move seen (includes warm-up)
+        self.page_gap = 0.0  # longest gap seen between two moves
+
+    def job_sent(self, before: int) -> None:
+        """Count the first page's gap from now, against the counter before the job."""
+        self.moved_at = self.clock.monotonic()
+        self.last_counter = before
+
+    def quiet_needed(self) -> float:
+        """How long a lying printer's counter must stay still to be done (0: not lying)."""
+        if not self.lying:
+            return 0.0
+        return min(2 * (self.page_gap or self.first_gap), LYING_QUIET_CAP)
+
+    def _track(self, reading: Reading, now: float) -> None:
+        previous, counter = self.last_counter, reading.counter
+        if counter is None:
+            return
+        self.last_counter = counter
+        if previous is None or counter == previous:
+            return
+        if reading.state in _RESTING:
+            self.lying = True
+        if self.moved_at is not None:
+            if self.first_gap == 0.0:
+                self.first_gap = now - self.moved_at
+            else:
+                self.page_gap = max(self.page_gap, now - self.moved_at)
+        self.moved_at = now
 
     def note(self, text: str) -> None:
         if text not in self.notes:
@@ -140,8 +178,7 @@ class _Poller:
             self.note(f"printer {self.acc.name} did not answer ({exc}); retrying")
             return None
         self.fail_since = None
-        if reading.counter is not None:
-            self.last_counter = reading.counter
+        self._track(reading, now)
         if reading.state is PrinterState.ERROR:
             if self.error_since is None:
                 self.error_since = now
@@ -158,28 +195,39 @@ class _Poller:
 
 
 def _wait_stable_idle(poller: _Poller, *, allow_skip: bool) -> int:
-    """Read until idle with the same counter `stabilization_loops` times in a row."""
+    """Read until idle with the same counter `stabilization_loops` times in a row
+    (and, for a printer caught lying, for `quiet_needed()` seconds)."""
     t = poller.timing
     run = 0
     previous: int | None = None
+    still_since = 0.0
     while True:
         reading = poller.read()
         if reading is not None and reading.state in _RESTING and (reading.counter is not None):
             if allow_skip and t.skip_initial_wait:
                 return reading.counter
             if run and reading.counter != previous:
-                poller.note(
-                    f"printer {poller.acc.name} says idle but its counter moved "
-                    f"({previous} -> {reading.counter}): still printing"
-                )
+                _note_lie(poller, previous, reading.counter, ": still printing")
                 run = 0
+            if run == 0:
+                still_since = poller.clock.monotonic()
             run += 1
             previous = reading.counter
-            if run >= t.stabilization_loops:
+            still = poller.clock.monotonic() - still_since
+            if run >= t.stabilization_loops and still >= poller.quiet_needed():
                 return reading.counter
         else:
             run = 0
         poller.sleep()
+
+
+def _note_lie(poller: _Poller, previous: int | None, counter: int, tail: str = "") -> None:
+    """Say once per wait that the printer claims idle while its counter moves."""
+    if not any("says idle but its counter moved" in n for n in poller.notes):
+        poller.note(
+            f"printer {poller.acc.name} says idle but its counter moved "
+            f"({previous} -> {counter}){tail}"
+        )
 
 
 def _wait_started(poller: _Poller, before: int) -> bool:
@@ -194,10 +242,7 @@ def _wait_started(poller: _Poller, before: int) -> bool:
                 return True
             if reading.counter is not None and reading.counter != before:
                 if reading.state is PrinterState.IDLE:
-                    poller.note(
-                        f"printer {poller.acc.name} says idle but its counter moved "
-                        f"({before} -> {reading.counter})"
-                    )
+                    _note_lie(poller, before, reading.counter)
                 return True
             if reading.state is PrinterState.ERROR:
                 quiet_since = None
@@ -253,6 +298,7 @@ def counter_after(
         after = _read_plain(poller)
         started = after != before
     else:
+        poller.job_sent(before)
         started = _wait_started(poller, before) if job_sent else False
         after = _wait_stable_idle(poller, allow_skip=False)
         started = started or after != before

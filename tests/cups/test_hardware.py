@@ -61,6 +61,20 @@ def test_pjl_counter_is_what_is_charged(tmp_path: Path) -> None:
     assert store.get_user("alice").balance == Decimal("4.6")  # type: ignore[attr-defined]
 
 
+def test_printer_lying_idle_is_charged_every_page_even_with_one_loop(tmp_path: Path) -> None:
+    """FAST has 1 stabilisation loop: no window at all. A printer that says idle
+    while printing was taken as done after its first page (1 charged of 8); now
+    its pace, learnt from its counter, keeps the wait going to the last page."""
+    store = make_store(tmp_path)
+    with PjlSim(500, seconds_per_page=0.15, lies_idle=True) as sim:
+        code, err = backend(tmp_path, sim, f"hardware(pjl:{sim.port})", b"p\f" * 8, "5")
+        assert code == 0, err
+        assert sim.counter == 508  # printed whole before the backend returned
+    [row] = list(store.history())  # type: ignore[attr-defined]
+    assert (row.pages, row.printer_counter) == (8, 500)
+    assert err.count("says idle but its counter moved") <= 2  # when seen + summary, not per page
+
+
 def test_unreadable_counter_stops_the_queue_by_default(tmp_path: Path) -> None:
     make_store(tmp_path)
     with PjlSim(500) as sim:

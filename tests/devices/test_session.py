@@ -245,3 +245,46 @@ def test_source_without_status_is_read_once_each_side() -> None:
 def test_timing_validates() -> None:
     with pytest.raises(ValueError):
         Timing(stabilization_loops=0)
+
+
+# --- a printer that says idle while printing, with a window shorter than a page -----
+
+
+def lying(pages: int, first: float, every: float) -> TimelinePrinter:
+    """Says idle all along; its first page at `first` s, then one every `every` s."""
+    clock = FakeClock()
+
+    def at(t: float) -> Reading:
+        done = 0 if t < first else min(pages, 1 + int(round((t - first) / every, 6)))
+        return r(1000 + done)
+
+    return TimelinePrinter(clock, at)
+
+
+def test_lying_printer_with_one_loop_is_counted_whole() -> None:
+    """One loop (no window at all): the printer's pace, learnt from its counter,
+    keeps the wait going until the last page (PjlSim showed 3 of 16 pages)."""
+    printer = lying(16, 0.25, 0.25)
+    clock = printer.clock
+    timing = Timing(stabilization_loops=1, stabilization_delay=0.05)
+    count = counter_after(printer, 1000, timing, clock=clock)
+    assert (count.after, count.pages, count.started) == (1016, 16, True)
+    assert 4.0 + 0.5 <= clock.now <= 4.0 + 0.5 + 0.1  # still for 2 x 0.25 s after the last
+    assert len([n for n in count.notes if "says idle but its counter moved" in n]) == 1
+
+
+def test_lying_printer_warm_up_counts_only_until_the_pace_is_known() -> None:
+    printer = lying(5, 3.0, 0.25)  # 3 s of warm-up, then a page every 0.25 s
+    clock = printer.clock
+    timing = Timing(stabilization_loops=2, stabilization_delay=0.1)
+    count = counter_after(printer, 1000, timing, clock=clock)
+    assert count.pages == 5
+    assert clock.now <= 4.0 + 0.5 + 0.2  # not 2 x 3 s after the last page
+
+
+def test_lying_printer_with_a_long_enough_window_waits_no_longer() -> None:
+    printer = lying(3, 4.0, 4.0)  # a page every 4 s; PyKota's window is 16 s
+    clock = printer.clock
+    count = counter_after(printer, 1000, T, clock=clock)
+    assert count.pages == 3
+    assert clock.now == 12 + 16
