@@ -5,7 +5,8 @@ unit of work (so two writers queue instead of failing half-way); with `readonly`
 the connection also refuses writes itself (`PRAGMA query_only`).
 PostgreSQL (psycopg 3) and MariaDB/MySQL (PyMySQL): READ COMMITTED, row locks
 where a decision must not race, and a retry of the whole unit of work on a
-deadlock or serialization failure.
+deadlock or serialization failure; pooled connections are tested before use only
+after being idle a while (`_ping_when_idle`).
 """
 
 from __future__ import annotations
@@ -14,17 +15,19 @@ import contextlib
 import fcntl
 import os
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import URL, Engine, create_engine, event
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 
 from pagetally.errors import ReadOnlyStore, StorageError, StoreUnavailable
 from pagetally.storage.base import StoreSettings
 
 SQLITE_BUSY_TIMEOUT_S = 60.0
+PING_IDLE_S = 2.0  # a pooled server connection idle this long is tested before use
 BACKENDS = ("sqlite", "postgresql", "mysql")
 _ALIASES = {"postgres": "postgresql", "pgsql": "postgresql", "mariadb": "mysql"}
 
@@ -99,14 +102,42 @@ def make_engine(settings: StoreSettings, *, readonly: bool) -> Engine:
         _sqlite_events(engine, readonly=readonly)
         return engine
     args: dict[str, Any] = {"connect_timeout": 10}
-    return create_engine(
+    engine = create_engine(
         url,
         connect_args=args,
         isolation_level="READ COMMITTED",
-        pool_pre_ping=True,
         pool_size=2,
         max_overflow=4,
     )
+    _ping_when_idle(engine)
+    return engine
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Test a pooled connection before use only when it has been idle PING_IDLE_S
+    seconds or more; a dead one is replaced (DisconnectionError makes the pool
+    connect afresh).
+
+    SQLAlchemy's `pool_pre_ping` pings at every checkout: a round trip per unit of
+    work, two per printed job. A connection used a moment ago is alive but for a
+    server restarted within that moment, which takes longer than PING_IDLE_S."""
+
+    @event.listens_for(engine, "checkin")
+    def _checkin(_dbapi_conn: Any, record: Any) -> None:
+        if record is not None:
+            record.info["pagetally_idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checkout(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get("pagetally_idle_since")
+        if since is None or time.monotonic() - since < PING_IDLE_S:
+            return  # fresh, or used a moment ago
+        try:
+            alive = engine.dialect.do_ping(dbapi_conn)
+        except Exception as e:  # the driver's own error for a dead connection
+            raise DisconnectionError(f"pooled connection is gone: {e}") from e
+        if not alive:
+            raise DisconnectionError("pooled connection is gone")
 
 
 def _sqlite_events(engine: Engine, *, readonly: bool) -> None:

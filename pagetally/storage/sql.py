@@ -392,7 +392,12 @@ class SqlStore(CatalogMethods):
 
     def _charging(self, fn: Callable[[Connection], ChargeResult], facts: JobFacts) -> ChargeResult:
         """Run a charge; a job whose identity exists (or turns up concurrently) comes
-        back as already charged, with nothing changed."""
+        back as already charged, with nothing changed.
+
+        The charge does not look for the identity first: the history's unique job
+        key refuses a second row, and that unique violation rolls the whole unit
+        back. Only then is the existing job read. A unique violation with no such
+        job (another table's, from a concurrent writer) runs the charge again."""
 
         def work(conn: Connection) -> ChargeResult:
             try:
@@ -402,19 +407,22 @@ class SqlStore(CatalogMethods):
                     raise accounting.AlreadyCharged from None
                 raise
 
-        try:
-            return self._write(work)
-        except accounting.AlreadyCharged:
-            pass
-
-        def existing(conn: Connection) -> ChargeResult:
+        def existing(conn: Connection) -> ChargeResult | None:
             job = accounting.find_job(conn, accounting.identity(facts))
-            if job is None:  # pragma: no cover - the row was there a moment ago
-                raise StorageError("job vanished while checking it was already charged")
+            if job is None:
+                return None
             balance = accounting.balance_of(conn, facts.user)
             return ChargeResult(job=job, already_charged=True, balance_after=balance)
 
-        return self._read(existing)
+        for _attempt in range(5):
+            try:
+                return self._write(work)
+            except accounting.AlreadyCharged:
+                pass
+            found = self._read(existing)
+            if found is not None:
+                return found
+        raise StorageError("a charge kept conflicting with concurrent writers, gave up")
 
     def history(self, flt: HistoryFilter = _ALL_JOBS) -> Iterator[JobRecord]:
         if flt.limit is not None and flt.limit < 0:
