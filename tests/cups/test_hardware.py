@@ -27,10 +27,10 @@ FAST = "statusstabilizationloops: 1\nstatusstabilizationdelay: 0.05\nnoprintingm
 
 
 def backend(tmp: Path, sim: PjlSim, accounter: str, data: bytes, job: str,
-            extra: str = "") -> tuple[int, str]:
+            extra: str = "", timing: str = FAST) -> tuple[int, str]:
     conf = tmp / "pagetally.conf"
     conf.write_text(f"[global]\nstoragebackend: sqlite\nstoragename: {tmp / 'p.db'}\n"
-                    f"directory: {tmp / 'spool'}\n[lab]\naccounter: {accounter}\n{FAST}{extra}")
+                    f"directory: {tmp / 'spool'}\n[lab]\naccounter: {accounter}\n{timing}{extra}")
     environ = {"DEVICE_URI": f"pagetally:socket://{sim.host}:{sim.port}", "PRINTER": "lab",
                "CUPS_SERVERBIN": "/usr/lib/cups", "TMPDIR": str(tmp), "PATH": "/usr/bin:/bin"}
     err = io.StringIO()
@@ -73,6 +73,55 @@ def test_printer_lying_idle_is_charged_every_page_even_with_one_loop(tmp_path: P
     [row] = list(store.history())  # type: ignore[attr-defined]
     assert (row.pages, row.printer_counter) == (8, 500)
     assert err.count("says idle but its counter moved") <= 2  # when seen + summary, not per page
+
+
+def test_paper_out_longer_than_noprintingmaxdelay_does_not_make_the_job_free(
+    tmp_path: Path,
+) -> None:
+    """A printer that says idle while printing, its tray empty: it takes the job,
+    warms up 0.5 s (saying idle: the no-printing delay of 2 s starts), then says
+    LOAD PAPER for 3 s. An error is not 'never started': the delay stops and
+    restarts from zero when paper is back, so the first page (0.5 s later) is
+    seen, and all 3 pages are charged. (Counting the error as quiet time would
+    give up at the first idle reading after the paper is back: 0 pages.)"""
+    store = make_store(tmp_path)
+    timing = "statusstabilizationloops: 2\nstatusstabilizationdelay: 0.1\nnoprintingmaxdelay: 2\n"
+    with PjlSim(500, seconds_per_page=0.5, warmup=0.5, lies_idle=True) as sim:
+        sim.load_paper(0)
+
+        def put_paper_back() -> None:
+            if sim.wait_paper_needed(timeout=60):
+                time.sleep(3.0)  # a lower bound: a loaded machine only makes it longer
+            sim.paper_out(out=False)
+
+        helper = threading.Thread(target=put_paper_back)
+        helper.start()
+        code, err = backend(tmp_path, sim, f"hardware(pjl:{sim.port})", b"p\fp\fp\f", "8",
+                            timing=timing)
+        helper.join()
+        assert code == 0, err
+        assert sim.counter == 503
+    [row] = list(store.history())  # type: ignore[attr-defined]
+    assert (row.pages, row.price) == (3, Decimal("0.3"))
+    assert "LOAD PAPER" in err
+    assert "did not start printing" not in err
+
+
+def test_paper_out_for_longer_than_errormaxdelay_charges_what_was_printed(
+    tmp_path: Path,
+) -> None:
+    """Two sheets in the tray for a 5-page job, nobody refills it: after errormaxdelay
+    the backend gives up waiting and charges the 2 pages the counter shows."""
+    store = make_store(tmp_path)
+    with PjlSim(500, seconds_per_page=0.05) as sim:
+        sim.load_paper(2)
+        code, err = backend(tmp_path, sim, f"hardware(pjl:{sim.port})", b"p\f" * 5, "9",
+                            "errormaxdelay: 1\n")
+        assert code == 0, err
+        assert sim.counter == 502
+    [row] = list(store.history())  # type: ignore[attr-defined]
+    assert (row.pages, row.printer_counter) == (2, 500)
+    assert "printer stalled: charged 2 printed" in err
 
 
 def test_unreadable_counter_stops_the_queue_by_default(tmp_path: Path) -> None:

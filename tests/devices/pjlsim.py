@@ -15,12 +15,15 @@ port like a JetDirect port 9100 and behaves as the printers PyKota met:
   holding jobs and 10001 when idle;
 - quirks on demand: `lies_idle` (says 10001 while warming up, printing or
   holding jobs, as some printers do), `paper_out()` (code 41002 'LOAD PAPER',
-  printing pauses), `pause()` / `resume()` (the engine stops between pages and
-  jobs, the buffer still takes jobs), `power_cycle()` (HP NVRAM: the counter
-  falls back to the last multiple of 10), `set_counter()`.
+  printing pauses), `load_paper(n)` (n sheets: the printer says LOAD PAPER when it
+  needs sheet n + 1, as printers notice at pick time; 0: an empty tray),
+  `pause()` / `resume()` (the engine stops between pages and jobs, the buffer
+  still takes jobs), `power_cycle()` (HP NVRAM: the counter falls back to the
+  last multiple of 10), `set_counter()`.
 
 Tests synchronise on events, not sleeps: `wait_jobs(n)` returns once n jobs have
-been received, `wait_idle()` once the buffer is printed.
+been received, `wait_idle()` once the buffer is printed, `wait_paper_needed()`
+once the engine stops for want of paper.
 """
 
 from __future__ import annotations
@@ -64,6 +67,8 @@ class PjlSim:
         self._warming = False
         self._paper = threading.Event()
         self._paper.set()
+        self._sheets: int | None = None  # None: a bottomless tray
+        self._paper_needed = threading.Event()  # the engine waits for paper
         self._running = threading.Event()  # cleared by pause()
         self._running.set()
         self._queue: list[int] = []
@@ -102,11 +107,25 @@ class PjlSim:
             self._wake.notify_all()
 
     def paper_out(self, out: bool = True) -> None:
-        """Remove (or put back) the paper: printing pauses, status 41002."""
+        """Remove (or put back) the paper: printing pauses, status 41002 at once."""
+        with self._lock:
+            self._sheets = 0 if out else None
         if out:
             self._paper.clear()
         else:
+            self._paper_needed.clear()
             self._paper.set()
+
+    def load_paper(self, sheets: int) -> None:
+        """Leave `sheets` sheets in the tray (status ready until one more is needed)."""
+        with self._lock:
+            self._sheets = sheets
+        self._paper_needed.clear()
+        self._paper.set()
+
+    def wait_paper_needed(self, timeout: float = 30.0) -> bool:
+        """Wait until the engine stops for want of paper."""
+        return self._paper_needed.wait(timeout)
 
     def pause(self) -> None:
         """Stop the engine before its next page; jobs still go into the buffer."""
@@ -247,12 +266,19 @@ class PjlSim:
                     return
                 with self._lock:
                     self._counter += 1
+                    if self._sheets is not None:
+                        self._sheets -= 1
             with self._wake:
                 self._busy = False
                 self._wake.notify_all()
 
     def _ready_for_a_page(self) -> bool:
         """Wait for paper and for the engine to run; False once stopped."""
+        with self._lock:
+            if self._sheets == 0:
+                self._paper.clear()  # noticed when picking the sheet
+        if not self._paper.is_set():
+            self._paper_needed.set()
         self._paper.wait()
         self._running.wait()
         return not self._stop.is_set()
