@@ -4,6 +4,7 @@ job's form feeds as pages and counts them), with CUPS' real socket backend."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import subprocess
 import sys
@@ -18,7 +19,7 @@ import pytest
 from pagetally.core.models import LimitBy, PriceTable, Printer, User
 from pagetally.cups.backend import BackendEnv, run
 from pagetally.storage import StoreSettings, open_store
-from tests.devices.pjlsim import PjlSim
+from tests.devices.pjlsim import LOAD_PAPER, PRINTING, WARMUP, PjlSim
 from tests.fixtures_devices import SnmpSimAgent
 
 pytestmark = pytest.mark.slow
@@ -255,20 +256,71 @@ class Backend:
         return err
 
 
+class SnmpMirror:
+    """Shows a PjlSim's counter and state through the snmpsim agent (SNMP SETs), so
+    one printer that takes jobs on its socket is counted over SNMP."""
+
+    def __init__(self, sim: PjlSim, agent: SnmpSimAgent) -> None:
+        self.sim, self.agent = sim, agent
+        self.shown: tuple[int, int] | None = None
+        self.stop = threading.Event()
+        self._copy()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _copy(self) -> None:
+        now = (self.sim.counter, self.sim.code)
+        if now == self.shown:
+            return
+        counter, code = now
+        self.agent.set_counter(counter)
+        if code == LOAD_PAPER:
+            self.agent.set_status(printer=1, device=3, errors=b"\x40\x00")
+        else:  # hrPrinterStatus 4 printing, 3 idle
+            self.agent.set_status(printer=4 if code in (PRINTING, WARMUP) else 3)
+        self.shown = now
+
+    def _run(self) -> None:
+        while not self.stop.wait(0.02):
+            self._copy()
+
+    def close(self) -> None:
+        self.stop.set()
+        self.thread.join(timeout=10)
+
+
 @pytest.mark.parametrize(
-    ("lies_idle", "lock"),
-    [(False, "real"), (True, "real"), (True, "no-op")],
-    ids=["honest-printer", "printer-lying-idle", "lying-printer-without-lock-mixes"],
+    ("source", "lies_idle", "lock"),
+    [
+        ("pjl", False, "real"),
+        ("pjl", True, "real"),
+        ("pjl", True, "no-op"),
+        ("snmp", True, "real"),
+        ("snmp", True, "no-op"),
+    ],
+    ids=[
+        "pjl-honest-printer",
+        "pjl-printer-lying-idle",
+        "pjl-lying-printer-without-lock-mixes",
+        "snmp-printer-lying-idle",
+        "snmp-lying-printer-without-lock-mixes",
+    ],
 )
-def test_two_queues_on_one_printer(tmp_path: Path, lies_idle: bool, lock: str) -> None:
-    """Queues lab1 (6 pages) and lab2 (10 pages) on one PJL printer, two backend
+def test_two_queues_on_one_printer(
+    tmp_path: Path, request: pytest.FixtureRequest, source: str, lies_idle: bool, lock: str
+) -> None:
+    """Queues lab1 (6 pages) and lab2 (10 pages) on one printer (its counter read
+    over PJL, or over SNMP from an snmpsim agent mirroring it), two backend
     processes started together. The printer buffers jobs and starts paused: its
     engine runs once it holds both jobs, or once a backend says it waits for the
     printer's lock. With the lock, one queue reads the counter before and after its
     job while the other waits: each pays its own pages. With the lock replaced by
     a no-op (the proof that it is what keeps them apart), a printer saying idle
     lets both queues read 500 before either job prints, and then each is charged
-    pages of the other's job."""
+    pages of the other's job (16 each). An honest printer says printing while it
+    holds a job, so without the lock the idle wait alone mostly keeps queues
+    apart (all but the moment between one queue's reading and its job reaching
+    the printer): that case cannot be forced and is not run."""
     store = open_store(StoreSettings(backend="sqlite", name=str(tmp_path / "p.db")))
     for queue in ("lab1", "lab2"):
         store.add_printer(Printer(queue, prices=PriceTable(per_page=Decimal("0.10"))))
@@ -279,11 +331,17 @@ def test_two_queues_on_one_printer(tmp_path: Path, lies_idle: bool, lock: str) -
     script = tmp_path / "run_one.py"
     script.write_text(RUN_ONE.format())
     busy = threading.Event()
-    with PjlSim(500, seconds_per_page=0.1, lies_idle=lies_idle) as sim:
+    with contextlib.ExitStack() as stack:
+        sim = stack.enter_context(PjlSim(500, seconds_per_page=0.1, lies_idle=lies_idle))
         sim.pause()
+        spec = f"pjl:{sim.port}"
+        if source == "snmp":
+            agent = request.getfixturevalue("snmp_printer")
+            stack.callback(SnmpMirror(sim, agent).close)
+            spec = f"snmp:printer:{agent.target.port}"
         conf.write_text(f"[global]\nstoragebackend: sqlite\nstoragename: {tmp_path / 'p.db'}\n"
                         f"directory: {tmp_path / 'spool'}\n"
-                        f"accounter: hardware(pjl:{sim.port})\n{SHARED}")
+                        f"accounter: hardware({spec})\n{SHARED}")
         jobs = {("lab1", "11"): b"p\f" * 6, ("lab2", "12"): b"p\f" * 10}
         backends = [
             (Backend([sys.executable, str(script), str(conf), queue, job, sim.host,
