@@ -21,7 +21,8 @@ After the job (`counter_after`):
    the printer takes per page; once a printer is caught saying idle (or nothing)
    while its counter moves, its counter must also stay still for twice the
    longest gap seen between two moves (the first page's gap counted from when
-   the job was sent, until a gap between pages is seen), at most
+   the job was sent or an error cleared, until a gap between pages is seen;
+   time in an error state is no gap), at most
    `LYING_QUIET_CAP` seconds: a window shorter than a page (e.g. 1 loop) would
    otherwise take such a printer as done after its first page.
 
@@ -116,6 +117,7 @@ class _Poller:
         self.moved_at: float | None = None  # when the counter was last seen moving
         self.first_gap = 0.0  # job sent -> first move seen (includes warm-up)
         self.page_gap = 0.0  # longest gap seen between two moves
+        self.in_error = False
 
     def job_sent(self, before: int) -> None:
         """Count the first page's gap from now, against the counter before the job."""
@@ -130,10 +132,15 @@ class _Poller:
 
     def _track(self, reading: Reading, now: float) -> None:
         previous, counter = self.last_counter, reading.counter
-        if counter is None:
+        if counter is not None:
+            self.last_counter = counter
+        if reading.state is PrinterState.ERROR:
+            self.in_error = True  # a gap across an error says nothing of the pace
             return
-        self.last_counter = counter
-        if previous is None or counter == previous:
+        if self.in_error:
+            self.in_error = False
+            self.moved_at = now  # the next page's gap counts from here
+        if counter is None or previous is None or counter == previous:
             return
         if reading.state in _RESTING:
             self.lying = True

@@ -288,3 +288,22 @@ def test_lying_printer_with_a_long_enough_window_waits_no_longer() -> None:
     count = counter_after(printer, 1000, T, clock=clock)
     assert count.pages == 3
     assert clock.now == 12 + 16
+
+
+def test_lying_printer_pace_ignores_a_paper_out_pause() -> None:
+    """Ten minutes without paper between pages 2 and 3 is not the printer's pace:
+    once the paper is back, it is still judged by its page gap (0.25 s)."""
+    clock = FakeClock()
+
+    def at(t: float) -> Reading:
+        if t < 0.5:
+            return r(1000 + int(round(t / 0.25, 6)))
+        if t < 600.5:
+            return r(1002, ERROR, "LOAD PAPER")
+        return r(1002 + min(3, 1 + int(round((t - 600.75) / 0.25, 6))) if t >= 600.75 else 1002)
+
+    printer = TimelinePrinter(clock, at)
+    timing = Timing(stabilization_loops=1, stabilization_delay=0.05)
+    count = counter_after(printer, 1000, timing, clock=clock)
+    assert count.pages == 5
+    assert clock.now <= 601.25 + 0.5 + 0.1
