@@ -99,3 +99,17 @@ def parse_ticket(argv: Sequence[str], env: Mapping[str, str]) -> JobTicket:
         tmpdir=env.get("TMPDIR", ""),
         env=dict(env),
     )
+
+
+def strip_title(title: str, patterns: str | None) -> str:
+    """`striptitle`: cut from the start of a job title the shortest prefix matching
+    one of the comma-separated shell patterns (Samba's `smbprn.00000042 ` noise)."""
+    import fnmatch
+
+    for pattern in (p.strip() for p in (patterns or "").split(",")):
+        if not pattern:
+            continue
+        for end in range(1, len(title) + 1):
+            if fnmatch.fnmatchcase(title[:end], pattern):
+                return title[end:].lstrip()
+    return title

@@ -69,3 +69,12 @@ def test_client_text_cannot_inject_message_lines() -> None:
     Messages(out).info("Printing 'x\nERROR: fake\r' for bob")
     assert out.getvalue().count("\n") == 1
     assert clean("a\x1b[31mb") == "a [31mb"
+
+
+def test_striptitle() -> None:
+    from pagetally.cups.ticket import strip_title
+
+    assert strip_title("smbprn.00000042 Annual report", "smbprn.????????") == "Annual report"
+    assert strip_title("Annual report", "smbprn.????????") == "Annual report"
+    assert strip_title("job: x", "nothing, job:") == "x"
+    assert strip_title("smbprn.1 t", None) == "smbprn.1 t"
