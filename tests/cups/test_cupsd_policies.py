@@ -6,8 +6,6 @@ what CUPS shows for the job. (`policy: deny` is in test_cupsd.py.)"""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from decimal import Decimal
 from pathlib import Path
 
@@ -15,28 +13,17 @@ import pytest
 
 from pagetally.core.models import Action, LimitBy, PriceTable, Printer, User
 from pagetally.errors import NotFound
-from pagetally.storage import StoreSettings, open_store
 from pagetally.storage.base import Store
 from tests.cups.cupsd import Cupsd
-from tests.cups.test_cupsd import ONE_PAGE, add_queue, history, submit, wait_done
+from tests.cups.e2e import PAGETALLY, configure, pdf_of_pages, store_of, wrap
+from tests.cups.test_cupsd import ONE_PAGE, history, submit, wait_done
 from tests.fixtures_devices import IppEvePrinter
 
 pytestmark = [pytest.mark.slow, pytest.mark.cups]
 
-PAGETALLY = Path(sys.executable).parent / "pagetally"
-
-
 @pytest.fixture(scope="module")
 def store(cupsd: Cupsd) -> Store:
-    return open_store(StoreSettings(backend="sqlite",
-                                    name=str(cupsd.config.parent / "pagetally.db")))
-
-
-def configure(cupsd: Cupsd, queue: str, **directives: str) -> None:
-    """A section for `queue` in the session's pagetally.conf (read by every job)."""
-    lines = "".join(f"{name}: {value}\n" for name, value in directives.items())
-    with cupsd.config.open("a") as conf:
-        conf.write(f"\n[{queue}]\n{lines}")
+    return store_of(cupsd)
 
 
 def site_command(tmp_path: Path, body: str) -> Path:
@@ -53,7 +40,7 @@ def site_command(tmp_path: Path, body: str) -> Path:
 
 def test_unknown_user_allowed_by_policy(cupsd: Cupsd, ipp_printer: IppEvePrinter,
                                         store: Store) -> None:
-    add_queue(cupsd, ipp_printer, "polallow")
+    wrap(cupsd, "polallow", ipp_printer.uri)
     configure(cupsd, "polallow", policy="allow")
     store.add_printer(Printer("polallow", prices=PriceTable(per_page=Decimal("0.10"))))
 
@@ -72,7 +59,7 @@ def test_unknown_user_created_by_external_policy(
 ) -> None:
     """The site command adds the user with a balance and a quota entry; the job
     is decided again and charged."""
-    add_queue(cupsd, ipp_printer, "polext")
+    wrap(cupsd, "polext", ipp_printer.uri)
     cli = f"{PAGETALLY} -C {cupsd.config}"
     script = site_command(tmp_path, f'{cli} users add --limit-by balance --balance 2 "$1"\n'
                                     f'{cli} quotas set -P "$2" "$1"\n')
@@ -92,7 +79,7 @@ def test_unknown_user_external_policy_command_failing_refuses(
 ) -> None:
     """A command that creates nothing (here: it fails) leaves the job refused,
     the command's failure in the reason."""
-    add_queue(cupsd, ipp_printer, "polextfail")
+    wrap(cupsd, "polextfail", ipp_printer.uri)
     script = site_command(tmp_path, "exit 3\n")
     configure(cupsd, "polextfail", policy=f"external({script} %(username)s)")
     store.add_printer(Printer("polextfail"))
@@ -111,7 +98,7 @@ def test_unknown_user_external_policy_command_failing_refuses(
 def test_unknown_printer_allowed_by_policy_is_not_charged(
     cupsd: Cupsd, ipp_printer: IppEvePrinter, store: Store
 ) -> None:
-    add_queue(cupsd, ipp_printer, "newqallow")
+    wrap(cupsd, "newqallow", ipp_printer.uri)
     configure(cupsd, "newqallow", policy="allow")
     store.add_user(User("pia", limit_by=LimitBy.BALANCE, balance=Decimal("5")))
 
@@ -132,7 +119,7 @@ def test_unknown_printer_created_by_external_policy(
 ) -> None:
     """PyKota's usual external policy: the command adds the printer (with its
     price) and the user's quota entry on it; the job is then charged."""
-    add_queue(cupsd, ipp_printer, "newqext")
+    wrap(cupsd, "newqext", ipp_printer.uri)
     cli = f"{PAGETALLY} -C {cupsd.config}"
     script = site_command(tmp_path, f'{cli} printers add --price-per-page 0.25 "$2"\n'
                                     f'{cli} quotas set -P "$2" "$1"\n')
@@ -165,7 +152,7 @@ def test_deny_banner_reaches_the_printer_once(
 ) -> None:
     """maxdenybanners 1: the first refused job prints a banner saying why (and
     only the banner), the second refused job prints nothing; warncount says 1."""
-    add_queue(cupsd, ipp_printer, "bannerq")
+    wrap(cupsd, "bannerq", ipp_printer.uri)
     configure(cupsd, "bannerq", startingbanner="builtin", maxdenybanners="1")
     store.add_printer(Printer("bannerq", prices=PriceTable(per_page=Decimal("0.10"))))
     store.add_user(User("dee", limit_by=LimitBy.BALANCE, balance=Decimal("0")))
@@ -201,14 +188,12 @@ def test_duplicate_job_refused_within_the_delay(
     """The same document twice by the same person within duplicatesdelay: the
     second is refused with the reason in its state message and not charged;
     another document goes through."""
-    add_queue(cupsd, ipp_printer, "dupq")
+    wrap(cupsd, "dupq", ipp_printer.uri)
     configure(cupsd, "dupq", denyduplicates="yes", duplicatesdelay="300")
     store.add_printer(Printer("dupq", prices=PriceTable(per_page=Decimal("0.10"))))
     store.add_user(User("dot", limit_by=LimitBy.BALANCE, balance=Decimal("5")))
     store.set_user_quota("dot", "dupq")
-    other = tmp_path / "other.pdf"
-    subprocess.run(["qpdf", "--empty", "--pages", str(ONE_PAGE), str(ONE_PAGE), "--",
-                    str(other)], check=True)
+    other = pdf_of_pages(tmp_path / "other.pdf", 2)
 
     assert wait_done(cupsd, submit(cupsd, "dupq", "dot", ONE_PAGE))["job-state"] == "completed"
     again = wait_done(cupsd, submit(cupsd, "dupq", "dot", ONE_PAGE))

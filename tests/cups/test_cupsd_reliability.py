@@ -1,0 +1,320 @@
+"""End to end through a private cupsd: jobs that do not go as planned. A job
+cancelled with `cancel` while the real backend is still sending it, a job that
+fails at the printer (`onbackenderror`), and the store unreachable
+(`onstoreerror`) then back, with the local journal replayed by hand and by the
+next job. Each test checks the store's rows, the balance and what CUPS shows."""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from pagetally.core.models import Action, LimitBy, PriceTable, Printer, User
+from pagetally.storage import StoreSettings, open_store
+from pagetally.storage.base import Store
+from tests.cups.cupsd import Cupsd, start_cupsd
+from tests.cups.e2e import PAGETALLY, configure, lpstat_status, pdf_of_pages, store_of, wrap
+from tests.cups.test_cupsd import ONE_PAGE, history, submit, wait_done
+from tests.fixtures_devices import IppEvePrinter, free_port
+
+pytestmark = [pytest.mark.slow, pytest.mark.cups]
+
+@pytest.fixture(scope="module")
+def store(cupsd: Cupsd) -> Store:
+    return store_of(cupsd)
+
+
+def wait_rows(store: Store, user: str, count: int, timeout: float = 30) -> list[
+        tuple[Action, int, Decimal]]:
+    """The user's history once it has `count` rows: a cancelled job is shown
+    cancelled by cupsd before the backend has finished recording it."""
+    deadline = time.monotonic() + timeout
+    while len(rows := history(store, user)) < count and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return rows
+
+
+# --- a printer that holds the job -------------------------------------------------
+
+
+@dataclass
+class HoldingPrinter:
+    """A raw socket printer on 127.0.0.1 that reads a whole job, then keeps the
+    connection open (as a printer still printing) until released: CUPS' socket
+    backend waits for the printer to close before it exits, so the job stays in
+    the backend meanwhile."""
+
+    port: int = field(default_factory=free_port)
+    received: threading.Event = field(default_factory=threading.Event)
+    release: threading.Event = field(default_factory=threading.Event)
+    data: bytearray = field(default_factory=bytearray)
+
+    def __post_init__(self) -> None:
+        self._sock = socket.create_server(("127.0.0.1", self.port))
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    @property
+    def uri(self) -> str:
+        return f"socket://127.0.0.1:{self.port}"
+
+    def _serve(self) -> None:
+        with contextlib.suppress(OSError):
+            conn, _ = self._sock.accept()
+            with conn:
+                while chunk := conn.recv(65536):
+                    self.data.extend(chunk)
+                self.received.set()
+                self.release.wait(60)
+
+    def stop(self) -> None:
+        self.release.set()
+        self._sock.close()
+        self._thread.join(5)
+
+
+@pytest.fixture
+def holding_printer() -> Iterator[HoldingPrinter]:
+    printer = HoldingPrinter()
+    try:
+        yield printer
+    finally:
+        printer.stop()
+
+
+def cancel_while_printing(cupsd: Cupsd, printer: HoldingPrinter, queue: str,
+                          user: str) -> dict[str, str]:
+    job = submit(cupsd, queue, user, ONE_PAGE)
+    assert printer.received.wait(30), cupsd.error_log()[-3000:]
+    assert printer.data.startswith(b"%PDF")  # the job reached the printer...
+    cupsd.run("cancel", f"{queue}-{job}")  # ...and is cancelled before it is done
+    return wait_done(cupsd, job)
+
+
+@pytest.mark.parametrize(("policy", "price"), [
+    ("nocharge", Decimal("0")),
+    ("charge", Decimal("0.10")),
+])
+def test_job_cancelled_while_printing(
+    cupsd: Cupsd, store: Store, holding_printer: HoldingPrinter, policy: str, price: Decimal,
+) -> None:
+    """Software accounting: `cancel` while the real backend waits for the printer
+    is recorded as cancelled; charged only under `onbackenderror: charge`."""
+    queue, user = f"cancel{policy}", f"cal{policy}"
+    wrap(cupsd, queue, holding_printer.uri)
+    configure(cupsd, queue, onbackenderror=policy)
+    store.add_printer(Printer(queue, prices=PriceTable(per_page=Decimal("0.10"))))
+    store.add_user(User(user, limit_by=LimitBy.BALANCE, balance=Decimal("5")))
+    store.set_user_quota(user, queue)
+
+    done = cancel_while_printing(cupsd, holding_printer, queue, user)
+
+    assert done["job-state"] == "canceled", done
+    [(action, pages, charged)] = wait_rows(store, user, 1)
+    [job] = [j for j in store.history() if j.user == user]
+    assert "cancelled while printing" in job.reason
+    # only allowed jobs are charged: a charged cancelled job keeps its action
+    assert action is (Action.CANCEL if policy == "nocharge" else Action.ALLOW)
+    assert (pages, charged) == (1, price)
+    assert store.get_user(user).balance == Decimal("5") - price
+    assert store.get_user_quota(user, queue).page_counter == (1 if price else 0)
+
+
+@pytest.mark.parametrize(("policy", "action", "price"), [
+    ("nocharge", Action.PROBLEM, Decimal("0")),
+    ("charge", Action.ALLOW, Decimal("0.10")),
+])
+def test_job_failed_at_the_printer(cupsd: Cupsd, store: Store, policy: str, action: Action,
+                                   price: Decimal) -> None:
+    """The printer refuses the connection: CUPS' socket backend gives up
+    (contimeout) and fails, the queue's error policy aborts the job, and
+    `onbackenderror` says whether it is charged."""
+    queue, user = f"fail{policy}", f"fay{policy}"
+    # nothing listens there; the socket backend gives up after 5 s
+    dead = f"socket://127.0.0.1:{free_port()}/?contimeout=1"
+    wrap(cupsd, queue, dead, "-o", "printer-error-policy=abort-job")
+    configure(cupsd, queue, onbackenderror=policy)
+    store.add_printer(Printer(queue, prices=PriceTable(per_page=Decimal("0.10"))))
+    store.add_user(User(user, limit_by=LimitBy.BALANCE, balance=Decimal("5")))
+    store.set_user_quota(user, queue)
+
+    done = wait_done(cupsd, submit(cupsd, queue, user, ONE_PAGE))
+
+    assert done["job-state"] == "aborted", {k: v for k, v in done.items() if "state" in k}
+    assert wait_rows(store, user, 1) == [(action, 1, price)]
+    [job] = [j for j in store.history() if j.user == user]
+    if policy == "nocharge":
+        assert "real backend failed" in job.reason and "not charged" in job.reason
+    assert store.get_user(user).balance == Decimal("5") - price
+
+
+# --- the store unreachable, then back ----------------------------------------------
+
+
+@dataclass
+class Outage:
+    """A second cupsd whose pagetally.conf keeps the SQLite store in a folder the
+    test can take away (the store is then unreachable: StoreUnavailable) and
+    bring back."""
+
+    cupsd: Cupsd
+    base: Path
+
+    @property
+    def folder(self) -> Path:
+        return self.base / "store"
+
+    def store(self) -> Store:
+        return open_store(StoreSettings(backend="sqlite", name=str(self.folder / "pt.db")))
+
+    @contextlib.contextmanager
+    def down(self) -> Iterator[None]:
+        self.folder.rename(self.base / "store-away")
+        try:
+            yield
+        finally:
+            (self.base / "store-away").rename(self.folder)
+
+    def journal(self) -> list[Path]:
+        folder = self.base / "spool" / "journal"
+        return sorted(folder.glob("*.json")) if folder.is_dir() else []
+
+    def cli(self, *args: str, code: int = 0) -> str:
+        """`pagetally ARGS` on this cupsd's config: what it says (stdout and stderr)."""
+        out = subprocess.run([str(PAGETALLY), "-C", str(self.cupsd.config), *args],
+                             capture_output=True, text=True, timeout=60, check=False)
+        assert out.returncode == code, out.stderr
+        return out.stdout + out.stderr
+
+
+@pytest.fixture(scope="module")
+def outage(dns_sd: None) -> Iterator[Outage]:
+    base = Path(tempfile.mkdtemp(prefix="pagetally-outage-"))
+    base.chmod(0o755)
+    (base / "store").mkdir()
+    config = base / "pagetally.conf"
+    config.write_text("[global]\nstoragebackend: sqlite\n"
+                      f"storagename: {base / 'store' / 'pt.db'}\n"
+                      f"directory: {base / 'spool'}\naccountingservice: none\nmailto: devnull\n")
+    server = start_cupsd(base / "root", config)
+    try:
+        yield Outage(server, base)
+    finally:
+        server.stop()
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def outage_account(outage: Outage, queue: str, user: str) -> Store:
+    store = outage.store()
+    store.add_printer(Printer(queue, prices=PriceTable(per_page=Decimal("0.10"))))
+    store.add_user(User(user, limit_by=LimitBy.BALANCE, balance=Decimal("5")))
+    store.set_user_quota(user, queue)
+    return store
+
+
+def test_store_down_refuses_by_default(outage: Outage, ipp_printer: IppEvePrinter) -> None:
+    """onstoreerror: deny (the default): the job is cancelled with the reason;
+    nothing printed, nothing journaled, nothing owed when the store is back."""
+    wrap(outage.cupsd, "outdeny", ipp_printer.uri)
+    outage_account(outage, "outdeny", "dan")
+
+    with outage.down():
+        done = wait_done(outage.cupsd, submit(outage.cupsd, "outdeny", "dan", ONE_PAGE))
+
+    assert done["job-state"] == "canceled", done
+    assert "store is unreachable" in done["job-printer-state-message"]
+    assert "store is unreachable" in lpstat_status(outage.cupsd, "outdeny")
+    assert outage.journal() == []
+    store = outage.store()
+    assert history(store, "dan") == []
+    assert store.get_user("dan").balance == Decimal("5")
+
+
+STORE_DOWN_MESSAGE_BUG = (
+    "BUG: pagetally/cups/deciding.py open_store()/decide_job() write 'PageTally: the "
+    "store is unreachable: <database path or host>' as an ERROR line before refuse() "
+    "writes the refusal (ERROR 'PageTally refused job N of USER: ...'). cupsd keeps "
+    "the first ERROR as job-printer-state-message (job.c update_job replaces it only "
+    "with a more severe level), so lpstat shows the database's location, not the "
+    "refusal. Those lines should be WARNING (or DEBUG), as the refusal says it all.")
+
+
+@pytest.mark.xfail(strict=True, reason=STORE_DOWN_MESSAGE_BUG)
+def test_store_down_refusal_is_the_state_message(
+    outage: Outage, ipp_printer: IppEvePrinter
+) -> None:
+    wrap(outage.cupsd, "outdeny2", ipp_printer.uri)
+    outage_account(outage, "outdeny2", "don")
+
+    with outage.down():
+        wait_done(outage.cupsd, submit(outage.cupsd, "outdeny2", "don", ONE_PAGE))
+
+    status = lpstat_status(outage.cupsd, "outdeny2")
+    assert "PageTally refused job" in status
+    assert "printing is refused until it is back" in status
+    assert str(outage.folder) not in status  # where the database is: not the user's business
+
+
+def test_store_down_allowed_then_journal_replayed_once(
+    outage: Outage, ipp_printer: IppEvePrinter
+) -> None:
+    """onstoreerror: allow: the job prints and its charge waits in the journal;
+    `pagetally journal replay` charges it once, however often it is run."""
+    wrap(outage.cupsd, "outallow", ipp_printer.uri)
+    configure(outage.cupsd, "outallow", onstoreerror="allow")
+    outage_account(outage, "outallow", "ada")
+
+    with outage.down():
+        done = wait_done(outage.cupsd, submit(outage.cupsd, "outallow", "ada", ONE_PAGE))
+        assert done["job-state"] == "completed", done
+        assert len(outage.journal()) == 1
+        assert "charge kept in the local journal" in outage.cupsd.error_log()
+        # still down: kept, and said (exit 4: the store is unavailable)
+        said = outage.cli("journal", "replay", code=4)
+        assert "remaining 1" in said and "does not exist" in said
+        assert len(outage.journal()) == 1
+
+    assert "outallow job" in outage.cli("journal", "list")
+    assert "charged 1, already charged 0, remaining 0" in outage.cli("journal", "replay")
+    assert "charged 0, already charged 0, remaining 0" in outage.cli("journal", "replay")
+    store = outage.store()
+    assert history(store, "ada") == [(Action.ALLOW, 1, Decimal("0.10"))]
+    assert store.get_user("ada").balance == Decimal("4.90")
+    assert store.get_user_quota("ada", "outallow").page_counter == 1
+
+
+def test_store_down_journal_replayed_by_the_next_job(
+    outage: Outage, ipp_printer: IppEvePrinter, tmp_path: Path
+) -> None:
+    """The first job after the store is back charges what was journaled, then
+    itself: both once, balances exact."""
+    wrap(outage.cupsd, "outnext", ipp_printer.uri)
+    configure(outage.cupsd, "outnext", onstoreerror="allow")
+    outage_account(outage, "outnext", "abe")
+    three = pdf_of_pages(tmp_path / "three.pdf", 3)
+
+    with outage.down():
+        done = wait_done(outage.cupsd, submit(outage.cupsd, "outnext", "abe", three))
+        assert done["job-state"] == "completed", done
+    assert len(outage.journal()) == 1
+
+    done = wait_done(outage.cupsd, submit(outage.cupsd, "outnext", "abe", ONE_PAGE))
+
+    assert done["job-state"] == "completed", done
+    assert outage.journal() == []
+    store = outage.store()
+    assert history(store, "abe") == [(Action.ALLOW, 3, Decimal("0.30")),
+                                     (Action.ALLOW, 1, Decimal("0.10"))]
+    assert store.get_user("abe").balance == Decimal("4.60")
+    assert store.get_user_quota("abe", "outnext").page_counter == 4
