@@ -213,9 +213,10 @@ print("ready", flush=True)  # imported; the job (stdin) is the signal to go
 sys.exit(run(BackendEnv(argv, environ, sys.stdin.buffer, sys.stderr,
                         now=lambda: datetime.now(UTC), config_path=conf)))
 """
-# stable = the same counter for (3 - 1) x 0.2 s: four times a page (0.1 s), so a
-# printer that says idle while printing is still caught between two pages
-SHARED = ("statusstabilizationloops: 3\nstatusstabilizationdelay: 0.2\n"
+# stable = the same counter for (3 - 1) x 0.3 s: twelve times a page (0.05 s), so
+# a printer that says idle while printing is still caught between two pages on a
+# loaded machine
+SHARED = ("statusstabilizationloops: 3\nstatusstabilizationdelay: 0.3\n"
           "noprintingmaxdelay: 60\n")
 BUSY = "busy with another queue's job"
 
@@ -332,7 +333,7 @@ def test_two_queues_on_one_printer(
     script.write_text(RUN_ONE.format())
     busy = threading.Event()
     with contextlib.ExitStack() as stack:
-        sim = stack.enter_context(PjlSim(500, seconds_per_page=0.1, lies_idle=lies_idle))
+        sim = stack.enter_context(PjlSim(500, seconds_per_page=0.05, lies_idle=lies_idle))
         sim.pause()
         spec = f"pjl:{sim.port}"
         if source == "snmp":

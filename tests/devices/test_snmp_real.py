@@ -157,7 +157,7 @@ def test_directive_community_and_port_reach_the_agent(snmp_printer: SnmpSimAgent
     port = snmp_printer.target.port
     assert port != 161
     snmp_printer.set_counter(4242)
-    acc = accounter_from_directive(f"snmp:printer:{port}", "127.0.0.1", timeout=1.0)
+    acc = accounter_from_directive(f"snmp:printer:{port}", "127.0.0.1", timeout=5.0)
     assert (acc.read().counter, acc.name) == (4242, f"snmp://127.0.0.1:{port}")
     wrong = accounter_from_directive(f"snmp:public:{port}", "127.0.0.1", timeout=0.3)
     with pytest.raises(DeviceError):  # the agent answers the community 'printer' only
