@@ -103,7 +103,10 @@ def start_cupsd(root: Path, config: Path) -> Cupsd:
         if item.name != "backend":
             (root / "bin" / item.name).symlink_to(item)
     for item in (stock / "backend").iterdir():
-        (root / "bin" / "backend" / item.name).symlink_to(item)
+        # not an installed pagetally backend: writing ours below would go through
+        # the link into /usr/lib/cups and clobber every other test session's
+        if item.name != "pagetally":
+            (root / "bin" / "backend" / item.name).symlink_to(item)
     backend = root / "bin" / "backend" / "pagetally"
     backend.write_text(BACKEND.format(python=sys.executable, config=str(config)))
     backend.chmod(0o700)
