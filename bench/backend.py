@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import fcntl
+import itertools
 import os
 import resource
 import socket
@@ -59,7 +60,7 @@ if TYPE_CHECKING:
 
 TESTPAGE = Path("/usr/share/cups/data/default-testpage.pdf")
 DEVICE = "#!/bin/sh\ncat > /dev/null\n"
-WRAPPER = "#!{python}\nfrom pagetally.cups.backend import main\nmain({config!r})\n"
+WRAPPER = "#!{python}\n{path}from pagetally.cups.backend import main\nmain({config!r})\n"
 PATHS = ("direct", "service", "thin")
 INSTANT = "#!/bin/sh\nexit 0\n"  # ippeveprinter's print command
 PYTHON = sys.executable
@@ -76,6 +77,7 @@ class Site:
     wrapper: Path
     thin: Path
     socket: Path
+    tree: Path | None = None  # another checkout's pagetally (--baseline), else this one
 
     def environ(self) -> dict[str, str]:
         return {
@@ -94,7 +96,13 @@ def make_pdf(pages: int, out: Path) -> Path:
     return out
 
 
-def make_site(base: Path, settings: StoreSettings) -> Site:
+def wrapper_script(config: Path, tree: Path | None) -> str:
+    """The full backend as an installed script, from `tree` when given."""
+    path = f"import sys\nsys.path.insert(0, {str(tree)!r})\n" if tree else ""
+    return WRAPPER.format(python=PYTHON, path=path, config=str(config))
+
+
+def make_site(base: Path, settings: StoreSettings, tree: Path | None = None) -> Site:
     base.mkdir(mode=0o700, parents=True)
     (base / "tmp").mkdir()
     serverbin = base / "serverbin" / "backend"
@@ -114,10 +122,10 @@ def make_site(base: Path, settings: StoreSettings) -> Site:
         admin.chmod(0o600)
     config.write_text("\n".join(lines) + "\n")
     wrapper = base / "pagetally"
-    wrapper.write_text(WRAPPER.format(python=PYTHON, config=str(config)))
+    wrapper.write_text(wrapper_script(config, tree))
     wrapper.chmod(0o700)
     thin = base / "pagetally-thin"
-    thin.write_text(backend_script(str(config), PYTHON))
+    thin.write_text(backend_script(str(config), PYTHON, folder=str(tree) if tree else None))
     thin.chmod(0o700)
     store = open_store(settings)
     if settings.server:
@@ -126,7 +134,8 @@ def make_site(base: Path, settings: StoreSettings) -> Site:
     store.add_user(User("alice", limit_by=LimitBy.BALANCE, balance=Decimal("1000000")))
     store.set_user_quota("alice", "lab")
     store.close()
-    return Site(base, config, settings, device, wrapper, thin, base / "run" / "pagetally.sock")
+    return Site(base, config, settings, device, wrapper, thin, base / "run" / "pagetally.sock",
+                tree)
 
 
 def set_service(config: Path, socket: str) -> None:
@@ -141,8 +150,11 @@ def service(site: Site) -> Iterator[int]:
     """`pagetally serve` on the site's socket, for the block's duration; its pid."""
     set_service(site.config, str(site.socket))
     log = (site.dir / "serve.log").open("wb")
+    env = dict(os.environ, PYTHONPATH=str(site.tree)) if site.tree else None
+    # `-m` puts the working folder first on the path: not this checkout's, for a tree
     proc = subprocess.Popen([PYTHON, "-m", "pagetally.cli.main", "-C", str(site.config),
-                             "serve"], stdout=log, stderr=subprocess.STDOUT)
+                             "serve"], stdout=log, stderr=subprocess.STDOUT, env=env,
+                            cwd=site.tree)
     try:
         deadline = time.monotonic() + 60
         runner = site.socket.with_name("pagetally-jobs.sock")
@@ -264,10 +276,13 @@ def per_job(args: argparse.Namespace, base: Path, job: bytes) -> list[str]:
         pg = start_postgresql(durable=True)
         stores.append(("PostgreSQL", lambda _n: pg.new_database()))
     try:
+        trees: list[tuple[str, Path | None]] = [("", None)]
+        if args.baseline:
+            trees.insert(0, (" (before)", args.baseline))
         for label, make in stores:
-            for path in args.paths:
-                name = f"{label.lower()}-{path}"
-                site = make_site(base / name, make(name))
+            for path, (tag, tree) in itertools.product(args.paths, trees):
+                name = f"{label.lower()}-{path}{'-before' if tree else ''}"
+                site = make_site(base / name, make(name), tree)
                 set_service(site.config, "none")
                 ctx = service(site) if path != "direct" else contextlib.nullcontext(None)
                 wrapper = site.thin if path == "thin" else site.wrapper
@@ -277,7 +292,7 @@ def per_job(args: argparse.Namespace, base: Path, job: bytes) -> list[str]:
                                            server)
                     took = time.monotonic() - t0
                 check_charged(site, len(values) + 3)
-                rows.append(f"| {label} | {path} | {len(values)} | {pct(values, 0.5):.1f} | "
+                rows.append(f"| {label} | {path}{tag} | {len(values)} | {pct(values, 0.5):.1f} | "
                             f"{pct(values, 0.99):.1f} | {statistics.fmean(values):.1f} | "
                             f"{cpu:.1f} | {took:.0f} | {os.getloadavg()[0]:.2f} |")
                 print(rows[-1], file=sys.stderr, flush=True)
@@ -316,15 +331,21 @@ def throughput(args: argparse.Namespace, base: Path, job_path: Path) -> list[str
                 store.set_user_quota("alice", f"q{i}")
             store.close()
             installed = cupsd.root / "bin" / "backend" / "pagetally"
-            for path in args.paths:
-                installed.write_text(backend_script(str(site.config), PYTHON) if path == "thin"
-                                     else WRAPPER.format(python=PYTHON, config=str(site.config)))
+            trees: list[tuple[str, Path | None]] = [("", None)]
+            if args.baseline:
+                trees.insert(0, (" (before)", args.baseline))
+            for path, (tag, tree) in itertools.product(args.paths, trees):
+                folder = str(tree) if tree else None
+                installed.write_text(
+                    backend_script(str(site.config), PYTHON, folder=folder) if path == "thin"
+                    else wrapper_script(site.config, tree))
+                site.tree = tree
                 ctx = service(site) if path != "direct" else contextlib.nullcontext(None)
                 with ctx:
                     rate = _cups_run(cupsd, job_path, args.cups_jobs)
-                rows.append(f"| {path} | {args.cups_jobs} | {rate:.0f} |")
+                rows.append(f"| {path}{tag} | {args.cups_jobs} | {rate:.0f} |")
                 print(rows[-1], file=sys.stderr, flush=True)
-            check_charged(site, len(args.paths) * args.cups_jobs)
+            check_charged(site, len(args.paths) * len(trees) * args.cups_jobs)
         finally:
             cupsd.stop()
             for p in printers:
@@ -356,6 +377,9 @@ def main() -> None:
     p.add_argument("--no-cups", action="store_true")
     p.add_argument("--no-wait", action="store_true",
                    help="CUPS' ipp backend does not wait for the printer to finish each job")
+    p.add_argument("--baseline", type=Path, metavar="DIR",
+                   help="also run each path with the pagetally package found in DIR (an "
+                   "older version, same schema), just before this one's, for comparison")
     p.add_argument("--no-channels", action="store_true",
                    help="start backends without fds 3 and 4 (cupsd always opens them)")
     p.add_argument("--paths", default=",".join(PATHS),

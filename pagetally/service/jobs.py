@@ -125,8 +125,19 @@ def sample_pdf() -> bytes:
 def _recv_request(conn: socket.socket) -> tuple[JobRequest, list[int]]:
     """One hand-off (see `thin.encode_request`) and the descriptors sent with it:
     standard input, output and error, and when cupsd opened them the back and side
-    channels (fds 3 and 4)."""
+    channels (fds 3 and 4). A malformed request's descriptors are closed here:
+    kept open, the job's standard error would never end for the one waiting on it."""
     fds: list[int] = []
+    try:
+        return _read_request(conn, fds), fds
+    except BaseException:
+        for fd in fds:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        raise
+
+
+def _read_request(conn: socket.socket, fds: list[int]) -> JobRequest:
     data = b""
     header = b""
     need = -1  # bytes of the body, once the header line is in
@@ -154,7 +165,7 @@ def _recv_request(conn: socket.socket) -> tuple[JobRequest, list[int]]:
         raise ValueError(f"expected 3 or 5 descriptors, got {len(fds)}")
     return JobRequest([os.fsdecode(a) for a in argv],
                       {os.fsdecode(k): os.fsdecode(v) for k, v in environ.items()},
-                      config, umask), fds
+                      config, umask)
 
 
 def _send(conn: socket.socket, word: str, value: object) -> None:

@@ -238,13 +238,16 @@ main({config!r})
 """
 
 
-def backend_script(config_path: str, python: str | None = None) -> str:
-    """The installed backend script for this installation and `config_path`."""
-    from pathlib import Path
+def backend_script(config_path: str, python: str | None = None,
+                   folder: str | None = None) -> str:
+    """The installed backend script for `config_path`, loading PageTally from
+    `folder` (default: this installation's)."""
+    if folder is None:
+        from pathlib import Path
 
-    import pagetally
+        import pagetally
 
-    folder = str(Path(pagetally.__file__).resolve().parent.parent)
+        folder = str(Path(pagetally.__file__).resolve().parent.parent)
     return BACKEND_SCRIPT.format(python=python or sys.executable, folder=folder,
                                  config=config_path)
 

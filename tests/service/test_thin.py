@@ -211,6 +211,39 @@ def test_runner_refuses_a_request_without_streams(
     assert balance(site) == Decimal("100.00")
 
 
+@pytest.mark.slow
+def test_runner_closes_the_streams_of_a_request_it_refuses(
+    served_site: tuple[Site, subprocess.Popen[bytes]],
+) -> None:
+    """A refused hand-off (here: an older JSON one) must not keep the job's streams
+    open in the runner: whoever reads the job's stderr would wait for ever."""
+    site, _serve = served_site
+    read_end, write_end = os.pipe()
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.settimeout(20)
+            sock.connect(jobs_socket(site.socket))
+            socket.send_fds(sock, [b'{"argv": ["x"], "environ": {}}\n'],
+                            [write_end, write_end, write_end])
+            answer = sock.makefile("rb").readline()
+        assert answer.startswith(b"error not a PageTally job hand-off")
+        os.close(write_end)
+        write_end = -1
+        os.set_blocking(read_end, False)
+        deadline = time.monotonic() + 10
+        while True:  # EOF once no process holds the write end any more
+            try:
+                assert os.read(read_end, 100) == b""
+                break
+            except BlockingIOError:
+                assert time.monotonic() < deadline, "the runner kept the job's stderr open"
+                time.sleep(0.05)
+    finally:
+        os.close(read_end)
+        if write_end >= 0:
+            os.close(write_end)
+
+
 def test_service_socket_from_config(tmp_path: Path) -> None:
     conf = tmp_path / "c.conf"
     conf.write_text("[global]\n# accountingservice: /commented\nstoragebackend: sqlite\n")
