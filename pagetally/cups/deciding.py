@@ -35,7 +35,7 @@ def open_store(config: Config, msgs: Messages) -> Store | None:
     try:
         return open_configured(config.store_settings())
     except StoreUnavailable as e:
-        msgs.error(f"PageTally: the store is unreachable: {e}")
+        msgs.warning(f"PageTally: the store is unreachable: {e}")
         return None
 
 
@@ -82,7 +82,7 @@ def decide_job(
                 create_billing_code(store, facts.billing_code, msgs)
             return store, decision, snapshot
         except StoreUnavailable as e:
-            msgs.error(f"PageTally: the store is unreachable: {e}")
+            msgs.warning(f"PageTally: the store is unreachable: {e}")
     return None, store_down_decision(config, facts), None
 
 
