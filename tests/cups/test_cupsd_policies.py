@@ -15,7 +15,7 @@ from pagetally.core.models import Action, LimitBy, PriceTable, Printer, User
 from pagetally.errors import NotFound
 from pagetally.storage.base import Store
 from tests.cups.cupsd import Cupsd
-from tests.cups.e2e import PAGETALLY, configure, pdf_of_pages, store_of, wrap
+from tests.cups.e2e import PAGETALLY, configure, lpstat_status, pdf_of_pages, store_of, wrap
 from tests.cups.test_cupsd import ONE_PAGE, history, submit, wait_done
 from tests.fixtures_devices import IppEvePrinter
 
@@ -200,6 +200,7 @@ def test_duplicate_job_refused_within_the_delay(
     assert again["job-state"] == "canceled", again
     assert "duplicate job" in again["job-printer-state-message"]
     assert "within 300 s" in again["job-printer-state-message"]
+    assert "PageTally refused job" in lpstat_status(cupsd, "dupq")
     assert wait_done(cupsd, submit(cupsd, "dupq", "dot", other))["job-state"] == "completed"
 
     assert history(store, "dot") == [(Action.ALLOW, 1, Decimal("0.10")),
