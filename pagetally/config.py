@@ -246,6 +246,8 @@ DIRECTIVES: dict[str, Directive] = {
         # rules
         _d("policy", _choice("deny", "allow", command=("external",)), "deny",
            "unknown user, printer or quota entry"),
+        _d("printauth", _choice("none", "known", "pin", command=("command",)), "none",
+           "who may print: anyone, users in the store, or a job carrying a valid PIN"),
         _d("enforcement", _choice("laxist", "strict"), "laxist",
            "check before the job or including it"),
         _d("gracedelay", _int(0), "7", "days of grace after the soft limit"),

@@ -11,6 +11,7 @@ from pagetally.cli.env import get_env
 from pagetally.cli.names import check_new_names, expand
 from pagetally.cli.output import Row, each_matching, emit, progress
 from pagetally.core.models import ONE, LimitBy, Payment, PaymentKind, User
+from pagetally.core.pins import check_pin_text, hash_pin
 from pagetally.errors import AlreadyExists, InvalidInput
 
 app = typer.Typer(help="Users: add, edit, delete, list, credit.", no_args_is_help=True)
@@ -25,7 +26,29 @@ OverOpt = Annotated[
 EmailOpt = Annotated[str | None, typer.Option("--email", "-e", help="E-mail address.")]
 DescOpt = Annotated[str | None, typer.Option("--description", "-d", help="Free text.")]
 
+PinOpt = Annotated[bool, typer.Option(
+    "--pin", help="Set the print-time PIN (printauth: pin), typed twice at a hidden prompt.")]
+PinStdinOpt = Annotated[bool, typer.Option(
+    "--pin-stdin", help="Set the print-time PIN from the first line of standard input.")]
+
 COLUMNS = ("name", "limit_by", "balance", "lifetime_paid", "overcharge", "email", "description")
+
+
+def read_pin(names: list[str], prompt: bool, from_stdin: bool) -> str | None:
+    """The PIN to set, asked for or read from standard input (never an argv
+    value: other users could read it in the process list). None: none asked."""
+    if not (prompt or from_stdin):
+        return None
+    if prompt and from_stdin:
+        raise InvalidInput("give --pin or --pin-stdin, not both")
+    if len(names) != 1 or any(c in names[0] for c in "*?["):
+        raise InvalidInput("a PIN is set for one user at a time")
+    if from_stdin:
+        text = typer.get_text_stream("stdin").readline().rstrip("\r\n")
+    else:
+        text = typer.prompt(f"PIN for {names[0]}", hide_input=True,
+                            confirmation_prompt=True, err=True)
+    return check_pin_text(text)
 
 
 def user_row(u: User) -> Row:
@@ -53,10 +76,13 @@ def add(
     skip_existing: Annotated[
         bool, typer.Option("--skip-existing", help="Leave existing users alone.")
     ] = False,
+    pin: PinOpt = False,
+    pin_stdin: PinStdinOpt = False,
 ) -> None:
     """Create users (PyKota: pkusers --add)."""
     env = get_env()
     new = check_new_names("user", names)
+    pin_hash = hash_pin(p) if (p := read_pin(new, pin, pin_stdin)) is not None else None
     credit = common.amount(balance, "balance") if balance is not None else None
     factor = common.factor(overcharge) if overcharge is not None else None
     mail = common.email(email) if email else None
@@ -74,6 +100,8 @@ def add(
                 description=description or "",
             )
             store.add_user(user)
+            if pin_hash is not None:
+                store.set_user_pin_hash(name, pin_hash)
             if credit:
                 store.add_payment(
                     Payment(name, credit, PaymentKind.CREDIT, "initial balance", env.now())
@@ -90,21 +118,32 @@ def edit(
     overcharge: OverOpt = None,
     email: EmailOpt = None,
     description: DescOpt = None,
+    pin: PinOpt = False,
+    pin_stdin: PinStdinOpt = False,
+    clear_pin: Annotated[
+        bool, typer.Option("--clear-pin", help="Remove the print-time PIN.")
+    ] = False,
 ) -> None:
-    """Change users' limit, overcharge factor, e-mail or description."""
+    """Change users' limit, overcharge factor, e-mail, description or PIN."""
     env = get_env()
     factor = common.factor(overcharge) if overcharge is not None else None
     mail = common.email(email) if email is not None else None
-    if limit_by is None and factor is None and mail is None and description is None:
-        raise InvalidInput(
-            "nothing to change: give --limit-by, --overcharge, --email or --description"
-        )
+    if clear_pin and (pin or pin_stdin):
+        raise InvalidInput("give --clear-pin or a new PIN, not both")
+    new_pin = read_pin(names, pin, pin_stdin)
+    changes = (limit_by, factor, mail, description)
+    if all(c is None for c in changes) and new_pin is None and not clear_pin:
+        raise InvalidInput("nothing to change: give --limit-by, --overcharge, --email, "
+                           "--description, --pin, --pin-stdin or --clear-pin")
+    pin_hash = hash_pin(new_pin) if new_pin is not None else None
     with env.store(write=True) as store:
         users = expand("user", names, store.find_users, lambda u: u.name)
         for u in progress(env, users, "editing users"):
-            store.edit_user(
-                u.name, limit_by=limit_by, overcharge=factor, email=mail, description=description
-            )
+            if any(c is not None for c in changes):
+                store.edit_user(u.name, limit_by=limit_by, overcharge=factor, email=mail,
+                                description=description)
+            if pin_hash is not None or clear_pin:
+                store.set_user_pin_hash(u.name, pin_hash)
     env.note(f"{len(users)} user(s) changed")
 
 

@@ -23,6 +23,13 @@ from typing import TYPE_CHECKING, BinaryIO, TextIO
 from pagetally.core.models import AccountSnapshot, Action, ChargeRequest, Decision, JobFacts
 from pagetally.core.usernames import normalise_user
 from pagetally.cups.accounting import parse_accounter
+from pagetally.cups.auth import (
+    Credential,
+    PrintAuth,
+    authenticate,
+    parse_printauth,
+    take_credential,
+)
 from pagetally.cups.banners import JobBanners, banner_rules, compose, plan_banners
 from pagetally.cups.charging import charge, settle
 from pagetally.cups.deciding import decide_job, duplicate_refusal, open_store
@@ -156,9 +163,13 @@ class Job:
         )
         if config.get("utolower", printer):
             user = user.lower()
+        auth = parse_printauth(str(config.get("printauth", printer)))
+        credential = None
+        if auth.needs_credential:  # out of the ticket before anything else sees it
+            ticket, credential = take_credential(ticket)
         spooled = self._spool(ticket)
         try:
-            return self._account(ticket, config, user, spooled)
+            return self._account(ticket, config, user, spooled, auth, credential)
         finally:
             if self.send_path is not None:
                 with contextlib.suppress(OSError):
@@ -177,7 +188,8 @@ class Job:
         return Refusing(self.msgs, self.teller, self.snapshot, self.env.environ,
                         self.env.cups_channels)
 
-    def _account(self, ticket: JobTicket, config: Config, user: str, spooled: Spooled) -> int:
+    def _account(self, ticket: JobTicket, config: Config, user: str, spooled: Spooled,
+                 auth: PrintAuth, credential: Credential | None) -> int:
         msgs, now = self.msgs, self.env.now()
         store = open_store(config, msgs)
         # what a crash report would say, until the full facts are known
@@ -190,6 +202,9 @@ class Job:
         facts, refusal = teller.rewrite_ticket(facts)
         if refusal is not None:
             return refuse(self._refusing(), store, facts, refusal, now)
+        refusal = authenticate(auth, store, facts.user, credential, msgs, self.env.environ)
+        if refusal is not None:  # no deny banner: it would tell about the claimed user
+            return refuse(self._refusing(), store, facts, refusal, now, banner=False)
         accounter = parse_accounter(str(config.get("accounter", ticket.printer)))
         on_error = str(config.get("onaccountererror", ticket.printer))
         if problem and accounter.kind in ("software", "ink") and on_error == "stop":
@@ -205,6 +220,10 @@ class Job:
         if not decision.allowed:
             return refuse(self._refusing(), store, facts, decision, now)
 
+        if not teller.confirm(facts, snapshot, decision):
+            cancelled = Decision(Action.CANCEL, "cancelled by the user (askconfirmation)",
+                                 price=decision.price, code="user_cancelled")
+            return refuse(self._refusing(), store, facts, cancelled, now, banner=False)
         teller.mail(decision, facts, snapshot)
         teller.hook("prehook", facts, snapshot, decision, precomputed_pages=pages,
                     precomputed_price=decision.price)

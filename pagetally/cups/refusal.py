@@ -34,13 +34,15 @@ class Refusing:
 
 
 def refuse(how: Refusing, store: Store | None, facts: JobFacts, decision: Decision,
-           now: datetime) -> int:
-    """Record the refused job, tell why, and cancel it (the queue goes on)."""
+           now: datetime, *, banner: bool = True) -> int:
+    """Record the refused job, tell why, and cancel it (the queue goes on).
+    `banner`: a deny banner may be printed (not for a failed authentication,
+    nor for a job the user cancelled)."""
     refused = dataclasses.replace(
         decision, action=Action.DENY if decision.action is not Action.CANCEL
         else Action.CANCEL, pages=0, price=decision.price * 0,
     )
-    printed = print_deny_banner(how, store, facts, decision, now)
+    printed = banner and print_deny_banner(how, store, facts, decision, now)
     if store is not None:
         with contextlib.suppress(StoreUnavailable):
             store.charge(ChargeRequest(facts=facts, decision=refused, date=now,

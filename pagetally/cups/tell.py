@@ -73,6 +73,19 @@ class Teller:
             changed = dataclasses.replace(changed, billing_code=answer.billing_code)
         return changed, None
 
+    def confirm(self, facts: JobFacts, snapshot: AccountSnapshot | None,
+                decision: Decision) -> bool:
+        """askconfirmation: False when the site's command answers CANCEL (the
+        user does not want the job after all); no command, or one that fails,
+        lets the job go on, as in PyKota."""
+        command = self._get("askconfirmation")
+        if not command:
+            return True
+        from pagetally.notify.ticket import ask_confirmation
+
+        return ask_confirmation(command, self._env("BEFORE", facts, snapshot, decision),
+                                base_env=self.base_env)
+
     def hook(self, name: str, facts: JobFacts, snapshot: AccountSnapshot | None,
              decision: Decision, **extra: object) -> None:
         command = self._get(name)
