@@ -53,7 +53,7 @@ def parse_preaccounter(form: Accounter) -> Accounter:
     return form
 
 
-def count_job(path: Path, size: int, factor: int, form: Accounter, *, color: bool = False,
+def count_job(path: str | Path, size: int, factor: int, form: Accounter, *, color: bool = False,
               env: Mapping[str, str] | None = None) -> JobCount:
     """Count the job as `form` says; a job that cannot be counted gives a JobCount
     with a problem (pages 0) rather than an exception: the caller's policy decides."""
@@ -64,7 +64,7 @@ def count_job(path: Path, size: int, factor: int, form: Accounter, *, color: boo
         return JobCount(problem="the job is empty", method=method)
     if form.kind == "software" and form.arg:
         try:
-            pages = count_with_command(form.arg, path, env or {})
+            pages = count_with_command(form.arg, Path(path), env or {})
         except DeviceError as e:
             return JobCount(problem=f"PageTally cannot count this job's pages: {e}",
                             method=method)

@@ -22,7 +22,8 @@ from typing import TYPE_CHECKING, BinaryIO, TextIO
 
 from pagetally.core.models import AccountSnapshot, Action, ChargeRequest, Decision, JobFacts
 from pagetally.core.usernames import normalise_user
-from pagetally.cups.accounting import parse_accounter
+from pagetally.cups.accounting import Accounter, Counted, parse_accounter
+from pagetally.cups.analysing import JobCount, count_job, parse_preaccounter, prices_colour
 from pagetally.cups.auth import (
     Credential,
     PrintAuth,
@@ -31,19 +32,20 @@ from pagetally.cups.auth import (
     take_credential,
 )
 from pagetally.cups.banners import JobBanners, banner_rules, compose, plan_banners
+from pagetally.cups.cancel import CancelWatch
 from pagetally.cups.charging import charge, settle
+from pagetally.cups.counting import parse_backend_error, parse_trust
 from pagetally.cups.deciding import decide_job, duplicate_refusal, open_store
 from pagetally.cups.printing import print_job
 from pagetally.cups.refusal import Refusing, refuse
 from pagetally.cups.spool import Spooled, spool_file, spool_stream
 from pagetally.cups.status import BackendExit, Messages
 from pagetally.cups.tell import Teller
-from pagetally.cups.ticket import SCHEME, JobTicket, parse_ticket
+from pagetally.cups.ticket import SCHEME, JobTicket, parse_ticket, strip_title
 from pagetally.errors import (
     ConfigError,
     InvalidInput,
     PageTallyError,
-    PdlError,
     StoreUnavailable,
 )
 
@@ -131,6 +133,7 @@ class Job:
         self.config: Config | None = None
         self.facts: JobFacts | None = None
         self.send_path: str | None = None  # job data with its banners, when it has some
+        self.cancel = CancelWatch()  # installed as the SIGTERM handler by run()
 
     def report_crash(self, error: BaseException) -> None:
         """Mail the admin (crashrecipient, off by default) the job's facts and the
@@ -151,6 +154,13 @@ class Job:
             log.exception("cannot send the crash report")
 
     def run(self) -> int:
+        self.cancel.install()
+        try:
+            return self._run()
+        finally:
+            self.cancel.restore()
+
+    def _run(self) -> int:
         from pagetally.config import load_config
 
         ticket = parse_ticket(self.env.argv, self.env.environ)
@@ -196,8 +206,13 @@ class Job:
         self.facts = JobFacts(user=user, printer=ticket.printer, pages=0,
                               job_id=ticket.job_id, title=ticket.title,
                               host=ticket.host or None, size_bytes=spooled.size)
-        pages, color_pages, problem = _analyse(spooled, ticket)
-        facts = self.facts = _job_facts(ticket, config, user, spooled, pages, color_pages)
+        accounter = parse_accounter(str(config.get("accounter", ticket.printer)))
+        pre_form = parse_preaccounter(parse_accounter(str(config.get("preaccounter",
+                                                                     ticket.printer))))
+        factor, count_env = ticket.copies_downstream, _count_env(ticket, user)
+        pre = count_job(spooled.path, spooled.size, factor, pre_form, env=count_env)
+        pages, problem = pre.pages, pre.problem
+        facts = self.facts = pre.onto(_job_facts(ticket, config, user, spooled, pages, 0))
         teller = self.teller = Teller(config, ticket, spooled.path, msgs, self.env.environ)
         facts, refusal = teller.rewrite_ticket(facts)
         if refusal is not None:
@@ -205,7 +220,6 @@ class Job:
         refusal = authenticate(auth, store, facts.user, credential, msgs, self.env.environ)
         if refusal is not None:  # no deny banner: it would tell about the claimed user
             return refuse(self._refusing(), store, facts, refusal, now, banner=False)
-        accounter = parse_accounter(str(config.get("accounter", ticket.printer)))
         on_error = str(config.get("onaccountererror", ticket.printer))
         if problem and accounter.kind in ("software", "ink") and on_error == "stop":
             unreadable = Decision(Action.DENY, problem, pages=0, code="unreadable_job")
@@ -217,6 +231,17 @@ class Job:
         store, decision, snapshot = decide_job(store, config, facts, now, msgs,
                                                teller.external_policy)
         self.snapshot = snapshot
+        if pre.color_pages is None and not problem and prices_colour(snapshot):
+            # a printer of the chain prices colour pages: the colour verdict matters
+            assert snapshot is not None
+            pre = count_job(spooled.path, spooled.size, factor, pre_form, color=True,
+                            env=count_env)
+            facts = self.facts = pre.onto(facts)
+            from pagetally.core.decision import decide
+
+            decision = decide(snapshot, facts, config.rule_settings(ticket.printer), now)
+        if pre.note:
+            msgs.info(f"PageTally: {pre.note}")
         if not decision.allowed:
             return refuse(self._refusing(), store, facts, decision, now)
 
@@ -231,37 +256,68 @@ class Job:
         banners = self._banners(store, config, facts, decision, now)
         if banners.any:
             self.send_path = compose(spooled.path, banners, ticket.tmpdir)
+        if self.cancel.cancelled:  # cancelled in CUPS before anything was sent
+            cancelled = Decision(Action.CANCEL, "the job was cancelled before printing",
+                                 price=decision.price, code="cancelled")
+            return refuse(self._refusing(), store, facts, cancelled, now, banner=False)
         outcome = print_job(ticket, self.send_path or spooled.path, accounter, config, msgs,
                             inherit_channels=self.env.cups_channels,
                             composed=self.send_path is not None)
         if isinstance(outcome, BackendExit):
             return outcome  # the counter could not be read: queue stopped, job kept
         run, counted = outcome
-        # the printer's own count includes the banners; the software count adds
-        # the charged ones (accountbanner), one page each
-        final_pages = pages + banners.charged if counted.pages is None else counted.pages
+        if self.cancel.cancelled and not run.cancelled:  # while the counter was read
+            run = dataclasses.replace(run, cancelled=True)
+        final = self._final_count(spooled, pre, pre_form, accounter, counted, factor, count_env,
+                                  banners.charged, config).onto(facts)
         if counted.note:
             msgs.info(f"PageTally: {counted.note}")
-        nocharge = str(config.get("onbackenderror", ticket.printer)).startswith("nocharge")
-        final = settle(store, facts, decision, run, counted, final_pages=final_pages,
-                       nocharge=nocharge, rules=config.rule_settings(ticket.printer))
+        nocharge = not parse_backend_error(str(config.get("onbackenderror", ticket.printer))).charge
+        charged = settle(snapshot, facts, decision, run, counted, final=final,
+                         nocharge=nocharge, rules=config.rule_settings(ticket.printer))
         request = ChargeRequest(
-            facts=dataclasses.replace(facts, pages=final_pages),
-            decision=final,
+            facts=final,
+            decision=charged,
             date=now,
             printer_counter=counted.before,
             precomputed_pages=pages,
             precomputed_price=decision.price,
         )
         charge(store, config, request, msgs)
-        if final.pages:
-            msgs.page(final.pages)
-        teller.hook("posthook", request.facts, snapshot, final, precomputed_pages=pages,
-                    precomputed_price=decision.price, job_pages=final.pages,
-                    job_price=final.price, status=str(run.exit_code))
+        if charged.pages:
+            msgs.page(charged.pages)
+        teller.hook("posthook", request.facts, snapshot, charged, precomputed_pages=pages,
+                    precomputed_price=decision.price, job_pages=charged.pages,
+                    job_price=charged.price, status=str(run.exit_code))
         if run.exit_code < 0:  # the real backend died of a signal (e.g. a cancel)
             return BackendExit.FAILED
         return run.exit_code  # cancelled or not, the real backend's own verdict
+
+    def _final_count(self, spooled: Spooled, pre: JobCount, pre_form: Accounter,
+                     accounter: Accounter, counted: Counted, factor: int,
+                     env: Mapping[str, str], banners: int, config: Config) -> JobCount:
+        """What the `accounter` counted: the printer's count (hardware, ipp: banners
+        included), else the job counted again when the accounter differs from the
+        pre-accounter, else the pre-count — plus the charged banners (accountbanner,
+        one page each) — then `trustjobsize`."""
+        if counted.pages is not None:
+            final = dataclasses.replace(pre, pages=counted.pages)
+        else:
+            final = pre
+            if accounter.kind in ("software", "ink") and accounter != pre_form:
+                again = count_job(spooled.path, spooled.size, factor, accounter,
+                                  color=pre.color_pages is not None, env=env)
+                if again.problem:
+                    self.msgs.warning(f"PageTally: {again.problem}; charging the pre-count")
+                else:
+                    final = again
+            final = dataclasses.replace(final, pages=final.pages + banners)
+        trust = parse_trust(str(config.get("trustjobsize", self.facts.printer
+                                           if self.facts else None)))
+        pages, note = trust.apply(final.pages, pre.pages)
+        if note:
+            self.msgs.info(f"PageTally: {note}")
+        return dataclasses.replace(final, pages=pages)
 
     def _banners(self, store: Store | None, config: Config, facts: JobFacts,
                  decision: Decision, now: datetime) -> JobBanners:
@@ -281,24 +337,20 @@ class Job:
                             base_env=self.env.environ, log=self.msgs.error)
 
 
-def _analyse(spooled: Spooled, ticket: JobTicket) -> tuple[int, int, str]:
-    """(pages, colour pages, problem) — copies still to be made downstream counted."""
-    from pagetally import pdl
-
-    if spooled.size == 0:
-        return 0, 0, "the job is empty"
-    try:
-        analysis = pdl.analyse(spooled.path)
-    except PdlError as e:
-        return 0, 0, f"PageTally cannot count this job's pages: {e}"
-    factor = ticket.copies_downstream
-    return analysis.pages * factor, (analysis.color_pages or 0) * factor, ""
+def _count_env(ticket: JobTicket, user: str) -> dict[str, str]:
+    """What a `software(command)` page counter learns of the job (PyKota's names)."""
+    return {"PYKOTAUSERNAME": user, "PYKOTAPRINTERNAME": ticket.printer,
+            "PYKOTAJOBID": ticket.job_id, "PYKOTACOPIES": str(ticket.copies)}
 
 
 def _job_facts(ticket: JobTicket, config: Config, user: str, spooled: Spooled,
                pages: int, color_pages: int) -> JobFacts:
-    """Step 2's result: who, where, what — without what `privacy` keeps out."""
-    private = bool(config.get("privacy"))
+    """Step 2's result: who, where, what — without what `privacy` keeps out, and
+    under `disablehistory` without the origin host and checksum either (one short
+    row per job stays: it is what charges a job retried by CUPS only once)."""
+    bare = bool(config.get("disablehistory"))
+    private = bare or bool(config.get("privacy"))
+    title = strip_title(ticket.title, config.get("striptitle", ticket.printer))
     return JobFacts(
         user=user,
         printer=ticket.printer,
@@ -306,11 +358,11 @@ def _job_facts(ticket: JobTicket, config: Config, user: str, spooled: Spooled,
         color_pages=color_pages,
         copies=ticket.copies,
         billing_code=ticket.billing_code,
-        host=ticket.host or None,
-        title="" if private else ticket.title,
+        host=None if bare else ticket.host or None,
+        title="" if private else title,
         filename="" if private else ticket.options.get("document-name-supplied", ""),
         size_bytes=spooled.size,
-        sha256=spooled.sha256,
+        sha256="" if bare else spooled.sha256,
         options="" if private else _options_text(ticket),
         job_id=ticket.job_id,
         job_uuid=ticket.uuid,

@@ -7,7 +7,13 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING
 
-from pagetally.core.models import Action, ChargeRequest, Decision, JobFacts
+from pagetally.core.models import (
+    AccountSnapshot,
+    Action,
+    ChargeRequest,
+    Decision,
+    JobFacts,
+)
 from pagetally.core.settings import RuleSettings
 from pagetally.cups.accounting import Counted
 from pagetally.cups.deciding import journal_of
@@ -21,13 +27,15 @@ if TYPE_CHECKING:
 
 
 def settle(
-    store: Store | None, facts: JobFacts, decision: Decision, run: BackendRun,
-    counted: Counted, *, final_pages: int, nocharge: bool, rules: RuleSettings,
+    snapshot: AccountSnapshot | None, facts: JobFacts, decision: Decision, run: BackendRun,
+    counted: Counted, *, final: JobFacts, nocharge: bool, rules: RuleSettings,
 ) -> Decision:
     """The decision as charged: nothing for a failed job under
-    `onbackenderror: nocharge` (software count only), else priced again when the
-    pages counted differ from the pre-count; a job cancelled while printing is
-    recorded CANCEL."""
+    `onbackenderror: nocharge` (software count only), else priced again (on the
+    snapshot it was decided on) when what was counted differs from the pre-count:
+    pages, colour pages or ink. A job cancelled while printing and still charged
+    (the printer's count, or `onbackenderror: charge`) keeps its allowed action —
+    only allowed jobs are charged — and says it was cancelled."""
     from pagetally.core.pricing import job_price
 
     failed = run.cancelled or run.exit_code != 0
@@ -41,17 +49,23 @@ def settle(
             price=decision.price * 0,
             pages=0,
         )
-    final = decision
-    if decision.pages and final_pages != facts.pages and store is not None:
-        counted_facts = dataclasses.replace(facts, pages=final_pages)
-        snap = store.snapshot(facts.user, facts.printer, facts.billing_code)
-        price = job_price(snap.printers, counted_facts, rules, snap.user)
-        final = dataclasses.replace(decision, price=price, pages=final_pages)
+    charged = decision
+    changed = (final.pages, final.color_pages, final.ink) != (
+        facts.pages, facts.color_pages, facts.ink)
+    if decision.pages and changed and snapshot is not None:
+        price = job_price(snapshot.printers, final, rules, snapshot.user)
+        charged = dataclasses.replace(decision, price=price, pages=final.pages)
+    elif decision.pages and changed:
+        charged = dataclasses.replace(decision, pages=final.pages)
     if run.cancelled:
-        final = dataclasses.replace(
-            final, action=Action.CANCEL,
-            reason="the job was cancelled while printing; charged what printed")
-    return final
+        printed = "what the printer counted" if counted.pages is not None else "the job"
+        charged = dataclasses.replace(
+            charged, reason=f"the job was cancelled while printing; charged {printed}")
+    elif failed:
+        charged = dataclasses.replace(
+            charged, reason=f"the real backend failed (exit {run.exit_code}); charged "
+            "(onbackenderror: charge)" if counted.pages is None else charged.reason)
+    return charged
 
 
 def charge(store: Store | None, config: Config, request: ChargeRequest,
@@ -64,7 +78,7 @@ def charge(store: Store | None, config: Config, request: ChargeRequest,
                 msgs.info("PageTally: this job was charged before; not charged again")
             return
         except StoreUnavailable as e:
-            msgs.error(f"PageTally: the store went away: {e}")
+            msgs.warning(f"PageTally: the store went away: {e}")
     journal = journal_of(config)
     if journal is None:
         raise StorageError("the store is unreachable and no journal directory is usable")
