@@ -157,6 +157,44 @@ def _onbackenderror(raw: str) -> str:
     return ",".join(parts)
 
 
+def _bare(error: ConfigError) -> str:
+    """The error's text without its `[directive] ` prefix (the loader adds where)."""
+    text = str(error)
+    return text.split("] ", 1)[1] if text.startswith("[") and "] " in text else text
+
+
+def _accounter_form(preaccounter: bool) -> Checker:
+    """`software()`, `software(cmd)`, `ink(space[,dpi])`, and for the accounter
+    `hardware(...)` and `ipp` too — checked at load, not at the first job."""
+
+    def check(raw: str) -> str:
+        from pagetally.cups.accounting import parse_accounter
+        from pagetally.cups.counting import parse_ink
+
+        try:
+            form = parse_accounter(raw)
+            if form.kind == "ink":
+                parse_ink(form.arg)
+        except ConfigError as e:
+            raise ValueError(_bare(e)) from None
+        if preaccounter and form.kind not in ("software", "ink"):
+            raise ValueError(f"{form.kind} counts what was printed: use software() or "
+                             "ink(...) before printing")
+        return raw.strip()
+
+    return check
+
+
+def _trustjobsize(raw: str) -> str:
+    from pagetally.cups.counting import parse_trust
+
+    try:
+        parse_trust(raw)
+    except ConfigError as e:
+        raise ValueError(_bare(e)) from None
+    return raw.strip()
+
+
 def _termstarts(raw: str) -> tuple[date, ...]:
     """First days of the terms as YYYY-MM-DD, comma-separated."""
     out: list[date] = []
@@ -262,14 +300,15 @@ DIRECTIVES: dict[str, Directive] = {
         _d("duplicatesdelay", _int(0), "0", "seconds within which a duplicate is refused"),
         _d("maxdenybanners", _int(0), "0", "banners printed for a denied user"),
         # accounting
-        _d("accounter", _text, "software()", "how pages are counted"),
-        _d("preaccounter", _text, "software()", "how pages are counted before printing"),
+        _d("accounter", _accounter_form(False), "software()", "how pages are counted"),
+        _d("preaccounter", _accounter_form(True), "software()",
+           "how pages are counted before printing"),
         _d("onaccountererror", _choice("stop", "continue"), "stop",
            "the page counter failed"),
         _d("onbackenderror", _onbackenderror, "nocharge", "the real backend failed"),
         _d("onstoreerror", _choice("deny", "allow"), "deny",
            "the store cannot be reached: refuse, or print and journal the charge"),
-        _d("trustjobsize", _text, "yes", "trust the printer's page counter"),
+        _d("trustjobsize", _trustjobsize, "yes", "trust the printer's page counter"),
         _d("skipinitialwait", _bool, "no", "skip waiting for the printer to be idle"),
         _d("noprintingmaxdelay", _int(0), "60", "seconds to wait for printing to start"),
         _d("errormaxdelay", _int(0), "3600",
