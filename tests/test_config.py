@@ -86,6 +86,10 @@ def test_continuation_lines(tmp_path: Path) -> None:
         ("[global]\njust words\n", r":2: expected 'directive: value'"),
         ("[global]\n[global]\n", r":2: section \[global\] appears twice"),
         ("[global]\ngracedelay: 1\ngracedelay: 2\n", r":3 \[gracedelay\]: directive set twice"),
+        ("[global]\n[lp]\naccounter: hardwar(snmp)\n", r":3 \[accounter\]: 'hardwar\(snmp\)'"),
+        ("[global]\naccounter: ink(hsv)\n", r"\[accounter\]: ink colour space 'hsv'"),
+        ("[global]\npreaccounter: ipp\n", r"\[preaccounter\]: ipp counts what was printed"),
+        ("[global]\ntrustjobsize: >5:x\n", r"\[trustjobsize\]: '>5:x' is not yes, no"),
     ],
 )
 def test_bad_files_name_file_line_and_directive(tmp_path: Path, text: str, expected: str) -> None:
