@@ -30,6 +30,47 @@ class Refund:
         return f"Refund({self.amount}, {self.pages}, {self.reason!r})"
 
 
+class RefundResult:
+    """What the store did: the job as it now reads (action REFUND), what went
+    back, and the user's balance after it (None: the user no longer exists)."""
+
+    __slots__ = ("amount", "balance_after", "job", "pages")
+
+    def __init__(
+        self, job: JobRecord, amount: Decimal, pages: int, balance_after: Decimal | None
+    ) -> None:
+        self.job = job
+        self.amount = amount
+        self.pages = pages
+        self.balance_after = balance_after
+
+    def __repr__(self) -> str:
+        return f"RefundResult(job {self.job.id}, {self.amount}, {self.pages}, {self.balance_after})"
+
+
+def check_refund(job: JobRecord, refund: Refund) -> None:
+    """A refund never gives back more than the job took (InvalidAmount), and only
+    a charged job can be refunded (RuleError): the store checks this again inside
+    its transaction, against the row as it is then."""
+    if job.action is Action.REFUND:
+        raise RuleError(f"job {job.job_id or job.id} was refunded already")
+    if job.action not in (Action.ALLOW, Action.WARN):
+        raise RuleError(
+            f"job {job.job_id or job.id} was not charged (action {job.action.value}): "
+            "nothing to refund"
+        )
+    if not ZERO <= refund.amount <= max(job.price, ZERO):
+        raise InvalidAmount(
+            f"a refund of job {job.job_id or job.id} is between 0 and its price "
+            f"{job.price}, not {refund.amount}"
+        )
+    if not 0 <= refund.pages <= max(job.pages, 0):
+        raise InvalidAmount(
+            f"a refund of job {job.job_id or job.id} gives back 0 to {job.pages} pages, "
+            f"not {refund.pages}"
+        )
+
+
 def refund_for(
     job: JobRecord,
     *,
@@ -43,13 +84,7 @@ def refund_for(
     Refuses (RuleError) a job that was never charged (denied, cancelled, a
     problem) or was refunded already; InvalidAmount for a fraction outside 0..1.
     """
-    if job.action is Action.REFUND:
-        raise RuleError(f"job {job.job_id or job.id} was refunded already")
-    if job.action not in (Action.ALLOW, Action.WARN):
-        raise RuleError(
-            f"job {job.job_id or job.id} was not charged (action {job.action.value}): "
-            "nothing to refund"
-        )
+    check_refund(job, Refund(ZERO, 0, ""))
     if not ZERO <= fraction <= ONE:
         raise InvalidAmount(f"a refund is between 0 and 1 of the job's price, not {fraction}")
     amount = quantize(max(job.price, ZERO) * fraction)

@@ -35,6 +35,7 @@ from pagetally.core.models import (
     User,
     UserQuota,
 )
+from pagetally.core.refunds import Refund, RefundResult
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,6 +221,25 @@ class Store(Protocol):
         so that concurrent jobs cannot both pass a limit the store says is reached."""
 
     def history(self, flt: HistoryFilter = HistoryFilter()) -> Iterator[JobRecord]: ...
+
+    # --- refunds (PyKota's pkrefund) ---------------------------------------
+    def get_job(self, row_id: int) -> JobRecord:
+        """One history row by its id (the `id` of `pagetally history`); NotFound."""
+
+    def jobs_by_job_id(self, job_id: str, printer: str) -> list[JobRecord]:
+        """The history rows of CUPS job `job_id` on `printer`, oldest first (CUPS
+        reuses ids, and other hosts have their own: there may be several)."""
+
+    def refund(self, row_id: int, refund: Refund, date: datetime) -> RefundResult:
+        """Give `refund` back for the job in history row `row_id`, in one transaction:
+        a REFUND payment of `refund.amount` (positive) with `refund.reason`, the
+        user's balance raised by it (lifetime_paid kept), `refund.pages` taken off
+        the user's page and life counters on the job's printer chain (never below
+        0; group counters are the members' sums), the job's billing code credited
+        and its page counter lowered, and the row's action set to REFUND (price
+        and pages kept, the former action in its reason). A job refunded already
+        or never charged is refused (RuleError), also when two refunds race: only
+        one changes anything. InvalidAmount when `refund` exceeds the job."""
 
     # --- scheduled allowances ----------------------------------------------
     def add_allowance(self, allowance: Allowance) -> Allowance: ...

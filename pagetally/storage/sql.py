@@ -51,12 +51,13 @@ from pagetally.storage.schema import (
     payments,
     users,
 )
+from pagetally.storage.refunds import RefundMethods
 from pagetally.storage.sql_catalog import CatalogMethods
 
 _ALL_JOBS = HistoryFilter()
 
 
-class SqlStore(CatalogMethods):
+class SqlStore(CatalogMethods, RefundMethods):
     """The SQL store. Build it with `pagetally.storage.open_store`."""
 
     # --- users -----------------------------------------------------------------
