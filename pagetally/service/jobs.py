@@ -27,6 +27,7 @@ import gc
 import importlib
 import logging
 import os
+import select
 import signal
 import socket
 import sys
@@ -39,6 +40,7 @@ from pagetally.service.server import prepare_socket_path
 log = logging.getLogger("pagetally.service.jobs")
 
 MAX_CHILDREN = 64  # jobs at once; beyond, the thin backend runs the job itself
+SPARES = 2  # children forked ahead, waiting for the next job
 PRELOAD = (
     "pagetally.cups.backend",
     "pagetally.config",
@@ -215,24 +217,35 @@ def _child(conn: socket.socket, request: JobRequest, fds: list[int]) -> int:
 
 
 class JobRunner:
-    """The accept-fork loop. `serve()` returns after SIGTERM or SIGINT."""
+    """The runner's parent: keeps `spares` children forked and waiting (each takes
+    one job, then ends), and answers `busy` once `max_children` are at work.
+    `serve()` returns after SIGTERM or SIGINT."""
 
-    def __init__(self, path: str, max_children: int = MAX_CHILDREN) -> None:
+    def __init__(self, path: str, max_children: int = MAX_CHILDREN,
+                 spares: int = SPARES) -> None:
         self.path = path
         self.max_children = max_children
-        self.children: set[int] = set()
+        self.spares = max(1, min(spares, max_children))
+        self.idle: set[int] = set()  # spares waiting for a job
+        self.busy: set[int] = set()  # children running one
         self.stopping = False
 
+    @property
+    def children(self) -> set[int]:
+        return self.idle | self.busy
+
     def _reap(self) -> None:
-        while self.children:
+        while self.idle or self.busy:
             try:
                 pid, _status = os.waitpid(-1, os.WNOHANG)
             except ChildProcessError:
-                self.children.clear()
+                self.idle.clear()
+                self.busy.clear()
                 return
             if pid == 0:
                 return
-            self.children.discard(pid)
+            self.idle.discard(pid)
+            self.busy.discard(pid)
 
     def _stop(self, _signum: int, _frame: object) -> None:
         self.stopping = True
@@ -249,50 +262,110 @@ class JobRunner:
             os.umask(old)
         os.chmod(self.path, 0o600)
         listener.listen(128)
-        listener.settimeout(0.5)
+        listener.setblocking(False)
+        taken_r, taken_w = os.pipe()  # spares write their pid here when they take a job
+        stop_r, stop_w = os.pipe()  # closed by the parent: idle spares end
         log.info("job runner listening on %s", self.path)
         try:
             while not self.stopping:
                 self._reap()
+                while len(self.idle) < self.spares and len(self.children) < self.max_children:
+                    self._fork_spare(listener, (taken_r, taken_w, stop_r, stop_w))
+                watch = [taken_r] if self.idle else [taken_r, listener.fileno()]
                 try:
-                    conn, _addr = listener.accept()
-                except (TimeoutError, InterruptedError):
+                    ready, _w, _x = select.select(watch, [], [], 0.5)
+                except InterruptedError:
                     continue
-                with conn:
-                    self._one(listener, conn)
+                if taken_r in ready:
+                    self._taken(os.read(taken_r, 4096))
+                if listener.fileno() in ready:  # every child at work: the thin backend runs it
+                    with contextlib.suppress(BlockingIOError, InterruptedError):
+                        conn, _addr = listener.accept()
+                        with conn:
+                            _refuse_busy(conn)
         finally:
             listener.close()
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(self.path)
+            os.close(stop_w)  # the idle spares see it and end; busy ones finish their job
+            for fd in (taken_r, taken_w, stop_r):
+                os.close(fd)
             log.info("job runner stopped")
 
-    def _one(self, listener: socket.socket, conn: socket.socket) -> None:
-        fds: list[int] = []
+    def _taken(self, data: bytes) -> None:
+        for i in range(0, len(data) - len(data) % 4, 4):
+            pid = int.from_bytes(data[i:i + 4], sys.byteorder)
+            if pid in self.idle:
+                self.idle.discard(pid)
+                self.busy.add(pid)
+
+    def _fork_spare(self, listener: socket.socket, pipes: tuple[int, int, int, int]) -> None:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:  # the spare: never returns into the loop
+            code = 1
+            try:
+                code = _spare(listener, *pipes)
+            finally:
+                os._exit(code)
+        self.idle.add(pid)
+
+
+def _spare(listener: socket.socket, taken_r: int, taken_w: int, stop_r: int, stop_w: int
+           ) -> int:
+    """A forked child waiting for one job: it takes the next connection, tells the
+    parent (which forks the next spare), and becomes that job's backend process.
+    Waiting, it ignores SIGTERM and SIGINT (the parent ends it through `stop_r`),
+    and warms up, so that the job does not pay the copy-on-write of the memory it
+    touches."""
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, signal.SIG_IGN)
+    os.close(taken_r)
+    os.close(stop_w)
+    with contextlib.suppress(Exception):
+        warm_up()
+    while True:
+        ready, _w, _x = select.select([listener.fileno(), stop_r], [], [])
+        if stop_r in ready:
+            return 0
         try:
-            conn.settimeout(10)
-            request, fds = _recv_request(conn)
-            conn.settimeout(None)
-            if len(self.children) >= self.max_children:
-                _send(conn, "error", "busy")
-                return
-            sys.stdout.flush()
-            sys.stderr.flush()
-            pid = os.fork()
-            if pid == 0:  # the child: never returns into the loop
-                code = 1
-                try:
-                    listener.close()
-                    code = _child(conn, request, fds)
-                finally:
-                    os._exit(code)
-            self.children.add(pid)
-        except (OSError, ValueError) as e:
-            log.warning("job runner: refused a request: %s", e)
-            _send(conn, "error", e)
-        finally:
-            for fd in fds:
-                with contextlib.suppress(OSError):
-                    os.close(fd)
+            conn, _addr = listener.accept()
+        except (BlockingIOError, InterruptedError):
+            continue  # another spare took it
+        break
+    os.write(taken_w, os.getpid().to_bytes(4, sys.byteorder))
+    for fd in (taken_w, stop_r):
+        os.close(fd)
+    listener.close()
+    conn.setblocking(True)
+    try:
+        conn.settimeout(10)
+        request, fds = _recv_request(conn)
+        conn.settimeout(None)
+    except (OSError, ValueError) as e:
+        log.warning("job runner: refused a request: %s", e)
+        _send(conn, "error", e)
+        return 1
+    return _child(conn, request, fds)
+
+
+def _refuse_busy(conn: socket.socket) -> None:
+    """Every child is at work: read the request (closing its streams) and say so;
+    the thin backend then runs the job itself."""
+    conn.setblocking(True)
+    fds: list[int] = []
+    try:
+        conn.settimeout(10)
+        _request, fds = _recv_request(conn)
+        _send(conn, "error", "busy")
+    except (OSError, ValueError) as e:
+        log.warning("job runner: refused a request: %s", e)
+        _send(conn, "error", e)
+    finally:
+        for fd in fds:
+            with contextlib.suppress(OSError):
+                os.close(fd)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -148,6 +148,21 @@ def run_in_service(path: str, config_path: str | None, timeout: float = 5.0) -> 
     """The job's exit code from the runner at `path`; None when it did not take the job
     (nothing has been read from the job then)."""
     sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
+    # CUPS' SIGTERM (the job cancelled) goes to the job's process; one that comes
+    # before its pid is known waits for it (else the job would print on unseen)
+    target: list[int] = []
+    pending: list[int] = []
+
+    def forward(signum: int, _frame: FrameType | None) -> None:
+        if not target:
+            pending.append(signum)
+            return
+        try:  # noqa: SIM105 - contextlib is not loaded in this lean process
+            posix.kill(target[0], signum)
+        except OSError:
+            pass
+
+    previous = _signal.signal(_signal.SIGTERM, forward)
     try:
         sock.settimeout(timeout)
         sock.connect(path)
@@ -158,6 +173,7 @@ def run_in_service(path: str, config_path: str | None, timeout: float = 5.0) -> 
         sock.sendall(data[sent:])
     except (OSError, ValueError):
         sock.close()
+        _not_taken(previous, pending)
         return None
     # The runner now holds our streams: no time limit on its first answer, since
     # running the job here as well could print it twice. Its child sends its pid
@@ -169,15 +185,11 @@ def run_in_service(path: str, config_path: str | None, timeout: float = 5.0) -> 
         # refused (busy, malformed) or gone before its child said a word: nobody
         # has read the job, so it runs here
         sock.close()
+        _not_taken(previous, pending)
         return None
-
-    def forward(signum: int, _frame: FrameType | None) -> None:
-        try:  # noqa: SIM105 - contextlib is not loaded in this lean process
-            posix.kill(pid, signum)
-        except OSError:
-            pass
-
-    _signal.signal(_signal.SIGTERM, forward)
+    target.append(pid)
+    for signum in pending:
+        forward(signum, None)
     try:
         code = _number(lines, b"exit")
     finally:
@@ -188,6 +200,16 @@ def run_in_service(path: str, config_path: str | None, timeout: float = 5.0) -> 
                      "ended without an answer\n")
     sys.stderr.flush()
     return FAILED
+
+
+def _not_taken(previous: object, pending: list[int]) -> None:
+    """The runner did not take the job: this process runs it, as it would have
+    without a runner — unless CUPS cancelled it meanwhile: then it ends as a
+    cancelled backend does, by that signal."""
+    _signal.signal(_signal.SIGTERM, previous)
+    if pending:
+        _signal.signal(_signal.SIGTERM, _signal.SIG_DFL)
+        posix.kill(posix.getpid(), pending[0])
 
 
 def _is_open(fd: int) -> bool:

@@ -136,6 +136,14 @@ _PAY = (
     .values(balance=users.c.balance - bindparam("price", type_=users.c.balance.type))
 )
 _PAY_RETURNING = _PAY.returning(users.c.balance)  # where the database can: one trip less
+# lock the user's row by paying: the lock still comes first, and the new balance
+# comes back (PostgreSQL, SQLite >= 3.35)
+_PAY_USER = (
+    update(users)
+    .where(users.c.username == bindparam("name"))
+    .values(balance=users.c.balance - bindparam("price", type_=users.c.balance.type))
+    .returning(users.c.id, users.c.balance)
+)
 _COUNT = (
     update(userpquota)
     .where(userpquota.c.userid == bindparam("uid"), userpquota.c.printerid.in_(_IN_CHAIN))
@@ -276,13 +284,19 @@ def charge(
     job, the same outcome for a job charged twice."""
     ident = checked if checked is not None else identity(request.facts)
     facts, decision = request.facts, request.decision
+    price = to_money(decision.price)
+    paid = False
     if user_row is None:
-        user_row = conn.execute(_USER_LOCKED, {"name": facts.user}).first()
+        if decision.allowed and price and conn.dialect.update_returning:
+            user_row = conn.execute(_PAY_USER, {"name": facts.user, "price": price}).first()
+            paid = True
+        else:
+            user_row = conn.execute(_USER_LOCKED, {"name": facts.user}).first()
     balance: Decimal | None = None if user_row is None else user_row.balance
     if decision.allowed:
         if chain is None:
             chain = printer_chain(conn, facts.printer)
-        balance = _apply(conn, facts, decision, user_row, chain)
+        balance = _apply(conn, facts, decision, user_row, chain, paid=paid)
     if request.deny_banner and user_row is not None:
         _count_deny_banner(conn, int(user_row.id), facts.printer)
     values = _history_values(request, ident)
@@ -308,16 +322,19 @@ def _apply(
     decision: Decision,
     user_row: Row[Any] | None,
     chain: list[Printer],
+    *,
+    paid: bool = False,
 ) -> Decimal | None:
     """Counters, balances, deadlines and warn count of an allowed job; returns the
-    user's new balance (None for an unknown user)."""
+    user's new balance (None for an unknown user). `paid`: the price was taken
+    already, and `user_row` holds the balance after it."""
     ids = {p.name: int(p.id) for p in chain if p.id is not None}
     price = to_money(decision.price)
     balance: Decimal | None = None
     if user_row is not None:
         uid = int(user_row.id)
         balance = user_row.balance
-        if price:
+        if price and not paid:
             if conn.dialect.update_returning:  # PostgreSQL, SQLite >= 3.35
                 balance = conn.execute(_PAY_RETURNING, {"uid": uid, "price": price}).scalar()
             else:  # MariaDB/MySQL

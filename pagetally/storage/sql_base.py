@@ -74,6 +74,11 @@ class SqlBase:
                 with turn, self._engine.connect() as conn:
                     if write:
                         conn.execution_options(pagetally_write=True)
+                    elif self.backend == "postgresql":
+                        # READ COMMITTED gives each statement its own snapshot, in a
+                        # transaction or not: a read skips BEGIN and COMMIT, two
+                        # round trips (psycopg sends BEGIN on its own)
+                        conn.execution_options(isolation_level="AUTOCOMMIT")
                     with conn.begin():
                         return fn(conn)
             except _Conflict:

@@ -244,6 +244,146 @@ def test_runner_closes_the_streams_of_a_request_it_refuses(
             os.close(write_end)
 
 
+def _fake_runner(site: Site) -> tuple[socket.socket, subprocess.Popen[bytes]]:
+    """A listener on the site's runner socket, and the thin backend connected to
+    it (its hand-off read), to play the runner's part by hand."""
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(jobs_socket(site.socket))
+    listener.listen(1)
+    listener.settimeout(60)
+    argv = ["pagetally:socket://127.0.0.1:9100", "9", "alice", "t", "1", "job-uuid=urn:uuid:9"]
+    thin = subprocess.Popen(argv, executable=str(site.thin), stdin=PDF.open("rb"),
+                            stderr=subprocess.PIPE, env=site.env())
+    return listener, thin
+
+
+@pytest.mark.slow
+def test_a_cancel_before_the_runner_answers_reaches_the_job_once_it_starts() -> None:
+    site = make_site()
+    (Path(site.socket).parent).mkdir(parents=True)
+    listener, thin = _fake_runner(site)
+    job = subprocess.Popen(["sleep", "60"])  # stands for the job's process
+    try:
+        conn, _ = listener.accept()
+        with conn:
+            _msg, fds, _flags, _addr = socket.recv_fds(conn, 1 << 16, 5)
+            for fd in fds:
+                os.close(fd)
+            thin.send_signal(signal.SIGTERM)  # cupsd cancels: the job's pid is not known yet
+            time.sleep(0.3)
+            assert thin.poll() is None  # the thin backend waits for it
+            conn.sendall(b"pid %d\n" % job.pid)
+            assert job.wait(10) == -signal.SIGTERM  # passed on as soon as it was known
+            conn.sendall(b"exit 5\n")
+        assert thin.wait(10) == 5
+    finally:
+        job.kill()
+        job.wait()
+        thin.kill()
+        thin.wait()
+        listener.close()
+    assert not (site.dir / "printed-9").exists()
+
+
+@pytest.mark.slow
+def test_a_cancel_before_a_refusal_ends_the_thin_backend_without_printing() -> None:
+    site = make_site()
+    (Path(site.socket).parent).mkdir(parents=True)
+    listener, thin = _fake_runner(site)
+    try:
+        conn, _ = listener.accept()
+        with conn:
+            _msg, fds, _flags, _addr = socket.recv_fds(conn, 1 << 16, 5)
+            for fd in fds:
+                os.close(fd)
+            thin.send_signal(signal.SIGTERM)
+            time.sleep(0.3)
+            conn.sendall(b"error busy\n")
+        assert thin.wait(20) == -signal.SIGTERM  # cancelled, as a backend killed by it
+    finally:
+        thin.kill()
+        thin.wait()
+        listener.close()
+    assert not (site.dir / "printed-9").exists()  # it did not run the job itself
+    assert balance(site) == Decimal("100.00")
+
+
+def _runner(site: Site, max_children: int) -> subprocess.Popen[bytes]:
+    """The job runner alone (no store service: jobs open the store themselves)."""
+    code = ("import sys; from pagetally.service.jobs import JobRunner, preload; preload(); "
+            "JobRunner(sys.argv[1], max_children=int(sys.argv[2])).serve()")
+    proc = subprocess.Popen([sys.executable, "-c", code, jobs_socket(site.socket),
+                             str(max_children)])
+    wait_for(jobs_socket(site.socket), proc=proc)
+    return proc
+
+
+def _children(pid: int) -> set[int]:
+    text = " ".join(p.read_text() for p in Path(f"/proc/{pid}/task").glob("*/children"))
+    return {int(c) for c in text.split()}
+
+
+def _running(pid: int) -> bool:
+    """Alive and not a zombie."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.slow
+def test_every_child_busy_means_the_thin_backend_runs_the_job_itself() -> None:
+    site = make_site()
+    runner = _runner(site, max_children=1)
+    try:
+        argv = ["pagetally:socket://127.0.0.1:9100", "10", "alice", "t", "1",
+                "job-uuid=urn:uuid:10"]
+        first = subprocess.Popen(argv, executable=str(site.thin), stdin=PDF.open("rb"),
+                                 stderr=subprocess.PIPE, env=site.env(PT_SLEEP="3"))
+        deadline = time.monotonic() + 60
+        while not (site.dir / "device.pid").exists():  # the only child is printing
+            assert time.monotonic() < deadline and first.poll() is None
+            time.sleep(0.05)
+        second = site.job("11")  # no child free: runs in the thin backend's process
+        assert second.returncode == 0, second.stderr.decode()
+        assert first.wait(60) == 0
+        assert (site.dir / "printed-10").exists() and (site.dir / "printed-11").exists()
+        assert balance(site) == Decimal("99.80")
+    finally:
+        runner.terminate()
+        runner.wait(30)
+
+
+@pytest.mark.slow
+def test_runner_keeps_spares_and_ends_the_idle_ones_when_stopped() -> None:
+    site = make_site()
+    runner = _runner(site, max_children=8)
+    try:
+        deadline = time.monotonic() + 30
+        while len(_children(runner.pid)) < 2:  # forked ahead, waiting for jobs
+            assert time.monotonic() < deadline, "no spare children"
+            time.sleep(0.05)
+        before = _children(runner.pid)
+        done = site.job("12")
+        assert done.returncode == 0, done.stderr.decode()
+        deadline = time.monotonic() + 30
+        while len(_children(runner.pid) - before) < 1:  # the one used is replaced
+            assert time.monotonic() < deadline, "the spare taken was not replaced"
+            time.sleep(0.05)
+        spares = _children(runner.pid)
+        runner.send_signal(signal.SIGTERM)
+        assert runner.wait(30) == 0
+        deadline = time.monotonic() + 10
+        while any(_running(pid) for pid in spares):
+            assert time.monotonic() < deadline, "idle spares outlived the runner"
+            time.sleep(0.05)
+    finally:
+        if runner.poll() is None:
+            runner.kill()
+            runner.wait()
+    assert balance(site) == Decimal("99.90")
+
+
 def test_service_socket_from_config(tmp_path: Path) -> None:
     conf = tmp_path / "c.conf"
     conf.write_text("[global]\n# accountingservice: /commented\nstoragebackend: sqlite\n")
