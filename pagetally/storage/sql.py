@@ -45,13 +45,13 @@ from pagetally.storage.engine import (
     translate,
 )
 from pagetally.storage.history import history_select
+from pagetally.storage.refunds import RefundMethods
 from pagetally.storage.schema import (
     groups,
     groupsmembers,
     payments,
     users,
 )
-from pagetally.storage.refunds import RefundMethods
 from pagetally.storage.sql_catalog import CatalogMethods
 
 _ALL_JOBS = HistoryFilter()
