@@ -8,10 +8,12 @@ it. The configuration comes from $PAGETALLY_CONFIG or /etc/pagetally/pagetally.c
 - `pkusers [-g] [-a|-d|-L] [-l LIMIT] [-b [+-]N] [-o F] [-i G1,G2] ...` -> `users`/`groups`
 - `pkprinters [-a|-d|-l] [-c PAGE[,JOB]] [-m N] [-p|-n] [-g PG1,PG2 [-r]] ...` -> `printers`
 - `pkbcodes [-a|-d|-l] [-D TEXT] [-r] code ...` -> `billing-codes`
+- `pkrefund [-f] [-r REASON] [-P PRINTER] jobid=N printername=P | JOBID ...` ->
+  `jobs refund` (PyKota's job filters other than jobid/printername are refused)
 
 A PyKota call that does several things becomes several `pagetally` commands, run in
 order until one fails. Not translated (refused with a message): pkusers' absolute
-`--balance N` (use +N or -N), pkrefund, pkinvoice, warnpykota.
+`--balance N` (use +N or -N), pkinvoice, warnpykota.
 """
 
 from __future__ import annotations
@@ -245,3 +247,42 @@ def pkprinters() -> None:
 
 def pkbcodes() -> None:
     _pagetally_all(pkbcodes_args(sys.argv[1:]), "pkbcodes")
+
+
+def pkrefund_args(argv: Sequence[str]) -> list[str]:
+    """PyKota's pkrefund names jobs by filters; `jobid=` and `printername=` (or
+    bare JOBIDs, as `jobs refund` reads them) translate, other filters do not: a
+    refund by user or date could give back far more than meant."""
+    ap = argparse.ArgumentParser(prog="pkrefund", description="PyKota's jobs refunder.")
+    ap.add_argument("-f", "--force", action="store_true")
+    ap.add_argument("-r", "--reason", default="")
+    ap.add_argument("-P", "--printer")
+    ap.add_argument("filters", nargs="*")
+    ns = ap.parse_args(list(argv))
+    printer = ns.printer
+    ids: list[str] = []
+    for item in ns.filters:
+        key, eq, value = item.partition("=")
+        if not eq:
+            ids.append(item)
+        elif key.strip().lower() == "jobid":
+            ids.append(value.strip())
+        elif key.strip().lower() == "printername":
+            printer = value.strip()
+        else:
+            raise SystemExit(
+                f"pkrefund: filter {item} is not translated: name jobs by jobid= and "
+                "printername=, or by their history row id"
+            )
+    if not ids:
+        raise SystemExit("pkrefund: name the jobs to refund (jobid=N printername=P)")
+    out = ["jobs", "refund", *ids]
+    if printer:
+        out += ["--printer", printer]
+    if ns.reason:
+        out += ["--reason", ns.reason]
+    return out + (["--force"] if ns.force else [])
+
+
+def pkrefund() -> None:
+    _pagetally(pkrefund_args(sys.argv[1:]), "pkrefund")

@@ -1,4 +1,5 @@
-"""`pagetally jobs add`: record a job by hand (photocopies, offline prints).
+"""`pagetally jobs add`: record a job by hand (photocopies, offline prints);
+`pagetally jobs refund` (cli/refund.py): give a charged job back.
 
 It goes through the same path as the CUPS backend: `core.decision.decide` inside
 `Store.decide_and_charge`, so limits, prices and history are the same. The
@@ -17,12 +18,14 @@ import typer
 from pagetally.cli.env import get_env
 from pagetally.cli.exitcodes import DENIED, ExitCode
 from pagetally.cli.output import machine
+from pagetally.cli.refund import refund
 from pagetally.core.decision import decide
 from pagetally.core.models import AccountSnapshot, Decision, JobFacts
 from pagetally.core.money import format_money
 from pagetally.errors import InvalidInput
 
-app = typer.Typer(help="Jobs: record one by hand.", no_args_is_help=True)
+app = typer.Typer(help="Jobs: record one by hand, refund charged ones.", no_args_is_help=True)
+app.command("refund")(refund)
 
 
 @app.command("add")

@@ -1,0 +1,162 @@
+"""`pagetally jobs refund`: give a charged job's money (and pages) back (pkrefund).
+
+Jobs are named by their history row id (the `id` column of `pagetally history
+--format csv|json`), or with `--printer` by their CUPS job id on that printer.
+CUPS reuses job ids and every host has its own, so a CUPS id matching several
+history rows is refused, listing them by row id. Every job named is checked
+before anything changes; each refund is then one transaction in the store
+(`Store.refund`), which refuses a job refunded already, also under a race.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Annotated
+
+import typer
+
+from pagetally.cli import common
+from pagetally.cli.env import get_env
+from pagetally.cli.exitcodes import ExitCode
+from pagetally.cli.output import machine
+from pagetally.core.models import JobRecord
+from pagetally.core.money import format_money
+from pagetally.core.refunds import Refund, RefundResult, refund_for
+from pagetally.errors import InvalidAmount, InvalidInput, NotFound
+from pagetally.storage.base import Store
+
+
+def describe(job: JobRecord, currency: str = "") -> str:
+    """One job for a person: row, CUPS id, printer, who, when, from where, what."""
+    cups = f"job {job.job_id} " if job.job_id else "job "
+    host = f" from {job.host}" if job.host else ""
+    return (
+        f"{cups}on {job.printer} (row {job.id}, {job.user}, {job.date:%Y-%m-%d %H:%M} UTC{host}, "
+        f"{job.pages} pages, {format_money(job.price, currency)}, {job.action.value})"
+    )
+
+
+def resolve(store: Store, ident: str, printer: str | None) -> JobRecord:
+    """The history row named by `ident`: a row id, or with `printer` a CUPS job id
+    that must match exactly one row there (InvalidInput listing them otherwise)."""
+    if printer is None:
+        if not ident.isdigit():
+            raise InvalidInput(
+                f"{ident!r} is not a history row id: give --printer to name a CUPS job id"
+            )
+        return store.get_job(int(ident))
+    found = store.jobs_by_job_id(ident, printer)
+    if not found:
+        raise NotFound("job", f"{ident} on {printer}")
+    if len(found) > 1:
+        rows = "; ".join(describe(j) for j in found)
+        raise InvalidInput(
+            f"CUPS job {ident} on {printer} matches {len(found)} history rows: {rows}. "
+            "Name one by its row id (without --printer)"
+        )
+    return found[0]
+
+
+def _fraction(text: str) -> Decimal:
+    value = common.amount(text, "--fraction")
+    if value > 1:
+        raise InvalidAmount(
+            f"--fraction: a refund is between 0 and 1 of the job's price, not {text}"
+        )
+    return value
+
+
+def _line(res: RefundResult, currency: str) -> str:
+    job = res.job
+    what = format_money(res.amount, currency)
+    if res.pages:
+        what += f" and {res.pages} pages"
+    cups = f"job {job.job_id}" if job.job_id else f"row {job.id}"
+    balance = (
+        f"{job.user}'s balance is now {format_money(res.balance_after, currency)}"
+        if res.balance_after is not None
+        else f"user {job.user} no longer exists"
+    )
+    return f"refunded {cups} on {job.printer} (row {job.id}, {job.user}): {what}; {balance}"
+
+
+def _confirm(job: JobRecord, refund: Refund, currency: str) -> bool:
+    what = format_money(refund.amount, currency)
+    if refund.pages:
+        what += f" and {refund.pages} pages"
+    return typer.confirm(f"Refund {what} for {describe(job, currency)}?", default=False)
+
+
+def refund(
+    jobs: Annotated[
+        list[str],
+        typer.Argument(
+            help="History row ids (the `id` of `pagetally history --format csv`); "
+            "with --printer, CUPS job ids on that printer.",
+            metavar="JOBID...",
+        ),
+    ],
+    printer: Annotated[
+        str | None,
+        typer.Option("--printer", "-P", help="The JOBIDs are CUPS job ids on this printer."),
+    ] = None,
+    fraction: Annotated[
+        str, typer.Option("--fraction", help="Give back this part of the price, 0 to 1.")
+    ] = "1",
+    pages: Annotated[
+        bool,
+        typer.Option(
+            "--pages", help="Also give the pages back (off the page counters and billing code)."
+        ),
+    ] = False,
+    reason: Annotated[
+        str, typer.Option("--reason", "-r", help="Why (kept with the payment and the job).")
+    ] = "",
+    force: Annotated[
+        bool, typer.Option("--force", "-f", help="Do not ask before each refund.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the refunds as JSON.")] = False,
+) -> None:
+    """Refund charged jobs: credit their price (or --fraction of it) to the user as
+    a REFUND payment and mark them REFUND in the history (PyKota's pkrefund)."""
+    env = get_env()
+    part = _fraction(fraction)
+    cfg = env.config()
+    now = env.now()
+    done: list[RefundResult] = []
+    with env.store(write=True) as store:
+        chosen: dict[int, tuple[JobRecord, Refund, str]] = {}
+        for ident in jobs:
+            job = resolve(store, ident.strip(), printer)
+            currency = cfg.rule_settings(job.printer).currency
+            back = refund_for(job, currency=currency, fraction=part, pages=pages, note=reason)
+            chosen[int(job.id or 0)] = (job, back, currency)
+        for row, (job, back, currency) in chosen.items():
+            if not force and not _confirm(job, back, currency):
+                env.note(f"skipped {describe(job, currency)}")
+                continue
+            res = store.refund(row, back, now)
+            done.append(res)
+            if not as_json:
+                env.out.write(_line(res, currency) + "\n")
+    if as_json:
+        env.out.write(
+            json.dumps(
+                [
+                    {
+                        "job": r.job.id,
+                        "job_id": r.job.job_id,
+                        "printer": r.job.printer,
+                        "user": r.job.user,
+                        "amount": machine(r.amount),
+                        "pages": r.pages,
+                        "balance_after": machine(r.balance_after),
+                        "reason": r.job.reason,
+                    }
+                    for r in done
+                ]
+            )
+            + "\n"
+        )
+    raise typer.Exit(ExitCode.OK)
