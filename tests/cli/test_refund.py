@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
 from pagetally.cli.aliases import pkrefund_args
 from pagetally.cli.main import app
 from tests.cli.conftest import Cli
+from tests.cli.test_servers import server_cli
+from tests.servers import ServerInfo, mariadb_server, postgresql_server  # noqa: F401
 
 
 def setup_story(cli: Cli) -> None:
@@ -198,3 +201,42 @@ def test_pkrefund_runs_the_refund(
         aliases.pkrefund()
     assert done.value.code == 2
     assert "job 42 was refunded already" in capsys.readouterr().err
+
+
+def refund_on(server: ServerInfo, tmp_path: Path) -> None:
+    """The admin refunds on a server; the read-only role cannot."""
+    s = server.new_database()
+    (tmp_path / "admin").mkdir()
+    admin = server_cli(
+        tmp_path / "admin", s, admin_user=s.admin_user, admin_password=s.admin_password
+    )
+    admin("db", "upgrade")
+    setup_story(admin)
+    row = charge(admin, "42", "12", "--billing-code", "proj")
+    (tmp_path / "ro").mkdir()
+    reader = server_cli(tmp_path / "ro", s, admin_user=None, admin_password=None)
+    r = reader("jobs", "refund", str(row), "--force", code=7)
+    assert "read-only credentials" in r.stderr
+    r = admin("jobs", "refund", "42", "-P", "lp1", "--pages", "--fraction", "0.25", "--force")
+    assert r.stdout == (
+        "refunded job 42 on lp1 (row 1, bob): 0.30 EUR and 12 pages; "
+        "bob's balance is now 4.10 EUR\n"
+    )
+    assert balance(admin) == "4.10"
+    assert report(admin) == [("floor", 0, 0), ("lp1", 0, 0)]
+    code = admin.json("billing-codes", "list")[0]
+    assert (code["balance"], code["page_counter"]) == ("9.10", 0)
+    assert [(h["action"], h["price"]) for h in reader.json("history")] == [("refund", "1.20")]
+    assert "refunded already" in admin("jobs", "refund", str(row), "--force", code=2).stderr
+
+
+@pytest.mark.slow
+@pytest.mark.postgresql
+def test_refund_on_postgresql(postgresql_server: ServerInfo, tmp_path: Path) -> None:  # noqa: F811
+    refund_on(postgresql_server, tmp_path)
+
+
+@pytest.mark.slow
+@pytest.mark.mariadb
+def test_refund_on_mariadb(mariadb_server: ServerInfo, tmp_path: Path) -> None:  # noqa: F811
+    refund_on(mariadb_server, tmp_path)
