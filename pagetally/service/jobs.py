@@ -90,6 +90,30 @@ def warm_up() -> None:
             _warm_types(tp, set())
     with contextlib.suppress(Exception):  # a warm-up must never stop the runner
         pdl.analyse(sample_pdf())
+    with contextlib.suppress(Exception):
+        _warm_config()
+
+
+SAMPLE_CONFIG = """[global]
+storagebackend: sqlite
+storagename: /nonexistent/pagetally.db
+accountingservice: none
+currency: EUR
+[lab]
+accounter: software()
+"""
+
+
+def _warm_config() -> None:
+    """Read a configuration once: its parser's patterns are then compiled for
+    every child (the job's own configuration is still read by the job)."""
+    from pagetally.config import load_config
+
+    with tempfile.TemporaryDirectory(prefix="pagetally-warm-") as folder:
+        path = os.path.join(folder, "pagetally.conf")
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(SAMPLE_CONFIG)
+        load_config(path, {})
 
 
 def _warm_types(tp: object, seen: set[object]) -> None:
