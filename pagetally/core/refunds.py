@@ -4,7 +4,9 @@ The store applies a `Refund` in one transaction: credit `amount` to the user as
 a REFUND payment, take `pages` off the counters of the job's printer chain (and
 `amount`/`pages` off the job's billing code), and mark the job refunded.
 PyKota's pkrefund gave the money back and left page counters alone; that stays
-the default, and `pages=True` also gives the pages back.
+the default, and `pages=True` also gives the pages back. How the history keeps a
+refunded job (the same row, action REFUND, price and pages as charged): see
+`pagetally.storage.refunds`.
 """
 
 from __future__ import annotations

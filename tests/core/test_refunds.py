@@ -51,3 +51,15 @@ def test_uncharged_jobs_cannot_be_refunded(action: Action) -> None:
 def test_refund_only_once() -> None:
     with pytest.raises(RuleError, match="refunded already"):
         refund_for(charged(Action.REFUND))
+
+
+def test_check_refund_bounds_the_refund_by_the_job() -> None:
+    from pagetally.core.refunds import Refund, check_refund
+
+    check_refund(charged(), Refund(D("1.20"), 12, "all of it"))
+    with pytest.raises(InvalidAmount, match=r"between 0 and its price 1\.20, not 1\.21"):
+        check_refund(charged(), Refund(D("1.21"), 0, "more"))
+    with pytest.raises(InvalidAmount, match="gives back 0 to 12 pages, not 13"):
+        check_refund(charged(), Refund(D("0"), 13, "more pages"))
+    with pytest.raises(RuleError, match="refunded already"):
+        check_refund(charged(Action.REFUND), Refund(D("0"), 0, ""))

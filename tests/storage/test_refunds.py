@@ -201,3 +201,16 @@ def test_concurrent_refunds_refund_once(site: SqlStore, settings: StoreSettings)
         assert all("refunded already" in o for o in out if o != "refunded"), out
     assert site.get_user("alice").balance == D("10.00")
     assert [p.amount for p in site.payments("alice")] == [D("1.20")] * rounds
+
+
+def test_refund_of_a_deleted_users_job(site: SqlStore) -> None:
+    """The history outlives the user: money cannot go back to nobody; a refund
+    of nothing (a free job) still marks the row."""
+    row = charge(site, 1)
+    free = charge(site, 2, price="0")
+    site.delete_user("alice")
+    with pytest.raises(NotFound, match="user 'alice' does not exist"):
+        site.refund(row, refund_for(site.get_job(row)), LATER)
+    assert site.get_job(row).action is Action.ALLOW
+    res = site.refund(free, refund_for(site.get_job(free), pages=False), LATER)
+    assert (res.job.action, res.amount, res.balance_after) == (Action.REFUND, D("0"), None)
