@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from pagetally.core.models import LimitBy, PriceTable, Printer, User
+from pagetally.core.models import LimitBy, PriceTable, User
 from tests.cups.test_backend import Site
 
 
@@ -143,7 +143,7 @@ def test_onbackenderror_retry(site: Site) -> None:
 def test_failed_device_charged_under_onbackenderror_charge(tmp_path: Path) -> None:
     site = Site(tmp_path, device_exit=1)
     setup(site, "onbackenderror: retry:1:0,charge\n")
-    code, err = site.job("1", "ann", pdf("white"))
+    code, _err = site.job("1", "ann", pdf("white"))
     assert code == 1
     pages, price = charged(site)
     assert (pages, price) == (1, Decimal("0.10"))
