@@ -32,6 +32,7 @@ COLUMNS = (
     "job_id",
 )
 TABLE_COLUMNS = (
+    "id",
     "date",
     "user",
     "printer",
@@ -116,6 +117,7 @@ def history(
             write_csv(env.out, COLUMNS, jobs)
         else:
             headers = (
+                "id",
                 "date",
                 "user",
                 "printer",
