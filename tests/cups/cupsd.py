@@ -6,13 +6,14 @@ the PageTally backend (mode 0700, run by cupsd as root, as installed for real).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -128,19 +129,28 @@ def start_cupsd(root: Path, config: Path) -> Cupsd:
     return cupsd
 
 
-@pytest.fixture(scope="session")
-def cupsd() -> Iterator[Cupsd]:
+@contextlib.contextmanager
+def private_cupsd(prefix: str, config_text: Callable[[Path], str]) -> Iterator[Cupsd]:
+    """A started cupsd under a fresh folder, with the pagetally.conf that
+    `config_text(folder)` writes; stopped and removed at the end."""
     # not under pytest's tmp dir (mode 0700): CUPS filters run as user lp and
     # must reach the spool and the PPDs
-    base = Path(tempfile.mkdtemp(prefix="pagetally-cupsd-"))
+    base = Path(tempfile.mkdtemp(prefix=prefix))
     base.chmod(0o755)
     config = base / "pagetally.conf"
-    config.write_text("[global]\nstoragebackend: sqlite\n"
-                      f"storagename: {base / 'pagetally.db'}\n"
-                      f"directory: {base / 'pagetally-spool'}\n")
+    config.write_text(config_text(base))
     server = start_cupsd(base / "root", config)
     try:
         yield server
     finally:
         server.stop()
         shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def cupsd() -> Iterator[Cupsd]:
+    with private_cupsd("pagetally-cupsd-", lambda base: (
+            "[global]\nstoragebackend: sqlite\n"
+            f"storagename: {base / 'pagetally.db'}\n"
+            f"directory: {base / 'pagetally-spool'}\n")) as server:
+        yield server

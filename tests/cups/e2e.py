@@ -7,11 +7,15 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
 
 from pagetally.storage import StoreSettings, open_store
 from pagetally.storage.base import Store
 from tests.cups.cupsd import Cupsd
+from tests.fixtures_devices import IppEvePrinter, start_ippeveprinter
 
 PAGETALLY = Path(sys.executable).parent / "pagetally"
 
@@ -59,3 +63,17 @@ def pdf_of_pages(path: Path, pages: int) -> Path:
     subprocess.run(["qpdf", "--empty", "--pages", *[one] * pages, "--", str(path)],
                    check=True)
     return path
+
+
+def own_ipp_printer(tmp_path_factory: pytest.TempPathFactory,
+                    name: str) -> Iterator[IppEvePrinter]:
+    """A module's own ippeveprinter (needs `dns_sd`), for a module-scoped
+    `ipp_printer` fixture that shadows the session's: a job another module
+    leaves stuck in the session's printer (ippeveprinter refuses a PJL-wrapped
+    document, then answers "Currently printing another job" for good) must not
+    hold these tests up."""
+    printer = start_ippeveprinter(tmp_path_factory.mktemp(name), name)
+    try:
+        yield printer
+    finally:
+        printer.stop()

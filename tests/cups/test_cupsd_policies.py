@@ -6,6 +6,7 @@ what CUPS shows for the job. (`policy: deny` is in test_cupsd.py.)"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -15,7 +16,15 @@ from pagetally.core.models import Action, LimitBy, PriceTable, Printer, User
 from pagetally.errors import NotFound
 from pagetally.storage.base import Store
 from tests.cups.cupsd import Cupsd
-from tests.cups.e2e import PAGETALLY, configure, lpstat_status, pdf_of_pages, store_of, wrap
+from tests.cups.e2e import (
+    PAGETALLY,
+    configure,
+    lpstat_status,
+    own_ipp_printer,
+    pdf_of_pages,
+    store_of,
+    wrap,
+)
 from tests.cups.test_cupsd import ONE_PAGE, history, submit, wait_done
 from tests.fixtures_devices import IppEvePrinter
 
@@ -24,6 +33,12 @@ pytestmark = [pytest.mark.slow, pytest.mark.cups]
 @pytest.fixture(scope="module")
 def store(cupsd: Cupsd) -> Store:
     return store_of(cupsd)
+
+
+@pytest.fixture(scope="module")
+def ipp_printer(dns_sd: None,
+                tmp_path_factory: pytest.TempPathFactory) -> Iterator[IppEvePrinter]:
+    yield from own_ipp_printer(tmp_path_factory, "policies")
 
 
 def site_command(tmp_path: Path, body: str) -> Path:

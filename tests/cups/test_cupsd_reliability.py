@@ -1,5 +1,6 @@
 """End to end through a private cupsd: jobs that do not go as planned. A job
-cancelled with `cancel` while the real backend is still sending it, a job that
+cancelled with `cancel` while the real backend is still sending it (software
+accounting) or while the printer prints it (hardware accounting), a job that
 fails at the printer (`onbackenderror`), and the store unreachable
 (`onstoreerror`) then back, with the local journal replayed by hand and by the
 next job. Each test checks the store's rows, the balance and what CUPS shows."""
@@ -8,11 +9,9 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import socket
 import struct
 import subprocess
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -25,17 +24,32 @@ import pytest
 from pagetally.core.models import Action, LimitBy, PriceTable, Printer, User
 from pagetally.storage import StoreSettings, open_store
 from pagetally.storage.base import Store
-from tests.cups.cupsd import Cupsd, start_cupsd
-from tests.cups.e2e import PAGETALLY, configure, lpstat_status, pdf_of_pages, store_of, wrap
+from tests.cups.cupsd import Cupsd, private_cupsd
+from tests.cups.e2e import (
+    PAGETALLY,
+    configure,
+    lpstat_status,
+    own_ipp_printer,
+    pdf_of_pages,
+    store_of,
+    wrap,
+)
 from tests.cups.test_cupsd import ONE_PAGE, history, submit, wait_done
 from tests.devices.pjlsim import PjlSim
 from tests.fixtures_devices import IppEvePrinter, free_port
 
 pytestmark = [pytest.mark.slow, pytest.mark.cups]
 
+
 @pytest.fixture(scope="module")
 def store(cupsd: Cupsd) -> Store:
     return store_of(cupsd)
+
+
+@pytest.fixture(scope="module")
+def ipp_printer(dns_sd: None,
+                tmp_path_factory: pytest.TempPathFactory) -> Iterator[IppEvePrinter]:
+    yield from own_ipp_printer(tmp_path_factory, "reliability")
 
 
 def wait_rows(store: Store, user: str, count: int, timeout: float = 30) -> list[
@@ -135,20 +149,6 @@ def test_job_cancelled_while_printing(
     assert store.get_user_quota(user, queue).page_counter == (1 if price else 0)
 
 
-HARDWARE_CANCEL_BUG = (
-    "BUG: pagetally/cups/printing.py print_job(), hardware branch: after the real "
-    "backend has exited, hw.read_after() waits for the printer to be idle and its "
-    "counter stable with no SIGTERM handler (realbackend.run_real_backend restores "
-    "the previous one when the real backend ends). cupsd's cancel then kills the "
-    "pagetally process (\"terminated normally with signal 15\" in cupsd's log): no "
-    "history row, nothing charged although the printer printed 3 pages — a cancel "
-    "after the data is sent prints for free. Should: handle SIGTERM for the whole "
-    "job; once the data has reached the printer, finish the counter reading "
-    "(bounded well under cupsd's JobKillDelay, 30 s) and charge what the counter "
-    "shows, marked as cancelled in the reason.")
-
-
-@pytest.mark.xfail(strict=True, reason=HARDWARE_CANCEL_BUG)
 def test_cancel_while_the_printer_prints_charges_what_it_printed(
     cupsd: Cupsd, store: Store
 ) -> None:
@@ -311,19 +311,14 @@ class Outage:
 
 @pytest.fixture(scope="module")
 def outage(dns_sd: None) -> Iterator[Outage]:
-    base = Path(tempfile.mkdtemp(prefix="pagetally-outage-"))
-    base.chmod(0o755)
-    (base / "store").mkdir()
-    config = base / "pagetally.conf"
-    config.write_text("[global]\nstoragebackend: sqlite\n"
-                      f"storagename: {base / 'store' / 'pt.db'}\n"
-                      f"directory: {base / 'spool'}\naccountingservice: none\nmailto: devnull\n")
-    server = start_cupsd(base / "root", config)
-    try:
-        yield Outage(server, base)
-    finally:
-        server.stop()
-        shutil.rmtree(base, ignore_errors=True)
+    def config(base: Path) -> str:
+        (base / "store").mkdir()
+        return ("[global]\nstoragebackend: sqlite\n"
+                f"storagename: {base / 'store' / 'pt.db'}\ndirectory: {base / 'spool'}\n"
+                "accountingservice: none\nmailto: devnull\n")
+
+    with private_cupsd("pagetally-outage-", config) as server:
+        yield Outage(server, server.config.parent)
 
 
 def outage_account(outage: Outage, queue: str, user: str) -> Store:
