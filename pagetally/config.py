@@ -318,6 +318,8 @@ DIRECTIVES: dict[str, Directive] = {
         _d("statusstabilizationloops", _int(1), "5", "idle readings in a row"),
         _d("statusstabilizationdelay", _float, "4.0", "seconds between readings"),
         _d("snmperrormask", _text, "0x4FCC", "SNMP error bits that stop waiting"),
+        _d("physicalprinter", _text, None,
+           "name of the physical printer a queue prints to (its hardware lock)"),
         # banners and job handling
         _d("accountbanner", _choice("none", "starting", "ending", "both"), "both",
            "which banners are charged"),
