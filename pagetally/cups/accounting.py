@@ -17,8 +17,12 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pagetally.errors import ConfigError
+
+if TYPE_CHECKING:
+    from pagetally.devices.lock import PrinterIdentity, Resolver
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,10 +58,13 @@ class Counted:
 
 class HardwareCounting:
     """Reads the life counter before and after the real backend, holding the
-    printer's lock all along so another queue's job cannot mix in."""
+    printer's lock all along so another queue's job cannot mix in. The lock is
+    the physical printer's (`physicalprinter`, else the addresses the device
+    URI's host resolves to: devices/lock.py), not the queue's nor the URI's."""
 
     def __init__(self, spec: str, device_uri: str, lock_dir: Path,
-                 settings: Callable[[str], object], log: Callable[[str], None]) -> None:
+                 settings: Callable[[str], object], log: Callable[[str], None],
+                 *, resolver: Resolver | None = None) -> None:
         from pagetally.devices import Timing
         from pagetally.devices.factory import accounter_from_directive, host_from_device_uri
         from pagetally.devices.snmp import parse_error_mask
@@ -68,7 +75,10 @@ class HardwareCounting:
         except ValueError as e:
             raise ConfigError(str(e), directive="snmperrormask") from None
         self.accounter = accounter_from_directive(spec, host, error_mask=mask)
-        self.key = host or device_uri
+        self.host = host
+        self.device_uri = device_uri
+        self.physical = settings("physicalprinter")
+        self.resolver = resolver
         self.lock_dir = lock_dir
         self.log = log
         self.timing = Timing(
@@ -81,10 +91,27 @@ class HardwareCounting:
         )
         self.before: int | None = None
 
+    def identity(self) -> PrinterIdentity:
+        """The physical printer, resolved now (bounded in time); a fallback to
+        the host name alone is logged, since it may not match other queues."""
+        from pagetally.devices.lock import printer_identity, system_resolver
+
+        ident = printer_identity(
+            self.host, device_uri=self.device_uri,
+            explicit=str(self.physical) if self.physical else None,
+            resolver=self.resolver or system_resolver,
+        )
+        if ident.fallback:
+            self.log(f"PageTally: {ident.fallback}; the printer's lock is keyed by "
+                     f"the name {ident.keys[0]!r}")
+        return ident
+
     def lock(self) -> AbstractContextManager[None]:
         from pagetally.devices.lock import printer_lock
 
-        return printer_lock(self.key, self.lock_dir, timeout=3600, on_wait=self.log)
+        ident = self.identity()
+        return printer_lock(ident.keys, self.lock_dir, timeout=3600, on_wait=self.log,
+                            name=ident.name)
 
     def read_before(self) -> int:
         from pagetally.devices import counter_before
