@@ -3,7 +3,8 @@ cancelled with `cancel` while the real backend is still sending it (software
 accounting) or while the printer prints it (hardware accounting), a job that
 fails at the printer (`onbackenderror`), and the store unreachable
 (`onstoreerror`) then back, with the local journal replayed by hand and by the
-next job. Each test checks the store's rows, the balance and what CUPS shows."""
+next job; PostgreSQL lost between the decision and the charge. Each test checks
+the store's rows, the balance and what CUPS shows."""
 
 from __future__ import annotations
 
@@ -37,6 +38,7 @@ from tests.cups.e2e import (
 from tests.cups.test_cupsd import ONE_PAGE, history, submit, wait_done
 from tests.devices.pjlsim import PjlSim
 from tests.fixtures_devices import IppEvePrinter, free_port
+from tests.servers import ServerInfo, postgresql_server  # noqa: F401  (a fixture)
 
 pytestmark = [pytest.mark.slow, pytest.mark.cups]
 
@@ -416,3 +418,133 @@ def test_store_down_journal_replayed_by_the_next_job(
                                      (Action.ALLOW, 1, Decimal("0.10"))]
     assert store.get_user("abe").balance == Decimal("4.60")
     assert store.get_user_quota("abe", "outnext").page_counter == 4
+
+
+# --- PostgreSQL lost in the middle of a job -----------------------------------------
+
+
+class TcpGate:
+    """A TCP relay on 127.0.0.1 in front of a database server. `cut()` drops
+    every connection and refuses new ones (the server no longer answers);
+    `restore()` listens again on the same port."""
+
+    def __init__(self, target_port: int) -> None:
+        self.target_port = target_port
+        self.port = free_port()
+        self._conns: list[socket.socket] = []
+        self._listener: socket.socket | None = None
+        self._thread: threading.Thread | None = None
+        self.restore()
+
+    def restore(self) -> None:
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", self.port))
+        listener.listen()
+        listener.settimeout(0.2)
+        self._listener = listener
+        self._thread = threading.Thread(target=self._accept, args=(listener,), daemon=True)
+        self._thread.start()
+
+    def _accept(self, listener: socket.socket) -> None:
+        while self._listener is listener:
+            try:
+                client, _ = listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            server = socket.create_connection(("127.0.0.1", self.target_port), 10)
+            client.settimeout(None)
+            self._conns += [client, server]
+            for src, dst in ((client, server), (server, client)):
+                threading.Thread(target=self._pump, args=(src, dst), daemon=True).start()
+
+    @staticmethod
+    def _pump(src: socket.socket, dst: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            while data := src.recv(65536):
+                dst.sendall(data)
+        with contextlib.suppress(OSError):
+            dst.shutdown(socket.SHUT_RDWR)
+
+    def cut(self) -> None:
+        listener, self._listener = self._listener, None
+        if self._thread is not None:
+            self._thread.join(5)
+        if listener is not None:
+            listener.close()
+        for conn in self._conns:
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
+            conn.close()
+        self._conns.clear()
+
+
+@dataclass
+class PgOutage:
+    """A third cupsd whose store is a PostgreSQL database reached through a gate."""
+
+    cupsd: Cupsd
+    gate: TcpGate
+    settings: StoreSettings  # straight to the server, for the test's own eyes
+
+    def store(self) -> Store:
+        return open_store(self.settings)
+
+
+@pytest.fixture(scope="module")
+def pg_outage(dns_sd: None,
+              postgresql_server: ServerInfo) -> Iterator[PgOutage]:  # noqa: F811
+    settings = postgresql_server.new_database("ptcups")
+    open_store(settings).upgrade()
+    gate = TcpGate(postgresql_server.port)
+
+    def config(base: Path) -> str:
+        admin = base / "pagetally-admin.conf"
+        admin.write_text(f"[global]\nstorageadmin: {settings.admin_user}\n"
+                         f"storageadminpw: {settings.admin_password}\n")
+        admin.chmod(0o640)
+        return ("[global]\nstoragebackend: postgresql\n"
+                f"storageserver: 127.0.0.1:{gate.port}\nstoragename: {settings.name}\n"
+                f"directory: {base / 'spool'}\naccountingservice: none\nmailto: devnull\n")
+
+    try:
+        with private_cupsd("pagetally-pgout-", config) as server:
+            yield PgOutage(server, gate, settings)
+    finally:
+        gate.cut()
+
+
+@pytest.mark.postgresql
+def test_database_lost_while_printing_is_journaled_and_replayed_once(
+    pg_outage: PgOutage, holding_printer: HoldingPrinter
+) -> None:
+    """PostgreSQL answers for the decision, then stops answering while the
+    printer still holds the job: the job completes, its charge goes to the
+    journal; once the database is back, `pagetally journal replay` charges it
+    exactly once."""
+    cupsd = pg_outage.cupsd
+    wrap(cupsd, "pgmid", holding_printer.uri)
+    store = pg_outage.store()
+    store.add_printer(Printer("pgmid", prices=PriceTable(per_page=Decimal("0.10"))))
+    store.add_user(User("mia", limit_by=LimitBy.BALANCE, balance=Decimal("5")))
+    store.set_user_quota("mia", "pgmid")
+
+    job = submit(cupsd, "pgmid", "mia", ONE_PAGE)
+    assert holding_printer.received.wait(30), cupsd.error_log()[-3000:]
+    pg_outage.gate.cut()
+    holding_printer.release.set()  # the printer is done: the backend charges now
+    done = wait_done(cupsd, job)
+    assert done["job-state"] == "completed", done
+    journal = cupsd.config.parent / "spool" / "journal"
+    assert len(list(journal.glob("*.json"))) == 1, cupsd.error_log()[-3000:]
+    assert history(store, "mia") == []
+
+    pg_outage.gate.restore()
+    replay = [str(PAGETALLY), "-C", str(cupsd.config), "journal", "replay"]
+    for expected in ("charged 1, already charged 0", "charged 0, already charged 0"):
+        out = subprocess.run(replay, capture_output=True, text=True, timeout=60, check=False)
+        assert out.returncode == 0 and expected in out.stdout, out.stdout + out.stderr
+    assert history(store, "mia") == [(Action.ALLOW, 1, Decimal("0.10"))]
+    assert store.get_user("mia").balance == Decimal("4.90")
