@@ -377,3 +377,61 @@ def test_two_queues_on_one_printer(
         assert before == [500, 500]  # both read the counter before either job printed
         assert pages != {"lab1": 6, "lab2": 10}  # so one was charged the other's pages
         assert store.get_user("alice").balance != Decimal("3.4")
+
+
+@pytest.mark.parametrize(
+    ("physical", "mixes"),
+    [({}, False), ({"lab1": "hp-a", "lab2": "hp-b"}, True)],
+    ids=["address-and-name-are-one-printer", "two-identities-mix-as-two-host-keys-did"],
+)
+def test_two_queues_by_address_and_by_name_do_not_mix(
+    tmp_path: Path, physical: dict[str, str], mixes: bool
+) -> None:
+    """lab1 prints to socket://127.0.0.1:PORT, lab2 to socket://localhost:PORT: one
+    printer (saying idle while printing, as in test_two_queues_on_one_printer).
+    The lock is the printer's, from the resolved address, so each queue pays its
+    own pages. The proof: when the queues are told they are two printers
+    (physicalprinter hp-a / hp-b — what keying the lock by the URI's host did),
+    both read the counter before either job prints and the counts mix."""
+    store = open_store(StoreSettings(backend="sqlite", name=str(tmp_path / "p.db")))
+    store.add_user(User("alice", limit_by=LimitBy.BALANCE, balance=Decimal("5")))
+    for queue in ("lab1", "lab2"):
+        store.add_printer(Printer(queue, prices=PriceTable(per_page=Decimal("0.10"))))
+        store.set_user_quota("alice", queue)
+    script = tmp_path / "run_one.py"
+    script.write_text(RUN_ONE.format())
+    busy = threading.Event()
+    with PjlSim(500, seconds_per_page=0.05, lies_idle=True) as sim:
+        sim.pause()
+        conf = tmp_path / "pagetally.conf"
+        conf.write_text(
+            f"[global]\nstoragebackend: sqlite\nstoragename: {tmp_path / 'p.db'}\n"
+            f"directory: {tmp_path / 'spool'}\naccounter: hardware(pjl:{sim.port})\n{SHARED}"
+            + "".join(f"[{q}]\nphysicalprinter: {name}\n" for q, name in physical.items()))
+        jobs = [("lab1", "21", "127.0.0.1", 6), ("lab2", "22", "localhost", 10)]
+        backends = [Backend([sys.executable, str(script), str(conf), queue, job, host,
+                             str(sim.port), str(tmp_path), "real"],
+                            Path(__file__).parents[2], busy) for queue, job, host, _ in jobs]
+        for b in backends:
+            b.ready()
+        for b, (_q, _j, _h, pages) in zip(backends, jobs, strict=True):
+            b.send(b"p\f" * pages)
+        deadline = time.monotonic() + 60
+        while not (sim.wait_jobs(2, timeout=0.05) or busy.is_set()):
+            assert time.monotonic() < deadline, [b.lines for b in backends]
+        sim.resume()
+        errs = [b.finish() for b in backends]
+        sim.wait_idle()
+        assert sim.counter == 516
+    rows = {r.printer: r for r in store.history()}
+    pages = {q: r.pages for q, r in rows.items()}
+    if mixes:
+        assert not busy.is_set()
+        assert sorted(r.printer_counter for r in rows.values()) == [500, 500]
+        assert pages != {"lab1": 6, "lab2": 10}
+    else:
+        assert pages == {"lab1": 6, "lab2": 10}
+        assert any(BUSY in err for err in errs)  # the second queue did wait
+        assert sorted(r.printer_counter for r in rows.values()) in ([500, 506], [500, 510])
+        assert store.get_user("alice").balance == Decimal("3.4")
+        assert not any("lock is keyed by the name" in err for err in errs)  # both resolved
