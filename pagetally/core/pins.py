@@ -1,9 +1,12 @@
 """Print-time PINs: stored as a salted slow hash, checked in constant time.
 
 A PIN (or password) set by an administrator (`pagetally users edit NAME --pin`)
-is kept as `scrypt$N$r$p$SALT$HASH` (base64), never itself. Short PINs are weak
-against anyone holding the hash, which is why the hash is slow and never leaves
-the store except for the check. Pure standard library.
+is kept as `scrypt$N$r$p$SALT$HASH$SET` (base64; SET: when it was set, Unix
+seconds), never itself. Short PINs are weak against anyone holding the hash,
+which is why the hash is slow and never leaves the store except for the check;
+against guessing by printing, `lockout_until` bounds the tries (failures before
+the PIN was set do not count, so setting a new PIN ends a lockout). Hashes
+without SET (the first form) are still read. Pure standard library.
 """
 
 from __future__ import annotations
@@ -12,6 +15,8 @@ import base64
 import hashlib
 import hmac
 import os
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
 
 from pagetally.errors import InvalidInput
 
@@ -38,12 +43,38 @@ def check_pin_text(pin: str) -> str:
     return pin
 
 
-def hash_pin(pin: str, *, salt: bytes | None = None) -> str:
-    """The stored form of `pin` (a fresh random salt unless one is given)."""
+def hash_pin(pin: str, *, salt: bytes | None = None, set_at: datetime | None = None) -> str:
+    """The stored form of `pin` (a fresh random salt unless one is given), with
+    the time it is set (now unless given)."""
     salt = os.urandom(SALT_BYTES) if salt is None else salt
     key = _derive(pin, salt, N, R, P)
     b64 = base64.b64encode
-    return f"{SCHEME}${N}${R}${P}${b64(salt).decode()}${b64(key).decode()}"
+    seconds = int((set_at or datetime.now(UTC)).timestamp())
+    return f"{SCHEME}${N}${R}${P}${b64(salt).decode()}${b64(key).decode()}${seconds}"
+
+
+def pin_set_at(stored: str | None) -> datetime | None:
+    """When the stored PIN was set; None for no PIN, or one stored without it."""
+    parts = (stored or "").split("$")
+    if len(parts) != 7 or _parse(stored or "") is None:
+        return None
+    return datetime.fromtimestamp(int(parts[6]), UTC)
+
+
+def lockout_until(failures: Iterable[datetime], *, now: datetime, max_failures: int,
+                  window: timedelta, not_before: datetime | None = None) -> datetime | None:
+    """When a user's lockout ends, None when not locked out: locked while at least
+    `max_failures` failed checks (their dates) lie within `window` before `now`
+    and not before `not_before` (the PIN's last change). 0 never locks. A lockout
+    ends when its oldest counted failure leaves the window."""
+    if max_failures <= 0:
+        return None
+    start = now - window
+    counted = sorted((d for d in failures
+                      if d > start and (not_before is None or d >= not_before)), reverse=True)
+    if len(counted) < max_failures:
+        return None
+    return counted[max_failures - 1] + window
 
 
 def verify_pin(pin: str | None, stored: str | None) -> bool:
@@ -67,6 +98,8 @@ def _parse(stored: str) -> tuple[int, int, int, bytes, bytes] | None:
     """(N, r, p, salt, key) of a stored hash; None when it is not one of ours
     or asks for more work than this module would ever set."""
     parts = stored.split("$")
+    if len(parts) == 7 and parts[6].isascii() and parts[6].isdigit() and len(parts[6]) <= 12:
+        parts = parts[:6]  # the time it was set (pin_set_at)
     if len(parts) != 6 or parts[0] != SCHEME:
         return None
     try:

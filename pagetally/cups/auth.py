@@ -9,6 +9,13 @@ on its standard input only.
 The credential is taken out of the job's options as soon as it is read, so it
 never reaches the history, hooks, mail, banners, logs or the real backend. A
 refusal says "PIN missing" or "wrong PIN" and never whether the user exists.
+
+Lockout (`printauthmaxfailures`, `printauthlockout`): failed checks are the
+history rows this module's refusals leave (reason exactly `WRONG_PIN` or
+`AUTH_FAILED`: the history keeps no code, so these texts are the stable marks,
+pinned by tests). With too many of them for the user name within the window
+(on any printer, since the PIN's last change), the job is refused before its
+PIN is checked. One history read per `pin`/`command` job that carries a PIN.
 """
 
 from __future__ import annotations
@@ -16,24 +23,30 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from pagetally.core.models import Action, Decision
-from pagetally.core.pins import MAX_PIN, verify_pin
+from pagetally.core.pins import MAX_PIN, lockout_until, pin_set_at, verify_pin
 from pagetally.cups.status import Messages
 from pagetally.cups.ticket import JobTicket
 from pagetally.errors import NotFound, StoreUnavailable
 
 if TYPE_CHECKING:
+    from pagetally.config import Config
     from pagetally.storage.base import Store
 
 CREDENTIAL_OPTION = "job-password"  # cupsd hides it from Get-Job-Attributes
 ENCRYPTION_OPTION = "job-password-encryption"
-AUTH_CODE = "auth_failed"  # Decision.code of every refusal here
+AUTH_CODE = "auth_failed"  # Decision.code of every refusal here but a lockout
+LOCKED_CODE = "auth_locked"  # Decision.code of a lockout
 
 PIN_MISSING = "PIN missing: this printer needs your print PIN (lp -o job-password=PIN)"
 WRONG_PIN = "wrong PIN"
 AUTH_FAILED = "authentication failed"
+CHECK_BROKEN = "authentication failed: the check could not be run"  # not the user's fault
+LOCKED = "too many wrong PINs: try again after {when}"
+FAILED_CHECKS = frozenset((WRONG_PIN, AUTH_FAILED))  # history reasons the lockout counts
 STORE_DOWN = "the accounting store is unreachable: the user cannot be authenticated"
 
 
@@ -43,6 +56,8 @@ class PrintAuth:
 
     mode: str = "none"  # none | known | pin | command
     command: str = ""
+    max_failures: int = 5  # printauthmaxfailures (0: no lockout)
+    lockout: int = 900  # printauthlockout, seconds
 
     @property
     def needs_credential(self) -> bool:
@@ -55,6 +70,16 @@ def parse_printauth(text: str | None) -> PrintAuth:
     if value.startswith("command(") and value.endswith(")"):
         return PrintAuth("command", value[len("command("):-1].strip())
     return PrintAuth(value.lower())
+
+
+def printauth_for(config: Config, printer: str) -> PrintAuth:
+    """The printer's `printauth`, `printauthmaxfailures` and `printauthlockout`."""
+    auth = parse_printauth(str(config.get("printauth", printer)))
+    if not auth.needs_credential:
+        return auth
+    return dataclasses.replace(auth, max_failures=int(config.get("printauthmaxfailures",
+                                                                 printer)),
+                               lockout=int(config.get("printauthlockout", printer)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,11 +107,17 @@ def take_credential(ticket: JobTicket) -> tuple[JobTicket, Credential | None]:
 
 def authenticate(auth: PrintAuth, store: Store | None, user: str,
                  credential: Credential | None, msgs: Messages,
-                 base_env: Mapping[str, str]) -> Decision | None:
+                 base_env: Mapping[str, str], now: datetime) -> Decision | None:
     """None when the job's user may print, else the refusal."""
     if auth.mode == "none":
         return None
     if auth.mode == "command":
+        if credential is not None and auth.max_failures > 0:
+            if store is None:
+                return _refusal(STORE_DOWN)
+            locked = _lockout(auth, store, user, None, now, msgs)
+            if locked is not None:
+                return locked
         return _by_command(auth.command, user, credential, msgs, base_env)
     if store is None:
         return _refusal(STORE_DOWN)
@@ -113,9 +144,48 @@ def authenticate(auth: PrintAuth, store: Store | None, user: str,
     except StoreUnavailable as e:
         msgs.error(f"PageTally: the store is unreachable: {e}")
         return _refusal(STORE_DOWN)
+    if auth.max_failures > 0:
+        locked = _lockout(auth, store, user, pin_set_at(stored), now, msgs)
+        if locked is not None:  # the PIN is not even checked
+            return locked
     if not verify_pin(credential.secret, stored):
         return _refusal(WRONG_PIN)
     return None
+
+
+def _lockout(auth: PrintAuth, store: Store, user: str, pin_set: datetime | None,
+             now: datetime, msgs: Messages) -> Decision | None:
+    """The lockout refusal when `user` has too many failed checks within the
+    window (since `pin_set`, the PIN's last change), else None. The store down:
+    refused, as the check itself would be."""
+    from pagetally.storage.base import HistoryFilter
+
+    window = timedelta(seconds=auth.lockout)
+    since = now - window if pin_set is None else max(now - window, pin_set)
+    try:
+        failures = [job.date for job in store.history(HistoryFilter(user=user, since=since))
+                    if job.user == user and job.action is Action.DENY
+                    and job.reason in FAILED_CHECKS]
+    except StoreUnavailable as e:
+        msgs.error(f"PageTally: the store is unreachable: {e}")
+        return _refusal(STORE_DOWN)
+    until = lockout_until(failures, now=now, max_failures=auth.max_failures,
+                          window=window, not_before=pin_set)
+    if until is None:
+        return None
+    return Decision(Action.DENY, LOCKED.format(when=_after(until, now)), pages=0,
+                    code=LOCKED_CODE)
+
+
+def _after(until: datetime, now: datetime) -> str:
+    """`until` rounded up to the minute, as HH:MM UTC (with the date when it is
+    not today's)."""
+    minute = until.replace(second=0, microsecond=0)
+    if minute < until:
+        minute += timedelta(minutes=1)
+    if minute.date() == now.date():
+        return minute.strftime("%H:%M UTC")
+    return minute.strftime("%Y-%m-%d %H:%M UTC")
 
 
 def _by_command(command: str, user: str, credential: Credential | None, msgs: Messages,
@@ -134,7 +204,7 @@ def _by_command(command: str, user: str, credential: Credential | None, msgs: Me
                          stdin=f"{user}\n{secret}\n".encode())
     if result.error is not None:
         msgs.error(f"PageTally: the printauth command could not run: {result.error}")
-        return _refusal(AUTH_FAILED)
+        return _refusal(CHECK_BROKEN)  # not counted as a failed check
     if result.returncode != 0:
         return _refusal(AUTH_FAILED)
     return None

@@ -28,7 +28,7 @@ from pagetally.cups.auth import (
     Credential,
     PrintAuth,
     authenticate,
-    parse_printauth,
+    printauth_for,
     take_credential,
 )
 from pagetally.cups.banners import JobBanners, banner_rules, compose, plan_banners
@@ -173,7 +173,7 @@ class Job:
         )
         if config.get("utolower", printer):
             user = user.lower()
-        auth = parse_printauth(str(config.get("printauth", printer)))
+        auth = printauth_for(config, printer)
         credential = None
         if auth.needs_credential:  # out of the ticket before anything else sees it
             ticket, credential = take_credential(ticket)
@@ -217,7 +217,8 @@ class Job:
         facts, refusal = teller.rewrite_ticket(facts)
         if refusal is not None:
             return refuse(self._refusing(), store, facts, refusal, now)
-        refusal = authenticate(auth, store, facts.user, credential, msgs, self.env.environ)
+        refusal = authenticate(auth, store, facts.user, credential, msgs, self.env.environ,
+                               now)
         if refusal is not None:  # no deny banner: it would tell about the claimed user
             return refuse(self._refusing(), store, facts, refusal, now, banner=False)
         on_error = str(config.get("onaccountererror", ticket.printer))

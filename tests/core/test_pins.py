@@ -1,10 +1,18 @@
 """Print-time PIN hashes: salted, slow, checked in constant time, never the PIN."""
 
 import base64
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from pagetally.core.pins import KEY_BYTES, check_pin_text, hash_pin, verify_pin
+from pagetally.core.pins import (
+    KEY_BYTES,
+    check_pin_text,
+    hash_pin,
+    lockout_until,
+    pin_set_at,
+    verify_pin,
+)
 from pagetally.errors import InvalidInput
 
 
@@ -28,10 +36,45 @@ def test_no_usable_hash_never_matches(stored: str | None) -> None:
 
 
 def test_the_same_salt_gives_the_same_hash() -> None:
-    salt = bytes(range(16))
-    assert hash_pin("4711", salt=salt) == hash_pin("4711", salt=salt)
-    key = base64.b64decode(hash_pin("4711", salt=salt).rsplit("$", 1)[1])
+    salt, when = bytes(range(16)), datetime(2026, 11, 24, 9, 30, 15, tzinfo=UTC)
+    assert hash_pin("4711", salt=salt, set_at=when) == hash_pin("4711", salt=salt, set_at=when)
+    key = base64.b64decode(hash_pin("4711", salt=salt, set_at=when).split("$")[5])
     assert len(key) == KEY_BYTES
+
+
+def test_the_stored_pin_says_when_it_was_set() -> None:
+    when = datetime(2026, 11, 24, 9, 30, 15, tzinfo=UTC)
+    stored = hash_pin("4711", set_at=when)
+    assert stored.endswith("$1795512615") and pin_set_at(stored) == when
+    old_form = stored.rsplit("$", 1)[0]  # as first stored, without the time
+    assert verify_pin("4711", old_form) and pin_set_at(old_form) is None
+    assert pin_set_at(None) is None and pin_set_at(stored + "x") is None
+    assert verify_pin("4711", stored + "x") is False
+
+
+T0 = datetime(2026, 11, 24, 12, tzinfo=UTC)
+WINDOW = timedelta(seconds=900)
+
+
+def at(*seconds: int) -> list[datetime]:
+    return [T0 + timedelta(seconds=s) for s in seconds]
+
+
+@pytest.mark.parametrize(("failures", "now", "limit", "not_before", "until"), [
+    (at(0, 10, 20, 30), 40, 5, None, None),  # 4 of 5: one try left
+    (at(0, 10, 20, 30, 40), 50, 5, None, 900),  # the 5th locks until the 1st leaves
+    (at(0, 10, 20, 30, 40, 41), 50, 5, None, 910),  # 6 failures: the 5th newest counts
+    (at(0, 10, 20, 30, 40), 900, 5, None, None),  # the 1st has left the window
+    (at(0, 10, 20, 30, 40), 899, 5, None, 900),
+    (at(0, 10, 20, 30, 40), 50, 5, T0 + timedelta(seconds=5), None),  # PIN changed at 5
+    (at(0, 10, 20, 30, 40), 50, 0, None, None),  # 0: no limit
+    (at(0), 1, 1, None, 900),
+])
+def test_lockout_until(failures: list[datetime], now: int, limit: int,
+                       not_before: datetime | None, until: int | None) -> None:
+    got = lockout_until(failures, now=T0 + timedelta(seconds=now), max_failures=limit,
+                        window=WINDOW, not_before=not_before)
+    assert got == (None if until is None else T0 + timedelta(seconds=until))
 
 
 @pytest.mark.parametrize(("pin", "why"), [("123", "at least 4"), ("12\n34", "control"),
