@@ -21,6 +21,7 @@ PIN is checked. One history read per `pin`/`command` job that carries a PIN.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -163,7 +164,8 @@ def _lockout(auth: PrintAuth, store: Store, user: str, pin_set: datetime | None,
     window = timedelta(seconds=auth.lockout)
     since = now - window if pin_set is None else max(now - window, pin_set)
     try:
-        failures = [job.date for job in store.history(HistoryFilter(user=user, since=since))
+        flt = HistoryFilter(user=_literal(user), since=since)
+        failures = [job.date for job in store.history(flt)
                     if job.user == user and job.action is Action.DENY
                     and job.reason in FAILED_CHECKS]
     except StoreUnavailable as e:
@@ -175,6 +177,12 @@ def _lockout(auth: PrintAuth, store: Store, user: str, pin_set: datetime | None,
         return None
     return Decision(Action.DENY, LOCKED.format(when=_after(until, now)), pages=0,
                     code=LOCKED_CODE)
+
+
+def _literal(name: str) -> str:
+    """`name` as a history pattern matching only itself (a user name may hold
+    `*`, `?` or `[`, which HistoryFilter reads as wildcards)."""
+    return re.sub(r"([*?[])", r"[\1]", name)
 
 
 def _after(until: datetime, now: datetime) -> str:

@@ -101,11 +101,13 @@ def test_failures_count_on_every_printer(tmp_path: Path) -> None:
 
 
 def test_unknown_users_get_the_same_answers(tmp_path: Path) -> None:
+    """Names with wildcard characters are counted as themselves, too."""
     site = LockSite(tmp_path)
-    answers: dict[str, list[str]] = {}
-    for user in ("alice", "ghost"):
-        answers[user] = [refused_with(site.at(m, user, "0000")) for m in range(7)]
-    assert answers["alice"] == answers["ghost"] == ["wrong PIN"] * 5 + [f"{LOCKED} 12:15 UTC"] * 2
+    users = ("alice", "ghost", "lab[1]", "a*")
+    answers = {user: [refused_with(site.at(m, user, "0000")) for m in range(6)]
+               for user in users}
+    for user in users:
+        assert answers[user] == ["wrong PIN"] * 5 + [f"{LOCKED} 12:15 UTC"], user
 
 
 def test_a_new_pin_ends_the_lockout(tmp_path: Path) -> None:
