@@ -182,3 +182,21 @@ def test_the_lockout_through_the_accounting_service(tmp_path: Path) -> None:
     finally:
         service.stop()
     assert site.printed() == 1
+
+
+@pytest.mark.parametrize(("limit", "prints"), [(3, False), (0, True)])
+def test_a_site_command_with_the_store_down(tmp_path: Path, limit: int, prints: bool) -> None:
+    """The lockout needs the history: without it, command(...) fails closed,
+    unless the lockout is off (then onstoreerror decides, as before)."""
+    checker = tmp_path / "check.sh"
+    checker.write_text(CHECKER.format(out=tmp_path, pin=PIN))
+    checker.chmod(stat.S_IRWXU)
+    site = LockSite(tmp_path, f"printauth: command({checker})\n"
+                              f"printauthmaxfailures: {limit}\nonstoreerror: allow\n")
+    site.conf.write_text(site.conf.read_text().replace(
+        f"storagename: {site.db}", f"storagename: {tmp_path / 'gone' / 'x.db'}"))
+    code, err = site.at(0, "alice", PIN)
+    assert (code == BackendExit.OK) is prints, err
+    assert site.printed() == int(prints)
+    if not prints:
+        assert "the user cannot be authenticated" in err
