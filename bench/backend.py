@@ -1,19 +1,26 @@
 """What the PageTally backend adds to a print job, with and without `pagetally serve`.
 
     .venv/bin/python bench/backend.py [--jobs 500] [--budget 90] [--pages 10]
-        [--no-postgresql] [--cups-jobs 40] [--no-cups]
+        [--no-postgresql] [--cups-jobs 40] [--no-cups] [--paths direct,service,thin]
+        [--baseline DIR] [--no-channels]
 
 Per-job cost: CUPS would run the device's backend itself; with PageTally it runs
 the wrapper, which runs that backend. A trivial real backend (a shell script that
 reads the job from standard input) is run alone and through the wrapper, in
-turns, as separate processes exactly as cupsd starts them; the time added is the
+turns, as separate processes exactly as cupsd starts them (with fds 3 and 4 open,
+the back and side channels, unless `--no-channels`); the time added is the
 difference of each pair. p50 and p99 over `--jobs` pairs (fewer when a scenario's
 `--budget` seconds run out), for SQLite and PostgreSQL, on three paths:
 
 - direct: the backend (`pagetally.cups.backend`) opens the store itself;
 - service: the same backend, its store calls answered by `pagetally serve`;
 - thin: the thin backend (`pagetally.service.thin`) hands the whole job to the
-  service's job runner, which forks a warm child per job.
+  service's job runner, one of whose warm children runs it.
+
+`--baseline DIR` runs each path first with the `pagetally` package found in DIR
+(another checkout of the same schema, e.g. `git archive OLD pagetally | tar -x -C
+DIR`), then with this one, in the same run: before/after figures that saw the
+same machine. Each row ends with the load average when it finished.
 
 `cpu` is the CPU time added per job (wrapper minus the backend alone, plus the
 service's and its job runner's CPU shared out over the jobs): less noisy than
