@@ -110,14 +110,15 @@ def test_unknown_users_get_the_same_answers(tmp_path: Path) -> None:
         assert answers[user] == ["wrong PIN"] * 5 + [f"{LOCKED} 12:15 UTC"], user
 
 
-def test_a_new_pin_ends_the_lockout(tmp_path: Path) -> None:
+@pytest.mark.parametrize("new_pin", ["4455", PIN])  # a new PIN, or the same again
+def test_setting_the_pin_ends_the_lockout(tmp_path: Path, new_pin: str) -> None:
     site = LockSite(tmp_path)
     for minute in range(5):
         refused_with(site.at(minute, "alice", "0000"))
-    assert refused_with(site.at(6, "alice", PIN)).startswith(LOCKED)
+    assert refused_with(site.at(6, "alice", new_pin)).startswith(LOCKED)
     # what `pagetally users edit alice --pin` does, at 12:07
-    site.store.set_user_pin_hash("alice", hash_pin("4455", set_at=T0 + timedelta(minutes=7)))
-    code, err = site.at(8, "alice", "4455")
+    site.store.set_user_pin_hash("alice", hash_pin(new_pin, set_at=T0 + timedelta(minutes=7)))
+    code, err = site.at(8, "alice", new_pin)
     assert code == BackendExit.OK, err
     assert site.printed() == 1
 
