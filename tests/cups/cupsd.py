@@ -139,11 +139,16 @@ def private_cupsd(prefix: str, config_text: Callable[[Path], str]) -> Iterator[C
     base.chmod(0o755)
     config = base / "pagetally.conf"
     config.write_text(config_text(base))
-    server = start_cupsd(base / "root", config)
     try:
-        yield server
+        try:
+            server = start_cupsd(base / "root", config)
+        except RuntimeError:  # e.g. its free port was taken meanwhile: once more
+            server = start_cupsd(base / "root-again", config)
+        try:
+            yield server
+        finally:
+            server.stop()
     finally:
-        server.stop()
         shutil.rmtree(base, ignore_errors=True)
 
 
