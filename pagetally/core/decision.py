@@ -267,7 +267,9 @@ def decide(
     if user is None:
         price = job_price(chain, facts, settings)
         what = f"User {facts.user} is unknown to PageTally"
-        return _policy(settings, what, price) or _policy_allowed(what, price, pages)
+        # allowed without an account: nobody pays, so the row must not say a price
+        # was collected
+        return _policy(settings, what, price) or _policy_allowed(what, ZERO, pages)
 
     out = _Outcome(job_price(chain, facts, settings, user), pages)
     try:

@@ -33,6 +33,8 @@ def test_unknown_user_follows_policy(policy: Policy, action: Action, code: str) 
     assert (d.action, d.code) == (action, code)
     assert d.reason.startswith("User bob is unknown to PageTally; the ")
     assert d.pages == (3 if action is Action.ALLOW else 0)
+    if action is Action.ALLOW:
+        assert d.price == 0  # no account: nothing is collected, the row says so
 
 
 def test_default_policy_is_deny() -> None:

@@ -63,7 +63,7 @@ def test_unknown_user_allowed_by_policy(cupsd: Cupsd, ipp_printer: IppEvePrinter
 
     assert done["job-state"] == "completed", done
     [job] = [j for j in store.history() if j.user == "walkin"]
-    assert (job.action, job.pages) == (Action.ALLOW, 1)
+    assert (job.action, job.pages, job.price) == (Action.ALLOW, 1, 0)  # nobody paid
     assert "walkin is unknown" in job.reason and "policy allows" in job.reason
     with pytest.raises(NotFound):
         store.get_user("walkin")  # allowed, not created: nobody to charge
