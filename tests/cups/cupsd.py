@@ -78,8 +78,18 @@ class Cupsd:
         return {**os.environ, "CUPS_SERVER": self.server}
 
     def run(self, *argv: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(list(argv), env=self.env(), capture_output=True, text=True,
-                              check=check, timeout=60)
+        """A CUPS client command against this cupsd. A freshly started cupsd now and
+        then refuses a connection ("Unable to connect to server: Bad file
+        descriptor"): such a refusal, which changed nothing, is tried again."""
+        for _ in range(5):
+            done = subprocess.run(list(argv), env=self.env(), capture_output=True, text=True,
+                                  check=False, timeout=60)
+            if done.returncode == 0 or "Unable to connect to server" not in done.stderr:
+                break
+            time.sleep(0.5)
+        if check:
+            done.check_returncode()
+        return done
 
     def error_log(self) -> str:
         path = self.root / "log" / "error_log"
