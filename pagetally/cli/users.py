@@ -27,7 +27,8 @@ EmailOpt = Annotated[str | None, typer.Option("--email", "-e", help="E-mail addr
 DescOpt = Annotated[str | None, typer.Option("--description", "-d", help="Free text.")]
 
 PinOpt = Annotated[bool, typer.Option(
-    "--pin", help="Set the print-time PIN (printauth: pin), typed twice at a hidden prompt.")]
+    "--pin", help="Set the print-time PIN (printauth: pin), typed twice at a hidden "
+    "prompt; ends a PIN lockout.")]
 PinStdinOpt = Annotated[bool, typer.Option(
     "--pin-stdin", help="Set the print-time PIN from the first line of standard input.")]
 
