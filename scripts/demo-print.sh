@@ -36,8 +36,11 @@ if ! [ -S /run/dbus/system_bus_socket ] || ! dbus-send --system --print-reply \
   dbus-daemon --system --fork
 fi
 avahi-daemon --check 2>/dev/null || avahi-daemon -D --no-rlimits
-lpstat -r >/dev/null 2>&1 || cupsd
-for _ in $(seq 50); do lpstat -r >/dev/null 2>&1 && break; sleep 0.2; done
+# `lpstat -r` exits 0 either way: its words say whether the scheduler runs
+scheduler_up() { lpstat -r 2>/dev/null | grep -q "is running"; }
+scheduler_up || cupsd
+for _ in $(seq 50); do scheduler_up && break; sleep 0.2; done
+scheduler_up || { echo "cupsd did not start: see /var/log/cups/error_log" >&2; exit 1; }
 lpstat -r
 
 say "a virtual IPP printer on localhost:$PORT (ippeveprinter; it keeps each job it prints)"
