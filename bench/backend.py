@@ -368,7 +368,8 @@ def _cups_run(cupsd: Cupsd, job_path: Path, jobs: int) -> float:
     deadline = started + 600
     while run("lpstat", "-o", check=False).stdout.strip():
         if time.monotonic() > deadline:
-            raise RuntimeError("cupsd did not finish the jobs in 10 minutes")
+            states = run("lpstat", "-l", "-o", "-p", check=False).stdout[-3000:]
+            raise RuntimeError(f"cupsd did not finish the jobs in 10 minutes:\n{states}")
         time.sleep(0.2)
     return jobs / ((time.monotonic() - started) / 60)
 
