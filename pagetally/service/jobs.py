@@ -32,6 +32,7 @@ import signal
 import socket
 import sys
 import tempfile
+import threading
 import typing
 
 from pagetally.service import thin
@@ -41,6 +42,7 @@ log = logging.getLogger("pagetally.service.jobs")
 
 MAX_CHILDREN = 64  # jobs at once; beyond, the thin backend runs the job itself
 SPARES = 2  # children forked ahead, waiting for the next job
+KILL_DELAY = 10.0  # seconds a job has to end once its thin backend was killed
 PRELOAD = (
     "pagetally.cups.backend",
     "pagetally.config",
@@ -228,16 +230,37 @@ def _child(conn: socket.socket, request: JobRequest, fds: list[int]) -> int:
     sys.stdout = open(1, "w", encoding="utf-8", closefd=False)  # noqa: SIM115
     sys.stderr = open(2, "w", encoding="utf-8", errors="backslashreplace",  # noqa: SIM115
                       buffering=1, closefd=False)
+    os.setpgid(0, 0)  # this job's processes, the real backend's included: one group
     _send(conn, "pid", os.getpid())
     from pagetally.cups.backend import BackendEnv, run
 
     env = BackendEnv(sys.argv, dict(request.environ), stdin, sys.stderr,
                      config_path=request.config, cups_channels=len(fds) == 5)
+    done = threading.Event()
+    threading.Thread(target=_watch_thin_backend, args=(conn, done), daemon=True).start()
     code = run(env)
     sys.stdout.flush()
     sys.stderr.flush()
+    done.set()
     _send(conn, "exit", int(code))
     return int(code)
+
+
+def _watch_thin_backend(conn: socket.socket, done: threading.Event) -> None:
+    """cupsd ends a cancelled job's backend with SIGKILL when SIGTERM did not end it
+    within JobKillDelay: that kills the thin backend, not this child nor the real
+    backend it runs (they are not cupsd's children). The thin backend sends nothing
+    after its request, so its end is the connection's end: the job is then
+    cancelled (SIGTERM to this process's main thread: the usual cancel path) and,
+    if it does not end within KILL_DELAY seconds, killed with its real backend."""
+    with contextlib.suppress(OSError):
+        while conn.recv(64):
+            pass
+    if done.is_set():
+        return
+    signal.pthread_kill(threading.main_thread().ident or 0, signal.SIGTERM)
+    if not done.wait(KILL_DELAY):
+        os.killpg(os.getpid(), signal.SIGKILL)
 
 
 class JobRunner:

@@ -19,7 +19,7 @@ import pytest
 
 from pagetally.core.models import Action
 from pagetally.service import jobs_socket
-from pagetally.service.jobs import sample_pdf
+from pagetally.service.jobs import KILL_DELAY, sample_pdf
 from pagetally.service.thin import backend_script, decode_request, encode_request, service_socket
 from pagetally.storage import StoreSettings, open_store
 from tests.service.conftest import populate, short_dir
@@ -30,6 +30,7 @@ echo $$ > "{out}/device.pid"
 readlink /proc/$$/fd/4 > "{out}/side-channel"
 cat > "{out}/printed-$1"
 echo "INFO: device saw PRINTER=$PRINTER MARK=$PT_MARK" >&2
+if [ -n "$PT_IGNORE_TERM" ]; then trap '' TERM; fi
 exec sleep "${{PT_SLEEP:-0}}"
 """
 
@@ -187,6 +188,48 @@ def test_sigterm_reaches_the_jobs_process(
         finally:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(device, signal.SIGKILL)  # the device script we made, if still there
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("stubborn", [False, True])
+def test_a_killed_thin_backend_ends_its_job(
+    served_site: tuple[Site, subprocess.Popen[bytes]], stubborn: bool,
+) -> None:
+    """cupsd SIGKILLs a backend that outlived its cancel: with the thin backend
+    gone, the runner's child cancels the job itself (its real backend gets
+    SIGTERM) and, if that is ignored, kills it after KILL_DELAY seconds."""
+    site, _serve = served_site
+    job_id = "6" if stubborn else "5"
+    argv = ["pagetally:socket://127.0.0.1:9100", job_id, "alice", "t", "1",
+            f"job-uuid=urn:uuid:{job_id}"]
+    extra = {"PT_SLEEP": "60", **({"PT_IGNORE_TERM": "1"} if stubborn else {})}
+    thin = subprocess.Popen(argv, executable=str(site.thin), stdin=PDF.open("rb"),
+                            stderr=subprocess.DEVNULL, env=site.env(**extra))
+    pid_file = site.dir / "device.pid"
+    deadline = time.monotonic() + 60
+    while not pid_file.exists() or not pid_file.read_text().strip():
+        assert time.monotonic() < deadline and thin.poll() is None
+        time.sleep(0.05)
+    device = int(pid_file.read_text())
+    thin.kill()  # what cupsd does after JobKillDelay
+    thin.wait(10)
+    try:
+        deadline = time.monotonic() + (KILL_DELAY + 10 if stubborn else 10)
+        while _alive(device):
+            assert time.monotonic() < deadline, "the device backend outlived its job"
+            time.sleep(0.1)
+        if not stubborn:  # the cancel path ran: the job is recorded, not charged
+            store = open_store(StoreSettings(backend="sqlite", name=str(site.db)))
+            deadline = time.monotonic() + 10
+            while not (rows := [j for j in store.history() if j.job_id == job_id]):
+                assert time.monotonic() < deadline, "no history row"
+                time.sleep(0.1)
+            store.close()
+            assert rows[0].action == Action.CANCEL
+            assert balance(site) == Decimal("100")
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(device, signal.SIGKILL)
 
 
 def _alive(pid: int) -> bool:
