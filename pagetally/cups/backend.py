@@ -313,8 +313,8 @@ class Job:
                 else:
                     final = again
             final = dataclasses.replace(final, pages=final.pages + banners)
-        trust = parse_trust(str(config.get("trustjobsize", self.facts.printer
-                                           if self.facts else None)))
+        printer = self.facts.printer if self.facts is not None else None
+        trust = parse_trust(str(config.get("trustjobsize", printer)))
         pages, note = trust.apply(final.pages, pre.pages)
         if note:
             self.msgs.info(f"PageTally: {note}")
