@@ -10,7 +10,7 @@ import pytest
 from pagetally.cli.aliases import pkrefund_args
 from pagetally.cli.main import app
 from tests.cli.conftest import Cli
-from tests.cli.test_servers import server_cli
+from tests.cli.test_servers import admin_and_reader
 from tests.servers import ServerInfo, mariadb_server, postgresql_server  # noqa: F401
 
 
@@ -205,16 +205,8 @@ def test_pkrefund_runs_the_refund(
 
 def refund_on(server: ServerInfo, tmp_path: Path) -> None:
     """The admin refunds on a server; the read-only role cannot."""
-    s = server.new_database()
-    (tmp_path / "admin").mkdir()
-    admin = server_cli(
-        tmp_path / "admin", s, admin_user=s.admin_user, admin_password=s.admin_password
-    )
-    admin("db", "upgrade")
-    setup_story(admin)
+    _s, admin, reader = admin_and_reader(server, tmp_path, setup_story)
     row = charge(admin, "42", "12", "--billing-code", "proj")
-    (tmp_path / "ro").mkdir()
-    reader = server_cli(tmp_path / "ro", s, admin_user=None, admin_password=None)
     r = reader("jobs", "refund", str(row), "--force", code=7)
     assert "read-only credentials" in r.stderr
     r = admin("jobs", "refund", "42", "-P", "lp1", "--pages", "--fraction", "0.25", "--force")

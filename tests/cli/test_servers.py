@@ -4,6 +4,7 @@ by the database itself."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -31,20 +32,29 @@ def server_cli(
     return cli
 
 
-def story_on(server: ServerInfo, tmp_path: Path) -> None:
+def admin_and_reader(server: ServerInfo, tmp_path: Path,
+                     setup: Callable[[Cli], None] = setup_story,
+                     ) -> tuple[StoreSettings, Cli, Cli]:
+    """A fresh database with the schema and `setup`'s data; the CLI as its admin
+    (secrets file) and as the read-only role."""
     s = server.new_database()
     (tmp_path / "admin").mkdir()
     admin = server_cli(
         tmp_path / "admin", s, admin_user=s.admin_user, admin_password=s.admin_password
     )
     admin("db", "upgrade")
-    setup_story(admin)
+    setup(admin)
+    (tmp_path / "ro").mkdir()
+    reader = server_cli(tmp_path / "ro", s, admin_user=None, admin_password=None)
+    return s, admin, reader
+
+
+def story_on(server: ServerInfo, tmp_path: Path) -> None:
+    s, admin, reader = admin_and_reader(server, tmp_path)
     assert job(admin, "-u", "bob", "-P", "lp1", "-p", "5")["price"] == "0.60"
     rows = admin.json("report")
     assert [(r["name"], r["page_counter"]) for r in rows] == [("alice", 0), ("bob", 5)]
 
-    (tmp_path / "ro").mkdir()
-    reader = server_cli(tmp_path / "ro", s, admin_user=None, admin_password=None)
     assert [u["name"] for u in reader.json("users", "list")] == ["alice", "bob"]
     assert len(reader.json("history")) == 1
     assert "read-only credentials" in reader("users", "add", "eve", code=7).stderr

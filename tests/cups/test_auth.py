@@ -209,19 +209,9 @@ def test_take_credential_and_parse_printauth() -> None:
 
 def test_pins_are_checked_through_the_accounting_service(tmp_path: Path) -> None:
     """With `pagetally serve` holding the store, the backend asks it for the hash."""
-    from pagetally.service.server import AccountingService
-
     site = pin_site(tmp_path)
-    socket_path = str(tmp_path / "svc.sock")
-    service = AccountingService(site.store, socket_path)
-    service.start()
-    try:
-        site.conf.write_text(site.conf.read_text().replace(
-            f"storagename: {site.db}", "storagename: /nonexistent/x.db")
-            + f"accountingservice: {socket_path}\n")
+    with site.served():
         assert site.submit("20", "alice", f"job-password={PIN}")[0] == BackendExit.OK
         code, err = site.submit("21", "ghost", f"job-password={PIN}")
         assert code == BackendExit.CANCEL and "refused the job: wrong PIN" in err
-    finally:
-        service.stop()
     assert site.store.get_user("alice").balance == Decimal("4.90")

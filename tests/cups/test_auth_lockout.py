@@ -166,22 +166,12 @@ def test_the_counted_reasons_are_the_ones_refusals_write() -> None:
 
 def test_the_lockout_through_the_accounting_service(tmp_path: Path) -> None:
     """With `pagetally serve` holding the store, the history is read through it."""
-    from pagetally.service.server import AccountingService
-
     site = LockSite(tmp_path)
-    socket_path = str(tmp_path / "svc.sock")
-    service = AccountingService(site.store, socket_path)
-    service.start()
-    try:
-        site.conf.write_text(site.conf.read_text().replace(
-            f"storagename: {site.db}", "storagename: /nonexistent/x.db")
-            + f"accountingservice: {socket_path}\n")
+    with site.served():
         for minute in range(5):
             assert refused_with(site.at(minute, "alice", "0000")) == "wrong PIN"
         assert refused_with(site.at(5, "alice", PIN)) == f"{LOCKED} 12:15 UTC"
         assert site.at(15, "alice", PIN)[0] == BackendExit.OK
-    finally:
-        service.stop()
     assert site.printed() == 1
 
 

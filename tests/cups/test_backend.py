@@ -2,8 +2,10 @@
 executable standing in for the device's backend (a script in a temporary
 CUPS_SERVERBIN that records what it was sent). Through cupsd: test_cupsd.py."""
 
+import contextlib
 import io
 import stat
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -59,6 +61,25 @@ class Site:
         env = BackendEnv(argv, self.environ, io.BytesIO(data or b""), err,
                          now=lambda: now, config_path=str(self.conf))
         return run(env), err.getvalue()
+
+
+    @contextlib.contextmanager
+    def served(self) -> Iterator[None]:
+        """The store held by an accounting service (as `pagetally serve` does), and
+        the backend's own path to the database broken: every store call it makes
+        goes through the service."""
+        from pagetally.service.server import AccountingService
+
+        socket_path = str(self.tmp / "svc.sock")
+        service = AccountingService(self.store, socket_path)
+        service.start()
+        try:
+            self.conf.write_text(self.conf.read_text().replace(
+                f"storagename: {self.db}", "storagename: /nonexistent/x.db")
+                + f"accountingservice: {socket_path}\n")
+            yield
+        finally:
+            service.stop()
 
 
 @pytest.fixture

@@ -168,26 +168,33 @@ def test_sigterm_reaches_the_jobs_process(
     served_site: tuple[Site, subprocess.Popen[bytes]],
 ) -> None:
     site, _serve = served_site
-    argv = ["pagetally:socket://127.0.0.1:9100", "4", "alice", "t", "1", "job-uuid=urn:uuid:4"]
-    with (site.dir / "err").open("wb") as err:
-        thin = subprocess.Popen(argv, executable=str(site.thin), stdin=PDF.open("rb"),
-                                stderr=err, env=site.env(PT_SLEEP="30"))
-        pid_file = site.dir / "device.pid"
-        deadline = time.monotonic() + 60
-        while not pid_file.exists() or not pid_file.read_text().strip():
-            assert time.monotonic() < deadline and thin.poll() is None
+    thin, device = start_slow_job(site, "4", PT_SLEEP="30")
+    thin.send_signal(signal.SIGTERM)  # as cupsd cancelling the job
+    try:
+        assert thin.wait(20) != 0  # the job did not end well: cupsd is told so
+        deadline = time.monotonic() + 10
+        while _alive(device):  # the cancel reached the job's own real backend
+            assert time.monotonic() < deadline, "the device backend still runs"
             time.sleep(0.05)
-        device = int(pid_file.read_text())
-        thin.send_signal(signal.SIGTERM)  # as cupsd cancelling the job
-        try:
-            assert thin.wait(20) != 0  # the job did not end well: cupsd is told so
-            deadline = time.monotonic() + 10
-            while _alive(device):  # the cancel reached the job's own real backend
-                assert time.monotonic() < deadline, "the device backend still runs"
-                time.sleep(0.05)
-        finally:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(device, signal.SIGKILL)  # the device script we made, if still there
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(device, signal.SIGKILL)  # the device script we made, if still there
+
+
+def start_slow_job(site: Site, job_id: str, **extra: str
+                   ) -> tuple[subprocess.Popen[bytes], int]:
+    """The thin backend running a job whose device script is still printing: the
+    thin backend's process and the device script's pid."""
+    argv = ["pagetally:socket://127.0.0.1:9100", job_id, "alice", "t", "1",
+            f"job-uuid=urn:uuid:{job_id}"]
+    thin = subprocess.Popen(argv, executable=str(site.thin), stdin=PDF.open("rb"),
+                            stderr=subprocess.DEVNULL, env=site.env(**extra))
+    pid_file = site.dir / "device.pid"
+    deadline = time.monotonic() + 60
+    while not pid_file.exists() or not pid_file.read_text().strip():
+        assert time.monotonic() < deadline and thin.poll() is None
+        time.sleep(0.05)
+    return thin, int(pid_file.read_text())
 
 
 @pytest.mark.slow
@@ -200,17 +207,8 @@ def test_a_killed_thin_backend_ends_its_job(
     SIGTERM) and, if that is ignored, kills it after KILL_DELAY seconds."""
     site, _serve = served_site
     job_id = "6" if stubborn else "5"
-    argv = ["pagetally:socket://127.0.0.1:9100", job_id, "alice", "t", "1",
-            f"job-uuid=urn:uuid:{job_id}"]
     extra = {"PT_SLEEP": "60", **({"PT_IGNORE_TERM": "1"} if stubborn else {})}
-    thin = subprocess.Popen(argv, executable=str(site.thin), stdin=PDF.open("rb"),
-                            stderr=subprocess.DEVNULL, env=site.env(**extra))
-    pid_file = site.dir / "device.pid"
-    deadline = time.monotonic() + 60
-    while not pid_file.exists() or not pid_file.read_text().strip():
-        assert time.monotonic() < deadline and thin.poll() is None
-        time.sleep(0.05)
-    device = int(pid_file.read_text())
+    thin, device = start_slow_job(site, job_id, **extra)
     thin.kill()  # what cupsd does after JobKillDelay
     thin.wait(10)
     try:
@@ -287,6 +285,18 @@ def test_runner_closes_the_streams_of_a_request_it_refuses(
             os.close(write_end)
 
 
+@contextlib.contextmanager
+def _take_request(listener: socket.socket) -> Iterator[socket.socket]:
+    """As a runner would: accept the thin backend's hand-off and take its streams
+    (closed here: this fake runs no job)."""
+    conn, _ = listener.accept()
+    with conn:
+        _msg, fds, _flags, _addr = socket.recv_fds(conn, 1 << 16, 5)
+        for fd in fds:
+            os.close(fd)
+        yield conn
+
+
 def _fake_runner(site: Site) -> tuple[socket.socket, subprocess.Popen[bytes]]:
     """A listener on the site's runner socket, and the thin backend connected to
     it (its hand-off read), to play the runner's part by hand."""
@@ -307,11 +317,7 @@ def test_a_cancel_before_the_runner_answers_reaches_the_job_once_it_starts() -> 
     listener, thin = _fake_runner(site)
     job = subprocess.Popen(["sleep", "60"])  # stands for the job's process
     try:
-        conn, _ = listener.accept()
-        with conn:
-            _msg, fds, _flags, _addr = socket.recv_fds(conn, 1 << 16, 5)
-            for fd in fds:
-                os.close(fd)
+        with _take_request(listener) as conn:
             thin.send_signal(signal.SIGTERM)  # cupsd cancels: the job's pid is not known yet
             time.sleep(0.3)
             assert thin.poll() is None  # the thin backend waits for it
@@ -334,11 +340,7 @@ def test_a_cancel_before_a_refusal_ends_the_thin_backend_without_printing() -> N
     (Path(site.socket).parent).mkdir(parents=True)
     listener, thin = _fake_runner(site)
     try:
-        conn, _ = listener.accept()
-        with conn:
-            _msg, fds, _flags, _addr = socket.recv_fds(conn, 1 << 16, 5)
-            for fd in fds:
-                os.close(fd)
+        with _take_request(listener) as conn:
             thin.send_signal(signal.SIGTERM)
             time.sleep(0.3)
             conn.sendall(b"error busy\n")
