@@ -120,13 +120,13 @@ def test_refused_job_is_cancelled_with_its_reason(site: Site) -> None:
     site.store.set_user_quota("bob", "lab")
     code, err = site.job("3", "bob", PDF.read_bytes())
     assert code == 5  # CUPS_BACKEND_CANCEL: the job is cancelled, the queue goes on
-    assert "INFO: PageTally refused the job:" in err
+    assert "WARNING: PageTally refused the job:" in err
     assert not (site.tmp / "printed-3").exists()
     [row] = list(site.store.history())
     # the row keeps the job's size; nothing is charged or counted
     assert (row.action, row.pages, row.price) == (Action.DENY, 1, Decimal("0"))
     assert row.reason == "User bob is not allowed to print (limited by noprint)"
-    assert "INFO: PageTally refused the job: User bob is not allowed to print" in err
+    assert "WARNING: PageTally refused the job: User bob is not allowed to print" in err
     assert site.store.get_user_quota("bob", "lab").page_counter == 0
 
 
