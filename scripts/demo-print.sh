@@ -147,7 +147,7 @@ grep -q "^accountingservice:" "$CONF" ||
 sock=$(sed -n 's/^accountingservice: *//p' "$CONF")
 mkdir -p "$(dirname "$sock")"
 chmod 700 "$(dirname "$sock")"
-pt serve >"$DEMO_DIR/serve.log" 2>&1 &
+"$PT" --config "$CONF" serve >"$DEMO_DIR/serve.log" 2>&1 &  # not through pt(): $! must be its PID
 started+=("$!")
 wait_for 60 test -S "$sock" -a -S "${sock%.sock}-jobs.sock" ||
   { cat "$DEMO_DIR/serve.log" >&2; exit 1; }
