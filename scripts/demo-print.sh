@@ -14,6 +14,7 @@
 #   DEMO_CUPS_SOCKET=PATH          its domain socket (lpadmin as root: PeerCred)
 #   DEMO_CUPS_IPP=127.0.0.1:PORT   its TCP address (the jobs come through it, as from remote clients)
 #   DEMO_SERVERBIN=DIR             its ServerBin (the backend goes to DIR/backend/pagetally)
+#   DEMO_CUPS_SERVERROOT=DIR       its ServerRoot (the cupsd.conf `setup cups` checks; default /etc/cups)
 #   PAGETALLY=PATH                 the pagetally command (default .venv/bin/pagetally)
 #
 # The jobs go in as a remote IPP client sends them: one Print-Job request each,
@@ -121,6 +122,7 @@ EOF
   DEMO_CUPS_SOCKET=$CUPS/cups.sock
   DEMO_CUPS_IPP=127.0.0.1:$port
   DEMO_SERVERBIN=$CUPS/bin
+  DEMO_CUPS_SERVERROOT=$CUPS/etc
 fi
 : "${DEMO_CUPS_IPP:?DEMO_CUPS_IPP: the given cupsd's 127.0.0.1:PORT}"
 : "${DEMO_SERVERBIN:?DEMO_SERVERBIN: the given cupsd's ServerBin}"
@@ -156,7 +158,8 @@ cat "$DEMO_DIR/serve.log"
 say "the queue $QUEUE, wrapped by PageTally (pagetally setup cups: the thin backend)"
 lpadmin -x "$QUEUE" 2>/dev/null || true
 lpadmin -p "$QUEUE" -E -v "ipp://localhost:$pport/ipp/print" -m raw 2>/dev/null
-pt setup cups --serverbin "$DEMO_SERVERBIN" "$QUEUE"
+# it warns about what it finds in this cupsd's cupsd.conf (docs/backend.md, "Known problems")
+CUPS_SERVERROOT=${DEMO_CUPS_SERVERROOT:-/etc/cups} pt setup cups --serverbin "$DEMO_SERVERBIN" "$QUEUE"
 lpstat -v "$QUEUE"
 
 say "the store knows the queue's price and its users (strict enforcement on this queue)"

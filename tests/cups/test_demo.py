@@ -36,6 +36,7 @@ def run_demo_print(cupsd: Cupsd, demo_dir: Path) -> subprocess.CompletedProcess[
         "DEMO_CUPS_SOCKET": str(cupsd.socket),
         "DEMO_CUPS_IPP": cupsd.server,
         "DEMO_SERVERBIN": str(cupsd.root / "bin"),
+        "DEMO_CUPS_SERVERROOT": str(cupsd.root / "etc"),
         "PAGETALLY": str(Path(sys.executable).with_name("pagetally")),
     }
     return subprocess.run(["bash", str(ROOT / "scripts" / "demo-print.sh")], env=env,
@@ -56,6 +57,8 @@ def test_demo_print_on_stock_debian_cupsd(stock_cupsd: Cupsd, tmp_path: Path) ->
             "3 of 3 pages used, this job has 1") in out
     assert ("Status: PageTally refused the job: Balance too low: 0.10 EUR, this job costs "
             "0.15 EUR") in out
+    # setup cups saw the stock policy of this cupsd (the warning needs its version too)
+    assert "to each JobPrivateValues line of cupsd.conf" in done.stderr
     # every job went through pagetally serve's job runner (the thin backend's hand-off)
     assert out.count("a thin backend handed a job to child") == 3
     # another user who looks at the printer sees no one's accounting (the demo
