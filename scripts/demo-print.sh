@@ -81,7 +81,7 @@ fi
 
 if [ -z "${DEMO_CUPS_SOCKET:-}" ]; then
   CUPS=$DEMO_DIR/cups
-  say "the demo's own cupsd: $CUPS, Debian's stock cupsd.conf on its own port and socket"
+  say "the demo's own cupsd: $CUPS, Debian's stock cupsd.conf on its own port and socket (jobs' status private)"
   rm -rf "$CUPS"
   mkdir -p "$CUPS"/{etc,spool/tmp,cache,state,log,bin/backend}
   chmod 710 "$CUPS/spool"
