@@ -4,9 +4,11 @@
 # command line on a SQLite store in a scratch folder: printers in a printer group
 # with prices, users limited by quota and by balance, a group, quotas, credits,
 # jobs recorded by hand (one refused by its quota, one by its balance), then the
-# report and the history; then scripts/demo-print.sh: real jobs printed with lp
-# through cupsd, PageTally's backend and a virtual IPP printer. Re-runnable: every
-# run starts from an empty store.
+# report and the history; then scripts/demo-print.sh: real jobs through a cupsd
+# of the demo's own (Debian's stock configuration, its own port and socket),
+# PageTally's thin backend, `pagetally serve` and a virtual IPP printer, all
+# stopped at the end; the machine's CUPS is left as it was. Re-runnable: every run
+# starts from an empty store.
 #
 #   DEMO_DIR=/tmp/pagetally-demo   where the store and its config go
 #   SKIP_INSTALL=1                 use the existing .venv as it is
@@ -39,12 +41,6 @@ fi
 # --- a fresh store ---------------------------------------------------------------
 rm -rf "$DEMO_DIR"
 mkdir -p "$DEMO_DIR"
-cat >"$DEMO_DIR/pagetally.conf" <<EOF
-[global]
-storagebackend: sqlite
-storagename: $DEMO_DIR/pagetally.db
-currency: EUR
-EOF
 pt() { .venv/bin/pagetally --config "$DEMO_DIR/pagetally.conf" "$@"; }
 refused() {  # a job the rules must refuse: exit code 1
   local rc=0
@@ -53,7 +49,7 @@ refused() {  # a job the rules must refuse: exit code 1
 }
 
 say "the store: $DEMO_DIR/pagetally.db"
-pt db upgrade
+DEMO_DIR="$DEMO_DIR" bash scripts/demo-store.sh
 
 say "printers: two queues inside the printer group 'floor1' (its price is added)"
 pt printers add floor1 --price-per-page 0.01 --description "First floor"
@@ -87,7 +83,7 @@ pt report
 say "history"
 pt history
 
-# --- the main job for real: CUPS, a virtual printer, jobs with lp --------------------
+# --- the main job for real: CUPS, a virtual printer, pagetally serve, real jobs -------
 [ "${SKIP_PRINTING:-0}" = 1 ] || DEMO_DIR="$DEMO_DIR" bash scripts/demo-print.sh
 
 say "done: try 'pt report --format json' with pt() { .venv/bin/pagetally --config $DEMO_DIR/pagetally.conf \"\$@\"; }"

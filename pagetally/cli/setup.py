@@ -35,6 +35,12 @@ def cups(
     missing = [q for q in names if q not in uris]
     if missing:  # checked before anything changes
         raise InvalidInput(f"no such CUPS queue: {', '.join(missing)}")
+    if not undo:  # what this cupsd will do to jobs PageTally then sees
+        conf = setup.read_cupsd_conf(env.environ)
+        for warning in (setup.crash_warning(setup.cupsd_version(), conf),
+                        setup.status_warning(conf)):
+            if warning:
+                env.note(warning)
     if not undo and not no_backend:
         path = setup.install_backend(serverbin, config_path(env.config_path, env.environ))
         env.note(f"backend installed: {path} (mode 0700, runs {cfg.path})")

@@ -253,7 +253,8 @@ class Job:
         teller.mail(decision, facts, snapshot)
         teller.hook("prehook", facts, snapshot, decision, precomputed_pages=pages,
                     precomputed_price=decision.price)
-        msgs.info(f"PageTally: {decision.reason or 'allowed'}; printing {pages} page(s)")
+        # the reason may name a balance or a quota: the job's, not the printer's
+        msgs.job(f"PageTally: {decision.reason or 'allowed'}; printing {pages} page(s)")
         banners = self._banners(store, config, facts, decision, now)
         if banners.any:
             self.send_path = compose(spooled.path, banners, ticket.tmpdir)
@@ -287,6 +288,12 @@ class Job:
         charge(store, config, request, msgs)
         if charged.pages:
             msgs.page(charged.pages)
+        if run.exit_code == 0 and not run.cancelled:  # what `lpstat -l` keeps of the job
+            from pagetally.core.money import format_money
+
+            currency = config.rule_settings(ticket.printer).currency
+            msgs.job(f"PageTally: printed {charged.pages} page(s), "
+                     f"{format_money(charged.price, currency)}")
         teller.hook("posthook", request.facts, snapshot, charged, precomputed_pages=pages,
                     precomputed_price=decision.price, job_pages=charged.pages,
                     job_price=charged.price, status=str(run.exit_code))

@@ -52,9 +52,9 @@ def refuse(how: Refusing, store: Store | None, facts: JobFacts, decision: Decisi
     if how.teller is not None:
         how.teller.mail(refused, facts, how.snapshot)
         how.teller.hook("prehook", facts, how.snapshot, refused)
-    how.msgs.info(f"PageTally refused the job: {decision.reason}")
-    how.msgs.error(f"PageTally refused job {facts.job_id} of {facts.user}: "
-                   f"{decision.reason}")
+    # the job's owner sees why (a reason may name a balance): on the job, never
+    # on the printer's state; cupsd's error_log keeps it with the job's id
+    how.msgs.job(f"PageTally refused the job: {decision.reason}")
     return BackendExit.CANCEL
 
 

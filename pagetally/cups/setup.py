@@ -103,3 +103,89 @@ def setup_queues(queues: list[str], *, undo: bool = False,
             _run(["lpadmin", "-p", queue, "-v", new], env)
         changes.append(QueueChange(queue, old, new))
     return changes
+
+
+# --- what `setup cups` warns about in the cupsd it wraps queues of -----------------
+
+# cups-daemon versions seen to segfault when a user name that is no local account
+# meets `Require user @OWNER` (docs/backend.md, "Known problems"); found on Debian
+# 12 with its security update of 2025 (Send-Document and Cancel-Job both crash)
+CRASHING_CUPSD = frozenset({"2.4.2-3+deb12u10"})
+
+
+def owner_limits(cupsd_conf: str) -> list[str]:
+    """`<Policy NAME> <Limit OPS>` of every policy section whose `Require user`
+    line names `@OWNER`: the checks that crash CRASHING_CUPSD for user names that
+    are no local account. Directives are case-insensitive, as cupsd reads them."""
+    found: list[str] = []
+    policy = limit = ""
+    for raw in cupsd_conf.splitlines():
+        line = raw.split("#", 1)[0].strip()
+        lower = line.lower()
+        if lower.startswith("<policy"):
+            policy = line[len("<policy"):].rstrip(">").strip()
+        elif lower.startswith("</policy"):
+            policy = ""
+        elif policy and lower.startswith("<limit"):
+            limit = line[len("<limit"):].rstrip(">").strip()
+        elif lower.startswith("</limit"):
+            limit = ""
+        elif (policy and limit and lower.startswith("require user")
+              and "@owner" in lower.split()[2:]):
+            ops = limit.split()
+            found.append(f"<Policy {policy}> <Limit {ops[0]}{' ...' if len(ops) > 1 else ''}>")
+    return found
+
+
+def crash_warning(version: str | None, cupsd_conf: str | None) -> str | None:
+    """The warning for a cupsd that will crash on jobs of user names that are no
+    local account (None: nothing known to crash). `version`: the cups-daemon
+    package's version; `cupsd_conf`: its cupsd.conf, None when unreadable."""
+    if version not in CRASHING_CUPSD:
+        return None
+    limits = owner_limits(cupsd_conf) if cupsd_conf is not None else []
+    if cupsd_conf is not None and not limits:
+        return None
+    where = (f" under {limits[0]}" + (f" and {len(limits) - 1} more" if len(limits) > 1 else "")
+             if limits else " if its cupsd.conf has the stock policy (unreadable here)")
+    return (f"warning: this cupsd (cups-daemon {version}) crashes when a job's user "
+            f"name is no local account and meets `Require user @OWNER`{where}: remote "
+            "IPP clients sending such names stop printing for everyone. Workarounds: "
+            "docs/backend.md, \"Known problems\".")
+
+
+def status_warning(cupsd_conf: str | None) -> str | None:
+    """A note when other users can read each job's status (pages, price, a refusal's
+    reason) in `lpstat -l -o`: some policy's JobPrivateValues lacks
+    job-printer-state-message (and is not `all`)."""
+    if cupsd_conf is None:
+        return None
+    for raw in cupsd_conf.splitlines():
+        words = raw.split("#", 1)[0].split()
+        if words and words[0].lower() == "jobprivatevalues":
+            values = {w.lower() for w in words[1:]}
+            if "all" not in values and "job-printer-state-message" not in values:
+                return ("note: every user can read each job's status in `lpstat -l -o` "
+                        "(pages, price, a refusal's reason, without the owner's name); "
+                        "to keep it to the owner and admins, add job-printer-state-message "
+                        "to each JobPrivateValues line of cupsd.conf (docs/backend.md)")
+    return None
+
+
+def cupsd_version() -> str | None:
+    """The installed cups-daemon package's version (Debian's dpkg), None elsewhere."""
+    try:
+        out = subprocess.run(["dpkg-query", "-W", "-f", "${Version}", "cups-daemon"],
+                             capture_output=True, text=True, timeout=30, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return (out.stdout.strip() or None) if out.returncode == 0 else None
+
+
+def read_cupsd_conf(env: Mapping[str, str]) -> str | None:
+    """cupsd.conf of the local cupsd ($CUPS_SERVERROOT, else /etc/cups), None if unreadable."""
+    path = Path(env.get("CUPS_SERVERROOT") or "/etc/cups") / "cupsd.conf"
+    try:
+        return path.read_text(errors="replace")
+    except OSError:
+        return None

@@ -1,8 +1,22 @@
 """What the backend says to cupsd: exit codes and stderr message lines.
 
 Exit codes are CUPS' backend conventions (cups/backend.h). Message lines are read
-by cupsd: `INFO:` sets the printer-state-message (what `lpstat -l` and the web
-page show), `ERROR:` is logged, `PAGE:` counts pages, `ATTR:` sets attributes.
+by cupsd: `INFO:`, `NOTICE:`, `WARNING:` and `ERROR:` set the PRINTER's
+printer-state-message (what anyone sees in `lpstat -p -l` and on the web page),
+`PAGE:` counts pages, `ATTR:` sets a few printer attributes (none of the job's).
+
+What cupsd 2.4.2 does with them (scheduler/job.c, update_job and finalize_job;
+checked against a running cupsd, see docs/backend.md "What lpstat shows"):
+- every such line replaces the printer's state message; it is copied to the
+  job's job-printer-state-message (`lpstat -l -o`: "Status:") when its level is
+  at least the job's level so far (INFO < WARNING < ERROR);
+- when the job ends, a job whose highest level was INFO loses its message (why a
+  printed job used to show an empty "Status:"); WARNING or ERROR keeps it;
+- when the job ends, the printer's message is cleared unless an ERROR line was
+  sent: an `ERROR:` stays on the printer, for every user to read.
+So what belongs to one person (a refusal's reason with a balance, a job's price)
+goes out as `Messages.job`: a WARNING line (kept on the job) and at once an empty
+INFO line that clears it from the printer.
 """
 
 from __future__ import annotations
@@ -50,6 +64,15 @@ class Messages:
 
     def debug(self, text: str) -> None:
         self._line("DEBUG", text)
+
+    def job(self, text: str) -> None:
+        """Tell the job's owner and admins (the job's "Status:" in `lpstat -l`,
+        kept after the job ends), not everyone who looks at the printer: a
+        WARNING line, then an empty INFO line clearing the printer's state
+        message. One write, so cupsd (single-threaded) reads both lines together
+        and no client request is answered in between."""
+        self.stream.write(f"WARNING: {clean(text)}\nINFO: \n")
+        self.stream.flush()
 
     def page(self, total: int) -> None:
         self._line("PAGE", f"total {total}")

@@ -345,6 +345,7 @@ class JobRunner:
             if pid in self.idle:
                 self.idle.discard(pid)
                 self.busy.add(pid)
+                log.info("job runner: a thin backend handed a job to child %d", pid)
 
     def _fork_spare(self, listener: socket.socket, pipes: tuple[int, int, int, int]) -> None:
         sys.stdout.flush()

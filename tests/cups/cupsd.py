@@ -57,6 +57,21 @@ SystemGroup root
 Sandboxing Relaxed
 """
 
+DEBIAN12_CUPSD_CONF = Path(__file__).with_name("debian12-cupsd.conf")
+
+
+def stock_cupsd_conf(port: int, socket: Path) -> str:
+    """Debian 12's stock cupsd.conf (tests/cups/debian12-cupsd.conf), listening on
+    127.0.0.1:`port` and the domain socket `socket` instead of the system's: the
+    policies as installed (`Require user @OWNER @SYSTEM`, administration for
+    @SYSTEM only: lpadmin as root through the socket, PeerCred)."""
+    kept = [line for line in DEBIAN12_CUPSD_CONF.read_text().splitlines()
+            if not line.lstrip().startswith(("Listen", "Port", "LogLevel", "WebInterface",
+                                              "Browsing", "BrowseLocalProtocols"))]
+    return "\n".join([f"Listen 127.0.0.1:{port}", f"Listen {socket}", "LogLevel debug",
+                      "WebInterface No", "Browsing No", *kept, ""])
+
+
 BACKEND = """#!{python}
 from pagetally.cups.backend import main
 main({config!r})
@@ -69,6 +84,11 @@ class Cupsd:
     port: int
     config: Path  # the pagetally.conf the backend reads
     process: subprocess.Popen[bytes]
+
+    @property
+    def socket(self) -> Path:
+        """Its domain socket (only a cupsd started with `stock_cupsd_conf` has one)."""
+        return self.root / "cups.sock"
 
     @property
     def server(self) -> str:
@@ -104,7 +124,9 @@ class Cupsd:
             self.process.wait()
 
 
-def start_cupsd(root: Path, config: Path) -> Cupsd:
+def start_cupsd(root: Path, config: Path,
+                cupsd_conf: Callable[[int, Path], str] | None = None) -> Cupsd:
+    """`cupsd_conf(port, socket)`: its cupsd.conf (default: open to all, no socket)."""
     for sub in ("etc", "spool/tmp", "cache", "state", "log", "bin/backend"):
         (root / sub).mkdir(parents=True, exist_ok=True)
     os.chmod(root / "spool", 0o710)
@@ -122,7 +144,9 @@ def start_cupsd(root: Path, config: Path) -> Cupsd:
     backend.write_text(BACKEND.format(python=sys.executable, config=str(config)))
     backend.chmod(0o700)
     port = free_port()
-    (root / "etc" / "cupsd.conf").write_text(CUPSD_CONF.format(port=port))
+    conf = (cupsd_conf(port, root / "cups.sock") if cupsd_conf is not None
+            else CUPSD_CONF.format(port=port))
+    (root / "etc" / "cupsd.conf").write_text(conf)
     (root / "etc" / "cups-files.conf").write_text(CUPS_FILES_CONF.format(root=root))
     proc = subprocess.Popen(
         ["cupsd", "-f", "-c", str(root / "etc" / "cupsd.conf"),
@@ -140,9 +164,11 @@ def start_cupsd(root: Path, config: Path) -> Cupsd:
 
 
 @contextlib.contextmanager
-def private_cupsd(prefix: str, config_text: Callable[[Path], str]) -> Iterator[Cupsd]:
+def private_cupsd(prefix: str, config_text: Callable[[Path], str],
+                  cupsd_conf: Callable[[int, Path], str] | None = None) -> Iterator[Cupsd]:
     """A started cupsd under a fresh folder, with the pagetally.conf that
-    `config_text(folder)` writes; stopped and removed at the end."""
+    `config_text(folder)` writes (and `cupsd_conf`, see start_cupsd); stopped
+    and removed at the end."""
     # not under pytest's tmp dir (mode 0700): CUPS filters run as user lp and
     # must reach the spool and the PPDs
     base = Path(tempfile.mkdtemp(prefix=prefix))
@@ -151,9 +177,9 @@ def private_cupsd(prefix: str, config_text: Callable[[Path], str]) -> Iterator[C
     config.write_text(config_text(base))
     try:
         try:
-            server = start_cupsd(base / "root", config)
+            server = start_cupsd(base / "root", config, cupsd_conf)
         except RuntimeError:  # e.g. its free port was taken meanwhile: once more
-            server = start_cupsd(base / "root-again", config)
+            server = start_cupsd(base / "root-again", config, cupsd_conf)
         try:
             yield server
         finally:

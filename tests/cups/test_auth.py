@@ -99,7 +99,7 @@ def test_a_missing_or_wrong_pin_is_refused_and_nothing_charged(
     site = pin_site(tmp_path, extra="policy: allow\n")
     code, err = site.submit("2", user, *options)
     assert code == BackendExit.CANCEL
-    assert f"INFO: PageTally refused the job: {reason}" in err
+    assert f"WARNING: PageTally refused the job: {reason}" in err
     assert not (tmp_path / "printed-2").exists()
     [row] = list(site.store.history())
     assert (row.user, row.action, row.price) == (user, Action.DENY, Decimal("0"))

@@ -55,7 +55,7 @@ class LockSite(AuthSite):
 def refused_with(result: tuple[int, str]) -> str:
     code, err = result
     assert code == BackendExit.CANCEL, err
-    return err.split("INFO: PageTally refused the job: ", 1)[1].split("\n", 1)[0]
+    return err.split("WARNING: PageTally refused the job: ", 1)[1].split("\n", 1)[0]
 
 
 def test_five_wrong_pins_lock_the_user_out_until_the_window_passes(tmp_path: Path) -> None:

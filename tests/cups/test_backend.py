@@ -100,6 +100,9 @@ def test_allowed_job_prints_and_is_charged(site: Site) -> None:
     assert code == 0, err
     assert (site.tmp / "printed-1").read_bytes() == PDF.read_bytes()
     assert "PAGE: total 1" in err and "INFO: device got job 1" in err
+    # what `lpstat -l` keeps on the job (WARNING), cleared from the printer's
+    # state at once (the empty INFO line; docs/backend.md, "What the person sees")
+    assert "WARNING: PageTally: printed 1 page(s), 0.10 EUR\nINFO: \n" in err
     assert site.store.get_user("alice").balance == Decimal("4.90")
     assert site.store.get_user_quota("alice", "lab").page_counter == 1
     [row] = list(site.store.history())
@@ -120,13 +123,16 @@ def test_refused_job_is_cancelled_with_its_reason(site: Site) -> None:
     site.store.set_user_quota("bob", "lab")
     code, err = site.job("3", "bob", PDF.read_bytes())
     assert code == 5  # CUPS_BACKEND_CANCEL: the job is cancelled, the queue goes on
-    assert "INFO: PageTally refused the job:" in err
+    assert "WARNING: PageTally refused the job:" in err
     assert not (site.tmp / "printed-3").exists()
     [row] = list(site.store.history())
     # the row keeps the job's size; nothing is charged or counted
     assert (row.action, row.pages, row.price) == (Action.DENY, 1, Decimal("0"))
     assert row.reason == "User bob is not allowed to print (limited by noprint)"
-    assert "INFO: PageTally refused the job: User bob is not allowed to print" in err
+    assert ("WARNING: PageTally refused the job: User bob is not allowed to print "
+            "(limited by noprint)\nINFO: \n") in err
+    # nothing that cupsd would leave on the printer's state for everyone to read
+    assert "ERROR:" not in err and "INFO: PageTally refused" not in err
     assert site.store.get_user_quota("bob", "lab").page_counter == 0
 
 

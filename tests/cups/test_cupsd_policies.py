@@ -215,7 +215,7 @@ def test_duplicate_job_refused_within_the_delay(
     assert again["job-state"] == "canceled", again
     assert "duplicate job" in again["job-printer-state-message"]
     assert "within 300 s" in again["job-printer-state-message"]
-    assert "PageTally refused job" in lpstat_status(cupsd, "dupq")
+    assert "PageTally refused the job" in lpstat_status(cupsd, "dupq")
     assert wait_done(cupsd, submit(cupsd, "dupq", "dot", other))["job-state"] == "completed"
 
     assert history(store, "dot") == [(Action.ALLOW, 1, Decimal("0.10")),

@@ -361,7 +361,7 @@ def test_store_down_refusal_is_the_state_message(
         wait_done(outage.cupsd, submit(outage.cupsd, "outdeny2", "don", ONE_PAGE))
 
     status = lpstat_status(outage.cupsd, "outdeny2")
-    assert "PageTally refused job" in status
+    assert "PageTally refused the job" in status
     assert "printing is refused until it is back" in status
     assert str(outage.folder) not in status  # where the database is: not the user's business
 
