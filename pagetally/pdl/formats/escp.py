@@ -12,6 +12,16 @@ EJL lines (ESC SOH @EJL …) up to the next escape.
 pkpgcounter miscounted Ghostscript's `stcolor` output: its ESC . 1 rows are
 compressed, so their byte length is known only by walking the run-length counters,
 which this module does.
+
+Gutenprint's Stylus driver (print-escp2.c, `send_print_command`) writes its rows
+as `ESC i r c b nL nH mL mH`: colour, compression (0 none, 1 run-length), bits
+per dot, bytes per row and a 16-bit row count; the row data is bytes × rows
+once expanded. After `ESC ( G` (raster graphics mode, where the printer prints
+no characters) the job is a machine's: every byte must belong to a command the
+scanner knows, or to the CR/LF/FF/NUL/space between them, and anything else is
+refused with its offset (`CorruptData`) instead of being guessed at; data that
+ends inside a command there is `TruncatedData`. Remote mode is walked command by
+command (two letters, a 16-bit length, data) up to its ESC NUL NUL NUL.
 """
 
 from __future__ import annotations
@@ -19,7 +29,7 @@ from __future__ import annotations
 import re
 import time
 
-from pagetally.errors import LimitReached
+from pagetally.errors import CorruptData, LimitReached, TruncatedData
 from pagetally.pdl.base import DEFAULT_LIMITS, Analysis, Buffer, Limits
 from pagetally.pdl.formats._escprows import MIN_SIZE, CommandIndex
 
@@ -47,12 +57,35 @@ _REMOTE_END = b"\x1b\x00\x00\x00"
 
 
 class _Page:
-    __slots__ = ("marked", "notes", "pages")
+    __slots__ = ("graphics", "marked", "notes", "pages")
 
     def __init__(self) -> None:
         self.pages = 0
         self.marked = False
+        self.graphics = False  # in ESC ( G raster graphics mode: strict
         self.notes: list[str] = []
+
+    def unknown(self, what: str, at: int) -> int:
+        """Where an unknown command at `at` ends: refused in graphics mode, else noted."""
+        if self.graphics:
+            raise CorruptData(f"ESC/P2: {what} at offset {at} in raster graphics mode")
+        self.notes.append(f"{what} at offset {at} skipped")
+        return at + 2
+
+
+def _remote(data: Buffer, q: int, end: int, at: int) -> int:
+    """Position after remote mode's commands (two letters, nL nH, data) and ESC NUL NUL NUL."""
+    while q + 4 <= end:
+        if data[q] == 0x1B:
+            if data[q : q + 4] == _REMOTE_END:
+                return q + 4
+            break
+        if not (0x20 < data[q] < 0x7F and 0x20 < data[q + 1] < 0x7F):
+            break
+        q += 4 + (data[q + 2] | (data[q + 3] << 8))
+    if q + 4 > end:
+        raise TruncatedData(f"ESC/P remote mode from offset {at} has no end")
+    raise CorruptData(f"ESC/P remote mode from offset {at}: unexpected data at offset {q}")
 
 
 def _packbits(data: Buffer, pos: int, need: int, end: int) -> int:
@@ -79,6 +112,8 @@ def _escape(data: Buffer, i: int, end: int, pg: _Page) -> int:
     p = i + 2
     n = _FIXED.get(c)
     if n is not None:
+        if c == 0x40:  # ESC @: a reset leaves graphics mode
+            pg.graphics = False
         return p + n
     if c == 0x2A:  # ESC * m nL nH: bit image
         if p + 3 > end:
@@ -111,9 +146,10 @@ def _escape(data: Buffer, i: int, end: int, pg: _Page) -> int:
         length = data[p + 1] | (data[p + 2] << 8)
         q = p + 3 + length
         if kind == 0x52:  # ESC ( R: remote mode until ESC NUL NUL NUL
-            stop = data.find(_REMOTE_END, q)
-            return end if stop < 0 else stop + 4
-        if kind == 0x5E and length:  # ESC ( ^: data printed as characters
+            return _remote(data, q, end, i)
+        if kind == 0x47:  # ESC ( G: raster graphics mode
+            pg.graphics = True
+        elif kind == 0x5E and length:  # ESC ( ^: data printed as characters
             pg.marked = True
         return q
     if c == 0x2E:  # ESC . c v h m nL nH: raster graphics
@@ -129,17 +165,18 @@ def _escape(data: Buffer, i: int, end: int, pg: _Page) -> int:
             return q + need
         if comp == 1:
             return _packbits(data, q, need, end)
-        pg.notes.append(f"ESC . compression {comp} not understood at offset {i}")
-        return q
-    if c == 0x69:  # ESC i: ESC/P2 raster (r c b nL nH m) or ESC/P incremental mode (n)
-        if p + 6 <= end and data[p + 1] in (0, 1) and data[p + 2] in (1, 2):
+        return pg.unknown(f"ESC . compression {comp}", i)
+    if c == 0x69:  # ESC i: raster (r c b nL nH mL mH, Gutenprint) or ESC/P incremental (n)
+        if p + 7 <= end and data[p + 1] in (0, 1) and data[p + 2] in (1, 2):
             comp = data[p + 1]
             width = data[p + 3] | (data[p + 4] << 8)
-            need = width * data[p + 5]
+            need = width * (data[p + 5] | (data[p + 6] << 8))
             if need:
                 pg.marked = True
-            q = p + 6
+            q = p + 7
             return q + need if comp == 0 else _packbits(data, q, need, end)
+        if pg.graphics:
+            return pg.unknown("ESC i with an unknown layout", i)
         return p + 1
     if c == 0x7C:  # ESC | (Stylus 800 style, Ghostscript's escp device)
         if p >= end:
@@ -153,6 +190,8 @@ def _escape(data: Buffer, i: int, end: int, pg: _Page) -> int:
                 pg.marked = True
             return p + 4 + length
         return p + 3 if sub == 0x4A else p + 1  # ESC | J n n: advance
+    if pg.graphics:  # no text-mode command below makes sense after ESC ( G
+        return pg.unknown(f"ESC 0x{c:02x}", i)
     if c == 0x01:  # ESC SOH @EJL ...: Epson job language up to the next escape
         nxt = data.find(b"\x1b", p)
         return end if nxt < 0 else nxt
@@ -174,6 +213,19 @@ def _escape(data: Buffer, i: int, end: int, pg: _Page) -> int:
     return p  # unknown: skip ESC and the command byte
 
 
+_NOISE = re.compile(rb"[^\x00\r\n ]")
+
+
+def _stray(data: Buffer, pos: int, stop: int) -> None:
+    """In graphics mode only CR, LF, NUL and spaces may lie between commands."""
+    m = _NOISE.search(data, pos, stop)
+    if m is not None:
+        at = m.start()
+        raise CorruptData(
+            f"ESC/P2: unexpected byte 0x{data[at]:02x} at offset {at} in raster graphics mode"
+        )
+
+
 def scan(data: Buffer, limits: Limits = DEFAULT_LIMITS) -> Analysis:
     """Count the pages of the ESC/P or ESC/P2 job in `data`."""
     pg = _Page()
@@ -190,13 +242,14 @@ def scan(data: Buffer, limits: Limits = DEFAULT_LIMITS) -> Analysis:
         if loops & 0x3FFF == 0 and time.monotonic() > deadline:
             raise LimitReached("ESC/P job took too long to scan")
         m = stop_search(data, pos)
-        if m is None:
-            if not pg.marked and ink_search(data, pos, end):
-                pg.marked = True
-            break
-        i = m.start()
-        if not pg.marked and i > pos and ink_search(data, pos, i):
+        i = end if m is None else m.start()
+        if pg.graphics:
+            if i > pos:
+                _stray(data, pos, i)
+        elif not pg.marked and i > pos and ink_search(data, pos, i):
             pg.marked = True
+        if m is None:
+            break
         if data[i] == 0x0C:
             pg.pages += 1
             pg.marked = False
@@ -218,6 +271,8 @@ def scan(data: Buffer, limits: Limits = DEFAULT_LIMITS) -> Analysis:
         if pos > end:
             truncated = True
             break
+    if truncated and pg.graphics:
+        raise TruncatedData(f"ESC/P2 job ends inside a raster command that began at offset {i}")
     notes = pg.notes
     if pg.marked:
         pg.pages += 1
