@@ -101,12 +101,17 @@ class CommandIndex:
         sub = h[2]
         sel = c == 0x7C
         rowlen = h[4] | (h[5] << 8)
+        bjlen = h[3] | (h[4] << 8)  # ESC | * nL nH data (Canon BJ-10v)
         nxt[sel] = np.where(
             sub[sel] == 0x42,
             e[sel] + 6 + rowlen[sel],
-            np.where(sub[sel] == 0x4A, e[sel] + 5, e[sel] + 3),
+            np.where(
+                sub[sel] == 0x2A,
+                e[sel] + 5 + bjlen[sel],
+                np.where(sub[sel] == 0x4A, e[sel] + 5, e[sel] + 3),
+            ),
         )
-        mark |= sel & (sub == 0x42) & (rowlen > 0)
+        mark |= sel & (((sub == 0x42) & (rowlen > 0)) | ((sub == 0x2A) & (bjlen > 0)))
         # ESC . c v h m nL nH: raster; ESC i r c b nL nH mL mH (ESC i n: exact path)
         dot = c == 0x2E
         comp_dot = h[2]

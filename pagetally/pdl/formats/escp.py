@@ -4,7 +4,9 @@ An ESC/P job is text and escape commands, each with a fixed number of parameter
 bytes, or a declared amount of data: bit images (ESC * / K / L / Y / Z / ^),
 ESC/P2 raster graphics (ESC . and ESC i, run-length compressed rows walked by their
 counters), extended commands ESC ( X nL nH … and the Stylus 800 style ESC | B rows
-that Ghostscript's `escp` device writes. A page leaves the printer on a form feed
+that Ghostscript's `escp` device writes, and the Canon BJ-10v's ESC | * nL nH
+(n bytes of graphics: Ghostscript's bj10v and bj10vh, whose data is full of form
+feed bytes — 191 pages for 3 when it was read as text). A page leaves the printer on a form feed
 outside such data; a marked page without one is counted at the end of the job.
 Remote mode (ESC ( R … REMOTE1) is skipped up to its terminator (ESC NUL NUL NUL),
 EJL lines (ESC SOH @EJL …) up to the next escape.
@@ -54,16 +56,25 @@ _COLUMN_IMAGES = {ord("K"): 1, ord("L"): 1, ord("Y"): 1, ord("Z"): 1}
 _STAR_MODES = {0: 1, 1: 1, 2: 1, 3: 1, 4: 1, 6: 1, 32: 3, 33: 3, 38: 3, 39: 3, 40: 3,
                71: 6, 72: 6, 73: 6}  # fmt: skip
 _REMOTE_END = b"\x1b\x00\x00\x00"
+_ESCPR_ENTER = b"\x1b(R\x06\x00\x00ESCPR"
 
 
 class _Page:
-    __slots__ = ("graphics", "marked", "notes", "pages")
+    __slots__ = ("escpr", "graphics", "limits", "marked", "notes", "pages")
 
-    def __init__(self) -> None:
+    def __init__(self, limits: Limits) -> None:
+        self.limits = limits
         self.pages = 0
         self.marked = False
         self.graphics = False  # in ESC ( G raster graphics mode: strict
+        self.escpr = False  # the job holds Epson ESC/P-R
         self.notes: list[str] = []
+
+    def eject(self) -> None:
+        self.pages += 1
+        self.marked = False
+        if self.pages > self.limits.max_pages:
+            raise LimitReached(f"ESC/P job has more than {self.limits.max_pages} pages")
 
     def unknown(self, what: str, at: int) -> int:
         """Where an unknown command at `at` ends: refused in graphics mode, else noted."""
@@ -71,6 +82,33 @@ class _Page:
             raise CorruptData(f"ESC/P2: {what} at offset {at} in raster graphics mode")
         self.notes.append(f"{what} at offset {at} skipped")
         return at + 2
+
+
+_ESCPR_NAME = re.compile(rb"[a-z]{4}")
+
+
+def _escpr(data: Buffer, q: int, end: int, pg: _Page) -> int:
+    """Walk Epson ESC/P-R commands (ESC c, 32-bit length, four-letter name, data)
+    up to the ESC @ after "endj"; each "endp" ends a page. Refused, with the
+    offset, where the data is not such a command."""
+    pg.escpr = True
+    while q < end:
+        if data[q] == 0x1B and q + 1 < end and data[q + 1] == 0x40:
+            return q  # ESC @: back to ESC/P (the closing remote mode)
+        if q + 10 > end:
+            break
+        if data[q] != 0x1B or not _ESCPR_NAME.fullmatch(data, q + 6, q + 10):
+            raise CorruptData(f"ESC/P-R: unexpected data at offset {q}")
+        length = int.from_bytes(data[q + 2 : q + 6], "little")
+        name = bytes(data[q + 6 : q + 10])
+        if name == b"endp":
+            pg.eject()
+        elif name == b"dsnd" and length:
+            pg.marked = True
+        q += 10 + length
+    if q == end and not pg.marked:
+        return q
+    raise TruncatedData(f"ESC/P-R job ends inside a command or page (offset {min(q, end)})")
 
 
 def _remote(data: Buffer, q: int, end: int, at: int) -> int:
@@ -145,8 +183,13 @@ def _escape(data: Buffer, i: int, end: int, pg: _Page) -> int:
         kind = data[p]
         length = data[p + 1] | (data[p + 2] << 8)
         q = p + 3 + length
-        if kind == 0x52:  # ESC ( R: remote mode until ESC NUL NUL NUL
-            return _remote(data, q, end, i)
+        if kind == 0x52:  # ESC ( R NUL name: remote mode, or Epson's ESC/P-R
+            name = bytes(data[p + 4 : q])
+            if name == b"REMOTE1":
+                return _remote(data, q, end, i)
+            if name == b"ESCPR":
+                return _escpr(data, q, end, pg)
+            return pg.unknown(f"ESC ( R {name[:16]!r}", i)
         if kind == 0x47:  # ESC ( G: raster graphics mode
             pg.graphics = True
         elif kind == 0x5E and length:  # ESC ( ^: data printed as characters
@@ -189,6 +232,13 @@ def _escape(data: Buffer, i: int, end: int, pg: _Page) -> int:
             if length:
                 pg.marked = True
             return p + 4 + length
+        if sub == 0x2A:  # ESC | * nL nH data: Canon BJ-10v graphics (Ghostscript's bj10v)
+            if p + 3 > end:
+                return end + 1
+            length = data[p + 1] | (data[p + 2] << 8)
+            if length:
+                pg.marked = True
+            return p + 3 + length
         return p + 3 if sub == 0x4A else p + 1  # ESC | J n n: advance
     if pg.graphics:  # no text-mode command below makes sense after ESC ( G
         return pg.unknown(f"ESC 0x{c:02x}", i)
@@ -228,7 +278,7 @@ def _stray(data: Buffer, pos: int, stop: int) -> None:
 
 def scan(data: Buffer, limits: Limits = DEFAULT_LIMITS) -> Analysis:
     """Count the pages of the ESC/P or ESC/P2 job in `data`."""
-    pg = _Page()
+    pg = _Page(limits)
     end = len(data)
     pos = 0
     deadline = time.monotonic() + limits.max_seconds_per_mb * (end / 1_000_000 + 1)
@@ -251,10 +301,7 @@ def scan(data: Buffer, limits: Limits = DEFAULT_LIMITS) -> Analysis:
         if m is None:
             break
         if data[i] == 0x0C:
-            pg.pages += 1
-            pg.marked = False
-            if pg.pages > limits.max_pages:
-                raise LimitReached(f"ESC/P job has more than {limits.max_pages} pages")
+            pg.eject()
             pos = i + 1
             continue
         if index is not None:
@@ -279,7 +326,8 @@ def scan(data: Buffer, limits: Limits = DEFAULT_LIMITS) -> Analysis:
         notes.append("last page has no form feed: counted")
     if truncated:
         notes.append("data ends inside an ESC/P command or graphics (truncated job)")
-    return Analysis(format="ESC/P", pages=pg.pages, notes=tuple(dict.fromkeys(notes)))
+    fmt = "Epson ESC/P-R" if pg.escpr else "ESC/P"
+    return Analysis(format=fmt, pages=pg.pages, notes=tuple(dict.fromkeys(notes)))
 
 
 def detect(head: bytes) -> float:
@@ -305,6 +353,20 @@ def detect(head: bytes) -> float:
     return 0.0
 
 
+class EscprParser:
+    """Epson ESC/P-R (epson-escpr, Epson's own inkjet driver): ESC/P's job
+    wrapper (EJL, remote mode) around ESC/P-R's length-prefixed commands."""
+
+    name = "escpr"
+    format = "Epson ESC/P-R"
+
+    def detect(self, head: bytes) -> float:
+        return 0.99 if _ESCPR_ENTER in head[:4096] and detect(head) > 0.0 else 0.0
+
+    def count(self, data: Buffer, limits: Limits = DEFAULT_LIMITS) -> Analysis:
+        return scan(data, limits)
+
+
 class EscpParser:
     """Epson ESC/P (dot matrix) and ESC/P2 (Stylus: raster, remote mode)."""
 
@@ -318,4 +380,4 @@ class EscpParser:
         return scan(data, limits)
 
 
-PARSERS = [EscpParser()]
+PARSERS = [EscpParser(), EscprParser()]
