@@ -225,21 +225,18 @@ def _escape(data: Buffer, i: int, end: int, pg: _Page) -> int:
         if p >= end:
             return end + 1
         sub = data[p]
-        if sub == 0x42:  # ESC | B mode nL nH data: a raster row
-            if p + 4 > end:
-                return end + 1
-            length = data[p + 2] | (data[p + 3] << 8)
-            if length:
-                pg.marked = True
-            return p + 4 + length
-        if sub == 0x2A:  # ESC | * nL nH data: Canon BJ-10v graphics (Ghostscript's bj10v)
-            if p + 3 > end:
-                return end + 1
-            length = data[p + 1] | (data[p + 2] << 8)
-            if length:
-                pg.marked = True
-            return p + 3 + length
-        return p + 3 if sub == 0x4A else p + 1  # ESC | J n n: advance
+        # ESC | B mode nL nH data: a raster row; ESC | * nL nH data: Canon BJ-10v
+        # graphics (Ghostscript's bj10v); ESC | J n n: advance.
+        skip = {0x42: 2, 0x2A: 1}.get(sub)
+        if skip is None:
+            return p + 3 if sub == 0x4A else p + 1
+        q = p + skip
+        if q + 2 > end:
+            return end + 1
+        length = data[q] | (data[q + 1] << 8)
+        if length:
+            pg.marked = True
+        return q + 2 + length
     if pg.graphics:  # no text-mode command below makes sense after ESC ( G
         return pg.unknown(f"ESC 0x{c:02x}", i)
     if c == 0x01:  # ESC SOH @EJL ...: Epson job language up to the next escape
