@@ -53,10 +53,13 @@ for _cmd, _n in {
 # Bit image commands ESC <c> nL nH data: bytes per column.
 _COLUMN_IMAGES = {ord("K"): 1, ord("L"): 1, ord("Y"): 1, ord("Z"): 1}
 # ESC * m nL nH: bytes per column by mode m.
-_STAR_MODES = {0: 1, 1: 1, 2: 1, 3: 1, 4: 1, 6: 1, 32: 3, 33: 3, 38: 3, 39: 3, 40: 3,
+_STAR_MODES = {0: 1, 1: 1, 2: 1, 3: 1, 4: 1, 5: 1, 6: 1, 7: 1, 32: 3, 33: 3, 38: 3, 39: 3, 40: 3,
                71: 6, 72: 6, 73: 6}  # fmt: skip
 _REMOTE_END = b"\x1b\x00\x00\x00"
 _ESCPR_ENTER = b"\x1b(R\x06\x00\x00ESCPR"
+_GRAPHICS_MODE = b"\x1b(G\x01\x00\x01"
+_SPACING = re.compile(rb"\x1b(?:A[\x00-\x7f]|3[\x00-\xff]|[0-2])")
+_BIT_IMAGE = re.compile(rb"\x1b(?:\*[\x00-\x07\x20\x21\x26\x27\x28\x47-\x49]|[KLYZ])")
 
 
 class _Page:
@@ -345,6 +348,10 @@ def detect(head: bytes) -> float:
         return 0.95
     if h.startswith(b"\x1b@"):
         return 0.9 if re.search(rb"\x1b[(.*K-Z^|J\\]", h[2:4096]) else 0.6
+    if h.startswith(_GRAPHICS_MODE):
+        return 0.9  # straight into raster graphics mode (netpbm's pbmtoescp2)
+    if _SPACING.match(h) and _BIT_IMAGE.search(h, 0, 4096):
+        return 0.7  # line spacing, then bit images (netpbm's pbmtoepson, pbmto10x)
     if re.search(rb"\x1b\|[BJ]", h[:4096]) and b"\x1b\\" in h[:4096]:
         return 0.8  # Stylus 800 style rows (after a PCL-like ESC*rbC prefix)
     return 0.0
