@@ -225,29 +225,23 @@ def _jobs() -> list[Job]:
 
     eco, std = "StpQuality=Economy", "StpQuality=Standard"
     gray = f"{eco} ColorModel=Gray"
-    # Gutenprint ESC/P2: new-style rows (ESC i) on recent models, ESC . on older ones
-    gp("gutenprint-escp2", "escp", "escp2-c88", eco, std, gray)
-    gp("gutenprint-escp2", "escp", "escp2-r3000", eco)
-    gp("gutenprint-escp2", "escp", "escp2-600", eco)
-    gp("gutenprint-escp2", "escp", "escp2-740", "StpQuality=Draft")
-    gp("gutenprint-escp2", "escp", "escp2-9600", eco)
-    gp("gutenprint-escp2", "escp", "escp2-et2750", eco)
-    gp("gutenprint-escp2", "escp", "escp2-photo", eco)
-    # Gutenprint Canon: BJL control blocks; PIXMA's IVEC XML wrapper (MG2100, G4000)
-    gp("gutenprint-canon", "bjc", "bjc-30", eco)
-    gp("gutenprint-canon", "bjc", "bjc-4300", eco)
-    gp("gutenprint-canon", "bjc", "bjc-6000", eco, gray)
-    gp("gutenprint-canon", "bjc", "bjc-i560", eco)
-    gp("gutenprint-canon", "bjc", "bjc-PIXMA-iP4200", eco)
-    gp("gutenprint-canon", "bjc", "bjc-MP150-series", eco)
-    gp("gutenprint-canon", "bjc", "bjc-MG2100-series", eco)
-    gp("gutenprint-canon", "bjc", "bjc-PIXMA-G4000", eco)
-    # Gutenprint PCL (DeskJets and LaserJets)
-    gp("gutenprint-pcl", "pcl", "pcl-340", eco)
-    gp("gutenprint-pcl", "pcl", "pcl-500", eco)
-    gp("gutenprint-pcl", "pcl", "pcl-600", eco)
-    gp("gutenprint-pcl", "pcl", "pcl-850", eco, gray)
-    gp("gutenprint-pcl", "pcl", "hp-lj_4000", eco, std)
+    # Gutenprint ESC/P2: new-style rows (ESC i) on recent models, ESC . on older ones;
+    # Canon: BJL control blocks, PIXMA's IVEC XML wrapper (MG2100, G4000); PCL:
+    # DeskJets and LaserJets
+    for family, fmt, models in (
+        ("gutenprint-escp2", "escp", (("escp2-c88", (eco, std, gray)), ("escp2-r3000", (eco,)),
+                                      ("escp2-600", (eco,)), ("escp2-740", ("StpQuality=Draft",)),
+                                      ("escp2-9600", (eco,)), ("escp2-et2750", (eco,)),
+                                      ("escp2-photo", (eco,)))),
+        ("gutenprint-canon", "bjc", (("bjc-30", (eco,)), ("bjc-4300", (eco,)),
+                                     ("bjc-6000", (eco, gray)), ("bjc-i560", (eco,)),
+                                     ("bjc-PIXMA-iP4200", (eco,)), ("bjc-MP150-series", (eco,)),
+                                     ("bjc-MG2100-series", (eco,)), ("bjc-PIXMA-G4000", (eco,)))),
+        ("gutenprint-pcl", "pcl", (("pcl-340", (eco,)), ("pcl-500", (eco,)), ("pcl-600", (eco,)),
+                                   ("pcl-850", (eco, gray)), ("hp-lj_4000", (eco, std)))),
+    ):  # fmt: skip
+        for model, settings in models:
+            gp(family, fmt, model, *settings)
     # Epson ESC/P-R
     # (not Ink=MONO: epson-escpr 1.7.17 then writes page 1 and an empty page, whatever
     # the source holds, so the source's count is no oracle for it)
