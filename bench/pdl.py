@@ -141,6 +141,8 @@ FOO2 = {
 # Ghostscript printer devices → (parser name, resolution, independent tools).
 GS_DEVICES: dict[str, tuple[str, int, list[Tool]]] = {
     "escpage": ("escpage", 150, []),
+    "lp8000": ("escpage", 300, []),  # no form feeds: pages leave at the reset
+    "ln03": ("sixel", 300, []),
     "lips4": ("lips", 150, []),
     "bj10e": ("bjc", 150, []),
     "cfax": ("sfax", 150, []),
@@ -345,12 +347,6 @@ def bench_files(only: set[str] | None) -> tuple[list[BenchFile], list[str]]:
             add(fmt, f"dense-gutenprint-{fmt}.prn",
                 lambda p, u=uri: _grow(lambda src, out: _gutenprint(u, src, out), p),
                 f"cupsfilter {uri}", [])  # fmt: skip
-    if want("sixel") and shutil.which("gs"):
-
-        def ln03(src: Path, out: Path) -> None:
-            _run([*GS, "-sDEVICE=ln03", f"-sOutputFile={out}", str(src)])
-
-        add("sixel", "dense-ln03.sixel", lambda p: _grow(ln03, p), "gs -sDEVICE=ln03", [])
     if want("lidil") and shutil.which("cupsfilter"):
         add("lidil", "dense-hpcups.lidil", lambda p: _grow(_lidil, p), "cupsfilter hpcups", [])
     if want("text") and shutil.which("enscript"):

@@ -27,9 +27,12 @@ from pagetally.pdl.formats._host import Budget, Pages
 _CSI = re.compile(rb"(?:\x1b\[|\x9b)[\x30-\x3f]{0,64}[\x20-\x2f]{0,4}[\x40-\x7e]")
 _ESC = re.compile(rb"\x1b[\x20-\x2f]{0,4}[\x30-\x7e]")
 _DCS = re.compile(rb"(?:\x1bP|\x90)[0-9;]{0,32}q")
-_ST = re.compile(rb"\x1b\\|\x9c")
 _NOT_SIXEL = re.compile(rb"[^\x20-\x7e\r\n]")
-_DOTS = re.compile(rb"[\x40-\x7e]")
+# bytes.translate deletes at C speed: what is left of a picture after deleting
+# the bytes a sixel string may hold are the bad ones; after deleting all but the
+# dot characters, whether any dot is drawn.
+_SIXEL_BYTES = bytes(range(0x20, 0x7F)) + b"\r\n"
+_NOT_DOTS = bytes(b for b in range(256) if not 0x40 <= b <= 0x7E)
 _QUIET = b"\r\n \x00"
 
 
@@ -66,17 +69,20 @@ class SixelParser:
             elif c in _QUIET:
                 pos += 1
             elif dcs := _DCS.match(data, pos):
-                st = _ST.search(data, dcs.end())
-                if st is None:
+                ends = [e for e in (data.find(b"\x1b\\", dcs.end()), data.find(b"\x9c", dcs.end()))
+                        if e >= 0]  # fmt: skip
+                if not ends:
                     raise TruncatedData(f"{self.format}: picture at offset {pos} has no end")
-                bad = _NOT_SIXEL.search(data, dcs.end(), st.start())
-                if bad is not None:
+                st = min(ends)
+                picture = bytes(data[dcs.end() : st])
+                if picture.translate(None, _SIXEL_BYTES):
+                    bad = _NOT_SIXEL.search(data, dcs.end(), st)
+                    at = bad.start() if bad else st
                     raise CorruptData(
-                        f"{self.format}: byte 0x{data[bad.start()]:02x} at offset "
-                        f"{bad.start()} inside a picture"
+                        f"{self.format}: byte 0x{data[at]:02x} at offset {at} inside a picture"
                     )
-                drawn = drawn or _DOTS.search(data, dcs.end(), st.start()) is not None
-                pos = st.end()
+                drawn = drawn or bool(picture.translate(None, _NOT_DOTS))
+                pos = st + (1 if data[st] == 0x9C else 2)
             elif m := (_CSI.match(data, pos) or _ESC.match(data, pos)):
                 pos = m.end()
             else:
