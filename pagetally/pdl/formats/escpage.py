@@ -33,8 +33,8 @@ def _count_pages(data: Buffer, limits: Limits, fmt: str) -> Analysis:
     """Form feeds outside binary blocks, each times the copies then in force.
 
     The hot loop finds the next '{' with the C-speed find, checks the command
-    around it, and looks into the commands before it (two memchr-speed finds)
-    only for a form feed or a copies command.
+    around it, and looks into the commands before it (one regex search) only for
+    a form feed, a copies command or a reset.
     """
     start = skip_pjl(data)
     ejl = _EJL_COPIES.search(data[:start])
@@ -42,7 +42,7 @@ def _count_pages(data: Buffer, limits: Limits, fmt: str) -> Analysis:
     n = len(data)
     pages = Pages(limits)
     budget = Budget(n, limits)
-    find, rfind, block = data.find, data.rfind, _BLOCK.match
+    find, rfind, block, gap = data.find, data.rfind, _BLOCK.match, _GAP.search
     pos = scan = start
     blocks = 0
     drawn = False  # raster blocks sent since the last page left
@@ -57,11 +57,7 @@ def _count_pages(data: Buffer, limits: Limits, fmt: str) -> Analysis:
                 scan = brace + 1  # a '{' that starts no data block
                 continue
             begin, after, size = gs, brace + 2, int(m.group(1))
-        if (
-            find(b"\x0c", pos, begin) >= 0
-            or find(b"coO", pos, begin) >= 0
-            or (drawn and find(b"\x1drhE", pos, begin) >= 0)
-        ):
+        if gap(data, pos, begin):  # one C-speed look at the commands between blocks
             for hit in _GAP.finditer(data, pos, begin):
                 text = hit.group(0)
                 if text == b"\x0c" or (drawn and text == b"\x1drhE"):
