@@ -8,6 +8,7 @@ Families (the `generator` field reads "family: command", for the tally):
   server by queue name (cupsGetPPD), so a private cupsd on 127.0.0.1 holds the
   queues and the filter is run with the queue's name as argv[0], as cupsd would;
 - brlaser: Brother lasers through cupsfilter;
+- cups-rastertoepson: CUPS' own 9- and 24-pin Epson/Okidata driver (sample.drv);
 - foo2: every foo2zjs-family wrapper, in colour (`-c`) where the driver has it
   (colour QPDL, HBPL2 and LAVA need `-C 10`: Debian ships no CRD files);
 - netpbm: the printer converters on one rendered page (and three concatenated,
@@ -242,6 +243,18 @@ def _jobs() -> list[Job]:
     ):  # fmt: skip
         for model, settings in models:
             gp(family, fmt, model, *settings)
+    # CUPS' own rastertoepson (9- and 24-pin ESC/P) at two resolutions each
+    for model, res in (
+        ("epson9", "60x72dpi"),
+        ("epson9", "120x72dpi"),
+        ("epson24", "180dpi"),
+        ("epson24", "60dpi"),
+        ("okidata9", "120x72dpi"),
+        ("okidat24", "180dpi"),
+    ):
+        jobs.append(Job("cups-rastertoepson", f"cups-{model}-{res}.escp", "escp",
+                        _cupsfilter(f"drv:///sample.drv/{model}.ppd", "-o", f"Resolution={res}"),
+                        f"cupsfilter sample.drv {model} {res}"))  # fmt: skip
     # Epson ESC/P-R
     # (not Ink=MONO: epson-escpr 1.7.17 then writes page 1 and an empty page, whatever
     # the source holds, so the source's count is no oracle for it)

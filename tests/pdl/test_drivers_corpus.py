@@ -1,5 +1,5 @@
 """Real driver chains outside PCL (tests/corpus/gen_drivers.py): Gutenprint's
-ESC/P2, Canon and PCL families, epson-escpr, brlaser, every foo2zjs-family
+ESC/P2, Canon and PCL families, epson-escpr, brlaser, CUPS' rastertoepson, every foo2zjs-family
 wrapper and colour mode, netpbm's printer converters and the Ghostscript devices
 the older corpus leaves out.
 
@@ -25,7 +25,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.corpus]
 
 FAMILIES = (
     "gutenprint-escp2", "gutenprint-canon", "gutenprint-pcl", "epson-escpr", "brlaser",
-    "foo2", "netpbm", "ghostscript",
+    "cups-rastertoepson", "foo2", "netpbm", "ghostscript",
 )  # fmt: skip
 
 
@@ -54,7 +54,7 @@ def _verdict(item: CorpusFile) -> str:
 def test_every_family_is_in_the_matrix(corpus: list[CorpusFile]) -> None:
     families = Counter(_family(item) for item in corpus)
     assert set(families) == set(FAMILIES)
-    assert min(families.values()) >= 3 and len(corpus) >= 70
+    assert min(families.values()) >= 3 and len(corpus) >= 80
 
 
 def test_counts_are_exact_or_refused_never_wrong(corpus: list[CorpusFile]) -> None:
