@@ -363,6 +363,7 @@ def _jobs() -> list[Job]:
         ("bj10v", "escp", ()),
         ("bj10v", "escp", ("-r180",)),
         ("bj10vh", "escp", ()),
+        ("jetp3852", "escp", ()),
         ("ln03", "sixel", ()),
         ("la50", "sixel", ()),
         ("la75", "sixel", ()),

@@ -74,6 +74,13 @@ def test_bj10v_graphics_hold_form_feed_bytes() -> None:
     assert escp.scan(job).pages == 3  # before: 243
 
 
+def test_jetprinter_rows_hold_form_feed_bytes() -> None:
+    """Ghostscript's jetp3852: ESC e with one parameter, then ESC [ O nL nH rows."""
+    row = ESC + b"[O" + struct.pack("<H", 30) + b"\x0c" * 30
+    job = (ESC + b"@" + ESC + b"e\x82" + row * 10 + b"\x0c") * 3
+    assert escp.scan(job).pages == 3  # before: 303
+
+
 def test_pbmtoescp2_and_pbmtoepson_shapes_are_esc_p() -> None:
     row = ESC + b".\x01\x0a\x0a\x18" + struct.pack("<H", 64) + b"\xf9\x0c" * 24 + b"\n"
     escp2 = ESC + b"(G\x01\x00\x01" + ESC + b"+\x18" + row * 5 + ESC + b"@"

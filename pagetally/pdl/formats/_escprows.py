@@ -75,6 +75,12 @@ class CommandIndex:
         # unknown commands and ESC @ are left to the exact path (which refuses
         # or notes the first, and leaves graphics mode on the second)
         nxt[c == 0x40] = -1
+        nxt[(c == 0x65) & (h[3] == 0x1B)] = -1  # ESC e n ESC: the Jetprinter's, exact path
+        # ESC [ x nL nH data (IBM Jetprinter rows)
+        sel = c == 0x5B
+        rowlen = h[3] | (h[4] << 8)
+        nxt[sel] = e[sel] + 5 + rowlen[sel]
+        mark |= sel & (rowlen > 0)
         # ESC * m nL nH: bit image, or a stray ESC * (skipped alone)
         sel = c == 0x2A
         per = self._star[h[2]]

@@ -155,7 +155,16 @@ def _escape(data: Buffer, i: int, end: int, pg: _Page) -> int:
     if n is not None:
         if c == 0x40:  # ESC @: a reset leaves graphics mode
             pg.graphics = False
+        elif c == 0x65 and p + 1 < end and data[p + 1] == 0x1B:
+            return p + 1  # ESC e n: one parameter in IBM's Jetprinter dialect (jetp3852)
         return p + n
+    if c == 0x5B:  # ESC [ x nL nH data: IBM-style commands (Ghostscript's jetp3852 rows)
+        if p + 3 > end:
+            return end + 1
+        length = data[p + 1] | (data[p + 2] << 8)
+        if length:
+            pg.marked = True
+        return p + 3 + length
     if c == 0x2A:  # ESC * m nL nH: bit image
         if p + 3 > end:
             return end + 1
