@@ -78,7 +78,7 @@ def test_jetprinter_rows_hold_form_feed_bytes() -> None:
     """Ghostscript's jetp3852: ESC e with one parameter, then ESC [ O nL nH rows."""
     row = ESC + b"[O" + struct.pack("<H", 30) + b"\x0c" * 30
     job = (ESC + b"@" + ESC + b"e\x82" + row * 10 + b"\x0c") * 3
-    assert escp.scan(job).pages == 3  # before: 303
+    assert escp.scan(job).pages == 3  # before: 903
 
 
 def test_pbmtoescp2_and_pbmtoepson_shapes_are_esc_p() -> None:
