@@ -98,8 +98,9 @@ class Site:
 
 
 def make_pdf(pages: int, out: Path) -> Path:
-    subprocess.run(["qpdf", "--empty", "--pages", *[str(TESTPAGE)] * pages, "--", str(out)],
-                   check=True)
+    subprocess.run(
+        ["qpdf", "--empty", "--pages", *[str(TESTPAGE)] * pages, "--", str(out)], check=True
+    )
     return out
 
 
@@ -118,14 +119,24 @@ def make_site(base: Path, settings: StoreSettings, tree: Path | None = None) -> 
     device.write_text(DEVICE)
     device.chmod(0o700)
     config = base / "pagetally.conf"
-    lines = ["[global]", f"storagebackend: {settings.backend}", f"storagename: {settings.name}",
-             f"directory: {base / 'spool'}", "logger: stderr"]
+    lines = [
+        "[global]",
+        f"storagebackend: {settings.backend}",
+        f"storagename: {settings.name}",
+        f"directory: {base / 'spool'}",
+        "logger: stderr",
+    ]
     if settings.server:
-        lines += [f"storageserver: {settings.server}", f"storageuser: {settings.user}",
-                  f"storageuserpw: {settings.password}"]
+        lines += [
+            f"storageserver: {settings.server}",
+            f"storageuser: {settings.user}",
+            f"storageuserpw: {settings.password}",
+        ]
         admin = base / "pagetally-admin.conf"
-        admin.write_text(f"[global]\nstorageadmin: {settings.admin_user}\n"
-                         f"storageadminpw: {settings.admin_password}\n")
+        admin.write_text(
+            f"[global]\nstorageadmin: {settings.admin_user}\n"
+            f"storageadminpw: {settings.admin_password}\n"
+        )
         admin.chmod(0o600)
     config.write_text("\n".join(lines) + "\n")
     wrapper = base / "pagetally"
@@ -141,14 +152,16 @@ def make_site(base: Path, settings: StoreSettings, tree: Path | None = None) -> 
     store.add_user(User("alice", limit_by=LimitBy.BALANCE, balance=Decimal("1000000")))
     store.set_user_quota("alice", "lab")
     store.close()
-    return Site(base, config, settings, device, wrapper, thin, base / "run" / "pagetally.sock",
-                tree)
+    return Site(
+        base, config, settings, device, wrapper, thin, base / "run" / "pagetally.sock", tree
+    )
 
 
 def set_service(config: Path, socket: str) -> None:
     """Point `accountingservice` at `socket` ("none": the backend opens the store)."""
-    lines = [ln for ln in config.read_text().splitlines()
-             if not ln.startswith("accountingservice:")]
+    lines = [
+        ln for ln in config.read_text().splitlines() if not ln.startswith("accountingservice:")
+    ]
     config.write_text("\n".join([*lines, f"accountingservice: {socket}"]) + "\n")
 
 
@@ -159,9 +172,13 @@ def service(site: Site) -> Iterator[int]:
     log = (site.dir / "serve.log").open("wb")
     env = dict(os.environ, PYTHONPATH=str(site.tree)) if site.tree else None
     # `-m` puts the working folder first on the path: not this checkout's, for a tree
-    proc = subprocess.Popen([PYTHON, "-m", "pagetally.cli.main", "-C", str(site.config),
-                             "serve"], stdout=log, stderr=subprocess.STDOUT, env=env,
-                            cwd=site.tree)
+    proc = subprocess.Popen(
+        [PYTHON, "-m", "pagetally.cli.main", "-C", str(site.config), "serve"],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=env,
+        cwd=site.tree,
+    )
     try:
         deadline = time.monotonic() + 60
         runner = site.socket.with_name("pagetally-jobs.sock")
@@ -217,22 +234,31 @@ class Channels:
 CHANNELS: Channels | None = None  # set by main() unless --no-channels
 
 
-def timed(argv: list[str], executable: Path, job: bytes, environ: dict[str, str]
-          ) -> tuple[float, float]:
+def timed(
+    argv: list[str], executable: Path, job: bytes, environ: dict[str, str]
+) -> tuple[float, float]:
     """(wall, CPU) seconds of one backend process and its children."""
     cpu = children_cpu()
     started = time.perf_counter()
-    proc = subprocess.run(argv, executable=str(executable), input=job, env=environ,
-                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False,
-                          preexec_fn=CHANNELS.setup if CHANNELS else None)
+    proc = subprocess.run(
+        argv,
+        executable=str(executable),
+        input=job,
+        env=environ,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        check=False,
+        preexec_fn=CHANNELS.setup if CHANNELS else None,
+    )
     elapsed = time.perf_counter() - started
     if proc.returncode != 0:
         raise RuntimeError(f"{executable} exited {proc.returncode}: {proc.stderr[-2000:]!r}")
     return elapsed, children_cpu() - cpu
 
 
-def added_ms(site: Site, wrapper: Path, job: bytes, jobs: int, budget: float, tag: str,
-             server: int | None) -> tuple[list[float], float]:
+def added_ms(
+    site: Site, wrapper: Path, job: bytes, jobs: int, budget: float, tag: str, server: int | None
+) -> tuple[list[float], float]:
     """Per pair: wrapper's wall time minus the real backend's alone, in ms; and the
     mean CPU ms added per job (the service's share included)."""
     env = site.environ()
@@ -240,13 +266,20 @@ def added_ms(site: Site, wrapper: Path, job: bytes, jobs: int, budget: float, ta
     cpu_added = 0.0
     deadline = time.monotonic() + budget
     for i in range(jobs + 3):  # 3 warm-up pairs, not counted
-        argv = ["socket://127.0.0.1:9100", f"{tag}{i}", "alice", "bench", "1",
-                f"job-uuid=urn:uuid:{tag}-{i}"]
+        argv = [
+            "socket://127.0.0.1:9100",
+            f"{tag}{i}",
+            "alice",
+            "bench",
+            "1",
+            f"job-uuid=urn:uuid:{tag}-{i}",
+        ]
         if i == 3:
             server_cpu = tree_cpu(server) if server else 0.0
         direct, direct_cpu = timed(argv, site.device, job, env)
-        wrapped, wrapped_cpu = timed(["pagetally:socket://127.0.0.1:9100", *argv[1:]], wrapper,
-                                     job, env)
+        wrapped, wrapped_cpu = timed(
+            ["pagetally:socket://127.0.0.1:9100", *argv[1:]], wrapper, job, env
+        )
         if i >= 3:
             out.append(1000 * (wrapped - direct))
             cpu_added += wrapped_cpu - direct_cpu
@@ -274,8 +307,9 @@ def check_charged(site: Site, expected: int) -> None:
 
 def per_job(args: argparse.Namespace, base: Path, job: bytes) -> list[str]:
     rows = []
-    stores: list[tuple[str, Callable[[str], StoreSettings]]] = [("SQLite", lambda n: StoreSettings(
-        backend="sqlite", name=str(base / f"{n}.db")))]
+    stores: list[tuple[str, Callable[[str], StoreSettings]]] = [
+        ("SQLite", lambda n: StoreSettings(backend="sqlite", name=str(base / f"{n}.db")))
+    ]
     pg = None
     if not args.no_postgresql:
         from tests.servers import start_postgresql
@@ -295,13 +329,14 @@ def per_job(args: argparse.Namespace, base: Path, job: bytes) -> list[str]:
                 wrapper = site.thin if path == "thin" else site.wrapper
                 with ctx as server:
                     t0 = time.monotonic()
-                    values, cpu = added_ms(site, wrapper, job, args.jobs, args.budget, name,
-                                           server)
+                    values, cpu = added_ms(site, wrapper, job, args.jobs, args.budget, name, server)
                     took = time.monotonic() - t0
                 check_charged(site, len(values) + 3)
-                rows.append(f"| {label} | {path}{tag} | {len(values)} | {pct(values, 0.5):.1f} | "
-                            f"{pct(values, 0.99):.1f} | {statistics.fmean(values):.1f} | "
-                            f"{cpu:.1f} | {took:.0f} | {os.getloadavg()[0]:.2f} |")
+                rows.append(
+                    f"| {label} | {path}{tag} | {len(values)} | {pct(values, 0.5):.1f} | "
+                    f"{pct(values, 0.99):.1f} | {statistics.fmean(values):.1f} | "
+                    f"{cpu:.1f} | {took:.0f} | {os.getloadavg()[0]:.2f} |"
+                )
                 print(rows[-1], file=sys.stderr, flush=True)
     finally:
         if pg is not None:
@@ -314,24 +349,36 @@ def throughput(args: argparse.Namespace, base: Path, job_path: Path) -> list[str
     from tests.cups.cupsd import start_cupsd
     from tests.fixtures_devices import dns_sd, start_ippeveprinter
 
-    site = make_site(base / "cups", StoreSettings(backend="sqlite",
-                                                  name=str(base / "cups.db")))
+    site = make_site(base / "cups", StoreSettings(backend="sqlite", name=str(base / "cups.db")))
     os.chmod(site.dir, 0o755)  # cupsd's filters run as lp and need to reach the spool
     set_service(site.config, "none")
     rows = []
     with contextlib.contextmanager(dns_sd.__wrapped__)():
         # a print command that returns at once: without one, ippeveprinter spends
         # seconds per job pretending to print
-        printers = [start_ippeveprinter(base / f"ipp{i}", f"bench{i}", command=INSTANT)
-                    for i in range(4)]
+        printers = [
+            start_ippeveprinter(base / f"ipp{i}", f"bench{i}", command=INSTANT) for i in range(4)
+        ]
         cupsd = start_cupsd(base / "cupsd", site.config)
         try:
             store = open_store(site.settings)
             for i, printer in enumerate(printers):
                 uri = f"pagetally:{printer.uri}" + ("?waitjob=false" if args.no_wait else "")
                 for attempt in range(5):  # a busy cupsd may refuse once
-                    if cupsd.run("lpadmin", "-p", f"q{i}", "-E", "-v", uri, "-m", "raw",
-                                 check=attempt == 4).returncode == 0:
+                    if (
+                        cupsd.run(
+                            "lpadmin",
+                            "-p",
+                            f"q{i}",
+                            "-E",
+                            "-v",
+                            uri,
+                            "-m",
+                            "raw",
+                            check=attempt == 4,
+                        ).returncode
+                        == 0
+                    ):
                         break
                     time.sleep(1)
                 store.add_printer(Printer(f"q{i}", prices=PriceTable(per_page=Decimal("0.05"))))
@@ -344,8 +391,10 @@ def throughput(args: argparse.Namespace, base: Path, job_path: Path) -> list[str
             for path, (tag, tree) in itertools.product(args.paths, trees):
                 folder = str(tree) if tree else None
                 installed.write_text(
-                    backend_script(str(site.config), PYTHON, folder=folder) if path == "thin"
-                    else wrapper_script(site.config, tree))
+                    backend_script(str(site.config), PYTHON, folder=folder)
+                    if path == "thin"
+                    else wrapper_script(site.config, tree)
+                )
                 site.tree = tree
                 ctx = service(site) if path != "direct" else contextlib.nullcontext(None)
                 with ctx:
@@ -377,21 +426,33 @@ def _cups_run(cupsd: Cupsd, job_path: Path, jobs: int) -> float:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--jobs", type=int, default=500, help="jobs per scenario (default 500)")
-    p.add_argument("--budget", type=float, default=90.0,
-                   help="seconds per scenario at most (default 90)")
+    p.add_argument(
+        "--budget", type=float, default=90.0, help="seconds per scenario at most (default 90)"
+    )
     p.add_argument("--pages", type=int, default=10, help="pages of the PDF job (default 10)")
     p.add_argument("--no-postgresql", action="store_true")
     p.add_argument("--cups-jobs", type=int, default=40, help="jobs through cupsd per run")
     p.add_argument("--no-cups", action="store_true")
-    p.add_argument("--no-wait", action="store_true",
-                   help="CUPS' ipp backend does not wait for the printer to finish each job")
-    p.add_argument("--baseline", type=Path, metavar="DIR",
-                   help="also run each path with the pagetally package found in DIR (an "
-                   "older version, same schema), just before this one's, for comparison")
-    p.add_argument("--no-channels", action="store_true",
-                   help="start backends without fds 3 and 4 (cupsd always opens them)")
-    p.add_argument("--paths", default=",".join(PATHS),
-                   help="which of direct,service,thin to run (default all)")
+    p.add_argument(
+        "--no-wait",
+        action="store_true",
+        help="CUPS' ipp backend does not wait for the printer to finish each job",
+    )
+    p.add_argument(
+        "--baseline",
+        type=Path,
+        metavar="DIR",
+        help="also run each path with the pagetally package found in DIR (an "
+        "older version, same schema), just before this one's, for comparison",
+    )
+    p.add_argument(
+        "--no-channels",
+        action="store_true",
+        help="start backends without fds 3 and 4 (cupsd always opens them)",
+    )
+    p.add_argument(
+        "--paths", default=",".join(PATHS), help="which of direct,service,thin to run (default all)"
+    )
     args = p.parse_args()
     args.paths = [x for x in args.paths.split(",") if x]
     if not set(args.paths) <= set(PATHS):
@@ -404,10 +465,12 @@ def main() -> None:
         job_path = make_pdf(args.pages, base / "job.pdf")
         job = job_path.read_bytes()
         rows = per_job(args, base, job)
-        print(f"\nTime the wrapper adds per job ({args.pages}-page PDF, software mode; "
-              "ms; wrapper minus the real backend alone; "
-              f"{'no fds 3-4' if args.no_channels else 'fds 3-4 open as cupsd does'}; "
-              f"{os.cpu_count()} CPUs, load average {load:.2f} at the start):\n")
+        print(
+            f"\nTime the wrapper adds per job ({args.pages}-page PDF, software mode; "
+            "ms; wrapper minus the real backend alone; "
+            f"{'no fds 3-4' if args.no_channels else 'fds 3-4 open as cupsd does'}; "
+            f"{os.cpu_count()} CPUs, load average {load:.2f} at the start):\n"
+        )
         print("| store | path | jobs | p50 | p99 | mean | cpu | s | load |")
         print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
         print("\n".join(rows))

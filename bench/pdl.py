@@ -1,6 +1,7 @@
 """Benchmark PageTally's page counting and ink analysis against the independent tools.
 
     .venv/bin/python bench/pdl.py [--only pdf,pclxl] [--tool-timeout 90] [--no-ink]
+                                  [--baseline DIR]
 
 For every format the registry has a parser for and this script can generate a
 job of 10 MB or more (third-party generators: qpdf, enscript, Ghostscript's
@@ -13,6 +14,10 @@ Ghostscript's inkcov and ink_cov devices alone. Prints Markdown tables.
 
 Timings are the best of a few runs in this process (imports excluded); tools are
 timed as whole processes. The machine is shared, so expect some noise.
+
+`--baseline DIR` also times, in the same run and on the same files, the
+`pagetally` package found in DIR (e.g. `git archive BASE pagetally | tar -x -C DIR`),
+in a child process timed the same way: before/after figures for a change.
 """
 
 from __future__ import annotations
@@ -136,6 +141,8 @@ FOO2 = {
 # Ghostscript printer devices → (parser name, resolution, independent tools).
 GS_DEVICES: dict[str, tuple[str, int, list[Tool]]] = {
     "escpage": ("escpage", 150, []),
+    "lp8000": ("escpage", 300, []),  # no form feeds: pages leave at the reset
+    "ln03": ("sixel", 300, []),
     "lips4": ("lips", 150, []),
     "bj10e": ("bjc", 150, []),
     "cfax": ("sfax", 150, []),
@@ -250,6 +257,15 @@ def _lidil(src: Path, out: Path) -> None:
           str(pdf)], out=out)  # fmt: skip
 
 
+def _gutenprint(uri: str, src: Path, out: Path) -> None:
+    """A Gutenprint chain (Economy quality) through cupsfilter, PPD from cups-driverd."""
+    ppd = BENCH / (uri.split("//")[1].split("/")[0] + ".ppd")
+    if not ppd.exists():
+        _run(["/usr/lib/cups/daemon/cups-driverd", "cat", uri], out=ppd)
+    _run(["cupsfilter", "-e", "-p", str(ppd), "-m", "printer/foo", "-o", "StpQuality=Economy",
+          str(src)], out=out)  # fmt: skip
+
+
 def _dense_ps(pages: int) -> Path:
     """A PostScript job whose pages are dense colour patterns (raster that compresses badly)."""
     path = BENCH / f"dense-{pages}.ps"
@@ -325,6 +341,12 @@ def bench_files(only: set[str] | None) -> tuple[list[BenchFile], list[str]]:
             tools = _ghostpcl_tools() if fmt == "pclxl" else tools
             add(fmt, f"dense-{device}.prn", lambda p, r=render: _grow(r, p),
                 f"gs -sDEVICE={device} -r{dpi}", tools)  # fmt: skip
+    for fmt, uri in (("escp", "gutenprint.5.3://escp2-c88/expert"),
+                     ("bjc", "gutenprint.5.3://bjc-i560/expert")):  # fmt: skip
+        if want(fmt) and shutil.which("cupsfilter"):
+            add(fmt, f"dense-gutenprint-{fmt}.prn",
+                lambda p, u=uri: _grow(lambda src, out: _gutenprint(u, src, out), p),
+                f"cupsfilter {uri}", [])  # fmt: skip
     if want("lidil") and shutil.which("cupsfilter"):
         add("lidil", "dense-hpcups.lidil", lambda p: _grow(_lidil, p), "cupsfilter hpcups", [])
     if want("text") and shutil.which("enscript"):
@@ -343,6 +365,14 @@ def bench_files(only: set[str] | None) -> tuple[list[BenchFile], list[str]]:
         if decoder and shutil.which(decoder):
             tools = [Tool(decoder, ["sh", "-c", f'{decoder} < "$0"', "{}"], _pattern(pattern))]
         add(fmt, f"dense-foo2{lang}.{lang}", lambda p, r=foo2: _grow(r, p), wrapper, tools)
+        if lang in ("hiperc", "qpdl"):  # colour: four planes a page; colour models' records
+
+            def colour(src: Path, out: Path, wrapper: str = wrapper, lang: str = lang) -> None:
+                extra = ["-C", "10", "-z2"] if lang == "qpdl" else []
+                _run([wrapper, "-c", *extra, str(src)], out=out)
+
+            add(fmt, f"dense-foo2{lang}-colour.{lang}", lambda p, r=colour: _grow(r, p),
+                f"{wrapper} -c", tools)  # fmt: skip
     for fmt in sorted(known - {f.fmt for f in files}):
         if only is None or fmt in only:
             skipped.append(f"{fmt}: no 10 MB generator in this benchmark")
@@ -381,6 +411,39 @@ def _run_tool(tool: Tool, path: Path, timeout: float) -> tuple[float | None, int
     return elapsed, tool.pages(done.stdout, done.stderr), ""
 
 
+_BASELINE = """
+import json, sys, time
+from pagetally.errors import PdlError
+from pagetally.pdl import analyse
+best, spent, out = float("inf"), 0.0, {}
+for _ in range(5):
+    t0 = time.perf_counter()
+    try:
+        out = {"pages": analyse(sys.argv[1]).pages}
+    except PdlError as exc:
+        out = {"error": str(exc)[:80]}
+    dt = time.perf_counter() - t0
+    best, spent = min(best, dt), spent + dt
+    if spent > 1.5:
+        break
+print(json.dumps({**out, "seconds": best}))
+"""
+
+
+def _baseline(root: Path, path: Path) -> str:
+    """`s (MB/s) [pages]` of the baseline package on `path`, timed in a child process."""
+    done = subprocess.run([sys.executable, "-c", _BASELINE, str(path)], capture_output=True,
+                          text=True, timeout=900, check=False, cwd=root,
+                          env={"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin"})  # fmt: skip
+    try:
+        got = json.loads(done.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        return f"failed: {done.stderr.strip()[-80:]}"
+    size = path.stat().st_size
+    result = f"[{got['pages']}]" if "pages" in got else f"error: {got['error']}"
+    return f"{got['seconds']:.3f} s ({_mbps(size, got['seconds'])}) {result}"
+
+
 def _mbps(size: int, seconds: float | None) -> str:
     if not seconds:
         return "—"
@@ -388,12 +451,17 @@ def _mbps(size: int, seconds: float | None) -> str:
     return f"{rate:,.0f}" if rate >= 10 else f"{rate:.1f}"
 
 
-def count_table(files: list[BenchFile], tool_timeout: float) -> list[str]:
+def count_table(
+    files: list[BenchFile], tool_timeout: float, baseline: Path | None = None
+) -> list[str]:
     rows = [
         "| format | file (generator) | MB | pages | PageTally s | MB/s | pages/s | exact "
         "| independent tool: s (MB/s) [pages] |",
         "|---|---|---:|---:|---:|---:|---:|:-:|---|",
     ]
+    if baseline is not None:
+        rows[0] += " baseline: s (MB/s) [pages] |"
+        rows[1] += "---|"
     for f in files:
         size = f.path.stat().st_size
         try:
@@ -403,6 +471,8 @@ def count_table(files: list[BenchFile], tool_timeout: float) -> list[str]:
         except PdlError as exc:
             rows.append(f"| {f.fmt} | {f.path.name} | {size / 1e6:.1f} | {f.pages} | error: {exc} "
                         "| | | ✗ | |")  # fmt: skip
+            if baseline is not None:
+                rows[-1] += f" {_baseline(baseline, f.path)} |"
             continue
         tools = []
         for tool in f.tools:
@@ -417,6 +487,8 @@ def count_table(files: list[BenchFile], tool_timeout: float) -> list[str]:
             f"| {elapsed:.3f} | {_mbps(size, elapsed)} | {f.pages / elapsed:,.0f} | {exact} "
             f"| {'; '.join(tools) or '—'} |"
         )
+        if baseline is not None:
+            rows[-1] += f" {_baseline(baseline, f.path)} |"
         print(rows[-1], file=sys.stderr, flush=True)
     return rows
 
@@ -471,6 +543,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--tool-timeout", type=float, default=90.0, help="seconds per tool run")
     ap.add_argument("--no-ink", action="store_true", help="skip the ink benchmark")
     ap.add_argument("--ink-only", action="store_true", help="only the ink benchmark")
+    ap.add_argument("--baseline", type=Path, help="a folder holding another pagetally package "
+                    "to time on the same files (before/after)")  # fmt: skip
     args = ap.parse_args(argv)
     only = set(args.only.split(",")) if args.only else None
     started = time.perf_counter()
@@ -481,7 +555,7 @@ def main(argv: list[str] | None = None) -> int:
         lines += [
             "### Page counting (files of 10 MB or more)",
             "",
-            *count_table(files, args.tool_timeout),
+            *count_table(files, args.tool_timeout, args.baseline),
         ]
         if skipped:
             lines += ["", "Not benchmarked: " + "; ".join(skipped)]

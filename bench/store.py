@@ -48,9 +48,28 @@ from pagetally.storage.schema import (
 
 EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 COLUMNS = [
-    "jobdate", "username", "printername", "action", "jobsize", "colorpages", "sheets", "copies",
-    "jobprice", "reason", "billingcode", "hostname", "title", "filename", "jobsizebytes",
-    "sha256", "options", "jobid", "jobuuid", "jobkey", "pagecounter", "precomputedjobsize",
+    "jobdate",
+    "username",
+    "printername",
+    "action",
+    "jobsize",
+    "colorpages",
+    "sheets",
+    "copies",
+    "jobprice",
+    "reason",
+    "billingcode",
+    "hostname",
+    "title",
+    "filename",
+    "jobsizebytes",
+    "sha256",
+    "options",
+    "jobid",
+    "jobuuid",
+    "jobkey",
+    "pagecounter",
+    "precomputedjobsize",
     "precomputedjobprice",
 ]
 OPTIONS = "media=iso_a4_210x297mm sides=two-sided-long-edge print-color-mode=monochrome"
@@ -202,6 +221,7 @@ def timed(label: str, fn: Any, repeat: int = 3) -> float:
 def queries(settings: StoreSettings, args: argparse.Namespace) -> dict[str, float]:
     store = open_store(settings, readonly=False)
     try:
+
         def report() -> str:
             entries = store.user_quotas()
             people = store.find_users()
@@ -212,9 +232,7 @@ def queries(settings: StoreSettings, args: argparse.Namespace) -> dict[str, floa
             return f"{sum(1 for _ in store.history(flt))} jobs"
 
         def one_user_printer_month() -> str:
-            flt = HistoryFilter(
-                printer="printer007", since=EPOCH, until=EPOCH + timedelta(days=1)
-            )
+            flt = HistoryFilter(printer="printer007", since=EPOCH, until=EPOCH + timedelta(days=1))
             return f"{sum(1 for _ in store.history(flt))} jobs"
 
         return {

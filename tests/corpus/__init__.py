@@ -30,6 +30,7 @@ class CorpusFile:
     oracle: str  # who counted: "qpdf", "gs bbox", "generator", ...
     generator: str = ""  # what made it: "gs -sDEVICE=pxlmono", "foo2zjs", ...
     color_pages: int | None = None  # where the generator or an oracle knows it
+    refused: bool = False  # the data cannot give the count: PageTally must refuse it
 
 
 def _generators() -> list[str]:

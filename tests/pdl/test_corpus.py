@@ -96,6 +96,10 @@ def test_count_equals_the_oracle(item: CorpusFile) -> None:
         pages: int | str = analyse(path).pages
     except PdlError as exc:
         pages = f"{type(exc).__name__}: {exc}"
+    if item.refused:  # a count the data cannot give: refused, whatever it says
+        assert detected == item.format and isinstance(pages, str), f"{item.generator}: {pages}"
+        row[1] += 1
+        return
     if pages == item.pages:
         row[1] += 1
     else:

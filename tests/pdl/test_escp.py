@@ -17,6 +17,7 @@ from pagetally.pdl.formats import escp
 ESC = b"\x1b"
 INIT = ESC + b"@"
 FF = b"\x0c"
+GRAPHICS = ESC + b"(G\x01\x00\x01"  # raster graphics mode: strict from here on
 
 
 @pytest.fixture(params=["exact", "vectorised"])
@@ -75,16 +76,41 @@ def test_esc_p2_raster_uncompressed_and_run_length(scan) -> None:  # type: ignor
 
 
 def test_stylus_raster_esc_i(scan) -> None:  # type: ignore[no-untyped-def]
+    """Gutenprint's rows: ESC i colour compression bits, bytes a row and rows (16-bit each)."""
     width, lines = 10, 3
-    raw = ESC + b"i\x00\x00\x01" + bytes([width, 0, lines]) + FF * (width * lines)
-    rle = ESC + b"i\x02\x01\x01" + bytes([width, 0, lines]) + packbits(FF * (width * lines))
+    raw = ESC + b"i\x00\x00\x01" + le16(width) + le16(lines) + FF * (width * lines)
+    rle = ESC + b"i\x02\x01\x02" + le16(width) + le16(lines) + packbits(FF * (width * lines))
     assert scan(INIT + raw + rle + FF + raw + FF).pages == 2
+    many = 300  # more than 255 rows in one command (Gutenprint's 9600 at economy)
+    tall = ESC + b"i\x00\x01\x02" + le16(width) + le16(many) + packbits(FF * (width * many))
+    assert scan(INIT + GRAPHICS + tall + b"\r" + FF + tall + FF + INIT).pages == 2
 
 
 def test_remote_mode_and_extended_commands_are_skipped(scan) -> None:  # type: ignore[no-untyped-def]
-    remote = ESC + b"(R\x08\x00\x00REMOTE1" + b"SN\x03\x00\x00\x00\x0c" + FF + ESC + b"\x00\x00\x00"
+    remote = ESC + b"(R\x08\x00\x00REMOTE1" + b"SN\x04\x00\x00\x00\x0c" + FF + ESC + b"\x00\x00\x00"
     ext = ESC + b"(G\x01\x00\x01" + ESC + b"(C\x02\x00" + FF * 2 + ESC + b"(c\x04\x00" + FF * 4
-    assert scan(remote + INIT + ext + b"x" + FF + INIT + remote).pages == 1
+    row = ESC + b"i\x00\x00\x01" + le16(2) + le16(1) + FF * 2
+    assert scan(remote + INIT + ext + row + FF + INIT + remote).pages == 1
+
+
+def test_graphics_mode_refuses_what_it_cannot_follow(scan) -> None:  # type: ignore[no-untyped-def]
+    """After ESC ( G the job is a driver's: a stray byte, an unknown command, an unknown
+    compression or a cut row is refused with its offset, never counted."""
+    row = ESC + b"i\x00\x01\x01" + le16(4) + le16(2) + packbits(FF * 8)
+    head = INIT + GRAPHICS + row
+    bad = {
+        b"x": "unexpected byte 0x78 at offset 26",
+        ESC + b"\x11": "ESC 0x11 at offset 26",
+        ESC + b".\x02\x14\x14\x01\x08\x00\x00": "ESC . compression 2 at offset 26",
+    }
+    for tail, message in bad.items():
+        with pytest.raises(PdlError, match=message):
+            scan(head + tail + FF + INIT)
+    with pytest.raises(PdlError, match="ends inside a raster command"):
+        scan(head + FF + row[:-3])
+    with pytest.raises(PdlError, match="remote mode from offset 0"):
+        scan(ESC + b"(R\x08\x00\x00REMOTE1" + b"SN\x09\x00\x00" + head)
+    assert scan(head + b"\r\n\x00 " + FF + INIT + b"text after a reset" + FF).pages == 2
 
 
 def test_ejl_wrapper_is_skipped(scan) -> None:  # type: ignore[no-untyped-def]
@@ -126,7 +152,7 @@ def test_random_jobs_same_count_on_both_paths(monkeypatch: pytest.MonkeyPatch) -
                 elif kind == 4:
                     job += ESC + b"|B0" + bytes([len(data), 0]) + data
                 else:
-                    job += ESC + b"i\x01\x01\x01" + bytes([len(data), 0, 1]) + packbits(data)
+                    job += ESC + b"i\x01\x01\x01" + le16(len(data)) + le16(1) + packbits(data)
                 job += b"\r" * rnd.randint(0, 2)
             job += FF
         job += INIT

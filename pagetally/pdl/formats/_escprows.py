@@ -12,7 +12,8 @@ from a command the exact scanner reached, through commands that start exactly
 where the previous one ended, which is the walk `escp._escape` would take.
 
 Commands this index does not model (remote mode, EJL, tab stops, user-defined
-characters, long compressed rows) end a chain; the exact scanner takes over.
+characters, long compressed rows, unknown commands) and those that change the
+scanner's mode (ESC @, ESC ( G) end a chain; the exact scanner takes over.
 Used only for jobs above `MIN_SIZE` (importing NumPy costs more than small jobs).
 """
 
@@ -61,9 +62,9 @@ class CommandIndex:
         size = self._size
         hi = min(size, lo + _WINDOW)
         e = np.flatnonzero(self._all[lo:hi] == 0x1B) + lo
-        e = e[e + 8 <= size]  # every command header read here fits in the data
+        e = e[e + 9 <= size]  # every command header read here fits in the data
         n = len(e)
-        h = [e] + [self._all[e + k].astype(np.int64) for k in range(1, 8)]  # h[k]: byte e + k
+        h = [e] + [self._all[e + k].astype(np.int64) for k in range(1, 9)]  # h[k]: byte e + k
         c = h[1]
         nxt = np.full(n, -1, dtype=np.int64)
         mark = np.zeros(n, dtype=bool)
@@ -71,9 +72,15 @@ class CommandIndex:
         fixed = self._fixed[c]
         sel = fixed >= 0
         nxt[sel] = e[sel] + 2 + fixed[sel]
-        # unknown commands: ESC and the command byte (as escp._escape)
-        unknown = ~sel & ~self._modelled[c]
-        nxt[unknown] = e[unknown] + 2
+        # unknown commands and ESC @ are left to the exact path (which refuses
+        # or notes the first, and leaves graphics mode on the second)
+        nxt[c == 0x40] = -1
+        nxt[(c == 0x65) & (h[3] == 0x1B)] = -1  # ESC e n ESC: the Jetprinter's, exact path
+        # ESC [ x nL nH data (IBM Jetprinter rows)
+        sel = c == 0x5B
+        rowlen = h[3] | (h[4] << 8)
+        nxt[sel] = e[sel] + 5 + rowlen[sel]
+        mark |= sel & (rowlen > 0)
         # ESC * m nL nH: bit image, or a stray ESC * (skipped alone)
         sel = c == 0x2A
         per = self._star[h[2]]
@@ -93,30 +100,34 @@ class CommandIndex:
         # ESC ( X nL nH data (not remote mode)
         kind = h[2]
         length = h[3] | (h[4] << 8)
-        sel = (c == 0x28) & (kind != 0x52)
+        sel = (c == 0x28) & (kind != 0x52) & (kind != 0x47)
         nxt[sel] = e[sel] + 5 + length[sel]
         mark |= sel & (kind == 0x5E) & (length > 0)
         # ESC | B mode nL nH data; ESC | J n n; other ESC | x
         sub = h[2]
         sel = c == 0x7C
         rowlen = h[4] | (h[5] << 8)
+        bjlen = h[3] | (h[4] << 8)  # ESC | * nL nH data (Canon BJ-10v)
         nxt[sel] = np.where(
             sub[sel] == 0x42,
             e[sel] + 6 + rowlen[sel],
-            np.where(sub[sel] == 0x4A, e[sel] + 5, e[sel] + 3),
+            np.where(
+                sub[sel] == 0x2A,
+                e[sel] + 5 + bjlen[sel],
+                np.where(sub[sel] == 0x4A, e[sel] + 5, e[sel] + 3),
+            ),
         )
-        mark |= sel & (sub == 0x42) & (rowlen > 0)
-        # ESC . c v h m nL nH: raster; ESC i r c b nL nH m (or ESC i n)
+        mark |= sel & (((sub == 0x42) & (rowlen > 0)) | ((sub == 0x2A) & (bjlen > 0)))
+        # ESC . c v h m nL nH: raster; ESC i r c b nL nH mL mH (ESC i n: exact path)
         dot = c == 0x2E
         comp_dot = h[2]
         need_dot = h[5] * (((h[6] | (h[7] << 8)) + 7) // 8)
         ras = (c == 0x69) & (h[3] <= 1) & ((h[4] == 1) | (h[4] == 2))
-        nxt[(c == 0x69) & ~ras] = e[(c == 0x69) & ~ras] + 3
         comp_i = h[3]
-        need_i = (h[5] | (h[6] << 8)) * h[7]
+        need_i = (h[5] | (h[6] << 8)) * (h[7] | (h[8] << 8))
         comp = np.where(dot, comp_dot, np.where(ras, comp_i, -1))
         need = np.where(dot, need_dot, np.where(ras, need_i, 0))
-        data_at = e + 8
+        data_at = e + np.where(ras, 9, 8)
         sel = (dot | ras) & (comp == 0)
         nxt[sel] = data_at[sel] + need[sel]
         mark |= (dot | ras) & (comp <= 1) & (need > 0)

@@ -4,7 +4,9 @@ An ESC/P job is text and escape commands, each with a fixed number of parameter
 bytes, or a declared amount of data: bit images (ESC * / K / L / Y / Z / ^),
 ESC/P2 raster graphics (ESC . and ESC i, run-length compressed rows walked by their
 counters), extended commands ESC ( X nL nH … and the Stylus 800 style ESC | B rows
-that Ghostscript's `escp` device writes. A page leaves the printer on a form feed
+that Ghostscript's `escp` device writes, and the Canon BJ-10v's ESC | * nL nH
+(n bytes of graphics: Ghostscript's bj10v and bj10vh, whose data is full of form
+feed bytes — 191 pages for 3 when it was read as text). A page leaves the printer on a form feed
 outside such data; a marked page without one is counted at the end of the job.
 Remote mode (ESC ( R … REMOTE1) is skipped up to its terminator (ESC NUL NUL NUL),
 EJL lines (ESC SOH @EJL …) up to the next escape.
@@ -12,6 +14,16 @@ EJL lines (ESC SOH @EJL …) up to the next escape.
 pkpgcounter miscounted Ghostscript's `stcolor` output: its ESC . 1 rows are
 compressed, so their byte length is known only by walking the run-length counters,
 which this module does.
+
+Gutenprint's Stylus driver (print-escp2.c, `send_print_command`) writes its rows
+as `ESC i r c b nL nH mL mH`: colour, compression (0 none, 1 run-length), bits
+per dot, bytes per row and a 16-bit row count; the row data is bytes × rows
+once expanded. After `ESC ( G` (raster graphics mode, where the printer prints
+no characters) the job is a machine's: every byte must belong to a command the
+scanner knows, or to the CR/LF/FF/NUL/space between them, and anything else is
+refused with its offset (`CorruptData`) instead of being guessed at; data that
+ends inside a command there is `TruncatedData`. Remote mode is walked command by
+command (two letters, a 16-bit length, data) up to its ESC NUL NUL NUL.
 """
 
 from __future__ import annotations
@@ -19,7 +31,7 @@ from __future__ import annotations
 import re
 import time
 
-from pagetally.errors import LimitReached
+from pagetally.errors import CorruptData, LimitReached, TruncatedData
 from pagetally.pdl.base import DEFAULT_LIMITS, Analysis, Buffer, Limits
 from pagetally.pdl.formats._escprows import MIN_SIZE, CommandIndex
 
@@ -41,18 +53,80 @@ for _cmd, _n in {
 # Bit image commands ESC <c> nL nH data: bytes per column.
 _COLUMN_IMAGES = {ord("K"): 1, ord("L"): 1, ord("Y"): 1, ord("Z"): 1}
 # ESC * m nL nH: bytes per column by mode m.
-_STAR_MODES = {0: 1, 1: 1, 2: 1, 3: 1, 4: 1, 6: 1, 32: 3, 33: 3, 38: 3, 39: 3, 40: 3,
+_STAR_MODES = {0: 1, 1: 1, 2: 1, 3: 1, 4: 1, 5: 1, 6: 1, 7: 1, 32: 3, 33: 3, 38: 3, 39: 3, 40: 3,
                71: 6, 72: 6, 73: 6}  # fmt: skip
 _REMOTE_END = b"\x1b\x00\x00\x00"
+_ESCPR_ENTER = b"\x1b(R\x06\x00\x00ESCPR"
+_GRAPHICS_MODE = b"\x1b(G\x01\x00\x01"
+_SPACING = re.compile(rb"\x1b(?:A[\x00-\x7f]|3[\x00-\xff]|[0-2])")
+_BIT_IMAGE = re.compile(rb"\x1b(?:\*[\x00-\x07\x20\x21\x26\x27\x28\x47-\x49]|[KLYZ])")
 
 
 class _Page:
-    __slots__ = ("marked", "notes", "pages")
+    __slots__ = ("escpr", "graphics", "limits", "marked", "notes", "pages")
 
-    def __init__(self) -> None:
+    def __init__(self, limits: Limits) -> None:
+        self.limits = limits
         self.pages = 0
         self.marked = False
+        self.graphics = False  # in ESC ( G raster graphics mode: strict
+        self.escpr = False  # the job holds Epson ESC/P-R
         self.notes: list[str] = []
+
+    def eject(self) -> None:
+        self.pages += 1
+        self.marked = False
+        if self.pages > self.limits.max_pages:
+            raise LimitReached(f"ESC/P job has more than {self.limits.max_pages} pages")
+
+    def unknown(self, what: str, at: int) -> int:
+        """Where an unknown command at `at` ends: refused in graphics mode, else noted."""
+        if self.graphics:
+            raise CorruptData(f"ESC/P2: {what} at offset {at} in raster graphics mode")
+        self.notes.append(f"{what} at offset {at} skipped")
+        return at + 2
+
+
+_ESCPR_NAME = re.compile(rb"[a-z]{4}")
+
+
+def _escpr(data: Buffer, q: int, end: int, pg: _Page) -> int:
+    """Walk Epson ESC/P-R commands (ESC c, 32-bit length, four-letter name, data)
+    up to the ESC @ after "endj"; each "endp" ends a page. Refused, with the
+    offset, where the data is not such a command."""
+    pg.escpr = True
+    while q < end:
+        if data[q] == 0x1B and q + 1 < end and data[q + 1] == 0x40:
+            return q  # ESC @: back to ESC/P (the closing remote mode)
+        if q + 10 > end:
+            break
+        if data[q] != 0x1B or not _ESCPR_NAME.fullmatch(data, q + 6, q + 10):
+            raise CorruptData(f"ESC/P-R: unexpected data at offset {q}")
+        length = int.from_bytes(data[q + 2 : q + 6], "little")
+        name = bytes(data[q + 6 : q + 10])
+        if name == b"endp":
+            pg.eject()
+        elif name == b"dsnd" and length:
+            pg.marked = True
+        q += 10 + length
+    if q == end and not pg.marked:
+        return q
+    raise TruncatedData(f"ESC/P-R job ends inside a command or page (offset {min(q, end)})")
+
+
+def _remote(data: Buffer, q: int, end: int, at: int) -> int:
+    """Position after remote mode's commands (two letters, nL nH, data) and ESC NUL NUL NUL."""
+    while q + 4 <= end:
+        if data[q] == 0x1B:
+            if data[q : q + 4] == _REMOTE_END:
+                return q + 4
+            break
+        if not (0x20 < data[q] < 0x7F and 0x20 < data[q + 1] < 0x7F):
+            break
+        q += 4 + (data[q + 2] | (data[q + 3] << 8))
+    if q + 4 > end:
+        raise TruncatedData(f"ESC/P remote mode from offset {at} has no end")
+    raise CorruptData(f"ESC/P remote mode from offset {at}: unexpected data at offset {q}")
 
 
 def _packbits(data: Buffer, pos: int, need: int, end: int) -> int:
@@ -79,7 +153,18 @@ def _escape(data: Buffer, i: int, end: int, pg: _Page) -> int:
     p = i + 2
     n = _FIXED.get(c)
     if n is not None:
+        if c == 0x40:  # ESC @: a reset leaves graphics mode
+            pg.graphics = False
+        elif c == 0x65 and p + 1 < end and data[p + 1] == 0x1B:
+            return p + 1  # ESC e n: one parameter in IBM's Jetprinter dialect (jetp3852)
         return p + n
+    if c == 0x5B:  # ESC [ x nL nH data: IBM-style commands (Ghostscript's jetp3852 rows)
+        if p + 3 > end:
+            return end + 1
+        length = data[p + 1] | (data[p + 2] << 8)
+        if length:
+            pg.marked = True
+        return p + 3 + length
     if c == 0x2A:  # ESC * m nL nH: bit image
         if p + 3 > end:
             return end + 1
@@ -110,10 +195,16 @@ def _escape(data: Buffer, i: int, end: int, pg: _Page) -> int:
         kind = data[p]
         length = data[p + 1] | (data[p + 2] << 8)
         q = p + 3 + length
-        if kind == 0x52:  # ESC ( R: remote mode until ESC NUL NUL NUL
-            stop = data.find(_REMOTE_END, q)
-            return end if stop < 0 else stop + 4
-        if kind == 0x5E and length:  # ESC ( ^: data printed as characters
+        if kind == 0x52:  # ESC ( R NUL name: remote mode, or Epson's ESC/P-R
+            name = bytes(data[p + 4 : q])
+            if name == b"REMOTE1":
+                return _remote(data, q, end, i)
+            if name == b"ESCPR":
+                return _escpr(data, q, end, pg)
+            return pg.unknown(f"ESC ( R {name[:16]!r}", i)
+        if kind == 0x47:  # ESC ( G: raster graphics mode
+            pg.graphics = True
+        elif kind == 0x5E and length:  # ESC ( ^: data printed as characters
             pg.marked = True
         return q
     if c == 0x2E:  # ESC . c v h m nL nH: raster graphics
@@ -129,30 +220,37 @@ def _escape(data: Buffer, i: int, end: int, pg: _Page) -> int:
             return q + need
         if comp == 1:
             return _packbits(data, q, need, end)
-        pg.notes.append(f"ESC . compression {comp} not understood at offset {i}")
-        return q
-    if c == 0x69:  # ESC i: ESC/P2 raster (r c b nL nH m) or ESC/P incremental mode (n)
-        if p + 6 <= end and data[p + 1] in (0, 1) and data[p + 2] in (1, 2):
+        return pg.unknown(f"ESC . compression {comp}", i)
+    if c == 0x69:  # ESC i: raster (r c b nL nH mL mH, Gutenprint) or ESC/P incremental (n)
+        if p + 7 <= end and data[p + 1] in (0, 1) and data[p + 2] in (1, 2):
             comp = data[p + 1]
             width = data[p + 3] | (data[p + 4] << 8)
-            need = width * data[p + 5]
+            need = width * (data[p + 5] | (data[p + 6] << 8))
             if need:
                 pg.marked = True
-            q = p + 6
+            q = p + 7
             return q + need if comp == 0 else _packbits(data, q, need, end)
+        if pg.graphics:
+            return pg.unknown("ESC i with an unknown layout", i)
         return p + 1
     if c == 0x7C:  # ESC | (Stylus 800 style, Ghostscript's escp device)
         if p >= end:
             return end + 1
         sub = data[p]
-        if sub == 0x42:  # ESC | B mode nL nH data: a raster row
-            if p + 4 > end:
-                return end + 1
-            length = data[p + 2] | (data[p + 3] << 8)
-            if length:
-                pg.marked = True
-            return p + 4 + length
-        return p + 3 if sub == 0x4A else p + 1  # ESC | J n n: advance
+        # ESC | B mode nL nH data: a raster row; ESC | * nL nH data: Canon BJ-10v
+        # graphics (Ghostscript's bj10v); ESC | J n n: advance.
+        skip = {0x42: 2, 0x2A: 1}.get(sub)
+        if skip is None:
+            return p + 3 if sub == 0x4A else p + 1
+        q = p + skip
+        if q + 2 > end:
+            return end + 1
+        length = data[q] | (data[q + 1] << 8)
+        if length:
+            pg.marked = True
+        return q + 2 + length
+    if pg.graphics:  # no text-mode command below makes sense after ESC ( G
+        return pg.unknown(f"ESC 0x{c:02x}", i)
     if c == 0x01:  # ESC SOH @EJL ...: Epson job language up to the next escape
         nxt = data.find(b"\x1b", p)
         return end if nxt < 0 else nxt
@@ -174,9 +272,22 @@ def _escape(data: Buffer, i: int, end: int, pg: _Page) -> int:
     return p  # unknown: skip ESC and the command byte
 
 
+_NOISE = re.compile(rb"[^\x00\r\n ]")
+
+
+def _stray(data: Buffer, pos: int, stop: int) -> None:
+    """In graphics mode only CR, LF, NUL and spaces may lie between commands."""
+    m = _NOISE.search(data, pos, stop)
+    if m is not None:
+        at = m.start()
+        raise CorruptData(
+            f"ESC/P2: unexpected byte 0x{data[at]:02x} at offset {at} in raster graphics mode"
+        )
+
+
 def scan(data: Buffer, limits: Limits = DEFAULT_LIMITS) -> Analysis:
     """Count the pages of the ESC/P or ESC/P2 job in `data`."""
-    pg = _Page()
+    pg = _Page(limits)
     end = len(data)
     pos = 0
     deadline = time.monotonic() + limits.max_seconds_per_mb * (end / 1_000_000 + 1)
@@ -190,18 +301,16 @@ def scan(data: Buffer, limits: Limits = DEFAULT_LIMITS) -> Analysis:
         if loops & 0x3FFF == 0 and time.monotonic() > deadline:
             raise LimitReached("ESC/P job took too long to scan")
         m = stop_search(data, pos)
-        if m is None:
-            if not pg.marked and ink_search(data, pos, end):
-                pg.marked = True
-            break
-        i = m.start()
-        if not pg.marked and i > pos and ink_search(data, pos, i):
+        i = end if m is None else m.start()
+        if pg.graphics:
+            if i > pos:
+                _stray(data, pos, i)
+        elif not pg.marked and i > pos and ink_search(data, pos, i):
             pg.marked = True
+        if m is None:
+            break
         if data[i] == 0x0C:
-            pg.pages += 1
-            pg.marked = False
-            if pg.pages > limits.max_pages:
-                raise LimitReached(f"ESC/P job has more than {limits.max_pages} pages")
+            pg.eject()
             pos = i + 1
             continue
         if index is not None:
@@ -218,13 +327,16 @@ def scan(data: Buffer, limits: Limits = DEFAULT_LIMITS) -> Analysis:
         if pos > end:
             truncated = True
             break
+    if truncated and pg.graphics:
+        raise TruncatedData(f"ESC/P2 job ends inside a raster command that began at offset {i}")
     notes = pg.notes
     if pg.marked:
         pg.pages += 1
         notes.append("last page has no form feed: counted")
     if truncated:
         notes.append("data ends inside an ESC/P command or graphics (truncated job)")
-    return Analysis(format="ESC/P", pages=pg.pages, notes=tuple(dict.fromkeys(notes)))
+    fmt = "Epson ESC/P-R" if pg.escpr else "ESC/P"
+    return Analysis(format=fmt, pages=pg.pages, notes=tuple(dict.fromkeys(notes)))
 
 
 def detect(head: bytes) -> float:
@@ -245,9 +357,27 @@ def detect(head: bytes) -> float:
         return 0.95
     if h.startswith(b"\x1b@"):
         return 0.9 if re.search(rb"\x1b[(.*K-Z^|J\\]", h[2:4096]) else 0.6
+    if h.startswith(_GRAPHICS_MODE):
+        return 0.9  # straight into raster graphics mode (netpbm's pbmtoescp2)
+    if _SPACING.match(h) and _BIT_IMAGE.search(h, 0, 4096):
+        return 0.7  # line spacing, then bit images (netpbm's pbmtoepson, pbmto10x)
     if re.search(rb"\x1b\|[BJ]", h[:4096]) and b"\x1b\\" in h[:4096]:
         return 0.8  # Stylus 800 style rows (after a PCL-like ESC*rbC prefix)
     return 0.0
+
+
+class EscprParser:
+    """Epson ESC/P-R (epson-escpr, Epson's own inkjet driver): ESC/P's job
+    wrapper (EJL, remote mode) around ESC/P-R's length-prefixed commands."""
+
+    name = "escpr"
+    format = "Epson ESC/P-R"
+
+    def detect(self, head: bytes) -> float:
+        return 0.99 if _ESCPR_ENTER in head[:4096] and detect(head) > 0.0 else 0.0
+
+    def count(self, data: Buffer, limits: Limits = DEFAULT_LIMITS) -> Analysis:
+        return scan(data, limits)
 
 
 class EscpParser:
@@ -263,4 +393,4 @@ class EscpParser:
         return scan(data, limits)
 
 
-PARSERS = [EscpParser()]
+PARSERS = [EscpParser(), EscprParser()]

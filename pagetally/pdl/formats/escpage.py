@@ -8,6 +8,12 @@ case letters ending in an upper case letter. A '{' before the final letter
 ("bi{I", "u{I", "cam{E", "eps{I") means the first parameter is the length of
 binary data that follows. A form feed (0x0C) outside such data ejects a page.
 Copies: "GS n coO" in the stream, or CO=n on the EJL SET line.
+
+Ghostscript's `lp8000` (gdevlp8k.c) writes no form feed at all: each page is
+raster blocks, then "GS 0bcI GS 1coO GS rhE" and a new EJL header; the reset
+("GS rhE") prints what the page holds, as the end of the job does. So a page
+is also counted at a reset, or at the end, when raster blocks ("bi{I") were
+sent since the last page left.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ from pagetally.pdl.base import DEFAULT_LIMITS, Analysis, Buffer, Limits
 from pagetally.pdl.formats._host import Budget, Pages, need, skip_pjl, split_head
 
 _BLOCK = re.compile(rb"\x1d(\d{1,10})[0-9;.\-]{0,48}[a-z]{0,8}\{[A-Z]")
-_GAP = re.compile(rb"\x0c|\x1d(\d{1,4})coO")
+_GAP = re.compile(rb"\x0c|\x1d(\d{1,4})coO|\x1drhE")
 _EJL_COPIES = re.compile(rb"@EJL[^\n]*?\sCO=(\d{1,4})")
 _COMMAND = re.compile(rb"\x1d[0-9;.\-]*[a-z]+\{?[A-Z]")
 
@@ -27,8 +33,8 @@ def _count_pages(data: Buffer, limits: Limits, fmt: str) -> Analysis:
     """Form feeds outside binary blocks, each times the copies then in force.
 
     The hot loop finds the next '{' with the C-speed find, checks the command
-    around it, and looks into the commands before it (two memchr-speed finds)
-    only for a form feed or a copies command.
+    around it, and looks into the commands before it (one regex search) only for
+    a form feed, a copies command or a reset.
     """
     start = skip_pjl(data)
     ejl = _EJL_COPIES.search(data[:start])
@@ -36,9 +42,10 @@ def _count_pages(data: Buffer, limits: Limits, fmt: str) -> Analysis:
     n = len(data)
     pages = Pages(limits)
     budget = Budget(n, limits)
-    find, rfind, block = data.find, data.rfind, _BLOCK.match
+    find, rfind, block, gap = data.find, data.rfind, _BLOCK.match, _GAP.search
     pos = scan = start
     blocks = 0
+    drawn = False  # raster blocks sent since the last page left
     while pos < n:
         brace = find(b"{", scan)
         if brace < 0:
@@ -50,20 +57,27 @@ def _count_pages(data: Buffer, limits: Limits, fmt: str) -> Analysis:
                 scan = brace + 1  # a '{' that starts no data block
                 continue
             begin, after, size = gs, brace + 2, int(m.group(1))
-        if find(b"\x0c", pos, begin) >= 0 or find(b"coO", pos, begin) >= 0:
+        if gap(data, pos, begin):  # one C-speed look at the commands between blocks
             for hit in _GAP.finditer(data, pos, begin):
-                if hit.group(0) == b"\x0c":
+                text = hit.group(0)
+                if text == b"\x0c" or (drawn and text == b"\x1drhE"):
                     pages.add(copies)
-                else:
+                    drawn = False
+                elif text != b"\x1drhE":
                     copies = int(hit.group(1))
         if begin >= n:
             break
+        if not drawn and data[brace - 2 : brace] == b"bi":
+            drawn = True
         pos = scan = after + size
         if pos > n:
             need(data, after, size, fmt)
         blocks += 1
         if not blocks & 0xFF:
             budget.tick()
+    if drawn:
+        pages.add(copies)
+        return pages.analysis(fmt, ("raster after the last page eject: printed at the end",))
     return pages.analysis(fmt)
 
 

@@ -2,9 +2,11 @@
 
 Facts (foo2zjs' hiperc.h, hipercdecode on foo2hiperc output): after a PJL header
 ending "ENTER LANGUAGE=HIPERC", records of a big-endian total length (header
-included) and a big-endian type: 0 starts a page, 1 is image data, 255 ends the
-page. Copies are asked for in the PJL header (COPIES/QTY), which the PJL layer
-reads.
+included) and a big-endian type: 0 starts a colour plane, 1 is image data, 255
+ends the page. A page has one plane (black) or, printed in colour (`-c`), four
+(cyan, magenta, yellow, black): so a page starts at the first type 0 after a
+page end, not at each one (6 pages were counted for 3 in colour). Copies are
+asked for in the PJL header (COPIES/QTY), which the PJL layer reads.
 """
 
 from __future__ import annotations
@@ -56,6 +58,7 @@ class HipercParser:
         n = len(data)
         pages = Pages(limits)
         budget = Budget(n, limits)
+        in_page = False
         while pos + _HDR.size <= n:
             budget.tick()
             size, kind = _HDR.unpack_from(data, pos)
@@ -68,8 +71,11 @@ class HipercParser:
                     break
                 raise corrupt(self.format, pos)
             need(data, pos, size, self.format)
-            if kind == 0:
+            if kind == 0 and not in_page:
                 pages.add()
+                in_page = True
+            elif kind == 255:
+                in_page = False
             pos += size
         return pages.analysis(self.format)
 

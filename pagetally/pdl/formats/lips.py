@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 
+from pagetally.errors import CorruptData
 from pagetally.pdl.base import DEFAULT_LIMITS, Analysis, Buffer, Limits
 from pagetally.pdl.formats._host import Budget, Pages, corrupt, need, skip_pjl, split_head
 
@@ -53,6 +54,13 @@ class LipsParser:
                     raise corrupt(self.format, pos)
                 pos = m.end()
                 inter, final = m.group(2), m.group(3)
+                if inter == b"&" and final == b"}":
+                    # LIPS IV vector mode (Ghostscript's lips4v): its commands and
+                    # image data are not followed here, so the job is refused.
+                    raise CorruptData(
+                        f"{self.format}: vector mode (CSI &}}) at offset {m.start()} "
+                        "is not understood"
+                    )
                 if inter == b"." and final == b"r":
                     size = _first(m.group(1))
                     need(data, pos, size, self.format)

@@ -9,7 +9,13 @@ LANGUAGE = QPDL", one-byte tags:
   (4), then the data. The optional plane byte makes the header 11 or 12 bytes;
   splix' colour bands instead list planes (plane, compression, length, data)
   ended by a 0x00 byte. The layout is told apart by where the next tag lands;
-- 0x01 page end, 3 bytes (copies again); 0x09 end of job; ESC starts PJL/UEL.
+- 0x01 page end, 3 bytes (copies again); 0x09 end of job; ESC starts PJL/UEL;
+- foo2qpdl's colour models (`-c -z2`, `-z3`: CLP-600, CLP-610 and relatives)
+  add 0x13 (15 bytes) after the page header and 0x14 records: 25 bytes (a JBIG
+  header) before the bands, 8 bytes before the page end (as qpdldecode shows
+  them). Which of the two a 0x14 is, is told by what follows: a band after 25
+  bytes, a page end after 8; a record that could be both or neither is refused
+  with its offset.
 """
 
 from __future__ import annotations
@@ -29,7 +35,12 @@ from pagetally.pdl.formats._host import (
 
 _U16 = struct.Struct(">H")
 _U32 = struct.Struct(">I")
-_TAGS = frozenset((0x00, 0x01, 0x09, 0x0C, 0x1B))
+_TAGS = frozenset((0x00, 0x01, 0x09, 0x0C, 0x13, 0x14, 0x1B))
+# colour models' extra records: size -> the tags that may follow
+_SIZES: dict[int, dict[int, tuple[int, ...]]] = {
+    0x13: {15: (0x14,)},
+    0x14: {25: (0x0C,), 8: (0x01,)},
+}
 
 
 def _band_end(data: Buffer, pos: int, layout: int) -> int:
@@ -59,7 +70,7 @@ def _lands(data: Buffer, end: int) -> bool:
     if not 0 <= end < n or data[end] not in _TAGS:
         return False
     # A page header (0x00) is 17 bytes and is followed by a band or a page end.
-    return data[end] != 0 or (end + 17 < n and data[end + 17] in (0x01, 0x09, 0x0C))
+    return data[end] != 0 or (end + 17 < n and data[end + 17] in (0x01, 0x09, 0x0C, 0x13))
 
 
 class QpdlParser:
@@ -70,9 +81,10 @@ class QpdlParser:
 
     def detect(self, head: bytes) -> float:
         lang, body = split_head(head)
-        looks = len(body) > 18 and body[0] == 0x00 and body[17] == 0x0C
+        looks = len(body) > 18 and body[0] == 0x00 and body[17] in (0x0C, 0x13)
         if lang == "QPDL":
-            return 0.99 if looks or not body else 0.9
+            # a job the driver ended at once (end-of-job tag 0x09) is QPDL too
+            return 0.99 if looks or not body or body[0] in (0x00, 0x09) else 0.9
         if not looks or _U16.unpack_from(body, 2)[0] > 999:
             return 0.0
         # A page header, then a band whose declared length lands on the next tag.
@@ -109,6 +121,13 @@ class QpdlParser:
                 pos += 3
             elif tag == 0x09:
                 pos += 1
+            elif tag in _SIZES:
+                sizes = _SIZES[tag]
+                fits = [pos + k for k, nxt in sizes.items() if pos + k < n and data[pos + k] in nxt]
+                if len(fits) != 1:
+                    need(data, pos, min(sizes) + 1, self.format)
+                    raise corrupt(self.format, pos)
+                pos = fits[0]
             elif tag == 0x1B:
                 nxt = skip_pjl(data, pos)
                 if nxt == pos:
