@@ -193,3 +193,62 @@ def test_limits_stop_hostile_jobs() -> None:
         pcl.scan(RESET + b"x\x0c" * 20, Limits(max_pages=10))
     with pytest.raises(LimitReached):
         pcl.scan(RESET + (ESC + b"&a1R") * 40_000, Limits(max_seconds_per_mb=0.0))
+
+
+# --- DeskJet and PaintJet dialects (shapes of Ghostscript's cdj850/cdj1600/pj/lj250) ---
+
+CONFIG = ESC + b"*g26W" + bytes(26)  # configure raster data (PCL3GUI)
+
+
+def deskjet_page(rows: int, blank_first: bool = True) -> bytes:
+    """A cdj850-style page: a combined sequence, ended by ESC *b#Y, then bare planes."""
+    body = ESC + b"*b9m"
+    if blank_first:
+        body += ESC + b"*b507Y"
+    for _ in range(rows):
+        body += b"0v0v5v\x0c\x1bE\x0c\x0c" + b"3w\x0c\x0c\x0c"
+    body += ESC + b"*b0V" + b"0v4v\x0c\x0c\x0c\x0c0w"
+    return body + b"0M" + ESC + b"*rC" + RESET + ESC + b"&l0H"
+
+
+def test_deskjet_bare_planes_after_an_ended_sequence(scan) -> None:  # type: ignore[no-untyped-def]
+    """cdj850/cdj670/cdj890 write `ESC *b507Y` then `0v0v12v…`: counted 116,146 for 16 once."""
+    job = ESC + b"*rbC" + RESET + CONFIG + b"".join(deskjet_page(30) for _ in range(4))
+    a = scan(job)
+    assert a.pages == 4
+
+
+def test_deskjet_bare_planes_with_planes_set_by_raster_start(scan) -> None:  # type: ignore[no-untyped-def]
+    """cdj1600: `ESC *r2329s-3u0A`, then `ESC *b617Yv120v…` (an empty parameter)."""
+    page = ESC + b"*r2329s-3u0A" + ESC + b"*b3m" + ESC + b"*b368Y" + b"v6v\x0c\x0c\x0c\x0c\x0c\x0c"
+    page += b"6w" + b"\x0c" * 6 + b"0M" + ESC + b"*rC" + RESET + ESC + b"&l0H"
+    assert scan(UEL + b"@PJL enter language = PCL\n" + page * 3).pages == 3
+
+
+def test_bare_planes_that_do_not_end_at_an_escape_are_refused(scan) -> None:  # type: ignore[no-untyped-def]
+    job = RESET + CONFIG + ESC + b"*b5Y" + b"3v\x0c\x0c\x0c" + b"hello\x0c" + RESET
+    with pytest.raises(PdlError, match=r"offset \d+"):
+        scan(job)
+
+
+def test_bare_parameters_are_text_without_deskjet_planes(scan) -> None:  # type: ignore[no-untyped-def]
+    """A LaserJet job has no plane set-up: `3v` after a row is text, its form feeds eject."""
+    job = RESET + ESC + b"*b5Y" + b"3v\x0c\x0c\x0c" + RESET
+    assert scan(job).pages == 3
+
+
+def test_paintjet_reset_then_form_feed_is_one_page(scan) -> None:  # type: ignore[no-untyped-def]
+    for res in (b"180", b"90"):
+        page = ESC + b"*rbC" + ESC + b"*t" + res + b"R" + ESC + b"*r3u0A"
+        page += ESC + b"*b1m4v\x0c\x0c\x0c\x0c0W"
+        job = page + b"0M" + ESC + b"*rbC" + RESET + b"\x0c"
+        assert scan(job * 4).pages == 4
+    # a LaserJet prints the reset's page and a blank one (GhostPCL: 2)
+    assert scan(RESET + b"text" + RESET + b"\x0c" + RESET).pages == 2
+
+
+def test_dec_lj250_pcl_emulation_brackets(scan) -> None:  # type: ignore[no-untyped-def]
+    page = ESC + b"%8" + ESC + b"*rB" + ESC + b"*t180R" + ESC + b"*r3U" + row(b"\x0c\x0cab")
+    page += ESC + b"*r0B\x0c" + ESC + b"%@"
+    assert scan(page * 3).pages == 3
+    assert pcl.PARSERS[0].detect(page) >= 0.9

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 import time
 
-from pagetally.errors import LimitReached
+from pagetally.errors import CorruptData, LimitReached
 from pagetally.pdl.base import DEFAULT_LIMITS, Analysis, Buffer, Limits
 from pagetally.pdl.formats._pclrows import MIN_SIZE, RowIndex
 
@@ -68,7 +68,17 @@ _TIME_CHECK_EVERY = 1 << 14
 class _State:
     """Page state while walking one job."""
 
-    __slots__ = ("copies", "copy_values", "marked", "notes", "pages", "sheets")
+    __slots__ = (
+        "after_reset",
+        "copies",
+        "copy_values",
+        "deskjet",
+        "marked",
+        "notes",
+        "pages",
+        "paintjet",
+        "sheets",
+    )
 
     def __init__(self) -> None:
         self.pages = 0  # pages ejected, copies included
@@ -77,6 +87,13 @@ class _State:
         self.copy_values: set[int] = set()
         self.marked = False
         self.notes: list[str] = []
+        # DeskJet colour raster set up (ESC *g#W, ESC *r#U planes): its drivers go on
+        # with bare plane parameters after an ESC *b#Y or #V (see _params)
+        self.deskjet = False
+        # PaintJet (ESC *t180R or 90R): a reset does not eject, its form feed does; so a
+        # form feed right after a reset that ejected is that same page
+        self.paintjet = False
+        self.after_reset = False
 
     def eject(self, limits: Limits) -> None:
         """A page leaves the printer: count it with the copies now in effect."""
@@ -84,6 +101,7 @@ class _State:
         self.pages += self.copies
         self.copy_values.add(self.copies)
         self.marked = False
+        self.after_reset = False
         if self.pages > limits.max_pages:
             raise LimitReached(f"PCL job has more than {limits.max_pages} pages")
 
@@ -155,7 +173,10 @@ def scan(data: Buffer, limits: Limits = DEFAULT_LIMITS, start: int = 0) -> Analy
         if not st.marked and i > pos and ink_search(data, pos, i):
             st.marked = True
         if data[i] == 0x0C:  # form feed: the page is printed, drawn on or not
-            st.eject(limits)
+            if st.after_reset and st.paintjet and not st.marked:
+                st.after_reset = False  # PaintJet: ESC E FF is one page
+            else:
+                st.eject(limits)
             pos = i + 1
             continue
         # Fast paths: raster rows and planes, vectorised in big jobs, else row by row.
@@ -165,8 +186,8 @@ def scan(data: Buffer, limits: Limits = DEFAULT_LIMITS, start: int = 0) -> Analy
                 pos, inside, drew = jumped
                 if drew:
                     st.marked = True
-                if inside and pos <= end:
-                    pos = _params(data, pos, b"*b", end, st, limits, rows)
+                if (inside or (st.deskjet and _BARE.match(data, pos))) and pos <= end:
+                    pos = _params(data, pos, b"*b", end, st, limits, rows, not inside)
                 if pos > end:
                     truncated = True
                     break
@@ -184,6 +205,8 @@ def scan(data: Buffer, limits: Limits = DEFAULT_LIMITS, start: int = 0) -> Analy
                 r = row_match(data, pos)
             if drew:
                 st.marked = True
+            if st.deskjet and pos < end and _BARE.match(data, pos):
+                pos = _params(data, pos, b"*b", end, st, limits, rows, True)
             if pos > end:
                 truncated = True
                 break
@@ -218,8 +241,11 @@ def _escape(
     if c == 0x45:  # ESC E: reset, prints a marked page
         if st.marked:
             st.eject(limits)
+            st.after_reset = True
         return i + 2
     if c == 0x25:  # ESC %: UEL or HP-GL/2 entry/exit
+        if data[i + 2 : i + 3] in (b"8", b"@"):
+            return i + 3  # DEC LJ250: enter (ESC %8) and leave (ESC %@) PCL emulation
         if data[i : i + 9] == _UEL:
             if st.marked:
                 st.eject(limits)
@@ -252,13 +278,34 @@ def _params(
     st: _State,
     limits: Limits,
     rows: RowIndex | None,
+    bare: bool = False,
 ) -> int:
-    """The parameters of one escape sequence (of group `key_prefix`) from `pos`."""
+    """The parameters of one escape sequence (of group `key_prefix`) from `pos`.
+
+    `bare`: `pos` holds raster parameters without an `ESC *b` of their own, after
+    a sequence that ended (a DeskJet driver's `ESC *b507Y` then `0v0v12v…`): they
+    must go on as raster parameters up to an escape, else the job is refused.
+    """
     planes = rows is not None and key_prefix == b"*b"
+    jump = bare  # skip planes in bulk: bare ones, and those after a lower-case one
     while True:
-        p = _PARAM.match(data, pos)
+        if planes and jump:
+            assert rows is not None
+            jumped = rows.jump(pos, False)
+            if jumped is not None:
+                pos, inside, drew = jumped
+                if drew:
+                    st.marked = True
+                if pos > end:
+                    return pos
+                if not inside:  # the chain ended on an upper-case parameter char
+                    if st.deskjet and _BARE.match(data, pos):
+                        bare = True  # the DeskJet drivers' bare planes: go on
+                    else:
+                        return _bare_end(data, pos, end) if bare else pos
+        p = (_BARE_PARAM if bare else _PARAM).match(data, pos)
         if p is None:
-            return pos  # malformed: resume at the odd byte
+            return _bare_end(data, pos, end) if bare else pos  # malformed: resume there
         raw, term = p.group(1), p.group(2)
         pos = p.end()
         upper = term.upper()
@@ -278,26 +325,45 @@ def _params(
                 st.eject(limits)
         elif key_prefix == b"*c" and upper == b"P":
             st.marked = True  # rectangle fill
-        if term == upper:  # upper case parameter char ends the sequence
-            return pos
-        if planes:  # a combined raster sequence goes on: skip its planes in bulk
-            assert rows is not None
-            jumped = rows.jump(pos, False)
-            if jumped is not None:
-                pos, inside, drew = jumped
-                if drew:
-                    st.marked = True
-                if not inside or pos > end:
-                    return pos
+        elif key_prefix == b"*r" and upper == b"U":
+            if _value(raw) not in (0, 1):
+                st.deskjet = True  # colour planes
+        elif key_prefix == b"*t" and upper == b"R" and _value(raw) in (90, 180):
+            st.paintjet = True  # PaintJet resolutions (LaserJets: 75-600)
+        if key_prefix == b"*g" and upper == b"W":
+            st.deskjet = True  # configure raster data (PCL3GUI)
+        jump = term != upper
+        if not jump:  # upper case parameter char ends the sequence
+            if key_prefix != b"*b" or pos >= end:
+                return pos
+            if st.deskjet and _BARE.match(data, pos):
+                bare = True  # the DeskJet drivers' bare planes: go on
+                continue
+            return _bare_end(data, pos, end) if bare else pos
+
+
+def _bare_end(data: Buffer, pos: int, end: int) -> int:
+    """Where bare raster parameters stop: only an escape, a form feed or the end may follow."""
+    if pos >= end or data[pos] in (0x1B, 0x0C):
+        return pos
+    raise CorruptData(
+        f"PCL raster parameters without ESC *b run into byte 0x{data[pos]:02x} at offset {pos}"
+    )
 
 
 _UNGROUPED = re.compile(rb"[+-]?[0-9]{1,9}[@-Z]")
+# A raster parameter standing alone (value and v w m y, either case), as the DeskJet
+# drivers write them after an ESC *b sequence that has ended.
+_BARE = re.compile(rb"[0-9]{1,9}[vwmyVWMY]|[vwmy]")
+_BARE_PARAM = re.compile(rb"([0-9]{0,9})([vwmyVWMY])")
 _PCT = re.compile(rb"\x1b%([+-]?[0-9]{0,6})([A-Z])")
 
 
 def detect(head: bytes) -> float:
     """PCL if the job opens with PCL escapes (after any NUL padding)."""
     h = head.lstrip(b"\x00")
+    if h.startswith(b"\x1b%8\x1b"):  # DEC LJ250: PCL emulation, then PCL
+        return 0.9 if detect(h[3:]) >= 0.6 else 0.0
     if h.startswith(b"\x1bE\x1b") or h.startswith(b"\x1bE\x1b%-12345X"):
         return 0.95
     if h.startswith(b"\x1b%-12345X"):
