@@ -252,3 +252,14 @@ def test_dec_lj250_pcl_emulation_brackets(scan) -> None:  # type: ignore[no-unty
     page += ESC + b"*r0B\x0c" + ESC + b"%@"
     assert scan(page * 3).pages == 3
     assert pcl.PARSERS[0].detect(page) >= 0.9
+
+
+def test_pjl_entering_another_language_is_refused_not_read_as_pcl(scan) -> None:  # type: ignore[no-untyped-def]
+    """hpcups' JetReady: `ESC E`, then PJL entering PCL XL (was read as PCL: 5,230 for 2)."""
+    xl = RESET + UEL + b"@PJL SET RESOLUTION=600\n@PJL ENTER LANGUAGE=PCLXL\n"
+    xl += b") HP-PCL XL;3;0;Comment\n" + b"\x0c\x1bE\x0c" * 50
+    assert pcl.PARSERS[0].detect(xl) == 0.0
+    with pytest.raises(PdlError, match=r"offset \d+ enters LANGUAGE=PCLXL"):
+        scan(xl)
+    gui = UEL + b"@PJL ENTER LANGUAGE=PCL3GUI\n" + RESET + b"text\x0c"
+    assert scan(RESET + gui).pages == 1

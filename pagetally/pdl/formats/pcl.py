@@ -116,11 +116,31 @@ def _value(raw: bytes) -> int:
         return 0
 
 
+_PJL_ENTER = re.compile(rb"@PJL[ \t]+ENTER[ \t]+LANGUAGE[ \t]*=[ \t]*\"?([A-Za-z0-9_.\-]*)", re.I)
+
+
+def _is_pcl(language: bytes) -> bool:
+    """Whether a PJL language name is one this parser reads (PCL, PCL3GUI, PCL5C, ...)."""
+    name = language.upper()
+    return name.startswith(b"PCL") and not name.startswith((b"PCLXL", b"PCL6", b"PCLM"))
+
+
 def _skip_pjl(data: Buffer, pos: int, end: int) -> int:
-    """After a UEL: skip PJL lines (`@PJL ...`) up to the next escape or other data."""
+    """After a UEL: skip PJL lines (`@PJL ...`) up to the next escape or other data.
+
+    PJL entering another language is refused: what follows is not PCL, and reading
+    it as PCL gives a count nobody printed (hpcups' JetReady: 5,230 pages for 2).
+    """
     while pos < end:
         if data[pos : pos + 4].upper() == b"@PJL":
             nl = data.find(b"\n", pos, end)
+            entered = _PJL_ENTER.match(data, pos, end if nl < 0 else nl)
+            if entered is not None and not _is_pcl(entered.group(1)):
+                lang = entered.group(1).decode("ascii", "replace")
+                raise CorruptData(
+                    f"PJL at offset {pos} enters LANGUAGE={lang} inside a PCL job: "
+                    "another language is not counted as PCL"
+                )
             pos = end if nl < 0 else nl + 1
         elif data[pos : pos + 1] in (b"\r", b"\n", b" ", b"\t", b"\x00"):
             pos += 1
@@ -365,6 +385,9 @@ def detect(head: bytes) -> float:
     if h.startswith(b"\x1b%8\x1b"):  # DEC LJ250: PCL emulation, then PCL
         return 0.9 if detect(h[3:]) >= 0.6 else 0.0
     if h.startswith(b"\x1bE\x1b") or h.startswith(b"\x1bE\x1b%-12345X"):
+        entered = _PJL_ENTER.search(h, 0, 4096)
+        if entered is not None and not _is_pcl(entered.group(1)):
+            return 0.0  # a reset, then PJL entering another language (hpcups' JetReady)
         return 0.95
     if h.startswith(b"\x1b%-12345X"):
         # UEL without PJL language switch; a PJL wrapper is stripped before us
