@@ -263,3 +263,12 @@ def test_pjl_entering_another_language_is_refused_not_read_as_pcl(scan) -> None:
         scan(xl)
     gui = UEL + b"@PJL ENTER LANGUAGE=PCL3GUI\n" + RESET + b"text\x0c"
     assert scan(RESET + gui).pages == 1
+
+
+def test_configure_image_data_draws_nothing(scan) -> None:  # type: ignore[no-untyped-def]
+    """hpijs' PCL3GUI set-up: `ESC *v6W` + data, then `ESC &l-2H` (3 counted for 2 once)."""
+    setup = ESC + b"*o5W" + b"\x0c" * 5 + ESC + b"*v6W" + b"abcdef" + ESC + b"*g20W" + bytes(20)
+    page = ESC + b"*r1A" + row(b"\xff" * 8) + ESC + b"*b0Y\x0c"
+    job = b"\x00" * 600 + RESET + UEL + b"@PJL ENTER LANGUAGE=PCL3GUI\n"
+    job += ESC + b"&l7H" + setup + ESC + b"&l-2H" + page * 2 + RESET + UEL
+    assert scan(job).pages == 2

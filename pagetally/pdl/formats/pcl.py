@@ -333,7 +333,7 @@ def _params(
             n = _value(raw)
             if n > 0:
                 pos += n
-                if key_prefix in (b"*b", b"*v") or key_prefix == b"&p":
+                if key_prefix in (b"*b", b"&p"):  # raster, transparent print data
                     st.marked = True
             if pos > end:
                 return pos
