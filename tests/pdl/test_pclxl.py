@@ -322,9 +322,17 @@ def test_vendor_unique_raw_data_is_skipped(scan) -> None:  # type: ignore[no-unt
 
 
 def test_a_second_stream_far_after_the_first_is_counted(scan) -> None:  # type: ignore[no-untyped-def]
-    for gap in (b"\r\n" * 35_000, b"@PJL COMMENT " + b"x" * 70_000 + b"\r\n", b"\x00" * 70_000):
+    for gap in (b"@PJL\r\n" + b"\r\n" * 35_000, b"@PJL COMMENT " + b"x" * 70_000 + b"\r\n"):
         data = stream(page()) + gap + stream(page(), page(b"", b"\xc1\x02\x00\xf8\x31"))
         assert scan(data).pages == 4, gap[:10]
+
+
+def test_blank_lines_right_after_a_uel_are_pcl_pages(scan) -> None:  # type: ignore[no-untyped-def]
+    """GhostPCL prints 600 blank pages for 36,000 line ends after a UEL (not PJL)."""
+    data = stream(page()) + b"\r\n" * 36_000 + stream(page())
+    a = scan(data)
+    assert a.pages == 602
+    assert any("blank lines after a UEL" in n for n in a.notes)
 
 
 def test_another_language_after_a_stream_is_refused(scan) -> None:  # type: ignore[no-untyped-def]

@@ -39,8 +39,8 @@ WRAP_CHARS = 78  # characters per line at 10 pitch on the narrowest usual page (
 class Page:
     """The vertical state of the logical page; `feed` says how many pages text ejects."""
 
-    __slots__ = ("fonts", "length", "lt_mode", "orientation", "perf", "size", "text", "top",
-                 "unknown", "vmi", "wrap", "y")  # fmt: skip
+    __slots__ = ("fonts", "length", "lt_mode", "orientation", "perf", "since", "size",
+                 "text", "top", "unknown", "vmi", "wrap", "y")  # fmt: skip
 
     def __init__(self) -> None:
         self.reset()
@@ -63,6 +63,7 @@ class Page:
         self.text = self.length - INCH
         self.y = 0  # cursor below the top margin
         self.unknown = False
+        self.since = 0
 
     def set_size(self, code: int) -> None:
         if code in SIZES:
@@ -97,23 +98,32 @@ class Page:
         return self.text if self.perf else self.length - self.top
 
     def feed(self, n: int, half: bool = False) -> int:
-        """`n` line feeds (half ones with `half`): how many pages they eject."""
+        """`n` line feeds (half ones with `half`): how many pages they eject.
+
+        A line fits while its whole height is above the bottom; after an eject the
+        cursor is at the top margin, or with perforation skip off at the page's top.
+        `since` keeps how many of the feeds came after the last eject.
+        """
+        self.since = n
         step = self.vmi // 2 if half else self.vmi
         if n <= 0:
             return 0
         if self.unknown:  # after raster rows: the first line feed may cross the bottom
             self.unknown = False
-            self.y = 0
-            return 1 + self.feed(n - 1, half)
+            self.y = 0 if self.perf else -self.top
+            pages = 1 + self.feed(n - 1, half)
+            self.since = min(self.since, n - 1)
+            return pages
         if step <= 0:
             return 0
         limit = self.bottom()
-        lines = max(1, -(-(limit - self.y) // step))  # feeds until the bottom is reached
-        if n < lines:
+        first = max(1, (limit - self.vmi - self.y) // step + 1)  # feeds until the bottom
+        if n < first:
             self.y += n * step
             return 0
-        n -= lines
-        per_page = max(1, -(-limit // step))
-        pages = 1 + n // per_page
-        self.y = (n % per_page) * step
-        return pages
+        n -= first
+        start = 0 if self.perf else -self.top
+        per_page = max(1, (limit - self.vmi - start) // step + 1)
+        self.since = n % per_page
+        self.y = start + self.since * step
+        return 1 + n // per_page

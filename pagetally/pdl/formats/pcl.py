@@ -231,7 +231,7 @@ class _Walker:
                 self.eject(False)
             if ejects and ink:  # the ink after the feed that ejected marks the new page
                 q = len(chunk)
-                for _ in range(page.y // max(1, page.vmi) + 1):
+                for _ in range(page.since + 1):
                     q = max(chunk.rfind(b"\n", 0, q), chunk.rfind(b"\r", 0, q) if cr else -1)
                 st.marked = _INK.search(chunk, q + 1) is not None
                 return
@@ -612,6 +612,7 @@ _UNGROUPED = re.compile(rb"[+-]?[0-9]{1,9}[@-Z]")
 _BARE = re.compile(rb"[0-9]{1,9}[vwmyVWMY]|[vwmy]")
 _BARE_PARAM = re.compile(rb"([0-9]{0,9})([vwmyVWMY])")
 _PCT = re.compile(rb"\x1b%([+-]?[0-9]{0,6})([A-Z])")
+_TEXT_ONLY = re.compile(rb"[\t\n\r\x20-\x7e\x80-\xff]*")
 
 
 def detect(head: bytes) -> float:
@@ -654,6 +655,9 @@ def detect(head: bytes) -> float:
     pct = _PCT.match(h)
     if pct is not None and pct.group(2) == b"B":
         return 0.6  # a job that opens in HP-GL/2
+    esc = h.find(b"\x1bE")
+    if esc > 0 and _TEXT_ONLY.fullmatch(h, 0, esc) and detect(h[esc:]) >= 0.6:
+        return 0.5  # text, then PCL: a PCL printer reads the text as PCL text
     return 0.0
 
 

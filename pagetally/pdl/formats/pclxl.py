@@ -252,20 +252,37 @@ _PJL_ENTER = re.compile(rb"@PJL[ \t]+ENTER[ \t]+LANGUAGE[ \t]*=[ \t]*\"?([A-Za-z
 _XL_NAMES = (b"PCLXL", b"PCL XL", b"PCL6", b"PCLXL2")
 
 
-def _next_stream(data: Buffer, pos: int, end: int) -> int | None:
+def _next_stream(
+    data: Buffer, pos: int, end: int, counts: list[int], notes: list[str]
+) -> int | None:
     """Where the next PCL XL stream starts after the one that ended at `pos` (an ESC).
 
     Between streams only UELs, resets (ESC E), PJL lines of any length and white
     space may stand; `None` when the job ends there. PJL entering another language,
     or any other data, is refused with its offset: what follows would print, and
-    it is not PCL XL.
+    it is not PCL XL. White space right after a UEL is not PJL: the printer reads
+    it as PCL (GhostPCL: 36,000 blank lines there print 600 blank pages), so its
+    pages are counted as PCL counts them.
     """
+    after_uel = False
     while pos < end:
         if data[pos : pos + 9] == _UEL:
             pos += 9
+            after_uel = True
         elif data[pos : pos + 2] == b"\x1bE":
             pos += 2
         elif (blank := _BLANK.match(data, pos)) is not None:
+            if after_uel:
+                from pagetally.pdl.formats import pcl  # rarely needed: imported here
+
+                run = bytes(data[pos : blank.end()])
+                ejected = pcl.scan(run).pages
+                if run.count(b"\n") % 60 == 59:
+                    ejected += 1  # GhostPCL: the PJL line after it, read as text, ends a page
+                if ejected:
+                    notes.append(f"blank lines after a UEL at offset {pos}: {ejected} PCL page(s)")
+                    for _ in range(ejected):
+                        _ended(counts, 1)
             pos = blank.end()
         elif data[pos : pos + 4].upper() == b"@PJL":
             nl = data.find(b"\n", pos)
@@ -280,6 +297,7 @@ def _next_stream(data: Buffer, pos: int, end: int) -> int | None:
                     "another language in the job is not counted as PCL XL"
                 )
             pos = stop
+            after_uel = False
         elif _HEADER.match(data, pos) is not None:
             return pos
         else:
@@ -303,7 +321,7 @@ def scan(data: Buffer, limits: Limits = DEFAULT_LIMITS, compiled: bool | None = 
         if streams == 0:
             h = _HEADER.search(data, pos, min(end, pos + (1 << 16)))
         else:  # after a stream: PJL, then another stream or the end of the job
-            nxt = _next_stream(data, pos, end)
+            nxt = _next_stream(data, pos, end, counts, notes)
             h = None if nxt is None else _HEADER.match(data, nxt)
         if h is None:
             break
