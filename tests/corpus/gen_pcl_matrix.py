@@ -21,6 +21,7 @@ import subprocess
 from pathlib import Path
 
 from tests.corpus import CorpusFile
+from tests.corpus.gen_pcl import _run
 
 DRIVERD = "/usr/lib/cups/daemon/cups-driverd"
 PXLJR_DRIVER = "/usr/lib/cups/driver/pxljr"
@@ -130,14 +131,6 @@ CHAINS: list[tuple[str, str, tuple[str, ...], tuple[str, ...]]] = [
     ("pxljr", "pclxl",
      (PXLJR_DRIVER, "cat", "pxljr:0/ppd/pxljr/HP-Color_LaserJet_3500-pxljr.ppd"), ()),
 ]  # fmt: skip
-
-
-def _run(argv: list[str], out: Path | None = None, timeout: float = 300) -> bytes:
-    if out is not None:
-        with out.open("wb") as fh:
-            subprocess.run(argv, stdout=fh, stderr=subprocess.DEVNULL, check=True, timeout=timeout)
-        return b""
-    return subprocess.run(argv, capture_output=True, check=True, timeout=timeout).stdout
 
 
 def _sources(outdir: Path) -> tuple[Path, Path, int]:

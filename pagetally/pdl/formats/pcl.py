@@ -328,6 +328,7 @@ class _Walker:
         rows = self.rows
         stop_search = _STOP.search
         row_match = _ROW.match
+        escape = self.escape
         while pos < end:
             self.loops += 1
             if self.loops % _TIME_CHECK_EVERY == 0 and time.monotonic() > self.deadline:
@@ -380,7 +381,7 @@ class _Walker:
                     self.truncated = True
                     return
                 continue
-            pos = self.escape(i)
+            pos = escape(i)
             if pos > end:
                 self.truncated = True
                 return
@@ -472,6 +473,8 @@ class _Walker:
                         self.page.unknown = self.page.unknown or key_prefix == b"*b"
                 if pos > end:
                     return pos
+            elif key_prefix == b"*b":
+                pass  # compression, y offset: nothing that counts
             elif key_prefix == b"&l":
                 self.page_command(upper, raw)
             elif key_prefix == b"&f":

@@ -80,8 +80,8 @@ _OP = rb"[\x41\x42\x45\x47-\xbf]"  # an operator other than BeginPage/EndPage/Ve
 # White space, then the PageCopies attribute id (ubyte, or uint16 in either byte
 # order), or VUDataLength right before VendorUnique: a value before them stops a run.
 _COPIES = (
-    rb"[\x00\x09-\x0d\x20]*+(?:\xf8\x31|\xf9\x31\x00|\xf9\x00\x31"
-    rb"|(?:\xf8\x92|\xf9\x92\x00|\xf9\x00\x92)[\x00\x09-\x0d\x20]*+\x46)"
+    rb"[\x00\x09-\x0d\x20]*+(?:\xf8(?:\x31|\x92[\x00\x09-\x0d\x20]*+\x46)"
+    rb"|\xf9(?:\x31\x00|\x00\x31|(?:\x92\x00|\x00\x92)[\x00\x09-\x0d\x20]*+\x46))"
 )
 _SPACE = re.compile(rb"[\x00\x09-\x0d\x20]*+")
 
