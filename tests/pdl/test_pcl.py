@@ -272,3 +272,9 @@ def test_configure_image_data_draws_nothing(scan) -> None:  # type: ignore[no-un
     job = b"\x00" * 600 + RESET + UEL + b"@PJL ENTER LANGUAGE=PCL3GUI\n"
     job += ESC + b"&l7H" + setup + ESC + b"&l-2H" + page * 2 + RESET + UEL
     assert scan(job).pages == 2
+
+
+def test_fractional_line_spacing_still_fills_pages(scan) -> None:  # type: ignore[no-untyped-def]
+    """ESC &l0.5C: 1/96 inch a line, 960 lines on a letter page (GhostPCL: 3 pages)."""
+    job = RESET + ESC + b"&l0.5C" + b"x\r\n" * 2000 + RESET
+    assert scan(job).pages == 3

@@ -106,6 +106,14 @@ class _State:
         self.after_reset = False
 
 
+def _number(raw: bytes) -> float:
+    """A PCL parameter value with its fraction (empty is 0)."""
+    try:
+        return float(raw) if raw.strip(b"+-.") else 0.0
+    except ValueError:  # pragma: no cover - the regex only lets numbers through
+        return 0.0
+
+
 def _value(raw: bytes) -> int:
     """A PCL parameter value as an integer (decimals truncated, empty is 0)."""
     if not raw or raw in (b"+", b"-", b".", b"+.", b"-."):
@@ -537,11 +545,11 @@ class _Walker:
                 self.eject()
         elif upper == b"S":
             self.eject_marked()
-        elif upper == b"C":
-            page.set_vmi(v * 15)  # 1/48 inch → decipoints
+        elif upper == b"C":  # 1/48 inch (fractions too: ESC &l0.5C) → decipoints
+            page.set_vmi(max(1, round(_number(raw) * 15)) if _number(raw) > 0 else 0)
         elif upper == b"D":
-            if v > 0:
-                page.set_vmi(720 // v)
+            if _number(raw) > 0:
+                page.set_vmi(max(1, round(720 / _number(raw))))
         elif upper == b"E":
             page.set_top(v)
         elif upper == b"F":
