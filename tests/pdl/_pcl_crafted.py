@@ -104,6 +104,18 @@ def text_overflow(rnd: random.Random) -> bytes:
     return job + R
 
 
+def line_settings(rnd: random.Random) -> bytes:
+    """Line spacing and margins a printer ignores or takes in fractions, mid-job too."""
+    job = R
+    for _ in range(rnd.randint(1, 4)):
+        job += E + rnd.choice([b"&l0F", b"&l200E", b"&l5D", b"&l7D", b"&l0.5C", b"&l7.5C",
+                               b"&l0C", b"&l24D", b"&l30P", b"&l2E", b"&l12F", b"&l-3F"])  # fmt: skip
+        job += _lines(rnd, rnd.randint(20, 400))
+        if rnd.random() < 0.3:
+            job += b"\x0c"
+    return job + R
+
+
 def text_then_pcl(rnd: random.Random) -> bytes:
     """A job that starts as plain text and switches to PCL."""
     job = _lines(rnd, rnd.randint(10, 300))
@@ -148,6 +160,7 @@ CLASSES: dict[str, tuple[str, Callable[[random.Random], bytes], int]] = {
     "macros": ("pcl", macros, 12),
     "page_changes": ("pcl", page_changes, 10),
     "text_overflow": ("pcl", text_overflow, 14),
+    "line_settings": ("pcl", line_settings, 10),
     "text_then_pcl": ("pcl", text_then_pcl, 5),
     "pclxl_streams": ("pclxl", pclxl_streams, 6),
 }

@@ -278,3 +278,33 @@ def test_fractional_line_spacing_still_fills_pages(scan) -> None:  # type: ignor
     """ESC &l0.5C: 1/96 inch a line, 960 lines on a letter page (GhostPCL: 3 pages)."""
     job = RESET + ESC + b"&l0.5C" + b"x\r\n" * 2000 + RESET
     assert scan(job).pages == 3
+
+
+def test_random_command_streams_raise_only_pdl_errors_and_agree_on_both_paths() -> None:
+    """Macros, line settings, moves, raster and text in random order: no crash, one answer."""
+    rnd = random.Random(77)
+    pieces = [b"&f1Y", b"&f0X", b"&f1X", b"&f2X", b"&f3X", b"&f4X", b"&f5X", b"&f10X",
+              b"&l3C", b"&l12D", b"&l5E", b"&l20F", b"&l0L", b"&l1O", b"&l26A", b"&l2X",
+              b"&a30R", b"&a+400V", b"*p900Y", b"&k1G", b"&s0C", b"*r-3U", b"*g4W\x0c\n\x1bE",
+              b"*b3W\x0c\n\x0c", b"*b2Y", b"&l1H", b"&a2G", b"=", b"E"]  # fmt: skip
+    for _ in range(150):
+        job = bytearray(RESET)
+        for _ in range(rnd.randint(1, 40)):
+            r = rnd.random()
+            if r < 0.6:
+                job += ESC + rnd.choice(pieces)
+            elif r < 0.9:
+                job += b"text line\r\n" * rnd.randint(1, 90)
+            else:
+                job += b"\x0c"
+        answers = []
+        for size in (1 << 40, 0):
+            old = pcl.MIN_SIZE
+            pcl.MIN_SIZE = size
+            try:
+                answers.append(pcl.scan(bytes(job)).pages)
+            except PdlError as exc:
+                answers.append(type(exc).__name__)
+            finally:
+                pcl.MIN_SIZE = old
+        assert answers[0] == answers[1], bytes(job)

@@ -79,11 +79,17 @@ class Page:
         return True
 
     def set_top(self, lines: int) -> None:
-        self.top = max(0, min(lines * self.vmi, self.length))
-        self.text = max(0, self.length - self.top - INCH // 2)
+        """ESC &l#E; a margin below the page's end is ignored (GhostPCL)."""
+        top = lines * self.vmi
+        if 0 <= top <= self.length:
+            self.top = top
+            self.text = max(0, self.length - self.top - INCH // 2)
 
     def set_text_length(self, lines: int) -> None:
-        self.text = max(0, min(lines * self.vmi, self.length - self.top))
+        """ESC &l#F; none, or one past the page's end, is ignored (GhostPCL)."""
+        text = lines * self.vmi
+        if 0 < text <= self.length - self.top:
+            self.text = text
 
     def set_vmi(self, decipoints: int) -> None:
         if 0 <= decipoints <= 4 * INCH:

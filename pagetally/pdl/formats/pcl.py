@@ -71,6 +71,7 @@ _DATA_PARAMS = frozenset(
 _TIME_CHECK_EVERY = 1 << 14
 
 
+_LPI = frozenset({1, 2, 3, 4, 6, 8, 12, 16, 24, 48})  # lines per inch ESC &l#D takes
 MAX_COPIES = 32767  # GhostPCL: ESC &l99999X prints 32,767 copies
 MACRO_DEPTH = 3  # a macro runs inside at most two others (GhostPCL: a recursive one runs 3 times)
 
@@ -534,7 +535,9 @@ class _Walker:
         if upper == b"X":
             if v >= 1:  # 0 and negative values change nothing
                 st.copies = min(v, MAX_COPIES)
-        elif upper == b"H":
+            return
+        v = abs(v)  # the others take a negative value as positive (GhostPCL)
+        if upper == b"H":
             self.eject_marked()
         elif upper == b"A":
             self.eject_marked()
@@ -546,10 +549,11 @@ class _Walker:
         elif upper == b"S":
             self.eject_marked()
         elif upper == b"C":  # 1/48 inch (fractions too: ESC &l0.5C) → decipoints
-            page.set_vmi(max(1, round(_number(raw) * 15)) if _number(raw) > 0 else 0)
+            lines = abs(_number(raw))
+            page.set_vmi(max(1, round(lines * 15)) if lines > 0 else 0)
         elif upper == b"D":
-            if _number(raw) > 0:
-                page.set_vmi(max(1, round(720 / _number(raw))))
+            if v in _LPI:  # other values are ignored (GhostPCL)
+                page.set_vmi(720 // v)
         elif upper == b"E":
             page.set_top(v)
         elif upper == b"F":
