@@ -108,8 +108,9 @@ def line_settings(rnd: random.Random) -> bytes:
     """Line spacing and margins a printer ignores or takes in fractions, mid-job too."""
     job = R
     for _ in range(rnd.randint(1, 4)):
-        job += E + rnd.choice([b"&l0F", b"&l200E", b"&l5D", b"&l7D", b"&l0.5C", b"&l7.5C",
-                               b"&l0C", b"&l24D", b"&l30P", b"&l2E", b"&l12F", b"&l-3F"])  # fmt: skip
+        settings = [b"&l0F", b"&l200E", b"&l5D", b"&l7D", b"&l0.5C", b"&l7.5C",
+                    b"&l0C", b"&l24D", b"&l30P", b"&l2E", b"&l12F", b"&l-3F"]  # fmt: skip
+        job += E + rnd.choice(settings)
         job += _lines(rnd, rnd.randint(20, 400))
         if rnd.random() < 0.3:
             job += b"\x0c"
