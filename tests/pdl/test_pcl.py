@@ -90,7 +90,7 @@ def test_copies_in_effect_at_each_eject(scan) -> None:  # type: ignore[no-untype
 
 def test_absurd_copies_fall_back_to_one(scan) -> None:  # type: ignore[no-untyped-def]
     assert scan(RESET + ESC + b"&l0X" + b"a\x0c").pages == 1
-    assert scan(RESET + ESC + b"&l100000X" + b"a\x0c").pages == 1
+    assert scan(RESET + ESC + b"&l100000X" + b"a\x0c").pages == 32767  # GhostPCL: the most
 
 
 def test_hpgl2_block_draws_and_its_form_feeds_are_not_ejects(scan) -> None:  # type: ignore[no-untyped-def]
@@ -193,3 +193,118 @@ def test_limits_stop_hostile_jobs() -> None:
         pcl.scan(RESET + b"x\x0c" * 20, Limits(max_pages=10))
     with pytest.raises(LimitReached):
         pcl.scan(RESET + (ESC + b"&a1R") * 40_000, Limits(max_seconds_per_mb=0.0))
+
+
+# --- DeskJet and PaintJet dialects (shapes of Ghostscript's cdj850/cdj1600/pj/lj250) ---
+
+CONFIG = ESC + b"*g26W" + bytes(26)  # configure raster data (PCL3GUI)
+
+
+def deskjet_page(rows: int, blank_first: bool = True) -> bytes:
+    """A cdj850-style page: a combined sequence, ended by ESC *b#Y, then bare planes."""
+    body = ESC + b"*b9m"
+    if blank_first:
+        body += ESC + b"*b507Y"
+    for _ in range(rows):
+        body += b"0v0v5v\x0c\x1bE\x0c\x0c" + b"3w\x0c\x0c\x0c"
+    body += ESC + b"*b0V" + b"0v4v\x0c\x0c\x0c\x0c0w"
+    return body + b"0M" + ESC + b"*rC" + RESET + ESC + b"&l0H"
+
+
+def test_deskjet_bare_planes_after_an_ended_sequence(scan) -> None:  # type: ignore[no-untyped-def]
+    """cdj850/cdj670/cdj890 write `ESC *b507Y` then `0v0v12v…`: counted 116,146 for 16 once."""
+    job = ESC + b"*rbC" + RESET + CONFIG + b"".join(deskjet_page(30) for _ in range(4))
+    a = scan(job)
+    assert a.pages == 4
+
+
+def test_deskjet_bare_planes_with_planes_set_by_raster_start(scan) -> None:  # type: ignore[no-untyped-def]
+    """cdj1600: `ESC *r2329s-3u0A`, then `ESC *b617Yv120v…` (an empty parameter)."""
+    page = ESC + b"*r2329s-3u0A" + ESC + b"*b3m" + ESC + b"*b368Y" + b"v6v\x0c\x0c\x0c\x0c\x0c\x0c"
+    page += b"6w" + b"\x0c" * 6 + b"0M" + ESC + b"*rC" + RESET + ESC + b"&l0H"
+    assert scan(UEL + b"@PJL enter language = PCL\n" + page * 3).pages == 3
+
+
+def test_bare_planes_that_do_not_end_at_an_escape_are_refused(scan) -> None:  # type: ignore[no-untyped-def]
+    job = RESET + CONFIG + ESC + b"*b5Y" + b"3v\x0c\x0c\x0c" + b"hello\x0c" + RESET
+    with pytest.raises(PdlError, match=r"offset \d+"):
+        scan(job)
+
+
+def test_bare_parameters_are_text_without_deskjet_planes(scan) -> None:  # type: ignore[no-untyped-def]
+    """A LaserJet job has no plane set-up: `3v` after a row is text, its form feeds eject."""
+    job = RESET + ESC + b"*b5Y" + b"3v\x0c\x0c\x0c" + RESET
+    assert scan(job).pages == 3
+
+
+def test_paintjet_reset_then_form_feed_is_one_page(scan) -> None:  # type: ignore[no-untyped-def]
+    for res in (b"180", b"90"):
+        page = ESC + b"*rbC" + ESC + b"*t" + res + b"R" + ESC + b"*r3u0A"
+        page += ESC + b"*b1m4v\x0c\x0c\x0c\x0c0W"
+        job = page + b"0M" + ESC + b"*rbC" + RESET + b"\x0c"
+        assert scan(job * 4).pages == 4
+    # a LaserJet prints the reset's page and a blank one (GhostPCL: 2)
+    assert scan(RESET + b"text" + RESET + b"\x0c" + RESET).pages == 2
+
+
+def test_dec_lj250_pcl_emulation_brackets(scan) -> None:  # type: ignore[no-untyped-def]
+    page = ESC + b"%8" + ESC + b"*rB" + ESC + b"*t180R" + ESC + b"*r3U" + row(b"\x0c\x0cab")
+    page += ESC + b"*r0B\x0c" + ESC + b"%@"
+    assert scan(page * 3).pages == 3
+    assert pcl.PARSERS[0].detect(page) >= 0.9
+
+
+def test_pjl_entering_another_language_is_refused_not_read_as_pcl(scan) -> None:  # type: ignore[no-untyped-def]
+    """hpcups' JetReady: `ESC E`, then PJL entering PCL XL (was read as PCL: 5,230 for 2)."""
+    xl = RESET + UEL + b"@PJL SET RESOLUTION=600\n@PJL ENTER LANGUAGE=PCLXL\n"
+    xl += b") HP-PCL XL;3;0;Comment\n" + b"\x0c\x1bE\x0c" * 50
+    assert pcl.PARSERS[0].detect(xl) == 0.0
+    with pytest.raises(PdlError, match=r"offset \d+ enters LANGUAGE=PCLXL"):
+        scan(xl)
+    gui = UEL + b"@PJL ENTER LANGUAGE=PCL3GUI\n" + RESET + b"text\x0c"
+    assert scan(RESET + gui).pages == 1
+
+
+def test_configure_image_data_draws_nothing(scan) -> None:  # type: ignore[no-untyped-def]
+    """hpijs' PCL3GUI set-up: `ESC *v6W` + data, then `ESC &l-2H` (3 counted for 2 once)."""
+    setup = ESC + b"*o5W" + b"\x0c" * 5 + ESC + b"*v6W" + b"abcdef" + ESC + b"*g20W" + bytes(20)
+    page = ESC + b"*r1A" + row(b"\xff" * 8) + ESC + b"*b0Y\x0c"
+    job = b"\x00" * 600 + RESET + UEL + b"@PJL ENTER LANGUAGE=PCL3GUI\n"
+    job += ESC + b"&l7H" + setup + ESC + b"&l-2H" + page * 2 + RESET + UEL
+    assert scan(job).pages == 2
+
+
+def test_fractional_line_spacing_still_fills_pages(scan) -> None:  # type: ignore[no-untyped-def]
+    """ESC &l0.5C: 1/96 inch a line, 960 lines on a letter page (GhostPCL: 3 pages)."""
+    job = RESET + ESC + b"&l0.5C" + b"x\r\n" * 2000 + RESET
+    assert scan(job).pages == 3
+
+
+def test_random_command_streams_raise_only_pdl_errors_and_agree_on_both_paths() -> None:
+    """Macros, line settings, moves, raster and text in random order: no crash, one answer."""
+    rnd = random.Random(77)
+    pieces = [b"&f1Y", b"&f0X", b"&f1X", b"&f2X", b"&f3X", b"&f4X", b"&f5X", b"&f10X",
+              b"&l3C", b"&l12D", b"&l5E", b"&l20F", b"&l0L", b"&l1O", b"&l26A", b"&l2X",
+              b"&a30R", b"&a+400V", b"*p900Y", b"&k1G", b"&s0C", b"*r-3U", b"*g4W\x0c\n\x1bE",
+              b"*b3W\x0c\n\x0c", b"*b2Y", b"&l1H", b"&a2G", b"=", b"E"]  # fmt: skip
+    for _ in range(150):
+        job = bytearray(RESET)
+        for _ in range(rnd.randint(1, 40)):
+            r = rnd.random()
+            if r < 0.6:
+                job += ESC + rnd.choice(pieces)
+            elif r < 0.9:
+                job += b"text line\r\n" * rnd.randint(1, 90)
+            else:
+                job += b"\x0c"
+        answers = []
+        for size in (1 << 40, 0):
+            old = pcl.MIN_SIZE
+            pcl.MIN_SIZE = size
+            try:
+                answers.append(pcl.scan(bytes(job)).pages)
+            except PdlError as exc:
+                answers.append(type(exc).__name__)
+            finally:
+                pcl.MIN_SIZE = old
+        assert answers[0] == answers[1], bytes(job)

@@ -188,7 +188,7 @@ def test_garbage_raises_only_pdl_errors() -> None:
 
 
 def test_walk_status_codes() -> None:
-    counts = [0, 0, 0, 0, 1 << 30, 0]
+    counts = [0, 0, 0, 0, 1 << 30, 0, -1, -1]
     assert _pclxl_tokens.walk(b"\x43\x44\x1b", 0, False, counts) == (2, _pclxl_tokens.AT_ESC)
     assert counts[:2] == [1, 1]
     assert _pclxl_tokens.walk(b"\x43\x07", 0, False, counts)[1] == _pclxl_tokens.INVALID
@@ -251,6 +251,11 @@ def random_token(rnd: random.Random) -> bytes:
                 b"\xc1\x01\x00\xf8\x6d\xc1\x01\x00\xf8\x63\xc0\x01\xf8\x65\xb1",
                 b"\xc1\x04\x00\xf8\x31\x44",
                 b"\xc0\x02\xf8\x31\x44",
+                b"\xc1\x04\x00 \xf8\x31\r\n\x44",
+                b"\xc1\x02\x00\xf9\x31\x00\x44",
+                b"\xc2\x03\x00\x00\x00\xf8\x92\x46DCD",  # VendorUnique and 3 bytes
+                b"\xc0\x02\xf8\x92 \x46CD",
+                b"\xc2\x11\x20\x70\x68\xf8\x91\x46",
             ]
         )
     return rnd.choice([b" ", b"\x00", b"\r\n"])
@@ -269,3 +274,70 @@ def test_walkers_agree_on_random_token_streams() -> None:
             except PdlError as exc:
                 got.append((type(exc).__name__, str(exc)))
         assert got[0] == got[1], body
+
+
+# --- crafted classes: copies and data a printer reads that a scan must not miss ---
+# Truth from GhostPCL 10.09 (../shared/tools/gpcl6 -sDEVICE=pbmraw -r4, images
+# counted) on Ghostscript's pxlmono output of a 2-page document with its EndPage
+# attributes replaced: `c1 03 00 f8 31 44` → 6; white space (20, 00) between the
+# value, the attribute and EndPage → 6; the uint16 attribute id `f9 31 00` → 6;
+# 1200 and 40000 copies → 2400 and 80000 (no clamp); the value twice → the last.
+
+SPACES = [b" ", b"\x00", b"\r\n", b"\t" * 3, b" " * 200]
+
+
+@pytest.mark.parametrize("where", ["value|attr", "attr|end", "both"])
+def test_page_copies_beside_white_space(scan, where: str) -> None:  # type: ignore[no-untyped-def]
+    rnd = random.Random(where)
+    for ws in SPACES:
+        a = ws if where != "attr|end" else b""
+        b = ws if where != "value|attr" else b""
+        n = rnd.randint(2, 60000)
+        copies = b"\xc1" + struct.pack("<H", n) + a + b"\xf8\x31" + b
+        got = scan(stream(page(text(b"x"), copies), page(text(b"y"))))
+        assert got.pages == n + 1, (ws, n)
+
+
+def test_page_copies_with_a_uint16_attribute_id_and_given_twice(scan) -> None:  # type: ignore[no-untyped-def]
+    assert scan(stream(page(b"", b"\xc1\x03\x00\xf9\x31\x00"))).pages == 3
+    twice = b"\xc1\x03\x00\xf8\x31\xc1\x05\x00\xf8\x31"
+    assert scan(stream(page(b"", twice))).pages == 5
+
+
+def test_page_copies_cut_by_every_window(monkeypatch: pytest.MonkeyPatch) -> None:
+    data = stream(page(text(b"a"), b"\xc1\x07\x00" + b" " * 40 + b"\xf8\x31" + b" " * 40))
+    for window in range(20, 120, 7):
+        monkeypatch.setattr(pclxl, "_WINDOW", window)
+        assert pclxl.scan(data, compiled=True).pages == 7, window
+
+
+def test_vendor_unique_raw_data_is_skipped(scan) -> None:  # type: ignore[no-untyped-def]
+    """hpcups' JetReady/FastRaster: VUDataLength, VendorUnique, then raw bytes (no 0xFA)."""
+    raw = b"\x44\x43\x44\x1b%-12345X" * 40
+    vu = b"\xc2" + struct.pack("<I", len(raw)) + b"\xf8\x92\x46" + raw
+    ext = b"\xc2\x11\x20\x70\x68\xf8\x91\x46"  # VendorUnique without data
+    data = b"\x1bE" + stream(page(ext + vu * 3), page(vu))
+    assert scan(data).pages == 2
+    assert pclxl.PARSERS[0].detect(data[:4096]) == 1.0
+
+
+def test_a_second_stream_far_after_the_first_is_counted(scan) -> None:  # type: ignore[no-untyped-def]
+    for gap in (b"@PJL\r\n" + b"\r\n" * 35_000, b"@PJL COMMENT " + b"x" * 70_000 + b"\r\n"):
+        data = stream(page()) + gap + stream(page(), page(b"", b"\xc1\x02\x00\xf8\x31"))
+        assert scan(data).pages == 4, gap[:10]
+
+
+def test_blank_lines_right_after_a_uel_are_pcl_pages(scan) -> None:  # type: ignore[no-untyped-def]
+    """GhostPCL prints 600 blank pages for 36,000 line ends after a UEL (not PJL)."""
+    data = stream(page()) + b"\r\n" * 36_000 + stream(page())
+    a = scan(data)
+    assert a.pages == 602
+    assert any("blank lines after a UEL" in n for n in a.notes)
+
+
+def test_another_language_after_a_stream_is_refused(scan) -> None:  # type: ignore[no-untyped-def]
+    pcl_job = UEL + b"@PJL ENTER LANGUAGE=PCL\r\n\x1bEpage\x0c" * 5
+    with pytest.raises(PdlError, match=r"offset \d+ enters LANGUAGE=PCL after"):
+        scan(stream(page()) + pcl_job)
+    with pytest.raises(PdlError, match=r"unexpected byte 0x50 after a PCL XL stream at offset"):
+        scan(stream(page()) + b"PAGE\x0c" * 5)

@@ -38,7 +38,7 @@ assert not t.__file__.endswith(".py"), t.__file__
 out = {}
 for name in sys.argv[2:]:
     data = open(name, "rb").read()
-    counts = [0, 0, 0, 0, 1 << 30, 0]
+    counts = [0, 0, 0, 0, 1 << 30, 0, -1, -1]
     start = data.index(b"\\n", data.index(b" HP-PCL XL;")) + 1
     pos, status = t.walk(data, start, False, counts)
     out[name] = [pos, status, *counts]
@@ -73,7 +73,7 @@ def test_compiled_walker_matches_interpreted(tmp_path: Path) -> None:
     interpreted_walk = pclxl._source_tokens().walk
     for name in files:
         data = Path(name).read_bytes()
-        counts = [0, 0, 0, 0, 1 << 30, 0]
+        counts = [0, 0, 0, 0, 1 << 30, 0, -1, -1]
         start = data.index(b"\n", data.index(b" HP-PCL XL;")) + 1
         pos, status = interpreted_walk(data, start, False, counts)
         assert compiled[name] == [pos, status, *counts], name

@@ -12,7 +12,9 @@ from __future__ import annotations
 from typing import Final
 
 # Bumped on every change: pclxl.py refuses a compiled module built from another one.
-VERSION: Final = "5"
+VERSION: Final = "7"
+
+WIDE: Final = 1 << 40  # flags a uint32 value in `walk`'s last-scalar state
 
 # Status codes returned with the position where the walk stopped.
 NEED_MORE: Final = 0  # the next token runs past the end of `buf` (or data ended)
@@ -64,33 +66,57 @@ def walk(buf: bytes, pos: int, big: bool, counts: list[int], final: bool = True)
     """Walk tokens of `buf` from `pos`; return (stop position, status).
 
     `counts` accumulates [pages begun, pages ended, copies summed over ended pages,
-    largest copies, smallest copies, pending PageCopies value (0: none)] and carries
-    that last one from one window to the next. A token that does not fit in `buf`
-    stops the walk with NEED_MORE at its start, except embedded data and arrays,
-    whose end is returned (possibly past `len(buf)`): the caller skips to it. At a
-    window's end (unless `final`: `buf` ends where the data does) the walk restarts
-    at a trailing scalar, so that a PageCopies attribute in the next window still
-    finds its value.
+    largest copies, smallest copies, pending PageCopies value (0: none), value of
+    the last token when it was an unsigned scalar (-1: it was not; uint32 ones
+    flagged with WIDE), vendor data length set right before (-1: none)] and
+    carries the last three from one window to the next. White space between
+    tokens changes none of them (GhostPCL reads `3 PageCopies EndPage` through
+    white space). The VendorUnique operator (0x46) right after a VUDataLength
+    attribute (0x92) is followed by that many bytes of raw data (hpcups'
+    JetReady and FastRaster, pxljr): skipped. A token
+    that does not fit in `buf` stops the walk with NEED_MORE at its start, except
+    embedded data and arrays, whose end is returned (possibly past `len(buf)`):
+    the caller skips to it.
     """
     codes = _CODES
     end = len(buf)
     pending = counts[5]
-    prev = -1  # start of the previous token
+    last = counts[6]  # the value of the last token if it was a ubyte/uint16/uint32, else -1
+    vulen = counts[7]  # VUDataLength just set (-1: none)
     while pos < end:
         b = buf[pos]
         n = codes[b]
         if n < 254:
             if pos + 1 + n > end:
                 break
-            # PageCopies attribute: its value is the token just before it
-            pending = _scalar(buf, prev, big) if b == 0xF8 and buf[pos + 1] == 0x31 else 0
-            prev = pos
+            if b <= 0x20:  # white space
+                pos += 1
+                continue
+            if b == 0xF8 or b == 0xF9:
+                attr = buf[pos + 1] if b == 0xF8 else _u16(buf, pos + 1, big)
+                # PageCopies attribute: its value is the token just before it
+                pending = (last if 0 <= last < WIDE else 1) if attr == 0x31 else 0
+                vulen = last & (WIDE - 1) if attr == 0x92 and last >= 0 else -1
+                last = -1
+                pos += 1 + n
+                continue
+            pending = 0
+            if b == 0x46 and vulen >= 0:  # VendorUnique and its raw data
+                pos += 1 + vulen
+                vulen = -1
+                last = -1
+                continue
+            vulen = -1
+            last = _scalar(buf, pos, big)
             pos += 1 + n
             continue
         if n == 255:
             counts[5] = pending
+            counts[6] = last
+            counts[7] = vulen
             return pos, INVALID
-        prev = pos
+        last = -1
+        vulen = -1
         if b == 0x44:
             c = pending if pending > 0 else 1
             counts[1] += 1
@@ -108,6 +134,8 @@ def walk(buf: bytes, pos: int, big: bool, counts: list[int], final: bool = True)
             pos += 1
         elif b == 0x1B:
             counts[5] = pending
+            counts[6] = last
+            counts[7] = vulen
             return pos, AT_ESC
         elif b == 0xFB:
             if pos + 2 > end:
@@ -138,26 +166,22 @@ def walk(buf: bytes, pos: int, big: bool, counts: list[int], final: bool = True)
                 pos += 6
             else:
                 counts[5] = pending
+                counts[6] = last
+                counts[7] = vulen
                 return pos, INVALID
             pos += count * _ELEMENT_SIZE[b]
     counts[5] = pending
-    if (
-        not final
-        and pos <= end
-        and prev >= 0
-        and prev + 3 >= pos
-        and (buf[prev] == 0xC0 or buf[prev] == 0xC1)
-    ):
-        return prev, NEED_MORE  # the scalar right before the cut: walk it again
+    counts[6] = last
+    counts[7] = vulen
     return pos, NEED_MORE
 
 
 def _scalar(buf: bytes, tok: int, big: bool) -> int:
-    """The unsigned value of the ubyte/uint16 token at `tok`, else 1."""
-    if tok < 0:
-        return 1
+    """The value of the ubyte/uint16 token at `tok` (a uint32 one: plus WIDE); else -1."""
     if buf[tok] == 0xC0:
         return buf[tok + 1]
     if buf[tok] == 0xC1:
         return _u16(buf, tok + 1, big)
-    return 1
+    if buf[tok] == 0xC2:
+        return _u32(buf, tok + 1, big) | WIDE
+    return -1

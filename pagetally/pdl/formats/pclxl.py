@@ -76,7 +76,14 @@ def _array(tag: int, elsize: int, longest: int) -> bytes:
     return re.escape(bytes([tag])) + rb"\xc0(?:" + alts + b")"
 
 
-_OP = rb"[\x41\x42\x45-\xbf]"  # an operator other than BeginPage/EndPage
+_OP = rb"[\x41\x42\x45\x47-\xbf]"  # an operator other than BeginPage/EndPage/VendorUnique
+# White space, then the PageCopies attribute id (ubyte, or uint16 in either byte
+# order), or VUDataLength right before VendorUnique: a value before them stops a run.
+_COPIES = (
+    rb"[\x00\x09-\x0d\x20]*+(?:\xf8(?:\x31|\x92[\x00\x09-\x0d\x20]*+\x46)"
+    rb"|\xf9(?:\x31\x00|\x00\x31|(?:\x92\x00|\x00\x92)[\x00\x09-\x0d\x20]*+\x46))"
+)
+_SPACE = re.compile(rb"[\x00\x09-\x0d\x20]*+")
 
 # Token alternatives, most frequent first. Phrases (several tokens in a row) are
 # tried before single tokens: a regex repeat step costs more than a failed branch.
@@ -97,11 +104,12 @@ _TOKENS = [
     _array(0xC8, 1, 24),
     _OP,
     _array(0xC9, 2, 12),
-    rb"\xc0.(?!\xf8\x31)",  # a value before PageCopies stops the run (see _walk_regex)
+    rb"\xc0.(?!" + _COPIES + b")",  # a value before PageCopies stops the run (_walk_regex)
     rb"[\x00\x09-\x0d\x20]",
-    rb"\xc1..(?!\xf8\x31)",
+    rb"\xc1..(?!" + _COPIES + b")",
     rb"\xc3..",
-    rb"[\xc2\xc4\xc5].{4}",
+    rb"\xc2.{4}(?!" + _COPIES + b")",
+    rb"[\xc4\xc5].{4}",
     rb"\xd0.{2}",
     rb"[\xd2\xd4\xd5].{8}",
     rb"\xe0.{4}",
@@ -118,7 +126,7 @@ class _Counts:
     """Pages as walked: begun, ended, copies summed over ended pages, extremes."""
 
     def __init__(self) -> None:
-        self.v = [0, 0, 0, 0, 1 << 30, 0]  # same layout as _pclxl_tokens.walk's counts
+        self.v = [0, 0, 0, 0, 1 << 30, 0, -1, -1]  # same layout as _pclxl_tokens.walk's counts
 
 
 def _ended(counts: list[int], copies: int) -> None:
@@ -127,6 +135,12 @@ def _ended(counts: list[int], copies: int) -> None:
     counts[2] += copies
     counts[3] = max(counts[3], copies)
     counts[4] = min(counts[4], copies)
+
+
+def _after_space(data: Buffer, pos: int) -> int:
+    """`pos` past any PCL XL white space."""
+    m = _SPACE.match(data, pos)
+    return pos if m is None else m.end()
 
 
 def _walk_regex(
@@ -154,13 +168,21 @@ def _walk_regex(
         elif b == 0x44:
             _ended(counts, 1)
             pos = e + 1
-        elif b in (0xC0, 0xC1) and data[e + b - 0xBE : e + b - 0xBC] == b"\xf8\x31":
-            # a value, the PageCopies attribute, and EndPage right after: copies
-            value = data[e + 1] if b == 0xC0 else u16(data, e + 1)[0]
-            pos = e + b - 0xBC
-            if pos < end and data[pos] == 0x44:
+        elif b in (0xC0, 0xC1, 0xC2) and e + b - 0xBD <= end:  # (value: 2, 3 or 5 bytes)
+            # a value, then (white space around) PageCopies, copies if EndPage
+            # follows; or VUDataLength and VendorUnique, its raw data follows
+            size = 1 if b == 0xC0 else 2 if b == 0xC1 else 4
+            value = data[e + 1] if b == 0xC0 else (u16 if b == 0xC1 else u32)(data, e + 1)[0]
+            pos = _after_space(data, e + 1 + size)
+            attr = data[pos + 1] if data[pos] == 0xF8 else data[pos + 1] | data[pos + 2]
+            pos = _after_space(data, pos + (2 if data[pos] == 0xF8 else 3))
+            if attr == 0x92:
+                pos += 1 + value  # VendorUnique (the lookahead saw it) and its data
+            elif b != 0xC2 and pos < end and data[pos] == 0x44:
                 _ended(counts, value if value > 0 else 1)
                 pos += 1
+        elif b == 0x46:  # VendorUnique without a data length right before it
+            pos = e + 1
         elif b == 0x1B:
             return e, tokens.AT_ESC
         elif b == 0xFB:
@@ -225,6 +247,66 @@ def _ascii_stream(data: Buffer, pos: int, counts: list[int]) -> int:
     return stop
 
 
+_BLANK = re.compile(rb"[\x00\x09-\x0d\x20]+")
+_PJL_ENTER = re.compile(rb"@PJL[ \t]+ENTER[ \t]+LANGUAGE[ \t]*=[ \t]*\"?([A-Za-z0-9_.\- ]*)", re.I)
+_XL_NAMES = (b"PCLXL", b"PCL XL", b"PCL6", b"PCLXL2")
+
+
+def _next_stream(
+    data: Buffer, pos: int, end: int, counts: list[int], notes: list[str]
+) -> int | None:
+    """Where the next PCL XL stream starts after the one that ended at `pos` (an ESC).
+
+    Between streams only UELs, resets (ESC E), PJL lines of any length and white
+    space may stand; `None` when the job ends there. PJL entering another language,
+    or any other data, is refused with its offset: what follows would print, and
+    it is not PCL XL. White space right after a UEL is not PJL: the printer reads
+    it as PCL (GhostPCL: 36,000 blank lines there print 600 blank pages), so its
+    pages are counted as PCL counts them.
+    """
+    after_uel = False
+    while pos < end:
+        if data[pos : pos + 9] == _UEL:
+            pos += 9
+            after_uel = True
+        elif data[pos : pos + 2] == b"\x1bE":
+            pos += 2
+        elif (blank := _BLANK.match(data, pos)) is not None:
+            if after_uel:
+                from pagetally.pdl.formats import pcl  # rarely needed: imported here
+
+                run = bytes(data[pos : blank.end()])
+                ejected = pcl.scan(run).pages
+                if run.count(b"\n") % 60 == 59:
+                    ejected += 1  # GhostPCL: the PJL line after it, read as text, ends a page
+                if ejected:
+                    notes.append(f"blank lines after a UEL at offset {pos}: {ejected} PCL page(s)")
+                    for _ in range(ejected):
+                        _ended(counts, 1)
+            pos = blank.end()
+        elif data[pos : pos + 4].upper() == b"@PJL":
+            nl = data.find(b"\n", pos)
+            stop = end if nl < 0 else nl + 1
+            esc = data.find(b"\x1b", pos, stop)
+            stop = stop if esc < 0 else esc
+            m = _PJL_ENTER.match(data[pos:stop])
+            if m is not None and m.group(1).strip().upper() not in _XL_NAMES:
+                lang = m.group(1).strip().decode("ascii", "replace")
+                raise CorruptData(
+                    f"PJL at offset {pos} enters LANGUAGE={lang} after a PCL XL stream: "
+                    "another language in the job is not counted as PCL XL"
+                )
+            pos = stop
+            after_uel = False
+        elif _HEADER.match(data, pos) is not None:
+            return pos
+        else:
+            raise CorruptData(
+                f"unexpected byte 0x{data[pos]:02x} after a PCL XL stream at offset {pos}"
+            )
+    return None
+
+
 def scan(data: Buffer, limits: Limits = DEFAULT_LIMITS, compiled: bool | None = None) -> Analysis:
     """Count the pages of every PCL XL stream in `data` (PJL between them allowed)."""
     use_compiled = COMPILED if compiled is None else compiled
@@ -236,7 +318,11 @@ def scan(data: Buffer, limits: Limits = DEFAULT_LIMITS, compiled: bool | None = 
     streams = 0
     pos = 0
     while pos < end:
-        h = _HEADER.search(data, pos, min(end, pos + (1 << 16)))
+        if streams == 0:
+            h = _HEADER.search(data, pos, min(end, pos + (1 << 16)))
+        else:  # after a stream: PJL, then another stream or the end of the job
+            nxt = _next_stream(data, pos, end, counts, notes)
+            h = None if nxt is None else _HEADER.match(data, nxt)
         if h is None:
             break
         streams += 1
@@ -261,7 +347,6 @@ def scan(data: Buffer, limits: Limits = DEFAULT_LIMITS, compiled: bool | None = 
         if time.monotonic() > deadline:
             raise LimitReached("PCL XL job took too long to scan")
         # AT_ESC: a UEL ends this stream; PJL and maybe another stream follow
-        pos += 1
     if streams == 0:
         raise CorruptData("no PCL XL stream header (') HP-PCL XL;') found")
     begun, ended, pages, most, least = counts[:5]
@@ -284,6 +369,7 @@ def detect(head: bytes) -> float:
     if m is None:
         return 0.0
     before = head[: m.start()].strip(b"\x00\r\n \t")
+    before = before.removeprefix(b"\x1bE")  # hpcups' JetReady/FastRaster open with a reset
     if not before or before.startswith(_UEL) or before.upper().startswith(b"@PJL"):
         return 1.0
     return 0.7
