@@ -1,4 +1,4 @@
-"""The layer table (DESIGN.md, "Layers") held against every import in pagetally/.
+"""The layer table (docs/architecture.md, "Layers") held against every import in pagetally/.
 
 Every `import`, at the top of a module, inside a function (lazy) or under
 TYPE_CHECKING, is an arrow from its module's layer to another's; an arrow the
