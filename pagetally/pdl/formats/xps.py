@@ -141,7 +141,7 @@ class XpsParser:
         import zipfile  # lazy: most jobs are not zips
 
         try:
-            zf = zipfile.ZipFile(BufferStream(data))  # type: ignore[arg-type]
+            zf = zipfile.ZipFile(BufferStream(data))
         except (zipfile.BadZipFile, ValueError, OSError) as exc:
             raise CorruptData(f"XPS: not a readable zip package ({exc})") from None
         with zf:
