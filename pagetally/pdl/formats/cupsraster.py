@@ -160,7 +160,7 @@ def walk_compressed(data: Buffer, pos: int, h: PageHeader, what: str, budget: Bu
         if made != width:
             raise CorruptData(f"{what}: a run crosses the end of a line before offset {pos}")
     if pos > n:
-        raise TruncatedData(f"{what}: the last line runs past the end of the job")
+        raise TruncatedData(f"{what}: the page at offset {h.offset} runs past the end of the job")
     return pos
 
 

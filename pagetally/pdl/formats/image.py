@@ -126,8 +126,10 @@ def _png_end(data: Buffer, base: int) -> int:
     pos = base + len(_PNG)
     n = len(data)
     for _ in range(10_000_000):
+        if pos == n or data[pos : pos + 8] == _PNG:
+            return pos  # no IEND (Ghostscript's fpng writes none): the image ends here
         if pos + 12 > n:
-            raise TruncatedData("PNG: the image ends before its IEND chunk")
+            raise TruncatedData("PNG: the image ends in the middle of a chunk")
         length = int.from_bytes(data[pos : pos + 4], "big")
         kind = bytes(data[pos + 4 : pos + 8])
         pos += 12 + length

@@ -63,7 +63,7 @@ def _walk(data: Buffer, pos: int, unit: int, width: int, height: int, budget: Bu
         if made != line:
             raise CorruptData(f"Apple Raster: a run crosses the end of a line before offset {pos}")
     if pos > n:
-        raise TruncatedData("Apple Raster: the last line runs past the end of the job")
+        raise TruncatedData(f"Apple Raster: a page runs past the end of the job (offset {n})")
     return pos
 
 

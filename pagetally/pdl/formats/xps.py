@@ -148,7 +148,8 @@ class XpsParser:
             infos = zf.infolist()
             if len(infos) > MAX_MEMBERS:
                 raise LimitReached(f"XPS: more than {MAX_MEMBERS} parts")
-            names = {"/" + i.filename.lstrip("/").lower(): i.filename for i in infos}
+            # Zip item names are the part names percent-encoded: compare both decoded.
+            names = {"/" + unquote(i.filename.lstrip("/")).lower(): i.filename for i in infos}
             pkg = _Package(zf, names)
             try:
                 return self._walk(pkg, limits)
