@@ -24,6 +24,7 @@ white, sGray, gold, silver, one ICC or device colorant) cannot print in colour.
 
 from __future__ import annotations
 
+import re
 import struct
 from dataclasses import dataclass
 
@@ -128,16 +129,41 @@ def _inconsistent(h: PageHeader) -> str:
 
 def walk_compressed(data: Buffer, pos: int, h: PageHeader, what: str, budget: Budget) -> int:
     """Follow one page of run-length lines; return where the page ends."""
+    return walk_lines(data, pos, h.pixel_bytes, h.bytes_per_line, h.lines, what, budget)
+
+
+_FULL_REPEATS: dict[int, re.Pattern[bytes]] = {}
+
+
+def walk_lines(
+    data: Buffer,
+    pos: int,
+    unit: int,
+    width: int,
+    lines: int,
+    what: str,
+    budget: Budget,
+    *,
+    fill_128: bool = False,
+) -> int:
+    """Follow `lines` run-length lines of `width` bytes from `pos`; return where they end.
+
+    The encoding shared by CUPS Raster v2, PWG Raster and Apple Raster (see the
+    module docstring); `fill_128` is Apple's meaning of code 128 (the rest of the
+    line is white), undefined in CUPS Raster and refused there. Runs of 128
+    repeated pixels (a blank stretch: most of a page) are skipped many at a time.
+    """
     n = len(data)
-    unit = h.pixel_bytes
-    width = h.bytes_per_line
-    left = h.lines
+    page = pos
+    full = _FULL_REPEATS.get(unit)
+    if full is None:
+        full = _FULL_REPEATS.setdefault(unit, re.compile(b"(?:\\x7f[\\x00-\\xff]{%d})+" % unit))
+    step = 128 * unit
+    left = lines
     while left > 0:
         budget.tick()
         if pos >= n:
-            raise TruncatedData(
-                f"{what}: the page at offset {h.offset} ends after a partial raster"
-            )
+            raise TruncatedData(f"{what}: the page at offset {page} ends after a partial raster")
         repeat = data[pos] + 1
         if repeat > left:
             raise CorruptData(f"{what}: line repeat past the page's end at offset {pos}")
@@ -148,19 +174,27 @@ def walk_compressed(data: Buffer, pos: int, h: PageHeader, what: str, budget: Bu
             if pos >= n:
                 raise TruncatedData(f"{what}: a line is cut short at offset {pos}")
             c = data[pos]
-            if c < 128:
+            if c == 0x7F and width - made >= 2 * step:
+                m = full.match(data, pos, min(n, pos + (width - made) // step * (1 + unit)))
+                assert m is not None
+                made += (m.end() - pos) // (1 + unit) * step
+                pos = m.end()
+            elif c < 128:
                 made += (c + 1) * unit
                 pos += 1 + unit
             elif c > 128:
                 run = (257 - c) * unit
                 made += run
                 pos += 1 + run
+            elif fill_128:
+                made = width
+                pos += 1
             else:
                 raise CorruptData(f"{what}: run code 128 (undefined) at offset {pos}")
         if made != width:
             raise CorruptData(f"{what}: a run crosses the end of a line before offset {pos}")
     if pos > n:
-        raise TruncatedData(f"{what}: the page at offset {h.offset} runs past the end of the job")
+        raise TruncatedData(f"{what}: the page at offset {page} runs past the end of the job")
     return pos
 
 

@@ -24,47 +24,13 @@ import struct
 from pagetally.errors import CorruptData, TruncatedData
 from pagetally.pdl.base import DEFAULT_LIMITS, Analysis, Buffer, Limits, PageInk
 from pagetally.pdl.formats._host import Budget, Pages
+from pagetally.pdl.formats.cupsraster import walk_lines
 
 _MAGIC = b"UNIRAST\x00"
 _FILE_HEADER = 12
 _PAGE = struct.Struct(">BBBBIIIII8x")
 _GRAY_SPACES = (0, 4)  # sGray, DeviceGray
 MAX_SIDE = 1 << 20
-
-
-def _walk(data: Buffer, pos: int, unit: int, width: int, height: int, budget: Budget) -> int:
-    n = len(data)
-    line = width * unit
-    left = height
-    while left > 0:
-        budget.tick()
-        if pos >= n:
-            raise TruncatedData(f"Apple Raster: a page ends after a partial raster at offset {pos}")
-        repeat = data[pos] + 1
-        if repeat > left:
-            raise CorruptData(f"Apple Raster: line repeat past the page's end at offset {pos}")
-        left -= repeat
-        pos += 1
-        made = 0
-        while made < line:
-            if pos >= n:
-                raise TruncatedData(f"Apple Raster: a line is cut short at offset {pos}")
-            c = data[pos]
-            if c < 128:
-                made += (c + 1) * unit
-                pos += 1 + unit
-            elif c > 128:
-                run = (257 - c) * unit
-                made += run
-                pos += 1 + run
-            else:
-                made = line
-                pos += 1
-        if made != line:
-            raise CorruptData(f"Apple Raster: a run crosses the end of a line before offset {pos}")
-    if pos > n:
-        raise TruncatedData(f"Apple Raster: a page runs past the end of the job (offset {n})")
-    return pos
 
 
 class UrfParser:
@@ -99,7 +65,16 @@ class UrfParser:
                 unit, cells = 1, (width + 7) // 8
             else:
                 unit, cells = bpp // 8, width
-            pos = _walk(data, pos + _PAGE.size, unit, cells, height, budget)
+            pos = walk_lines(
+                data,
+                pos + _PAGE.size,
+                unit,
+                cells * unit,
+                height,
+                self.format,
+                budget,
+                fill_128=True,
+            )
             pages.add()
             inks.append(PageInk(color=space not in _GRAY_SPACES and bpp > 16))
         if not pages:
