@@ -42,7 +42,7 @@ class Refused:
         return self.confidence if self.pattern.match(head) else 0.0
 
     def count(self, data: Buffer, limits: Limits = DEFAULT_LIMITS) -> Analysis:
-        raise UnknownFormat(f"{self.format}: {self.why}")
+        raise UnknownFormat(f"{self.format}: {self.why}; not counted")
 
 
 PARSERS: list[Parser] = [
@@ -56,7 +56,7 @@ PARSERS: list[Parser] = [
         "sixel",
         "DEC sixel graphics",
         _SIXEL,
-        "sixel graphics whose page length depends on the printer's setup; not counted",
+        "sixel graphics whose page length depends on the printer's setup",
         anywhere=512,
     ),
     Refused(
