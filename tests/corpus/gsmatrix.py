@@ -171,3 +171,32 @@ if __name__ == "__main__":
     print(
         f"{len(made)} runs, {sum(1 for o in made if o.path)} outputs, {time.monotonic() - t0:.1f} s"
     )
+
+
+def pkpgcounter_counts(command: str, outputs: list[Output]) -> dict[str, int | str]:
+    """What pkpgcounter says of each output: its number, or why it said none.
+
+    `command` is how to run it, e.g. "python2.7 /src/pkpgcounter/bin/pkpgcounter"
+    (3.51, the last Python 2 release: git 640b316 of its repository, Pillow 6.2.2).
+    For the comparison in the notes only; nothing is asserted of it.
+    """
+    import shlex
+
+    argv = shlex.split(command)
+
+    def one(out: Output) -> tuple[str, int | str]:
+        label = f"{out.device}@{out.resolution or 'default'}"
+        try:
+            res = subprocess.run(
+                [*argv, str(out.path)], capture_output=True, timeout=TIMEOUT, text=True
+            )
+        except subprocess.TimeoutExpired:
+            return label, "timeout"
+        text = res.stdout.strip()
+        if text.isdigit():
+            return label, int(text)
+        errors = res.stderr.strip().splitlines()
+        return label, errors[-1][:80] if errors else "no answer"
+
+    with ThreadPoolExecutor(WORKERS) as pool:
+        return dict(pool.map(one, [o for o in outputs if o.path is not None]))
