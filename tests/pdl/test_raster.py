@@ -66,7 +66,7 @@ def cups_job(version: int, endian: str, pages: int = 3, **kw: int) -> bytes:
     out = bytearray(SYNC[(version, endian)])
     for _ in range(pages):
         h = header(endian, **kw)  # type: ignore[arg-type]
-        out += h
+        out += h[:420] if version == 1 else h  # v1: cups_page_header_t
         bpl = bytes_per_line(h, endian)
         colors = kw.get("colors", 1)
         bits = kw.get("bits", 1)
@@ -143,6 +143,14 @@ def test_an_inconsistent_header_is_refused() -> None:
     struct.pack_into(">I", h, 392, 1)  # one byte per line cannot hold 64 pixels
     with pytest.raises(CorruptData, match="bytes per line"):
         analyse(b"RaS3" + bytes(h) + b"\x00" * HEIGHT)
+
+
+def test_version_1_headers_are_420_bytes() -> None:
+    job = cups_job(1, ">", pages=2)
+    assert len(job) == 4 + 2 * (420 + 8 * HEIGHT)
+    assert analyse(job).pages == 2
+    with pytest.raises(PdlError):  # a 1796-byte header read as version 1 is not followed
+        analyse(b"RaSt" + cups_job(3, ">", pages=2)[4:])
 
 
 def test_copies_in_a_page_header_are_printed() -> None:

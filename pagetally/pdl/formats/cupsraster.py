@@ -7,7 +7,8 @@ printers (PWG Raster, PWG 5102.4, is CUPS Raster version 2 with rules).
 Facts (CUPS' raster.h and raster-stream.c, PWG 5102.4): a 4-byte sync word sets
 the version and byte order ("RaSt"/"tSaR" v1, "RaS2"/"2SaR" v2, "RaS3"/"3SaR"
 v3; PWG Raster is "RaS2" with "PwgRaster" in the header's MediaClass), then
-pages, each a 1796-byte header (cups_page_header2_t) and its pixels. v1 and v3
+pages, each a header and its pixels: 420 bytes (cups_page_header_t) in version
+1, 1796 (cups_page_header2_t, which adds cupsNumColors) in versions 2 and 3. v1 and v3
 pixels are uncompressed: cupsBytesPerLine × cupsHeight bytes (× the number of
 colours for planar colour order). v2 lines are compressed: a line-repeat byte
 (the line occurs n + 1 times), then runs until cupsBytesPerLine bytes are made:
@@ -32,7 +33,8 @@ from pagetally.errors import CorruptData, LimitReached, TruncatedData
 from pagetally.pdl.base import DEFAULT_LIMITS, Analysis, Buffer, Limits, PageInk
 from pagetally.pdl.formats._host import Budget, Pages
 
-HEADER_SIZE = 1796
+HEADER_SIZE = 1796  # cups_page_header2_t: versions 2 and 3
+HEADER_SIZE_V1 = 420  # cups_page_header_t: version 1 (no cupsNumColors)
 _SYNC = {
     b"RaSt": (1, ">"),
     b"tSaR": (1, "<"),
@@ -91,13 +93,16 @@ class PageHeader:
         return self.colors > 1
 
 
-def read_header(data: Buffer, pos: int, endian: str, what: str) -> PageHeader:
-    """The page header at `pos`, checked for consistency."""
-    if pos + HEADER_SIZE > len(data):
+def read_header(
+    data: Buffer, pos: int, endian: str, what: str, size: int = HEADER_SIZE
+) -> PageHeader:
+    """The page header of `size` bytes at `pos`, checked for consistency."""
+    if pos + size > len(data):
         raise TruncatedData(f"{what}: the page header at offset {pos} is cut short")
     copies = struct.unpack_from(endian + "I", data, pos + _NUM_COPIES)[0]
-    f = struct.unpack_from(f"{endian}{_FIELDS}I", data, pos + _WIDTH)
-    width, height, _media, bpc, bpp, bpl, order, space, _comp, _rc, _rf, _rs, ncol = f
+    f = struct.unpack_from(f"{endian}{_FIELDS - 1}I", data, pos + _WIDTH)
+    width, height, _media, bpc, bpp, bpl, order, space, _comp, _rc, _rf, _rs = f
+    ncol = 0 if size < HEADER_SIZE else struct.unpack_from(endian + "I", data, pos + 420)[0]
     colors = ncol or _COLORANTS.get(space, 0)
     header = PageHeader(pos, copies, width, height, bpc, bpp, bpl, order, space, colors)
     why = _inconsistent(header)
@@ -218,7 +223,8 @@ class CupsRasterParser:
 
 def _plausible(head: bytes, sync: bytes) -> bool:
     try:
-        read_header(head, 4, _SYNC[sync][1], "")
+        version, endian = _SYNC[sync]
+        read_header(head, 4, endian, "", HEADER_SIZE_V1 if version == 1 else HEADER_SIZE)
     except (CorruptData, TruncatedData):
         return False
     return True
@@ -232,6 +238,7 @@ def count_raster(data: Buffer, limits: Limits, what: str, *, pwg: bool) -> Analy
     version, endian = _SYNC[sync]
     if pwg and (version != 2 or endian != ">"):
         raise CorruptData(f"{what}: PWG Raster must be big-endian version 2")
+    header_size = HEADER_SIZE_V1 if version == 1 else HEADER_SIZE
     n = len(data)
     pages = Pages(limits)
     budget = Budget(n, limits)
@@ -240,10 +247,10 @@ def count_raster(data: Buffer, limits: Limits, what: str, *, pwg: bool) -> Analy
     if n == 4:
         raise CorruptData(f"{what}: the stream holds no page")
     while pos < n:
-        h = read_header(data, pos, endian, what)
+        h = read_header(data, pos, endian, what, header_size)
         if pwg and bytes(data[pos : pos + len(_PWG)]) != _PWG:
             raise CorruptData(f"{what}: page header at offset {pos} is not a PWG Raster header")
-        pos += HEADER_SIZE
+        pos += header_size
         if version == 2:
             pos = walk_compressed(data, pos, h, what, budget)
         else:
