@@ -9,7 +9,7 @@ device) is written to corpus/gsmatrix/tally.md for the notes.
 
 With PAGETALLY_PKPGCOUNTER set to a command running pkpgcounter 3.51 (see
 tests/corpus/gsmatrix.pkpgcounter_counts), the tally shows its answer beside
-PageTally's. Measured 2026-12-03, 582 outputs: PageTally exact 357, refused 225,
+PageTally's. Measured 2026-12-03, 582 outputs: PageTally exact 357, refused 213,
 wrong 12 (all PCL DeskJet/PaintJet and ESC/Page lp8000, see OWNERS);
 pkpgcounter 3.51 exact 208 and a number for every other one (374 wrong).
 
