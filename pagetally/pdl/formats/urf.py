@@ -41,6 +41,10 @@ class UrfParser:
         return 0.99 if head.startswith(_MAGIC) else 0.0
 
     def count(self, data: Buffer, limits: Limits = DEFAULT_LIMITS) -> Analysis:
+        with memoryview(data) as view:  # indexing a view of an mmap is faster
+            return self._count(view, limits)
+
+    def _count(self, data: memoryview, limits: Limits) -> Analysis:
         n = len(data)
         if bytes(data[:8]) != _MAGIC:
             raise CorruptData("Apple Raster: no UNIRAST header at offset 0")
