@@ -208,6 +208,8 @@ def test_urf_header_count_must_agree_with_the_pages() -> None:
 def test_urf_cut_short_is_refused() -> None:
     with pytest.raises(TruncatedData):
         analyse(urf_job(2)[:-2])
+    with pytest.raises(CorruptData):  # what a failed cupsfilter -m image/urf leaves
+        analyse(b"UNIR")
 
 
 def test_urf_colour_from_the_page_header() -> None:

@@ -38,7 +38,10 @@ class UrfParser:
     format = "Apple Raster (URF)"
 
     def detect(self, head: bytes) -> float:
-        return 0.99 if head.startswith(_MAGIC) else 0.0
+        if head.startswith(_MAGIC):
+            return 0.99
+        # A job cut inside its magic (a failed filter chain leaves "UNIR"): ours, to refuse.
+        return 0.9 if len(head) >= 4 and _MAGIC.startswith(head[:8]) else 0.0
 
     def count(self, data: Buffer, limits: Limits = DEFAULT_LIMITS) -> Analysis:
         with memoryview(data) as view:  # indexing a view of an mmap is faster
