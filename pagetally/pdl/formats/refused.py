@@ -62,7 +62,7 @@ PARSERS: list[Parser] = [
     Refused(
         "mgr",
         "MGR bitmap",
-        re.compile(rb"yz[\x20-\x7f]{4}[ !\"#$%&'()*+]"),
+        re.compile(rb"yz[\x20-\x5f]{4}[!\"$(0] "),  # magic, 4 size digits, depth, space
         "a bitmap for the MGR window system, not a print job",
     ),
     Refused(
