@@ -2,10 +2,10 @@
 
 pkpgcounter's own test suite as a test (tests/corpus/gsmatrix.py makes the
 outputs: a 5-page master through every device `devicenames` lists, at the
-device's default resolution and at 100 dpi). For each output PageTally must say
-5 pages or refuse with a PdlError: any other number bills a user for pages that
-were never printed, or prints pages for free. The tally (exact / refused per
-device) is written to corpus/gsmatrix/tally.md for the notes.
+device's default resolution on A6 paper and at 72 dpi on Letter). For each
+output PageTally must say 5 pages or refuse with a PdlError: any other number
+bills a user for pages that were never printed, or prints pages for free. The
+tally (exact / refused per device) is written to corpus/gsmatrix/tally.md.
 
 With PAGETALLY_PKPGCOUNTER set to a command running pkpgcounter 3.51 (see
 tests/corpus/gsmatrix.pkpgcounter_counts), the tally shows its answer beside
@@ -66,7 +66,7 @@ def _verdict(out: Output) -> tuple[str, str]:
 
 
 def _label(out: Output) -> str:
-    return f"{out.device}@{out.resolution or 'default'}"
+    return out.label
 
 
 def test_every_device_is_counted_exactly_or_refused(outputs: list[Output]) -> None:

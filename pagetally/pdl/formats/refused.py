@@ -8,7 +8,7 @@ followed to a page count a printer would agree with, so each is named and
 refused: the site's policy decides, never a guess (DESIGN.md, "Counting you can
 bill by"). Facts: the magic numbers of Ghostscript's cif, ln03/la50/la70/la75/
 la75plus/dl2100 (sixel), mgr*, plan9bm, inferno, imagen, oki4w, bj10v, dj505j
-and npdl devices (each of the last four was claimed by a lenient PCL or ESC/P
+jetp3852 and npdl devices (each of the last five was claimed by a lenient PCL or ESC/P
 detector and counted 2 to 250 times its pages).
 """
 
@@ -90,6 +90,13 @@ PARSERS: list[Parser] = [
         "HP DeskJet 505J",
         re.compile(rb"\x1b@\x1b_[A-Z]"),
         "the DeskJet 505J's ESC _ commands (no parser follows them yet)",
+        confidence=0.65,
+    ),
+    Refused(
+        "jetp3852",
+        "IBM Jetprinter 3852",
+        re.compile(rb"\x1b@\x1be[\x00-\xff]\x1b\[O"),
+        "the Jetprinter 3852's raster (ESC/P would misread its line feeds)",
         confidence=0.65,
     ),
     Refused(
