@@ -124,7 +124,7 @@ def _render(master: Path, outdir: Path, device: str, resolution: int | None, pap
 
 def _runs(master: Path, outdir: Path, device: str) -> list[Output]:
     """The device at its default resolution on A6, and at 72 dpi on Letter (at its
-    default there when it refuses 100 dpi): two resolutions, two paper sizes (a
+    default there when it refuses 72 dpi): two resolutions, two paper sizes (a
     page-length rule can hold on one and not the other)."""
     small = _render(master, outdir, device, None, "a6")
     large = _render(master, outdir, device, SECOND_RESOLUTION, "letter")

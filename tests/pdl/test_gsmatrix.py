@@ -9,9 +9,10 @@ tally (exact / refused per device) is written to corpus/gsmatrix/tally.md.
 
 With PAGETALLY_PKPGCOUNTER set to a command running pkpgcounter 3.51 (see
 tests/corpus/gsmatrix.pkpgcounter_counts), the tally shows its answer beside
-PageTally's. Measured 2026-12-03, 582 outputs: PageTally exact 357, refused 213,
-wrong 12 (all PCL DeskJet/PaintJet and ESC/Page lp8000, see OWNERS);
-pkpgcounter 3.51 exact 208 and a number for every other one (374 wrong).
+PageTally's. Measured 2026-12-03 (Ghostscript 10.00.0), 623 outputs: PageTally
+exact 388, refused 223, wrong 12 (PCL DeskJet/PaintJet and ESC/Page lp8000, see
+OWNERS). pkpgcounter 3.51 on the 582 outputs of a first version of this matrix
+(both runs on A6): exact 208, and a number for every other one (374 wrong).
 
 Devices whose output belongs to another family's parser and which were wrong
 when this test was written are named in OWNERS, so that a failure says who

@@ -85,6 +85,7 @@ def test_pksm_separations_are_not_pages() -> None:
         (b"\x1b%-98765X\x1c\x14\x03Ai\x10\x1c\x14\x05Ae" + bytes(200), "oki4w"),  # 168, PCL
         (b"\x1b@\x1bJW\x1b\\;\x00\x1b|*\xb4\x00" + b"\xff\x00" * 100, "bj10v"),  # 16, ESC/P
         (b"\x1b@\x1b_R,\x01\x1b_D\x01" + bytes(100), "dj505j"),  # 144, ESC/P
+        (b"\x1b@\x1ber\x1b[Ow\x00\x80\x1f\x00TT" + b"\xff" * 300, "jetp3852"),  # 35, ESC/P
         (b"yz$I&D( " + b"\xd9" * 400, "mgr"),  # 1 as text
         (b"@document(language impress)" + bytes(50), "imagen"),
     ],
