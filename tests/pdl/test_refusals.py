@@ -81,11 +81,7 @@ def test_pksm_separations_are_not_pages() -> None:
     ("job", "name"),
     [
         (b"DS1 25 1;\n9 /tmp/x;\nLCP;\nB20 4 142 1292;\n" * 50, "cif"),  # 201 pages as text
-        (b'\x1bc\x1bP0;0;1q"1;1----!139?!17woo__\n' * 30 + b"\x1b\\\x0c", "sixel"),  # 9
         (b"\x1b%-98765X\x1c\x14\x03Ai\x10\x1c\x14\x05Ae" + bytes(200), "oki4w"),  # 168, PCL
-        (b"\x1b@\x1bJW\x1b\\;\x00\x1b|*\xb4\x00" + b"\xff\x00" * 100, "bj10v"),  # 16, ESC/P
-        (b"\x1b@\x1b_R,\x01\x1b_D\x01" + bytes(100), "dj505j"),  # 144, ESC/P
-        (b"\x1b@\x1ber\x1b[Ow\x00\x80\x1f\x00TT" + b"\xff" * 300, "jetp3852"),  # 35, ESC/P
         (b"yz$I&D( " + b"\xd9" * 400, "mgr"),  # 1 as text
         (b"@document(language impress)" + bytes(50), "imagen"),
     ],
@@ -95,6 +91,27 @@ def test_formats_nobody_follows_are_refused_by_name(job: bytes, name: str) -> No
     with pytest.raises(UnknownFormat) as err:
         analyse(job)
     assert str(err.value).endswith("; not counted")
+
+
+# Once refused by name here, now followed by their own parsers (sixel.py, escp.py's
+# BJ-10v and Jetprinter rows, dj505j.py): these truncated samples must be counted as
+# the one page they hold or refused as corrupt — never the wild counts of before.
+@pytest.mark.parametrize(
+    ("job", "parser"),
+    [
+        (b'\x1bc\x1bP0;0;1q"1;1----!139?!17woo__\n' * 30 + b"\x1b\\\x0c", "sixel"),  # 9
+        (b"\x1b@\x1bJW\x1b\\;\x00\x1b|*\xb4\x00" + b"\xff\x00" * 100, "escp"),  # 16
+        (b"\x1b@\x1b_R,\x01\x1b_D\x01" + bytes(100), "dj505j"),  # 144 as ESC/P
+        (b"\x1b@\x1ber\x1b[Ow\x00\x80\x1f\x00TT" + b"\xff" * 300, "escp"),  # 35
+    ],
+)
+def test_formats_once_refused_are_followed_never_wild(job: bytes, parser: str) -> None:
+    assert detect(job).parser.name == parser
+    try:
+        pages = analyse(job).pages
+    except CorruptData:
+        return
+    assert pages == 1
 
 
 def test_real_text_is_still_text() -> None:
