@@ -115,6 +115,34 @@ def _apply_pjl(analysis: Analysis, header: pjl.PjlHeader) -> Analysis:
     return dataclasses.replace(analysis, pages=pages, copies=copies, notes=tuple(notes))
 
 
+_COPY_LIMIT = 64 << 20  # a job's part bigger than this goes through a temporary file
+
+
+@contextlib.contextmanager
+def _window(data: Buffer, start: int, end: int) -> Iterator[Buffer]:
+    """Exactly data[start:end] for a parser: a job is counted from where the printer's
+    PJL says it starts to where it ends, never from a parser's own idea of the wrapper.
+    A large part is copied to a memory-mapped temporary file, not into memory."""
+    if start == 0 and end == len(data):
+        yield data
+        return
+    if end - start <= _COPY_LIMIT:
+        yield bytes(data[start:end])
+        return
+    import tempfile
+
+    with tempfile.TemporaryFile(prefix="pagetally-job-") as fh:
+        for i in range(start, end, 1 << 20):
+            fh.write(data[i : min(end, i + (1 << 20))])
+        fh.flush()
+        mapped = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+        try:
+            yield mapped
+        finally:
+            with contextlib.suppress(BufferError):
+                mapped.close()
+
+
 def _count_jobs(data: Buffer, found: list[Job], limits: Limits, lines: int | None) -> Analysis:
     """Count every job of the stream in its own language and add them up."""
     results: list[Analysis] = []
@@ -125,15 +153,13 @@ def _count_jobs(data: Buffer, found: list[Job], limits: Limits, lines: int | Non
                 raise PdlError("lines per page must be at least 1")
             parser = copy.copy(parser)
             parser.lines_per_page = lines
-        if len(found) == 1:  # the parser gets the stream whole and skips the PJL itself
-            analysis = _count(parser, data, limits)
-        else:
-            try:
-                analysis = _count(parser, data[job.start : job.end], limits)
-            except PdlError as exc:
-                raise type(exc)(
-                    f"job {i + 1} of {len(found)} at offset {job.start}: {exc}"
-                ) from None
+        try:
+            with _window(data, job.start, job.end) as view:
+                analysis = _count(parser, view, limits)
+        except PdlError as exc:
+            if len(found) == 1:
+                raise
+            raise type(exc)(f"job {i + 1} of {len(found)} at offset {job.start}: {exc}") from None
         if analysis.pages < 0:
             raise CorruptData(f"{analysis.format}: negative page count")
         results.append(_apply_pjl(analysis, job.detection.pjl))

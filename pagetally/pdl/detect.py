@@ -75,8 +75,13 @@ def _describe(head: bytes) -> str:
     return f"no parser recognises data starting with {sample.hex(' ')} ({shown!r})"
 
 
-def _choose(head: bytes, header: pjl.PjlHeader, parsers: list[Parser], where: str) -> Detection:
-    scored = [(_ask(p, head), p) for p in parsers]
+def _choose(
+    head: bytes, cut: int, header: pjl.PjlHeader, parsers: list[Parser], where: str
+) -> Detection:
+    """The parser for a job whose first bytes are `head`. A language that ends at a
+    UEL is asked about the bytes before it (`head[:cut]`), not the next job's."""
+    mine = head[:cut]
+    scored = [(_ask(p, mine if p.name in UEL_ENDED else head), p) for p in parsers]
     if not scored:
         raise UnknownFormat("no page description language parser is installed")
     best = max(score for score, _ in scored)
@@ -91,7 +96,7 @@ def _choose(head: bytes, header: pjl.PjlHeader, parsers: list[Parser], where: st
                 "a printer would not print it as either would count it"
             )
         if best < 0.9 or other.name in UEL_ENDED:  # text is what PCL prints too
-            return Detection(declared, _ask(declared, head), header)
+            return Detection(declared, _ask(declared, mine), header)
     if best < MIN_CONFIDENCE:
         raise UnknownFormat(where + _describe(head))
     return Detection(winners[0], best, header, tuple(p.name for p in winners[1:]))
@@ -125,7 +130,7 @@ def jobs(data: Buffer, parsers: Iterable[Parser] | None = None) -> list[Job]:
         else:
             where = f"job {len(found) + 1} at offset {start}: " if start else ""
             head = bytes(data[start : start + HEAD_SIZE])
-            detection = _choose(head, header, table, where)
+            detection = _choose(head, uel - start, header, table, where)
             end = uel if detection.parser.name in UEL_ENDED else size
             found.append(Job(start, end, detection))
         stream.job_done()

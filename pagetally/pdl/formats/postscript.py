@@ -158,14 +158,14 @@ class _Raster:
             raise CorruptData("PostScript: Ghostscript's raster ends in the middle of a page")
 
 
-def _drain(stream: object, tail: bytearray) -> None:
-    """Read stderr to its end, keeping its last 4 KiB: a job may write gigabytes."""
+def _drain(stream: object, kept: bytearray) -> None:
+    """Read stderr to its end, keeping its first 4 KiB: a job may write gigabytes."""
     read = getattr(stream, "read", None)
     if read is None:
         return
     while chunk := read(CHUNK):
-        tail.extend(chunk)
-        del tail[:-4096]
+        if len(kept) < 4096:
+            kept.extend(chunk[: 4096 - len(kept)])
 
 
 def _feed(proc: subprocess.Popen[bytes], data: Buffer, start: int, end: int) -> None:
