@@ -51,6 +51,7 @@ _DEVICE = [
 ]
 _LOCK = ["-c", "<< /.LockSafetyParams true >> setpagedevice", "-f"]
 _HEADER = 1796  # cups_page_header2_t
+# Uncompressed CUPS raster (v1, v3) in either byte order; v2 is compressed: refused.
 _SYNC = {b"RaSt": "big", b"RaS3": "big", b"tSaR": "little", b"3SaR": "little"}
 _MEMORY = 1 << 30  # address space for Ghostscript
 _ERROR = re.compile(rb"Error: /([a-z]{1,24})\b")
@@ -144,12 +145,12 @@ class _Raster:
         return int.from_bytes(head[at : at + 4], self.order)  # type: ignore[arg-type]
 
     def page(self, head: bytes) -> None:
-        copies = self._int(head, 340)
-        height, bpl = self._int(head, 376), self._int(head, 392)
-        if self._int(head, 404) != 0:  # cupsCompression: we never ask for it
-            raise CorruptData("PostScript: Ghostscript wrote compressed raster")
+        copies = self._int(head, 340)  # NumCopies
+        height, bpl = self._int(head, 376), self._int(head, 392)  # cupsHeight, BytesPerLine
+        if copies > pjl.MAX_COPIES:
+            raise LimitReached(f"PostScript: a page asks for {copies} copies")
         self.pending = bpl * height
-        self.pages.append(max(1, min(copies, pjl.MAX_COPIES)))
+        self.pages.append(max(1, copies))
         if sum(self.pages) > self.max_pages:
             raise LimitReached(f"PostScript: more than {self.max_pages} pages")
 
