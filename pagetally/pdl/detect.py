@@ -88,14 +88,16 @@ def _choose(
     winners = sorted((p for score, p in scored if score == best), key=lambda p: p.name)
     named = PJL_LANGUAGES.get(header.language or "")
     declared = next((p for _, p in scored if p.name == named), None)
-    if declared is not None and winners[0].name != declared.name:
-        other = winners[0]
-        if best >= _MISMATCH and other.name in PJL_LANGUAGES.values():
+    if declared is not None:
+        top = winners[0]
+        if top.name != declared.name and best >= _MISMATCH and top.name in PJL_LANGUAGES.values():
             raise UnknownFormat(
-                f"{where}PJL enters {header.language} but the data is {other.format}: "
+                f"{where}PJL enters {header.language} but the data is {top.format}: "
                 "a printer would not print it as either would count it"
             )
-        if best < 0.9 or other.name in UEL_ENDED:  # text is what PCL prints too
+        # What PJL enters is what the printer runs (text included, which PCL prints);
+        # only a host-based language sure of itself (wrapped as PCL by its driver) wins.
+        if declared in winners or best < 0.9 or top.name in UEL_ENDED:
             return Detection(declared, _ask(declared, mine), header)
     if best < MIN_CONFIDENCE:
         raise UnknownFormat(where + _describe(head))
