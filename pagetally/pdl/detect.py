@@ -105,7 +105,11 @@ def _choose(
 
 
 def _blank(data: Buffer, start: int, end: int) -> bool:
-    return end - start <= 1 << 20 and not bytes(data[start:end]).strip(_BLANK)
+    """Nothing a printer prints: padding, and PCL resets (ESC E) that drivers send
+    before their UEL (a reset ejects only a page something was drawn on)."""
+    if end - start > 1 << 20:
+        return False
+    return not bytes(data[start:end]).replace(b"\x1bE", b"").strip(_BLANK)
 
 
 def jobs(data: Buffer, parsers: Iterable[Parser] | None = None) -> list[Job]:

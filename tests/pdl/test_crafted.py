@@ -93,6 +93,14 @@ def test_enter_language_ended_by_escape() -> None:
     assert analyse(job).pages == 6
 
 
+@pytest.mark.parametrize("padding", [b"", b"\x00" * 600, b"\r\n"])
+def test_a_reset_and_padding_before_the_pjl(padding: bytes) -> None:
+    # gpdl: ESC E before the UEL is a PCL job that prints nothing; then COPIES=2 of
+    # 2 pages: 4 (hpcups, Ghostscript's cdj970 and others start so).
+    job = padding + b"\x1bE" + pjl(b"@PJL SET COPIES=2", b"@PJL ENTER LANGUAGE=PCL")
+    assert analyse(job + pcl(2) + UEL).pages == 4
+
+
 def test_lower_case_prefix_is_data_the_printer_prints() -> None:
     # gpdl: '@pjl' is not PJL; the lines print as a text page before the 2 pages (3).
     job = UEL + b"@pjl set copies=3\r\n@pjl enter language=pcl\r\n" + pcl(2) + UEL
