@@ -446,18 +446,18 @@ class _Doc:
         return pages
 
 
+_UNPLAIN = re.compile(rb"/Kids|[(%#]")
+
+
 def _plain_dict(body: bytes) -> bool:
     """Whether an object's bytes up to its first `endobj` are provably one dictionary
     without /Kids: no string, comment or #-escaped name (where `endobj` or `/Kids`
     could hide, or an `endobj` could be a name's or string's), the dictionary closed
     right before `endobj`, its << and >> balanced. Anything else is parsed."""
-    for mark in (b"/Kids", b"(", b"%", b"#"):
-        if mark in body:
-            return False
+    if _UNPLAIN.search(body) is not None:
+        return False
     text = body.strip(b"\x00\t\n\x0c\r ")
-    return (
-        text.startswith(b"<<") and text.endswith(b">>") and text.count(b"<<") == text.count(b">>")
-    )
+    return text[:2] == b"<<" and text[-2:] == b">>" and text.count(b"<<") == text.count(b">>")
 
 
 def _int_or_none(value: PdfValue) -> int | None:
