@@ -18,8 +18,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from pagetally.errors import AnalysisUnavailable, CorruptData, LimitReached, PdlError, UnknownFormat
+from pagetally.pdl import pjl
 from pagetally.pdl.base import DEFAULT_LIMITS, Analysis, Buffer, Limits, PageInk, Parser
-from pagetally.pdl.detect import Detection, detect
+from pagetally.pdl.detect import Detection, Job, detect, jobs
 
 __all__ = [
     "DEFAULT_LIMITS",
@@ -78,29 +79,107 @@ def _count(parser: Parser, data: Buffer, limits: Limits) -> Analysis:
         raise CorruptData(f"{parser.format}: unreadable ({type(exc).__name__}: {exc})") from None
 
 
-def _apply_pjl(analysis: Analysis, detection: Detection) -> Analysis:
-    """Fold PJL's COPIES/QTY into the count.
+def _apply_pjl(analysis: Analysis, header: pjl.PjlHeader) -> Analysis:
+    """Fold PJL's COPIES and QTY into one job's count, once.
 
-    QTY repeats the whole job, so it multiplies whatever the payload asked. COPIES
-    is only a default for the payload's language: a copies command inside the
-    payload (analysis.copies > 1) overrides it, as on the printer.
+    COPIES is the printer's default copies for the job's language: pages printed
+    while the language's own copies were at their default print COPIES times,
+    the others as the job asked (`Analysis.default_copies_pages`; GhostPDL's PCL
+    does this: PJL COPIES=5 with ESC&l2X on one page prints that page twice, the
+    others five times, and ESC E sets the default back). QTY repeats the whole
+    job. A parser that cannot say which pages were at the default, in a job that
+    asks for copies itself, cannot be billed by: refused.
     """
-    header = detection.pjl
-    if not header.present:
+    notes = list(analysis.notes)
+    pages, copies = analysis.pages, analysis.copies
+    n = max(1, header.copies or 1)
+    if n > 1:
+        defaulted = analysis.default_copies_pages
+        if defaulted is None:
+            if analysis.copies > 1:
+                raise CorruptData(
+                    f"{analysis.format}: the job asks for copies in PJL (COPIES={n}) and in "
+                    "its own language, and which pages each applies to cannot be told"
+                )
+            defaulted = analysis.pages
+        pages += defaulted * (n - 1)
+        copies = max(copies, n) if defaulted else copies
+        notes.append(f"PJL COPIES={n}")
+    qty = max(1, header.qty or 1)
+    if qty > 1:
+        pages *= qty
+        copies *= qty
+        notes.append(f"PJL QTY={qty}")
+    if (pages, copies) == (analysis.pages, analysis.copies):
         return analysis
-    factor = header.job_copies
-    if factor <= 1:
-        return analysis
-    if header.qty is None and analysis.copies > 1:
-        return dataclasses.replace(
-            analysis, notes=(*analysis.notes, f"PJL COPIES={factor} overridden by the job's own")
-        )
-    label = "QTY" if header.qty is not None else "COPIES"
-    return dataclasses.replace(
-        analysis,
-        pages=analysis.pages * factor,
-        copies=analysis.copies * factor,
-        notes=(*analysis.notes, f"PJL {label}={factor}"),
+    return dataclasses.replace(analysis, pages=pages, copies=copies, notes=tuple(notes))
+
+
+_COPY_LIMIT = 64 << 20  # a job's part bigger than this goes through a temporary file
+
+
+@contextlib.contextmanager
+def _window(data: Buffer, start: int, end: int) -> Iterator[Buffer]:
+    """Exactly data[start:end] for a parser: a job is counted from where the printer's
+    PJL says it starts to where it ends, never from a parser's own idea of the wrapper.
+    A large part is copied to a memory-mapped temporary file, not into memory."""
+    if start == 0 and end == len(data):
+        yield data
+        return
+    if end - start <= _COPY_LIMIT:
+        yield bytes(data[start:end])
+        return
+    import tempfile
+
+    with tempfile.TemporaryFile(prefix="pagetally-job-") as fh:
+        for i in range(start, end, 1 << 20):
+            fh.write(data[i : min(end, i + (1 << 20))])
+        fh.flush()
+        mapped = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+        try:
+            yield mapped
+        finally:
+            with contextlib.suppress(BufferError):
+                mapped.close()
+
+
+def _count_jobs(data: Buffer, found: list[Job], limits: Limits, lines: int | None) -> Analysis:
+    """Count every job of the stream in its own language and add them up."""
+    results: list[Analysis] = []
+    for i, job in enumerate(found):
+        parser = job.detection.parser
+        if lines is not None and hasattr(parser, "lines_per_page"):
+            if lines < 1:
+                raise PdlError("lines per page must be at least 1")
+            parser = copy.copy(parser)
+            parser.lines_per_page = lines
+        try:
+            with _window(data, job.start, job.end) as view:
+                analysis = _count(parser, view, limits)
+        except PdlError as exc:
+            if len(found) == 1:
+                raise
+            raise type(exc)(f"job {i + 1} of {len(found)} at offset {job.start}: {exc}") from None
+        if analysis.pages < 0:
+            raise CorruptData(f"{analysis.format}: negative page count")
+        results.append(_apply_pjl(analysis, job.detection.pjl))
+    if len(results) == 1:
+        return results[0]
+    total = sum(a.pages for a in results)
+    if total > limits.max_pages:
+        raise LimitReached(f"more than {limits.max_pages} pages")
+    formats = list(dict.fromkeys(a.format for a in results))
+    notes = [
+        f"{len(results)} jobs in one stream: " + ", ".join(f"{a.format} {a.pages}" for a in results)
+    ]
+    for a in results:
+        notes.extend(n for n in a.notes if n not in notes)
+    return Analysis(
+        format=" + ".join(formats),
+        pages=total,
+        copies=1,
+        method=results[0].method,
+        notes=tuple(notes),
     )
 
 
@@ -139,16 +218,11 @@ def analyse(
     with open_job(source) as data:
         if len(data) == 0:
             raise UnknownFormat("the job is empty")
-        detection = detect(data)
-        parser = detection.parser
-        if lines_per_page is not None and hasattr(parser, "lines_per_page"):
-            if lines_per_page < 1:
-                raise PdlError("lines per page must be at least 1")
-            parser = copy.copy(parser)
-            parser.lines_per_page = lines_per_page
-        analysis = _apply_pjl(_count(parser, data, limits), detection)
-    if analysis.pages < 0:
-        raise CorruptData(f"{analysis.format}: negative page count")
+        found = jobs(data)
+        if not found:
+            raise UnknownFormat("the job holds a PJL header and nothing else")
+        detection = found[0].detection
+        analysis = _count_jobs(data, found, limits, lines_per_page)
     if detection.also:
         others = ", ".join(detection.also)
         analysis = dataclasses.replace(

@@ -55,7 +55,14 @@ class Analysis:
 
     `pages` is what the printer will print, copies asked for inside the job data
     included; `copies` says how many such copies the data itself asked for
-    (PostScript #copies, PCL ESC&l#X, PJL COPIES/QTY). `method` says how the count
+    (PostScript #copies, PCL ESC&l#X, PJL COPIES/QTY). `default_copies_pages`
+    is the contract with PJL (pagetally.pdl.analyse applies it): of the pages
+    counted, how many were printed while the language's copies were at their
+    default (never set in the job, or set back by a reset such as PCL's ESC E),
+    each counted once. PJL COPIES=n is that default on the printer, so those
+    pages print n times and the others as the job asked. None: the parser cannot
+    tell; with copies asked both in PJL and in the job the count is refused.
+    `method` says how the count
     was obtained ("parsed", "libreoffice", "metadata", ...). `notes` carries what a
     lenient parse recovered from. `page_inks` is filled only when colour or ink
     analysis was asked for (one per page, copies not repeated).
@@ -67,6 +74,7 @@ class Analysis:
     method: str = "parsed"
     notes: tuple[str, ...] = ()
     page_inks: tuple[PageInk, ...] | None = None
+    default_copies_pages: int | None = None
 
     @property
     def color_pages(self) -> int | None:

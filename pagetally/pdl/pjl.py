@@ -1,39 +1,57 @@
-"""PJL (HP Printer Job Language) wrappers around a job.
+"""PJL (HP Printer Job Language): the jobs of a stream and the copies they ask for.
 
-Many drivers wrap their output as::
+Drivers wrap their output as::
 
     ESC%-12345X@PJL JOB NAME="x"\\r\\n@PJL SET COPIES=2\\r\\n@PJL ENTER LANGUAGE=PCLXL\\r\\n
     <the job in its own language> ESC%-12345X@PJL EOJ\\r\\nESC%-12345X
 
-`read_header` reads that leading header: where the payload starts, the language
-it names, and the copies it asks for. Copies from PJL are applied once, by
-`pagetally.pdl.analyse`; parsers count the payload and report only copies asked
-inside their own language (PostScript #copies, PCL ESC&l#X), never PJL's.
+and a stream may hold several such jobs, each in its own language. A job cannot
+be steered by how it writes its PJL, so this module reads PJL the way the
+printer does (the rules below were checked against GhostPDL's `gpdl`, which
+switches language per PJL job like a printer):
+
+- A PJL command line starts with `@PJL` in capitals (the rest of the line is
+  read in any case) and ends at LF, or at ESC; it may be of any length, so a
+  long COMMENT hides nothing. Between lines only CR and LF are skipped: any
+  other byte (a space, a NUL) starts data, which the printer then prints.
+- `ENTER LANGUAGE=X` ends PJL: the language job starts right after the line.
+  Data that is not PJL starts a job too, in the language the printer detects.
+- A UEL ends a language job and returns to PJL. `SET COPIES/QTY` hold until
+  the end of the next language job; `DEFAULT COPIES/QTY` hold for the rest of
+  the stream, under a later SET.
+
+`Stream.read_pjl` walks the PJL between jobs; where a job ends depends on its
+language, which the caller (pagetally.pdl.detect) decides. Copies from PJL are
+applied by `pagetally.pdl.analyse`; parsers report only copies asked inside
+their own language (see `Analysis.default_copies_pages`).
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from pagetally.errors import LimitReached
 from pagetally.pdl.base import Buffer
 
 UEL = b"\x1b%-12345X"
-_MAX_HEADER = 1 << 20  # a PJL header longer than 1 MiB is not a header
-_MAX_COPIES = 9999
-_MAX_LINE = 4096
-_SET = re.compile(rb"@PJL\s+(?:DEFAULT|SET)\s+(COPIES|QTY)\s*=\s*(\d{1,9})", re.IGNORECASE)
-_ENTER = re.compile(rb"@PJL\s+ENTER\s+LANGUAGE\s*=\s*([A-Za-z0-9_.\-]{1,32})", re.IGNORECASE)
+MAX_COPIES = 9999  # above this no printer prints it: the job is refused
+_MAX_LINES = 1_000_000  # PJL lines in one stream (a real header has tens)
+_CMD = re.compile(
+    rb"@PJL[ \t]+(?:(SET|DEFAULT)[ \t]+(COPIES|QTY)[ \t]*=[ \t]*([+-]?\d{1,12})"
+    rb"|ENTER[ \t]+LANGUAGE[ \t]*=[ \t]*([A-Za-z0-9_.\-]{1,32}))",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True, slots=True)
 class PjlHeader:
-    """What a job's leading PJL said. `offset` is where the payload starts."""
+    """What the PJL before a job said. `offset` is where the job's data starts."""
 
     offset: int = 0
     language: str | None = None
-    copies: int | None = None  # @PJL SET COPIES (uncollated copies of each page)
-    qty: int | None = None  # @PJL SET QTY (collated copies of the whole job)
+    copies: int | None = None  # COPIES: uncollated copies of each page
+    qty: int | None = None  # QTY: collated copies of the whole job
     present: bool = False
 
     @property
@@ -41,56 +59,94 @@ class PjlHeader:
         """Copies the wrapper asks for: QTY when set (it is the job-level one), else COPIES."""
         for value in (self.qty, self.copies):
             if value is not None and value > 0:
-                return min(value, _MAX_COPIES)
+                return min(value, MAX_COPIES)
         return 1
 
 
-def read_header(data: Buffer) -> PjlHeader:
-    """Read the PJL header at the start of `data` (none → offset 0). Never raises."""
-    pos = 0
-    end = min(len(data), _MAX_HEADER)
-    present = False
-    language: str | None = None
-    copies: int | None = None
-    qty: int | None = None
-    while pos < end:
-        if data[pos : pos + len(UEL)] == UEL:
+@dataclass
+class Stream:
+    """Reads the PJL of one stream job after job, keeping what holds between jobs."""
+
+    data: Buffer
+    lines: int = 0
+    sets: dict[bytes, int] = field(default_factory=dict)  # SET: until the job ends
+    defaults: dict[bytes, int] = field(default_factory=dict)  # DEFAULT: whole stream
+
+    def _value(self, key: bytes) -> int | None:
+        return self.sets.get(key, self.defaults.get(key))
+
+    def read_pjl(self, pos: int) -> PjlHeader:
+        """Read PJL from `pos` up to where data starts; `offset` is that data's start
+        (len(data) when none follows). Raises LimitReached on absurd values."""
+        data = self.data
+        end = len(data)
+        present = False
+        language: str | None = None
+        while pos < end:
+            byte = data[pos : pos + 1]
+            if byte in (b"\r", b"\n"):
+                pos += 1
+                continue
+            if data[pos : pos + 9] == UEL:
+                present = True
+                pos += 9
+                continue
+            if data[pos : pos + 4] != b"@PJL":
+                break
             present = True
-            pos += len(UEL)
-            continue
-        if present and data[pos : pos + 1] in (b"\r", b"\n", b"\x00", b" ", b"\t", b"\x0c"):
-            pos += 1
-            continue
-        if data[pos : pos + 4].upper() != b"@PJL":
-            break
-        present = True
-        # A line ends at LF; some drivers end the last one with NUL or go straight
-        # on with a UEL, and ESC never belongs to a PJL line.
-        limit = min(end, pos + _MAX_LINE)
-        nl = data.find(b"\n", pos, limit)
-        esc = data.find(b"\x1b", pos, limit if nl < 0 else nl)
-        if esc >= 0:
-            line_end = esc
-        elif nl >= 0:
-            line_end = nl + 1
-        else:
-            line_end = limit
-        line = bytes(data[pos:line_end])
-        pos = line_end
-        if m := _SET.match(line):
-            value = int(m.group(2))
-            if m.group(1).upper() == b"QTY":
-                qty = value
+            self.lines += 1
+            if self.lines > _MAX_LINES:
+                raise LimitReached(f"PJL: more than {_MAX_LINES} command lines (offset {pos})")
+            nl = data.find(b"\n", pos)
+            stop = end if nl < 0 else nl
+            esc = data.find(b"\x1b", pos, stop)
+            if esc >= 0:
+                line_end = nxt = esc
             else:
-                copies = value
-        elif m := _ENTER.match(line):
-            language = m.group(1).decode("ascii").upper()
-            break  # the payload starts right after ENTER LANGUAGE's line
-    if not present:
-        return PjlHeader()
-    return PjlHeader(offset=pos, language=language, copies=copies, qty=qty, present=True)
+                line_end, nxt = stop, (end if nl < 0 else nl + 1)
+            m = _CMD.match(data, pos, line_end)
+            at, pos = pos, nxt
+            if m is None:
+                continue
+            if m.group(4) is not None:
+                language = m.group(4).decode("ascii").upper()
+                break  # the job's data starts right after ENTER LANGUAGE's line
+            value = int(m.group(3))
+            if value > MAX_COPIES:
+                raise LimitReached(
+                    f"PJL asks for {value} {m.group(2).decode().upper()} at offset {at}: "
+                    f"more than {MAX_COPIES}"
+                )
+            key = m.group(2).upper()
+            target = self.sets if m.group(1).upper() == b"SET" else self.defaults
+            target[key] = value
+        return PjlHeader(
+            offset=min(pos, end),
+            language=language,
+            copies=self._value(b"COPIES"),
+            qty=self._value(b"QTY"),
+            present=present,
+        )
+
+    def job_done(self) -> None:
+        """A language job ended (at a UEL): its SET values end with it."""
+        self.sets.clear()
+
+
+def next_uel(data: Buffer, pos: int) -> int:
+    """Where the next UEL starts at or after `pos`, or len(data)."""
+    at = data.find(UEL, pos)
+    return len(data) if at < 0 else at
+
+
+def read_header(data: Buffer) -> PjlHeader:
+    """The PJL before the first job of `data` (none → offset 0). Raises only LimitReached."""
+    return Stream(data).read_pjl(0)
 
 
 def strip(head: bytes) -> bytes:
-    """`head` without its leading PJL header (the detector's view of a job)."""
-    return head[read_header(head).offset :]
+    """`head` without its leading PJL (the detector's view of a job)."""
+    try:
+        return head[read_header(head).offset :]
+    except LimitReached:
+        return head

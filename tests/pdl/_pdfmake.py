@@ -127,3 +127,46 @@ def hybrid_pdf() -> bytes:
         xref,
     )
     return bytes(out)
+
+
+def hybrid_disagreeing(table_kids: int, stream_kids: int, pages: int = 10) -> bytes:
+    """A hybrid-reference file whose table and /XRefStm stream disagree about the
+    page-tree root (object 2): the table's has `table_kids` kids, the one in
+    object stream 20 that only the stream lists has `stream_kids`."""
+    out = bytearray(b"%PDF-1.5\n")
+    offsets: dict[int, int] = {}
+
+    def obj(num: int, body: bytes) -> None:
+        offsets[num] = len(out)
+        out.extend(b"%d 0 obj\n" % num + body + b"\nendobj\n")
+
+    def node(kids: int) -> bytes:
+        refs = b" ".join(b"%d 0 R" % (3 + i) for i in range(kids))
+        return b"<< /Type /Pages /Kids [%s] /Count %d >>" % (refs, kids)
+
+    obj(1, b"<< /Type /Catalog /Pages 2 0 R >>")
+    obj(2, node(table_kids))
+    for i in range(pages):
+        obj(3 + i, b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >>")
+    stm = b"2 0 " + node(stream_kids)
+    obj(
+        20,
+        b"<< /Type /ObjStm /N 1 /First 4 /Length %d >>\nstream\n" % len(stm) + stm + b"\nendstream",
+    )
+    xref_stm_at = len(out)
+    rows = bytes([2]) + (20).to_bytes(4, "big") + bytes([0])
+    obj(
+        21,
+        b"<< /Type /XRef /Size 22 /W [1 4 1] /Index [2 1] /Length %d >>\nstream\n" % len(rows)
+        + rows
+        + b"\nendstream",
+    )
+    xref = len(out)
+    out += b"xref\n0 22\n0000000000 65535 f \n"
+    for num in range(1, 22):
+        out += (b"%010d 00000 n \n" % offsets[num]) if num in offsets else b"0000000000 00001 f \n"
+    out += b"trailer\n<< /Size 22 /Root 1 0 R /XRefStm %d >>\nstartxref\n%d\n%%%%EOF\n" % (
+        xref_stm_at,
+        xref,
+    )
+    return bytes(out)

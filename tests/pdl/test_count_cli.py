@@ -42,7 +42,7 @@ def test_one_line_per_file(jobs: dict[str, Path]) -> None:
     assert code == 0 and err == ""
     assert out.splitlines() == [
         f"{jobs['pdf']}: 12 pages (PDF)",
-        f"{jobs['ps']}: 2 pages (PostScript)",
+        f"{jobs['ps']}: 2 pages (PostScript, by ghostscript)",
     ]
 
 
@@ -62,7 +62,7 @@ def test_json_objects(jobs: dict[str, Path]) -> None:
 
 def test_stdin(jobs: dict[str, Path]) -> None:
     code, out, _ = _run(["-"], stdin=PS)
-    assert (code, out) == (0, "-: 2 pages (PostScript)\n")
+    assert (code, out) == (0, "-: 2 pages (PostScript, by ghostscript)\n")
 
 
 def test_unknown_file_gives_reason_and_nonzero_exit_but_others_are_counted(

@@ -72,7 +72,7 @@ def test_empty_and_pjl_only_jobs() -> None:
 def test_pjl_header() -> None:
     data = (
         UEL
-        + b'@PJL JOB NAME="x"\r\n@PJL SET COPIES = 3\r\n@pjl set qty=2\n'
+        + b'@PJL JOB NAME="x"\r\n@PJL SET COPIES = 3\r\n@PJL set qty=2\n'
         + b"@PJL ENTER LANGUAGE=PCLXL\r\n) HP-PCL XL"
     )
     h = pjl.read_header(data)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pagetally.errors import CorruptData, TruncatedData
+from pagetally.errors import AnalysisUnavailable, CorruptData, TruncatedData
 from pagetally.pdl import analyse
 from pagetally.pdl.formats.dvi import DviParser
 from pagetally.pdl.formats.postscript import PostScriptParser
@@ -30,7 +30,7 @@ def _dsc(pages: int, prolog: bytes = b"", per_page: bytes = b"") -> bytes:
 
 def test_dsc_pages() -> None:
     a = PS.count(_dsc(4))
-    assert (a.pages, a.copies, a.method) == (4, 1, "parsed")
+    assert (a.pages, a.copies, a.method) == (4, 1, "ghostscript")
 
 
 def test_hash_copies_multiplies_pages() -> None:
@@ -165,13 +165,12 @@ def test_dvi_loop() -> None:
         DviParser().count(bytes(data))
 
 
-def test_non_dsc_without_ghostscript_counts_showpage(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_without_ghostscript_postscript_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A program decides its pages: counting showpage tokens would be a guess.
     monkeypatch.setenv("PATH", "/nonexistent")
-    # Without an interpreter every showpage/copypage token counts, in procedures too.
     data = b"%!\n/F { showpage } def\n(a) show showpage\n(b) show copypage\n/#copies 2 def\n"
-    a = PS.count(data)
-    assert (a.pages, a.copies, a.method) == (6, 2, "parsed")
-    assert "showpage operators counted" in a.notes[0]
+    with pytest.raises(AnalysisUnavailable, match="Ghostscript"):
+        PS.count(data)
 
 
 def test_page_cap() -> None:

@@ -25,6 +25,11 @@ class StreamTooLarge(PdfSyntaxError):
     """A stream decompresses past its cap (a zip bomb, or absurdly big)."""
 
 
+class TooManyItems(PdfSyntaxError):
+    """An array or dictionary holds more items than any page count could use
+    (a page-tree node with millions of kids): stopped while reading it."""
+
+
 class Ref(NamedTuple):
     num: int
     gen: int
@@ -49,8 +54,11 @@ _TOKEN = re.compile(
     rb"|([A-Za-z_'\"]+))"  # 6: keyword
 )
 _REF_TAIL = re.compile(rb"[\x00\t\n\x0c\r ]+(\d+)[\x00\t\n\x0c\r ]+R(?![A-Za-z])")
-_REF_ARRAY = re.compile(
-    rb"\[((?:[\x00\t\n\x0c\r ]*\d+[\x00\t\n\x0c\r ]+\d+[\x00\t\n\x0c\r ]+R)*)[\x00\t\n\x0c\r ]*\]"
+# The inside of an array of references only (/Kids): possessive, so that checking
+# millions of them keeps no backtracking state.
+_REFS_ONLY = re.compile(
+    rb"(?:[\x00\t\n\x0c\r ]*+\d++[\x00\t\n\x0c\r ]++\d++[\x00\t\n\x0c\r ]++R(?![A-Za-z]))*+"
+    rb"[\x00\t\n\x0c\r ]*+"
 )
 _REF_PAIR = re.compile(rb"(\d+)[\x00\t\n\x0c\r ]+(\d+)[\x00\t\n\x0c\r ]+R")
 _W = rb"[\x00\t\n\x0c\r ]"
@@ -123,8 +131,13 @@ def _flat_value(raw: bytes) -> PdfValue:
     return float(raw) if b"." in raw else int(raw)
 
 
-def parse_value(buf: Buffer, pos: int, max_depth: int = 64) -> tuple[PdfValue, int]:
-    """Parse one value starting at (or after whitespace from) `pos`."""
+def parse_value(
+    buf: Buffer, pos: int, max_depth: int = 64, max_items: int = 1 << 22
+) -> tuple[PdfValue, int]:
+    """Parse one value starting at (or after whitespace from) `pos`.
+
+    An array or dictionary of more than `max_items` items raises TooManyItems as
+    soon as that is known, before the items are built."""
     flat = _FLAT_DICT.match(buf, pos)
     if flat is not None:
         return {
@@ -155,10 +168,13 @@ def parse_value(buf: Buffer, pos: int, max_depth: int = 64) -> tuple[PdfValue, i
         elif kind == 1:
             if raw == b"<<" or raw == b"[":
                 if raw == b"[":  # an array of references (/Kids): one regex, not a loop
-                    refs = _REF_ARRAY.match(buf, m.start(1))
-                    if refs is not None:
-                        value = [Ref(int(a), int(b)) for a, b in _REF_PAIR.findall(refs.group(1))]
-                        pos = refs.end()
+                    close = buf.find(b"]", m.end())
+                    if close >= 0 and _REFS_ONLY.fullmatch(buf, m.end(), close) is not None:
+                        seg = bytes(buf[m.end() : close])
+                        if seg.count(b"R") > max_items:
+                            raise TooManyItems(f"an array of more than {max_items} items")
+                        value = [Ref(int(a), int(b)) for a, b in _REF_PAIR.findall(seg)]
+                        pos = close + 1
                         if not stack:
                             return value, pos
                         top = stack[-1]
@@ -170,6 +186,9 @@ def parse_value(buf: Buffer, pos: int, max_depth: int = 64) -> tuple[PdfValue, i
                             top[keys[-1]] = value
                             keys[-1] = None
                         continue
+                    long = close - m.end() > 5 * max_items  # a loop over it would be slow
+                    if long and bytes(buf[m.end() : close]).count(b" R") > max_items:
+                        raise TooManyItems(f"an array of more than {max_items} items")
                 if len(stack) >= max_depth:
                     raise PdfSyntaxError("nesting too deep")
                 stack.append({} if raw == b"<<" else [])
@@ -202,6 +221,8 @@ def parse_value(buf: Buffer, pos: int, max_depth: int = 64) -> tuple[PdfValue, i
         if not stack:
             return value, pos
         top = stack[-1]
+        if len(top) >= max_items:
+            raise TooManyItems(f"an array or dictionary of more than {max_items} items")
         if isinstance(top, list):
             top.append(value)
         elif keys[-1] is None:

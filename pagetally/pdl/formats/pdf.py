@@ -18,6 +18,7 @@ from bisect import bisect_right
 from dataclasses import dataclass, field
 
 from pagetally.errors import CorruptData, EncryptedData, LimitReached, PdlError, TruncatedData
+from pagetally.pdl import pjl
 from pagetally.pdl.base import DEFAULT_LIMITS, Analysis, Buffer, Limits, Parser
 from pagetally.pdl.formats._bufio import BufferStream
 from pagetally.pdl.formats._pdfsyntax import (
@@ -25,6 +26,7 @@ from pagetally.pdl.formats._pdfsyntax import (
     Ref,
     Rows,
     StreamTooLarge,
+    TooManyItems,
     decode_rows,
     decode_stream,
     object_header,
@@ -129,17 +131,38 @@ class _XrefStream:
         return (0, 0)
 
 
+class _Hybrid:
+    """A hybrid-reference section: its classic table, and the /XRefStm stream that
+    holds what the table leaves free or out. An object the table has in use is the
+    table's, whatever the stream says: what qpdf and Ghostscript read (a stream
+    disagreeing with the table must not hide pages from the count)."""
+
+    def __init__(self, table: _XrefTable, stream: _Section) -> None:
+        self.table = table
+        self.stream = stream
+
+    def lookup(self, buf: Buffer, num: int) -> tuple[int, int] | None:
+        hit = self.table.lookup(buf, num)
+        if hit is not None and hit[0] != 0:
+            return hit
+        return self.stream.lookup(buf, num) or hit
+
+
+_Section = _XrefTable | _XrefStream | _Hybrid
+
+
 @dataclass
 class _Doc:
     buf: Buffer
     base: int  # where %PDF starts: offsets count from there
     limits: Limits
-    sections: list[_XrefTable | _XrefStream] = field(default_factory=list)
+    sections: list[_Section] = field(default_factory=list)
     trailer: dict[str, PdfValue] = field(default_factory=dict)
     objstm_cache: dict[int, tuple[bytes, list[bytes], int]] = field(default_factory=dict)
     loads: int = 0
     inflated: int = 0
     kids_in_objstm: set[int] = field(default_factory=set)
+    leaves: dict[int, bool] = field(default_factory=dict)
 
     # -- locating objects ---------------------------------------------------------
 
@@ -214,7 +237,7 @@ class _Doc:
         if depth > 8:
             raise _Unsure("reference chain too long")
         buf, start, _ = self.raw(ref)
-        value, _ = parse_value(buf, start, self.limits.max_depth)
+        value, _ = parse_value(buf, start, self.limits.max_depth, self.limits.max_pages + 1)
         return self.get(value, depth + 1)
 
     def _stream_object(self, num: int) -> tuple[dict[str, PdfValue], bytes]:
@@ -264,10 +287,12 @@ class _Doc:
                 first = False
             if xrefstm is not None:
                 # A hybrid file: its table lists the objects hidden in object streams
-                # as free or not at all; the /XRefStm stream has them. Ask it first.
+                # as free or not at all; the /XRefStm stream has them.
                 table = self.sections.pop()
                 self._read_section(xrefstm, stream_only=True)
-                self.sections.append(table)
+                stream = self.sections.pop()
+                assert isinstance(table, _XrefTable)
+                self.sections.append(_Hybrid(table, stream))
             if prev is not None:
                 pending.append(prev)
 
@@ -353,11 +378,21 @@ class _Doc:
     # -- the page tree ---------------------------------------------------------------
 
     def is_leaf(self, ref: Ref) -> bool:
-        """A page (leaf) has no /Kids: decided without parsing the page object.
+        """A page (leaf) has no /Kids: decided without parsing the page object, where
+        the bytes prove it, and remembered (a page may be listed many times).
 
         An object stream without the word /Kids anywhere holds only leaves: one
         search per stream instead of one per page.
         """
+        known = self.leaves.get(ref.num)
+        if known is not None:
+            self._count_load()
+            return known
+        leaf = self._is_leaf(ref)
+        self.leaves[ref.num] = leaf
+        return leaf
+
+    def _is_leaf(self, ref: Ref) -> bool:
         kind, where = self.where(ref.num)
         if kind == 2:
             stm = where >> 20
@@ -366,18 +401,18 @@ class _Doc:
                 self._count_load()
                 return True
         buf, start, end = self.raw(ref)
-        if buf is self.buf:
-            stop = buf.find(b"endobj", start, min(end, start + (1 << 20)))
-            if stop < 0:
-                return False  # no end in sight: let the full parse decide
-        else:
-            stop = end  # inside an object stream: its header gives the end
-        return not _suspect(buf, start, stop, strings=buf is self.buf)
+        if buf is not self.buf:  # inside an object stream: its header gives the end
+            return not _suspect(buf, start, end)
+        stop = buf.find(b"endobj", start, min(end, start + (1 << 16)))
+        if stop < 0:
+            return False  # no end in sight: let the full parse decide
+        return _plain_dict(bytes(buf[start:stop]))
 
     def count_pages(self, node_ref: PdfValue) -> int:
         pages = 0
         seen: set[int] = set()
         stack: list[tuple[PdfValue, int]] = [(node_ref, 0)]
+        cap = self.limits.max_pages
         while stack:
             ref, depth = stack.pop()
             if depth > self.limits.max_depth:
@@ -394,7 +429,11 @@ class _Doc:
                 if node.get("Type") == "Pages":
                     raise _Unsure("/Pages node without /Kids")
                 pages += 1
+                if pages > cap:
+                    raise LimitReached(f"PDF: more than {cap} pages")
                 continue
+            if len(kids) + pages > cap:
+                raise LimitReached(f"PDF: a page tree node of {len(kids)} kids: more than {cap}")
             for kid in kids:
                 if isinstance(kid, Ref) and kid.num not in seen and self.is_leaf(kid):
                     pages += 1
@@ -402,9 +441,23 @@ class _Doc:
                     stack.append((kid, depth + 1))
                 elif kid is not None:
                     raise _Unsure("page tree kid is not a reference")
-                if pages > self.limits.max_pages:
-                    raise LimitReached(f"PDF: more than {self.limits.max_pages} pages")
+                if pages > cap:
+                    raise LimitReached(f"PDF: more than {cap} pages")
         return pages
+
+
+_UNPLAIN = re.compile(rb"/Kids|[(%#]")
+
+
+def _plain_dict(body: bytes) -> bool:
+    """Whether an object's bytes up to its first `endobj` are provably one dictionary
+    without /Kids: no string, comment or #-escaped name (where `endobj` or `/Kids`
+    could hide, or an `endobj` could be a name's or string's), the dictionary closed
+    right before `endobj`, its << and >> balanced. Anything else is parsed."""
+    if _UNPLAIN.search(body) is not None:
+        return False
+    text = body.strip(b"\x00\t\n\x0c\r ")
+    return text[:2] == b"<<" and text[-2:] == b">>" and text.count(b"<<") == text.count(b">>")
 
 
 def _int_or_none(value: PdfValue) -> int | None:
@@ -479,7 +532,8 @@ class PdfParser:
         return 0.0
 
     def count(self, data: Buffer, limits: Limits = DEFAULT_LIMITS) -> Analysis:
-        base = data.find(b"%PDF-", 0, 1 << 20)
+        offset = pjl.read_header(data).offset  # any PJL header, of any length
+        base = data.find(b"%PDF-", offset, offset + (1 << 20))
         if base < 0:
             raise CorruptData("PDF: no %PDF header")
         if data.rfind(b"%%EOF", max(0, len(data) - _TAIL)) < 0 and data.rfind(b"startxref") < 0:
@@ -489,7 +543,7 @@ class PdfParser:
             pages, notes = _fast_count(data, base, limits)
         except PdlError:
             raise
-        except StreamTooLarge as exc:  # not qpdf's job either: it would inflate it all
+        except (StreamTooLarge, TooManyItems) as exc:  # not qpdf's job either: too big
             raise LimitReached(f"PDF: {exc}") from None
         except Exception as exc:  # the fast path is unsure: qpdf decides
             pages, notes = _pikepdf_count(data, limits)
