@@ -44,6 +44,28 @@ def record(env: Env, names: Sequence[str], text: str, kind: PaymentKind, note: s
             )
 
 
+@app.command("set-balance")
+def set_balance(
+    names: NamesArg,
+    amount: Annotated[str, typer.Argument(help="The balance each user ends with, e.g. 10.")],
+    note: NoteOpt = "",
+) -> None:
+    """Set users' balances to AMOUNT (PyKota's pkusers --balance N): the difference
+    is recorded as a credit or a debit, so the payments still add up."""
+    env = get_env()
+    target = common.amount(amount, "balance", allow_negative=True)
+    currency = env.config().get("currency")
+    with env.store(write=True) as store:
+        users = expand("user", names, store.find_users, lambda u: u.name)
+        for u in progress(env, users, "setting balances"):
+            diff = target - u.balance
+            if diff == 0:
+                continue
+            kind = PaymentKind.CREDIT if diff > 0 else PaymentKind.DEBIT
+            after = store.add_payment(Payment(u.name, diff, kind, note, env.now()))
+            env.note(f"{u.name}: balance now {format_money(after.balance, currency)}")
+
+
 @app.command("credit")
 def credit(names: NamesArg, amount: AmountArg, note: NoteOpt = "") -> None:
     """Credit money paid in (raises balance and lifetime paid)."""

@@ -118,6 +118,11 @@ def edit(
     limit_by: LimitOpt = None,
     overcharge: OverOpt = None,
     email: EmailOpt = None,
+    email_domain: Annotated[
+        str | None, typer.Option("--email-domain", metavar="DOMAIN",
+                                 help="Set each user's e-mail to NAME@DOMAIN (PyKota: "
+                                 "pkusers --email @DOMAIN).")
+    ] = None,
     description: DescOpt = None,
     pin: PinOpt = False,
     pin_stdin: PinStdinOpt = False,
@@ -129,19 +134,24 @@ def edit(
     env = get_env()
     factor = common.factor(overcharge) if overcharge is not None else None
     mail = common.email(email) if email is not None else None
+    if email_domain is not None:
+        if email is not None:
+            raise InvalidInput("give --email or --email-domain, not both")
+        common.email("user@" + email_domain.lstrip("@"))
     if clear_pin and (pin or pin_stdin):
         raise InvalidInput("give --clear-pin or a new PIN, not both")
     new_pin = read_pin(names, pin, pin_stdin)
-    changes = (limit_by, factor, mail, description)
+    changes = (limit_by, factor, mail if email_domain is None else email_domain, description)
     if all(c is None for c in changes) and new_pin is None and not clear_pin:
         raise InvalidInput("nothing to change: give --limit-by, --overcharge, --email, "
-                           "--description, --pin, --pin-stdin or --clear-pin")
+                           "--email-domain, --description, --pin, --pin-stdin or --clear-pin")
     pin_hash = hash_pin(new_pin) if new_pin is not None else None
     with env.store(write=True) as store:
         users = expand("user", names, store.find_users, lambda u: u.name)
         for u in progress(env, users, "editing users"):
             if any(c is not None for c in changes):
-                store.edit_user(u.name, limit_by=limit_by, overcharge=factor, email=mail,
+                own = f"{u.name}@{email_domain.lstrip('@')}" if email_domain is not None else mail
+                store.edit_user(u.name, limit_by=limit_by, overcharge=factor, email=own,
                                 description=description)
             if pin_hash is not None or clear_pin:
                 store.set_user_pin_hash(u.name, pin_hash)

@@ -188,10 +188,17 @@ class Store(Protocol):
     def delete_user_quota(self, user: str, printer: str) -> None: ...
     def delete_group_quota(self, group: str, printer: str) -> None: ...
     def reset_user_quota(
-        self, user: str, printer: str, *, page_counter: int = 0, lifetime: bool = False
+        self,
+        user: str,
+        printer: str,
+        *,
+        page_counter: int = 0,
+        lifetime: bool = False,
+        life_page_counter: int | None = None,
     ) -> UserQuota:
         """Set the page counter (edpykota -r/-U) and clear the grace deadline;
-        with `lifetime` also the life counter (edpykota -R)."""
+        with `lifetime` also the life counter to the same (edpykota -R), or to
+        `life_page_counter` when given (edpykota -U +N)."""
 
     # --- billing codes -----------------------------------------------------
     def add_billing_code(self, code: BillingCode) -> BillingCode: ...

@@ -229,15 +229,17 @@ def delete_group_quota(conn: Connection, group: str, printer: str) -> None:
 
 
 def reset_user_quota(
-    conn: Connection, user: str, printer: str, page_counter: int, lifetime: bool
+    conn: Connection, user: str, printer: str, page_counter: int, life_page_counter: int | None
 ) -> UserQuota:
+    """Set the page counter, and the lifetime counter when one is given."""
     check_count("page counter", page_counter)
+    check_count("lifetime page counter", life_page_counter)
     get_user_quota(conn, user, printer)  # NotFound with the right name
     uid = lookups.user_id(conn, user)
     pid = lookups.printer_id(conn, printer)
     values: dict[str, Any] = {"pagecounter": page_counter, "datelimit": None, "warncount": 0}
-    if lifetime:
-        values["lifepagecounter"] = page_counter
+    if life_page_counter is not None:
+        values["lifepagecounter"] = life_page_counter
     conn.execute(
         update(userpquota)
         .where(userpquota.c.userid == uid, userpquota.c.printerid == pid)

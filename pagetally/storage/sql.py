@@ -370,11 +370,16 @@ class SqlStore(CatalogMethods, RefundMethods):
         self._write(lambda c: quotas.delete_group_quota(c, group, printer))
 
     def reset_user_quota(
-        self, user: str, printer: str, *, page_counter: int = 0, lifetime: bool = False
+        self,
+        user: str,
+        printer: str,
+        *,
+        page_counter: int = 0,
+        lifetime: bool = False,
+        life_page_counter: int | None = None,
     ) -> UserQuota:
-        return self._write(
-            lambda c: quotas.reset_user_quota(c, user, printer, page_counter, lifetime)
-        )
+        life = page_counter if lifetime and life_page_counter is None else life_page_counter
+        return self._write(lambda c: quotas.reset_user_quota(c, user, printer, page_counter, life))
 
     # --- jobs ------------------------------------------------------------------
     def snapshot(self, user: str, printer: str, billing_code: str | None = None) -> AccountSnapshot:
