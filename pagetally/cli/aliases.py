@@ -25,6 +25,7 @@ from collections.abc import Callable, Sequence
 import typer
 
 from pagetally import __version__
+from pagetally.cli.argfiles import ArgumentFileError, expand_argument_files
 
 
 def _pagetally(args: list[str], prog: str) -> None:
@@ -45,37 +46,6 @@ def _pagetally_all(commands: list[list[str]], prog: str) -> None:
     sys.exit(0)
 
 
-def expand_argument_files(argv: Sequence[str], prog: str) -> list[str]:
-    """PyKota's `-A FILE` / `--arguments=FILE`: the file's lines (one option or
-    argument a line, blank lines skipped) in place of the option."""
-    out: list[str] = []
-    items = list(argv)
-    i = 0
-    while i < len(items):
-        item = items[i]
-        path: str | None = None
-        if item in ("-A", "--arguments"):
-            if i + 1 >= len(items):
-                raise SystemExit(f"{prog}: error: {item} needs a file name")
-            path, i = items[i + 1], i + 2
-        elif item.startswith("--arguments="):
-            path, i = item.partition("=")[2], i + 1
-        elif item.startswith("-A") and len(item) > 2 and not item.startswith("--"):
-            path, i = item[2:], i + 1
-        else:
-            out.append(item)
-            i += 1
-            continue
-        try:
-            with open(path, encoding="utf-8") as fh:
-                lines = [line.strip() for line in fh]
-        except (OSError, UnicodeDecodeError) as exc:
-            raise SystemExit(
-                f"{prog}: error: cannot read the arguments file {path}: {exc}") from None
-        out += [line for line in lines if line]
-    return out
-
-
 def _parser(prog: str, description: str) -> argparse.ArgumentParser:
     """An alias's parser with the options every PyKota tool had: -v/--version,
     -A/--arguments (expanded before parsing) and PageTally's --config."""
@@ -89,7 +59,11 @@ def _parser(prog: str, description: str) -> argparse.ArgumentParser:
 
 
 def _parse(ap: argparse.ArgumentParser, argv: Sequence[str]) -> argparse.Namespace:
-    return ap.parse_args(expand_argument_files(argv, ap.prog))
+    try:
+        expanded = expand_argument_files(argv)
+    except ArgumentFileError as exc:
+        ap.error(str(exc))
+    return ap.parse_args(expanded)
 
 
 def _configured(ns: argparse.Namespace, commands: list[list[str]]) -> list[list[str]]:

@@ -17,6 +17,9 @@ from pagetally.errors import AlreadyExists, InvalidInput
 app = typer.Typer(help="Groups of users: add, edit, delete, list, members.", no_args_is_help=True)
 
 Names = Annotated[list[str], typer.Argument(help="Group names; wildcards select.")]
+NewNames = Annotated[
+    list[str], typer.Argument(help="Names of the groups to create (exact names, no wildcards).")
+]
 LimitOpt = Annotated[
     LimitBy | None, typer.Option("--limit-by", "-l", help="How the group is limited.")
 ]
@@ -26,7 +29,7 @@ COLUMNS = ("name", "limit_by", "balance", "lifetime_paid", "members", "descripti
 
 @app.command("add")
 def add(
-    names: Names,
+    names: NewNames,
     limit_by: LimitOpt = None,
     description: DescOpt = None,
     skip_existing: Annotated[bool, typer.Option("--skip-existing")] = False,

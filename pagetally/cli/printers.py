@@ -20,6 +20,9 @@ app = typer.Typer(
 )
 
 Names = Annotated[list[str], typer.Argument(help="Printer names; wildcards select.")]
+NewNames = Annotated[
+    list[str], typer.Argument(help="Names of the printers to create (exact names, no wildcards).")
+]
 PageOpt = Annotated[str | None, typer.Option("--price-per-page", "-p", help="Per page.")]
 JobOpt = Annotated[str | None, typer.Option("--price-per-job", "-j", help="Per job.")]
 ColorOpt = Annotated[
@@ -84,7 +87,7 @@ def _prices(
 
 @app.command("add")
 def add(
-    names: Names,
+    names: NewNames,
     price_per_page: PageOpt = None,
     price_per_job: JobOpt = None,
     price_per_color_page: ColorOpt = None,

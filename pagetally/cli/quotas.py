@@ -11,7 +11,7 @@ import typer
 from pagetally.cli import common
 from pagetally.cli.env import get_env
 from pagetally.cli.names import expand
-from pagetally.cli.output import Row, emit, progress
+from pagetally.cli.output import Row, batches, emit
 from pagetally.core.models import GroupQuota, UserQuota
 from pagetally.errors import InvalidInput
 from pagetally.storage.base import Store
@@ -129,9 +129,9 @@ def set_(
                            increase=increase, max_job_size=max_job_size,
                            no_max_job_size=no_max_job_size, skip_existing=skip_existing,
                            only_existing=only_existing)
-        setter = store.set_group_quota if group else store.set_user_quota
-        for (name, prn), (s, h, m) in progress(env, list(plan.items()), "setting quotas"):
-            setter(name, prn, soft_limit=s, hard_limit=h, max_job_size=m)
+        rows = [(name, prn, s, h, m) for (name, prn), (s, h, m) in plan.items()]
+        for chunk in batches(env, rows, "setting quotas"):
+            store.set_quotas(chunk, group=group)
     created = sum(1 for key in plan if key not in old)
     missing = sum(1 for key in pairs if key not in old) if only_existing else 0
     env.note(f"{_plural(created)} created, {_plural(len(plan) - created)} changed, "
@@ -249,9 +249,9 @@ def reset(
                 raise InvalidInput(f"--used {used} would make the counter of {q.user} on "
                                    f"{q.printer} negative; nothing was changed")
             todo.append((q, counter, life))
-        for q, counter, life in progress(env, todo, "resetting quotas"):
-            store.reset_user_quota(q.user, q.printer, page_counter=counter,
-                                   life_page_counter=life if lifetime else None)
+        for chunk in batches(env, todo, "resetting quotas"):
+            store.reset_quotas([(q.user, q.printer, counter, life if lifetime else None)
+                                for q, counter, life in chunk])
     env.note(f"{_plural(len(entries))} reset")
 
 

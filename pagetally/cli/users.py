@@ -9,7 +9,7 @@ import typer
 from pagetally.cli import common
 from pagetally.cli.env import get_env
 from pagetally.cli.names import check_new_names, expand
-from pagetally.cli.output import Row, each_matching, emit, progress
+from pagetally.cli.output import Row, batches, each_matching, emit, progress
 from pagetally.core.models import ONE, LimitBy, Payment, PaymentKind, User
 from pagetally.core.pins import check_pin_text, hash_pin
 from pagetally.errors import AlreadyExists, InvalidInput
@@ -17,6 +17,9 @@ from pagetally.errors import AlreadyExists, InvalidInput
 app = typer.Typer(help="Users: add, edit, delete, list, credit.", no_args_is_help=True)
 
 Names = Annotated[list[str], typer.Argument(help="User names; wildcards (* ? [a-z]) select.")]
+NewNames = Annotated[
+    list[str], typer.Argument(help="Names of the users to create (exact names, no wildcards).")
+]
 LimitOpt = Annotated[
     LimitBy | None, typer.Option("--limit-by", "-l", help="How the user is limited.")
 ]
@@ -66,7 +69,7 @@ def user_row(u: User) -> Row:
 
 @app.command("add")
 def add(
-    names: Names,
+    names: NewNames,
     limit_by: LimitOpt = None,
     balance: Annotated[
         str | None, typer.Option("--balance", "-b", help="Initial credit (a payment).")
@@ -92,21 +95,25 @@ def add(
         if existing and not skip_existing:
             raise AlreadyExists("user", sorted(existing)[0])
         todo = [n for n in new if n not in existing]
-        for name in progress(env, todo, "adding users"):
-            user = User(
-                name=name,
-                limit_by=limit_by or LimitBy.QUOTA,
-                overcharge=factor if factor is not None else ONE,
-                email=mail,
-                description=description or "",
-            )
-            store.add_user(user)
-            if pin_hash is not None:
-                store.set_user_pin_hash(name, pin_hash)
-            if credit:
-                store.add_payment(
-                    Payment(name, credit, PaymentKind.CREDIT, "initial balance", env.now())
+        for chunk in batches(env, todo, "adding users"):
+            store.add_users([
+                User(
+                    name=name,
+                    limit_by=limit_by or LimitBy.QUOTA,
+                    overcharge=factor if factor is not None else ONE,
+                    email=mail,
+                    description=description or "",
                 )
+                for name in chunk
+            ])
+        if pin_hash is not None or credit:
+            for name in progress(env, todo, "initial balances"):
+                if pin_hash is not None:
+                    store.set_user_pin_hash(name, pin_hash)
+                if credit:
+                    store.add_payment(
+                        Payment(name, credit, PaymentKind.CREDIT, "initial balance", env.now())
+                    )
     for name in sorted(existing):
         env.note(f"user {name!r} exists: left unchanged")
     env.note(f"{len(todo)} user(s) added")

@@ -156,6 +156,22 @@ class Store(Protocol):
 
     def printer_group_members(self, group: str) -> list[Printer]: ...
 
+    # --- bulk (one transaction each: the command line's many-name edits) ---
+    def add_users(self, new: Sequence[User]) -> int:
+        """Create many users at once (all or none); AlreadyExists if one exists."""
+
+    def set_quotas(
+        self,
+        entries: Sequence[tuple[str, str, int | None, int | None, int | None]],
+        *,
+        group: bool = False,
+    ) -> int:
+        """Create or replace the limits of many (name, printer, soft, hard, max job
+        size) entries at once; counters kept."""
+
+    def reset_quotas(self, entries: Sequence[tuple[str, str, int, int | None]]) -> int:
+        """Set (user, printer, counter, lifetime counter or None) on existing entries."""
+
     # --- quotas ------------------------------------------------------------
     def set_user_quota(
         self,

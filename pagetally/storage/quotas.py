@@ -6,8 +6,8 @@ on that printer, as in PyKota, so resetting a member lowers the group's usage to
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Select, func, insert, select, update
 
@@ -174,9 +174,36 @@ def set_group_quota(
     return get_group_quota(conn, group, printer)
 
 
+Q = TypeVar("Q", UserQuota, GroupQuota)
+
+
+def _too_many(printer_patterns: Sequence[str], name_patterns: Sequence[str]) -> bool:
+    return len(patterns.in_chunks(printer_patterns)) > 1 or len(
+        patterns.in_chunks(name_patterns)) > 1
+
+
+def _chunked(
+    read: Callable[[Connection, Sequence[str], Sequence[str]], list[Q]],
+    conn: Connection,
+    printer_patterns: Sequence[str],
+    name_patterns: Sequence[str],
+    name_of: Callable[[Q], str],
+) -> list[Q]:
+    """`read` over chunks of long pattern lists, merged as one query would give."""
+    found = {
+        (q.printer, name_of(q)): q
+        for pc in patterns.in_chunks(printer_patterns)
+        for nc in patterns.in_chunks(name_patterns)
+        for q in read(conn, pc, nc)
+    }
+    return [found[k] for k in sorted(found)]
+
+
 def user_quotas(
     conn: Connection, printer_patterns: Sequence[str], user_patterns: Sequence[str]
 ) -> list[UserQuota]:
+    if _too_many(printer_patterns, user_patterns):
+        return _chunked(user_quotas, conn, printer_patterns, user_patterns, lambda q: q.user)
     stmt = (
         _user_select()
         .where(patterns.where_names(printers.c.printername, printer_patterns))
@@ -194,6 +221,8 @@ def user_quotas(
 def group_quotas(
     conn: Connection, printer_patterns: Sequence[str], group_patterns: Sequence[str]
 ) -> list[GroupQuota]:
+    if _too_many(printer_patterns, group_patterns):
+        return _chunked(group_quotas, conn, printer_patterns, group_patterns, lambda q: q.group)
     stmt = (
         _group_select()
         .where(patterns.where_names(printers.c.printername, printer_patterns))
@@ -246,3 +275,63 @@ def reset_user_quota(
         .values(**values)
     )
     return get_user_quota(conn, user, printer)
+
+
+#: One quota entry's limits, for the bulk writers: (name, printer, soft, hard, max job size).
+LimitsRow = tuple[str, str, int | None, int | None, int | None]
+
+
+def _ids(conn: Connection, column: Any, id_column: Any, names: Sequence[str], kind: str
+         ) -> dict[str, int]:
+    """Ids of many names, read in chunks; NotFound for the first missing one."""
+    found: dict[str, int] = {}
+    wanted = list(dict.fromkeys(names))
+    for chunk in patterns.in_chunks(wanted):
+        for r in conn.execute(select(column, id_column).where(column.in_(chunk))):
+            found[r[0]] = int(r[1])
+    for name in wanted:
+        if name not in found:
+            raise NotFound(kind, name)
+    return found
+
+
+def set_quotas(conn: Connection, entries: Sequence[LimitsRow], group: bool) -> int:
+    """Create or replace the limits of many entries in one transaction (counters kept)."""
+    table = grouppquota if group else userpquota
+    owner = table.c.groupid if group else table.c.userid
+    who = (_ids(conn, groups.c.groupname, groups.c.id, [e[0] for e in entries], "group")
+           if group else
+           _ids(conn, users.c.username, users.c.id, [e[0] for e in entries], "user"))
+    where = _ids(conn, printers.c.printername, printers.c.id, [e[1] for e in entries], "printer")
+    for name, printer, soft, hard, mjs in entries:
+        values = _limits(soft, hard, mjs)
+        oid, pid = who[name], where[printer]
+        done = conn.execute(
+            update(table).where(owner == oid, table.c.printerid == pid).values(**values)
+        )
+        if not done.rowcount:
+            extra = {} if group else {"pagecounter": 0, "lifepagecounter": 0, "warncount": 0}
+            conn.execute(insert(table).values(
+                {owner.name: oid, "printerid": pid, **extra, **values}))
+    return len(entries)
+
+
+def reset_quotas(conn: Connection, entries: Sequence[tuple[str, str, int, int | None]]) -> int:
+    """Set the counters of many existing user entries (user, printer, counter,
+    lifetime counter or None) in one transaction; grace deadlines cleared."""
+    who = _ids(conn, users.c.username, users.c.id, [e[0] for e in entries], "user")
+    where = _ids(conn, printers.c.printername, printers.c.id, [e[1] for e in entries], "printer")
+    for user, printer, counter, life in entries:
+        check_count("page counter", counter)
+        check_count("lifetime page counter", life)
+        values: dict[str, Any] = {"pagecounter": counter, "datelimit": None, "warncount": 0}
+        if life is not None:
+            values["lifepagecounter"] = life
+        done = conn.execute(
+            update(userpquota)
+            .where(userpquota.c.userid == who[user], userpquota.c.printerid == where[printer])
+            .values(**values)
+        )
+        if not done.rowcount:
+            raise NotFound("quota entry", f"{user} on {printer}")
+    return len(entries)

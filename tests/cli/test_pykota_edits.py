@@ -138,3 +138,45 @@ def test_nothing_changes_when_one_entry_is_wrong(site: Cli) -> None:
     assert "john on lp" in site("quotas", "set", "*", "-P", "lp", "--soft", "20", code=2).stderr
     assert "negative" in site("quotas", "set", "*", "-P", "lp", "--increase", "-7", code=2).stderr
     assert site.snapshot() == before
+
+
+def test_allowances_reach_whoever_matches_when_they_run(site: Cli) -> None:
+    site("users", "add", "stud1", "--limit-by", "balance")
+    site("groups", "add", "staff")
+    site("groups", "add-members", "staff", "john")
+    site("quotas", "set", "stud1", "-P", "lp")
+    site("allowances", "add", "stud*", "--credit", "2")
+    site("allowances", "add", "@staff", "--credit", "1")
+    site("allowances", "add", "*", "--reset-counters", "-P", "lp")
+    assert "matches nobody yet" in site("allowances", "add", "tmp*", "--credit", "1").stderr
+    site("users", "add", "stud2", "tmp9")  # added after the allowances
+    site("quotas", "set", "stud2", "-P", "lp")
+    site("groups", "add-members", "staff", "paul")
+    site("jobs", "add", "-u", "stud2", "-P", "lp", "-p", "3")
+    site("allowances", "run")
+    bal = {u["name"]: u["balance"] for u in site.json("users", "list")}
+    assert (bal["stud1"], bal["stud2"], bal["john"], bal["paul"], bal["tmp9"]) == (
+        "2.00", "2.00", "1.00", "1.00", "1.00")
+    assert site.json("quotas", "list", "stud2")[0]["page_counter"] == 0
+    site("allowances", "run")  # idempotent within the period
+    assert {u["name"]: u["balance"] for u in site.json("users", "list")} == bal
+    kinds = [(a["target"], a["kind"]) for a in site.json("allowances", "list")]
+    assert kinds[:2] == [("stud*", "user"), ("staff", "group")]
+    site("allowances", "add", "@nogroup", "--credit", "1", code=5)
+
+
+def test_thousands_of_names_in_one_command(cli: Cli) -> None:
+    """Before: 'Expression tree is too large (maximum depth 1000)' at 1,000 names.
+    30,000 in one command is timed by bench/bulk.py."""
+    names = [f"s{i:05d}" for i in range(2500)]
+    cli("printers", "add", "lp")
+    cli("users", "add", *names)
+    cli("users", "add", *names[:1200], "--skip-existing")
+    assert "already exists" in cli("users", "add", "new1", names[1999], code=6).stderr
+    cli("quotas", "set", *names, "-P", "lp", "--hard", "10")
+    cli("jobs", "add", "-u", names[2400], "-P", "lp", "-p", "4")
+    cli("quotas", "reset", *names, "-P", "lp", "--used", "+1")
+    rows = {q["name"]: q for q in cli.json("quotas", "list")}
+    assert len(rows) == 2500 and rows[names[2400]]["page_counter"] == 5
+    assert rows[names[0]]["hard_limit"] == 10 and rows[names[0]]["page_counter"] == 1
+    assert len(cli.json("users", "list", *names[:1700])) == 1700
