@@ -79,10 +79,10 @@ def add(
     One allowance per target, resolved when `allowances run` applies it: `'*'`
     covers users added next month too, `@staff` whoever is in staff then."""
     env = get_env()
-    value = common.amount(credit, "credit") if credit is not None else common.amount("0")
-    limit = common.amount(cap, "cap") if cap is not None else None
-    if pages > 2**63 - 1:
-        raise InvalidInput(f"--pages {pages} is out of range")
+    currency = env.config().get("currency")
+    value = common.payment(credit, currency, "credit") if credit is not None else common.amount("0")
+    limit = common.payment(cap, currency, "cap") if cap is not None else None
+    common.pages(pages, "--pages")
     if value == 0 and pages == 0 and not reset:
         raise InvalidInput("nothing to grant: give --credit, --pages or --reset-counters")
     parsed = [(t[1:], True) if t.startswith("@") else (t, group) for t in targets]

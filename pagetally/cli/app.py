@@ -17,7 +17,7 @@ from typer.core import TyperGroup
 
 from pagetally.cli import _click as click
 from pagetally.cli.exitcodes import ExitCode, exit_code_for
-from pagetally.errors import PageTallyError
+from pagetally.errors import InvalidInput, PageTallyError
 
 
 def _tidy_help() -> None:
@@ -45,6 +45,20 @@ def _tidy_help() -> None:
 _tidy_help()
 
 
+def check_utf8(args: Sequence[str]) -> None:
+    """Every argument must be UTF-8 text: names are stored, mailed and shown as
+    such. Python hands undecodable bytes over as surrogates; refuse them here,
+    once, naming the argument (its bytes escaped)."""
+    for arg in args:
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:
+            shown = arg.encode("utf-8", "surrogateescape").decode("ascii", "backslashreplace")
+            raise InvalidInput(
+                f"argument '{shown}' is not UTF-8 text: names and values must be UTF-8"
+            ) from None
+
+
 def one_line(text: str) -> str:
     return " ".join(str(text).split())
 
@@ -66,6 +80,7 @@ class PageTallyGroup(TyperGroup):
             from pagetally.cli.argfiles import expand_argument_files
 
             args = expand_argument_files(sys.argv[1:] if args is None else args)
+            check_utf8(args)
             rv = super().main(
                 args,
                 prog_name,

@@ -30,7 +30,7 @@ _SIGN = {PaymentKind.CREDIT: 1, PaymentKind.FREE: 1, PaymentKind.REFUND: 1, Paym
 
 def record(env: Env, names: Sequence[str], text: str, kind: PaymentKind, note: str) -> None:
     """One payment of `kind` per user; the amount is checked before anything changes."""
-    value = common.amount(text)
+    value = common.payment(text, env.config().get("currency"))
     if value == 0:
         raise InvalidAmount("amount: 0 changes nothing; give a positive amount")
     with env.store(write=True) as store:
@@ -53,8 +53,8 @@ def set_balance(
     """Set users' balances to AMOUNT (PyKota's pkusers --balance N): the difference
     is recorded as a credit or a debit, so the payments still add up."""
     env = get_env()
-    target = common.amount(amount, "balance", allow_negative=True)
     currency = env.config().get("currency")
+    target = common.payment(amount, currency, "balance", allow_negative=True)
     with env.store(write=True) as store:
         users = expand("user", names, store.find_users, lambda u: u.name)
         for u in progress(env, users, "setting balances"):

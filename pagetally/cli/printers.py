@@ -34,7 +34,8 @@ MediaOpt = Annotated[
     typer.Option("--media", metavar="SIZE=FACTOR", help="Page price factor by media, e.g. a3=2."),
 ]
 MaxOpt = Annotated[
-    int | None, typer.Option("--max-job-size", "-m", help="Largest job in pages.", min=0)
+    int | None, typer.Option("--max-job-size", "-m", help="Largest job in pages.", min=0,
+                              max=2**31 - 1)
 ]
 DescOpt = Annotated[str | None, typer.Option("--description", "-d", help="Free text.")]
 

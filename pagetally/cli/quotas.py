@@ -183,6 +183,7 @@ def plan_limits(
             if new_soft < 0 or new_hard < 0:
                 raise InvalidInput(f"--increase {increase} would make the limits of "
                                    f"{key[0]} on {key[1]} negative; nothing was changed")
+        common.pages(max(new_soft or 0, new_hard or 0), f"{key[0]} on {key[1]}: a limit")
         if new_soft is not None and new_hard is not None and new_soft > new_hard:
             raise InvalidInput(
                 f"{key[0]} on {key[1]}: soft limit {new_soft} would be above the hard limit "
@@ -205,7 +206,7 @@ def _signed(text: str, what: str) -> tuple[int, bool]:
     if not digits or not (digits.isascii() and digits.isdigit()):
         raise InvalidInput(f"{what} {text!r} is not a whole number (N, +N or -N)")
     value = int(digits)
-    common.pages(value, what)
+    common.pages(value, what, common.COUNTER_MAX)
     return (-value if body[:1] == "-" else value), relative
 
 
@@ -245,6 +246,7 @@ def reset(
         for q in entries:  # every entry checked before any is changed
             counter = q.page_counter + value if relative else value
             life = q.life_page_counter + value if relative else value
+            common.pages(max(counter, life), "the page counter", common.COUNTER_MAX)
             if counter < 0 or life < 0:
                 raise InvalidInput(f"--used {used} would make the counter of {q.user} on "
                                    f"{q.printer} negative; nothing was changed")

@@ -87,7 +87,8 @@ def add(
     env = get_env()
     new = check_new_names("user", names)
     pin_hash = hash_pin(p) if (p := read_pin(new, pin, pin_stdin)) is not None else None
-    credit = common.amount(balance, "balance") if balance is not None else None
+    credit = (common.payment(balance, env.config().get("currency"), "balance")
+              if balance is not None else None)
     factor = common.factor(overcharge) if overcharge is not None else None
     mail = common.email(email) if email else None
     with env.store(write=True) as store:

@@ -14,7 +14,7 @@ from sqlalchemy import Connection, Select, func, insert, select, update
 from pagetally.core.models import GroupQuota, UserQuota
 from pagetally.errors import NotFound
 from pagetally.storage import lookups, patterns
-from pagetally.storage.rows import check_count
+from pagetally.storage.rows import LIMIT_MAX, check_count
 from pagetally.storage.schema import (
     grouppquota,
     groups,
@@ -122,9 +122,9 @@ def _limits(
     soft_limit: int | None, hard_limit: int | None, max_job_size: int | None
 ) -> dict[str, int | None]:
     return {
-        "softlimit": check_count("soft limit", soft_limit),
-        "hardlimit": check_count("hard limit", hard_limit),
-        "maxjobsize": check_count("max job size", max_job_size),
+        "softlimit": check_count("soft limit", soft_limit, LIMIT_MAX),
+        "hardlimit": check_count("hard limit", hard_limit, LIMIT_MAX),
+        "maxjobsize": check_count("max job size", max_job_size, LIMIT_MAX),
     }
 
 
