@@ -84,6 +84,8 @@ class Env:
     def config(self) -> Config:
         if self._config is None:
             self._config = load_config(self.config_path, self.environ)
+            for line in self._config.warnings:
+                self.note(f"warning: {line}")
         return self._config
 
     @contextmanager
