@@ -58,12 +58,28 @@ def _parser(prog: str, description: str) -> argparse.ArgumentParser:
     return ap
 
 
+#: Options whose value may start with '-' (dumpykota -O -username): glued to it
+#: before argparse, which would take the value for an option.
+_DASH_VALUES = {"-O": "--orderby", "--orderby": "--orderby"}
+
+
 def _parse(ap: argparse.ArgumentParser, argv: Sequence[str]) -> argparse.Namespace:
     try:
         expanded = expand_argument_files(argv)
     except ArgumentFileError as exc:
         ap.error(str(exc))
-    return ap.parse_args(expanded)
+    glued: list[str] = []
+    i = 0
+    while i < len(expanded):
+        item = expanded[i]
+        if item in _DASH_VALUES and i + 1 < len(expanded) and any(
+                a.dest == "orderby" for a in ap._actions):
+            glued.append(f"{_DASH_VALUES[item]}={expanded[i + 1]}")
+            i += 2
+            continue
+        glued.append(item)
+        i += 1
+    return ap.parse_args(glued)
 
 
 def _configured(ns: argparse.Namespace, commands: list[list[str]]) -> list[list[str]]:
@@ -95,10 +111,13 @@ def dumpykota_args(argv: Sequence[str]) -> list[list[str]]:
     ap.add_argument("-d", "--data", default="history")
     ap.add_argument("-f", "--format", default="csv")
     ap.add_argument("-o", "--output", default="-")
+    ap.add_argument("-O", "--orderby")
+    ap.add_argument("-s", "--sum", action="store_true")
     ap.add_argument("filters", nargs="*")
     ns = _parse(ap, argv)
+    extra = (["--orderby", ns.orderby] if ns.orderby else []) + (["--sum"] if ns.sum else [])
     return _configured(
-        ns, [["dump", ns.data, *ns.filters, "--format", ns.format, "--output", ns.output]]
+        ns, [["dump", ns.data, *ns.filters, "--format", ns.format, "--output", ns.output, *extra]]
     )
 
 
