@@ -28,6 +28,7 @@ from typing import Any
 
 from pagetally.core.models import Enforcement, Policy
 from pagetally.core.settings import (
+    DEFAULT_BALANCEWARN,
     DEFAULT_HARDWARN,
     DEFAULT_POORWARN,
     DEFAULT_SOFTWARN,
@@ -283,6 +284,8 @@ DIRECTIVES: dict[str, Directive] = {
            "message when the soft limit is reached"),
         _d("hardwarn", _text, DEFAULT_HARDWARN,
            "message when printing is refused"),
+        _d("balancewarn", _text, DEFAULT_BALANCEWARN,
+           "message when printing is refused for the balance"),
         # user names
         _d("usernamecase", _choice("native", "upper", "lower"), "native",
            "case folding of user names from CUPS", per_printer=False),
@@ -658,6 +661,7 @@ class Config:
             poorwarn=str(self.get("poorwarn", printer)),
             softwarn=str(self.get("softwarn", printer)),
             hardwarn=str(self.get("hardwarn", printer)),
+            balancewarn=str(self.get("balancewarn", printer)),
             term_starts=self.get("termstarts"),
             unknown_billing_code=(
                 UnknownBillingCode.CREATE if unknown_code == "create" else UnknownBillingCode.DENY
