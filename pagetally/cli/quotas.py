@@ -295,9 +295,12 @@ def list_(
     group: GroupOpt = False,
     fmt: common.FormatOption = common.Format.TABLE,
 ) -> None:
-    """List quota entries with counters and limits."""
+    """List quota entries with counters and limits (an unknown printer named is an
+    error, exit 5, as in `report`)."""
     env = get_env()
     with env.store() as store:
+        if printer and printer != ["*"]:
+            expand("printer", printer, store.find_printers, lambda p: p.name)
         quotas: list[UserQuota] | list[GroupQuota] = (
             store.group_quotas(printer or ["*"], names or ["*"])
             if group

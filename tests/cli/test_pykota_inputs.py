@@ -62,3 +62,37 @@ def test_payments_in_the_currencys_units(site: Cli) -> None:
     site.conf.write_text(site.conf.read_text() + "currency: JPY\n")
     site("users", "credit", "ann", "1.5", code=2)
     site("users", "credit", "ann", "100")
+
+
+def test_smaller_findings(site: Cli) -> None:
+    # "unknown printer" exits 5 everywhere it is named
+    for args in (("quotas", "list", "-P", "nosuch"), ("report", "-P", "nosuch"),
+                 ("quotas", "set", "ann", "-P", "nosuch"), ("history", "-P", "nosuch")):
+        assert "nosuch" in site(*args, code=5).stderr
+    # history -u for a user PageTally does not know shows the refused jobs
+    site("jobs", "add", "-u", "ghost", "-P", "lp", "-p", "1", "--job-id", "4711", code=1)
+    rows = site.json("history", "-u", "ghost")
+    assert [(r["user"], r["action"], r["job_id"]) for r in rows] == [("ghost", "deny", "4711")]
+    site("history", "-u", "nobody-at-all", code=5)
+    table = site("history").stdout
+    assert "job" in table and "4711" in table  # the CUPS job id in the table
+    # groups list with 50 members keeps its columns
+    members = [f"member{i:02d}" for i in range(50)]
+    site("users", "add", *members)
+    site("groups", "add", "big", "--description", "fifty")
+    site("groups", "add-members", "big", *members)
+    out = site("groups", "list").stdout
+    line = next(x for x in out.splitlines() if "big" in x)
+    assert "fifty" in line and "(+42 more)" in line
+    assert site.json("groups", "list")[0]["members"] == members
+    # help texts that match behaviour (docs/cli.md is the help, generated)
+    from pagetally.cli.docs import render
+    from pagetally.cli.main import app
+
+    docs = render(app)
+    add = docs.split("## `pagetally users add`")[1].split("## ")[0]
+    assert "exact names, no wildcards" in add
+    reset = docs.split("## `pagetally quotas reset`")[1].split("## ")[0]
+    assert "-g, --group" in reset
+    assert "<bool>" not in docs and "list[str]" not in docs
+    assert "wildcard" in site("users", "add", "stud*", code=2).stderr
