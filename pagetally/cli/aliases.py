@@ -1,19 +1,22 @@
 """PyKota's classic command names as thin aliases, for sites migrating their cron
-jobs: each translates its PyKota options into a `pagetally` command line and runs
-it. The configuration comes from $PAGETALLY_CONFIG or /etc/pagetally/pagetally.conf.
+jobs: each translates its PyKota options into `pagetally` command lines and runs
+them, in order, until one fails. Every alias takes PyKota's -v/--version and
+-A/--arguments FILE, and PageTally's --config PATH (else $PAGETALLY_CONFIG, else
+/etc/pagetally/pagetally.conf).
 
-- `dumpykota [-d TYPE] [-f FORMAT] [-o FILE] [filter ...]` -> `pagetally dump`
-- `repykota [-g] [-P PRINTERS] [name ...]` -> `pagetally report`
-- `edpykota [-g] [-P PRINTERS] [-S N] [-H N] [-a|-d|-r] name ...` -> `pagetally quotas`
-- `pkusers [-g] [-a|-d|-L] [-l LIMIT] [-b [+-]N] [-o F] [-i G1,G2] ...` -> `users`/`groups`
-- `pkprinters [-a|-d|-l] [-c PAGE[,JOB]] [-m N] [-p|-n] [-g PG1,PG2 [-r]] ...` -> `printers`
+- `dumpykota [-d TYPE] [-f FORMAT] [-o FILE] [-O ORDER] [-s] [filter ...]` -> `dump`
+- `repykota [-g] [-P PRINTERS] [-i GROUPS] [name ...]` -> `report`
+- `edpykota [-a [-s]] [-d] [-L] [-g] [-P PRINTERS] [-S N] [-H N] [-n] [-I N] [-m N]
+  [-r|-R|-U [+-]N] name ...` -> `quotas set/reset/delete/list`, as PyKota ran it:
+  without --add only existing entries change; a limit given alone sets the other
+- `pkusers [-g] [-a [-s]|-d|-L] [-l LIMIT] [-b [+-]N] [-e EMAIL|@DOMAIN] [-o F]
+  [-i G1,G2 [-r]] name[/email] ...` -> `users`, `groups`, `payments`
+- `pkprinters [-a|-d|-l] [-c PAGE[,JOB]] [-m N] [-p|-n] [-g PG1,PG2 [-r]] [-C] ...`
+  -> `printers` (and `setup cups` for --cups)
 - `pkbcodes [-a|-d|-l] [-D TEXT] [-r] code ...` -> `billing-codes`
-- `pkrefund [-f] [-r REASON] [-P PRINTER] jobid=N printername=P | JOBID ...` ->
-  `jobs refund` (PyKota's job filters other than jobid/printername are refused)
+- `pkrefund [-f] [-r REASON] filter ...` -> `jobs refund --filter ...`
 
-A PyKota call that does several things becomes several `pagetally` commands, run in
-order until one fails. Not translated (refused with a message): pkusers' absolute
-`--balance N` (use +N or -N), pkinvoice, warnpykota.
+Not here: pkinvoice, warnpykota (`pagetally warn`), pykotme, pknotify, pkturnkey.
 """
 
 from __future__ import annotations
