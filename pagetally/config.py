@@ -704,6 +704,19 @@ def _load_admin(path: Path, warnings: list[str] | None = None) -> dict[str, obje
     return _validate(sections, admin_file=True, warnings=warnings).get(GLOBAL, {})
 
 
+def _not_world_writable(path: Path) -> None:
+    """The configuration names commands the backend runs as root: a file anyone
+    may write is refused (setup cups checks owners and folders too)."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return
+    if mode & stat.S_IWOTH:
+        raise ConfigError(
+            f"anyone may write this file (mode {stat.S_IMODE(mode):04o}), and it names "
+            f"commands run as root: run chmod o-w {path}", path=str(path))
+
+
 def load_config(
     explicit: str | os.PathLike[str] | None = None,
     environ: Mapping[str, str] | None = None,
@@ -713,6 +726,7 @@ def load_config(
     """Find, read and check the configuration and (if readable) its secrets file."""
     path = config_path(explicit, environ)
     sections = _parse_ini(_read(path), str(path))
+    _not_world_writable(path)
     if GLOBAL not in sections:
         raise ConfigError("no [global] section", path=str(path))
     warnings: list[str] = []

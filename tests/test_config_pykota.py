@@ -68,3 +68,11 @@ def test_ldap_store_is_refused_saying_why(tmp_path: Path) -> None:
     conf.write_text("[global]\nstoragebackend: ldapstorage\n")
     with pytest.raises(ConfigError, match="PyKota's LDAP store is not one PageTally"):
         load_config(conf)
+
+
+def test_a_config_anyone_may_write_is_refused(tmp_path: Path) -> None:
+    conf = tmp_path / "p.conf"
+    conf.write_text("[global]\n")
+    conf.chmod(0o666)
+    with pytest.raises(ConfigError, match=r"anyone may write this file \(mode 0666\).*chmod o-w"):
+        load_config(conf)
