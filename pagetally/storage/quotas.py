@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Select, func, insert, select, update
+from sqlalchemy import Connection, Select, bindparam, func, insert, select, update
 
 from pagetally.core.models import GroupQuota, UserQuota
 from pagetally.errors import NotFound
@@ -303,16 +303,27 @@ def set_quotas(conn: Connection, entries: Sequence[LimitsRow], group: bool) -> i
            if group else
            _ids(conn, users.c.username, users.c.id, [e[0] for e in entries], "user"))
     where = _ids(conn, printers.c.printername, printers.c.id, [e[1] for e in entries], "printer")
-    for name, printer, soft, hard, mjs in entries:
-        values = _limits(soft, hard, mjs)
-        oid, pid = who[name], where[printer]
-        done = conn.execute(
-            update(table).where(owner == oid, table.c.printerid == pid).values(**values)
+    rows = [(who[n], where[p], _limits(s, h, m)) for n, p, s, h, m in entries]
+    existing: set[tuple[int, int]] = set()
+    for chunk in patterns.in_chunks(sorted({str(oid) for oid, _, _ in rows})):
+        found = conn.execute(
+            select(owner, table.c.printerid).where(owner.in_([int(x) for x in chunk])))
+        existing |= {(int(a), int(b)) for a, b in found}
+    updates = [{"o": oid, "p": pid, **values} for oid, pid, values in rows
+               if (oid, pid) in existing]
+    inserts = [{owner.name: oid, "printerid": pid, **values} for oid, pid, values in rows
+               if (oid, pid) not in existing]
+    if updates:  # one statement, many parameter sets
+        conn.execute(
+            update(table)
+            .where(owner == bindparam("o"), table.c.printerid == bindparam("p"))
+            .values(softlimit=bindparam("softlimit"), hardlimit=bindparam("hardlimit"),
+                    maxjobsize=bindparam("maxjobsize")),
+            updates,
         )
-        if not done.rowcount:
-            extra = {} if group else {"pagecounter": 0, "lifepagecounter": 0, "warncount": 0}
-            conn.execute(insert(table).values(
-                {owner.name: oid, "printerid": pid, **extra, **values}))
+    if inserts:
+        extra = {} if group else {"pagecounter": 0, "lifepagecounter": 0, "warncount": 0}
+        conn.execute(insert(table), [{**extra, **row} for row in inserts])
     return len(entries)
 
 
@@ -321,17 +332,28 @@ def reset_quotas(conn: Connection, entries: Sequence[tuple[str, str, int, int | 
     lifetime counter or None) in one transaction; grace deadlines cleared."""
     who = _ids(conn, users.c.username, users.c.id, [e[0] for e in entries], "user")
     where = _ids(conn, printers.c.printername, printers.c.id, [e[1] for e in entries], "printer")
-    for user, printer, counter, life in entries:
+    for _, _, counter, life in entries:
         check_count("page counter", counter)
         check_count("lifetime page counter", life)
-        values: dict[str, Any] = {"pagecounter": counter, "datelimit": None, "warncount": 0}
-        if life is not None:
-            values["lifepagecounter"] = life
+    # one statement per shape (with or without the lifetime counter), many parameter sets
+    for with_life in (False, True):
+        params = [
+            {"u": who[user], "p": where[printer], "pc": counter, "lpc": life}
+            for user, printer, counter, life in entries
+            if (life is not None) == with_life
+        ]
+        if not params:
+            continue
+        values: dict[str, Any] = {"pagecounter": bindparam("pc"), "datelimit": None,
+                                  "warncount": 0}
+        if with_life:
+            values["lifepagecounter"] = bindparam("lpc")
         done = conn.execute(
             update(userpquota)
-            .where(userpquota.c.userid == who[user], userpquota.c.printerid == where[printer])
-            .values(**values)
+            .where(userpquota.c.userid == bindparam("u"), userpquota.c.printerid == bindparam("p"))
+            .values(**values),
+            params,
         )
-        if not done.rowcount:
-            raise NotFound("quota entry", f"{user} on {printer}")
+        if done.rowcount >= 0 and done.rowcount != len(params):
+            raise NotFound("quota entry", "one of the entries to reset (deleted meanwhile)")
     return len(entries)
