@@ -29,6 +29,7 @@ from typing import Any
 from pagetally.core.directives import parse_accounter, parse_ink, parse_trust
 from pagetally.core.models import Enforcement, Policy
 from pagetally.core.settings import (
+    DEFAULT_BALANCEWARN,
     DEFAULT_HARDWARN,
     DEFAULT_POORWARN,
     DEFAULT_SOFTWARN,
@@ -41,6 +42,12 @@ from pagetally.errors import ConfigError
 DEFAULT_PATH = "/etc/pagetally/pagetally.conf"
 ENV_VAR = "PAGETALLY_CONFIG"
 ADMIN_FILE_NAME = "pagetally-admin.conf"
+#: PyKota's name for the admin file, read when PageTally's is not beside the config.
+PYKOTA_ADMIN_FILE_NAME = "pykotadmin.conf"
+#: What the admin file may say besides the secrets: where the store is. As in
+#: PyKota (admins write the master, others read a replica), its values win for
+#: whoever can read it.
+ADMIN_FILE_STORE = ("storagebackend", "storageserver", "storagename")
 GLOBAL = "global"
 
 
@@ -135,6 +142,9 @@ def _yes_no_or_int(raw: str) -> str:
 
 def _backend(raw: str) -> str:
     low = raw.strip().lower()
+    if low == "ldapstorage":
+        raise ValueError("PyKota's LDAP store is not one PageTally keeps its data in: set "
+                         "sqlite, postgresql or mysql and bring the data across")
     if low not in _BACKEND_ALIASES:
         raise ValueError(f"expected sqlite, postgresql or mysql, got {raw!r}")
     return _BACKEND_ALIASES[low]
@@ -270,6 +280,8 @@ DIRECTIVES: dict[str, Directive] = {
            "message when the soft limit is reached"),
         _d("hardwarn", _text, DEFAULT_HARDWARN,
            "message when printing is refused"),
+        _d("balancewarn", _text, DEFAULT_BALANCEWARN,
+           "message when printing is refused for the balance"),
         # user names
         _d("usernamecase", _choice("native", "upper", "lower"), "native",
            "case folding of user names from CUPS", per_printer=False),
@@ -341,6 +353,47 @@ DIRECTIVES: dict[str, Directive] = {
 
 _COEFFICIENT = re.compile(r"coefficient_[a-z0-9]+")
 
+_LDAP = "PyKota's LDAP store layout; PageTally keeps its store in SQL (ignored)"
+#: PyKota directives PageTally accepts without using them, and what it does
+#: instead: a pykota.conf is read as it is, with one warning line for each.
+PYKOTA_ONLY: dict[str, str] = {
+    "storagecaching": "PageTally does not cache the store: each job reads what it needs, "
+    "in one transaction (ignored)",
+    "ldapcache": _LDAP,
+    "ldaptls": _LDAP,
+    "cacert": _LDAP,
+    "userbase": _LDAP,
+    "userrdn": _LDAP,
+    "balancebase": _LDAP,
+    "balancerdn": _LDAP,
+    "groupbase": _LDAP,
+    "grouprdn": _LDAP,
+    "groupmembers": _LDAP,
+    "usermail": _LDAP,
+    "printerbase": _LDAP,
+    "printerrdn": _LDAP,
+    "jobbase": _LDAP,
+    "lastjobbase": _LDAP,
+    "billingcodebase": _LDAP,
+    "userquotabase": _LDAP,
+    "groupquotabase": _LDAP,
+    "newuser": _LDAP,
+    "newgroup": _LDAP,
+    "logourl": "the logo of PyKota's CGI pages and PDF receipts; PageTally makes neither "
+    "(ignored)",
+    "logolink": "the logo link of PyKota's CGI pages; PageTally has none (ignored)",
+    "reject_unknown": "PageTally adds the users and groups it is told to, known to the "
+    "system or not (ignored)",
+}
+#: PyKota values PageTally reads as another (directive: (value, what it does instead)).
+#: PyKota ran a `denyduplicates` that is not yes/no as a command answering ALLOW/DENY.
+PYKOTA_FORMS: dict[str, tuple[str, str]] = {
+    "denyduplicates": ("yes", "a command deciding duplicates is not run: duplicate jobs "
+                       "are denied, as with 'yes'"),
+}
+#: Directives PageTally reads itself (handled before the checks).
+UNDERSTOOD = {"config_charset"}
+
 
 def _directive(name: str) -> Directive | None:
     if name in DIRECTIVES:
@@ -351,7 +404,8 @@ def _directive(name: str) -> Directive | None:
 
 
 def _did_you_mean(name: str) -> str:
-    close = difflib.get_close_matches(name, [*DIRECTIVES, "coefficient_black"], n=1)
+    known = [*DIRECTIVES, *PYKOTA_ONLY, *UNDERSTOOD, "coefficient_black"]
+    close = difflib.get_close_matches(name, known, n=1)
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
@@ -417,9 +471,27 @@ def _parse_ini(text: str, path: str) -> dict[str, dict[str, Entry]]:
     return sections
 
 
+_CHARSET = re.compile(rb"^\s*config_charset\s*[:=]\s*([A-Za-z0-9_.:-]+)", re.MULTILINE)
+
+
+def _decode(data: bytes, path: Path) -> str:
+    """UTF-8, or the charset PyKota's `config_charset` names (a pykota.conf in
+    ISO-8859-15 is read as it is)."""
+    found = _CHARSET.search(data)
+    charset = found.group(1).decode("ascii") if found else "utf-8"
+    try:
+        return data.decode(charset)
+    except LookupError:
+        raise ConfigError(f"config_charset {charset!r} is not a known character set",
+                          path=str(path)) from None
+    except UnicodeDecodeError:
+        what = "UTF-8" if not found else f"{charset} (its config_charset)"
+        raise ConfigError(f"not {what} text", path=str(path)) from None
+
+
 def _read(path: Path) -> str:
     try:
-        return path.read_text(encoding="utf-8")
+        return _decode(path.read_bytes(), path)
     except FileNotFoundError:
         raise ConfigError("configuration file not found", path=str(path)) from None
     except PermissionError:
@@ -428,20 +500,29 @@ def _read(path: Path) -> str:
         ) from None
     except IsADirectoryError:
         raise ConfigError("is a directory, not a configuration file", path=str(path)) from None
-    except UnicodeDecodeError:
-        raise ConfigError("not UTF-8 text", path=str(path)) from None
     except OSError as exc:
         raise ConfigError(f"cannot read: {exc.strerror}", path=str(path)) from None
 
 
 def _validate(
-    sections: Mapping[str, Mapping[str, Entry]], *, admin_file: bool
+    sections: Mapping[str, Mapping[str, Entry]],
+    *,
+    admin_file: bool,
+    warnings: list[str] | None = None,
 ) -> dict[str, dict[str, object]]:
-    """Check every value; return the typed values per section."""
+    """Check every value; return the typed values per section. PyKota's
+    directives that PageTally does not use add a line to `warnings`."""
     typed: dict[str, dict[str, object]] = {}
     for section, entries in sections.items():
         out: dict[str, object] = {}
         for key, entry in entries.items():
+            if key in UNDERSTOOD:
+                continue
+            if key in PYKOTA_ONLY:
+                if warnings is not None:
+                    warnings.append(f"{entry.path}, line {entry.line}: {key}: "
+                                    f"{PYKOTA_ONLY[key]}")
+                continue
             d = _directive(key)
             if d is None:
                 raise ConfigError(
@@ -457,9 +538,10 @@ def _validate(
                     line=entry.line,
                     directive=key,
                 )
-            if admin_file and not d.admin_only and d.name not in ("storageserver",):
+            if admin_file and not d.admin_only and d.name not in ADMIN_FILE_STORE:
                 raise ConfigError(
-                    "only storageadmin and storageadminpw belong in this file",
+                    "only storageadmin, storageadminpw and where the store is (storagebackend, "
+                    "storageserver, storagename) belong in this file",
                     path=entry.path,
                     line=entry.line,
                     directive=key,
@@ -474,9 +556,14 @@ def _validate(
             try:
                 out[key] = d.check(entry.value)
             except ValueError as exc:
-                raise ConfigError(
-                    str(exc), path=entry.path, line=entry.line, directive=key
-                ) from None
+                if key not in PYKOTA_FORMS:
+                    raise ConfigError(
+                        str(exc), path=entry.path, line=entry.line, directive=key
+                    ) from None
+                value, instead = PYKOTA_FORMS[key]
+                out[key] = d.check(value)
+                if warnings is not None:
+                    warnings.append(f"{entry.path}, line {entry.line}: {key}: {instead}")
         typed[section] = out
     return typed
 
@@ -493,6 +580,8 @@ class Config:
     global_values: dict[str, object] = field(default_factory=dict)
     printer_values: dict[str, dict[str, object]] = field(default_factory=dict)
     secrets: dict[str, object] = field(default_factory=dict)
+    #: One line per PyKota directive accepted but not used, saying what PageTally does.
+    warnings: tuple[str, ...] = ()
 
     @property
     def is_admin(self) -> bool:
@@ -568,6 +657,7 @@ class Config:
             poorwarn=str(self.get("poorwarn", printer)),
             softwarn=str(self.get("softwarn", printer)),
             hardwarn=str(self.get("hardwarn", printer)),
+            balancewarn=str(self.get("balancewarn", printer)),
             term_starts=self.get("termstarts"),
             unknown_billing_code=(
                 UnknownBillingCode.CREATE if unknown_code == "create" else UnknownBillingCode.DENY
@@ -587,7 +677,7 @@ def config_path(
     return Path(DEFAULT_PATH)
 
 
-def _load_admin(path: Path) -> dict[str, object] | None:
+def _load_admin(path: Path, warnings: list[str] | None = None) -> dict[str, object] | None:
     """The secrets, or None when the file is absent or not readable by us."""
     try:
         st = path.stat()
@@ -607,7 +697,20 @@ def _load_admin(path: Path) -> dict[str, object] | None:
         raise ConfigError(
             f"only a [global] section belongs here, not [{unknown[0]}]", path=str(path)
         )
-    return _validate(sections, admin_file=True).get(GLOBAL, {})
+    return _validate(sections, admin_file=True, warnings=warnings).get(GLOBAL, {})
+
+
+def _not_world_writable(path: Path) -> None:
+    """The configuration names commands the backend runs as root: a file anyone
+    may write is refused (setup cups checks owners and folders too)."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return
+    if mode & stat.S_IWOTH:
+        raise ConfigError(
+            f"anyone may write this file (mode {stat.S_IMODE(mode):04o}), and it names "
+            f"commands run as root: run chmod o-w {path}", path=str(path))
 
 
 def load_config(
@@ -619,15 +722,20 @@ def load_config(
     """Find, read and check the configuration and (if readable) its secrets file."""
     path = config_path(explicit, environ)
     sections = _parse_ini(_read(path), str(path))
+    _not_world_writable(path)
     if GLOBAL not in sections:
         raise ConfigError("no [global] section", path=str(path))
-    typed = _validate(sections, admin_file=False)
+    warnings: list[str] = []
+    typed = _validate(sections, admin_file=False, warnings=warnings)
     apath = Path(admin_path) if admin_path else path.parent / ADMIN_FILE_NAME
-    secrets = _load_admin(apath)
+    if not admin_path and not apath.exists() and (path.parent / PYKOTA_ADMIN_FILE_NAME).exists():
+        apath = path.parent / PYKOTA_ADMIN_FILE_NAME  # a PyKota site's file, as it is
+    secrets = _load_admin(apath, warnings)
     return Config(
         path=str(path),
         admin_path=str(apath) if secrets is not None else None,
         global_values=typed.pop(GLOBAL),
         printer_values=typed,
         secrets=secrets or {},
+        warnings=tuple(warnings),
     )

@@ -11,7 +11,7 @@ import typer
 from pagetally.cli import common
 from pagetally.cli.env import get_env
 from pagetally.cli.exitcodes import exit_code_for
-from pagetally.cli.names import expand
+from pagetally.cli.names import is_pattern
 from pagetally.cli.output import Row, emit
 from pagetally.core.allowances import period_key
 from pagetally.core.models import Allowance, Period
@@ -50,7 +50,11 @@ def allowance_row(a: Allowance) -> Row:
 
 @app.command("add")
 def add(
-    targets: Annotated[list[str], typer.Argument(help="Users (or groups); wildcards.")],
+    targets: Annotated[
+        list[str],
+        typer.Argument(help="Users, user patterns (stud*), or @group / @group-pattern; "
+                       "a pattern or group reaches whoever matches each time it runs."),
+    ],
     period: Annotated[Period, typer.Option("--period", help="How often.")] = Period.MONTH,
     credit: Annotated[
         str | None, typer.Option("--credit", help="Credit granted each period.")
@@ -65,27 +69,43 @@ def add(
     printer: Annotated[
         str, typer.Option("--printer", "-P", help="Printer for pages/resets (* all).")
     ] = "*",
-    group: Annotated[bool, typer.Option("--group", "-g", help="Targets are groups.")] = False,
+    group: Annotated[
+        bool, typer.Option("--group", "-g", help="Targets are groups (as if written @NAME).")
+    ] = False,
     description: Annotated[str, typer.Option("--description", "-d")] = "",
 ) -> None:
-    """Schedule a grant for users or groups (a group's goes to each member)."""
+    """Schedule a grant for users or groups (a group's goes to each member).
+
+    One allowance per target, resolved when `allowances run` applies it: `'*'`
+    covers users added next month too, `@staff` whoever is in staff then."""
     env = get_env()
-    value = common.amount(credit, "credit") if credit is not None else common.amount("0")
-    limit = common.amount(cap, "cap") if cap is not None else None
+    currency = env.config().get("currency")
+    value = common.payment(credit, currency, "credit") if credit is not None else common.amount("0")
+    limit = common.payment(cap, currency, "cap") if cap is not None else None
+    common.pages(pages, "--pages")
     if value == 0 and pages == 0 and not reset:
         raise InvalidInput("nothing to grant: give --credit, --pages or --reset-counters")
+    parsed = [(t[1:], True) if t.startswith("@") else (t, group) for t in targets]
     with env.store(write=True) as store:
-        if group:
-            names = [g.name for g in expand("group", targets, store.find_groups, lambda g: g.name)]
-        else:
-            names = [u.name for u in expand("user", targets, store.find_users, lambda u: u.name)]
+        for name, is_group in parsed:  # every target checked before any is stored
+            if not name:
+                raise InvalidInput("@ needs a group name")
+            if is_pattern(name):
+                find = store.find_groups if is_group else store.find_users
+                if not find([name]):
+                    env.note(f"{'group' if is_group else 'user'} pattern {name!r} matches "
+                             "nobody yet: it applies to whoever matches when it runs")
+            elif is_group:
+                store.get_group(name)
+            else:
+                store.get_user(name)
         if printer != "*":
             store.get_printer(printer)
-        for name in names:
+        for name, is_group in parsed:
             a = store.add_allowance(
                 Allowance(
                     target=name,
-                    is_group=group,
+                    is_group=is_group,
                     period=period,
                     credit=value,
                     cap=limit,
@@ -95,7 +115,7 @@ def add(
                     description=description,
                 )
             )
-            env.note(f"allowance {a.id}: {name} every {period.value}")
+            env.note(f"allowance {a.id}: {'@' if is_group else ''}{name} every {period.value}")
 
 
 @app.command("list")

@@ -17,7 +17,46 @@ from typer.core import TyperGroup
 
 from pagetally.cli import _click as click
 from pagetally.cli.exitcodes import ExitCode, exit_code_for
-from pagetally.errors import PageTallyError
+from pagetally.errors import InvalidInput, PageTallyError
+
+
+def _tidy_help() -> None:
+    """Help that reads as the command behaves: Typer labels flags `<bool>` and
+    repeatable values `<list[str]>` (Python, not usage). Flags get no label and
+    a repeatable value its element's (`<str>`; `...` or "repeatable" says the rest).
+    Patched once here, on Typer's parameter class: the one place help types come from."""
+    from typer import core
+
+    original = core._TyperParameter.display_type
+
+    def display_type(self: Any, ctx: Any) -> str:
+        if getattr(self, "is_flag", False) or getattr(self, "count", False):
+            return ""
+        label = str(original(self, ctx))
+        if label.startswith("<list[") and label.endswith("]>"):
+            label = "<" + label[len("<list["):-2] + ">"
+        return label
+
+    if not getattr(original, "_pagetally", False):
+        display_type._pagetally = True  # type: ignore[attr-defined]
+        core._TyperParameter.display_type = display_type  # type: ignore[method-assign]
+
+
+_tidy_help()
+
+
+def check_utf8(args: Sequence[str]) -> None:
+    """Every argument must be UTF-8 text: names are stored, mailed and shown as
+    such. Python hands undecodable bytes over as surrogates; refuse them here,
+    once, naming the argument (its bytes escaped)."""
+    for arg in args:
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:
+            shown = arg.encode("utf-8", "surrogateescape").decode("ascii", "backslashreplace")
+            raise InvalidInput(
+                f"argument '{shown}' is not UTF-8 text: names and values must be UTF-8"
+            ) from None
 
 
 def one_line(text: str) -> str:
@@ -38,6 +77,10 @@ class PageTallyGroup(TyperGroup):
     ) -> Any:
         name = prog_name or "pagetally"
         try:
+            from pagetally.cli.argfiles import expand_argument_files
+
+            args = expand_argument_files(sys.argv[1:] if args is None else args)
+            check_utf8(args)
             rv = super().main(
                 args,
                 prog_name,

@@ -10,8 +10,8 @@ import typer
 
 from pagetally.cli.output import Format
 
-__all__ = ["Format", "FormatOption", "amount", "email", "factor", "pages"]
-from pagetally.core.money import parse_amount
+__all__ = ["Format", "FormatOption", "amount", "email", "factor", "pages", "payment"]
+from pagetally.core.money import check_payable, parse_amount
 from pagetally.errors import InvalidInput
 
 FormatOption = Annotated[
@@ -38,7 +38,25 @@ def email(text: str) -> str:
     return text
 
 
-def pages(value: int | None, what: str) -> int | None:
+#: The store keeps limits and job sizes in 32-bit columns, page counters in 64-bit.
+PAGES_MAX = 2**31 - 1
+COUNTER_MAX = 2**63 - 1
+
+
+def pages(value: int | None, what: str, top: int = PAGES_MAX) -> int | None:
+    """A page count typed by a person: 0 to `top` (the column's range)."""
     if value is not None and value < 0:
         raise InvalidInput(f"{what} must be 0 or more, got {value}")
+    if value is not None and value > top:
+        raise InvalidInput(f"{what} {value} is out of range (at most {top:,})")
     return value
+
+
+def payment(text: str, currency: str, what: str = "amount", *,
+            allow_negative: bool = False) -> Decimal:
+    """An amount paid or granted: also payable in the currency (1.505 EUR refused)."""
+    value = amount(text, what, allow_negative=allow_negative)
+    try:
+        return check_payable(value, currency, text)
+    except InvalidInput as exc:
+        raise type(exc)(f"{what}: {exc}") from None

@@ -1,7 +1,7 @@
 """Dates people type in filters: PyKota's forms and ISO 8601.
 
 PyKota (dumpykota's start=/end=): `YYYY[MM[DD[hh[mm[ss]]]]]`, `today`,
-`yesterday`, `now`, each optionally followed by `+N` or `-N` days. A start
+`yesterday`, `tomorrow`, `now`, each optionally followed by `+N` or `-N` days. A start
 date is the first instant of the period it names; an end date is the first
 instant AFTER it (ends are exclusive), so `end=2026` includes all of 2026.
 Dates are read in the local time zone and returned in UTC.
@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 
 from pagetally.errors import InvalidInput
 
-_RELATIVE = re.compile(r"(now|today|yesterday)\s*(?:([+-])\s*(\d{1,5}))?", re.IGNORECASE)
+_RELATIVE = re.compile(r"(now|today|yesterday|tomorrow)\s*(?:([+-])\s*(\d{1,5}))?", re.IGNORECASE)
 _COMPACT = re.compile(r"\d{4}(?:\d{2}){0,5}")
 
 
@@ -48,6 +48,8 @@ def parse_date(text: str, *, now: datetime, tz: tzinfo, end: bool = False) -> da
         day = day.replace(tzinfo=None)
         if word == "yesterday":
             day -= timedelta(days=1)
+        elif word == "tomorrow":
+            day += timedelta(days=1)
         day += delta
         if end:
             day += timedelta(days=1)
@@ -67,7 +69,7 @@ def parse_date(text: str, *, now: datetime, tz: tzinfo, end: bool = False) -> da
     except ValueError:
         raise InvalidInput(
             f"date {raw!r}: write YYYY[MM[DD[hh[mm[ss]]]]], an ISO date, "
-            "or today/yesterday/now with an optional +N/-N days"
+            "or today/yesterday/tomorrow/now with an optional +N/-N days"
         ) from None
     if value.tzinfo is None:
         value = value.replace(tzinfo=tz)

@@ -17,7 +17,7 @@ app = typer.Typer(help="The database: its roles, and creating or upgrading its s
 def upgrade() -> None:
     """Create the schema, or migrate it to this version of PageTally (every engine)."""
     env = get_env()
-    with env.store(write=True) as store:
+    with env.store(write=True, create=True) as store:
         store.upgrade()
     env.note(f"the store is up to date ({env.config().store_settings().backend})")
 

@@ -20,7 +20,16 @@ import typer
 
 from pagetally import __version__
 from pagetally.cli.dates import parse_date
-from pagetally.cli.dumpdata import COLUMNS, FILTER_KEYS, Filters, Row, check_filters, extract
+from pagetally.cli.dumpdata import (
+    COLUMNS,
+    FILTER_KEYS,
+    Filters,
+    Row,
+    check_filters,
+    order_rows,
+    summarize,
+)
+from pagetally.cli.dumpdata import extract as extract_rows
 from pagetally.cli.env import Env, get_env
 from pagetally.cli.output import text, write_json_stream
 from pagetally.core.models import Action
@@ -152,10 +161,18 @@ def _types(datatype: DataType) -> list[str]:
 
 
 def dump_to(
-    out: IO[str], store: Store, env: Env, datatype: DataType, fmt: DumpFormat, flt: Filters
+    out: IO[str], store: Store, env: Env, datatype: DataType, fmt: DumpFormat, flt: Filters,
+    orderby: str | None = None, total: bool = False,
 ) -> None:
     types = _types(datatype)
     storage = env.config().store_settings().backend
+
+    def extract(store: Store, t: str, flt: Filters) -> Iterable[Row]:
+        rows: Iterable[Row] = extract_rows(store, t, flt)
+        if orderby:
+            rows = order_rows(rows, t, orderby)
+        return summarize(rows, t, flt) if total else rows
+
     if fmt is DumpFormat.CUPS:
         write_cups(out, extract(store, "history", flt), env.local_tz())
     elif fmt in SEPARATORS:
@@ -188,8 +205,8 @@ def dump(
         list[str] | None,
         typer.Argument(
             help="KEY=VALUE: username, groupname, printername, pgroupname, hostname, "
-            "billingcode (wildcards allowed), start, end (YYYY[MM[DD[hh[mm[ss]]]]], "
-            "today, yesterday, now, each with +N/-N days)."
+            "billingcode (wildcards allowed), jobid (history), start, end "
+            "(YYYY[MM[DD[hh[mm[ss]]]]], today, yesterday, tomorrow, now, each with +N/-N days)."
         ),
     ] = None,
     fmt: Annotated[DumpFormat, typer.Option("--format", "-f", help="Output format.")] = (
@@ -198,23 +215,38 @@ def dump(
     output: Annotated[
         str, typer.Option("--output", "-o", help="Write to this file ('-': stdout).")
     ] = "-",
+    orderby: Annotated[
+        str | None,
+        typer.Option("--orderby", "-O", metavar="[+-]COLUMN,...",
+                     help="Sort by these columns ('-' descending), e.g. -username,+printername."),
+    ] = None,
+    total: Annotated[
+        bool, typer.Option("--sum", "-s", help="History or payments: one row per user (or per "
+                           "filtered user/printer/host/billing code) with totals.")
+    ] = False,
 ) -> None:
     """Dump the store's data (PyKota's dumpykota) for scripts and other tools."""
     env = get_env()
     if fmt is DumpFormat.CUPS and datatype is not DataType.HISTORY:
         raise InvalidInput("--format cups (CUPS page_log) is for history only")
+    if (orderby or total) and datatype is DataType.ALL:
+        raise InvalidInput("'all' dumps every type as it is: no --orderby or --sum")
+    if total and fmt is DumpFormat.CUPS:
+        raise InvalidInput("--sum makes totals, not CUPS page_log lines")
+    if total and datatype not in (DataType.HISTORY, DataType.PAYMENTS):
+        raise InvalidInput(f"--sum is for history and payments, not {datatype.value}")
     if fmt in SEPARATORS and datatype is DataType.ALL:
         raise InvalidInput(f"'all' needs --format json or xml, not {fmt.value}")
     flt = parse_filters(filters or [], env)
     check_filters(datatype.value, flt)
     with env.store() as store:
         if output == "-":
-            dump_to(env.out, store, env, datatype, fmt, flt)
+            dump_to(env.out, store, env, datatype, fmt, flt, orderby, total)
         else:
             with open(output, "w", encoding="utf-8", newline="") as fh:
-                dump_to(fh, store, env, datatype, fmt, flt)
+                dump_to(fh, store, env, datatype, fmt, flt, orderby, total)
 
 
 def iter_rows(store: Store, datatype: str, flt: Filters) -> Iterator[Row]:
     """The rows `dump` writes (for other edges: the web's export)."""
-    return extract(store, datatype, flt)
+    return extract_rows(store, datatype, flt)

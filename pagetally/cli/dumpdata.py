@@ -7,7 +7,8 @@ scripts reading dumpykota output keep working, plus PageTally's own columns
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+import functools
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from fnmatch import fnmatchcase
@@ -25,6 +26,7 @@ FILTER_KEYS = (
     "pgroupname",
     "hostname",
     "billingcode",
+    "jobid",
     "start",
     "end",
 )
@@ -111,7 +113,7 @@ ACCEPTS: dict[str, tuple[str, ...]] = {
     "printers": ("printername",),
     "upquotas": ("username", "printername"),
     "gpquotas": ("groupname", "printername"),
-    "history": ("username", "printername", "hostname", "billingcode", "start", "end"),
+    "history": ("username", "printername", "hostname", "billingcode", "jobid", "start", "end"),
     "payments": ("username", "start", "end"),
     "billingcodes": ("billingcode",),
     "umembers": ("groupname", "username"),
@@ -242,6 +244,7 @@ def _history(store: Store, f: Filters) -> Iterator[Row]:
             and f.ok("printername", j.printer)
             and f.ok("hostname", j.host)
             and f.ok("billingcode", j.billing_code)
+            and f.ok("jobid", j.job_id)
         ):
             continue
         yield {
@@ -322,6 +325,58 @@ EXTRACT: dict[str, Callable[[Store, Filters], Iterator[Row]]] = {
     "umembers": _umembers,
     "pmembers": _pmembers,
 }
+
+
+def order_rows(rows: Iterable[Row], datatype: str, spec: str) -> list[Row]:
+    """dumpykota's `-O '-username,+printername'`: sorted by those columns, `-`
+    descending, `+` (or nothing) ascending; a column the data type lacks is refused."""
+    keys: list[tuple[str, bool]] = []
+    for part in (p.strip() for p in spec.split(",")):
+        if not part:
+            continue
+        name, descending = part.lstrip("+-").strip().lower(), part.startswith("-")
+        if name not in COLUMNS[datatype]:
+            raise InvalidInput(f"--orderby {part!r}: {datatype} has no column {name!r} "
+                               f"(it has: {', '.join(COLUMNS[datatype])})")
+        keys.append((name, descending))
+    out = list(rows)
+    for name, descending in reversed(keys):  # stable sorts, last key first
+        out.sort(key=functools.partial(_sort_key, name), reverse=descending)
+    return out
+
+
+def _sort_key(name: str, row: Row) -> tuple[bool, Any]:
+    value = row.get(name)
+    return (value is None, value if value is not None else "")
+
+
+#: What dumpykota's --sum adds up, per data type, and which filters group the rows.
+SUMMED = {
+    "payments": (("amount",), ("username",)),
+    "history": (("jobsize", "jobprice", "jobsizebytes", "precomputedjobsize",
+                 "precomputedjobprice"), ("username", "printername", "hostname", "billingcode")),
+}
+
+
+def summarize(rows: Iterable[Row], datatype: str, flt: Filters) -> list[Row]:
+    """dumpykota's --sum: one row per group with totals, '*' in the other columns.
+    Payments are grouped by user; history by the filters given among username,
+    printername, hostname and billingcode (none given: one total row)."""
+    if datatype not in SUMMED:
+        raise InvalidInput(f"--sum is for history and payments, not {datatype}")
+    totals, group_keys = SUMMED[datatype]
+    keys = group_keys if datatype == "payments" else tuple(
+        k for k in group_keys if k in flt.values)
+    groups: dict[tuple[str, ...], Row] = {}
+    for r in rows:
+        ident = tuple(str(r.get(k) or "") for k in keys)
+        if ident not in groups:
+            groups[ident] = {c: "*" for c in COLUMNS[datatype]}
+            groups[ident].update({k: r.get(k) for k in keys})
+            groups[ident].update({t: 0 for t in totals})
+        for t in totals:
+            groups[ident][t] += r.get(t) or 0
+    return [groups[k] for k in sorted(groups)]
 
 
 def extract(store: Store, datatype: str, flt: Filters) -> Iterator[Row]:

@@ -90,16 +90,21 @@ class Env:
             from pagetally.config import load_config
 
             self._config = load_config(self.config_path, self.environ)
+            for line in self._config.warnings:
+                self.note(f"warning: {line}")
         return self._config
 
     @contextmanager
-    def store(self, *, write: bool = False) -> Iterator[Store]:
+    def store(self, *, write: bool = False, create: bool = False) -> Iterator[Store]:
         """Open the store read-only, or read-write for commands that change it.
 
         A server database needs the admin credentials (the secrets file) to
         write: without them the write is refused before anything is opened.
+        A SQLite file that does not exist is refused (naming its path) unless
+        `create` (`db upgrade`, setup): a typo must not make an empty store.
         """
         from pagetally.storage import open_store
+        from pagetally.storage.engine import sqlite_exists
 
         cfg = self.config()
         settings = cfg.store_settings()
@@ -109,6 +114,8 @@ class Env:
                 f"are available (the admin file beside {cfg.path} is missing or "
                 "unreadable to you)"
             )
+        if not create:
+            sqlite_exists(settings, str(cfg.path))
         store = open_store(settings, readonly=not write)
         try:
             yield store

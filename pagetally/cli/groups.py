@@ -17,16 +17,30 @@ from pagetally.errors import AlreadyExists, InvalidInput
 app = typer.Typer(help="Groups of users: add, edit, delete, list, members.", no_args_is_help=True)
 
 Names = Annotated[list[str], typer.Argument(help="Group names; wildcards select.")]
+NewNames = Annotated[
+    list[str], typer.Argument(help="Names of the groups to create (exact names, no wildcards).")
+]
 LimitOpt = Annotated[
     LimitBy | None, typer.Option("--limit-by", "-l", help="How the group is limited.")
 ]
 DescOpt = Annotated[str | None, typer.Option("--description", "-d", help="Free text.")]
 COLUMNS = ("name", "limit_by", "balance", "lifetime_paid", "members", "description")
+#: The table puts the members last (the one column that may wrap) and shows the
+#: first few: 50 members must not push the other columns off the screen.
+TABLE_COLUMNS = ("name", "limit_by", "balance", "lifetime_paid", "description", "members")
+SHOWN_MEMBERS = 8
+
+
+def members_cell(members: list[str]) -> str:
+    """Members for a table cell: the first few, then how many more."""
+    if len(members) <= SHOWN_MEMBERS:
+        return " ".join(members)
+    return " ".join(members[:SHOWN_MEMBERS]) + f" … (+{len(members) - SHOWN_MEMBERS} more)"
 
 
 @app.command("add")
 def add(
-    names: Names,
+    names: NewNames,
     limit_by: LimitOpt = None,
     description: DescOpt = None,
     skip_existing: Annotated[bool, typer.Option("--skip-existing")] = False,
@@ -125,8 +139,9 @@ def list_(
                     "limit_by": g.limit_by,
                     "balance": balance,
                     "lifetime_paid": paid,
-                    "members": members if fmt == "json" else " ".join(members),
+                    "members": members if fmt == "json" else (
+                        " ".join(members) if fmt == "csv" else members_cell(members)),
                     "description": g.description,
                 }
             )
-    emit(env, fmt, COLUMNS, rows, title="Groups")
+    emit(env, fmt, COLUMNS if fmt == "csv" else TABLE_COLUMNS, rows, title="Groups")

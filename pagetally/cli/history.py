@@ -12,7 +12,8 @@ from pagetally.cli.dates import parse_date
 from pagetally.cli.env import get_env
 from pagetally.cli.output import Format, Row, emit, write_csv, write_json_stream
 from pagetally.core.models import JobRecord
-from pagetally.storage.base import HistoryFilter
+from pagetally.errors import NotFound
+from pagetally.storage.base import HistoryFilter, Store
 
 #: `history --format json|csv`: one object (row) per job, these fields, this order.
 COLUMNS = (
@@ -33,6 +34,7 @@ COLUMNS = (
 )
 TABLE_COLUMNS = (
     "id",
+    "job_id",
     "date",
     "user",
     "printer",
@@ -63,6 +65,22 @@ def job_row(j: JobRecord) -> Row:
         "title": j.title,
         "job_id": j.job_id,
     }
+
+
+def _known_or_in_history(store: Store, user: str | None, printer: str | None) -> None:
+    """NotFound for a user or printer neither in the store nor in the history: a
+    user unknown to PageTally still has refused jobs there (`history -u nosuch`)."""
+    for value, get, kind in ((user, store.get_user, "user"),
+                             (printer, store.get_printer, "printer")):
+        if value is None:
+            continue
+        try:
+            get(value)
+        except NotFound:
+            flt = HistoryFilter(user=value, limit=1) if kind == "user" else HistoryFilter(
+                printer=value, limit=1)
+            if next(iter(store.history(flt)), None) is None:
+                raise
 
 
 def register(app: typer.Typer) -> None:
@@ -103,10 +121,7 @@ def history(
         newest_first=limit is not None,
     )
     with env.store() as store:
-        if user is not None:
-            store.get_user(user)
-        if printer is not None:
-            store.get_printer(printer)
+        _known_or_in_history(store, user, printer)
         jobs: Iterator[Row] = (job_row(j) for j in store.history(flt))
         if flt.newest_first:
             jobs = iter(list(jobs)[::-1])  # bounded by --limit
@@ -118,6 +133,7 @@ def history(
         else:
             headers = (
                 "id",
+                "job",
                 "date",
                 "user",
                 "printer",

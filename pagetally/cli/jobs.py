@@ -15,6 +15,7 @@ from typing import Annotated
 
 import typer
 
+from pagetally.cli import common
 from pagetally.cli.env import get_env
 from pagetally.cli.exitcodes import DENIED, ExitCode
 from pagetally.cli.output import machine
@@ -58,6 +59,9 @@ def add(
 ) -> None:
     """Record a job: decide (quota, balance, limits) and charge, like the backend."""
     env = get_env()
+    for value, what in ((pages, "--pages"), (copies, "--copies"),
+                        (pages * copies, "--pages × --copies")):
+        common.pages(value, what)
     if color_pages > pages:
         raise InvalidInput(f"--color-pages {color_pages} is more than --pages {pages}")
     if sheets is not None and sheets > pages:

@@ -176,6 +176,14 @@ app = typer.Typer(
 )
 
 
+def _show_version(value: bool) -> None:
+    if value:
+        from pagetally import __version__
+
+        print(f"pagetally {__version__}")
+        raise typer.Exit(0)
+
+
 @app.callback()
 def root(
     ctx: typer.Context,
@@ -187,6 +195,16 @@ def root(
             metavar="PATH",
             help="Configuration file (else $PAGETALLY_CONFIG, else /etc/pagetally/pagetally.conf).",
         ),
+    ] = None,
+    version: Annotated[
+        bool,
+        typer.Option("--version", "-v", is_eager=True, callback=_show_version,
+                     help="Print the version and exit."),
+    ] = False,
+    arguments: Annotated[
+        str | None,
+        typer.Option("--arguments", "-A", metavar="FILE",
+                     help="Read more options and arguments from FILE, one a line (PyKota's -A)."),
     ] = None,
 ) -> None:
     """PageTally: print accounting and quotas for CUPS (successor of PyKota)."""

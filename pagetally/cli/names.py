@@ -19,6 +19,7 @@ def is_pattern(name: str) -> bool:
 def check_new_names(kind: str, names: Sequence[str]) -> list[str]:
     """Names for things to create: no wildcards, no blanks, each once."""
     out: list[str] = []
+    seen: set[str] = set()
     for n in names:
         if not n.strip() or n != n.strip():
             raise InvalidInput(f"{kind} name {n!r} is empty or has surrounding spaces")
@@ -26,7 +27,8 @@ def check_new_names(kind: str, names: Sequence[str]) -> list[str]:
             raise InvalidInput(f"{kind} name {n!r} holds a wildcard (* ? [): give exact names")
         if any(ord(c) < 32 for c in n):
             raise InvalidInput(f"{kind} name {n!r} holds a control character")
-        if n not in out:
+        if n not in seen:
+            seen.add(n)
             out.append(n)
     return out
 

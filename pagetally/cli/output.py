@@ -209,9 +209,21 @@ def emit(
 def progress(env: Env, items: Sequence[T], label: str) -> Iterator[T]:
     """Iterate, with a progress bar on stderr when there are many items and a
     person is watching (a terminal); silent otherwise."""
+    for chunk in batches(env, items, label, size=1):
+        yield chunk[0]
+
+
+#: Items written per transaction by the bulk commands.
+BATCH = 1000
+
+
+def batches(env: Env, items: Sequence[T], label: str, size: int = BATCH) -> Iterator[list[T]]:
+    """`items` in lists of `size` (one store transaction each), with a progress
+    bar counting items when there are many and a person is watching."""
+    chunks = [list(items[i : i + size]) for i in range(0, len(items), size)]
     console = env.console(stderr=True)
     if len(items) < PROGRESS_MIN or not console.is_terminal:
-        yield from items
+        yield from chunks
         return
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
@@ -219,9 +231,9 @@ def progress(env: Env, items: Sequence[T], label: str) -> Iterator[T]:
         TextColumn(label), BarColumn(), MofNCompleteColumn(), console=console, transient=True
     ) as bar:
         task = bar.add_task(label, total=len(items))
-        for item in items:
-            yield item
-            bar.advance(task)
+        for chunk in chunks:
+            yield chunk
+            bar.advance(task, len(chunk))
 
 
 def each_matching(

@@ -30,7 +30,7 @@ _SIGN = {PaymentKind.CREDIT: 1, PaymentKind.FREE: 1, PaymentKind.REFUND: 1, Paym
 
 def record(env: Env, names: Sequence[str], text: str, kind: PaymentKind, note: str) -> None:
     """One payment of `kind` per user; the amount is checked before anything changes."""
-    value = common.amount(text)
+    value = common.payment(text, env.config().get("currency"))
     if value == 0:
         raise InvalidAmount("amount: 0 changes nothing; give a positive amount")
     with env.store(write=True) as store:
@@ -42,6 +42,28 @@ def record(env: Env, names: Sequence[str], text: str, kind: PaymentKind, note: s
                 f"{u.name}: {kind.value} {format_money(value, currency)}, "
                 f"balance now {format_money(after.balance, currency)}"
             )
+
+
+@app.command("set-balance")
+def set_balance(
+    names: NamesArg,
+    amount: Annotated[str, typer.Argument(help="The balance each user ends with, e.g. 10.")],
+    note: NoteOpt = "",
+) -> None:
+    """Set users' balances to AMOUNT (PyKota's pkusers --balance N): the difference
+    is recorded as a credit or a debit, so the payments still add up."""
+    env = get_env()
+    currency = env.config().get("currency")
+    target = common.payment(amount, currency, "balance", allow_negative=True)
+    with env.store(write=True) as store:
+        users = expand("user", names, store.find_users, lambda u: u.name)
+        for u in progress(env, users, "setting balances"):
+            diff = target - u.balance
+            if diff == 0:
+                continue
+            kind = PaymentKind.CREDIT if diff > 0 else PaymentKind.DEBIT
+            after = store.add_payment(Payment(u.name, diff, kind, note, env.now()))
+            env.note(f"{u.name}: balance now {format_money(after.balance, currency)}")
 
 
 @app.command("credit")

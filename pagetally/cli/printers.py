@@ -20,6 +20,9 @@ app = typer.Typer(
 )
 
 Names = Annotated[list[str], typer.Argument(help="Printer names; wildcards select.")]
+NewNames = Annotated[
+    list[str], typer.Argument(help="Names of the printers to create (exact names, no wildcards).")
+]
 PageOpt = Annotated[str | None, typer.Option("--price-per-page", "-p", help="Per page.")]
 JobOpt = Annotated[str | None, typer.Option("--price-per-job", "-j", help="Per job.")]
 ColorOpt = Annotated[
@@ -31,7 +34,8 @@ MediaOpt = Annotated[
     typer.Option("--media", metavar="SIZE=FACTOR", help="Page price factor by media, e.g. a3=2."),
 ]
 MaxOpt = Annotated[
-    int | None, typer.Option("--max-job-size", "-m", help="Largest job in pages.", min=0)
+    int | None, typer.Option("--max-job-size", "-m", help="Largest job in pages.", min=0,
+                              max=2**31 - 1)
 ]
 DescOpt = Annotated[str | None, typer.Option("--description", "-d", help="Free text.")]
 
@@ -84,7 +88,7 @@ def _prices(
 
 @app.command("add")
 def add(
-    names: Names,
+    names: NewNames,
     price_per_page: PageOpt = None,
     price_per_job: JobOpt = None,
     price_per_color_page: ColorOpt = None,

@@ -11,6 +11,7 @@ before anything changes; each refund is then one transaction in the store
 from __future__ import annotations
 
 import json
+from datetime import datetime, tzinfo
 from decimal import Decimal
 from typing import Annotated
 
@@ -20,11 +21,14 @@ from pagetally.cli import common
 from pagetally.cli.env import get_env
 from pagetally.cli.exitcodes import ExitCode
 from pagetally.cli.output import machine
-from pagetally.core.models import JobRecord
+from pagetally.core.models import Action, JobRecord
 from pagetally.core.money import format_money
 from pagetally.core.refunds import Refund, RefundResult, refund_for
 from pagetally.errors import InvalidAmount, InvalidInput, NotFound
 from pagetally.storage.base import Store
+
+#: The history actions of jobs that were charged (and so can be refunded).
+CHARGED = (Action.ALLOW, Action.WARN)
 
 
 def describe(job: JobRecord, currency: str = "") -> str:
@@ -88,18 +92,52 @@ def _confirm(job: JobRecord, refund: Refund, currency: str) -> bool:
     return typer.confirm(f"Refund {what} for {describe(job, currency)}?", default=False)
 
 
+REFUND_FILTERS = ("username", "printername", "hostname", "billingcode", "jobid", "start", "end")
+
+
+def by_filters(store: Store, items: list[str], now: datetime, tz: tzinfo) -> list[JobRecord]:
+    """The charged jobs matching every KEY=VALUE (PyKota's pkrefund filters)."""
+    from pagetally.cli.dates import parse_date
+    from pagetally.storage.base import HistoryFilter
+
+    values: dict[str, str] = {}
+    for item in items:
+        key, eq, value = item.partition("=")
+        key = key.strip().lower()
+        if not eq or key not in REFUND_FILTERS or not value.strip():
+            raise InvalidInput(f"filter {item!r}: write KEY=VALUE with KEY one of "
+                               f"{', '.join(REFUND_FILTERS)}")
+        values[key] = value.strip()
+    flt = HistoryFilter(
+        user=values.get("username"), printer=values.get("printername"),
+        host=values.get("hostname"), billing_code=values.get("billingcode"),
+        since=parse_date(values["start"], now=now, tz=tz) if "start" in values else None,
+        until=parse_date(values["end"], now=now, tz=tz, end=True) if "end" in values else None,
+    )
+    jobid = values.get("jobid")
+    return [j for j in store.history(flt)
+            if (jobid is None or str(j.job_id) == jobid) and j.action in CHARGED]
+
+
 def refund(
     jobs: Annotated[
-        list[str],
+        list[str] | None,
         typer.Argument(
             help="History row ids (the `id` of `pagetally history --format csv`); "
             "with --printer, CUPS job ids on that printer.",
             metavar="JOBID...",
         ),
-    ],
+    ] = None,
     printer: Annotated[
         str | None,
         typer.Option("--printer", "-P", help="The JOBIDs are CUPS job ids on this printer."),
+    ] = None,
+    filters: Annotated[
+        list[str] | None,
+        typer.Option("--filter", metavar="KEY=VALUE",
+                     help="Refund every charged job matching all filters (username, "
+                     "printername, hostname, billingcode, jobid, start, end; dates as in "
+                     "dump); repeatable. PyKota's pkrefund filters."),
     ] = None,
     fraction: Annotated[
         str, typer.Option("--fraction", help="Give back this part of the price, 0 to 1.")
@@ -127,8 +165,14 @@ def refund(
     done: list[RefundResult] = []
     with env.store(write=True) as store:
         chosen: dict[int, tuple[JobRecord, Refund, str]] = {}
-        for ident in jobs:
-            job = resolve(store, ident.strip(), printer)
+        if not jobs and not filters:
+            raise InvalidInput("name the jobs to refund: JOBIDs or --filter KEY=VALUE")
+        picked = [resolve(store, ident.strip(), printer) for ident in jobs or []]
+        if filters:
+            picked += by_filters(store, filters, now, env.local_tz())
+            if not picked:
+                raise NotFound("charged job", " ".join(filters))
+        for job in picked:
             currency = cfg.rule_settings(job.printer).currency
             back = refund_for(job, currency=currency, fraction=part, pages=pages, note=reason)
             chosen[int(job.id or 0)] = (job, back, currency)

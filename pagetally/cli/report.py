@@ -209,18 +209,31 @@ def report(
         list[str] | None, typer.Option("--printer", "-P", help="Printer(s) or wildcard.")
     ] = None,
     group: Annotated[bool, typer.Option("--group", "-g", help="Report groups.")] = False,
+    in_group: Annotated[
+        list[str] | None,
+        typer.Option("--in-group", "-i", help="Only users in this group; repeatable "
+                     "(PyKota's repykota --ingroups)."),
+    ] = None,
     fmt: common.FormatOption = Format.TABLE,
 ) -> None:
     """Usage, limits, balance and grace per printer (PyKota's repykota)."""
+    from pagetally.cli.names import expand
+
     env = get_env()
     cfg = env.config()
     with env.store() as store:
         printer_patterns = printer or ["*"]
         if printer:
-            from pagetally.cli.names import expand
-
             expand("printer", printer_patterns, store.find_printers, lambda p: p.name)
-        rows = report_rows(store, cfg, printer_patterns, names or ["*"], group, env.now())
+        who = names or ["*"]
+        if in_group:
+            from fnmatch import fnmatchcase
+
+            found = expand("group", in_group, store.find_groups, lambda g: g.name)
+            members = sorted({u.name for g in found for u in store.members(g.name)})
+            who = [m for m in members if any(fnmatchcase(m, p) for p in who)]
+        rows = (report_rows(store, cfg, printer_patterns, who, group, env.now())
+                if who else [])
         printers = {p.name: p for p in store.find_printers(printer_patterns)}
     if fmt is Format.JSON:
         write_json(env.out, rows)

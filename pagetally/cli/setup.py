@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from pagetally.cli.env import get_env
+from pagetally.cli.env import Env, get_env
 from pagetally.errors import InvalidInput
 
 app = typer.Typer(help="Install PageTally into the print system.", no_args_is_help=True)
@@ -20,6 +21,10 @@ def cups(
     serverbin: Annotated[str, typer.Option(help="CUPS' ServerBin.")] = "/usr/lib/cups",
     no_backend: Annotated[
         bool, typer.Option("--no-backend", help="Do not (re)install the backend.")
+    ] = False,
+    replace_backend: Annotated[
+        bool, typer.Option("--replace-backend", help="Replace an installed backend that "
+                           "serves another configuration (or PyKota's cupspykota).")
     ] = False,
 ) -> None:
     """Install the backend and wrap QUEUES (device URI → pagetally:<URI>)."""
@@ -36,14 +41,46 @@ def cups(
     if missing:  # checked before anything changes
         raise InvalidInput(f"no such CUPS queue: {', '.join(missing)}")
     if not undo:  # what this cupsd will do to jobs PageTally then sees
-        conf = setup.read_cupsd_conf(env.environ)
-        for warning in (setup.crash_warning(setup.cupsd_version(), conf),
-                        setup.status_warning(conf)):
+        cupsd_conf = setup.read_cupsd_conf(env.environ)
+        for warning in (setup.crash_warning(setup.cupsd_version(), cupsd_conf),
+                        setup.status_warning(cupsd_conf)):
             if warning:
                 env.note(warning)
     if not undo and not no_backend:
-        path = setup.install_backend(serverbin, config_path(env.config_path, env.environ))
-        env.note(f"backend installed: {path} (mode 0700, runs {cfg.path})")
+        from pagetally.cups.strictmodes import check_install, install_paths
+        from pagetally.cups.ticket import PYKOTA_SCHEME, SCHEME
+
+        unsafe = check_install(install_paths(cfg.path, cfg.admin_path, cfg.get("directory")))
+        if unsafe:
+            raise setup.SetupError("; ".join(str(u) for u in unsafe))
+        conf = config_path(env.config_path, env.environ)
+        schemes = [SCHEME] + ([PYKOTA_SCHEME] if any(
+            uris[q].startswith(PYKOTA_SCHEME + ":") for q in names) else [])
+        for scheme in schemes:  # all checked before any is written
+            if not replace_backend:
+                setup.check_replacing(Path(serverbin) / "backend" / scheme, conf)
+        for scheme in schemes:
+            path = setup.install_backend(serverbin, conf, name=scheme, replace=True)
+            env.note(f"backend installed: {path} (mode 0700, runs {cfg.path})")
     for change in setup.setup_queues(names, undo=undo, env=env.environ):
         state = "changed" if change.changed else "unchanged"
         print(f"{change.queue}: {change.old_uri} -> {change.new_uri} ({state})", file=env.out)
+    if not undo:
+        _add_printers(env, names)
+
+
+def _add_printers(env: Env, queues: list[str]) -> None:
+    """The wrapped queues become printers in the store (the first job would else
+    be refused as an unknown printer); creates the SQLite store if missing."""
+    from pagetally.core.models import Printer
+
+    settings = env.config().store_settings()
+    missing = settings.backend == "sqlite" and not Path(settings.name).expanduser().exists()
+    with env.store(write=True, create=True) as store:
+        if missing:
+            store.upgrade()
+        known = {p.name for p in store.find_printers(queues)}
+        for queue in queues:
+            if queue not in known:
+                store.add_printer(Printer(queue))
+                env.note(f"{queue}: added to the store as a printer")

@@ -9,7 +9,7 @@ import typer
 from pagetally.cli import common
 from pagetally.cli.env import get_env
 from pagetally.cli.names import check_new_names, expand
-from pagetally.cli.output import Row, each_matching, emit, progress
+from pagetally.cli.output import Row, batches, each_matching, emit, progress
 from pagetally.core.models import ONE, LimitBy, Payment, PaymentKind, User
 from pagetally.core.pins import check_pin_text, hash_pin
 from pagetally.errors import AlreadyExists, InvalidInput
@@ -17,6 +17,9 @@ from pagetally.errors import AlreadyExists, InvalidInput
 app = typer.Typer(help="Users: add, edit, delete, list, credit.", no_args_is_help=True)
 
 Names = Annotated[list[str], typer.Argument(help="User names; wildcards (* ? [a-z]) select.")]
+NewNames = Annotated[
+    list[str], typer.Argument(help="Names of the users to create (exact names, no wildcards).")
+]
 LimitOpt = Annotated[
     LimitBy | None, typer.Option("--limit-by", "-l", help="How the user is limited.")
 ]
@@ -66,7 +69,7 @@ def user_row(u: User) -> Row:
 
 @app.command("add")
 def add(
-    names: Names,
+    names: NewNames,
     limit_by: LimitOpt = None,
     balance: Annotated[
         str | None, typer.Option("--balance", "-b", help="Initial credit (a payment).")
@@ -84,7 +87,8 @@ def add(
     env = get_env()
     new = check_new_names("user", names)
     pin_hash = hash_pin(p) if (p := read_pin(new, pin, pin_stdin)) is not None else None
-    credit = common.amount(balance, "balance") if balance is not None else None
+    credit = (common.payment(balance, env.config().get("currency"), "balance")
+              if balance is not None else None)
     factor = common.factor(overcharge) if overcharge is not None else None
     mail = common.email(email) if email else None
     with env.store(write=True) as store:
@@ -92,21 +96,25 @@ def add(
         if existing and not skip_existing:
             raise AlreadyExists("user", sorted(existing)[0])
         todo = [n for n in new if n not in existing]
-        for name in progress(env, todo, "adding users"):
-            user = User(
-                name=name,
-                limit_by=limit_by or LimitBy.QUOTA,
-                overcharge=factor if factor is not None else ONE,
-                email=mail,
-                description=description or "",
-            )
-            store.add_user(user)
-            if pin_hash is not None:
-                store.set_user_pin_hash(name, pin_hash)
-            if credit:
-                store.add_payment(
-                    Payment(name, credit, PaymentKind.CREDIT, "initial balance", env.now())
+        for chunk in batches(env, todo, "adding users"):
+            store.add_users([
+                User(
+                    name=name,
+                    limit_by=limit_by or LimitBy.QUOTA,
+                    overcharge=factor if factor is not None else ONE,
+                    email=mail,
+                    description=description or "",
                 )
+                for name in chunk
+            ])
+        if pin_hash is not None or credit:
+            for name in progress(env, todo, "initial balances"):
+                if pin_hash is not None:
+                    store.set_user_pin_hash(name, pin_hash)
+                if credit:
+                    store.add_payment(
+                        Payment(name, credit, PaymentKind.CREDIT, "initial balance", env.now())
+                    )
     for name in sorted(existing):
         env.note(f"user {name!r} exists: left unchanged")
     env.note(f"{len(todo)} user(s) added")
@@ -118,6 +126,11 @@ def edit(
     limit_by: LimitOpt = None,
     overcharge: OverOpt = None,
     email: EmailOpt = None,
+    email_domain: Annotated[
+        str | None, typer.Option("--email-domain", metavar="DOMAIN",
+                                 help="Set each user's e-mail to NAME@DOMAIN (PyKota: "
+                                 "pkusers --email @DOMAIN).")
+    ] = None,
     description: DescOpt = None,
     pin: PinOpt = False,
     pin_stdin: PinStdinOpt = False,
@@ -129,19 +142,24 @@ def edit(
     env = get_env()
     factor = common.factor(overcharge) if overcharge is not None else None
     mail = common.email(email) if email is not None else None
+    if email_domain is not None:
+        if email is not None:
+            raise InvalidInput("give --email or --email-domain, not both")
+        common.email("user@" + email_domain.lstrip("@"))
     if clear_pin and (pin or pin_stdin):
         raise InvalidInput("give --clear-pin or a new PIN, not both")
     new_pin = read_pin(names, pin, pin_stdin)
-    changes = (limit_by, factor, mail, description)
+    changes = (limit_by, factor, mail if email_domain is None else email_domain, description)
     if all(c is None for c in changes) and new_pin is None and not clear_pin:
         raise InvalidInput("nothing to change: give --limit-by, --overcharge, --email, "
-                           "--description, --pin, --pin-stdin or --clear-pin")
+                           "--email-domain, --description, --pin, --pin-stdin or --clear-pin")
     pin_hash = hash_pin(new_pin) if new_pin is not None else None
     with env.store(write=True) as store:
         users = expand("user", names, store.find_users, lambda u: u.name)
         for u in progress(env, users, "editing users"):
             if any(c is not None for c in changes):
-                store.edit_user(u.name, limit_by=limit_by, overcharge=factor, email=mail,
+                own = f"{u.name}@{email_domain.lstrip('@')}" if email_domain is not None else mail
+                store.edit_user(u.name, limit_by=limit_by, overcharge=factor, email=own,
                                 description=description)
             if pin_hash is not None or clear_pin:
                 store.set_user_pin_hash(u.name, pin_hash)

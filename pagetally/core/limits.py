@@ -152,7 +152,7 @@ def check_balance(balance: Decimal, price: Decimal, settings: RuleSettings, who:
                 Action.DENY,
                 DecisionCode.BALANCE_TOO_LOW,
                 f"{subject} too low: {format_money(balance, cur)}{cost}",
-                settings.hardwarn,
+                settings.balancewarn,
             )
         if left == settings.balance_zero or left <= settings.poorman:
             return Check(
@@ -167,7 +167,7 @@ def check_balance(balance: Decimal, price: Decimal, settings: RuleSettings, who:
             Action.DENY,
             DecisionCode.BALANCE_TOO_LOW,
             f"{subject} too low: {format_money(balance, cur)}{cost}",
-            settings.hardwarn,
+            settings.balancewarn,
         )
     if balance <= settings.poorman:
         return Check(

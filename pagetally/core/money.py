@@ -16,7 +16,31 @@ PLACES = 6
 QUANTUM = Decimal(1).scaleb(-PLACES)  # 0.000001
 MAX_AMOUNT = Decimal("1000000000")  # one thousand million, in any currency
 
-_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")  # ASCII digits only
+
+#: ISO 4217 currencies whose minor unit is not 2 decimal places (the others: 2).
+MINOR_UNITS = {
+    **dict.fromkeys(("BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF",
+                     "UGX", "UYI", "VND", "VUV", "XAF", "XOF", "XPF"), 0),
+    **dict.fromkeys(("BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"), 3),
+    **dict.fromkeys(("CLF", "UYW"), 4),
+}
+
+
+def minor_units(currency: str) -> int:
+    """Decimal places of `currency`'s smallest coin (EUR 2, JPY 0, KWD 3)."""
+    return MINOR_UNITS.get(currency.upper(), 2)
+
+
+def check_payable(value: Decimal, currency: str, raw: str) -> Decimal:
+    """A payment or balance must be payable in `currency`: 1.505 EUR is refused
+    (prices per page may be finer; what a person pays or is paid may not)."""
+    places = minor_units(currency) if currency else 2
+    if value != value.quantize(Decimal(1).scaleb(-places)):
+        raise InvalidAmount(
+            f"{raw!r} has more decimal places than {currency or 'the currency'} has "
+            f"({places})")
+    return value
 _SPECIAL = re.compile(r"[+-]?(?:nan|snan|inf|infinity)", re.IGNORECASE)
 
 
@@ -28,10 +52,11 @@ def quantize(amount: Decimal) -> Decimal:
 
 
 def parse_amount(text: str, *, allow_negative: bool = False) -> Decimal:
-    """Read an amount typed by a person: "12", "0.50", "-3.2", "0,50".
+    """Read an amount typed by a person: "12", "0.50", "-3.2".
 
-    A comma is read as the decimal point when there is no dot ("0,50" is 0.50);
-    digit grouping ("1,000.00", "1 000") is refused as ambiguous. Raises
+    ASCII digits only ("٣" is refused, not read as 3). A comma is refused with a
+    hint ("0,50": write 0.50): it is a decimal point in some countries and digit
+    grouping in others, and a payment must not depend on the guess. Raises
     InvalidAmount, naming the text, for: empty or non-numeric text, NaN or
     infinity, a negative amount unless `allow_negative`, more than 6 decimal
     places (trailing zeros do not count) and amounts above MAX_AMOUNT.
@@ -40,8 +65,11 @@ def parse_amount(text: str, *, allow_negative: bool = False) -> Decimal:
     text = text.strip()
     if not text:
         raise InvalidAmount("an amount is required, got an empty text")
-    if "," in text and "." not in text and text.count(",") == 1:
-        text = text.replace(",", ".")
+    if "," in text:
+        hint = text.replace(",", ".") if text.count(",") == 1 and "." not in text else None
+        raise InvalidAmount(
+            f"{raw!r}: write amounts with a dot for the decimals"
+            + (f" ({hint})" if hint else "") + " and no digit grouping")
     if _SPECIAL.fullmatch(text):
         raise InvalidAmount(f"{raw!r} is not a finite amount")
     if not _NUMBER.fullmatch(text):
@@ -52,10 +80,10 @@ def parse_amount(text: str, *, allow_negative: bool = False) -> Decimal:
         raise InvalidAmount(f"{raw!r} is not a number") from None
     if value < 0 and not allow_negative:
         raise InvalidAmount(f"{raw!r} is negative; a positive amount is required")
-    if value != value.quantize(QUANTUM, rounding=ROUND_HALF_EVEN):
-        raise InvalidAmount(f"{raw!r} has more than {PLACES} decimal places")
-    if abs(value) > MAX_AMOUNT:
+    if abs(value) > MAX_AMOUNT:  # before quantize: 32 digits are beyond its precision
         raise InvalidAmount(f"{raw!r} is too large (at most {MAX_AMOUNT:,})")
+    if value != quantize(value):
+        raise InvalidAmount(f"{raw!r} has more than {PLACES} decimal places")
     return value + 0  # normalises -0 to 0
 
 

@@ -25,6 +25,11 @@ DEFAULT_SOFTWARN = (
     "You may still print for a while, but you must contact your\n"
     "administrator to get more print quota."
 )
+DEFAULT_BALANCEWARN = (
+    "Your print account balance is too low to print.\n"
+    "You are not allowed to print any more until it is topped up.\n"
+    "Please contact your administrator."
+)
 DEFAULT_HARDWARN = (
     "Your print quota hard limit is reached.\n"
     "You are not allowed to print any more.\n"
@@ -61,6 +66,8 @@ class RuleSettings:
       "cyan") -> price coefficient for ink accounting; a missing ink counts 1.
     - poorwarn / softwarn / hardwarn [poorwarn, softwarn, hardwarn]: the texts
       sent to a person whose balance is low / soft limit passed / hard limit hit.
+    - balancewarn [balancewarn]: the text sent when a job is refused for the
+      balance (PyKota sent hardwarn, which speaks of a quota limit).
     - term_starts [termstarts]: first days of the terms, for allowances granted
       every term (any order; the rules sort them).
     - unknown_billing_code [unknown_billingcode]: see `UnknownBillingCode`.
@@ -76,6 +83,7 @@ class RuleSettings:
     poorwarn: str = DEFAULT_POORWARN
     softwarn: str = DEFAULT_SOFTWARN
     hardwarn: str = DEFAULT_HARDWARN
+    balancewarn: str = DEFAULT_BALANCEWARN
     term_starts: tuple[date, ...] = ()
     unknown_billing_code: UnknownBillingCode = UnknownBillingCode.DENY
 

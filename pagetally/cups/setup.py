@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from pagetally.cups.ticket import SCHEME
+from pagetally.cups.ticket import SCHEME, our_scheme
 from pagetally.errors import InvalidInput, PageTallyError
 
 
@@ -37,12 +37,51 @@ class QueueChange:
         return self.old_uri != self.new_uri
 
 
+def serves(script: str) -> str | None:
+    """The configuration an installed PageTally backend script runs with, or None
+    when the script is not PageTally's (PyKota's cupspykota, another program)."""
+    import ast
+
+    m = re.search(r"^main\((.+)\)\s*$", script, flags=re.MULTILINE)
+    if "pagetally" not in script or m is None:
+        return None
+    try:
+        value = ast.literal_eval(m.group(1))
+    except (ValueError, SyntaxError):
+        return None
+    return value if isinstance(value, str) else None
+
+
+def check_replacing(target: Path, config_path: str | Path) -> None:
+    """Refuse to replace a backend that serves another configuration (or is not
+    PageTally's): its queues would silently change store or program."""
+    try:
+        text = target.read_text(errors="replace")
+    except FileNotFoundError:
+        return
+    except OSError as e:
+        raise SetupError(f"cannot read the installed backend {target}: {e.strerror}") from e
+    other = serves(text)
+    if other is not None and os.path.abspath(other) == os.path.abspath(str(config_path)):
+        return
+    what = (f"serves another configuration ({other})" if other is not None
+            else "is not PageTally's (PyKota's cupspykota, or another program)")
+    raise SetupError(
+        f"the installed backend {target} {what}: replacing it would move its queues to "
+        f"this configuration. Move it away first, or give --replace-backend")
+
+
 def install_backend(serverbin: str | Path, config_path: str | Path,
-                    python: str = sys.executable) -> Path:
-    """Write the backend script; returns its path. Needs root for the real ServerBin."""
+                    python: str = sys.executable, name: str = SCHEME,
+                    replace: bool = False) -> Path:
+    """Write the backend script (as `name`: ours, or PyKota's scheme for queues
+    that keep their cupspykota: URIs); returns its path. Needs root for the real
+    ServerBin. Refuses to replace another configuration's backend unless `replace`."""
     from pagetally.service.thin import backend_script
 
-    target = Path(serverbin) / "backend" / SCHEME
+    target = Path(serverbin) / "backend" / name
+    if not replace:
+        check_replacing(target, config_path)
     # the thin backend: hands the job to `pagetally serve` when it runs (fast),
     # else runs it itself (see docs/service.md)
     text = backend_script(str(config_path), python)
@@ -78,13 +117,15 @@ def queue_uris(env: Mapping[str, str] | None = None) -> dict[str, str]:
 
 
 def wrapped(uri: str) -> str:
-    return uri if uri.startswith(SCHEME + ":") else f"{SCHEME}:{uri}"
+    """The queue's URI through PageTally; a PyKota queue's `cupspykota:` URI is kept
+    (its backend is then PageTally's too, installed under that name)."""
+    return uri if our_scheme(uri) else f"{SCHEME}:{uri}"
 
 
 def unwrapped(uri: str) -> str:
     from pagetally.cups.ticket import strip_prefix
 
-    return strip_prefix(uri) if uri.startswith(SCHEME + ":") else uri
+    return strip_prefix(uri) if our_scheme(uri) else uri
 
 
 def setup_queues(queues: list[str], *, undo: bool = False,

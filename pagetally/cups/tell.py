@@ -119,23 +119,16 @@ class Teller:
         if not inner.strip():
             return "policy external names no command"
         from pagetally.notify.hooks import base_environment
-        from pagetally.notify.process import run_command, split_command
+        from pagetally.notify.process import fill_placeholders, run_command, split_command
 
-        try:
-            argv = split_command(inner)
-        except ValueError as e:
-            return f"cannot parse the policy command: {e}"
         values = {"username": facts.user, "printername": facts.printer}
-        argv = [_fill(arg, values) for arg in argv]
+        try:
+            argv = fill_placeholders(split_command(inner), values)
+        except ValueError as e:
+            return f"the policy command: {e}"
         env = {**base_environment(self.base_env), **self._env("BEFORE", facts, None, None)}
         result = run_command(argv, env)
         if result.error or result.returncode != 0:
             return result.error or f"the policy command exited {result.returncode}"
         return ""
 
-
-def _fill(arg: str, values: dict[str, str]) -> str:
-    """PyKota's `%(username)s` placeholders, inside one argument (no shell)."""
-    for key, value in values.items():
-        arg = arg.replace(f"%({key})s", value)
-    return arg

@@ -14,6 +14,9 @@ from pagetally.cups.options import parse_options
 from pagetally.errors import InvalidInput
 
 SCHEME = "pagetally"
+#: PyKota's backend scheme: queues set up for PyKota keep their device URIs.
+PYKOTA_SCHEME = "cupspykota"
+SCHEMES = (SCHEME, PYKOTA_SCHEME)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,15 +61,23 @@ class JobTicket:
         return self.copies if self.file else 1
 
 
+def our_scheme(device_uri: str) -> str | None:
+    """The wrapper scheme `device_uri` starts with (ours or PyKota's), else None."""
+    return next((s for s in SCHEMES if device_uri.startswith(s + ":")), None)
+
+
 def strip_prefix(device_uri: str) -> str:
-    """`pagetally:ipp://h/p` (or PyKota-style `pagetally://ipp://h/p`) → `ipp://h/p`."""
-    if not device_uri.startswith(SCHEME + ":"):
-        raise InvalidInput(f"DEVICE_URI {device_uri!r} does not start with {SCHEME}:")
-    rest = device_uri[len(SCHEME) + 1 :]
+    """`pagetally:ipp://h/p` (or PyKota-style `pagetally://ipp://h/p`, or an
+    existing PyKota queue's `cupspykota://ipp://h/p`) → `ipp://h/p`."""
+    scheme = our_scheme(device_uri)
+    if scheme is None:
+        raise InvalidInput(f"DEVICE_URI {device_uri!r} does not start with {SCHEME}: "
+                           f"(or {PYKOTA_SCHEME}:)")
+    rest = device_uri[len(scheme) + 1 :]
     if rest.startswith("//") and "://" in rest[2:]:
         rest = rest[2:]
     if ":" not in rest:
-        raise InvalidInput(f"DEVICE_URI {device_uri!r} names no real device after {SCHEME}:")
+        raise InvalidInput(f"DEVICE_URI {device_uri!r} names no real device after {scheme}:")
     return rest
 
 

@@ -37,7 +37,13 @@ from pagetally.notify.messages import (
     crash_body,
     job_notices,
 )
-from pagetally.notify.process import DEFAULT_TIMEOUT, CommandResult, run_command, split_command
+from pagetally.notify.process import (
+    DEFAULT_TIMEOUT,
+    CommandResult,
+    fill_placeholders,
+    run_command,
+    split_command,
+)
 
 if TYPE_CHECKING:  # smtplib and email load only when a mail is sent (the backend's speed)
     import smtplib
@@ -46,7 +52,6 @@ if TYPE_CHECKING:  # smtplib and email load only when a mail is sent (the backen
 log = logging.getLogger("pagetally.notify.mail")
 
 _ADDRESS = re.compile(r"[^\s@<>,;:\"'()\[\]\\]+@[A-Za-z0-9._-]+")
-_PLACEHOLDER = re.compile(r"%\((action|username|printername|email|message)\)s")
 
 
 class ConfigLike(Protocol):
@@ -175,7 +180,7 @@ def external_argv(command: str, notice: Notice, email: str) -> list[str]:
         "email": email,
         "message": notice.body,
     }
-    return [_PLACEHOLDER.sub(lambda m: values[m.group(1)], arg) for arg in split_command(command)]
+    return fill_placeholders(split_command(command), values)
 
 
 class _Smtp:

@@ -17,6 +17,7 @@ Quota" for the administrator) so that sites' mail filters keep working.
 from __future__ import annotations
 
 import enum
+import re
 import string
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -79,11 +80,22 @@ def safe_value(value: object) -> str:
     return text if len(text) <= MAX_VALUE else text[: MAX_VALUE - 1] + "…"
 
 
+_PYKOTA_FORM = re.compile(r"%\((\w+)\)s")
+
+
 def fill(template: str, values: Mapping[str, object]) -> str:
-    """`template` with `$name` placeholders replaced by the safe form of
-    `values`; unknown placeholders and stray `$` are left as written."""
+    """`template` with `$name` (and PyKota's `%(name)s`) placeholders replaced
+    by the safe form of `values`, in one pass; unknown placeholders and stray
+    `$` or `%` are left as written."""
     clean = {k: safe_value(v) for k, v in values.items()}
-    return string.Template(template).safe_substitute(clean)
+    parts = _PYKOTA_FORM.split(template)  # text, name, text, name, ...
+    out = []
+    for i, part in enumerate(parts):
+        if i % 2:
+            out.append(clean.get(part, f"%({part})s"))
+        else:
+            out.append(string.Template(part).safe_substitute(clean))
+    return "".join(out)
 
 
 def _limit(value: int | None) -> str:
@@ -168,13 +180,19 @@ def user_notice(
 
 
 def admin_notice(
-    action: Action | str, who: str, printer: str, reason: str = "", *, group: bool = False
+    action: Action | str, who: str, printer: str, reason: str = "", *, group: bool = False,
+    code: str = "",
 ) -> Notice:
-    """PyKota's one-line note to the administrator."""
+    """PyKota's one-line note to the administrator: "Print Quota exceeded" only
+    when a quota or the balance refused the job; another refusal (an unknown
+    user or printer, noprint, a job too large) says "Printing denied"."""
     act = str(action.value if isinstance(action, Action) else action).upper()
     kind = "group" if group else "user"
-    state = "exceeded" if act == "DENY" else "low"
-    body = f"Print Quota {state} for {kind} {safe_value(who)} on printer {safe_value(printer)}"
+    where = f"for {kind} {safe_value(who)} on printer {safe_value(printer)}"
+    if act == "DENY" and code and code not in _QUOTA_CODES:
+        body = f"Printing denied {where}"
+    else:
+        body = f"Print Quota {'exceeded' if act == 'DENY' else 'low'} {where}"
     if reason:
         body += f"\n\n{safe_value(reason)}"
     return Notice(Role.ADMIN, who, printer, act, SUBJECT_ADMIN, body + "\n")
@@ -210,7 +228,8 @@ def job_notices(
     )
     return [
         user_notice(decision.action, decision.code, decision.message, values, job_id=facts.job_id),
-        admin_notice(decision.action, facts.user, facts.printer, decision.reason),
+        admin_notice(decision.action, facts.user, facts.printer, decision.reason,
+                     code=decision.code),
     ]
 
 
@@ -289,5 +308,6 @@ def warning_notices(
         for name, user, quota in people
     ]
     who = group if group is not None else (people[0][0] if people else "")
-    notices.append(admin_notice(action, who, printer, reason, group=group is not None))
+    notices.append(admin_notice(action, who, printer, reason, group=group is not None,
+                                code=code))
     return notices

@@ -62,6 +62,24 @@ def split_command(command: str) -> list[str]:
     return argv
 
 
+def fill_placeholders(argv: Sequence[str], values: Mapping[str, str]) -> list[str]:
+    """PyKota's `%(name)s` placeholders replaced inside each argument of an admin's
+    command (never splitting or adding arguments). ValueError when a value from a
+    job would start an argument with '-' (a user named `-rf`): the command would
+    read it as an option, so it is not run."""
+    out: list[str] = []
+    for arg in argv:
+        filled = arg
+        for key, value in values.items():
+            filled = filled.replace(f"%({key})s", value)
+        if filled.startswith("-") and not arg.startswith("-"):
+            raise ValueError(
+                f"the value {filled!r} from the job would be read as an option by the "
+                "command: not run")
+        out.append(filled)
+    return out
+
+
 def run_command(
     command: str | Sequence[str],
     env: Mapping[str, str],

@@ -178,6 +178,23 @@ class AdminStore(PrintJobStore, ReportStore, Protocol):
     def add_to_printer_group(self, group: str, printers: Sequence[str]) -> None:
         """Raises PrinterGroupCycle when a group would end up inside itself."""
     def remove_from_printer_group(self, group: str, printers: Sequence[str]) -> None: ...
+
+    # --- bulk (one transaction each: the command line's many-name edits) ---
+    def add_users(self, new: Sequence[User]) -> int:
+        """Create many users at once (all or none); AlreadyExists if one exists."""
+
+    def set_quotas(
+        self,
+        entries: Sequence[tuple[str, str, int | None, int | None, int | None]],
+        *,
+        group: bool = False,
+    ) -> int:
+        """Create or replace the limits of many (name, printer, soft, hard, max job
+        size) entries at once; counters kept."""
+
+    def reset_quotas(self, entries: Sequence[tuple[str, str, int, int | None]]) -> int:
+        """Set (user, printer, counter, lifetime counter or None) on existing entries."""
+
     def set_group_quota(
         self,
         group: str,
@@ -190,10 +207,17 @@ class AdminStore(PrintJobStore, ReportStore, Protocol):
     def delete_user_quota(self, user: str, printer: str) -> None: ...
     def delete_group_quota(self, group: str, printer: str) -> None: ...
     def reset_user_quota(
-        self, user: str, printer: str, *, page_counter: int = 0, lifetime: bool = False
+        self,
+        user: str,
+        printer: str,
+        *,
+        page_counter: int = 0,
+        lifetime: bool = False,
+        life_page_counter: int | None = None,
     ) -> UserQuota:
         """Set the page counter (edpykota -r/-U) and clear the grace deadline;
-        with `lifetime` also the life counter (edpykota -R)."""
+        with `lifetime` also the life counter to the same (edpykota -R), or to
+        `life_page_counter` when given (edpykota -U +N)."""
     def edit_billing_code(
         self, code: str, *, description: str | None = None, balance: Decimal | None = None
     ) -> BillingCode: ...

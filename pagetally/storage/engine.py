@@ -190,6 +190,18 @@ def sqlite_parent_ok(settings: StoreSettings) -> None:
         )
 
 
+def sqlite_exists(settings: StoreSettings, where: str) -> None:
+    """Refuse a SQLite store whose file does not exist: only `pagetally db upgrade`
+    (or setup) creates one, so that a typo in `storagename` is an error, not a new
+    empty database. `where` names the configuration file."""
+    path = Path(settings.name).expanduser()
+    if settings.backend == "sqlite" and not path.exists():
+        raise StoreUnavailable(
+            f"the SQLite store {path} does not exist (storagename in {where}): check the "
+            "name, or create it with `pagetally db upgrade`"
+        )
+
+
 # --- errors -------------------------------------------------------------------
 
 _RETRYABLE_PG = {"40001", "40P01", "55P03"}  # serialization, deadlock, lock not available

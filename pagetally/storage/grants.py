@@ -10,11 +10,12 @@ from sqlalchemy.exc import IntegrityError
 from pagetally.core.allowances import applies_to_printer, credit_to_grant, pages_after_grant
 from pagetally.core.models import Allowance, PaymentKind
 from pagetally.errors import InvalidInput, NotFound
-from pagetally.storage import lookups, rows
+from pagetally.storage import lookups, patterns, rows
 from pagetally.storage.engine import is_unique_violation
 from pagetally.storage.schema import (
     allowancegrants,
     allowances,
+    groups,
     groupsmembers,
     payments,
     printers,
@@ -29,11 +30,16 @@ class AlreadyGranted(Exception):
 
 
 def add(conn: Connection, allowance: Allowance) -> Allowance:
+    """Store an allowance. Its target may be a wildcard pattern (users, or groups):
+    it is resolved each time the allowance is applied, so it reaches whoever
+    matches then, not only who matched when it was added. An exact name must
+    exist now (a typo is refused)."""
     rows.check_name("allowance target", allowance.target)
-    if allowance.is_group:
-        lookups.group_id(conn, allowance.target)
-    else:
-        lookups.user_id(conn, allowance.target)
+    if not patterns.has_wildcards(allowance.target):
+        if allowance.is_group:
+            lookups.group_id(conn, allowance.target)
+        else:
+            lookups.user_id(conn, allowance.target)
     credit = rows.check_money("allowance credit", allowance.credit, negative_ok=False)
     cap = (
         None
@@ -108,15 +114,33 @@ def apply(conn: Connection, allowance: Allowance, period_key: str, date: datetim
 
 
 def _targets(conn: Connection, allowance: Allowance) -> list[int]:
+    """The users the allowance reaches now: its user, every user matching its
+    pattern, or every member of its group(s); each once."""
+    target = allowance.target
     if allowance.is_group:
-        gid = lookups.group_id(conn, allowance.target)
+        if patterns.has_wildcards(target):
+            found = conn.execute(
+                select(groups.c.id, groups.c.groupname)
+                .where(patterns.where_names(groups.c.groupname, [target]))
+            ).all()
+            gids = [int(g.id) for g in found if patterns.matches(g.groupname, [target])]
+        else:
+            gids = [lookups.group_id(conn, target)]
         stmt = (
             select(groupsmembers.c.userid)
-            .where(groupsmembers.c.groupid == gid)
+            .where(groupsmembers.c.groupid.in_(gids))
+            .distinct()
             .order_by(groupsmembers.c.userid)
         )
-        return [int(u) for u in conn.execute(stmt).scalars()]
-    return [lookups.user_id(conn, allowance.target)]
+        return [int(u) for u in conn.execute(stmt).scalars()] if gids else []
+    if patterns.has_wildcards(target):
+        found = conn.execute(
+            select(users.c.id, users.c.username)
+            .where(patterns.where_names(users.c.username, [target]))
+            .order_by(users.c.id)
+        ).all()
+        return [int(u.id) for u in found if patterns.matches(u.username, [target])]
+    return [lookups.user_id(conn, target)]
 
 
 def _grant_user(

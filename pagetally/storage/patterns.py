@@ -9,12 +9,14 @@ literally, as in fnmatch. Patterns only ever reach SQL as bound parameters.
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from fnmatch import fnmatchcase
+from typing import TypeVar
 
 from sqlalchemy import ColumnElement, false, or_, true
 from sqlalchemy.sql.elements import ColumnClause
 
+T = TypeVar("T")
 ESCAPE = "~"  # not a backslash: MySQL string literals treat that specially
 _WILD = set("*?[")
 
@@ -44,21 +46,50 @@ def like_of(pattern: str) -> str:
     return "".join(out)
 
 
+#: Most names or patterns one query's WHERE holds. SQLite refuses an OR of ~1,000
+#: terms ("Expression tree is too large") and caps bound parameters; longer lists
+#: are read in chunks (`in_chunks`), each query's plain names as one flat IN.
+CHUNK = 500
+
+
+def in_chunks(patterns: Sequence[str]) -> list[list[str]]:
+    """`patterns` split into lists of at most CHUNK (one list when "*" is there)."""
+    pats = list(patterns)
+    if "*" in pats or len(pats) <= CHUNK:
+        return [pats]
+    return [pats[i : i + CHUNK] for i in range(0, len(pats), CHUNK)]
+
+
 def where_names(column: ColumnClause[str] | ColumnElement[str], patterns: Sequence[str]) -> (
     ColumnElement[bool]
 ):
-    """SQL narrowing `column` to candidates for any of `patterns`."""
+    """SQL narrowing `column` to candidates for any of `patterns` (at most CHUNK)."""
     if not patterns:
         return false()
     if any(p == "*" for p in patterns):
         return true()
     clauses: list[ColumnElement[bool]] = []
+    plain = [p for p in patterns if not has_wildcards(p)]
+    if len(plain) == 1:
+        clauses.append(column == plain[0])
+    elif plain:
+        clauses.append(column.in_(plain))
     for p in patterns:
         if has_wildcards(p):
             clauses.append(column.like(like_of(p), escape=ESCAPE))
-        else:
-            clauses.append(column == p)
     return or_(*clauses)
+
+
+def merged(parts: list[list[T]], name_of: Callable[[T], str]) -> list[T]:
+    """The rows of several chunks' queries as one query would give them: each
+    name once, sorted by name (one chunk: as the database ordered it)."""
+    if len(parts) == 1:
+        return parts[0]
+    seen: dict[str, T] = {}
+    for part in parts:
+        for item in part:
+            seen.setdefault(name_of(item), item)
+    return [seen[k] for k in sorted(seen)]
 
 
 @functools.lru_cache(maxsize=256)

@@ -58,12 +58,19 @@ def check_money(what: str, value: Decimal, *, negative_ok: bool = True) -> Decim
     return to_money(dec)
 
 
-def check_count(what: str, value: int | None) -> int | None:
-    """A page count or limit: None or a whole number >= 0."""
+#: Page counters are 64-bit columns; limits and sizes 32-bit (check_count's `top`).
+COUNTER_MAX = 2**63 - 1
+LIMIT_MAX = 2**31 - 1
+
+
+def check_count(what: str, value: int | None, top: int = COUNTER_MAX) -> int | None:
+    """A page count or limit: None or a whole number from 0 to `top`."""
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise InvalidInput(f"{what} must be a whole number >= 0, not {value!r}")
+    if value > top:
+        raise InvalidInput(f"{what} {value} is out of range (at most {top:,})")
     return value
 
 

@@ -84,6 +84,41 @@ class SqlStore(CatalogMethods, RefundMethods):
 
         return self._write(work)
 
+    def add_users(self, new: Sequence[User]) -> int:
+        """Create many users in one transaction (all or none): `users add` with
+        30,000 names. AlreadyExists names one that exists."""
+        values: list[dict[str, object]] = [
+            {
+                "username": rows.check_name("user", u.name),
+                "email": u.email,
+                "balance": rows.check_money("balance", u.balance),
+                "lifetimepaid": rows.check_money("lifetime paid", u.lifetime_paid),
+                "limitby": LimitBy(u.limit_by).value,
+                "description": u.description,
+                "overcharge": rows.check_money("overcharge factor", u.overcharge,
+                                               negative_ok=False),
+            }
+            for u in new
+        ]
+
+        def work(conn: Connection) -> int:
+            for chunk in pat.in_chunks([u.name for u in new]):
+                taken = conn.execute(
+                    select(users.c.username).where(users.c.username.in_(chunk))).first()
+                if taken is not None:
+                    raise AlreadyExists("user", taken[0])
+            if values:
+                try:
+                    conn.execute(insert(users), values)
+                except IntegrityError as err:
+                    if is_unique_violation(err):
+                        raise AlreadyExists("user", "(one of the names, added meanwhile)")\
+                            from None
+                    raise
+            return len(values)
+
+        return self._write(work)
+
     @staticmethod
     def _get_user(conn: Connection, name: str) -> User:
         row = conn.execute(select(users).where(users.c.username == name)).first()
@@ -95,14 +130,18 @@ class SqlStore(CatalogMethods, RefundMethods):
         return self._read(lambda c: self._get_user(c, name))
 
     def find_users(self, patterns: Sequence[str] = ("*",)) -> list[User]:
-        stmt = select(users).where(pat.where_names(users.c.username, patterns))
-        return self._read(
-            lambda c: [
-                rows.user_of(r)
-                for r in c.execute(stmt.order_by(users.c.username))
-                if pat.matches(r.username, patterns)
-            ]
-        )
+        def work(c: Connection) -> list[User]:
+            parts = []
+            for chunk in pat.in_chunks(patterns):
+                stmt = select(users).where(pat.where_names(users.c.username, chunk))
+                parts.append([
+                    rows.user_of(r)
+                    for r in c.execute(stmt.order_by(users.c.username))
+                    if pat.matches(r.username, chunk)
+                ])
+            return pat.merged(parts, lambda u: u.name)
+
+        return self._read(work)
 
     def edit_user(
         self,
@@ -208,6 +247,9 @@ class SqlStore(CatalogMethods, RefundMethods):
         return self._read(lambda c: self._get_group(c, name))
 
     def find_groups(self, patterns: Sequence[str] = ("*",)) -> list[Group]:
+        if len(pat.in_chunks(patterns)) > 1:
+            parts = [self.find_groups(chunk) for chunk in pat.in_chunks(patterns)]
+            return pat.merged(parts, lambda g: g.name)
         stmt = select(groups).where(pat.where_names(groups.c.groupname, patterns))
         return self._read(
             lambda c: [
@@ -347,6 +389,14 @@ class SqlStore(CatalogMethods, RefundMethods):
             )
         )
 
+    def set_quotas(self, entries: Sequence[quotas.LimitsRow], *, group: bool = False) -> int:
+        """Create or replace the limits of many entries in one transaction."""
+        return self._write(self._upsert(lambda c: quotas.set_quotas(c, entries, group)))
+
+    def reset_quotas(self, entries: Sequence[tuple[str, str, int, int | None]]) -> int:
+        """Set the counters of many user entries in one transaction."""
+        return self._write(lambda c: quotas.reset_quotas(c, entries))
+
     def get_user_quota(self, user: str, printer: str) -> UserQuota:
         return self._read(lambda c: quotas.get_user_quota(c, user, printer))
 
@@ -370,11 +420,16 @@ class SqlStore(CatalogMethods, RefundMethods):
         self._write(lambda c: quotas.delete_group_quota(c, group, printer))
 
     def reset_user_quota(
-        self, user: str, printer: str, *, page_counter: int = 0, lifetime: bool = False
+        self,
+        user: str,
+        printer: str,
+        *,
+        page_counter: int = 0,
+        lifetime: bool = False,
+        life_page_counter: int | None = None,
     ) -> UserQuota:
-        return self._write(
-            lambda c: quotas.reset_user_quota(c, user, printer, page_counter, lifetime)
-        )
+        life = page_counter if lifetime and life_page_counter is None else life_page_counter
+        return self._write(lambda c: quotas.reset_user_quota(c, user, printer, page_counter, life))
 
     # --- jobs ------------------------------------------------------------------
     def snapshot(self, user: str, printer: str, billing_code: str | None = None) -> AccountSnapshot:

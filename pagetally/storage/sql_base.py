@@ -18,6 +18,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from pagetally.errors import (
     AlreadyExists,
+    InvalidInput,
     ReadOnlyStore,
     SchemaOutOfDate,
     StorageError,
@@ -83,6 +84,10 @@ class SqlBase:
                         return fn(conn)
             except _Conflict:
                 pass
+            except OverflowError as err:  # a number beyond the driver's 64-bit range
+                raise InvalidInput(
+                    f"a number is too large for the {describe(self.settings)} ({err})"
+                ) from None
             except DBAPIError as err:
                 if attempt == RETRIES - 1 or not is_retryable(err):
                     raise translate(err, self.settings, readonly=self.readonly) from None

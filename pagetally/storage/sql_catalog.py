@@ -78,6 +78,9 @@ class CatalogMethods(SqlBase):
         return self._read(lambda c: self._get_printer(c, name))
 
     def find_printers(self, patterns: Sequence[str] = ("*",)) -> list[Printer]:
+        if len(pat.in_chunks(patterns)) > 1:
+            parts = [self.find_printers(chunk) for chunk in pat.in_chunks(patterns)]
+            return pat.merged(parts, lambda p: p.name)
         stmt = select(printers).where(pat.where_names(printers.c.printername, patterns))
         return self._read(
             lambda c: [
@@ -220,6 +223,9 @@ class CatalogMethods(SqlBase):
         return self._read(lambda c: self._get_code(c, code))
 
     def find_billing_codes(self, patterns: Sequence[str] = ("*",)) -> list[BillingCode]:
+        if len(pat.in_chunks(patterns)) > 1:
+            parts = [self.find_billing_codes(chunk) for chunk in pat.in_chunks(patterns)]
+            return pat.merged(parts, lambda b: b.code)
         col = billingcodes.c.billingcode
         stmt = select(billingcodes).where(pat.where_names(col, patterns)).order_by(col)
         return self._read(

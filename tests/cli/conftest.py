@@ -73,6 +73,7 @@ def make_cli(folder: Path) -> Cli:
     conf = folder / "pagetally.conf"
     db = folder / "pagetally.db"
     conf.write_text(f"[global]\nstoragebackend: sqlite\nstoragename: {db}\n")
+    open_store(load_config(conf).store_settings()).upgrade()  # as `pagetally db upgrade`
     return Cli(conf, db)
 
 

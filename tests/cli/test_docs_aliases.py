@@ -41,7 +41,7 @@ def test_every_command_is_documented() -> None:
 
 
 def test_dumpykota_translation() -> None:
-    assert dumpykota_args(["-d", "users", "-f", "ssv", "username=jo*"]) == [
+    assert dumpykota_args(["-d", "users", "-f", "ssv", "username=jo*"])[0] == [
         "dump",
         "users",
         "username=jo*",
@@ -50,11 +50,11 @@ def test_dumpykota_translation() -> None:
         "--output",
         "-",
     ]
-    assert dumpykota_args([])[:2] == ["dump", "history"]
+    assert dumpykota_args([])[0][:2] == ["dump", "history"]
 
 
 def test_repykota_and_edpykota_translation() -> None:
-    assert repykota_args(["-g", "-P", "lp1,lp2", "staff"]) == [
+    assert repykota_args(["-g", "-P", "lp1,lp2", "staff"])[0] == [
         "report",
         "--group",
         "--printer",
@@ -63,7 +63,7 @@ def test_repykota_and_edpykota_translation() -> None:
         "lp2",
         "staff",
     ]
-    assert edpykota_args(["-P", "lp1", "-S", "50", "-H", "60", "jo"]) == [
+    assert edpykota_args(["-P", "lp1", "-S", "50", "-H", "60", "jo"]) == [[
         "quotas",
         "set",
         "--printer",
@@ -72,11 +72,13 @@ def test_repykota_and_edpykota_translation() -> None:
         "50",
         "--hard",
         "60",
+        "--only-existing",
         "jo",
-    ]
-    assert edpykota_args(["-a", "-P", "lp1", "jo"]) == ["quotas", "set", "--printer", "lp1", "jo"]
-    assert edpykota_args(["-r", "jo"]) == ["quotas", "reset", "--printer", "*", "jo"]
-    assert edpykota_args(["-d", "-g", "-P", "lp1", "staff"]) == [
+    ]]
+    assert edpykota_args(["-a", "-P", "lp1", "jo"]) == [
+        ["quotas", "set", "--printer", "lp1", "jo"]]
+    assert edpykota_args(["-r", "jo"]) == [["quotas", "reset", "--printer", "*", "--used=0", "jo"]]
+    assert edpykota_args(["-d", "-g", "-P", "lp1", "staff"])[0] == [
         "quotas",
         "delete",
         "--group",
@@ -94,7 +96,7 @@ def test_aliases_run_the_same_code(
     cli("users", "add", "jo", "ann")
     cli("printers", "add", "lp1")
     monkeypatch.setenv("PAGETALLY_CONFIG", str(cli.conf))
-    monkeypatch.setattr("sys.argv", ["edpykota", "-P", "lp1", "-S", "5", "-H", "9", "jo"])
+    monkeypatch.setattr("sys.argv", ["edpykota", "-a", "-P", "lp1", "-S", "5", "-H", "9", "jo"])
     with pytest.raises(SystemExit) as done:
         aliases.edpykota()
     assert done.value.code == 0
@@ -126,11 +128,11 @@ def test_pkusers_pkprinters_pkbcodes_translation() -> None:
     ]
     assert pkusers_args(["-b", "-2", "jo"]) == [["payments", "debit", "jo", "2", "--note", ""]]
     assert pkusers_args(["--groups", "--delete", "staff"]) == [["groups", "delete", "staff"]]
-    with pytest.raises(SystemExit, match="absolute"):
-        pkusers_args(["-b", "10", "jo"])
+    assert pkusers_args(["-b", "10", "jo"]) == [
+        ["payments", "set-balance", "jo", "10", "--note", ""]]
     assert pkprinters_args(["-a", "-c", "0.05,0.1", "-g", "floor", "lp1"]) == [
         ["printers", "add", "lp1", "--skip-existing"],
-        ["printers", "edit", "lp1", "--price-per-page", "0.05", "--price-per-job", "0.1"],
+        ["printers", "edit", "lp1", "--price-per-page=0.05", "--price-per-job=0.1"],
         ["printers", "add-to-group", "floor", "lp1"],
     ]
     assert pkbcodes_args(["-r", "proj*"]) == [["billing-codes", "edit", "proj*", "--balance", "0"]]

@@ -30,6 +30,11 @@ def test_quota_reset(cli: Cli) -> None:
 
 
 def test_db_upgrade_creates_the_store(cli: Cli) -> None:
+    cli.db.unlink()
+    for args in (("users", "list"), ("report",), ("users", "add", "ann"), ("history",)):
+        r = cli(*args, code=4)  # a typo in storagename: refused, naming the path
+        assert f"the SQLite store {cli.db} does not exist" in r.stderr
+        assert "pagetally db upgrade" in r.stderr
     assert not cli.db.exists()
     r = cli("db", "upgrade")
     assert "up to date" in r.stderr

@@ -171,7 +171,8 @@ def test_balance_laxist() -> None:
 def test_balance_reasons_people_can_read() -> None:
     d = decide(snap(user(limit_by=BAL, balance="0.30")), job(5), STRICT, NOW)
     assert d.reason == "Balance too low: 0.30 EUR, this job costs 0.50 EUR"
-    assert d.message == STRICT.hardwarn
+    assert d.message == STRICT.balancewarn  # not hardwarn: "quota hard limit" is untrue
+    assert "hard limit" not in d.message and "balance is too low" in d.message
     d = decide(snap(user(limit_by=BAL, balance="1.20")), job(5), STRICT, NOW)
     assert (d.action, d.reason) == (Action.WARN, "Balance low: 0.70 EUR left after this job")
     assert d.message == STRICT.poorwarn

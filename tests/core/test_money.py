@@ -18,7 +18,6 @@ from pagetally.errors import InvalidAmount, InvalidInput
         ("12", "12"),
         ("0.50", "0.50"),
         (" 3.2 ", "3.2"),
-        ("0,50", "0.50"),
         (".5", "0.5"),
         ("7.", "7"),
         ("+4", "4"),
@@ -45,7 +44,11 @@ def test_parse_amount_negative_only_when_allowed() -> None:
         ("   ", "required"),
         ("abc", "not a number"),
         ("12abc", "not a number"),
-        ("1,000.00", "not a number"),
+        ("1,000.00", "with a dot for the decimals"),
+        ("0,50", r"with a dot for the decimals \(0.50\)"),  # a hint, not a guess
+        ("٣", "not a number"),  # ARABIC-INDIC DIGIT THREE: ASCII digits only
+        ("1.٥", "not a number"),
+        ("9" * 32, "too large"),  # was decimal.InvalidOperation (exit 70)
         ("1 000", "not a number"),
         ("1e3", "not a number"),
         ("0x10", "not a number"),
@@ -65,6 +68,18 @@ def test_parse_amount_refuses_with_a_clear_message(text: str, message: str) -> N
     assert err.value.exit_code == 2
     if text.strip():
         assert repr(text) in str(err.value)  # names what the person typed
+
+
+def test_payable_in_the_currency() -> None:
+    from pagetally.core.money import check_payable, minor_units
+
+    assert (minor_units("EUR"), minor_units("jpy"), minor_units("KWD")) == (2, 0, 3)
+    assert check_payable(Decimal("1.50"), "EUR", "1.50") == Decimal("1.50")
+    with pytest.raises(InvalidAmount, match="more decimal places than EUR has \\(2\\)"):
+        check_payable(Decimal("1.505"), "EUR", "1.505")
+    with pytest.raises(InvalidAmount, match="JPY"):
+        check_payable(Decimal("1.5"), "JPY", "1.5")
+    assert check_payable(Decimal("1.505"), "KWD", "1.505") == Decimal("1.505")
 
 
 @given(st.decimals(min_value=-MAX_AMOUNT, max_value=MAX_AMOUNT, places=6))
