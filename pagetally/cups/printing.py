@@ -23,13 +23,14 @@ if TYPE_CHECKING:
 
 
 def send(ticket: JobTicket, data_path: str, msgs: Messages, *, inherit_channels: bool,
-         on_stdin: bool) -> BackendRun:
+         on_stdin: bool, keep_fds: tuple[int, ...] = ()) -> BackendRun:
     """The real backend once, its stderr relayed to cupsd. `on_stdin`: the data is
     ours (banners + job, or a deny banner), not cupsd's spool file, so it goes on
     standard input and argv names no file."""
     if on_stdin:
         ticket = dataclasses.replace(ticket, file=None)
-    return run_real_backend(ticket, data_path, msgs.relay, inherit_channels=inherit_channels)
+    return run_real_backend(ticket, data_path, msgs.relay, inherit_channels=inherit_channels,
+                            keep_fds=keep_fds)
 
 
 def send_with_retries(
@@ -42,7 +43,7 @@ def send_with_retries(
     returns True when cancelled meanwhile (injected by tests)."""
     run = attempt()
     tries = 0
-    while (run.exit_code != 0 and not run.cancelled and policy.retries is not None
+    while (not run.printed and not run.cancelled and policy.retries is not None
            and (policy.retries == 0 or tries < policy.retries)):
         tries += 1
         msgs.info(f"PageTally: the real backend failed (exit {run.exit_code}); "
@@ -67,7 +68,7 @@ def _wait_unless_cancelled(seconds: float) -> bool:
 
 def print_job(
     ticket: JobTicket, data_path: str, accounter: Accounter, config: Config, msgs: Messages,
-    *, inherit_channels: bool, composed: bool,
+    *, inherit_channels: bool, composed: bool, keep_fds: tuple[int, ...] = (),
 ) -> tuple[BackendRun, Counted] | BackendExit:
     """The real backend, with the printer's counters read around it (hardware) or
     its own report taken (ipp). A counter that cannot be read before the job stops
@@ -80,7 +81,7 @@ def print_job(
     def device() -> BackendRun:
         return send_with_retries(
             lambda: send(ticket, data_path, msgs, inherit_channels=inherit_channels,
-                         on_stdin=composed), policy, msgs)
+                         on_stdin=composed, keep_fds=keep_fds), policy, msgs)
 
     if accounter.kind == "ipp":
         run = device()
@@ -108,7 +109,7 @@ def print_job(
             return device(), Counted(None)
         run = device()
         try:
-            return run, hw.read_after(job_sent=run.exit_code == 0)
+            return run, hw.read_after(job_sent=run.printed)
         except DeviceError as e:
             return run, Counted(None, hw.before, f"cannot read the printer's counter "
                                 f"after the job ({e}): charged the software count")

@@ -16,7 +16,8 @@ import subprocess
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from types import FrameType
 
 from pagetally.cups.ticket import JobTicket
 from pagetally.errors import PageTallyError
@@ -32,6 +33,49 @@ class BackendRun:
     page_total: int | None  # from `PAGE: total N` lines, when the backend sent any
     page_lines: int  # `PAGE: n copies` lines seen (older backends count this way)
     cancelled: bool = False  # cupsd sent SIGTERM (job cancelled) while it ran
+    # killed by a signal nobody here sent, after it had read the whole job from
+    # its standard input: a backend that writes straight to the device (see
+    # DELIVERING) had handed the printer everything
+    delivered: bool = False
+
+    @property
+    def printed(self) -> bool:
+        """The printer has the whole job (as far as can be known here)."""
+        return (self.exit_code == 0 and not self.cancelled) or self.delivered
+
+
+#: Backends that write what they read straight to the device: one killed after
+#: reading its whole standard input had sent the printer the whole job. (ipp, lpd
+#: and the like spool it first, so reading says nothing about printing.)
+DELIVERING = frozenset({"socket", "usb", "parallel", "serial"})
+
+PR_SET_PDEATHSIG = 1
+
+
+def _load_prctl() -> Callable[[int, int], int] | None:
+    """libc's prctl, loaded in the parent (a forked child must not dlopen)."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        prctl: Callable[[int, int], int] = libc.prctl
+    except (OSError, AttributeError):
+        return None
+    return prctl
+
+
+_PRCTL = _load_prctl()
+
+
+def owned_by_parent(signum: int = signal.SIGKILL) -> None:
+    """In a forked child before exec: get `signum` when the process (thread) that
+    started it dies — so that no real backend prints on, unaccounted, after its
+    owner was killed — and if the owner is gone already, end now."""
+    parent = os.getppid()
+    if _PRCTL is not None:
+        _PRCTL(PR_SET_PDEATHSIG, signum)
+    if os.getppid() != parent:
+        os._exit(1)
 
 
 def backend_path(ticket: JobTicket) -> str:
@@ -84,12 +128,19 @@ def run_real_backend(
     relay: Callable[[str], None],
     *,
     inherit_channels: bool = True,
+    keep_fds: tuple[int, ...] = (),
 ) -> BackendRun:
     """Run the real backend to completion, relaying its stderr line by line.
 
     `inherit_channels`: pass on fds 3 and 4 from cupsd (False when not run by
-    cupsd: substitutes are made, see `_channels`)."""
+    cupsd: substitutes are made, see `_channels`). `keep_fds`: descriptors the
+    real backend holds too (the job's attempt lock: a retry waits for it).
+    The real backend dies with the process that runs it (`owned_by_parent`).
+    A raw queue's single copy goes on standard input rather than by name, so
+    that how far the backend read is known if it is killed."""
     path = backend_path(ticket)
+    if ticket.file and ticket.copies == 1:
+        ticket = replace(ticket, file=None)
     env = dict(ticket.env)
     env["DEVICE_URI"] = ticket.device_uri
     argv = [ticket.device_uri, ticket.job_id, ticket.user, ticket.title,
@@ -102,16 +153,19 @@ def run_real_backend(
     with open(data_path, "rb") as stdin, _channels(inherit_channels) as setup:
         proc = subprocess.Popen(  # argument list, never a shell
             argv, executable=path, stdin=stdin if not ticket.file else subprocess.DEVNULL,
-            stderr=subprocess.PIPE, env=env, close_fds=True, pass_fds=(BACK_FD, SIDE_FD),
-            preexec_fn=setup,  # only dup2 calls in the child
+            stderr=subprocess.PIPE, env=env, close_fds=True,
+            pass_fds=(BACK_FD, SIDE_FD, *keep_fds),
+            preexec_fn=_child_setup(setup),  # dup2 and prctl only, in the child
         )
         assert proc.stderr is not None
 
-        def forward(signum: int, _frame: object) -> None:
+        def forward(signum: int, _frame: FrameType | None) -> None:
             # cupsd cancels a job with SIGTERM: pass it on, then charge what printed
             nonlocal cancelled
             cancelled = True
             proc.send_signal(signum)
+            if callable(previous):  # the job's own note of the cancel (cups/cancel.py)
+                previous(signum, _frame)
 
         in_main = threading.current_thread() is threading.main_thread()
         previous = signal.signal(signal.SIGTERM, forward) if in_main else None
@@ -126,10 +180,23 @@ def run_real_backend(
                     elif len(words) == 2 and all(w.isdigit() for w in words):
                         page_lines += int(words[1])
             code = proc.wait()
+            delivered = False
+            if code < 0 and not cancelled and not ticket.file and ticket.scheme in DELIVERING:
+                size = os.fstat(stdin.fileno()).st_size
+                delivered = os.lseek(stdin.fileno(), 0, os.SEEK_CUR) >= size
         finally:
             if in_main:
                 signal.signal(signal.SIGTERM, previous)
-    return BackendRun(code, page_total, page_lines, cancelled)
+    return BackendRun(code, page_total, page_lines, cancelled, delivered)
+
+
+def _child_setup(channels: Callable[[], None] | None) -> Callable[[], None]:
+    def setup() -> None:
+        if channels is not None:
+            channels()
+        owned_by_parent()
+
+    return setup
 
 
 def _join_options(options: dict[str, str]) -> str:
