@@ -15,7 +15,7 @@ import dataclasses
 import logging
 import os
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, BinaryIO, TextIO
@@ -93,6 +93,11 @@ def run(env: BackendEnv) -> int:
         print(DISCOVERY_LINE)
         return BackendExit.OK
     job = Job(env, msgs)
+    with _one_line_logging(env.stderr):
+        return _run_job(job, env, msgs)
+
+
+def _run_job(job: Job, env: BackendEnv, msgs: Messages) -> int:
     try:
         return job.run()
     except ConfigError as e:
@@ -112,15 +117,55 @@ def run(env: BackendEnv) -> int:
         return BackendExit.FAILED
 
 
+class _OneLine(logging.Formatter):
+    """A log record as one cupsd `DEBUG:` line: its message and its exception's
+    type and text, never a traceback (that goes to the system log only)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        from pagetally.cups.status import clean
+
+        text = record.getMessage()
+        if record.exc_info and record.exc_info[1] is not None:
+            error = record.exc_info[1]
+            text = f"{text} ({type(error).__name__}: {error})"
+        return f"DEBUG: {record.name}: {clean(text)}"
+
+
+@contextlib.contextmanager
+def _one_line_logging(stream: TextIO) -> Iterator[None]:
+    """Whatever logs during the job, and however logging is set up (`logger:
+    stderr`, the runner's, none: Python's last resort), reaches cupsd's log as
+    one line per record: a traceback there would be the whole job's story."""
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(_OneLine())
+    handler.setLevel(logging.WARNING)
+    ours = logging.getLogger("pagetally")
+    saved = (logging.lastResort, ours.propagate)
+    logging.lastResort = handler
+    ours.addHandler(handler)
+    ours.propagate = False  # a root handler writing to stderr would add the traceback
+    try:
+        yield
+    finally:
+        ours.removeHandler(handler)
+        logging.lastResort, ours.propagate = saved
+
+
 def _log_crash(env: BackendEnv) -> None:
     import logging.handlers
 
     try:
         handler = logging.handlers.SysLogHandler(address="/dev/log")
-        log.addHandler(handler)
     except OSError:
-        pass
-    log.exception("pagetally backend crashed; argv=%r", list(env.argv[:5]))
+        handler = None
+    if handler is not None:  # the traceback, for the administrator
+        log.addHandler(handler)
+    try:
+        log.exception("pagetally backend crashed; argv=%r", list(env.argv[:5]))
+    finally:
+        if handler is not None:
+            log.removeHandler(handler)
+            handler.close()
 
 
 class Job:

@@ -451,7 +451,7 @@ def take_over(path: str, grace: float = 10.0) -> int | None:
         return None
     finally:
         probe.close()
-    pid = struct.unpack("3i", creds)[0]
+    pid: int = struct.unpack("3i", creds)[0]
     if pid <= 1 or pid == os.getpid():
         return None
     log.warning("a job runner from an earlier service still listens on %s (pid %d): "

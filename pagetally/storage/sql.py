@@ -432,6 +432,8 @@ class SqlStore(CatalogMethods, RefundMethods):
     def history(self, flt: HistoryFilter = _ALL_JOBS) -> Iterator[JobRecord]:
         if flt.limit is not None and flt.limit < 0:
             raise InvalidInput("history limit must be >= 0")
+        if self.backend == "sqlite":
+            self._same_file()
         if not self._schema_ok:
             self._check_schema()
         stmt, post = history_select(flt)
