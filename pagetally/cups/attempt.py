@@ -139,13 +139,19 @@ class Attempt:
             raise
         self.state = PRINTING
 
+    @property
+    def marker(self) -> tuple[str, str]:
+        """The rename that says the printer has the job (done by the real
+        backend's keeper, which outlives this process: cups/keeper.py)."""
+        return str(self._path(PRINTING)), str(self._path(PRINTED))
+
     def printed(self) -> None:
         """The real backend delivered the job: from now on a retry charges it
         rather than printing it again. A rename: no space needed."""
         if self.state == PRINTING:
-            with contextlib.suppress(OSError):
+            with contextlib.suppress(OSError):  # the keeper may have done it already
                 os.replace(self._path(PRINTING), self._path(PRINTED))
-                self.state = PRINTED
+            self.state = PRINTED
 
     def forget(self) -> None:
         """No record (left or ours) any more: the job is settled."""

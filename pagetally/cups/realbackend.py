@@ -8,11 +8,11 @@ CUPS' own ipp backend reports the printer's page count that way.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import signal
 import socket
-import subprocess
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -129,15 +129,20 @@ def run_real_backend(
     *,
     inherit_channels: bool = True,
     keep_fds: tuple[int, ...] = (),
+    marker: tuple[str, str] | None = None,
 ) -> BackendRun:
     """Run the real backend to completion, relaying its stderr line by line.
 
     `inherit_channels`: pass on fds 3 and 4 from cupsd (False when not run by
     cupsd: substitutes are made, see `_channels`). `keep_fds`: descriptors the
     real backend holds too (the job's attempt lock: a retry waits for it).
-    The real backend dies with the process that runs it (`owned_by_parent`).
+    `marker`: the attempt record renamed once the printer has the job, even if
+    this process is killed meanwhile (see keeper.py: the real backend is
+    started and waited for by a keeper process, and dies with it).
     A raw queue's single copy goes on standard input rather than by name, so
     that how far the backend read is known if it is killed."""
+    from pagetally.cups import keeper
+
     path = backend_path(ticket)
     if ticket.file and ticket.copies == 1:
         ticket = replace(ticket, file=None)
@@ -151,52 +156,39 @@ def run_real_backend(
     page_lines = 0
     cancelled = False
     with open(data_path, "rb") as stdin, _channels(inherit_channels) as setup:
-        proc = subprocess.Popen(  # argument list, never a shell
-            argv, executable=path, stdin=stdin if not ticket.file else subprocess.DEVNULL,
-            stderr=subprocess.PIPE, env=env, close_fds=True,
-            pass_fds=(BACK_FD, SIDE_FD, *keep_fds),
-            preexec_fn=_child_setup(setup),  # dup2 and prctl only, in the child
-        )
-        assert proc.stderr is not None
+        kept = keeper.start(keeper.Launch(
+            path, argv, env, None if ticket.file else stdin.fileno(),
+            delivering=ticket.scheme in DELIVERING, keep_fds=keep_fds, marker=marker,
+            setup=setup), owned_by_parent)
 
         def forward(signum: int, _frame: FrameType | None) -> None:
             # cupsd cancels a job with SIGTERM: pass it on, then charge what printed
             nonlocal cancelled
             cancelled = True
-            proc.send_signal(signum)
+            with contextlib.suppress(OSError):
+                os.kill(kept.keeper, signum)
             if callable(previous):  # the job's own note of the cancel (cups/cancel.py)
                 previous(signum, _frame)
 
         in_main = threading.current_thread() is threading.main_thread()
         previous = signal.signal(signal.SIGTERM, forward) if in_main else None
         try:
-            for raw in proc.stderr:
-                line = raw.decode("utf-8", "replace")
-                relay(line)
-                if line.startswith("PAGE:"):
-                    words = line[5:].split()
-                    if len(words) == 2 and words[0] == "total" and words[1].isdigit():
-                        page_total = int(words[1])
-                    elif len(words) == 2 and all(w.isdigit() for w in words):
-                        page_lines += int(words[1])
-            code = proc.wait()
-            delivered = False
-            if code < 0 and not cancelled and not ticket.file and ticket.scheme in DELIVERING:
-                size = os.fstat(stdin.fileno()).st_size
-                delivered = os.lseek(stdin.fileno(), 0, os.SEEK_CUR) >= size
+            with os.fdopen(kept.stderr, "rb") as stderr:
+                for raw in stderr:
+                    line = raw.decode("utf-8", "replace")
+                    relay(line)
+                    if line.startswith("PAGE:"):
+                        words = line[5:].split()
+                        if len(words) == 2 and words[0] == "total" and words[1].isdigit():
+                            page_total = int(words[1])
+                        elif len(words) == 2 and all(w.isdigit() for w in words):
+                            page_lines += int(words[1])
+            result = keeper.finish(kept)
         finally:
             if in_main:
                 signal.signal(signal.SIGTERM, previous)
-    return BackendRun(code, page_total, page_lines, cancelled, delivered)
-
-
-def _child_setup(channels: Callable[[], None] | None) -> Callable[[], None]:
-    def setup() -> None:
-        if channels is not None:
-            channels()
-        owned_by_parent()
-
-    return setup
+    return BackendRun(result.exit_code, page_total, page_lines,
+                      cancelled or result.cancelled, result.delivered and not cancelled)
 
 
 def _join_options(options: dict[str, str]) -> str:
