@@ -33,9 +33,13 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pagetally.core import codec
 from pagetally.core.models import ChargeRequest, JobFacts
+
+if TYPE_CHECKING:
+    from pagetally.cups.keeper import Owner
 
 PRINTING, PRINTED = "printing", "printed"
 
@@ -65,7 +69,9 @@ class Attempt:
 
     @classmethod
     def under(cls, spool_directory: str | Path, facts: JobFacts) -> Attempt:
-        return cls(Path(spool_directory) / "journal" / "attempts", facts)
+        from pagetally.storage.journal import Journal
+
+        return cls(Journal.under(spool_directory).attempts, facts)
 
     def _path(self, state: str) -> Path:
         return self.directory / f"{self.key}.{state}"
@@ -139,11 +145,19 @@ class Attempt:
             raise
         self.state = PRINTING
 
-    @property
-    def marker(self) -> tuple[str, str]:
-        """The rename that says the printer has the job (done by the real
-        backend's keeper, which outlives this process: cups/keeper.py)."""
-        return str(self._path(PRINTING)), str(self._path(PRINTED))
+    def owner(self, config_path: str | None) -> Owner:
+        """What the real backend's keeper needs (cups/keeper.py): the lock, the
+        rename that says the printer has the job, and how to settle the job
+        when this process was killed (`pagetally.cups.settle`)."""
+        import sys
+
+        from pagetally.cups.keeper import Owner
+
+        settle = (sys.executable, "-m", "pagetally.cups.settle", *(
+            [config_path] if config_path else []))
+        return Owner(keep_fds=() if self.lock_fd is None else (self.lock_fd,),
+                     marker=(str(self._path(PRINTING)), str(self._path(PRINTED))),
+                     settle=settle)
 
     def printed(self) -> None:
         """The real backend delivered the job: from now on a retry charges it
@@ -168,41 +182,3 @@ class Attempt:
             with contextlib.suppress(OSError):
                 os.close(self.lock_fd)
             self.lock_fd = None
-
-
-def printed_left(directory: str | Path) -> list[Path]:
-    """Records of attempts killed after the printer had the job (`<key>.printed`)."""
-    folder = Path(directory)
-    return sorted(folder.glob(f"*.{PRINTED}")) if folder.is_dir() else []
-
-
-def settle_left(directory: str | Path, charge: Callable[[ChargeRequest], object]) -> int:
-    """Charge what killed attempts printed, when no attempt at that job runs now
-    (CUPS may never retry a job whose backend died: `abort-job`). Returns how
-    many were settled; a record whose job is locked is left to its attempt."""
-    settled = 0
-    for path in printed_left(directory):
-        key = path.name.partition(".")[0]
-        attempt = Attempt.__new__(Attempt)
-        attempt.directory, attempt.key, attempt.lock_fd, attempt.state = (
-            Path(directory), key, None, None)
-        lock = attempt._path("lock")
-        try:
-            fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-        except OSError:
-            continue
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            continue
-        attempt.lock_fd = fd
-        try:
-            left = attempt.left()
-            if left is not None and left.state == PRINTED:
-                charge(left.request)
-                attempt.forget()
-                settled += 1
-        finally:
-            attempt.release()
-    return settled

@@ -373,8 +373,7 @@ class Job:
         outcome = print_job(ticket, self.send_path or spooled.path, accounter, config, msgs,
                             inherit_channels=self.env.cups_channels,
                             composed=self.send_path is not None,
-                            keep_fds=() if attempt.lock_fd is None else (attempt.lock_fd,),
-                            marker=attempt.marker)
+                            owner=attempt.owner(self.env.config_path))
         if isinstance(outcome, BackendExit):
             attempt.forget()
             return outcome  # the counter could not be read: queue stopped, job kept

@@ -5,11 +5,9 @@ cannot be reached (`onstoreerror`)."""
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 from collections.abc import Callable
 from datetime import datetime
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pagetally.core.models import AccountSnapshot, Action, Decision, DecisionCode, JobFacts
@@ -69,17 +67,8 @@ def charged_before(store: Store | None, config: Config, facts: JobFacts) -> str 
 def replay_journal(store: Store, config: Config, msgs: Messages) -> None:
     """Charge what was journaled while the store was down (never twice), and
     what attempts killed after printing left (see cups/attempt.py)."""
-    from pagetally.cups.attempt import printed_left, settle_left
-
     journal = journal_of(config)
-    attempts = Path(str(config.get("directory"))) / "journal" / "attempts"
-    if journal is not None and printed_left(attempts):
-        with contextlib.suppress(OSError):
-            settled = settle_left(attempts, journal.write)
-            if settled:
-                msgs.info(f"PageTally: {settled} job(s) printed by interrupted attempts "
-                          "charged")
-    if journal is not None and journal.pending():
+    if journal is not None and (journal.pending() or journal.printed_attempts()):
         result = journal.replay(store, config.rule_settings)
         if result.charged or result.already_charged:
             msgs.debug(f"PageTally: replayed {result.charged} journaled charge(s)")

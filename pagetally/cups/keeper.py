@@ -49,15 +49,30 @@ class KeptResult:
 
 
 @dataclass(frozen=True, slots=True)
+class Owner:
+    """How an attempt owns its real backend (cups/attempt.py)."""
+
+    keep_fds: tuple[int, ...] = ()  # held by the real backend too (the job's lock)
+    marker: tuple[str, str] | None = None  # rename (from, to) once printed
+    # run by the keeper (exec) when it outlived the accounting process after
+    # the printer had the job: settles the charge (`python -m pagetally.cups.settle`)
+    settle: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Launch:
     path: str
     argv: Sequence[str]
     env: Mapping[str, str]
     stdin: int | None  # a descriptor of the job's data; None: /dev/null
     delivering: bool  # reading all of stdin means the printer has it
-    keep_fds: tuple[int, ...] = ()  # held by the real backend too (the job's lock)
-    marker: tuple[str, str] | None = None  # rename (from, to) once printed
+    owner: Owner = Owner()
     setup: Callable[[], None] | None = None  # in the keeper, before the fork
+    # the signal a cancel becomes: CUPS' backends ignore SIGTERM while they read
+    # standard input (to send what filters made); a raw queue's file handed on
+    # standard input here instead of by name must still end at a cancel, as the
+    # backend reading it by name would: SIGKILL then
+    cancel_with: int | None = None
 
 
 def start(launch: Launch, own: Callable[[], None]) -> Kept:
@@ -95,6 +110,7 @@ def finish(kept: Kept) -> KeptResult:
 
 
 def _keep(launch: Launch, own: Callable[[], None], err_w: int, st_w: int) -> int:
+    parent = os.getppid()
     cancelled = False
     child = 0
 
@@ -103,7 +119,7 @@ def _keep(launch: Launch, own: Callable[[], None], err_w: int, st_w: int) -> int
         cancelled = True
         if child:
             with contextlib.suppress(OSError):
-                os.kill(child, signum)
+                os.kill(child, launch.cancel_with or signum)
 
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, forward)
@@ -123,9 +139,9 @@ def _keep(launch: Launch, own: Callable[[], None], err_w: int, st_w: int) -> int
     if child == 0:  # the real backend
         try:
             own()
-            for fd in launch.keep_fds:
+            for fd in launch.owner.keep_fds:
                 os.set_inheritable(fd, True)
-            _close_from(5, keep=set(launch.keep_fds))
+            _close_from(5, keep=set(launch.owner.keep_fds))
             os.execve(launch.path, list(launch.argv), dict(launch.env))  # noqa: S606 - argv list
         finally:
             os._exit(127)
@@ -140,11 +156,23 @@ def _keep(launch: Launch, own: Callable[[], None], err_w: int, st_w: int) -> int
     if code < 0 and not cancelled and launch.delivering and launch.stdin is not None:
         with contextlib.suppress(OSError):
             delivered = os.lseek(0, 0, os.SEEK_CUR) >= os.fstat(0).st_size
-    if launch.marker is not None and ((code == 0 and not cancelled) or delivered):
+    if launch.owner.marker is not None and ((code == 0 and not cancelled) or delivered):
         with contextlib.suppress(OSError):
-            os.replace(*launch.marker)
+            os.replace(*launch.owner.marker)
     with contextlib.suppress(OSError):
         os.write(st_w, f"{code} {int(delivered)} {int(cancelled)}\n".encode())
+    printed = (code == 0 and not cancelled) or delivered
+    if printed and launch.owner.settle and os.getppid() != parent:
+        # the accounting process was killed: nobody else may come for this job
+        # (cupsd does not always retry), so the keeper settles it itself
+        os.close(st_w)
+        with contextlib.suppress(OSError):
+            null = os.open(os.devnull, os.O_RDWR)
+            for fd in (0, 1, 2):
+                os.dup2(null, fd)
+            _close_from(3, keep=set())
+            settle = list(launch.owner.settle)
+            os.execv(settle[0], settle)  # noqa: S606 - an argument list
     return 0
 
 

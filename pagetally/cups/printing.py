@@ -20,18 +20,18 @@ from pagetally.errors import DeviceError
 
 if TYPE_CHECKING:
     from pagetally.config import Config
+    from pagetally.cups.keeper import Owner
 
 
 def send(ticket: JobTicket, data_path: str, msgs: Messages, *, inherit_channels: bool,
-         on_stdin: bool, keep_fds: tuple[int, ...] = (),
-         marker: tuple[str, str] | None = None) -> BackendRun:
+         on_stdin: bool, owner: Owner | None = None) -> BackendRun:
     """The real backend once, its stderr relayed to cupsd. `on_stdin`: the data is
     ours (banners + job, or a deny banner), not cupsd's spool file, so it goes on
     standard input and argv names no file."""
     if on_stdin:
         ticket = dataclasses.replace(ticket, file=None)
     return run_real_backend(ticket, data_path, msgs.relay, inherit_channels=inherit_channels,
-                            keep_fds=keep_fds, marker=marker)
+                            owner=owner)
 
 
 def send_with_retries(
@@ -69,22 +69,21 @@ def _wait_unless_cancelled(seconds: float) -> bool:
 
 def print_job(
     ticket: JobTicket, data_path: str, accounter: Accounter, config: Config, msgs: Messages,
-    *, inherit_channels: bool, composed: bool, keep_fds: tuple[int, ...] = (),
-    marker: tuple[str, str] | None = None,
+    *, inherit_channels: bool, composed: bool, owner: Owner | None = None,
 ) -> tuple[BackendRun, Counted] | BackendExit:
     """The real backend, with the printer's counters read around it (hardware) or
     its own report taken (ipp). A counter that cannot be read before the job stops
     the queue (onaccountererror: stop) or falls back to the software count
     (continue); after the job, the software count is used. `composed`: data_path
-    holds banners and job, written by us. `keep_fds`, `marker`: the job's
-    attempt (see realbackend.run_real_backend)."""
+    holds banners and job, written by us. `owner`: the job's attempt
+    (see realbackend.run_real_backend)."""
     printer = ticket.printer
     policy = parse_backend_error(str(config.get("onbackenderror", printer)))
 
     def device() -> BackendRun:
         return send_with_retries(
             lambda: send(ticket, data_path, msgs, inherit_channels=inherit_channels,
-                         on_stdin=composed, keep_fds=keep_fds, marker=marker), policy, msgs)
+                         on_stdin=composed, owner=owner), policy, msgs)
 
     if accounter.kind == "ipp":
         run = device()

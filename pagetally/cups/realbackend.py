@@ -18,8 +18,12 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from pagetally.cups.ticket import JobTicket
+
+if TYPE_CHECKING:
+    from pagetally.cups.keeper import Owner
 from pagetally.errors import PageTallyError
 
 
@@ -128,24 +132,25 @@ def run_real_backend(
     relay: Callable[[str], None],
     *,
     inherit_channels: bool = True,
-    keep_fds: tuple[int, ...] = (),
-    marker: tuple[str, str] | None = None,
+    owner: Owner | None = None,
 ) -> BackendRun:
     """Run the real backend to completion, relaying its stderr line by line.
 
     `inherit_channels`: pass on fds 3 and 4 from cupsd (False when not run by
-    cupsd: substitutes are made, see `_channels`). `keep_fds`: descriptors the
-    real backend holds too (the job's attempt lock: a retry waits for it).
-    `marker`: the attempt record renamed once the printer has the job, even if
-    this process is killed meanwhile (see keeper.py: the real backend is
-    started and waited for by a keeper process, and dies with it).
+    cupsd: substitutes are made, see `_channels`). `owner`: the job's attempt
+    (its lock, held by the real backend too, so that a retry waits for it; its
+    record, marked once the printer has the job, even if this process is
+    killed meanwhile: see keeper.py — the real backend is started and waited
+    for by a keeper process, and dies with it).
     A raw queue's single copy goes on standard input rather than by name, so
     that how far the backend read is known if it is killed."""
     from pagetally.cups import keeper
 
     path = backend_path(ticket)
+    cancel_with = None
     if ticket.file and ticket.copies == 1:
         ticket = replace(ticket, file=None)
+        cancel_with = signal.SIGKILL  # see keeper.Launch.cancel_with
     env = dict(ticket.env)
     env["DEVICE_URI"] = ticket.device_uri
     argv = [ticket.device_uri, ticket.job_id, ticket.user, ticket.title,
@@ -158,8 +163,8 @@ def run_real_backend(
     with open(data_path, "rb") as stdin, _channels(inherit_channels) as setup:
         kept = keeper.start(keeper.Launch(
             path, argv, env, None if ticket.file else stdin.fileno(),
-            delivering=ticket.scheme in DELIVERING, keep_fds=keep_fds, marker=marker,
-            setup=setup), owned_by_parent)
+            delivering=ticket.scheme in DELIVERING, owner=owner or keeper.Owner(),
+            setup=setup, cancel_with=cancel_with), owned_by_parent)
 
         def forward(signum: int, _frame: FrameType | None) -> None:
             # cupsd cancels a job with SIGTERM: pass it on, then charge what printed

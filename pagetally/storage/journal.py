@@ -118,6 +118,48 @@ class Journal:
                     removed += 1
         return removed
 
+    @property
+    def attempts(self) -> Path:
+        """Where print attempts keep their records (cups/attempt.py)."""
+        return self.directory / "attempts"
+
+    def printed_attempts(self) -> list[Path]:
+        """Records of attempts killed after the printer had the job
+        (`<key>.printed`): charges owed, not yet in this journal."""
+        folder = self.attempts
+        return sorted(folder.glob("*.printed")) if folder.is_dir() else []
+
+    def take_printed_attempts(self) -> int:
+        """Move what killed attempts printed into the journal (then replayed like
+        any entry), unless an attempt at that job runs now (its lock is taken):
+        CUPS may never retry a job whose backend died. Returns how many."""
+        import fcntl
+
+        taken = 0
+        for record in self.printed_attempts():
+            lock = record.with_suffix(".lock")
+            try:
+                fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            except OSError:
+                continue
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                if os.stat(lock).st_ino != os.fstat(fd).st_ino:
+                    continue  # removed meanwhile by the attempt that settled it
+                try:
+                    request = codec.loads(ChargeRequest, record.read_text(encoding="utf-8"))
+                except FileNotFoundError:
+                    continue
+                self.write(request)
+                record.unlink()
+                lock.unlink()
+                taken += 1
+            except (BlockingIOError, FileNotFoundError):
+                continue
+            finally:
+                os.close(fd)
+        return taken
+
     def pending(self) -> int:
         return sum(1 for _ in self.directory.glob("*.json")) if self.directory.is_dir() else 0
 
@@ -132,6 +174,8 @@ class Journal:
         """
         charged = already = 0
         self.sweep()
+        with contextlib.suppress(OSError):  # a full disk: they wait for the next replay
+            self.take_printed_attempts()
         for path, request in self.entries():
             try:
                 if request.decision.code == STORE_DOWN:

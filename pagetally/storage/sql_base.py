@@ -56,6 +56,9 @@ class SqlBase:
         self._engine: Engine = make_engine(settings, readonly=readonly)
         self._schema_ok = False
         self._file_id: tuple[int, int] | None = None  # SQLite: the file's device and inode
+        if self.backend == "sqlite":
+            with contextlib.suppress(StoreUnavailable):
+                self._same_file()  # the file as it is now, when it exists
 
     # --- units of work -------------------------------------------------------
     def _unit(self, fn: Callable[[Connection], T], *, write: bool) -> T:
