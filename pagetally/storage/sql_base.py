@@ -71,6 +71,8 @@ class SqlBase:
             self._same_file()
         if not self._schema_ok:
             self._check_schema()
+            if self.backend == "sqlite" and self._file_id is None:
+                self._same_file()  # created just now
         delay = 0.005
         for attempt in range(RETRIES):
             try:

@@ -28,11 +28,13 @@ class Connection:
 
 
 class SocketPrinter:
-    def __init__(self, chunk: int = 16384, pause: float = 0.01) -> None:
+    def __init__(self, chunk: int = 16384, pause: float = 0.01,
+                 close_delay: float = 0.2) -> None:
         self._server = socket.create_server(("127.0.0.1", 0))
         self.port: int = self._server.getsockname()[1]
         self.chunk = chunk
         self.pause = pause
+        self.close_delay = close_delay  # "still printing" after the job's end
         self.connections: list[Connection] = []
         self._lock = threading.Lock()
         self._reset_after: int | None = None
@@ -100,6 +102,7 @@ class SocketPrinter:
                 data = conn.recv(self.chunk)
                 if not data:
                     record.ended = "eof"
+                    time.sleep(self.close_delay)
                     break
                 with self._lock:
                     record.data += data
