@@ -63,6 +63,12 @@ class SocketPrinter:
                        if c.data and job.startswith(bytes(c.data[:64]))
                        and not (c.ended == "eof" and bytes(c.data) == job))
 
+    def story(self, job: bytes) -> list[tuple[int, str]]:
+        """(bytes received, how it ended) of each connection carrying `job`."""
+        with self._lock:
+            return [(len(c.data), c.ended) for c in self.connections
+                    if c.data and job.startswith(bytes(c.data[:64]))]
+
     def wait_connection(self, job: bytes, timeout: float = 60) -> Connection | None:
         """The first connection carrying `job`, once its first bytes are in."""
         deadline = time.monotonic() + timeout

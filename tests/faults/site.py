@@ -164,7 +164,7 @@ class Site:
     # --- people and jobs ----------------------------------------------------------
     def new_user(self, store: Store) -> str:
         self.users += 1
-        name = f"u{self.users}"
+        name = f"{self.settings.backend[:2]}{self.users}"  # jobs' bytes differ per store
         store.add_user(User(name, limit_by=LimitBy.BALANCE, balance=BALANCE))
         store.set_user_quota(name, self.queue)
         return name
@@ -221,10 +221,16 @@ class Site:
         no process of it runs (a killed attempt's keeper may still be printing)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if not self.real_backends() and not self.records():
+            if not self.real_backends() and not self.records() and not self.settling():
                 break
             time.sleep(0.2)
         return self.printer.copies(data), len(self.charges(user))
+
+    def settling(self) -> bool:
+        """A keeper's settle still running, or charges still in the journal."""
+        journal = self.base / "spool" / "journal"
+        return any("pagetally.cups.settle" in p.argv for p in processes()) or (
+            journal.is_dir() and any(journal.glob("*.json")))
 
     def records(self) -> list[str]:
         folder = self.base / "spool" / "journal" / "attempts"

@@ -27,18 +27,23 @@ pytestmark = [pytest.mark.slow, pytest.mark.cups]
 
 
 def check(site: Site, fault: str, user: str, data: bytes, job: int, *,
-          state: str = "completed", printed_copies: int = 1) -> None:
+          state: str = "completed", printed_copies: int | None = 1) -> None:
+    """`printed_copies` None: 0 or 1 (cupsd completes, unprinted, a job whose
+    backend was killed before it printed: then nothing is charged either)."""
     final = site.wait_final(job)
     printed, charged = site.settled(user, data)
     balance = site.balance(user)
     exact = BALANCE - PRICE * PAGES * charged
+    if printed_copies is None:
+        printed_copies = min(printed, 1)
     ok = (final == state and printed == charged == printed_copies and balance == exact
           and not site.records())
     record(site, fault, printed, charged, ok)
     log = "\n".join(x for x in site.job_log(job).splitlines() if "PageTally" in x
                     or "exited" in x or "signal" in x or "Job " in x)
-    assert final == state, log[-4000:]
-    assert (printed, charged) == (printed_copies, printed_copies), log[-4000:]
+    assert final == state, f"{log[-4000:]}\nprinter: {site.printer.story(data)}"
+    story = f"{log[-4000:]}\nprinter: {site.printer.story(data)} of {len(data)} bytes"
+    assert (printed, charged) == (printed_copies, printed_copies), story
     assert balance == exact
     assert not site.records()
     assert "Traceback" not in site.cupsd.error_log()

@@ -79,4 +79,6 @@ def test_kill9_at_a_random_point(site: Site, run: int) -> None:
         fault += " (ended before the kill)"
     else:
         kill(victim.pid)
-    check(site, fault, user, data, job)
+    # a backend killed before anything printed may end the job unprinted (cupsd
+    # counts some backends killed by a signal as done): then nothing is charged
+    check(site, fault, user, data, job, printed_copies=None)

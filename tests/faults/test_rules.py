@@ -204,3 +204,23 @@ def test_a_stale_runner_is_ended(tmp_path: Path) -> None:
         if stale.poll() is None:
             stale.kill()
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_the_settle_command_charges_what_a_killed_attempt_printed(site: Site) -> None:
+    """What a keeper runs when it outlived the accounting process."""
+    from pagetally.cups.attempt import Attempt
+
+    facts = JobFacts(user="alice", printer="lab", pages=1, job_id="12", host="pc7",
+                     job_uuid="urn:uuid:12")
+    attempt = Attempt.under(site.tmp / "spool", facts)
+    attempt.acquire(lambda _m: None)
+    attempt.begin(ChargeRequest(facts=facts, date=NOW, decision=Decision(
+        Action.ALLOW, pages=1, price=Decimal("0.10"))))
+    attempt.printed()
+    os.close(attempt.lock_fd or 0)
+    done = subprocess.run([sys.executable, "-m", "pagetally.cups.settle", str(site.conf)],
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert rows(site) == [(Action.ALLOW, Decimal("0.10"))]
+    assert not list((site.tmp / "spool" / "journal").rglob("*.print*"))
+    assert not list((site.tmp / "spool" / "journal").glob("*.json"))
