@@ -154,18 +154,19 @@ def _one_line_logging(stream: TextIO) -> Iterator[None]:
 def _log_crash(env: BackendEnv) -> None:
     import logging.handlers
 
-    try:
+    handler: logging.Handler
+    try:  # the traceback, for the administrator; cupsd gets the ERROR line only
         handler = logging.handlers.SysLogHandler(address="/dev/log")
     except OSError:
-        handler = None
-    if handler is not None:  # the traceback, for the administrator
-        log.addHandler(handler)
+        handler = logging.NullHandler()
+    crash = logging.getLogger("pagetally-crash")
+    crash.propagate = False
+    crash.addHandler(handler)
     try:
-        log.exception("pagetally backend crashed; argv=%r", list(env.argv[:5]))
+        crash.exception("pagetally backend crashed; argv=%r", list(env.argv[:5]))
     finally:
-        if handler is not None:
-            log.removeHandler(handler)
-            handler.close()
+        crash.removeHandler(handler)
+        handler.close()
 
 
 class Job:
