@@ -142,13 +142,14 @@ def run_real_backend(
     record, marked once the printer has the job, even if this process is
     killed meanwhile: see keeper.py — the real backend is started and waited
     for by a keeper process, and dies with it).
-    A raw queue's single copy goes on standard input rather than by name, so
-    that how far the backend read is known if it is killed."""
+    A raw queue's single copy to a backend that writes straight to the device
+    goes on standard input rather than by name, so that how far the backend
+    read is known if it is killed."""
     from pagetally.cups import keeper
 
     path = backend_path(ticket)
     cancel_with = None
-    if ticket.file and ticket.copies == 1:
+    if ticket.file and ticket.copies == 1 and ticket.scheme in DELIVERING:
         ticket = replace(ticket, file=None)
         cancel_with = signal.SIGKILL  # see keeper.Launch.cancel_with
     env = dict(ticket.env)

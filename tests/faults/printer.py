@@ -63,6 +63,11 @@ class SocketPrinter:
                        if c.data and job.startswith(bytes(c.data[:64]))
                        and not (c.ended == "eof" and bytes(c.data) == job))
 
+    def receiving(self) -> bool:
+        """A connection is still open (its data may still be on its way)."""
+        with self._lock:
+            return any(not c.ended for c in self.connections)
+
     def story(self, job: bytes) -> list[tuple[int, str]]:
         """(bytes received, how it ended) of each connection carrying `job`."""
         with self._lock:

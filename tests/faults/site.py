@@ -217,11 +217,14 @@ class Site:
                 and str(job) in p.argv[3:4]]
 
     def settled(self, user: str, data: bytes, timeout: float = 30) -> tuple[int, int]:
-        """(printed, charged) once the attempts dir holds no record of the job and
-        no process of it runs (a killed attempt's keeper may still be printing)."""
+        """(printed, charged) once the attempts dir holds no record of the job, no
+        process of it runs (a killed attempt's keeper may still be printing), and
+        the printer has received what was sent (CUPS' socket backend may end with
+        megabytes still in the sockets' buffers)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if not self.real_backends() and not self.records() and not self.settling():
+            if (not self.real_backends() and not self.records() and not self.settling()
+                    and not self.printer.receiving()):
                 break
             time.sleep(0.2)
         return self.printer.copies(data), len(self.charges(user))
