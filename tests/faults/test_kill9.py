@@ -2,7 +2,7 @@
 the job runner's child, the real backend (CUPS' socket backend) or the job
 runner, killed before printing, while the printer receives the job, or once it
 has all of it. Seeded (the store's name and the run's number), a bounded number
-of runs ($PAGETALLY_KILL_RUNS per store, default 15). After each: the printer's
+of runs ($PAGETALLY_KILL_RUNS per store, default 10). After each: the printer's
 whole copies equal the charges, none twice, the balance exact, the job ended,
 no attempt record or real backend left."""
 
@@ -19,7 +19,7 @@ from tests.faults.test_faults import check, kill
 
 pytestmark = [pytest.mark.slow, pytest.mark.cups]
 
-RUNS = int(os.environ.get("PAGETALLY_KILL_RUNS", "15"))
+RUNS = int(os.environ.get("PAGETALLY_KILL_RUNS", "10"))
 # "backend, no runner": the thin backend runs the job itself (no service)
 TARGETS = ("thin backend", "runner's child", "real backend", "job runner",
            "backend, no runner")
