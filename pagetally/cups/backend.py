@@ -224,7 +224,11 @@ class Job:
         credential = None
         if auth.needs_credential:  # out of the ticket before anything else sees it
             ticket, credential = take_credential(ticket)
-        spooled = self._spool(ticket)
+        try:
+            spooled = self._spool(ticket)
+        except OSError as e:  # a full TMPDIR: nothing was sent, nothing may be lost
+            return self._unrecordable(config, printer, e, what="spool the job",
+                                      where=ticket.tmpdir or "TMPDIR")
         try:
             return self._account(ticket, config, user, spooled, auth, credential)
         finally:
@@ -294,16 +298,18 @@ class Job:
             return BackendExit.OK
         return None
 
-    def _unrecordable(self, config: Config, printer: str, error: OSError) -> int:
-        """The job's record cannot be written (a full disk...): it must not print
-        uncharged, so it is held or the queue stopped (`onjournalerror`)."""
+    def _unrecordable(self, config: Config, printer: str, error: OSError, *,
+                      what: str = "write the job's record", where: str = "") -> int:
+        """The job's record (or its spool copy) cannot be written (a full disk...):
+        it must not print uncharged, so it is held or the queue stopped
+        (`onjournalerror`)."""
         why = error.strerror or type(error).__name__
-        where = str(config.get("directory"))
+        where = where or str(config.get("directory"))
         if str(config.get("onjournalerror", printer)) == "stop":
-            self.msgs.error(f"PageTally: cannot write the job's record under {where} "
-                            f"({why}); queue stopped, job kept")
+            self.msgs.error(f"PageTally: cannot {what} under {where} ({why}); "
+                            "queue stopped, job kept")
             return BackendExit.STOP
-        self.msgs.error(f"PageTally: cannot write the job's record under {where} ({why}); "
+        self.msgs.error(f"PageTally: cannot {what} under {where} ({why}); "
                         "job held: release it once there is room (lp -i ID -H resume)")
         return BackendExit.HOLD
 

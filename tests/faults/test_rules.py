@@ -223,3 +223,14 @@ def test_the_settle_command_charges_what_a_killed_attempt_printed(site: Site) ->
     assert rows(site) == [(Action.ALLOW, Decimal("0.10"))]
     assert not list((site.tmp / "spool" / "journal").rglob("*.print*"))
     assert not list((site.tmp / "spool" / "journal").glob("*.json"))
+
+
+def test_a_job_that_cannot_be_spooled_is_held(site: Site) -> None:
+    """A full TMPDIR (a filtered queue's job comes on standard input and is
+    spooled first): held with the reason, nothing printed."""
+    with full_tmpfs() as folder:
+        site.environ = {**site.environ, "TMPDIR": str(folder)}
+        code, err = site.job("13", "alice", PDF.read_bytes())
+    assert code == BackendExit.HOLD
+    assert "cannot spool the job" in err and "No space left on device" in err
+    assert not (site.tmp / "printed-13").exists() and rows(site) == []
