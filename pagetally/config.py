@@ -320,6 +320,8 @@ DIRECTIVES: dict[str, Directive] = {
         _d("onbackenderror", _onbackenderror, "nocharge", "the real backend failed"),
         _d("onstoreerror", _choice("deny", "allow"), "deny",
            "the store cannot be reached: refuse, or print and journal the charge"),
+        _d("onjournalerror", _choice("hold", "stop"), "hold",
+           "the job's record cannot be written (disk full): hold the job or stop the queue"),
         _d("trustjobsize", _trustjobsize, "yes", "trust the printer's page counter"),
         _d("skipinitialwait", _bool, "no", "skip waiting for the printer to be idle"),
         _d("noprintingmaxdelay", _int(0), "60", "seconds to wait for printing to start"),

@@ -39,7 +39,8 @@ def serve(
     """
     from pagetally.errors import ConfigError
     from pagetally.service import jobs_socket
-    from pagetally.service.server import AccountingService
+    from pagetally.service.jobs import start_runner
+    from pagetally.service.server import AccountingService, prepare_socket_path
     from pagetally.storage import open_store
     from pagetally.storage.engine import describe
 
@@ -50,7 +51,8 @@ def serve(
         raise ConfigError("no socket to listen on: accountingservice is none",
                           directive="accountingservice")
     _setup_logging(str(config.get("logger")), bool(config.get("debug")))
-    runner = _start_runner(jobs_socket(path)) if jobs else None
+    prepare_socket_path(path)  # another service listening: refused before anything starts
+    runner = start_runner(jobs_socket(path)) if jobs else None
     settings = config.store_settings()
     store = open_store(settings, readonly=False)
     try:
@@ -61,11 +63,6 @@ def serve(
         store.close()
         if runner is not None:
             _stop_runner(runner)
-
-
-def _start_runner(path: str) -> subprocess.Popen[bytes]:
-    """The job runner, its own single-threaded process (it forks per job)."""
-    return subprocess.Popen([sys.executable, "-m", "pagetally.service.jobs", path])
 
 
 def _stop_runner(runner: subprocess.Popen[bytes]) -> None:

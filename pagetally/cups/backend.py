@@ -15,7 +15,7 @@ import dataclasses
 import logging
 import os
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, BinaryIO, TextIO
@@ -24,6 +24,7 @@ from pagetally.core.models import AccountSnapshot, Action, ChargeRequest, Decisi
 from pagetally.core.usernames import normalise_user
 from pagetally.cups.accounting import Accounter, Counted, parse_accounter
 from pagetally.cups.analysing import JobCount, count_job, parse_preaccounter, prices_colour
+from pagetally.cups.attempt import PRINTED, Attempt
 from pagetally.cups.auth import (
     Credential,
     PrintAuth,
@@ -35,7 +36,7 @@ from pagetally.cups.banners import JobBanners, banner_rules, compose, plan_banne
 from pagetally.cups.cancel import CancelWatch
 from pagetally.cups.charging import charge, settle
 from pagetally.cups.counting import parse_backend_error, parse_trust
-from pagetally.cups.deciding import decide_job, duplicate_refusal, open_store
+from pagetally.cups.deciding import charged_before, decide_job, duplicate_refusal, open_store
 from pagetally.cups.printing import print_job
 from pagetally.cups.refusal import Refusing, refuse
 from pagetally.cups.spool import Spooled, spool_file, spool_stream
@@ -92,6 +93,11 @@ def run(env: BackendEnv) -> int:
         print(DISCOVERY_LINE)
         return BackendExit.OK
     job = Job(env, msgs)
+    with _one_line_logging(env.stderr):
+        return _run_job(job, env, msgs)
+
+
+def _run_job(job: Job, env: BackendEnv, msgs: Messages) -> int:
     try:
         return job.run()
     except ConfigError as e:
@@ -111,15 +117,56 @@ def run(env: BackendEnv) -> int:
         return BackendExit.FAILED
 
 
+class _OneLine(logging.Formatter):
+    """A log record as one cupsd `DEBUG:` line: its message and its exception's
+    type and text, never a traceback (that goes to the system log only)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        from pagetally.cups.status import clean
+
+        text = record.getMessage()
+        if record.exc_info and record.exc_info[1] is not None:
+            error = record.exc_info[1]
+            text = f"{text} ({type(error).__name__}: {error})"
+        return f"DEBUG: {record.name}: {clean(text)}"
+
+
+@contextlib.contextmanager
+def _one_line_logging(stream: TextIO) -> Iterator[None]:
+    """Whatever logs during the job, and however logging is set up (`logger:
+    stderr`, the runner's, none: Python's last resort), reaches cupsd's log as
+    one line per record: a traceback there would be the whole job's story."""
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(_OneLine())
+    handler.setLevel(logging.WARNING)
+    ours = logging.getLogger("pagetally")
+    saved = (logging.lastResort, ours.propagate)
+    logging.lastResort = handler
+    ours.addHandler(handler)
+    ours.propagate = False  # a root handler writing to stderr would add the traceback
+    try:
+        yield
+    finally:
+        ours.removeHandler(handler)
+        logging.lastResort, ours.propagate = saved
+
+
 def _log_crash(env: BackendEnv) -> None:
     import logging.handlers
 
-    try:
+    handler: logging.Handler
+    try:  # the traceback, for the administrator; cupsd gets the ERROR line only
         handler = logging.handlers.SysLogHandler(address="/dev/log")
-        log.addHandler(handler)
     except OSError:
-        pass
-    log.exception("pagetally backend crashed; argv=%r", list(env.argv[:5]))
+        handler = logging.NullHandler()
+    crash = logging.getLogger("pagetally-crash")
+    crash.propagate = False
+    crash.addHandler(handler)
+    try:
+        crash.exception("pagetally backend crashed; argv=%r", list(env.argv[:5]))
+    finally:
+        crash.removeHandler(handler)
+        handler.close()
 
 
 class Job:
@@ -177,7 +224,11 @@ class Job:
         credential = None
         if auth.needs_credential:  # out of the ticket before anything else sees it
             ticket, credential = take_credential(ticket)
-        spooled = self._spool(ticket)
+        try:
+            spooled = self._spool(ticket)
+        except OSError as e:  # a full TMPDIR: nothing was sent, nothing may be lost
+            return self._unrecordable(config, printer, e, what="spool the job",
+                                      where=ticket.tmpdir or "TMPDIR")
         try:
             return self._account(ticket, config, user, spooled, auth, credential)
         finally:
@@ -200,7 +251,7 @@ class Job:
 
     def _account(self, ticket: JobTicket, config: Config, user: str, spooled: Spooled,
                  auth: PrintAuth, credential: Credential | None) -> int:
-        msgs, now = self.msgs, self.env.now()
+        msgs = self.msgs
         store = open_store(config, msgs)
         # what a crash report would say, until the full facts are known
         self.facts = JobFacts(user=user, printer=ticket.printer, pages=0,
@@ -211,8 +262,67 @@ class Job:
                                                                      ticket.printer))))
         factor, count_env = ticket.copies_downstream, _count_env(ticket, user)
         pre = count_job(spooled.path, spooled.size, factor, pre_form, env=count_env)
+        facts = self.facts = pre.onto(_job_facts(ticket, config, user, spooled, pre.pages, 0))
+        attempt = Attempt.under(str(config.get("directory")), facts)
+        try:
+            attempt.acquire(msgs.info)
+        except OSError as e:  # no lock, no record: nothing may print
+            return self._unrecordable(config, ticket.printer, e)
+        try:
+            settled = self._settled_before(store, config, facts, attempt)
+            if settled is not None:
+                return settled
+            return self._account_attempt(ticket, config, store, user, spooled, auth,
+                                         credential, attempt, (accounter, pre_form), pre)
+        finally:
+            attempt.release()
+
+    def _settled_before(self, store: Store | None, config: Config, facts: JobFacts,
+                        attempt: Attempt) -> int | None:
+        """Printed means charged: a job charged by an earlier attempt printed then,
+        and is not printed again; one whose earlier attempt printed and was killed
+        before its charge is charged now, not printed again. None: print it."""
+        msgs = self.msgs
+        when = charged_before(store, config, facts)
+        if when is not None:
+            attempt.forget()
+            msgs.info(f"PageTally: job {facts.job_id} was printed and charged {when}; "
+                      "not printed again")
+            return BackendExit.OK
+        left = attempt.left()
+        if left is not None and left.state == PRINTED:
+            charge(store, config, left.request, msgs)
+            attempt.forget()
+            msgs.info(f"PageTally: job {facts.job_id} was printed by an attempt that was "
+                      "interrupted before its charge: charged now, not printed again")
+            return BackendExit.OK
+        return None
+
+    def _unrecordable(self, config: Config, printer: str, error: OSError, *,
+                      what: str = "write the job's record", where: str = "") -> int:
+        """The job's record (or its spool copy) cannot be written (a full disk...):
+        it must not print uncharged, so it is held or the queue stopped
+        (`onjournalerror`)."""
+        why = error.strerror or type(error).__name__
+        where = where or str(config.get("directory"))
+        if str(config.get("onjournalerror", printer)) == "stop":
+            self.msgs.error(f"PageTally: cannot {what} under {where} ({why}); "
+                            "queue stopped, job kept")
+            return BackendExit.STOP
+        self.msgs.error(f"PageTally: cannot {what} under {where} ({why}); "
+                        "job held: release it once there is room (lp -i ID -H resume)")
+        return BackendExit.HOLD
+
+    def _account_attempt(self, ticket: JobTicket, config: Config, store: Store | None,
+                         user: str, spooled: Spooled, auth: PrintAuth,
+                         credential: Credential | None, attempt: Attempt,
+                         forms: tuple[Accounter, Accounter], pre: JobCount) -> int:
+        """Steps 2-7 of an attempt that holds the job's lock."""
+        msgs, now = self.msgs, self.env.now()
+        facts, (accounter, pre_form) = self.facts, forms
+        assert facts is not None
+        factor, count_env = ticket.copies_downstream, _count_env(ticket, user)
         pages, problem = pre.pages, pre.problem
-        facts = self.facts = pre.onto(_job_facts(ticket, config, user, spooled, pages, 0))
         teller = self.teller = Teller(config, ticket, spooled.path, msgs, self.env.environ)
         facts, refusal = teller.rewrite_ticket(facts)
         if refusal is not None:
@@ -262,12 +372,22 @@ class Job:
             cancelled = Decision(Action.CANCEL, "the job was cancelled before printing",
                                  price=decision.price, code="cancelled")
             return refuse(self._refusing(), store, facts, cancelled, now, banner=False)
+        try:
+            attempt.begin(ChargeRequest(facts=facts, decision=decision, date=now,
+                                        precomputed_pages=pages,
+                                        precomputed_price=decision.price))
+        except OSError as e:
+            return self._unrecordable(config, ticket.printer, e)
         outcome = print_job(ticket, self.send_path or spooled.path, accounter, config, msgs,
                             inherit_channels=self.env.cups_channels,
-                            composed=self.send_path is not None)
+                            composed=self.send_path is not None,
+                            owner=attempt.owner(self.env.config_path))
         if isinstance(outcome, BackendExit):
+            attempt.forget()
             return outcome  # the counter could not be read: queue stopped, job kept
         run, counted = outcome
+        if run.printed:
+            attempt.printed()
         if self.cancel.cancelled and not run.cancelled:  # while the counter was read
             run = dataclasses.replace(run, cancelled=True)
         final = self._final_count(spooled, pre, pre_form, accounter, counted, factor, count_env,
@@ -286,6 +406,7 @@ class Job:
             precomputed_price=decision.price,
         )
         charge(store, config, request, msgs)
+        attempt.forget()  # settled: in the store, or in the journal
         if charged.pages:
             msgs.page(charged.pages)
         if run.exit_code == 0 and not run.cancelled:  # what `lpstat -l` keeps of the job
@@ -297,6 +418,8 @@ class Job:
         teller.hook("posthook", request.facts, snapshot, charged, precomputed_pages=pages,
                     precomputed_price=decision.price, job_pages=charged.pages,
                     job_price=charged.price, status=str(run.exit_code))
+        if run.delivered:  # killed after it had sent the whole job: printed
+            return BackendExit.OK
         if run.exit_code < 0:  # the real backend died of a signal (e.g. a cancel)
             return BackendExit.FAILED
         return run.exit_code  # cancelled or not, the real backend's own verdict

@@ -23,9 +23,13 @@ class CancelWatch:
 
     def install(self) -> None:
         if threading.current_thread() is threading.main_thread():
-            self._previous = signal.signal(signal.SIGTERM,
-                                           lambda _signum, _frame: self._event.set())
+            self._previous = signal.signal(signal.SIGTERM, self._noted)
             self._installed = True
+
+    def _noted(self, signum: int, frame: object) -> None:
+        self._event.set()
+        if callable(self._previous):  # the job runner's child notes it too
+            self._previous(signum, frame)
 
     def restore(self) -> None:
         """Put back the handler found (the backend process exits anyway; tests and

@@ -38,7 +38,7 @@ def settle(
     only allowed jobs are charged — and says it was cancelled."""
     from pagetally.core.pricing import job_price
 
-    failed = run.cancelled or run.exit_code != 0
+    failed = not run.printed
     if failed and nocharge and counted.pages is None:
         what = ("the job was cancelled while printing" if run.cancelled
                 else f"the real backend failed (exit {run.exit_code})")
@@ -57,7 +57,11 @@ def settle(
         charged = dataclasses.replace(decision, price=price, pages=final.pages)
     elif decision.pages and changed:
         charged = dataclasses.replace(decision, pages=final.pages)
-    if run.cancelled:
+    if run.delivered:
+        charged = dataclasses.replace(
+            charged, reason=f"the real backend was killed (signal {-run.exit_code}) after "
+            "it had sent the whole job; charged")
+    elif run.cancelled:
         printed = "what the printer counted" if counted.pages is not None else "the job"
         charged = dataclasses.replace(
             charged, reason=f"the job was cancelled while printing; charged {printed}")

@@ -44,10 +44,29 @@ def journal_of(config: Config) -> Journal | None:
     return Journal.under(str(config.get("directory")))
 
 
-def replay_journal(store: Store, config: Config, msgs: Messages) -> None:
-    """Charge what was journaled while the store was down (never twice)."""
+def charged_before(store: Store | None, config: Config, facts: JobFacts) -> str | None:
+    """When the job was charged by an earlier attempt ("on DATE", or "in the local
+    journal"), else None. Only a charge takes the job's identity in the store."""
+    from pagetally.storage.base import HistoryFilter
+
+    ident = (facts.printer, facts.job_id, facts.host or "", facts.job_uuid)
+    if store is not None:
+        try:
+            for job in store.history(HistoryFilter(charge_of=ident, limit=1)):
+                return f"on {job.date.strftime('%Y-%m-%d %H:%M:%S UTC')}"
+        except StoreUnavailable:
+            pass
     journal = journal_of(config)
-    if journal is not None and journal.pending():
+    if journal is not None and journal.has(ident):
+        return "in the local journal"
+    return None
+
+
+def replay_journal(store: Store, config: Config, msgs: Messages) -> None:
+    """Charge what was journaled while the store was down (never twice), and
+    what attempts killed after printing left (see cups/attempt.py)."""
+    journal = journal_of(config)
+    if journal is not None and (journal.pending() or journal.printed_attempts()):
         result = journal.replay(store, config.rule_settings)
         if result.charged or result.already_charged:
             msgs.debug(f"PageTally: replayed {result.charged} journaled charge(s)")
@@ -100,6 +119,8 @@ def duplicate_refusal(store: Store | None, config: Config, facts: JobFacts,
         return None
     if last is None or last.sha256 != facts.sha256:
         return None
+    if (last.job_id, last.job_uuid) == (facts.job_id, facts.job_uuid):
+        return None  # an earlier attempt at this very job (CUPS' retry), not a duplicate
     delay = int(str(config.get("duplicatesdelay", facts.printer)))
     age = (now - last.date).total_seconds()
     if delay > 0 and age >= delay:

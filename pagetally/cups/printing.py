@@ -20,16 +20,18 @@ from pagetally.errors import DeviceError
 
 if TYPE_CHECKING:
     from pagetally.config import Config
+    from pagetally.cups.keeper import Owner
 
 
 def send(ticket: JobTicket, data_path: str, msgs: Messages, *, inherit_channels: bool,
-         on_stdin: bool) -> BackendRun:
+         on_stdin: bool, owner: Owner | None = None) -> BackendRun:
     """The real backend once, its stderr relayed to cupsd. `on_stdin`: the data is
     ours (banners + job, or a deny banner), not cupsd's spool file, so it goes on
     standard input and argv names no file."""
     if on_stdin:
         ticket = dataclasses.replace(ticket, file=None)
-    return run_real_backend(ticket, data_path, msgs.relay, inherit_channels=inherit_channels)
+    return run_real_backend(ticket, data_path, msgs.relay, inherit_channels=inherit_channels,
+                            owner=owner)
 
 
 def send_with_retries(
@@ -42,7 +44,7 @@ def send_with_retries(
     returns True when cancelled meanwhile (injected by tests)."""
     run = attempt()
     tries = 0
-    while (run.exit_code != 0 and not run.cancelled and policy.retries is not None
+    while (not run.printed and not run.cancelled and policy.retries is not None
            and (policy.retries == 0 or tries < policy.retries)):
         tries += 1
         msgs.info(f"PageTally: the real backend failed (exit {run.exit_code}); "
@@ -67,20 +69,21 @@ def _wait_unless_cancelled(seconds: float) -> bool:
 
 def print_job(
     ticket: JobTicket, data_path: str, accounter: Accounter, config: Config, msgs: Messages,
-    *, inherit_channels: bool, composed: bool,
+    *, inherit_channels: bool, composed: bool, owner: Owner | None = None,
 ) -> tuple[BackendRun, Counted] | BackendExit:
     """The real backend, with the printer's counters read around it (hardware) or
     its own report taken (ipp). A counter that cannot be read before the job stops
     the queue (onaccountererror: stop) or falls back to the software count
     (continue); after the job, the software count is used. `composed`: data_path
-    holds banners and job, written by us."""
+    holds banners and job, written by us. `owner`: the job's attempt
+    (see realbackend.run_real_backend)."""
     printer = ticket.printer
     policy = parse_backend_error(str(config.get("onbackenderror", printer)))
 
     def device() -> BackendRun:
         return send_with_retries(
             lambda: send(ticket, data_path, msgs, inherit_channels=inherit_channels,
-                         on_stdin=composed), policy, msgs)
+                         on_stdin=composed, owner=owner), policy, msgs)
 
     if accounter.kind == "ipp":
         run = device()
@@ -108,7 +111,7 @@ def print_job(
             return device(), Counted(None)
         run = device()
         try:
-            return run, hw.read_after(job_sent=run.exit_code == 0)
+            return run, hw.read_after(job_sent=run.printed)
         except DeviceError as e:
             return run, Counted(None, hw.before, f"cannot read the printer's counter "
                                 f"after the job ({e}): charged the software count")

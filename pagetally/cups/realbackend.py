@@ -8,17 +8,22 @@ CUPS' own ipp backend reports the printer's page count that way.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import signal
 import socket
-import subprocess
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from types import FrameType
+from typing import TYPE_CHECKING
 
 from pagetally.cups.ticket import JobTicket
+
+if TYPE_CHECKING:
+    from pagetally.cups.keeper import Owner
 from pagetally.errors import PageTallyError
 
 
@@ -32,6 +37,49 @@ class BackendRun:
     page_total: int | None  # from `PAGE: total N` lines, when the backend sent any
     page_lines: int  # `PAGE: n copies` lines seen (older backends count this way)
     cancelled: bool = False  # cupsd sent SIGTERM (job cancelled) while it ran
+    # killed by a signal nobody here sent, after it had read the whole job from
+    # its standard input: a backend that writes straight to the device (see
+    # DELIVERING) had handed the printer everything
+    delivered: bool = False
+
+    @property
+    def printed(self) -> bool:
+        """The printer has the whole job (as far as can be known here)."""
+        return (self.exit_code == 0 and not self.cancelled) or self.delivered
+
+
+#: Backends that write what they read straight to the device: one killed after
+#: reading its whole standard input had sent the printer the whole job. (ipp, lpd
+#: and the like spool it first, so reading says nothing about printing.)
+DELIVERING = frozenset({"socket", "usb", "parallel", "serial"})
+
+PR_SET_PDEATHSIG = 1
+
+
+def _load_prctl() -> Callable[[int, int], int] | None:
+    """libc's prctl, loaded in the parent (a forked child must not dlopen)."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        prctl: Callable[[int, int], int] = libc.prctl
+    except (OSError, AttributeError):
+        return None
+    return prctl
+
+
+_PRCTL = _load_prctl()
+
+
+def owned_by_parent(signum: int = signal.SIGKILL) -> None:
+    """In a forked child before exec: get `signum` when the process (thread) that
+    started it dies — so that no real backend prints on, unaccounted, after its
+    owner was killed — and if the owner is gone already, end now."""
+    parent = os.getppid()
+    if _PRCTL is not None:
+        _PRCTL(PR_SET_PDEATHSIG, signum)
+    if os.getppid() != parent:
+        os._exit(1)
 
 
 def backend_path(ticket: JobTicket) -> str:
@@ -84,12 +132,26 @@ def run_real_backend(
     relay: Callable[[str], None],
     *,
     inherit_channels: bool = True,
+    owner: Owner | None = None,
 ) -> BackendRun:
     """Run the real backend to completion, relaying its stderr line by line.
 
     `inherit_channels`: pass on fds 3 and 4 from cupsd (False when not run by
-    cupsd: substitutes are made, see `_channels`)."""
+    cupsd: substitutes are made, see `_channels`). `owner`: the job's attempt
+    (its lock, held by the real backend too, so that a retry waits for it; its
+    record, marked once the printer has the job, even if this process is
+    killed meanwhile: see keeper.py — the real backend is started and waited
+    for by a keeper process, and dies with it).
+    A raw queue's single copy to a backend that writes straight to the device
+    goes on standard input rather than by name, so that how far the backend
+    read is known if it is killed."""
+    from pagetally.cups import keeper
+
     path = backend_path(ticket)
+    cancel_with = None
+    if ticket.file and ticket.copies == 1 and ticket.scheme in DELIVERING:
+        ticket = replace(ticket, file=None)
+        cancel_with = signal.SIGKILL  # see keeper.Launch.cancel_with
     env = dict(ticket.env)
     env["DEVICE_URI"] = ticket.device_uri
     argv = [ticket.device_uri, ticket.job_id, ticket.user, ticket.title,
@@ -100,36 +162,39 @@ def run_real_backend(
     page_lines = 0
     cancelled = False
     with open(data_path, "rb") as stdin, _channels(inherit_channels) as setup:
-        proc = subprocess.Popen(  # argument list, never a shell
-            argv, executable=path, stdin=stdin if not ticket.file else subprocess.DEVNULL,
-            stderr=subprocess.PIPE, env=env, close_fds=True, pass_fds=(BACK_FD, SIDE_FD),
-            preexec_fn=setup,  # only dup2 calls in the child
-        )
-        assert proc.stderr is not None
+        kept = keeper.start(keeper.Launch(
+            path, argv, env, None if ticket.file else stdin.fileno(),
+            delivering=ticket.scheme in DELIVERING, owner=owner or keeper.Owner(),
+            setup=setup, cancel_with=cancel_with), owned_by_parent)
 
-        def forward(signum: int, _frame: object) -> None:
+        def forward(signum: int, _frame: FrameType | None) -> None:
             # cupsd cancels a job with SIGTERM: pass it on, then charge what printed
             nonlocal cancelled
             cancelled = True
-            proc.send_signal(signum)
+            with contextlib.suppress(OSError):
+                os.kill(kept.keeper, signum)
+            if callable(previous):  # the job's own note of the cancel (cups/cancel.py)
+                previous(signum, _frame)
 
         in_main = threading.current_thread() is threading.main_thread()
         previous = signal.signal(signal.SIGTERM, forward) if in_main else None
         try:
-            for raw in proc.stderr:
-                line = raw.decode("utf-8", "replace")
-                relay(line)
-                if line.startswith("PAGE:"):
-                    words = line[5:].split()
-                    if len(words) == 2 and words[0] == "total" and words[1].isdigit():
-                        page_total = int(words[1])
-                    elif len(words) == 2 and all(w.isdigit() for w in words):
-                        page_lines += int(words[1])
-            code = proc.wait()
+            with os.fdopen(kept.stderr, "rb") as stderr:
+                for raw in stderr:
+                    line = raw.decode("utf-8", "replace")
+                    relay(line)
+                    if line.startswith("PAGE:"):
+                        words = line[5:].split()
+                        if len(words) == 2 and words[0] == "total" and words[1].isdigit():
+                            page_total = int(words[1])
+                        elif len(words) == 2 and all(w.isdigit() for w in words):
+                            page_lines += int(words[1])
+            result = keeper.finish(kept)
         finally:
             if in_main:
                 signal.signal(signal.SIGTERM, previous)
-    return BackendRun(code, page_total, page_lines, cancelled)
+    return BackendRun(result.exit_code, page_total, page_lines,
+                      cancelled or result.cancelled, result.delivered and not cancelled)
 
 
 def _join_options(options: dict[str, str]) -> str:

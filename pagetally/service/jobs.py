@@ -30,6 +30,7 @@ import os
 import select
 import signal
 import socket
+import subprocess
 import sys
 import tempfile
 import threading
@@ -218,6 +219,8 @@ def _child(conn: socket.socket, request: JobRequest, fds: list[int]) -> int:
         os.close(fd)
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGCHLD):
         signal.signal(sig, signal.SIG_DFL)
+    # noted before the job's own SIGTERM handler (cups/cancel.py) takes over
+    signal.signal(signal.SIGTERM, lambda *_: _cancelled.set())
     logging.getLogger().handlers.clear()  # the runner's log must not reach cupsd
     os.environ.clear()
     os.environ.update(request.environ)
@@ -247,20 +250,24 @@ def _child(conn: socket.socket, request: JobRequest, fds: list[int]) -> int:
 
 
 def _watch_thin_backend(conn: socket.socket, done: threading.Event) -> None:
-    """cupsd ends a cancelled job's backend with SIGKILL when SIGTERM did not end it
-    within JobKillDelay: that kills the thin backend, not this child nor the real
-    backend it runs (they are not cupsd's children). The thin backend sends nothing
-    after its request, so its end is the connection's end: the job is then
-    cancelled (SIGTERM to this process's main thread: the usual cancel path) and,
-    if it does not end within KILL_DELAY seconds, killed with its real backend."""
+    """The thin backend sends nothing after its request, so its end is the
+    connection's end. It does not end the job: killing the thin backend (cupsd
+    after JobKillDelay, an administrator, the OOM killer) must not leave a job
+    printed and uncharged, so this child finishes the job and settles it — its
+    real backend printing on is owned here, and a retry by CUPS waits for it on
+    the job's lock (cups/attempt.py). A cancel comes as SIGTERM first (the thin
+    backend forwards it): then, if the job has not ended KILL_DELAY seconds after
+    the thin backend's end, it is killed with its real backend."""
     with contextlib.suppress(OSError):
         while conn.recv(64):
             pass
-    if done.is_set():
+    if done.is_set() or not _cancelled.is_set():
         return
-    signal.pthread_kill(threading.main_thread().ident or 0, signal.SIGTERM)
     if not done.wait(KILL_DELAY):
         os.killpg(os.getpid(), signal.SIGKILL)
+
+
+_cancelled = threading.Event()  # this child got SIGTERM: its job was cancelled
 
 
 class JobRunner:
@@ -414,6 +421,69 @@ def _refuse_busy(conn: socket.socket) -> None:
         for fd in fds:
             with contextlib.suppress(OSError):
                 os.close(fd)
+
+
+def start_runner(path: str) -> subprocess.Popen[bytes]:
+    """The job runner for `pagetally serve`, its own single-threaded process (it
+    forks per job). It gets SIGTERM when the service dies, however it dies, so
+    that no runner outlives its service (a stale runner would go on serving old
+    code beside a restarted service); jobs at work finish on their own."""
+    from pagetally.cups.realbackend import owned_by_parent
+
+    take_over(path)
+    return subprocess.Popen([sys.executable, "-m", "pagetally.service.jobs", path],
+                            preexec_fn=lambda: owned_by_parent(signal.SIGTERM))
+
+
+def take_over(path: str, grace: float = 10.0) -> int | None:
+    """End a stale runner still listening on `path` (its service was killed before
+    the runner could be told); returns its pid, or None when nobody listens.
+    Its busy children finish their jobs; its socket is then free for ours."""
+    import struct
+    import time
+
+    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        probe.settimeout(2.0)
+        probe.connect(path)
+        creds = probe.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED,
+                                 struct.calcsize("3i"))
+    except OSError:
+        return None
+    finally:
+        probe.close()
+    pid: int = struct.unpack("3i", creds)[0]
+    if pid <= 1 or pid == os.getpid():
+        return None
+    log.warning("a job runner from an earlier service still listens on %s (pid %d): "
+                "ending it", path, pid)
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline and _alive(pid):
+        time.sleep(0.05)
+    if _alive(pid):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    return pid
+
+
+def _alive(pid: int) -> bool:
+    """Whether `pid` runs (a zombie child of ours is reaped and counts as ended)."""
+    with contextlib.suppress(ChildProcessError):
+        if os.waitpid(pid, os.WNOHANG)[0] == pid:
+            return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            return fh.read().rsplit(b")", 1)[-1].split()[0] != b"Z"
+    except OSError:
+        return False
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -64,20 +64,33 @@ class AlreadyCharged(Exception):
     """Raised inside the transaction to roll it back: the identity exists."""
 
 
-def identity(facts: JobFacts) -> dict[str, Any]:
+def identity(facts: JobFacts, attempt: datetime | None = None) -> dict[str, Any]:
     """The job's identity columns and their digest; a job with neither id nor UUID
-    (one recorded by hand) gets a fresh UUID, so that it never collides with another."""
+    (one recorded by hand) gets a fresh UUID, so that it never collides with another.
+
+    Printed means charged: only the charge of a job that printed takes the job's
+    own key. A row that charges nothing (refused, cancelled, failed: `attempt`,
+    the row's date) is keyed by the job and that date, so that it records the
+    attempt without consuming the job's identity: CUPS' retry that prints is
+    still charged, and a journaled attempt replayed twice is still one row."""
     job_uuid = facts.job_uuid
     if not facts.job_id and not job_uuid:
         job_uuid = "pt-" + uuid.uuid4().hex
     host = facts.host or ""
+    key_uuid = job_uuid if attempt is None else f"{job_uuid}\x1fattempt {attempt.isoformat()}"
     return {
         "printername": facts.printer,
         "jobid": facts.job_id,
         "hostname": host,
         "jobuuid": job_uuid,
-        "jobkey": identity_key(facts.printer, facts.job_id, host, job_uuid),
+        "jobkey": identity_key(facts.printer, facts.job_id, host, key_uuid),
     }
+
+
+def request_identity(request: ChargeRequest) -> dict[str, Any]:
+    """The identity a charge request's row takes (see `identity`)."""
+    allowed = request.decision.allowed
+    return identity(request.facts, None if allowed else request.date)
 
 
 # Statements of the hot path, built once (SQLAlchemy then only looks up its cache).
@@ -282,7 +295,7 @@ def charge(
     `jobkey` refuses it (IntegrityError, a unique violation) and the caller rolls
     the whole transaction back (see `SqlStore.charge`) — one query less for every
     job, the same outcome for a job charged twice."""
-    ident = checked if checked is not None else identity(request.facts)
+    ident = checked if checked is not None else request_identity(request)
     facts, decision = request.facts, request.decision
     price = to_money(decision.price)
     paid = False

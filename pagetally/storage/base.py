@@ -54,6 +54,9 @@ class HistoryFilter:
     until: datetime | None = None
     limit: int | None = None
     newest_first: bool = False
+    # (printer, CUPS job id, host, job UUID): the job's charge, if it was charged
+    # (only a charge takes the job's own identity; attempts are keyed apart)
+    charge_of: tuple[str, str, str, str] | None = None
 
 
 class JobReads(Protocol):

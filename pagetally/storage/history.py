@@ -15,7 +15,7 @@ from sqlalchemy import ColumnElement, Select, select
 from pagetally.core.models import JobRecord
 from pagetally.storage import patterns
 from pagetally.storage.base import HistoryFilter
-from pagetally.storage.schema import jobhistory
+from pagetally.storage.schema import identity_key, jobhistory
 
 
 def history_select(flt: HistoryFilter) -> tuple[Select[Any], Callable[[JobRecord], bool]]:
@@ -34,6 +34,8 @@ def history_select(flt: HistoryFilter) -> tuple[Select[Any], Callable[[JobRecord
     name(jobhistory.c.printername, flt.printer, lambda j: j.printer)
     name(jobhistory.c.hostname, flt.host, lambda j: j.host)
     name(jobhistory.c.billingcode, flt.billing_code, lambda j: j.billing_code)
+    if flt.charge_of is not None:
+        where.append(jobhistory.c.jobkey == identity_key(*flt.charge_of))
     if flt.since is not None:
         where.append(jobhistory.c.jobdate >= flt.since)
     if flt.until is not None:

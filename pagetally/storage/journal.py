@@ -9,6 +9,7 @@ was charged but not yet removed (a crash in between) is not charged twice.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import os
@@ -69,13 +70,19 @@ class Journal:
         final = self.directory / f"{stamp}-{digest}.json"
         tmp = final.with_suffix(".tmp")
         data = codec.dumps(request).encode()
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         try:
-            os.write(fd, data)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, final)
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            try:
+                view = memoryview(data)
+                while view:  # a short write on a nearly full disk is not the end
+                    view = view[os.write(fd, view):]
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            os.replace(tmp, final)
+        except BaseException:  # ENOSPC and the like: no partial file is left
+            tmp.unlink(missing_ok=True)
+            raise
         dfd = os.open(self.directory, os.O_RDONLY)
         try:
             os.fsync(dfd)
@@ -90,6 +97,69 @@ class Journal:
         for path in sorted(self.directory.glob("*.json")):
             yield path, codec.loads(ChargeRequest, path.read_text())
 
+    def has(self, facts_key: tuple[str, str, str, str]) -> bool:
+        """Whether a charge of the job (printer, job id, host, job UUID) waits here."""
+        digest = hashlib.sha256("\x1f".join(facts_key).encode()).hexdigest()[:16]
+        return self.directory.is_dir() and any(self.directory.glob(f"*-{digest}.json"))
+
+    def sweep(self, older_than: float = 60.0) -> int:
+        """Remove temporary files a killed writer left (never renamed: never an
+        entry, and the job they were for was not printed on their account)."""
+        import time
+
+        removed = 0
+        if not self.directory.is_dir():
+            return 0
+        now = time.time()
+        for tmp in self.directory.glob("*.tmp"):
+            with contextlib.suppress(OSError):
+                if now - tmp.stat().st_mtime >= older_than:
+                    tmp.unlink()
+                    removed += 1
+        return removed
+
+    @property
+    def attempts(self) -> Path:
+        """Where print attempts keep their records (cups/attempt.py)."""
+        return self.directory / "attempts"
+
+    def printed_attempts(self) -> list[Path]:
+        """Records of attempts killed after the printer had the job
+        (`<key>.printed`): charges owed, not yet in this journal."""
+        folder = self.attempts
+        return sorted(folder.glob("*.printed")) if folder.is_dir() else []
+
+    def take_printed_attempts(self) -> int:
+        """Move what killed attempts printed into the journal (then replayed like
+        any entry), unless an attempt at that job runs now (its lock is taken):
+        CUPS may never retry a job whose backend died. Returns how many."""
+        import fcntl
+
+        taken = 0
+        for record in self.printed_attempts():
+            lock = record.with_suffix(".lock")
+            try:
+                fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            except OSError:
+                continue
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                if os.stat(lock).st_ino != os.fstat(fd).st_ino:
+                    continue  # removed meanwhile by the attempt that settled it
+                try:
+                    request = codec.loads(ChargeRequest, record.read_text(encoding="utf-8"))
+                except FileNotFoundError:
+                    continue
+                self.write(request)
+                record.unlink()
+                lock.unlink()
+                taken += 1
+            except (BlockingIOError, FileNotFoundError):
+                continue
+            finally:
+                os.close(fd)
+        return taken
+
     def pending(self) -> int:
         return sum(1 for _ in self.directory.glob("*.json")) if self.directory.is_dir() else 0
 
@@ -103,6 +173,9 @@ class Journal:
         `settings_for(printer)` (default settings when not given).
         """
         charged = already = 0
+        self.sweep()
+        with contextlib.suppress(OSError):  # a full disk: they wait for the next replay
+            self.take_printed_attempts()
         for path, request in self.entries():
             try:
                 if request.decision.code == STORE_DOWN:

@@ -436,7 +436,9 @@ class SqlStore(CatalogMethods, RefundMethods):
         return self._read(lambda c: accounting.snapshot(c, user, printer, billing_code))
 
     def charge(self, request: ChargeRequest) -> ChargeResult:
-        return self._charging(lambda c: accounting.charge(c, request), request.facts)
+        ident = accounting.request_identity(request)
+        return self._charging(lambda c: accounting.charge(c, request, checked=ident),
+                              request.facts, ident)
 
     def decide_and_charge(
         self,
@@ -444,9 +446,11 @@ class SqlStore(CatalogMethods, RefundMethods):
         rule: Callable[[AccountSnapshot], Decision],
         date: datetime,
     ) -> ChargeResult:
-        return self._charging(lambda c: accounting.decide_and_charge(c, facts, rule, date), facts)
+        return self._charging(lambda c: accounting.decide_and_charge(c, facts, rule, date), facts,
+                              accounting.identity(facts))
 
-    def _charging(self, fn: Callable[[Connection], ChargeResult], facts: JobFacts) -> ChargeResult:
+    def _charging(self, fn: Callable[[Connection], ChargeResult], facts: JobFacts,
+                  ident: dict[str, Any]) -> ChargeResult:
         """Run a charge; a job whose identity exists (or turns up concurrently) comes
         back as already charged, with nothing changed.
 
@@ -464,7 +468,7 @@ class SqlStore(CatalogMethods, RefundMethods):
                 raise
 
         def existing(conn: Connection) -> ChargeResult | None:
-            job = accounting.find_job(conn, accounting.identity(facts))
+            job = accounting.find_job(conn, ident)
             if job is None:
                 return None
             balance = accounting.balance_of(conn, facts.user)
@@ -483,6 +487,8 @@ class SqlStore(CatalogMethods, RefundMethods):
     def history(self, flt: HistoryFilter = _ALL_JOBS) -> Iterator[JobRecord]:
         if flt.limit is not None and flt.limit < 0:
             raise InvalidInput("history limit must be >= 0")
+        if self.backend == "sqlite":
+            self._same_file()
         if not self._schema_ok:
             self._check_schema()
         stmt, post = history_select(flt)

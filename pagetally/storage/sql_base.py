@@ -9,6 +9,7 @@ ReadOnlyStore, ...). SQLite writers take turns on an OS lock first.
 from __future__ import annotations
 
 import contextlib
+import os
 import time
 from collections.abc import Callable
 from typing import Any, Self, TypeVar
@@ -22,6 +23,7 @@ from pagetally.errors import (
     ReadOnlyStore,
     SchemaOutOfDate,
     StorageError,
+    StoreUnavailable,
 )
 from pagetally.storage.base import StoreSettings
 from pagetally.storage.engine import (
@@ -54,6 +56,10 @@ class SqlBase:
         self.backend = backend_of(settings)
         self._engine: Engine = make_engine(settings, readonly=readonly)
         self._schema_ok = False
+        self._file_id: tuple[int, int] | None = None  # SQLite: the file's device and inode
+        if self.backend == "sqlite":
+            with contextlib.suppress(StoreUnavailable):
+                self._same_file()  # the file as it is now, when it exists
 
     # --- units of work -------------------------------------------------------
     def _unit(self, fn: Callable[[Connection], T], *, write: bool) -> T:
@@ -62,8 +68,12 @@ class SqlBase:
                 f"the {describe(self.settings)} is open read-only: this change needs the "
                 "admin credentials (storageadmin in the admin-only secrets file)"
             )
+        if self.backend == "sqlite":
+            self._same_file()
         if not self._schema_ok:
             self._check_schema()
+            if self.backend == "sqlite" and self._file_id is None:
+                self._same_file()  # created just now
         delay = 0.005
         for attempt in range(RETRIES):
             try:
@@ -94,6 +104,30 @@ class SqlBase:
             time.sleep(delay)
             delay = min(delay * 2, 0.5)
         raise StorageError(f"{describe(self.settings)}: too many conflicting writers, gave up")
+
+    def _same_file(self) -> None:
+        """A SQLite file moved or deleted under a running process would otherwise
+        go on taking charges through its open connections, where nobody looks
+        (or be created again, empty): noticed here, before every unit of work
+        (one stat). A file replaced by another is used from then on."""
+        name = self.settings.name
+        if not name or name == ":memory:" or name.startswith("file:"):
+            return
+        try:
+            st = os.stat(name)
+        except FileNotFoundError:
+            if self._file_id is None:
+                return  # not created yet: `upgrade` creates it
+            self._engine.dispose()
+            raise StoreUnavailable(
+                f"the SQLite database {name} was moved or deleted while in use") from None
+        except OSError as e:
+            raise StoreUnavailable(f"cannot reach the SQLite database {name}: {e}") from None
+        ident = (st.st_dev, st.st_ino)
+        if self._file_id is not None and ident != self._file_id:
+            self._engine.dispose()  # its connections hold the old file open
+            self._schema_ok = False
+        self._file_id = ident
 
     def _read(self, fn: Callable[[Connection], T]) -> T:
         return self._unit(fn, write=False)

@@ -45,6 +45,7 @@ def test_help_and_count_import_only_what_they_need(tmp_path: Path) -> None:
     assert not {m for m in loaded if m.startswith("pagetally.cli.")} - {
         "pagetally.cli.main", "pagetally.cli.app", "pagetally.cli.env",
         "pagetally.cli.exitcodes", "pagetally.cli._click", "pagetally.cli._fastparams",
+        "pagetally.cli.argfiles",  # -A FILE, stdlib only
     }
     empty = tmp_path / "empty"
     empty.write_bytes(b"")

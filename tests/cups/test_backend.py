@@ -145,8 +145,11 @@ def test_retried_job_is_charged_once(site: Site) -> None:
     site.store.add_user(User("alice", limit_by=LimitBy.BALANCE, balance=Decimal("1.00")))
     site.store.set_user_quota("alice", "lab")
     assert site.job("5", "alice", PDF.read_bytes())[0] == 0
+    (site.tmp / "printed-5").unlink()
     code, err = site.job("5", "alice", PDF.read_bytes())
-    assert code == 0 and "charged before" in err
+    # printed means charged: the retry of a charged job is neither charged nor printed
+    assert code == 0 and "was printed and charged on" in err and "not printed again" in err
+    assert not (site.tmp / "printed-5").exists()
     assert site.store.get_user("alice").balance == Decimal("0.90")
 
 

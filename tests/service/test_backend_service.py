@@ -59,7 +59,7 @@ def test_job_goes_through_the_service(served: Served, tmp_path: Path) -> None:
     assert served.store.get_user("alice").balance == Decimal("99.90")
     assert served.service.calls >= 2  # snapshot and charge
     code, err = backend.job("1")  # retried by CUPS
-    assert code == 0 and "charged before" in err
+    assert code == 0 and "printed and charged on" in err and "not printed again" in err
     [row] = list(served.store.history())
     assert (row.action, row.pages, row.price) == (Action.ALLOW, 1, Decimal("0.1"))
 

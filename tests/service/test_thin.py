@@ -202,13 +202,17 @@ def start_slow_job(site: Site, job_id: str, **extra: str
 def test_a_killed_thin_backend_ends_its_job(
     served_site: tuple[Site, subprocess.Popen[bytes]], stubborn: bool,
 ) -> None:
-    """cupsd SIGKILLs a backend that outlived its cancel: with the thin backend
-    gone, the runner's child cancels the job itself (its real backend gets
-    SIGTERM) and, if that is ignored, kills it after KILL_DELAY seconds."""
+    """cupsd cancels (SIGTERM, passed on to the job's real backend), then SIGKILLs
+    a backend that outlived its cancel: with the thin backend gone, the runner's
+    child ends the cancelled job and, if its real backend ignores SIGTERM, kills
+    it after KILL_DELAY seconds. (A thin backend killed without a cancel does
+    not end its job: tests/faults.)"""
     site, _serve = served_site
     job_id = "6" if stubborn else "5"
     extra = {"PT_SLEEP": "60", **({"PT_IGNORE_TERM": "1"} if stubborn else {})}
     thin, device = start_slow_job(site, job_id, **extra)
+    thin.send_signal(signal.SIGTERM)  # the cancel
+    time.sleep(0.5)
     thin.kill()  # what cupsd does after JobKillDelay
     thin.wait(10)
     try:
