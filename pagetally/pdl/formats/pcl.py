@@ -107,6 +107,11 @@ class _State:
         self.after_reset = False
 
 
+# Raster resolutions of LaserJets (ESC *t#R); any other is a PaintJet-style driver,
+# whose reset does not eject (so its "ESC E FF" is one page).
+_LASERJET_DPI = (75, 100, 150, 200, 300, 600, 1200)
+
+
 def _number(raw: bytes) -> float:
     """A PCL parameter value with its fraction (empty is 0)."""
     try:
@@ -514,8 +519,8 @@ class _Walker:
             elif key_prefix == b"*r" and upper == b"U":
                 if _value(raw) not in (0, 1):
                     st.deskjet = True  # colour planes
-            elif key_prefix == b"*t" and upper == b"R" and _value(raw) in (90, 180):
-                st.paintjet = True  # PaintJet resolutions (LaserJets: 75-600)
+            elif key_prefix == b"*t" and upper == b"R" and _value(raw) not in _LASERJET_DPI:
+                st.paintjet = True  # PaintJet drivers (90, 180; Ghostscript's pj at -r72)
             if key_prefix == b"*g" and upper == b"W":
                 st.deskjet = True  # configure raster data (PCL3GUI)
             jump = term != upper
