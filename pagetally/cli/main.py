@@ -58,7 +58,18 @@ NOUNS = (
     ("setup", "setup"),
 )
 #: Single commands: modules exposing register(app).
-COMMANDS = ("report", "history", "dump", "count", "warn", "docs", "serve")
+COMMANDS = (
+    "report",
+    "history",
+    "dump",
+    "count",
+    "quote",
+    "warn",
+    "invoice",
+    "banner",
+    "docs",
+    "serve",
+)
 
 
 def _register() -> None:

@@ -230,6 +230,17 @@ class Store(Protocol):
         """The history rows of CUPS job `job_id` on `printer`, oldest first (CUPS
         reuses ids, and other hosts have their own: there may be several)."""
 
+    def last_invoice_number(self) -> int: ...
+    def issue_numbers(
+        self,
+        kind: str,
+        bills: Sequence[tuple[str, Decimal]],
+        issued: datetime,
+        first: int | None = None,
+    ) -> list[int]:
+        """One never-repeated invoice/receipt number per (user, amount) (storage/invoices)."""
+        ...
+
     def refund(self, row_id: int, refund: Refund, date: datetime) -> RefundResult:
         """Give `refund` back for the job in history row `row_id`, in one transaction:
         a REFUND payment of `refund.amount` (positive) with `refund.reason`, the

@@ -1,0 +1,120 @@
+"""PyKota's user tools under their classic names, as thin translations onto
+`pagetally` commands (like cli/aliases.py, which holds the admin tools):
+
+- `pykotme [-u USER] [-P P1,P2] [FILE ...]` -> `pagetally quote` (the user defaults
+  to the one running it; no FILE or `-` reads standard input, as pykotme did)
+- `warnpykota [-u|-g] [-P P1,P2] [name ...]` -> `pagetally warn`
+- `pkinvoice [-s START] [-e END] [-n N] [-o FILE] [-V VAT] [-u UNIT] [name ...]`
+  -> `pagetally invoice`
+- `pkbanner [-l LOGO] [-p SIZE] [-s PERCENT] [-u URL] [info ...]` -> `pagetally banner`
+
+Every alias takes PyKota's `--config FILE` and `-v/--version`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import getpass
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Iterator, Sequence
+
+from pagetally.cli.aliases import _pagetally, _printers
+
+PYKOTA_VERSION = "1.27"  # the PyKota release whose tools these mimic
+
+
+def _parser(prog: str, description: str) -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog=prog, description=description)
+    ap.add_argument("-v", "--version", action="version", version=f"{prog} {PYKOTA_VERSION}")
+    ap.add_argument("--config", metavar="FILE", help="PageTally's configuration file.")
+    return ap
+
+
+def _root(config: str | None) -> list[str]:
+    return ["--config", config] if config else []
+
+
+def _current_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return str(os.getuid())
+
+
+def pykotme_args(argv: Sequence[str], stdin_file: str | None = None) -> list[str]:
+    """`stdin_file`: where standard input was spooled, for no FILE or `-`."""
+    ap = _parser("pykotme", "Gives print quotes to users (PageTally's pykotme).")
+    ap.add_argument("-u", "--user", help="Quote for this user (default: yourself).")
+    ap.add_argument("-P", "--printer", default="*", help="Printer(s), comma separated.")
+    ap.add_argument("files", nargs="*")
+    ns = ap.parse_args(list(argv))
+    files = [stdin_file if f == "-" and stdin_file else f for f in ns.files]
+    if not files and stdin_file:
+        files = [stdin_file]
+    return [
+        *_root(ns.config),
+        "quote",
+        *files,
+        "--user",
+        ns.user or _current_user(),
+        *_printers(ns.printer),
+    ]
+
+
+@contextlib.contextmanager
+def _stdin_spooled() -> Iterator[str]:
+    with tempfile.NamedTemporaryFile(prefix="pykotme-stdin-") as tmp:
+        shutil.copyfileobj(sys.stdin.buffer, tmp, 1 << 20)
+        tmp.flush()
+        yield tmp.name
+
+
+def warnpykota_args(argv: Sequence[str]) -> list[str]:
+    ap = _parser("warnpykota", "Sends mail to users over print quota (PageTally's warnpykota).")
+    ap.add_argument("-u", "--users", action="store_true", help="Warn users (the default).")
+    ap.add_argument("-g", "--groups", action="store_true", help="Warn groups' members.")
+    ap.add_argument("-P", "--printer", default="*", help="Printer(s), comma separated.")
+    ap.add_argument("names", nargs="*")
+    ns = ap.parse_args(list(argv))
+    group = ["--groups"] if ns.groups else []
+    return [*_root(ns.config), "warn", *group, *_printers(ns.printer), *ns.names]
+
+
+def pykotme() -> None:
+    argv = sys.argv[1:]
+    needs_stdin = _wants_stdin(argv)
+    if not needs_stdin:
+        _pagetally(pykotme_args(argv), "pykotme")
+        return
+    with _stdin_spooled() as spooled:
+        code = _run(pykotme_args(argv, spooled), "pykotme")
+    sys.exit(code)
+
+
+def _wants_stdin(argv: Sequence[str]) -> bool:
+    ap = _parser("pykotme", "")
+    ap.add_argument("-u", "--user")
+    ap.add_argument("-P", "--printer")
+    ap.add_argument("files", nargs="*")
+    try:
+        ns = ap.parse_args(list(argv))
+    except SystemExit:
+        return False  # argparse will say what is wrong
+    return not ns.files or "-" in ns.files
+
+
+def _run(args: list[str], prog: str) -> int:
+    import typer
+
+    from pagetally.cli.main import app
+
+    code = typer.main.get_command(app).main(args=args, prog_name=prog, standalone_mode=False)
+    return int(code or 0)
+
+
+def warnpykota() -> None:
+    _pagetally(warnpykota_args(sys.argv[1:]), "warnpykota")
