@@ -118,3 +118,31 @@ def _run(args: list[str], prog: str) -> int:
 
 def warnpykota() -> None:
     _pagetally(warnpykota_args(sys.argv[1:]), "warnpykota")
+
+
+def pkinvoice_args(argv: Sequence[str]) -> list[str]:
+    ap = _parser("pkinvoice", "An invoice generator (PageTally's pkinvoice).")
+    ap.add_argument("-l", "--logo", help="Accepted for PyKota's sake; not drawn.")
+    ap.add_argument("-p", "--pagesize", default="A4")
+    ap.add_argument("-n", "--number")
+    ap.add_argument("-o", "--output", default="-")
+    ap.add_argument("-u", "--unit")
+    ap.add_argument("-V", "--vat")
+    ap.add_argument("-s", "--start")
+    ap.add_argument("-e", "--end")
+    ap.add_argument("names", nargs="*")
+    ns = ap.parse_args(list(argv))
+    out = [*_root(ns.config), "invoice", *ns.names]
+    for flag, value in (("--start", ns.start), ("--end", ns.end), ("--number", ns.number)):
+        if value:
+            out += [flag, value]
+    out += ["--output", ns.output]
+    if ns.vat is not None:
+        out += ["--vat", ns.vat]
+    if ns.unit:
+        out += ["--unit", ns.unit]
+    return [*out, "--pagesize", ns.pagesize]
+
+
+def pkinvoice() -> None:
+    _pagetally(pkinvoice_args(sys.argv[1:]), "pkinvoice")
