@@ -257,6 +257,7 @@ def pkrefund_args(argv: Sequence[str]) -> list[str]:
     ap.add_argument("-f", "--force", action="store_true")
     ap.add_argument("-r", "--reason", default="")
     ap.add_argument("-P", "--printer")
+    ap.add_argument("-o", "--output", help="PDF receipts to this file ('-': stdout).")
     ap.add_argument("filters", nargs="*")
     ns = ap.parse_args(list(argv))
     printer = ns.printer
@@ -281,6 +282,8 @@ def pkrefund_args(argv: Sequence[str]) -> list[str]:
         out += ["--printer", printer]
     if ns.reason:
         out += ["--reason", ns.reason]
+    if ns.output:
+        out += ["--receipt", ns.output]
     return out + (["--force"] if ns.force else [])
 
 
