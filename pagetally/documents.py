@@ -191,3 +191,74 @@ def receipts_pdf(
         w.end_document_page()
     c.save()
     return buf.getvalue()
+
+
+#: What a banner shows, in order: (label, PYKOTA* variable).
+BANNER_FIELDS = (
+    ("Username", "USERNAME"),
+    ("Printer", "PRINTERNAME"),
+    ("Job", "JOBID"),
+    ("Title", "TITLE"),
+    ("File", "FILENAME"),
+    ("From", "JOBORIGINATINGHOSTNAME"),
+    ("Billing code", "JOBBILLING"),
+    ("Pages (precomputed)", "PRECOMPUTEDJOBSIZE"),
+    ("Price (precomputed)", "PRECOMPUTEDJOBPRICE"),
+    ("Account balance", "BALANCE"),
+    ("Pages printed (page counter)", "PAGECOUNTER"),
+    ("Soft limit", "SOFTLIMIT"),
+    ("Hard limit", "HARDLIMIT"),
+    ("Decision", "ACTION"),
+)
+
+
+def banner_pdf(
+    fields: Sequence[tuple[str, str]],
+    *,
+    when: datetime,
+    info: Sequence[str] = (),
+    logo: str = "",
+    savetoner: int = 0,
+    url: str = "",
+    size: tuple[float, float] = (595.27, 841.89),
+) -> bytes:
+    """One page: the logo at the centre top, then `label: value` lines, the extra
+    `info` lines and the url at the bottom; text lightened by `savetoner` percent."""
+    if not 0 <= savetoner <= 99:
+        raise InvalidInput(f"--savetoner {savetoner}: give a percentage from 0 to 99")
+    _, canvas = _reportlab()
+    width, height = size
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf, pagesize=size, invariant=1)
+    c.setTitle("Accounting banner")
+    c.setCreator("PageTally")
+    top = height - MARGIN
+    if logo:
+        try:
+            from reportlab.lib.utils import ImageReader
+
+            image = ImageReader(logo)
+            iw, ih = image.getSize()
+        except Exception as exc:  # reportlab raises many kinds for a bad image
+            raise InvalidInput(f"--logo {logo}: not a readable image ({exc})") from None
+        scale = min(1.0, (width - 2 * MARGIN) / iw, 150 / ih)
+        c.drawImage(image, (width - iw * scale) / 2, top - ih * scale, iw * scale, ih * scale)
+        top -= ih * scale + LINE
+    c.setFillGray(savetoner / 100)
+    c.setFont("Helvetica-Bold", 22)
+    c.drawCentredString(width / 2, top - 22, "Print accounting")
+    y = top - 22 - 3 * LINE
+    c.setFont("Helvetica", 13)
+    for label, value in [*fields, ("Date", f"{when:%Y-%m-%d %H:%M:%S}")]:
+        c.drawString(MARGIN, y, f"{label}: {value}")
+        y -= LINE * 1.5
+    y -= LINE
+    for text in info:
+        c.drawString(MARGIN, y, text)
+        y -= LINE * 1.5
+    if url:
+        c.setFont("Helvetica", 10)
+        c.drawCentredString(width / 2, MARGIN, url)
+    c.showPage()
+    c.save()
+    return buf.getvalue()

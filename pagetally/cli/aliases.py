@@ -13,7 +13,8 @@ it. The configuration comes from $PAGETALLY_CONFIG or /etc/pagetally/pagetally.c
 
 A PyKota call that does several things becomes several `pagetally` commands, run in
 order until one fails. Not translated (refused with a message): pkusers' absolute
-`--balance N` (use +N or -N), pkinvoice, warnpykota.
+`--balance N` (use +N or -N). pykotme, warnpykota, pkinvoice and pkbanner are in
+cli/aliases_tools.py.
 """
 
 from __future__ import annotations

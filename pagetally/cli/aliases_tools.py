@@ -146,3 +146,23 @@ def pkinvoice_args(argv: Sequence[str]) -> list[str]:
 
 def pkinvoice() -> None:
     _pagetally(pkinvoice_args(sys.argv[1:]), "pkinvoice")
+
+
+def pkbanner_args(argv: Sequence[str]) -> list[str]:
+    ap = _parser("pkbanner", "Generates banners (PageTally's pkbanner).")
+    ap.add_argument("-l", "--logo", default="")
+    ap.add_argument("-p", "--pagesize", default="A4")
+    ap.add_argument("-s", "--savetoner", default="0")
+    ap.add_argument("-u", "--url", default="")
+    ap.add_argument("info", nargs="*")
+    ns = ap.parse_args(list(argv))
+    out = [*_root(ns.config), "banner", "--pagesize", ns.pagesize, "--savetoner", ns.savetoner]
+    if ns.logo:
+        out += ["--logo", ns.logo]
+    if ns.url:
+        out += ["--url", ns.url]
+    return [*out, "--", *ns.info] if ns.info else out
+
+
+def pkbanner() -> None:
+    _pagetally(pkbanner_args(sys.argv[1:]), "pkbanner")
