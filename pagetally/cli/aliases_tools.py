@@ -2,7 +2,7 @@
 `pagetally` commands (like cli/aliases.py, which holds the admin tools):
 
 - `pykotme [-u USER] [-P P1,P2] [FILE ...]` -> `pagetally quote` (the user defaults
-  to the one running it; no FILE or `-` reads standard input, as pykotme did)
+  to the one running it; no FILE, or `-`, reads standard input, as pykotme did)
 - `warnpykota [-u|-g] [-P P1,P2] [name ...]` -> `pagetally warn`
 - `pkinvoice [-s START] [-e END] [-n N] [-o FILE] [-V VAT] [-u UNIT] [name ...]`
   -> `pagetally invoice`
@@ -14,13 +14,10 @@ Every alias takes PyKota's `--config FILE` and `-v/--version`.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import getpass
 import os
-import shutil
 import sys
-import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 
 from pagetally.cli.aliases import _pagetally, _printers
 
@@ -45,32 +42,21 @@ def _current_user() -> str:
         return str(os.getuid())
 
 
-def pykotme_args(argv: Sequence[str], stdin_file: str | None = None) -> list[str]:
-    """`stdin_file`: where standard input was spooled, for no FILE or `-`."""
+def pykotme_args(argv: Sequence[str]) -> list[str]:
+    """No FILE reads standard input, as pykotme did."""
     ap = _parser("pykotme", "Gives print quotes to users (PageTally's pykotme).")
     ap.add_argument("-u", "--user", help="Quote for this user (default: yourself).")
     ap.add_argument("-P", "--printer", default="*", help="Printer(s), comma separated.")
     ap.add_argument("files", nargs="*")
     ns = ap.parse_args(list(argv))
-    files = [stdin_file if f == "-" and stdin_file else f for f in ns.files]
-    if not files and stdin_file:
-        files = [stdin_file]
     return [
         *_root(ns.config),
         "quote",
-        *files,
+        *(ns.files or ["-"]),
         "--user",
         ns.user or _current_user(),
         *_printers(ns.printer),
     ]
-
-
-@contextlib.contextmanager
-def _stdin_spooled() -> Iterator[str]:
-    with tempfile.NamedTemporaryFile(prefix="pykotme-stdin-") as tmp:
-        shutil.copyfileobj(sys.stdin.buffer, tmp, 1 << 20)
-        tmp.flush()
-        yield tmp.name
 
 
 def warnpykota_args(argv: Sequence[str]) -> list[str]:
@@ -85,35 +71,7 @@ def warnpykota_args(argv: Sequence[str]) -> list[str]:
 
 
 def pykotme() -> None:
-    argv = sys.argv[1:]
-    needs_stdin = _wants_stdin(argv)
-    if not needs_stdin:
-        _pagetally(pykotme_args(argv), "pykotme")
-        return
-    with _stdin_spooled() as spooled:
-        code = _run(pykotme_args(argv, spooled), "pykotme")
-    sys.exit(code)
-
-
-def _wants_stdin(argv: Sequence[str]) -> bool:
-    ap = _parser("pykotme", "")
-    ap.add_argument("-u", "--user")
-    ap.add_argument("-P", "--printer")
-    ap.add_argument("files", nargs="*")
-    try:
-        ns = ap.parse_args(list(argv))
-    except SystemExit:
-        return False  # argparse will say what is wrong
-    return not ns.files or "-" in ns.files
-
-
-def _run(args: list[str], prog: str) -> int:
-    import typer
-
-    from pagetally.cli.main import app
-
-    code = typer.main.get_command(app).main(args=args, prog_name=prog, standalone_mode=False)
-    return int(code or 0)
+    _pagetally(pykotme_args(sys.argv[1:]), "pykotme")
 
 
 def warnpykota() -> None:

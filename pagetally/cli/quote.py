@@ -15,6 +15,7 @@ per-job price counted once), as pykotme did.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass
 from decimal import Decimal
@@ -218,7 +219,10 @@ def register(app: typer.Typer) -> None:
 
 
 def quote(
-    files: Annotated[list[str], typer.Argument(metavar="FILE...", help="The job's files.")],
+    files: Annotated[
+        list[str],
+        typer.Argument(metavar="FILE...", help="The job's files; '-' reads standard input."),
+    ],
     user: Annotated[str, typer.Option("--user", "-u", help="Who would print.")],
     printer: Annotated[
         list[str] | None,
@@ -228,8 +232,17 @@ def quote(
 ) -> None:
     """Price files on each printer the user may print to, counted and priced as the
     backend would (PyKota's pykotme). Nothing is charged."""
+    import contextlib
+    import sys
+
+    from pagetally.cli.count import _spooled
+
     env = get_env()
     cfg = env.config()
-    with env.store() as store:
-        rows = quote_rows(store, cfg, user, list(files), list(printer or ["*"]))
+    with contextlib.ExitStack() as stack:
+        paths = [stack.enter_context(_spooled(f, sys.stdin.buffer)) for f in files]
+        with env.store() as store:
+            rows = quote_rows(store, cfg, user, paths, list(printer or ["*"]))
+    shown = dict(zip(paths, files, strict=True))
+    rows = [dataclasses.replace(r, file=shown.get(r.file, r.file)) for r in rows]
     print_quote(env, rows, fmt, user)

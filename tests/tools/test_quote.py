@@ -88,9 +88,9 @@ def test_pykotme_man_page_examples_translate() -> None:
         "apple",
     ]
     # $ pykotme --printer apple,hplaser <file1.ps
-    assert pykotme_args(["--printer", "apple,hplaser", "-u", "jo"], "/tmp/in") == [
+    assert pykotme_args(["--printer", "apple,hplaser", "-u", "jo"]) == [
         "quote",
-        "/tmp/in",
+        "-",
         "--user",
         "jo",
         "--printer",
@@ -99,8 +99,8 @@ def test_pykotme_man_page_examples_translate() -> None:
         "hplaser",
     ]
     # $ pykotme (standard input, every printer)
-    args = pykotme_args(["--config", "/etc/x.conf", "-u", "jo"], "/tmp/in")
-    assert args == ["--config", "/etc/x.conf", "quote", "/tmp/in", "--user", "jo", "--printer", "*"]
+    args = pykotme_args(["--config", "/etc/x.conf", "-u", "jo"])
+    assert args == ["--config", "/etc/x.conf", "quote", "-", "--user", "jo", "--printer", "*"]
 
 
 def test_pykotme_reads_standard_input(tcli: Cli, tmp_path: Path) -> None:
@@ -118,7 +118,9 @@ def test_pykotme_reads_standard_input(tcli: Cli, tmp_path: Path) -> None:
         env={**os.environ, "COLUMNS": "200"},
     )
     assert r.returncode == 0, r.stderr
-    assert b"lp1" in r.stdout and b"1.11 EUR" in r.stdout  # (0.50 + 2 × 0.12) × 1.5
+    assert (
+        b"lp1" in r.stdout and b"1.11 EUR" in r.stdout and b"\xe2\x94\x82 -  " in r.stdout
+    )  # (0.50 + 2 × 0.12) × 1.5
     v = subprocess.run(
         [
             sys.executable,
