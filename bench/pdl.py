@@ -147,6 +147,13 @@ GS_DEVICES: dict[str, tuple[str, int, list[Tool]]] = {
     "bj10e": ("bjc", 150, []),
     "cfax": ("sfax", 150, []),
     "pxlcolor": ("pclxl", 150, []),
+    "pwgraster": ("pwg", 150, []),
+    "urf": ("urf", 150, []),
+    "cups": ("cupsraster", 100, []),
+    "pclm": ("pclm", 150, []),
+    "xpswrite": ("xps", 150, []),
+    "gdi": ("spl1", 300, []),
+    "hl7x0": ("hbp", 300, []),
     "tiffg4": (
         "tiff",
         300,

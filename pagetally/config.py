@@ -26,16 +26,17 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from pagetally.core.directives import parse_accounter, parse_ink, parse_trust
 from pagetally.core.models import Enforcement, Policy
 from pagetally.core.settings import (
     DEFAULT_HARDWARN,
     DEFAULT_POORWARN,
     DEFAULT_SOFTWARN,
     RuleSettings,
+    StoreSettings,
     UnknownBillingCode,
 )
 from pagetally.errors import ConfigError
-from pagetally.storage.base import StoreSettings
 
 DEFAULT_PATH = "/etc/pagetally/pagetally.conf"
 ENV_VAR = "PAGETALLY_CONFIG"
@@ -168,9 +169,6 @@ def _accounter_form(preaccounter: bool) -> Checker:
     `hardware(...)` and `ipp` too — checked at load, not at the first job."""
 
     def check(raw: str) -> str:
-        from pagetally.cups.accounting import parse_accounter
-        from pagetally.cups.counting import parse_ink
-
         try:
             form = parse_accounter(raw)
             if form.kind == "ink":
@@ -186,8 +184,6 @@ def _accounter_form(preaccounter: bool) -> Checker:
 
 
 def _trustjobsize(raw: str) -> str:
-    from pagetally.cups.counting import parse_trust
-
     try:
         parse_trust(raw)
     except ConfigError as e:

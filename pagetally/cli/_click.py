@@ -6,7 +6,15 @@ from __future__ import annotations
 
 from typer import Abort, Exit
 from typer._click.core import Context
-from typer._click.exceptions import ClickException, UsageError
+from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
 from typer._click.globals import get_current_context
 
-__all__ = ["Abort", "ClickException", "Context", "Exit", "UsageError", "get_current_context"]
+__all__ = [
+    "Abort",
+    "ClickException",
+    "Context",
+    "Exit",
+    "NoArgsIsHelpError",
+    "UsageError",
+    "get_current_context",
+]

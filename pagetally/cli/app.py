@@ -50,7 +50,10 @@ class PageTallyGroup(TyperGroup):
         except click.Exit as exc:
             code = exc.exit_code
         except click.UsageError as exc:
-            if not exc.format_message().strip():  # no arguments: the help was shown
+            if isinstance(exc, click.NoArgsIsHelpError):  # no arguments: the help
+                print(exc.format_message(), file=sys.stdout)
+                return self._finish(ExitCode.USAGE, standalone_mode)
+            if not exc.format_message().strip():  # the help was shown
                 return self._finish(ExitCode.USAGE, standalone_mode)
             where = exc.ctx.command_path if exc.ctx is not None else name
             hint = f" (see '{where} --help')"

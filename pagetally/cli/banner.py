@@ -25,7 +25,7 @@ def register(app: typer.Typer) -> None:
 
 
 def _fields(env: Env, user: str | None, printer: str | None) -> list[tuple[str, str]]:
-    from pagetally.documents import BANNER_FIELDS
+    from pagetally.notify.documents import BANNER_FIELDS
 
     values = {
         key: env.environ.get(f"PYKOTA{key}") or env.environ.get(f"PAGETALLY_{key}") or ""
@@ -86,7 +86,7 @@ def banner(
     ] = "-",
 ) -> None:
     """Write the accounting banner page (user, balance, pages) as PDF (PyKota's pkbanner)."""
-    from pagetally.documents import banner_pdf, page_size
+    from pagetally.notify.documents import banner_pdf, page_size
 
     env = get_env()
     size = page_size(pagesize)

@@ -45,7 +45,11 @@ def _param_line(p: Any, ctx: Any) -> str:
 
 def render(app: typer.Typer) -> str:
     """The whole reference as Markdown."""
-    root = typer.main.get_command(app)
+    return render_command(typer.main.get_command(app))
+
+
+def render_command(root: Any) -> str:
+    """The reference of the root command `root` (a Click group) as Markdown."""
     ctx = click.Context(root, info_name="pagetally")
     out = [HEADER]
     for cmd, cctx in _walk(root, ctx):
@@ -72,4 +76,4 @@ def register(app: typer.Typer) -> None:
     @app.command("docs", hidden=True)
     def docs() -> None:
         """Print the command-line reference (docs/cli.md) as Markdown."""
-        get_env().out.write(render(app))
+        get_env().out.write(render_command(click.get_current_context().find_root().command))

@@ -13,14 +13,16 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
-from typing import IO
-
-from rich.console import Console
+from typing import IO, TYPE_CHECKING
 
 from pagetally.cli import _click as click
-from pagetally.config import Config, load_config
 from pagetally.errors import ReadOnlyStore
-from pagetally.storage.base import Store
+
+if TYPE_CHECKING:  # imported where used: every command pays for this module's imports
+    from rich.console import Console
+
+    from pagetally.config import Config
+    from pagetally.storage.base import Store
 
 #: Table width when the output is not a terminal.
 WIDE = 160
@@ -55,6 +57,8 @@ class Env:
 
     def console(self, *, stderr: bool = False) -> Console:
         """A Rich console on stdout (tables) or stderr (progress, notes)."""
+        from rich.console import Console
+
         console = Console(
             file=self.err if stderr else self.out,
             width=self.width,
@@ -83,6 +87,8 @@ class Env:
     # --- configuration and store --------------------------------------------
     def config(self) -> Config:
         if self._config is None:
+            from pagetally.config import load_config
+
             self._config = load_config(self.config_path, self.environ)
         return self._config
 

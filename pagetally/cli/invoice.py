@@ -98,7 +98,7 @@ def invoice(
     ] = "A4",
 ) -> None:
     """Make PDF invoices of the jobs users were charged for (PyKota's pkinvoice)."""
-    from pagetally.documents import invoices_pdf, page_size
+    from pagetally.notify.documents import invoices_pdf, page_size
 
     env = get_env()
     cfg = env.config()

@@ -34,6 +34,7 @@ from pagetally.errors import InvalidInput, NotFound, PdlError
 from pagetally.storage.base import Store
 
 TOTAL = "(total)"
+COLOR_DPI = 72  # as the backend's colour verdict (cups/analysing.COLOR_DPI)
 
 
 class NoPrinter(NotFound):
@@ -96,6 +97,7 @@ class Counter:
         self.files = files
         self._formats: dict[str, str] = {}
         self._cache: dict[tuple[str, str, bool], Counted] = {}
+        self.notes: list[str] = []
 
     def format_of(self, name: str) -> str:
         """The file's language; a file that cannot be counted raises PdlError now."""
@@ -114,20 +116,55 @@ class Counter:
     def count(self, name: str, form_text: str, colour: bool) -> Counted:
         key = (name, form_text, colour)
         if key not in self._cache:
-            from pagetally.cups.accounting import parse_accounter
-            from pagetally.cups.analysing import count_job, parse_preaccounter
-
-            form = parse_preaccounter(parse_accounter(form_text))
-            fmt = self.format_of(name)
-            got = count_job(name, Path(name).stat().st_size, 1, form, color=colour)
-            if got.problem:
-                raise PdlError(f"{name}: {got.problem}")
-            self._cache[key] = Counted(name, fmt, got.pages, got.color_pages, dict(got.ink or {}))
+            self._cache[key] = self._count(name, form_text, colour)
         return self._cache[key]
+
+    def _count(self, name: str, form_text: str, colour: bool) -> Counted:
+        """The backend's pre-count (cups/analysing.count_job) of one file, from the
+        same pdl.analyse: `ink(...)` prices by coverage; colour pages are analysed
+        only when a printer prices them, and when they cannot be, pages are priced
+        as the backend does (note on stderr)."""
+        from pagetally import pdl
+        from pagetally.core.directives import parse_accounter, parse_ink
+        from pagetally.errors import AnalysisUnavailable
+
+        form = parse_accounter(form_text)
+        fmt = self.format_of(name)
+        if form.kind == "software" and form.arg:
+            self.notes.append(
+                f"{name}: the site's counter command ({form.arg}) is not run for a quote: "
+                "counted by PageTally"
+            )
+        try:
+            if form.kind == "ink":
+                ink = parse_ink(form.arg, "preaccounter")
+                a = pdl.analyse(name, colorspace=ink.colorspace, resolution=ink.resolution)
+            else:
+                a = pdl.analyse(name, color=colour, resolution=COLOR_DPI if colour else None)
+        except AnalysisUnavailable as exc:
+            self.notes.append(f"{name}: colour and ink could not be analysed ({exc})")
+            a = pdl.analyse(name)
+        totals: dict[str, float] = {}
+        for page in a.page_inks or ():
+            for channel, percent in page.coverage.items():
+                totals[channel] = totals.get(channel, 0.0) + percent
+        copies = max(a.copies, 1)
+        return Counted(
+            name,
+            fmt,
+            a.pages,
+            None if a.page_inks is None else (a.color_pages or 0),
+            {k: round(v * copies, 4) for k, v in totals.items()} if form.kind == "ink" else {},
+        )
 
 
 def quote_rows(
-    store: Store, cfg: Config, user_name: str, files: list[str], printers: list[str]
+    store: Store,
+    cfg: Config,
+    user_name: str,
+    files: list[str],
+    printers: list[str],
+    notes: list[str] | None = None,
 ) -> list[QuoteRow]:
     """The quote: one row per file (and a total) per printer the user may use."""
     user: User = store.get_user(user_name)
@@ -157,6 +194,8 @@ def quote_rows(
                 _summed_ink(counted),
             )
             rows.append(_row(total, printer, chain, settings, user))
+    if notes is not None:
+        notes.extend(dict.fromkeys(counter.notes))
     return rows
 
 
@@ -239,10 +278,13 @@ def quote(
 
     env = get_env()
     cfg = env.config()
+    notes: list[str] = []
     with contextlib.ExitStack() as stack:
         paths = [stack.enter_context(_spooled(f, sys.stdin.buffer)) for f in files]
         with env.store() as store:
-            rows = quote_rows(store, cfg, user, paths, list(printer or ["*"]))
+            rows = quote_rows(store, cfg, user, paths, list(printer or ["*"]), notes)
     shown = dict(zip(paths, files, strict=True))
     rows = [dataclasses.replace(r, file=shown.get(r.file, r.file)) for r in rows]
+    for note in notes:
+        env.note(f"note: {note}")
     print_quote(env, rows, fmt, user)

@@ -22,7 +22,7 @@ from pagetally.storage.base import Store
 
 def check_receipts(output: str) -> None:
     """Refuse now what would make the receipts fail after the money moved."""
-    from pagetally.documents import receipts_pdf
+    from pagetally.notify.documents import receipts_pdf
 
     receipts_pdf([], Site())
     if output != "-":
@@ -34,7 +34,7 @@ def check_receipts(output: str) -> None:
 def write_receipts(
     env: Env, store: Store, cfg: Config, done: list[RefundResult], output: str, now: datetime
 ) -> list[Receipt]:
-    from pagetally.documents import receipts_pdf
+    from pagetally.notify.documents import receipts_pdf
 
     by_user: dict[str, list[RefundResult]] = {}
     for res in done:

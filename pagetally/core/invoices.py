@@ -1,4 +1,4 @@
-"""What an invoice says: pure rules, no I/O (rendered by pagetally/documents.py).
+"""What an invoice says: pure rules, no I/O (rendered by pagetally/notify/documents.py).
 
 A job's price is what was taken from the user's balance, so it already includes
 any VAT: the invoice shows the total as charged (VAT included), the VAT part

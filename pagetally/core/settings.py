@@ -91,3 +91,21 @@ class RuleSettings:
     def coefficient(self, ink: str) -> Decimal:
         """The price coefficient of one ink (1 when not configured)."""
         return self.coefficients.get(ink.lower(), Decimal(1))
+
+
+@dataclass(frozen=True, slots=True)
+class StoreSettings:
+    """Where the store is and who we are to it; built by `pagetally.config`.
+
+    `backend`: sqlite | postgresql | mysql. `name`: the SQLite file's path or the
+    database's name. `user`/`password` are the read-only credentials (pagetally.conf);
+    `admin_user`/`admin_password` the read-write ones (the admin-only secrets file).
+    """
+
+    backend: str = "sqlite"
+    name: str = "/var/lib/pagetally/pagetally.db"
+    server: str | None = None  # host or host:port
+    user: str | None = None
+    password: str | None = None
+    admin_user: str | None = None
+    admin_password: str | None = None

@@ -12,39 +12,19 @@ lock. `ink(colorspace[,dpi])`: software pages, priced by ink coverage.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pagetally.core.directives import Accounter, parse_accounter
 from pagetally.errors import ConfigError
+
+__all__ = ["Accounter", "Counted", "HardwareCounting", "parse_accounter"]
 
 if TYPE_CHECKING:
     from pagetally.devices.lock import PrinterIdentity, Resolver
-
-
-@dataclass(frozen=True, slots=True)
-class Accounter:
-    kind: str  # software | hardware | ipp | ink
-    arg: str = ""  # hardware: "snmp:public", "pjl:9100", a command; ink: "cmyk,72"
-
-
-_FORM = re.compile(r"^\s*(software|hardware|ink|ipp)\s*(?:\((.*)\))?\s*$", re.S)
-
-
-def parse_accounter(text: str) -> Accounter:
-    """`hardware(snmp:public)` → Accounter("hardware", "snmp:public")."""
-    m = _FORM.match(text)
-    if not m:
-        raise ConfigError(
-            f"{text!r} is not software(), hardware(...), ipp or ink(...)", directive="accounter"
-        )
-    kind, arg = m.group(1), (m.group(2) or "").strip()
-    if kind == "hardware" and not arg:
-        raise ConfigError("hardware() names no counter source", directive="accounter")
-    return Accounter(kind, arg)
 
 
 @dataclass(frozen=True, slots=True)

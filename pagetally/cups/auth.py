@@ -35,7 +35,7 @@ from pagetally.errors import NotFound, StoreUnavailable
 
 if TYPE_CHECKING:
     from pagetally.config import Config
-    from pagetally.storage.base import Store
+    from pagetally.storage.base import PrintJobStore as Store  # the print job's role
 
 CREDENTIAL_OPTION = "job-password"  # cupsd hides it from Get-Job-Attributes
 ENCRYPTION_OPTION = "job-password-encryption"

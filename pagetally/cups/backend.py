@@ -51,7 +51,7 @@ from pagetally.errors import (
 
 if TYPE_CHECKING:
     from pagetally.config import Config
-    from pagetally.storage.base import Store
+    from pagetally.storage.base import PrintJobStore as Store  # the print job's role
 
 log = logging.getLogger("pagetally.backend")
 

@@ -23,7 +23,7 @@ from pagetally.errors import StorageError, StoreUnavailable
 
 if TYPE_CHECKING:
     from pagetally.config import Config
-    from pagetally.storage.base import Store
+    from pagetally.storage.base import PrintJobStore as Store  # the print job's role
 
 
 def settle(

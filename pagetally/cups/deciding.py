@@ -16,20 +16,18 @@ from pagetally.errors import StoreUnavailable
 
 if TYPE_CHECKING:
     from pagetally.config import Config
-    from pagetally.storage.base import Store
+    from pagetally.storage.base import PrintJobStore as Store  # the print job's role
     from pagetally.storage.journal import Journal
 
 
 def open_store(config: Config, msgs: Messages) -> Store | None:
     """The accounting service when one listens (no database layer loaded for
     this job), else the store itself; None when that cannot be reached."""
-    from typing import cast
-
     from pagetally.service.client import connect
 
     remote = connect(str(config.get("accountingservice")))
     if remote is not None:
-        return cast("Store", remote)  # RemoteStore has the methods a job uses
+        return remote  # mypy holds RemoteStore to the print job's role (PrintJobStore)
     from pagetally.storage import open_store as open_configured
 
     try:

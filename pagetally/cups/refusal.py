@@ -19,7 +19,7 @@ from pagetally.errors import PageTallyError, StoreUnavailable
 
 if TYPE_CHECKING:
     from pagetally.cups.tell import Teller
-    from pagetally.storage.base import Store
+    from pagetally.storage.base import PrintJobStore as Store  # the print job's role
 
 
 @dataclasses.dataclass(frozen=True)

@@ -5,18 +5,21 @@ The command is an argument list, never a shell line: `{printer}` (or PyKota's
 plain text substitution. The command prints the life page counter as an
 integer on the first non-empty line of its standard output and exits 0. It
 reports no printer state, so the session reads it once before and once after
-the job: the command itself must wait for the printer if that is needed.
+the job: the command itself must wait for the printer if that is needed. It
+runs through pagetally.proc: the site's environment without PageTally's
+secrets, its own process group killed whole on a timeout, output bounded.
 """
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Sequence
 
+from pagetally import proc
 from pagetally.devices.base import PrinterState, Reading
 from pagetally.errors import DeviceError
 
 MAX_OUTPUT = 4096  # characters of output quoted in an error message, at most
+MAX_READ = 64 * 1024  # bytes of the command's stdout (and stderr) read; more is refused
 
 
 def expand_argv(argv: Sequence[str], printer: str) -> list[str]:
@@ -56,20 +59,17 @@ class ExternalAccounter:
         return self.printer or self.argv[0]
 
     def read(self) -> Reading:
+        bounds = proc.Bounds(seconds=self.timeout, output=MAX_READ, memory=None)
         try:
-            done = subprocess.run(
-                self.argv,
-                stdin=subprocess.DEVNULL,
-                capture_output=True,
-                timeout=self.timeout,
-                check=False,
-            )
-        except subprocess.TimeoutExpired:
-            raise DeviceError(
-                f"page counter command {self.argv[0]} did not finish in {self.timeout:.0f} s"
-            ) from None
+            done = proc.run(self.argv, env=proc.site_env(), bounds=bounds)
         except OSError as exc:
             raise DeviceError(f"page counter command {self.argv[0]}: {exc}") from exc
+        if done.timed_out:
+            raise DeviceError(
+                f"page counter command {self.argv[0]} did not finish in {self.timeout:.0f} s"
+            )
+        if done.stopped is not None:
+            raise DeviceError(f"page counter command {self.argv[0]}: {done.stopped}")
         if done.returncode != 0:
             err = done.stderr.decode("utf-8", "replace").strip()[:MAX_OUTPUT]
             raise DeviceError(

@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import enum
 import logging
-import os
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 
 from pagetally.core.models import Action, Decision, JobFacts, Printer, User, UserQuota
 from pagetally.notify.process import DEFAULT_TIMEOUT, CommandResult, first_line, run_command
+from pagetally.proc import site_env
 
 log = logging.getLogger("pagetally.notify.hooks")
 
@@ -172,12 +172,7 @@ def base_environment(environ: Mapping[str, str] | None = None) -> dict[str, str]
     """The backend's own environment minus any PYKOTA*/PAGETALLY_* values
     (PAGETALLY_CONFIG is kept, so that a hook calling `pagetally` reads the same
     configuration)."""
-    source = os.environ if environ is None else environ
-    return {
-        k: v
-        for k, v in source.items()
-        if not (k.startswith("PYKOTA") or k.startswith("PAGETALLY_")) or k == "PAGETALLY_CONFIG"
-    }
+    return site_env(environ)
 
 
 def run_hook(

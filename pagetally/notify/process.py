@@ -3,28 +3,28 @@
 The command line is the administrator's text from the config, split with
 `shlex` into an argument list: no shell ever sees it. Facts about the job reach
 the command only through its environment (and, for the external mailer, its
-standard input). The command runs in its own session so that a timeout kills
-it and everything it started. Output is captured up to a bound; nothing here
-raises on a failing command: the result says what happened.
+standard input). It runs through pagetally.proc, in its own process group, so
+that a timeout kills it and everything it started. Output is kept up to a
+bound, the rest read and dropped; nothing here raises on a failing command: the
+result says what happened. A site command may leave a daemon behind on purpose,
+and has no memory limit (the site chose the program); converters get both.
 """
 
 from __future__ import annotations
 
-import os
 import shlex
-import signal
-import subprocess
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import IO
+
+from pagetally import proc
+from pagetally.proc import clean_env_value
+
+__all__ = ["CommandResult", "clean_env_value", "first_line", "run_command", "split_command"]
 
 #: Default seconds a site command may run before it is killed.
 DEFAULT_TIMEOUT = 30.0
 #: Bytes of a command's standard output kept (the rest is read and dropped).
 MAX_OUTPUT = 64 * 1024
-#: Characters kept of one environment value (Linux refuses strings over 128 KiB).
-MAX_ENV_VALUE = 32 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,38 +62,6 @@ def split_command(command: str) -> list[str]:
     return argv
 
 
-def clean_env_value(value: str) -> str:
-    """A value an environment can hold: no NUL, encodable, bounded in length.
-
-    Everything else (quotes, `$(...)`, backticks, newlines) is kept verbatim:
-    an environment value is data, never parsed by us.
-    """
-    value = value.replace("\0", "")
-    if len(value) > MAX_ENV_VALUE:
-        value = value[:MAX_ENV_VALUE]
-    try:
-        value.encode("utf-8", "surrogateescape")
-    except UnicodeEncodeError:
-        value = value.encode("utf-8", "replace").decode("utf-8")
-    return value
-
-
-def _clean_env(env: Mapping[str, str]) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for key, value in env.items():
-        if not key or "=" in key or "\0" in key:
-            continue
-        out[key] = clean_env_value(value)
-    return out
-
-
-def _read_bounded(handle: IO[bytes], limit: int) -> tuple[bytes, bool]:
-    handle.seek(0, os.SEEK_END)
-    size = handle.tell()
-    handle.seek(0)
-    return handle.read(limit), size > limit
-
-
 def run_command(
     command: str | Sequence[str],
     env: Mapping[str, str],
@@ -103,8 +71,8 @@ def run_command(
     max_output: int = MAX_OUTPUT,
 ) -> CommandResult:
     """Run `command` (admin's text, or an argument list) with exactly `env` as
-    its environment. Standard input is `stdin` (or empty); stdout and stderr are
-    captured to temporary files and the first `max_output` bytes of each kept.
+    its environment. Standard input is `stdin` (or empty); the first `max_output`
+    bytes of stdout and of stderr are kept, the rest read and dropped.
     Never raises for the command's own failures."""
     try:
         argv = split_command(command) if isinstance(command, str) else list(command)
@@ -114,54 +82,21 @@ def run_command(
     if not argv:
         return CommandResult((), error="the command is empty")
     args = tuple(argv)
-    with (
-        tempfile.TemporaryFile() as out,
-        tempfile.TemporaryFile() as err,
-        tempfile.TemporaryFile() as inp,
-    ):
-        if stdin:
-            inp.write(stdin)
-            inp.seek(0)
-        try:
-            proc = subprocess.Popen(  # an argument list, no shell
-                argv,
-                stdin=inp,
-                stdout=out,
-                stderr=err,
-                env=_clean_env(env),
-                close_fds=True,
-                start_new_session=True,
-            )
-        except OSError as exc:
-            return CommandResult(args, error=f"cannot run {argv[0]!r}: {exc.strerror or exc}")
-        timed_out = False
-        try:
-            returncode: int | None = proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            timed_out = True
-            _kill_group(proc)
-            returncode = proc.wait()
-        stdout, cut_out = _read_bounded(out, max_output)
-        stderr, cut_err = _read_bounded(err, max_output)
-    if timed_out:
-        return CommandResult(
-            args,
-            returncode,
-            stdout,
-            stderr,
-            timed_out=True,
-            error=f"killed after {timeout:g} s without finishing",
-            truncated=cut_out or cut_err,
-        )
-    return CommandResult(args, returncode, stdout, stderr, truncated=cut_out or cut_err)
-
-
-def _kill_group(proc: subprocess.Popen[bytes]) -> None:
-    """Kill the command and whatever it started (its own session)."""
+    bounds = proc.Bounds(seconds=timeout, output=max_output, memory=None, overflow="drop",
+                         kill_leftovers=False)
     try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        proc.kill()
+        done = proc.run(argv, env=env, stdin=stdin or None, bounds=bounds)
+    except OSError as exc:
+        return CommandResult(args, error=f"cannot run {argv[0]!r}: {exc.strerror or exc}")
+    return CommandResult(
+        args,
+        done.returncode,
+        done.stdout,
+        done.stderr,
+        timed_out=done.timed_out,
+        error=f"killed after {timeout:g} s without finishing" if done.timed_out else None,
+        truncated=done.truncated,
+    )
 
 
 def first_line(data: bytes, limit: int = 200) -> str:

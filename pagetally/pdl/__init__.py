@@ -154,7 +154,12 @@ def analyse(
         analysis = dataclasses.replace(
             analysis, notes=(*analysis.notes, f"detection tied with {others}")
         )
-    if color or colorspace:
+    from_headers = analysis.page_inks
+    if not (color or colorspace):
+        analysis = dataclasses.replace(analysis, page_inks=None)
+    elif from_headers is not None and colorspace is None:
+        pass  # the job's own headers say each page's colour (raster formats)
+    else:
         if isinstance(source, bytes | bytearray):
             import tempfile
 

@@ -23,8 +23,9 @@ Coverage keys and formulas are pkpgcounter's, per colour space (see raster.py):
 BW {B}, RGB {R, G, B}, CMY {C, M, Y}, CMYK {C, M, Y, K}, GC {G, C}; `INK_NAMES`
 gives PyKota's ink names for `coefficient_<ink>`. The colour verdict needs no
 colour space (colorspace=None gives the verdicts alone, all a colour/mono price needs).
-Subprocesses get argument lists, -dSAFER, a deadline, and a private temporary
-directory removed afterwards. Only PdlError subclasses escape.
+Subprocesses run through pagetally.proc (argument lists, their own process group
+killed whole, time, output and memory bounds), with -dSAFER and a private
+temporary directory removed afterwards. Only PdlError subclasses escape.
 """
 
 from __future__ import annotations
@@ -32,15 +33,14 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import subprocess
 import tempfile
-import threading
 import time
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, Literal, cast
 
+from pagetally import proc
 from pagetally.errors import (
     AnalysisUnavailable,
     CorruptData,
@@ -90,6 +90,7 @@ PNM_MAGICS = tuple(f"P{n}".encode() for n in range(1, 8))
 BASE_TIMEOUT = 60.0  # seconds a renderer may take for one page, plus SECONDS_PER_MB of job
 SECONDS_PER_MB = 10.0
 MAX_RENDER_SECONDS = 3600.0  # a whole job, however steadily its pages come
+CONVERTER_OUTPUT = 1 << 20  # bytes of a converter's messages kept (the rest dropped)
 MAX_IMAGE_PIXELS = 50_000_000  # a 600 DPI A4 colour scan is 35 million
 STRIP_PIXELS = 4_000_000  # larger frames are converted to RGB a band of rows at a time
 
@@ -334,20 +335,14 @@ def _enscript(text: Path, tmp: Path, timeout: float) -> Path:
 
 def _convert(cmd: list[str], out: Path, tmp: Path, timeout: float, name: str) -> None:
     """Run a converter writing `out`; PdlError when it fails or takes too long."""
+    env = {**_environment(str(tmp)), "HOME": str(tmp)}
+    bounds = proc.Bounds(seconds=timeout, output=CONVERTER_OUTPUT, overflow="drop")
     try:
-        done = subprocess.run(
-            cmd,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            cwd=tmp,
-            env={**_environment(str(tmp)), "HOME": str(tmp)},
-            timeout=timeout,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        raise LimitReached(f"ink analysis: {name} took longer than {timeout:.0f} s") from None
+        done = proc.run(cmd, env=env, cwd=tmp, bounds=bounds)
     except OSError as exc:
         raise AnalysisUnavailable(f"cannot run {name}: {exc}") from None
+    if done.timed_out:
+        raise LimitReached(f"ink analysis: {name} took longer than {timeout:.0f} s")
     if not out.exists() or out.stat().st_size == 0:
         reason = _last_line(done.stderr[-4096:]) or f"exit code {done.returncode}"
         raise CorruptData(f"{name} cannot convert the job ({reason})")
@@ -388,46 +383,34 @@ def _command(route: Route, fmt: str, job: Path, dpi: int) -> list[str]:
 
 
 def _render(cmd: list[str], timeout: float, tolerance: Tolerance) -> list[PageSums]:
-    """Run a renderer writing PPM pages to a pipe; sum each page as it arrives."""
+    """Run a renderer writing PPM pages to a pipe; sum each page as it arrives. It
+    is killed (whole group) when no page comes for `timeout` seconds or the job
+    runs past MAX_RENDER_SECONDS: a long job that keeps producing pages is not hung."""
     name = Path(cmd[0]).name
     failure: PdlError | None = None
     sums: list[PageSums] = []
-    with (
-        tempfile.TemporaryDirectory(prefix="pagetally-ink-") as tmp,
-        (Path(tmp) / "stderr").open("w+b") as err,
-    ):
+    bounds = proc.Bounds(seconds=MAX_RENDER_SECONDS, output=CONVERTER_OUTPUT, overflow="drop")
+    with tempfile.TemporaryDirectory(prefix="pagetally-ink-") as tmp:
         try:
-            proc = subprocess.Popen(
-                cmd,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=err,
-                cwd=tmp,
-                env=_environment(tmp),
-            )
+            with proc.stream(cmd, env=_environment(tmp), cwd=tmp, bounds=bounds,
+                             stall=timeout) as run:
+                try:
+                    for page in iter_pnm(cast(BinaryIO, run.stdout), tolerance.chroma):
+                        sums.append(page)
+                        run.progress()
+                except PdlError as exc:
+                    failure = exc
+                    run.stop("the raster is refused")
         except OSError as exc:
             raise AnalysisUnavailable(f"cannot run {name}: {exc}") from None
-
-        watchdog = _Watchdog(proc, timeout)
-        try:
-            if proc.stdout is not None:
-                with proc.stdout as stdout:
-                    try:
-                        for page in iter_pnm(cast(BinaryIO, stdout), tolerance.chroma):
-                            sums.append(page)
-                            watchdog.progress()
-                    except PdlError as exc:
-                        failure = exc
-                        proc.kill()
-        finally:
-            code = proc.wait()
-            watchdog.stop()
-        err.seek(0, os.SEEK_END)
-        err.seek(max(0, err.tell() - 4096))
-        tail = err.read().decode("utf-8", "replace")
-        message = _last_line(tail.encode())
-    if watchdog.expired:
-        raise LimitReached(f"ink analysis: {name} {watchdog.expired}")
+    code = run.returncode if run.returncode is not None else -1
+    tail = run.stderr[-4096:].decode("utf-8", "replace")
+    message = _last_line(tail.encode())
+    if run.stalled:
+        raise LimitReached(f"ink analysis: {name} rendered no page for {timeout:.0f} s")
+    if run.timed_out:
+        raise LimitReached(f"ink analysis: {name} took longer than "
+                           f"{MAX_RENDER_SECONDS:.0f} s in all")
     if (code != 0 and failure is None) or code > 0:
         if "password" in message.lower():
             raise EncryptedData(f"{name} cannot render the job: it is encrypted")
@@ -439,45 +422,6 @@ def _render(cmd: list[str], timeout: float, tolerance: Tolerance) -> list[PageSu
             raise EncryptedData(f"{name} cannot render the job: it is encrypted")
         raise CorruptData(f"{name} rendered no page ({message or 'no message'})")
     return sums
-
-
-class _Watchdog:
-    """Kills a renderer that delivers no page for `stall` seconds, or runs past
-    MAX_RENDER_SECONDS in all: a long job that keeps producing pages is not hung."""
-
-    def __init__(self, proc: subprocess.Popen[bytes], stall: float) -> None:
-        self._proc = proc
-        self._stall = stall
-        self._started = time.monotonic()
-        self._lock = threading.Lock()
-        self._timer: threading.Timer | None = None
-        self.expired = ""
-        self.progress()
-
-    def progress(self) -> None:
-        """A page arrived: start the stall clock again."""
-        with self._lock:
-            if self._timer is not None:
-                self._timer.cancel()
-            left = MAX_RENDER_SECONDS - (time.monotonic() - self._started)
-            if left <= self._stall:
-                self._timer = threading.Timer(max(left, 0.0), self._kill, ("total",))
-            else:
-                self._timer = threading.Timer(self._stall, self._kill, ("stall",))
-            self._timer.daemon = True
-            self._timer.start()
-
-    def _kill(self, why: str) -> None:
-        if why == "total":
-            self.expired = f"took longer than {MAX_RENDER_SECONDS:.0f} s in all"
-        else:
-            self.expired = f"rendered no page for {self._stall:.0f} s"
-        self._proc.kill()
-
-    def stop(self) -> None:
-        with self._lock:
-            if self._timer is not None:
-                self._timer.cancel()
 
 
 def _environment(tmp: str) -> dict[str, str]:
@@ -518,21 +462,13 @@ def device_coverage(
             "-f",
             str(path),
         ]
+        bounds = proc.Bounds(seconds=timeout, output=CONVERTER_OUTPUT, overflow="drop")
         try:
-            done = subprocess.run(
-                cmd,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE,
-                cwd=tmp,
-                env=_environment(tmp),
-                timeout=timeout,
-                check=False,
-            )
-        except subprocess.TimeoutExpired:
-            raise LimitReached(f"ink analysis: gs took longer than {timeout:.0f} s") from None
+            done = proc.run(cmd, env=_environment(tmp), cwd=tmp, bounds=bounds)
         except OSError as exc:
             raise AnalysisUnavailable(f"cannot run gs: {exc}") from None
+        if done.timed_out:
+            raise LimitReached(f"ink analysis: gs took longer than {timeout:.0f} s")
         if done.returncode != 0:
             raise CorruptData(f"gs cannot render the job ({_last_line(done.stderr[-4096:])})")
         text = report.read_text("ascii", "replace") if report.exists() else ""

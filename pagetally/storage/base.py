@@ -36,24 +36,7 @@ from pagetally.core.models import (
     UserQuota,
 )
 from pagetally.core.refunds import Refund, RefundResult
-
-
-@dataclass(frozen=True, slots=True)
-class StoreSettings:
-    """Where the store is and who we are to it; built by `pagetally.config`.
-
-    `backend`: sqlite | postgresql | mysql. `name`: the SQLite file's path or the
-    database's name. `user`/`password` are the read-only credentials (pagetally.conf);
-    `admin_user`/`admin_password` the read-write ones (the admin-only secrets file).
-    """
-
-    backend: str = "sqlite"
-    name: str = "/var/lib/pagetally/pagetally.db"
-    server: str | None = None  # host or host:port
-    user: str | None = None
-    password: str | None = None
-    admin_user: str | None = None
-    admin_password: str | None = None
+from pagetally.core.settings import StoreSettings as StoreSettings  # built by config
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,21 +56,87 @@ class HistoryFilter:
     newest_first: bool = False
 
 
-class Store(Protocol):
-    """What PageTally keeps: users, groups, printers, quotas, jobs, payments, codes."""
+class JobReads(Protocol):
+    """The reads a print job makes, which reports make too."""
+
+    def get_user(self, name: str) -> User: ...
+    def get_user_pin_hash(self, name: str) -> str | None:
+        """The user's print-time PIN as its salted hash (core/pins.py); None when
+        none is set. NotFound for an unknown user. Only the backend's check and
+        the CLI use it: the hash is never part of `User`."""
+    def get_printer(self, name: str) -> Printer: ...
+    def get_user_quota(self, user: str, printer: str) -> UserQuota: ...
+    def groups_of(self, user: str) -> list[Group]: ...
+    def printer_chain(self, printer: str) -> list[Printer]:
+        """The printer, then every printer group above it (each once, nearest first)."""
+    def get_billing_code(self, code: str) -> BillingCode: ...
+    def snapshot(self, user: str, printer: str, billing_code: str | None = None) -> AccountSnapshot:
+        """Read everything the decision needs; missing things come back as None."""
+    def history(self, flt: HistoryFilter = HistoryFilter()) -> Iterator[JobRecord]: ...
+
+
+class PrintJobStore(JobReads, Protocol):
+    """What a print job needs: its reads, the charge, and what a job may create
+    (a user, printer, quota entry or billing code a site's policy adds on the fly).
+    The SQL store and the accounting service's RemoteStore implement it; the
+    print path (cups/) is typed against it."""
 
     readonly: bool
 
-    # --- lifecycle ---------------------------------------------------------
+    def close(self) -> None: ...
+    def add_user(self, user: User) -> User: ...
+    def add_printer(self, printer: Printer) -> Printer: ...
+    def set_user_quota(
+        self,
+        user: str,
+        printer: str,
+        *,
+        soft_limit: int | None = None,
+        hard_limit: int | None = None,
+        max_job_size: int | None = None,
+    ) -> UserQuota:
+        """Create or replace the limits of a user's entry on a printer (counters kept)."""
+    def add_billing_code(self, code: BillingCode) -> BillingCode: ...
+    def charge(self, request: ChargeRequest) -> ChargeResult:
+        """One transaction: counters (printer and every group above it), balances,
+        billing code, grace deadlines, warn count, history row. Idempotent on the
+        job's identity (printer, job_id, host, job_uuid): see ChargeResult."""
+
+
+class ReportStore(JobReads, Protocol):
+    """What reports read (repykota, dumpykota, history, the web pages)."""
+
+    def find_users(self, patterns: Sequence[str] = ("*",)) -> list[User]: ...
+    def payments(self, user: str | None = None) -> list[Payment]: ...
+    def get_group(self, name: str) -> Group: ...
+    def find_groups(self, patterns: Sequence[str] = ("*",)) -> list[Group]: ...
+    def members(self, group: str) -> list[User]: ...
+    def group_balance(self, group: str) -> tuple[Decimal, Decimal]:
+        """(balance, lifetime_paid) summed over the group's members."""
+    def find_printers(self, patterns: Sequence[str] = ("*",)) -> list[Printer]: ...
+    def printer_group_members(self, group: str) -> list[Printer]: ...
+    def get_group_quota(self, group: str, printer: str) -> GroupQuota: ...
+    def user_quotas(
+        self, printers: Sequence[str] = ("*",), users: Sequence[str] = ("*",)
+    ) -> list[UserQuota]: ...
+    def group_quotas(
+        self, printers: Sequence[str] = ("*",), groups: Sequence[str] = ("*",)
+    ) -> list[GroupQuota]: ...
+    def find_billing_codes(self, patterns: Sequence[str] = ("*",)) -> list[BillingCode]: ...
+    def get_job(self, row_id: int) -> JobRecord:
+        """One history row by its id (the `id` of `pagetally history`); NotFound."""
+    def jobs_by_job_id(self, job_id: str, printer: str) -> list[JobRecord]:
+        """The history rows of CUPS job `job_id` on `printer`, oldest first (CUPS
+        reuses ids, and other hosts have their own: there may be several)."""
+    def allowances(self) -> list[Allowance]: ...
+
+
+class AdminStore(PrintJobStore, ReportStore, Protocol):
+    """What admin tools change (the CLI, PyKota's aliases, the web's admin pages);
+    they read and record jobs as well."""
+
     def upgrade(self) -> None:
         """Create or migrate the schema to this version (`pagetally db upgrade`)."""
-
-    def close(self) -> None: ...
-
-    # --- users ---------------------------------------------------------------
-    def add_user(self, user: User) -> User: ...
-    def get_user(self, name: str) -> User: ...
-    def find_users(self, patterns: Sequence[str] = ("*",)) -> list[User]: ...
     def edit_user(
         self,
         name: str,
@@ -99,14 +148,8 @@ class Store(Protocol):
     ) -> User: ...
     def delete_user(self, name: str) -> None:
         """Delete a user and their quota entries; their history rows are kept."""
-    def get_user_pin_hash(self, name: str) -> str | None:
-        """The user's print-time PIN as its salted hash (core/pins.py); None when
-        none is set. NotFound for an unknown user. Only the backend's check and
-        the CLI use it: the hash is never part of `User`."""
     def set_user_pin_hash(self, name: str, pin_hash: str | None) -> None:
         """Set (a hash from core/pins.hash_pin) or clear (None) the user's PIN."""
-
-    # --- money -------------------------------------------------------------
     def add_payment(self, payment: Payment) -> User:
         """Credit (or with a negative amount, debit) a user; returns the new user.
 
@@ -114,28 +157,13 @@ class Store(Protocol):
         and DEBIT lower or raise the balance by the signed amount. Recorded in
         payments with its date and description.
         """
-
-    def payments(self, user: str | None = None) -> list[Payment]: ...
-
-    # --- groups ------------------------------------------------------------
     def add_group(self, group: Group) -> Group: ...
-    def get_group(self, name: str) -> Group: ...
-    def find_groups(self, patterns: Sequence[str] = ("*",)) -> list[Group]: ...
     def edit_group(
         self, name: str, *, limit_by: LimitBy | None = None, description: str | None = None
     ) -> Group: ...
     def delete_group(self, name: str) -> None: ...
     def add_members(self, group: str, users: Sequence[str]) -> None: ...
     def remove_members(self, group: str, users: Sequence[str]) -> None: ...
-    def members(self, group: str) -> list[User]: ...
-    def groups_of(self, user: str) -> list[Group]: ...
-    def group_balance(self, group: str) -> tuple[Decimal, Decimal]:
-        """(balance, lifetime_paid) summed over the group's members."""
-
-    # --- printers and printer groups ---------------------------------------
-    def add_printer(self, printer: Printer) -> Printer: ...
-    def get_printer(self, name: str) -> Printer: ...
-    def find_printers(self, patterns: Sequence[str] = ("*",)) -> list[Printer]: ...
     def edit_printer(
         self,
         name: str,
@@ -149,25 +177,7 @@ class Store(Protocol):
     def delete_printer(self, name: str) -> None: ...
     def add_to_printer_group(self, group: str, printers: Sequence[str]) -> None:
         """Raises PrinterGroupCycle when a group would end up inside itself."""
-
     def remove_from_printer_group(self, group: str, printers: Sequence[str]) -> None: ...
-    def printer_chain(self, printer: str) -> list[Printer]:
-        """The printer, then every printer group above it (each once, nearest first)."""
-
-    def printer_group_members(self, group: str) -> list[Printer]: ...
-
-    # --- quotas ------------------------------------------------------------
-    def set_user_quota(
-        self,
-        user: str,
-        printer: str,
-        *,
-        soft_limit: int | None = None,
-        hard_limit: int | None = None,
-        max_job_size: int | None = None,
-    ) -> UserQuota:
-        """Create or replace the limits of a user's entry on a printer (counters kept)."""
-
     def set_group_quota(
         self,
         group: str,
@@ -177,14 +187,6 @@ class Store(Protocol):
         hard_limit: int | None = None,
         max_job_size: int | None = None,
     ) -> GroupQuota: ...
-    def get_user_quota(self, user: str, printer: str) -> UserQuota: ...
-    def get_group_quota(self, group: str, printer: str) -> GroupQuota: ...
-    def user_quotas(
-        self, printers: Sequence[str] = ("*",), users: Sequence[str] = ("*",)
-    ) -> list[UserQuota]: ...
-    def group_quotas(
-        self, printers: Sequence[str] = ("*",), groups: Sequence[str] = ("*",)
-    ) -> list[GroupQuota]: ...
     def delete_user_quota(self, user: str, printer: str) -> None: ...
     def delete_group_quota(self, group: str, printer: str) -> None: ...
     def reset_user_quota(
@@ -192,25 +194,10 @@ class Store(Protocol):
     ) -> UserQuota:
         """Set the page counter (edpykota -r/-U) and clear the grace deadline;
         with `lifetime` also the life counter (edpykota -R)."""
-
-    # --- billing codes -----------------------------------------------------
-    def add_billing_code(self, code: BillingCode) -> BillingCode: ...
-    def get_billing_code(self, code: str) -> BillingCode: ...
-    def find_billing_codes(self, patterns: Sequence[str] = ("*",)) -> list[BillingCode]: ...
     def edit_billing_code(
         self, code: str, *, description: str | None = None, balance: Decimal | None = None
     ) -> BillingCode: ...
     def delete_billing_code(self, code: str) -> None: ...
-
-    # --- jobs --------------------------------------------------------------
-    def snapshot(self, user: str, printer: str, billing_code: str | None = None) -> AccountSnapshot:
-        """Read everything the decision needs; missing things come back as None."""
-
-    def charge(self, request: ChargeRequest) -> ChargeResult:
-        """One transaction: counters (printer and every group above it), balances,
-        billing code, grace deadlines, warn count, history row. Idempotent on the
-        job's identity (printer, job_id, host, job_uuid): see ChargeResult."""
-
     def decide_and_charge(
         self,
         facts: JobFacts,
@@ -219,18 +206,9 @@ class Store(Protocol):
     ) -> ChargeResult:
         """Snapshot, decide with `rule` and charge inside one locked transaction,
         so that concurrent jobs cannot both pass a limit the store says is reached."""
+    def last_invoice_number(self) -> int:
+        """The highest invoice or receipt number issued so far (0: none)."""
 
-    def history(self, flt: HistoryFilter = HistoryFilter()) -> Iterator[JobRecord]: ...
-
-    # --- refunds (PyKota's pkrefund) ---------------------------------------
-    def get_job(self, row_id: int) -> JobRecord:
-        """One history row by its id (the `id` of `pagetally history`); NotFound."""
-
-    def jobs_by_job_id(self, job_id: str, printer: str) -> list[JobRecord]:
-        """The history rows of CUPS job `job_id` on `printer`, oldest first (CUPS
-        reuses ids, and other hosts have their own: there may be several)."""
-
-    def last_invoice_number(self) -> int: ...
     def issue_numbers(
         self,
         kind: str,
@@ -239,7 +217,6 @@ class Store(Protocol):
         first: int | None = None,
     ) -> list[int]:
         """One never-repeated invoice/receipt number per (user, amount) (storage/invoices)."""
-        ...
 
     def refund(self, row_id: int, refund: Refund, date: datetime) -> RefundResult:
         """Give `refund` back for the job in history row `row_id`, in one transaction:
@@ -251,12 +228,18 @@ class Store(Protocol):
         and pages kept, the former action in its reason). A job refunded already
         or never charged is refused (RuleError), also when two refunds race: only
         one changes anything. InvalidAmount when `refund` exceeds the job."""
-
-    # --- scheduled allowances ----------------------------------------------
     def add_allowance(self, allowance: Allowance) -> Allowance: ...
-    def allowances(self) -> list[Allowance]: ...
     def delete_allowance(self, allowance_id: int) -> None: ...
     def apply_allowance(self, allowance: Allowance, period_key: str, date: datetime) -> bool:
         """Grant `allowance` for the period named `period_key` (e.g. "2026-11",
         "2026-W48"), in one transaction; False (and nothing changed) when that
         period was granted before. The grant is recorded as a FREE payment."""
+
+
+class Store(AdminStore, Protocol):
+    """What PageTally keeps: users, groups, printers, quotas, jobs, payments, codes.
+
+    Every role at once: what a store implementation (SQL, later LDAP) provides.
+    A caller takes the smallest role it needs, so that mypy checks that a
+    smaller store (the accounting service's RemoteStore) is enough for it.
+    """

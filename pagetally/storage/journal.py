@@ -20,7 +20,7 @@ from pagetally.core import codec
 from pagetally.core.models import ChargeRequest
 from pagetally.core.settings import RuleSettings
 from pagetally.errors import StoreUnavailable
-from pagetally.storage.base import Store
+from pagetally.storage.base import PrintJobStore as Store  # the print job's role
 
 
 @dataclass(frozen=True, slots=True)

@@ -219,7 +219,8 @@ def spl1(pages: int = 2) -> tuple[bytes, int]:
 
 
 def hbp(pages: int = 2) -> tuple[bytes, int]:
-    job = UEL + b"@PJL ENTER LANGUAGE = HBP\n"
+    # As Ghostscript's hl7x0 writes it: "@G", a 3-byte length, raster; "@F" ejects.
+    job = UEL + b"@PJL ENTER LANGUAGE = HBP\n@L\x05"
     for _ in range(pages):
-        job += b"@G\x00\x00\x01\xff" + b"\x00" * 10 + b"@G\x00\x00\x01\xff@F"
-    return job + UEL, pages
+        job += b"@G\x00\x00\x0c" + b"@F@F@F@G\x00\x00\x01\xff" + b"@G\x00\x00\x01\xff@F"
+    return job + b"@N@X" + UEL, pages

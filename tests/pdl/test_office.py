@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import io
+import tempfile
 import zipfile
+from pathlib import Path
 
 import pytest
 
 from pagetally.errors import AnalysisUnavailable, CorruptData
+from pagetally.pdl.base import DEFAULT_LIMITS
 from pagetally.pdl.formats.office import MsWordParser, OdfParser, OoxmlParser
 
 
@@ -124,3 +127,58 @@ def test_libreoffice_lays_out_a_docx() -> None:
         data = (Path(tmp) / "a.docx").read_bytes()
     a = OoxmlParser().count(data)
     assert (a.pages, a.method) == (1, "libreoffice")
+
+
+def _long_docx(paragraphs: int) -> bytes:
+    """A real Word document of many paragraphs: seconds of LibreOffice's layout."""
+    w = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+    rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument"
+    body = "<w:p><w:r><w:t>Lorem ipsum dolor sit amet, consectetur.</w:t></w:r></w:p>"
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr(
+            "[Content_Types].xml",
+            '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/'
+            'content-types"><Default Extension="rels" ContentType="application/vnd.openxml'
+            'formats-package.relationships+xml"/><Override PartName="/word/document.xml" '
+            'ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.'
+            'document.main+xml"/></Types>',
+        )
+        zf.writestr(
+            "_rels/.rels",
+            '<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/'
+            f'package/2006/relationships"><Relationship Id="r1" Type="{rel}" '
+            'Target="word/document.xml"/></Relationships>',
+        )
+        zf.writestr(
+            "word/document.xml",
+            f'<?xml version="1.0"?><w:document xmlns:w="{w}"><w:body>{body * paragraphs}'
+            "</w:body></w:document>",
+        )
+    return buf.getvalue()
+
+
+@pytest.mark.slow
+def test_libreoffice_past_its_time_is_killed_with_soffice_bin(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The DOCX zip bomb's lesson: on a timeout not only the `soffice` wrapper but
+    `soffice.bin`, which it forks, is killed (its whole process group). Every
+    process of this conversion names its private profile under tmp_path."""
+    from pagetally.errors import LimitReached
+    from pagetally.pdl.formats import office
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.setattr(office, "LIBREOFFICE_TIMEOUT", 1.5)
+    with pytest.raises(LimitReached, match="took too long"):
+        office.libreoffice_pages(_long_docx(20_000), ".docx", DEFAULT_LIMITS)
+    left = []
+    for entry in Path("/proc").iterdir():
+        try:
+            cmdline = (entry / "cmdline").read_bytes()
+            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            continue
+        if str(tmp_path).encode() in cmdline and state != "Z":
+            left.append(cmdline.replace(b"\0", b" ").decode(errors="replace"))
+    assert left == []

@@ -356,7 +356,11 @@ def detect(head: bytes) -> float:
     if h.startswith((b"\x1b@\x1b(R", b"\x1b(R")):
         return 0.95
     if h.startswith(b"\x1b@"):
-        return 0.9 if re.search(rb"\x1b[(.*K-Z^|J\\]", h[2:4096]) else 0.6
+        if re.search(rb"\x1b[(.*K-Z^|J\\]", h[2:4096]):
+            return 0.9
+        # A reset followed by binary is a coincidence (raw G3 fax data), not ESC/P.
+        after = h[2:3]
+        return 0.6 if not after or after in b"\x1b\r\n\x0c" or 32 <= after[0] < 127 else 0.0
     if h.startswith(_GRAPHICS_MODE):
         return 0.9  # straight into raster graphics mode (netpbm's pbmtoescp2)
     if _SPACING.match(h) and _BIT_IMAGE.search(h, 0, 4096):

@@ -7,8 +7,11 @@ page's image byte count as a little-endian DWORD at offset 12 (record offset 16)
 and that many JBIG bytes follow the record. "PE" ends the page, "JP" carries job
 parameters, "DM" is a short marker. Copies are PJL's (COPIES), read by the PJL layer.
 
-The older HBP (pkpgcounter's facts, no generator here): "@PJL ENTER LANGUAGE = HBP"
-and a form feed sequence "@G\\0\\0\\1\\xff@F" per page.
+The older HBP (Ghostscript's `hl7x0` device, Brother HL-720/730 and MFC-9050;
+pkpgcounter read it too): after "@PJL ENTER LANGUAGE = HBP", two-byte commands:
+"@L" and one parameter byte, "@G" and a 3-byte big-endian length then that many
+raster bytes, "@F" ejects the page, "@N" and "@X" close the job. The walk
+follows every command to the end of the job; anything else is refused.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from pagetally.pdl.formats._host import (
 
 _U32 = struct.Struct("<I")
 _RECORD = re.compile(rb"\x1b[A-Z]{2}[\x00-\xff]")
-_HBP_FF = b"@G\x00\x00\x01\xff@F"
+_HBP_START = re.compile(rb"@L[\x00-\xff]@G")
 
 
 class HbplParser:
@@ -82,7 +85,7 @@ class HbplParser:
 
 
 class HbpParser:
-    """Brother HBP (the first generation, hbp-for-brother)."""
+    """Brother HBP (the first generation: HL-720/730, MFC-9050)."""
 
     name = "hbp"
     format = "Brother HBP"
@@ -91,20 +94,39 @@ class HbpParser:
         lang, body = split_head(head)
         if lang == "HBP":
             return 0.95
-        return 0.6 if body.startswith(b"@G") and _HBP_FF in head else 0.0
+        return 0.9 if _HBP_START.match(body) else 0.0
 
     def count(self, data: Buffer, limits: Limits = DEFAULT_LIMITS) -> Analysis:
-        # No declared lengths are known for HBP's raster blocks: count the
-        # page-eject sequence with the C-speed find, as pkpgcounter did.
+        pos = skip_pjl(data)
+        n = len(data)
         pages = Pages(limits)
-        budget = Budget(len(data), limits)
-        pos = data.find(_HBP_FF)
-        while pos >= 0:
+        budget = Budget(n, limits)
+        while pos < n:
             budget.tick()
-            pages.add()
-            pos = data.find(_HBP_FF, pos + len(_HBP_FF))
-        if not pages and not len(data):
-            raise CorruptData("Brother HBP: empty job")
+            op = data[pos : pos + 2]
+            if op == b"@G":
+                need(data, pos + 2, 3, self.format)
+                size = int.from_bytes(data[pos + 2 : pos + 5], "big")
+                need(data, pos + 5, size, self.format)
+                pos += 5 + size
+            elif op == b"@L":
+                need(data, pos + 2, 1, self.format)
+                pos += 3
+            elif op == b"@F":
+                pages.add()
+                pos += 2
+            elif op in (b"@N", b"@X"):
+                pos += 2
+            else:
+                nxt = skip_pjl(data, pos)
+                if pos < nxt < n:  # another job's PJL header: go on after it
+                    pos = nxt
+                    continue
+                if only_trailer(data, pos):
+                    break
+                raise corrupt(self.format, pos)
+        if not pages:
+            raise CorruptData("Brother HBP: the job ejects no page")
         return pages.analysis(self.format)
 
 

@@ -3,11 +3,15 @@
 TIFF is counted by walking its chain of image file directories (classic and
 BigTIFF, both byte orders) — each directory is a page, as tiffinfo lists them.
 GIF counts its frames (image descriptors) as pkpgcounter did; PNG, JPEG and BMP
-are one page each, read from their headers. WebP frames come from Pillow,
+are one page each, walked to their ends (chunks, segments, the declared size):
+a file that goes on after its image (Ghostscript's png/jpeg/bmp devices write a
+multi-page job as images one after the other) is refused. WebP frames come from Pillow,
 imported only then.
 """
 
 from __future__ import annotations
+
+import re
 
 from pagetally.errors import CorruptData, LimitReached, TruncatedData
 from pagetally.pdl import pjl
@@ -105,6 +109,66 @@ def _pillow_frames(data: Buffer, base: int, what: str) -> int:
         raise CorruptData(f"{what}: unreadable ({exc})") from None
 
 
+def _only_image(data: Buffer, end: int, what: str) -> None:
+    """Refuse a file that goes on after its image: Ghostscript writes a multi-page job
+    to a PNG, JPEG or BMP file as images one after the other, and whether a printer
+    prints the first or all of them is not in the data."""
+    rest = bytes(data[end : end + 4096]).strip(b"\x00\r\n\t ")
+    if rest:
+        raise CorruptData(
+            f"{what}: more data after the image's end at offset {end} (images one after "
+            "the other print as one page or as many, depending on the printer)"
+        )
+
+
+def _png_end(data: Buffer, base: int) -> int:
+    """Where the PNG at `base` ends: its chunks walked by length to IEND."""
+    pos = base + len(_PNG)
+    n = len(data)
+    for _ in range(10_000_000):
+        if pos == n or data[pos : pos + 8] == _PNG:
+            return pos  # no IEND (Ghostscript's fpng writes none): the image ends here
+        if pos + 12 > n:
+            raise TruncatedData("PNG: the image ends in the middle of a chunk")
+        length = int.from_bytes(data[pos : pos + 4], "big")
+        kind = bytes(data[pos + 4 : pos + 8])
+        pos += 12 + length
+        if kind == b"IEND":
+            return min(pos, n)
+    raise LimitReached("PNG: too many chunks")
+
+
+_JPEG_MARKER = re.compile(rb"\xff+([^\x00\xd0-\xd7\xff])")
+_JPEG_BARE = frozenset(range(0xD0, 0xDA)) | {0x01}  # RSTn, SOI, EOI, TEM: no length
+
+
+def _jpeg_end(data: Buffer, base: int) -> int:
+    """Where the JPEG at `base` ends: segments by length, entropy data to the next marker."""
+    pos = base + 2
+    n = len(data)
+    for _ in range(10_000_000):
+        m = _JPEG_MARKER.match(data, pos)
+        if m is None:
+            raise CorruptData(f"JPEG: no marker at offset {pos}")
+        marker = m.group(1)[0]
+        pos = m.end()
+        if marker == 0xD9:
+            return pos
+        if marker in _JPEG_BARE:
+            continue
+        if pos + 2 > n:
+            raise TruncatedData("JPEG: the image ends inside a segment")
+        pos += int.from_bytes(data[pos : pos + 2], "big")
+        if marker == 0xDA:  # start of scan: entropy-coded data up to the next marker
+            nxt = _JPEG_MARKER.search(data, pos)
+            while nxt is not None and 0xD0 <= nxt.group(1)[0] <= 0xD7:
+                nxt = _JPEG_MARKER.search(data, nxt.end())
+            if nxt is None:
+                raise TruncatedData("JPEG: the image ends inside its scan data")
+            pos = nxt.start()
+    raise LimitReached("JPEG: too many segments")
+
+
 class TiffParser:
     name = "tiff"
     format = "TIFF"
@@ -142,14 +206,21 @@ class ImageParser:
         base = pjl.read_header(data).offset
         head = bytes(data[base : base + 32])
         if head.startswith(_PNG):
+            _only_image(data, _png_end(data, base), "PNG")
             return Analysis("PNG", 1)
         if head[:3] == b"GIF":
             if base:
                 raise CorruptData("GIF: unexpected data before the image")
             return Analysis("GIF", _gif_frames(data, limits))
         if head.startswith(b"\xff\xd8\xff"):
+            _only_image(data, _jpeg_end(data, base), "JPEG")
             return Analysis("JPEG", 1)
         if head[:2] == b"BM":
+            size = int.from_bytes(head[2:6], "little")
+            if size:  # 0: the writer did not say; nothing to check against
+                if base + size > len(data):
+                    raise TruncatedData("BMP: the image is cut short")
+                _only_image(data, base + size, "BMP")
             return Analysis("BMP", 1)
         if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
             return Analysis("WebP", _pillow_frames(data, base, "WebP"))

@@ -2,7 +2,8 @@
 
 The page count a printer will produce is the one LibreOffice lays out, so when
 `soffice` is installed the document is converted to PDF (headless, in a private
-temporary profile, with a timeout) and that PDF counted: method "libreoffice".
+temporary profile, through pagetally.proc: time and memory bounded, and its whole
+process group killed, `soffice.bin` included) and that PDF counted: method "libreoffice".
 Otherwise the count the authoring program stored in the document's metadata is
 used — ODF meta.xml page-count, OOXML docProps/app.xml Pages/Slides, Word's
 SummaryInformation page count — method "metadata". Spreadsheets store none.
@@ -37,13 +38,17 @@ _ODF_SUFFIX = {
     "text-master": ".odm",
 }
 LIBREOFFICE_TIMEOUT = 180.0
+#: LibreOffice's address space (RLIMIT_AS): it converts a text within 1 GiB; a DOCX
+#: zip bomb took soffice.bin past 2.2 GB before this bound.
+LIBREOFFICE_MEMORY = 2 << 30
 
 
 def libreoffice_pages(data: Buffer, suffix: str, limits: Limits) -> int | None:
     """Convert with LibreOffice to PDF and count that; None when soffice is absent."""
     import shutil
-    import subprocess
     import tempfile
+
+    from pagetally import proc
 
     soffice = shutil.which("soffice") or shutil.which("libreoffice")
     if soffice is None:
@@ -64,20 +69,14 @@ def libreoffice_pages(data: Buffer, suffix: str, limits: Limits) -> int | None:
             str(src),
         ]
         timeout = LIBREOFFICE_TIMEOUT + limits.max_seconds_per_mb * len(data) / (1 << 20)
+        bounds = proc.Bounds(seconds=timeout, output=64 * 1024, overflow="drop",
+                             memory=LIBREOFFICE_MEMORY)
         try:
-            subprocess.run(
-                cmd,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-                timeout=timeout,
-                check=False,
-                env={"HOME": tmp, "PATH": "/usr/bin:/bin"},
-            )
-        except subprocess.TimeoutExpired:
-            raise LimitReached("LibreOffice took too long to lay out the document") from None
+            done = proc.run(cmd, env={"HOME": tmp, "PATH": "/usr/bin:/bin"}, bounds=bounds)
         except OSError:
             return None
+        if done.timed_out:
+            raise LimitReached("LibreOffice took too long to lay out the document")
         pdf = out / (src.stem + ".pdf")
         if not pdf.exists():
             raise CorruptData("LibreOffice could not open the document")

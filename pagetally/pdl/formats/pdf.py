@@ -473,7 +473,7 @@ class PdfParser:
     def detect(self, head: bytes) -> float:
         pos = head.find(b"%PDF-", 0, 1024)
         if pos == 0:
-            return 1.0
+            return 0.98 if b"\n%PCLm" in head[:64] else 1.0  # pclm.py is surer
         if pos > 0:
             return 0.9
         return 0.0

@@ -23,6 +23,7 @@ _PAM_END = re.compile(rb"ENDHDR\r?\n")
 _PAM_FIELD = re.compile(rb"^(WIDTH|HEIGHT|DEPTH|MAXVAL)[ \t]+(\d{1,9})", re.MULTILINE)
 _PLAIN_BODY = re.compile(rb"(?:[ \t\r\n0-9]+|#[^\r\n]*)*")
 _MAGIC = re.compile(rb"P[1-7][ \t\r\n#]")
+_SEPARATIONS = re.compile(rb"P[14]\s*#[^\n]{0,80}\(device=pksm(?:raw)?\)")
 
 
 def _raw_size(kind: int, width: int, height: int, maxval: int, depth: int = 1) -> int:
@@ -85,6 +86,11 @@ class PnmParser:
 
     def count(self, data: Buffer, limits: Limits = DEFAULT_LIMITS) -> Analysis:
         pos = pjl.read_header(data).offset
+        if _SEPARATIONS.match(data, pos):
+            # Ghostscript's pksm/pksmraw write each page as four PBM separations
+            # (C, M, Y, K): an image is not a page, and nothing in the file says
+            # which images belong together. Refused rather than guessed.
+            raise CorruptData("Netpbm: colour separations (Ghostscript pksm), not pages")
         images = 0
         while pos < len(data):
             if _MAGIC.match(data, pos) is None:

@@ -18,7 +18,6 @@ from collections.abc import Iterator
 
 from pagetally.errors import CorruptData, LimitReached
 from pagetally.pdl.base import DEFAULT_LIMITS, Analysis, Buffer, Limits, Parser
-from pagetally.pdl.formats._bufio import CHUNK
 
 _EPS_BINARY = b"\xc5\xd0\xd3\xc6"
 _DSC = re.compile(rb"%%(Page:|BeginDocument\b|EndDocument\b)")
@@ -75,38 +74,27 @@ def _section(data: Buffer) -> tuple[int, int]:
 def _ghostscript_pages(data: Buffer, start: int, end: int, limits: Limits) -> int | None:
     """Pages as Ghostscript's bbox device sees them (one %%BoundingBox per page)."""
     import shutil
-    import subprocess
-    import tempfile
+
+    from pagetally import proc
 
     gs = shutil.which("gs")
     if gs is None:
         return None
     timeout = 10.0 + limits.max_seconds_per_mb * (end - start) / (1 << 20)
     cmd = [gs, "-q", "-dSAFER", "-dBATCH", "-dNOPAUSE", "-sDEVICE=bbox", "-"]
-    with tempfile.TemporaryFile() as err:
-        try:
-            proc = subprocess.Popen(
-                cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=err
-            )
-        except OSError:
-            return None
-        assert proc.stdin is not None
-        try:
-            for i in range(start, end, CHUNK):
-                proc.stdin.write(data[i : min(end, i + CHUNK)])
-            proc.stdin.close()
-        except BrokenPipeError:
-            pass
-        try:
-            proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-            raise LimitReached("PostScript: Ghostscript took too long to count pages") from None
-        err.seek(0)
-        text = err.read(64 << 20)
+    bounds = proc.Bounds(seconds=timeout, output=64 << 20)
+    try:
+        with memoryview(data) as view:
+            done = proc.run(cmd, stdin=view[start:end], bounds=bounds)
+    except OSError:
+        return None
+    if done.timed_out:
+        raise LimitReached("PostScript: Ghostscript took too long to count pages")
+    if done.overflowed:
+        raise LimitReached(f"PostScript: Ghostscript {done.stopped}: cannot count its pages")
+    text = done.stderr
     pages = text.count(b"%%BoundingBox:")
-    return pages if proc.returncode == 0 or pages else None
+    return pages if done.returncode == 0 or pages else None
 
 
 class PostScriptParser:

@@ -1,7 +1,7 @@
 """Samsung SPL1, also called GDI or SMART (older Samsung ML lasers).
 
-Facts (pkpgcounter's reverse-engineered notes; no generator for SPL1 is packaged
-in Debian, so the tests use crafted jobs): textual commands start with ESC or
+Facts (pkpgcounter's reverse-engineered notes, and Ghostscript's `gdi` and
+`samsunggdi` devices, which write SPL1): textual commands start with ESC or
 '$' ("ESC%-12345X", "$PJL ... LANGUAGE=SMART") and run to the next ESC or NUL
 byte, or to a byte >= 0x80 outside double quotes. After a text part ending
 "$PJL BITMAP START\\r\\n" come bitmap blocks: a big-endian 32-bit length and a
@@ -30,7 +30,11 @@ class Spl1Parser:
     format = "Samsung SPL1 (GDI)"
 
     def detect(self, head: bytes) -> float:
-        return 0.95 if _SMART.search(head, 0, 8192) else 0.0
+        if _SMART.search(head, 0, 8192):
+            return 0.95
+        # The detector has already removed "@PJL ENTER LANGUAGE = SMART" (Ghostscript's
+        # gdi/samsunggdi devices): SPL1's own "$PJL" lines then begin the data.
+        return 0.9 if head.startswith(b"$PJL JOB START") and _BITMAP in head[:4096] else 0.0
 
     def count(self, data: Buffer, limits: Limits = DEFAULT_LIMITS) -> Analysis:
         n = len(data)

@@ -8,7 +8,7 @@ when no other language claims the job: text is what is left.
 
 from __future__ import annotations
 
-from pagetally.errors import LimitReached
+from pagetally.errors import CorruptData, LimitReached
 from pagetally.pdl import pjl
 from pagetally.pdl.base import DEFAULT_LIMITS, Analysis, Buffer, Limits, Parser
 from pagetally.pdl.formats._bufio import CHUNK
@@ -24,6 +24,14 @@ def looks_like_text(head: bytes) -> bool:
         return False
     controls = sum(1 for b in sample if b < 32 and b not in _CONTROL_OK)
     return controls * 100 <= len(sample)
+
+
+def _first_binary(chunk: bytes) -> int:
+    """Offset of the first byte plain text would not hold (NUL or a stray control)."""
+    for i, b in enumerate(chunk):
+        if b == 0 or (b < 32 and b not in _CONTROL_OK):
+            return i
+    return 0
 
 
 class TextParser:
@@ -49,7 +57,12 @@ class TextParser:
         lines = 0  # finished lines on the current page
         partial = False  # the current line has characters
         for offset in range(start, len(data), CHUNK):
-            for i, part in enumerate(bytes(data[offset : offset + CHUNK]).split(b"\x0c")):
+            chunk = bytes(data[offset : offset + CHUNK])
+            if not looks_like_text(chunk[:8192]) or b"\x00" in chunk:
+                # The head looked like text, this does not: binary data a printer
+                # would not print as lines (a raster, an image). Refused, not counted.
+                raise CorruptData(f"text: binary data at offset {offset + _first_binary(chunk)}")
+            for i, part in enumerate(chunk.split(b"\x0c")):
                 if i:
                     pages += 1
                     lines = 0

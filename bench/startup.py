@@ -1,0 +1,204 @@
+"""How long PageTally's commands take to start: whole process, as a shell sees it.
+
+    .venv/bin/python bench/startup.py [--runs 15] [--ref REF] [--pkpgcounter CMD]
+
+A script that calls `pkpgcounter FILE` or `repykota` once per file or user pays
+the interpreter's start and every import each time, so these are the figures
+that matter to it (issue 9 item 8, issue 10 item 12: under 100 ms). Each command
+is run `--runs` times as a separate process, in turns; the median wall time and
+the median CPU time (user + system, from the child's rusage) are printed.
+
+`--ref REF` also runs every command from the tree of the git ref REF (e.g.
+`main` or `HEAD~3`: `git archive REF pagetally | tar -x` into a temporary
+directory), in the same run and in turns with this tree: before/after figures
+that saw the same machine. Both trees run under this venv's Python, the package
+found first on PYTHONPATH, each command through the function its console script
+calls, from a temporary directory (the editable install's hook comes after
+PYTHONPATH on sys.path).
+
+pkpgcounter 3.51 (PyKota's, Python 2) is timed beside them on the same files
+when `--pkpgcounter CMD` names it, or a `pkpgcounter` on PATH says 3.51; it is
+skipped, saying so, when absent.
+
+The machine may be shared: CPU time is steadier than wall time; the load
+average is printed with the results.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass(frozen=True)
+class Case:
+    """One command line: its label and the entry point its console script calls."""
+
+    label: str
+    entry: str  # module:function
+    args: tuple[str, ...]
+    pkpgcounter: bool = False  # also timed with PyKota's pkpgcounter
+
+
+def cases(empty: Path, pdf: Path, pcl: Path) -> list[Case]:
+    main = "pagetally.cli.main:run"
+    return [
+        Case("pagetally --help", main, ("--help",)),
+        Case("pagetally users --help", main, ("users", "--help")),
+        Case("pagetally report --help", main, ("report", "--help")),
+        Case("pagetally count --help", main, ("count", "--help")),
+        Case("pagetally count EMPTY", main, ("count", str(empty))),
+        Case("pagetally count PDF", main, ("count", str(pdf))),
+        Case("pagetally count PCL", main, ("count", str(pcl))),
+        Case("pkpgcounter EMPTY", "pagetally.cli.count:pkpgcounter_main", (str(empty),), True),
+        Case("pkpgcounter PDF", "pagetally.cli.count:pkpgcounter_main", (str(pdf),), True),
+        Case("pkpgcounter PCL", "pagetally.cli.count:pkpgcounter_main", (str(pcl),), True),
+        *(
+            Case(f"{alias} --help", f"pagetally.cli.aliases:{alias}", ("--help",))
+            for alias in (
+                "edpykota", "repykota", "pkusers", "pkprinters", "pkbcodes", "pkrefund",
+                "dumpykota",
+            )
+        ),
+    ]
+
+
+def _wrapper(entry: str, prog: str) -> list[str]:
+    """`python -c` doing what the console script does."""
+    module, func = entry.split(":")
+    code = (f"import sys; sys.argv[0] = {prog!r}; from {module} import {func}; "
+            f"sys.exit({func}())")
+    return [sys.executable, "-c", code]
+
+
+def timed(argv: Sequence[str], env: dict[str, str]) -> tuple[float, float, int]:
+    """(wall s, CPU s, exit status) of one whole process."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(list(argv), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            env=env, cwd=env["PAGETALLY_BENCH_CWD"])
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - started
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return wall, usage.ru_utime + usage.ru_stime, proc.returncode
+
+
+def _tree_env(tree: Path, cwd: Path) -> dict[str, str]:
+    """PYTHONPATH names the tree; the process runs elsewhere (`-c` puts its
+    working directory first on sys.path)."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env["PYTHONPATH"] = str(tree)
+    env["PAGETALLY_BENCH_CWD"] = str(cwd)
+    env["COLUMNS"] = "100"
+    return env
+
+
+def _check_tree(tree: Path, env: dict[str, str]) -> None:
+    """The package imported is the tree's own (not the editable install's)."""
+    out = subprocess.run([sys.executable, "-c", "import pagetally; print(pagetally.__file__)"],
+                         env=env, cwd=env["PAGETALLY_BENCH_CWD"], capture_output=True, text=True,
+                         check=True).stdout.strip()
+    if not out.startswith(str(tree)):
+        sys.exit(f"PYTHONPATH={tree} imports pagetally from {out}: cannot compare")
+
+
+def export_ref(ref: str, into: Path) -> Path:
+    """The `pagetally` package of git ref `ref`, unpacked into `into`."""
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", ref, "pagetally"],
+                             capture_output=True, check=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
+    return into
+
+
+def find_pkpgcounter(given: str | None) -> list[str] | None:
+    """PyKota's pkpgcounter 3.51 as an argument list, or None (with a note)."""
+    if given:
+        return shlex.split(given)
+    exe = shutil.which("pkpgcounter", path=os.defpath + ":/usr/local/bin")
+    if exe is None or Path(exe).resolve().parent == Path(sys.executable).resolve().parent:
+        return None
+    try:
+        version = subprocess.run([exe, "--version"], capture_output=True, text=True,
+                                 timeout=30).stdout.strip()
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return [exe] if version.startswith("3.51") else None
+
+
+def samples(tmp: Path) -> tuple[Path, Path, Path]:
+    """An empty file, a 10-page PDF and a 10-page PCL 5 job."""
+    sys.path.insert(0, str(ROOT))
+    from tests.pdl._pdfmake import simple_pdf  # the test suite's own PDF writer
+
+    empty = tmp / "empty"
+    empty.write_bytes(b"")
+    pdf = tmp / "ten.pdf"
+    pdf.write_bytes(simple_pdf(10))
+    pcl = tmp / "ten.pcl"
+    pcl.write_bytes(b"\x1bE" + b"\x1b&l0O" + b"page text\x0c" * 10 + b"\x1bE")
+    return empty, pdf, pcl
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--runs", type=int, default=15)
+    ap.add_argument("--ref", help="git ref whose tree is timed too (before/after)")
+    ap.add_argument("--pkpgcounter", help="PyKota's pkpgcounter 3.51 command line")
+    ap.add_argument("--only", help="only the cases whose label contains this text")
+    args = ap.parse_args(argv)
+
+    with tempfile.TemporaryDirectory(prefix="pagetally-startup-") as tmpdir:
+        tmp = Path(tmpdir)
+        empty, pdf, pcl = samples(tmp)
+        trees = {"this tree": ROOT}
+        if args.ref:
+            old = tmp / "ref"
+            old.mkdir()
+            trees = {args.ref: export_ref(args.ref, old), "this tree": ROOT}
+        envs = {name: _tree_env(tree, tmp) for name, tree in trees.items()}
+        for name, tree in trees.items():
+            _check_tree(tree, envs[name])
+        pkpg = find_pkpgcounter(args.pkpgcounter)
+        todo = [c for c in cases(empty, pdf, pcl) if not args.only or args.only in c.label]
+        columns = list(trees) + (["pkpgcounter 3.51"] if pkpg else [])
+        print(f"Whole-process start-up, median of {args.runs} runs: wall ms / CPU ms\n")
+        print("| command | " + " | ".join(columns) + " |")
+        print("|---|" + "---|" * len(columns))
+        for case in todo:
+            runs: dict[str, list[tuple[float, float, int]]] = {c: [] for c in columns}
+            for _ in range(args.runs):
+                for name in trees:
+                    argv_ = [*_wrapper(case.entry, case.label.split()[0]), *case.args]
+                    runs[name].append(timed(argv_, envs[name]))
+                if pkpg and case.pkpgcounter:
+                    runs["pkpgcounter 3.51"].append(timed([*pkpg, *case.args], envs["this tree"]))
+            cells = []
+            for column in columns:
+                got = runs[column]
+                if not got:
+                    cells.append("–")
+                    continue
+                wall = statistics.median(r[0] for r in got) * 1000
+                cpu = statistics.median(r[1] for r in got) * 1000
+                codes = sorted({r[2] for r in got})
+                note = "" if codes in ([0], [2]) or "EMPTY" in case.label else f" (exit {codes})"
+                cells.append(f"{wall:.0f} / {cpu:.0f}{note}")
+            print(f"| `{case.label}` | " + " | ".join(cells) + " |", flush=True)
+        if not pkpg:
+            print("\npkpgcounter 3.51: not found (give --pkpgcounter CMD): not timed")
+        print(f"\nload average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+
+
+if __name__ == "__main__":
+    main()
