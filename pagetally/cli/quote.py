@@ -20,7 +20,7 @@ import json
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -32,6 +32,9 @@ from pagetally.core.money import format_money
 from pagetally.core.pricing import job_price
 from pagetally.errors import InvalidInput, NotFound, PdlError
 from pagetally.storage.base import Store
+
+if TYPE_CHECKING:
+    from pagetally.pdl import Analysis
 
 TOTAL = "(total)"
 COLOR_DPI = 72  # as the backend's colour verdict (cups/analysing.COLOR_DPI)
@@ -95,23 +98,23 @@ class Counter:
 
     def __init__(self, files: list[str]) -> None:
         self.files = files
-        self._formats: dict[str, str] = {}
+        self._plain: dict[str, Analysis] = {}  # the first count, without colour
         self._cache: dict[tuple[str, str, bool], Counted] = {}
         self.notes: list[str] = []
 
     def format_of(self, name: str) -> str:
         """The file's language; a file that cannot be counted raises PdlError now."""
-        if name not in self._formats:
+        if name not in self._plain:
             from pagetally import pdl
 
             path = Path(name)
             if not path.is_file():
                 raise InvalidInput(f"{name}: no such file")
             try:
-                self._formats[name] = pdl.analyse(path).format
+                self._plain[name] = pdl.analyse(path)
             except PdlError as exc:
                 raise type(exc)(f"{name}: cannot be counted: {exc}") from None
-        return self._formats[name]
+        return self._plain[name].format
 
     def count(self, name: str, form_text: str, colour: bool) -> Counted:
         key = (name, form_text, colour)
@@ -136,7 +139,9 @@ class Counter:
                 "counted by PageTally"
             )
         try:
-            if form.kind == "ink":
+            if form.kind != "ink" and not colour:
+                a = self._plain[name]
+            elif form.kind == "ink":
                 ink = parse_ink(form.arg, "preaccounter")
                 a = pdl.analyse(name, colorspace=ink.colorspace, resolution=ink.resolution)
             else:

@@ -132,3 +132,15 @@ def test_pykotme_reads_standard_input(tcli: Cli, tmp_path: Path) -> None:
         timeout=60,
     )
     assert v.returncode == 0 and v.stdout.startswith(b"pykotme ")
+
+
+def test_ink_preaccounter_prices_by_coverage(tcli: Cli, tmp_path: Path) -> None:
+    """preaccounter: ink(cmyk,72): one A4 page with a 200 x 200 pt red square is
+    200² / (595 × 842) = 7.98 % magenta and 7.98 % yellow: 0.10 × 0.1597 = 0.016."""
+    tcli.conf.write_text(tcli.conf.read_text() + "preaccounter: ink(cmyk,72)\n")
+    tcli("printers", "add", "lp1", "--price-per-page", "0.10")
+    tcli("users", "add", "jo")
+    tcli("quotas", "set", "--printer", "lp1", "jo")
+    doc = make_pdf(tmp_path / "red.pdf", [RED])
+    (row,) = json.loads(tcli("quote", str(doc), "-u", "jo", "--format", "json").stdout)["quotes"]
+    assert 0.0155 <= float(row["price"]) <= 0.0165, row
