@@ -80,7 +80,7 @@ def warnpykota() -> None:
 
 def pkinvoice_args(argv: Sequence[str]) -> list[str]:
     ap = _parser("pkinvoice", "An invoice generator (PageTally's pkinvoice).")
-    ap.add_argument("-l", "--logo", help="Accepted for PyKota's sake; not drawn.")
+    ap.add_argument("-l", "--logo", default="")
     ap.add_argument("-p", "--pagesize", default="A4")
     ap.add_argument("-n", "--number")
     ap.add_argument("-o", "--output", default="-")
@@ -99,6 +99,8 @@ def pkinvoice_args(argv: Sequence[str]) -> list[str]:
         out += ["--vat", ns.vat]
     if ns.unit:
         out += ["--unit", ns.unit]
+    if ns.logo:
+        out += ["--logo", ns.logo]
     return [*out, "--pagesize", ns.pagesize]
 
 

@@ -96,6 +96,9 @@ def invoice(
     pagesize: Annotated[
         str, typer.Option("--pagesize", "-p", help="Page size: A4, Letter...")
     ] = "A4",
+    logo: Annotated[
+        str, typer.Option("--logo", "-l", help="Image drawn at the centre top of each page.")
+    ] = "",
 ) -> None:
     """Make PDF invoices of the jobs users were charged for (PyKota's pkinvoice)."""
     from pagetally.notify.documents import invoices_pdf, page_size
@@ -130,7 +133,7 @@ def invoice(
             if jobs and total > 0:
                 drafts.append((user, tuple(jobs), vat_split(total, rate)))
         bills = [(u.name, t.total) for u, _, t in drafts]
-        invoices_pdf([], site, size)  # reportlab present and working before numbers are taken
+        invoices_pdf([], site, size, logo)  # reportlab and the logo work: then take numbers
         numbers = store.issue_numbers("invoice", bills, now, number) if drafts else []
     made = [
         Invoice(
@@ -146,7 +149,7 @@ def invoice(
         )
         for n, (user, jobs, totals) in zip(numbers, drafts, strict=True)
     ]
-    write_output(env, output, invoices_pdf(made, site, size))
+    write_output(env, output, invoices_pdf(made, site, size, logo))
     if made:
         grand = sum((i.totals.total for i in made), Decimal(0))
         env.note(

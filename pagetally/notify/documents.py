@@ -45,18 +45,37 @@ def page_size(name: str) -> tuple[float, float]:
     return (float(size[0]), float(size[1]))
 
 
+def draw_logo(c: Any, logo: str, width: float, top: float, max_height: float = 150) -> float:
+    """The image `logo` at the centre top (none when empty); the y below it."""
+    if not logo:
+        return top
+    try:
+        from reportlab.lib.utils import ImageReader
+
+        image = ImageReader(logo)
+        iw, ih = image.getSize()
+    except Exception as exc:  # reportlab raises many kinds for a bad image
+        raise InvalidInput(f"--logo {logo}: not a readable image ({exc})") from None
+    scale = min(1.0, (width - 2 * MARGIN) / iw, max_height / ih)
+    c.drawImage(image, (width - iw * scale) / 2, top - ih * scale, iw * scale, ih * scale)
+    return float(top - ih * scale - LINE)
+
+
 class _Writer:
     """Lines of text down a page, a new page when the page is full."""
 
-    def __init__(self, canvas: Any, size: tuple[float, float], header: Sequence[str]) -> None:
+    def __init__(
+        self, canvas: Any, size: tuple[float, float], header: Sequence[str], logo: str = ""
+    ) -> None:
         self.c = canvas
+        self.logo = logo
         self.width, self.height = size
         self.header = list(header)
         self.y = 0.0
         self._top()
 
     def _top(self) -> None:
-        self.y = self.height - MARGIN
+        self.y = draw_logo(self.c, self.logo, self.width, self.height - MARGIN, 80)
         self.c.setFont("Helvetica", 9)
         for text in self.header:
             self.c.drawString(MARGIN, self.y, text)
@@ -107,7 +126,10 @@ _JOB_RIGHT = (False, False, False, True, True, True)
 
 
 def invoices_pdf(
-    invoices: Sequence[Invoice], site: Site, size: tuple[float, float] = (595.27, 841.89)
+    invoices: Sequence[Invoice],
+    site: Site,
+    size: tuple[float, float] = (595.27, 841.89),
+    logo: str = "",
 ) -> bytes:
     """One invoice after the other, each starting on a new page."""
     _, canvas = _reportlab()
@@ -115,8 +137,10 @@ def invoices_pdf(
     c = canvas.Canvas(buf, pagesize=size, invariant=1)
     c.setTitle("Invoices")
     c.setCreator("PageTally")
+    if logo:  # a bad image refused before anything else
+        draw_logo(canvas.Canvas(io.BytesIO()), logo, size[0], size[1])
     for inv in invoices:
-        w = _Writer(c, size, _site_header(site))
+        w = _Writer(c, size, _site_header(site), logo)
         w.line(f"Invoice #{inv.number}", size=16, bold=True)
         w.line(f"Date: {inv.issued:%Y-%m-%d}")
         w.line(f"Period: from {_when(inv.start)} up to {_when(inv.end)}")
@@ -233,17 +257,7 @@ def banner_pdf(
     c.setTitle("Accounting banner")
     c.setCreator("PageTally")
     top = height - MARGIN
-    if logo:
-        try:
-            from reportlab.lib.utils import ImageReader
-
-            image = ImageReader(logo)
-            iw, ih = image.getSize()
-        except Exception as exc:  # reportlab raises many kinds for a bad image
-            raise InvalidInput(f"--logo {logo}: not a readable image ({exc})") from None
-        scale = min(1.0, (width - 2 * MARGIN) / iw, 150 / ih)
-        c.drawImage(image, (width - iw * scale) / 2, top - ih * scale, iw * scale, ih * scale)
-        top -= ih * scale + LINE
+    top = draw_logo(c, logo, width, top)
     c.setFillGray(savetoner / 100)
     c.setFont("Helvetica-Bold", 22)
     c.drawCentredString(width / 2, top - 22, "Print accounting")

@@ -130,3 +130,21 @@ def test_pkinvoice_man_page_example(tcli: Cli, tmp_path: Path) -> None:
         "--pagesize",
         "A4",
     ]
+
+
+def test_logo_on_each_page_and_a_bad_logo_takes_no_number(tcli: Cli, tmp_path: Path) -> None:
+    from PIL import Image
+
+    story(tcli)
+    r = tcli("invoice", "--logo", str(tmp_path / "missing.png"), code=2)
+    assert "not a readable image" in r.stderr
+    logo = tmp_path / "logo.png"
+    Image.new("RGB", (120, 40), (20, 20, 160)).save(logo)
+    out = tmp_path / "logo.pdf"
+    tcli("invoice", "--logo", str(logo), "-o", str(out))
+    pages = pdf_text(out)
+    assert "Invoice #1" in pages[0]  # the refused run took no number
+    images = subprocess.run(
+        ["pdfimages", "-list", str(out)], capture_output=True, text=True, check=True
+    ).stdout.splitlines()[2:]
+    assert sorted({line.split()[0] for line in images}) == ["1", "2"]  # one on each page
