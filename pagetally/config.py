@@ -349,6 +349,15 @@ DIRECTIVES: dict[str, Directive] = {
         _d("askconfirmation", _text, None, "command asking the user to confirm"),
         _d("prehook", _text, None, "command run before printing"),
         _d("posthook", _text, None, "command run after printing"),
+        # invoices and receipts (pkinvoice, refund receipts)
+        _d("invoicesitename", _text, "", "who issues invoices and receipts",
+           per_printer=False),
+        _d("invoicesiteaddress", _text, "", "the issuer's address; lines separated by |",
+           per_printer=False),
+        _d("invoicevat", _decimal, "0", "VAT rate in percent included in prices",
+           per_printer=False),
+        _d("invoiceunit", _text, "", "unit of amounts on invoices (default: currency)",
+           per_printer=False),
     )
 }
 # fmt: on

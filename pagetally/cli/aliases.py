@@ -16,7 +16,8 @@ them, in order, until one fails. Every alias takes PyKota's -v/--version and
 - `pkbcodes [-a|-d|-l] [-D TEXT] [-r] code ...` -> `billing-codes`
 - `pkrefund [-f] [-r REASON] filter ...` -> `jobs refund --filter ...`
 
-Not here: pkinvoice, warnpykota (`pagetally warn`), pykotme, pknotify, pkturnkey.
+Not here: pknotify, pkturnkey. pykotme, warnpykota, pkinvoice and pkbanner are in
+cli/aliases_tools.py.
 """
 
 from __future__ import annotations
@@ -407,7 +408,7 @@ def pkrefund_args(argv: Sequence[str]) -> list[list[str]]:
     ap.add_argument("-f", "--force", action="store_true")
     ap.add_argument("-r", "--reason", default="")
     ap.add_argument("-P", "--printer")
-    ap.add_argument("-o", "--output", help="PyKota's PDF receipts: not made (ignored).")
+    ap.add_argument("-o", "--output", help="PDF receipts to this file ('-': stdout).")
     ap.add_argument("filters", nargs="*")
     ns = _parse(ap, argv)
     ids: list[str] = []
@@ -422,14 +423,13 @@ def pkrefund_args(argv: Sequence[str]) -> list[list[str]]:
         filters.append(f"printername={ns.printer}")
     if not ids and not filters:
         raise SystemExit("pkrefund: name the jobs to refund (jobid=N printername=P ...)")
-    if ns.output:
-        print("pkrefund: PDF receipts are not made by PageTally; --output ignored",
-              file=sys.stderr)
     out = ["jobs", "refund", *ids, *[x for f in filters for x in ("--filter", f)]]
     if ns.printer and ids:
         out += ["--printer", ns.printer]
     if ns.reason:
         out += ["--reason", ns.reason]
+    if ns.output:
+        out += ["--receipt", ns.output]
     return _configured(ns, [out + (["--force"] if ns.force else [])])
 
 

@@ -50,6 +50,12 @@ COMMANDS: dict[str, Entry] = {
     "count": Entry("count", "Count the pages of print jobs (format detected by content)."),
     "warn": Entry("warn", "Mail every user (or group) over a soft limit or low on balance "
                   "(warnpykota)."),
+    "quote": Entry("quote", "Price files on each printer the user may print to, counted and "
+                   "priced as the backend would (PyKota's pykotme)."),
+    "invoice": Entry("invoice",
+                     "Make PDF invoices of the jobs users were charged for (PyKota's pkinvoice)."),
+    "banner": Entry("banner", "Write the accounting banner page (user, balance, pages) as PDF "
+                    "(PyKota's pkbanner)."),
     "docs": Entry("docs", "Print the command-line reference (docs/cli.md) as Markdown.",
                   hidden=True),
     "serve": Entry("serve", "Serve the store to CUPS backends on a Unix socket, until SIGTERM."),

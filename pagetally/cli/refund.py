@@ -155,6 +155,12 @@ def refund(
         bool, typer.Option("--force", "-f", help="Do not ask before each refund.")
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the refunds as JSON.")] = False,
+    receipt: Annotated[
+        str | None,
+        typer.Option(
+            "--receipt", metavar="FILE", help="Also write PDF receipts, one per user ('-': stdout)."
+        ),
+    ] = None,
 ) -> None:
     """Refund charged jobs: credit their price (or --fraction of it) to the user as
     a REFUND payment and mark them REFUND in the history (PyKota's pkrefund)."""
@@ -162,6 +168,10 @@ def refund(
     part = _fraction(fraction)
     cfg = env.config()
     now = env.now()
+    if receipt is not None:
+        from pagetally.cli.receipts import check_receipts
+
+        check_receipts(receipt)
     done: list[RefundResult] = []
     with env.store(write=True) as store:
         chosen: dict[int, tuple[JobRecord, Refund, str]] = {}
@@ -182,8 +192,12 @@ def refund(
                 continue
             res = store.refund(row, back, now)
             done.append(res)
-            if not as_json:
+            if not as_json and receipt != "-":
                 env.out.write(_line(res, currency) + "\n")
+        if receipt is not None and done:
+            from pagetally.cli.receipts import write_receipts
+
+            write_receipts(env, store, cfg, done, receipt, now)
     if as_json:
         env.out.write(
             json.dumps(

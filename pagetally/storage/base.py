@@ -233,6 +233,18 @@ class AdminStore(PrintJobStore, ReportStore, Protocol):
     ) -> ChargeResult:
         """Snapshot, decide with `rule` and charge inside one locked transaction,
         so that concurrent jobs cannot both pass a limit the store says is reached."""
+    def last_invoice_number(self) -> int:
+        """The highest invoice or receipt number issued so far (0: none)."""
+
+    def issue_numbers(
+        self,
+        kind: str,
+        bills: Sequence[tuple[str, Decimal]],
+        issued: datetime,
+        first: int | None = None,
+    ) -> list[int]:
+        """One never-repeated invoice/receipt number per (user, amount) (storage/invoices)."""
+
     def refund(self, row_id: int, refund: Refund, date: datetime) -> RefundResult:
         """Give `refund` back for the job in history row `row_id`, in one transaction:
         a REFUND payment of `refund.amount` (positive) with `refund.reason`, the

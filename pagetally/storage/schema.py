@@ -36,7 +36,7 @@ from sqlalchemy.dialects import mysql
 
 from pagetally.storage.types import Money, UtcDateTime, name_type
 
-SCHEMA_REVISION = "0002"
+SCHEMA_REVISION = "0003_invoices"
 
 
 def identity_key(printer: str, job_id: str, host: str, job_uuid: str) -> bytes:
@@ -249,6 +249,19 @@ allowancegrants = Table(
     **_MYSQL,
 )
 
+#: Invoice and receipt numbers issued (pkinvoice, refund receipts): the primary
+#: key is what makes a number never issued twice, also by two admins at once.
+invoices = Table(
+    "invoices",
+    metadata,
+    Column("number", BigInteger(), primary_key=True, autoincrement=False),
+    Column("kind", String(8), nullable=False),
+    Column("username", name_type(), nullable=False),
+    Column("amount", Money(), nullable=False),
+    Column("issued", UtcDateTime(), nullable=False),
+    **_MYSQL,
+)
+
 TABLES = (
     users,
     groups,
@@ -262,4 +275,5 @@ TABLES = (
     billingcodes,
     allowances,
     allowancegrants,
+    invoices,
 )

@@ -45,6 +45,7 @@ from pagetally.storage.engine import (
     translate,
 )
 from pagetally.storage.history import history_select
+from pagetally.storage.invoices import InvoiceMethods
 from pagetally.storage.refunds import RefundMethods
 from pagetally.storage.schema import (
     groups,
@@ -57,7 +58,7 @@ from pagetally.storage.sql_catalog import CatalogMethods
 _ALL_JOBS = HistoryFilter()
 
 
-class SqlStore(CatalogMethods, RefundMethods):
+class SqlStore(CatalogMethods, RefundMethods, InvoiceMethods):
     """The SQL store. Build it with `pagetally.storage.open_store`."""
 
     # --- users -----------------------------------------------------------------
