@@ -153,7 +153,8 @@ def test_pkrefund_examples(printed: Cli, capsys: Cap, monkeypatch: pytest.Monkey
 
     monkeypatch.setattr("sys.stdin", io.StringIO("y\n"))
     _, err = pykota(printed, capsys, "pkrefund", "--output", "/tmp/receipts.pdf", "jobid=503")
-    assert "--output ignored" in err and balance("jerome") == "4.40"  # 5 - 0.90 + 0.30
+    assert "1 receipt(s)" in err and balance("jerome") == "4.40"  # 5 - 0.90 + 0.30
+    assert Path("/tmp/receipts.pdf").read_bytes().startswith(b"%PDF")
     monkeypatch.setattr("sys.stdin", io.StringIO("y\n"))
     pykota(printed, capsys, "pkrefund", "--reason", "Hardware problem", "jobid=505",
            "start=today-7")
