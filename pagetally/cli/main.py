@@ -58,7 +58,7 @@ NOUNS = (
     ("setup", "setup"),
 )
 #: Single commands: modules exposing register(app).
-COMMANDS = ("report", "history", "dump", "count", "warn", "docs", "serve")
+COMMANDS = ("report", "history", "dump", "count", "warn", "docs", "serve", "importpykota")
 
 
 def _register() -> None:
