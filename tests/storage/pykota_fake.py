@@ -90,6 +90,7 @@ class Filled:
     payments: int
     balance: Decimal  # sums of the shortest decimals of the floats written
     job_prices: Decimal
+    job_prices_kept: Decimal  # each rounded to 6 places, as the store keeps them
 
 
 def _d(value: float) -> Decimal:
@@ -172,6 +173,7 @@ def fill(engine: Engine, *, jobs: int = 10_000, users: int = 40, seed: int = 11,
         put("payments", pay)
     pages = 0
     price_sum = Decimal(0)
+    kept_sum = Decimal(0)
     actions = ["ALLOW"] * 8 + ["WARN", "DENY", "CANCEL", "PROBLEM", "REFUND"]
     batch: list[dict[str, Any]] = []
     for j in range(1, jobs + 1):
@@ -180,6 +182,7 @@ def fill(engine: Engine, *, jobs: int = 10_000, users: int = 40, seed: int = 11,
         price = size * [0.05, 0.1, 0.0125, 0.0, 0.07][p - 1] + 0.01 * p
         pages += size
         price_sum += _d(price)
+        kept_sum += _d(price).quantize(Decimal("0.000001"))
         batch.append({
             "id": j, "jobid": str(1000 + j % 5000), "userid": rnd.randint(1, users),
             "printerid": p, "pagecounter": j * 3, "jobsizebytes": rnd.randint(1000, 10**7),
@@ -199,7 +202,7 @@ def fill(engine: Engine, *, jobs: int = 10_000, users: int = 40, seed: int = 11,
         _jobs(engine, batch)
     return Filled(users=users, jobs=jobs, pages=pages, payments=len(pay),
                   balance=sum((_d(r["balance"]) for r in u_rows), Decimal(0)),
-                  job_prices=price_sum)
+                  job_prices=price_sum, job_prices_kept=kept_sum)
 
 
 def _jobs(engine: Engine, rows: list[dict[str, Any]]) -> None:
