@@ -23,10 +23,10 @@ from sqlalchemy import create_engine
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pagetally.storage import StoreSettings, open_store  # noqa: E402
-from pagetally.storage.pykota_import import PyKotaImport  # noqa: E402
-from pagetally.storage.pykota_source import PyKotaSource  # noqa: E402
-from tests.storage.pykota_fake import create_schema, fill  # noqa: E402
+from pagetally.storage import StoreSettings, open_store
+from pagetally.storage.pykota_import import PyKotaImport
+from pagetally.storage.pykota_source import PyKotaSource
+from tests.storage.pykota_fake import create_schema, fill
 
 
 def main() -> None:

@@ -37,8 +37,8 @@ def import_pykota(
         "credentials; without it the read-only ones are used).")],
     timezone: Annotated[str | None, typer.Option(
         "--timezone", metavar="ZONE",
-        help="Time zone of PyKota's dates, which it stored without one (default: this "
-        "machine's), e.g. Europe/Paris or UTC.")] = None,
+        help="Time zone of the dates PyKota stored without one (default: this "
+        "machine's), e.g. Europe/Paris or UTC. SQLite's job and payment dates are UTC.")] = None,
 ) -> None:
     """Import a PyKota store: users, groups and members, printers and printer groups,
     quotas with counters and grace dates, balances, payments, billing codes and the
@@ -100,8 +100,9 @@ def _show(env: Env, report: ImportReport, where: str) -> None:
     for col in ("", "PyKota", "PageTally", "created", "updated"):
         table.add_column(col, justify="left" if not col else "right")
     for key, n in report.pykota.counts.items():
-        table.add_row(key, str(n), str(report.pagetally.counts.get(key, "")),
-                      str(report.created.get(key, 0)), str(report.updated.get(key, 0)))
+        made = "" if key == "pages" else str(report.created.get(key, 0))
+        changed = "" if key == "pages" else str(report.updated.get(key, 0))
+        table.add_row(key, str(n), str(report.pagetally.counts.get(key, "")), made, changed)
     for key in MONEY_ROWS:
         src = report.pykota.money.get(key, Decimal(0))
         shown = src + report.rounding_total.get(key, Decimal(0))
@@ -112,7 +113,8 @@ def _show(env: Env, report: ImportReport, where: str) -> None:
     if report.rounded_count:
         print(f"{report.rounded_count} value(s) had more decimals than the store keeps "
               "(6) and were rounded:", file=out)
-        for r in report.rounded:
+        for r in sorted(report.rounded, key=lambda r: abs(r.kept - r.original),
+                        reverse=True):
             print(f"  {r.where}: {r.original} -> {r.kept}", file=out)
         if report.rounded_count > len(report.rounded):
             print(f"  ... and {report.rounded_count - len(report.rounded)} more", file=out)
@@ -122,4 +124,4 @@ def _show(env: Env, report: ImportReport, where: str) -> None:
     else:
         print("no value needed rounding", file=out)
     for note, n in sorted(report.notes.items()):
-        print(f"note: {n} {note}", file=out)
+        print(f"note: {note}: {n}", file=out)

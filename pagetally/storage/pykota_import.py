@@ -14,6 +14,7 @@ per chunk of jobs, so an interrupted import resumes where it stopped).
 
 from __future__ import annotations
 
+import heapq
 import json
 from collections import Counter
 from collections.abc import Callable
@@ -96,9 +97,11 @@ class ImportReport:
 class _Converter:
     """PyKota's values as PageTally's, noting every rounding and every oddity."""
 
-    def __init__(self, report: ImportReport, tz: tzinfo) -> None:
+    def __init__(self, report: ImportReport, tz: tzinfo, stamp_tz: tzinfo) -> None:
         self.report = report
         self.tz = tz
+        self.stamp_tz = stamp_tz
+        self._heap: list[tuple[Decimal, int, Rounded]] = []
 
     def money(self, value: Any, what: str, where: str) -> Decimal:
         exact, kept = exact_money(value)
@@ -108,21 +111,37 @@ class _Converter:
             self.report.rounded_count += 1
             tot = self.report.rounding_total
             tot[what] = tot.get(what, Decimal(0)) + (kept - exact)
-            if len(self.report.rounded) < ROUNDED_SHOWN:
-                self.report.rounded.append(Rounded(where, exact, kept))
+            self._keep(Rounded(where, exact, kept))
         return kept
+
+    def _keep(self, item: Rounded) -> None:
+        """Keep the ROUNDED_SHOWN roundings that changed most (largest first)."""
+        entry = (abs(item.kept - item.original), self.report.rounded_count, item)
+        if len(self._heap) < ROUNDED_SHOWN:
+            heapq.heappush(self._heap, entry)
+        elif entry[0] > self._heap[0][0]:
+            heapq.heapreplace(self._heap, entry)
+        else:
+            return
+        self.report.rounded = [e[2] for e in sorted(self._heap, reverse=True)]
 
     def price(self, value: Any, where: str) -> Decimal:
         """A price or factor: not summed, but its rounding is reported too."""
         exact, kept = exact_money(value)
         if exact != kept:
             self.report.rounded_count += 1
-            if len(self.report.rounded) < ROUNDED_SHOWN:
-                self.report.rounded.append(Rounded(where, exact, kept))
+            self._keep(Rounded(where, exact, kept))
         return kept
 
     def date(self, value: Any) -> datetime | None:
+        """A date PyKota wrote itself (grace dates): its local time."""
         return naive_date(value, self.tz)
+
+    def stamp(self, value: Any) -> datetime | None:
+        """A date the database filled in (jobdate, payments.date: the column's
+        default): local time on PostgreSQL and MySQL (now()), UTC on SQLite
+        (CURRENT_TIMESTAMP)."""
+        return naive_date(value, self.stamp_tz)
 
     def limit_by(self, value: Any, where: str) -> str:
         low = str(value or "quota").strip().lower()
@@ -171,7 +190,8 @@ class PyKotaImport:
         self.src = source
         self.store = store
         self.report = ImportReport()
-        self.conv = _Converter(self.report, tz)
+        stamp_tz = UTC if source.settings.backend == "sqlite" else tz
+        self.conv = _Converter(self.report, tz, stamp_tz)
         self.progress = progress or (lambda _what, _done, _total: None)
 
     def run(self) -> ImportReport:
@@ -335,7 +355,7 @@ class PyKotaImport:
                 rep.notes["payments of a missing user skipped"] += 1
                 continue
             amount = c.money(r.amount, "payments", f"payment {r.id}")
-            when = c.date(r.date) or _EPOCH
+            when = c.stamp(r.date) or _EPOCH
             wanted[(self.uids[user], when, amount, c.text(r.description, TEXT_MAX,
                                                           "payment description"))] += 1
         self.src_payments = sum(wanted.values())
@@ -403,7 +423,7 @@ class PyKotaImport:
             reason = f"PyKota action {r.action!r}"[:REASON_MAX]
             rep.notes["jobs with an unknown PyKota action recorded as problem"] += 1
             action = Action.PROBLEM.value
-        when = c.date(r.jobdate)
+        when = c.stamp(r.jobdate)
         if when is None:
             rep.notes["jobs without a date dated 1970-01-01"] += 1
             when = _EPOCH

@@ -35,7 +35,7 @@ def test_import_prints_both_sides_and_the_rounding(cli: Cli, tmp_path: Path) -> 
     assert rows["payments"] == ["301", "301", "301"]
     assert rows["sum of balance"][0] == rows["sum of balance"][1]
     assert rows["sum of job prices"][0] == rows["sum of job prices"][1]
-    assert "user 'user001' balance: 0.30000000000000004 -> 0.300000" in out
+    assert "user 'user003' balance: 10.0000005 -> 10.000000" in out  # largest first
     assert "were rounded" in out
     again = cli("import-pykota", "--from", str(conf), "--timezone", "UTC").stdout
     rows = {line.split("│")[1].strip(): [c.strip() for c in line.split("│")[2:6]]
@@ -92,3 +92,23 @@ def test_wrong_password_is_a_store_error(
     result = cli("import-pykota", "--from", str(conf), code=4)
     assert "password authentication failed" in result.stderr
     assert "not-the-password" not in result.stderr
+
+
+def test_dates_pykota_wrote_are_local_those_sqlite_filled_in_are_utc(
+    cli: Cli, tmp_path: Path
+) -> None:
+    conf = _pykota_sqlite(tmp_path, jobs=20)
+    cli("import-pykota", "--from", str(conf), "--timezone", "Europe/Paris")
+    with cli.store() as store:
+        first = next(iter(store.history()))
+        # job 1 is dated 2019-09-01 08:01:00 by SQLite's CURRENT_TIMESTAMP: UTC
+        assert first.date.isoformat() == "2019-09-01T08:01:00+00:00"
+        # the grace date PyKota wrote for group1 is Paris time (UTC+2 in September)
+        limit = store.get_group_quota("group1", "lp1").date_limit
+        assert limit is not None and limit.isoformat() == "2019-09-01T06:00:00+00:00"
+
+
+def test_unknown_time_zone(cli: Cli, tmp_path: Path) -> None:
+    conf = _pykota_sqlite(tmp_path, jobs=1)
+    result = cli("import-pykota", "--from", str(conf), "--timezone", "Mars/Olympus", code=2)
+    assert "unknown time zone 'Mars/Olympus'" in result.stderr
