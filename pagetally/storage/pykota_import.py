@@ -26,6 +26,7 @@ from typing import Any
 from sqlalchemy import Connection, Table, func, insert, select, update
 
 from pagetally.core.models import Action, LimitBy, PaymentKind, PriceTable
+from pagetally.errors import StorageError
 from pagetally.storage import rows as rowcheck
 from pagetally.storage.pykota_source import PyKotaSource, exact_money, naive_date, truthy
 from pagetally.storage.schema import (
@@ -207,6 +208,7 @@ class PyKotaImport:
             where = f"coefficient {r.label!r} of printer id {r.printerid}"
             coeffs.setdefault(r.printerid, {})[str(r.label)] = self.conv.price(
                 1.0 if r.coefficient is None else r.coefficient, where)
+        self._precheck()
         self._entities(u_rows, g_rows, p_rows, coeffs)
         self._quotas()
         self._payments()
@@ -382,18 +384,18 @@ class PyKotaImport:
     # --- jobs -----------------------------------------------------------------
     def _jobs(self) -> None:
         total = self.src.count("jobhistory")
-        done_ids = set(self.store._read(lambda conn: [
-            int(u[len(JOB_UUID_PREFIX):]) for u in conn.execute(
-                select(jobhistory.c.jobuuid).where(
-                    jobhistory.c.jobuuid.like(JOB_UUID_PREFIX + "%"))).scalars()]))
+        done = self._done
         seen = 0
         batch: list[dict[str, Any]] = []
         self.progress("jobs", 0, total)
         for r in self.src.stream("jobhistory", chunk=JOB_CHUNK):
             seen += 1
             row = self._job(r)  # converted even when present: the source's sums need it
-            if r.id not in done_ids:
+            key = done.get(r.id)
+            if key is None:
                 batch.append(row)
+            elif key != row["jobkey"]:
+                self._conflict(r.id, row)
             if len(batch) >= JOB_CHUNK:
                 self._insert_jobs(batch)
                 batch = []
@@ -402,6 +404,36 @@ class PyKotaImport:
         if batch:
             self._insert_jobs(batch)
         self.progress("jobs", seen, total)
+
+    def _conflict(self, pykota_id: int, row: dict[str, Any]) -> None:
+        raise StorageError(
+            f"PageTally's history holds another job as PyKota job {pykota_id} "
+            f"(this one: printer {row['printername']!r}, job id {row['jobid']!r}, "
+            f"host {row['hostname']!r}): was another PyKota store imported into it? "
+            "Only one PyKota store can be imported into a PageTally store")
+
+    def _precheck(self) -> None:
+        """Before writing anything: the history's PyKota jobs (id -> identity digest),
+        and PyKota's first jobs compared with them, so that importing a second
+        PyKota store is refused before it changes a single user."""
+        self._done: dict[int, bytes] = dict(self.store._read(lambda conn: [
+            (int(r.jobuuid[len(JOB_UUID_PREFIX):]), bytes(r.jobkey)) for r in conn.execute(
+                select(jobhistory.c.jobuuid, jobhistory.c.jobkey).where(
+                    jobhistory.c.jobuuid.like(JOB_UUID_PREFIX + "%")))]))
+        if not self._done:
+            return
+        probe = _Converter(ImportReport(), self.conv.tz, self.conv.stamp_tz)
+        for n, r in enumerate(self.src.stream("jobhistory", chunk=200)):
+            if n >= 200:
+                break
+            key = self._done.get(r.id)
+            printer = self.printer_names.get(r.printerid, f"pykota-printer-{r.printerid}")
+            job_id = probe.text(r.jobid, 64, "")
+            host = probe.text(r.hostname, TEXT_MAX, "")
+            mine = identity_key(printer, job_id, host, f"{JOB_UUID_PREFIX}{r.id}")
+            if key is not None and key != mine:
+                self._conflict(r.id, {"printername": printer, "jobid": job_id,
+                                      "hostname": host})
 
     def _insert_jobs(self, batch: list[dict[str, Any]]) -> None:
         self.store._write(lambda conn: conn.execute(insert(jobhistory), batch))

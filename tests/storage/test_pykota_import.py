@@ -118,3 +118,25 @@ def test_not_a_pykota_store_is_refused(tmp_path: Path, store: SqlStore) -> None:
 
     with pytest.raises(StorageError, match="not a PyKota store: table"):
         PyKotaSource(StoreSettings(backend="sqlite", name=str(empty)))
+
+
+def test_a_second_pykota_store_is_refused_not_merged(
+    pykota: tuple[StoreSettings, Filled], store: SqlStore, tmp_path: Path
+) -> None:
+    """Jobs are keyed on PyKota's row id: another store's job 1 is not this one's."""
+    if store.backend != "sqlite":
+        pytest.skip("the check does not depend on the engine")
+    src, _ = pykota
+    _import(src, store)
+    other = StoreSettings(backend="sqlite", name=str(tmp_path / "other.db"))
+    engine = make_engine(other, readonly=False)
+    create_schema(engine)
+    fill(engine, jobs=5, seed=99)
+    engine.dispose()
+    from pagetally.errors import StorageError
+
+    before = store.find_users()
+    with pytest.raises(StorageError, match="another job as PyKota job 1 "):
+        _import(other, store)
+    assert len(list(store.history())) == 10_000
+    assert store.find_users() == before  # refused before anything was written
