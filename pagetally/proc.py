@@ -456,3 +456,33 @@ def stream(
             raise
         finally:
             running._finish()
+
+
+# --- ownership: a child that dies with its parent (Linux's PR_SET_PDEATHSIG) ---
+PR_SET_PDEATHSIG = 1
+
+
+def _load_prctl() -> Callable[[int, int], int] | None:
+    """libc's prctl, loaded in the parent (a forked child must not dlopen)."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        prctl: Callable[[int, int], int] = libc.prctl
+    except (OSError, AttributeError):
+        return None
+    return prctl
+
+
+_PRCTL = _load_prctl()
+
+
+def owned_by_parent(signum: int = signal.SIGKILL) -> None:
+    """In a forked child before exec: get `signum` when the process (thread) that
+    started it dies — so that no real backend prints on, unaccounted, after its
+    owner was killed — and if the owner is gone already, end now."""
+    parent = os.getppid()
+    if _PRCTL is not None:
+        _PRCTL(PR_SET_PDEATHSIG, signum)
+    if os.getppid() != parent:
+        os._exit(1)

@@ -56,6 +56,10 @@ COMMANDS: dict[str, Entry] = {
                      "Make PDF invoices of the jobs users were charged for (PyKota's pkinvoice)."),
     "banner": Entry("banner", "Write the accounting banner page (user, balance, pages) as PDF "
                     "(PyKota's pkbanner)."),
+    "import-pykota": Entry("importpykota", "Import a PyKota store: users, groups and members, "
+                           "printers and printer groups, quotas with counters and grace "
+                           "dates, balances, payments, billing codes and the whole job "
+                           "history."),
     "docs": Entry("docs", "Print the command-line reference (docs/cli.md) as Markdown.",
                   hidden=True),
     "serve": Entry("serve", "Serve the store to CUPS backends on a Unix socket, until SIGTERM."),

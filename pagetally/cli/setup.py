@@ -47,15 +47,13 @@ def cups(
             if warning:
                 env.note(warning)
     if not undo and not no_backend:
-        from pagetally.cups.strictmodes import check_install, install_paths
-        from pagetally.cups.ticket import PYKOTA_SCHEME, SCHEME
-
-        unsafe = check_install(install_paths(cfg.path, cfg.admin_path, cfg.get("directory")))
+        unsafe = setup.check_install(
+            setup.install_paths(cfg.path, cfg.admin_path, cfg.get("directory")))
         if unsafe:
             raise setup.SetupError("; ".join(str(u) for u in unsafe))
         conf = config_path(env.config_path, env.environ)
-        schemes = [SCHEME] + ([PYKOTA_SCHEME] if any(
-            uris[q].startswith(PYKOTA_SCHEME + ":") for q in names) else [])
+        schemes = [setup.SCHEME] + ([setup.PYKOTA_SCHEME] if any(
+            uris[q].startswith(setup.PYKOTA_SCHEME + ":") for q in names) else [])
         for scheme in schemes:  # all checked before any is written
             if not replace_backend:
                 setup.check_replacing(Path(serverbin) / "backend" / scheme, conf)

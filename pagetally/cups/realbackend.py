@@ -25,6 +25,7 @@ from pagetally.cups.ticket import JobTicket
 if TYPE_CHECKING:
     from pagetally.cups.keeper import Owner
 from pagetally.errors import PageTallyError
+from pagetally.proc import owned_by_parent
 
 
 class RealBackendMissing(PageTallyError):
@@ -52,35 +53,6 @@ class BackendRun:
 #: reading its whole standard input had sent the printer the whole job. (ipp, lpd
 #: and the like spool it first, so reading says nothing about printing.)
 DELIVERING = frozenset({"socket", "usb", "parallel", "serial"})
-
-PR_SET_PDEATHSIG = 1
-
-
-def _load_prctl() -> Callable[[int, int], int] | None:
-    """libc's prctl, loaded in the parent (a forked child must not dlopen)."""
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        prctl: Callable[[int, int], int] = libc.prctl
-    except (OSError, AttributeError):
-        return None
-    return prctl
-
-
-_PRCTL = _load_prctl()
-
-
-def owned_by_parent(signum: int = signal.SIGKILL) -> None:
-    """In a forked child before exec: get `signum` when the process (thread) that
-    started it dies — so that no real backend prints on, unaccounted, after its
-    owner was killed — and if the owner is gone already, end now."""
-    parent = os.getppid()
-    if _PRCTL is not None:
-        _PRCTL(PR_SET_PDEATHSIG, signum)
-    if os.getppid() != parent:
-        os._exit(1)
-
 
 def backend_path(ticket: JobTicket) -> str:
     scheme = ticket.scheme

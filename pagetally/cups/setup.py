@@ -18,7 +18,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from pagetally.cups.ticket import SCHEME, our_scheme
+# What `pagetally setup cups` needs of the backend's rules, offered here (cli/setup
+# imports only this module of cups/).
+from pagetally.cups.strictmodes import check_install as check_install
+from pagetally.cups.strictmodes import install_paths as install_paths
+from pagetally.cups.ticket import PYKOTA_SCHEME as PYKOTA_SCHEME
+from pagetally.cups.ticket import SCHEME as SCHEME
+from pagetally.cups.ticket import our_scheme
 from pagetally.errors import InvalidInput, PageTallyError
 
 

@@ -428,7 +428,7 @@ def start_runner(path: str) -> subprocess.Popen[bytes]:
     forks per job). It gets SIGTERM when the service dies, however it dies, so
     that no runner outlives its service (a stale runner would go on serving old
     code beside a restarted service); jobs at work finish on their own."""
-    from pagetally.cups.realbackend import owned_by_parent
+    from pagetally.proc import owned_by_parent
 
     take_over(path)
     return subprocess.Popen([sys.executable, "-m", "pagetally.service.jobs", path],
