@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC
+from pathlib import Path
 
 from typer.testing import CliRunner
 
 from pagetally.cli.env import Env
 from pagetally.cli.main import app
-from tests.cli.conftest import Cli
+from tests.cli.conftest import Cli, make_cli
 
 
 def test_quota_reset(cli: Cli) -> None:
@@ -29,7 +30,8 @@ def test_quota_reset(cli: Cli) -> None:
     cli("quotas", "reset", "-P", "lp1", "--used", "-- -1", "ann", code=2)
 
 
-def test_db_upgrade_creates_the_store(cli: Cli) -> None:
+def test_db_upgrade_creates_the_store(tmp_path: Path) -> None:
+    cli = make_cli(tmp_path, store=False)
     assert not cli.db.exists()
     r = cli("db", "upgrade")
     assert "up to date" in r.stderr

@@ -15,6 +15,7 @@ import pytest
 from pagetally.core.models import Action, LimitBy, PriceTable, Printer, User
 from pagetally.cups.backend import DISCOVERY_LINE, BackendEnv, run
 from pagetally.storage import StoreSettings, open_store
+from tests.sqlite_store import migrated_sqlite
 
 PDF = Path("/usr/share/cups/data/default-testpage.pdf")  # 1 page (cups-filters)
 
@@ -46,7 +47,7 @@ class Site:
             "TMPDIR": str(tmp),
             "PATH": "/usr/bin:/bin",
         }
-        self.store = open_store(StoreSettings(backend="sqlite", name=str(self.db)))
+        self.store = open_store(StoreSettings(backend="sqlite", name=str(migrated_sqlite(self.db))))
         self.store.add_printer(Printer("lab", prices=PriceTable(per_page=Decimal("0.10"))))
         self.title = "report; $(reboot)"
 
