@@ -195,11 +195,13 @@ def _check_groups(
     for g in snapshot.groups:
         if g.limit_by in _SKIPPED:
             continue
-        entries = tuple(
+        entries = [
             gq for p in chain if (gq := snapshot.group_quotas.get((g.name, p.name))) is not None
-        )
+        ]
         if g.limit_by is LimitBy.NOPRINT:
             raise out.deny(_noprint(g))
+        if not entries:
+            continue
         balance = snapshot.group_balances.get(g.name, ZERO)
         for check, gq in check_group(g, entries, balance, out.price, facts.pages, settings, now):
             out.take(check, (g.name, gq.printer))

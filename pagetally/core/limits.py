@@ -15,6 +15,7 @@ Enforcement (PageTally fixes PyKota's off-by-one under strict):
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -182,7 +183,7 @@ def check_balance(balance: Decimal, price: Decimal, settings: RuleSettings, who:
 
 def check_group(
     group: Group,
-    entries: tuple[GroupQuota, ...],
+    entries: Sequence[GroupQuota],
     balance: Decimal,
     price: Decimal,
     pages: int,
@@ -202,17 +203,10 @@ def check_group(
     who = f"group {group.name}"
     if group.limit_by is LimitBy.BALANCE:
         return [(check_balance(balance, price, settings, who), entries[0])]
-    return [
-        (
-            check_pages(
-                PageAccount(
-                    gq.printer, gq.page_counter, gq.soft_limit, gq.hard_limit, gq.date_limit, who
-                ),
-                pages,
-                settings,
-                now,
-            ),
-            gq,
+    out = []
+    for gq in entries:
+        acct = PageAccount(
+            gq.printer, gq.page_counter, gq.soft_limit, gq.hard_limit, gq.date_limit, who
         )
-        for gq in entries
-    ]
+        out.append((check_pages(acct, pages, settings, now), gq))
+    return out
