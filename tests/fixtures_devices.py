@@ -42,16 +42,9 @@ from pagetally.devices import snmp
 from pagetally.devices.snmp import SnmpTarget
 from pagetally.errors import DeviceError
 from tests.devices.pjlsim import PjlSim
+from tests.ports import free_port
 
 VENV_BIN = Path(sys.executable).parent
-
-
-def free_port(kind: int = socket.SOCK_STREAM) -> int:
-    """A port free on 127.0.0.1 right now (TCP or UDP)."""
-    with socket.socket(socket.AF_INET, kind) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:

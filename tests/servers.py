@@ -33,16 +33,11 @@ import pytest
 
 from pagetally.storage.base import StoreSettings
 from pagetally.storage.roles import create_roles
+from tests.ports import free_port
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 SUPER_PASSWORD = "super-secret"
 _counter = itertools.count(1)
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _wait_port(port: int, proc: subprocess.Popen[bytes], log: Path, timeout: float = 60) -> None:

@@ -26,7 +26,7 @@ import typer
 from pagetally.cli.env import Env, get_env
 from pagetally.cli.exitcodes import ExitCode
 from pagetally.config import Config
-from pagetally.core.limits import Check, PageAccount, check_balance, check_pages
+from pagetally.core.limits import Check, PageAccount, check_balance, check_group, check_pages
 from pagetally.core.models import (
     ZERO,
     Action,
@@ -151,11 +151,10 @@ def _laxist(cfg: Config, printer: str) -> RuleSettings:
     return dataclasses.replace(cfg.rule_settings(printer), enforcement=Enforcement.LAXIST)
 
 
-def _balance_check(balance: Decimal, settings: RuleSettings, who: str) -> tuple[Check, str]:
-    check = check_balance(balance, ZERO, settings, who)
+def _balance_reason(check: Check, balance: Decimal, settings: RuleSettings, who: str) -> str:
     state = "too low" if check.action is Action.DENY else "low"
     subject = f"Balance of {who}" if who else "Balance"
-    return check, f"{subject} {state}: {format_money(balance, settings.currency)}"
+    return f"{subject} {state}: {format_money(balance, settings.currency)}"
 
 
 def _noprint(kind: str, name: str) -> tuple[Check, str]:
@@ -181,7 +180,8 @@ def _user_warnings(
             if user.limit_by is LimitBy.NOPRINT:
                 check, reason = _noprint("User", user.name)
             else:
-                check, reason = _balance_check(user.balance, settings, "")
+                check = check_balance(user.balance, ZERO, settings)
+                reason = _balance_reason(check, user.balance, settings, "")
         else:
             acct = PageAccount(
                 uq.printer, uq.page_counter, uq.soft_limit, uq.hard_limit, uq.date_limit
@@ -207,21 +207,14 @@ def _group_warnings(
             if group.name in once:
                 continue
             once.add(group.name)
-            if group.limit_by is LimitBy.NOPRINT:
-                check, reason = _noprint("Group", group.name)
-            else:
-                balance, _ = store.group_balance(group.name)
-                check, reason = _balance_check(balance, settings, f"group {group.name}")
+        if group.limit_by is LimitBy.NOPRINT:
+            check, reason = _noprint("Group", group.name)
+        elif group.limit_by is LimitBy.BALANCE:
+            balance, _ = store.group_balance(group.name)
+            [(check, _)] = check_group(group, (gq,), balance, ZERO, 0, settings, now)
+            reason = _balance_reason(check, balance, settings, f"group {group.name}")
         else:
-            acct = PageAccount(
-                gq.printer,
-                gq.page_counter,
-                gq.soft_limit,
-                gq.hard_limit,
-                gq.date_limit,
-                who=f"group {group.name}",
-            )
-            check = check_pages(acct, 0, settings, now)
+            [(check, _)] = check_group(group, (gq,), ZERO, ZERO, 0, settings, now)
             reason = check.reason
         if check.action not in (Action.WARN, Action.DENY):
             continue

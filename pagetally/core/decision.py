@@ -33,7 +33,14 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 from decimal import Decimal
 
-from pagetally.core.limits import ALLOWED, Check, PageAccount, check_balance, check_pages
+from pagetally.core.limits import (
+    ALLOWED,
+    Check,
+    PageAccount,
+    check_balance,
+    check_group,
+    check_pages,
+)
 from pagetally.core.models import (
     ZERO,
     AccountSnapshot,
@@ -195,20 +202,9 @@ def _check_groups(
             raise out.deny(_noprint(g))
         if not entries:
             continue
-        if g.limit_by is LimitBy.BALANCE:
-            balance = snapshot.group_balances.get(g.name, ZERO)
-            out.take(check_balance(balance, out.price, settings, f"group {g.name}"))
-            continue
-        for gq in entries:
-            acct = PageAccount(
-                gq.printer,
-                gq.page_counter,
-                gq.soft_limit,
-                gq.hard_limit,
-                gq.date_limit,
-                who=f"group {g.name}",
-            )
-            out.take(check_pages(acct, facts.pages, settings, now), (g.name, gq.printer))
+        balance = snapshot.group_balances.get(g.name, ZERO)
+        for check, gq in check_group(g, entries, balance, out.price, facts.pages, settings, now):
+            out.take(check, (g.name, gq.printer))
 
 
 def _check_user(

@@ -1,7 +1,8 @@
 """The two limit checks, each for one account: page quotas and balances.
 
 `decide` (core/decision.py) runs them for the user and each of the user's groups
-on every printer of the chain. Each returns a `Check`: the verdict, the reason a
+on every printer of the chain; `check_group` says which a group gets, for the
+decision and for `pagetally warn` alike. Each returns a `Check`: the verdict, the reason a
 person can read, a machine code, and a grace deadline to record if one starts.
 
 Enforcement (PageTally fixes PyKota's off-by-one under strict):
@@ -14,10 +15,11 @@ Enforcement (PageTally fixes PyKota's off-by-one under strict):
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from pagetally.core.models import Action, DecisionCode
+from pagetally.core.models import Action, DecisionCode, Group, GroupQuota, LimitBy
 from pagetally.core.money import format_money
 from pagetally.core.settings import RuleSettings
 
@@ -177,3 +179,34 @@ def check_balance(balance: Decimal, price: Decimal, settings: RuleSettings, who:
             settings.poorwarn,
         )
     return ALLOWED
+
+
+def check_group(
+    group: Group,
+    entries: Sequence[GroupQuota],
+    balance: Decimal,
+    price: Decimal,
+    pages: int,
+    settings: RuleSettings,
+    now: datetime,
+) -> list[tuple[Check, GroupQuota]]:
+    """A group's checks on its quota `entries`, each with the entry it is about.
+
+    A balance group: its shared `balance` (the members' sum) once, against the
+    job's `price`, about the first entry. A quota group: each entry's page quota
+    with `pages` more. Groups limited by noquota or nochange, and groups without
+    an entry, get no check. noprint is the caller's: the decision denies a job
+    with its own words, and `warn` uses warnpykota's.
+    """
+    if not entries or group.limit_by in (LimitBy.NOQUOTA, LimitBy.NOCHANGE, LimitBy.NOPRINT):
+        return []
+    who = f"group {group.name}"
+    if group.limit_by is LimitBy.BALANCE:
+        return [(check_balance(balance, price, settings, who), entries[0])]
+    out = []
+    for gq in entries:
+        acct = PageAccount(
+            gq.printer, gq.page_counter, gq.soft_limit, gq.hard_limit, gq.date_limit, who
+        )
+        out.append((check_pages(acct, pages, settings, now), gq))
+    return out

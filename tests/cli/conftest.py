@@ -16,6 +16,7 @@ from pagetally.cli.env import Env
 from pagetally.cli.main import app
 from pagetally.config import load_config
 from pagetally.storage import open_store
+from tests.sqlite_store import migrated_sqlite
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 
@@ -69,11 +70,13 @@ def _built_once(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(typer.testing, "_get_command", cached)
 
 
-def make_cli(folder: Path) -> Cli:
+def make_cli(folder: Path, *, store: bool = True) -> Cli:
+    """A configuration in `folder` and, unless `store` is False, a migrated store."""
     conf = folder / "pagetally.conf"
     db = folder / "pagetally.db"
     conf.write_text(f"[global]\nstoragebackend: sqlite\nstoragename: {db}\n")
-    open_store(load_config(conf).store_settings()).upgrade()  # as `pagetally db upgrade`
+    if store:
+        migrated_sqlite(db)  # a copy of one migrated file, as `pagetally db upgrade`
     return Cli(conf, db)
 
 

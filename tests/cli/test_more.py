@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC
+from pathlib import Path
 
 from typer.testing import CliRunner
 
 from pagetally.cli.env import Env
 from pagetally.cli.main import app
-from tests.cli.conftest import Cli
+from tests.cli.conftest import Cli, make_cli
 
 
 def test_quota_reset(cli: Cli) -> None:
@@ -29,8 +30,8 @@ def test_quota_reset(cli: Cli) -> None:
     cli("quotas", "reset", "-P", "lp1", "--used", "-- -1", "ann", code=2)
 
 
-def test_db_upgrade_creates_the_store(cli: Cli) -> None:
-    cli.db.unlink()
+def test_db_upgrade_creates_the_store(tmp_path: Path) -> None:
+    cli = make_cli(tmp_path, store=False)
     for args in (("users", "list"), ("report",), ("users", "add", "ann"), ("history",)):
         r = cli(*args, code=4)  # a typo in storagename: refused, naming the path
         assert f"the SQLite store {cli.db} does not exist" in r.stderr

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from pagetally.core.decision import decide
+from pagetally.core.limits import check_group
 from pagetally.core.models import Action, DecisionCode, Enforcement, Group, LimitBy
 from pagetally.core.settings import RuleSettings
 from tests.core.helpers import NOW, D, gquota, job, printer, snap, uquota, user
@@ -137,3 +138,34 @@ def test_group_max_job_size() -> None:
     s = snap(user(), groups=[STAFF], group_quotas=[gquota("staff", max_job_size=10)])
     d = decide(s, job(11), LAX, NOW)
     assert d.reason == "Job too large for group staff on printer lab: 11 pages, at most 10 allowed"
+
+
+# --- check_group: the one rule for a group's entries, the decision's and `warn`'s ---
+
+
+def test_check_group_pages_on_each_entry_balance_once() -> None:
+    lab, floor2 = gquota("staff", "lab", used=5, soft=4, hard=10), gquota("staff", "floor2")
+    got = check_group(STAFF, (lab, floor2), D("0"), D("0"), 1, LAX, NOW)
+    assert [(c.action, c.code, q.printer) for c, q in got] == [
+        (Action.WARN, DecisionCode.SOFT_LIMIT, "lab"),
+        (Action.ALLOW, DecisionCode.OK, "floor2"),
+    ]
+    team = Group("team", limit_by=LimitBy.BALANCE)
+    [(check, about)] = check_group(team, (lab, floor2), D("0"), D("0.10"), 1, LAX, NOW)
+    assert (check.action, check.code) == (Action.DENY, DecisionCode.BALANCE_TOO_LOW)
+    assert about.printer == "lab"
+    assert "Balance of group team" in check.reason
+
+
+def test_check_group_leaves_out_what_it_does_not_check() -> None:
+    entry = (gquota("staff", "lab", used=9, hard=1),)
+    for limit_by in (LimitBy.NOQUOTA, LimitBy.NOCHANGE, LimitBy.NOPRINT):
+        assert check_group(Group("g", limit_by=limit_by), entry, D("0"), D("0"), 1, LAX, NOW) == []
+    assert check_group(STAFF, (), D("0"), D("0"), 1, LAX, NOW) == []
+
+
+def test_warn_and_the_decision_word_a_group_over_its_quota_alike() -> None:
+    entry = gquota("staff", "lab", used=1000, hard=1000)
+    s = snap(user(), groups=[STAFF], group_quotas=[entry])
+    [(check, _)] = check_group(STAFF, (entry,), D("0"), D("0"), 0, LAX, NOW)
+    assert (check.action, check.reason) == (Action.DENY, decide(s, job(1), LAX, NOW).reason)

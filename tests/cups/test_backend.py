@@ -15,6 +15,8 @@ import pytest
 from pagetally.core.models import Action, LimitBy, PriceTable, Printer, User
 from pagetally.cups.backend import DISCOVERY_LINE, BackendEnv, run
 from pagetally.storage import StoreSettings, open_store
+from tests.polling import wait_until
+from tests.sqlite_store import migrated_sqlite
 
 PDF = Path("/usr/share/cups/data/default-testpage.pdf")  # 1 page (cups-filters)
 
@@ -46,7 +48,7 @@ class Site:
             "TMPDIR": str(tmp),
             "PATH": "/usr/bin:/bin",
         }
-        self.store = open_store(StoreSettings(backend="sqlite", name=str(self.db)))
+        self.store = open_store(StoreSettings(backend="sqlite", name=str(migrated_sqlite(self.db))))
         self.store.add_printer(Printer("lab", prices=PriceTable(per_page=Decimal("0.10"))))
         self.title = "report; $(reboot)"
 
@@ -211,6 +213,7 @@ def test_store_down_allowed_then_journal_replayed_once(site: Site) -> None:
 
 SLOW_DEVICE = """#!/bin/sh
 trap 'kill $! 2>/dev/null; echo "INFO: device cancelled" >&2; exit 0' TERM
+: > "{out}/device-started"
 echo "INFO: device printing" >&2
 sleep 30 &
 wait
@@ -224,15 +227,14 @@ def test_job_cancelled_while_printing_is_recorded_not_charged(site: Site) -> Non
     import os
     import signal
     import threading
-    import time
 
     site.store.add_user(User("alice", limit_by=LimitBy.BALANCE, balance=Decimal("5.00")))
     site.store.set_user_quota("alice", "lab")
     dev = Path(site.environ["CUPS_SERVERBIN"]) / "backend" / "socket"
-    dev.write_text(SLOW_DEVICE)
+    dev.write_text(SLOW_DEVICE.format(out=site.tmp))
 
     def cancel_soon() -> None:
-        time.sleep(1.5)  # the device has started by then
+        wait_until((site.tmp / "device-started").exists, "the device has started")
         os.kill(os.getpid(), signal.SIGTERM)
 
     threading.Thread(target=cancel_soon).start()
@@ -244,6 +246,7 @@ def test_job_cancelled_while_printing_is_recorded_not_charged(site: Site) -> Non
     assert code == 0
 
 
+@pytest.mark.slow  # runs the `pagetally` command twice: seconds of start-up
 def test_external_policy_creates_the_missing_account(site: Site) -> None:
     """policy: external(cmd) runs the site's command — here a script using
     PageTally's own CLI to add the unknown user and a quota entry — then decides

@@ -430,7 +430,7 @@ class TcpGate:
 
     def __init__(self, target_port: int) -> None:
         self.target_port = target_port
-        self.port = free_port()
+        self.port = 0  # the first bind picks it; restore() binds the same one again
         self._conns: list[socket.socket] = []
         self._listener: socket.socket | None = None
         self._thread: threading.Thread | None = None
@@ -440,6 +440,7 @@ class TcpGate:
         listener = socket.socket()
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         listener.bind(("127.0.0.1", self.port))
+        self.port = listener.getsockname()[1]
         listener.listen()
         listener.settimeout(0.2)
         self._listener = listener

@@ -16,6 +16,7 @@ from pagetally.core.models import (
 from pagetally.errors import StoreUnavailable
 from pagetally.storage import StoreSettings, open_store
 from pagetally.storage.journal import Journal
+from tests.sqlite_store import migrated_sqlite
 
 
 def request(job_id: str) -> ChargeRequest:
@@ -29,7 +30,8 @@ def request(job_id: str) -> ChargeRequest:
 
 
 def test_replay_charges_each_entry_once(tmp_path: Path) -> None:
-    store = open_store(StoreSettings(backend="sqlite", name=str(tmp_path / "s.db")))
+    db = migrated_sqlite(tmp_path / "s.db")
+    store = open_store(StoreSettings(backend="sqlite", name=str(db)))
     store.add_printer(Printer("lab", prices=PriceTable(per_page=Decimal("0.10"))))
     store.add_user(User("alice", balance=Decimal("5")))
     store.set_user_quota("alice", "lab")
@@ -73,7 +75,8 @@ def test_journal_commands(tmp_path: Path) -> None:
     conf = tmp_path / "pagetally.conf"
     conf.write_text(f"[global]\nstoragebackend: sqlite\nstoragename: {tmp_path / 's.db'}\n"
                     f"directory: {tmp_path / 'spool'}\n")
-    store = open_store(StoreSettings(backend="sqlite", name=str(tmp_path / "s.db")))
+    db = migrated_sqlite(tmp_path / "s.db")
+    store = open_store(StoreSettings(backend="sqlite", name=str(db)))
     store.add_printer(Printer("lab", prices=PriceTable(per_page=Decimal("0.10"))))
     store.add_user(User("alice", balance=Decimal("5")))
     store.set_user_quota("alice", "lab")

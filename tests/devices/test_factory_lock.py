@@ -18,6 +18,7 @@ from pagetally.devices.lock import lock_path, printer_lock
 from pagetally.devices.pjl import PjlAccounter
 from pagetally.devices.snmp import SnmpAccounter
 from pagetally.errors import ConfigError, DeviceError
+from tests.polling import wait_until
 
 
 @pytest.mark.parametrize(
@@ -116,7 +117,7 @@ def test_second_queue_waits_for_the_first(tmp_path: Path) -> None:
         with printer_lock("10.0.0.5", tmp_path):
             events.append("first in")
             first_holds.set()
-            time.sleep(0.3)
+            wait_until(lambda: told, "the second queue waits for the lock", timeout=5)
             events.append("first out")
 
     thread = threading.Thread(target=first)

@@ -15,6 +15,8 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 
+from tests.ports import on_free_port
+
 
 @dataclass
 class Received:
@@ -71,17 +73,15 @@ class _Handler:
         return "250 Message accepted"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def smtp_server() -> Iterator[SmtpServer]:
-    server = SmtpServer(free_port())
-    controller = Controller(_Handler(server), hostname="127.0.0.1", port=server.port)
-    controller.start()
+    def start(port: int) -> tuple[SmtpServer, Controller]:
+        server = SmtpServer(port)
+        controller = Controller(_Handler(server), hostname="127.0.0.1", port=port)
+        controller.start()  # raises the bind's "address in use"
+        return server, controller
+
+    server, controller = on_free_port(start)
     try:
         yield server
     finally:

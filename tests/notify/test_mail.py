@@ -19,7 +19,8 @@ from pagetally.notify.mail import (
     user_address,
 )
 from pagetally.notify.messages import Notice, Role, fill
-from tests.notify.conftest import Listener, SmtpServer, free_port
+from tests.notify.conftest import Listener, SmtpServer
+from tests.ports import free_port
 
 pytestmark = pytest.mark.slow  # a real SMTP server per test
 

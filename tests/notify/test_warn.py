@@ -20,6 +20,7 @@ from pagetally.core.models import Group, LimitBy, Payment, Printer, User
 from pagetally.storage import open_store
 from pagetally.storage.base import Store, StoreSettings
 from tests.notify.conftest import Listener, SmtpServer
+from tests.sqlite_store import migrated_sqlite
 
 pytestmark = pytest.mark.slow  # a real SMTP server and SQLite store per test
 
@@ -92,7 +93,7 @@ def site(tmp_path: Path, smtp_server: SmtpServer) -> Iterator[Site]:
     db = tmp_path / "pt.db"
     conf = tmp_path / "pagetally.conf"
     write_conf(conf, db, smtp_server.address)
-    store = open_store(StoreSettings(backend="sqlite", name=str(db)))
+    store = open_store(StoreSettings(backend="sqlite", name=str(migrated_sqlite(db))))
     populate(store)
     try:
         yield Site(conf, store)
@@ -162,7 +163,7 @@ def test_devnull_sends_nothing(tmp_path: Path, listener: Listener) -> None:
     db = tmp_path / "pt.db"
     conf = tmp_path / "pagetally.conf"
     write_conf(conf, db, listener.address, "mailto: devnull\n")
-    store = open_store(StoreSettings(backend="sqlite", name=str(db)))
+    store = open_store(StoreSettings(backend="sqlite", name=str(migrated_sqlite(db))))
     populate(store)
     store.close()
     result = Site(conf, store).warn()
@@ -174,7 +175,7 @@ def test_an_unreachable_server_exits_1(tmp_path: Path) -> None:
     db = tmp_path / "pt.db"
     conf = tmp_path / "pagetally.conf"
     write_conf(conf, db, "127.0.0.1:1")
-    store = open_store(StoreSettings(backend="sqlite", name=str(db)))
+    store = open_store(StoreSettings(backend="sqlite", name=str(migrated_sqlite(db))))
     populate(store)
     store.close()
     result = Site(conf, store).warn(code=1)

@@ -13,6 +13,7 @@ import pytest
 
 from pagetally.errors import PdlError
 from pagetally.pdl.formats import escp
+from tests.pdl.fuzzing import Outcomes
 
 ESC = b"\x1b"
 INIT = ESC + b"@"
@@ -163,14 +164,20 @@ def test_random_jobs_same_count_on_both_paths(monkeypatch: pytest.MonkeyPatch) -
         assert exact.pages == fast.pages == pages
 
 
-def test_garbage_raises_only_pdl_errors() -> None:
+# fragments a refusal starts from: remote mode (ESC ( R) and raster graphics mode
+_REFUSED_FROM = (ESC + b"(R\x08\x00\x00REMOTE1", ESC + b"(G\x01\x00\x01" + ESC + b".\x01")
+
+
+def test_garbage_is_refused_with_an_offset_or_counted_within_bounds() -> None:
     rnd = random.Random(5)
+    outcomes = Outcomes(max_copies=1)
     for _ in range(300):
         blob = bytes(rnd.choice(b"\x1b\x0c*.(i|KL^&R@\x00\x01\x80\xff") for _ in range(200))
-        try:
-            escp.scan(blob)
-        except PdlError:
-            pass
+        if rnd.random() < 0.2:
+            cut = rnd.randrange(len(blob))
+            blob = blob[:cut] + rnd.choice(_REFUSED_FROM) + blob[cut:]
+        outcomes.check(escp.scan, blob)
+    outcomes.assert_both_paths()
 
 
 def test_detect() -> None:

@@ -38,11 +38,12 @@ from hypothesis import strategies as st
 
 from pagetally.errors import PdlError
 from pagetally.pdl import analyse, registry
-from pagetally.pdl.base import DEFAULT_LIMITS, Limits, Parser
+from pagetally.pdl.base import DEFAULT_LIMITS, Analysis, Limits, Parser
 
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
+MAX_COPIES = 65535  # the largest copies a format's parser reads (PCL XL's uint16)
 EXAMPLES = int(os.environ.get("PAGETALLY_FUZZ_EXAMPLES", "40"))
 SEED_HEAD = 24 * 1024  # seeds are cut to this (plus a tail): fuzzing wants small inputs
 SEED_TAIL = 4 * 1024
@@ -245,14 +246,20 @@ def alarm(seconds: float) -> Iterator[None]:
 
 
 def check_hostile(call: object, data: bytes, what: str, limits: Limits = DEFAULT_LIMITS) -> None:
-    """Run `call(data)`: PdlError or a result, in bounded time and memory."""
+    """Run `call(data)`: PdlError or a result, in bounded time and memory.
+
+    A refusal is a PdlError that says why; a count stays within the
+    limits (`max_pages` pages, each at most MAX_COPIES times); a detection
+    score is between 0 and 1.
+    """
     assert callable(call)
     mb = len(data) / 1e6
     tracemalloc.start()
     started = time.process_time()
+    result: object = None
     try:
         with alarm(HANG_SECONDS + 10 * limits.max_seconds_per_mb * mb):
-            call(data)
+            result = call(data)
     except PdlError as exc:
         assert str(exc), f"{what}: a PdlError without a message"
     except Hang:
@@ -269,6 +276,11 @@ def check_hostile(call: object, data: bytes, what: str, limits: Limits = DEFAULT
     assert elapsed <= allowed, f"{what}: {elapsed:.2f} CPU s on {len(data)} bytes (bound {allowed})"
     bound = MEMORY_BASE + MEMORY_PER_BYTE * len(data)
     assert peak <= bound, f"{what}: {peak / 1e6:.1f} MB peak on {len(data)} bytes"
+    if isinstance(result, Analysis):
+        assert 1 <= result.copies <= MAX_COPIES, f"{what}: {result}"
+        assert 0 <= result.pages <= result.copies * limits.max_pages, f"{what}: {result}"
+    elif isinstance(result, float):
+        assert 0.0 <= result <= 1.0, f"{what}: detection score {result}"
 
 
 # --- the tests -----------------------------------------------------------------------------

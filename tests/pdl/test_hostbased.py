@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import mmap
 import random
 from collections.abc import Callable
@@ -28,6 +29,7 @@ from pagetally.pdl.formats import (
 )
 from pagetally.pdl.formats._host import skip_pjl
 from tests.pdl import _hostbased_samples as S
+from tests.pdl.fuzzing import Outcomes
 
 HOST_PARSERS: list[Parser] = [
     p
@@ -172,21 +174,24 @@ def test_truncation_inside_a_payload_is_truncated_data() -> None:
 
 
 @pytest.mark.parametrize("name", sorted(SAMPLES))
-def test_mutations_raise_only_pdl_errors(name: str) -> None:
+def test_mutations_are_refused_with_an_offset_or_counted_within_bounds(name: str) -> None:
     job, _ = SAMPLES[name]()
     rng = random.Random(name)
     parser = BY_NAME[name]
+    outcomes = Outcomes(max_copies=9999)  # _host.Pages caps a page's copies
     for _ in range(150):
         data = bytearray(job)
         for _flip in range(rng.randint(1, 6)):
             data[rng.randrange(len(data))] = rng.randrange(256)
         if rng.random() < 0.3:
             del data[rng.randrange(len(data)) :]
-        try:
-            parser.count(bytes(data), Limits(max_pages=10_000))
-        except PdlError:
-            pass
+        count = functools.partial(parser.count, limits=Limits(max_pages=10_000))
+        outcomes.check(count, bytes(data))
         parser.detect(bytes(data[:65536]))
+    if name == "hbp":  # no mutation of its 92-byte sample is refused: a cut job counts
+        assert outcomes.counted == 150  # the pages it has (open question, issue 12 note)
+    else:
+        outcomes.assert_both_paths()
 
 
 def test_garbage_is_not_claimed_and_not_counted() -> None:

@@ -7,6 +7,7 @@ otherwise; fed in windows).
 
 from __future__ import annotations
 
+import functools
 import random
 import struct
 
@@ -14,7 +15,9 @@ import pytest
 
 from pagetally.errors import CorruptData, PdlError
 from pagetally.pdl.formats import _pclxl_tokens, pclxl
+from tests.pdl.fuzzing import Outcomes
 
+_MAX_COPIES = 0xFFFF  # PageCopies is read from a ubyte or uint16 value (pclxl.py)
 HEADER_LE = b") HP-PCL XL;2;0;Comment made by hand\n"
 HEADER_BE = b"( HP-PCL XL;2;0\n"
 UEL = b"\x1b%-12345X"
@@ -174,17 +177,16 @@ def test_walkers_agree_on_random_streams() -> None:
         assert (a.pages, a.copies, a.notes) == (b.pages, b.copies, b.notes)
 
 
-def test_garbage_raises_only_pdl_errors() -> None:
+def test_garbage_is_refused_with_an_offset_or_counted_within_bounds() -> None:
     rnd = random.Random(3)
+    outcomes = Outcomes(max_copies=_MAX_COPIES)
     for _ in range(200):
         blob = HEADER_LE + bytes(
             rnd.choice(b"CD\x1b\xfa\xfb\xc0\xc1\xc8\xc9\xf8\x31\x00\xff") for _ in range(100)
         )
         for compiled in (False, True):
-            try:
-                pclxl.scan(blob, compiled=compiled)
-            except PdlError:
-                pass
+            outcomes.check(functools.partial(pclxl.scan, compiled=compiled), blob)
+    outcomes.assert_both_paths()
 
 
 def test_walk_status_codes() -> None:
@@ -263,17 +265,23 @@ def random_token(rnd: random.Random) -> bytes:
 
 def test_walkers_agree_on_random_token_streams() -> None:
     rnd = random.Random(2024)
+    outcomes = Outcomes(max_copies=_MAX_COPIES)
     for _ in range(300):
         body = b"".join(random_token(rnd) for _ in range(rnd.randint(0, 60)))
+        if rnd.random() < 0.1:  # a byte no PCL XL token starts with: refused, both ways
+            cut = rnd.randint(0, len(body))
+            body = body[:cut] + b"\xff" + body[cut:]
         data = HEADER_LE + body + UEL
-        got = []
+        got: list[object] = []
         for compiled in (False, True):
             try:
                 a = pclxl.scan(data, compiled=compiled)
                 got.append((a.pages, a.copies, a.notes))
             except PdlError as exc:
                 got.append((type(exc).__name__, str(exc)))
+            outcomes.check(functools.partial(pclxl.scan, compiled=compiled), data)
         assert got[0] == got[1], body
+    outcomes.assert_both_paths()
 
 
 # --- crafted classes: copies and data a printer reads that a scan must not miss ---

@@ -16,6 +16,7 @@ from pagetally.service.server import AccountingService
 from pagetally.storage import StoreSettings, open_store
 from pagetally.storage.sql import SqlStore
 from tests.servers import postgresql_server  # noqa: F401
+from tests.sqlite_store import migrated_sqlite
 
 
 @dataclass
@@ -56,4 +57,5 @@ def serve(settings: StoreSettings, **kwargs: object) -> Iterator[Served]:
 
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[Served]:
-    yield from serve(StoreSettings(backend="sqlite", name=str(tmp_path / "pagetally.db")))
+    db = migrated_sqlite(tmp_path / "pagetally.db")
+    yield from serve(StoreSettings(backend="sqlite", name=str(db)))

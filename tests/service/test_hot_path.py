@@ -32,6 +32,7 @@ from pagetally.core.models import (
 from pagetally.storage import StoreSettings, accounting, engine, lookups, open_store
 from pagetally.storage.sql import SqlStore
 from tests.servers import ServerInfo, mariadb_server, postgresql_server  # noqa: F401
+from tests.sqlite_store import migrated_sqlite
 
 BACKENDS = [
     pytest.param("sqlite", id="sqlite"),
@@ -44,7 +45,7 @@ BACKENDS = [
 @pytest.fixture(params=BACKENDS)
 def store(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[SqlStore]:
     if request.param == "sqlite":
-        settings = StoreSettings(backend="sqlite", name=str(tmp_path / "pt.db"))
+        settings = StoreSettings(backend="sqlite", name=str(migrated_sqlite(tmp_path / "pt.db")))
     else:
         server: ServerInfo = request.getfixturevalue(
             "postgresql_server" if request.param == "postgresql" else "mariadb_server")

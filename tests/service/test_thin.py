@@ -22,6 +22,7 @@ from pagetally.service import jobs_socket
 from pagetally.service.jobs import KILL_DELAY, sample_pdf
 from pagetally.service.thin import backend_script, decode_request, encode_request, service_socket
 from pagetally.storage import StoreSettings, open_store
+from tests.polling import wait_until
 from tests.service.conftest import populate, short_dir
 
 PDF = Path("/usr/share/cups/data/default-testpage.pdf")  # 1 page
@@ -95,11 +96,11 @@ def make_site(*, service: str | None = None) -> Site:
 
 
 def wait_for(*paths: str, proc: subprocess.Popen[bytes], timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while not all(os.path.exists(p) for p in paths):
+    def listening() -> bool:
         assert proc.poll() is None, "pagetally serve exited"
-        assert time.monotonic() < deadline, "pagetally serve did not listen"
-        time.sleep(0.05)
+        return all(os.path.exists(p) for p in paths)
+
+    wait_until(listening, "pagetally serve listens", timeout=timeout)
 
 
 @pytest.fixture
@@ -172,10 +173,8 @@ def test_sigterm_reaches_the_jobs_process(
     thin.send_signal(signal.SIGTERM)  # as cupsd cancelling the job
     try:
         assert thin.wait(20) != 0  # the job did not end well: cupsd is told so
-        deadline = time.monotonic() + 10
-        while _alive(device):  # the cancel reached the job's own real backend
-            assert time.monotonic() < deadline, "the device backend still runs"
-            time.sleep(0.05)
+        # the cancel reached the job's own real backend
+        wait_until(lambda: not _alive(device), "the device backend has ended", timeout=10)
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.kill(device, signal.SIGKILL)  # the device script we made, if still there
@@ -190,11 +189,12 @@ def start_slow_job(site: Site, job_id: str, **extra: str
     thin = subprocess.Popen(argv, executable=str(site.thin), stdin=PDF.open("rb"),
                             stderr=subprocess.DEVNULL, env=site.env(**extra))
     pid_file = site.dir / "device.pid"
-    deadline = time.monotonic() + 60
-    while not pid_file.exists() or not pid_file.read_text().strip():
-        assert time.monotonic() < deadline and thin.poll() is None
-        time.sleep(0.05)
-    return thin, int(pid_file.read_text())
+
+    def device_pid() -> str:
+        assert thin.poll() is None, "the thin backend exited"
+        return pid_file.read_text().strip() if pid_file.exists() else ""
+
+    return thin, int(wait_until(device_pid, "the device script has started", timeout=60))
 
 
 @pytest.mark.slow
@@ -216,16 +216,12 @@ def test_a_killed_thin_backend_ends_its_job(
     thin.kill()  # what cupsd does after JobKillDelay
     thin.wait(10)
     try:
-        deadline = time.monotonic() + (KILL_DELAY + 10 if stubborn else 10)
-        while _alive(device):
-            assert time.monotonic() < deadline, "the device backend outlived its job"
-            time.sleep(0.1)
+        wait_until(lambda: not _alive(device), "the device backend has ended with its job",
+                   timeout=KILL_DELAY + 10 if stubborn else 10)
         if not stubborn:  # the cancel path ran: the job is recorded, not charged
             store = open_store(StoreSettings(backend="sqlite", name=str(site.db)))
-            deadline = time.monotonic() + 10
-            while not (rows := [j for j in store.history() if j.job_id == job_id]):
-                assert time.monotonic() < deadline, "no history row"
-                time.sleep(0.1)
+            rows = wait_until(lambda: [j for j in store.history() if j.job_id == job_id],
+                              "the job has a history row", timeout=10)
             store.close()
             assert rows[0].action == Action.CANCEL
             assert balance(site) == Decimal("100")
@@ -275,14 +271,15 @@ def test_runner_closes_the_streams_of_a_request_it_refuses(
         os.close(write_end)
         write_end = -1
         os.set_blocking(read_end, False)
-        deadline = time.monotonic() + 10
-        while True:  # EOF once no process holds the write end any more
+
+        def at_eof() -> bool:  # once no process holds the write end any more
             try:
                 assert os.read(read_end, 100) == b""
-                break
             except BlockingIOError:
-                assert time.monotonic() < deadline, "the runner kept the job's stderr open"
-                time.sleep(0.05)
+                return False
+            return True
+
+        wait_until(at_eof, "the runner has closed the job's stderr", timeout=10)
     finally:
         os.close(read_end)
         if write_end >= 0:
@@ -389,10 +386,11 @@ def test_every_child_busy_means_the_thin_backend_runs_the_job_itself() -> None:
                 "job-uuid=urn:uuid:10"]
         first = subprocess.Popen(argv, executable=str(site.thin), stdin=PDF.open("rb"),
                                  stderr=subprocess.PIPE, env=site.env(PT_SLEEP="3"))
-        deadline = time.monotonic() + 60
-        while not (site.dir / "device.pid").exists():  # the only child is printing
-            assert time.monotonic() < deadline and first.poll() is None
-            time.sleep(0.05)
+        def printing() -> bool:
+            assert first.poll() is None, "the first job ended"
+            return (site.dir / "device.pid").exists()
+
+        wait_until(printing, "the only child is printing", timeout=60)
         second = site.job("11")  # no child free: runs in the thin backend's process
         assert second.returncode == 0, second.stderr.decode()
         assert first.wait(60) == 0
@@ -408,24 +406,16 @@ def test_runner_keeps_spares_and_ends_the_idle_ones_when_stopped() -> None:
     site = make_site()
     runner = _runner(site, max_children=8)
     try:
-        deadline = time.monotonic() + 30
-        while len(_children(runner.pid)) < 2:  # forked ahead, waiting for jobs
-            assert time.monotonic() < deadline, "no spare children"
-            time.sleep(0.05)
+        wait_until(lambda: len(_children(runner.pid)) >= 2, "spare children wait for jobs")
         before = _children(runner.pid)
         done = site.job("12")
         assert done.returncode == 0, done.stderr.decode()
-        deadline = time.monotonic() + 30
-        while len(_children(runner.pid) - before) < 1:  # the one used is replaced
-            assert time.monotonic() < deadline, "the spare taken was not replaced"
-            time.sleep(0.05)
+        wait_until(lambda: _children(runner.pid) - before, "the spare taken is replaced")
         spares = _children(runner.pid)
         runner.send_signal(signal.SIGTERM)
         assert runner.wait(30) == 0
-        deadline = time.monotonic() + 10
-        while any(_running(pid) for pid in spares):
-            assert time.monotonic() < deadline, "idle spares outlived the runner"
-            time.sleep(0.05)
+        wait_until(lambda: not any(_running(pid) for pid in spares),
+                   "the idle spares have ended with the runner", timeout=10)
     finally:
         if runner.poll() is None:
             runner.kill()

@@ -1,7 +1,8 @@
 """Store fixtures: every store test runs on SQLite, PostgreSQL and MariaDB.
 
 The servers (tests/servers.py) start once per session; each holds one migrated
-database that is emptied before every test. SQLite gets a new file per test.
+database that is emptied before every test. SQLite gets a new file per test, a
+copy of one migrated per session (tests/sqlite_store.py).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pagetally.storage.engine import make_engine
 from pagetally.storage.schema import TABLES
 from pagetally.storage.sql import SqlStore
 from tests.servers import ServerInfo, mariadb_server, postgresql_server  # noqa: F401
+from tests.sqlite_store import migrated_sqlite
 
 ENGINES = [
     pytest.param("sqlite", id="sqlite"),
@@ -58,7 +60,8 @@ def settings(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> StoreSettings:
     if request.param == "sqlite":
-        return StoreSettings(backend="sqlite", name=str(tmp_path_factory.mktemp("db") / "pt.db"))
+        db = migrated_sqlite(tmp_path_factory.mktemp("db") / "pt.db")
+        return StoreSettings(backend="sqlite", name=str(db))
     name = "pg_settings" if request.param == "postgresql" else "maria_settings"
     found: StoreSettings = request.getfixturevalue(name)
     wipe(found)
