@@ -126,7 +126,7 @@ class HbpParser:
                     break
                 raise corrupt(self.format, pos)
         if not pages:
-            raise CorruptData("Brother HBP: the job ejects no page")
+            raise CorruptData(f"Brother HBP: the job ejects no page (end of job at offset {pos})")
         return pages.analysis(self.format)
 
 
