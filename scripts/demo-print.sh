@@ -158,13 +158,15 @@ cat "$DEMO_DIR/serve.log"
 say "the queue $QUEUE, wrapped by PageTally (pagetally setup cups: the thin backend)"
 lpadmin -x "$QUEUE" 2>/dev/null || true
 lpadmin -p "$QUEUE" -E -v "ipp://localhost:$pport/ipp/print" -m raw 2>/dev/null
-# it warns about what it finds in this cupsd's cupsd.conf (docs/backend.md, "Known problems")
-CUPS_SERVERROOT=${DEMO_CUPS_SERVERROOT:-/etc/cups} pt setup cups --serverbin "$DEMO_SERVERBIN" "$QUEUE"
+# it warns about what it finds in this cupsd's cupsd.conf (docs/backend.md, "Known problems");
+# the ServerBin is the demo's own (or the one it was given), so its backend is replaced
+CUPS_SERVERROOT=${DEMO_CUPS_SERVERROOT:-/etc/cups} pt setup cups --replace-backend \
+  --serverbin "$DEMO_SERVERBIN" "$QUEUE"
 lpstat -v "$QUEUE"
 
 say "the store knows the queue's price and its users (strict enforcement on this queue)"
 grep -q "^\[$QUEUE\]" "$CONF" || printf '\n[%s]\nenforcement: strict\n' "$QUEUE" >>"$CONF"
-pt printers add "$QUEUE" --price-per-page 0.05 --description "virtual IPP printer"
+pt printers edit "$QUEUE" --price-per-page 0.05 --description "virtual IPP printer"  # setup cups added it
 pt users add dora --limit-by quota
 pt users add ed --limit-by balance --balance 0.10
 pt quotas set --printer "$QUEUE" --hard 3 dora
