@@ -36,8 +36,13 @@ def replay() -> None:
 
     env = get_env()
     journal = Journal.under(str(env.config().get("directory")))
-    with env.store(write=True) as store:
-        result = journal.replay(store, env.config().rule_settings)
+    try:
+        with env.store(write=True) as store:
+            result = journal.replay(store, env.config().rule_settings)
+    except StoreUnavailable as exc:  # still down (or its SQLite file gone): say what waits
+        print(f"charged 0, already charged 0, remaining {journal.pending()}",
+              file=env.out)
+        raise StoreUnavailable(str(exc)) from None
     print(
         f"charged {result.charged}, already charged {result.already_charged}, "
         f"remaining {result.remaining}",
