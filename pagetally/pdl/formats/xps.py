@@ -157,6 +157,8 @@ class XpsParser:
                 raise
             except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError) as exc:
                 raise CorruptData(f"XPS: unreadable part ({exc})") from None
+            except ValueError as exc:  # a part or item name that is not UTF-8, bad sizes
+                raise CorruptData(f"XPS: unreadable part ({exc})") from None
             except (RuntimeError, NotImplementedError) as exc:  # encrypted, unknown method
                 raise CorruptData(f"XPS: unreadable part ({exc})") from None
 
