@@ -30,6 +30,7 @@ from pagetally.storage.base import HistoryFilter, Store
 from tests.cups.cupsd import Cupsd, private_cupsd
 from tests.cups.test_cupsd import job_attributes, submit
 from tests.faults.printer import SocketPrinter
+from tests.pdl._pdfmake import build_pdf
 
 PAGETALLY = Path(sys.executable).parent / "pagetally"
 PRICE = Decimal("0.10")  # per page
@@ -41,22 +42,13 @@ FINAL = ("completed", "canceled", "aborted")
 def job_pdf(tag: str, pages: int = PAGES, size: int = 200_000) -> bytes:
     """A well-formed PDF of `pages` pages, about `size` bytes (comment lines), whose
     bytes are this job's alone (`tag`): the printer tells the jobs apart by them."""
-    objects = [b"<< /Type /Catalog /Pages 2 0 R >>",
-               b"<< /Type /Pages /Kids [%s] /Count %d >>" % (
-                   b" ".join(b"%d 0 R" % (3 + i) for i in range(pages)), pages)]
-    objects += [b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >>"] * pages
+    objects = {1: b"<< /Type /Catalog /Pages 2 0 R >>",
+               2: b"<< /Type /Pages /Kids [%s] /Count %d >>" % (
+                   b" ".join(b"%d 0 R" % (3 + i) for i in range(pages)), pages)}
+    for i in range(pages):
+        objects[3 + i] = b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >>"
     line = b"% " + tag.encode() + b" " + b"x" * 96 + b"\n"
-    out = b"%PDF-1.4\n" + line * (size // len(line))
-    offsets = []
-    for number, body in enumerate(objects, 1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
-        len(objects) + 1, xref)
-    return out
+    return build_pdf(objects, filler=line * (size // len(line)))
 
 
 # --- processes ----------------------------------------------------------------

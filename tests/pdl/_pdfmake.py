@@ -8,11 +8,13 @@ def build_pdf(
     root: int = 1,
     extra_trailer: bytes = b"",
     split_xref: bool = False,
+    filler: bytes = b"",
 ) -> bytes:
     """A PDF with a classic xref table; `objects` maps number -> body (without obj/endobj).
 
-    `split_xref` writes one subsection per object (legal, and a hostile-file shape)."""
-    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
+    `split_xref` writes one subsection per object (legal, and a hostile-file shape);
+    `filler` (comment lines) goes after the header, to give the file a size."""
+    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n" + filler)
     offsets: dict[int, int] = {}
     for num in sorted(objects):
         offsets[num] = len(out)

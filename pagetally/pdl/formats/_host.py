@@ -132,3 +132,15 @@ def only_trailer(data: Buffer, pos: int) -> bool:
     end = skip_pjl(data, pos)
     rest = data[end : end + 64]
     return len(rest.strip(b"\x00\r\n\x0c ")) == 0
+
+
+def after_foreign(data: Buffer, pos: int, what: str) -> int | None:
+    """Where a record walk goes on when `pos` holds no record of its language:
+    after another job's PJL header (a stream of several jobs), or None when only a
+    closing wrapper or padding is left; anything else is corrupt data at `pos`."""
+    nxt = skip_pjl(data, pos)
+    if pos < nxt < len(data):
+        return nxt
+    if only_trailer(data, pos):
+        return None
+    raise corrupt(what, pos)

@@ -24,9 +24,9 @@ from pagetally.pdl.base import DEFAULT_LIMITS, Analysis, Buffer, Limits
 from pagetally.pdl.formats._host import (
     Budget,
     Pages,
+    after_foreign,
     corrupt,
     need,
-    only_trailer,
     skip_pjl,
     split_head,
 )
@@ -62,13 +62,11 @@ class HbplParser:
         while pos + 4 <= n:
             budget.tick()
             if data[pos] != 0x1B or not _RECORD.match(data, pos):
-                nxt = skip_pjl(data, pos)
-                if pos < nxt < n:  # another job's PJL header: go on after it
-                    pos = nxt
-                    continue
-                if only_trailer(data, pos):
+                resumed = after_foreign(data, pos, self.format)
+                if resumed is None:
                     break
-                raise corrupt(self.format, pos)
+                pos = resumed
+                continue
             kind = data[pos + 1 : pos + 3]
             size = data[pos + 3]
             need(data, pos + 4, size, self.format)
@@ -118,13 +116,11 @@ class HbpParser:
             elif op in (b"@N", b"@X"):
                 pos += 2
             else:
-                nxt = skip_pjl(data, pos)
-                if pos < nxt < n:  # another job's PJL header: go on after it
-                    pos = nxt
-                    continue
-                if only_trailer(data, pos):
+                resumed = after_foreign(data, pos, self.format)
+                if resumed is None:
                     break
-                raise corrupt(self.format, pos)
+                pos = resumed
+                continue
         if not pages:
             raise CorruptData(f"Brother HBP: the job ejects no page (end of job at offset {pos})")
         return pages.analysis(self.format)

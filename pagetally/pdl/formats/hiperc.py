@@ -17,9 +17,8 @@ from pagetally.pdl.base import DEFAULT_LIMITS, Analysis, Buffer, Limits
 from pagetally.pdl.formats._host import (
     Budget,
     Pages,
-    corrupt,
+    after_foreign,
     need,
-    only_trailer,
     skip_pjl,
     split_head,
 )
@@ -63,13 +62,11 @@ class HipercParser:
             budget.tick()
             size, kind = _HDR.unpack_from(data, pos)
             if kind not in (0, 1, 255) or size < _HDR.size:
-                nxt = skip_pjl(data, pos)
-                if pos < nxt < n:  # another job's PJL header: go on after it
-                    pos = nxt
-                    continue
-                if only_trailer(data, pos):
+                resumed = after_foreign(data, pos, self.format)
+                if resumed is None:
                     break
-                raise corrupt(self.format, pos)
+                pos = resumed
+                continue
             need(data, pos, size, self.format)
             if kind == 0 and not in_page:
                 pages.add()

@@ -15,7 +15,7 @@ from pagetally.pdl.base import DEFAULT_LIMITS, Analysis, Buffer, Limits
 from pagetally.pdl.formats._host import (
     Budget,
     Pages,
-    corrupt,
+    after_foreign,
     need,
     only_trailer,
     skip_pjl,
@@ -49,13 +49,11 @@ class OakParser:
             budget.tick()
             magic, size, kind = _HDR.unpack_from(data, pos)
             if magic != b"OAKT" or size < _HDR.size:
-                nxt = skip_pjl(data, pos)
-                if pos < nxt < n:  # another job's PJL header: go on after it
-                    pos = nxt
-                    continue
-                if only_trailer(data, pos):
+                resumed = after_foreign(data, pos, self.format)
+                if resumed is None:
                     break
-                raise corrupt(self.format, pos)
+                pos = resumed
+                continue
             need(data, pos, size, self.format)
             if kind == 0x2A and size >= _HDR.size + 4:
                 # Copies come inside the page they apply to (after its start).
