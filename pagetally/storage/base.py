@@ -37,6 +37,7 @@ from pagetally.core.models import (
 )
 from pagetally.core.refunds import Refund, RefundResult
 from pagetally.core.settings import StoreSettings as StoreSettings  # built by config
+from pagetally.core.tokens import ApiToken, TokenRole
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,7 +264,30 @@ class AdminStore(PrintJobStore, ReportStore, Protocol):
         period was granted before. The grant is recorded as a FREE payment."""
 
 
-class Store(AdminStore, Protocol):
+class TokenStore(Protocol):
+    """API tokens (`pagetally tokens`, the REST API, the notifier's client): only
+    a token's hash is kept; the secret is returned once, by `add_api_token`."""
+
+    def add_api_token(
+        self,
+        user: str,
+        role: TokenRole,
+        created: datetime,
+        *,
+        label: str = "",
+        expires: datetime | None = None,
+    ) -> tuple[ApiToken, str]:
+        """A new token of `user` (NotFound when unknown): (the stored token, its
+        secret). The caller checks that `role` is no greater than the user's."""
+    def api_tokens(self, users_: Sequence[str] | None = None) -> list[ApiToken]:
+        """Tokens, revoked and expired ones too, of `users_` (None: everyone's)."""
+    def revoke_api_token(self, token_id: int, date: datetime) -> ApiToken:
+        """Revoke token `token_id` (NotFound); revoking twice keeps the first date."""
+    def verify_api_token(self, secret: str, now: datetime) -> ApiToken | None:
+        """The valid token `secret` is (known, not revoked, not expired), else None."""
+
+
+class Store(AdminStore, TokenStore, Protocol):
     """What PageTally keeps: users, groups, printers, quotas, jobs, payments, codes.
 
     Every role at once: what a store implementation (SQL, later LDAP) provides.
