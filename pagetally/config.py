@@ -140,6 +140,17 @@ def _yes_no_or_int(raw: str) -> str:
     raise ValueError(f"expected yes, no or a number of seconds, got {raw!r}")
 
 
+def _clientconfirm(raw: str) -> str:
+    """`clientconfirm`: yes, no or an amount (core/dialogs.parse_confirm)."""
+    from pagetally.core.dialogs import parse_confirm
+
+    try:
+        parse_confirm(raw)
+    except ConfigError as e:
+        raise ValueError(str(e).removeprefix("clientconfirm: ")) from None
+    return raw.strip()
+
+
 def _backend(raw: str) -> str:
     low = raw.strip().lower()
     if low == "ldapstorage":
@@ -347,6 +358,31 @@ DIRECTIVES: dict[str, Directive] = {
         _d("striptitle", _text, None, "pattern stripped from job titles"),
         _d("overwrite_jobticket", _text, None, "command that may rewrite the job ticket"),
         _d("askconfirmation", _text, None, "command asking the user to confirm"),
+        # print-time dialogs and notices through pagetally-client (issue 15)
+        _d("notifierservice", _text, "/run/pagetally/pagetally-notify.sock",
+           "socket of the notifier in `pagetally serve` (none: no client dialogs)",
+           per_printer=False),
+        _d("notifierlisten", _text, "none",
+           "HOST:PORT where `pagetally serve` waits for pagetally-clients", per_printer=False),
+        _d("notifiercert", _text, None, "TLS certificate (PEM) of the notifier's port",
+           per_printer=False),
+        _d("notifierkey", _text, None, "TLS private key (PEM) of the notifier's port",
+           per_printer=False),
+        _d("notifiermaxclients", _int(1), "5000", "pagetally-clients registered at once",
+           per_printer=False),
+        _d("clientconfirm", _clientconfirm, "no",
+           "ask the user's client \"print it?\": no, yes, or jobs costing at least AMOUNT"),
+        _d("clientconfirmdefault", _choice("yes", "no"), "yes",
+           "the answer when the client does not answer"),
+        _d("clientbillingcode", _choice("no", "missing", "always"), "no",
+           "ask the user's client for the billing code"),
+        _d("clientbillingcodes", _text, None, "the codes offered (comma-separated)"),
+        _d("clientbillingcodedefault", _text, None,
+           "the billing code when the client does not answer"),
+        _d("clientpin", _bool, "no", "ask the user's client for a missing print PIN"),
+        _d("clienttimeout", _int(1), "30", "seconds a question waits for the client"),
+        _d("clientnotices", _bool, "yes",
+           "tell the user's client of printed, refused and low-balance jobs"),
         _d("prehook", _text, None, "command run before printing"),
         _d("posthook", _text, None, "command run after printing"),
         # invoices and receipts (pkinvoice, refund receipts)

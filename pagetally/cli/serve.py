@@ -55,11 +55,17 @@ def serve(
     runner = start_runner(jobs_socket(path)) if jobs else None
     settings = config.store_settings()
     store = open_store(settings, readonly=False)
+    from pagetally.service.notifier import hub_from_config
+
+    hub = None
     try:
+        hub = hub_from_config(config, store)  # pagetally-clients (notifierlisten)
         service = AccountingService(store, path, describe=describe(settings),
                                     max_clients=max_clients)
         service.run_until_signalled()
     finally:
+        if hub is not None:
+            hub.stop()
         store.close()
         if runner is not None:
             _stop_runner(runner)

@@ -37,6 +37,7 @@ from pagetally.cups.cancel import CancelWatch
 from pagetally.cups.charging import charge, settle
 from pagetally.cups.counting import parse_backend_error, parse_trust
 from pagetally.cups.deciding import charged_before, decide_job, duplicate_refusal, open_store
+from pagetally.cups.dialogs import Dialogs, record
 from pagetally.cups.printing import print_job
 from pagetally.cups.refusal import Refusing, refuse
 from pagetally.cups.spool import Spooled, spool_file, spool_stream
@@ -176,6 +177,7 @@ class Job:
         self.env = env
         self.msgs = msgs
         self.teller: Teller | None = None
+        self.dialogs: Dialogs | None = None  # the user's pagetally-client (issue 15)
         self.snapshot: AccountSnapshot | None = None
         self.config: Config | None = None
         self.facts: JobFacts | None = None
@@ -247,7 +249,7 @@ class Job:
     # --- steps 2-7 -----------------------------------------------------------
     def _refusing(self) -> Refusing:
         return Refusing(self.msgs, self.teller, self.snapshot, self.env.environ,
-                        self.env.cups_channels)
+                        self.env.cups_channels, self.dialogs)
 
     def _account(self, ticket: JobTicket, config: Config, user: str, spooled: Spooled,
                  auth: PrintAuth, credential: Credential | None) -> int:
@@ -327,10 +329,18 @@ class Job:
         facts, refusal = teller.rewrite_ticket(facts)
         if refusal is not None:
             return refuse(self._refusing(), store, facts, refusal, now)
+        dialogs = self.dialogs = Dialogs.from_config(config, ticket.printer, facts.user,
+                                                     ticket.host)
+        if credential is None and auth.needs_credential:  # "your PIN" in the client
+            secret = dialogs.pin_secret(ticket.printer)
+            credential = Credential(secret) if secret else None
         refusal = authenticate(auth, store, facts.user, credential, msgs, self.env.environ,
                                now)
         if refusal is not None:  # no deny banner: it would tell about the claimed user
             return refuse(self._refusing(), store, facts, refusal, now, banner=False)
+        code = dialogs.billing(facts)  # "which billing code?" in the client
+        if code is not None:
+            facts = self.facts = dataclasses.replace(facts, billing_code=code)
         on_error = str(config.get("onaccountererror", ticket.printer))
         if problem and accounter.kind in ("software", "ink") and on_error == "stop":
             unreadable = Decision(Action.DENY, problem, pages=0, code="unreadable_job")
@@ -355,7 +365,13 @@ class Job:
             msgs.info(f"PageTally: {pre.note}")
         if not decision.allowed:
             return refuse(self._refusing(), store, facts, decision, now)
+        from pagetally.core.money import format_money
 
+        currency = config.rule_settings(ticket.printer).currency
+        declined = dialogs.confirm(facts, decision, format_money(decision.price, currency))
+        if declined is not None:  # "print it?" answered no (or its default is no)
+            return refuse(self._refusing(), store, facts, declined, now, banner=False)
+        dialogs.running_low(facts, decision)
         if not teller.confirm(facts, snapshot, decision):
             cancelled = Decision(Action.CANCEL, "cancelled by the user (askconfirmation)",
                                  price=decision.price, code="user_cancelled")
@@ -405,16 +421,17 @@ class Job:
             precomputed_pages=pages,
             precomputed_price=decision.price,
         )
-        charge(store, config, request, msgs)
+        result = charge(store, config, request, msgs)
         attempt.forget()  # settled: in the store, or in the journal
+        record(store, final, dialogs, now)
         if charged.pages:
             msgs.page(charged.pages)
         if run.exit_code == 0 and not run.cancelled:  # what `lpstat -l` keeps of the job
-            from pagetally.core.money import format_money
-
-            currency = config.rule_settings(ticket.printer).currency
-            msgs.job(f"PageTally: printed {charged.pages} page(s), "
-                     f"{format_money(charged.price, currency)}")
+            price = format_money(charged.price, currency)
+            msgs.job(f"PageTally: printed {charged.pages} page(s), {price}")
+            after = result.balance_after if result is not None else None
+            dialogs.printed(final, charged.pages, price,
+                            None if after is None else format_money(after, currency))
         teller.hook("posthook", request.facts, snapshot, charged, precomputed_pages=pages,
                     precomputed_price=decision.price, job_pages=charged.pages,
                     job_price=charged.price, status=str(run.exit_code))

@@ -11,6 +11,7 @@ from pagetally.core.models import (
     AccountSnapshot,
     Action,
     ChargeRequest,
+    ChargeResult,
     Decision,
     JobFacts,
 )
@@ -73,14 +74,15 @@ def settle(
 
 
 def charge(store: Store | None, config: Config, request: ChargeRequest,
-           msgs: Messages) -> None:
-    """Charge, or journal the charge when the store went away meanwhile."""
+           msgs: Messages) -> ChargeResult | None:
+    """Charge, or journal the charge when the store went away meanwhile (None:
+    journaled)."""
     if store is not None:
         try:
             result = store.charge(request)
             if result.already_charged:
                 msgs.info("PageTally: this job was charged before; not charged again")
-            return
+            return result
         except StoreUnavailable as e:
             msgs.warning(f"PageTally: the store went away: {e}")
     journal = journal_of(config)
@@ -88,3 +90,4 @@ def charge(store: Store | None, config: Config, request: ChargeRequest,
         raise StorageError("the store is unreachable and no journal directory is usable")
     journal.write(request)
     msgs.info("PageTally: store unreachable, charge kept in the local journal")
+    return None

@@ -18,6 +18,7 @@ from pagetally.cups.status import BackendExit, Messages
 from pagetally.errors import PageTallyError, StoreUnavailable
 
 if TYPE_CHECKING:
+    from pagetally.cups.dialogs import Dialogs
     from pagetally.cups.tell import Teller
     from pagetally.storage.base import PrintJobStore as Store  # the print job's role
 
@@ -31,6 +32,7 @@ class Refusing:
     snapshot: AccountSnapshot | None
     environ: Mapping[str, str]
     inherit_channels: bool
+    dialogs: Dialogs | None = None  # the user's pagetally-client: told, answers kept
 
 
 def refuse(how: Refusing, store: Store | None, facts: JobFacts, decision: Decision,
@@ -49,6 +51,11 @@ def refuse(how: Refusing, store: Store | None, facts: JobFacts, decision: Decisi
                                        precomputed_pages=facts.pages,
                                        precomputed_price=decision.price,
                                        deny_banner=printed))
+    if how.dialogs is not None:
+        from pagetally.cups.dialogs import record
+
+        record(store, facts, how.dialogs, now)
+        how.dialogs.refused(facts, decision)
     if how.teller is not None:
         how.teller.mail(refused, facts, how.snapshot)
         how.teller.hook("prehook", facts, how.snapshot, refused)

@@ -11,15 +11,18 @@ policy and journal apply. Standard library only: importing this is cheap.
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from datetime import datetime
 from typing import Any, BinaryIO, NoReturn
 
+from pagetally.core.dialogs import Answer
 from pagetally.core.models import (
     AccountSnapshot,
     BillingCode,
     ChargeRequest,
     ChargeResult,
     Group,
+    JobFacts,
     JobRecord,
     Printer,
     User,
@@ -107,6 +110,12 @@ class RemoteStore:
     def history(self, flt: HistoryFilter | None = None) -> Iterator[JobRecord]:
         result: list[JobRecord] = self.call("history", flt=flt or HistoryFilter())
         return iter(result)
+
+    def record_job_answers(self, facts: JobFacts, answers: Sequence[Answer],
+                           date: datetime) -> int:
+        result: int = self.call("record_job_answers", facts=facts, answers=list(answers),
+                                date=date)
+        return result
 
     def add_billing_code(self, code: BillingCode) -> BillingCode:
         result: BillingCode = self.call("add_billing_code", code=code)

@@ -16,16 +16,19 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from pagetally import errors
 from pagetally.core import codec
+from pagetally.core.dialogs import Answer
 from pagetally.core.models import (
     AccountSnapshot,
     BillingCode,
     ChargeRequest,
     ChargeResult,
     Group,
+    JobFacts,
     JobRecord,
     Printer,
     User,
@@ -51,6 +54,8 @@ OPS: dict[str, Op] = {
                    AccountSnapshot),
     "charge": Op((("request", ChargeRequest),), ChargeResult),
     "history": Op((("flt", HistoryFilter),), list[JobRecord]),
+    "record_job_answers": Op((("facts", JobFacts), ("answers", list[Answer]),
+                              ("date", datetime)), int),
     "add_billing_code": Op((("code", BillingCode),), BillingCode),
     "get_billing_code": Op((("code", str),), BillingCode),
     "get_user": Op((("name", str),), User),

@@ -17,6 +17,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
 
+from pagetally.core.dialogs import Answer
 from pagetally.core.models import (
     AccountSnapshot,
     Allowance,
@@ -105,6 +106,18 @@ class PrintJobStore(JobReads, Protocol):
         """One transaction: counters (printer and every group above it), balances,
         billing code, grace deadlines, warn count, history row. Idempotent on the
         job's identity (printer, job_id, host, job_uuid): see ChargeResult."""
+
+
+class AnswerStore(Protocol):
+    """Print-time answers (issue 15, pagetally-client): kept beside the job's
+    history row. Not (yet) part of `Store`: a store without it keeps no answers,
+    the backend goes on (cups/dialogs.record)."""
+
+    def record_job_answers(self, facts: JobFacts, answers: Sequence[Answer],
+                           date: datetime) -> int:
+        """Keep `answers` with the job `facts` names (a PIN never: "given" or "")."""
+    def job_answers(self, printer: str, job_id: str) -> list[Answer]:
+        """The answers kept for CUPS job `job_id` on `printer`, oldest first."""
 
 
 class ReportStore(JobReads, Protocol):

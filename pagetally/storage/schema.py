@@ -36,7 +36,7 @@ from sqlalchemy.dialects import mysql
 
 from pagetally.storage.types import Money, UtcDateTime, name_type
 
-SCHEMA_REVISION = "0005"
+SCHEMA_REVISION = "0006"
 
 
 def identity_key(printer: str, job_id: str, host: str, job_uuid: str) -> bytes:
@@ -281,6 +281,28 @@ apitokens = Table(
 )
 # --- end webapi ----------------------------------------------------------------
 
+# --- notifier (issue 15): answers given at print time (pagetally-client) ---------
+#: What decided a print-time question of a job (core/dialogs.py): the job's
+#: identity as in jobhistory, the question, the answer (a PIN is never kept,
+#: only "given"), and where it came from (the client, or the default and why).
+jobanswers = Table(
+    "jobanswers",
+    metadata,
+    Column("id", _ID, primary_key=True, autoincrement=True),
+    Column("printername", name_type(), nullable=False),
+    Column("jobid", String(64), nullable=False),
+    Column("hostname", String(TEXT_MAX), nullable=False),
+    Column("jobuuid", String(64), nullable=False),
+    Column("username", name_type(), nullable=False),
+    Column("question", String(16), nullable=False),
+    Column("answer", String(64), nullable=False),
+    Column("source", String(16), nullable=False),
+    Column("jobdate", UtcDateTime(), nullable=False),
+    Index(None, "printername", "jobid"),
+    **_MYSQL,
+)
+# --- end notifier ----------------------------------------------------------------
+
 TABLES = (
     users,
     groups,
@@ -296,4 +318,5 @@ TABLES = (
     allowancegrants,
     invoices,
     apitokens,
+    jobanswers,
 )

@@ -39,6 +39,7 @@ from pagetally.errors import (
 )
 from pagetally.storage import accounting, grants, lookups, quotas, rows
 from pagetally.storage import patterns as pat
+from pagetally.storage.answers import AnswerMethods
 from pagetally.storage.base import HistoryFilter, Store
 from pagetally.storage.engine import (
     is_unique_violation,
@@ -59,7 +60,8 @@ from pagetally.storage.tokens import TokenMethods
 _ALL_JOBS = HistoryFilter()
 
 
-class SqlStore(CatalogMethods, RefundMethods, InvoiceMethods, TokenMethods):
+class SqlStore(CatalogMethods, RefundMethods, InvoiceMethods, TokenMethods,
+               AnswerMethods):
     """The SQL store. Build it with `pagetally.storage.open_store`."""
 
     # --- users -----------------------------------------------------------------
