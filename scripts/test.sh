@@ -15,9 +15,11 @@ if [ "${SKIP_INSTALL:-0}" != 1 ]; then
     | xargs apt-get install -y -qq --no-install-recommends >/dev/null
   [ -x .venv/bin/python ] || python3 -m venv .venv
   .venv/bin/pip install -q --disable-pip-version-check -e '.[all,test]'
+  # pagetally-client: its own small package (client/), tested with the server
+  .venv/bin/pip install -q --disable-pip-version-check -e ./client
 fi
 
-echo "== ruff"; .venv/bin/ruff check pagetally tests bench
+echo "== ruff"; .venv/bin/ruff check pagetally tests bench client
 echo "== mypy --strict"; .venv/bin/mypy
 echo "== pytest"
 set +e

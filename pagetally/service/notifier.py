@@ -418,7 +418,8 @@ def hub_from_config(config: Config, store: Store) -> Hub | None:
         certfile=get("notifiercert"), keyfile=get("notifierkey"),
         max_clients=int(config.get("notifiermaxclients")))
     try:
-        hub = Hub(settings, verifier(store), status_reader(store))
+        hub = Hub(settings, verifier(store),
+                  status_reader(store, config.rule_settings().currency))
         hub.start()
     except (ValueError, OSError, ssl.SSLError) as e:
         raise ConfigError(f"the notifier cannot start: {e}", directive="notifierlisten") from None

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from pagetally.core.money import format_money
 from pagetally.core.tokens import looks_like_token
 from pagetally.errors import NotFound
 from pagetally.storage.base import HistoryFilter, Store
@@ -40,7 +41,7 @@ def verifier(store: Store, now: Callable[[], datetime] = lambda: datetime.now(UT
     return verify
 
 
-def status_reader(store: Store) -> Callable[[str], dict[str, Any]]:
+def status_reader(store: Store, currency: str = "") -> Callable[[str], dict[str, Any]]:
     """user -> the status view's data: balance, quota left per printer, last jobs."""
 
     def status(user: str) -> dict[str, Any]:
@@ -53,12 +54,13 @@ def status_reader(store: Store) -> Callable[[str], dict[str, Any]]:
                    "left": _left(q.page_counter, q.hard_limit or q.soft_limit)}
                   for q in store.user_quotas(users=(_literal(user),))]
         jobs = [{"date": j.date.isoformat(timespec="seconds"), "printer": j.printer,
-                 "pages": j.pages, "price": str(j.price), "action": j.action.value,
+                 "pages": j.pages, "price": format_money(j.price, currency),
+                 "action": j.action.value,
                  "title": j.title[:60], "reason": j.reason[:120]}
                 for j in store.history(HistoryFilter(user=_literal(user), newest_first=True,
                                                      limit=LAST_JOBS))
                 if j.user == user]
         return {"user": user, "known": True, "limit_by": account.limit_by.value,
-                "balance": str(account.balance), "quotas": quotas, "jobs": jobs}
+                "balance": format_money(account.balance, currency), "quotas": quotas, "jobs": jobs}
 
     return status

@@ -1,0 +1,3 @@
+from pagetally_client.main import run
+
+run()
