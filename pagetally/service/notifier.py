@@ -151,6 +151,7 @@ class Hub:
 
     # --- life ------------------------------------------------------------------
     def start(self) -> None:
+        _room_for(self.settings.max_clients + 256)
         self.thread = threading.Thread(target=self._run, name="notifier", daemon=True)
         self.thread.start()
         self.ready.wait(15)
@@ -285,21 +286,21 @@ class Hub:
             line = await reader.readline()
             if not line:
                 return
+            try:
+                parsed = json.loads(line)
+            except ValueError:
+                parsed = None
+            message: dict[str, Any] = parsed if isinstance(parsed, dict) else {}
+            op = message.get("op")
+            waiting = client.waiting.get(str(message.get("id"))) if op == "answer" else None
+            if waiting is not None:  # an answer the hub asked for: never limited
+                if not waiting.done():
+                    waiting.set_result(str(message.get("value", ""))[:200])
+                continue
             if not client.allow():
                 client.send({"op": "error", "message": "too many requests: slow down"})
                 continue
-            try:
-                message = json.loads(line)
-            except ValueError:
-                continue
-            if not isinstance(message, dict):
-                continue
-            op = message.get("op")
-            if op == "answer":
-                waiting = client.waiting.get(str(message.get("id")))
-                if waiting is not None and not waiting.done():
-                    waiting.set_result(str(message.get("value", ""))[:200])
-            elif op == "status":
+            if op == "status":
                 await self._send_status(client)
             elif op == "ping":
                 client.send({"op": "pong"})
@@ -425,6 +426,18 @@ def hub_from_config(config: Config, store: Store) -> Hub | None:
         raise ConfigError(f"the notifier cannot start: {e}", directive="notifierlisten") from None
     log.info("notifier: pagetally-clients on %s:%s", listen[0], hub.port)
     return hub
+
+
+def _room_for(files: int) -> None:
+    """Raise the soft limit of open files to `files` (within the hard limit): a
+    registered client is an open socket, and the usual soft limit is 1024."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = files if hard == resource.RLIM_INFINITY else min(files, hard)
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
 
 
 def _is_address(host: str) -> bool:

@@ -254,3 +254,23 @@ def test_tls_when_configured(running: Running, tmp_path: Path) -> None:
                        timeout=3)
     finally:
         hub.stop()
+
+
+def test_a_client_asking_too_often_is_slowed_but_its_answers_count(running: Running) -> None:
+    alice = registered(running, "alice")
+    for _ in range(hubmod.REQUESTS_BURST + 5):
+        alice.conn.send({"op": "ping"})
+    replies = [alice.next() for _ in range(hubmod.REQUESTS_BURST + 5)]
+    assert replies.count({"op": "pong"}) <= hubmod.REQUESTS_BURST + 1
+    assert {"op": "error", "message": "too many requests: slow down"} in replies
+    # answers to the hub's own questions are never limited: the job is not held
+    dialogs = running.dialogs("alice", confirm_over=Decimal(0), confirm_default="no")
+    result: list[Decision | None] = []
+    asking = threading.Thread(target=lambda: result.append(dialogs.confirm(
+        facts(), Decision(Action.ALLOW), "0")))
+    asking.start()
+    question = alice.next()
+    alice.conn.send({"op": "answer", "id": question["id"], "value": "yes"})
+    asking.join(10)
+    assert result == [None]
+    assert dialogs.answers[0].source is Source.CLIENT
