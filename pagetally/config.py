@@ -151,6 +151,14 @@ def _clientconfirm(raw: str) -> str:
     return raw.strip()
 
 
+def _listen(raw: str) -> str:
+    """`notifierlisten`: none, PORT, HOST:PORT or [V6]:PORT."""
+    from pagetally.core.dialogs import parse_listen
+
+    parse_listen(raw)  # ValueError says what is wrong
+    return raw.strip()
+
+
 def _backend(raw: str) -> str:
     low = raw.strip().lower()
     if low == "ldapstorage":
@@ -362,7 +370,7 @@ DIRECTIVES: dict[str, Directive] = {
         _d("notifierservice", _text, "/run/pagetally/pagetally-notify.sock",
            "socket of the notifier in `pagetally serve` (none: no client dialogs)",
            per_printer=False),
-        _d("notifierlisten", _text, "none",
+        _d("notifierlisten", _listen, "none",
            "HOST:PORT where `pagetally serve` waits for pagetally-clients", per_printer=False),
         _d("notifiercert", _text, None, "TLS certificate (PEM) of the notifier's port",
            per_printer=False),

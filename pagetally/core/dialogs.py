@@ -132,3 +132,14 @@ def same_host(job_host: str, client_addresses: frozenset[str]) -> bool:
     with contextlib.suppress(ValueError):
         host = str(ipaddress.ip_address(host))
     return host in client_addresses
+
+
+def parse_listen(text: str | None) -> tuple[str, int] | None:
+    """`notifierlisten`: `none`, `PORT` (all addresses), `HOST:PORT`, `[V6]:PORT`."""
+    value = (text or "none").strip()
+    if value.lower() in ("", "none", "no"):
+        return None
+    host, _, port = value.rpartition(":")
+    if not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"{value!r} is not HOST:PORT")
+    return host.strip("[]") or "0.0.0.0", int(port)  # noqa: S104 (the admin asked)

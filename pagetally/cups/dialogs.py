@@ -13,8 +13,8 @@ the job (`record_job_answers`); a PIN is never kept, only whether one was given.
 
 from __future__ import annotations
 
-import contextlib
 import json
+import logging
 import socket
 import time
 from dataclasses import dataclass, field
@@ -36,6 +36,8 @@ from pagetally.core.models import Action, Decision, JobFacts
 
 if TYPE_CHECKING:
     from pagetally.config import Config
+
+log = logging.getLogger("pagetally.backend")
 
 HUB_GRACE = 1.0  # seconds the backend allows the hub beyond a question's timeout
 NOTICE_TIMEOUT = 0.5  # a notice never holds a job longer than this
@@ -196,5 +198,7 @@ def record(store: Any, facts: JobFacts, dialogs: Dialogs | None, date: Any) -> N
     job's charge is what matters, its answers are a note beside it."""
     if dialogs is None or not dialogs.answers or store is None:
         return
-    with contextlib.suppress(Exception):
+    try:
         store.record_job_answers(facts, list(dialogs.answers), date)
+    except Exception as e:  # a store without answers (LDAP), or gone meanwhile
+        log.warning("the job's answers were not recorded: %s: %s", type(e).__name__, e)

@@ -37,7 +37,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from pagetally.core.dialogs import clean_text, is_loopback, same_host
+from pagetally.core.dialogs import clean_text, is_loopback, parse_listen, same_host
 
 if TYPE_CHECKING:
     from pagetally.config import Config
@@ -68,17 +68,6 @@ class NotifierSettings:
     certfile: str | None = None
     keyfile: str | None = None
     max_clients: int = 5000
-
-
-def parse_listen(text: str | None) -> tuple[str, int] | None:
-    """`notifierlisten`: `none`, `PORT` (all addresses), `HOST:PORT`, `[V6]:PORT`."""
-    value = (text or "none").strip()
-    if value.lower() in ("", "none", "no"):
-        return None
-    host, _, port = value.rpartition(":")
-    if not port.isdigit() or not 0 < int(port) < 65536:
-        raise ValueError(f"notifierlisten: {value!r} is not HOST:PORT")
-    return host.strip("[]") or "0.0.0.0", int(port)  # noqa: S104 (the admin asked)
 
 
 def tls_context(certfile: str | None, keyfile: str | None) -> ssl.SSLContext | None:

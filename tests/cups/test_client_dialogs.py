@@ -92,7 +92,8 @@ def setup(ipp_printer: IppEvePrinter) -> Iterator[tuple[Cupsd, Hub, SqlStore]]:
                 f"directory: {base / 'pagetally-spool'}\n"
                 f"notifierservice: {base / 'notify.sock'}\n"
                 f"clienttimeout: {TIMEOUT}\n"
-                "[askq]\nclientconfirm: yes\nclientconfirmdefault: no\n")
+                "[askq]\nclientconfirm: yes\nclientconfirmdefault: no\n"
+                "[codeq]\nclientbillingcode: missing\nclientbillingcodes: PHYS, CHEM\n")
 
     with private_cupsd("pagetally-notifier-", conf) as cupsd:
         base = where["base"]
@@ -104,12 +105,15 @@ def setup(ipp_printer: IppEvePrinter) -> Iterator[tuple[Cupsd, Hub, SqlStore]]:
         try:
             add_queue(cupsd, ipp_printer, "askq")
             add_queue(cupsd, ipp_printer, "dearq")
+            add_queue(cupsd, ipp_printer, "codeq")
             store.add_printer(Printer("askq", prices=PriceTable(per_page=Decimal("0.10"))))
             store.add_printer(Printer("dearq", prices=PriceTable(per_page=Decimal("50"))))
+            store.add_printer(Printer("codeq", prices=PriceTable(per_page=Decimal("0.10"))))
             for name in ("cora", "dave"):
                 store.add_user(User(name, limit_by=LimitBy.BALANCE, balance=Decimal("5")))
                 store.set_user_quota(name, "askq")
                 store.set_user_quota(name, "dearq")
+                store.set_user_quota(name, "codeq")
             yield cupsd, hub, store
         finally:
             hub.stop()
@@ -167,19 +171,31 @@ def test_questions_and_notices_through_cupsd(setup: tuple[Cupsd, Hub, SqlStore])
             Answer(Kind.CONFIRM, "no", Source.TIMEOUT)]
         assert cora.next().startswith("! Job cancelled on askq: cancelled: no answer")
 
+        # "which billing code?": the answer goes on the job's row
+        job = submit(cupsd, "codeq", "cora", ONE_PAGE)
+        assert cora.next() == ("? Which billing code for 'default-testpage.pdf'? "
+                               "[PHYS, CHEM] — 4 s to answer")
+        cora.type("CHEM")
+        assert wait_done(cupsd, job)["job-state"] == "completed"
+        assert cora.next().startswith("* Printed on codeq: 1 page(s), 0.10 EUR")
+        row = [j for j in store.history() if j.printer == "codeq"][-1]
+        assert (row.job_id, row.billing_code) == (str(job), "CHEM")
+        assert store.job_answers("codeq", str(job)) == [
+            Answer(Kind.BILLING_CODE, "CHEM", Source.CLIENT)]
+
         # refused: a 50 EUR page takes the balance below zero (PyKota's rule: a job
         # is allowed while there is credit), the next is refused; its reason
         # reaches the client
         assert wait_done(cupsd, submit(cupsd, "dearq", "cora", ONE_PAGE))["job-state"] == \
             "completed"
-        assert cora.next() == "* Printed on dearq: 1 page(s), 50.00 EUR; balance left -45.10 EUR"
+        assert cora.next() == "* Printed on dearq: 1 page(s), 50.00 EUR; balance left -45.20 EUR"
         job = submit(cupsd, "dearq", "cora", ONE_PAGE)
         assert wait_done(cupsd, job)["job-state"] == "canceled"
         refusal = cora.next()
         assert refusal.startswith("! Job refused on dearq: ")
         reason = refusal.removeprefix("! Job refused on dearq: ")
         assert reason in lpstat_line(cupsd, "dearq", job)
-        assert "-45.10" in reason  # the balance that refused it
+        assert "-45.20" in reason  # the balance that refused it
 
         # dave, registered all along with his own token, heard nothing of cora's jobs
         wait_until(lambda: dave.lines.empty(), "dave's output is read")

@@ -274,3 +274,40 @@ def test_a_client_asking_too_often_is_slowed_but_its_answers_count(running: Runn
     asking.join(10)
     assert result == [None]
     assert dialogs.answers[0].source is Source.CLIENT
+
+
+@pytest.mark.slow
+def test_pagetally_serve_runs_the_hub(running: Running, tmp_path: Path) -> None:
+    """`pagetally serve` with `notifierlisten`: a client registers and reads its
+    status; the backends' socket answers."""
+    import os
+    import sys
+
+    from tests.ports import free_port
+
+    run = short_dir()
+    port = free_port()
+    conf = tmp_path / "pagetally.conf"
+    conf.write_text("[global]\nstoragebackend: sqlite\n"
+                    f"storagename: {running.store.settings.name}\n"
+                    f"accountingservice: {run / 's.sock'}\n"
+                    f"notifierservice: {run / 'n.sock'}\n"
+                    f"notifierlisten: 127.0.0.1:{port}\ncurrency: EUR\n")
+    proc = subprocess.Popen([sys.executable, "-m", "pagetally.cli.main", "-C", str(conf),
+                             "serve", "--no-jobs"], stderr=subprocess.PIPE)
+    try:
+        wait_until(lambda: (run / "s.sock").exists() or proc.poll() is not None,
+                   "pagetally serve listens")
+        assert proc.poll() is None
+        shown = subprocess.run(
+            [sys.executable, "-m", "pagetally_client", "--server", f"127.0.0.1:{port}",
+             "status"], capture_output=True, text=True, timeout=60,
+            env={**os.environ, "PAGETALLY_TOKEN": running.tokens["alice"]})
+        assert shown.returncode == 0, shown.stderr
+        assert "Balance: 12.50 EUR   (limited by balance)" in shown.stdout
+        dialogs = Dialogs(str(run / "n.sock"), "alice", "localhost")
+        assert dialogs.ask(Question(Kind.CONFIRM, "?", (), 5)) == (None, Source.NO_CLIENT)
+    finally:
+        proc.terminate()
+        proc.wait(30)
+        shutil.rmtree(run, ignore_errors=True)
