@@ -16,7 +16,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Callable
-from typing import TextIO
+from typing import Any, TextIO
 
 APP_NAME = "pagetally-client"
 NOTIFY_TIMEOUT = 5.0
@@ -66,9 +66,16 @@ class Freedesktop:
                   file=self.fallback.out, flush=True)
 
 
+_markup: dict[str, bool] = {}  # bus address -> the server reads markup in bodies
+
+
 def notify_dbus(address: str, summary: str, body: str, urgent: bool = False) -> int:
     """Notify(app_name, replaces_id, app_icon, summary, body, actions, hints,
-    expire_timeout) as the Desktop Notifications Specification says; the id."""
+    expire_timeout) as the Desktop Notifications Specification says; the id.
+    A server that reads markup in bodies (capability `body-markup`) gets the
+    body escaped: a job's title is the user's text, not markup."""
+    import html
+
     from jeepney import DBusAddress, new_method_call
     from jeepney.io.blocking import open_dbus_connection
 
@@ -76,13 +83,26 @@ def notify_dbus(address: str, summary: str, body: str, urgent: bool = False) -> 
                          bus_name="org.freedesktop.Notifications",
                          interface="org.freedesktop.Notifications")
     hints = {"urgency": ("y", 2 if urgent else 1)}
-    message = new_method_call(target, "Notify", "susssasa{sv}i",
-                              (APP_NAME, 0, "printer", summary, body, [], hints, -1))
     with open_dbus_connection(bus=address) as conn:
+        if address not in _markup:
+            caps = conn.send_and_get_reply(new_method_call(target, "GetCapabilities"),
+                                           timeout=NOTIFY_TIMEOUT)
+            _check(caps)
+            _markup[address] = "body-markup" in caps.body[0]
+        if _markup[address]:
+            body = html.escape(body, quote=False)
+        message = new_method_call(target, "Notify", "susssasa{sv}i",
+                                  (APP_NAME, 0, "printer", summary, body, [], hints, -1))
         reply = conn.send_and_get_reply(message, timeout=NOTIFY_TIMEOUT)
-    if reply.header.message_type.name == "error":
-        raise RuntimeError(f"{reply.header.fields.get(4, 'error')}: {reply.body}")
+    _check(reply)
     return int(reply.body[0])
+
+
+def _check(reply: Any) -> None:
+    from jeepney import MessageType
+
+    if reply.header.message_type is MessageType.error:
+        raise RuntimeError(f"{reply.header.fields.get(4, 'error')}: {reply.body}")
 
 
 class MacOS:
@@ -140,14 +160,16 @@ def desktop_asker() -> Asker | None:
 def _ask_tool(tool: str, text: str, choices: list[str], timeout: float) -> str | None:
     secs = str(max(int(timeout) - 1, 1))
     if choices == ["yes", "no"]:
-        argv = ([tool, "--question", "--text", text, "--timeout", secs] if tool == "zenity"
+        argv = ([tool, "--question", "--no-markup", "--text", text, "--timeout", secs]
+                if tool == "zenity"
                 else [tool, "--yesno", text])
     elif choices:
-        argv = ([tool, "--list", "--text", text, "--column", "code", *choices,
+        argv = ([tool, "--list", "--no-markup", "--text", text, "--column", "code", *choices,
                  "--timeout", secs] if tool == "zenity"
                 else [tool, "--combobox", text, *choices])
     else:
-        argv = ([tool, "--entry", "--hide-text", "--text", text, "--timeout", secs]
+        argv = ([tool, "--entry", "--hide-text", "--no-markup", "--text", text, "--timeout",
+                 secs]
                 if tool == "zenity" else [tool, "--password", text])
     try:
         done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout,

@@ -33,7 +33,8 @@ class NotificationServer:
     """Owns org.freedesktop.Notifications on the bus; every Notify call's
     arguments go to `calls`, and it answers with an id, as a desktop's does."""
 
-    def __init__(self, address: str) -> None:
+    def __init__(self, address: str, capabilities: tuple[str, ...] = ("body",)) -> None:
+        self.capabilities = list(capabilities)
         from jeepney.bus_messages import message_bus
         from jeepney.io.blocking import open_dbus_connection
 
@@ -58,11 +59,15 @@ class NotificationServer:
             except OSError:
                 return
             header = msg.header
-            if (header.message_type is MessageType.method_call
-                    and header.fields.get(HeaderFields.member) == "Notify"):
+            if header.message_type is not MessageType.method_call:
+                continue
+            member = header.fields.get(HeaderFields.member)
+            if member == "Notify":
                 count += 1
                 self.calls.put(tuple(msg.body))
                 self.conn.send(new_method_return(msg, "u", (count,)))
+            elif member == "GetCapabilities":
+                self.conn.send(new_method_return(msg, "as", (self.capabilities,)))
 
     def stop(self) -> None:
         self.stopping.set()
@@ -128,6 +133,23 @@ def test_notices_on_the_session_bus(running: Running, session_bus: str) -> None:
     out = proc.stdout.read()
     assert "registered as alice" in out
     assert "quota reached" not in out  # shown on the desktop, not in the terminal
+
+
+def test_markup_is_escaped_for_a_server_that_reads_it(
+        running: Running, session_bus: str) -> None:  # noqa: F811
+    server = NotificationServer(session_bus, ("body", "body-markup"))
+    proc = client(running, session_bus, "run", "--once")
+    try:
+        wait_until(lambda: running.hub.clients.get("alice"), "alice's client is registered")
+        facts = JobFacts(user="alice", printer="lab", pages=1, job_id="3", title="t")
+        running.dialogs("alice").refused(facts, Decision(
+            Action.DENY, "title <b>x</b> & <a href='http://e.x'>y</a>", code="x"))
+        body = server.calls.get(timeout=30)[4]
+        assert body == "title &lt;b&gt;x&lt;/b&gt; &amp; &lt;a href='http://e.x'&gt;y&lt;/a&gt;"
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        server.stop()
 
 
 def test_remind_on_demand(running: Running, session_bus: str) -> None:  # noqa: F811

@@ -311,3 +311,27 @@ def test_pagetally_serve_runs_the_hub(running: Running, tmp_path: Path) -> None:
         proc.terminate()
         proc.wait(30)
         shutil.rmtree(run, ignore_errors=True)
+
+
+def test_running_low_notice_and_notices_off(running: Running) -> None:
+    alice = registered(running, "alice")
+    warn = Decision(Action.WARN, "your balance is low: 0.40 EUR left", code="poor")
+    running.dialogs("alice").running_low(facts(), warn)
+    notice = alice.next()
+    assert (notice["kind"], notice["title"], notice["body"]) == (
+        "low", "Running low", "your balance is low: 0.40 EUR left")
+    running.dialogs("alice").running_low(facts(), Decision(Action.ALLOW))  # not low
+    running.dialogs("alice", notices=False).refused(facts(), warn)  # clientnotices: no
+    alice.conn.send({"op": "ping"})
+    assert alice.next() == {"op": "pong"}
+
+
+def test_client_limits(running: Running, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(hubmod, "MAX_PER_USER", 2)
+    registered(running, "alice")
+    registered(running, "alice")
+    with pytest.raises(Refused, match="at most 2 clients per user"):
+        Connection(running.settings("alice"))
+    running.hub.settings = NotifierSettings(("127.0.0.1", 0), running.socket, max_clients=2)
+    with pytest.raises(Refused, match="serves as many clients as it may"):
+        Connection(running.settings("bob"))
