@@ -326,11 +326,12 @@ class Job:
         factor, count_env = ticket.copies_downstream, _count_env(ticket, user)
         pages, problem = pre.pages, pre.problem
         teller = self.teller = Teller(config, ticket, spooled.path, msgs, self.env.environ)
-        facts, refusal = teller.rewrite_ticket(facts)
-        if refusal is not None:
-            return refuse(self._refusing(), store, facts, refusal, now)
         dialogs = self.dialogs = Dialogs.from_config(config, ticket.printer, facts.user,
                                                      ticket.host)
+        facts, refusal = teller.rewrite_ticket(facts)
+        dialogs.user = facts.user  # overwrite_jobticket may have named another
+        if refusal is not None:
+            return refuse(self._refusing(), store, facts, refusal, now)
         if credential is None and auth.needs_credential:  # "your PIN" in the client
             secret = dialogs.pin_secret(ticket.printer)
             credential = Credential(secret) if secret else None
