@@ -5,9 +5,10 @@ on 127.0.0.1.
 
 The job's user answers "print it?" yes / no / nothing: the job prints and is
 charged / is cancelled, not charged, with the reason in `lpstat -l` / takes the
-configured default (no) after `clienttimeout`. A refused job's reason reaches the
-client. A client with a wrong token is refused; a client with another user's
-token hears nothing of this user's jobs."""
+configured default (no) after `clienttimeout`. "Which billing code?" and "your
+PIN" answered in the client decide the job's code and whether it may print.
+A refused job's reason reaches the client. A client with a wrong token is
+refused; a client with another user's token hears nothing of this user's jobs."""
 
 from __future__ import annotations
 
@@ -39,6 +40,8 @@ from tests.polling import wait_until
 pytestmark = [pytest.mark.slow, pytest.mark.cups]
 
 TIMEOUT = 4  # clienttimeout: the "nothing" case waits this long
+PAGETALLY = Path(sys.executable).parent / "pagetally"
+PIN = "5517"
 
 
 class Client:
@@ -93,7 +96,8 @@ def setup(ipp_printer: IppEvePrinter) -> Iterator[tuple[Cupsd, Hub, SqlStore]]:
                 f"notifierservice: {base / 'notify.sock'}\n"
                 f"clienttimeout: {TIMEOUT}\n"
                 "[askq]\nclientconfirm: yes\nclientconfirmdefault: no\n"
-                "[codeq]\nclientbillingcode: missing\nclientbillingcodes: PHYS, CHEM\n")
+                "[codeq]\nclientbillingcode: missing\nclientbillingcodes: PHYS, CHEM\n"
+                "[pinq]\nprintauth: pin\nclientpin: yes\n")
 
     with private_cupsd("pagetally-notifier-", conf) as cupsd:
         base = where["base"]
@@ -106,14 +110,17 @@ def setup(ipp_printer: IppEvePrinter) -> Iterator[tuple[Cupsd, Hub, SqlStore]]:
             add_queue(cupsd, ipp_printer, "askq")
             add_queue(cupsd, ipp_printer, "dearq")
             add_queue(cupsd, ipp_printer, "codeq")
+            add_queue(cupsd, ipp_printer, "pinq")
             store.add_printer(Printer("askq", prices=PriceTable(per_page=Decimal("0.10"))))
             store.add_printer(Printer("dearq", prices=PriceTable(per_page=Decimal("50"))))
             store.add_printer(Printer("codeq", prices=PriceTable(per_page=Decimal("0.10"))))
+            store.add_printer(Printer("pinq", prices=PriceTable(per_page=Decimal("0.10"))))
             for name in ("cora", "dave"):
                 store.add_user(User(name, limit_by=LimitBy.BALANCE, balance=Decimal("5")))
                 store.set_user_quota(name, "askq")
                 store.set_user_quota(name, "dearq")
                 store.set_user_quota(name, "codeq")
+                store.set_user_quota(name, "pinq")
             yield cupsd, hub, store
         finally:
             hub.stop()
@@ -183,19 +190,35 @@ def test_questions_and_notices_through_cupsd(setup: tuple[Cupsd, Hub, SqlStore])
         assert store.job_answers("codeq", str(job)) == [
             Answer(Kind.BILLING_CODE, "CHEM", Source.CLIENT)]
 
+        # "your PIN": typed in the client, the job prints; never kept anywhere
+        subprocess.run([str(PAGETALLY), "-C", str(cupsd.config), "users", "edit", "cora",
+                        "--pin-stdin"], input=f"{PIN}\n", text=True, check=True, timeout=60)
+        job = submit(cupsd, "pinq", "cora", ONE_PAGE)
+        assert cora.next() == "? Your print PIN for pinq: (type it, then Enter) — 4 s to answer"
+        cora.type(PIN)
+        assert wait_done(cupsd, job)["job-state"] == "completed"
+        assert cora.next().startswith("* Printed on pinq: 1 page(s), 0.10 EUR")
+        assert store.job_answers("pinq", str(job)) == [Answer(Kind.PIN, "given", Source.CLIENT)]
+        job = submit(cupsd, "pinq", "cora", ONE_PAGE)  # a wrong one: refused, as with lp
+        assert "PIN" in cora.next()
+        cora.type("0000")
+        assert wait_done(cupsd, job)["job-state"] == "canceled"
+        assert cora.next() == "! Job refused on pinq: wrong PIN"
+        assert not any(PIN in repr(j) for j in store.history())
+
         # refused: a 50 EUR page takes the balance below zero (PyKota's rule: a job
         # is allowed while there is credit), the next is refused; its reason
         # reaches the client
         assert wait_done(cupsd, submit(cupsd, "dearq", "cora", ONE_PAGE))["job-state"] == \
             "completed"
-        assert cora.next() == "* Printed on dearq: 1 page(s), 50.00 EUR; balance left -45.20 EUR"
+        assert cora.next() == "* Printed on dearq: 1 page(s), 50.00 EUR; balance left -45.30 EUR"
         job = submit(cupsd, "dearq", "cora", ONE_PAGE)
         assert wait_done(cupsd, job)["job-state"] == "canceled"
         refusal = cora.next()
         assert refusal.startswith("! Job refused on dearq: ")
         reason = refusal.removeprefix("! Job refused on dearq: ")
         assert reason in lpstat_line(cupsd, "dearq", job)
-        assert "-45.20" in reason  # the balance that refused it
+        assert "-45.30" in reason  # the balance that refused it
 
         # dave, registered all along with his own token, heard nothing of cora's jobs
         wait_until(lambda: dave.lines.empty(), "dave's output is read")
