@@ -50,6 +50,7 @@ HELLO_TIMEOUT = 10.0  # seconds a new connection has to say who it is
 MAX_PER_USER = 16  # clients of one user at once (several hosts, several sessions)
 FAILED_HELLOS = 5  # wrong tokens from one address within FAILED_WINDOW: then refused
 FAILED_WINDOW = 60.0
+MAX_FAILED_ADDRESSES = 10_000  # addresses remembered before old ones are pruned
 REQUESTS_BURST = 20  # a client's requests: a bucket of 20, refilled 2 per second
 REQUESTS_PER_S = 2.0
 STATUS_EVERY = 1.0  # seconds between two status reads of one client
@@ -245,6 +246,10 @@ class Hub:
         if isinstance(token, str) and hello.get("op") == "hello":
             user = await self.loop.run_in_executor(None, self.verify, token)
         if user is None:
+            if len(self.failures) > MAX_FAILED_ADDRESSES:  # many addresses: forget old ones
+                now = time.monotonic()
+                self.failures = {a: ts for a, ts in self.failures.items()
+                                 if now - ts[-1] < FAILED_WINDOW}
             self.failures.setdefault(address, []).append(time.monotonic())
             refuse("token refused")
             await writer.drain()
