@@ -3,6 +3,7 @@ unless the server is on this machine's loopback (settings.py decides)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import ssl
@@ -17,9 +18,21 @@ class Refused(Exception):
     """The server refused the client (a wrong token...): its message."""
 
 
+def _keep_alive(sock: socket.socket) -> None:
+    """A server gone without closing (a network change, a suspend) is noticed in
+    about 90 s, and `run` reconnects."""
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+    for name, value in (("TCP_KEEPIDLE", 60), ("TCP_KEEPINTVL", 10), ("TCP_KEEPCNT", 3)):
+        option = getattr(socket, name, None)  # not on every platform (older macOS)
+        if option is not None:
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.IPPROTO_TCP, option, value)
+
+
 class Connection:
     def __init__(self, settings: Settings, timeout: float = 10.0) -> None:
         raw = socket.create_connection((settings.host, settings.port), timeout=timeout)
+        _keep_alive(raw)
         sock: socket.socket = raw
         if settings.tls:
             context = ssl.create_default_context(cafile=settings.cafile)

@@ -209,6 +209,7 @@ class Hub:
 
     async def _client(self, reader: asyncio.StreamReader,
                       writer: asyncio.StreamWriter) -> None:
+        keep_alive(writer.get_extra_info("socket"))
         peer = writer.get_extra_info("peername") or ("", 0)
         address = str(peer[0])
         client: _Client | None = None
@@ -420,6 +421,19 @@ def hub_from_config(config: Config, store: Store) -> Hub | None:
         raise ConfigError(f"the notifier cannot start: {e}", directive="notifierlisten") from None
     log.info("notifier: pagetally-clients on %s:%s", listen[0], hub.port)
     return hub
+
+
+def keep_alive(sock: Any) -> None:
+    """TCP keep-alive on a client's connection: a laptop that left without
+    closing is dropped after about 90 s (its questions then get the default at
+    once instead of waiting for a client that is gone)."""
+    if sock is None:
+        return
+    with contextlib.suppress(OSError, AttributeError):
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE, 60)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL, 10)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPCNT, 3)
 
 
 def _room_for(files: int) -> None:

@@ -335,3 +335,15 @@ def test_client_limits(running: Running, monkeypatch: pytest.MonkeyPatch) -> Non
     running.hub.settings = NotifierSettings(("127.0.0.1", 0), running.socket, max_clients=2)
     with pytest.raises(Refused, match="serves as many clients as it may"):
         Connection(running.settings("bob"))
+
+
+def test_connections_are_kept_alive(running: Running) -> None:
+    """A client gone without closing is dropped by TCP keep-alive, and the
+    client notices a server gone the same way."""
+    import socket
+
+    alice = registered(running, "alice")
+    server_side = running.hub.clients["alice"][0].writer.get_extra_info("socket")
+    for sock in (server_side, alice.conn.sock):
+        assert sock.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE) == 1
+        assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE) == 60
