@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, tzinfo
 from decimal import Decimal
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -25,7 +25,9 @@ from pagetally.core.models import Action, JobRecord
 from pagetally.core.money import format_money
 from pagetally.core.refunds import Refund, RefundResult, refund_for
 from pagetally.errors import InvalidAmount, InvalidInput, NotFound
-from pagetally.storage.base import Store
+
+if TYPE_CHECKING:  # annotations only: the store's modules load when a command runs
+    from pagetally.storage.base import Store
 
 #: The history actions of jobs that were charged (and so can be refunded).
 CHARGED = (Action.ALLOW, Action.WARN)
