@@ -40,12 +40,11 @@ from pagetally.cups.deciding import charged_before, decide_job, duplicate_refusa
 from pagetally.cups.printing import print_job
 from pagetally.cups.refusal import Refusing, refuse
 from pagetally.cups.spool import Spooled, spool_file, spool_stream
-from pagetally.cups.status import BackendExit, Messages
+from pagetally.cups.status import BackendExit, Messages, Outcome, exit_for, real_backend_exit
 from pagetally.cups.tell import Teller
 from pagetally.cups.ticket import SCHEME, JobTicket, parse_ticket, strip_title
 from pagetally.errors import (
     ConfigError,
-    InvalidInput,
     PageTallyError,
     StoreUnavailable,
 )
@@ -91,7 +90,7 @@ def run(env: BackendEnv) -> int:
     if len(env.argv) == 1:
         env.stderr.flush()
         print(DISCOVERY_LINE)
-        return BackendExit.OK
+        return exit_for(Outcome.DISCOVERY)
     job = Job(env, msgs)
     with _one_line_logging(env.stderr):
         return _run_job(job, env, msgs)
@@ -103,18 +102,15 @@ def _run_job(job: Job, env: BackendEnv, msgs: Messages) -> int:
     except ConfigError as e:
         # no accounting is possible: stop the queue, keep the job, tell the admin
         msgs.error(f"PageTally configuration error: {e}")
-        return BackendExit.STOP
-    except InvalidInput as e:
+        return exit_for(Outcome.CONFIG_BROKEN)
+    except PageTallyError as e:  # InvalidInput among them
         msgs.error(f"PageTally: {e}")
-        return BackendExit.FAILED
-    except PageTallyError as e:
-        msgs.error(f"PageTally: {e}")
-        return BackendExit.FAILED
+        return exit_for(Outcome.JOB_ERROR)
     except Exception as e:  # the last resort: one line to cupsd, the rest to syslog
         _log_crash(env)
         job.report_crash(e)
         msgs.error(f"PageTally internal error ({type(e).__name__}); details in the system log")
-        return BackendExit.FAILED
+        return exit_for(Outcome.CRASHED)
 
 
 class _OneLine(logging.Formatter):
@@ -288,14 +284,14 @@ class Job:
             attempt.forget()
             msgs.info(f"PageTally: job {facts.job_id} was printed and charged {when}; "
                       "not printed again")
-            return BackendExit.OK
+            return exit_for(Outcome.SETTLED)
         left = attempt.left()
         if left is not None and left.state == PRINTED:
             charge(store, config, left.request, msgs)
             attempt.forget()
             msgs.info(f"PageTally: job {facts.job_id} was printed by an attempt that was "
                       "interrupted before its charge: charged now, not printed again")
-            return BackendExit.OK
+            return exit_for(Outcome.SETTLED)
         return None
 
     def _unrecordable(self, config: Config, printer: str, error: OSError, *,
@@ -308,10 +304,10 @@ class Job:
         if str(config.get("onjournalerror", printer)) == "stop":
             self.msgs.error(f"PageTally: cannot {what} under {where} ({why}); "
                             "queue stopped, job kept")
-            return BackendExit.STOP
+            return exit_for(Outcome.UNRECORDABLE_STOP)
         self.msgs.error(f"PageTally: cannot {what} under {where} ({why}); "
                         "job held: release it once there is room (lp -i ID -H resume)")
-        return BackendExit.HOLD
+        return exit_for(Outcome.UNRECORDABLE_HOLD)
 
     def _account_attempt(self, ticket: JobTicket, config: Config, store: Store | None,
                          user: str, spooled: Spooled, auth: PrintAuth,
@@ -418,11 +414,9 @@ class Job:
         teller.hook("posthook", request.facts, snapshot, charged, precomputed_pages=pages,
                     precomputed_price=decision.price, job_pages=charged.pages,
                     job_price=charged.price, status=str(run.exit_code))
-        if run.delivered:  # killed after it had sent the whole job: printed
-            return BackendExit.OK
-        if run.exit_code < 0:  # the real backend died of a signal (e.g. a cancel)
-            return BackendExit.FAILED
-        return run.exit_code  # cancelled or not, the real backend's own verdict
+        # cancelled or not, the real backend's own verdict (killed after it had
+        # sent the whole job: printed)
+        return real_backend_exit(run.exit_code, delivered=run.delivered)
 
     def _final_count(self, spooled: Spooled, pre: JobCount, pre_form: Accounter,
                      accounter: Accounter, counted: Counted, factor: int,

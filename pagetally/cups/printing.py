@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from pagetally.cups.accounting import Accounter, Counted, HardwareCounting
 from pagetally.cups.counting import BackendErrorPolicy, parse_backend_error
 from pagetally.cups.realbackend import BackendRun, run_real_backend
-from pagetally.cups.status import BackendExit, Messages
+from pagetally.cups.status import BackendExit, Messages, Outcome, exit_for
 from pagetally.cups.ticket import JobTicket
 from pagetally.errors import DeviceError
 
@@ -105,7 +105,7 @@ def print_job(
             if str(config.get("onaccountererror", printer)) == "stop":
                 msgs.error(f"PageTally: cannot read the printer's counter: {e}; "
                            "queue stopped, job kept")
-                return BackendExit.STOP
+                return exit_for(Outcome.COUNTER_UNREADABLE)
             msgs.error(f"PageTally: cannot read the printer's counter: {e}; "
                        "charging the software count")
             return device(), Counted(None)
