@@ -74,12 +74,12 @@ def parse_printauth(text: str | None) -> PrintAuth:
 
 def printauth_for(config: Config, printer: str) -> PrintAuth:
     """The printer's `printauth`, `printauthmaxfailures` and `printauthlockout`."""
-    auth = parse_printauth(str(config.get("printauth", printer)))
+    auth = parse_printauth(config.get_str("printauth", printer))
     if not auth.needs_credential:
         return auth
-    return dataclasses.replace(auth, max_failures=int(config.get("printauthmaxfailures",
-                                                                 printer)),
-                               lockout=int(config.get("printauthlockout", printer)))
+    return dataclasses.replace(auth, max_failures=config.get_int("printauthmaxfailures",
+                                                                 printer),
+                               lockout=config.get_int("printauthlockout", printer))
 
 
 @dataclass(frozen=True, slots=True)

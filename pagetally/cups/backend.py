@@ -189,9 +189,10 @@ class Job:
             from pagetally.notify.mail import MailSettings, send_crash_report
 
             send_crash_report(
-                self.config.get("crashrecipient"), MailSettings.from_config(self.config),
+                self.config.get_str_or_none("crashrecipient"),
+                MailSettings.from_config(self.config),
                 error, traceback.format_exc(), self.facts,
-                privacy=bool(self.config.get("privacy")), where="CUPS backend",
+                privacy=self.config.get_bool("privacy"), where="CUPS backend",
             )
         except Exception:  # a crash report must not crash the crash handling
             log.exception("cannot send the crash report")
@@ -211,10 +212,10 @@ class Job:
         printer = ticket.printer
         user = normalise_user(
             ticket.user,
-            case=str(config.get("usernamecase", printer)),
-            winbind_separator=config.get("winbind_separator", printer),
+            case=config.get_str("usernamecase", printer),
+            winbind_separator=config.get_str_or_none("winbind_separator", printer),
         )
-        if config.get("utolower", printer):
+        if config.get_bool("utolower", printer):
             user = user.lower()
         auth = printauth_for(config, printer)
         credential = None
@@ -231,7 +232,7 @@ class Job:
             if self.send_path is not None:
                 with contextlib.suppress(OSError):
                     os.unlink(self.send_path)
-            if not config.get("keepfiles", printer):
+            if not config.get_bool("keepfiles", printer):
                 spooled.remove()
 
     # --- step 1 ------------------------------------------------------------
@@ -253,13 +254,13 @@ class Job:
         self.facts = JobFacts(user=user, printer=ticket.printer, pages=0,
                               job_id=ticket.job_id, title=ticket.title,
                               host=ticket.host or None, size_bytes=spooled.size)
-        accounter = parse_accounter(str(config.get("accounter", ticket.printer)))
-        pre_form = parse_preaccounter(parse_accounter(str(config.get("preaccounter",
-                                                                     ticket.printer))))
+        accounter = parse_accounter(config.get_str("accounter", ticket.printer))
+        pre_form = parse_preaccounter(parse_accounter(config.get_str("preaccounter",
+                                                                     ticket.printer)))
         factor, count_env = ticket.copies_downstream, _count_env(ticket, user)
         pre = count_job(spooled.path, spooled.size, factor, pre_form, env=count_env)
         facts = self.facts = pre.onto(_job_facts(ticket, config, user, spooled, pre.pages, 0))
-        attempt = Attempt.under(str(config.get("directory")), facts)
+        attempt = Attempt.under(config.get_str("directory"), facts)
         try:
             attempt.acquire(msgs.info)
         except OSError as e:  # no lock, no record: nothing may print
@@ -300,8 +301,8 @@ class Job:
         it must not print uncharged, so it is held or the queue stopped
         (`onjournalerror`)."""
         why = error.strerror or type(error).__name__
-        where = where or str(config.get("directory"))
-        if str(config.get("onjournalerror", printer)) == "stop":
+        where = where or config.get_str("directory")
+        if config.get_str("onjournalerror", printer) == "stop":
             self.msgs.error(f"PageTally: cannot {what} under {where} ({why}); "
                             "queue stopped, job kept")
             return exit_for(Outcome.UNRECORDABLE_STOP)
@@ -327,7 +328,7 @@ class Job:
                                now)
         if refusal is not None:  # no deny banner: it would tell about the claimed user
             return refuse(self._refusing(), store, facts, refusal, now, banner=False)
-        on_error = str(config.get("onaccountererror", ticket.printer))
+        on_error = config.get_str("onaccountererror", ticket.printer)
         if problem and accounter.kind in ("software", "ink") and on_error == "stop":
             unreadable = Decision(Action.DENY, problem, pages=0, code="unreadable_job")
             return refuse(self._refusing(), store, facts, unreadable, now)
@@ -390,7 +391,7 @@ class Job:
                                   banners.charged, config).onto(facts)
         if counted.note:
             msgs.info(f"PageTally: {counted.note}")
-        nocharge = not parse_backend_error(str(config.get("onbackenderror", ticket.printer))).charge
+        nocharge = not parse_backend_error(config.get_str("onbackenderror", ticket.printer)).charge
         charged = settle(snapshot, facts, decision, run, counted, final=final,
                          nocharge=nocharge, rules=config.rule_settings(ticket.printer))
         request = ChargeRequest(
@@ -438,7 +439,7 @@ class Job:
                     final = again
             final = dataclasses.replace(final, pages=final.pages + banners)
         printer = self.facts.printer if self.facts is not None else None
-        trust = parse_trust(str(config.get("trustjobsize", printer)))
+        trust = parse_trust(config.get_str("trustjobsize", printer))
         pages, note = trust.apply(final.pages, pre.pages)
         if note:
             self.msgs.info(f"PageTally: {note}")
@@ -473,9 +474,9 @@ def _job_facts(ticket: JobTicket, config: Config, user: str, spooled: Spooled,
     """Step 2's result: who, where, what — without what `privacy` keeps out, and
     under `disablehistory` without the origin host and checksum either (one short
     row per job stays: it is what charges a job retried by CUPS only once)."""
-    bare = bool(config.get("disablehistory"))
-    private = bare or bool(config.get("privacy"))
-    title = strip_title(ticket.title, config.get("striptitle", ticket.printer))
+    bare = config.get_bool("disablehistory")
+    private = bare or config.get_bool("privacy")
+    title = strip_title(ticket.title, config.get_str_or_none("striptitle", ticket.printer))
     return JobFacts(
         user=user,
         printer=ticket.printer,

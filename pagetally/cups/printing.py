@@ -78,7 +78,7 @@ def print_job(
     holds banners and job, written by us. `owner`: the job's attempt
     (see realbackend.run_real_backend)."""
     printer = ticket.printer
-    policy = parse_backend_error(str(config.get("onbackenderror", printer)))
+    policy = parse_backend_error(config.get_str("onbackenderror", printer))
 
     def device() -> BackendRun:
         return send_with_retries(
@@ -95,14 +95,14 @@ def print_job(
         return device(), Counted(None)
     hw = HardwareCounting(
         accounter.arg, ticket.device_uri,
-        Path(str(config.get("directory"))) / "locks",
+        Path(config.get_str("directory")) / "locks",
         lambda name: config.get(name, printer), msgs.info,
     )
     with hw.lock():
         try:
             hw.read_before()
         except DeviceError as e:
-            if str(config.get("onaccountererror", printer)) == "stop":
+            if config.get_str("onaccountererror", printer) == "stop":
                 msgs.error(f"PageTally: cannot read the printer's counter: {e}; "
                            "queue stopped, job kept")
                 return exit_for(Outcome.COUNTER_UNREADABLE)

@@ -43,7 +43,7 @@ class Teller:
             printer=snap.printer, printer_groups=tuple(p.name for p in snap.printers[1:]),
             decision=decision, original_user=self.original_user,
             original_billing_code=self.original_code, data_file=self.data_file,
-            directory=str(self.config.get("directory")), device_uri=self.ticket.device_uri,
+            directory=self.config.get_str("directory"), device_uri=self.ticket.device_uri,
             **extra,  # type: ignore[arg-type]
         )
 
@@ -114,7 +114,7 @@ class Teller:
         the missing user or quota entry), PyKota's %(username)s and %(printername)s
         filled in single arguments, the job's facts in the environment. Returns ""
         when it ran successfully, else why not."""
-        text = str(self.config.get("policy", self.ticket.printer) or "")
+        text = self.config.get_str("policy", self.ticket.printer)
         inner = text[len("external("):-1] if text.startswith("external(") else ""
         if not inner.strip():
             return "policy external names no command"
