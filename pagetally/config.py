@@ -38,6 +38,7 @@ from pagetally.core.settings import (
     UnknownBillingCode,
 )
 from pagetally.errors import ConfigError
+from pagetally.ini import GLOBAL, Entry, IniError, declared_charset, parse_ini
 
 DEFAULT_PATH = "/etc/pagetally/pagetally.conf"
 ENV_VAR = "PAGETALLY_CONFIG"
@@ -48,7 +49,6 @@ PYKOTA_ADMIN_FILE_NAME = "pykotadmin.conf"
 #: PyKota (admins write the master, others read a replica), its values win for
 #: whoever can read it.
 ADMIN_FILE_STORE = ("storagebackend", "storageserver", "storagename")
-GLOBAL = "global"
 _T = TypeVar("_T")
 
 
@@ -424,73 +424,19 @@ def _did_you_mean(name: str) -> str:
 # --- parsing ----------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Entry:
-    """A directive's raw value and where it was written."""
-
-    value: str
-    path: str
-    line: int
-
-
 def _parse_ini(text: str, path: str) -> dict[str, dict[str, Entry]]:
-    """PyKota-style INI, keeping line numbers for error messages."""
-    sections: dict[str, dict[str, Entry]] = {}
-    current: dict[str, Entry] | None = None
-    last: tuple[str, Entry] | None = None
-    for lineno, rawline in enumerate(text.splitlines(), start=1):
-        line = rawline.rstrip()
-        stripped = line.strip()
-        if not stripped or stripped[0] in "#;":
-            continue
-        if line[0] in " \t" and last is not None:
-            key, entry = last
-            merged = Entry(entry.value + "\n" + stripped, entry.path, entry.line)
-            assert current is not None
-            current[key] = merged
-            last = (key, merged)
-            continue
-        if stripped.startswith("["):
-            if not stripped.endswith("]") or len(stripped) < 3:
-                raise ConfigError(f"bad section header {stripped!r}", path=path, line=lineno)
-            name = stripped[1:-1].strip()
-            if name.lower() == GLOBAL:
-                name = GLOBAL
-            if name in sections:
-                raise ConfigError(f"section [{name}] appears twice", path=path, line=lineno)
-            current = sections[name] = {}
-            last = None
-            continue
-        m = re.match(r"([^:=\s]+)\s*[:=]\s*(.*)$", stripped)
-        if not m:
-            raise ConfigError(
-                f"expected 'directive: value', got {stripped!r}", path=path, line=lineno
-            )
-        if current is None:
-            raise ConfigError(
-                "directive before any section (start the file with [global])",
-                path=path,
-                line=lineno,
-                directive=m.group(1).lower(),
-            )
-        key = m.group(1).lower()
-        if key in current:
-            raise ConfigError(
-                "directive set twice in this section", path=path, line=lineno, directive=key
-            )
-        current[key] = Entry(m.group(2).strip(), path, lineno)
-        last = (key, current[key])
-    return sections
-
-
-_CHARSET = re.compile(rb"^\s*config_charset\s*[:=]\s*([A-Za-z0-9_.:-]+)", re.MULTILINE)
+    """The INI reader (pagetally/ini.py), its errors as ConfigError."""
+    try:
+        return parse_ini(text, path)
+    except IniError as e:
+        raise ConfigError(str(e), path=e.path, line=e.line, directive=e.directive) from None
 
 
 def _decode(data: bytes, path: Path) -> str:
     """UTF-8, or the charset PyKota's `config_charset` names (a pykota.conf in
     ISO-8859-15 is read as it is)."""
-    found = _CHARSET.search(data)
-    charset = found.group(1).decode("ascii") if found else "utf-8"
+    found = declared_charset(data)
+    charset = found or "utf-8"
     try:
         return data.decode(charset)
     except LookupError:
