@@ -39,9 +39,9 @@ from pagetally.cups.counting import parse_backend_error, parse_trust
 from pagetally.cups.deciding import charged_before, decide_job, duplicate_refusal, open_store
 from pagetally.cups.printing import print_job
 from pagetally.cups.refusal import Refusing, refuse
+from pagetally.cups.sitecommands import Teller
 from pagetally.cups.spool import Spooled, spool_file, spool_stream
 from pagetally.cups.status import BackendExit, Messages, Outcome, exit_for, real_backend_exit
-from pagetally.cups.tell import Teller
 from pagetally.cups.ticket import SCHEME, JobTicket, parse_ticket, strip_title
 from pagetally.errors import (
     ConfigError,

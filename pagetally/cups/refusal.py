@@ -18,7 +18,7 @@ from pagetally.cups.status import Messages, Outcome, exit_for
 from pagetally.errors import PageTallyError, StoreUnavailable
 
 if TYPE_CHECKING:
-    from pagetally.cups.tell import Teller
+    from pagetally.cups.sitecommands import Teller
     from pagetally.storage.base import PrintJobStore as Store  # the print job's role
 
 
