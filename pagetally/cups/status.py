@@ -22,6 +22,8 @@ INFO line that clears it from the printer.
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import TextIO
 
 
@@ -134,3 +136,48 @@ class Messages:
         """Pass a line from the real backend through unchanged (it is cupsd's)."""
         self.stream.write(raw if raw.endswith("\n") else raw + "\n")
         self.stream.flush()
+
+
+# --- PAGE: lines, read from a real backend's stderr (the one parser) -----------
+
+
+@dataclass(frozen=True, slots=True)
+class PageLine:
+    """One `PAGE:` line: a total (`total=True`, `count` pages so far, as CUPS' ipp
+    backend reports the printer's job-impressions-completed) or one page's copies."""
+
+    total: bool
+    count: int
+    page: int | None = None
+
+
+def _digits(word: str) -> bool:
+    return word.isascii() and word.isdigit()
+
+
+def parse_page_line(line: str | bytes) -> PageLine | None:
+    """What a `PAGE: total N` or `PAGE: page copies` line says, as cupsd reads it
+    (the `PAGE:` prefix exactly, `total` in any case); None for any other line."""
+    if isinstance(line, bytes):
+        line = line.decode("utf-8", "replace")
+    if not line.startswith("PAGE:"):
+        return None
+    words = line[5:].split()
+    if len(words) != 2 or not _digits(words[1]):
+        return None
+    if words[0].lower() == "total":
+        return PageLine(True, int(words[1]))
+    if _digits(words[0]):
+        return PageLine(False, int(words[1]), int(words[0]))
+    return None
+
+
+def pages_from_stderr(lines: Iterable[str | bytes]) -> int | None:
+    """Pages the PAGE: lines report (None if there were none), as cupsd counts
+    them: copies of page lines add up, a total line replaces the count so far."""
+    count: int | None = None
+    for line in lines:
+        parsed = parse_page_line(line)
+        if parsed is not None:
+            count = parsed.count if parsed.total else (count or 0) + parsed.count
+    return count
