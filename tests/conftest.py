@@ -1,5 +1,6 @@
 """Shared fixtures. Slow suites (real servers, third-party tools) are marked `slow`:
-`pytest -m "not slow"` runs the fast core in seconds; CI runs everything."""
+`pytest -m "not slow"` runs the fast core (about a minute; a folder in seconds); CI
+runs everything."""
 
 import os
 import sys
