@@ -108,18 +108,27 @@ def duplicate_refusal(store: Store | None, config: Config, facts: JobFacts,
     """`denyduplicates`: a refusal when this job's content equals the same user's
     previous job on this printer, within `duplicatesdelay` seconds (0: any time).
     The store being down is left to the decision step."""
-    from pagetally.core.duplicates import duplicate_of
     from pagetally.storage.base import HistoryFilter
 
-    if store is None or not facts.sha256 or not config.get_bool("denyduplicates", facts.printer):
+    if store is None or not facts.sha256 or not config.get("denyduplicates", facts.printer):
         return None
     try:
         last = next(iter(store.history(HistoryFilter(
             user=facts.user, printer=facts.printer, newest_first=True, limit=1))), None)
     except StoreUnavailable:
         return None
-    delay = config.get_int("duplicatesdelay", facts.printer)
-    return duplicate_of(last, facts, delay, now)
+    if last is None or last.sha256 != facts.sha256:
+        return None
+    if (last.job_id, last.job_uuid) == (facts.job_id, facts.job_uuid):
+        return None  # an earlier attempt at this very job (CUPS' retry), not a duplicate
+    delay = int(str(config.get("duplicatesdelay", facts.printer)))
+    age = (now - last.date).total_seconds()
+    if delay > 0 and age >= delay:
+        return None
+    when = last.date.strftime("%Y-%m-%d %H:%M:%S UTC")
+    window = f" within {delay} s" if delay > 0 else ""
+    return Decision(Action.DENY, f"duplicate job: the same document as your previous job "
+                    f"on {facts.printer} ({when}){window}", pages=0, code="duplicate")
 
 
 def create_billing_code(store: Store, code: str, msgs: Messages) -> None:
