@@ -176,7 +176,6 @@ def refund(
         check_receipts(receipt)
     done: list[RefundResult] = []
     with env.store(write=True) as store:
-        chosen: dict[int, tuple[JobRecord, Refund, str]] = {}
         if not jobs and not filters:
             raise InvalidInput("name the jobs to refund: JOBIDs or --filter KEY=VALUE")
         picked = [resolve(store, ident.strip(), printer) for ident in jobs or []]
@@ -184,6 +183,7 @@ def refund(
             picked += by_filters(store, filters, now, env.local_tz())
             if not picked:
                 raise NotFound("charged job", " ".join(filters))
+        chosen: dict[int, tuple[JobRecord, Refund, str]] = {}
         for job in picked:
             currency = cfg.rule_settings(job.printer).currency
             back = refund_for(job, currency=currency, fraction=part, pages=pages, note=reason)
@@ -201,22 +201,19 @@ def refund(
 
             write_receipts(env, store, cfg, done, receipt, now)
     if as_json:
-        env.out.write(
-            json.dumps(
-                [
-                    {
-                        "job": r.job.id,
-                        "job_id": r.job.job_id,
-                        "printer": r.job.printer,
-                        "user": r.job.user,
-                        "amount": machine(r.amount),
-                        "pages": r.pages,
-                        "balance_after": machine(r.balance_after),
-                        "reason": r.job.reason,
-                    }
-                    for r in done
-                ]
-            )
-            + "\n"
-        )
+        env.out.write(json.dumps([_as_json(r) for r in done]) + "\n")
     raise typer.Exit(ExitCode.OK)
+
+
+def _as_json(r: RefundResult) -> dict[str, object]:
+    """One refund as `--json` prints it."""
+    return {
+        "job": r.job.id,
+        "job_id": r.job.job_id,
+        "printer": r.job.printer,
+        "user": r.job.user,
+        "amount": machine(r.amount),
+        "pages": r.pages,
+        "balance_after": machine(r.balance_after),
+        "reason": r.job.reason,
+    }
