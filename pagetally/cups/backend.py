@@ -328,7 +328,7 @@ class Job:
                                now)
         if refusal is not None:  # no deny banner: it would tell about the claimed user
             return refuse(self._refusing(), store, facts, refusal, now, banner=False)
-        on_error = config.get_str("onaccountererror", ticket.printer)
+        on_error = str(config.get("onaccountererror", ticket.printer))
         if problem and accounter.kind in ("software", "ink") and on_error == "stop":
             unreadable = Decision(Action.DENY, problem, pages=0, code="unreadable_job")
             return refuse(self._refusing(), store, facts, unreadable, now)
