@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pagetally.core.directives import parse_accounter, parse_ink, parse_trust
 from pagetally.core.models import Enforcement, Policy
@@ -38,6 +38,7 @@ from pagetally.core.settings import (
     UnknownBillingCode,
 )
 from pagetally.errors import ConfigError
+from pagetally.ini import GLOBAL, Entry, IniError, declared_charset, parse_ini
 
 DEFAULT_PATH = "/etc/pagetally/pagetally.conf"
 ENV_VAR = "PAGETALLY_CONFIG"
@@ -48,7 +49,7 @@ PYKOTA_ADMIN_FILE_NAME = "pykotadmin.conf"
 #: PyKota (admins write the master, others read a replica), its values win for
 #: whoever can read it.
 ADMIN_FILE_STORE = ("storagebackend", "storageserver", "storagename")
-GLOBAL = "global"
+_T = TypeVar("_T")
 
 
 # --- value checkers: raw text -> typed value, ValueError with a reason ------------
@@ -467,73 +468,19 @@ def _did_you_mean(name: str) -> str:
 # --- parsing ----------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Entry:
-    """A directive's raw value and where it was written."""
-
-    value: str
-    path: str
-    line: int
-
-
 def _parse_ini(text: str, path: str) -> dict[str, dict[str, Entry]]:
-    """PyKota-style INI, keeping line numbers for error messages."""
-    sections: dict[str, dict[str, Entry]] = {}
-    current: dict[str, Entry] | None = None
-    last: tuple[str, Entry] | None = None
-    for lineno, rawline in enumerate(text.splitlines(), start=1):
-        line = rawline.rstrip()
-        stripped = line.strip()
-        if not stripped or stripped[0] in "#;":
-            continue
-        if line[0] in " \t" and last is not None:
-            key, entry = last
-            merged = Entry(entry.value + "\n" + stripped, entry.path, entry.line)
-            assert current is not None
-            current[key] = merged
-            last = (key, merged)
-            continue
-        if stripped.startswith("["):
-            if not stripped.endswith("]") or len(stripped) < 3:
-                raise ConfigError(f"bad section header {stripped!r}", path=path, line=lineno)
-            name = stripped[1:-1].strip()
-            if name.lower() == GLOBAL:
-                name = GLOBAL
-            if name in sections:
-                raise ConfigError(f"section [{name}] appears twice", path=path, line=lineno)
-            current = sections[name] = {}
-            last = None
-            continue
-        m = re.match(r"([^:=\s]+)\s*[:=]\s*(.*)$", stripped)
-        if not m:
-            raise ConfigError(
-                f"expected 'directive: value', got {stripped!r}", path=path, line=lineno
-            )
-        if current is None:
-            raise ConfigError(
-                "directive before any section (start the file with [global])",
-                path=path,
-                line=lineno,
-                directive=m.group(1).lower(),
-            )
-        key = m.group(1).lower()
-        if key in current:
-            raise ConfigError(
-                "directive set twice in this section", path=path, line=lineno, directive=key
-            )
-        current[key] = Entry(m.group(2).strip(), path, lineno)
-        last = (key, current[key])
-    return sections
-
-
-_CHARSET = re.compile(rb"^\s*config_charset\s*[:=]\s*([A-Za-z0-9_.:-]+)", re.MULTILINE)
+    """The INI reader (pagetally/ini.py), its errors as ConfigError."""
+    try:
+        return parse_ini(text, path)
+    except IniError as e:
+        raise ConfigError(str(e), path=e.path, line=e.line, directive=e.directive) from None
 
 
 def _decode(data: bytes, path: Path) -> str:
     """UTF-8, or the charset PyKota's `config_charset` names (a pykota.conf in
     ISO-8859-15 is read as it is)."""
-    found = _CHARSET.search(data)
-    charset = found.group(1).decode("ascii") if found else "utf-8"
+    found = declared_charset(data)
+    charset = found or "utf-8"
     try:
         return data.decode(charset)
     except LookupError:
@@ -657,6 +604,41 @@ class Config:
             return self.global_values[name]
         return None if d.default is None else d.check(d.default)
 
+    # Typed accessors: the value of `name` for `printer` as the type its
+    # directive's checker gives (docs/config.md lists each directive's kind).
+    # Asking a directive for another kind is a programming error (TypeError),
+    # never a user's: the file was checked when it was read. `get` above is the
+    # untyped form, kept while other branches still call it.
+
+    def _typed(self, name: str, printer: str | None, kind: type[_T]) -> _T:
+        value = self.get(name, printer)
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            raise TypeError(f"directive {name} is {type(value).__name__}, not {kind.__name__}")
+        return value
+
+    def get_str(self, name: str, printer: str | None = None) -> str:
+        """A text directive that always has a value (set, or its default)."""
+        return self._typed(name, printer, str)
+
+    def get_str_or_none(self, name: str, printer: str | None = None) -> str | None:
+        """A text directive without a default: None when it is not set."""
+        return None if self.get(name, printer) is None else self.get_str(name, printer)
+
+    def get_bool(self, name: str, printer: str | None = None) -> bool:
+        return self._typed(name, printer, bool)
+
+    def get_int(self, name: str, printer: str | None = None) -> int:
+        return self._typed(name, printer, int)
+
+    def get_float(self, name: str, printer: str | None = None) -> float:
+        return self._typed(name, printer, float)
+
+    def get_decimal(self, name: str, printer: str | None = None) -> Decimal:
+        return self._typed(name, printer, Decimal)
+
+    def get_dates(self, name: str, printer: str | None = None) -> tuple[date, ...]:
+        return self._typed(name, printer, tuple)
+
     def is_set(self, name: str, printer: str | None = None) -> bool:
         return (printer is not None and name in self.printer_values.get(printer, {})) or (
             name in self.global_values or name in self.secrets
@@ -681,39 +663,37 @@ class Config:
 
     def store_settings(self) -> StoreSettings:
         """Where the store is and the credentials we have for it."""
-        backend = str(self.get("storagebackend"))
-        name = self.get("storagename")
-        if backend == "sqlite" and not self.is_set("storagename"):
-            name = DIRECTIVES["storagename"].default
-        elif backend != "sqlite" and not self.is_set("storagename"):
+        backend = self.get_str("storagebackend")
+        name = self.get_str("storagename")
+        if backend != "sqlite" and not self.is_set("storagename"):
             name = "pagetally"
         return StoreSettings(
             backend=backend,
-            name=str(name),
-            server=self.get("storageserver"),
-            user=self.get("storageuser"),
-            password=self.get("storageuserpw"),
-            admin_user=self.get("storageadmin"),
-            admin_password=self.get("storageadminpw"),
+            name=name,
+            server=self.get_str_or_none("storageserver"),
+            user=self.get_str_or_none("storageuser"),
+            password=self.get_str_or_none("storageuserpw"),
+            admin_user=self.get_str_or_none("storageadmin"),
+            admin_password=self.get_str_or_none("storageadminpw"),
         )
 
     def rule_settings(self, printer: str | None = None) -> RuleSettings:
         """The settings the decision rules read, for one printer."""
-        policy = str(self.get("policy", printer))
-        unknown_code = str(self.get("unknown_billingcode", printer))
+        policy = self.get_str("policy", printer)
+        unknown_code = self.get_str("unknown_billingcode", printer)
         return RuleSettings(
-            enforcement=Enforcement(self.get("enforcement", printer)),
-            grace_delay_days=int(self.get("gracedelay", printer)),
-            poorman=self.get("poorman", printer),
-            balance_zero=self.get("balancezero", printer),
+            enforcement=Enforcement(self.get_str("enforcement", printer)),
+            grace_delay_days=self.get_int("gracedelay", printer),
+            poorman=self.get_decimal("poorman", printer),
+            balance_zero=self.get_decimal("balancezero", printer),
             policy=Policy.EXTERNAL if policy.startswith("external") else Policy(policy),
-            currency=str(self.get("currency")),
+            currency=self.get_str("currency"),
             coefficients=self.coefficients(printer),
-            poorwarn=str(self.get("poorwarn", printer)),
-            softwarn=str(self.get("softwarn", printer)),
-            hardwarn=str(self.get("hardwarn", printer)),
-            balancewarn=str(self.get("balancewarn", printer)),
-            term_starts=self.get("termstarts"),
+            poorwarn=self.get_str("poorwarn", printer),
+            softwarn=self.get_str("softwarn", printer),
+            hardwarn=self.get_str("hardwarn", printer),
+            balancewarn=self.get_str("balancewarn", printer),
+            term_starts=self.get_dates("termstarts"),
             unknown_billing_code=(
                 UnknownBillingCode.CREATE if unknown_code == "create" else UnknownBillingCode.DENY
             ),

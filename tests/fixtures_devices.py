@@ -42,7 +42,7 @@ from pagetally.devices import snmp
 from pagetally.devices.snmp import SnmpTarget
 from pagetally.errors import DeviceError
 from tests.devices.pjlsim import PjlSim
-from tests.ports import free_port
+from tests.ports import free_port, listens_for, port_taken, taken_error, until_bound
 
 VENV_BIN = Path(sys.executable).parent
 
@@ -257,9 +257,12 @@ def start_ippeveprinter(
     deadline = time.monotonic() + 30
     while True:
         if proc.poll() is not None:
-            raise RuntimeError(f"ippeveprinter exited: {log.read_text()[-2000:]}")
+            text = log.read_text(errors="replace")
+            if port_taken(text):  # taken before it bound: callers retry (until_bound)
+                raise taken_error("ippeveprinter", port)
+            raise RuntimeError(f"ippeveprinter exited: {text[-2000:]}")
         with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
+            if sock.connect_ex(("127.0.0.1", port)) == 0 and listens_for(proc.pid, port):
                 return printer
         if time.monotonic() > deadline:
             printer.stop()
@@ -270,7 +273,7 @@ def start_ippeveprinter(
 @pytest.fixture(scope="session")
 def ipp_printer(dns_sd: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[IppEvePrinter]:
     """An ippeveprinter that reports each PDF job's pages."""
-    printer = start_ippeveprinter(tmp_path_factory.mktemp("ippeveprinter"))
+    printer = until_bound(lambda: start_ippeveprinter(tmp_path_factory.mktemp("ippeveprinter")))
     try:
         yield printer
     finally:

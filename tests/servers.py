@@ -33,7 +33,7 @@ import pytest
 
 from pagetally.storage.base import StoreSettings
 from pagetally.storage.roles import create_roles
-from tests.ports import free_port
+from tests.ports import free_port, listens_for, port_taken, taken_error, until_bound
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 SUPER_PASSWORD = "super-secret"
@@ -44,9 +44,13 @@ def _wait_port(port: int, proc: subprocess.Popen[bytes], log: Path, timeout: flo
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"server exited early:\n{log.read_text(errors='replace')[-3000:]}")
+            text = log.read_text(errors="replace")
+            if port_taken(text):  # another process took the port first: until_bound retries
+                raise taken_error(str(proc.args), port)
+            raise RuntimeError(f"server exited early:\n{text[-3000:]}")
         with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.5):
-            return
+            if listens_for(proc.pid, port):  # not another suite's server on the port
+                return
         time.sleep(0.2)
     tail = log.read_text(errors="replace")[-3000:]
     raise RuntimeError(f"server did not listen on {port}:\n{tail}")
@@ -266,7 +270,7 @@ def _wait_sql(info: ServerInfo, timeout: float = 60) -> None:
 @pytest.fixture(scope="session")
 def postgresql_server() -> Iterator[ServerInfo]:
     """A PostgreSQL 15 server for the whole session."""
-    info = start_postgresql()
+    info = until_bound(start_postgresql)
     try:
         yield info
     finally:
@@ -276,7 +280,7 @@ def postgresql_server() -> Iterator[ServerInfo]:
 @pytest.fixture(scope="session")
 def mariadb_server() -> Iterator[ServerInfo]:
     """A MariaDB server for the whole session."""
-    info = start_mariadb()
+    info = until_bound(start_mariadb)
     try:
         yield info
     finally:

@@ -26,13 +26,14 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-import typer
-
 from pagetally import __version__
 from pagetally.cli.argfiles import ArgumentFileError, expand_argument_files
 
 
 def _pagetally(args: list[str], prog: str) -> None:
+    # Typer only once a command runs: an alias's --help is argparse's (start-up).
+    import typer
+
     from pagetally.cli.main import app
 
     typer.main.get_command(app).main(args=args, prog_name=prog)
@@ -40,6 +41,8 @@ def _pagetally(args: list[str], prog: str) -> None:
 
 def _pagetally_all(commands: list[list[str]], prog: str) -> None:
     """Run several commands in order; exit with the first failure's code."""
+    import typer
+
     from pagetally.cli.main import app
 
     group = typer.main.get_command(app)

@@ -79,7 +79,7 @@ def add(
     One allowance per target, resolved when `allowances run` applies it: `'*'`
     covers users added next month too, `@staff` whoever is in staff then."""
     env = get_env()
-    currency = env.config().get("currency")
+    currency = env.config().get_str("currency")
     value = common.payment(credit, currency, "credit") if credit is not None else common.amount("0")
     limit = common.payment(cap, currency, "cap") if cap is not None else None
     common.pages(pages, "--pages")
@@ -146,7 +146,7 @@ def run() -> None:
     """Apply every allowance due in the current period (idempotent)."""
     env = get_env()
     now = env.now()
-    terms = env.config().get("termstarts")
+    terms = env.config().get_dates("termstarts")
     failed: PageTallyError | None = None
     granted = 0
     with env.store(write=True) as store:

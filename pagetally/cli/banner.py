@@ -50,7 +50,7 @@ def _from_store(env: Env, user: str, printer: str | None, have: dict[str, str]) 
     out: dict[str, str] = {}
     with env.store() as store:
         found = store.get_user(user)
-        out["BALANCE"] = have["BALANCE"] or format_money(found.balance, str(cfg.get("currency")))
+        out["BALANCE"] = have["BALANCE"] or format_money(found.balance, cfg.get_str("currency"))
         if printer is not None and not have["PAGECOUNTER"]:
             try:
                 uq = store.get_user_quota(user, printer)

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime, tzinfo
 from decimal import Decimal
 from html import escape
-from typing import IO, Annotated, Any
+from typing import IO, TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -34,7 +34,9 @@ from pagetally.cli.env import Env, get_env
 from pagetally.cli.output import text, write_json_stream
 from pagetally.core.models import Action
 from pagetally.errors import InvalidInput
-from pagetally.storage.base import Store
+
+if TYPE_CHECKING:  # annotations only: the store's modules load when a command runs
+    from pagetally.storage.base import Store
 
 
 class DataType(enum.StrEnum):

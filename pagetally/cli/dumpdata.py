@@ -12,11 +12,13 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from fnmatch import fnmatchcase
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pagetally.cli.names import is_pattern
 from pagetally.errors import InvalidInput
-from pagetally.storage.base import HistoryFilter, Store
+
+if TYPE_CHECKING:  # annotations only: the store's modules load when a command runs
+    from pagetally.storage.base import Store
 
 Row = dict[str, Any]
 FILTER_KEYS = (
@@ -230,6 +232,8 @@ def _exact(f: Filters, key: str) -> str | None:
 
 
 def _history(store: Store, f: Filters) -> Iterator[Row]:
+    from pagetally.storage.base import HistoryFilter
+
     hf = HistoryFilter(
         user=_exact(f, "username"),
         printer=_exact(f, "printername"),

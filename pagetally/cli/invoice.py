@@ -31,15 +31,15 @@ from pagetally.storage.base import HistoryFilter
 
 
 def site_of(cfg: Config) -> Site:
-    address = str(cfg.get("invoicesiteaddress") or "")
+    address = cfg.get_str("invoicesiteaddress")
     return Site(
-        name=str(cfg.get("invoicesitename") or ""),
+        name=cfg.get_str("invoicesitename"),
         address=tuple(p.strip() for p in address.split("|") if p.strip()),
     )
 
 
 def unit_of(cfg: Config, unit: str | None) -> str:
-    return unit or str(cfg.get("invoiceunit") or "") or str(cfg.get("currency"))
+    return unit or cfg.get_str("invoiceunit") or cfg.get_str("currency")
 
 
 def write_output(env: Env, output: str, data: bytes) -> None:
@@ -110,7 +110,7 @@ def invoice(
     until = parse_date(end, now=now, tz=tz, end=True) if end else None
     if since is not None and until is not None and since >= until:
         raise InvalidInput(f"--start {start} is not before --end {end}")
-    rate = common.amount(vat, "--vat") if vat is not None else Decimal(cfg.get("invoicevat"))
+    rate = common.amount(vat, "--vat") if vat is not None else cfg.get_decimal("invoicevat")
     if rate < 0 or rate >= 100:
         raise InvalidInput(f"VAT rate {rate}% is not between 0 and 100")
     money_unit = unit_of(cfg, unit)

@@ -21,7 +21,7 @@ from pagetally.cli.exitcodes import DENIED, ExitCode
 from pagetally.cli.output import machine
 from pagetally.cli.refund import refund
 from pagetally.core.decision import decide
-from pagetally.core.models import AccountSnapshot, Decision, JobFacts
+from pagetally.core.models import AccountSnapshot, ChargeResult, Decision, JobFacts
 from pagetally.core.money import format_money
 from pagetally.errors import InvalidInput
 
@@ -89,34 +89,38 @@ def add(
 
     with env.store(write=True) as store:
         result = store.decide_and_charge(facts, rule, now)
-    job = result.job
-    allowed = job.action in ("allow", "warn")
-    currency = settings.currency
+    allowed = result.job.action in ("allow", "warn")
     if as_json:
-        env.out.write(
-            json.dumps(
-                {
-                    "job": job.id,
-                    "action": machine(job.action),
-                    "reason": job.reason,
-                    "price": machine(job.price),
-                    "pages": job.pages,
-                    "balance_after": machine(result.balance_after),
-                    "already_charged": result.already_charged,
-                }
-            )
-            + "\n"
-        )
+        env.out.write(json.dumps(_as_json(result)) + "\n")
     else:
-        line = f"{job.action.value}: {job.reason or 'ok'}"
-        if allowed:
-            line += f" (price {format_money(job.price, currency)}"
-            if result.balance_after is not None:
-                line += f", balance {format_money(result.balance_after, currency)}"
-            line += ")"
-        if result.already_charged:
-            line += " [already recorded: nothing changed]"
-        env.out.write(line + "\n")
+        env.out.write(_as_line(result, allowed, settings.currency) + "\n")
     if not allowed:
         raise typer.Exit(DENIED)
     raise typer.Exit(ExitCode.OK)
+
+
+def _as_json(result: ChargeResult) -> dict[str, object]:
+    job = result.job
+    return {
+        "job": job.id,
+        "action": machine(job.action),
+        "reason": job.reason,
+        "price": machine(job.price),
+        "pages": job.pages,
+        "balance_after": machine(result.balance_after),
+        "already_charged": result.already_charged,
+    }
+
+
+def _as_line(result: ChargeResult, allowed: bool, currency: str) -> str:
+    """What `jobs add` prints for people: the action, why, and what it cost."""
+    job = result.job
+    line = f"{job.action.value}: {job.reason or 'ok'}"
+    if allowed:
+        line += f" (price {format_money(job.price, currency)}"
+        if result.balance_after is not None:
+            line += f", balance {format_money(result.balance_after, currency)}"
+        line += ")"
+    if result.already_charged:
+        line += " [already recorded: nothing changed]"
+    return line

@@ -18,7 +18,7 @@ def list_() -> None:
     from pagetally.storage.journal import Journal
 
     env = get_env()
-    journal = Journal.under(str(env.config().get("directory")))
+    journal = Journal.under(env.config().get_str("directory"))
     for _path, req in journal.entries():
         f = req.facts
         print(
@@ -35,7 +35,7 @@ def replay() -> None:
     from pagetally.storage.journal import Journal
 
     env = get_env()
-    journal = Journal.under(str(env.config().get("directory")))
+    journal = Journal.under(env.config().get_str("directory"))
     try:
         with env.store(write=True) as store:
             result = journal.replay(store, env.config().rule_settings)

@@ -17,8 +17,6 @@ from datetime import datetime, tzinfo
 from decimal import Decimal
 from typing import IO, Any, TypeVar
 
-from rich.table import Table
-
 from pagetally.cli.env import Env
 from pagetally.core.money import format_money
 
@@ -129,6 +127,8 @@ def render_table(
     if len(cells) > RICH_MAX:
         _plain_table(env.out, headers, cells, right, title, caption, footer)
         return
+    from rich.table import Table  # Rich only when a table is drawn (start-up)
+
     table = Table(title=title, caption=caption, show_footer=footer is not None)
     last = len(headers) - 1
     for i, head in enumerate(headers):

@@ -30,12 +30,12 @@ _SIGN = {PaymentKind.CREDIT: 1, PaymentKind.FREE: 1, PaymentKind.REFUND: 1, Paym
 
 def record(env: Env, names: Sequence[str], text: str, kind: PaymentKind, note: str) -> None:
     """One payment of `kind` per user; the amount is checked before anything changes."""
-    value = common.payment(text, env.config().get("currency"))
+    value = common.payment(text, env.config().get_str("currency"))
     if value == 0:
         raise InvalidAmount("amount: 0 changes nothing; give a positive amount")
     with env.store(write=True) as store:
         users = expand("user", names, store.find_users, lambda u: u.name)
-        currency = env.config().get("currency")
+        currency = env.config().get_str("currency")
         for u in progress(env, users, f"{kind.value} payments"):
             after = store.add_payment(Payment(u.name, _SIGN[kind] * value, kind, note, env.now()))
             env.note(
@@ -53,7 +53,7 @@ def set_balance(
     """Set users' balances to AMOUNT (PyKota's pkusers --balance N): the difference
     is recorded as a credit or a debit, so the payments still add up."""
     env = get_env()
-    currency = env.config().get("currency")
+    currency = env.config().get_str("currency")
     target = common.payment(amount, currency, "balance", allow_negative=True)
     with env.store(write=True) as store:
         users = expand("user", names, store.find_users, lambda u: u.name)

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -14,7 +14,9 @@ from pagetally.cli.names import expand
 from pagetally.cli.output import Row, batches, emit
 from pagetally.core.models import GroupQuota, UserQuota
 from pagetally.errors import InvalidInput
-from pagetally.storage.base import Store
+
+if TYPE_CHECKING:  # annotations only: the store's modules load when a command runs
+    from pagetally.storage.base import Store
 
 app = typer.Typer(help="Page quotas: set, reset, delete, list.", no_args_is_help=True)
 

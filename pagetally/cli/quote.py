@@ -183,7 +183,7 @@ def quote_rows(
     for printer in sorted({e.printer for e in entries}):
         chain = store.printer_chain(printer)
         settings = cfg.rule_settings(printer)
-        form = str(cfg.get("preaccounter", printer) or "software()")
+        form = cfg.get_str("preaccounter", printer) or "software()"
         colour = _prices_colour(chain)
         counted = [counter.count(name, form, colour) for name in files]
         for c in counted:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, tzinfo
 from decimal import Decimal
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -25,7 +25,9 @@ from pagetally.core.models import Action, JobRecord
 from pagetally.core.money import format_money
 from pagetally.core.refunds import Refund, RefundResult, refund_for
 from pagetally.errors import InvalidAmount, InvalidInput, NotFound
-from pagetally.storage.base import Store
+
+if TYPE_CHECKING:  # annotations only: the store's modules load when a command runs
+    from pagetally.storage.base import Store
 
 #: The history actions of jobs that were charged (and so can be refunded).
 CHARGED = (Action.ALLOW, Action.WARN)
@@ -174,7 +176,6 @@ def refund(
         check_receipts(receipt)
     done: list[RefundResult] = []
     with env.store(write=True) as store:
-        chosen: dict[int, tuple[JobRecord, Refund, str]] = {}
         if not jobs and not filters:
             raise InvalidInput("name the jobs to refund: JOBIDs or --filter KEY=VALUE")
         picked = [resolve(store, ident.strip(), printer) for ident in jobs or []]
@@ -182,6 +183,7 @@ def refund(
             picked += by_filters(store, filters, now, env.local_tz())
             if not picked:
                 raise NotFound("charged job", " ".join(filters))
+        chosen: dict[int, tuple[JobRecord, Refund, str]] = {}
         for job in picked:
             currency = cfg.rule_settings(job.printer).currency
             back = refund_for(job, currency=currency, fraction=part, pages=pages, note=reason)
@@ -199,22 +201,19 @@ def refund(
 
             write_receipts(env, store, cfg, done, receipt, now)
     if as_json:
-        env.out.write(
-            json.dumps(
-                [
-                    {
-                        "job": r.job.id,
-                        "job_id": r.job.job_id,
-                        "printer": r.job.printer,
-                        "user": r.job.user,
-                        "amount": machine(r.amount),
-                        "pages": r.pages,
-                        "balance_after": machine(r.balance_after),
-                        "reason": r.job.reason,
-                    }
-                    for r in done
-                ]
-            )
-            + "\n"
-        )
+        env.out.write(json.dumps([_as_json(r) for r in done]) + "\n")
     raise typer.Exit(ExitCode.OK)
+
+
+def _as_json(r: RefundResult) -> dict[str, object]:
+    """One refund as `--json` prints it."""
+    return {
+        "job": r.job.id,
+        "job_id": r.job.job_id,
+        "printer": r.job.printer,
+        "user": r.job.user,
+        "amount": machine(r.amount),
+        "pages": r.pages,
+        "balance_after": machine(r.balance_after),
+        "reason": r.job.reason,
+    }

@@ -46,11 +46,11 @@ def serve(
 
     env = get_env()
     config = env.config()
-    path = socket_path or str(config.get("accountingservice"))
+    path = socket_path or config.get_str("accountingservice")
     if not path or path == "none":
         raise ConfigError("no socket to listen on: accountingservice is none",
                           directive="accountingservice")
-    _setup_logging(str(config.get("logger")), bool(config.get("debug")))
+    _setup_logging(config.get_str("logger"), config.get_bool("debug"))
     prepare_socket_path(path)  # another service listening: refused before anything starts
     runner = start_runner(jobs_socket(path)) if jobs else None
     settings = config.store_settings()

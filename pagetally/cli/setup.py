@@ -48,7 +48,7 @@ def cups(
                 env.note(warning)
     if not undo and not no_backend:
         unsafe = setup.check_install(
-            setup.install_paths(cfg.path, cfg.admin_path, cfg.get("directory")))
+            setup.install_paths(cfg.path, cfg.admin_path, cfg.get_str("directory")))
         if unsafe:
             raise setup.SetupError("; ".join(str(u) for u in unsafe))
         conf = config_path(env.config_path, env.environ)

@@ -87,7 +87,7 @@ def add(
     env = get_env()
     new = check_new_names("user", names)
     pin_hash = hash_pin(p) if (p := read_pin(new, pin, pin_stdin)) is not None else None
-    credit = (common.payment(balance, env.config().get("currency"), "balance")
+    credit = (common.payment(balance, env.config().get_str("currency"), "balance")
               if balance is not None else None)
     factor = common.factor(overcharge) if overcharge is not None else None
     mail = common.email(email) if email else None

@@ -250,6 +250,7 @@ class JobRecord:
     printer_counter: int | None = None  # hardware counter before the job
     precomputed_pages: int | None = None
     precomputed_price: Decimal | None = None
+    code: str = ""  # the decision's code (DecisionCode or a step's own); "" before 0009
 
 
 @dataclass(frozen=True)
@@ -293,6 +294,13 @@ class DecisionCode(enum.StrEnum):
     POLICY_ALLOW = "policy_allow"  # ALLOW: user, printer or quota entry missing
     POLICY_DENY = "policy_deny"  # DENY: user, printer or quota entry missing
     POLICY_EXTERNAL = "policy_external"  # DENY until the caller's external command says
+    DUPLICATE = "duplicate"  # DENY: denyduplicates, the same document again
+    # printauth (cups/auth.py); only AUTH_FAILED counts towards the PIN lockout
+    AUTH_FAILED = "auth_failed"  # DENY: wrong PIN, or the site's check said no
+    AUTH_MISSING = "auth_missing"  # DENY: no credential, or one sent hashed
+    AUTH_UNKNOWN = "auth_unknown"  # DENY: printauth known, the user is not in the store
+    AUTH_UNAVAILABLE = "auth_unavailable"  # DENY: the check could not run / store down
+    AUTH_LOCKED = "auth_locked"  # DENY: too many failed checks within the window
 
 
 @dataclass(frozen=True)

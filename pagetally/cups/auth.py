@@ -11,9 +11,11 @@ never reaches the history, hooks, mail, banners, logs or the real backend. A
 refusal says "PIN missing" or "wrong PIN" and never whether the user exists.
 
 Lockout (`printauthmaxfailures`, `printauthlockout`): failed checks are the
-history rows this module's refusals leave (reason exactly `WRONG_PIN` or
-`AUTH_FAILED`: the history keeps no code, so these texts are the stable marks,
-pinned by tests). With too many of them for the user name within the window
+history rows whose decision code is `DecisionCode.AUTH_FAILED` (a wrong PIN, or
+the site's check said no), never matched by their reason text: rewording a
+message cannot switch the lockout off. A missing credential, a check that could
+not run and the store being down have codes of their own and are not counted.
+With too many failed checks for the user name within the window
 (on any printer, since the PIN's last change), the job is refused before its
 PIN is checked. One history read per `pin`/`command` job that carries a PIN.
 """
@@ -27,7 +29,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from pagetally.core.models import Action, Decision
+from pagetally.core.models import Action, Decision, DecisionCode
 from pagetally.core.pins import MAX_PIN, lockout_until, pin_set_at, verify_pin
 from pagetally.cups.status import Messages
 from pagetally.cups.ticket import JobTicket
@@ -39,15 +41,12 @@ if TYPE_CHECKING:
 
 CREDENTIAL_OPTION = "job-password"  # cupsd hides it from Get-Job-Attributes
 ENCRYPTION_OPTION = "job-password-encryption"
-AUTH_CODE = "auth_failed"  # Decision.code of every refusal here but a lockout
-LOCKED_CODE = "auth_locked"  # Decision.code of a lockout
 
 PIN_MISSING = "PIN missing: this printer needs your print PIN (lp -o job-password=PIN)"
 WRONG_PIN = "wrong PIN"
 AUTH_FAILED = "authentication failed"
 CHECK_BROKEN = "authentication failed: the check could not be run"  # not the user's fault
 LOCKED = "too many wrong PINs: try again after {when}"
-FAILED_CHECKS = frozenset((WRONG_PIN, AUTH_FAILED))  # history reasons the lockout counts
 STORE_DOWN = "the accounting store is unreachable: the user cannot be authenticated"
 
 
@@ -75,12 +74,12 @@ def parse_printauth(text: str | None) -> PrintAuth:
 
 def printauth_for(config: Config, printer: str) -> PrintAuth:
     """The printer's `printauth`, `printauthmaxfailures` and `printauthlockout`."""
-    auth = parse_printauth(str(config.get("printauth", printer)))
+    auth = parse_printauth(config.get_str("printauth", printer))
     if not auth.needs_credential:
         return auth
-    return dataclasses.replace(auth, max_failures=int(config.get("printauthmaxfailures",
-                                                                 printer)),
-                               lockout=int(config.get("printauthlockout", printer)))
+    return dataclasses.replace(auth, max_failures=config.get_int("printauthmaxfailures",
+                                                                 printer),
+                               lockout=config.get_int("printauthlockout", printer))
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,42 +114,43 @@ def authenticate(auth: PrintAuth, store: Store | None, user: str,
     if auth.mode == "command":
         if credential is not None and auth.max_failures > 0:
             if store is None:
-                return _refusal(STORE_DOWN)
+                return _refusal(STORE_DOWN, DecisionCode.AUTH_UNAVAILABLE)
             locked = _lockout(auth, store, user, None, now, msgs)
             if locked is not None:
                 return locked
         return _by_command(auth.command, user, credential, msgs, base_env)
     if store is None:
-        return _refusal(STORE_DOWN)
+        return _refusal(STORE_DOWN, DecisionCode.AUTH_UNAVAILABLE)
     if auth.mode == "known":
         try:
             store.get_user(user)
         except NotFound:
             return _refusal(f"unknown user {user}: printing here needs an account "
-                            "(printauth: known)")
+                            "(printauth: known)", DecisionCode.AUTH_UNKNOWN)
         except StoreUnavailable as e:
             msgs.error(f"PageTally: the store is unreachable: {e}")
-            return _refusal(STORE_DOWN)
+            return _refusal(STORE_DOWN, DecisionCode.AUTH_UNAVAILABLE)
         return None
     # pin
     if credential is None:
-        return _refusal(PIN_MISSING)
+        return _refusal(PIN_MISSING, DecisionCode.AUTH_MISSING)
     if credential.encryption != "none":
         return _refusal(f"the PIN was sent hashed (job-password-encryption: "
-                        f"{credential.encryption[:20]}); send it as typed")
+                        f"{credential.encryption[:20]}); send it as typed",
+                        DecisionCode.AUTH_MISSING)
     try:
         stored = store.get_user_pin_hash(user)
     except NotFound:
         stored = None  # checked against a dummy hash all the same (pins.verify_pin)
     except StoreUnavailable as e:
         msgs.error(f"PageTally: the store is unreachable: {e}")
-        return _refusal(STORE_DOWN)
+        return _refusal(STORE_DOWN, DecisionCode.AUTH_UNAVAILABLE)
     if auth.max_failures > 0:
         locked = _lockout(auth, store, user, pin_set_at(stored), now, msgs)
         if locked is not None:  # the PIN is not even checked
             return locked
     if not verify_pin(credential.secret, stored):
-        return _refusal(WRONG_PIN)
+        return _refusal(WRONG_PIN, DecisionCode.AUTH_FAILED)
     return None
 
 
@@ -167,16 +167,15 @@ def _lockout(auth: PrintAuth, store: Store, user: str, pin_set: datetime | None,
         flt = HistoryFilter(user=_literal(user), since=since)
         failures = [job.date for job in store.history(flt)
                     if job.user == user and job.action is Action.DENY
-                    and job.reason in FAILED_CHECKS]
+                    and job.code == DecisionCode.AUTH_FAILED]
     except StoreUnavailable as e:
         msgs.error(f"PageTally: the store is unreachable: {e}")
-        return _refusal(STORE_DOWN)
+        return _refusal(STORE_DOWN, DecisionCode.AUTH_UNAVAILABLE)
     until = lockout_until(failures, now=now, max_failures=auth.max_failures,
                           window=window, not_before=pin_set)
     if until is None:
         return None
-    return Decision(Action.DENY, LOCKED.format(when=_after(until, now)), pages=0,
-                    code=LOCKED_CODE)
+    return _refusal(LOCKED.format(when=_after(until, now)), DecisionCode.AUTH_LOCKED)
 
 
 def _literal(name: str) -> str:
@@ -204,19 +203,19 @@ def _by_command(command: str, user: str, credential: Credential | None, msgs: Me
     from pagetally.notify.process import run_command
 
     if credential is None:
-        return _refusal(PIN_MISSING)
+        return _refusal(PIN_MISSING, DecisionCode.AUTH_MISSING)
     secret = credential.secret
     if "\n" in user or "\n" in secret or len(secret) > MAX_PIN:
-        return _refusal(AUTH_FAILED)
+        return _refusal(AUTH_FAILED, DecisionCode.AUTH_FAILED)
     result = run_command(command, base_environment(base_env),
                          stdin=f"{user}\n{secret}\n".encode())
     if result.error is not None:
         msgs.error(f"PageTally: the printauth command could not run: {result.error}")
-        return _refusal(CHECK_BROKEN)  # not counted as a failed check
+        return _refusal(CHECK_BROKEN, DecisionCode.AUTH_UNAVAILABLE)  # not the user's failure
     if result.returncode != 0:
-        return _refusal(AUTH_FAILED)
+        return _refusal(AUTH_FAILED, DecisionCode.AUTH_FAILED)
     return None
 
 
-def _refusal(reason: str) -> Decision:
-    return Decision(Action.DENY, reason, pages=0, code=AUTH_CODE)
+def _refusal(reason: str, code: DecisionCode) -> Decision:
+    return Decision(Action.DENY, reason, pages=0, code=code)

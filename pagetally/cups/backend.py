@@ -40,13 +40,12 @@ from pagetally.cups.deciding import charged_before, decide_job, duplicate_refusa
 from pagetally.cups.dialogs import Dialogs, record
 from pagetally.cups.printing import print_job
 from pagetally.cups.refusal import Refusing, refuse
+from pagetally.cups.sitecommands import Teller
 from pagetally.cups.spool import Spooled, spool_file, spool_stream
-from pagetally.cups.status import BackendExit, Messages
-from pagetally.cups.tell import Teller
+from pagetally.cups.status import BackendExit, Messages, Outcome, exit_for, real_backend_exit
 from pagetally.cups.ticket import SCHEME, JobTicket, parse_ticket, strip_title
 from pagetally.errors import (
     ConfigError,
-    InvalidInput,
     PageTallyError,
     StoreUnavailable,
 )
@@ -92,7 +91,7 @@ def run(env: BackendEnv) -> int:
     if len(env.argv) == 1:
         env.stderr.flush()
         print(DISCOVERY_LINE)
-        return BackendExit.OK
+        return exit_for(Outcome.DISCOVERY)
     job = Job(env, msgs)
     with _one_line_logging(env.stderr):
         return _run_job(job, env, msgs)
@@ -104,18 +103,15 @@ def _run_job(job: Job, env: BackendEnv, msgs: Messages) -> int:
     except ConfigError as e:
         # no accounting is possible: stop the queue, keep the job, tell the admin
         msgs.error(f"PageTally configuration error: {e}")
-        return BackendExit.STOP
-    except InvalidInput as e:
+        return exit_for(Outcome.CONFIG_BROKEN)
+    except PageTallyError as e:  # InvalidInput among them
         msgs.error(f"PageTally: {e}")
-        return BackendExit.FAILED
-    except PageTallyError as e:
-        msgs.error(f"PageTally: {e}")
-        return BackendExit.FAILED
+        return exit_for(Outcome.JOB_ERROR)
     except Exception as e:  # the last resort: one line to cupsd, the rest to syslog
         _log_crash(env)
         job.report_crash(e)
         msgs.error(f"PageTally internal error ({type(e).__name__}); details in the system log")
-        return BackendExit.FAILED
+        return exit_for(Outcome.CRASHED)
 
 
 class _OneLine(logging.Formatter):
@@ -195,9 +191,10 @@ class Job:
             from pagetally.notify.mail import MailSettings, send_crash_report
 
             send_crash_report(
-                self.config.get("crashrecipient"), MailSettings.from_config(self.config),
+                self.config.get_str_or_none("crashrecipient"),
+                MailSettings.from_config(self.config),
                 error, traceback.format_exc(), self.facts,
-                privacy=bool(self.config.get("privacy")), where="CUPS backend",
+                privacy=self.config.get_bool("privacy"), where="CUPS backend",
             )
         except Exception:  # a crash report must not crash the crash handling
             log.exception("cannot send the crash report")
@@ -217,10 +214,10 @@ class Job:
         printer = ticket.printer
         user = normalise_user(
             ticket.user,
-            case=str(config.get("usernamecase", printer)),
-            winbind_separator=config.get("winbind_separator", printer),
+            case=config.get_str("usernamecase", printer),
+            winbind_separator=config.get_str_or_none("winbind_separator", printer),
         )
-        if config.get("utolower", printer):
+        if config.get_bool("utolower", printer):
             user = user.lower()
         auth = printauth_for(config, printer)
         credential = None
@@ -237,7 +234,7 @@ class Job:
             if self.send_path is not None:
                 with contextlib.suppress(OSError):
                     os.unlink(self.send_path)
-            if not config.get("keepfiles", printer):
+            if not config.get_bool("keepfiles", printer):
                 spooled.remove()
 
     # --- step 1 ------------------------------------------------------------
@@ -259,13 +256,13 @@ class Job:
         self.facts = JobFacts(user=user, printer=ticket.printer, pages=0,
                               job_id=ticket.job_id, title=ticket.title,
                               host=ticket.host or None, size_bytes=spooled.size)
-        accounter = parse_accounter(str(config.get("accounter", ticket.printer)))
-        pre_form = parse_preaccounter(parse_accounter(str(config.get("preaccounter",
-                                                                     ticket.printer))))
+        accounter = parse_accounter(config.get_str("accounter", ticket.printer))
+        pre_form = parse_preaccounter(parse_accounter(config.get_str("preaccounter",
+                                                                     ticket.printer)))
         factor, count_env = ticket.copies_downstream, _count_env(ticket, user)
         pre = count_job(spooled.path, spooled.size, factor, pre_form, env=count_env)
         facts = self.facts = pre.onto(_job_facts(ticket, config, user, spooled, pre.pages, 0))
-        attempt = Attempt.under(str(config.get("directory")), facts)
+        attempt = Attempt.under(config.get_str("directory"), facts)
         try:
             attempt.acquire(msgs.info)
         except OSError as e:  # no lock, no record: nothing may print
@@ -290,14 +287,14 @@ class Job:
             attempt.forget()
             msgs.info(f"PageTally: job {facts.job_id} was printed and charged {when}; "
                       "not printed again")
-            return BackendExit.OK
+            return exit_for(Outcome.SETTLED)
         left = attempt.left()
         if left is not None and left.state == PRINTED:
             charge(store, config, left.request, msgs)
             attempt.forget()
             msgs.info(f"PageTally: job {facts.job_id} was printed by an attempt that was "
                       "interrupted before its charge: charged now, not printed again")
-            return BackendExit.OK
+            return exit_for(Outcome.SETTLED)
         return None
 
     def _unrecordable(self, config: Config, printer: str, error: OSError, *,
@@ -306,14 +303,14 @@ class Job:
         it must not print uncharged, so it is held or the queue stopped
         (`onjournalerror`)."""
         why = error.strerror or type(error).__name__
-        where = where or str(config.get("directory"))
-        if str(config.get("onjournalerror", printer)) == "stop":
+        where = where or config.get_str("directory")
+        if config.get_str("onjournalerror", printer) == "stop":
             self.msgs.error(f"PageTally: cannot {what} under {where} ({why}); "
                             "queue stopped, job kept")
-            return BackendExit.STOP
+            return exit_for(Outcome.UNRECORDABLE_STOP)
         self.msgs.error(f"PageTally: cannot {what} under {where} ({why}); "
                         "job held: release it once there is room (lp -i ID -H resume)")
-        return BackendExit.HOLD
+        return exit_for(Outcome.UNRECORDABLE_HOLD)
 
     def _account_attempt(self, ticket: JobTicket, config: Config, store: Store | None,
                          user: str, spooled: Spooled, auth: PrintAuth,
@@ -411,7 +408,7 @@ class Job:
                                   banners.charged, config).onto(facts)
         if counted.note:
             msgs.info(f"PageTally: {counted.note}")
-        nocharge = not parse_backend_error(str(config.get("onbackenderror", ticket.printer))).charge
+        nocharge = not parse_backend_error(config.get_str("onbackenderror", ticket.printer)).charge
         charged = settle(snapshot, facts, decision, run, counted, final=final,
                          nocharge=nocharge, rules=config.rule_settings(ticket.printer))
         request = ChargeRequest(
@@ -436,11 +433,9 @@ class Job:
         teller.hook("posthook", request.facts, snapshot, charged, precomputed_pages=pages,
                     precomputed_price=decision.price, job_pages=charged.pages,
                     job_price=charged.price, status=str(run.exit_code))
-        if run.delivered:  # killed after it had sent the whole job: printed
-            return BackendExit.OK
-        if run.exit_code < 0:  # the real backend died of a signal (e.g. a cancel)
-            return BackendExit.FAILED
-        return run.exit_code  # cancelled or not, the real backend's own verdict
+        # cancelled or not, the real backend's own verdict (killed after it had
+        # sent the whole job: printed)
+        return real_backend_exit(run.exit_code, delivered=run.delivered)
 
     def _final_count(self, spooled: Spooled, pre: JobCount, pre_form: Accounter,
                      accounter: Accounter, counted: Counted, factor: int,
@@ -462,7 +457,7 @@ class Job:
                     final = again
             final = dataclasses.replace(final, pages=final.pages + banners)
         printer = self.facts.printer if self.facts is not None else None
-        trust = parse_trust(str(config.get("trustjobsize", printer)))
+        trust = parse_trust(config.get_str("trustjobsize", printer))
         pages, note = trust.apply(final.pages, pre.pages)
         if note:
             self.msgs.info(f"PageTally: {note}")
@@ -497,9 +492,9 @@ def _job_facts(ticket: JobTicket, config: Config, user: str, spooled: Spooled,
     """Step 2's result: who, where, what — without what `privacy` keeps out, and
     under `disablehistory` without the origin host and checksum either (one short
     row per job stays: it is what charges a job retried by CUPS only once)."""
-    bare = bool(config.get("disablehistory"))
-    private = bare or bool(config.get("privacy"))
-    title = strip_title(ticket.title, config.get("striptitle", ticket.printer))
+    bare = config.get_bool("disablehistory")
+    private = bare or config.get_bool("privacy")
+    title = strip_title(ticket.title, config.get_str_or_none("striptitle", ticket.printer))
     return JobFacts(
         user=user,
         printer=ticket.printer,

@@ -25,7 +25,7 @@ def open_store(config: Config, msgs: Messages) -> Store | None:
     this job), else the store itself; None when that cannot be reached."""
     from pagetally.service.client import connect
 
-    remote = connect(str(config.get("accountingservice")))
+    remote = connect(config.get_str("accountingservice"))
     if remote is not None:
         return remote  # mypy holds RemoteStore to the print job's role (PrintJobStore)
     from pagetally.storage import open_store as open_configured
@@ -41,7 +41,7 @@ def journal_of(config: Config) -> Journal | None:
     """The local journal of charges kept while the store was down."""
     from pagetally.storage.journal import Journal
 
-    return Journal.under(str(config.get("directory")))
+    return Journal.under(config.get_str("directory"))
 
 
 def charged_before(store: Store | None, config: Config, facts: JobFacts) -> str | None:
@@ -148,7 +148,7 @@ def store_down_decision(config: Config, facts: JobFacts) -> Decision:
     charge is journaled, priced when the journal is replayed."""
     from pagetally.storage.journal import STORE_DOWN
 
-    policy = str(config.get("onstoreerror", facts.printer))
+    policy = config.get_str("onstoreerror", facts.printer)
     if policy == "allow":
         return Decision(Action.ALLOW, "the accounting store is unreachable: "
                         "allowed by policy, charged later", pages=facts.pages,

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from pagetally.cups.accounting import Accounter, Counted, HardwareCounting
 from pagetally.cups.counting import BackendErrorPolicy, parse_backend_error
 from pagetally.cups.realbackend import BackendRun, run_real_backend
-from pagetally.cups.status import BackendExit, Messages
+from pagetally.cups.status import BackendExit, Messages, Outcome, exit_for
 from pagetally.cups.ticket import JobTicket
 from pagetally.errors import DeviceError
 
@@ -78,7 +78,7 @@ def print_job(
     holds banners and job, written by us. `owner`: the job's attempt
     (see realbackend.run_real_backend)."""
     printer = ticket.printer
-    policy = parse_backend_error(str(config.get("onbackenderror", printer)))
+    policy = parse_backend_error(config.get_str("onbackenderror", printer))
 
     def device() -> BackendRun:
         return send_with_retries(
@@ -95,17 +95,17 @@ def print_job(
         return device(), Counted(None)
     hw = HardwareCounting(
         accounter.arg, ticket.device_uri,
-        Path(str(config.get("directory"))) / "locks",
+        Path(config.get_str("directory")) / "locks",
         lambda name: config.get(name, printer), msgs.info,
     )
     with hw.lock():
         try:
             hw.read_before()
         except DeviceError as e:
-            if str(config.get("onaccountererror", printer)) == "stop":
+            if config.get_str("onaccountererror", printer) == "stop":
                 msgs.error(f"PageTally: cannot read the printer's counter: {e}; "
                            "queue stopped, job kept")
-                return BackendExit.STOP
+                return exit_for(Outcome.COUNTER_UNREADABLE)
             msgs.error(f"PageTally: cannot read the printer's counter: {e}; "
                        "charging the software count")
             return device(), Counted(None)

@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 from types import FrameType
 from typing import TYPE_CHECKING
 
+from pagetally.cups.status import parse_page_line
 from pagetally.cups.ticket import JobTicket
 
 if TYPE_CHECKING:
@@ -155,12 +156,11 @@ def run_real_backend(
                 for raw in stderr:
                     line = raw.decode("utf-8", "replace")
                     relay(line)
-                    if line.startswith("PAGE:"):
-                        words = line[5:].split()
-                        if len(words) == 2 and words[0] == "total" and words[1].isdigit():
-                            page_total = int(words[1])
-                        elif len(words) == 2 and all(w.isdigit() for w in words):
-                            page_lines += int(words[1])
+                    page = parse_page_line(line)
+                    if page is not None and page.total:
+                        page_total = page.count
+                    elif page is not None:
+                        page_lines += page.count
             result = keeper.finish(kept)
         finally:
             if in_main:

@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING
 from pagetally.core.models import AccountSnapshot, Action, ChargeRequest, Decision, JobFacts
 from pagetally.cups.banners import banner_rules, deny_banner, write_banner
 from pagetally.cups.printing import send
-from pagetally.cups.status import BackendExit, Messages
+from pagetally.cups.status import Messages, Outcome, exit_for
 from pagetally.errors import PageTallyError, StoreUnavailable
 
 if TYPE_CHECKING:
     from pagetally.cups.dialogs import Dialogs
-    from pagetally.cups.tell import Teller
+    from pagetally.cups.sitecommands import Teller
     from pagetally.storage.base import PrintJobStore as Store  # the print job's role
 
 
@@ -62,7 +62,7 @@ def refuse(how: Refusing, store: Store | None, facts: JobFacts, decision: Decisi
     # the job's owner sees why (a reason may name a balance): on the job, never
     # on the printer's state; cupsd's error_log keeps it with the job's id
     how.msgs.job(f"PageTally refused the job: {decision.reason}")
-    return BackendExit.CANCEL
+    return exit_for(Outcome.REFUSED)
 
 
 def print_deny_banner(how: Refusing, store: Store | None, facts: JobFacts,

@@ -22,18 +22,70 @@ INFO line that clears it from the printer.
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import TextIO
 
 
 class BackendExit(enum.IntEnum):
-    OK = 0  # job done (a refused job too: the queue must not stop for it)
+    """CUPS' backend exit codes (cups/backend.h). Which one the backend uses for
+    what is `EXIT_FOR`, the one table."""
+
+    OK = 0  # job done
     FAILED = 1  # job failed; cupsd applies the queue's error policy
     AUTH_REQUIRED = 2
     HOLD = 3  # hold the job
     STOP = 4  # stop the queue
-    CANCEL = 5  # cancel the job
+    CANCEL = 5  # cancel the job (a refused job: the queue must not stop for it)
     RETRY = 6  # retry the job later
     RETRY_CURRENT = 7  # retry the job now
+
+
+class Outcome(enum.Enum):
+    """How a run of the backend ended, in PageTally's terms (the real backend's
+    own verdict on a printed job is passed on: `real_backend_exit`)."""
+
+    DISCOVERY = "discovery"  # no arguments: cupsd asked which devices exist
+    SETTLED = "settled"  # charged by an earlier attempt (not printed again), or now
+    REFUSED = "refused"  # the rules, printauth or a cancel before printing said no
+    CONFIG_BROKEN = "config_broken"  # no accounting possible: queue stopped, job kept
+    JOB_ERROR = "job_error"  # a PageTallyError about this job (its data, its options)
+    CRASHED = "crashed"  # anything unexpected: one line to cupsd, details to syslog
+    UNRECORDABLE_HOLD = "unrecordable_hold"  # no record/spool on disk: onjournalerror hold
+    UNRECORDABLE_STOP = "unrecordable_stop"  # no record/spool on disk: onjournalerror stop
+    COUNTER_UNREADABLE = "counter_unreadable"  # onaccountererror stop
+    BACKEND_KILLED = "backend_killed"  # the real backend died of a signal, job not sent
+
+
+#: The one mapping of the backend's outcomes to CUPS exit codes (tests/cups/
+#: test_exit_codes.py holds it whole and says why each is what it is).
+EXIT_FOR: dict[Outcome, BackendExit] = {
+    Outcome.DISCOVERY: BackendExit.OK,
+    Outcome.SETTLED: BackendExit.OK,
+    Outcome.REFUSED: BackendExit.CANCEL,
+    Outcome.CONFIG_BROKEN: BackendExit.STOP,
+    Outcome.JOB_ERROR: BackendExit.FAILED,
+    Outcome.CRASHED: BackendExit.FAILED,
+    Outcome.UNRECORDABLE_HOLD: BackendExit.HOLD,
+    Outcome.UNRECORDABLE_STOP: BackendExit.STOP,
+    Outcome.COUNTER_UNREADABLE: BackendExit.STOP,
+    Outcome.BACKEND_KILLED: BackendExit.FAILED,
+}
+
+
+def exit_for(outcome: Outcome) -> BackendExit:
+    return EXIT_FOR[outcome]
+
+
+def real_backend_exit(exit_code: int, *, delivered: bool) -> int:
+    """The exit of a job the real backend ran: its own code (a CUPS code too),
+    0 when it was killed after it had sent the whole job (printed), and
+    BACKEND_KILLED's when a signal ended it before that."""
+    if delivered:
+        return exit_for(Outcome.SETTLED)
+    if exit_code < 0:
+        return exit_for(Outcome.BACKEND_KILLED)
+    return exit_code
 
 
 def clean(text: str, limit: int = 1000) -> str:
@@ -84,3 +136,48 @@ class Messages:
         """Pass a line from the real backend through unchanged (it is cupsd's)."""
         self.stream.write(raw if raw.endswith("\n") else raw + "\n")
         self.stream.flush()
+
+
+# --- PAGE: lines, read from a real backend's stderr (the one parser) -----------
+
+
+@dataclass(frozen=True, slots=True)
+class PageLine:
+    """One `PAGE:` line: a total (`total=True`, `count` pages so far, as CUPS' ipp
+    backend reports the printer's job-impressions-completed) or one page's copies."""
+
+    total: bool
+    count: int
+    page: int | None = None
+
+
+def _digits(word: str) -> bool:
+    return word.isascii() and word.isdigit()
+
+
+def parse_page_line(line: str | bytes) -> PageLine | None:
+    """What a `PAGE: total N` or `PAGE: page copies` line says, as cupsd reads it
+    (the `PAGE:` prefix exactly, `total` in any case); None for any other line."""
+    if isinstance(line, bytes):
+        line = line.decode("utf-8", "replace")
+    if not line.startswith("PAGE:"):
+        return None
+    words = line[5:].split()
+    if len(words) != 2 or not _digits(words[1]):
+        return None
+    if words[0].lower() == "total":
+        return PageLine(True, int(words[1]))
+    if _digits(words[0]):
+        return PageLine(False, int(words[1]), int(words[0]))
+    return None
+
+
+def pages_from_stderr(lines: Iterable[str | bytes]) -> int | None:
+    """Pages the PAGE: lines report (None if there were none), as cupsd counts
+    them: copies of page lines add up, a total line replaces the count so far."""
+    count: int | None = None
+    for line in lines:
+        parsed = parse_page_line(line)
+        if parsed is not None:
+            count = parsed.count if parsed.total else (count or 0) + parsed.count
+    return count

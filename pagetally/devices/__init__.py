@@ -60,10 +60,8 @@ The printer's own count for one job over IPP (no lock, no idle wait)::
     counts.colour_impressions, counts.mono_impressions, counts.two_sided_impressions
     client.get_printer_attributes(["printer-state", "marker-names"])
 
-What CUPS' own backend reported (the wrapper reads the real backend's stderr)::
-
-    from pagetally.devices import pages_from_stderr, parse_page_line
-    pages_from_stderr(["PAGE: 1 1", "PAGE: total 3"])   # -> 3, as cupsd counts
+What CUPS' own backend reported (`PAGE:` lines on its stderr) is read by
+cups/status.py's `parse_page_line`: CUPS' conventions live in cups/.
 
 Test fixtures simulating printers (snmpsim, a PJL printer, ippeveprinter) for
 other layers' tests: tests/fixtures_devices.py.
@@ -87,7 +85,6 @@ from pagetally.devices.counter import (
     count_pages,
     pages_printed,
 )
-from pagetally.devices.cupslines import PageLine, pages_from_stderr, parse_page_line
 from pagetally.devices.session import HardwareCount, Timing, counter_after, counter_before
 
 __all__ = [
@@ -100,7 +97,6 @@ __all__ = [
     "CounterUnavailable",
     "HardwareAccounter",
     "HardwareCount",
-    "PageLine",
     "PrinterStalled",
     "PrinterState",
     "Reading",
@@ -109,7 +105,5 @@ __all__ = [
     "count_pages",
     "counter_after",
     "counter_before",
-    "pages_from_stderr",
     "pages_printed",
-    "parse_page_line",
 ]

@@ -22,7 +22,7 @@ What the backend calls, in job order:
 
 2. overwrite_jobticket, before the decision (ticket.py)::
 
-       from pagetally.notify.ticket import overwrite_jobticket, ask_confirmation
+       from pagetally.notify.jobcommands import overwrite_jobticket, ask_confirmation
        answer = overwrite_jobticket(config.get("overwrite_jobticket", printer), env)
        # answer.action: CONTINUE | DENY | CANCEL; answer.refused; answer.reason
        # (clean, one line); answer.user / answer.billing_code: replacements or

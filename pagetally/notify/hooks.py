@@ -86,6 +86,31 @@ def hook_environment(
     """
     env: dict[str, str] = {"PYKOTACHARSET": "UTF-8", "PAGETALLY_CHARSET": "UTF-8"}
     _pair(env, "PHASE", Phase(phase).value)
+    _job_variables(env, facts, original_user, original_billing_code)
+    _pair(env, "PRINTERHOSTNAME", printer_host)
+    _pair(env, "DATAFILE", data_file)
+    _pair(env, "DIRECTORY", directory)
+    _pair(
+        env,
+        "PRECOMPUTEDJOBSIZE",
+        facts.pages if precomputed_pages is None else precomputed_pages,
+    )
+    if precomputed_price is not None:
+        _pair(env, "PRECOMPUTEDJOBPRICE", precomputed_price)
+    elif decision is not None:
+        _pair(env, "PRECOMPUTEDJOBPRICE", decision.price)
+    if status:
+        _pair(env, "STATUS", status)
+    if device_uri:
+        env["DEVICE_URI"] = device_uri
+    _account_variables(env, user, quota, printer, printer_groups)
+    _outcome_variables(env, decision, action, reason, job_pages, job_price)
+    return env
+
+
+def _job_variables(env: dict[str, str], facts: JobFacts, original_user: str | None,
+                   original_billing_code: str | None) -> None:
+    """The job's own facts (who, where, what, how big)."""
     _pair(env, "PRINTERNAME", facts.printer)
     _pair(env, "USERNAME", facts.user)
     _pair(env, "ORIGINALUSERNAME", facts.user if original_user is None else original_user)
@@ -109,23 +134,11 @@ def hook_environment(
     env["PAGETALLY_COLORPAGES"] = str(facts.color_pages)
     env["PAGETALLY_SHEETS"] = _opt(facts.sheets, "")
     env["PAGETALLY_MEDIA"] = facts.media or ""
-    _pair(env, "PRINTERHOSTNAME", printer_host)
-    _pair(env, "DATAFILE", data_file)
-    _pair(env, "DIRECTORY", directory)
-    _pair(
-        env,
-        "PRECOMPUTEDJOBSIZE",
-        facts.pages if precomputed_pages is None else precomputed_pages,
-    )
-    if precomputed_price is not None:
-        _pair(env, "PRECOMPUTEDJOBPRICE", precomputed_price)
-    elif decision is not None:
-        _pair(env, "PRECOMPUTEDJOBPRICE", decision.price)
-    if status:
-        _pair(env, "STATUS", status)
-    if device_uri:
-        env["DEVICE_URI"] = device_uri
 
+
+def _account_variables(env: dict[str, str], user: User | None, quota: UserQuota | None,
+                       printer: Printer | None, printer_groups: Sequence[str]) -> None:
+    """The user's account, their quota entry and the printer, where known."""
     if user is not None:
         _pair(env, "OVERCHARGE", user.overcharge)
         _pair(env, "LIMITBY", user.limit_by)
@@ -151,6 +164,11 @@ def hook_environment(
         _pair(env, "PRICEPERPAGE", printer.prices.per_page)
         _pair(env, "PRICEPERJOB", printer.prices.per_job)
 
+
+def _outcome_variables(env: dict[str, str], decision: Decision | None,
+                       action: Action | str | None, reason: str | None,
+                       job_pages: int | None, job_price: Decimal | None) -> None:
+    """What was decided and, after printing, what was charged."""
     act = action if action is not None else (decision.action if decision is not None else None)
     why = reason if reason is not None else (decision.reason if decision is not None else "")
     if act is not None:
@@ -165,7 +183,6 @@ def hook_environment(
         _pair(env, "JOBSIZE", job_pages)
     if job_price is not None:
         _pair(env, "JOBPRICE", job_price)
-    return env
 
 
 def base_environment(environ: Mapping[str, str] | None = None) -> dict[str, str]:

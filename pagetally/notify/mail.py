@@ -26,7 +26,7 @@ import logging
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from pagetally.core.models import Decision, JobFacts, User, UserQuota
 from pagetally.notify.hooks import base_environment
@@ -57,7 +57,9 @@ _ADDRESS = re.compile(r"[^\s@<>,;:\"'()\[\]\\]+@[A-Za-z0-9._-]+")
 class ConfigLike(Protocol):
     """What `MailSettings.from_config` reads: `pagetally.config.Config` fits."""
 
-    def get(self, name: str, printer: str | None = None) -> Any: ...
+    def get_str(self, name: str, printer: str | None = None) -> str: ...
+
+    def get_str_or_none(self, name: str, printer: str | None = None) -> str | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,12 +79,12 @@ class MailSettings:
         """Read `mailto`, `smtpserver`, `maildomain`, `admin`, `adminmail`,
         `currency` for `printer` (its section over [global])."""
         return cls(
-            mailto=str(config.get("mailto", printer) or "both"),
-            smtpserver=str(config.get("smtpserver") or "localhost"),
-            maildomain=config.get("maildomain") or None,
-            admin=str(config.get("admin", printer) or "root"),
-            adminmail=str(config.get("adminmail", printer) or "root@localhost"),
-            currency=str(config.get("currency") or "EUR"),
+            mailto=config.get_str("mailto", printer),
+            smtpserver=config.get_str("smtpserver") or "localhost",
+            maildomain=config.get_str_or_none("maildomain") or None,
+            admin=config.get_str("admin", printer) or "root",
+            adminmail=config.get_str("adminmail", printer) or "root@localhost",
+            currency=config.get_str("currency"),
         )
 
     @property

@@ -45,28 +45,21 @@ MAX_ANSWER = 4096  # bytes in one answer line
 
 
 def service_socket(config_path: str | None, environ: Mapping[str, str]) -> str | None:
-    """`accountingservice` from the config's [global] section, read without the
-    config module (it is not loaded here); None for `none` or an unreadable file."""
+    """`accountingservice` from the config's [global] section, read by the one
+    INI reader (pagetally/ini.py, standard library only) without the config
+    module; None for `none`, or a file that cannot be read or parsed (then the
+    full backend, run here, reports the problem properly)."""
+    from pagetally.ini import IniError, declared_charset, parse_ini
+
     path = config_path or environ.get("PAGETALLY_CONFIG") or DEFAULT_CONFIG
     try:
-        with open(path, encoding="utf-8") as fh:
-            text = fh.read(1 << 20)
-    except (OSError, UnicodeDecodeError):
-        return None  # the full backend reports the problem properly
-    section = None
-    value = DEFAULT_SOCKET
-    for raw in text.splitlines():
-        line = raw.strip()
-        if not line or line[0] in "#;" or raw[0] in " \t":
-            continue
-        if line.startswith("[") and line.endswith("]"):
-            section = line[1:-1].strip().lower()
-            continue
-        for sep in (":", "="):
-            name, found, rest = line.partition(sep)
-            if found and name.strip().lower() == "accountingservice" and section == "global":
-                value = rest.strip()
-                break
+        with open(path, "rb") as fh:
+            data = fh.read(1 << 20)
+        sections = parse_ini(data.decode(declared_charset(data) or "utf-8"), path)
+    except (OSError, UnicodeDecodeError, LookupError, IniError):
+        return None
+    entry = sections.get("global", {}).get("accountingservice")
+    value = DEFAULT_SOCKET if entry is None else entry.value
     return None if not value or value.lower() == "none" else value
 
 

@@ -40,6 +40,7 @@ from pagetally.core.models import (
 from pagetally.core.printergroups import ancestors
 from pagetally.storage import lookups, quotas, rows
 from pagetally.storage.schema import (
+    DECISION_CODE_MAX,
     FILENAME_MAX,
     OPTIONS_MAX,
     REASON_MAX,
@@ -276,6 +277,7 @@ def _history_values(request: ChargeRequest, ident: dict[str, Any]) -> dict[str, 
         "pagecounter": request.printer_counter,
         "precomputedjobsize": request.precomputed_pages,
         "precomputedjobprice": request.precomputed_price,
+        "decisioncode": decision.code[:DECISION_CODE_MAX] or None,
     }
 
 

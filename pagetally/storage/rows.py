@@ -190,4 +190,5 @@ def job_of_values(job_id: int | None, m: Any) -> JobRecord:
         precomputed_price=(
             None if m["precomputedjobprice"] is None else to_money(m["precomputedjobprice"])
         ),
+        code=m.get("decisioncode") or "",
     )

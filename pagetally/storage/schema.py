@@ -36,7 +36,7 @@ from sqlalchemy.dialects import mysql
 
 from pagetally.storage.types import Money, UtcDateTime, name_type
 
-SCHEMA_REVISION = "0006"
+SCHEMA_REVISION = "0009"
 
 
 def identity_key(printer: str, job_id: str, host: str, job_uuid: str) -> bytes:
@@ -50,6 +50,7 @@ TITLE_MAX = 200
 FILENAME_MAX = 200
 OPTIONS_MAX = 400
 REASON_MAX = 255
+DECISION_CODE_MAX = 32
 TEXT_MAX = 255
 
 NAMING = {
@@ -183,6 +184,8 @@ jobhistory = Table(
     Column("pagecounter", BigInteger(), nullable=True),  # printer's counter before the job
     Column("precomputedjobsize", Integer(), nullable=True),
     Column("precomputedjobprice", Money(), nullable=True),
+    # house (0009): Decision.code, what rules reading the history match (not `reason`)
+    Column("decisioncode", String(DECISION_CODE_MAX), nullable=True),
     UniqueConstraint("jobkey"),
     Index(None, "username", "jobdate"),
     Index(None, "printername", "jobdate"),

@@ -52,3 +52,101 @@ def test_help_and_count_import_only_what_they_need(tmp_path: Path) -> None:
     loaded = _modules_after("count", str(empty))
     assert not loaded & heavy
     assert "pagetally.cli.users" not in loaded
+
+
+#: What no command's help may import (each costs 10-100 ms of start-up).
+HELP_HEAVY = frozenset({"rich", "pydantic", "sqlalchemy", "alembic", "pikepdf", "numpy", "PIL",
+                        "reportlab", "ldap3", "psycopg", "pymysql", "pagetally.storage.sql",
+                        "pagetally.pdl.formats"})
+
+
+def _modules_after_each(codes: dict[str, list[str]]) -> dict[str, tuple[str, set[str]]]:
+    """Each `python -c CODE ARGS...` of `codes` started at once (the suite's time),
+    its stdout and the modules it had loaded at exit (printed on its stderr)."""
+    procs = {key: subprocess.Popen([sys.executable, "-c", *argv], stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, text=True)
+             for key, argv in codes.items()}
+    out: dict[str, tuple[str, set[str]]] = {}
+    for key, proc in procs.items():
+        stdout, stderr = proc.communicate(timeout=120)
+        assert proc.returncode == 0, (key, stderr[-2000:])
+        out[key] = stdout, set(stderr.split())
+    return out
+
+
+_RUN_ROOT = (
+    "import sys; sys.argv[0] = 'pagetally'; from pagetally.cli.main import run\n"
+    "try:\n    run()\nexcept SystemExit:\n    pass\n"
+    "print(' '.join(sorted(sys.modules)), file=sys.stderr)"
+)
+
+
+#: One process builds and renders each command's help in turn, putting
+#: sys.modules back after each: what each command loads, at the cost of one start.
+_EACH_COMMAND = """
+import json, sys
+sys.argv[0] = "pagetally"
+from pagetally.cli import _click as click
+from pagetally.cli import main
+import typer
+typer.main.get_command(main.app)
+base = set(sys.modules)
+out = {}
+for name in main.COMMANDS:
+    before = set(sys.modules)
+    command = main.build(name)
+    text = command.get_help(click.Context(command, info_name=name))
+    added = set(sys.modules) - before
+    out[name] = [text.startswith("Usage:"), sorted(base | added)]
+    for module in added:
+        del sys.modules[module]
+print(json.dumps(out))
+"""
+
+
+def test_every_commands_help_is_light() -> None:
+    """`pagetally NOUN --help` (issue 10: every command under 100 ms) imports its
+    own module and what its options name, never Rich, a database driver or pdl's
+    parsers (what `--help` itself renders: test_help_and_count_import_only_what_they_need)."""
+    import json
+
+    done = subprocess.run([sys.executable, "-c", _EACH_COMMAND], capture_output=True,
+                          text=True, check=True)
+    got = json.loads(done.stdout)
+    assert set(got) == set(main.COMMANDS)
+    for name, (usage, modules) in got.items():
+        loaded = set(modules)
+        assert usage, name
+        assert not {m.split(".")[0] for m in loaded} & HELP_HEAVY, name
+        assert not loaded & HELP_HEAVY, name
+        others = {f"pagetally.cli.{e.module}" for n, e in main.COMMANDS.items() if n != name}
+        # a noun may build on a sibling's helpers (jobs on refund), never on all
+        assert len(loaded & others) <= 2, (name, sorted(loaded & others))
+
+
+def _alias_code(entry: str) -> str:
+    module, func = entry.split(":")
+    return (
+        f"import sys; sys.argv[:] = [{func!r}, '--help']; from {module} import {func}\n"
+        f"try:\n    {func}()\nexcept SystemExit:\n    pass\n"
+        "print(' '.join(sorted(sys.modules)), file=sys.stderr)"
+    )
+
+
+def test_aliases_help_does_not_load_typer() -> None:
+    """PyKota's names parse with argparse: their --help (and a bad option's usage
+    line) needs neither Typer nor any command module."""
+    import tomllib
+
+    scripts = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text())[
+        "project"]["scripts"]
+    aliases = {k: v for k, v in scripts.items() if ".aliases" in v}
+    assert len(aliases) >= 11, aliases
+    got = _modules_after_each({name: [_alias_code(entry)] for name, entry in aliases.items()})
+    for name, (stdout, loaded) in got.items():
+        assert "usage:" in stdout, name
+        assert "typer" not in loaded, name
+        assert not {m.split(".")[0] for m in loaded} & HELP_HEAVY, name
+        assert not {m for m in loaded if m.startswith("pagetally.cli.")} - {
+            "pagetally.cli.aliases", "pagetally.cli.aliases_tools", "pagetally.cli.argfiles",
+        }, name

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from pagetally.devices import pages_from_stderr
+from pagetally.cups.status import pages_from_stderr
 from pagetally.devices.ipp import IppClient
 from pagetally.errors import DeviceError
 from tests.fixtures_devices import IppEvePrinter

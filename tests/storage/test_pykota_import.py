@@ -19,6 +19,9 @@ from pagetally.storage.sql import SqlStore
 from tests.storage.pykota_fake import Filled, create_schema, fill
 
 _SOURCES: dict[str, tuple[StoreSettings, Filled]] = {}
+#: Imports of the 10,000-job store take seconds on every engine, SQLite too: not
+#: the fast core's (tests/cli/test_import_pykota.py imports 500 jobs there).
+_TEN_THOUSAND = pytest.mark.slow
 
 
 @pytest.fixture
@@ -55,6 +58,7 @@ def _import(src: StoreSettings, store: SqlStore) -> ImportReport:
         source.close()
 
 
+@_TEN_THOUSAND
 def test_import_equal_counts_and_sums_then_rerun_adds_nothing(
     pykota: tuple[StoreSettings, Filled], store: SqlStore
 ) -> None:
@@ -96,6 +100,7 @@ def test_import_equal_counts_and_sums_then_rerun_adds_nothing(
     assert len(store.payments()) == filled.payments
 
 
+@_TEN_THOUSAND
 def test_a_changed_balance_is_set_to_pykotas_on_the_next_run(
     pykota: tuple[StoreSettings, Filled], store: SqlStore
 ) -> None:
@@ -120,6 +125,7 @@ def test_not_a_pykota_store_is_refused(tmp_path: Path, store: SqlStore) -> None:
         PyKotaSource(StoreSettings(backend="sqlite", name=str(empty)))
 
 
+@_TEN_THOUSAND
 def test_a_second_pykota_store_is_refused_not_merged(
     pykota: tuple[StoreSettings, Filled], store: SqlStore, tmp_path: Path
 ) -> None:

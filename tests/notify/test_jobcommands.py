@@ -10,7 +10,7 @@ import pytest
 
 from pagetally.core.models import JobFacts
 from pagetally.notify.hooks import Phase, hook_environment
-from pagetally.notify.ticket import (
+from pagetally.notify.jobcommands import (
     DEFAULT_CANCEL_REASON,
     DEFAULT_DENY_REASON,
     TicketAction,

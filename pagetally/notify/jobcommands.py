@@ -1,4 +1,6 @@
-"""`overwrite_jobticket` and `askconfirmation`: a site command's say on a job.
+"""`overwrite_jobticket` and `askconfirmation`: a site command's say on a job
+(was notify/ticket.py: not to be confused with cups/ticket.py, the job's ticket
+as CUPS hands it over).
 
 The command (the administrator's text, split with shlex, no shell) gets the
 same environment variables as a prehook (see `hooks.hook_environment`) and
@@ -31,7 +33,7 @@ from dataclasses import dataclass, field
 from pagetally.notify.hooks import base_environment
 from pagetally.notify.process import DEFAULT_TIMEOUT, first_line, run_command
 
-log = logging.getLogger("pagetally.notify.ticket")
+log = logging.getLogger("pagetally.notify.jobcommands")
 
 MAX_LINE = 4096
 MAX_NAME = 255

@@ -1,6 +1,7 @@
-"""Step 7 (and the ticket rewrite before step 4): what the backend tells site
-scripts and people — overwrite_jobticket, prehook/posthook, mail on denial or
-warning. Failures here are logged by `notify` and never stop the job."""
+"""The site's commands around a job, and its mail: the ticket rewrite and the
+confirmation before step 4 (overwrite_jobticket, askconfirmation), `policy:
+external`, prehook/posthook, mail on denial or warning (step 7). Failures here
+are logged by `notify` and never stop the job. (Was cups/tell.py.)"""
 
 from __future__ import annotations
 
@@ -43,7 +44,7 @@ class Teller:
             printer=snap.printer, printer_groups=tuple(p.name for p in snap.printers[1:]),
             decision=decision, original_user=self.original_user,
             original_billing_code=self.original_code, data_file=self.data_file,
-            directory=str(self.config.get("directory")), device_uri=self.ticket.device_uri,
+            directory=self.config.get_str("directory"), device_uri=self.ticket.device_uri,
             **extra,  # type: ignore[arg-type]
         )
 
@@ -58,7 +59,7 @@ class Teller:
         command = self._get("overwrite_jobticket")
         if not command:
             return facts, None
-        from pagetally.notify.ticket import overwrite_jobticket
+        from pagetally.notify.jobcommands import overwrite_jobticket
 
         answer = overwrite_jobticket(command, self._env("BEFORE", facts, None, None),
                                      base_env=self.base_env)
@@ -81,7 +82,7 @@ class Teller:
         command = self._get("askconfirmation")
         if not command:
             return True
-        from pagetally.notify.ticket import ask_confirmation
+        from pagetally.notify.jobcommands import ask_confirmation
 
         return ask_confirmation(command, self._env("BEFORE", facts, snapshot, decision),
                                 base_env=self.base_env)
@@ -114,7 +115,7 @@ class Teller:
         the missing user or quota entry), PyKota's %(username)s and %(printername)s
         filled in single arguments, the job's facts in the environment. Returns ""
         when it ran successfully, else why not."""
-        text = str(self.config.get("policy", self.ticket.printer) or "")
+        text = self.config.get_str("policy", self.ticket.printer)
         inner = text[len("external("):-1] if text.startswith("external(") else ""
         if not inner.strip():
             return "policy external names no command"
