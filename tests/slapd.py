@@ -18,15 +18,12 @@ the fixture), or call `start_slapd()` directly (bench/ldap.py does).
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +33,7 @@ import pytest
 from pagetally.storage.base import StoreSettings
 from pagetally.storage.ldap_schema import SCHEMA_DIR
 from tests.ports import free_port
+from tests.servers import _wait_port
 
 SLAPD = Path("/usr/sbin/slapd")
 SYSTEM_SCHEMAS = Path("/etc/ldap/schema")
@@ -141,19 +139,6 @@ class SlapdServer:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
-def _wait_ldap(port: int, proc: subprocess.Popen[bytes], log: Path, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"slapd exited early:\n{log.read_text(errors='replace')[-3000:]}")
-        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.5):
-            return
-        time.sleep(0.1)
-    raise RuntimeError(
-        f"slapd did not listen on {port}:\n{log.read_text(errors='replace')[-3000:]}"
-    )
-
-
 def _seed(port: int) -> None:
     """The suffix's own entry and the reader's entry (bindable, read-only by the ACL)."""
     import ldap3
@@ -196,7 +181,7 @@ def start_slapd() -> SlapdServer:
             )
         info = SlapdServer(port, proc, folder, log)
         try:
-            _wait_ldap(port, proc, log)
+            _wait_port(port, proc, log, timeout=30)
         except RuntimeError:
             if proc.poll() is not None and "Address already in use" in log.read_text(
                 errors="replace"
