@@ -115,7 +115,8 @@ def _dn_members(cfg: Config) -> bool | None:
 
 
 def _normalised(directory: Directory, case: str) -> Directory:
-    """Names as CUPS jobs will carry them (`usernamecase`)."""
+    """User names as CUPS jobs will carry them (`usernamecase`); group names
+    are left as the directory spells them."""
     if case == "native":
         return directory
 
@@ -125,7 +126,7 @@ def _normalised(directory: Directory, case: str) -> Directory:
     return replace(
         directory,
         users=tuple(replace(u, name=fold(u.name)) for u in directory.users),
-        groups=tuple(replace(g, name=fold(g.name), members=tuple(fold(m) for m in g.members))
+        groups=tuple(replace(g, members=tuple(fold(m) for m in g.members))
                      for g in directory.groups))
 
 
