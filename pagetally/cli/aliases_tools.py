@@ -10,6 +10,9 @@
 - `pkturnkey [-f] [-u UID|NAME] [-U UID|NAME] [-d] [-D] [-e] [-g GID] [-G GID] [queue ...]`
   -> `pagetally setup site --unattended` (without -f a dry run, as pkturnkey)
 - `pksetup` -> `pagetally setup site` (the questions)
+- `autopykota [-i N]` -> `pagetally users ensure $PYKOTAUSERNAME --printer
+  $PYKOTAPRINTERNAME --initbalance N` (the backend does this in-process for
+  `policy: external(autopykota ...)`: no process is started)
 
 Every alias takes PyKota's `--config FILE` and `-v/--version`.
 """
@@ -189,3 +192,22 @@ def pksetup_args(argv: Sequence[str]) -> list[str]:
 
 def pksetup() -> None:
     _pagetally(pksetup_args(sys.argv[1:]), "pksetup")
+
+
+def autopykota_args(argv: Sequence[str], environ: dict[str, str] | os._Environ[str]) -> list[str]:
+    """The user and printer come from PYKOTAUSERNAME / PYKOTAPRINTERNAME, set by
+    the backend for the policy command, as PyKota's autopykota read them."""
+    ap = _parser("autopykota", "Creates a user's account on their first print "
+                 "(PageTally's autopykota; meant for policy: external(autopykota ...)).")
+    ap.add_argument("-i", "--initbalance", default="0")
+    ns = ap.parse_args(list(argv))
+    user, printer = environ.get("PYKOTAUSERNAME"), environ.get("PYKOTAPRINTERNAME")
+    if not user or not printer:
+        raise SystemExit("autopykota: either the username or the printername is undefined "
+                         "(PYKOTAUSERNAME, PYKOTAPRINTERNAME)")
+    return [*_root(ns.config), "users", "ensure", user, "--printer", printer,
+            "--initbalance", ns.initbalance]
+
+
+def autopykota() -> None:
+    _pagetally(autopykota_args(sys.argv[1:], os.environ), "autopykota")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from datetime import datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from pagetally.core.models import AccountSnapshot, Action, Decision, DecisionCode, JobFacts
@@ -88,8 +89,11 @@ def decide_job(
             snapshot = store.snapshot(facts.user, facts.printer, facts.billing_code)
             rules = config.rule_settings(facts.printer)
             decision = decide(snapshot, facts, rules, now)
-            if decision.code == DecisionCode.POLICY_EXTERNAL and external_policy is not None:
-                why = external_policy(facts)
+            if decision.code == DecisionCode.POLICY_EXTERNAL and (
+                    external_policy is not None or _autopykota(config, facts) is not None):
+                auto = _autopykota(config, facts)
+                why = (_run_autopykota(store, facts, auto, msgs) if auto is not None
+                       else external_policy(facts) if external_policy is not None else "")
                 snapshot = store.snapshot(facts.user, facts.printer, facts.billing_code)
                 again = decide(snapshot, facts, rules, now)
                 decision = again if again.code != DecisionCode.POLICY_EXTERNAL else (
@@ -101,6 +105,40 @@ def decide_job(
         except StoreUnavailable as e:
             msgs.warning(f"PageTally: the store is unreachable: {e}")
     return None, store_down_decision(config, facts), None
+
+
+def _autopykota(config: Config, facts: JobFacts) -> Decimal | None:
+    """The initial balance when the policy is `external(autopykota ...)`: PyKota's
+    tool, done here in-process (core/autoaccount.py); None for any other policy
+    or a command line autopykota would refuse (then run as the site wrote it)."""
+    from pagetally.core.autoaccount import autopykota_balance
+    from pagetally.errors import InvalidInput
+    from pagetally.notify.process import split_command
+
+    text = str(config.get("policy", facts.printer) or "")
+    if not text.startswith("external(") or "autopykota" not in text:
+        return None
+    try:
+        return autopykota_balance(split_command(text[len("external("):-1]))
+    except (ValueError, InvalidInput):
+        return None
+
+
+def _run_autopykota(store: Store, facts: JobFacts, balance: Decimal, msgs: Messages) -> str:
+    """Create the account; "" when done, else why not (the job is then refused
+    by the policy, as when autopykota failed)."""
+    from pagetally.errors import PageTallyError
+    from pagetally.storage.autoaccount import ensure_account
+
+    try:
+        done = ensure_account(store, facts.user, facts.printer, balance)
+    except StoreUnavailable:
+        raise
+    except PageTallyError as e:
+        return f"autopykota: {e}"
+    if done.create_user:
+        msgs.debug(f"PageTally: autopykota created {facts.user} with balance {balance}")
+    return ""
 
 
 def duplicate_refusal(store: Store | None, config: Config, facts: JobFacts,
