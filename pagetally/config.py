@@ -133,6 +133,24 @@ _BACKEND_ALIASES = {
 }
 
 
+def _bool_or_command(raw: str) -> bool | str:
+    """yes/no, or (PyKota's third form) a command whose answer decides: the
+    command text as written, checked to parse."""
+    import shlex
+
+    try:
+        return _bool(raw)
+    except ValueError:
+        pass
+    try:
+        argv = shlex.split(raw)
+    except ValueError as exc:
+        raise ValueError(f"neither yes/no nor a command ({exc})") from None
+    if not argv:
+        raise ValueError("expected yes, no or a command")
+    return raw.strip()
+
+
 def _yes_no_or_int(raw: str) -> str:
     low = raw.strip().lower()
     if low in ("yes", "no") or low.isdigit():
@@ -308,7 +326,8 @@ DIRECTIVES: dict[str, Directive] = {
            per_printer=False),
         _d("unknown_billingcode", _choice("create", "deny", command=("deny",)), "create",
            "a job's billing code is not in the store"),
-        _d("denyduplicates", _bool, "no", "refuse a job identical to the user's last one"),
+        _d("denyduplicates", _bool_or_command, "no",
+           "refuse a job identical to the user's last one (or ask a command)"),
         _d("duplicatesdelay", _int(0), "0", "seconds within which a duplicate is refused"),
         _d("maxdenybanners", _int(0), "0", "banners printed for a denied user"),
         # accounting
@@ -453,11 +472,7 @@ PYKOTA_ONLY: dict[str, str] = {
     "system or not (ignored)",
 }
 #: PyKota values PageTally reads as another (directive: (value, what it does instead)).
-#: PyKota ran a `denyduplicates` that is not yes/no as a command answering ALLOW/DENY.
-PYKOTA_FORMS: dict[str, tuple[str, str]] = {
-    "denyduplicates": ("yes", "a command deciding duplicates is not run: duplicate jobs "
-                       "are denied, as with 'yes'"),
-}
+PYKOTA_FORMS: dict[str, tuple[str, str]] = {}
 #: Directives PageTally reads itself (handled before the checks).
 UNDERSTOOD = {"config_charset"}
 

@@ -6,7 +6,7 @@ cannot be reached (`onstoreerror`)."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -142,7 +142,7 @@ def _run_autopykota(store: Store, facts: JobFacts, balance: Decimal, msgs: Messa
 
 
 def duplicate_refusal(store: Store | None, config: Config, facts: JobFacts,
-                      now: datetime) -> Decision | None:
+                      now: datetime, env: Mapping[str, str] | None = None) -> Decision | None:
     """`denyduplicates`: a refusal when this job's content equals the same user's
     previous job on this printer, within `duplicatesdelay` seconds (0: any time).
     The store being down is left to the decision step."""
@@ -165,8 +165,31 @@ def duplicate_refusal(store: Store | None, config: Config, facts: JobFacts,
         return None
     when = last.date.strftime("%Y-%m-%d %H:%M:%S UTC")
     window = f" within {delay} s" if delay > 0 else ""
+    setting = config.get("denyduplicates", facts.printer)
+    if isinstance(setting, str):  # PyKota's command form: its answer decides
+        answer = duplicates_command(setting, env or {})
+        if answer is None:
+            return None
+        return Decision(Action.DENY, f"duplicate job: {answer} (the same document as your "
+                        f"previous job on {facts.printer}, {when})", pages=0, code="duplicate")
     return Decision(Action.DENY, f"duplicate job: the same document as your previous job "
                     f"on {facts.printer} ({when}){window}", pages=0, code="duplicate")
+
+
+def duplicates_command(command: str, env: Mapping[str, str]) -> str | None:
+    """Run `denyduplicates: COMMAND` for a job that is a duplicate, with the
+    job's PYKOTA* variables, as PyKota did: standard output `DENY` refuses, any
+    other answer lets the duplicate print. None: allowed; else why refused. A
+    command that cannot run, fails or times out refuses (as `yes` would)."""
+    from pagetally.notify.process import run_command
+
+    result = run_command(command, env)
+    if result.error or result.returncode != 0:
+        return (f"the denyduplicates command failed "
+                f"({result.error or f'exit {result.returncode}'}), so it is refused as with "
+                "'yes'")
+    answer = result.stdout.decode("utf-8", "replace").strip().upper()
+    return "refused by the site's denyduplicates command" if answer == "DENY" else None
 
 
 def create_billing_code(store: Store, code: str, msgs: Messages) -> None:
