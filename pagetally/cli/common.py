@@ -28,8 +28,9 @@ def amount(text: str, what: str = "amount", *, allow_negative: bool = False) -> 
 
 
 def factor(text: str) -> Decimal:
-    """An overcharge factor: a number >= 0 (0 prints for free)."""
-    return amount(text, "overcharge factor")
+    """An overcharge factor: 1 normal, 0 free, negative (PyKota's "creative" use)
+    pays the user for printing."""
+    return amount(text, "overcharge factor", allow_negative=True)
 
 
 def email(text: str) -> str:

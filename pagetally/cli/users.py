@@ -24,7 +24,8 @@ LimitOpt = Annotated[
     LimitBy | None, typer.Option("--limit-by", "-l", help="How the user is limited.")
 ]
 OverOpt = Annotated[
-    str | None, typer.Option("--overcharge", "-o", help="Price factor (1: normal, 0: free).")
+    str | None, typer.Option("--overcharge", "-o", help="Price factor (1: normal, 0: free, "
+                             "negative: printing pays the user, as in PyKota).")
 ]
 EmailOpt = Annotated[str | None, typer.Option("--email", "-e", help="E-mail address.")]
 DescOpt = Annotated[str | None, typer.Option("--description", "-d", help="Free text.")]
