@@ -25,9 +25,6 @@ from pagetally.core.money import format_money
 T = TypeVar("T")
 Row = dict[str, Any]
 
-#: A progress bar appears for at least this many items (and only on a terminal).
-PROGRESS_MIN = 20
-
 
 class Format(enum.StrEnum):
     TABLE = "table"
@@ -207,8 +204,8 @@ def emit(
 
 
 def progress(env: Env, items: Sequence[T], label: str) -> Iterator[T]:
-    """Iterate, with a progress bar on stderr when there are many items and a
-    person is watching (a terminal); silent otherwise."""
+    """Iterate, with a progress bar on stderr once the work has taken over a
+    second and a person is watching (a terminal); silent otherwise."""
     for chunk in batches(env, items, label, size=1):
         yield chunk[0]
 
@@ -216,22 +213,36 @@ def progress(env: Env, items: Sequence[T], label: str) -> Iterator[T]:
 #: Items written per transaction by the bulk commands.
 BATCH = 1000
 
+#: Seconds of work after which a progress bar appears (issue 10: "on anything
+#: that takes over a second", whatever the number of items).
+PROGRESS_AFTER = 1.0
+
 
 def batches(env: Env, items: Sequence[T], label: str, size: int = BATCH) -> Iterator[list[T]]:
     """`items` in lists of `size` (one store transaction each), with a progress
-    bar counting items when there are many and a person is watching."""
+    bar counting items once the work has taken over PROGRESS_AFTER seconds and a
+    person is watching; quick work shows none, however many items."""
     chunks = [list(items[i : i + size]) for i in range(0, len(items), size)]
     console = env.console(stderr=True)
-    if len(items) < PROGRESS_MIN or not console.is_terminal:
+    if not console.is_terminal:
         yield from chunks
+        return
+    start, done = env.ticks(), 0
+    pending = iter(chunks)
+    for chunk in pending:
+        yield chunk
+        done += len(chunk)
+        if env.ticks() - start >= PROGRESS_AFTER and done < len(items):
+            break
+    else:
         return
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     with Progress(
         TextColumn(label), BarColumn(), MofNCompleteColumn(), console=console, transient=True
     ) as bar:
-        task = bar.add_task(label, total=len(items))
-        for chunk in chunks:
+        task = bar.add_task(label, total=len(items), completed=done)
+        for chunk in pending:
             yield chunk
             bar.advance(task, len(chunk))
 
