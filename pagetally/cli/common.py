@@ -10,7 +10,7 @@ import typer
 
 from pagetally.cli.output import Format
 
-__all__ = ["Format", "FormatOption", "amount", "email", "factor", "pages", "payment"]
+__all__ = ["Format", "FormatOption", "amount", "email", "factor", "pages", "payment", "price"]
 from pagetally.core.money import check_payable, parse_amount
 from pagetally.errors import InvalidInput
 
@@ -23,6 +23,17 @@ def amount(text: str, what: str = "amount", *, allow_negative: bool = False) -> 
     """A money amount typed by a person; InvalidAmount names `what` on error."""
     try:
         return parse_amount(text, allow_negative=allow_negative)
+    except InvalidInput as exc:
+        raise type(exc)(f"{what}: {exc}") from None
+
+
+def price(text: str, what: str = "price") -> Decimal:
+    """A price or price factor: up to PRICE_PLACES (12) decimal places, finer than
+    amounts (PyKota's FLOAT prices); each job's price is rounded to 6 places."""
+    from pagetally.core.money import PRICE_PLACES
+
+    try:
+        return parse_amount(text, places=PRICE_PLACES)
     except InvalidInput as exc:
         raise type(exc)(f"{what}: {exc}") from None
 

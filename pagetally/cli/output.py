@@ -20,7 +20,7 @@ from typing import IO, Any, TypeVar
 from rich.table import Table
 
 from pagetally.cli.env import Env
-from pagetally.core.money import format_money
+from pagetally.core.money import PRICE_PLACES, format_money
 
 T = TypeVar("T")
 Row = dict[str, Any]
@@ -37,7 +37,8 @@ _PLAIN = (str, int, bool, type(None))
 
 @functools.lru_cache(maxsize=8192)
 def _money(value: Decimal) -> str:
-    return format_money(value)
+    """Exact: amounts have 6 places at most, prices (price tables) up to 12."""
+    return format_money(value, places=PRICE_PLACES)
 
 
 def machine(value: Any) -> Any:
@@ -70,7 +71,7 @@ def human(value: Any, tz: tzinfo | None = None) -> str:
     if value is None:
         return "-"
     if isinstance(value, Decimal):
-        return format_money(value)
+        return _money(value)
     if isinstance(value, datetime):
         return (value.astimezone(tz) if tz else value).strftime("%Y-%m-%d %H:%M")
     if isinstance(value, bool):
