@@ -107,3 +107,10 @@ def job_price(
         ctx.prec = 60
         price = chain_price(printers, facts, settings) * overcharge
     return quantize(price)
+
+
+def prices_colour(printers: Sequence[Printer]) -> bool:
+    """Whether a printer of the chain charges colour pages differently (then a
+    job's colour pages must be analysed to price it)."""
+    return any(p.prices.per_color_page is not None
+               and p.prices.per_color_page != p.prices.per_page for p in printers)
