@@ -96,6 +96,10 @@ class Env:
                 self.note(f"warning: {line}")
         return self._config
 
+    def reload_config(self) -> None:
+        """Read the configuration again on next use (after a command wrote it)."""
+        self._config = None
+
     @contextmanager
     def store(self, *, write: bool = False, create: bool = False) -> Iterator[Store]:
         """Open the store read-only, or read-write for commands that change it.

@@ -216,85 +216,105 @@ def _replay_argv(answers: Answers) -> list[str]:
 
 def _run_site(env: Env, answers: Answers, script: Path | None, dry_run: bool,
               argv: list[str]) -> None:
-    """The steps, in order; each says what it changed; the total says whether
-    anything did."""
-    import socket
-
-    from pagetally.cli.setup_site import replay_script, update_ini, write_if_changed
-    from pagetally.cli.sync import SyncOptions, report, sync_directory
-    from pagetally.config import ADMIN_FILE_NAME, DIRECTIVES, config_path
+    """The steps, in order, everything checked before anything is written; each
+    says what it changed; the total says whether anything did."""
     from pagetally.cups import setup
 
-    # everything checked before anything is written
     uris = setup.queue_uris(env.environ)
     names = answers.queues() or sorted(uris)
     _check_queues(names, uris)
     prices = PriceTable(per_page=answers.price("priceperpage"),
                         per_job=answers.price("priceperjob"))
     do_users, do_wrap = answers.flag("users"), answers.flag("wrap")
-    changes = 0
-    conf = config_path(env.config_path, env.environ)
-    # 1. configuration: the answers that are directives, secrets apart
-    public = {k: v for k, v in answers.directives.items() if not DIRECTIVES[k].admin_only}
-    secret = {k: v for k, v in answers.directives.items() if DIRECTIVES[k].admin_only}
-    old = conf.read_text() if conf.exists() else ""
-    text, changed = update_ini(old, public)
-    admin = conf.parent / ADMIN_FILE_NAME
-    admin_old = admin.read_text() if admin.exists() else ""
-    admin_text, admin_changed = update_ini(admin_old, secret) if secret else (admin_old, [])
+    changes = _write_configs(env, answers, dry_run)  # 1. the configuration
     if dry_run:
-        if changed or not conf.exists():
-            print(f"configuration: would set {', '.join(changed) or 'its [global] section'} "
-                  f"in {conf}", file=env.out)
         print(f"queues: {', '.join(names) or 'none'}"
               f"{'' if do_wrap else ' (not wrapped)'}", file=env.out)
         print("users and groups: `pagetally sync --dry-run` shows them once the "
               "configuration is written", file=env.out)
         return
-    if write_if_changed(conf, text, 0o644):
-        print(f"configuration: {conf}: {', '.join(changed) or 'created'}", file=env.out)
-        changes += 1
-    if secret and write_if_changed(admin, admin_text, 0o600):
-        print(f"configuration: {admin}: {', '.join(admin_changed)}", file=env.out)
-        changes += 1
-    env._config = None  # read again, as written
-    cfg = env.config()
-    # 2. the store
-    settings = cfg.store_settings()
-    if settings.backend == "sqlite" and not Path(settings.name).expanduser().exists():
-        with env.store(write=True, create=True) as store:
-            store.upgrade()
-        print(f"store: created {settings.name}", file=env.out)
-        changes += 1
-    else:
-        with env.store(write=True, create=True) as store:
-            store.upgrade()  # a no-op when up to date
-    # 3. printers from CUPS' queues
-    added = _add_printers(env, names, prices)
+    changes += _ensure_store(env)  # 2. the store
+    added = _add_printers(env, names, prices)  # 3. printers from CUPS' queues
     if added:
         print(f"printers: added {added}", file=env.out)
         changes += added
-    # 4. users and groups, through the sync
-    if do_users:
-        opts = SyncOptions(passwd=_path(answers.setup.get("passwd")),
-                           group=_path(answers.setup.get("group")))
-        with env.store(write=True) as store:
-            result = sync_directory(env, store, opts)
-            report(env, result, quiet=True, dry_run=False)
-        changes += result.plan.changes
-    # 5. the queues
-    if do_wrap:
+    if do_users:  # 4. users and groups, through the sync
+        changes += _import_accounts(env, answers)
+    if do_wrap:  # 5. the queues
         changes += wrap_queues(env, names, uris,
                                serverbin=answers.setup.get("serverbin", "/usr/lib/cups"))
-    # 6. the replay script
-    target = script or conf.parent / "setup-replay.sh"
-    originals = {q: setup.unwrapped(uris[q]) for q in names}
-    body = replay_script(config=conf, config_text=conf.read_text(), queues=originals,
-                         argv=argv, host=socket.gethostname(), when="setup")
-    if write_if_changed(target, body, 0o700):
-        print(f"replay script: {target}", file=env.out)
+    _write_replay(env, script, {q: setup.unwrapped(uris[q]) for q in names}, argv)  # 6.
     print(f"setup: {changes} change(s)" if changes else
           f"setup: nothing to change ({SITE_STEPS} in place)", file=env.out)
+
+
+def _write_configs(env: Env, answers: Answers, dry_run: bool) -> int:
+    """The answers that are directives into pagetally.conf's [global] (0644),
+    secrets into the admin file (0600); the configuration read again."""
+    from pagetally.cli.setup_site import update_ini, write_if_changed
+    from pagetally.config import ADMIN_FILE_NAME, DIRECTIVES, config_path
+
+    conf = config_path(env.config_path, env.environ)
+    public = {k: v for k, v in answers.directives.items() if not DIRECTIVES[k].admin_only}
+    secret = {k: v for k, v in answers.directives.items() if DIRECTIVES[k].admin_only}
+    text, changed = update_ini(conf.read_text() if conf.exists() else "", public)
+    admin = conf.parent / ADMIN_FILE_NAME
+    if dry_run:
+        if changed or not conf.exists():
+            print(f"configuration: would set {', '.join(changed) or 'its [global] section'} "
+                  f"in {conf}", file=env.out)
+        return 0
+    changes = 0
+    if write_if_changed(conf, text, 0o644):
+        print(f"configuration: {conf}: {', '.join(changed) or 'created'}", file=env.out)
+        changes += 1
+    if secret:
+        admin_text, admin_changed = update_ini(
+            admin.read_text() if admin.exists() else "", secret)
+        if write_if_changed(admin, admin_text, 0o600):
+            print(f"configuration: {admin}: {', '.join(admin_changed)}", file=env.out)
+            changes += 1
+    env.reload_config()
+    return changes
+
+
+def _ensure_store(env: Env) -> int:
+    """Create (SQLite) or upgrade the store; 1 when it was created."""
+    settings = env.config().store_settings()
+    created = settings.backend == "sqlite" and not Path(settings.name).expanduser().exists()
+    with env.store(write=True, create=True) as store:
+        store.upgrade()  # a no-op when up to date
+    if created:
+        print(f"store: created {settings.name}", file=env.out)
+    return int(created)
+
+
+def _import_accounts(env: Env, answers: Answers) -> int:
+    """Users and groups as `pagetally sync` imports them (no one disabled here)."""
+    from pagetally.cli.sync import SyncOptions, report, sync_directory
+
+    opts = SyncOptions(passwd=_path(answers.setup.get("passwd")),
+                       group=_path(answers.setup.get("group")), disable=False,
+                       allow_empty=True)
+    with env.store(write=True) as store:
+        result = sync_directory(env, store, opts)
+        report(env, result, quiet=True, dry_run=False)
+    return result.plan.changes
+
+
+def _write_replay(env: Env, script: Path | None, queues: dict[str, str],
+                  argv: list[str]) -> None:
+    import socket
+
+    from pagetally.cli.setup_site import replay_script, write_if_changed
+    from pagetally.config import config_path
+
+    conf = config_path(env.config_path, env.environ)
+    target = script or conf.parent / "setup-replay.sh"
+    body = replay_script(config=conf, config_text=conf.read_text(), queues=queues,
+                         argv=argv, host=socket.gethostname())
+    if write_if_changed(target, body, 0o700):
+        print(f"replay script: {target}", file=env.out)
 
 
 def _path(text: str | None) -> Path | None:

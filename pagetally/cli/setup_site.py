@@ -176,7 +176,7 @@ def write_if_changed(path: Path, text: str, mode: int) -> bool:
 
 
 def replay_script(*, config: Path, config_text: str, queues: Mapping[str, str],
-                  argv: list[str], host: str, when: str) -> str:
+                  argv: list[str], host: str) -> str:
     """A shell script that sets up another server the same way: the configuration
     (if it has none), the queues (if missing; created raw: drivers and PPDs are
     not copied), then the same `pagetally setup site --unattended`, which is
@@ -184,7 +184,7 @@ def replay_script(*, config: Path, config_text: str, queues: Mapping[str, str],
     q = shlex.quote
     lines = [
         "#!/bin/sh",
-        f"# Replays `pagetally setup site` as run on {host} at {when}.",
+        f"# Replays `pagetally setup site` as run on {host}.",
         "# Secrets (pagetally-admin.conf) are not included: copy that file by hand.",
         "set -eu",
         'PAGETALLY="${PAGETALLY:-pagetally}"',

@@ -63,6 +63,7 @@ class SyncOptions:
     force: bool = False
     dry_run: bool = False
     exclude: list[str] = field(default_factory=list)
+    allow_empty: bool = False  # setup: a server without users yet is no error
 
 
 def _patterns(text: str | None) -> tuple[str, ...]:
@@ -178,6 +179,9 @@ def sync_directory(env: Env, store: Store, opts: SyncOptions) -> SyncResult:
     cfg = env.config()
     directory = _normalised(read_directory(cfg, opts), cfg.get("usernamecase"))
     users, groups = select(directory, selection(cfg, opts))
+    if not users and opts.allow_empty:
+        env.note(f"{directory.source} lists no user in the selected range: none imported")
+        return SyncResult(directory, SyncPlan(), False)
     if not users:
         raise InvalidInput(f"{directory.source} lists no user in the selected range: "
                            "nothing changed (a wrong search base or uid range?)")

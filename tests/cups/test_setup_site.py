@@ -140,3 +140,9 @@ def test_bad_answers_change_nothing(tmp_path: Path) -> None:
         result = _invoke(a, "setup", "site", "-y", "--answers", str(answers))
         assert "no such CUPS queue: nosuch" in result.output
         assert a.config.read_text() == before
+        # a server without users in the range yet: set up all the same
+        (tmp_path / "passwd").write_text(PASSWD)
+        result = _invoke(a, "setup", "site", "-y", "--passwd", str(tmp_path / "passwd"),
+                         "--set", "syncuidmin=60000", "--set", "wrap=no")
+        assert result.exit_code == 0, result.output
+        assert "lists no user in the selected range: none imported" in result.output
