@@ -33,11 +33,16 @@ def run(conf: Path, args: list[str]) -> tuple[float, str]:
 
 
 def files(folder: Path, users: int, leave: int = 0) -> list[str]:
-    names = [f"u{i:06d}" for i in range(leave, users)]
+    """passwd and group files; the first `leave` users gone from both (the
+    groups otherwise as they were)."""
+    everyone = [f"u{i:06d}" for i in range(users)]
+    gone = set(everyone[:leave])
+    names = everyone[leave:]
     (folder / "passwd").write_text("".join(
         f"{n}:x:{10000 + int(n[1:])}:100::/home/{n}:/bin/sh\n" for n in names))
-    groups = [f"g{k:04d}:x:{20000 + k}:" + ",".join(names[k * 100:(k + 1) * 100])
-              for k in range((len(names) + 99) // 100)]
+    groups = [f"g{k:04d}:x:{20000 + k}:" + ",".join(
+        n for n in everyone[k * 100:(k + 1) * 100] if n not in gone)
+        for k in range((users + 99) // 100)]
     (folder / "group").write_text("\n".join(["all:x:100:" + ",".join(names), *groups]) + "\n")
     return ["sync", "--passwd", str(folder / "passwd"), "--group", str(folder / "group")]
 
