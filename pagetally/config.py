@@ -134,6 +134,24 @@ _BACKEND_ALIASES = {
 }
 
 
+def _bool_or_command(raw: str) -> bool | str:
+    """yes/no, or (PyKota's third form) a command whose answer decides: the
+    command text as written, checked to parse."""
+    import shlex
+
+    try:
+        return _bool(raw)
+    except ValueError:
+        pass
+    try:
+        argv = shlex.split(raw)
+    except ValueError as exc:
+        raise ValueError(f"neither yes/no nor a command ({exc})") from None
+    if not argv:
+        raise ValueError("expected yes, no or a command")
+    return raw.strip()
+
+
 def _yes_no_or_int(raw: str) -> str:
     low = raw.strip().lower()
     if low in ("yes", "no") or low.isdigit():
@@ -328,7 +346,8 @@ DIRECTIVES: dict[str, Directive] = {
            per_printer=False),
         _d("unknown_billingcode", _choice("create", "deny", command=("deny",)), "create",
            "a job's billing code is not in the store"),
-        _d("denyduplicates", _bool, "no", "refuse a job identical to the user's last one"),
+        _d("denyduplicates", _bool_or_command, "no",
+           "refuse a job identical to the user's last one (or ask a command)"),
         _d("duplicatesdelay", _int(0), "0", "seconds within which a duplicate is refused"),
         _d("maxdenybanners", _int(0), "0", "banners printed for a denied user"),
         # accounting
@@ -394,6 +413,62 @@ DIRECTIVES: dict[str, Directive] = {
            "tell the user's client of printed, refused and low-balance jobs"),
         _d("prehook", _text, None, "command run before printing"),
         _d("posthook", _text, None, "command run after printing"),
+        # directory sync (`pagetally sync`, `pagetally setup`; the migrate branch)
+        _d("syncsource", _choice("system", "ldap"), "system",
+           "where users and groups are synced from", per_printer=False),
+        _d("syncuidmin", _int(0), "1000", "lowest uid synced (system users below)",
+           per_printer=False),
+        _d("syncuidmax", _int(0), None, "highest uid synced (none: no bound)",
+           per_printer=False),
+        _d("syncgidmin", _int(0), "1000", "lowest gid of groups synced", per_printer=False),
+        _d("syncgidmax", _int(0), None, "highest gid of groups synced", per_printer=False),
+        _d("syncexclude", _text, "nobody,nogroup",
+           "comma-separated name patterns never synced", per_printer=False),
+        _d("syncgroups", _bool, "yes", "sync groups and memberships too", per_printer=False),
+        _d("syncemptygroups", _bool, "no", "sync groups without synced members",
+           per_printer=False),
+        _d("synclimitby", _choice("quota", "balance", "noquota", "nochange", "noprint"),
+           "quota", "limit-by of users the sync creates", per_printer=False),
+        _d("syncbalance", _decimal, "0", "initial balance of users the sync creates",
+           per_printer=False),
+        _d("syncsoftlimit", _int(0), None, "soft page limit of the quota entries it creates",
+           per_printer=False),
+        _d("synchardlimit", _int(0), None, "hard page limit of the quota entries it creates",
+           per_printer=False),
+        _d("syncprinters", _text, "*",
+           "printers (patterns) on which synced users get quota entries", per_printer=False),
+        _d("syncleavers", _choice("report", "disable"), "report",
+           "users no longer in the directory: report them, or also disable (noprint)",
+           per_printer=False),
+        _d("syncmaxleavers", _int(0), "10",
+           "percent of users disabled at most in one run (more: held back unless --force)",
+           per_printer=False),
+        _d("synckeep", _text, "",
+           "comma-separated patterns of store users the directory does not manage",
+           per_printer=False),
+        _d("syncldapuri", _text, None, "LDAP server (ldap://host, ldaps://host:636)",
+           per_printer=False),
+        _d("syncldapstyle", _choice("posix", "ad"), "posix",
+           "attribute layout: posixAccount/posixGroup or Active Directory", per_printer=False),
+        _d("syncldapbinddn", _text, None, "DN to bind as (none: anonymous)",
+           per_printer=False),
+        _d("syncldapbindpw", _text, None, "password of syncldapbinddn", per_printer=False,
+           admin_only=True),
+        _d("syncldapuserbase", _text, None, "search base of users", per_printer=False),
+        _d("syncldapuserfilter", _text, None, "filter of users (default: the style's)",
+           per_printer=False),
+        _d("syncldapuserattr", _text, None, "attribute holding the login name",
+           per_printer=False),
+        _d("syncldapmailattr", _text, None, "attribute holding the e-mail address",
+           per_printer=False),
+        _d("syncldapgroupbase", _text, None, "search base of groups (none: no groups)",
+           per_printer=False),
+        _d("syncldapgroupfilter", _text, None, "filter of groups (default: the style's)",
+           per_printer=False),
+        _d("syncldapgroupattr", _text, None, "attribute holding the group name",
+           per_printer=False),
+        _d("syncldapmemberattr", _text, None,
+           "attribute listing members (memberUid: names; member: DNs)", per_printer=False),
         # invoices and receipts (pkinvoice, refund receipts)
         _d("invoicesitename", _text, "", "who issues invoices and receipts",
            per_printer=False),
@@ -442,11 +517,7 @@ PYKOTA_ONLY: dict[str, str] = {
     "system or not (ignored)",
 }
 #: PyKota values PageTally reads as another (directive: (value, what it does instead)).
-#: PyKota ran a `denyduplicates` that is not yes/no as a command answering ALLOW/DENY.
-PYKOTA_FORMS: dict[str, tuple[str, str]] = {
-    "denyduplicates": ("yes", "a command deciding duplicates is not run: duplicate jobs "
-                       "are denied, as with 'yes'"),
-}
+PYKOTA_FORMS: dict[str, tuple[str, str]] = {}
 #: Directives PageTally reads itself (handled before the checks).
 UNDERSTOOD = {"config_charset"}
 
@@ -542,8 +613,8 @@ def _validate(
                 )
             if admin_file and not d.admin_only and d.name not in ADMIN_FILE_STORE:
                 raise ConfigError(
-                    "only storageadmin, storageadminpw and where the store is (storagebackend, "
-                    "storageserver, storagename) belong in this file",
+                    "only storageadmin, storageadminpw, syncldapbindpw and where the store is "
+                    "(storagebackend, storageserver, storagename) belong in this file",
                     path=entry.path,
                     line=entry.line,
                     directive=key,

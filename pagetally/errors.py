@@ -167,3 +167,15 @@ class DeviceError(PageTallyError):
 
     exit_code = 9
     http_status = 502
+
+
+# --- directories (sync of users and groups) --------------------------------------
+
+
+class DirectoryError(PageTallyError):
+    """The directory users and groups are synced from could not be read (an LDAP
+    server down or refusing the bind, a passwd file that is not one). Nothing
+    was changed: a sync never acts on a partial read."""
+
+    exit_code = 4
+    http_status = 502

@@ -173,6 +173,11 @@ def start_postgresql(*, durable: bool = False) -> ServerInfo:
     return info
 
 
+#: MySQL 8.0's default sql_mode (MariaDB's lacks ONLY_FULL_GROUP_BY and the zero-date rules).
+MYSQL8_SQL_MODE = ("ONLY_FULL_GROUP_BY,STRICT_TRANS_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,"
+                   "ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION")
+
+
 def start_mariadb() -> ServerInfo:
     """mariadb-install-db + mariadbd in a temporary folder, TCP on 127.0.0.1."""
     folder = Path(tempfile.mkdtemp(prefix="pt-maria-"))
@@ -208,6 +213,10 @@ def start_mariadb() -> ServerInfo:
                 "--innodb-flush-log-at-trx-commit=2",
                 "--max-connections=200",
                 "--skip-log-bin",
+                # MySQL 8's stricter defaults (ONLY_FULL_GROUP_BY...) when asked:
+                # PAGETALLY_MARIADB_SQL_MODE=mysql8 (docs/store.md, "MySQL 8")
+                *([f"--sql-mode={MYSQL8_SQL_MODE}"]
+                  if os.environ.get("PAGETALLY_MARIADB_SQL_MODE") == "mysql8" else []),
                 *root,
             ],
             stdout=out,

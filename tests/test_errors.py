@@ -13,6 +13,7 @@ def test_exit_codes_are_pinned() -> None:
     assert errors.ReadOnlyStore.exit_code == 7
     assert errors.PdlError.exit_code == 8
     assert errors.DeviceError.exit_code == 9
+    assert errors.DirectoryError.exit_code == 4
 
 
 def test_config_error_names_file_line_and_directive() -> None:

@@ -7,6 +7,12 @@
 - `pkinvoice [-s START] [-e END] [-n N] [-o FILE] [-V VAT] [-u UNIT] [name ...]`
   -> `pagetally invoice`
 - `pkbanner [-l LOGO] [-p SIZE] [-s PERCENT] [-u URL] [info ...]` -> `pagetally banner`
+- `pkturnkey [-f] [-u UID|NAME] [-U UID|NAME] [-d] [-D] [-e] [-g GID] [-G GID] [queue ...]`
+  -> `pagetally setup site --unattended` (without -f a dry run, as pkturnkey)
+- `pksetup` -> `pagetally setup site` (the questions)
+- `autopykota [-i N]` -> `pagetally users ensure $PYKOTAUSERNAME --printer
+  $PYKOTAPRINTERNAME --initbalance N` (the backend does this in-process for
+  `policy: external(autopykota ...)`: no process is started)
 
 Every alias takes PyKota's `--config FILE` and `-v/--version`.
 """
@@ -126,3 +132,82 @@ def pkbanner_args(argv: Sequence[str]) -> list[str]:
 
 def pkbanner() -> None:
     _pagetally(pkbanner_args(sys.argv[1:]), "pkbanner")
+
+
+def _uid(text: str | None) -> str | None:
+    """pkturnkey took a uid or a user name whose uid is meant."""
+    if text is None or text.isdigit():
+        return text
+    import pwd
+
+    try:
+        return str(pwd.getpwnam(text).pw_uid)
+    except KeyError:
+        raise SystemExit(f"pkturnkey: unknown username {text}") from None
+
+
+def pkturnkey_args(argv: Sequence[str]) -> list[str]:
+    """pkturnkey: printers from CUPS, users (and with -D groups) from the system;
+    a dry run unless -f. Neither -d nor -D: users and groups, as the sync's
+    configuration says."""
+    ap = _parser("pkturnkey", "Initialises the store from CUPS' queues and the system's "
+                 "users (PageTally's pkturnkey).")
+    ap.add_argument("-f", "--force", action="store_true", help="Do it (else a dry run).")
+    ap.add_argument("-u", "--uidmin")
+    ap.add_argument("-U", "--uidmax")
+    ap.add_argument("-g", "--gidmin")
+    ap.add_argument("-G", "--gidmax")
+    ap.add_argument("-d", "--dousers", action="store_true")
+    ap.add_argument("-D", "--dogroups", action="store_true")
+    ap.add_argument("-e", "--emptygroups", action="store_true")
+    ap.add_argument("queues", nargs="*")
+    ns = ap.parse_args(list(argv))
+    out = [*_root(ns.config), "setup", "site", "--unattended", "--set", "wrap=no"]
+    low, high = _uid(ns.uidmin), _uid(ns.uidmax)
+    if low is not None and high is not None and int(low) > int(high):
+        low, high = high, low  # pkturnkey swapped them too
+    for key, value in (("syncuidmin", low), ("syncuidmax", high),
+                       ("syncgidmin", ns.gidmin), ("syncgidmax", ns.gidmax)):
+        if value is not None:
+            out += ["--set", f"{key}={value}"]
+    if ns.dousers or ns.dogroups:
+        out += ["--set", "users=yes", "--set", f"syncgroups={'yes' if ns.dogroups else 'no'}"]
+    if ns.emptygroups:
+        out += ["--set", "syncemptygroups=yes"]
+    if not ns.force:
+        out.append("--dry-run")
+    return [*out, *ns.queues]
+
+
+def pkturnkey() -> None:
+    _pagetally(pkturnkey_args(sys.argv[1:]), "pkturnkey")
+
+
+def pksetup_args(argv: Sequence[str]) -> list[str]:
+    ap = _parser("pksetup", "Sets a print server up for PageTally, asking questions "
+                 "(PageTally's pksetup).")
+    ns = ap.parse_args(list(argv))
+    return [*_root(ns.config), "setup", "site"]
+
+
+def pksetup() -> None:
+    _pagetally(pksetup_args(sys.argv[1:]), "pksetup")
+
+
+def autopykota_args(argv: Sequence[str], environ: dict[str, str] | os._Environ[str]) -> list[str]:
+    """The user and printer come from PYKOTAUSERNAME / PYKOTAPRINTERNAME, set by
+    the backend for the policy command, as PyKota's autopykota read them."""
+    ap = _parser("autopykota", "Creates a user's account on their first print "
+                 "(PageTally's autopykota; meant for policy: external(autopykota ...)).")
+    ap.add_argument("-i", "--initbalance", default="0")
+    ns = ap.parse_args(list(argv))
+    user, printer = environ.get("PYKOTAUSERNAME"), environ.get("PYKOTAPRINTERNAME")
+    if not user or not printer:
+        raise SystemExit("autopykota: either the username or the printername is undefined "
+                         "(PYKOTAUSERNAME, PYKOTAPRINTERNAME)")
+    return [*_root(ns.config), "users", "ensure", user, "--printer", printer,
+            "--initbalance", ns.initbalance]
+
+
+def autopykota() -> None:
+    _pagetally(autopykota_args(sys.argv[1:], os.environ), "autopykota")

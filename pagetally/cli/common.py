@@ -10,7 +10,7 @@ import typer
 
 from pagetally.cli.output import Format
 
-__all__ = ["Format", "FormatOption", "amount", "email", "factor", "pages", "payment"]
+__all__ = ["Format", "FormatOption", "amount", "email", "factor", "pages", "payment", "price"]
 from pagetally.core.money import check_payable, parse_amount
 from pagetally.errors import InvalidInput
 
@@ -27,9 +27,21 @@ def amount(text: str, what: str = "amount", *, allow_negative: bool = False) -> 
         raise type(exc)(f"{what}: {exc}") from None
 
 
+def price(text: str, what: str = "price") -> Decimal:
+    """A price or price factor: up to PRICE_PLACES (12) decimal places, finer than
+    amounts (PyKota's FLOAT prices); each job's price is rounded to 6 places."""
+    from pagetally.core.money import PRICE_PLACES
+
+    try:
+        return parse_amount(text, places=PRICE_PLACES)
+    except InvalidInput as exc:
+        raise type(exc)(f"{what}: {exc}") from None
+
+
 def factor(text: str) -> Decimal:
-    """An overcharge factor: a number >= 0 (0 prints for free)."""
-    return amount(text, "overcharge factor")
+    """An overcharge factor: 1 normal, 0 free, negative (PyKota's "creative" use)
+    pays the user for printing."""
+    return amount(text, "overcharge factor", allow_negative=True)
 
 
 def email(text: str) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -39,6 +40,7 @@ class Env:
     config_path: str | None = None
     environ: Mapping[str, str] = field(default_factory=lambda: os.environ)
     clock: Callable[[], datetime] = _utcnow
+    ticks: Callable[[], float] = time.monotonic  # elapsed time (progress bars)
     tz: tzinfo | None = None  # how people's dates are read (None: local time)
     stdout: IO[str] | None = None
     stderr: IO[str] | None = None
@@ -93,6 +95,10 @@ class Env:
             for line in self._config.warnings:
                 self.note(f"warning: {line}")
         return self._config
+
+    def reload_config(self) -> None:
+        """Read the configuration again on next use (after a command wrote it)."""
+        self._config = None
 
     @contextmanager
     def store(self, *, write: bool = False, create: bool = False) -> Iterator[Store]:

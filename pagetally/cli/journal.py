@@ -2,14 +2,30 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 
 from pagetally.cli.env import get_env
-from pagetally.errors import StoreUnavailable
+from pagetally.errors import StorageError, StoreUnavailable
+
+if TYPE_CHECKING:
+    from pagetally.storage.journal import Journal
 
 app = typer.Typer(
     help="The local journal of charges made while the store was down.", no_args_is_help=True
 )
+
+
+def _checked(journal: Journal) -> Journal:
+    """The journal, its folder checked now (an unsafe one: exit 4, naming it)."""
+    from pagetally.storage.journal import UnsafeFolder
+
+    try:
+        journal.check()
+    except UnsafeFolder as exc:
+        raise StorageError(exc.strerror or str(exc)) from None
+    return journal
 
 
 @app.command("list")
@@ -18,7 +34,7 @@ def list_() -> None:
     from pagetally.storage.journal import Journal
 
     env = get_env()
-    journal = Journal.under(env.config().get_str("directory"))
+    journal = _checked(Journal.under(env.config().get_str("directory")))
     for _path, req in journal.entries():
         f = req.facts
         print(
@@ -35,7 +51,7 @@ def replay() -> None:
     from pagetally.storage.journal import Journal
 
     env = get_env()
-    journal = Journal.under(env.config().get_str("directory"))
+    journal = _checked(Journal.under(env.config().get_str("directory")))
     try:
         with env.store(write=True) as store:
             result = journal.replay(store, env.config().rule_settings)

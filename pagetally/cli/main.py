@@ -60,6 +60,8 @@ COMMANDS: dict[str, Entry] = {
                            "printers and printer groups, quotas with counters and grace "
                            "dates, balances, payments, billing codes and the whole job "
                            "history."),
+    "sync": Entry("sync", "Sync users and groups from the system or an LDAP/AD directory "
+                  "(new ones added, leavers reported or disabled, never deleted)."),
     "docs": Entry("docs", "Print the command-line reference (docs/cli.md) as Markdown.",
                   hidden=True),
     "serve": Entry("serve", "Serve the store to CUPS backends on a Unix socket, until SIGTERM."),

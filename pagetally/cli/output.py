@@ -18,13 +18,10 @@ from decimal import Decimal
 from typing import IO, Any, TypeVar
 
 from pagetally.cli.env import Env
-from pagetally.core.money import format_money
+from pagetally.core.money import PRICE_PLACES, format_money
 
 T = TypeVar("T")
 Row = dict[str, Any]
-
-#: A progress bar appears for at least this many items (and only on a terminal).
-PROGRESS_MIN = 20
 
 
 class Format(enum.StrEnum):
@@ -38,7 +35,8 @@ _PLAIN = (str, int, bool, type(None))
 
 @functools.lru_cache(maxsize=8192)
 def _money(value: Decimal) -> str:
-    return format_money(value)
+    """Exact: amounts have 6 places at most, prices (price tables) up to 12."""
+    return format_money(value, places=PRICE_PLACES)
 
 
 def machine(value: Any) -> Any:
@@ -71,7 +69,7 @@ def human(value: Any, tz: tzinfo | None = None) -> str:
     if value is None:
         return "-"
     if isinstance(value, Decimal):
-        return format_money(value)
+        return _money(value)
     if isinstance(value, datetime):
         return (value.astimezone(tz) if tz else value).strftime("%Y-%m-%d %H:%M")
     if isinstance(value, bool):
@@ -207,8 +205,8 @@ def emit(
 
 
 def progress(env: Env, items: Sequence[T], label: str) -> Iterator[T]:
-    """Iterate, with a progress bar on stderr when there are many items and a
-    person is watching (a terminal); silent otherwise."""
+    """Iterate, with a progress bar on stderr once the work has taken over a
+    second and a person is watching (a terminal); silent otherwise."""
     for chunk in batches(env, items, label, size=1):
         yield chunk[0]
 
@@ -216,22 +214,36 @@ def progress(env: Env, items: Sequence[T], label: str) -> Iterator[T]:
 #: Items written per transaction by the bulk commands.
 BATCH = 1000
 
+#: Seconds of work after which a progress bar appears (issue 10: "on anything
+#: that takes over a second", whatever the number of items).
+PROGRESS_AFTER = 1.0
+
 
 def batches(env: Env, items: Sequence[T], label: str, size: int = BATCH) -> Iterator[list[T]]:
     """`items` in lists of `size` (one store transaction each), with a progress
-    bar counting items when there are many and a person is watching."""
+    bar counting items once the work has taken over PROGRESS_AFTER seconds and a
+    person is watching; quick work shows none, however many items."""
     chunks = [list(items[i : i + size]) for i in range(0, len(items), size)]
     console = env.console(stderr=True)
-    if len(items) < PROGRESS_MIN or not console.is_terminal:
+    if not console.is_terminal:
         yield from chunks
+        return
+    start, done = env.ticks(), 0
+    pending = iter(chunks)
+    for chunk in pending:
+        yield chunk
+        done += len(chunk)
+        if env.ticks() - start >= PROGRESS_AFTER and done < len(items):
+            break
+    else:
         return
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     with Progress(
         TextColumn(label), BarColumn(), MofNCompleteColumn(), console=console, transient=True
     ) as bar:
-        task = bar.add_task(label, total=len(items))
-        for chunk in chunks:
+        task = bar.add_task(label, total=len(items), completed=done)
+        for chunk in pending:
             yield chunk
             bar.advance(task, len(chunk))
 

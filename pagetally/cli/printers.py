@@ -59,7 +59,7 @@ def _media(items: list[str] | None) -> dict[str, Decimal] | None:
         size, sep, value = item.partition("=")
         if not sep or not size.strip():
             raise InvalidInput(f"--media {item!r}: write SIZE=FACTOR, e.g. a3=2")
-        out[size.strip().lower()] = common.amount(value, f"media factor for {size}")
+        out[size.strip().lower()] = common.price(value, f"media factor for {size}")
     return out
 
 
@@ -74,14 +74,14 @@ def _prices(
     """`base` with the given prices replaced; every amount checked."""
     m = _media(media)
     return PriceTable(
-        per_page=common.amount(page, "price per page") if page is not None else base.per_page,
-        per_job=common.amount(job, "price per job") if job is not None else base.per_job,
+        per_page=common.price(page, "price per page") if page is not None else base.per_page,
+        per_job=common.price(job, "price per job") if job is not None else base.per_job,
         per_color_page=(
-            common.amount(color, "price per colour page")
+            common.price(color, "price per colour page")
             if color is not None
             else base.per_color_page
         ),
-        per_sheet=common.amount(sheet, "price per sheet") if sheet is not None else base.per_sheet,
+        per_sheet=common.price(sheet, "price per sheet") if sheet is not None else base.per_sheet,
         media=m if m is not None else dict(base.media),
     )
 

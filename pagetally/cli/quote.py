@@ -29,7 +29,7 @@ from pagetally.cli.output import Format, machine, render_table
 from pagetally.config import Config
 from pagetally.core.models import JobFacts, Printer, User
 from pagetally.core.money import format_money
-from pagetally.core.pricing import job_price
+from pagetally.core.pricing import job_price, prices_colour
 from pagetally.errors import InvalidInput, NotFound, PdlError
 from pagetally.storage.base import Store
 
@@ -37,7 +37,6 @@ if TYPE_CHECKING:
     from pagetally.pdl import Analysis
 
 TOTAL = "(total)"
-COLOR_DPI = 72  # as the backend's colour verdict (cups/analysing.COLOR_DPI)
 
 
 class NoPrinter(NotFound):
@@ -86,13 +85,6 @@ class QuoteRow:
         }
 
 
-def _prices_colour(chain: list[Printer]) -> bool:
-    return any(
-        p.prices.per_color_page is not None and p.prices.per_color_page != p.prices.per_page
-        for p in chain
-    )
-
-
 class Counter:
     """Counts each file once per way of counting (form, colour), as the backend would."""
 
@@ -127,9 +119,8 @@ class Counter:
         same pdl.analyse: `ink(...)` prices by coverage; colour pages are analysed
         only when a printer prices them, and when they cannot be, pages are priced
         as the backend does (note on stderr)."""
-        from pagetally import pdl
         from pagetally.core.directives import parse_accounter, parse_ink
-        from pagetally.errors import AnalysisUnavailable
+        from pagetally.pdl.billing import analyse_for_billing, inked
 
         form = parse_accounter(form_text)
         fmt = self.format_of(name)
@@ -138,28 +129,21 @@ class Counter:
                 f"{name}: the site's counter command ({form.arg}) is not run for a quote: "
                 "counted by PageTally"
             )
-        try:
-            if form.kind != "ink" and not colour:
-                a = self._plain[name]
-            elif form.kind == "ink":
-                ink = parse_ink(form.arg, "preaccounter")
-                a = pdl.analyse(name, colorspace=ink.colorspace, resolution=ink.resolution)
-            else:
-                a = pdl.analyse(name, color=colour, resolution=COLOR_DPI if colour else None)
-        except AnalysisUnavailable as exc:
-            self.notes.append(f"{name}: colour and ink could not be analysed ({exc})")
-            a = pdl.analyse(name)
-        totals: dict[str, float] = {}
-        for page in a.page_inks or ():
-            for channel, percent in page.coverage.items():
-                totals[channel] = totals.get(channel, 0.0) + percent
-        copies = max(a.copies, 1)
+        if form.kind != "ink" and not colour:
+            a = self._plain[name]
+        else:
+            ink = parse_ink(form.arg, "preaccounter") if form.kind == "ink" else None
+            a, note = analyse_for_billing(
+                name, color=colour, ink=None if ink is None else (ink.colorspace, ink.resolution))
+            if note:
+                self.notes.append(f"{name}: {note}")
+        colours = inked(a)
         return Counted(
             name,
             fmt,
             a.pages,
-            None if a.page_inks is None else (a.color_pages or 0),
-            {k: round(v * copies, 4) for k, v in totals.items()} if form.kind == "ink" else {},
+            None if a.page_inks is None else colours.color_pages,
+            dict(colours.ink or {}) if form.kind == "ink" else {},
         )
 
 
@@ -184,7 +168,7 @@ def quote_rows(
         chain = store.printer_chain(printer)
         settings = cfg.rule_settings(printer)
         form = cfg.get_str("preaccounter", printer) or "software()"
-        colour = _prices_colour(chain)
+        colour = prices_colour(chain)
         counted = [counter.count(name, form, colour) for name in files]
         for c in counted:
             rows.append(_row(c, printer, chain, settings, user))

@@ -24,7 +24,8 @@ LimitOpt = Annotated[
     LimitBy | None, typer.Option("--limit-by", "-l", help="How the user is limited.")
 ]
 OverOpt = Annotated[
-    str | None, typer.Option("--overcharge", "-o", help="Price factor (1: normal, 0: free).")
+    str | None, typer.Option("--overcharge", "-o", help="Price factor (1: normal, 0: free, "
+                             "negative: printing pays the user, as in PyKota).")
 ]
 EmailOpt = Annotated[str | None, typer.Option("--email", "-e", help="E-mail address.")]
 DescOpt = Annotated[str | None, typer.Option("--description", "-d", help="Free text.")]
@@ -199,3 +200,30 @@ def credit(
     from pagetally.cli.payments import record
 
     record(get_env(), names, amount, PaymentKind.CREDIT, note)
+
+
+@app.command("ensure")
+def ensure(
+    name: Annotated[str, typer.Argument(help="The user (exact name).")],
+    printer: Annotated[str, typer.Option("--printer", "-P", help="The printer printed on.")],
+    initbalance: Annotated[str, typer.Option(
+        "--initbalance", "-i", help="Balance of a user created now (PyKota's default 0).")
+    ] = "0",
+) -> None:
+    """Create the user (limit-by balance, --initbalance) and their missing quota
+    entries on PRINTER and the groups above it (PyKota's autopykota)."""
+    from pagetally.storage.autoaccount import ensure_account
+
+    env = get_env()
+    [user] = check_new_names("user", [name])
+    balance = common.payment(initbalance, env.config().get("currency"), "initial balance")
+    with env.store(write=True) as store:
+        done = ensure_account(store, user, printer, balance)
+    if done.create_user:
+        env.note(f"user {user!r} added with balance {balance}")
+    if done.create_printer:
+        env.note(f"printer {printer!r} added")
+    if done.quota_printers:
+        env.note(f"quota entries added on {', '.join(done.quota_printers)}")
+    if not (done.create_user or done.create_printer or done.quota_printers):
+        env.note(f"{user} on {printer}: nothing to do")

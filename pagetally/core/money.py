@@ -14,6 +14,10 @@ from pagetally.errors import InvalidAmount
 
 PLACES = 6
 QUANTUM = Decimal(1).scaleb(-PLACES)  # 0.000001
+#: Prices and factors may be finer than amounts: PyKota kept them as FLOATs
+#: (0.0000125 per page was possible); a job's price is rounded to PLACES.
+PRICE_PLACES = 12
+PRICE_QUANTUM = Decimal(1).scaleb(-PRICE_PLACES)
 MAX_AMOUNT = Decimal("1000000000")  # one thousand million, in any currency
 
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")  # ASCII digits only
@@ -51,7 +55,8 @@ def quantize(amount: Decimal) -> Decimal:
         return amount.quantize(QUANTUM, rounding=ROUND_HALF_EVEN)
 
 
-def parse_amount(text: str, *, allow_negative: bool = False) -> Decimal:
+def parse_amount(text: str, *, allow_negative: bool = False,
+                 places: int = PLACES) -> Decimal:
     """Read an amount typed by a person: "12", "0.50", "-3.2".
 
     ASCII digits only ("٣" is refused, not read as 3). A comma is refused with a
@@ -59,7 +64,8 @@ def parse_amount(text: str, *, allow_negative: bool = False) -> Decimal:
     grouping in others, and a payment must not depend on the guess. Raises
     InvalidAmount, naming the text, for: empty or non-numeric text, NaN or
     infinity, a negative amount unless `allow_negative`, more than 6 decimal
-    places (trailing zeros do not count) and amounts above MAX_AMOUNT.
+    places (`places`: PRICE_PLACES for prices; trailing zeros do not count) and
+    amounts above MAX_AMOUNT.
     """
     raw = text
     text = text.strip()
@@ -82,18 +88,21 @@ def parse_amount(text: str, *, allow_negative: bool = False) -> Decimal:
         raise InvalidAmount(f"{raw!r} is negative; a positive amount is required")
     if abs(value) > MAX_AMOUNT:  # before quantize: 32 digits are beyond its precision
         raise InvalidAmount(f"{raw!r} is too large (at most {MAX_AMOUNT:,})")
-    if value != quantize(value):
-        raise InvalidAmount(f"{raw!r} has more than {PLACES} decimal places")
+    if value != value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_EVEN):
+        raise InvalidAmount(f"{raw!r} has more than {places} decimal places")
     return value + 0  # normalises -0 to 0
 
 
-def format_money(amount: Decimal, currency: str = "") -> str:
+def format_money(amount: Decimal, currency: str = "", places: int = PLACES) -> str:
     """Show an amount for a person: "0.30 EUR", "-1.25 EUR", "0.0125 EUR".
 
-    At least 2 decimal places, more only when the amount has them (up to 6,
-    rounded half to even). `currency` is the ISO code; empty shows the number only.
+    At least 2 decimal places, more only when the amount has them (up to
+    `places`, rounded half to even: 6 for amounts, PRICE_PLACES where a price
+    may be shown). `currency` is the ISO code; empty shows the number only.
     """
-    value = quantize(amount)
+    with localcontext() as ctx:
+        ctx.prec = 60
+        value = amount.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_EVEN)
     text = f"{value:f}"
     if "." in text:
         whole, frac = text.split(".")

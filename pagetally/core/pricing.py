@@ -89,7 +89,8 @@ def job_price(
     settings: RuleSettings,
     user: User | None = None,
 ) -> Decimal:
-    """What the job costs `user`: the chain's price × overcharge, rounded to 6 places.
+    """What the job costs `user`: the chain's price × overcharge, rounded to 6 places
+    (negative for a negative overcharge: the user earns by printing, as in PyKota).
 
     `printers` is the job's printer first, then its printer groups. 0 when the
     job's printer is pass-through or the user is limited by nochange; `user`
@@ -99,8 +100,17 @@ def job_price(
         return quantize(ZERO)
     if user is not None and user.limit_by is LimitBy.NOCHANGE:
         return quantize(ZERO)
-    overcharge = ONE if user is None else max(user.overcharge, ZERO)
+    # PyKota: "Positive or negative [overcharge] values are allowed ... giving
+    # money to an user whenever he prints": a negative factor, a negative price
+    overcharge = ONE if user is None else user.overcharge
     with localcontext() as ctx:
         ctx.prec = 60
         price = chain_price(printers, facts, settings) * overcharge
-    return quantize(max(price, ZERO))
+    return quantize(price)
+
+
+def prices_colour(printers: Sequence[Printer]) -> bool:
+    """Whether a printer of the chain charges colour pages differently (then a
+    job's colour pages must be analysed to price it)."""
+    return any(p.prices.per_color_page is not None
+               and p.prices.per_color_page != p.prices.per_page for p in printers)

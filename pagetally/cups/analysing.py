@@ -17,11 +17,11 @@ from pathlib import Path
 
 from pagetally.core.models import AccountSnapshot, JobFacts
 from pagetally.cups.accounting import Accounter
-from pagetally.cups.counting import count_with_command, inked, parse_ink
+from pagetally.cups.counting import count_with_command, parse_ink
 from pagetally.errors import ConfigError, DeviceError, PdlError
+from pagetally.pdl.billing import COLOR_DPI, analyse_for_billing, inked
 
-#: Resolution of the colour verdict when only colour pages (not ink) are priced.
-COLOR_DPI = 72
+__all__ = ["COLOR_DPI", "JobCount", "count_job", "parse_preaccounter", "prices_colour"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,8 +57,6 @@ def count_job(path: str | Path, size: int, factor: int, form: Accounter, *, colo
               env: Mapping[str, str] | None = None) -> JobCount:
     """Count the job as `form` says; a job that cannot be counted gives a JobCount
     with a problem (pages 0) rather than an exception: the caller's policy decides."""
-    from pagetally import pdl
-
     method = f"{form.kind}({form.arg})"
     if size == 0:
         return JobCount(problem="the job is empty", method=method)
@@ -71,17 +69,9 @@ def count_job(path: str | Path, size: int, factor: int, form: Accounter, *, colo
         return JobCount(pages * factor, method=method)
     ink = parse_ink(form.arg, "accounter") if form.kind == "ink" else None
     try:
-        if ink is not None:
-            analysis = pdl.analyse(path, colorspace=ink.colorspace, resolution=ink.resolution)
-        else:
-            analysis = pdl.analyse(path, color=color,
-                                   resolution=COLOR_DPI if color else None)
+        analysis, note = analyse_for_billing(
+            path, color=color, ink=None if ink is None else (ink.colorspace, ink.resolution))
     except PdlError as e:
-        if color or ink is not None:  # pages may still be countable without colour
-            plain = count_job(path, size, factor, Accounter("software"))
-            if not plain.problem:
-                return dataclasses.replace(plain, method=method, note=(
-                    f"colour and ink could not be analysed ({e}): priced by pages"))
         return JobCount(problem=f"PageTally cannot count this job's pages: {e}", method=method)
     colours = inked(analysis, factor)
     return JobCount(
@@ -89,13 +79,12 @@ def count_job(path: str | Path, size: int, factor: int, form: Accounter, *, colo
         color_pages=colours.color_pages if analysis.page_inks is not None else None,
         ink=colours.ink if ink is not None else None,
         method=method,
+        note=note,
     )
 
 
 def prices_colour(snapshot: AccountSnapshot | None) -> bool:
     """Whether a printer of the job's chain charges colour pages differently."""
-    if snapshot is None:
-        return False
-    return any(p.prices.per_color_page is not None
-               and p.prices.per_color_page != p.prices.per_page
-               for p in snapshot.printers)
+    from pagetally.core.pricing import prices_colour as chain_prices_colour
+
+    return snapshot is not None and chain_prices_colour(snapshot.printers)

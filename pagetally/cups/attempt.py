@@ -81,7 +81,12 @@ class Attempt:
         OSError when the lock cannot be made (a full or read-only disk).
 
         The lock file is removed by the attempt that ends: one that took the
-        lock on a file removed meanwhile takes it again on the new file."""
+        lock on a file removed meanwhile takes it again on the new file.
+        An unsafe journal folder (UnsafeFolder, an OSError) is refused first."""
+        from pagetally.storage.journal import check_folder
+
+        check_folder(self.directory.parent)
+        check_folder(self.directory)
         self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         path = self._path("lock")
         told = False

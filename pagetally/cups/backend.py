@@ -344,7 +344,7 @@ class Job:
             unreadable = Decision(Action.DENY, problem, pages=0, code="unreadable_job")
             return refuse(self._refusing(), store, facts, unreadable, now)
 
-        duplicate = duplicate_refusal(store, config, facts, now)
+        duplicate = duplicate_refusal(store, config, facts, now, teller.command_env(facts))
         if duplicate is not None:
             return refuse(self._refusing(), store, facts, duplicate, now)
         store, decision, snapshot = decide_job(store, config, facts, now, msgs,

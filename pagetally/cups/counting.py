@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
 from pagetally import proc
@@ -21,7 +20,7 @@ from pagetally.core.directives import (
     parse_trust,
 )
 from pagetally.errors import ConfigError, DeviceError
-from pagetally.pdl.base import Analysis
+from pagetally.pdl.billing import Inked, inked
 
 # The directive parsers live in core.directives (config checks them too); named
 # here as well for the print path's modules.
@@ -41,30 +40,6 @@ __all__ = [
 COMMAND_TIMEOUT = 120.0
 #: Bytes of its stdout (and of its stderr) read; a longer output is refused.
 COMMAND_OUTPUT = 1 << 20
-
-
-@dataclass(frozen=True, slots=True)
-class Inked:
-    """A job's colour facts for billing: colour pages and the ink summed over pages
-    (percent of a page per channel), copies still to be made included."""
-
-    color_pages: int = 0
-    ink: Mapping[str, float] | None = None
-
-
-def inked(analysis: Analysis, factor: int) -> Inked:
-    """Colour pages and summed coverage of an analysis made with colour on."""
-    if analysis.page_inks is None:
-        return Inked()
-    totals: dict[str, float] = {}
-    for page in analysis.page_inks:
-        for channel, percent in page.coverage.items():
-            totals[channel] = totals.get(channel, 0.0) + percent
-    copies = max(analysis.copies, 1) * factor
-    return Inked(
-        color_pages=(analysis.color_pages or 0) * factor,
-        ink={k: round(v * copies, 4) for k, v in totals.items()},
-    )
 
 
 def count_with_command(command: str, job: Path, env: Mapping[str, str]) -> int:

@@ -6,8 +6,9 @@ cannot be reached (`onstoreerror`)."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from pagetally.core.models import AccountSnapshot, Action, Decision, DecisionCode, JobFacts
@@ -88,8 +89,11 @@ def decide_job(
             snapshot = store.snapshot(facts.user, facts.printer, facts.billing_code)
             rules = config.rule_settings(facts.printer)
             decision = decide(snapshot, facts, rules, now)
-            if decision.code == DecisionCode.POLICY_EXTERNAL and external_policy is not None:
-                why = external_policy(facts)
+            if decision.code == DecisionCode.POLICY_EXTERNAL and (
+                    external_policy is not None or _autopykota(config, facts) is not None):
+                auto = _autopykota(config, facts)
+                why = (_run_autopykota(store, facts, auto, msgs) if auto is not None
+                       else external_policy(facts) if external_policy is not None else "")
                 snapshot = store.snapshot(facts.user, facts.printer, facts.billing_code)
                 again = decide(snapshot, facts, rules, now)
                 decision = again if again.code != DecisionCode.POLICY_EXTERNAL else (
@@ -103,8 +107,42 @@ def decide_job(
     return None, store_down_decision(config, facts), None
 
 
+def _autopykota(config: Config, facts: JobFacts) -> Decimal | None:
+    """The initial balance when the policy is `external(autopykota ...)`: PyKota's
+    tool, done here in-process (core/autoaccount.py); None for any other policy
+    or a command line autopykota would refuse (then run as the site wrote it)."""
+    from pagetally.core.autoaccount import autopykota_balance
+    from pagetally.errors import InvalidInput
+    from pagetally.notify.process import split_command
+
+    text = str(config.get("policy", facts.printer) or "")
+    if not text.startswith("external(") or "autopykota" not in text:
+        return None
+    try:
+        return autopykota_balance(split_command(text[len("external("):-1]))
+    except (ValueError, InvalidInput):
+        return None
+
+
+def _run_autopykota(store: Store, facts: JobFacts, balance: Decimal, msgs: Messages) -> str:
+    """Create the account; "" when done, else why not (the job is then refused
+    by the policy, as when autopykota failed)."""
+    from pagetally.errors import PageTallyError
+    from pagetally.storage.autoaccount import ensure_account
+
+    try:
+        done = ensure_account(store, facts.user, facts.printer, balance)
+    except StoreUnavailable:
+        raise
+    except PageTallyError as e:
+        return f"autopykota: {e}"
+    if done.create_user:
+        msgs.debug(f"PageTally: autopykota created {facts.user} with balance {balance}")
+    return ""
+
+
 def duplicate_refusal(store: Store | None, config: Config, facts: JobFacts,
-                      now: datetime) -> Decision | None:
+                      now: datetime, env: Mapping[str, str] | None = None) -> Decision | None:
     """`denyduplicates`: a refusal when this job's content equals the same user's
     previous job on this printer, within `duplicatesdelay` seconds (0: any time).
     The store being down is left to the decision step."""
@@ -127,8 +165,31 @@ def duplicate_refusal(store: Store | None, config: Config, facts: JobFacts,
         return None
     when = last.date.strftime("%Y-%m-%d %H:%M:%S UTC")
     window = f" within {delay} s" if delay > 0 else ""
+    setting = config.get("denyduplicates", facts.printer)
+    if isinstance(setting, str):  # PyKota's command form: its answer decides
+        answer = duplicates_command(setting, env or {})
+        if answer is None:
+            return None
+        return Decision(Action.DENY, f"duplicate job: {answer} (the same document as your "
+                        f"previous job on {facts.printer}, {when})", pages=0, code="duplicate")
     return Decision(Action.DENY, f"duplicate job: the same document as your previous job "
                     f"on {facts.printer} ({when}){window}", pages=0, code="duplicate")
+
+
+def duplicates_command(command: str, env: Mapping[str, str]) -> str | None:
+    """Run `denyduplicates: COMMAND` for a job that is a duplicate, with the
+    job's PYKOTA* variables, as PyKota did: standard output `DENY` refuses, any
+    other answer lets the duplicate print. None: allowed; else why refused. A
+    command that cannot run, fails or times out refuses (as `yes` would)."""
+    from pagetally.notify.process import run_command
+
+    result = run_command(command, env)
+    if result.error or result.returncode != 0:
+        return (f"the denyduplicates command failed "
+                f"({result.error or f'exit {result.returncode}'}), so it is refused as with "
+                "'yes'")
+    answer = result.stdout.decode("utf-8", "replace").strip().upper()
+    return "refused by the site's denyduplicates command" if answer == "DENY" else None
 
 
 def create_billing_code(store: Store, code: str, msgs: Messages) -> None:

@@ -77,6 +77,20 @@ def check_replacing(target: Path, config_path: str | Path) -> None:
         f"this configuration. Move it away first, or give --replace-backend")
 
 
+def backend_is_current(serverbin: str | Path, config_path: str | Path,
+                       python: str = sys.executable, name: str = SCHEME) -> bool:
+    """The installed backend is already the one `install_backend` would write
+    (same script, mode 0700): a second setup leaves it alone."""
+    from pagetally.service.thin import backend_script
+
+    target = Path(serverbin) / "backend" / name
+    try:
+        same = target.read_text(errors="replace") == backend_script(str(config_path), python)
+        return same and (target.stat().st_mode & 0o7777) == 0o700
+    except OSError:
+        return False
+
+
 def install_backend(serverbin: str | Path, config_path: str | Path,
                     python: str = sys.executable, name: str = SCHEME,
                     replace: bool = False) -> Path:
@@ -114,8 +128,14 @@ def _run(argv: list[str], env: Mapping[str, str] | None) -> str:
 
 def queue_uris(env: Mapping[str, str] | None = None) -> dict[str, str]:
     """Every CUPS queue and its device URI (`lpstat -v`)."""
-    uris = {}
-    for line in _run(["lpstat", "-v"], env).splitlines():
+    uris: dict[str, str] = {}
+    try:
+        listed = _run(["lpstat", "-v"], env)
+    except SetupError as exc:
+        if "No destinations added" in str(exc):  # a cupsd without queues yet
+            return uris
+        raise
+    for line in listed.splitlines():
         m = re.match(r"device for (\S+): (\S+)", line)
         if m:
             uris[m.group(1)] = m.group(2)

@@ -110,6 +110,13 @@ class Teller:
         notify_job(decision, facts, settings, user=snap.user,
                    quota=snap.user_quotas.get(facts.printer), base_env=self.base_env)
 
+    def command_env(self, facts: JobFacts) -> dict[str, str]:
+        """A site command's environment before the decision: the base one plus
+        the job's PYKOTA* (and PAGETALLY*) variables."""
+        from pagetally.notify.hooks import base_environment
+
+        return {**base_environment(self.base_env), **self._env("BEFORE", facts, None, None)}
+
     def external_policy(self, facts: JobFacts) -> str:
         """policy: external(command) — run the site's command (e.g. one that creates
         the missing user or quota entry), PyKota's %(username)s and %(printername)s
@@ -119,7 +126,6 @@ class Teller:
         inner = text[len("external("):-1] if text.startswith("external(") else ""
         if not inner.strip():
             return "policy external names no command"
-        from pagetally.notify.hooks import base_environment
         from pagetally.notify.process import fill_placeholders, run_command, split_command
 
         values = {"username": facts.user, "printername": facts.printer}
@@ -127,8 +133,7 @@ class Teller:
             argv = fill_placeholders(split_command(inner), values)
         except ValueError as e:
             return f"the policy command: {e}"
-        env = {**base_environment(self.base_env), **self._env("BEFORE", facts, None, None)}
-        result = run_command(argv, env)
+        result = run_command(argv, self.command_env(facts))
         if result.error or result.returncode != 0:
             return result.error or f"the policy command exited {result.returncode}"
         return ""

@@ -5,6 +5,11 @@ written here, one file per job (atomic: write, fsync, rename), and replayed into
 the store later by `pagetally journal replay` or by the next job. Replay is safe to
 repeat: the store's charge is idempotent on the job's identity, so an entry that
 was charged but not yet removed (a crash in between) is not charged twice.
+
+Its folder is checked each time it is used, not only by `setup cups`: entries
+are charges (and attempts' records say what printed), so a folder anyone but
+root (or the user running PageTally) could write is refused (`UnsafeFolder`,
+an OSError: the backend then holds the job or stops the queue, `onjournalerror`).
 """
 
 from __future__ import annotations
@@ -22,6 +27,29 @@ from pagetally.core.models import ChargeRequest
 from pagetally.core.settings import RuleSettings
 from pagetally.errors import StoreUnavailable
 from pagetally.storage.base import PrintJobStore as Store  # the print job's role
+
+
+class UnsafeFolder(PermissionError):
+    """The journal's folder (or the spool folder holding it) could be written by
+    someone untrusted: its entries cannot be believed nor new ones kept safe."""
+
+
+def check_folder(folder: Path) -> None:
+    """UnsafeFolder when `folder` or the folder above it exists and is owned by
+    anyone but root or us, or is writable by its group or others."""
+    trusted = {0, os.geteuid()}
+    for path in (folder, folder.parent):
+        try:
+            st = os.lstat(path)
+        except FileNotFoundError:
+            continue
+        mode = st.st_mode & 0o7777
+        why = (f"is owned by uid {st.st_uid}" if st.st_uid not in trusted else
+               f"is writable by others than its owner (mode {mode:04o})" if mode & 0o022
+               else "")
+        if why:
+            raise UnsafeFolder(1, f"the journal's folder {path} {why}: its charges cannot "
+                               f"be trusted; run `chown root {path}` and `chmod go-w {path}`")
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,8 +88,13 @@ class Journal:
         """The journal kept in the `directory` directive's folder."""
         return cls(Path(spool_directory) / "journal")
 
+    def check(self) -> None:
+        """UnsafeFolder when others could write here (see the module's doc)."""
+        check_folder(self.directory)
+
     def write(self, request: ChargeRequest) -> Path:
         """Append one charge durably; returns its file."""
+        self.check()
         self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         facts = request.facts
         ident = "\x1f".join([facts.printer, facts.job_id, facts.host or "", facts.job_uuid])
@@ -94,6 +127,7 @@ class Journal:
         """Pending charges, oldest first."""
         if not self.directory.is_dir():
             return
+        self.check()
         for path in sorted(self.directory.glob("*.json")):
             yield path, codec.loads(ChargeRequest, path.read_text())
 
@@ -173,6 +207,8 @@ class Journal:
         `settings_for(printer)` (default settings when not given).
         """
         charged = already = 0
+        if self.directory.is_dir():
+            self.check()  # nothing is charged from a folder others could write
         self.sweep()
         with contextlib.suppress(OSError):  # a full disk: they wait for the next replay
             self.take_printed_attempts()

@@ -26,6 +26,7 @@ from typing import Any
 from sqlalchemy import Connection, Table, func, insert, select, update
 
 from pagetally.core.models import Action, LimitBy, PaymentKind, PriceTable
+from pagetally.core.money import PRICE_PLACES
 from pagetally.errors import StorageError
 from pagetally.storage import rows as rowcheck
 from pagetally.storage.pykota_source import PyKotaSource, exact_money, naive_date, truthy
@@ -48,6 +49,7 @@ from pagetally.storage.schema import (
     users,
 )
 from pagetally.storage.sql import SqlStore
+from pagetally.storage.types import to_money
 
 JOB_UUID_PREFIX = "pykota-"
 JOB_CHUNK = 5000
@@ -126,9 +128,13 @@ class _Converter:
             return
         self.report.rounded = [e[2] for e in sorted(self._heap, reverse=True)]
 
-    def price(self, value: Any, where: str) -> Decimal:
-        """A price or factor: not summed, but its rounding is reported too."""
+    def price(self, value: Any, where: str, places: int = 6) -> Decimal:
+        """A price or factor: not summed, but its rounding is reported too. A
+        printer's price table keeps 12 places (`places`): prices are finer than
+        amounts (core/money.py); its PyKota-shaped columns keep 6."""
         exact, kept = exact_money(value)
+        if places != 6:
+            kept = exact.quantize(Decimal(1).scaleb(-places))
         if exact != kept:
             self.report.rounded_count += 1
             self._keep(Rounded(where, exact, kept))
@@ -207,7 +213,7 @@ class PyKotaImport:
         for r in src.rows("coefficients"):
             where = f"coefficient {r.label!r} of printer id {r.printerid}"
             coeffs.setdefault(r.printerid, {})[str(r.label)] = self.conv.price(
-                1.0 if r.coefficient is None else r.coefficient, where)
+                1.0 if r.coefficient is None else r.coefficient, where, PRICE_PLACES)
         self._precheck()
         self._entities(u_rows, g_rows, p_rows, coeffs)
         self._quotas()
@@ -245,14 +251,14 @@ class PyKotaImport:
         for r in p_rows:
             rowcheck.check_name("printer", r.printername)
             where = f"printer {r.printername!r}"
-            per_page = c.price(r.priceperpage, f"{where} priceperpage")
-            per_job = c.price(r.priceperjob, f"{where} priceperjob")
+            per_page = c.price(r.priceperpage, f"{where} priceperpage", PRICE_PLACES)
+            per_job = c.price(r.priceperjob, f"{where} priceperjob", PRICE_PLACES)
             table = PriceTable(per_page=per_page, per_job=per_job,
                                media=coeffs.get(r.id, {}))
             want_printers[r.printername] = {
                 "description": c.text(r.description, TEXT_MAX, "description"),
-                "priceperpage": per_page,
-                "priceperjob": per_job,
+                "priceperpage": to_money(per_page),
+                "priceperjob": to_money(per_job),
                 "prices": json.dumps(table.to_dict(), sort_keys=True, separators=(",", ":")),
                 "passthrough": truthy(r.passthrough),
                 "maxjobsize": c.count(r.maxjobsize),

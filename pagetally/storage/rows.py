@@ -41,6 +41,25 @@ def check_name(kind: str, name: str) -> str:
     return name
 
 
+def check_price(what: str, value: Decimal) -> Decimal:
+    """A price or factor as kept in a printer's price table: up to 12 places, >= 0."""
+    from pagetally.core.money import PRICE_QUANTUM
+
+    try:
+        dec = Decimal(value)
+    except (InvalidOperation, TypeError, ValueError):
+        raise InvalidAmount(f"{what} {value!r} is not a number") from None
+    if not dec.is_finite():
+        raise InvalidAmount(f"{what} {value!r} is not a finite number")
+    if dec.quantize(PRICE_QUANTUM) != dec:
+        raise InvalidAmount(f"{what} {value} has more than 12 decimal places")
+    if abs(dec) > MONEY_MAX:
+        raise InvalidAmount(f"{what} {value} is too large")
+    if dec < 0:
+        raise InvalidAmount(f"{what} {value} must not be negative")
+    return dec
+
+
 def check_money(what: str, value: Decimal, *, negative_ok: bool = True) -> Decimal:
     """`value` as stored money, or InvalidAmount (not a finite number, too precise, ...)."""
     try:

@@ -69,7 +69,7 @@ class SqlStore(CatalogMethods, RefundMethods, InvoiceMethods, TokenMethods,
         rows.check_name("user", user.name)
         balance = rows.check_money("balance", user.balance)
         paid = rows.check_money("lifetime paid", user.lifetime_paid)
-        over = rows.check_money("overcharge factor", user.overcharge, negative_ok=False)
+        over = rows.check_money("overcharge factor", user.overcharge)
 
         def work(conn: Connection) -> User:
             if conn.execute(select(users.c.id).where(users.c.username == user.name)).first():
@@ -99,8 +99,7 @@ class SqlStore(CatalogMethods, RefundMethods, InvoiceMethods, TokenMethods,
                 "lifetimepaid": rows.check_money("lifetime paid", u.lifetime_paid),
                 "limitby": LimitBy(u.limit_by).value,
                 "description": u.description,
-                "overcharge": rows.check_money("overcharge factor", u.overcharge,
-                                               negative_ok=False),
+                "overcharge": rows.check_money("overcharge factor", u.overcharge),
             }
             for u in new
         ]
@@ -160,9 +159,7 @@ class SqlStore(CatalogMethods, RefundMethods, InvoiceMethods, TokenMethods,
         if limit_by is not None:
             values["limitby"] = LimitBy(limit_by).value
         if overcharge is not None:
-            values["overcharge"] = rows.check_money(
-                "overcharge factor", overcharge, negative_ok=False
-            )
+            values["overcharge"] = rows.check_money("overcharge factor", overcharge)
         if email is not None:
             values["email"] = email or None
         if description is not None:

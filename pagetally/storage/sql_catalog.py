@@ -28,6 +28,7 @@ from pagetally.storage.schema import (
     users,
 )
 from pagetally.storage.sql_base import SqlBase
+from pagetally.storage.types import to_money
 
 
 class CatalogMethods(SqlBase):
@@ -46,8 +47,9 @@ class CatalogMethods(SqlBase):
             stmt = insert(printers).values(
                 printername=printer.name,
                 description=printer.description,
-                priceperpage=printer.prices.per_page,
-                priceperjob=printer.prices.per_job,
+                # PyKota's columns, to the store's 6 places; the exact table is `prices`
+                priceperpage=to_money(printer.prices.per_page),
+                priceperjob=to_money(printer.prices.per_job),
                 prices=rows.prices_json(printer.prices),
                 passthrough=printer.passthrough,
                 maxjobsize=printer.max_job_size,
@@ -59,13 +61,13 @@ class CatalogMethods(SqlBase):
 
     @staticmethod
     def _check_prices(prices: PriceTable) -> None:
-        rows.check_money("price per page", prices.per_page, negative_ok=False)
-        rows.check_money("price per job", prices.per_job, negative_ok=False)
-        rows.check_money("price per sheet", prices.per_sheet, negative_ok=False)
+        rows.check_price("price per page", prices.per_page)
+        rows.check_price("price per job", prices.per_job)
+        rows.check_price("price per sheet", prices.per_sheet)
         if prices.per_color_page is not None:
-            rows.check_money("price per colour page", prices.per_color_page, negative_ok=False)
+            rows.check_price("price per colour page", prices.per_color_page)
         for media, factor in prices.media.items():
-            rows.check_money(f"media factor {media}", factor, negative_ok=False)
+            rows.check_price(f"media factor {media}", factor)
 
     @staticmethod
     def _get_printer(conn: Connection, name: str) -> Printer:
@@ -104,8 +106,8 @@ class CatalogMethods(SqlBase):
         if prices is not None:
             self._check_prices(prices)
             values.update(
-                priceperpage=prices.per_page,
-                priceperjob=prices.per_job,
+                priceperpage=to_money(prices.per_page),
+                priceperjob=to_money(prices.per_job),
                 prices=rows.prices_json(prices),
             )
         if clear_max_job_size:

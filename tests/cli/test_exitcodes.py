@@ -30,6 +30,7 @@ PINNED = {
     "LimitReached": 8,
     "AnalysisUnavailable": 8,
     "DeviceError": 9,
+    "DirectoryError": 4,
 }
 
 

@@ -76,16 +76,29 @@ def test_history_kept_when_user_deleted(cli: Cli) -> None:
     assert [j["pages"] for j in cli.json("history")] == [2]
 
 
-def test_progress_bar_for_many_names(cli: Cli) -> None:
-    env = Env(tz=UTC, environ={}, force_terminal=True, width=100)
-    names = [f"user{i:02d}" for i in range(30)]
-    r = CliRunner().invoke(app, ["--config", str(cli.conf), "users", "add", *names], obj=env)
-    assert r.exit_code == 0, r.stderr
-    assert "adding users" in r.stderr and "30/30" in r.stderr
-    assert len(cli.json("users", "list")) == 30
+def test_progress_bar_once_work_takes_over_a_second(cli: Cli) -> None:
+    """Issue 10: a bar on anything that takes over a second, whatever the number
+    of items — none for 30 quick names, one for 3 slow ones (an injected clock
+    that moves 0.6 s per reading)."""
+    def invoke(ticks: list[float], *names: str) -> str:
+        def tick() -> float:
+            ticks[0] += ticks[1]
+            return ticks[0]
+
+        env = Env(tz=UTC, environ={}, force_terminal=True, width=100, ticks=tick)
+        r = CliRunner().invoke(app, ["--config", str(cli.conf), "users", "add",
+                                     "--balance", "1", *names], obj=env)
+        assert r.exit_code == 0, r.stderr
+        return r.stderr
+
+    quick = invoke([0.0, 0.0], *[f"user{i:02d}" for i in range(30)])
+    assert "adding users" not in quick and "initial balances" not in quick
+    slow = invoke([0.0, 0.6], "ann", "bob", "cat")
+    assert "initial balances" in slow and "3/3" in slow
+    assert len(cli.json("users", "list")) == 33
     r = cli("users", "delete", "user0*")  # not a terminal: no bar
-    assert "adding" not in r.stderr and "deleting users" not in r.stderr
-    assert len(cli.json("users", "list")) == 20
+    assert "deleting users" not in r.stderr
+    assert len(cli.json("users", "list")) == 23
 
 
 def test_tables_show_local_time_machine_formats_utc(cli: Cli) -> None:

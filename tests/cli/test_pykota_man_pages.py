@@ -43,13 +43,20 @@ def test_pkusers_examples(cli: Cli, capsys: Cap) -> None:
     pykota(cli, capsys, "pkusers", "--email", "@example.com")
     assert users(cli)["paul"]["email"] == "paul@example.com"
     assert users(cli)["ringo"]["email"] == "ringo@example.com"
-    _, err = pykota(cli, capsys, "pkusers", "--overcharge", "-1.50", "theboss", code=2)
-    assert "overcharge factor" in err  # PageTally: a factor is >= 0 (no paid printing)
+    # "pkusers --overcharge -1 jerome: User jerome will actually earn money
+    # whenever he prints" (PyKota's man page): a negative factor is taken
+    cli("users", "add", "theboss", "--limit-by", "balance", "--balance", "1.00")
+    pykota(cli, capsys, "pkusers", "--overcharge", "-1.50", "theboss")
+    assert users(cli)["theboss"]["overcharge"] == "-1.50"
+    cli("printers", "add", "lp0", "--price-per-page", "0.10")
+    cli("quotas", "set", "theboss", "-P", "lp0")
+    cli("jobs", "add", "--user", "theboss", "--printer", "lp0", "--pages", "2")
+    assert users(cli)["theboss"]["balance"] == "1.30"  # 2 × 0.10 × -1.50 earned
     out, _ = pykota(cli, capsys, "pkusers", "--list")
     assert "jerome" in out and "ringo" in out
     cli("users", "add", "rachel", "jerry")
     pykota(cli, capsys, "pkusers", "--delete", "jer*", "rach*")
-    assert sorted(users(cli)) == ["george", "john", "paul", "ringo"]
+    assert sorted(users(cli)) == ["george", "john", "paul", "ringo", "theboss"]
 
 
 def test_pkprinters_examples(cli: Cli, capsys: Cap) -> None:

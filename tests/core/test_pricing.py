@@ -118,7 +118,7 @@ prices = st.decimals(min_value=0, max_value=100, places=6)
         max_size=4,
     ),
 )
-def test_price_never_negative_and_six_places(
+def test_price_has_the_overcharges_sign_and_six_places(
     per_page: Decimal,
     per_job: Decimal,
     colour: Decimal | None,
@@ -134,7 +134,11 @@ def test_price_never_negative_and_six_places(
     )
     facts = job(pages, color_pages=colour_pages, sheets=sheets, ink=ink)
     price = job_price([Printer("p", prices=table)], facts, S, user(overcharge=str(overcharge)))
-    assert price >= 0
+    # never negative from prices or counts; a negative overcharge (PyKota: "giving
+    # money to an user whenever he prints") mirrors the positive one
+    mirror = job_price([Printer("p", prices=table)], facts, S, user(overcharge=str(-overcharge)))
+    assert price == -mirror
+    assert (price >= 0) if overcharge >= 0 else (price <= 0)
     assert price.as_tuple().exponent == -6
 
 

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+from pagetally.config import load_config
 from pagetally.core.models import Action, LimitBy, User
 from pagetally.cups.status import BackendExit
 from pagetally.storage.base import HistoryFilter
@@ -71,3 +72,33 @@ def test_duplicate_refused_through_the_service(served: Served, tmp_path: Path) -
     code, err = backend.job("2")
     assert code == BackendExit.CANCEL and "duplicate job" in err, err
     assert served.store.get_user("alice").balance == Decimal("99.90")
+
+
+def test_a_denyduplicates_command_decides_with_pykotas_variables(tmp_path: Path) -> None:
+    """PyKota's third form: `denyduplicates: COMMAND` runs for a duplicate, with
+    the job's PYKOTA* variables; `DENY` on its output refuses, anything else
+    lets the duplicate print (before: read as 'yes', the command never ran)."""
+    seen = tmp_path / "seen"
+    script = tmp_path / "dupes"
+    script.write_text("#!/bin/sh\n"
+                      f'echo "$PYKOTAUSERNAME $PYKOTAPRINTERNAME $PYKOTAJOBID" >> {seen}\n'
+                      '[ "$PYKOTAUSERNAME" = alice ] && echo deny || echo ALLOW\n')
+    script.chmod(0o700)
+    site = _site(tmp_path, f"denyduplicates: {script} --some-argument\n")
+    assert load_config(site.conf).get("denyduplicates") == f"{script} --some-argument"
+    for user, first, second in (("alice", "1", "2"), ("bob", "3", "4")):
+        assert site.job(first, user, PDF.read_bytes(), now=NOON)[0] == 0
+        site.job(second, user, PDF.read_bytes(), now=NOON + timedelta(seconds=5))
+    assert seen.read_text().splitlines() == ["alice lab 2", "bob lab 4"]  # duplicates only
+    last = {j.user: j for j in site.store.history()}  # oldest first: the newest wins
+    assert last["alice"].action is Action.DENY
+    assert "refused by the site's denyduplicates command" in last["alice"].reason
+    assert last["bob"].action is Action.ALLOW and (site.tmp / "printed-4").exists()
+
+
+def test_a_failing_denyduplicates_command_refuses(tmp_path: Path) -> None:
+    site = _site(tmp_path, "denyduplicates: /bin/false\n")
+    assert site.job("1", "alice", PDF.read_bytes(), now=NOON)[0] == 0
+    code, err = site.job("2", "alice", PDF.read_bytes(), now=NOON)
+    assert code == BackendExit.CANCEL, err
+    assert "the denyduplicates command failed (exit 1)" in err

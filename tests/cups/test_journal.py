@@ -91,3 +91,40 @@ def test_journal_commands(tmp_path: Path) -> None:
     assert "charged 1, already charged 0, remaining 0" in cli("replay")
     assert "charged 0, already charged 0, remaining 0" in cli("replay")
     assert store.get_user("alice").balance == Decimal("4.70")
+
+
+def test_an_unsafe_journal_folder_is_refused_at_run_time(tmp_path: Path) -> None:
+    """Checked each time the journal is used, not only by `setup cups`: a folder
+    others may write (entries are charges) is refused by the CLI (exit 4), by
+    the journal itself, and by the backend, which holds the job unprinted."""
+    from typer.testing import CliRunner
+
+    from pagetally.cli.env import Env
+    from pagetally.cli.main import app
+    from pagetally.cups.status import BackendExit
+    from pagetally.storage.journal import UnsafeFolder
+    from tests.cups.test_backend import PDF, Site
+
+    site = Site(tmp_path)
+    site.store.add_user(User("alice", balance=Decimal("5")))
+    site.store.set_user_quota("alice", "lab")
+    journal = Journal.under(tmp_path / "spool")
+    journal.write(request("7"))
+    journal.directory.chmod(0o777)
+    try:
+        journal.write(request("8"))
+    except UnsafeFolder as exc:
+        assert f"{journal.directory} is writable by others than its owner (mode 0777)" in str(
+            exc)
+    else:
+        raise AssertionError("an unsafe journal folder was written to")
+    result = CliRunner().invoke(app, ["--config", str(site.conf), "journal", "replay"],
+                                obj=Env())
+    assert result.exit_code == 4, result.output
+    assert "its charges cannot be trusted" in result.output
+    code, err = site.job("9", "alice", PDF.read_bytes())
+    assert code == BackendExit.HOLD, err
+    assert "charges cannot be trusted" in err and not (tmp_path / "printed-9").exists()
+    assert site.store.get_user("alice").balance == Decimal("5")
+    journal.directory.chmod(0o700)
+    assert site.job("10", "alice", PDF.read_bytes())[0] == 0
