@@ -6,17 +6,17 @@ per line with `--json`. A file that cannot be counted gets a one-line reason on
 stderr and makes the exit code non-zero; the other files are still counted.
 """
 
-import argparse
 import contextlib
-import json
 import sys
 from collections.abc import Iterator, Sequence
-from typing import IO, TYPE_CHECKING, Annotated, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from pagetally.errors import AnalysisUnavailable, InvalidInput, PageTallyError
 from pagetally.pdl import Analysis, analyse
 
 if TYPE_CHECKING:
+    import argparse
+
     import typer
 
 COLORSPACES = ("BW", "RGB", "CMY", "CMYK", "GC")
@@ -122,6 +122,8 @@ def count_files(
         if note:
             print(f"{name}: warning: {note}", file=err)
         if as_json:
+            import json
+
             row = {
                 "file": name,
                 "format": a.format,
@@ -137,8 +139,77 @@ def count_files(
     return code
 
 
+# `pagetally count`'s options as the fast path reads them: name → (keyword, takes a value).
+_FAST_OPTIONS: dict[str, tuple[str, bool]] = {
+    "--json": ("as_json", False),
+    "--color": ("color", False),
+    "--colorspace": ("colorspace", True),
+    "-c": ("colorspace", True),
+    "--resolution": ("resolution", True),
+    "-r": ("resolution", True),
+    "--lines-per-page": ("lines_per_page", True),
+}
+_FAST_RANGES = {"resolution": (10, 1200), "lines_per_page": (1, None)}
+
+
+def _fast_args(argv: Sequence[str]) -> tuple[list[str], dict[str, Any]] | None:
+    """`pagetally count`'s arguments as Click would read them, or None for anything
+    else (help, an unknown or misspelt option, a bad or missing value, no FILE):
+    then Click reads them and says what is wrong, exactly as documented."""
+    files: list[str] = []
+    options: dict[str, Any] = {}
+    args = iter(argv)
+    for arg in args:
+        if arg == "-" or not arg.startswith("-"):
+            files.append(arg)
+            continue
+        if arg.startswith("--"):  # --name or --name=value
+            name, eq, value = arg.partition("=")
+        else:  # -c, -cRGB (Click reads -c=RGB as the value "=RGB")
+            name, value = arg[:2], arg[2:]
+            eq = "=" if value else ""
+        known = _FAST_OPTIONS.get(name)
+        if known is None:
+            return None
+        key, takes_value = known
+        if not takes_value:
+            if eq:
+                return None
+            options[key] = True
+            continue
+        if not eq:
+            following = next(args, None)
+            if following is None:
+                return None
+            value = following
+        if key in _FAST_RANGES:
+            low, high = _FAST_RANGES[key]
+            if not value.isascii() or not value.isdigit():
+                return None
+            number = int(value)
+            if number < low or (high is not None and number > high):
+                return None
+            options[key] = number
+        else:
+            options[key] = value
+    return (files, options) if files else None
+
+
+def fast_main(argv: Sequence[str]) -> int | None:
+    """`pagetally count ARGS` without building the Click command (Typer's import
+    alone costs more than counting a small job), or None when the arguments need
+    Click (help, errors). Same output and exit codes as the command."""
+    parsed = _fast_args(argv)
+    if parsed is None:
+        return None
+    files, options = parsed
+    return count_files(files, **options)
+
+
 def register(app: "typer.Typer") -> None:
     """Add the `count` command to the `pagetally` application."""
+    from typing import Annotated
+
     import typer  # here, not at the top: `pkpgcounter` does not pay for Typer
 
     @app.command("count")
@@ -178,7 +249,9 @@ def register(app: "typer.Typer") -> None:
         raise typer.Exit(code)
 
 
-def _pkpg_parser() -> argparse.ArgumentParser:
+def _pkpg_parser() -> "argparse.ArgumentParser":
+    import argparse
+
     p = argparse.ArgumentParser(
         prog="pkpgcounter",
         description="Outputs the number of pages needed to print the documents "

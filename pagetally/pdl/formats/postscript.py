@@ -26,20 +26,19 @@ are run from their PostScript section. Without Ghostscript PostScript is refused
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import re
-import shutil
-import subprocess
-import threading
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from pagetally.errors import AnalysisUnavailable, CorruptData, LimitReached
 from pagetally.pdl import pjl
 from pagetally.pdl.base import DEFAULT_LIMITS, Analysis, Buffer, Limits, Parser
-from pagetally.pdl.formats._bufio import CHUNK
+from pagetally.pdl.formats._bufio import spooled
+
+if TYPE_CHECKING:
+    from pagetally.proc import Running
 
 _EPS_BINARY = b"\xc5\xd0\xd3\xc6"
 _DSC_PAGE = re.compile(rb"(?:^|[\r\n])%%Page:")
@@ -74,36 +73,6 @@ def _section(data: Buffer) -> tuple[int, int]:
     while end > start and data[end - 1 : end] in (b"\x04", b"\x00"):
         end -= 1
     return start, end
-
-
-def _start(argv: Sequence[str], out_fd: int) -> subprocess.Popen[bytes]:
-    """Start Ghostscript bounded: its own process group (killed whole), a memory
-    limit, stdin a pipe, its pages on `out_fd`. The one place a process starts here
-    (pagetally.proc takes it over when it lands)."""
-
-    def limit() -> None:  # pragma: no cover - runs in the child
-        import resource
-
-        resource.setrlimit(resource.RLIMIT_AS, (_MEMORY, _MEMORY))
-
-    return subprocess.Popen(
-        list(argv),
-        stdin=subprocess.PIPE,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        pass_fds=(out_fd,),
-        start_new_session=True,
-        preexec_fn=limit,
-        env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LC_ALL": "C"},
-    )
-
-
-def _kill(proc: subprocess.Popen[bytes]) -> None:
-    import signal
-
-    with contextlib.suppress(OSError):
-        os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
 
 
 @dataclass
@@ -160,88 +129,84 @@ class _Raster:
             raise CorruptData("PostScript: Ghostscript's raster ends in the middle of a page")
 
 
-def _drain(stream: object, kept: bytearray) -> None:
-    """Read stderr to its end, keeping its first 4 KiB: a job may write gigabytes."""
-    read = getattr(stream, "read", None)
-    if read is None:
-        return
-    while chunk := read(CHUNK):
-        if len(kept) < 4096:
-            kept.extend(chunk[: 4096 - len(kept)])
+_SHORT_READ = 256 << 10  # a read this short: let Ghostscript fill the pipe a moment
+_FILL_PAUSE = 0.002  # seconds
 
 
-def _feed(proc: subprocess.Popen[bytes], data: Buffer, start: int, end: int) -> None:
-    stdin = proc.stdin
-    assert stdin is not None
-    try:
-        for i in range(start, end, CHUNK):
-            stdin.write(data[i : min(end, i + CHUNK)])
-        stdin.close()
-    except (BrokenPipeError, ValueError, OSError):
-        pass
+def _read_pages(running: Running, raster: _Raster, budget: float) -> None:
+    """Feed the raster from Ghostscript's stdout until it ends or time is up.
+
+    The cups device writes each raster line with its own write(2); a reader that
+    wakes for every one spends more than Ghostscript does. After a short read it
+    waits a moment for the pipe (1 MiB) to fill: a few reads per page instead of
+    thousands, half the wall time on text-heavy jobs.
+    """
+    import fcntl
+    import selectors
+
+    fd = running.stdout.fileno()
+    with contextlib.suppress(OSError):  # fewer wake-ups: a page is about 1 MB
+        fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, 1 << 20)
+    deadline = time.monotonic() + budget
+    block = bytearray(1 << 20)
+    view = memoryview(block)
+    with selectors.DefaultSelector() as sel:
+        sel.register(fd, selectors.EVENT_READ)
+        while True:
+            # Time is earned per page too: a long job is not a slow one.
+            left = deadline + 0.05 * len(raster.pages) - time.monotonic()
+            if left <= 0:
+                raise LimitReached("PostScript: Ghostscript took too long to count pages")
+            if not sel.select(min(left, 1.0)):
+                continue
+            n = os.readv(fd, [block])
+            if not n:
+                return
+            before = len(raster.pages)
+            raster.feed(view[:n])
+            if len(raster.pages) != before:
+                running.progress()
+            if n < _SHORT_READ:
+                time.sleep(_FILL_PAUSE)
 
 
 def interpret(data: Buffer, start: int, end: int, limits: Limits) -> list[int]:
-    """Run data[start:end] through Ghostscript; the copies of each page it printed."""
+    """Run data[start:end] through Ghostscript; the copies of each page it printed.
+
+    Ghostscript runs under pagetally.proc (its own process group, killed whole;
+    an address-space limit; stderr read up to a bound and the rest dropped, so a
+    job flooding it changes nothing). Its device writes the raster to stdout, and
+    `-sstdout=%stderr` sends whatever the job itself writes to %stdout to stderr:
+    the stream the pages are read from holds only the device's raster.
+    """
+    import shutil
+
+    from pagetally import proc
+
     gs = shutil.which("gs")
     if gs is None:
         raise AnalysisUnavailable(
             "PostScript: Ghostscript (gs) is needed to count PostScript, and is not installed"
         )
     budget = 10.0 + limits.max_seconds_per_mb * (end - start) / (1 << 20)
-    read_fd, write_fd = os.pipe()
-    with contextlib.suppress(OSError):  # fewer wake-ups: a page is about 1 MB
-        fcntl.fcntl(read_fd, fcntl.F_SETPIPE_SZ, 1 << 20)
-    argv = [gs, "-q", "-dSAFER", "-dBATCH", "-dNOPAUSE", "-dNOINTERPOLATE", *_DEVICE]
-    argv += [f"-sOutputFile=/dev/fd/{write_fd}", *_LOCK, "-"]
-    try:
-        proc = _start(argv, write_fd)
-    except OSError as exc:
-        os.close(read_fd)
-        raise AnalysisUnavailable(f"PostScript: cannot run Ghostscript: {exc}") from None
-    finally:
-        os.close(write_fd)
-    tail = bytearray()
-    threads = [
-        threading.Thread(target=_feed, args=(proc, data, start, end), daemon=True),
-        threading.Thread(target=_drain, args=(proc.stderr, tail), daemon=True),
-    ]
-    for t in threads:
-        t.start()
+    argv = [gs, "-q", "-dSAFER", "-dBATCH", "-dNOPAUSE", "-dNOINTERPOLATE", *_DEVICE,
+            "-sstdout=%stderr", "-sOutputFile=-", *_LOCK]  # fmt: skip
+    # The hard ceiling: the budget plus the time the pages earn, bounded.
+    ceiling = budget + 0.05 * min(limits.max_pages, 72_000)
+    bounds = proc.Bounds(seconds=ceiling, output=4096, memory=_MEMORY, overflow="drop")
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LC_ALL": "C"}
     pages: list[int] = []
     raster = _Raster(pages, limits.max_pages)
-    deadline = time.monotonic() + budget
-    block = bytearray(1 << 20)
-    view = memoryview(block)
-    try:
-        with os.fdopen(read_fd, "rb", buffering=0) as out:
-            import selectors
-
-            with selectors.DefaultSelector() as sel:
-                sel.register(out, selectors.EVENT_READ)
-                while True:
-                    # Time is earned per page too: a long job is not a slow one.
-                    left = deadline + 0.05 * len(pages) - time.monotonic()
-                    if left <= 0:
-                        raise LimitReached("PostScript: Ghostscript took too long to count pages")
-                    if not sel.select(min(left, 1.0)):
-                        continue
-                    n = out.readinto(block)
-                    if not n:
-                        break
-                    raster.feed(view[:n])
-        proc.wait(timeout=max(0.1, deadline + 0.05 * len(pages) - time.monotonic()))
-    except subprocess.TimeoutExpired:
-        _kill(proc)
-        raise LimitReached("PostScript: Ghostscript took too long to count pages") from None
-    except BaseException:
-        _kill(proc)
-        raise
-    finally:
-        for t in threads:
-            t.join(timeout=5)
-    if proc.returncode != 0:
-        m = _ERROR.search(bytes(tail))
+    with spooled(data, ".ps", start, end) as job:
+        try:
+            with proc.stream([*argv, str(job)], env=env, bounds=bounds, stall=budget) as run:
+                _read_pages(run, raster, budget)
+        except OSError as exc:
+            raise AnalysisUnavailable(f"PostScript: cannot run Ghostscript: {exc}") from None
+    if run.timed_out or run.stalled:
+        raise LimitReached("PostScript: Ghostscript took too long to count pages")
+    if run.stopped is not None or run.returncode != 0:
+        m = _ERROR.search(run.stderr)
         why = f" ({m.group(1).decode()})" if m else ""
         raise CorruptData(
             f"PostScript: the program stops with an error{why} after {len(pages)} pages; "
