@@ -273,6 +273,47 @@ def _pkpg_parser() -> "argparse.ArgumentParser":
     return p
 
 
+class _PkpgArgs:
+    """pkpgcounter's arguments (what argparse's Namespace would hold)."""
+
+    def __init__(self) -> None:
+        self.version = False
+        self.debug = False
+        self.colorspace: str | None = None
+        self.resolution = 72
+        self.files: list[str] = []
+
+
+def _pkpg_fast_args(argv: Sequence[str]) -> _PkpgArgs | None:
+    """The plain forms of pkpgcounter's arguments (FILE..., -v, -d, -c SPACE,
+    -r DPI), read without importing argparse (a script calls pkpgcounter once per
+    file); None for anything else, which argparse then reads and judges."""
+    args = _PkpgArgs()
+    items = iter(argv)
+    for arg in items:
+        if arg == "-" or not arg.startswith("-"):
+            args.files.append(arg)
+        elif arg in ("-v", "--version"):
+            args.version = True
+        elif arg in ("-d", "--debug"):
+            args.debug = True
+        elif arg in ("-c", "--colorspace", "-r", "--resolution"):
+            value = next(items, None)
+            if value is None or value.startswith("-"):
+                return None
+            if arg in ("-c", "--colorspace"):
+                if value.upper() not in COLORSPACES:
+                    return None
+                args.colorspace = value.upper()
+            elif value.isascii() and value.isdigit():
+                args.resolution = int(value)
+            else:
+                return None
+        else:
+            return None
+    return args
+
+
 def pkpgcounter_main(
     argv: Sequence[str] | None = None,
     stdin: IO[bytes] | None = None,
@@ -283,7 +324,9 @@ def pkpgcounter_main(
     out = out or sys.stdout
     err = err or sys.stderr
     stdin = stdin or sys.stdin.buffer
-    args = _pkpg_parser().parse_args(argv)
+    fast = _pkpg_fast_args(sys.argv[1:] if argv is None else argv)
+    # help, errors, anything unusual: argparse reads it (and says what is wrong)
+    args: Any = _pkpg_parser().parse_args(argv) if fast is None else fast
     if args.version:
         print(PKPGCOUNTER_VERSION, file=out)
         return 0

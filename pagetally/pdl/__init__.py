@@ -9,18 +9,19 @@ need 2 GB of memory. `detect()` alone says which parser would count a job.
 from __future__ import annotations
 
 import contextlib
-import copy
 import dataclasses
-import importlib
 import mmap
 import os
 from collections.abc import Iterator
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pagetally.errors import AnalysisUnavailable, CorruptData, LimitReached, PdlError, UnknownFormat
 from pagetally.pdl import pjl
 from pagetally.pdl.base import DEFAULT_LIMITS, Analysis, Buffer, Limits, PageInk, Parser
 from pagetally.pdl.detect import Detection, Job, detect, jobs
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 __all__ = [
     "DEFAULT_LIMITS",
@@ -43,9 +44,9 @@ def open_job(source: Source) -> Iterator[Buffer]:
     if isinstance(source, bytes | bytearray):
         yield bytes(source)
         return
-    path = Path(source)
+    path = os.fspath(source)  # (pathlib is not imported: every count pays each import)
     try:
-        fh = path.open("rb")
+        fh = open(path, "rb")  # noqa: SIM115 (closed by the with below)
     except OSError as exc:
         raise PdlError(f"{path}: cannot read: {exc.strerror or exc}") from None
     with fh:
@@ -151,6 +152,8 @@ def _count_jobs(data: Buffer, found: list[Job], limits: Limits, lines: int | Non
         if lines is not None and hasattr(parser, "lines_per_page"):
             if lines < 1:
                 raise PdlError("lines per page must be at least 1")
+            import copy
+
             parser = copy.copy(parser)
             parser.lines_per_page = lines
         try:
@@ -187,6 +190,8 @@ def _page_inks(
     path: Path, parser: Parser, colorspace: str | None, resolution: int | None
 ) -> tuple[PageInk, ...]:
     """Hook into pagetally.pdl.ink (colour and ink coverage through Ghostscript)."""
+    import importlib
+
     try:  # lazy: only jobs that ask for colour pay for it
         ink = importlib.import_module("pagetally.pdl.ink")
     except ImportError:
@@ -236,12 +241,15 @@ def analyse(
     else:
         if isinstance(source, bytes | bytearray):
             import tempfile
+            from pathlib import Path
 
             with tempfile.TemporaryDirectory(prefix="pagetally-ink-") as tmp:
                 path = Path(tmp) / "job"
                 path.write_bytes(source)
                 inks = _page_inks(path, detection.parser, colorspace, resolution)
         else:
+            from pathlib import Path
+
             inks = _page_inks(Path(source), detection.parser, colorspace, resolution)
         notes = analysis.notes
         if len(inks) * analysis.copies != analysis.pages:

@@ -32,12 +32,13 @@ import re
 from dataclasses import dataclass, field
 
 from pagetally.errors import LimitReached
+from pagetally.pdl._lazyre import lazy
 from pagetally.pdl.base import Buffer
 
 UEL = b"\x1b%-12345X"
 MAX_COPIES = 9999  # above this no printer prints it: the job is refused
 _MAX_LINES = 1_000_000  # PJL lines in one stream (a real header has tens)
-_CMD = re.compile(
+_CMD = lazy(
     rb"@PJL[ \t]+(?:(SET|DEFAULT)[ \t]+(COPIES|QTY)[ \t]*=[ \t]*([+-]?\d{1,12})"
     rb"|ENTER[ \t]+LANGUAGE[ \t]*=[ \t]*([A-Za-z0-9_.\-]{1,32}))",
     re.IGNORECASE,

@@ -223,3 +223,28 @@ def test_pagetally_count_leaves_help_and_errors_to_click(
     fast = _pagetally("pagetally.cli.launch:run", args, cwd)
     full = _pagetally("pagetally.cli.main:run", args, cwd)
     assert fast[:3] == full[:3]
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["a.pdf"], ["a", "b", "-"], ["-v"], ["-d", "x"], ["-c", "cmyk", "x"], ["x", "-r", "300"],
+     ["--colorspace", "RGB", "--resolution", "150", "x"], [], ["-r", "0300", "x"],
+     # argparse's own: help, errors, joined forms
+     ["-h"], ["-c", "XYZ", "x"], ["-r", "-5", "x"], ["-r300", "x"], ["--resolution=72", "x"],
+     ["-cRGB", "x"], ["-q", "x"], ["-r"], ["--", "x"]],
+    ids=" ".join,
+)
+def test_pkpgcounter_reads_arguments_as_argparse_does(argv: list[str]) -> None:
+    from pagetally.cli.count import _pkpg_fast_args, _pkpg_parser
+
+    fast = _pkpg_fast_args(argv)
+    if fast is None:
+        return  # argparse reads these itself
+    assert vars(fast) == vars(_pkpg_parser().parse_args(argv))
+
+
+def test_pkpgcounter_counts_without_argparse(jobs: dict[str, Path]) -> None:
+    code, out, _, modules = _pagetally("pagetally.cli.count:pkpgcounter_main",
+                                       [str(jobs["pdf"])], jobs["pdf"].parent)  # fmt: skip
+    assert (code, out) == (0, "12\n")
+    assert "argparse" not in modules

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pagetally.pdl.base import Buffer
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 CHUNK = 1 << 20
 
@@ -82,6 +85,7 @@ def spooled(
 ) -> Iterator[Path]:
     """buf[start:end] written to a private temporary file (for external programs)."""
     import tempfile  # lazy: most jobs never need a temporary file
+    from pathlib import Path
 
     stop = len(buf) if end is None else min(end, len(buf))
     with tempfile.TemporaryDirectory(prefix="pagetally-pdl-") as tmp:

@@ -10,17 +10,17 @@ both and skips a leading wrapper itself with `skip_pjl`.
 
 from __future__ import annotations
 
-import re
 import time
 from dataclasses import dataclass, field
 
 from pagetally.errors import CorruptData, LimitReached, TruncatedData
+from pagetally.pdl._lazyre import lazy
 from pagetally.pdl.base import Analysis, Buffer, Limits
 
 UEL = b"\x1b%-12345X"
 _EJL = b"\x1b\x01@EJL"
-_PJL_LINE = re.compile(rb"[ \t]*@(?:PJL|EJL)[^\n\x00\x1b]*\n?")
-_LANGUAGE = re.compile(rb"(?:ENTER|EN|SELECT|SE)\s+(?:LANGUAGE|LA)\s*=\s*([A-Za-z0-9/_.\-]+)")
+_PJL_LINE = lazy(rb"[ \t]*@(?:PJL|EJL)[^\n\x00\x1b]*\n?")
+_LANGUAGE = lazy(rb"(?:ENTER|EN|SELECT|SE)\s+(?:LANGUAGE|LA)\s*=\s*([A-Za-z0-9/_.\-]+)")
 
 
 def skip_pjl(data: Buffer, pos: int = 0, limit: int = 1 << 20) -> int:

@@ -25,6 +25,7 @@ import time
 from types import ModuleType
 
 from pagetally.errors import CorruptData, LimitReached
+from pagetally.pdl._lazyre import lazy
 from pagetally.pdl.base import DEFAULT_LIMITS, Analysis, Buffer, Limits
 
 
@@ -70,7 +71,7 @@ def _fresh_tokens() -> tuple[ModuleType, bool]:
 tokens, COMPILED = _fresh_tokens()  # tokens: the walker module in use
 _WINDOW = 16 << 20  # bytes handed to the compiled walker at a time (mmap → bytes)
 
-_HEADER = re.compile(rb"([()'])\s?HP-PCL XL;[^\n]{0,512}\n")
+_HEADER = lazy(rb"([()'])\s?HP-PCL XL;[^\n]{0,512}\n")
 
 
 def _array(tag: int, elsize: int, longest: int) -> bytes:
@@ -88,7 +89,7 @@ _COPIES = (
     rb"[\x00\x09-\x0d\x20]*+(?:\xf8(?:\x31|\x92[\x00\x09-\x0d\x20]*+\x46)"
     rb"|\xf9(?:\x31\x00|\x00\x31|(?:\x92\x00|\x00\x92)[\x00\x09-\x0d\x20]*+\x46))"
 )
-_SPACE = re.compile(rb"[\x00\x09-\x0d\x20]*+")
+_SPACE = lazy(rb"[\x00\x09-\x0d\x20]*+")
 
 # Token alternatives, most frequent first. Phrases (several tokens in a row) are
 # tried before single tokens: a regex repeat step costs more than a failed branch.
@@ -259,8 +260,8 @@ def _ascii_stream(data: Buffer, pos: int, counts: list[int]) -> int:
     return stop
 
 
-_BLANK = re.compile(rb"[\x00\x09-\x0d\x20]+")
-_PJL_ENTER = re.compile(rb"@PJL[ \t]+ENTER[ \t]+LANGUAGE[ \t]*=[ \t]*\"?([A-Za-z0-9_.\- ]*)", re.I)
+_BLANK = lazy(rb"[\x00\x09-\x0d\x20]+")
+_PJL_ENTER = lazy(rb"@PJL[ \t]+ENTER[ \t]+LANGUAGE[ \t]*=[ \t]*\"?([A-Za-z0-9_.\- ]*)", re.I)
 _XL_NAMES = (b"PCLXL", b"PCL XL", b"PCL6", b"PCLXL2")
 
 

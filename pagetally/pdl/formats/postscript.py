@@ -27,13 +27,13 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from pagetally.errors import AnalysisUnavailable, CorruptData, LimitReached
 from pagetally.pdl import pjl
+from pagetally.pdl._lazyre import lazy
 from pagetally.pdl.base import DEFAULT_LIMITS, Analysis, Buffer, Limits, Parser
 from pagetally.pdl.formats._bufio import spooled
 
@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from pagetally.proc import Running
 
 _EPS_BINARY = b"\xc5\xd0\xd3\xc6"
-_DSC_PAGE = re.compile(rb"(?:^|[\r\n])%%Page:")
+_DSC_PAGE = lazy(rb"(?:^|[\r\n])%%Page:")
 RESOLUTION = 300  # dpi: a real printer's, so a job testing HWResolution sees one
 _DEVICE = [
     "-sDEVICE=cups",
@@ -54,7 +54,7 @@ _HEADER = 1796  # cups_page_header2_t
 # Uncompressed CUPS raster (v1, v3) in either byte order; v2 is compressed: refused.
 _SYNC = {b"RaSt": "big", b"RaS3": "big", b"tSaR": "little", b"3SaR": "little"}
 _MEMORY = 1 << 30  # address space for Ghostscript
-_ERROR = re.compile(rb"Error: /([a-z]{1,24})\b")
+_ERROR = lazy(rb"Error: /([a-z]{1,24})\b")
 
 
 def _section(data: Buffer) -> tuple[int, int]:

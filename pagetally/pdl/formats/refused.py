@@ -17,9 +17,10 @@ import re
 from dataclasses import dataclass
 
 from pagetally.errors import UnknownFormat
+from pagetally.pdl._lazyre import lazy
 from pagetally.pdl.base import DEFAULT_LIMITS, Analysis, Buffer, Limits, Parser
 
-_CIF = re.compile(rb"DS\s*\d+[\s\d]*;\s*(?:9 [^;\n]{0,4096};\s*)?(?:L\w+;|B\s*\d|DF;|C\s*\d)")
+_CIF = lazy(rb"DS\s*\d+[\s\d]*;\s*(?:9 [^;\n]{0,4096};\s*)?(?:L\w+;|B\s*\d|DF;|C\s*\d)")
 
 
 @dataclass
@@ -52,33 +53,33 @@ PARSERS: list[Parser] = [
     Refused(
         "mgr",
         "MGR bitmap",
-        re.compile(rb"yz[\x20-\x5f]{4}[!\"$(0] "),  # magic, 4 size digits, depth, space
+        lazy(rb"yz[\x20-\x5f]{4}[!\"$(0] "),  # magic, 4 size digits, depth, space
         "a bitmap for the MGR window system, not a print job",
     ),
     Refused(
         "plan9bm",
         "Plan 9 bitmap",
-        re.compile(rb"(?:compressed\n)?[ 0-9a-z]{11} [ 0-9-]{11} [ 0-9-]{11} [ 0-9-]{11} "),
+        lazy(rb"(?:compressed\n)?[ 0-9a-z]{11} [ 0-9-]{11} [ 0-9-]{11} [ 0-9-]{11} "),
         "a Plan 9 or Inferno image, not a print job",
     ),
     Refused(
         "oki4w",
         "Okidata OKIPAGE 4w",
-        re.compile(rb"\x1b%-98765X"),
+        lazy(rb"\x1b%-98765X"),
         "Okidata's host-based language (no parser follows it; PCL would misread it)",
         confidence=0.7,
     ),
     Refused(
         "npdl",
         "NEC NPDL",
-        re.compile(rb"\x1bc1"),
+        lazy(rb"\x1bc1"),
         "NEC's page description language (no parser follows it)",
         confidence=0.5,
     ),
     Refused(
         "imagen",
         "Imagen impress",
-        re.compile(rb"@document\("),
+        lazy(rb"@document\("),
         "Imagen impress (no parser follows it)",
         confidence=0.9,
     ),
