@@ -9,7 +9,6 @@ need 2 GB of memory. `detect()` alone says which parser would count a job.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import mmap
 import os
 from collections.abc import Iterator
@@ -113,7 +112,7 @@ def _apply_pjl(analysis: Analysis, header: pjl.PjlHeader) -> Analysis:
         notes.append(f"PJL QTY={qty}")
     if (pages, copies) == (analysis.pages, analysis.copies):
         return analysis
-    return dataclasses.replace(analysis, pages=pages, copies=copies, notes=tuple(notes))
+    return analysis._replace(pages=pages, copies=copies, notes=tuple(notes))
 
 
 _COPY_LIMIT = 64 << 20  # a job's part bigger than this goes through a temporary file
@@ -230,12 +229,10 @@ def analyse(
         analysis = _count_jobs(data, found, limits, lines_per_page)
     if detection.also:
         others = ", ".join(detection.also)
-        analysis = dataclasses.replace(
-            analysis, notes=(*analysis.notes, f"detection tied with {others}")
-        )
+        analysis = analysis._replace(notes=(*analysis.notes, f"detection tied with {others}"))
     from_headers = analysis.page_inks
     if not (color or colorspace):
-        analysis = dataclasses.replace(analysis, page_inks=None)
+        analysis = analysis._replace(page_inks=None)
     elif from_headers is not None and colorspace is None:
         pass  # the job's own headers say each page's colour (raster formats)
     else:
@@ -254,5 +251,5 @@ def analyse(
         notes = analysis.notes
         if len(inks) * analysis.copies != analysis.pages:
             notes = (*notes, f"ink analysis rendered {len(inks)} pages")
-        analysis = dataclasses.replace(analysis, page_inks=inks, notes=notes)
+        analysis = analysis._replace(page_inks=inks, notes=notes)
     return analysis

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from dataclasses import dataclass, field
 
 from pagetally.errors import CorruptData, EncryptedData, LimitReached, PdlError, TruncatedData
 from pagetally.pdl import pjl
@@ -152,18 +151,18 @@ class _Hybrid:
 _Section = _XrefTable | _XrefStream | _Hybrid
 
 
-@dataclass
 class _Doc:
-    buf: Buffer
-    base: int  # where %PDF starts: offsets count from there
-    limits: Limits
-    sections: list[_Section] = field(default_factory=list)
-    trailer: dict[str, PdfValue] = field(default_factory=dict)
-    objstm_cache: dict[int, tuple[bytes, list[bytes], int]] = field(default_factory=dict)
-    loads: int = 0
-    inflated: int = 0
-    kids_in_objstm: set[int] = field(default_factory=set)
-    leaves: dict[int, bool] = field(default_factory=dict)
+    def __init__(self, buf: Buffer, base: int, limits: Limits) -> None:
+        self.buf = buf
+        self.base = base  # where %PDF starts: offsets count from there
+        self.limits = limits
+        self.sections: list[_Section] = []
+        self.trailer: dict[str, PdfValue] = {}
+        self.objstm_cache: dict[int, tuple[bytes, list[bytes], int]] = {}
+        self.loads = 0
+        self.inflated = 0
+        self.kids_in_objstm: set[int] = set()
+        self.leaves: dict[int, bool] = {}
 
     # -- locating objects ---------------------------------------------------------
 

@@ -28,7 +28,6 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from pagetally.errors import AnalysisUnavailable, CorruptData, LimitReached
@@ -75,15 +74,17 @@ def _section(data: Buffer) -> tuple[int, int]:
     return start, end
 
 
-@dataclass
 class _Raster:
     """Reads the CUPS raster stream page by page, keeping only each page's copies."""
 
-    pages: list[int]
-    max_pages: int
-    order: str = ""
-    pending: int = 0  # bytes of raster data still to skip
-    buf: bytes = b""
+    __slots__ = ("buf", "max_pages", "order", "pages", "pending")
+
+    def __init__(self, pages: list[int], max_pages: int) -> None:
+        self.pages = pages
+        self.max_pages = max_pages
+        self.order = ""
+        self.pending = 0  # bytes of raster data still to skip
+        self.buf = b""
 
     def feed(self, chunk: bytes | memoryview) -> None:
         """Take the next bytes Ghostscript wrote. Raster data is skipped where it lies;

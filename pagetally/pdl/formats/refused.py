@@ -14,7 +14,6 @@ and Jetprinter 3852 (escp.py) and the DeskJet 505J (dj505j.py) are followed.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from pagetally.errors import UnknownFormat
 from pagetally.pdl._lazyre import lazy
@@ -23,16 +22,27 @@ from pagetally.pdl.base import DEFAULT_LIMITS, Analysis, Buffer, Limits, Parser
 _CIF = lazy(rb"DS\s*\d+[\s\d]*;\s*(?:9 [^;\n]{0,4096};\s*)?(?:L\w+;|B\s*\d|DF;|C\s*\d)")
 
 
-@dataclass
 class Refused:
     """A format recognised by `pattern` at the job's start, refused with `why`."""
 
-    name: str
-    format: str
-    pattern: re.Pattern[bytes]
-    why: str
-    anywhere: int = 0  # search this many head bytes instead of matching at offset 0
-    confidence: float = 0.6
+    def __init__(
+        self,
+        name: str,
+        format: str,
+        pattern: re.Pattern[bytes],
+        why: str,
+        anywhere: int = 0,  # search this many head bytes instead of matching at offset 0
+        confidence: float = 0.6,
+    ) -> None:
+        self.name = name
+        self.format = format
+        self.pattern = pattern
+        self.why = why
+        self.anywhere = anywhere
+        self.confidence = confidence
+
+    def __repr__(self) -> str:
+        return f"Refused({self.name!r})"
 
     def detect(self, head: bytes) -> float:
         if self.anywhere:

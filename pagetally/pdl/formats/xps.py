@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import posixpath
 import re
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from pagetally.errors import CorruptData, LimitReached, PdlError
@@ -49,12 +48,14 @@ def _local(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
 
 
-@dataclass
 class _Package:
     """The zip's members by lower-case part name, and the capped reads."""
 
-    zf: zipfile.ZipFile
-    names: dict[str, str]  # "/documents/1/fixeddocument.fdoc" -> member name
+    __slots__ = ("names", "zf")
+
+    def __init__(self, zf: zipfile.ZipFile, names: dict[str, str]) -> None:
+        self.zf = zf
+        self.names = names  # "/documents/1/fixeddocument.fdoc" -> member name
 
     def has(self, part: str) -> bool:
         key = part.lower()
