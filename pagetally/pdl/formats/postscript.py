@@ -11,15 +11,21 @@ What the job runs on is chosen so that it cannot tell counting from printing:
 the `cups` device at 300 dpi black and white, which is what CUPS itself runs
 (gstoraster) for every raster printer, not `bbox` or `nullpage` that a job can
 test with `currentpagedevice /OutputDevice get`. Its pages are read from the
-CUPS raster it writes to a pipe of our own (not stdout or stderr, which the job
-can write to and flood): one header per page, copies in the header's NumCopies.
+CUPS raster it writes to stdout, where nothing of the job's own goes
+(`-sstdout=%stderr` sends the job's %stdout to stderr, which is read up to a
+bound and the rest dropped): one header per page, copies in its NumCopies.
+Ghostscript runs under pagetally.proc: its own process group, killed whole,
+an address-space limit, a time budget per MB that each page printed extends.
 The device's `.LockSafetyParams` is set before the job runs, so a job can neither
 send its pages to another file (`/OutputFile`, silently ignored then) nor switch
 to another device (`/OutputDevice /nullpage`: an error, and the job is refused).
 
 There is no fast path through DSC comments: no reading of the text can prove
 that a program prints what its comments say (a `showpage` can be built from
-strings and `cvx exec`), so none is taken. DOS EPS binary files (C5 D0 D3 C6)
+strings and `cvx exec`), so none is taken. (Cheaper settings were measured and
+left: `pbmraw` renders copies as repeated images, so which pages PJL's COPIES
+applies to could not be told; a lower resolution is a device a job can tell
+from a printer.) DOS EPS binary files (C5 D0 D3 C6)
 are run from their PostScript section. Without Ghostscript PostScript is refused.
 """
 
