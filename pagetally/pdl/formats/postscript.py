@@ -12,8 +12,9 @@ the `cups` device at 300 dpi black and white, which is what CUPS itself runs
 (gstoraster) for every raster printer, not `bbox` or `nullpage` that a job can
 test with `currentpagedevice /OutputDevice get`. Its pages are read from the
 CUPS raster it writes to stdout, where nothing of the job's own goes
-(`-sstdout=%stderr` sends the job's %stdout to stderr, which is read up to a
-bound and the rest dropped): one header per page, copies in its NumCopies.
+(`-sstdout=/dev/null` discards what the job writes to %stdout, so a flood there
+costs nothing; stderr is read up to a bound and the rest dropped): one header
+per page, copies in its NumCopies.
 Ghostscript runs under pagetally.proc: its own process group, killed whole,
 an address-space limit, a time budget per MB that each page printed extends.
 The device's `.LockSafetyParams` is set before the job runs, so a job can neither
@@ -183,8 +184,9 @@ def interpret(data: Buffer, start: int, end: int, limits: Limits) -> list[int]:
     Ghostscript runs under pagetally.proc (its own process group, killed whole;
     an address-space limit; stderr read up to a bound and the rest dropped, so a
     job flooding it changes nothing). Its device writes the raster to stdout, and
-    `-sstdout=%stderr` sends whatever the job itself writes to %stdout to stderr:
-    the stream the pages are read from holds only the device's raster.
+    `-sstdout=/dev/null` discards whatever the job itself writes to %stdout (it
+    would cost reading time; Ghostscript's own error lines go there too, so a
+    failing job's error is not named): the pages are read from the raster alone.
     """
     import shutil
 
@@ -197,7 +199,7 @@ def interpret(data: Buffer, start: int, end: int, limits: Limits) -> list[int]:
         )
     budget = 10.0 + limits.max_seconds_per_mb * (end - start) / (1 << 20)
     argv = [gs, "-q", "-dSAFER", "-dBATCH", "-dNOPAUSE", "-dNOINTERPOLATE", *_DEVICE,
-            "-sstdout=%stderr", "-sOutputFile=-", *_LOCK]  # fmt: skip
+            "-sstdout=/dev/null", "-sOutputFile=-", *_LOCK]  # fmt: skip
     # The hard ceiling: the budget plus the time the pages earn, bounded.
     ceiling = budget + 0.05 * min(limits.max_pages, 72_000)
     bounds = proc.Bounds(seconds=ceiling, output=4096, memory=_MEMORY, overflow="drop")
