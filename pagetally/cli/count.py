@@ -6,17 +6,17 @@ per line with `--json`. A file that cannot be counted gets a one-line reason on
 stderr and makes the exit code non-zero; the other files are still counted.
 """
 
-import argparse
 import contextlib
-import json
 import sys
 from collections.abc import Iterator, Sequence
-from typing import IO, TYPE_CHECKING, Annotated, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from pagetally.errors import AnalysisUnavailable, InvalidInput, PageTallyError
 from pagetally.pdl import Analysis, analyse
 
 if TYPE_CHECKING:
+    import argparse
+
     import typer
 
 COLORSPACES = ("BW", "RGB", "CMY", "CMYK", "GC")
@@ -122,6 +122,8 @@ def count_files(
         if note:
             print(f"{name}: warning: {note}", file=err)
         if as_json:
+            import json
+
             row = {
                 "file": name,
                 "format": a.format,
@@ -137,8 +139,77 @@ def count_files(
     return code
 
 
+# `pagetally count`'s options as the fast path reads them: name → (keyword, takes a value).
+_FAST_OPTIONS: dict[str, tuple[str, bool]] = {
+    "--json": ("as_json", False),
+    "--color": ("color", False),
+    "--colorspace": ("colorspace", True),
+    "-c": ("colorspace", True),
+    "--resolution": ("resolution", True),
+    "-r": ("resolution", True),
+    "--lines-per-page": ("lines_per_page", True),
+}
+_FAST_RANGES = {"resolution": (10, 1200), "lines_per_page": (1, None)}
+
+
+def _fast_args(argv: Sequence[str]) -> tuple[list[str], dict[str, Any]] | None:
+    """`pagetally count`'s arguments as Click would read them, or None for anything
+    else (help, an unknown or misspelt option, a bad or missing value, no FILE):
+    then Click reads them and says what is wrong, exactly as documented."""
+    files: list[str] = []
+    options: dict[str, Any] = {}
+    args = iter(argv)
+    for arg in args:
+        if arg == "-" or not arg.startswith("-"):
+            files.append(arg)
+            continue
+        if arg.startswith("--"):  # --name or --name=value
+            name, eq, value = arg.partition("=")
+        else:  # -c, -cRGB (Click reads -c=RGB as the value "=RGB")
+            name, value = arg[:2], arg[2:]
+            eq = "=" if value else ""
+        known = _FAST_OPTIONS.get(name)
+        if known is None:
+            return None
+        key, takes_value = known
+        if not takes_value:
+            if eq:
+                return None
+            options[key] = True
+            continue
+        if not eq:
+            following = next(args, None)
+            if following is None:
+                return None
+            value = following
+        if key in _FAST_RANGES:
+            low, high = _FAST_RANGES[key]
+            if not value.isascii() or not value.isdigit():
+                return None
+            number = int(value)
+            if number < low or (high is not None and number > high):
+                return None
+            options[key] = number
+        else:
+            options[key] = value
+    return (files, options) if files else None
+
+
+def fast_main(argv: Sequence[str]) -> int | None:
+    """`pagetally count ARGS` without building the Click command (Typer's import
+    alone costs more than counting a small job), or None when the arguments need
+    Click (help, errors). Same output and exit codes as the command."""
+    parsed = _fast_args(argv)
+    if parsed is None:
+        return None
+    files, options = parsed
+    return count_files(files, **options)
+
+
 def register(app: "typer.Typer") -> None:
     """Add the `count` command to the `pagetally` application."""
+    from typing import Annotated
+
     import typer  # here, not at the top: `pkpgcounter` does not pay for Typer
 
     @app.command("count")
@@ -178,7 +249,9 @@ def register(app: "typer.Typer") -> None:
         raise typer.Exit(code)
 
 
-def _pkpg_parser() -> argparse.ArgumentParser:
+def _pkpg_parser() -> "argparse.ArgumentParser":
+    import argparse
+
     p = argparse.ArgumentParser(
         prog="pkpgcounter",
         description="Outputs the number of pages needed to print the documents "
@@ -200,6 +273,47 @@ def _pkpg_parser() -> argparse.ArgumentParser:
     return p
 
 
+class _PkpgArgs:
+    """pkpgcounter's arguments (what argparse's Namespace would hold)."""
+
+    def __init__(self) -> None:
+        self.version = False
+        self.debug = False
+        self.colorspace: str | None = None
+        self.resolution = 72
+        self.files: list[str] = []
+
+
+def _pkpg_fast_args(argv: Sequence[str]) -> _PkpgArgs | None:
+    """The plain forms of pkpgcounter's arguments (FILE..., -v, -d, -c SPACE,
+    -r DPI), read without importing argparse (a script calls pkpgcounter once per
+    file); None for anything else, which argparse then reads and judges."""
+    args = _PkpgArgs()
+    items = iter(argv)
+    for arg in items:
+        if arg == "-" or not arg.startswith("-"):
+            args.files.append(arg)
+        elif arg in ("-v", "--version"):
+            args.version = True
+        elif arg in ("-d", "--debug"):
+            args.debug = True
+        elif arg in ("-c", "--colorspace", "-r", "--resolution"):
+            value = next(items, None)
+            if value is None or value.startswith("-"):
+                return None
+            if arg in ("-c", "--colorspace"):
+                if value.upper() not in COLORSPACES:
+                    return None
+                args.colorspace = value.upper()
+            elif value.isascii() and value.isdigit():
+                args.resolution = int(value)
+            else:
+                return None
+        else:
+            return None
+    return args
+
+
 def pkpgcounter_main(
     argv: Sequence[str] | None = None,
     stdin: IO[bytes] | None = None,
@@ -210,7 +324,9 @@ def pkpgcounter_main(
     out = out or sys.stdout
     err = err or sys.stderr
     stdin = stdin or sys.stdin.buffer
-    args = _pkpg_parser().parse_args(argv)
+    fast = _pkpg_fast_args(sys.argv[1:] if argv is None else argv)
+    # help, errors, anything unusual: argparse reads it (and says what is wrong)
+    args: Any = _pkpg_parser().parse_args(argv) if fast is None else fast
     if args.version:
         print(PKPGCOUNTER_VERSION, file=out)
         return 0

@@ -165,8 +165,8 @@ def _request(target: SnmpTarget, oids: Sequence[str], setting: Any | None) -> li
     asyncio hlapi costs ~0.5 s more (it loads the MIB compiler), and a blocking
     socket with a deadline is all a synchronous caller needs.
     """
-    from pyasn1.codec.ber import decoder, encoder  # type: ignore[import-untyped]
-    from pyasn1.error import PyAsn1Error  # type: ignore[import-untyped]
+    from pyasn1.codec.ber import decoder, encoder
+    from pyasn1.error import PyAsn1Error
     from pysnmp.proto import api
 
     proto = api.PROTOCOL_MODULES[

@@ -9,18 +9,18 @@ need 2 GB of memory. `detect()` alone says which parser would count a job.
 from __future__ import annotations
 
 import contextlib
-import copy
-import dataclasses
-import importlib
 import mmap
 import os
 from collections.abc import Iterator
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pagetally.errors import AnalysisUnavailable, CorruptData, LimitReached, PdlError, UnknownFormat
 from pagetally.pdl import pjl
 from pagetally.pdl.base import DEFAULT_LIMITS, Analysis, Buffer, Limits, PageInk, Parser
 from pagetally.pdl.detect import Detection, Job, detect, jobs
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 __all__ = [
     "DEFAULT_LIMITS",
@@ -43,9 +43,9 @@ def open_job(source: Source) -> Iterator[Buffer]:
     if isinstance(source, bytes | bytearray):
         yield bytes(source)
         return
-    path = Path(source)
+    path = os.fspath(source)  # (pathlib is not imported: every count pays each import)
     try:
-        fh = path.open("rb")
+        fh = open(path, "rb")  # noqa: SIM115 (closed by the with below)
     except OSError as exc:
         raise PdlError(f"{path}: cannot read: {exc.strerror or exc}") from None
     with fh:
@@ -112,7 +112,7 @@ def _apply_pjl(analysis: Analysis, header: pjl.PjlHeader) -> Analysis:
         notes.append(f"PJL QTY={qty}")
     if (pages, copies) == (analysis.pages, analysis.copies):
         return analysis
-    return dataclasses.replace(analysis, pages=pages, copies=copies, notes=tuple(notes))
+    return analysis._replace(pages=pages, copies=copies, notes=tuple(notes))
 
 
 _COPY_LIMIT = 64 << 20  # a job's part bigger than this goes through a temporary file
@@ -151,6 +151,8 @@ def _count_jobs(data: Buffer, found: list[Job], limits: Limits, lines: int | Non
         if lines is not None and hasattr(parser, "lines_per_page"):
             if lines < 1:
                 raise PdlError("lines per page must be at least 1")
+            import copy
+
             parser = copy.copy(parser)
             parser.lines_per_page = lines
         try:
@@ -187,6 +189,8 @@ def _page_inks(
     path: Path, parser: Parser, colorspace: str | None, resolution: int | None
 ) -> tuple[PageInk, ...]:
     """Hook into pagetally.pdl.ink (colour and ink coverage through Ghostscript)."""
+    import importlib
+
     try:  # lazy: only jobs that ask for colour pay for it
         ink = importlib.import_module("pagetally.pdl.ink")
     except ImportError:
@@ -225,26 +229,27 @@ def analyse(
         analysis = _count_jobs(data, found, limits, lines_per_page)
     if detection.also:
         others = ", ".join(detection.also)
-        analysis = dataclasses.replace(
-            analysis, notes=(*analysis.notes, f"detection tied with {others}")
-        )
+        analysis = analysis._replace(notes=(*analysis.notes, f"detection tied with {others}"))
     from_headers = analysis.page_inks
     if not (color or colorspace):
-        analysis = dataclasses.replace(analysis, page_inks=None)
+        analysis = analysis._replace(page_inks=None)
     elif from_headers is not None and colorspace is None:
         pass  # the job's own headers say each page's colour (raster formats)
     else:
         if isinstance(source, bytes | bytearray):
             import tempfile
+            from pathlib import Path
 
             with tempfile.TemporaryDirectory(prefix="pagetally-ink-") as tmp:
                 path = Path(tmp) / "job"
                 path.write_bytes(source)
                 inks = _page_inks(path, detection.parser, colorspace, resolution)
         else:
+            from pathlib import Path
+
             inks = _page_inks(Path(source), detection.parser, colorspace, resolution)
         notes = analysis.notes
         if len(inks) * analysis.copies != analysis.pages:
             notes = (*notes, f"ink analysis rendered {len(inks)} pages")
-        analysis = dataclasses.replace(analysis, page_inks=inks, notes=notes)
+        analysis = analysis._replace(page_inks=inks, notes=notes)
     return analysis

@@ -11,6 +11,10 @@ depends on the order in which others are tried. Format modules import heavy
 libraries (pikepdf, Pillow) inside `count`, never at module level: the backend
 pays every import on every job.
 
+The value types here are NamedTuples, not dataclasses: every `pagetally count`
+process and every backend job imports this module, and `dataclasses` brings
+`inspect` with it (about a fifth of a small job's whole start-up).
+
 Every job is hostile: parsers raise only `pagetally.errors.PdlError` subclasses,
 cap sizes, counts and loop iterations (`Limits`), and never print.
 """
@@ -18,16 +22,14 @@ cap sizes, counts and loop iterations (`Limits`), and never print.
 from __future__ import annotations
 
 import mmap
-from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import NamedTuple, Protocol, runtime_checkable
 
 # What parsers read: the job's bytes, in memory or memory-mapped (a 2 GB job must
 # not need 2 GB of RAM). Both support len(), slicing, .find() and `re` searches.
 Buffer = bytes | mmap.mmap
 
 
-@dataclass(frozen=True, slots=True)
-class Limits:
+class Limits(NamedTuple):
     """Caps against hostile input. A parser hitting one raises LimitReached."""
 
     max_pages: int = 1_000_000
@@ -39,18 +41,16 @@ class Limits:
 DEFAULT_LIMITS = Limits()
 
 
-@dataclass(frozen=True, slots=True)
-class PageInk:
+class PageInk(NamedTuple):
     """One page's colour facts. `coverage` maps channel (C, M, Y, K, R, G, B,
     or "gray") to percent of the page area covered; `color` is the verdict after
     the rich-grey tolerance (equal C=M=Y is grey, not colour)."""
 
     color: bool
-    coverage: dict[str, float] = field(default_factory=dict)
+    coverage: dict[str, float] = {}  # noqa: RUF012 (never changed: a value, like the rest)
 
 
-@dataclass(frozen=True, slots=True)
-class Analysis:
+class Analysis(NamedTuple):
     """What a parser found in one job.
 
     `pages` is what the printer will print, copies asked for inside the job data

@@ -18,7 +18,7 @@ the printer would not print what a count says: the job is refused.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from pagetally.errors import LimitReached, UnknownFormat
 from pagetally.pdl import pjl, registry
@@ -40,16 +40,14 @@ _BLANK = b"\x00\t\n\r "  # between jobs: nothing a printer prints
 _MISMATCH = 0.5  # how sure detection must be to contradict PJL's language
 
 
-@dataclass(frozen=True, slots=True)
-class Detection:
+class Detection(NamedTuple):
     parser: Parser
     confidence: float
     pjl: pjl.PjlHeader
     also: tuple[str, ...] = ()  # other parsers exactly as confident (an ambiguous call)
 
 
-@dataclass(frozen=True, slots=True)
-class Job:
+class Job(NamedTuple):
     """One job of a stream: its data is data[start:end]; `detection.pjl` its PJL."""
 
     start: int

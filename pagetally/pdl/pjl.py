@@ -29,23 +29,23 @@ their own language (see `Analysis.default_copies_pages`).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from pagetally.errors import LimitReached
+from pagetally.pdl._lazyre import lazy
 from pagetally.pdl.base import Buffer
 
 UEL = b"\x1b%-12345X"
 MAX_COPIES = 9999  # above this no printer prints it: the job is refused
 _MAX_LINES = 1_000_000  # PJL lines in one stream (a real header has tens)
-_CMD = re.compile(
+_CMD = lazy(
     rb"@PJL[ \t]+(?:(SET|DEFAULT)[ \t]+(COPIES|QTY)[ \t]*=[ \t]*([+-]?\d{1,12})"
     rb"|ENTER[ \t]+LANGUAGE[ \t]*=[ \t]*([A-Za-z0-9_.\-]{1,32}))",
     re.IGNORECASE,
 )
 
 
-@dataclass(frozen=True, slots=True)
-class PjlHeader:
+class PjlHeader(NamedTuple):
     """What the PJL before a job said. `offset` is where the job's data starts."""
 
     offset: int = 0
@@ -63,14 +63,16 @@ class PjlHeader:
         return 1
 
 
-@dataclass
 class Stream:
     """Reads the PJL of one stream job after job, keeping what holds between jobs."""
 
-    data: Buffer
-    lines: int = 0
-    sets: dict[bytes, int] = field(default_factory=dict)  # SET: until the job ends
-    defaults: dict[bytes, int] = field(default_factory=dict)  # DEFAULT: whole stream
+    __slots__ = ("data", "defaults", "lines", "sets")
+
+    def __init__(self, data: Buffer) -> None:
+        self.data = data
+        self.lines = 0
+        self.sets: dict[bytes, int] = {}  # SET: until the job ends
+        self.defaults: dict[bytes, int] = {}  # DEFAULT: whole stream
 
     def _value(self, key: bytes) -> int | None:
         return self.sets.get(key, self.defaults.get(key))

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import importlib
 import os
-import pkgutil
 import sys
 from threading import Lock
 
@@ -45,13 +44,44 @@ def _as_parsers(obj: object, origin: str) -> list[Parser]:
     return good
 
 
+def _module_names(path: list[str]) -> set[str]:
+    """The modules in a package's folders: what pkgutil.iter_modules finds, without
+    its import of `inspect` (paid by every count). A path entry that is not a
+    folder (a zip) is left to pkgutil."""
+    from importlib.machinery import all_suffixes
+
+    suffixes = sorted(all_suffixes(), key=len, reverse=True)  # ".cpython-311-…so" first
+    names: set[str] = set()
+    for folder in path:
+        try:
+            entries = os.listdir(folder)
+        except NotADirectoryError:
+            import pkgutil
+
+            names.update(info.name for info in pkgutil.iter_modules([folder]))
+            continue
+        except OSError:
+            continue
+        for entry in entries:
+            suffix = next((x for x in suffixes if entry.endswith(x)), None)
+            if suffix is not None:
+                name = entry[: -len(suffix)]
+            elif os.path.isfile(os.path.join(folder, entry, "__init__.py")):
+                name = entry
+            else:
+                continue
+            if name and "." not in name and name != "__init__":
+                names.add(name)
+    return names
+
+
 def _builtin() -> list[Parser]:
     package = importlib.import_module(FORMATS_PACKAGE)
     found: list[Parser] = []
-    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
-        if info.name.startswith("_"):
+    for name in sorted(_module_names(list(package.__path__))):
+        if name.startswith("_"):
             continue
-        origin = f"{FORMATS_PACKAGE}.{info.name}"
+        origin = f"{FORMATS_PACKAGE}.{name}"
         try:
             module = importlib.import_module(origin)
         except Exception as exc:  # one broken module must not hide the others

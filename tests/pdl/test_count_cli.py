@@ -167,3 +167,84 @@ def test_pkpgcounter_ink_lines_like_the_original() -> None:
     assert re.fullmatch(
         rf"C :{number}      M :{number}      Y :{number}      K :{number}", lines[0]
     )
+
+
+def _pagetally(entry: str, args: list[str], cwd: Path) -> tuple[int, str, str, set[str]]:
+    """The `pagetally` executable through `entry` (module:function), in its own
+    process: exit code, stdout, stderr and the modules it imported."""
+    import subprocess
+    import sys
+
+    module, func = entry.split(":")
+    code = (
+        f"import sys; sys.argv[0] = 'pagetally'; from {module} import {func}\n"
+        f"try:\n    {func}()\nexcept SystemExit as exc:\n    code = exc.code\nelse:\n    code = 0\n"
+        "sys.stdout.flush()\n"
+        "print('MODULES', ' '.join(sorted(sys.modules)), file=sys.stderr)\n"
+        "sys.exit(code)"
+    )
+    done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True,
+                          input="a line of text\n" * 70, cwd=cwd, timeout=120)  # fmt: skip
+    err, _, modules = done.stderr.rpartition("MODULES ")
+    return done.returncode, done.stdout, err, set(modules.split())
+
+
+FAST_CASES = [
+    ["count", "a.pdf"],
+    ["count", "--json", "a.pdf", "d.txt"],
+    ["count", "a.pdf", "--lines-per-page", "10", "d.txt"],
+    ["count", "--lines-per-page=10", "d.txt", "c.bin"],  # one file refused: exit code
+    ["count", "-"],
+]
+
+
+@pytest.mark.parametrize("args", FAST_CASES, ids=" ".join)
+def test_pagetally_count_starts_without_click(jobs: dict[str, Path], args: list[str]) -> None:
+    # What a script counting one file per process sees: the same lines and exit
+    # code as the full command line's, without Typer/Click imported at all.
+    cwd = jobs["pdf"].parent
+    fast = _pagetally("pagetally.cli.launch:run", args, cwd)
+    full = _pagetally("pagetally.cli.main:run", args, cwd)
+    assert fast[:3] == full[:3]
+    assert not {m for m in fast[3] if m.split(".")[0] in ("typer", "click", "rich")}
+    assert {"typer"} <= full[3]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["count", "--help"], ["count"], ["count", "-r", "5", "a.pdf"], ["count", "--nope", "a.pdf"],
+     ["count", "--json=1", "a.pdf"], ["--version"]],
+    ids=" ".join,
+)
+def test_pagetally_count_leaves_help_and_errors_to_click(
+    jobs: dict[str, Path], args: list[str]
+) -> None:
+    cwd = jobs["pdf"].parent
+    fast = _pagetally("pagetally.cli.launch:run", args, cwd)
+    full = _pagetally("pagetally.cli.main:run", args, cwd)
+    assert fast[:3] == full[:3]
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["a.pdf"], ["a", "b", "-"], ["-v"], ["-d", "x"], ["-c", "cmyk", "x"], ["x", "-r", "300"],
+     ["--colorspace", "RGB", "--resolution", "150", "x"], [], ["-r", "0300", "x"],
+     # argparse's own: help, errors, joined forms
+     ["-h"], ["-c", "XYZ", "x"], ["-r", "-5", "x"], ["-r300", "x"], ["--resolution=72", "x"],
+     ["-cRGB", "x"], ["-q", "x"], ["-r"], ["--", "x"]],
+    ids=" ".join,
+)
+def test_pkpgcounter_reads_arguments_as_argparse_does(argv: list[str]) -> None:
+    from pagetally.cli.count import _pkpg_fast_args, _pkpg_parser
+
+    fast = _pkpg_fast_args(argv)
+    if fast is None:
+        return  # argparse reads these itself
+    assert vars(fast) == vars(_pkpg_parser().parse_args(argv))
+
+
+def test_pkpgcounter_counts_without_argparse(jobs: dict[str, Path]) -> None:
+    code, out, _, modules = _pagetally("pagetally.cli.count:pkpgcounter_main",
+                                       [str(jobs["pdf"])], jobs["pdf"].parent)  # fmt: skip
+    assert (code, out) == (0, "12\n")
+    assert "argparse" not in modules

@@ -275,6 +275,16 @@ def test_a_job_flooding_the_interpreters_output(stream: bytes) -> None:
 
 
 @pytest.mark.slow
+def test_a_job_writing_a_raster_of_its_own() -> None:
+    # Ghostscript: 2 pages. The job writes a CUPS raster sync word and a page header
+    # asking for 999 copies to %stdout, where the counting device's raster goes.
+    header = "00" * 340 + "000003e7" + "00" * 1452  # NumCopies (offset 340) = 999
+    job = b"%!PS\n(%stdout) (w) file dup (RaS3) writestring dup <" + header.encode()
+    job += b"> writestring flushfile showpage showpage\n"
+    assert analyse(job).pages == 2
+
+
+@pytest.mark.slow
 def test_a_job_sending_its_pages_elsewhere() -> None:
     # On a printer /OutputFile means nothing: 3 pages. Switching the device away
     # cannot be followed: refused.

@@ -4,11 +4,15 @@ exactly, or refused with an error naming the offset, never miscounted."""
 
 from __future__ import annotations
 
+import shutil
 import struct
+import subprocess
+from pathlib import Path
 
 import pytest
 
-from pagetally.errors import PdlError, TruncatedData
+from pagetally.errors import AnalysisUnavailable, PdlError, TruncatedData
+from pagetally.pdl import analyse
 from pagetally.pdl.detect import detect
 from pagetally.pdl.formats import bjc, escp, escpage, hiperc, printronix, qpdl, sixel
 from tests.pdl._hostbased_samples import TRAP, UEL, pjl
@@ -141,3 +145,43 @@ def test_sixel_pictures_and_printronix_rows() -> None:
     assert detect(rows * 50).parser.name == "printronix"  # before: text, 18 pages for 1
     with pytest.raises(PdlError, match="no page break"):
         printronix.PARSERS[0].count(rows * 50)
+
+
+def _hiperc_page(planes: tuple[int, ...]) -> bytes:
+    """One HIPERC page: a type 0 record per plane (its number at byte 13), data, end."""
+    out = b""
+    for plane in planes:
+        block = struct.pack(">IBB", 16, len(planes), plane).ljust(44, b"\x00")
+        out += struct.pack(">II", 52, 0) + block
+        out += struct.pack(">II", 8 + len(TRAP), 1) + TRAP
+    return out + struct.pack(">II", 8, 255)
+
+
+def test_hiperc_colour_pages_from_the_planes() -> None:
+    # foo2hiperc: the black plane alone for a page without colour (even in colour
+    # mode), cyan, magenta, yellow and black for a colour page.
+    pages = [(3,), (0, 1, 2, 3), (3,), (0, 1, 2, 3)]
+    job = pjl("HIPERC", "SET COPIES=2") + b"".join(map(_hiperc_page, pages)) + UEL
+    a = analyse(job, color=True)
+    assert (a.pages, a.color_pages, a.method) == (8, 4, "parsed")  # before: unavailable
+    assert [p.color for p in a.page_inks or ()] == [False, True, False, True]
+    mono = pjl("HIPERC") + _hiperc_page((3,)) * 3 + UEL
+    assert analyse(mono, color=True).color_pages == 0
+    # A plane number HIPERC does not have: no verdict is guessed.
+    odd = pjl("HIPERC") + _hiperc_page((3,)) + _hiperc_page((7,)) + UEL
+    with pytest.raises(AnalysisUnavailable):
+        analyse(odd, color=True)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("foo2hiperc-wrapper") is None, reason="needs foo2zjs")
+def test_hiperc_colour_pages_of_foo2hiperc(tmp_path: Path) -> None:
+    src = tmp_path / "job.ps"
+    src.write_text("%!PS\n1 0 0 setrgbcolor 100 100 200 200 rectfill showpage\n"
+                   "0 setgray 100 100 200 200 rectfill showpage\n"
+                   "0 0 1 setrgbcolor 100 100 50 50 rectfill showpage\n")  # fmt: skip
+    for flags, colour in (["-c"], [True, False, True]), ([], [False, False, False]):
+        out = subprocess.run(["foo2hiperc-wrapper", *flags, str(src)], capture_output=True,
+                             check=True, timeout=120).stdout  # fmt: skip
+        a = analyse(out, color=True)
+        assert a.pages == 3 and [p.color for p in a.page_inks or ()] == colour

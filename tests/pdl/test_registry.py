@@ -100,3 +100,21 @@ def test_entry_point_that_is_not_a_parser(
     registry.refresh()
     assert "pdf" in registry.names()
     assert any("is not a pdl Parser" in e for e in registry.load_errors())
+
+
+def test_the_format_modules_are_found_as_pkgutil_finds_them(tmp_path: Path) -> None:
+    # The registry lists the formats package itself (pkgutil would import `inspect`
+    # into every count); it must find exactly what pkgutil finds.
+    import pkgutil
+
+    from pagetally.pdl import formats, registry
+
+    folder = tmp_path / "pkg"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "sub" / "__init__.py").write_text("")
+    (folder / "nodir").mkdir()
+    for name in ("a.py", "b.cpython-311-x86_64-linux-gnu.so", "c.abi3.so", "not-a-name.py",
+                 "d.txt", "__init__.py", "_e.py"):
+        (folder / name).write_text("")
+    for path in ([str(folder)], list(formats.__path__)):
+        assert registry._module_names(path) == {i.name for i in pkgutil.iter_modules(path)}

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pagetally.pdl.base import Buffer
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 CHUNK = 1 << 20
 
@@ -77,13 +80,17 @@ class BufferStream:
 
 
 @contextlib.contextmanager
-def spooled(buf: Buffer, suffix: str = "", start: int = 0) -> Iterator[Path]:
-    """The Buffer written to a private temporary file (for external programs)."""
+def spooled(
+    buf: Buffer, suffix: str = "", start: int = 0, end: int | None = None
+) -> Iterator[Path]:
+    """buf[start:end] written to a private temporary file (for external programs)."""
     import tempfile  # lazy: most jobs never need a temporary file
+    from pathlib import Path
 
+    stop = len(buf) if end is None else min(end, len(buf))
     with tempfile.TemporaryDirectory(prefix="pagetally-pdl-") as tmp:
         path = Path(tmp) / f"job{suffix}"
         with path.open("wb") as fh:
-            for i in range(start, len(buf), CHUNK):
-                fh.write(buf[i : i + CHUNK])
+            for i in range(start, stop, CHUNK):
+                fh.write(buf[i : min(stop, i + CHUNK)])
         yield path

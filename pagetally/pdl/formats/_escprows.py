@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from typing import Any
 
-MIN_SIZE = 1 << 20
+MIN_SIZE = 8 << 20  # below this, importing NumPy costs more than it saves
 _WINDOW = 8 << 20
 _MAX_RUNS = 1024  # run-length runs walked per row before leaving it to the exact path
 _GAP = 4  # CR/LF/NUL/space bytes allowed between two chained commands

@@ -10,17 +10,16 @@ both and skips a leading wrapper itself with `skip_pjl`.
 
 from __future__ import annotations
 
-import re
 import time
-from dataclasses import dataclass, field
 
 from pagetally.errors import CorruptData, LimitReached, TruncatedData
+from pagetally.pdl._lazyre import lazy
 from pagetally.pdl.base import Analysis, Buffer, Limits
 
 UEL = b"\x1b%-12345X"
 _EJL = b"\x1b\x01@EJL"
-_PJL_LINE = re.compile(rb"[ \t]*@(?:PJL|EJL)[^\n\x00\x1b]*\n?")
-_LANGUAGE = re.compile(rb"(?:ENTER|EN|SELECT|SE)\s+(?:LANGUAGE|LA)\s*=\s*([A-Za-z0-9/_.\-]+)")
+_PJL_LINE = lazy(rb"[ \t]*@(?:PJL|EJL)[^\n\x00\x1b]*\n?")
+_LANGUAGE = lazy(rb"(?:ENTER|EN|SELECT|SE)\s+(?:LANGUAGE|LA)\s*=\s*([A-Za-z0-9/_.\-]+)")
 
 
 def skip_pjl(data: Buffer, pos: int = 0, limit: int = 1 << 20) -> int:
@@ -65,14 +64,16 @@ def split_head(head: bytes) -> tuple[str, bytes]:
     return pjl_language(head[:start]) if start else "", head[start:]
 
 
-@dataclass
 class Budget:
     """Bounded time per MB and bounded page counts, checked while walking a job."""
 
-    size: int
-    limits: Limits
-    started: float = field(default_factory=time.monotonic)
-    ticks: int = 0
+    __slots__ = ("limits", "size", "started", "ticks")
+
+    def __init__(self, size: int, limits: Limits) -> None:
+        self.size = size
+        self.limits = limits
+        self.started = time.monotonic()
+        self.ticks = 0
 
     def tick(self) -> None:
         """Call once per record; checks the clock every 4096 records."""
@@ -86,12 +87,14 @@ class Budget:
             raise LimitReached("too many records in this job")
 
 
-@dataclass
 class Pages:
     """Pages found so far, with the copies each asks for."""
 
-    limits: Limits
-    copies: list[int] = field(default_factory=list)
+    __slots__ = ("copies", "limits")
+
+    def __init__(self, limits: Limits) -> None:
+        self.limits = limits
+        self.copies: list[int] = []
 
     def add(self, copies: int = 1) -> None:
         """One more page, printed `copies` times (at least once)."""

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from typing import Any
 
-MIN_SIZE = 1 << 20
+MIN_SIZE = 8 << 20  # below this, importing NumPy costs more than it saves
 _WINDOW = 8 << 20
 _MAX_DIGITS = 9
 _MAX_GAP = 12

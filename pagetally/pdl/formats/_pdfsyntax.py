@@ -9,11 +9,11 @@ input raises `PdfSyntaxError`, which the counter treats as "not sure".
 
 from __future__ import annotations
 
-import re
 import zlib
 from itertools import accumulate
 from typing import NamedTuple
 
+from pagetally.pdl._lazyre import lazy
 from pagetally.pdl.base import Buffer
 
 
@@ -44,7 +44,7 @@ class Name(str):
 PdfValue = dict[str, "PdfValue"] | list["PdfValue"] | int | float | bytes | Name | Ref | bool | None
 
 WS = b"\x00\t\n\x0c\r "
-_TOKEN = re.compile(
+_TOKEN = lazy(
     rb"(?:[\x00\t\n\x0c\r ]|%[^\r\n]*)*"  # whitespace and comments
     rb"(?:(<<|>>|\[|\]|\{|\})"  # 1: delimiters
     rb"|/([^\x00\t\n\x0c\r ()<>\[\]{}/%]*)"  # 2: name
@@ -53,14 +53,14 @@ _TOKEN = re.compile(
     rb"|<([0-9A-Fa-f\x00\t\n\x0c\r ]*)>"  # 5: hex string
     rb"|([A-Za-z_'\"]+))"  # 6: keyword
 )
-_REF_TAIL = re.compile(rb"[\x00\t\n\x0c\r ]+(\d+)[\x00\t\n\x0c\r ]+R(?![A-Za-z])")
+_REF_TAIL = lazy(rb"[\x00\t\n\x0c\r ]+(\d+)[\x00\t\n\x0c\r ]+R(?![A-Za-z])")
 # The inside of an array of references only (/Kids): possessive, so that checking
 # millions of them keeps no backtracking state.
-_REFS_ONLY = re.compile(
+_REFS_ONLY = lazy(
     rb"(?:[\x00\t\n\x0c\r ]*+\d++[\x00\t\n\x0c\r ]++\d++[\x00\t\n\x0c\r ]++R(?![A-Za-z]))*+"
     rb"[\x00\t\n\x0c\r ]*+"
 )
-_REF_PAIR = re.compile(rb"(\d+)[\x00\t\n\x0c\r ]+(\d+)[\x00\t\n\x0c\r ]+R")
+_REF_PAIR = lazy(rb"(\d+)[\x00\t\n\x0c\r ]+(\d+)[\x00\t\n\x0c\r ]+R")
 _W = rb"[\x00\t\n\x0c\r ]"
 _PLAIN_NAME = rb"/[A-Za-z0-9_.+\-]+"
 _FLAT_VALUE = (
@@ -69,7 +69,7 @@ _FLAT_VALUE = (
 )
 # A dictionary of names, numbers and references only (stream and page-tree
 # dictionaries mostly): read with two regular expressions instead of a token loop.
-_FLAT_DICT = re.compile(
+_FLAT_DICT = lazy(
     _W
     + rb"*<<((?:"
     + _W
@@ -82,9 +82,9 @@ _FLAT_DICT = re.compile(
     + _W
     + rb"*>>"
 )
-_FLAT_PAIR = re.compile(rb"/([A-Za-z0-9_.+\-]+)" + _W + rb"*(" + _FLAT_VALUE + rb")")
-_FLAT_REF = re.compile(rb"(\d+)" + _W + rb"+(\d+)" + _W + rb"+R")
-_NAME_ESC = re.compile(rb"#([0-9A-Fa-f]{2})")
+_FLAT_PAIR = lazy(rb"/([A-Za-z0-9_.+\-]+)" + _W + rb"*(" + _FLAT_VALUE + rb")")
+_FLAT_REF = lazy(rb"(\d+)" + _W + rb"+(\d+)" + _W + rb"+R")
+_NAME_ESC = lazy(rb"#([0-9A-Fa-f]{2})")
 _MAX_STRING = 1 << 20
 
 
@@ -234,8 +234,8 @@ def parse_value(
             keys[-1] = None
 
 
-_OBJ_HEAD = re.compile(rb"[\x00\t\n\x0c\r ]*(\d+)[\x00\t\n\x0c\r ]+(\d+)[\x00\t\n\x0c\r ]+obj")
-_STREAM = re.compile(rb"[\x00\t\n\x0c\r ]*stream(?:\r\n|\n|\r)")
+_OBJ_HEAD = lazy(rb"[\x00\t\n\x0c\r ]*(\d+)[\x00\t\n\x0c\r ]+(\d+)[\x00\t\n\x0c\r ]+obj")
+_STREAM = lazy(rb"[\x00\t\n\x0c\r ]*stream(?:\r\n|\n|\r)")
 
 
 def object_header(buf: Buffer, pos: int) -> tuple[Ref, int] | None:

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import re
 import struct
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from pagetally.errors import CorruptData, LimitReached, TruncatedData
 from pagetally.pdl.base import DEFAULT_LIMITS, Analysis, Buffer, Limits, PageInk
@@ -64,8 +64,7 @@ _COLORANTS = {
 }  # fmt: skip
 
 
-@dataclass(frozen=True, slots=True)
-class PageHeader:
+class PageHeader(NamedTuple):
     """The fields of one page header that the walk and the verdicts need."""
 
     offset: int

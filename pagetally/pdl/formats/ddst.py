@@ -12,15 +12,16 @@ from __future__ import annotations
 
 import re
 
+from pagetally.pdl._lazyre import lazy
 from pagetally.pdl.base import DEFAULT_LIMITS, Analysis, Buffer, Limits
 from pagetally.pdl.formats._host import UEL, Budget, Pages, corrupt, need
 
-_LINE = re.compile(rb"@PJL[^\n\x00]{0,4096}\n?")
-_IMAGELEN = re.compile(rb"IMAGELEN\s*=\s*(\d{1,12})")
+_LINE = lazy(rb"@PJL[^\n\x00]{0,4096}\n?")
+_IMAGELEN = lazy(rb"IMAGELEN\s*=\s*(\d{1,12})")
 # A JBIG bi-level image header: DL=0, D=0, P=1, reserved 0, XD, YD, L0 (each below
 # 65536 here), MX < 128, MY = 0, order < 16, options < 128. (A PJL reader that
 # skips NUL padding after the header eats the leading DL and D.)
-_BIH = re.compile(
+_BIH = lazy(
     rb"(?:\x00\x00)?\x01\x00\x00\x00..\x00\x00..\x00\x00..[\x00-\x7f]\x00[\x00-\x0f][\x00-\x7f]",
     re.DOTALL,
 )

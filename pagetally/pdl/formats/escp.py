@@ -32,11 +32,12 @@ import re
 import time
 
 from pagetally.errors import CorruptData, LimitReached, TruncatedData
+from pagetally.pdl._lazyre import lazy
 from pagetally.pdl.base import DEFAULT_LIMITS, Analysis, Buffer, Limits
 from pagetally.pdl.formats._escprows import MIN_SIZE, CommandIndex
 
-_STOP = re.compile(rb"[\x1b\x0c]")
-_INK = re.compile(rb"[\x21-\x7e\x80-\xff]")
+_STOP = lazy(rb"[\x1b\x0c]")
+_INK = lazy(rb"[\x21-\x7e\x80-\xff]")
 
 # Parameter bytes of the ESC commands with a fixed count (ESC/P and ESC/P2).
 _FIXED: dict[int, int] = {}
@@ -58,8 +59,8 @@ _STAR_MODES = {0: 1, 1: 1, 2: 1, 3: 1, 4: 1, 5: 1, 6: 1, 7: 1, 32: 3, 33: 3, 38:
 _REMOTE_END = b"\x1b\x00\x00\x00"
 _ESCPR_ENTER = b"\x1b(R\x06\x00\x00ESCPR"
 _GRAPHICS_MODE = b"\x1b(G\x01\x00\x01"
-_SPACING = re.compile(rb"\x1b(?:A[\x00-\x7f]|3[\x00-\xff]|[0-2])")
-_BIT_IMAGE = re.compile(rb"\x1b(?:\*[\x00-\x07\x20\x21\x26\x27\x28\x47-\x49]|[KLYZ])")
+_SPACING = lazy(rb"\x1b(?:A[\x00-\x7f]|3[\x00-\xff]|[0-2])")
+_BIT_IMAGE = lazy(rb"\x1b(?:\*[\x00-\x07\x20\x21\x26\x27\x28\x47-\x49]|[KLYZ])")
 
 
 class _Page:
@@ -87,7 +88,7 @@ class _Page:
         return at + 2
 
 
-_ESCPR_NAME = re.compile(rb"[a-z]{4}")
+_ESCPR_NAME = lazy(rb"[a-z]{4}")
 
 
 def _escpr(data: Buffer, q: int, end: int, pg: _Page) -> int:
@@ -272,7 +273,7 @@ def _escape(data: Buffer, i: int, end: int, pg: _Page) -> int:
     return p  # unknown: skip ESC and the command byte
 
 
-_NOISE = re.compile(rb"[^\x00\r\n ]")
+_NOISE = lazy(rb"[^\x00\r\n ]")
 
 
 def _stray(data: Buffer, pos: int, stop: int) -> None:

@@ -18,15 +18,14 @@ sent since the last page left.
 
 from __future__ import annotations
 
-import re
-
+from pagetally.pdl._lazyre import lazy
 from pagetally.pdl.base import DEFAULT_LIMITS, Analysis, Buffer, Limits
 from pagetally.pdl.formats._host import Budget, Pages, need, skip_pjl, split_head
 
-_BLOCK = re.compile(rb"\x1d(\d{1,10})[0-9;.\-]{0,48}[a-z]{0,8}\{[A-Z]")
-_GAP = re.compile(rb"\x0c|\x1d(\d{1,4})coO|\x1drhE")
-_EJL_COPIES = re.compile(rb"@EJL[^\n]*?\sCO=(\d{1,4})")
-_COMMAND = re.compile(rb"\x1d[0-9;.\-]*[a-z]+\{?[A-Z]")
+_BLOCK = lazy(rb"\x1d(\d{1,10})[0-9;.\-]{0,48}[a-z]{0,8}\{[A-Z]")
+_GAP = lazy(rb"\x0c|\x1d(\d{1,4})coO|\x1drhE")
+_EJL_COPIES = lazy(rb"@EJL[^\n]*?\sCO=(\d{1,4})")
+_COMMAND = lazy(rb"\x1d[0-9;.\-]*[a-z]+\{?[A-Z]")
 
 
 def _count_pages(data: Buffer, limits: Limits, fmt: str) -> Analysis:

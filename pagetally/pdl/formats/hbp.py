@@ -16,10 +16,10 @@ follows every command to the end of the job; anything else is refused.
 
 from __future__ import annotations
 
-import re
 import struct
 
 from pagetally.errors import CorruptData
+from pagetally.pdl._lazyre import lazy
 from pagetally.pdl.base import DEFAULT_LIMITS, Analysis, Buffer, Limits
 from pagetally.pdl.formats._host import (
     Budget,
@@ -32,8 +32,8 @@ from pagetally.pdl.formats._host import (
 )
 
 _U32 = struct.Struct("<I")
-_RECORD = re.compile(rb"\x1b[A-Z]{2}[\x00-\xff]")
-_HBP_START = re.compile(rb"@L[\x00-\xff]@G")
+_RECORD = lazy(rb"\x1b[A-Z]{2}[\x00-\xff]")
+_HBP_START = lazy(rb"@L[\x00-\xff]@G")
 
 
 class HbplParser:

@@ -7,13 +7,21 @@ ends the page. A page has one plane (black) or, printed in colour (`-c`), four
 (cyan, magenta, yellow, black): so a page starts at the first type 0 after a
 page end, not at each one (6 pages were counted for 3 in colour). Copies are
 asked for in the PJL header (COPIES/QTY), which the PJL layer reads.
+
+Colour pages: a type 0 record names its plane (byte 13: 0 cyan, 1 magenta,
+2 yellow, 3 black; hipercdecode's "pn"). foo2hiperc sends the black plane alone
+for a page without colour, even in colour mode, and all four for a page with
+colour: a page is colour when it carries a cyan, magenta or yellow plane (what
+the driver decided; the planes' JBIG data is not decoded). The verdicts fill
+`page_inks` when every page's planes were read, so `analyse(color=True)` needs no
+renderer (none can render HIPERC).
 """
 
 from __future__ import annotations
 
 import struct
 
-from pagetally.pdl.base import DEFAULT_LIMITS, Analysis, Buffer, Limits
+from pagetally.pdl.base import DEFAULT_LIMITS, Analysis, Buffer, Limits, PageInk
 from pagetally.pdl.formats._host import (
     Budget,
     Pages,
@@ -24,6 +32,8 @@ from pagetally.pdl.formats._host import (
 )
 
 _HDR = struct.Struct(">II")
+_PLANE_AT = 13  # a type 0 record's plane number (after its first block's length, count)
+_BLACK = 3
 
 
 def _walks(head: bytes) -> bool:
@@ -58,6 +68,8 @@ class HipercParser:
         pages = Pages(limits)
         budget = Budget(n, limits)
         in_page = False
+        colour: list[bool] = []  # per page: a cyan, magenta or yellow plane seen
+        planes_known = True
         while pos + _HDR.size <= n:
             budget.tick()
             size, kind = _HDR.unpack_from(data, pos)
@@ -70,11 +82,19 @@ class HipercParser:
             need(data, pos, size, self.format)
             if kind == 0 and not in_page:
                 pages.add()
+                colour.append(False)
                 in_page = True
+            if kind == 0:
+                plane = data[pos + _PLANE_AT] if size > _PLANE_AT else -1
+                planes_known = planes_known and 0 <= plane <= _BLACK
+                colour[-1] = colour[-1] or plane != _BLACK
             elif kind == 255:
                 in_page = False
             pos += size
-        return pages.analysis(self.format)
+        analysis = pages.analysis(self.format)
+        if not planes_known or len(colour) != len(pages):
+            return analysis
+        return analysis._replace(page_inks=tuple(PageInk(color=c) for c in colour))
 
 
 PARSERS = [HipercParser()]

@@ -11,10 +11,9 @@ imported only then.
 
 from __future__ import annotations
 
-import re
-
 from pagetally.errors import CorruptData, LimitReached, TruncatedData
 from pagetally.pdl import pjl
+from pagetally.pdl._lazyre import lazy
 from pagetally.pdl.base import DEFAULT_LIMITS, Analysis, Buffer, Limits, Parser
 from pagetally.pdl.formats._bufio import BufferStream
 
@@ -138,7 +137,7 @@ def _png_end(data: Buffer, base: int) -> int:
     raise LimitReached("PNG: too many chunks")
 
 
-_JPEG_MARKER = re.compile(rb"\xff+([^\x00\xd0-\xd7\xff])")
+_JPEG_MARKER = lazy(rb"\xff+([^\x00\xd0-\xd7\xff])")
 _JPEG_BARE = frozenset(range(0xD0, 0xDA)) | {0x01}  # RSTn, SOI, EOI, TEM: no length
 
 

@@ -10,15 +10,14 @@ ESC(s#W, ESC)s#W, ESC*c#W are followed by # bytes and are jumped over.
 
 from __future__ import annotations
 
-import re
-
+from pagetally.pdl._lazyre import lazy
 from pagetally.pdl.base import DEFAULT_LIMITS, Analysis, Buffer, Limits
 from pagetally.pdl.formats._host import UEL, Budget, Pages, corrupt, need, skip_pjl, split_head
 
 # ESC, group (!-/), parameter (`-~), then value+letter pairs; a final upper-case letter.
 _NUM = rb"[+-]?[0-9]{0,32}(?:\.[0-9]{0,32})?"  # bounded: no slow backtracking
-_SEQ = re.compile(rb"\x1b([!-/])([`-~])((?:" + _NUM + rb"[`-~]){0,64})(" + _NUM + rb")([@-^])")
-_PAIR = re.compile(rb"(" + _NUM + rb")([`-~@-^])")
+_SEQ = lazy(rb"\x1b([!-/])([`-~])((?:" + _NUM + rb"[`-~]){0,64})(" + _NUM + rb")([@-^])")
+_PAIR = lazy(rb"(" + _NUM + rb")([`-~@-^])")
 _DATA = {(b"*", b"b"), (b"*", b"g"), (b"(", b"s"), (b")", b"s"), (b"*", b"c"), (b"&", b"p")}
 
 

@@ -10,16 +10,15 @@ for n copies; a form feed (0x0C) ejects a page. DCS ... ST strings carry text
 
 from __future__ import annotations
 
-import re
-
 from pagetally.errors import CorruptData
+from pagetally.pdl._lazyre import lazy
 from pagetally.pdl.base import DEFAULT_LIMITS, Analysis, Buffer, Limits
 from pagetally.pdl.formats._host import Budget, Pages, corrupt, need, skip_pjl, split_head
 
-_CSI = re.compile(rb"(?:\x9b|\x1b\[)([0-9;<=>?:]{0,64})([\x20-\x2f]{0,4})([\x40-\x7e])")
-_ESC = re.compile(rb"\x1b([\x20-\x2f]{0,4})([\x30-\x7e])")
-_ST = re.compile(rb"\x9c|\x1b\\")
-_LEVEL = re.compile(rb"(?:\x90|\x1bP)\d+;\d+(?:;\d+)?J")
+_CSI = lazy(rb"(?:\x9b|\x1b\[)([0-9;<=>?:]{0,64})([\x20-\x2f]{0,4})([\x40-\x7e])")
+_ESC = lazy(rb"\x1b([\x20-\x2f]{0,4})([\x30-\x7e])")
+_ST = lazy(rb"\x9c|\x1b\\")
+_LEVEL = lazy(rb"(?:\x90|\x1bP)\d+;\d+(?:;\d+)?J")
 
 
 def _first(params: bytes) -> int:

@@ -11,9 +11,6 @@ SummaryInformation page count — method "metadata". Spreadsheets store none.
 
 from __future__ import annotations
 
-import re
-from pathlib import Path
-
 from pagetally.errors import (
     AnalysisUnavailable,
     CorruptData,
@@ -21,6 +18,7 @@ from pagetally.errors import (
     LimitReached,
     PdlError,
 )
+from pagetally.pdl._lazyre import lazy
 from pagetally.pdl.base import DEFAULT_LIMITS, Analysis, Buffer, Limits, Parser
 from pagetally.pdl.formats._bufio import BufferStream, spooled
 
@@ -28,8 +26,8 @@ _ZIP = b"PK\x03\x04"
 _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ODF_MIME = b"application/vnd.oasis.opendocument."
 _MAX_XML = 4 << 20
-_ODF_PAGES = re.compile(rb'meta:page-count="(\d{1,7})"')
-_OOXML_PAGES = re.compile(rb"<(?:\w+:)?(Pages|Slides)>(\d{1,7})</")
+_ODF_PAGES = lazy(rb'meta:page-count="(\d{1,7})"')
+_OOXML_PAGES = lazy(rb"<(?:\w+:)?(Pages|Slides)>(\d{1,7})</")
 _ODF_SUFFIX = {
     "text": ".odt",
     "spreadsheet": ".ods",
@@ -56,6 +54,8 @@ def libreoffice_pages(data: Buffer, suffix: str, limits: Limits) -> int | None:
     from pagetally.pdl.formats.pdf import PdfParser
 
     with spooled(data, suffix) as src, tempfile.TemporaryDirectory(prefix="pagetally-lo-") as tmp:
+        from pathlib import Path
+
         out = Path(tmp)
         cmd = [
             soffice,

@@ -24,22 +24,23 @@ import re
 import time
 
 from pagetally.errors import CorruptData, LimitReached
+from pagetally.pdl._lazyre import lazy
 from pagetally.pdl.base import DEFAULT_LIMITS, Analysis, Buffer, Limits
 from pagetally.pdl.formats._pclpage import WRAP_CHARS, Page
 from pagetally.pdl.formats._pclrows import MIN_SIZE, RowIndex
 
 # Bytes the main loop stops at: ESC and FF. Everything else is text (or nothing).
-_STOP = re.compile(rb"[\x1b\x0c]")
+_STOP = lazy(rb"[\x1b\x0c]")
 # Printable text that marks a page (space and control codes do not).
-_INK = re.compile(rb"[\x21-\x7e\x80-\xff]")
+_INK = lazy(rb"[\x21-\x7e\x80-\xff]")
 # The fast path: one raster row `ESC *b <n> W` (upper case: sequence ends, data follows).
-_ROW = re.compile(rb"\x1b\*b(\d{0,9})([WVMY])")
+_ROW = lazy(rb"\x1b\*b(\d{0,9})([WVMY])")
 # A parameterized escape: ESC, parameterized char, optional group char, parameters.
-_PARAM_HEAD = re.compile(rb"\x1b([!-/])([`-~]?)")
+_PARAM_HEAD = lazy(rb"\x1b([!-/])([`-~]?)")
 # One parameter: value and a parameter char (lower case: more follow; upper: last).
-_PARAM = re.compile(rb"([+-]?[0-9]{0,12}(?:\.[0-9]*)?)([`-~@-^])")
+_PARAM = lazy(rb"([+-]?[0-9]{0,12}(?:\.[0-9]*)?)([`-~@-^])")
 # HP-GL/2 commands that put ink on paper (two letters, case-insensitive).
-_HPGL_DRAW = re.compile(
+_HPGL_DRAW = lazy(
     rb"(?i)(?:PD|PE|PA[^;]*PD|LB|RR|RA|ER|EA|EP|FP|WG|EW|CI|AA|AR|BZ|BR|PM2|SM.)"
 )
 _UEL = b"\x1b%-12345X"
@@ -130,7 +131,7 @@ def _value(raw: bytes) -> int:
         return 0
 
 
-_PJL_ENTER = re.compile(rb"@PJL[ \t]+ENTER[ \t]+LANGUAGE[ \t]*=[ \t]*\"?([A-Za-z0-9_.\-]*)", re.I)
+_PJL_ENTER = lazy(rb"@PJL[ \t]+ENTER[ \t]+LANGUAGE[ \t]*=[ \t]*\"?([A-Za-z0-9_.\-]*)", re.I)
 
 
 def _is_pcl(language: bytes) -> bool:
@@ -626,13 +627,13 @@ def _bare_end(data: Buffer, pos: int, end: int) -> int:
     )
 
 
-_UNGROUPED = re.compile(rb"[+-]?[0-9]{1,9}[@-Z]")
+_UNGROUPED = lazy(rb"[+-]?[0-9]{1,9}[@-Z]")
 # A raster parameter standing alone (value and v w m y, either case), as the DeskJet
 # drivers write them after an ESC *b sequence that has ended.
-_BARE = re.compile(rb"[0-9]{1,9}[vwmyVWMY]|[vwmy]")
-_BARE_PARAM = re.compile(rb"([0-9]{0,9})([vwmyVWMY])")
-_PCT = re.compile(rb"\x1b%([+-]?[0-9]{0,6})([A-Z])")
-_TEXT_ONLY = re.compile(rb"[\t\n\r\x20-\x7e\x80-\xff]*")
+_BARE = lazy(rb"[0-9]{1,9}[vwmyVWMY]|[vwmy]")
+_BARE_PARAM = lazy(rb"([0-9]{0,9})([vwmyVWMY])")
+_PCT = lazy(rb"\x1b%([+-]?[0-9]{0,6})([A-Z])")
+_TEXT_ONLY = lazy(rb"[\t\n\r\x20-\x7e\x80-\xff]*")
 
 
 def detect(head: bytes) -> float:

@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from dataclasses import dataclass, field
 
 from pagetally.errors import CorruptData, EncryptedData, LimitReached, PdlError, TruncatedData
 from pagetally.pdl import pjl
+from pagetally.pdl._lazyre import lazy
 from pagetally.pdl.base import DEFAULT_LIMITS, Analysis, Buffer, Limits, Parser
 from pagetally.pdl.formats._bufio import BufferStream
 from pagetally.pdl.formats._pdfsyntax import (
@@ -34,18 +34,18 @@ from pagetally.pdl.formats._pdfsyntax import (
     stream_start,
 )
 
-_HEADER = re.compile(rb"%PDF-(\d)\.(\d)")
+_HEADER = lazy(rb"%PDF-(\d)\.(\d)")
 _TAIL = 1 << 20  # where to look for the last startxref
 _MAX_STREAM = 64 << 20  # one decompressed xref or object stream
 _MAX_INFLATED = 256 << 20  # all object streams held at once (zip bombs)
-_XREF_SUB = re.compile(rb"[\x00\t\n\x0c\r ]*(\d+)[ \t]+(\d+)[ \t]*(?:\r\n|\n|\r)")
-_XREF_ENTRY = re.compile(rb"(\d{10})[ ](\d{5})[ ]([nf])")
+_XREF_SUB = lazy(rb"[\x00\t\n\x0c\r ]*(\d+)[ \t]+(\d+)[ \t]*(?:\r\n|\n|\r)")
+_XREF_ENTRY = lazy(rb"(\d{10})[ ](\d{5})[ ]([nf])")
 # What may make an object a page-tree node: /Kids, or a name written with #xx
 # escapes (/K#69ds is /Kids too). A string may hide an "endobj" that would cut the
 # object short, so it makes an object read from the file suspect as well. Suspect
 # objects are parsed; the others are pages. Literal searches first: they run at
 # gigabytes per second, the regular expression only where a '#' is.
-_ESCAPED_NAME = re.compile(rb"/[^\x00\t\n\x0c\r ()<>\[\]{}/%]*#[0-9A-Fa-f]{2}")
+_ESCAPED_NAME = lazy(rb"/[^\x00\t\n\x0c\r ()<>\[\]{}/%]*#[0-9A-Fa-f]{2}")
 
 
 def _suspect(data: Buffer, start: int, end: int, strings: bool = False) -> bool:
@@ -151,18 +151,18 @@ class _Hybrid:
 _Section = _XrefTable | _XrefStream | _Hybrid
 
 
-@dataclass
 class _Doc:
-    buf: Buffer
-    base: int  # where %PDF starts: offsets count from there
-    limits: Limits
-    sections: list[_Section] = field(default_factory=list)
-    trailer: dict[str, PdfValue] = field(default_factory=dict)
-    objstm_cache: dict[int, tuple[bytes, list[bytes], int]] = field(default_factory=dict)
-    loads: int = 0
-    inflated: int = 0
-    kids_in_objstm: set[int] = field(default_factory=set)
-    leaves: dict[int, bool] = field(default_factory=dict)
+    def __init__(self, buf: Buffer, base: int, limits: Limits) -> None:
+        self.buf = buf
+        self.base = base  # where %PDF starts: offsets count from there
+        self.limits = limits
+        self.sections: list[_Section] = []
+        self.trailer: dict[str, PdfValue] = {}
+        self.objstm_cache: dict[int, tuple[bytes, list[bytes], int]] = {}
+        self.loads = 0
+        self.inflated = 0
+        self.kids_in_objstm: set[int] = set()
+        self.leaves: dict[int, bool] = {}
 
     # -- locating objects ---------------------------------------------------------
 
@@ -446,7 +446,7 @@ class _Doc:
         return pages
 
 
-_UNPLAIN = re.compile(rb"/Kids|[(%#]")
+_UNPLAIN = lazy(rb"/Kids|[(%#]")
 
 
 def _plain_dict(body: bytes) -> bool:

@@ -11,19 +11,20 @@ import re
 
 from pagetally.errors import CorruptData, LimitReached, TruncatedData
 from pagetally.pdl import pjl
+from pagetally.pdl._lazyre import lazy
 from pagetally.pdl.base import DEFAULT_LIMITS, Analysis, Buffer, Limits, Parser
 
 _WS = rb"(?:[ \t\r\n]|#[^\r\n]*[\r\n])"
-_HEADER = re.compile(
+_HEADER = lazy(
     rb"P([1-6])" + _WS + rb"+(\d{1,9})" + _WS + rb"+(\d{1,9})"
     rb"(?:" + _WS + rb"+(\d{1,6}))?" + rb"[ \t\r\n]"
 )
-_HEADER_PBM = re.compile(rb"P[14]" + _WS + rb"+\d{1,9}" + _WS + rb"+\d{1,9}[ \t\r\n]")
-_PAM_END = re.compile(rb"ENDHDR\r?\n")
-_PAM_FIELD = re.compile(rb"^(WIDTH|HEIGHT|DEPTH|MAXVAL)[ \t]+(\d{1,9})", re.MULTILINE)
-_PLAIN_BODY = re.compile(rb"(?:[ \t\r\n0-9]+|#[^\r\n]*)*")
-_MAGIC = re.compile(rb"P[1-7][ \t\r\n#]")
-_SEPARATIONS = re.compile(rb"P[14]\s*#[^\n]{0,80}\(device=pksm(?:raw)?\)")
+_HEADER_PBM = lazy(rb"P[14]" + _WS + rb"+\d{1,9}" + _WS + rb"+\d{1,9}[ \t\r\n]")
+_PAM_END = lazy(rb"ENDHDR\r?\n")
+_PAM_FIELD = lazy(rb"^(WIDTH|HEIGHT|DEPTH|MAXVAL)[ \t]+(\d{1,9})", re.MULTILINE)
+_PLAIN_BODY = lazy(rb"(?:[ \t\r\n0-9]+|#[^\r\n]*)*")
+_MAGIC = lazy(rb"P[1-7][ \t\r\n#]")
+_SEPARATIONS = lazy(rb"P[14]\s*#[^\n]{0,80}\(device=pksm(?:raw)?\)")
 
 
 def _raw_size(kind: int, width: int, height: int, maxval: int, depth: int = 1) -> int:

@@ -11,38 +11,43 @@ What the job runs on is chosen so that it cannot tell counting from printing:
 the `cups` device at 300 dpi black and white, which is what CUPS itself runs
 (gstoraster) for every raster printer, not `bbox` or `nullpage` that a job can
 test with `currentpagedevice /OutputDevice get`. Its pages are read from the
-CUPS raster it writes to a pipe of our own (not stdout or stderr, which the job
-can write to and flood): one header per page, copies in the header's NumCopies.
+CUPS raster it writes to stdout, where nothing of the job's own goes
+(`-sstdout=/dev/null` discards what the job writes to %stdout, so a flood there
+costs nothing; stderr is read up to a bound and the rest dropped): one header
+per page, copies in its NumCopies.
+Ghostscript runs under pagetally.proc: its own process group, killed whole,
+an address-space limit, a time budget per MB that each page printed extends.
 The device's `.LockSafetyParams` is set before the job runs, so a job can neither
 send its pages to another file (`/OutputFile`, silently ignored then) nor switch
 to another device (`/OutputDevice /nullpage`: an error, and the job is refused).
 
 There is no fast path through DSC comments: no reading of the text can prove
 that a program prints what its comments say (a `showpage` can be built from
-strings and `cvx exec`), so none is taken. DOS EPS binary files (C5 D0 D3 C6)
+strings and `cvx exec`), so none is taken. (Cheaper settings were measured and
+left: `pbmraw` renders copies as repeated images, so which pages PJL's COPIES
+applies to could not be told; a lower resolution is a device a job can tell
+from a printer.) DOS EPS binary files (C5 D0 D3 C6)
 are run from their PostScript section. Without Ghostscript PostScript is refused.
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
-import re
-import shutil
-import subprocess
-import threading
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from pagetally.errors import AnalysisUnavailable, CorruptData, LimitReached
 from pagetally.pdl import pjl
+from pagetally.pdl._lazyre import lazy
 from pagetally.pdl.base import DEFAULT_LIMITS, Analysis, Buffer, Limits, Parser
-from pagetally.pdl.formats._bufio import CHUNK
+from pagetally.pdl.formats._bufio import spooled
+
+if TYPE_CHECKING:
+    from pagetally.proc import Running
 
 _EPS_BINARY = b"\xc5\xd0\xd3\xc6"
-_DSC_PAGE = re.compile(rb"(?:^|[\r\n])%%Page:")
+_DSC_PAGE = lazy(rb"(?:^|[\r\n])%%Page:")
 RESOLUTION = 300  # dpi: a real printer's, so a job testing HWResolution sees one
 _DEVICE = [
     "-sDEVICE=cups",
@@ -55,7 +60,7 @@ _HEADER = 1796  # cups_page_header2_t
 # Uncompressed CUPS raster (v1, v3) in either byte order; v2 is compressed: refused.
 _SYNC = {b"RaSt": "big", b"RaS3": "big", b"tSaR": "little", b"3SaR": "little"}
 _MEMORY = 1 << 30  # address space for Ghostscript
-_ERROR = re.compile(rb"Error: /([a-z]{1,24})\b")
+_ERROR = lazy(rb"Error: /([a-z]{1,24})\b")
 
 
 def _section(data: Buffer) -> tuple[int, int]:
@@ -76,45 +81,17 @@ def _section(data: Buffer) -> tuple[int, int]:
     return start, end
 
 
-def _start(argv: Sequence[str], out_fd: int) -> subprocess.Popen[bytes]:
-    """Start Ghostscript bounded: its own process group (killed whole), a memory
-    limit, stdin a pipe, its pages on `out_fd`. The one place a process starts here
-    (pagetally.proc takes it over when it lands)."""
-
-    def limit() -> None:  # pragma: no cover - runs in the child
-        import resource
-
-        resource.setrlimit(resource.RLIMIT_AS, (_MEMORY, _MEMORY))
-
-    return subprocess.Popen(
-        list(argv),
-        stdin=subprocess.PIPE,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        pass_fds=(out_fd,),
-        start_new_session=True,
-        preexec_fn=limit,
-        env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LC_ALL": "C"},
-    )
-
-
-def _kill(proc: subprocess.Popen[bytes]) -> None:
-    import signal
-
-    with contextlib.suppress(OSError):
-        os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
-
-
-@dataclass
 class _Raster:
     """Reads the CUPS raster stream page by page, keeping only each page's copies."""
 
-    pages: list[int]
-    max_pages: int
-    order: str = ""
-    pending: int = 0  # bytes of raster data still to skip
-    buf: bytes = b""
+    __slots__ = ("buf", "max_pages", "order", "pages", "pending")
+
+    def __init__(self, pages: list[int], max_pages: int) -> None:
+        self.pages = pages
+        self.max_pages = max_pages
+        self.order = ""
+        self.pending = 0  # bytes of raster data still to skip
+        self.buf = b""
 
     def feed(self, chunk: bytes | memoryview) -> None:
         """Take the next bytes Ghostscript wrote. Raster data is skipped where it lies;
@@ -160,88 +137,85 @@ class _Raster:
             raise CorruptData("PostScript: Ghostscript's raster ends in the middle of a page")
 
 
-def _drain(stream: object, kept: bytearray) -> None:
-    """Read stderr to its end, keeping its first 4 KiB: a job may write gigabytes."""
-    read = getattr(stream, "read", None)
-    if read is None:
-        return
-    while chunk := read(CHUNK):
-        if len(kept) < 4096:
-            kept.extend(chunk[: 4096 - len(kept)])
+_SHORT_READ = 256 << 10  # a read this short: let Ghostscript fill the pipe a moment
+_FILL_PAUSE = 0.002  # seconds
 
 
-def _feed(proc: subprocess.Popen[bytes], data: Buffer, start: int, end: int) -> None:
-    stdin = proc.stdin
-    assert stdin is not None
-    try:
-        for i in range(start, end, CHUNK):
-            stdin.write(data[i : min(end, i + CHUNK)])
-        stdin.close()
-    except (BrokenPipeError, ValueError, OSError):
-        pass
+def _read_pages(running: Running, raster: _Raster, budget: float) -> None:
+    """Feed the raster from Ghostscript's stdout until it ends or time is up.
+
+    The cups device writes each raster line with its own write(2); a reader that
+    wakes for every one spends more than Ghostscript does. After a short read it
+    waits a moment for the pipe (1 MiB) to fill: a few reads per page instead of
+    thousands, half the wall time on text-heavy jobs.
+    """
+    import fcntl
+    import selectors
+
+    fd = running.stdout.fileno()
+    with contextlib.suppress(OSError):  # fewer wake-ups: a page is about 1 MB
+        fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, 1 << 20)
+    deadline = time.monotonic() + budget
+    block = bytearray(1 << 20)
+    view = memoryview(block)
+    with selectors.DefaultSelector() as sel:
+        sel.register(fd, selectors.EVENT_READ)
+        while True:
+            # Time is earned per page too: a long job is not a slow one.
+            left = deadline + 0.05 * len(raster.pages) - time.monotonic()
+            if left <= 0:
+                raise LimitReached("PostScript: Ghostscript took too long to count pages")
+            if not sel.select(min(left, 1.0)):
+                continue
+            n = os.readv(fd, [block])
+            if not n:
+                return
+            before = len(raster.pages)
+            raster.feed(view[:n])
+            if len(raster.pages) != before:
+                running.progress()
+            if n < _SHORT_READ:
+                time.sleep(_FILL_PAUSE)
 
 
 def interpret(data: Buffer, start: int, end: int, limits: Limits) -> list[int]:
-    """Run data[start:end] through Ghostscript; the copies of each page it printed."""
+    """Run data[start:end] through Ghostscript; the copies of each page it printed.
+
+    Ghostscript runs under pagetally.proc (its own process group, killed whole;
+    an address-space limit; stderr read up to a bound and the rest dropped, so a
+    job flooding it changes nothing). Its device writes the raster to stdout, and
+    `-sstdout=/dev/null` discards whatever the job itself writes to %stdout (it
+    would cost reading time; Ghostscript's own error lines go there too, so a
+    failing job's error is not named): the pages are read from the raster alone.
+    """
+    import shutil
+
+    from pagetally import proc
+
     gs = shutil.which("gs")
     if gs is None:
         raise AnalysisUnavailable(
             "PostScript: Ghostscript (gs) is needed to count PostScript, and is not installed"
         )
     budget = 10.0 + limits.max_seconds_per_mb * (end - start) / (1 << 20)
-    read_fd, write_fd = os.pipe()
-    with contextlib.suppress(OSError):  # fewer wake-ups: a page is about 1 MB
-        fcntl.fcntl(read_fd, fcntl.F_SETPIPE_SZ, 1 << 20)
-    argv = [gs, "-q", "-dSAFER", "-dBATCH", "-dNOPAUSE", "-dNOINTERPOLATE", *_DEVICE]
-    argv += [f"-sOutputFile=/dev/fd/{write_fd}", *_LOCK, "-"]
-    try:
-        proc = _start(argv, write_fd)
-    except OSError as exc:
-        os.close(read_fd)
-        raise AnalysisUnavailable(f"PostScript: cannot run Ghostscript: {exc}") from None
-    finally:
-        os.close(write_fd)
-    tail = bytearray()
-    threads = [
-        threading.Thread(target=_feed, args=(proc, data, start, end), daemon=True),
-        threading.Thread(target=_drain, args=(proc.stderr, tail), daemon=True),
-    ]
-    for t in threads:
-        t.start()
+    argv = [gs, "-q", "-dSAFER", "-dBATCH", "-dNOPAUSE", "-dNOINTERPOLATE", *_DEVICE,
+            "-sstdout=/dev/null", "-sOutputFile=-", *_LOCK]  # fmt: skip
+    # The hard ceiling: the budget plus the time the pages earn, bounded.
+    ceiling = budget + 0.05 * min(limits.max_pages, 72_000)
+    bounds = proc.Bounds(seconds=ceiling, output=4096, memory=_MEMORY, overflow="drop")
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LC_ALL": "C"}
     pages: list[int] = []
     raster = _Raster(pages, limits.max_pages)
-    deadline = time.monotonic() + budget
-    block = bytearray(1 << 20)
-    view = memoryview(block)
-    try:
-        with os.fdopen(read_fd, "rb", buffering=0) as out:
-            import selectors
-
-            with selectors.DefaultSelector() as sel:
-                sel.register(out, selectors.EVENT_READ)
-                while True:
-                    # Time is earned per page too: a long job is not a slow one.
-                    left = deadline + 0.05 * len(pages) - time.monotonic()
-                    if left <= 0:
-                        raise LimitReached("PostScript: Ghostscript took too long to count pages")
-                    if not sel.select(min(left, 1.0)):
-                        continue
-                    n = out.readinto(block)
-                    if not n:
-                        break
-                    raster.feed(view[:n])
-        proc.wait(timeout=max(0.1, deadline + 0.05 * len(pages) - time.monotonic()))
-    except subprocess.TimeoutExpired:
-        _kill(proc)
-        raise LimitReached("PostScript: Ghostscript took too long to count pages") from None
-    except BaseException:
-        _kill(proc)
-        raise
-    finally:
-        for t in threads:
-            t.join(timeout=5)
-    if proc.returncode != 0:
-        m = _ERROR.search(bytes(tail))
+    with spooled(data, ".ps", start, end) as job:
+        try:
+            with proc.stream([*argv, str(job)], env=env, bounds=bounds, stall=budget) as run:
+                _read_pages(run, raster, budget)
+        except OSError as exc:
+            raise AnalysisUnavailable(f"PostScript: cannot run Ghostscript: {exc}") from None
+    if run.timed_out or run.stalled:
+        raise LimitReached("PostScript: Ghostscript took too long to count pages")
+    if run.stopped is not None or run.returncode != 0:
+        m = _ERROR.search(run.stderr)
         why = f" ({m.group(1).decode()})" if m else ""
         raise CorruptData(
             f"PostScript: the program stops with an error{why} after {len(pages)} pages; "

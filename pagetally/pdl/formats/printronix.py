@@ -11,12 +11,11 @@ for one picture).
 
 from __future__ import annotations
 
-import re
-
 from pagetally.errors import PdlError
+from pagetally.pdl._lazyre import lazy
 from pagetally.pdl.base import DEFAULT_LIMITS, Analysis, Buffer, Limits
 
-_ROW = re.compile(rb"[\x40-\x7f]*\x05\r?\n")
+_ROW = lazy(rb"[\x40-\x7f]*\x05\r?\n")
 
 
 class PrintronixParser:

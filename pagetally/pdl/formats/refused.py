@@ -14,24 +14,35 @@ and Jetprinter 3852 (escp.py) and the DeskJet 505J (dj505j.py) are followed.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from pagetally.errors import UnknownFormat
+from pagetally.pdl._lazyre import lazy
 from pagetally.pdl.base import DEFAULT_LIMITS, Analysis, Buffer, Limits, Parser
 
-_CIF = re.compile(rb"DS\s*\d+[\s\d]*;\s*(?:9 [^;\n]{0,4096};\s*)?(?:L\w+;|B\s*\d|DF;|C\s*\d)")
+_CIF = lazy(rb"DS\s*\d+[\s\d]*;\s*(?:9 [^;\n]{0,4096};\s*)?(?:L\w+;|B\s*\d|DF;|C\s*\d)")
 
 
-@dataclass
 class Refused:
     """A format recognised by `pattern` at the job's start, refused with `why`."""
 
-    name: str
-    format: str
-    pattern: re.Pattern[bytes]
-    why: str
-    anywhere: int = 0  # search this many head bytes instead of matching at offset 0
-    confidence: float = 0.6
+    def __init__(
+        self,
+        name: str,
+        format: str,
+        pattern: re.Pattern[bytes],
+        why: str,
+        anywhere: int = 0,  # search this many head bytes instead of matching at offset 0
+        confidence: float = 0.6,
+    ) -> None:
+        self.name = name
+        self.format = format
+        self.pattern = pattern
+        self.why = why
+        self.anywhere = anywhere
+        self.confidence = confidence
+
+    def __repr__(self) -> str:
+        return f"Refused({self.name!r})"
 
     def detect(self, head: bytes) -> float:
         if self.anywhere:
@@ -52,33 +63,33 @@ PARSERS: list[Parser] = [
     Refused(
         "mgr",
         "MGR bitmap",
-        re.compile(rb"yz[\x20-\x5f]{4}[!\"$(0] "),  # magic, 4 size digits, depth, space
+        lazy(rb"yz[\x20-\x5f]{4}[!\"$(0] "),  # magic, 4 size digits, depth, space
         "a bitmap for the MGR window system, not a print job",
     ),
     Refused(
         "plan9bm",
         "Plan 9 bitmap",
-        re.compile(rb"(?:compressed\n)?[ 0-9a-z]{11} [ 0-9-]{11} [ 0-9-]{11} [ 0-9-]{11} "),
+        lazy(rb"(?:compressed\n)?[ 0-9a-z]{11} [ 0-9-]{11} [ 0-9-]{11} [ 0-9-]{11} "),
         "a Plan 9 or Inferno image, not a print job",
     ),
     Refused(
         "oki4w",
         "Okidata OKIPAGE 4w",
-        re.compile(rb"\x1b%-98765X"),
+        lazy(rb"\x1b%-98765X"),
         "Okidata's host-based language (no parser follows it; PCL would misread it)",
         confidence=0.7,
     ),
     Refused(
         "npdl",
         "NEC NPDL",
-        re.compile(rb"\x1bc1"),
+        lazy(rb"\x1bc1"),
         "NEC's page description language (no parser follows it)",
         confidence=0.5,
     ),
     Refused(
         "imagen",
         "Imagen impress",
-        re.compile(rb"@document\("),
+        lazy(rb"@document\("),
         "Imagen impress (no parser follows it)",
         confidence=0.9,
     ),

@@ -18,16 +18,15 @@ break pages is the printer's setting, not the job's.
 
 from __future__ import annotations
 
-import re
-
 from pagetally.errors import CorruptData, TruncatedData
+from pagetally.pdl._lazyre import lazy
 from pagetally.pdl.base import DEFAULT_LIMITS, Analysis, Buffer, Limits
 from pagetally.pdl.formats._host import Budget, Pages
 
-_CSI = re.compile(rb"(?:\x1b\[|\x9b)[\x30-\x3f]{0,64}[\x20-\x2f]{0,4}[\x40-\x7e]")
-_ESC = re.compile(rb"\x1b[\x20-\x2f]{0,4}[\x30-\x7e]")
-_DCS = re.compile(rb"(?:\x1bP|\x90)[0-9;]{0,32}q")
-_NOT_SIXEL = re.compile(rb"[^\x20-\x7e\r\n]")
+_CSI = lazy(rb"(?:\x1b\[|\x9b)[\x30-\x3f]{0,64}[\x20-\x2f]{0,4}[\x40-\x7e]")
+_ESC = lazy(rb"\x1b[\x20-\x2f]{0,4}[\x30-\x7e]")
+_DCS = lazy(rb"(?:\x1bP|\x90)[0-9;]{0,32}q")
+_NOT_SIXEL = lazy(rb"[^\x20-\x7e\r\n]")
 # bytes.translate deletes at C speed: what is left of a picture after deleting
 # the bytes a sixel string may hold are the bad ones; after deleting all but the
 # dot characters, whether any dot is drawn.

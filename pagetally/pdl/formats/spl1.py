@@ -11,14 +11,14 @@ number restarts at 0 with every page.
 
 from __future__ import annotations
 
-import re
 import struct
 
+from pagetally.pdl._lazyre import lazy
 from pagetally.pdl.base import DEFAULT_LIMITS, Analysis, Buffer, Limits
 from pagetally.pdl.formats._host import Budget, Pages, corrupt, need
 
-_TEXT = re.compile(rb'[\x1b$](?:"[^"\x00]{0,4096}"|[^\x00\x1b"\x80-\xff]){0,65536}')
-_SMART = re.compile(rb"\$PJL[^\r\n]{0,200}LANGUAGE\s*=\s*SMART")
+_TEXT = lazy(rb'[\x1b$](?:"[^"\x00]{0,4096}"|[^\x00\x1b"\x80-\xff]){0,65536}')
+_SMART = lazy(rb"\$PJL[^\r\n]{0,200}LANGUAGE\s*=\s*SMART")
 _BLOCK = struct.Struct(">IH")
 _BITMAP = b"$PJL BITMAP START\r\n"
 

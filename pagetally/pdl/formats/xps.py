@@ -19,17 +19,16 @@ from __future__ import annotations
 
 import posixpath
 import re
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
-from urllib.parse import unquote
-from xml.etree import ElementTree
 
 from pagetally.errors import CorruptData, LimitReached, PdlError
+from pagetally.pdl._lazyre import lazy
 from pagetally.pdl.base import DEFAULT_LIMITS, Analysis, Buffer, Limits
 from pagetally.pdl.formats._bufio import BufferStream
 
 if TYPE_CHECKING:
     import zipfile
+    from xml.etree import ElementTree
 
 _ZIP = b"PK\x03\x04"
 _MARKERS = (b".fdseq", b"FixedDocumentSequence", b".fpage", b".fdoc", b"fixedrepresentation")
@@ -38,7 +37,7 @@ MAX_MEMBERS = 1_000_000
 MAX_RATIO = 200  # inflated / stored size of a structure part beyond which it is a bomb
 _FIXEDREP = "/fixedrepresentation"
 _TICKET = "/printticket"
-_COPIES = re.compile(
+_COPIES = lazy(
     rb'name="(?:\w+:)?(JobCopiesAllDocuments|DocumentCopiesAllPages|PageCopies)"'
     rb".{0,400}?<(?:\w+:)?Value[^>]{0,200}>\s*(\d{1,9})\s*<",
     re.DOTALL,
@@ -49,12 +48,14 @@ def _local(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
 
 
-@dataclass
 class _Package:
     """The zip's members by lower-case part name, and the capped reads."""
 
-    zf: zipfile.ZipFile
-    names: dict[str, str]  # "/documents/1/fixeddocument.fdoc" -> member name
+    __slots__ = ("names", "zf")
+
+    def __init__(self, zf: zipfile.ZipFile, names: dict[str, str]) -> None:
+        self.zf = zf
+        self.names = names  # "/documents/1/fixeddocument.fdoc" -> member name
 
     def has(self, part: str) -> bool:
         key = part.lower()
@@ -88,6 +89,8 @@ class _Package:
         return bytes(out)
 
     def xml(self, part: str, why: str) -> ElementTree.Element:
+        from xml.etree import ElementTree  # lazy, as every import: each count pays it
+
         text = self.read(part, why)
         if b"<!DOCTYPE" in text or b"<!ENTITY" in text:
             raise CorruptData(f"XPS: {part} declares a DTD (not allowed in XPS)")
@@ -120,6 +123,8 @@ class _Package:
 
 def resolve(base_part: str, target: str) -> str:
     """A part name from a URI relative to `base_part` (absolute targets as they are)."""
+    from urllib.parse import unquote
+
     target = unquote(target.split("#", 1)[0]).replace("\\", "/")
     if not target:
         raise CorruptData(f"XPS: an empty part reference in {base_part}")
@@ -149,6 +154,8 @@ class XpsParser:
             if len(infos) > MAX_MEMBERS:
                 raise LimitReached(f"XPS: more than {MAX_MEMBERS} parts")
             # Zip item names are the part names percent-encoded: compare both decoded.
+            from urllib.parse import unquote
+
             names = {"/" + unquote(i.filename.lstrip("/")).lower(): i.filename for i in infos}
             pkg = _Package(zf, names)
             try:

@@ -1,0 +1,27 @@
+"""The `pagetally` executable's entry point: `pagetally count` without Click.
+
+A script that counts files one process each (as PyKota's pkpgcounter was used)
+pays the start-up of every process: building the Click application costs more
+than counting a small job. So `pagetally count ARGS` goes straight to the count
+(`count.fast_main`); everything else, and any `count` arguments the fast path
+does not take as they are (help, errors, root options), goes to the full
+command line, `pagetally.cli.main.run`, which says the same as always.
+"""
+
+from __future__ import annotations
+
+import sys
+
+
+def run() -> None:
+    """The `pagetally` executable."""
+    if sys.argv[1:2] == ["count"]:
+        from pagetally.cli.count import fast_main
+
+        code = fast_main(sys.argv[2:])
+        if code is not None:
+            sys.stdout.flush()
+            raise SystemExit(code)
+    from pagetally.cli.main import run as full
+
+    full()
