@@ -36,7 +36,6 @@ ALLOWED: dict[str, int] = {
     "pagetally/pdl/formats/pcl.py::_Walker.params": 87,
     "pagetally/pdl/formats/pcl.py::_Walker.walk": 64,
     "pagetally/pdl/formats/pclxl.py::_walk_regex": 68,
-    "pagetally/pdl/formats/postscript.py::interpret": 68,
     "pagetally/proc.py::_serve": 65,
     "pagetally/storage/migrations/versions/0001_initial_schema.py::upgrade": 428,
     "pagetally/storage/pykota_import.py::PyKotaImport._entities": 83,
