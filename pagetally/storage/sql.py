@@ -37,7 +37,7 @@ from pagetally.errors import (
     NotFound,
     StorageError,
 )
-from pagetally.storage import accounting, grants, lookups, quotas, rows
+from pagetally.storage import accounting, grants, lookups, pg_charge, quotas, rows
 from pagetally.storage import patterns as pat
 from pagetally.storage.base import HistoryFilter, Store
 from pagetally.storage.engine import (
@@ -438,6 +438,9 @@ class SqlStore(CatalogMethods, RefundMethods, InvoiceMethods):
 
     def charge(self, request: ChargeRequest) -> ChargeResult:
         ident = accounting.request_identity(request)
+        if self.backend == "postgresql":  # the server runs the statements: one trip
+            return self._charging(lambda c: pg_charge.charge(c, request, ident),
+                                  request.facts, ident)
         return self._charging(lambda c: accounting.charge(c, request, checked=ident),
                               request.facts, ident)
 
@@ -447,6 +450,9 @@ class SqlStore(CatalogMethods, RefundMethods, InvoiceMethods):
         rule: Callable[[AccountSnapshot], Decision],
         date: datetime,
     ) -> ChargeResult:
+        if self.backend == "postgresql":  # lock and read in one trip, charge in one
+            return self._charging(lambda c: pg_charge.decide_and_charge(c, facts, rule, date),
+                                  facts, accounting.identity(facts))
         return self._charging(lambda c: accounting.decide_and_charge(c, facts, rule, date), facts,
                               accounting.identity(facts))
 
