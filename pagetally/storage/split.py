@@ -1,13 +1,14 @@
 """Reads from a read store (a streaming replica, or a store of another kind),
-with the primary behind it: PyKota's read-only/read-write split.
+writes to the primary: PyKota's read-only/read-write split.
 
-Only what reads and may be a little behind is sent here: reports, listings,
-history, the web pages (`pagetally` commands run without the admin credentials).
-Every print job (the backend, the accounting service) and every command that
-writes opens the primary alone (storage.open_store), so a lagging or stopped
-replica can never let a job through that the primary would refuse, nor lose or
-double a charge: decisions, charges, and the "was this job charged?" check all
-happen on the primary, in its transactions.
+The reads of the store's role interfaces (JobReads, ReportStore: listings,
+quotas, history, reports) go to the read store; everything else (every write,
+and the snapshot a decision is taken on) to the primary. A job's decision and
+charge, and the "was this job charged?" check (history by `charge_of`), happen
+on the primary, in its transactions: a replica that lags or stops can never let
+a job through that the primary would refuse, nor lose or double a charge.
+The backend and the accounting service open the primary alone (open_store);
+read-only commands open a SplitStore (storage.open_reads).
 
 A read store that is down (StoreUnavailable) is skipped for `retry_s` seconds:
 the same read goes to the primary at once, and later reads too, without waiting
@@ -21,15 +22,20 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from pagetally.errors import StoreUnavailable
-from pagetally.storage.base import HistoryFilter, Store
+from pagetally.storage.base import HistoryFilter, JobReads, ReportStore, Store
 
 RETRY_S = 30.0
 _ALL_JOBS = HistoryFilter()
+#: what the read store answers: the role interfaces' reads, but the decision's
+_READS = frozenset(
+    name for role in (JobReads, ReportStore) for name in vars(role)
+    if not name.startswith("_") and callable(getattr(role, name))
+) - {"snapshot"}
 
 
 class SplitStore:
-    """A read-only Store: each read from `read`, or from `primary` (opened on
-    first need by `open_primary`) while `read` is unreachable."""
+    """A Store: each read from `read`, or from `primary` (opened on first need
+    by `open_primary`) while `read` is unreachable; everything else from `primary`."""
 
     def __init__(self, read: Store, open_primary: Callable[[], Store], *,
                  retry_s: float = RETRY_S) -> None:
@@ -55,9 +61,9 @@ class SplitStore:
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):
             raise AttributeError(name)
+        if name not in _READS:
+            return getattr(self.primary(), name)
         method = getattr(self._read_store, name)
-        if not callable(method):
-            return method
 
         def call(*args: Any, **kwargs: Any) -> Any:
             if self._read_ok():
@@ -72,7 +78,7 @@ class SplitStore:
     def history(self, flt: HistoryFilter = _ALL_JOBS) -> Iterator[Any]:
         """history() is a generator: the read store fails at its first row, and
         only then can the primary take over (not in the middle of the rows)."""
-        if self._read_ok():
+        if self._read_ok() and flt.charge_of is None:
             rows = self._read_store.history(flt)
             try:
                 first = next(rows)
