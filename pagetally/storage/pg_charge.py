@@ -14,6 +14,7 @@ the snapshot to the commit: the outcome is the one of a serial run.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -41,6 +42,10 @@ from pagetally.storage.accounting import (
     printer_chain,
 )
 from pagetally.storage.types import to_money
+
+#: PAGETALLY_PG_FUNCTIONS=0 takes the statement-by-statement path on PostgreSQL
+#: too (bench/scale.py's "before"; a way around the functions should one misbehave)
+ENABLED = os.environ.get("PAGETALLY_PG_FUNCTIONS", "1") != "0"
 
 _SNAPSHOT = "SELECT pagetally_snapshot(%(user)s, %(printer)s, %(code)s, %(key)s)"
 _CHARGE = (

@@ -438,7 +438,7 @@ class SqlStore(CatalogMethods, RefundMethods, InvoiceMethods):
 
     def charge(self, request: ChargeRequest) -> ChargeResult:
         ident = accounting.request_identity(request)
-        if self.backend == "postgresql":  # the server runs the statements: one trip
+        if self.backend == "postgresql" and pg_charge.ENABLED:  # one trip: the server runs them
             return self._charging(lambda c: pg_charge.charge(c, request, ident),
                                   request.facts, ident)
         return self._charging(lambda c: accounting.charge(c, request, checked=ident),
@@ -450,7 +450,7 @@ class SqlStore(CatalogMethods, RefundMethods, InvoiceMethods):
         rule: Callable[[AccountSnapshot], Decision],
         date: datetime,
     ) -> ChargeResult:
-        if self.backend == "postgresql":  # lock and read in one trip, charge in one
+        if self.backend == "postgresql" and pg_charge.ENABLED:  # lock+read: one trip, charge: one
             return self._charging(lambda c: pg_charge.decide_and_charge(c, facts, rule, date),
                                   facts, accounting.identity(facts))
         return self._charging(lambda c: accounting.decide_and_charge(c, facts, rule, date), facts,

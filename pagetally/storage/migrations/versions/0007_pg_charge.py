@@ -131,21 +131,38 @@ BEGIN
     UPDATE userpquota SET warncount = warncount + 1
       WHERE userid = v_uid AND printerid = (SELECT id FROM printers WHERE printername = p_printer);
   END IF;
-  SELECT string_agg(quote_ident(k), ', ') INTO v_cols FROM json_object_keys(p_job) k;
-  EXECUTE format('INSERT INTO jobhistory (%s) SELECT %s FROM json_populate_record('
-                 'NULL::jobhistory, $1) RETURNING id', v_cols, v_cols)
-    USING p_job INTO v_id;
+  IF NOT EXISTS (SELECT 1 FROM json_object_keys(p_job) k WHERE k <> ALL (ARRAY[%s])) THEN
+    -- the columns charge() fills today: a statement planned once per session
+    INSERT INTO jobhistory (%s) SELECT %s FROM json_populate_record(NULL::jobhistory, p_job)
+      RETURNING id INTO v_id;
+  ELSE  -- a column added since (a later migration's): named by the row itself
+    SELECT string_agg(quote_ident(k), ', ') INTO v_cols FROM json_object_keys(p_job) k;
+    EXECUTE format('INSERT INTO jobhistory (%%s) SELECT %%s FROM json_populate_record('
+                   'NULL::jobhistory, $1) RETURNING id', v_cols, v_cols)
+      USING p_job INTO v_id;
+  END IF;
   RETURN json_build_object('id', v_id, 'balance', v_balance, 'known', v_uid IS NOT NULL)::text;
 END
 $$
 """
 
 
+# the history columns storage/accounting.history_values fills (at this revision)
+HISTORY_COLUMNS = (
+    "printername", "jobid", "hostname", "jobuuid", "jobkey", "jobdate", "username", "action",
+    "jobsize", "colorpages", "sheets", "copies", "jobprice", "reason", "billingcode", "title",
+    "filename", "jobsizebytes", "sha256", "options", "pagecounter", "precomputedjobsize",
+    "precomputedjobprice",
+)
+
+
 def upgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
+    cols = ", ".join(HISTORY_COLUMNS)
+    keys = ", ".join(f"'{c}'" for c in HISTORY_COLUMNS)
     op.execute(SNAPSHOT)
-    op.execute(CHARGE)
+    op.execute(CHARGE % (keys, cols, cols))
 
 
 def downgrade() -> None:
