@@ -47,7 +47,7 @@ from pagetally.storage.types import to_money
 #: too (bench/scale.py's "before"; a way around the functions should one misbehave)
 ENABLED = os.environ.get("PAGETALLY_PG_FUNCTIONS", "1") != "0"
 
-_SNAPSHOT = "SELECT pagetally_snapshot(%(user)s, %(printer)s, %(code)s, %(key)s)"
+_SNAPSHOT = "SELECT pagetally_snapshot(%(user)s, %(printer)s, %(code)s, %(key)s, %(lock)s)"
 _CHARGE = (
     "SELECT pagetally_charge(%(user)s, %(printer)s, %(allowed)s, %(price)s, %(pages)s, "
     "%(code)s, %(banner)s, %(job)s)"
@@ -114,6 +114,15 @@ def snapshot_of(data: dict[str, Any], printer: str) -> AccountSnapshot:
         group_balances={g.name: balances.get(int(g.id or 0), to_money(0)) for g in groups},
         billing_code=code,
     )
+
+
+def snapshot(conn: Connection, user: str, printer: str, billing_code: str | None
+             ) -> AccountSnapshot:
+    """Store.snapshot in one round trip (a read: nothing locked)."""
+    params = {"user": user, "printer": printer, "code": billing_code or None, "key": None,
+              "lock": False}
+    found = conn.exec_driver_sql(_SNAPSHOT, params).scalar_one()
+    return snapshot_of(json.loads(found, parse_float=Decimal), printer)
 
 
 def _job_json(values: dict[str, Any]) -> str:
@@ -186,7 +195,7 @@ def decide_and_charge(
     """accounting.decide_and_charge: lock and read in one trip, decide, charge in one."""
     ident = identity(facts)
     params = {"user": facts.user, "printer": facts.printer,
-              "code": facts.billing_code or None, "key": ident["jobkey"]}  # fmt: skip
+              "code": facts.billing_code or None, "key": ident["jobkey"], "lock": True}  # fmt: skip
     data = json.loads(_pipelined(conn, _SNAPSHOT, params, commit=False), parse_float=Decimal)
     if data.get("charged"):
         raise AlreadyCharged

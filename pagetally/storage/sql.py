@@ -434,6 +434,8 @@ class SqlStore(CatalogMethods, RefundMethods, InvoiceMethods):
 
     # --- jobs ------------------------------------------------------------------
     def snapshot(self, user: str, printer: str, billing_code: str | None = None) -> AccountSnapshot:
+        if self.backend == "postgresql" and pg_charge.ENABLED:  # one trip
+            return self._read(lambda c: pg_charge.snapshot(c, user, printer, billing_code))
         return self._read(lambda c: accounting.snapshot(c, user, printer, billing_code))
 
     def charge(self, request: ChargeRequest) -> ChargeResult:

@@ -4,8 +4,9 @@ Revision ID: 0007
 Revises: 0003_invoices
 Create Date: 2026-12-03 13:30:00
 
-`pagetally_snapshot` locks the user's row and their groups' entries on the
-printer's chain and returns everything the decision reads, as JSON text;
+`pagetally_snapshot` (with `p_lock`) locks the user's row and their groups'
+entries on the printer's chain, and returns everything the decision reads, as
+JSON text (without `p_lock`: the same read, no lock: Store.snapshot);
 `pagetally_charge` applies an allowed (or refused) job and inserts its history row.
 Both run inside the caller's transaction; storage/pg_charge.py calls them. SQLite
 and MariaDB keep the statement-by-statement path (accounting.py): nothing here.
@@ -24,7 +25,7 @@ depends_on: str | Sequence[str] | None = None
 
 SNAPSHOT = r"""
 CREATE OR REPLACE FUNCTION pagetally_snapshot(p_user text, p_printer text, p_code text,
-                                              p_key bytea)
+                                              p_key bytea, p_lock boolean)
 RETURNS text LANGUAGE plpgsql AS $$
 DECLARE
   v_uid integer;
@@ -33,14 +34,18 @@ BEGIN
   IF p_key IS NOT NULL AND EXISTS (SELECT 1 FROM jobhistory WHERE jobkey = p_key) THEN
     RETURN '{"charged": true}';
   END IF;
-  SELECT id INTO v_uid FROM users WHERE username = p_user FOR UPDATE;
+  IF p_lock THEN
+    SELECT id INTO v_uid FROM users WHERE username = p_user FOR UPDATE;
+  ELSE  -- a plain read (Store.snapshot): no lock, no write right needed, a replica can
+    SELECT id INTO v_uid FROM users WHERE username = p_user;
+  END IF;
   WITH RECURSIVE up(id) AS (
       SELECT id FROM printers WHERE printername = p_printer
       UNION
       SELECT m.groupid FROM printergroupsmembers m JOIN up ON m.printerid = up.id)
   SELECT array_agg(id) INTO v_chain FROM up;
   v_chain := coalesce(v_chain, '{}');
-  IF v_uid IS NOT NULL AND cardinality(v_chain) > 0 THEN
+  IF p_lock AND v_uid IS NOT NULL AND cardinality(v_chain) > 0 THEN
     PERFORM 1 FROM grouppquota gq JOIN groupsmembers gm ON gm.groupid = gq.groupid
       WHERE gm.userid = v_uid AND gq.printerid = ANY (v_chain) ORDER BY gq.id FOR UPDATE;
   END IF;
@@ -170,4 +175,4 @@ def downgrade() -> None:
         return
     op.execute("DROP FUNCTION IF EXISTS pagetally_charge(text, text, boolean, numeric, bigint, "
                "text, boolean, json)")
-    op.execute("DROP FUNCTION IF EXISTS pagetally_snapshot(text, text, text, bytea)")
+    op.execute("DROP FUNCTION IF EXISTS pagetally_snapshot(text, text, text, bytea, boolean)")
