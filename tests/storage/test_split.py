@@ -144,3 +144,18 @@ def test_replica_stops_decisions_go_on_nothing_lost(
         assert fresh.failovers == 0  # type: ignore[attr-defined]
     finally:
         fresh.close()
+
+
+def test_replica_answers_a_snapshot_with_the_read_only_credentials(
+    store: SplitStore, settings: StoreSettings, pg_replicated: Replicated  # noqa: F811
+) -> None:
+    """pagetally_snapshot without its locks is a plain read: the read-only user
+    may run it, on a hot standby too (a decision's read for a site's reports or
+    a policy that reads from the replica)."""
+    _site(store, Decimal("3.00"))
+    with open_store(pg_replicated.read_settings(settings), readonly=True) as replica:
+        snap = replica.snapshot("alice", "lp1", "PRJ")
+    assert snap.user is not None and snap.user.balance == Decimal("3.00")
+    assert [p.name for p in snap.printers] == ["lp1", "floor"]
+    assert set(snap.user_quotas) == {"lp1", "floor"}
+    assert snap.billing_code is not None and snap.billing_code.balance == Decimal("1000")
