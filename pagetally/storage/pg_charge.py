@@ -21,6 +21,7 @@ from decimal import Decimal
 from typing import Any, cast
 
 from sqlalchemy import Connection
+from sqlalchemy.exc import DBAPIError
 
 from pagetally.core.models import (
     AccountSnapshot,
@@ -144,14 +145,26 @@ def _pipelined(conn: Connection, sql: str, params: dict[str, Any], *, commit: bo
     with the statement instead of taking a round trip of its own. SQLAlchemy's
     commit then finds the transaction closed and sends nothing (psycopg commits
     only an open transaction)."""
+    import psycopg
+
     raw = conn.connection.driver_connection
     assert raw is not None
-    with raw.pipeline():
-        cur = raw.cursor()
-        cur.execute(sql, params)
-        if commit:
-            raw.cursor().execute("COMMIT")  # queued behind the statement, one Sync
-        found = cur.fetchone()
+    try:
+        with raw.pipeline():
+            cur = raw.cursor()
+            cur.execute(sql, params)
+            if commit:
+                raw.cursor().execute("COMMIT")  # queued behind the statement, one Sync
+            found = cur.fetchone()
+    except psycopg.Error as err:
+        # the driver's own error, as SQLAlchemy would have raised it: the unit of
+        # work retries a deadlock, a unique violation means "charged already", a
+        # lost connection leaves the pool and is StoreUnavailable (engine.translate)
+        gone = bool(raw.broken or raw.closed)
+        if gone:
+            conn.invalidate()
+        raise DBAPIError.instance(sql, params, err, psycopg.Error,
+                                  connection_invalidated=gone) from err
     assert found is not None
     return str(found[0])
 
