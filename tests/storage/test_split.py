@@ -16,6 +16,7 @@ import multiprocessing
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -159,3 +160,26 @@ def test_replica_answers_a_snapshot_with_the_read_only_credentials(
     assert [p.name for p in snap.printers] == ["lp1", "floor"]
     assert set(snap.user_quotas) == {"lp1", "floor"}
     assert snap.billing_code is not None and snap.billing_code.balance == Decimal("1000")
+
+
+def test_read_only_commands_read_the_read_store_and_fall_back(
+    store: SplitStore, settings: StoreSettings, pg_replicated: Replicated,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """pagetally.conf's readstorageserver: a command without the admin
+    credentials (Env.store()) reads from the replica; a read store that cannot be
+    reached (nothing listens on port 9) leaves the reads to the primary."""
+    from pagetally.cli.env import Env
+
+    _site(store, Decimal("3.00"))
+    for read_server, failovers in ((pg_replicated.server, 0), ("127.0.0.1:9", 1)):
+        conf = tmp_path / f"pagetally-{failovers}.conf"
+        conf.write_text(
+            f"[global]\nstoragebackend: postgresql\nstorageserver: {settings.server}\n"
+            f"storagename: {settings.name}\nstorageuser: {settings.user}\n"
+            f"storageuserpw: {settings.password}\nreadstorageserver: {read_server}\n")
+        with Env(config_path=str(conf)).store() as reads:
+            assert isinstance(reads, SplitStore)
+            assert [u.name for u in reads.find_users()] == ["alice"]
+            assert reads.get_user("alice").balance == Decimal("3.00")
+            assert reads.failovers == failovers
