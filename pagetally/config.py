@@ -296,6 +296,18 @@ DIRECTIVES: dict[str, Directive] = {
            per_printer=False, admin_only=True),
         _d("storageadminpw", _text, None, "read-write database password",
            per_printer=False, admin_only=True),
+        # the read store (scale): reports, listings, web pages read from here
+        _d("readstorageserver", _text, None,
+           "read store's host[:port] (e.g. a streaming replica); unset: no split",
+           per_printer=False),
+        _d("readstoragebackend", _backend, None, "read store's engine (default: storagebackend)",
+           per_printer=False),
+        _d("readstoragename", _text, None, "read store's database (default: storagename)",
+           per_printer=False),
+        _d("readstorageuser", _text, None, "read store's user (default: storageuser)",
+           per_printer=False),
+        _d("readstorageuserpw", _text, None, "read store's password (default: storageuserpw)",
+           per_printer=False),
         _d("accountingservice", _text, "/run/pagetally/pagetally.sock",
            "socket of `pagetally serve` (none: the backend opens the store itself)",
            per_printer=False),
@@ -746,6 +758,26 @@ class Config:
             password=self.get_str_or_none("storageuserpw"),
             admin_user=self.get_str_or_none("storageadmin"),
             admin_password=self.get_str_or_none("storageadminpw"),
+        )
+
+    def read_store_settings(self) -> StoreSettings | None:
+        """The read store (readstorageserver and friends; what is not set is the
+        primary's), or None when reads go to the primary too. No admin
+        credentials: nothing is ever written there."""
+        if not self.is_set("readstorageserver") and not self.is_set("readstoragebackend"):
+            return None
+        primary = self.store_settings()
+
+        def own(directive: str, fallback: str | None) -> str | None:
+            found = self.get(directive) if self.is_set(directive) else fallback
+            return None if found is None else str(found)
+
+        return StoreSettings(
+            backend=own("readstoragebackend", primary.backend) or primary.backend,
+            name=own("readstoragename", primary.name) or primary.name,
+            server=own("readstorageserver", primary.server),
+            user=own("readstorageuser", primary.user),
+            password=own("readstorageuserpw", primary.password),
         )
 
     def rule_settings(self, printer: str | None = None) -> RuleSettings:

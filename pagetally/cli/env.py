@@ -109,7 +109,7 @@ class Env:
         A SQLite file that does not exist is refused (naming its path) unless
         `create` (`db upgrade`, setup): a typo must not make an empty store.
         """
-        from pagetally.storage import open_store
+        from pagetally.storage import open_reads, open_store
         from pagetally.storage.engine import sqlite_exists
 
         cfg = self.config()
@@ -122,7 +122,8 @@ class Env:
             )
         if not create:
             sqlite_exists(settings, str(cfg.path))
-        store = open_store(settings, readonly=not write)
+        read = None if write else cfg.read_store_settings()
+        store = open_store(settings, readonly=False) if write else open_reads(settings, read)
         try:
             yield store
         finally:

@@ -13,7 +13,7 @@ from pagetally.storage.base import HistoryFilter, Store, StoreSettings
 if TYPE_CHECKING:
     from pagetally.storage.sql import SqlStore
 
-__all__ = ["HistoryFilter", "Store", "StoreSettings", "open_store"]
+__all__ = ["HistoryFilter", "Store", "StoreSettings", "open_reads", "open_split", "open_store"]
 
 
 def open_store(settings: StoreSettings, *, readonly: bool = False) -> SqlStore:
@@ -30,3 +30,29 @@ def open_store(settings: StoreSettings, *, readonly: bool = False) -> SqlStore:
     from pagetally.storage.sql import SqlStore
 
     return SqlStore(settings, readonly=readonly)
+
+
+def open_reads(settings: StoreSettings, read: StoreSettings | None) -> Store:
+    """A read-only store for reports, listings and web pages: the read store
+    (`read`, e.g. a streaming replica; any kind) with the primary (`settings`,
+    read-only credentials) taking over while it is unreachable; without `read`,
+    the primary alone. Print jobs and writes use `open_store` (the primary)."""
+    if read is None:
+        return open_store(settings, readonly=True)
+    from typing import cast
+
+    from pagetally.storage.split import SplitStore
+
+    split = SplitStore(open_store(read, readonly=True),
+                       lambda: open_store(settings, readonly=True))
+    return cast(Store, split)  # every Store method, through __getattr__
+
+
+def open_split(settings: StoreSettings, read: StoreSettings) -> Store:
+    """Reads from `read`, writes (and decisions) to the primary `settings` with
+    the admin credentials: see storage/split.py."""
+    from typing import cast
+
+    from pagetally.storage.split import SplitStore
+
+    return cast(Store, SplitStore(open_store(read, readonly=True), lambda: open_store(settings)))

@@ -255,7 +255,7 @@ def _clip(text: str | None, size: int) -> str:
     return (text or "")[:size]
 
 
-def _history_values(request: ChargeRequest, ident: dict[str, Any]) -> dict[str, Any]:
+def history_values(request: ChargeRequest, ident: dict[str, Any]) -> dict[str, Any]:
     facts, decision = request.facts, request.decision
     return {
         **ident,
@@ -314,7 +314,7 @@ def charge(
         balance = _apply(conn, facts, decision, user_row, chain, paid=paid)
     if request.deny_banner and user_row is not None:
         _count_deny_banner(conn, int(user_row.id), facts.printer)
-    values = _history_values(request, ident)
+    values = history_values(request, ident)
     key = conn.execute(insert(jobhistory), values).inserted_primary_key
     assert key is not None
     job = rows.job_of_values(int(key[0]), values)
@@ -357,6 +357,22 @@ def _apply(
                 balance = balance_of(conn, facts.user)
         if ids and decision.pages:
             _count_pages(conn, uid, list(ids.values()), decision.pages)
+        # warncount counts deny banners only (PyKota's meaning, bounded by
+        # maxdenybanners): a WARN job does not use one up.
+    apply_date_limits(conn, decision, None if user_row is None else int(user_row.id), ids)
+    if facts.billing_code:
+        conn.execute(
+            _CODE_USE, {"code": facts.billing_code, "pages": decision.pages, "price": price}
+        )
+    return balance
+
+
+def apply_date_limits(
+    conn: Connection, decision: Decision, uid: int | None, ids: dict[str, int]
+) -> None:
+    """The grace deadlines a decision set (soft limit passed) on the user's and
+    groups' entries of the chain's printers (`ids`: printer name to id)."""
+    if uid is not None:
         for printer, deadline in decision.user_date_limits.items():
             if printer in ids:
                 conn.execute(
@@ -364,8 +380,6 @@ def _apply(
                     .where(userpquota.c.userid == uid, userpquota.c.printerid == ids[printer])
                     .values(datelimit=deadline)
                 )
-        # warncount counts deny banners only (PyKota's meaning, bounded by
-        # maxdenybanners): a WARN job does not use one up.
     for (group, printer), deadline in decision.group_date_limits.items():
         if printer in ids:
             gid = select(groups.c.id).where(groups.c.groupname == group).scalar_subquery()
@@ -374,11 +388,6 @@ def _apply(
                 .where(grouppquota.c.groupid == gid, grouppquota.c.printerid == ids[printer])
                 .values(datelimit=deadline)
             )
-    if facts.billing_code:
-        conn.execute(
-            _CODE_USE, {"code": facts.billing_code, "pages": decision.pages, "price": price}
-        )
-    return balance
 
 
 def _count_pages(conn: Connection, uid: int, chain_ids: list[int], pages: int) -> None:

@@ -37,7 +37,7 @@ from pagetally.errors import (
     NotFound,
     StorageError,
 )
-from pagetally.storage import accounting, grants, lookups, quotas, rows
+from pagetally.storage import accounting, grants, lookups, pg_charge, quotas, rows
 from pagetally.storage import patterns as pat
 from pagetally.storage.answers import AnswerMethods
 from pagetally.storage.base import HistoryFilter, Store
@@ -434,10 +434,15 @@ class SqlStore(CatalogMethods, RefundMethods, InvoiceMethods, TokenMethods,
 
     # --- jobs ------------------------------------------------------------------
     def snapshot(self, user: str, printer: str, billing_code: str | None = None) -> AccountSnapshot:
+        if self.backend == "postgresql" and pg_charge.ENABLED:  # one trip
+            return self._read(lambda c: pg_charge.snapshot(c, user, printer, billing_code))
         return self._read(lambda c: accounting.snapshot(c, user, printer, billing_code))
 
     def charge(self, request: ChargeRequest) -> ChargeResult:
         ident = accounting.request_identity(request)
+        if self.backend == "postgresql" and pg_charge.ENABLED:  # one trip: the server runs them
+            return self._charging(lambda c: pg_charge.charge(c, request, ident),
+                                  request.facts, ident)
         return self._charging(lambda c: accounting.charge(c, request, checked=ident),
                               request.facts, ident)
 
@@ -447,6 +452,9 @@ class SqlStore(CatalogMethods, RefundMethods, InvoiceMethods, TokenMethods,
         rule: Callable[[AccountSnapshot], Decision],
         date: datetime,
     ) -> ChargeResult:
+        if self.backend == "postgresql" and pg_charge.ENABLED:  # lock+read: one trip, charge: one
+            return self._charging(lambda c: pg_charge.decide_and_charge(c, facts, rule, date),
+                                  facts, accounting.identity(facts))
         return self._charging(lambda c: accounting.decide_and_charge(c, facts, rule, date), facts,
                               accounting.identity(facts))
 

@@ -23,6 +23,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from pagetally.core.models import Action, LimitBy, PriceTable, Printer, User
+from pagetally.errors import AlreadyExists
 from pagetally.service import jobs_socket
 from pagetally.service.thin import backend_script
 from pagetally.storage import StoreSettings, open_store
@@ -280,7 +281,8 @@ def fault_site(settings: StoreSettings, printer: SocketPrinter) -> Iterator[Site
                   "-m", "raw", "-o", "printer-error-policy=retry-job")
         store = open_store(settings)
         store.upgrade()
-        store.add_printer(Printer("faulty", prices=PriceTable(per_page=PRICE)))
+        with contextlib.suppress(AlreadyExists):  # a second print server on the same store
+            store.add_printer(Printer("faulty", prices=PriceTable(per_page=PRICE)))
         store.close()
         site = Site(cupsd, printer, settings, base)
         try:
