@@ -35,6 +35,7 @@ from pagetally.core.models import (
     User,
     UserQuota,
 )
+from pagetally.core.refundrequests import RefundRequest, RequestState
 from pagetally.core.refunds import Refund, RefundResult
 from pagetally.core.settings import StoreSettings as StoreSettings  # built by config
 
@@ -270,3 +271,30 @@ class Store(AdminStore, Protocol):
     A caller takes the smallest role it needs, so that mypy checks that a
     smaller store (the accounting service's RemoteStore) is enough for it.
     """
+
+
+class WebStore(Protocol):
+    """What the web interface keeps besides the Store (storage/webdata.py): local
+    web passwords (argon2 hashes, set from the CLI) and users' refund requests.
+    A separate role so that stores without it (the service's RemoteStore) still
+    satisfy Store; the SQL store has both."""
+
+    def get_web_password_hash(self, name: str) -> str | None: ...
+    def set_web_password_hash(self, name: str, pw_hash: str | None, date: datetime) -> None:
+        """Set (an argon2 hash) or clear (None) the user's web password."""
+    def add_refund_request(
+        self, job_row: int, user: str, reason: str, date: datetime
+    ) -> RefundRequest:
+        """RuleError when a request for the job is pending already."""
+    def refund_requests(
+        self, *, user: str | None = None, state: RequestState | None = None
+    ) -> list[RefundRequest]: ...
+    def get_refund_request(self, request_id: int) -> RefundRequest: ...
+    def decide_refund_request(
+        self, request_id: int, state: RequestState, by: str, date: datetime, note: str = ""
+    ) -> RefundRequest:
+        """Approve or refuse a pending request; RuleError when decided already."""
+
+
+class WebAdminStore(AdminStore, WebStore, Protocol):
+    """The web interface's store: every admin change plus its own rows."""

@@ -54,11 +54,12 @@ from pagetally.storage.schema import (
     users,
 )
 from pagetally.storage.sql_catalog import CatalogMethods
+from pagetally.storage.webdata import WebMethods
 
 _ALL_JOBS = HistoryFilter()
 
 
-class SqlStore(CatalogMethods, RefundMethods, InvoiceMethods):
+class SqlStore(CatalogMethods, RefundMethods, InvoiceMethods, WebMethods):
     """The SQL store. Build it with `pagetally.storage.open_store`."""
 
     # --- users -----------------------------------------------------------------
