@@ -9,6 +9,7 @@ inside `pagetally serve` with `webserve: yes`).
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -37,8 +38,10 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+@functools.cache
 def templates() -> Environment:
-    """Jinja2 over web/templates; autoescape always on (the files end in .j2)."""
+    """Jinja2 over web/templates; autoescape always on (the files end in .j2).
+    One per process: the compiled templates are shared by every application."""
     from pagetally.web import filters
 
     env = Environment(
