@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from pagetally.core.models import (
     AccountSnapshot,
@@ -38,6 +38,9 @@ from pagetally.core.models import (
 from pagetally.core.refunds import Refund, RefundResult
 from pagetally.core.settings import StoreSettings as StoreSettings  # built by config
 from pagetally.core.tokens import ApiToken, TokenRole
+
+if TYPE_CHECKING:
+    from pagetally.storage.reports import QuotaReport
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +136,15 @@ class ReportStore(JobReads, Protocol):
         """The history rows of CUPS job `job_id` on `printer`, oldest first (CUPS
         reuses ids, and other hosts have their own: there may be several)."""
     def allowances(self) -> list[Allowance]: ...
+    def quota_report(
+        self,
+        printer_patterns: Sequence[str] = ("*",),
+        name_patterns: Sequence[str] = ("*",),
+        *,
+        group: bool = False,
+    ) -> QuotaReport:
+        """Every quota entry of the matching printers and users (or groups), with
+        their accounts, in a few set queries (storage/reports.py): `pagetally report`."""
 
 
 class AdminStore(PrintJobStore, ReportStore, Protocol):

@@ -47,6 +47,7 @@ from pagetally.storage.engine import (
 from pagetally.storage.history import history_select
 from pagetally.storage.invoices import InvoiceMethods
 from pagetally.storage.refunds import RefundMethods
+from pagetally.storage.reports import ReportMethods
 from pagetally.storage.schema import (
     groups,
     groupsmembers,
@@ -59,7 +60,7 @@ from pagetally.storage.tokens import TokenMethods
 _ALL_JOBS = HistoryFilter()
 
 
-class SqlStore(CatalogMethods, RefundMethods, InvoiceMethods, TokenMethods):
+class SqlStore(CatalogMethods, RefundMethods, InvoiceMethods, TokenMethods, ReportMethods):
     """The SQL store. Build it with `pagetally.storage.open_store`."""
 
     # --- users -----------------------------------------------------------------
