@@ -25,7 +25,12 @@ from pagetally.cli.output import Format, Row, human, render_table
 from pagetally.config import Config
 from pagetally.core.models import LimitBy
 from pagetally.core.money import format_money
-from pagetally.storage.reports import Entry, QuotaReport, ReportAccount
+from pagetally.storage.reports import (
+    Entry,
+    QuotaReport,
+    ReportAccount,
+    quota_report,
+)
 
 #: `report --format json|csv`: one object per (printer, user or group).
 COLUMNS = (
@@ -320,7 +325,7 @@ def report(
             found = expand("group", in_group, store.find_groups, lambda g: g.name)
             members = sorted({u.name for g in found for u in store.members(g.name)})
             who = [m for m in members if any(fnmatchcase(m, p) for p in who)]
-        report = store.quota_report(printer_patterns, who, group=group)
+        report = quota_report(store, printer_patterns, who, group=group)
     now = env.now()
     if fmt is Format.JSON:
         write_report_json(env.out, report, cfg, now)

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from pagetally.core.models import (
     AccountSnapshot,
@@ -41,6 +41,14 @@ from pagetally.core.tokens import ApiToken, TokenRole
 
 if TYPE_CHECKING:
     from pagetally.storage.reports import QuotaReport
+    from pagetally.storage.webqueries import (
+        DayUsage,
+        JobPage,
+        JobQuery,
+        Refusals,
+        UsageTotal,
+        UserStatus,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,15 +144,6 @@ class ReportStore(JobReads, Protocol):
         """The history rows of CUPS job `job_id` on `printer`, oldest first (CUPS
         reuses ids, and other hosts have their own: there may be several)."""
     def allowances(self) -> list[Allowance]: ...
-    def quota_report(
-        self,
-        printer_patterns: Sequence[str] = ("*",),
-        name_patterns: Sequence[str] = ("*",),
-        *,
-        group: bool = False,
-    ) -> QuotaReport:
-        """Every quota entry of the matching printers and users (or groups), with
-        their accounts, in a few set queries (storage/reports.py): `pagetally report`."""
 
 
 class AdminStore(PrintJobStore, ReportStore, Protocol):
@@ -276,6 +275,7 @@ class AdminStore(PrintJobStore, ReportStore, Protocol):
         period was granted before. The grant is recorded as a FREE payment."""
 
 
+@runtime_checkable
 class TokenStore(Protocol):
     """API tokens (`pagetally tokens`, the REST API, the notifier's client): only
     a token's hash is kept; the secret is returned once, by `add_api_token`."""
@@ -299,10 +299,42 @@ class TokenStore(Protocol):
         """The valid token `secret` is (known, not revoked, not expired), else None."""
 
 
-class Store(AdminStore, TokenStore, Protocol):
+class Store(AdminStore, Protocol):
     """What PageTally keeps: users, groups, printers, quotas, jobs, payments, codes.
 
     Every role at once: what a store implementation (SQL, later LDAP) provides.
     A caller takes the smallest role it needs, so that mypy checks that a
     smaller store (the accounting service's RemoteStore) is enough for it.
     """
+
+
+@runtime_checkable
+class ReportQueries(Protocol):
+    """The aggregating reads of reports, web pages and the API (storage/reports.py,
+    storage/webqueries.py): a few set queries each, fast at a million jobs. A role
+    of its own, as TokenStore, so that a store without them still is a Store:
+    `storage.reports.quota_report(store, ...)` falls back on ReportStore's reads."""
+
+    def quota_report(
+        self,
+        printer_patterns: Sequence[str] = ("*",),
+        name_patterns: Sequence[str] = ("*",),
+        *,
+        group: bool = False,
+    ) -> QuotaReport:
+        """Every quota entry of the matching printers and users (or groups), with
+        their accounts: `pagetally report`."""
+    def user_status(self, name: str) -> UserStatus:
+        """A user, their quota entries and their groups' (NotFound when unknown)."""
+    def job_page(self, query: JobQuery) -> JobPage:
+        """One page of jobs, filtered and sorted, keyset-paginated."""
+    def usage_by_day(self, since: datetime, until: datetime,
+                     user: str | None = None) -> list[DayUsage]: ...
+    def top_users(self, since: datetime, until: datetime,
+                  limit: int = 10) -> list[UsageTotal]: ...
+    def printer_use(self, since: datetime, until: datetime) -> list[UsageTotal]: ...
+    def refusals(self, since: datetime, until: datetime) -> list[Refusals]: ...
+
+
+class ApiStore(Store, TokenStore, ReportQueries, Protocol):
+    """What the REST API reads and changes: the Store, tokens and the fast reads."""

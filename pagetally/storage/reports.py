@@ -25,6 +25,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from pagetally.core.models import LimitBy, Printer
 from pagetally.storage import patterns as pat
 from pagetally.storage import rows
+from pagetally.storage.base import ReportQueries, ReportStore
 from pagetally.storage.schema import (
     grouppquota,
     groups,
@@ -129,6 +130,38 @@ def _narrowed(stmt: Any, column: Any, ids: dict[int, str], everything: bool) -> 
 
 def _ranks(names: dict[int, str]) -> dict[int, int]:
     return {key: rank for rank, key in enumerate(sorted(names, key=names.__getitem__))}
+
+
+def quota_report(
+    store: ReportStore,
+    printer_patterns: Sequence[str] = ("*",),
+    name_patterns: Sequence[str] = ("*",),
+    *,
+    group: bool = False,
+) -> QuotaReport:
+    """The store's own aggregating report when it has one (the SQL store), else
+    the same report from ReportStore's reads, object by object."""
+    if isinstance(store, ReportQueries):
+        return store.quota_report(printer_patterns, name_patterns, group=group)
+    found = store.find_printers(printer_patterns)
+    accounts: dict[str, ReportAccount] = {}
+    entries: list[Entry] = []
+    if group:
+        for g in store.find_groups(name_patterns):
+            bal, paid = store.group_balance(g.name)
+            accounts[g.name] = ReportAccount(g.name, g.limit_by, bal, paid, None)
+        entries = [(q.printer, q.group, q.page_counter, q.life_page_counter, q.soft_limit,
+                    q.hard_limit, q.date_limit, None)
+                   for q in store.group_quotas(printer_patterns, name_patterns)]
+    else:
+        for u in store.find_users(name_patterns):
+            accounts[u.name] = ReportAccount(u.name, u.limit_by, u.balance, u.lifetime_paid,
+                                             u.overcharge)
+        entries = [(q.printer, q.user, q.page_counter, q.life_page_counter, q.soft_limit,
+                    q.hard_limit, q.date_limit, q.warn_count)
+                   for q in store.user_quotas(printer_patterns, name_patterns)]
+    entries = sorted((e for e in entries if e[1] in accounts), key=lambda e: (e[0], e[1]))
+    return QuotaReport(group, found, accounts, entries)
 
 
 class ReportMethods(SqlBase):

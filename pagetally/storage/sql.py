@@ -56,11 +56,14 @@ from pagetally.storage.schema import (
 )
 from pagetally.storage.sql_catalog import CatalogMethods
 from pagetally.storage.tokens import TokenMethods
+from pagetally.storage.webqueries import WebQueryMethods
 
 _ALL_JOBS = HistoryFilter()
 
 
-class SqlStore(CatalogMethods, RefundMethods, InvoiceMethods, TokenMethods, ReportMethods):
+class SqlStore(
+    CatalogMethods, RefundMethods, InvoiceMethods, TokenMethods, ReportMethods, WebQueryMethods
+):
     """The SQL store. Build it with `pagetally.storage.open_store`."""
 
     # --- users -----------------------------------------------------------------
