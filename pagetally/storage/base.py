@@ -35,6 +35,7 @@ from pagetally.core.models import (
     User,
     UserQuota,
 )
+from pagetally.core.refundrequests import RefundRequest, RequestState
 from pagetally.core.refunds import Refund, RefundResult
 from pagetally.core.settings import StoreSettings as StoreSettings  # built by config
 from pagetally.core.tokens import ApiToken, TokenRole
@@ -308,6 +309,33 @@ class Store(AdminStore, Protocol):
     """
 
 
+class WebStore(Protocol):
+    """What the web interface keeps besides the Store (storage/webdata.py): local
+    web passwords (argon2 hashes, set from the CLI) and users' refund requests.
+    A separate role so that stores without it (the service's RemoteStore) still
+    satisfy Store; the SQL store has both."""
+
+    def get_web_password_hash(self, name: str) -> str | None: ...
+    def set_web_password_hash(self, name: str, pw_hash: str | None, date: datetime) -> None:
+        """Set (an argon2 hash) or clear (None) the user's web password."""
+    def add_refund_request(
+        self, job_row: int, user: str, reason: str, date: datetime
+    ) -> RefundRequest:
+        """RuleError when a request for the job is pending already."""
+    def refund_requests(
+        self, *, user: str | None = None, state: RequestState | None = None
+    ) -> list[RefundRequest]: ...
+    def get_refund_request(self, request_id: int) -> RefundRequest: ...
+    def decide_refund_request(
+        self, request_id: int, state: RequestState, by: str, date: datetime, note: str = ""
+    ) -> RefundRequest:
+        """Approve or refuse a pending request; RuleError when decided already."""
+
+
+class WebAdminStore(AdminStore, WebStore, Protocol):
+    """The web interface's store: every admin change plus its own rows."""
+
+
 @runtime_checkable
 class ReportQueries(Protocol):
     """The aggregating reads of reports, web pages and the API (storage/reports.py,
@@ -336,5 +364,6 @@ class ReportQueries(Protocol):
     def refusals(self, since: datetime, until: datetime) -> list[Refusals]: ...
 
 
-class ApiStore(Store, TokenStore, ReportQueries, Protocol):
-    """What the REST API reads and changes: the Store, tokens and the fast reads."""
+class ApiStore(WebAdminStore, TokenStore, ReportQueries, Protocol):
+    """What the web and its REST API read and change: the web's store, tokens and
+    the fast reads (the SQL store is one)."""

@@ -56,13 +56,15 @@ from pagetally.storage.schema import (
 )
 from pagetally.storage.sql_catalog import CatalogMethods
 from pagetally.storage.tokens import TokenMethods
+from pagetally.storage.webdata import WebMethods
 from pagetally.storage.webqueries import WebQueryMethods
 
 _ALL_JOBS = HistoryFilter()
 
 
 class SqlStore(
-    CatalogMethods, RefundMethods, InvoiceMethods, TokenMethods, ReportMethods, WebQueryMethods
+    CatalogMethods, RefundMethods, InvoiceMethods, WebMethods, TokenMethods, ReportMethods,
+    WebQueryMethods,
 ):
     """The SQL store. Build it with `pagetally.storage.open_store`."""
 
