@@ -140,6 +140,18 @@ class UsageTotal:
 
 
 @dataclass(frozen=True)
+class JobTotal:
+    """All jobs ever recorded on a printer with one action (/metrics)."""
+
+    printer: str
+    action: str
+    jobs: int
+    pages: int
+    color_pages: int
+    money: Decimal
+
+
+@dataclass(frozen=True)
 class Refusals:
     reason: str
     jobs: int
@@ -339,7 +351,24 @@ class WebQueryMethods(SqlBase):
         """Each printer's charged jobs, pages and money in [since, until), by name."""
         return self._totals(jobhistory.c.printername, since, until, None, False)
 
-    def refusals(self, since: datetime, until: datetime) -> list[Refusals]:
+    def job_totals(self) -> list[JobTotal]:
+        """Every job ever recorded, by printer and action: one GROUP BY (/metrics)."""
+        h = jobhistory.c
+        stmt = (
+            select(h.printername, h.action, func.count(), func.sum(h.jobsize),
+                   func.sum(h.colorpages), func.sum(h.jobprice))
+            .group_by(h.printername, h.action).order_by(h.printername, h.action)
+        )
+        return self._read(lambda c: [
+            JobTotal(p, a, int(n), int(pg or 0), int(cp or 0), to_money(m or 0))
+            for p, a, n, pg, cp, m in c.execute(stmt)
+        ])
+
+    def refusal_totals(self) -> list[Refusals]:
+        """Every refused job ever, by reason (/metrics)."""
+        return self.refusals(None, None)
+
+    def refusals(self, since: datetime | None, until: datetime | None) -> list[Refusals]:
         """Refused jobs in [since, until) by reason, most frequent first."""
         h = jobhistory.c
         n = func.count().label("n")
@@ -361,6 +390,17 @@ def check_period(since: datetime, until: datetime, *, most_days: int = 3660) -> 
 
 
 __all__: Sequence[str] = (
-    "CHARGED", "PAGE_MAX", "DayUsage", "JobPage", "JobQuery", "JobSort", "Refusals",
-    "UsageTotal", "UserStatus", "check_period", "decode_cursor", "encode_cursor",
+    "CHARGED",
+    "PAGE_MAX",
+    "DayUsage",
+    "JobPage",
+    "JobQuery",
+    "JobSort",
+    "JobTotal",
+    "Refusals",
+    "UsageTotal",
+    "UserStatus",
+    "check_period",
+    "decode_cursor",
+    "encode_cursor",
 )
