@@ -318,7 +318,8 @@ def refund(request: Request, who: Changer, job_id: int, body: p.RefundAsk) -> An
     ask = refund_for(job, currency=_currency(request), fraction=fraction, pages=body.pages,
                      note=body.note)
     done = store.refund(job_id, ask, now_of(request))
-    return row(done)
+    return {"job": row(done.job), "amount": row(done.amount), "pages": done.pages,
+            "balance_after": row(done.balance_after)}
 
 
 # --- jobs -------------------------------------------------------------------------------
