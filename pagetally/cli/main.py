@@ -76,6 +76,7 @@ COMMANDS: dict[str, Entry] = {
     "payments": Entry("payments", "Payments: credit, refund, debit, list.", noun=True),
     "jobs": Entry("jobs", "Jobs: record one by hand, refund charged ones.", noun=True),
     "allowances": Entry("allowances", "Scheduled allowances: add, list, delete, run.", noun=True),
+    "tokens": Entry("tokens", "API tokens for scripts: add, list, revoke.", noun=True),
     "db": Entry("db", "The database: its roles, and creating or upgrading its schema.",
                 noun=True),
     "journal": Entry("journal", "The local journal of charges made while the store was down.",

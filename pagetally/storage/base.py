@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from pagetally.core.models import (
     AccountSnapshot,
@@ -38,6 +38,19 @@ from pagetally.core.models import (
 from pagetally.core.refundrequests import RefundRequest, RequestState
 from pagetally.core.refunds import Refund, RefundResult
 from pagetally.core.settings import StoreSettings as StoreSettings  # built by config
+from pagetally.core.tokens import ApiToken, TokenRole
+
+if TYPE_CHECKING:
+    from pagetally.storage.reports import QuotaReport
+    from pagetally.storage.webqueries import (
+        DayUsage,
+        JobPage,
+        JobQuery,
+        JobTotal,
+        Refusals,
+        UsageTotal,
+        UserStatus,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -264,6 +277,30 @@ class AdminStore(PrintJobStore, ReportStore, Protocol):
         period was granted before. The grant is recorded as a FREE payment."""
 
 
+@runtime_checkable
+class TokenStore(Protocol):
+    """API tokens (`pagetally tokens`, the REST API, the notifier's client): only
+    a token's hash is kept; the secret is returned once, by `add_api_token`."""
+
+    def add_api_token(
+        self,
+        user: str,
+        role: TokenRole,
+        created: datetime,
+        *,
+        label: str = "",
+        expires: datetime | None = None,
+    ) -> tuple[ApiToken, str]:
+        """A new token of `user` (NotFound when unknown): (the stored token, its
+        secret). The caller checks that `role` is no greater than the user's."""
+    def api_tokens(self, users_: Sequence[str] | None = None) -> list[ApiToken]:
+        """Tokens, revoked and expired ones too, of `users_` (None: everyone's)."""
+    def revoke_api_token(self, token_id: int, date: datetime) -> ApiToken:
+        """Revoke token `token_id` (NotFound); revoking twice keeps the first date."""
+    def verify_api_token(self, secret: str, now: datetime) -> ApiToken | None:
+        """The valid token `secret` is (known, not revoked, not expired), else None."""
+
+
 class Store(AdminStore, Protocol):
     """What PageTally keeps: users, groups, printers, quotas, jobs, payments, codes.
 
@@ -300,3 +337,38 @@ class WebStore(Protocol):
 
 class WebAdminStore(AdminStore, WebStore, Protocol):
     """The web interface's store: every admin change plus its own rows."""
+
+
+@runtime_checkable
+class ReportQueries(Protocol):
+    """The aggregating reads of reports, web pages and the API (storage/reports.py,
+    storage/webqueries.py): a few set queries each, fast at a million jobs. A role
+    of its own, as TokenStore, so that a store without them still is a Store:
+    `storage.reports.quota_report(store, ...)` falls back on ReportStore's reads."""
+
+    def quota_report(
+        self,
+        printer_patterns: Sequence[str] = ("*",),
+        name_patterns: Sequence[str] = ("*",),
+        *,
+        group: bool = False,
+    ) -> QuotaReport:
+        """Every quota entry of the matching printers and users (or groups), with
+        their accounts: `pagetally report`."""
+    def user_status(self, name: str) -> UserStatus:
+        """A user, their quota entries and their groups' (NotFound when unknown)."""
+    def job_page(self, query: JobQuery) -> JobPage:
+        """One page of jobs, filtered and sorted, keyset-paginated."""
+    def usage_by_day(self, since: datetime, until: datetime,
+                     user: str | None = None) -> list[DayUsage]: ...
+    def top_users(self, since: datetime, until: datetime,
+                  limit: int = 10) -> list[UsageTotal]: ...
+    def printer_use(self, since: datetime, until: datetime) -> list[UsageTotal]: ...
+    def refusals(self, since: datetime | None, until: datetime | None) -> list[Refusals]: ...
+    def job_totals(self) -> list[JobTotal]: ...
+    def refusal_totals(self) -> list[Refusals]: ...
+
+
+class ApiStore(WebAdminStore, TokenStore, ReportQueries, Protocol):
+    """What the web and its REST API read and change: the web's store, tokens and
+    the fast reads (the SQL store is one)."""

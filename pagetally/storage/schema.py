@@ -36,7 +36,7 @@ from sqlalchemy.dialects import mysql
 
 from pagetally.storage.types import Money, UtcDateTime, name_type
 
-SCHEMA_REVISION = "0004"
+SCHEMA_REVISION = "0005"
 
 
 def identity_key(printer: str, job_id: str, host: str, job_uuid: str) -> bytes:
@@ -262,6 +262,25 @@ invoices = Table(
     **_MYSQL,
 )
 
+# --- webapi (issue 13): API tokens and the indexes of the web's queries -------
+#: API tokens (`pagetally tokens`): only a token's SHA-256 is kept (core/tokens.py);
+#: a token goes with its user.
+apitokens = Table(
+    "apitokens",
+    metadata,
+    Column("id", _ID, primary_key=True, autoincrement=True),
+    Column("userid", _ID, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("tokenhash", String(64), nullable=False, unique=True),
+    Column("role", String(16), nullable=False, default="user"),
+    Column("label", String(TEXT_MAX), nullable=False, default=""),
+    Column("created", UtcDateTime(), nullable=False),
+    Column("expires", UtcDateTime(), nullable=True),
+    Column("revoked", UtcDateTime(), nullable=True),
+    Index(None, "userid"),
+    **_MYSQL,
+)
+# --- end webapi ----------------------------------------------------------------
+
 # --- webui (issue 13): the web interface's passwords and refund requests -------
 #: Local web passwords (`webauth: local`), argon2 hashes set from the CLI; kept
 #: apart from `users` so that a user row never carries a password.
@@ -308,6 +327,7 @@ TABLES = (
     allowances,
     allowancegrants,
     invoices,
+    apitokens,
     webpasswords,  # webui
     refundrequests,  # webui
 )

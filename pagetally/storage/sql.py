@@ -47,6 +47,7 @@ from pagetally.storage.engine import (
 from pagetally.storage.history import history_select
 from pagetally.storage.invoices import InvoiceMethods
 from pagetally.storage.refunds import RefundMethods
+from pagetally.storage.reports import ReportMethods
 from pagetally.storage.schema import (
     groups,
     groupsmembers,
@@ -54,12 +55,17 @@ from pagetally.storage.schema import (
     users,
 )
 from pagetally.storage.sql_catalog import CatalogMethods
+from pagetally.storage.tokens import TokenMethods
 from pagetally.storage.webdata import WebMethods
+from pagetally.storage.webqueries import WebQueryMethods
 
 _ALL_JOBS = HistoryFilter()
 
 
-class SqlStore(CatalogMethods, RefundMethods, InvoiceMethods, WebMethods):
+class SqlStore(
+    CatalogMethods, RefundMethods, InvoiceMethods, WebMethods, TokenMethods, ReportMethods,
+    WebQueryMethods,
+):
     """The SQL store. Build it with `pagetally.storage.open_store`."""
 
     # --- users -----------------------------------------------------------------

@@ -167,6 +167,9 @@ def create_app(
     app.include_router(admin.router)
     for router in routers:
         app.include_router(router)
+    from pagetally.web.api import install  # /api/v1, tokens, /metrics (webapi)
+
+    install(app)
     return app
 
 
