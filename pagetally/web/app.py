@@ -22,8 +22,8 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from pagetally.config import Config
-from pagetally.errors import PageTallyError
-from pagetally.storage.base import WebAdminStore
+from pagetally.errors import PageTallyError, StorageError
+from pagetally.storage.base import ReportQueries, WebAdminStore
 from pagetally.web.auth import Authenticator, authenticator_for
 from pagetally.web.identity import DEFAULT_RESOLVERS, NotLoggedIn, Resolver
 from pagetally.web.ratelimit import LoginLimiter
@@ -69,6 +69,13 @@ class WebState:
     now: Callable[[], datetime] = _now
     #: Identity resolvers, tried in order; add yours (e.g. API tokens) here.
     resolvers: list[Resolver] = field(default_factory=lambda: list(DEFAULT_RESOLVERS))
+
+
+def queries(state: WebState) -> ReportQueries:
+    """The store's fast aggregate and page reads (the SQL store has them)."""
+    if not isinstance(state.store, ReportQueries):
+        raise StorageError("this store has no report queries: the web pages need the SQL store")
+    return state.store
 
 
 def render(request: Request, template: str, who: Identity | None, *, status: int = 200,

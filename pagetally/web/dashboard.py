@@ -1,65 +1,39 @@
-"""The admin dashboard's sums over recent jobs (pure): pages and money per day,
-top users, printers' use, refusals by reason."""
+"""The admin dashboard of a period: the store's aggregates (storage/webqueries.py,
+one GROUP BY each) gathered for the page."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
-from pagetally.core.models import Action, JobRecord
+from pagetally.storage.base import ReportQueries
+from pagetally.storage.webqueries import DayUsage, Refusals, UsageTotal
 
-_CHARGED = (Action.ALLOW, Action.WARN)
 TOP = 10
 
 
 @dataclass(frozen=True)
 class Summary:
-    per_day: list[tuple[str, int, Decimal]]  # day, pages, money
-    top_users: list[tuple[str, int, Decimal]]
-    printers: list[tuple[str, int, Decimal]]
-    refusals: list[tuple[str, int]]  # reason, jobs
+    per_day: list[DayUsage]
+    top_users: list[UsageTotal]
+    printers: list[UsageTotal]
+    refusals: list[Refusals]
     jobs: int
     pages: int
     money: Decimal
 
 
-def _add(table: dict[str, tuple[int, Decimal]], key: str, pages: int, money: Decimal) -> None:
-    p, m = table.get(key, (0, Decimal(0)))
-    table[key] = (p + pages, m + money)
-
-
-def summarise(jobs: Sequence[JobRecord]) -> Summary:
-    """Charged jobs count pages and money (a refunded one printed: its pages count,
-    its money went back); denied ones count as refusals by their reason."""
-    day: dict[str, tuple[int, Decimal]] = {}
-    users: dict[str, tuple[int, Decimal]] = {}
-    printers: dict[str, tuple[int, Decimal]] = {}
-    refusals: dict[str, int] = {}
-    pages, money = 0, Decimal(0)
-    for j in jobs:
-        if j.action is Action.DENY:
-            reason = j.reason or "(no reason)"
-            refusals[reason] = refusals.get(reason, 0) + 1
-            continue
-        if j.action not in (*_CHARGED, Action.REFUND):
-            continue
-        cost = j.price if j.action in _CHARGED else Decimal(0)
-        _add(day, f"{j.date:%Y-%m-%d}", j.pages, cost)
-        _add(users, j.user, j.pages, cost)
-        _add(printers, j.printer, j.pages, cost)
-        pages += j.pages
-        money += cost
-
-    def rows(t: dict[str, tuple[int, Decimal]]) -> list[tuple[str, int, Decimal]]:
-        return [(k, p, m) for k, (p, m) in t.items()]
-
+def summarise(store: ReportQueries, since: datetime, until: datetime) -> Summary:
+    """Charged jobs' pages and money per day, the top users, each printer's use,
+    and refused jobs by reason, in [since, until)."""
+    days = store.usage_by_day(since, until)
     return Summary(
-        per_day=sorted(rows(day)),
-        top_users=sorted(rows(users), key=lambda r: (-r[1], r[0]))[:TOP],
-        printers=sorted(rows(printers), key=lambda r: (-r[1], r[0])),
-        refusals=sorted(refusals.items(), key=lambda r: (-r[1], r[0])),
-        jobs=len(jobs),
-        pages=pages,
-        money=money,
+        per_day=days,
+        top_users=store.top_users(since, until, TOP),
+        printers=sorted(store.printer_use(since, until), key=lambda t: (-t.pages, t.name)),
+        refusals=store.refusals(since, until),
+        jobs=sum(d.jobs for d in days),
+        pages=sum(d.pages for d in days),
+        money=sum((d.money for d in days), Decimal(0)),
     )

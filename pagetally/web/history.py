@@ -1,39 +1,33 @@
-"""The history pages' rules: filters from a query string, sorting, pages, CSV.
+"""The history pages' query: the form at their top, read into the store's
+keyset-paginated `JobQuery` (storage/webqueries.py), and the CSV export.
 
-Pure over a list of `JobRecord` (a user's own jobs, or an admin's search): the
-store reads the rows (storage's HistoryFilter narrows by user, printer and
-dates); what a page shows of them is decided here.
+A page is one `job_page` of the store (an index range, fast at a million jobs);
+"next page" carries the store's cursor, so no page counts the rows before it.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
 
-from pagetally.core.models import JobRecord
+from pagetally.core.models import Action, JobRecord
 from pagetally.errors import InvalidInput
+from pagetally.storage.base import ReportQueries
+from pagetally.storage.webqueries import PAGE_MAX, JobPage, JobQuery, JobSort
 
 PAGE_SIZE = 50
-SORTS: dict[str, Callable[[JobRecord], Any]] = {
-    "date": lambda j: (j.date, j.id or 0),
-    "printer": lambda j: (j.printer, j.date),
-    "pages": lambda j: (j.pages, j.date),
-    "price": lambda j: (j.price, j.date),
-    "action": lambda j: (j.action.value, j.date),
-    "user": lambda j: (j.user, j.date),
-    "title": lambda j: (j.title.lower(), j.date),
-}
+SORTS = [s.value for s in JobSort]
+ACTIONS = [a.value for a in Action]
 COLUMNS = ("id", "date", "user", "printer", "action", "pages", "color_pages", "sheets",
            "copies", "price", "billing_code", "host", "title", "reason", "job_id")
 
 
 @dataclass(frozen=True)
 class Query:
-    """A history page's query: what the form at its top says."""
+    """A history page's query: what the form at its top says, and the cursor."""
 
     user: str = ""
     printer: str = ""
@@ -43,18 +37,7 @@ class Query:
     until: date | None = None  # inclusive day
     sort: str = "date"
     descending: bool = True
-    page: int = 1
-
-    @property
-    def since_utc(self) -> datetime | None:
-        return None if self.since is None else datetime.combine(self.since, time(), UTC)
-
-    @property
-    def until_utc(self) -> datetime | None:
-        """Exclusive: the day after `until`."""
-        if self.until is None:
-            return None
-        return datetime.combine(self.until + timedelta(days=1), time(), UTC)
+    after: str = ""
 
     def params(self, **change: object) -> dict[str, str]:
         """The query string of this query with `change` applied (links)."""
@@ -62,10 +45,25 @@ class Query:
             "user": self.user, "printer": self.printer, "action": self.action,
             "title": self.title, "since": self.since or "", "until": self.until or "",
             "sort": self.sort, "order": "desc" if self.descending else "asc",
-            "page": self.page,
+            "after": self.after,
         }
         values.update(change)
         return {k: str(v) for k, v in values.items() if v not in ("", None)}
+
+    def job_query(self, *, limit: int | None = None) -> JobQuery:
+        return JobQuery(
+            user=self.user or None,
+            printer=self.printer or None,
+            action=Action(self.action) if self.action else None,
+            title=self.title or None,
+            since=None if self.since is None else datetime.combine(self.since, time(), UTC),
+            until=None if self.until is None
+            else datetime.combine(self.until + timedelta(days=1), time(), UTC),
+            sort=JobSort(self.sort),
+            descending=self.descending,
+            limit=limit or PAGE_SIZE,
+            after=self.after or None,
+        )
 
 
 def _day(raw: str, what: str) -> date | None:
@@ -78,52 +76,42 @@ def _day(raw: str, what: str) -> date | None:
         raise InvalidInput(f"{what}: expected a date like 2026-11-30, got {raw!r}") from None
 
 
-def parse_query(args: dict[str, str]) -> Query:
-    """A Query from request arguments; InvalidInput for a bad date, sort or page."""
+def parse_query(args: dict[str, str], *, user: str | None = None) -> Query:
+    """A Query from request arguments; InvalidInput for a bad date, sort or action.
+    `user` fixes the user (a user's own history: what the URL says is ignored)."""
     sort = args.get("sort", "date") or "date"
     if sort not in SORTS:
         raise InvalidInput(f"cannot sort by {sort!r}: one of {', '.join(SORTS)}")
-    try:
-        page = max(1, int(args.get("page", "1") or "1"))
-    except ValueError:
-        raise InvalidInput(f"page: expected a number, got {args.get('page')!r}") from None
+    action = args.get("action", "").strip().lower()
+    if action and action not in ACTIONS:
+        raise InvalidInput(f"action: one of {', '.join(ACTIONS)}, not {action!r}")
     return Query(
-        user=args.get("user", "").strip(),
+        user=user if user is not None else args.get("user", "").strip(),
         printer=args.get("printer", "").strip(),
-        action=args.get("action", "").strip().lower(),
+        action=action,
         title=args.get("title", "").strip(),
         since=_day(args.get("since", ""), "from"),
         until=_day(args.get("until", ""), "to"),
         sort=sort,
         descending=args.get("order", "desc") != "asc",
-        page=page,
+        after=args.get("after", "").strip(),
     )
 
 
-def select(jobs: Sequence[JobRecord], q: Query) -> list[JobRecord]:
-    """The jobs the query keeps, in its order (the store already applied user,
-    printer and dates; action and title are applied here)."""
-    kept = [
-        j for j in jobs
-        if (not q.action or j.action.value == q.action)
-        and (not q.title or q.title.lower() in j.title.lower())
-    ]
-    return sorted(kept, key=SORTS[q.sort], reverse=q.descending)
+def page(store: ReportQueries, q: Query) -> JobPage:
+    """One page of the query's jobs (InvalidInput for a cursor that is not one)."""
+    return store.job_page(q.job_query())
 
 
-@dataclass(frozen=True)
-class Page:
-    rows: list[JobRecord]
-    number: int
-    pages: int
-    total: int
-
-
-def paginate(jobs: Sequence[JobRecord], number: int, size: int = PAGE_SIZE) -> Page:
-    pages = max(1, (len(jobs) + size - 1) // size)
-    number = min(max(1, number), pages)
-    start = (number - 1) * size
-    return Page(list(jobs[start:start + size]), number, pages, len(jobs))
+def every_job(store: ReportQueries, q: Query) -> Iterator[JobRecord]:
+    """All the query's jobs, page after page (the CSV export), from its first."""
+    jq = replace(q.job_query(limit=PAGE_MAX), after=None)
+    while True:
+        got = store.job_page(jq)
+        yield from got.jobs
+        if got.next_cursor is None:
+            return
+        jq = replace(jq, after=got.next_cursor)
 
 
 def _cell(value: object) -> str:
@@ -142,7 +130,9 @@ def _is_number(text: str) -> bool:
     return True
 
 
-def to_csv(jobs: Sequence[JobRecord]) -> str:
+def csv_lines(jobs: Iterator[JobRecord] | Sequence[JobRecord]) -> Iterator[str]:
+    """The CSV export, line by line (streamed: an export of a million jobs is
+    never held whole)."""
     out = io.StringIO()
     w = csv.writer(out)
     w.writerow(COLUMNS)
@@ -154,4 +144,7 @@ def to_csv(jobs: Sequence[JobRecord]) -> str:
                 j.title, j.reason, j.job_id,
             )
         ])
-    return out.getvalue()
+        yield out.getvalue()
+        out.seek(0)
+        out.truncate()
+    yield out.getvalue()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
+import pytest
 from fastapi.testclient import TestClient
 
 from pagetally.core.refundrequests import RequestState
@@ -46,6 +47,26 @@ def test_history_filters_sorts_and_exports(alice: TestClient) -> None:
 def test_history_bad_date_is_a_clear_error(alice: TestClient) -> None:
     r = alice.get("/history?since=yesterday")
     assert r.status_code == 400 and "expected a date like 2026-11-30" in r.text
+    r = alice.get("/history?after=not-a-cursor")
+    assert r.status_code == 400
+
+
+def test_history_pages_follow_the_cursor(alice: TestClient,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    import re
+
+    from pagetally.web import history
+
+    monkeypatch.setattr(history, "PAGE_SIZE", 2)
+    first = alice.get("/history?sort=date&order=asc").text
+    # oldest first: the slides (40 days ago), the denied job (3), then the thesis (1)
+    assert "alice-slides.pdf" in first and "alice-denied.pdf" in first
+    assert "alice-thesis.pdf" not in first
+    link = re.search(r'href="(/history\?[^"]+)" rel="next"', first)
+    assert link
+    second = alice.get(link.group(1).replace("&amp;", "&")).text
+    assert "alice-thesis.pdf" in second and "alice-denied.pdf" not in second
+    assert 'rel="next"' not in second and "First page" in second
 
 
 def test_charts_duplex_savings(alice: TestClient) -> None:

@@ -14,10 +14,9 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response, StreamingResponse
 
 from pagetally.core.models import (
-    Action,
     BillingCode,
     Group,
     LimitBy,
@@ -33,7 +32,7 @@ from pagetally.core.refunds import refund_for
 from pagetally.errors import InvalidInput, RuleError
 from pagetally.storage.base import HistoryFilter
 from pagetally.web import dashboard, history
-from pagetally.web.app import WebState, render
+from pagetally.web.app import WebState, queries, render
 from pagetally.web.forms import posted
 from pagetally.web.identity import admin, admin_view, state_of
 from pagetally.web.rights import Identity, may_change_site
@@ -398,35 +397,29 @@ def refund_job(request: Request, who: Changer, row: Text, reason: Opt = "") -> R
 
 
 # --- job search and dashboard ----------------------------------------------------
-def _search(state: WebState, q: history.Query) -> list[Any]:
-    flt = HistoryFilter(user=q.user or None, printer=q.printer or None, since=q.since_utc,
-                        until=q.until_utc)
-    return history.select(list(state.store.history(flt)), q)
-
-
 @router.get("/jobs")
 def jobs(request: Request, who: Viewer) -> Response:
     state = state_of(request)
     q = history.parse_query(dict(request.query_params))
-    page = history.paginate(_search(state, q), q.page)
+    page = history.page(queries(state), q)
     return _page(request, who, "history.j2", q=q, page=page, requested=set(),
-                 actions=[a.value for a in Action], sorts=list(history.SORTS),
-                 base="/admin/jobs", show_user=True)
+                 actions=history.ACTIONS, sorts=history.SORTS, base="/admin/jobs",
+                 show_user=True)
 
 
 @router.get("/jobs.csv")
 def jobs_csv(request: Request, who: Viewer) -> Response:
     q = history.parse_query(dict(request.query_params))
-    return Response(history.to_csv(_search(state_of(request), q)),
-                    media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": 'attachment; filename="jobs.csv"'})
+    return StreamingResponse(history.csv_lines(history.every_job(queries(state_of(request)), q)),
+                             media_type="text/csv; charset=utf-8",
+                             headers={"Content-Disposition": 'attachment; filename="jobs.csv"'})
 
 
 @router.get("/dashboard")
 def dashboard_page(request: Request, who: Viewer) -> Response:
     state = state_of(request)
     days = 30
-    since = state.now() - timedelta(days=days)
-    got = dashboard.summarise(list(state.store.history(HistoryFilter(since=since))))
+    now = state.now()
+    got = dashboard.summarise(queries(state), now - timedelta(days=days), now)
     return _page(request, who, "admin/dashboard.j2", d=got, days=days)
 

@@ -14,14 +14,14 @@ from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request, UploadFile
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response, StreamingResponse
 
 from pagetally.core.models import Action, User
 from pagetally.core.refundrequests import check_request
 from pagetally.errors import InvalidInput, NotFound, PageTallyError, PdlError
 from pagetally.storage.base import HistoryFilter
 from pagetally.web import charts, history
-from pagetally.web.app import WebState, render
+from pagetally.web.app import WebState, queries, render
 from pagetally.web.forms import Posted
 from pagetally.web.identity import current, state_of
 from pagetally.web.rights import Identity, may_request_refund
@@ -55,32 +55,24 @@ def status(request: Request, who: Me) -> Response:
     return render(request, "status.j2", who, user=user, quotas=lines, warnings=warnings)
 
 
-def _own_history(state: WebState, who: Identity, q: history.Query) -> list:  # type: ignore[type-arg]
-    flt = HistoryFilter(user=who.name, printer=q.printer or None, since=q.since_utc,
-                        until=q.until_utc)
-    return history.select(list(state.store.history(flt)), q)
-
-
 @router.get("/history")
 def history_page(request: Request, who: Me) -> Response:
     state = state_of(request)
-    q = history.parse_query(dict(request.query_params))
-    q = history.Query(**{**q.__dict__, "user": ""})  # a user sees their own jobs only
-    jobs = _own_history(state, who, q)
-    page = history.paginate(jobs, q.page)
+    q = history.parse_query(dict(request.query_params), user=who.name)  # their own only
+    page = history.page(queries(state), q)
     requested = {r.job_row for r in state.store.refund_requests(user=who.name)}
     return render(request, "history.j2", who, q=q, page=page, requested=requested,
-                  actions=[a.value for a in Action], sorts=list(history.SORTS),
-                  base="/history", show_user=False)
+                  actions=history.ACTIONS, sorts=history.SORTS, base="/history",
+                  show_user=False)
 
 
 @router.get("/history.csv")
 def history_csv(request: Request, who: Me) -> Response:
     state = state_of(request)
-    q = history.parse_query(dict(request.query_params))
-    jobs = _own_history(state, who, q)
-    return Response(history.to_csv(jobs), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": 'attachment; filename="history.csv"'})
+    q = history.parse_query(dict(request.query_params), user=who.name)
+    return StreamingResponse(history.csv_lines(history.every_job(queries(state), q)),
+                             media_type="text/csv; charset=utf-8",
+                             headers={"Content-Disposition": 'attachment; filename="history.csv"'})
 
 
 @router.get("/charts")
