@@ -40,10 +40,16 @@ def role_of(name: str, groups: Iterable[str], admins: Iterable[str],
 
     Entries are user names or `@group`; admin wins over read-only admin.
     """
-    mine = {name} | {f"@{g}" for g in groups}
-    if mine & set(admins):
+    member = set(groups)
+
+    def listed(entries: Iterable[str]) -> bool:
+        # "@x" names a group only: a user named "@x" is not listed by it
+        return any(member.__contains__(e[1:]) if e.startswith("@") else e == name
+                   for e in entries)
+
+    if listed(admins):
         return Role.ADMIN
-    if mine & set(readonly_admins):
+    if listed(readonly_admins):
         return Role.READONLY_ADMIN
     return Role.USER
 
