@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from pagetally.core.models import LimitBy, User, UserQuota
+from pagetally.core.models import GroupQuota, LimitBy, User, UserQuota
 
 NEAR = Decimal("0.9")
 
@@ -46,6 +46,14 @@ def quota_line(q: UserQuota, now: datetime) -> QuotaLine:
         top = soft if soft is not None else hard
         msg = f"{used} of {top} pages used on {q.printer}"
     return QuotaLine(q.printer, used, soft, hard, q.date_limit, q.life_page_counter, level, msg)
+
+
+def group_line(q: GroupQuota, now: datetime) -> QuotaLine:
+    """A group's entry, read by the same rule (its counter is its members' sum)."""
+    as_user = UserQuota(q.group, q.printer, page_counter=q.page_counter,
+                        life_page_counter=q.life_page_counter, soft_limit=q.soft_limit,
+                        hard_limit=q.hard_limit, date_limit=q.date_limit)
+    return quota_line(as_user, now)
 
 
 def balance_warning(user: User, poorman: Decimal, currency: str) -> str:

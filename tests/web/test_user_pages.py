@@ -8,6 +8,7 @@ import io
 import pytest
 from fastapi.testclient import TestClient
 
+from pagetally.core.models import Group
 from pagetally.core.refundrequests import RequestState
 from pagetally.storage.sql import SqlStore
 from tests.web.conftest import csrf_of
@@ -23,6 +24,15 @@ def test_status_first_quota_balance_and_warning(alice: TestClient) -> None:
     assert 'id="balance">9.60 EUR<' in html
     assert 'id="lifetime-paid">5.00 EUR<' in html
     assert html.index("Quota per printer") < html.index("Account")
+
+
+def test_status_shows_the_groups_quota(alice: TestClient, site: SqlStore) -> None:
+    site.add_group(Group("lab"))
+    site.add_members("lab", ["alice"])
+    site.set_group_quota("lab", "lp1", soft_limit=3, hard_limit=40)
+    html = alice.get("/").text
+    assert "Your groups' quotas" in html and "<th scope=\"row\">lab</th><td>lp1</td>" in html
+    assert "group lab: soft limit of 3 pages passed on lp1" in html
 
 
 def test_history_filters_sorts_and_exports(alice: TestClient) -> None:

@@ -25,7 +25,7 @@ from pagetally.web.app import WebState, queries, render
 from pagetally.web.forms import Posted
 from pagetally.web.identity import current, state_of
 from pagetally.web.rights import Identity, may_request_refund
-from pagetally.web.status import balance_warning, quota_line
+from pagetally.web.status import balance_warning, group_line, quota_line
 
 router = APIRouter()
 Me = Annotated[Identity, Depends(current)]
@@ -42,17 +42,24 @@ def own_user(state: WebState, who: Identity) -> User | None:
 
 @router.get("/")
 def status(request: Request, who: Me) -> Response:
+    """The first page: quota per printer (theirs and their groups'), the account,
+    and a warning near a limit; one read of the store (`user_status`)."""
     state = state_of(request)
-    user = own_user(state, who)
-    if user is None:
+    try:
+        got = queries(state).user_status(who.name)
+    except NotFound:
         return render(request, "nouser.j2", who)
     now = state.now()
-    lines = [quota_line(q, now) for q in state.store.user_quotas(users=[user.name])]
+    lines = [quota_line(q, now) for q in got.quotas]
+    group_lines = [(g.group, group_line(g, now)) for g in got.group_quotas]
     warnings = [q.message for q in lines if q.level != "ok"]
-    low = balance_warning(user, state.config.rule_settings().poorman, state.settings.currency)
+    warnings += [f"group {name}: {q.message}" for name, q in group_lines if q.level != "ok"]
+    low = balance_warning(got.user, state.config.rule_settings().poorman,
+                          state.settings.currency)
     if low:
         warnings.insert(0, low)
-    return render(request, "status.j2", who, user=user, quotas=lines, warnings=warnings)
+    return render(request, "status.j2", who, user=got.user, quotas=lines,
+                  group_quotas=group_lines, warnings=warnings)
 
 
 @router.get("/history")
