@@ -62,5 +62,15 @@ def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
     where = os.environ.get("PAGETALLY_SCREENSHOTS")
     folder = Path(where) if where else tmp_path_factory.mktemp("screenshots")
     folder.mkdir(parents=True, exist_ok=True)
-    print(f"\nscreenshots of the web pages: {folder}")
+    _SHOTS.append(folder)
     return folder
+
+
+_SHOTS: list[Path] = []
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Say where the screenshots are, after the run (also without -s)."""
+    for folder in _SHOTS:
+        names = sorted(p.name for p in folder.glob("*.png"))
+        terminalreporter.write_line(f"screenshots of the web pages ({len(names)}): {folder}")
