@@ -11,7 +11,7 @@ import tempfile
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
@@ -26,6 +26,9 @@ from pagetally.web.forms import Posted
 from pagetally.web.identity import current, state_of
 from pagetally.web.rights import Identity, may_request_refund
 from pagetally.web.status import balance_warning, group_line, quota_line
+
+if TYPE_CHECKING:
+    from pagetally.cli.quote import QuoteRow
 
 router = APIRouter()
 Me = Annotated[Identity, Depends(current)]
@@ -131,7 +134,7 @@ async def quote(request: Request, who: Posted, document: UploadFile) -> Response
     return render(request, "quote.j2", who, rows=rows, notes=notes, filename=name)
 
 
-def _quote_rows(state: WebState, user: str, path: str) -> tuple[list, list[str]]:  # type: ignore[type-arg]
+def _quote_rows(state: WebState, user: str, path: str) -> tuple[list[QuoteRow], list[str]]:
     from pagetally.cli.quote import quote_rows
 
     notes: list[str] = []
