@@ -6,7 +6,7 @@ from decimal import Decimal as D
 
 from fastapi.testclient import TestClient
 
-from pagetally.core.models import Action, PaymentKind
+from pagetally.core.models import Action, LimitBy, PaymentKind
 from pagetally.core.refundrequests import RequestState
 from pagetally.storage.sql import SqlStore
 from tests.web.conftest import csrf_of
@@ -82,6 +82,7 @@ def test_admin_creates_edits_and_deletes(root: TestClient, site: SqlStore) -> No
         ("/admin/users", {"name": "carol", "limit_by": "balance", "balance": "3"}),
         ("/admin/user/edit", {"name": "carol", "description": "new", "overcharge": "1.5"}),
         ("/admin/groups", {"name": "staff"}),
+        ("/admin/group/edit", {"name": "staff", "limit_by": "balance", "description": "all"}),
         ("/admin/group/members", {"name": "staff", "users": "carol, bob"}),
         ("/admin/printers", {"name": "lp9", "per_page": "0.05"}),
         ("/admin/printers", {"name": "floor"}),
@@ -97,6 +98,7 @@ def test_admin_creates_edits_and_deletes(root: TestClient, site: SqlStore) -> No
         assert r.status_code == 200, (url, r.text)
     assert site.get_user("carol").overcharge == D("1.5")
     assert [u.name for u in site.members("staff")] == ["bob", "carol"]
+    assert site.get_group("staff").limit_by is LimitBy.BALANCE
     assert site.get_printer("lp9").prices.per_page == D("0.07")
     assert [p.name for p in site.printer_group_members("floor")] == ["lp9"]
     assert site.get_group_quota("staff", "floor").hard_limit == 500

@@ -28,6 +28,7 @@ SAMPLES: dict[tuple[str, str], dict[str, str]] = {
     ("POST", "/admin/user/credit"): {"name": "bob", "amount": "100"},
     ("POST", "/admin/user/delete"): {"name": "alice"},
     ("POST", "/admin/groups"): {"name": "cabal"},
+    ("POST", "/admin/group/edit"): {"name": "auditors", "description": "pwned"},
     ("POST", "/admin/group/members"): {"name": "auditors", "users": "bob"},
     ("POST", "/admin/group/delete"): {"name": "auditors"},
     ("POST", "/admin/printers"): {"name": "lp666"},

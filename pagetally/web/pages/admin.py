@@ -193,6 +193,14 @@ def add_group(request: Request, who: Changer, name: Text, limit_by: Opt = "quota
     return _back("/admin/groups", f"group {name.strip()} added")
 
 
+@router.post("/group/edit")
+def edit_group(request: Request, who: Changer, name: Text, limit_by: Opt = "",
+               description: Opt = "") -> Response:
+    state_of(request).store.edit_group(name, limit_by=_limit_by(limit_by) if limit_by else None,
+                                       description=description)
+    return _back("/admin/groups", f"group {name} changed")
+
+
 @router.post("/group/members")
 def group_members(request: Request, who: Changer, name: Text, users: Text,
                   action: Opt = "add") -> Response:
