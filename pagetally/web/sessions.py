@@ -33,6 +33,7 @@ class Sessions:
     def __init__(self, secret: str, max_age_seconds: int) -> None:
         self._secret = secret.encode()
         self._signer = URLSafeTimedSerializer(secret, salt="pagetally-session")
+        self._notes = URLSafeTimedSerializer(secret, salt="pagetally-note")
         self.max_age = max_age_seconds
         #: nonces of sessions logged out (in memory: a restart with a new secret voids all)
         self._revoked: set[str] = set()
@@ -60,6 +61,21 @@ class Sessions:
         session = self.read(cookie)
         if session is not None:
             self._revoked.add(session.nonce)
+
+    def seal_note(self, text: str) -> str:
+        """A page's "what was done" note, signed: a link from elsewhere cannot make
+        the site say something it did not do."""
+        return self._notes.dumps(text)
+
+    def open_note(self, token: str) -> str:
+        """The note a sealed token carries ('' for none, forged or older than a minute)."""
+        if not token:
+            return ""
+        try:
+            text = self._notes.loads(token, max_age=60)
+        except BadSignature:
+            return ""
+        return text if isinstance(text, str) else ""
 
     def csrf_token(self, user: str, nonce: str) -> str:
         msg = f"csrf|{user}|{nonce}".encode()

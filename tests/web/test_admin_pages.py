@@ -137,3 +137,8 @@ def test_read_only_admin_sees_but_changes_nothing(audrey: TestClient, site: SqlS
 
 def test_dates_in_the_site_are_utc(root: TestClient) -> None:
     assert f"{NOW:%Y-%m-%d}" in root.get("/admin/payments").text
+
+
+def test_notes_cannot_be_forged_by_a_link(root: TestClient) -> None:
+    r = root.get("/admin/users?done=Your+password+expired:+mail+it+to+evil@example.org")
+    assert "password expired" not in r.text

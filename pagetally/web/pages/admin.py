@@ -52,15 +52,18 @@ Text = Annotated[str, Form()]
 Opt = Annotated[str, Form()]
 
 
-def _back(url: str, note: str) -> Response:
+def _back(request: Request, url: str, note: str) -> Response:
+    """Back to a page after a change, with a signed note of what was done."""
     from urllib.parse import quote
 
     sep = "&" if "?" in url else "?"
-    return RedirectResponse(f"{url}{sep}done={quote(note)}", status_code=303)
+    sealed = quote(state_of(request).sessions.seal_note(note))
+    return RedirectResponse(f"{url}{sep}done={sealed}", status_code=303)
 
 
 def _page(request: Request, who: Identity, template: str, **ctx: Any) -> Response:
-    return render(request, template, who, done=request.query_params.get("done", ""),
+    done = state_of(request).sessions.open_note(request.query_params.get("done", ""))
+    return render(request, template, who, done=done,
                   can_change=may_change_site(who), **ctx)
 
 
@@ -134,7 +137,7 @@ def add_user(request: Request, who: Changer, name: Text, limit_by: Opt = "quota"
     state.store.add_user(User(name.strip(), limit_by=_limit_by(limit_by),
                               balance=_money(balance or "0", "balance", negative=True),
                               email=email.strip() or None, description=description.strip()))
-    return _back("/admin/users", f"user {name.strip()} added")
+    return _back(request, "/admin/users", f"user {name.strip()} added")
 
 
 @router.post("/user/edit")
@@ -144,7 +147,7 @@ def edit_user(request: Request, who: Changer, name: Text, limit_by: Opt = "",
         name, limit_by=_limit_by(limit_by) if limit_by else None,
         overcharge=_opt_money(overcharge, "overcharge factor"),
         email=email.strip() or None, description=description)
-    return _back(_user_url(name), f"user {name} changed")
+    return _back(request, _user_url(name), f"user {name} changed")
 
 
 def _user_url(name: str) -> str:
@@ -166,13 +169,13 @@ def credit(request: Request, who: Changer, name: Text, amount: Text, kind: Opt =
     state.store.add_payment(Payment(name, value, pkind,
                                     description.strip() or f"web: {pkind.value} by {who.name}",
                                     state.now()))
-    return _back(_user_url(name), f"{pkind.value} of {value} for {name} recorded")
+    return _back(request, _user_url(name), f"{pkind.value} of {value} for {name} recorded")
 
 
 @router.post("/user/delete")
 def delete_user(request: Request, who: Changer, name: Text) -> Response:
     state_of(request).store.delete_user(name)
-    return _back("/admin/users", f"user {name} deleted")
+    return _back(request, "/admin/users", f"user {name} deleted")
 
 
 # --- groups -------------------------------------------------------------------
@@ -190,7 +193,7 @@ def add_group(request: Request, who: Changer, name: Text, limit_by: Opt = "quota
               description: Opt = "") -> Response:
     state_of(request).store.add_group(Group(name.strip(), limit_by=_limit_by(limit_by),
                                             description=description.strip()))
-    return _back("/admin/groups", f"group {name.strip()} added")
+    return _back(request, "/admin/groups", f"group {name.strip()} added")
 
 
 @router.post("/group/edit")
@@ -198,7 +201,7 @@ def edit_group(request: Request, who: Changer, name: Text, limit_by: Opt = "",
                description: Opt = "") -> Response:
     state_of(request).store.edit_group(name, limit_by=_limit_by(limit_by) if limit_by else None,
                                        description=description)
-    return _back("/admin/groups", f"group {name} changed")
+    return _back(request, "/admin/groups", f"group {name} changed")
 
 
 @router.post("/group/members")
@@ -207,13 +210,13 @@ def group_members(request: Request, who: Changer, name: Text, users: Text,
     names = [u for u in users.replace(",", " ").split() if u]
     store = state_of(request).store
     (store.remove_members if action == "remove" else store.add_members)(name, names)
-    return _back("/admin/groups", f"members of {name} changed")
+    return _back(request, "/admin/groups", f"members of {name} changed")
 
 
 @router.post("/group/delete")
 def delete_group(request: Request, who: Changer, name: Text) -> Response:
     state_of(request).store.delete_group(name)
-    return _back("/admin/groups", f"group {name} deleted")
+    return _back(request, "/admin/groups", f"group {name} deleted")
 
 
 # --- printers and printer groups ------------------------------------------------
@@ -241,7 +244,7 @@ def add_printer(request: Request, who: Changer, name: Text, per_page: Opt = "0",
     state_of(request).store.add_printer(Printer(
         name.strip(), description=description.strip(),
         prices=_prices(per_page, per_job, per_color_page, per_sheet)))
-    return _back("/admin/printers", f"printer {name.strip()} added")
+    return _back(request, "/admin/printers", f"printer {name.strip()} added")
 
 
 @router.post("/printer/edit")
@@ -252,7 +255,7 @@ def edit_printer(request: Request, who: Changer, name: Text, per_page: Opt = "0"
     state_of(request).store.edit_printer(
         name, prices=_prices(per_page, per_job, per_color_page, per_sheet),
         max_job_size=size, clear_max_job_size=size is None, description=description)
-    return _back("/admin/printers", f"printer {name} changed")
+    return _back(request, "/admin/printers", f"printer {name} changed")
 
 
 @router.post("/printer/group")
@@ -263,13 +266,13 @@ def printer_group(request: Request, who: Changer, group: Text, printer: Text,
         store.remove_from_printer_group(group, [printer])
     else:
         store.add_to_printer_group(group, [printer])
-    return _back("/admin/printers", f"printer group {group} changed")
+    return _back(request, "/admin/printers", f"printer group {group} changed")
 
 
 @router.post("/printer/delete")
 def delete_printer(request: Request, who: Changer, name: Text) -> Response:
     state_of(request).store.delete_printer(name)
-    return _back("/admin/printers", f"printer {name} deleted")
+    return _back(request, "/admin/printers", f"printer {name} deleted")
 
 
 # --- quotas -------------------------------------------------------------------
@@ -294,13 +297,13 @@ def set_quota(request: Request, who: Changer, name: Text, printer: Text, kind: O
         store.set_group_quota(name.strip(), printer.strip(), **limits)
     else:
         store.set_user_quota(name.strip(), printer.strip(), **limits)
-    return _back("/admin/quotas", f"quota of {name.strip()} on {printer.strip()} set")
+    return _back(request, "/admin/quotas", f"quota of {name.strip()} on {printer.strip()} set")
 
 
 @router.post("/quota/reset")
 def reset_quota(request: Request, who: Changer, name: Text, printer: Text) -> Response:
     state_of(request).store.reset_user_quota(name, printer)
-    return _back("/admin/quotas", f"page counter of {name} on {printer} reset")
+    return _back(request, "/admin/quotas", f"page counter of {name} on {printer} reset")
 
 
 @router.post("/quota/delete")
@@ -308,7 +311,7 @@ def delete_quota(request: Request, who: Changer, name: Text, printer: Text,
                  kind: Opt = "user") -> Response:
     store = state_of(request).store
     (store.delete_group_quota if kind == "group" else store.delete_user_quota)(name, printer)
-    return _back("/admin/quotas", f"quota of {name} on {printer} deleted")
+    return _back(request, "/admin/quotas", f"quota of {name} on {printer} deleted")
 
 
 # --- billing codes --------------------------------------------------------------
@@ -324,7 +327,7 @@ def add_code(request: Request, who: Changer, code: Text, description: Opt = "",
     state_of(request).store.add_billing_code(BillingCode(
         code.strip(), description=description.strip(),
         balance=_money(balance or "0", "balance", negative=True)))
-    return _back("/admin/billing-codes", f"billing code {code.strip()} added")
+    return _back(request, "/admin/billing-codes", f"billing code {code.strip()} added")
 
 
 @router.post("/billing-code/edit")
@@ -332,13 +335,13 @@ def edit_code(request: Request, who: Changer, code: Text, description: Opt = "",
               balance: Opt = "") -> Response:
     state_of(request).store.edit_billing_code(
         code, description=description, balance=_opt_money(balance, "balance"))
-    return _back("/admin/billing-codes", f"billing code {code} changed")
+    return _back(request, "/admin/billing-codes", f"billing code {code} changed")
 
 
 @router.post("/billing-code/delete")
 def delete_code(request: Request, who: Changer, code: Text) -> Response:
     state_of(request).store.delete_billing_code(code)
-    return _back("/admin/billing-codes", f"billing code {code} deleted")
+    return _back(request, "/admin/billing-codes", f"billing code {code} deleted")
 
 
 # --- payments -----------------------------------------------------------------
@@ -391,10 +394,10 @@ def decide(request: Request, who: Changer, request_id: Text, decision: Text,
         said = _refund_job(state, req.job_row, who.name,
                            f"refund request {rid}: {req.reason}" + (f"; {note}" if note else ""))
         state.store.decide_refund_request(rid, RequestState.APPROVED, who.name, state.now(), note)
-        return _back("/admin/refunds", said)
+        return _back(request, "/admin/refunds", said)
     if decision == "refuse":
         state.store.decide_refund_request(rid, RequestState.REFUSED, who.name, state.now(), note)
-        return _back("/admin/refunds", f"refund request {rid} refused")
+        return _back(request, "/admin/refunds", f"refund request {rid} refused")
     raise InvalidInput("decision: approve or refuse")
 
 
@@ -404,7 +407,7 @@ def refund_job(request: Request, who: Changer, row: Text, reason: Opt = "") -> R
         rid = int(row)
     except ValueError:
         raise InvalidInput(f"no job {row!r}") from None
-    return _back("/admin/jobs", _refund_job(state_of(request), rid, who.name, reason))
+    return _back(request, "/admin/jobs", _refund_job(state_of(request), rid, who.name, reason))
 
 
 # --- job search and dashboard ----------------------------------------------------
