@@ -34,7 +34,7 @@ def test_approving_a_request_refunds_as_jobs_refund(alice: TestClient, root: Tes
     assert "jammed" in page and "alice-thesis.pdf on lp1" in page
     r = root.post("/admin/refunds/decide", data={"csrf": csrf_of(page), "request_id": req.id,
                                                  "decision": "approve"})
-    assert r.status_code == 200 and "refunded: 0.400000 to alice" in r.text
+    assert r.status_code == 200 and "refunded: 0.40 EUR to alice" in r.text
     assert site.get_job(row).action is Action.REFUND
     assert site.get_user("alice").balance == D("10.00")  # 9.60 + 0.40
     refund = [p for p in site.payments("alice") if p.kind is PaymentKind.REFUND]
@@ -61,7 +61,7 @@ def test_admin_credits_and_sets_quota(root: TestClient, site: SqlStore) -> None:
     token = _token(root)
     r = root.post("/admin/user/credit", data={"csrf": token, "name": "bob", "amount": "2.50",
                                               "kind": "credit"})
-    assert r.status_code == 200 and "credit of 2.50 for bob recorded" in r.text
+    assert r.status_code == 200 and "credit of 2.50 EUR for bob recorded" in r.text
     assert site.get_user("bob").balance == D("12.30")  # 10 - 0.20 + 2.50
     r = root.post("/admin/quotas", data={"csrf": token, "name": "bob", "printer": "color1",
                                          "soft": "5", "hard": "8"})

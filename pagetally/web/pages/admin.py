@@ -26,7 +26,7 @@ from pagetally.core.models import (
     Printer,
     User,
 )
-from pagetally.core.money import parse_amount
+from pagetally.core.money import format_money, parse_amount
 from pagetally.core.refundrequests import RequestState
 from pagetally.core.refunds import refund_for
 from pagetally.errors import InvalidInput, NotFound, RuleError
@@ -169,7 +169,8 @@ def credit(request: Request, who: Changer, name: Text, amount: Text, kind: Opt =
     state.store.add_payment(Payment(name, value, pkind,
                                     description.strip() or f"web: {pkind.value} by {who.name}",
                                     state.now()))
-    return _back(request, _user_url(name), f"{pkind.value} of {value} for {name} recorded")
+    shown = format_money(value, state.settings.currency)
+    return _back(request, _user_url(name), f"{pkind.value} of {shown} for {name} recorded")
 
 
 @router.post("/user/delete")
@@ -376,7 +377,7 @@ def _refund_job(state: WebState, row: int, by: str, reason: str) -> str:
     currency = state.config.rule_settings(job.printer).currency
     back = refund_for(job, currency=currency, note=reason or f"approved on the web by {by}")
     res = state.store.refund(row, back, state.now())
-    return f"job {row} refunded: {res.amount} to {job.user}"
+    return f"job {row} refunded: {format_money(res.amount, state.settings.currency)} to {job.user}"
 
 
 @router.post("/refunds/decide")

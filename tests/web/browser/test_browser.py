@@ -67,7 +67,7 @@ def test_user_and_admin_round_trip(browser: Any, base_url: str, site_store: Any,
     boss.fill("#pc-name", "alice")
     boss.fill("#pc-amount", "5")
     boss.click("button:has-text('Record payment')")
-    assert "credit of 5 for alice recorded" in boss.inner_text("[role=status]")
+    assert "credit of 5.00 EUR for alice recorded" in boss.inner_text("[role=status]")
     boss.goto(f"{base_url}/admin/quotas")
     boss.fill("#sq-name", "alice")
     boss.fill("#sq-printer", "lp1")
