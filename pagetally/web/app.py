@@ -181,9 +181,13 @@ def create_app(
 
 
 def create_app_from_config(cfg: Config, **kwargs: Any) -> FastAPI:
-    """The application `pagetally web` serves: the store read-write (admins change it)."""
+    """The application `pagetally web` serves: the store read-write (admins change it,
+    users ask refunds) when this process may write it."""
     from pagetally.storage import open_store
     from pagetally.web.settings import web_settings
 
-    store = open_store(cfg.store_settings(), readonly=not cfg.is_admin)
+    settings = cfg.store_settings()
+    # as the CLI: a server database is written with the admin file's credentials;
+    # a SQLite file by whoever may write it
+    store = open_store(settings, readonly=settings.backend != "sqlite" and not cfg.is_admin)
     return create_app(web_settings(cfg), store, config=cfg, **kwargs)
