@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import tempfile
 from datetime import UTC, datetime
-from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
 
-from pagetally.core.models import Action, User
+from pagetally.core.models import Action
 from pagetally.core.refundrequests import check_request
 from pagetally.errors import InvalidInput, NotFound, PageTallyError, PdlError
 from pagetally.storage.base import HistoryFilter
@@ -34,13 +33,6 @@ router = APIRouter()
 Me = Annotated[Identity, Depends(current)]
 #: The largest file a quote reads (bytes): bigger uploads are refused, not counted.
 QUOTE_MAX_BYTES = 50 * 1024 * 1024
-
-
-def own_user(state: WebState, who: Identity) -> User | None:
-    try:
-        return state.store.get_user(who.name)
-    except NotFound:
-        return None
 
 
 @router.get("/")
@@ -197,6 +189,3 @@ def ask_refund(request: Request, who: Posted, job: Annotated[str, Form()],
     state.store.add_refund_request(row, who.name, text, state.now())
     return RedirectResponse("/refunds?asked=1", status_code=303)
 
-
-def poorman_of(state: WebState) -> Decimal:
-    return state.config.rule_settings().poorman
