@@ -32,16 +32,21 @@ ALLOWED: dict[str, set[str]] = {
              "service.client"},
     "service": {"errors", "proc", "pdl", "core", "storage", "devices", "notify", "config",
                 "cups.backend", "ini"},
-    "cli": {"core", "storage", "pdl", "notify", "config", "errors", "proc", "directory"},
-    "web": {"core", "storage", "pdl", "notify", "config", "errors", "proc"},
+    "export": {"core", "storage", "errors"},
+    "cli": {"core", "storage", "pdl", "notify", "config", "errors", "proc", "directory", "export"},
+    "web": {"core", "storage", "pdl", "notify", "config", "errors", "proc", "export"},
 }
 #: Arrows the table gives one module beyond its layer's.
-MODULE_ALLOWED: dict[str, set[str]] = {"cli.setup": {"cups.setup"}}
+MODULE_ALLOWED: dict[str, set[str]] = {"cli.setup": {"cups.setup"}, "cli.web": {"web"},
+                                       "cli.serve": {"web"}}
 
 #: Arrows the code has that the table does not give, for the lead to see.
 ALLOWLIST: dict[tuple[str, str], str] = {
     ("cli.serve", "service"): "`pagetally serve` is the service's entry point (DESIGN.md: "
     "one entry point per audience); the table should say cli/serve -> service",
+    ("web.pages.user", "cli.quote"): "the quote page prices an upload with `pagetally "
+    "quote`'s own quote_rows; it should move below cli/ (the migrate helper edits "
+    "cli/quote.py this session, so it stays there until the merge)",
     ("cups.setup", "service.thin"): "`pagetally setup cups` installs the thin backend, "
     "which service/ holds; the table should say cups/setup -> service/thin",
 }

@@ -65,6 +65,9 @@ COMMANDS: dict[str, Entry] = {
     "docs": Entry("docs", "Print the command-line reference (docs/cli.md) as Markdown.",
                   hidden=True),
     "serve": Entry("serve", "Serve the store to CUPS backends on a Unix socket, until SIGTERM."),
+    "web": Entry("web", "Serve the web interface (pages for users and admins) until interrupted."),
+    "web-password": Entry("web", "Set (or --clear) a user's web password (webauth: local), "
+                          "stored as an argon2 hash."),
     "users": Entry("users", "Users: add, edit, delete, list, credit.", noun=True),
     "groups": Entry("groups", "Groups of users: add, edit, delete, list, members.", noun=True),
     "printers": Entry("printers",

@@ -1,4 +1,5 @@
-"""Writing results: Rich tables for people, stable machine formats for scripts.
+"""Writing results: Rich tables for people, stable machine formats for scripts
+(their values as export/values.py writes them: `machine`, `text`).
 
 Machine formats are fixed: CSV with a header row (comma, or `;`/tab for ssv/tsv),
 JSON lists of objects. In both, money is a decimal string ("4.70", exact),
@@ -10,15 +11,16 @@ from __future__ import annotations
 
 import csv
 import enum
-import functools
-import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime, tzinfo
 from decimal import Decimal
 from typing import IO, Any, TypeVar
 
 from pagetally.cli.env import Env
-from pagetally.core.money import PRICE_PLACES, format_money
+from pagetally.export.values import _money
+from pagetally.export.values import machine as machine
+from pagetally.export.values import text as text
+from pagetally.export.values import write_json_stream as write_json_stream
 
 T = TypeVar("T")
 Row = dict[str, Any]
@@ -28,39 +30,6 @@ class Format(enum.StrEnum):
     TABLE = "table"
     CSV = "csv"
     JSON = "json"
-
-
-_PLAIN = (str, int, bool, type(None))
-
-
-@functools.lru_cache(maxsize=8192)
-def _money(value: Decimal) -> str:
-    """Exact: amounts have 6 places at most, prices (price tables) up to 12."""
-    return format_money(value, places=PRICE_PLACES)
-
-
-def machine(value: Any) -> Any:
-    """A value as it appears in JSON: Decimal -> str ("4.70": 2 or more places,
-    exact), datetime -> ISO 8601, enum -> its value."""
-    if type(value) in _PLAIN:
-        return value
-    if isinstance(value, Decimal):
-        return _money(value)
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, enum.Enum):
-        return value.value
-    return value
-
-
-def text(value: Any) -> str:
-    """A value as it appears in CSV: like JSON, None -> empty."""
-    v = machine(value)
-    if v is None:
-        return ""
-    if isinstance(v, bool):
-        return "yes" if v else "no"
-    return str(v)
 
 
 def human(value: Any, tz: tzinfo | None = None) -> str:
@@ -81,20 +50,6 @@ def write_json(out: IO[str], rows: Iterable[Row]) -> None:
     """A JSON list of objects, one per line (fast: one write per object)."""
     write_json_stream(out, rows)
     out.write("\n")
-
-
-def write_json_stream(out: IO[str], rows: Iterable[Row], indent: str = "") -> None:
-    """A JSON list written as it is read, one object per line: millions of rows
-    never sit in memory."""
-    out.write("[")
-    first = True
-    for r in rows:
-        out.write("\n" if first else ",\n")
-        out.write(
-            indent + " " + json.dumps({k: machine(v) for k, v in r.items()}, ensure_ascii=False)
-        )
-        first = False
-    out.write("\n" + indent + "]" if not first else "]")
 
 
 def write_csv(

@@ -8,20 +8,29 @@ repykota's grace column.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+import csv
+import functools
+import io
+import json
+from collections.abc import Iterator
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import IO, Annotated
 
 import typer
 
 from pagetally.cli import common
-from pagetally.cli.env import get_env
-from pagetally.cli.output import Format, Row, human, render_table, write_csv, write_json
+from pagetally.cli.env import Env, get_env
+from pagetally.cli.output import Format, Row, human, render_table
 from pagetally.config import Config
-from pagetally.core.models import GroupQuota, LimitBy, Printer, UserQuota
-from pagetally.storage.base import Store
+from pagetally.core.models import LimitBy
+from pagetally.core.money import format_money
+from pagetally.storage.reports import (
+    Entry,
+    QuotaReport,
+    ReportAccount,
+    quota_report,
+)
 
 #: `report --format json|csv`: one object per (printer, user or group).
 COLUMNS = (
@@ -69,27 +78,21 @@ TABLE_HEADERS = (
 )
 
 
-@dataclass(frozen=True)
-class Account:
-    name: str
-    limit_by: LimitBy
-    balance: Decimal
-    lifetime_paid: Decimal
-    overcharge: Decimal | None  # None for groups
-
-
 def flag_and_status(
-    acct: Account, q: UserQuota | GroupQuota, now: datetime, balance_zero: Decimal, poorman: Decimal
+    acct: ReportAccount,
+    entry: Entry,
+    now: datetime,
+    balance_zero: Decimal,
+    poorman: Decimal,
 ) -> tuple[str, str]:
     """repykota's flag and grace/status column for one entry."""
     if acct.limit_by is LimitBy.QUOTA:
-        flag = "+Q" if q.soft_limit is not None and q.page_counter >= q.soft_limit else "-Q"
+        counter, soft, hard, date_limit = entry[2], entry[4], entry[5], entry[6]
+        flag = "+Q" if soft is not None and counter >= soft else "-Q"
         if (
-            (q.hard_limit is not None and q.page_counter >= q.hard_limit)
-            or (
-                q.hard_limit is None and q.soft_limit is not None and q.page_counter >= q.soft_limit
-            )
-            or (q.date_limit is not None and now >= q.date_limit)
+            (hard is not None and counter >= hard)
+            or (hard is None and soft is not None and counter >= soft)
+            or (date_limit is not None and now >= date_limit)
         ):
             return flag, "DENY"
         return flag, ""
@@ -108,72 +111,168 @@ def flag_and_status(
     }[acct.limit_by]
 
 
-def report_rows(
-    store: Store,
-    cfg: Config,
-    printers: Sequence[str],
-    names: Sequence[str],
-    group: bool,
-    now: datetime,
-) -> list[Row]:
-    """Every (printer, user or group) entry the filters select, printer by printer."""
-    quotas: list[UserQuota] | list[GroupQuota]
-    accounts: dict[str, Account] = {}
-    if group:
-        quotas = store.group_quotas(printers, names)
-        for g in store.find_groups(names):
-            bal, paid = store.group_balance(g.name)
-            accounts[g.name] = Account(g.name, g.limit_by, bal, paid, None)
-    else:
-        quotas = store.user_quotas(printers, names)
-        for u in store.find_users(names):
-            accounts[u.name] = Account(u.name, u.limit_by, u.balance, u.lifetime_paid, u.overcharge)
-    rows: list[Row] = []
-    limits: dict[str, tuple[Decimal, Decimal]] = {}
-    for q in quotas:
-        name = q.group if isinstance(q, GroupQuota) else q.user
-        acct = accounts.get(name)
-        if acct is None:
-            continue
-        if q.printer not in limits:
-            limits[q.printer] = (cfg.get("balancezero", q.printer), cfg.get("poorman", q.printer))
-        flag, status = flag_and_status(acct, q, now, *limits[q.printer])
-        rows.append(
-            {
-                "printer": q.printer,
-                "name": name,
-                "kind": "group" if group else "user",
-                "limit_by": acct.limit_by,
-                "flag": flag,
-                "overcharge": acct.overcharge,
-                "page_counter": q.page_counter,
-                "life_page_counter": q.life_page_counter,
-                "soft_limit": q.soft_limit,
-                "hard_limit": q.hard_limit,
-                "balance": acct.balance,
-                "life_time_paid": acct.lifetime_paid,
-                "grace_until": q.date_limit,
-                "status": status,
-                "warn_count": q.warn_count if isinstance(q, UserQuota) else None,
-            }
-        )
-    rows.sort(key=lambda r: (r["printer"], r["name"]))
-    return rows
+def statuses(report: QuotaReport, cfg: Config, now: datetime) -> list[tuple[str, str]]:
+    """(flag, status) of each entry of `report`, in its order: flag_and_status,
+    worked out once per account where it depends only on the account and the
+    printer's balance limits (everything but limit-by quota)."""
+    limits = {
+        p.name: (cfg.get("balancezero", p.name), cfg.get("poorman", p.name))
+        for p in report.printers
+    }
+    accounts = report.accounts
+    quota = LimitBy.QUOTA
+    fixed: dict[tuple[str, tuple[Decimal, Decimal]], tuple[str, str]] = {}
+    one = next(iter(limits.values())) if len(set(limits.values())) == 1 else None
+    by_name: dict[str, tuple[str, str]] = {}
+    out: list[tuple[str, str]] = []
+    add = out.append
+    for e in report.entries:
+        name = e[1]
+        acct = accounts[name]
+        if acct.limit_by is quota:
+            counter, soft, hard, date_limit = e[2], e[4], e[5], e[6]
+            flag = "+Q" if soft is not None and counter >= soft else "-Q"
+            deny = ((hard is not None and counter >= hard)
+                    or (hard is None and soft is not None and counter >= soft)
+                    or (date_limit is not None and now >= date_limit))  # fmt: skip
+            add((flag, "DENY" if deny else ""))
+        elif one is not None:
+            known = by_name.get(name)
+            if known is None:
+                known = by_name[name] = flag_and_status(acct, e, now, *one)
+            add(known)
+        else:
+            lim = limits[e[0]]
+            known = fixed.get((name, lim))
+            if known is None:
+                known = fixed[(name, lim)] = flag_and_status(acct, e, now, *lim)
+            add(known)
+    return out
 
 
-def _print_tables(rows: list[Row], printers: dict[str, Printer], cfg: Config, group: bool) -> None:
-    env = get_env()
+def report_rows(report: QuotaReport, cfg: Config, now: datetime) -> Iterator[Row]:
+    """The report as one object per (printer, user or group) entry (COLUMNS)."""
+    kind = "group" if report.group else "user"
+    for e, (flag, status) in zip(report.entries, statuses(report, cfg, now), strict=True):
+        acct = report.accounts[e[1]]
+        yield {
+            "printer": e[0],
+            "name": e[1],
+            "kind": kind,
+            "limit_by": acct.limit_by,
+            "flag": flag,
+            "overcharge": acct.overcharge,
+            "page_counter": e[2],
+            "life_page_counter": e[3],
+            "soft_limit": e[4],
+            "hard_limit": e[5],
+            "balance": acct.balance,
+            "life_time_paid": acct.lifetime_paid,
+            "grace_until": e[6],
+            "status": status,
+            "warn_count": e[7],
+        }
+
+
+def _texts(report: QuotaReport) -> dict[str, tuple[str, str, str, str]]:
+    """Each account's (limit_by, overcharge, balance, lifetime paid) as text,
+    made once per account, and once per distinct amount."""
+    money = functools.lru_cache(maxsize=65536)(format_money)
+    return {
+        name: (a.limit_by.value, "" if a.overcharge is None else money(a.overcharge),
+               money(a.balance), money(a.lifetime_paid))
+        for name, a in report.accounts.items()
+    }
+
+
+def _csv_field(value: str) -> str:
+    """One CSV field as csv.writer writes it (quoted when it must be)."""
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerow([value])
+    return buf.getvalue()[:-1]
+
+
+def _opt(value: int | None, none: str) -> str:
+    return none if value is None else str(value)
+
+
+def write_report_csv(out: IO[str], report: QuotaReport, cfg: Config, now: datetime) -> None:
+    """The report as CSV, byte for byte output.write_csv's, from pieces made once
+    per printer and account (a line is one f-string)."""
+    kind = "group" if report.group else "user"
+    parts = {
+        name: (f"{_csv_field(name)},{kind},{t[0]},", f",{t[1]},", f"{t[2]},{t[3]},")
+        for name, t in _texts(report).items()
+    }
+    pnames = {p.name: _csv_field(p.name) for p in report.printers}
+    out.write(",".join(COLUMNS) + "\n")
+    lines: list[str] = []
+    add = lines.append
+    for (printer, name, pc, lpc, soft, hard, grace, warn), (flag, status) in zip(
+            report.entries, statuses(report, cfg, now), strict=True):
+        head, over, money = parts[name]
+        add(f"{pnames[printer]},{head}{flag}{over}{pc},{lpc},{'' if soft is None else soft},"
+            f"{'' if hard is None else hard},{money}{'' if grace is None else grace.isoformat()},"
+            f"{status},{'' if warn is None else warn}\n")  # fmt: skip
+    out.writelines(lines)
+
+
+def _js(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def write_report_json(out: IO[str], report: QuotaReport, cfg: Config, now: datetime) -> None:
+    """The report as output.write_json writes it (same text, byte for byte), from
+    pieces encoded once per printer and account instead of a dict per entry."""
+    kind = _js("group" if report.group else "user")
+    head = {
+        name: f'"name": {_js(name)}, "kind": {kind}, "limit_by": {_js(t[0])}, '
+        for name, t in _texts(report).items()
+    }
+    accounts = {
+        name: (_js(t[1]) if t[1] else "null", f'"balance": {_js(t[2])}, '
+               f'"life_time_paid": {_js(t[3])}, ')
+        for name, t in _texts(report).items()
+    }
+    pnames = {p: _js(p) for p in {e[0] for e in report.entries}}
+    lines = [
+        f' {{"printer": {pnames[e[0]]}, {head[e[1]]}"flag": "{flag}", "overcharge": {a[0]}, '
+        f'"page_counter": {e[2]}, "life_page_counter": {e[3]}, '
+        f'"soft_limit": {_opt(e[4], "null")}, "hard_limit": {_opt(e[5], "null")}, {a[1]}'
+        f'"grace_until": {"null" if e[6] is None else _js(e[6].isoformat())}, '
+        f'"status": "{status}", "warn_count": {_opt(e[7], "null")}}}'
+        for e, (flag, status) in zip(report.entries, statuses(report, cfg, now), strict=True)
+        for a in (accounts[e[1]],)
+    ]
+    out.write("[\n" + ",\n".join(lines) + "\n]\n" if lines else "[]\n")
+
+
+def _print_tables(env: Env, report: QuotaReport, cfg: Config, now: datetime) -> None:
     tz = env.local_tz()
     currency = cfg.get("currency")
-    headers = ("Group", *TABLE_HEADERS[1:]) if group else TABLE_HEADERS
+    headers = ("Group", *TABLE_HEADERS[1:]) if report.group else TABLE_HEADERS
     right = [c not in ("name", "flag", "grace") for c in TABLE_COLUMNS]
-    by_printer: dict[str, list[Row]] = {}
-    for r in rows:
-        by_printer.setdefault(r["printer"], []).append(r)
+    printers = {p.name: p for p in report.printers}
+    texts = _texts(report)
+    over = {name: t[1] or "-" for name, t in texts.items()}
+
+    def opt(value: int | None) -> str:
+        return "-" if value is None else str(value)
+
+    by_printer: dict[str, list[list[str]]] = {}
+    totals: dict[str, tuple[int, Decimal]] = {}
+    for e, (flag, status) in zip(report.entries, statuses(report, cfg, now), strict=True):
+        t = texts[e[1]]
+        grace = status or (human(e[6], tz) if e[6] else "")
+        by_printer.setdefault(e[0], []).append(
+            [e[1], flag, over[e[1]], str(e[2]), opt(e[4]), opt(e[5]), t[2], grace, str(e[3]),
+             t[3], opt(e[7])]
+        )  # fmt: skip
+        pages, paid = totals.get(e[0], (0, Decimal(0)))
+        totals[e[0]] = (pages + e[3], paid + report.accounts[e[1]].lifetime_paid)
     for name in sorted(by_printer):
         p = printers.get(name)
-        mine = by_printer[name]
-        title = f"Report for {'group' if group else 'user'} quota on printer {name}"
+        title = f"Report for {'group' if report.group else 'user'} quota on printer {name}"
         if p is not None and p.description:
             title += f" ({p.description})"
         prices = ""
@@ -183,17 +282,11 @@ def _print_tables(rows: list[Row], printers: dict[str, Printer], cfg: Config, gr
                 f"price per page: {human(p.prices.per_page)} {currency}"
             )
         caption = f"Pages grace time: {cfg.get('gracedelay', name)} days. {prices}"
-        total_pages = sum(r["life_page_counter"] for r in mine)
-        total_paid = sum((r["life_time_paid"] for r in mine), Decimal(0))
         footer = ["Total"] + [""] * (len(TABLE_COLUMNS) - 1)
-        footer[TABLE_COLUMNS.index("life_page_counter")] = str(total_pages)
-        footer[TABLE_COLUMNS.index("life_time_paid")] = human(total_paid)
-        cells = []
-        for r in mine:
-            grace = r["status"] or (human(r["grace_until"], tz) if r["grace_until"] else "")
-            row = {**r, "grace": grace}
-            cells.append([human(row.get(c), tz) for c in TABLE_COLUMNS])
-        render_table(env, headers, cells, right, title=title, caption=caption, footer=footer)
+        footer[TABLE_COLUMNS.index("life_page_counter")] = str(totals[name][0])
+        footer[TABLE_COLUMNS.index("life_time_paid")] = human(totals[name][1])
+        render_table(env, headers, by_printer[name], right, title=title, caption=caption,
+                     footer=footer)
         env.out.write("\n")
 
 
@@ -232,14 +325,13 @@ def report(
             found = expand("group", in_group, store.find_groups, lambda g: g.name)
             members = sorted({u.name for g in found for u in store.members(g.name)})
             who = [m for m in members if any(fnmatchcase(m, p) for p in who)]
-        rows = (report_rows(store, cfg, printer_patterns, who, group, env.now())
-                if who else [])
-        printers = {p.name: p for p in store.find_printers(printer_patterns)}
+        report = quota_report(store, printer_patterns, who, group=group)
+    now = env.now()
     if fmt is Format.JSON:
-        write_json(env.out, rows)
+        write_report_json(env.out, report, cfg, now)
     elif fmt is Format.CSV:
-        write_csv(env.out, COLUMNS, rows)
-    elif not rows:
+        write_report_csv(env.out, report, cfg, now)
+    elif not report.entries:
         env.note("no quota entries match")
     else:
-        _print_tables(rows, printers, cfg, group)
+        _print_tables(env, report, cfg, now)

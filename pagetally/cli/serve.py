@@ -58,14 +58,24 @@ def serve(
     from pagetally.service.notifier import hub_from_config
 
     hub = None
+    web = None
     try:
         hub = hub_from_config(config, store)  # pagetally-clients (notifierlisten)
+        if config.get("webserve"):
+            from pagetally.web.serving import Beside, address
+
+            web = Beside(config, store)
+            port = web.wait_started()
+            logging.getLogger("pagetally").info(
+                "web interface on %s", address(str(config.get("webhost")), port))
         service = AccountingService(store, path, describe=describe(settings),
                                     max_clients=max_clients)
         service.run_until_signalled()
     finally:
         if hub is not None:
             hub.stop()
+        if web is not None:
+            web.stop()
         store.close()
         if runner is not None:
             _stop_runner(runner)

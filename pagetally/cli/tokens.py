@@ -18,6 +18,7 @@ from pagetally.cli.output import Row, emit
 from pagetally.core.tokens import ApiToken, TokenRole, check_role
 from pagetally.errors import InvalidInput
 from pagetally.storage.base import Store
+from pagetally.storage.tokens import token_store
 
 app = typer.Typer(help="API tokens for scripts: add, list, revoke.", no_args_is_help=True)
 
@@ -51,7 +52,7 @@ def user_role(env: Env, store: Store, user: str) -> TokenRole:
             value = cfg.get(name)
         except ConfigError:  # the web's directives are not there: a plain user
             value = None
-        lists.append([str(v) for v in value] if value else [])
+        lists.append([v.strip() for v in str(value or "").split(",") if v.strip()])
     groups = [g.name for g in store.groups_of(user)]
     return role_of_user(user, groups, lists[0], lists[1])
 
@@ -61,8 +62,8 @@ def add(
     user: Annotated[str, typer.Argument(help="The user the token acts for.")],
     role: Annotated[
         TokenRole,
-        typer.Option("--role", "-r", help="user (themselves only), readonly (a read-only "
-                     "admin) or admin; no greater than the user's own role."),
+        typer.Option("--role", "-r", help="user (themselves only), readonly-admin (sees "
+                     "everything, changes nothing) or admin; no greater than the user's own role."),
     ] = TokenRole.USER,
     label: Annotated[str, typer.Option("--label", "-l", help="What the token is for.")] = "",
     expires: Annotated[
@@ -82,7 +83,8 @@ def add(
     with env.store(write=True) as store:
         store.get_user(user)  # NotFound before anything else
         check_role(role, user_role(env, store, user), user)
-        token, secret = store.add_api_token(user, role, now, label=label, expires=until)
+        token, secret = token_store(store).add_api_token(user, role, now, label=label,
+                                                         expires=until)
     env.out.write(secret + "\n")
     env.note(
         f"token {token.id} for {user} (role {token.role.value}) added; it is shown "
@@ -98,7 +100,7 @@ def list_(
     """List tokens (never their secrets): id, user, role, label, dates, state."""
     env = get_env()
     with env.store() as store:
-        rows = [token_row(t, env) for t in store.api_tokens(users or None)]
+        rows = [token_row(t, env) for t in token_store(store).api_tokens(users or None)]
     emit(env, fmt, COLUMNS, rows, title="API tokens")
 
 
@@ -110,5 +112,5 @@ def revoke(
     env = get_env()
     with env.store(write=True) as store:
         for token_id in ids:
-            t = store.revoke_api_token(token_id, env.now())
+            t = token_store(store).revoke_api_token(token_id, env.now())
             env.note(f"token {t.id} of {t.user} revoked")

@@ -29,7 +29,7 @@ class TokenRole(enum.StrEnum):
     """What a token may do: the web's three roles, weakest first."""
 
     USER = "user"  # sees and acts for its user only
-    READONLY = "readonly"  # a read-only admin: sees everything, changes nothing
+    READONLY = "readonly-admin"  # sees everything, changes nothing (web.rights.Role)
     ADMIN = "admin"  # sees and changes everything
 
     @property

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from pagetally.core.dialogs import Answer
 from pagetally.core.models import (
@@ -36,9 +36,22 @@ from pagetally.core.models import (
     User,
     UserQuota,
 )
+from pagetally.core.refundrequests import RefundRequest, RequestState
 from pagetally.core.refunds import Refund, RefundResult
 from pagetally.core.settings import StoreSettings as StoreSettings  # built by config
 from pagetally.core.tokens import ApiToken, TokenRole
+
+if TYPE_CHECKING:
+    from pagetally.storage.reports import QuotaReport
+    from pagetally.storage.webqueries import (
+        DayUsage,
+        JobPage,
+        JobQuery,
+        JobTotal,
+        Refusals,
+        UsageTotal,
+        UserStatus,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -277,6 +290,7 @@ class AdminStore(PrintJobStore, ReportStore, Protocol):
         period was granted before. The grant is recorded as a FREE payment."""
 
 
+@runtime_checkable
 class TokenStore(Protocol):
     """API tokens (`pagetally tokens`, the REST API, the notifier's client): only
     a token's hash is kept; the secret is returned once, by `add_api_token`."""
@@ -300,10 +314,74 @@ class TokenStore(Protocol):
         """The valid token `secret` is (known, not revoked, not expired), else None."""
 
 
-class Store(AdminStore, TokenStore, Protocol):
+class Store(AdminStore, Protocol):
     """What PageTally keeps: users, groups, printers, quotas, jobs, payments, codes.
 
     Every role at once: what a store implementation (SQL, later LDAP) provides.
     A caller takes the smallest role it needs, so that mypy checks that a
     smaller store (the accounting service's RemoteStore) is enough for it.
     """
+
+
+class WebStore(Protocol):
+    """What the web interface keeps besides the Store (storage/webdata.py): local
+    web passwords (argon2 hashes, set from the CLI) and users' refund requests.
+    A separate role so that stores without it (the service's RemoteStore) still
+    satisfy Store; the SQL store has both."""
+
+    def get_web_password_hash(self, name: str) -> str | None: ...
+    def set_web_password_hash(self, name: str, pw_hash: str | None, date: datetime) -> None:
+        """Set (an argon2 hash) or clear (None) the user's web password."""
+    def invoice_number_of(self, kind: str, user: str) -> int | None:
+        """The invoice number issued to `user` with `kind` before (None: none)."""
+    def add_refund_request(
+        self, job_row: int, user: str, reason: str, date: datetime
+    ) -> RefundRequest:
+        """RuleError when a request for the job is pending already."""
+    def refund_requests(
+        self, *, user: str | None = None, state: RequestState | None = None
+    ) -> list[RefundRequest]: ...
+    def get_refund_request(self, request_id: int) -> RefundRequest: ...
+    def decide_refund_request(
+        self, request_id: int, state: RequestState, by: str, date: datetime, note: str = ""
+    ) -> RefundRequest:
+        """Approve or refuse a pending request; RuleError when decided already."""
+
+
+class WebAdminStore(AdminStore, WebStore, Protocol):
+    """The web interface's store: every admin change plus its own rows."""
+
+
+@runtime_checkable
+class ReportQueries(Protocol):
+    """The aggregating reads of reports, web pages and the API (storage/reports.py,
+    storage/webqueries.py): a few set queries each, fast at a million jobs. A role
+    of its own, as TokenStore, so that a store without them still is a Store:
+    `storage.reports.quota_report(store, ...)` falls back on ReportStore's reads."""
+
+    def quota_report(
+        self,
+        printer_patterns: Sequence[str] = ("*",),
+        name_patterns: Sequence[str] = ("*",),
+        *,
+        group: bool = False,
+    ) -> QuotaReport:
+        """Every quota entry of the matching printers and users (or groups), with
+        their accounts: `pagetally report`."""
+    def user_status(self, name: str) -> UserStatus:
+        """A user, their quota entries and their groups' (NotFound when unknown)."""
+    def job_page(self, query: JobQuery) -> JobPage:
+        """One page of jobs, filtered and sorted, keyset-paginated."""
+    def usage_by_day(self, since: datetime, until: datetime,
+                     user: str | None = None) -> list[DayUsage]: ...
+    def top_users(self, since: datetime, until: datetime,
+                  limit: int = 10) -> list[UsageTotal]: ...
+    def printer_use(self, since: datetime, until: datetime) -> list[UsageTotal]: ...
+    def refusals(self, since: datetime | None, until: datetime | None) -> list[Refusals]: ...
+    def job_totals(self) -> list[JobTotal]: ...
+    def refusal_totals(self) -> list[Refusals]: ...
+
+
+class ApiStore(WebAdminStore, TokenStore, ReportQueries, Protocol):
+    """What the web and its REST API read and change: the web's store, tokens and
+    the fast reads (the SQL store is one)."""

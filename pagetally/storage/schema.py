@@ -305,6 +305,37 @@ jobanswers = Table(
     **_MYSQL,
 )
 # --- end notifier ----------------------------------------------------------------
+# --- webui (issue 13): the web interface's passwords and refund requests -------
+#: Local web passwords (`webauth: local`), argon2 hashes set from the CLI; kept
+#: apart from `users` so that a user row never carries a password.
+webpasswords = Table(
+    "webpasswords",
+    metadata,
+    Column("username", name_type(), primary_key=True),
+    Column("passwordhash", String(255), nullable=False),
+    Column("updated", UtcDateTime(), nullable=False),
+    **_MYSQL,
+)
+
+#: A user's request to refund one job (the web's refund page), decided by an
+#: admin in the queue; an approval refunds through `refund` (as `jobs refund`).
+refundrequests = Table(
+    "refundrequests",
+    metadata,
+    Column("id", _ID, primary_key=True, autoincrement=True),
+    Column("jobrowid", _ID, nullable=False),
+    Column("username", name_type(), nullable=False),
+    Column("reason", Text(), nullable=False),
+    Column("created", UtcDateTime(), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("decidedby", name_type(), nullable=True),
+    Column("decided", UtcDateTime(), nullable=True),
+    Column("note", Text(), nullable=True),
+    Index(None, "state"),
+    Index(None, "username"),
+    **_MYSQL,
+)
+# --- end webui --------------------------------------------------------------------
 
 TABLES = (
     users,
@@ -322,4 +353,6 @@ TABLES = (
     invoices,
     apitokens,
     jobanswers,
+    webpasswords,  # webui
+    refundrequests,  # webui
 )

@@ -48,6 +48,7 @@ from pagetally.storage.engine import (
 from pagetally.storage.history import history_select
 from pagetally.storage.invoices import InvoiceMethods
 from pagetally.storage.refunds import RefundMethods
+from pagetally.storage.reports import ReportMethods
 from pagetally.storage.schema import (
     groups,
     groupsmembers,
@@ -56,12 +57,16 @@ from pagetally.storage.schema import (
 )
 from pagetally.storage.sql_catalog import CatalogMethods
 from pagetally.storage.tokens import TokenMethods
+from pagetally.storage.webdata import WebMethods
+from pagetally.storage.webqueries import WebQueryMethods
 
 _ALL_JOBS = HistoryFilter()
 
 
-class SqlStore(CatalogMethods, RefundMethods, InvoiceMethods, TokenMethods,
-               AnswerMethods):
+class SqlStore(
+    CatalogMethods, RefundMethods, InvoiceMethods, WebMethods, TokenMethods, ReportMethods,
+    WebQueryMethods, AnswerMethods,
+):
     """The SQL store. Build it with `pagetally.storage.open_store`."""
 
     # --- users -----------------------------------------------------------------

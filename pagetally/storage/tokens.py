@@ -19,7 +19,8 @@ from pagetally.core.tokens import (
     new_secret,
     token_hash,
 )
-from pagetally.errors import InvalidInput, NotFound
+from pagetally.errors import InvalidInput, NotFound, StorageError
+from pagetally.storage.base import TokenStore
 from pagetally.storage.schema import apitokens, users
 from pagetally.storage.sql_base import SqlBase
 
@@ -48,6 +49,13 @@ def _token_of(row: Row[Any]) -> ApiToken:
 
 
 _JOINED = apitokens.join(users, users.c.id == apitokens.c.userid)
+
+
+def token_store(store: object) -> TokenStore:
+    """`store` as a TokenStore; StorageError when it keeps no tokens."""
+    if not isinstance(store, TokenStore):
+        raise StorageError("this store keeps no API tokens (the SQL stores do)")
+    return store
 
 
 class TokenMethods(SqlBase):

@@ -11,7 +11,7 @@ from datetime import timedelta
 
 import pytest
 
-from pagetally.cli.dumpdata import COLUMNS
+from pagetally.export.data import COLUMNS
 from tests.cli.conftest import NOW, Cli, make_cli
 from tests.cli.test_jobs_report_history import job, setup_story
 

@@ -1,7 +1,7 @@
 """apitokens: API tokens for scripts (only their SHA-256 is kept)
 
 Revision ID: 0005
-Revises: 0003_invoices
+Revises: 0004
 Create Date: 2026-12-03 13:30:00
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 import pagetally.storage.types
 
 revision: str = "0005"
-down_revision: str | None = "0003_invoices"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

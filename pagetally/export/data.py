@@ -1,4 +1,4 @@
-"""What `pagetally dump` extracts: PyKota's dumpykota data types, as rows.
+"""What `pagetally dump` and the API's exports extract: PyKota's dumpykota data types, as rows.
 
 Column names are PyKota's (`username`, `jobsize`, `jobprice`, ...) so that sites'
 scripts reading dumpykota output keep working, plus PageTally's own columns
@@ -14,7 +14,6 @@ from datetime import datetime
 from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING, Any
 
-from pagetally.cli.names import is_pattern
 from pagetally.errors import InvalidInput
 
 if TYPE_CHECKING:  # annotations only: the store's modules load when a command runs
@@ -227,8 +226,10 @@ def _gpquotas(store: Store, f: Filters) -> Iterator[Row]:
 
 
 def _exact(f: Filters, key: str) -> str | None:
+    from pagetally.storage.patterns import has_wildcards  # SQLAlchemy: only when reading
+
     value = f.values.get(key)
-    return None if value is None or is_pattern(value) else value
+    return None if value is None or has_wildcards(value) else value
 
 
 def _history(store: Store, f: Filters) -> Iterator[Row]:

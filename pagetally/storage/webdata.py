@@ -1,0 +1,148 @@
+"""The web interface's own rows: local web passwords and refund requests.
+
+Kept apart from the tables the print path reads: a user row never carries a
+password, and a refund request is only a request until an admin approves it
+(then the store's `refund` does the refund, as `pagetally jobs refund`).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Connection, delete, insert, select, update
+
+from pagetally.core.refundrequests import RefundRequest, RequestState
+from pagetally.errors import NotFound, RuleError
+from pagetally.storage import rows
+from pagetally.storage.schema import invoices, refundrequests, webpasswords
+from pagetally.storage.sql_base import SqlBase
+
+
+def _request(row: object) -> RefundRequest:
+    m = row._mapping  # type: ignore[attr-defined]
+    return RefundRequest(
+        id=int(m["id"]),
+        job_row=int(m["jobrowid"]),
+        user=str(m["username"]),
+        reason=str(m["reason"]),
+        created=m["created"],
+        state=RequestState(m["state"]),
+        decided_by=m["decidedby"],
+        decided=m["decided"],
+        note=str(m["note"] or ""),
+    )
+
+
+class WebMethods(SqlBase):
+    """The store's part for the web interface (storage/base.py's WebStore)."""
+
+    def get_web_password_hash(self, name: str) -> str | None:
+        def work(conn: Connection) -> str | None:
+            got = conn.execute(
+                select(webpasswords.c.passwordhash).where(webpasswords.c.username == name)
+            ).scalar()
+            return None if got is None else str(got)
+
+        return self._read(work)
+
+    def set_web_password_hash(self, name: str, pw_hash: str | None, date: datetime) -> None:
+        rows.check_name("user", name)
+
+        def work(conn: Connection) -> None:
+            conn.execute(delete(webpasswords).where(webpasswords.c.username == name))
+            if pw_hash is not None:
+                conn.execute(
+                    insert(webpasswords).values(username=name, passwordhash=pw_hash, updated=date)
+                )
+
+        self._write(work)
+
+    def invoice_number_of(self, kind: str, user: str) -> int | None:
+        """The number issued before to `user` for `kind` (a web monthly invoice)."""
+
+        def work(conn: Connection) -> int | None:
+            got = conn.execute(
+                select(invoices.c.number).where(invoices.c.kind == kind,
+                                                invoices.c.username == user)
+            ).scalar()
+            return None if got is None else int(got)
+
+        return self._read(work)
+
+    def add_refund_request(
+        self, job_row: int, user: str, reason: str, date: datetime
+    ) -> RefundRequest:
+        def work(conn: Connection) -> RefundRequest:
+            pending = conn.execute(
+                select(refundrequests.c.id).where(
+                    refundrequests.c.jobrowid == job_row,
+                    refundrequests.c.state == RequestState.PENDING.value,
+                )
+            ).first()
+            if pending is not None:
+                raise RuleError(f"a refund of job {job_row} was asked already")
+            new_id = conn.execute(
+                insert(refundrequests).values(
+                    jobrowid=job_row,
+                    username=user,
+                    reason=reason,
+                    created=date,
+                    state=RequestState.PENDING.value,
+                )
+            ).inserted_primary_key
+            assert new_id is not None
+            return RefundRequest(int(new_id[0]), job_row, user, reason, date)
+
+        return self._write(work)
+
+    def refund_requests(
+        self, *, user: str | None = None, state: RequestState | None = None
+    ) -> list[RefundRequest]:
+        """Requests, newest first; `user`/`state` narrow."""
+
+        def work(conn: Connection) -> list[RefundRequest]:
+            q = select(refundrequests).order_by(refundrequests.c.id.desc())
+            if user is not None:
+                q = q.where(refundrequests.c.username == user)
+            if state is not None:
+                q = q.where(refundrequests.c.state == state.value)
+            return [_request(r) for r in conn.execute(q)]
+
+        return self._read(work)
+
+    def get_refund_request(self, request_id: int) -> RefundRequest:
+        def work(conn: Connection) -> RefundRequest:
+            row = conn.execute(
+                select(refundrequests).where(refundrequests.c.id == request_id)
+            ).first()
+            if row is None:
+                raise NotFound("refund request", str(request_id))
+            return _request(row)
+
+        return self._read(work)
+
+    def decide_refund_request(
+        self, request_id: int, state: RequestState, by: str, date: datetime, note: str = ""
+    ) -> RefundRequest:
+        """Mark a pending request approved or refused; RuleError when it was decided
+        already (two admins at once: one wins)."""
+
+        def work(conn: Connection) -> RefundRequest:
+            done = conn.execute(
+                update(refundrequests)
+                .where(
+                    refundrequests.c.id == request_id,
+                    refundrequests.c.state == RequestState.PENDING.value,
+                )
+                .values(state=state.value, decidedby=by, decided=date, note=note)
+            ).rowcount
+            row = conn.execute(
+                select(refundrequests).where(refundrequests.c.id == request_id)
+            ).first()
+            if row is None:
+                raise NotFound("refund request", str(request_id))
+            if not done:
+                raise RuleError(f"refund request {request_id} was decided already")
+            return _request(row)
+
+        return self._write(work)

@@ -1,0 +1,406 @@
+"""The reads the web pages and the REST API make on every request, kept fast as
+the store grows (bench/web.py: 1,000,000 jobs):
+
+- `user_status`: a user's account, quota entries per printer and their groups'
+  entries, in three queries whatever the store's size;
+- `job_page`: one page of job history, filtered and sorted, with keyset
+  pagination (the page after a cursor reads from the index where the last page
+  ended: page 1,000 costs what page 1 costs; OFFSET would read every row before);
+- `usage_by_day`, `top_users`, `printer_use`, `refusals`: the dashboards'
+  aggregates over a period, each one GROUP BY over the date index.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import enum
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    Integer,
+    and_,
+    cast,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    tuple_,
+    type_coerce,
+)
+from sqlalchemy.sql.elements import ColumnElement
+
+from pagetally.core.models import (
+    Action,
+    GroupQuota,
+    JobRecord,
+    User,
+    UserQuota,
+)
+from pagetally.errors import InvalidInput, NotFound
+from pagetally.storage import quotas, rows
+from pagetally.storage.patterns import ESCAPE
+from pagetally.storage.schema import (
+    grouppquota,
+    groups,
+    groupsmembers,
+    jobhistory,
+    printers,
+    userpquota,
+    users,
+)
+from pagetally.storage.sql_base import SqlBase
+from pagetally.storage.types import to_money
+
+#: Most rows one page holds.
+PAGE_MAX = 500
+#: Actions that charged the user (their pages and money count in the dashboards).
+CHARGED = (Action.ALLOW.value, Action.WARN.value)
+
+
+class JobSort(enum.StrEnum):
+    """What a job page is ordered by (then by id, so that the order is total)."""
+
+    DATE = "date"
+    PRICE = "price"
+    PAGES = "pages"
+
+
+_SORT_COLUMN = {
+    JobSort.DATE: jobhistory.c.jobdate,
+    JobSort.PRICE: jobhistory.c.jobprice,
+    JobSort.PAGES: jobhistory.c.jobsize,
+}
+
+
+@dataclass(frozen=True)
+class JobQuery:
+    """Which jobs, in what order, from where. Every filter narrows; None is any.
+
+    `since` inclusive, `until` exclusive; `title` a substring (admins' search);
+    `after` the cursor a previous page returned."""
+
+    user: str | None = None
+    printer: str | None = None
+    host: str | None = None
+    billing_code: str | None = None
+    action: Action | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    title: str | None = None
+    sort: JobSort = JobSort.DATE
+    descending: bool = True
+    limit: int = 50
+    after: str | None = None
+
+
+@dataclass(frozen=True)
+class JobPage:
+    jobs: list[JobRecord]
+    #: Give it as `after` for the next page; None on the last page.
+    next_cursor: str | None = None
+
+
+@dataclass(frozen=True)
+class UserStatus:
+    """What a user sees first: their account and every quota entry that limits them."""
+
+    user: User
+    quotas: list[UserQuota] = field(default_factory=list)
+    groups: list[str] = field(default_factory=list)
+    group_quotas: list[GroupQuota] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class DayUsage:
+    day: date
+    jobs: int
+    pages: int
+    color_pages: int
+    money: Decimal
+
+
+@dataclass(frozen=True)
+class UsageTotal:
+    """A user's or printer's total over a period (charged jobs only)."""
+
+    name: str
+    jobs: int
+    pages: int
+    color_pages: int
+    money: Decimal
+
+
+@dataclass(frozen=True)
+class JobTotal:
+    """All jobs ever recorded on a printer with one action (/metrics)."""
+
+    printer: str
+    action: str
+    jobs: int
+    pages: int
+    color_pages: int
+    money: Decimal
+
+
+@dataclass(frozen=True)
+class Refusals:
+    reason: str
+    jobs: int
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+# --- cursors -------------------------------------------------------------------
+def encode_cursor(sort: JobSort, value: Any, row_id: int) -> str:
+    """An opaque cursor: the last row's sort value and id (URL-safe text)."""
+    if isinstance(value, datetime):
+        raw: Any = ["d", (value - _EPOCH) // timedelta(microseconds=1)]
+    elif isinstance(value, Decimal):
+        raw = ["m", str(value)]
+    else:
+        raw = ["i", int(value)]
+    text = json.dumps([sort.value, raw, row_id], separators=(",", ":"))
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, sort: JobSort) -> tuple[Any, int]:
+    """(sort value, id) of a cursor; InvalidInput for one that is not ours or
+    was made for another order."""
+    bad = InvalidInput("the page cursor is not valid (ask for the first page again)")
+    if len(cursor) > 200:
+        raise bad
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        made_for, (kind, value), row_id = json.loads(text)
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+        raise bad from None
+    if made_for != sort.value or not isinstance(row_id, int) or isinstance(row_id, bool):
+        raise bad
+    try:
+        if kind == "d" and isinstance(value, int):
+            return _EPOCH + timedelta(microseconds=value), row_id
+        if kind == "m" and isinstance(value, str):
+            return to_money(Decimal(value)), row_id
+        if kind == "i" and isinstance(value, int) and not isinstance(value, bool):
+            return value, row_id
+    except (ArithmeticError, OverflowError, ValueError):
+        pass
+    raise bad
+
+
+def _sort_value(job: JobRecord, sort: JobSort) -> Any:
+    return {JobSort.DATE: job.date, JobSort.PRICE: job.price, JobSort.PAGES: job.pages}[sort]
+
+
+def _like_substring(text: str) -> str:
+    escaped = "".join(ESCAPE + c if c in ("%", "_", ESCAPE) else c for c in text)
+    return f"%{escaped}%"
+
+
+def _day_number(backend: str) -> ColumnElement[Any]:
+    """The job's UTC day as whole days since 1970-01-01, in SQL."""
+    col = jobhistory.c.jobdate
+    if backend == "sqlite":  # integer microseconds
+        return type_coerce(col, BigInteger()).op("/")(literal_column("86400000000"))
+    if backend == "postgresql":
+        return cast(func.floor(func.extract("epoch", col) / 86400), Integer)
+    return func.datediff(col, "1970-01-01")
+
+
+def _period(since: datetime | None, until: datetime | None) -> list[ColumnElement[bool]]:
+    where: list[ColumnElement[bool]] = []
+    if since is not None:
+        where.append(jobhistory.c.jobdate >= since)
+    if until is not None:
+        where.append(jobhistory.c.jobdate < until)
+    return where
+
+
+class WebQueryMethods(SqlBase):
+    """The store's reads for web pages and the API."""
+
+    def user_status(self, name: str) -> UserStatus:
+        """NotFound for an unknown user."""
+
+        def work(conn: Connection) -> UserStatus:
+            found = conn.execute(select(users).where(users.c.username == name)).first()
+            if found is None:
+                raise NotFound("user", name)
+            user = rows.user_of(found)
+            mine = [
+                quotas.user_quota_of(r._mapping)
+                for r in conn.execute(
+                    quotas.USER_SELECT.where(userpquota.c.userid == user.id)
+                    .order_by(printers.c.printername))
+            ]
+            member_of = (
+                select(groupsmembers.c.groupid).where(groupsmembers.c.userid == user.id)
+            )
+            names = [
+                r[0] for r in conn.execute(
+                    select(groups.c.groupname).where(groups.c.id.in_(member_of))
+                    .order_by(groups.c.groupname))
+            ]
+            theirs = [
+                quotas.group_quota_of(r._mapping)
+                for r in conn.execute(
+                    quotas.GROUP_SELECT.where(grouppquota.c.groupid.in_(member_of))
+                    .order_by(groups.c.groupname, printers.c.printername))
+            ] if names else []
+            return UserStatus(user, mine, names, theirs)
+
+        return self._read(work)
+
+    def job_page(self, query: JobQuery) -> JobPage:
+        """One page of jobs (InvalidInput for a bad limit or cursor)."""
+        if not 1 <= query.limit <= PAGE_MAX:
+            raise InvalidInput(f"a page holds 1 to {PAGE_MAX} jobs, not {query.limit}")
+        col = _SORT_COLUMN[query.sort]
+        h = jobhistory.c
+        where: list[ColumnElement[bool]] = _period(query.since, query.until)
+        for column, value in ((h.username, query.user), (h.printername, query.printer),
+                              (h.hostname, query.host), (h.billingcode, query.billing_code)):
+            if value is not None:
+                where.append(column == value)
+        if query.action is not None:
+            where.append(h.action == Action(query.action).value)
+        if query.title:
+            where.append(h.title.like(_like_substring(query.title), escape=ESCAPE))
+        if query.after is not None:
+            raw, last_id = decode_cursor(query.after, query.sort)
+            bound = literal(raw, col.type)  # through the column's type (Money, UtcDateTime)
+            if query.sort is JobSort.DATE:
+                # the row-value comparison the (…, jobdate) indexes serve directly
+                where.append(
+                    tuple_(col, h.id) < tuple_(bound, last_id) if query.descending
+                    else tuple_(col, h.id) > tuple_(bound, last_id))
+            else:
+                where.append(
+                    or_(col < bound, and_(col == bound, h.id < last_id)) if query.descending
+                    else or_(col > bound, and_(col == bound, h.id > last_id)))
+        order = (col.desc(), h.id.desc()) if query.descending else (col.asc(), h.id.asc())
+        stmt = select(jobhistory).where(*where).order_by(*order).limit(query.limit + 1)
+
+        def work(conn: Connection) -> JobPage:
+            found = [rows.job_of(r) for r in conn.execute(stmt)]
+            if len(found) <= query.limit:
+                return JobPage(found)
+            found = found[: query.limit]
+            last = found[-1]
+            assert last.id is not None
+            return JobPage(found, encode_cursor(query.sort, _sort_value(last, query.sort),
+                                                last.id))
+
+        return self._read(work)
+
+    # --- dashboards ----------------------------------------------------------------
+    def usage_by_day(self, since: datetime, until: datetime,
+                     user: str | None = None) -> list[DayUsage]:
+        """Charged jobs, pages, colour pages and money per UTC day of [since, until)."""
+        day = _day_number(self.backend).label("day")
+        h = jobhistory.c
+        where = [*_period(since, until), h.action.in_(CHARGED)]
+        if user is not None:
+            where.append(h.username == user)
+        stmt = (
+            select(day, func.count(), func.sum(h.jobsize), func.sum(h.colorpages),
+                   func.sum(h.jobprice))
+            .where(*where).group_by(day).order_by(day)
+        )
+        epoch = date(1970, 1, 1)
+        return self._read(lambda c: [
+            DayUsage(epoch + timedelta(days=int(d)), int(n), int(p or 0), int(cp or 0),
+                     to_money(m or 0))
+            for d, n, p, cp, m in c.execute(stmt)
+        ])
+
+    def _totals(self, column: Any, since: datetime, until: datetime, limit: int | None,
+                order_by_pages: bool) -> list[UsageTotal]:
+        h = jobhistory.c
+        pages = func.sum(h.jobsize).label("pages")
+        stmt = (
+            select(column, func.count(), pages, func.sum(h.colorpages), func.sum(h.jobprice))
+            .where(*_period(since, until), h.action.in_(CHARGED))
+            .group_by(column)
+        )
+        stmt = stmt.order_by(pages.desc(), column) if order_by_pages else stmt.order_by(column)
+        if limit is not None:
+            stmt = stmt.limit(limit)
+        return self._read(lambda c: [
+            UsageTotal(name, int(n), int(p or 0), int(cp or 0), to_money(m or 0))
+            for name, n, p, cp, m in c.execute(stmt)
+        ])
+
+    def top_users(self, since: datetime, until: datetime, limit: int = 10) -> list[UsageTotal]:
+        """The users who printed most pages in [since, until), most first."""
+        if not 1 <= limit <= PAGE_MAX:
+            raise InvalidInput(f"top users: 1 to {PAGE_MAX}, not {limit}")
+        return self._totals(jobhistory.c.username, since, until, limit, True)
+
+    def printer_use(self, since: datetime, until: datetime) -> list[UsageTotal]:
+        """Each printer's charged jobs, pages and money in [since, until), by name."""
+        return self._totals(jobhistory.c.printername, since, until, None, False)
+
+    def job_totals(self) -> list[JobTotal]:
+        """Every job ever recorded, by printer and action: one GROUP BY (/metrics)."""
+        h = jobhistory.c
+        stmt = (
+            select(h.printername, h.action, func.count(), func.sum(h.jobsize),
+                   func.sum(h.colorpages), func.sum(h.jobprice))
+            .group_by(h.printername, h.action).order_by(h.printername, h.action)
+        )
+        return self._read(lambda c: [
+            JobTotal(p, a, int(n), int(pg or 0), int(cp or 0), to_money(m or 0))
+            for p, a, n, pg, cp, m in c.execute(stmt)
+        ])
+
+    def refusal_totals(self) -> list[Refusals]:
+        """Every refused job ever, by reason (/metrics)."""
+        return self.refusals(None, None)
+
+    def refusals(self, since: datetime | None, until: datetime | None) -> list[Refusals]:
+        """Refused jobs in [since, until) by reason, most frequent first."""
+        h = jobhistory.c
+        n = func.count().label("n")
+        stmt = (
+            select(h.reason, n).where(*_period(since, until), h.action == Action.DENY.value)
+            .group_by(h.reason).order_by(n.desc(), h.reason)
+        )
+        return self._read(lambda c: [Refusals(r or "", int(k)) for r, k in c.execute(stmt)])
+
+
+def check_period(since: datetime, until: datetime, *, most_days: int = 3660) -> None:
+    """A dashboard's period: since before until, at most `most_days` long."""
+    if since.tzinfo is None or until.tzinfo is None:
+        raise InvalidInput("a period's dates need a time zone")
+    if until <= since:
+        raise InvalidInput("the period ends before it starts")
+    if until - since > timedelta(days=most_days):
+        raise InvalidInput(f"a period of at most {most_days} days")
+
+
+__all__: Sequence[str] = (
+    "CHARGED",
+    "PAGE_MAX",
+    "DayUsage",
+    "JobPage",
+    "JobQuery",
+    "JobSort",
+    "JobTotal",
+    "Refusals",
+    "UsageTotal",
+    "UserStatus",
+    "check_period",
+    "decode_cursor",
+    "encode_cursor",
+)

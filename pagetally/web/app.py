@@ -1,0 +1,193 @@
+"""`create_app`: the FastAPI application of the web interface (docs/web.md).
+
+One `WebState` per application holds the settings, the store (through its
+roles), the session signer, the login limiter and the identity resolvers; the
+pages are routers (web/pages/) rendering Jinja2 templates with autoescaping on,
+so every name and title is escaped. Served by uvicorn (`pagetally web`, or
+inside `pagetally serve` with `webserve: yes`).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import HTTPException
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from jinja2 import Environment, PackageLoader, StrictUndefined
+
+from pagetally.config import Config
+from pagetally.errors import PageTallyError, StorageError
+from pagetally.storage.base import ReportQueries, WebAdminStore
+from pagetally.web.auth import Authenticator, authenticator_for
+from pagetally.web.identity import DEFAULT_RESOLVERS, NotLoggedIn, Resolver
+from pagetally.web.ratelimit import LoginLimiter
+from pagetally.web.rights import Identity
+from pagetally.web.sessions import Sessions
+from pagetally.web.settings import WebSettings
+
+_log = logging.getLogger("pagetally.web")
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@functools.cache
+def templates() -> Environment:
+    """Jinja2 over web/templates; autoescape always on (the files end in .j2).
+    One per process: the compiled templates are shared by every application."""
+    from pagetally.web import filters
+
+    env = Environment(
+        loader=PackageLoader("pagetally.web", "templates"),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    filters.install(env)
+    return env
+
+
+@dataclass
+class WebState:
+    """What every page reads (`request.app.state.web`)."""
+
+    settings: WebSettings
+    store: WebAdminStore
+    sessions: Sessions
+    limiter: LoginLimiter
+    authenticate: Authenticator | None
+    env: Environment
+    config: Config
+    now: Callable[[], datetime] = _now
+    #: Identity resolvers, tried in order; add yours (e.g. API tokens) here.
+    resolvers: list[Resolver] = field(default_factory=lambda: list(DEFAULT_RESOLVERS))
+
+
+def queries(state: WebState) -> ReportQueries:
+    """The store's fast aggregate and page reads (the SQL store has them)."""
+    if not isinstance(state.store, ReportQueries):
+        raise StorageError("this store has no report queries: the web pages need the SQL store")
+    return state.store
+
+
+def render(request: Request, template: str, who: Identity | None, *, status: int = 200,
+           **context: Any) -> HTMLResponse:
+    """A page: `template` with the caller, their CSRF token and `context`."""
+    from pagetally.web.forms import csrf_token
+
+    state: WebState = request.app.state.web
+    html = state.env.get_template(template).render(
+        who=who,
+        csrf=csrf_token(request, who) if who else "",
+        settings=state.settings,
+        path=request.url.path,
+        **context,
+    )
+    return HTMLResponse(html, status_code=status)
+
+
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def create_app(
+    settings: WebSettings,
+    store: WebAdminStore,
+    *,
+    config: Config | None = None,
+    now: Callable[[], datetime] = _now,
+    authenticate: Authenticator | None = None,
+    resolvers: Sequence[Resolver] = (),
+    routers: Sequence[Any] = (),
+) -> FastAPI:
+    """The web interface over `store`.
+
+    `authenticate` replaces the password check `settings.auth` names (tests);
+    `resolvers` are tried after the built-in ones (the API adds bearer tokens);
+    `routers` are included after the pages (the API's /api/v1).
+    """
+    from pagetally.web.pages import admin, login, user
+
+    app = FastAPI(title="PageTally", docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.web = WebState(
+        settings=settings,
+        store=store,
+        sessions=Sessions(settings.secret, settings.session_minutes * 60),
+        limiter=LoginLimiter(settings.login_attempts, settings.login_window_seconds),
+        authenticate=authenticate or authenticator_for(settings, store),
+        env=templates(),
+        config=config if config is not None else Config(path="(defaults)"),
+        now=now,
+    )
+    app.state.web.resolvers.extend(resolvers)
+
+    @app.exception_handler(NotLoggedIn)
+    def _login(request: Request, exc: NotLoggedIn) -> Response:
+        if _is_api(request):
+            return JSONResponse({"detail": "not logged in"}, status_code=401)
+        return RedirectResponse("/login", status_code=303)
+
+    @app.exception_handler(PageTallyError)
+    def _error(request: Request, exc: PageTallyError) -> Response:
+        status = exc.http_status
+        message = str(exc) if status < 500 or status == 503 else "internal error (see the log)"
+        if status >= 500:
+            _log.error("web: %s %s: %s", request.method, request.url.path, exc)
+        return _http(request, HTTPException(status, message))
+
+    @app.exception_handler(HTTPException)
+    def _http(request: Request, exc: HTTPException) -> Response:
+        if _is_api(request):
+            return JSONResponse({"detail": exc.detail}, status_code=exc.status_code,
+                                headers=exc.headers)
+        from pagetally.web.identity import optional
+
+        who = optional(request)
+        return render(request, "error.j2", who, status=exc.status_code,
+                      message=str(exc.detail), code=exc.status_code)
+
+    @app.middleware("http")
+    async def _headers(request: Request, call_next: Callable[[Request], Any]) -> Response:
+        response: Response = await call_next(request)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        if not _is_api(request):
+            response.headers.setdefault(
+                "Content-Security-Policy",
+                "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+                "form-action 'self'; frame-ancestors 'none'",
+            )
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    app.include_router(login.router)
+    app.include_router(user.router)
+    app.include_router(admin.router)
+    for router in routers:
+        app.include_router(router)
+    from pagetally.web.api import install  # /api/v1, tokens, /metrics (webapi)
+
+    install(app)
+    return app
+
+
+def create_app_from_config(cfg: Config, **kwargs: Any) -> FastAPI:
+    """The application `pagetally web` serves: the store read-write (admins change it,
+    users ask refunds) when this process may write it."""
+    from pagetally.storage import open_store
+    from pagetally.web.settings import web_settings
+
+    settings = cfg.store_settings()
+    # as the CLI: a server database is written with the admin file's credentials;
+    # a SQLite file by whoever may write it
+    store = open_store(settings, readonly=settings.backend != "sqlite" and not cfg.is_admin)
+    return create_app(web_settings(cfg), store, config=cfg, **kwargs)

@@ -1,0 +1,107 @@
+"""`/metrics`: Prometheus' text format, for the monitoring a site already runs.
+
+Read from the store at each scrape (one GROUP BY over the history, one over the
+refusals), so that every print server's jobs are counted, whichever process
+charged them: jobs by printer and action, pages and money charged by printer,
+refusals by reason. From this process: API requests and their time, and store
+errors met while serving. Names follow Prometheus' conventions
+(`pagetally_..._total` for counters).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from prometheus_client.registry import Collector
+
+from pagetally.errors import PageTallyError
+
+_LOCK = threading.Lock()
+_STORE_ERRORS = [0]
+
+
+def count_store_error() -> None:
+    """A store error met while serving (the store down, a driver error)."""
+    with _LOCK:
+        _STORE_ERRORS[0] += 1
+
+
+class StoreCollector(Collector):
+    """The store's totals, read when Prometheus scrapes."""
+
+    def __init__(self, store: Any) -> None:
+        self.store = store
+
+    def collect(self) -> Iterator[Any]:
+        up = GaugeMetricFamily("pagetally_store_up", "1 when the store answered this scrape")
+        errors = CounterMetricFamily("pagetally_store_errors",
+                                     "Store errors met while serving the web and API")
+        try:
+            totals = self.store.job_totals()
+            reasons = self.store.refusal_totals()
+        except PageTallyError:
+            count_store_error()
+            up.add_metric([], 0)
+            errors.add_metric([], _STORE_ERRORS[0])
+            yield up
+            yield errors
+            return
+        up.add_metric([], 1)
+        jobs = CounterMetricFamily("pagetally_jobs", "Jobs recorded, by printer and action",
+                                   labels=["printer", "action"])
+        pages = CounterMetricFamily("pagetally_pages", "Pages charged, by printer",
+                                    labels=["printer"])
+        color = CounterMetricFamily("pagetally_color_pages", "Colour pages charged, by printer",
+                                    labels=["printer"])
+        money = CounterMetricFamily("pagetally_money", "Money charged, by printer "
+                                    "(the site's currency)", labels=["printer"])
+        charged: dict[str, list[Any]] = {}
+        for t in totals:
+            jobs.add_metric([t.printer, t.action], t.jobs)
+            if t.action in ("allow", "warn"):
+                sums = charged.setdefault(t.printer, [0, 0, 0.0])
+                sums[0] += t.pages
+                sums[1] += t.color_pages
+                sums[2] += float(t.money)
+        for printer, (pg, cp, m) in sorted(charged.items()):
+            pages.add_metric([printer], pg)
+            color.add_metric([printer], cp)
+            money.add_metric([printer], m)
+        refused = CounterMetricFamily("pagetally_refusals", "Refused jobs, by reason",
+                                      labels=["reason"])
+        for r in reasons:
+            refused.add_metric([r.reason or "(none)"], r.jobs)
+        errors.add_metric([], _STORE_ERRORS[0])
+        yield from (up, jobs, pages, color, money, refused, errors)
+
+
+def metrics_router(store: Any) -> tuple[APIRouter, CollectorRegistry]:
+    """The /metrics route and the registry it serves (one per application)."""
+    registry = CollectorRegistry()
+    registry.register(StoreCollector(store))
+    requests = Counter("pagetally_api_requests", "API requests, by method and status",
+                       ["method", "status"], registry=registry)
+    seconds = Histogram("pagetally_api_request_seconds", "Time to answer an API request",
+                        registry=registry,
+                        buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5))
+    router = APIRouter()
+
+    @router.get("/metrics", include_in_schema=False)
+    def metrics(request: Request) -> Response:
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+    router.state = (requests, seconds)  # type: ignore[attr-defined]
+    return router, registry
+
+
+def observe(router: APIRouter, method: str, status: int, started: float) -> None:
+    requests, seconds = router.state  # type: ignore[attr-defined]
+    requests.labels(method, str(status)).inc()
+    seconds.observe(time.perf_counter() - started)

@@ -1,0 +1,1 @@
+"""The HTML pages: login, the user's own pages, the admin pages."""

@@ -1,0 +1,148 @@
+"""The web's fast reads (storage/webqueries.py) give what a slow walk of the
+whole history gives: every page of every order, each job once; the dashboards'
+sums; a user's status. On SQLite, PostgreSQL and MariaDB."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import insert
+
+from pagetally.core.models import Action, Group, JobRecord, Printer, User
+from pagetally.errors import InvalidInput, NotFound
+from pagetally.storage.schema import jobhistory
+from pagetally.storage.sql import SqlStore
+from pagetally.storage.webqueries import JobQuery, JobSort, encode_cursor
+from tests.storage.fakejobs import EPOCH, history_row
+
+USERS, PRINTERS, JOBS = 7, 3, 300
+
+
+def _fill(store: SqlStore) -> list[JobRecord]:
+    rows = [history_row(i, USERS, PRINTERS) for i in range(JOBS)]
+    for i, r in enumerate(rows):
+        if i % 9 == 0:
+            r["jobprice"] = Decimal("1.50")  # ties: the id decides the order
+            r["jobdate"] = EPOCH + timedelta(hours=3)
+        if i % 50 == 7:
+            r["title"] = "100% <b>done</b>_x"
+    with store._engine.begin() as conn:
+        conn.execute(insert(jobhistory), rows)
+    from pagetally.storage import HistoryFilter
+
+    return list(store.history(HistoryFilter()))
+
+
+def _key(job: JobRecord, sort: JobSort) -> tuple[object, int]:
+    value = {JobSort.DATE: job.date, JobSort.PRICE: job.price, JobSort.PAGES: job.pages}[sort]
+    assert job.id is not None
+    return value, job.id
+
+
+def _walk(store: SqlStore, query: JobQuery) -> list[int | None]:
+    seen: list[int | None] = []
+    after = None
+    for _ in range(JOBS):
+        page = store.job_page(JobQuery(**{**query.__dict__, "after": after}))
+        seen += [j.id for j in page.jobs]
+        if page.next_cursor is None:
+            return seen
+        assert len(page.jobs) == query.limit
+        after = page.next_cursor
+    raise AssertionError("pages never ended")
+
+
+@pytest.mark.parametrize("sort", list(JobSort))
+def test_every_page_in_every_order(store: SqlStore, sort: JobSort) -> None:
+    everything = _fill(store)
+    for descending in (True, False):
+        for user in (None, "user000003"):
+            expected = sorted(
+                (j for j in everything if user is None or j.user == user),
+                key=lambda j: _key(j, sort), reverse=descending)
+            got = _walk(store, JobQuery(user=user, sort=sort, descending=descending, limit=17))
+            assert got == [j.id for j in expected]
+
+
+def test_filters(store: SqlStore) -> None:
+    everything = _fill(store)
+    q = JobQuery(printer="printer001", action=Action.DENY, limit=500)
+    assert [j.id for j in store.job_page(q).jobs] == sorted(
+        (j.id for j in everything if j.printer == "printer001" and j.action is Action.DENY),
+        key=lambda i: -(i or 0))
+    # a substring, its % and _ taken literally
+    found = store.job_page(JobQuery(title="100% <b>", limit=500)).jobs
+    assert found and all(j.title == "100% <b>done</b>_x" for j in found)
+    assert store.job_page(JobQuery(title="100%_", limit=500)).jobs == []
+    since, until = EPOCH + timedelta(seconds=70), EPOCH + timedelta(seconds=140)
+    window = store.job_page(JobQuery(since=since, until=until, limit=500)).jobs
+    assert sorted(j.id for j in window) == sorted(
+        j.id for j in everything if since <= j.date < until)
+
+
+def test_bad_pages_are_refused(store: SqlStore) -> None:
+    _fill(store)
+    for bad in ("", "x", "eyJhIjoxfQ", "!!!", "a" * 500):
+        with pytest.raises(InvalidInput, match="cursor"):
+            store.job_page(JobQuery(after=bad))
+    price_cursor = encode_cursor(JobSort.PRICE, Decimal("1.5"), 3)
+    with pytest.raises(InvalidInput, match="cursor"):
+        store.job_page(JobQuery(after=price_cursor))  # made for another order
+    for limit in (0, -1, 501):
+        with pytest.raises(InvalidInput, match="page holds"):
+            store.job_page(JobQuery(limit=limit))
+
+
+def test_dashboards(store: SqlStore) -> None:
+    everything = _fill(store)
+    since, until = EPOCH - timedelta(days=1), EPOCH + timedelta(days=2)
+    charged = [j for j in everything if j.action in (Action.ALLOW, Action.WARN)]
+    days = store.usage_by_day(since, until)
+    by_day: Counter[date] = Counter()
+    money: dict[date, Decimal] = {}
+    for j in charged:
+        by_day[j.date.date()] += j.pages
+        money[j.date.date()] = money.get(j.date.date(), Decimal(0)) + j.price
+    assert {d.day: d.pages for d in days} == dict(by_day)
+    assert {d.day: d.money for d in days} == money
+    assert sum(d.jobs for d in days) == len(charged)
+    mine = store.usage_by_day(since, until, user="user000002")
+    assert sum(d.pages for d in mine) == sum(j.pages for j in charged if j.user == "user000002")
+    top = store.top_users(since, until, limit=3)
+    pages: Counter[str] = Counter()
+    for j in charged:
+        pages[j.user] += j.pages
+    most = sorted(pages.items(), key=lambda kv: (-kv[1], kv[0]))[:3]
+    assert [(t.name, t.pages) for t in top] == most
+    use = store.printer_use(since, until)
+    assert [(u.name, u.jobs) for u in use] == sorted(Counter(j.printer for j in charged).items())
+    refused = store.refusals(since, until)
+    assert [(r.reason, r.jobs) for r in refused] == [
+        ("hard limit reached", sum(1 for j in everything if j.action is Action.DENY))]
+    assert store.usage_by_day(until, until + timedelta(days=1)) == []
+
+
+def test_user_status(store: SqlStore) -> None:
+    for p in ("lp1", "lp2", "lp3"):
+        store.add_printer(Printer(p))
+    store.add_user(User("ann", balance=Decimal("2.5")))
+    store.add_user(User("bo"))
+    store.set_user_quota("ann", "lp2", soft_limit=5, hard_limit=9)
+    store.set_user_quota("ann", "lp1")
+    store.set_user_quota("bo", "lp3")
+    store.add_group(Group("staff"))
+    store.add_members("staff", ["ann", "bo"])
+    store.set_group_quota("staff", "lp3", hard_limit=100)
+    status = store.user_status("ann")
+    assert status.user.balance == Decimal("2.5")
+    assert [(q.printer, q.soft_limit, q.hard_limit) for q in status.quotas] == [
+        ("lp1", None, None), ("lp2", 5, 9)]
+    assert status.groups == ["staff"]
+    assert [(q.group, q.printer, q.hard_limit) for q in status.group_quotas] == [
+        ("staff", "lp3", 100)]
+    assert store.user_status("bo").quotas[0].printer == "lp3"
+    with pytest.raises(NotFound):
+        store.user_status("nobody")
