@@ -43,16 +43,11 @@ def token_row(t: ApiToken, env: Env) -> Row:
 def user_role(env: Env, store: Store, user: str) -> TokenRole:
     """The user's own role on the web, the ceiling of their tokens' roles."""
     from pagetally.core.tokens import role_of_user
-    from pagetally.errors import ConfigError
 
     cfg = env.config()
-    lists: list[list[str]] = []
-    for name in ("webadmins", "webreadonlyadmins"):
-        try:
-            value = cfg.get(name)
-        except ConfigError:  # the web's directives are not there: a plain user
-            value = None
-        lists.append([v.strip() for v in str(value or "").split(",") if v.strip()])
+    # names and @groups, comma or space separated (as web/settings.py reads them)
+    lists = [str(cfg.get(name) or "").replace(",", " ").split()
+             for name in ("webadmins", "webreadonlyadmins")]
     groups = [g.name for g in store.groups_of(user)]
     return role_of_user(user, groups, lists[0], lists[1])
 
