@@ -13,6 +13,7 @@
 #   DEMO_DIR=/tmp/pagetally-demo   where the store and its config go
 #   SKIP_INSTALL=1                 use the existing .venv as it is
 #   SKIP_PRINTING=1                stop after the command-line story (no CUPS)
+#   WEB_PORT=8632                  the web interface's port (127.0.0.1); SKIP_WEB=1: none
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -33,12 +34,16 @@ if [ "${SKIP_INSTALL:-0}" != 1 ]; then
   stamp=.venv/.pagetally-installed
   if [ ! -x .venv/bin/pagetally ] || [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
     say "installing PageTally into .venv"
-    .venv/bin/pip install -q --disable-pip-version-check -e .
+    .venv/bin/pip install -q --disable-pip-version-check -e '.[web]'
     touch "$stamp"
   fi
 fi
 
 # --- a fresh store ---------------------------------------------------------------
+# the web interface a previous run left running: stopped by the pid it wrote
+if [ -f "$DEMO_DIR/web.pid" ]; then
+  kill "$(cat "$DEMO_DIR/web.pid")" 2>/dev/null || true
+fi
 rm -rf "$DEMO_DIR"
 mkdir -p "$DEMO_DIR"
 pt() { .venv/bin/pagetally --config "$DEMO_DIR/pagetally.conf" "$@"; }
@@ -85,5 +90,40 @@ pt history
 
 # --- the main job for real: CUPS, a virtual printer, pagetally serve, real jobs -------
 [ "${SKIP_PRINTING:-0}" = 1 ] || DEMO_DIR="$DEMO_DIR" bash scripts/demo-print.sh
+
+# --- the web interface: left running for you to look at ------------------------------
+if [ "${SKIP_WEB:-0}" != 1 ]; then
+  WEB_PORT=${WEB_PORT:-8632}
+  say "the web interface (users see themselves; root is an admin here)"
+  cat >>"$DEMO_DIR/pagetally.conf" <<CONF
+webauth: local
+webadmins: root
+webport: $WEB_PORT
+CONF
+  pt users add root --limit-by noquota --description "the demo's web admin"
+  for who in alice carol root; do
+    echo "demo-password" | pt web-password "$who" --stdin
+  done
+  setsid .venv/bin/pagetally --config "$DEMO_DIR/pagetally.conf" web \
+    >"$DEMO_DIR/web.log" 2>&1 </dev/null &
+  echo $! >"$DEMO_DIR/web.pid"
+  web_up() {
+    .venv/bin/python -c "import sys, urllib.request as u; u.urlopen(sys.argv[1], timeout=2)" \
+      "http://127.0.0.1:$WEB_PORT/login" 2>/dev/null
+  }
+  for _ in $(seq 1 150); do
+    web_up && break
+    kill -0 "$(cat "$DEMO_DIR/web.pid")" 2>/dev/null || break
+    sleep 0.2
+  done
+  if web_up; then
+    echo "PageTally web interface: http://127.0.0.1:$WEB_PORT/"
+    echo "  log in as alice, carol (users) or root (admin), password demo-password"
+    echo "  stop it with: kill \$(cat $DEMO_DIR/web.pid)"
+  else
+    echo "demo: the web interface did not start (see $DEMO_DIR/web.log)" >&2
+    exit 1
+  fi
+fi
 
 say "done: try 'pt report --format json' with pt() { .venv/bin/pagetally --config $DEMO_DIR/pagetally.conf \"\$@\"; }"

@@ -55,11 +55,21 @@ def serve(
     runner = start_runner(jobs_socket(path)) if jobs else None
     settings = config.store_settings()
     store = open_store(settings, readonly=False)
+    web = None
     try:
+        if config.get("webserve"):
+            from pagetally.web.serving import Beside, address
+
+            web = Beside(config, store)
+            port = web.wait_started()
+            logging.getLogger("pagetally").info(
+                "web interface on %s", address(str(config.get("webhost")), port))
         service = AccountingService(store, path, describe=describe(settings),
                                     max_clients=max_clients)
         service.run_until_signalled()
     finally:
+        if web is not None:
+            web.stop()
         store.close()
         if runner is not None:
             _stop_runner(runner)

@@ -319,6 +319,8 @@ class WebStore(Protocol):
     def get_web_password_hash(self, name: str) -> str | None: ...
     def set_web_password_hash(self, name: str, pw_hash: str | None, date: datetime) -> None:
         """Set (an argon2 hash) or clear (None) the user's web password."""
+    def invoice_number_of(self, kind: str, user: str) -> int | None:
+        """The invoice number issued to `user` with `kind` before (None: none)."""
     def add_refund_request(
         self, job_row: int, user: str, reason: str, date: datetime
     ) -> RefundRequest:

@@ -14,7 +14,7 @@ from sqlalchemy import Connection, delete, insert, select, update
 from pagetally.core.refundrequests import RefundRequest, RequestState
 from pagetally.errors import NotFound, RuleError
 from pagetally.storage import rows
-from pagetally.storage.schema import refundrequests, webpasswords
+from pagetally.storage.schema import invoices, refundrequests, webpasswords
 from pagetally.storage.sql_base import SqlBase
 
 
@@ -56,6 +56,18 @@ class WebMethods(SqlBase):
                 )
 
         self._write(work)
+
+    def invoice_number_of(self, kind: str, user: str) -> int | None:
+        """The number issued before to `user` for `kind` (a web monthly invoice)."""
+
+        def work(conn: Connection) -> int | None:
+            got = conn.execute(
+                select(invoices.c.number).where(invoices.c.kind == kind,
+                                                invoices.c.username == user)
+            ).scalar()
+            return None if got is None else int(got)
+
+        return self._read(work)
 
     def add_refund_request(
         self, job_row: int, user: str, reason: str, date: datetime

@@ -9,6 +9,8 @@ inside `pagetally serve` with `webserve: yes`).
 
 from __future__ import annotations
 
+import functools
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -20,6 +22,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from pagetally.config import Config
+from pagetally.errors import PageTallyError
 from pagetally.storage.base import WebAdminStore
 from pagetally.web.auth import Authenticator, authenticator_for
 from pagetally.web.identity import DEFAULT_RESOLVERS, NotLoggedIn, Resolver
@@ -28,13 +31,17 @@ from pagetally.web.rights import Identity
 from pagetally.web.sessions import Sessions
 from pagetally.web.settings import WebSettings
 
+_log = logging.getLogger("pagetally.web")
+
 
 def _now() -> datetime:
     return datetime.now(UTC)
 
 
+@functools.cache
 def templates() -> Environment:
-    """Jinja2 over web/templates; autoescape always on (the files end in .j2)."""
+    """Jinja2 over web/templates; autoescape always on (the files end in .j2).
+    One per process: the compiled templates are shared by every application."""
     from pagetally.web import filters
 
     env = Environment(
@@ -58,7 +65,7 @@ class WebState:
     limiter: LoginLimiter
     authenticate: Authenticator | None
     env: Environment
-    config: Config | None = None
+    config: Config
     now: Callable[[], datetime] = _now
     #: Identity resolvers, tried in order; add yours (e.g. API tokens) here.
     resolvers: list[Resolver] = field(default_factory=lambda: list(DEFAULT_RESOLVERS))
@@ -110,7 +117,7 @@ def create_app(
         limiter=LoginLimiter(settings.login_attempts, settings.login_window_seconds),
         authenticate=authenticate or authenticator_for(settings, store),
         env=templates(),
-        config=config,
+        config=config if config is not None else Config(path="(defaults)"),
         now=now,
     )
     app.state.web.resolvers.extend(resolvers)
@@ -120,6 +127,14 @@ def create_app(
         if _is_api(request):
             return JSONResponse({"detail": "not logged in"}, status_code=401)
         return RedirectResponse("/login", status_code=303)
+
+    @app.exception_handler(PageTallyError)
+    def _error(request: Request, exc: PageTallyError) -> Response:
+        status = exc.http_status
+        message = str(exc) if status < 500 or status == 503 else "internal error (see the log)"
+        if status >= 500:
+            _log.error("web: %s %s: %s", request.method, request.url.path, exc)
+        return _http(request, HTTPException(status, message))
 
     @app.exception_handler(HTTPException)
     def _http(request: Request, exc: HTTPException) -> Response:

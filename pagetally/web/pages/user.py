@@ -1,30 +1,36 @@
 """The user's own pages: status, history, charts, quote, payments, refund requests.
 
-Every page shows the caller's own account only (rights.may_see_user): there is
-no user parameter a user could change to see someone else's.
+Every page shows the caller's own account only (rights.may_see_user): no page
+takes a user name a user could change to see someone else's; the job of a
+refund request is checked to be theirs.
 """
 
 from __future__ import annotations
 
+import tempfile
+from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
-from fastapi.responses import Response
+from fastapi import APIRouter, Depends, Form, HTTPException, Request, UploadFile
+from fastapi.responses import RedirectResponse, Response
 
-from pagetally.core.models import User
-from pagetally.errors import NotFound
+from pagetally.core.models import Action, User
+from pagetally.core.refundrequests import check_request
+from pagetally.errors import InvalidInput, NotFound, PageTallyError, PdlError
+from pagetally.storage.base import HistoryFilter
+from pagetally.web import charts, history
 from pagetally.web.app import WebState, render
+from pagetally.web.forms import Posted
 from pagetally.web.identity import current, state_of
-from pagetally.web.rights import Identity
+from pagetally.web.rights import Identity, may_request_refund
 from pagetally.web.status import balance_warning, quota_line
 
 router = APIRouter()
 Me = Annotated[Identity, Depends(current)]
-
-
-def poorman(state: WebState) -> Decimal:
-    return state.config.rule_settings().poorman if state.config else Decimal("1.0")
+#: The largest file a quote reads (bytes): bigger uploads are refused, not counted.
+QUOTE_MAX_BYTES = 50 * 1024 * 1024
 
 
 def own_user(state: WebState, who: Identity) -> User | None:
@@ -43,7 +49,152 @@ def status(request: Request, who: Me) -> Response:
     now = state.now()
     lines = [quota_line(q, now) for q in state.store.user_quotas(users=[user.name])]
     warnings = [q.message for q in lines if q.level != "ok"]
-    low = balance_warning(user, poorman(state), state.settings.currency)
+    low = balance_warning(user, state.config.rule_settings().poorman, state.settings.currency)
     if low:
         warnings.insert(0, low)
     return render(request, "status.j2", who, user=user, quotas=lines, warnings=warnings)
+
+
+def _own_history(state: WebState, who: Identity, q: history.Query) -> list:  # type: ignore[type-arg]
+    flt = HistoryFilter(user=who.name, printer=q.printer or None, since=q.since_utc,
+                        until=q.until_utc)
+    return history.select(list(state.store.history(flt)), q)
+
+
+@router.get("/history")
+def history_page(request: Request, who: Me) -> Response:
+    state = state_of(request)
+    q = history.parse_query(dict(request.query_params))
+    q = history.Query(**{**q.__dict__, "user": ""})  # a user sees their own jobs only
+    jobs = _own_history(state, who, q)
+    page = history.paginate(jobs, q.page)
+    requested = {r.job_row for r in state.store.refund_requests(user=who.name)}
+    return render(request, "history.j2", who, q=q, page=page, requested=requested,
+                  actions=[a.value for a in Action], sorts=list(history.SORTS),
+                  base="/history", show_user=False)
+
+
+@router.get("/history.csv")
+def history_csv(request: Request, who: Me) -> Response:
+    state = state_of(request)
+    q = history.parse_query(dict(request.query_params))
+    jobs = _own_history(state, who, q)
+    return Response(history.to_csv(jobs), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": 'attachment; filename="history.csv"'})
+
+
+@router.get("/charts")
+def charts_page(request: Request, who: Me) -> Response:
+    state = state_of(request)
+    jobs = list(state.store.history(HistoryFilter(user=who.name)))
+    s = state.settings
+    f = charts.figures(jobs, s.sheet_grams, s.sheet_co2_grams)
+    return render(
+        request, "charts.j2", who, f=f,
+        per_month=charts.bars("Pages per month", f.per_month),
+        colour=charts.bars("Colour and mono pages", [("colour", f.colour), ("mono", f.mono)],
+                           colour="#a53b6e"),
+        by_printer=charts.bars("Pages by printer", f.by_printer, colour="#3ba56e"),
+    )
+
+
+@router.get("/quote")
+def quote_form(request: Request, who: Me) -> Response:
+    return render(request, "quote.j2", who, rows=[], notes=[], filename="")
+
+
+@router.post("/quote")
+async def quote(request: Request, who: Posted, document: UploadFile) -> Response:
+    """Count the uploaded file and price it on each printer the user may use, with
+    the code of `pagetally quote` (cli/quote.quote_rows)."""
+    from starlette.concurrency import run_in_threadpool
+
+    state = state_of(request)
+    name = Path(document.filename or "upload").name or "upload"
+    with tempfile.TemporaryDirectory(prefix="pagetally-quote-") as folder:
+        path = Path(folder) / "document"
+        size = 0
+        with path.open("wb") as fh:
+            while chunk := await document.read(1 << 20):
+                size += len(chunk)
+                if size > QUOTE_MAX_BYTES:
+                    raise InvalidInput(f"the file is larger than {QUOTE_MAX_BYTES >> 20} MB")
+                fh.write(chunk)
+        if size == 0:
+            raise InvalidInput("the file is empty: choose a document to quote")
+        try:
+            rows, notes = await run_in_threadpool(_quote_rows, state, who.name, str(path))
+        except PageTallyError as exc:  # name the upload, never the server's temporary path
+            if str(path) not in str(exc):
+                raise
+            text = str(exc).replace(str(path), name)
+            raise (type(exc)(text) if isinstance(exc, PdlError) else InvalidInput(text)) from None
+    return render(request, "quote.j2", who, rows=rows, notes=notes, filename=name)
+
+
+def _quote_rows(state: WebState, user: str, path: str) -> tuple[list, list[str]]:  # type: ignore[type-arg]
+    from pagetally.cli.quote import quote_rows
+
+    notes: list[str] = []
+    rows = quote_rows(state.store, state.config, user, [path], ["*"], notes)
+    return rows, [n.replace(path, "the file") for n in notes]  # not the server's path
+
+
+@router.get("/payments")
+def payments_page(request: Request, who: Me) -> Response:
+    state = state_of(request)
+    pays = sorted(state.store.payments(who.name),
+                  key=lambda p: p.date or datetime.min.replace(tzinfo=UTC), reverse=True)
+    months = _invoice_months(state, who.name)
+    return render(request, "payments.j2", who, payments=pays, months=months)
+
+
+def _invoice_months(state: WebState, user: str) -> list[str]:
+    """Whole months past in which the user was charged something."""
+    this_month = f"{state.now():%Y-%m}"
+    out = {f"{j.date:%Y-%m}" for j in state.store.history(HistoryFilter(user=user))
+           if j.action in (Action.ALLOW, Action.WARN) and j.price > 0}
+    return sorted((m for m in out if m < this_month), reverse=True)
+
+
+@router.get("/invoices/{month}.pdf")
+def invoice_pdf(request: Request, who: Me, month: str) -> Response:
+    """The user's invoice of a past month (numbered once: the number is reused)."""
+    from pagetally.web.invoices import month_invoice
+
+    state = state_of(request)
+    if month not in _invoice_months(state, who.name):
+        raise NotFound("invoice", month)
+    data = month_invoice(state, who.name, month)
+    return Response(data, media_type="application/pdf",
+                    headers={"Content-Disposition": f'attachment; filename="invoice-{month}.pdf"'})
+
+
+@router.get("/refunds")
+def refunds_page(request: Request, who: Me) -> Response:
+    state = state_of(request)
+    requests = state.store.refund_requests(user=who.name)
+    job = request.query_params.get("job", "")
+    return render(request, "refunds.j2", who, requests=requests, job=job)
+
+
+@router.post("/refunds")
+def ask_refund(request: Request, who: Posted, job: Annotated[str, Form()],
+               reason: Annotated[str, Form()] = "") -> Response:
+    state = state_of(request)
+    try:
+        row = int(job)
+        record = state.store.get_job(row)
+    except (ValueError, NotFound):
+        raise HTTPException(404, f"no job {job} of yours") from None
+    if not may_request_refund(who, record.user):
+        raise HTTPException(404, f"no job {job} of yours")  # not "forbidden": not even there
+    pending = {r.job_row for r in state.store.refund_requests(user=who.name)
+               if r.state.value == "pending"}
+    text = check_request(record, who.name, reason, pending)
+    state.store.add_refund_request(row, who.name, text, state.now())
+    return RedirectResponse("/refunds?asked=1", status_code=303)
+
+
+def poorman_of(state: WebState) -> Decimal:
+    return state.config.rule_settings().poorman
