@@ -33,6 +33,7 @@ ROUTES: dict[tuple[str, str], tuple[str, Any, str]] = {
     ("GET", "/api/v1/me/payments"): ("/api/v1/me/payments", None, "me"),
     ("GET", "/api/v1/me/usage"): ("/api/v1/me/usage", None, "me"),
     ("GET", "/api/v1/me/export"): ("/api/v1/me/export", None, "me"),
+    ("POST", "/api/v1/quote"): ("/api/v1/quote", None, "quote"),
     ("GET", "/api/v1/users"): ("/api/v1/users", None, "view"),
     ("GET", "/api/v1/users/{name}"): ("/api/v1/users/bob", None, "own"),
     ("GET", "/api/v1/users/{name}/status"): ("/api/v1/users/bob/status", None, "own"),
@@ -111,6 +112,8 @@ def _expected(kind: str, caller: str) -> set[int]:
     """What `caller` may get from a route of `kind` addressed at bob's things:
     alice (a user), audrey (a read-only admin), demoted (bob's admin token: bob
     is a plain user, so it acts as bob)."""
+    if kind == "quote":  # no file given: any caller may ask, and learns the field is missing
+        return {422}
     if kind == "me" or (kind == "own" and caller == "demoted"):
         return {200}
     if caller == "audrey":
