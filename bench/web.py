@@ -178,6 +178,12 @@ def run_clients(port: int, secrets: list[str], paths: list[str], clients: int,
     return times
 
 
+def cpu_seconds(pid: int) -> float:
+    """The user + system CPU time a process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
@@ -202,11 +208,15 @@ def web_bench(engine: str, args: argparse.Namespace) -> list[str]:
         paths = ["/api/v1/me/status", "/api/v1/me/jobs?limit=50", "next page",
                  "/api/v1/jobs?limit=50"]
         for clients in args.clients:
+            used = cpu_seconds(proc.pid)
             times = run_clients(port, secrets, paths, clients, args.seconds)
+            # the server's CPU per request answered (the first page of "next page" too)
+            served = sum(len(v) for v in times.values()) + len(times["next page"])
+            per = (cpu_seconds(proc.pid) - used) / served * 1000
             for path in paths:
                 v = times[path]
                 line = (f"| {engine} | {clients} | {path} | {len(v)} | {pct(v, 0.5):.1f} | "
-                        f"{pct(v, 0.99):.1f} | {statistics.mean(v) * 1000:.1f} |")
+                        f"{pct(v, 0.99):.1f} | {statistics.mean(v) * 1000:.1f} | {per:.1f} |")
                 print(line, flush=True)
                 lines.append(line)
     finally:
@@ -295,8 +305,8 @@ def main() -> int:
                   "|---|---|---|---|---|"]
         lines += report_bench(args)
     if not args.skip_web:
-        lines += ["", "| store | clients | request | n | p50 ms | p99 ms | mean ms |",
-                  "|---|---|---|---|---|---|---|"]
+        lines += ["", "| store | clients | request | n | p50 ms | p99 ms | mean ms | "
+                  "server CPU ms/request |", "|---|---|---|---|---|---|---|---|"]
         for engine in args.engines.split(","):
             print(f"== {engine}", flush=True)
             lines += web_bench(engine, args)
