@@ -107,13 +107,15 @@ def _plain_table(
     footer: list[str] | None,
 ) -> None:
     every = [list(headers), *cells, *([footer] if footer else [])]
-    widths = [max(len(r[i]) for r in every) for i in range(len(headers))]
+    if any(len(r) != len(headers) for r in every):
+        raise ValueError("a table row has more or fewer cells than the table has columns")
+    widths = [max(map(len, column)) for column in zip(*every, strict=True)]
+    # one format string for every line: a row is laid out in one C call
+    pattern = "  ".join(f"{{:{'>' if r else '<'}{w}}}" for w, r in zip(widths, right,
+                                                                        strict=True))
 
     def line(row: Sequence[str]) -> str:
-        parts = [
-            v.rjust(w) if r else v.ljust(w) for v, w, r in zip(row, widths, right, strict=True)
-        ]
-        return "  ".join(parts).rstrip() + "\n"
+        return pattern.format(*row).rstrip() + "\n"
 
     if title:
         out.write(title + "\n")

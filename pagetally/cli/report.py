@@ -11,11 +11,12 @@ from __future__ import annotations
 import csv
 import functools
 import io
+import itertools
 import json
 from collections.abc import Iterator
 from datetime import datetime
 from decimal import Decimal
-from typing import IO, Annotated
+from typing import IO, TYPE_CHECKING, Annotated
 
 import typer
 
@@ -25,12 +26,9 @@ from pagetally.cli.output import Format, Row, human, render_table
 from pagetally.config import Config
 from pagetally.core.models import LimitBy
 from pagetally.core.money import format_money
-from pagetally.storage.reports import (
-    Entry,
-    QuotaReport,
-    ReportAccount,
-    quota_report,
-)
+
+if TYPE_CHECKING:  # the store's modules load when the command runs, not for --help
+    from pagetally.storage.reports import Entry, QuotaReport, ReportAccount
 
 #: `report --format json|csv`: one object per (printer, user or group).
 COLUMNS = (
@@ -256,20 +254,25 @@ def _print_tables(env: Env, report: QuotaReport, cfg: Config, now: datetime) -> 
     texts = _texts(report)
     over = {name: t[1] or "-" for name, t in texts.items()}
 
-    def opt(value: int | None) -> str:
-        return "-" if value is None else str(value)
-
+    accounts = report.accounts
+    flags = statuses(report, cfg, now)
     by_printer: dict[str, list[list[str]]] = {}
     totals: dict[str, tuple[int, Decimal]] = {}
-    for e, (flag, status) in zip(report.entries, statuses(report, cfg, now), strict=True):
-        t = texts[e[1]]
-        grace = status or (human(e[6], tz) if e[6] else "")
-        by_printer.setdefault(e[0], []).append(
-            [e[1], flag, over[e[1]], str(e[2]), opt(e[4]), opt(e[5]), t[2], grace, str(e[3]),
-             t[3], opt(e[7])]
-        )  # fmt: skip
-        pages, paid = totals.get(e[0], (0, Decimal(0)))
-        totals[e[0]] = (pages + e[3], paid + report.accounts[e[1]].lifetime_paid)
+    start = 0
+    for printer, group in itertools.groupby(report.entries, key=lambda e: e[0]):
+        mine = list(group)
+        marks = flags[start:start + len(mine)]
+        start += len(mine)
+        by_printer[printer] = [
+            [name, flag, over[name], str(pc), "-" if soft is None else str(soft),
+             "-" if hard is None else str(hard), texts[name][2],
+             status or (human(grace, tz) if grace else ""), str(lpc), texts[name][3],
+             "-" if warn is None else str(warn)]
+            for (_p, name, pc, lpc, soft, hard, grace, warn), (flag, status)
+            in zip(mine, marks, strict=True)
+        ]  # fmt: skip
+        totals[printer] = (sum(e[3] for e in mine),
+                           sum((accounts[e[1]].lifetime_paid for e in mine), Decimal(0)))
     for name in sorted(by_printer):
         p = printers.get(name)
         title = f"Report for {'group' if report.group else 'user'} quota on printer {name}"
@@ -325,6 +328,8 @@ def report(
             found = expand("group", in_group, store.find_groups, lambda g: g.name)
             members = sorted({u.name for g in found for u in store.members(g.name)})
             who = [m for m in members if any(fnmatchcase(m, p) for p in who)]
+        from pagetally.storage.reports import quota_report
+
         report = quota_report(store, printer_patterns, who, group=group)
     now = env.now()
     if fmt is Format.JSON:

@@ -8,7 +8,7 @@ lost for their tokens too.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -17,8 +17,16 @@ from pagetally.cli.env import Env, get_env
 from pagetally.cli.output import Row, emit
 from pagetally.core.tokens import ApiToken, TokenRole, check_role
 from pagetally.errors import InvalidInput
-from pagetally.storage.base import Store
-from pagetally.storage.tokens import token_store
+
+if TYPE_CHECKING:  # the store's modules load when the command runs, not for --help
+    from pagetally.storage.base import Store, TokenStore
+
+
+def token_store(store: Store) -> TokenStore:
+    """The store's tokens (storage/tokens.py, loaded only when a command runs)."""
+    from pagetally.storage.tokens import token_store as of_store
+
+    return of_store(store)
 
 app = typer.Typer(help="API tokens for scripts: add, list, revoke.", no_args_is_help=True)
 
@@ -43,16 +51,11 @@ def token_row(t: ApiToken, env: Env) -> Row:
 def user_role(env: Env, store: Store, user: str) -> TokenRole:
     """The user's own role on the web, the ceiling of their tokens' roles."""
     from pagetally.core.tokens import role_of_user
-    from pagetally.errors import ConfigError
 
     cfg = env.config()
-    lists: list[list[str]] = []
-    for name in ("webadmins", "webreadonlyadmins"):
-        try:
-            value = cfg.get(name)
-        except ConfigError:  # the web's directives are not there: a plain user
-            value = None
-        lists.append([v.strip() for v in str(value or "").split(",") if v.strip()])
+    # names and @groups, comma or space separated (as web/settings.py reads them)
+    lists = [str(cfg.get(name) or "").replace(",", " ").split()
+             for name in ("webadmins", "webreadonlyadmins")]
     groups = [g.name for g in store.groups_of(user)]
     return role_of_user(user, groups, lists[0], lists[1])
 

@@ -35,13 +35,13 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from pagetally.core.dialogs import clean_text, is_loopback, parse_listen, same_host
 
 if TYPE_CHECKING:
     from pagetally.config import Config
-    from pagetally.storage.base import Store
+    from pagetally.storage.base import Store, TokenStore
 
 log = logging.getLogger("pagetally.notifier")
 
@@ -413,8 +413,11 @@ def hub_from_config(config: Config, store: Store) -> Hub | None:
         listen, None if backend in (None, "", "none") else backend,
         certfile=get("notifiercert"), keyfile=get("notifierkey"),
         max_clients=int(config.get("notifiermaxclients")))
+    if not hasattr(store, "verify_api_token"):
+        raise ConfigError("the notifier checks clients' API tokens, which this store does "
+                          "not keep (an SQL store does)", directive="notifierlisten")
     try:
-        hub = Hub(settings, verifier(store),
+        hub = Hub(settings, verifier(cast("TokenStore", store)),
                   status_reader(store, config.rule_settings().currency))
         hub.start()
     except (ValueError, OSError, ssl.SSLError) as e:

@@ -14,7 +14,7 @@ from typing import Any
 from pagetally.core.money import format_money
 from pagetally.core.tokens import looks_like_token
 from pagetally.errors import NotFound
-from pagetally.storage.base import HistoryFilter, Store
+from pagetally.storage.base import HistoryFilter, Store, TokenStore
 
 LAST_JOBS = 5
 
@@ -28,7 +28,7 @@ def _left(used: int, limit: int | None) -> int | None:
     return None if limit is None else max(limit - used, 0)
 
 
-def verifier(store: Store, now: Callable[[], datetime] = lambda: datetime.now(UTC)
+def verifier(store: TokenStore, now: Callable[[], datetime] = lambda: datetime.now(UTC)
              ) -> Callable[[str], str | None]:
     """token -> its user, for a valid token (not revoked, not expired)."""
 

@@ -63,3 +63,20 @@ def test_bad_input_is_refused_cleanly(cli: Cli) -> None:
     err = cli("tokens", "add", "alice", "--role", "admin", code=2).stderr
     assert "cannot have role admin" in err
     assert cli.json("tokens", "list") == []
+
+
+def test_role_no_greater_than_the_users(cli: Cli) -> None:
+    cli.conf.write_text(cli.conf.read_text() + "webadmins: root, @staff\n"
+                        "webreadonlyadmins: audrey\n")
+    cli("users", "add", "root", "audrey", "carl", "dora")
+    cli("groups", "add", "staff")
+    cli("groups", "add-members", "staff", "carl")
+    cli("tokens", "add", "root", "--role", "admin")
+    cli("tokens", "add", "carl", "--role", "admin")  # an admin through @staff
+    cli("tokens", "add", "audrey", "--role", "readonly-admin")
+    err = cli("tokens", "add", "audrey", "--role", "admin", code=2).stderr
+    assert "audrey's own role is readonly-admin" in err
+    err = cli("tokens", "add", "dora", "--role", "readonly-admin", code=2).stderr
+    assert "dora's own role is user" in err
+    assert [(t["user"], t["role"]) for t in cli.json("tokens", "list")] == [
+        ("root", "admin"), ("carl", "admin"), ("audrey", "readonly-admin")]

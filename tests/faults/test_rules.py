@@ -147,7 +147,8 @@ def full_tmpfs() -> Iterator[Path]:
     if os.geteuid() != 0:
         pytest.skip("mounting a small file system needs root")
     folder = Path(tempfile.mkdtemp(prefix="pt-full-"))
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16k,mode=0755", "tmpfs", str(folder)], check=True)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16k,mode=0755", "tmpfs", str(folder)],
+                   check=True)
     try:
         with contextlib.suppress(OSError), open(folder / "filler", "wb") as fh:
             while True:

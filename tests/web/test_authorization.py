@@ -54,8 +54,8 @@ ALICES = ("alice-thesis.pdf", "alice-slides.pdf", "cash at desk", "9.60")
 
 
 def routes(app: FastAPI) -> list[tuple[str, str]]:
-    """Every HTML page's (method, path); /api/v1 and /metrics are walked by
-    tests/web/api (the same rights, answered as JSON)."""
+    """The pages' routes (the API's, /api/v1 and /metrics, are walked by
+    tests/web/api/test_authz_walk.py)."""
     out = []
     for r in app.routes:
         if isinstance(r, APIRoute) and not r.path.startswith(("/api/", "/metrics")):

@@ -28,10 +28,11 @@ DESCRIPTION = (
 
 
 def api_router() -> APIRouter:
-    from pagetally.web.api import admin, exports, me
+    from pagetally.web.api import admin, exports, me, quote
 
     router = APIRouter(prefix=PREFIX)
     router.include_router(me.router)
+    router.include_router(quote.router)
     router.include_router(exports.router)
     router.include_router(admin.router)
     return router

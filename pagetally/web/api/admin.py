@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from fastapi.responses import JSONResponse
 
 from pagetally.core.models import Action, BillingCode, Group, Payment, PaymentKind, PriceTable
 from pagetally.core.models import Printer as PrinterModel
@@ -18,7 +19,7 @@ from pagetally.errors import InvalidInput
 from pagetally.storage.reports import quota_report
 from pagetally.storage.webqueries import JobQuery, JobSort, check_period
 from pagetally.web.api import params as p
-from pagetally.web.api.base import ApiRoute, now_of, row, store_of
+from pagetally.web.api.base import ApiRoute, answer, now_of, row, store_of
 from pagetally.web.api.me import page_of, status_of
 from pagetally.web.identity import admin, admin_view, current, state_of
 from pagetally.web.rights import Identity, may_see_user
@@ -54,9 +55,9 @@ def user(request: Request, who: Caller, name: str) -> Any:
 
 
 @router.get("/users/{name}/status", tags=["users"], summary="A user's account and quotas")
-def user_status(request: Request, who: Caller, name: str) -> dict[str, Any]:
+def user_status(request: Request, who: Caller, name: str) -> JSONResponse:
     _own_or_admin(who, name)
-    return status_of(request, name)
+    return answer(status_of(request, name))
 
 
 @router.post("/users", tags=["users"], status_code=201, summary="Create a user")
@@ -330,11 +331,11 @@ def jobs(
     title: Annotated[str | None, Query(max_length=200)] = None,
     since: p.Since = None, until: p.Until = None, sort: p.Sort = JobSort.DATE,
     descending: p.Descending = True, limit: p.PageLimit = 50, after: p.After = None,
-) -> dict[str, Any]:
-    return page_of(request, JobQuery(
+) -> JSONResponse:
+    return answer(page_of(request, JobQuery(
         user=user, printer=printer, host=host, billing_code=billing_code, action=action,
         title=title, since=p.aware(since), until=p.aware(until), sort=sort,
-        descending=descending, limit=limit, after=after))
+        descending=descending, limit=limit, after=after)))
 
 
 @router.get("/jobs/{job_id}", tags=["jobs"], summary="One job (admins, or its user)")

@@ -6,10 +6,11 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
 
 from pagetally.core.models import Action
 from pagetally.storage.webqueries import JobQuery, JobSort
-from pagetally.web.api.base import ApiRoute, now_of, row, store_of
+from pagetally.web.api.base import ApiRoute, answer, now_of, row, store_of
 from pagetally.web.api.params import (
     After,
     Descending,
@@ -48,8 +49,8 @@ def me(who: Caller) -> dict[str, str]:
 
 
 @router.get("/me/status", summary="The caller's account and quotas")
-def my_status(request: Request, who: Caller) -> dict[str, Any]:
-    return status_of(request, who.name)
+def my_status(request: Request, who: Caller) -> JSONResponse:
+    return answer(status_of(request, who.name))
 
 
 @router.get("/me/jobs", summary="The caller's jobs, one page")
@@ -58,10 +59,10 @@ def my_jobs(
     action: Action | None = None, since: Since = None, until: Until = None,
     sort: Sort = JobSort.DATE, descending: Descending = True,
     limit: PageLimit = 50, after: After = None,
-) -> dict[str, Any]:
-    return page_of(request, JobQuery(
+) -> JSONResponse:
+    return answer(page_of(request, JobQuery(
         user=who.name, printer=printer, action=action, since=aware(since),
-        until=aware(until), sort=sort, descending=descending, limit=limit, after=after))
+        until=aware(until), sort=sort, descending=descending, limit=limit, after=after)))
 
 
 @router.get("/me/payments", summary="The caller's payments")

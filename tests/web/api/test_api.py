@@ -139,3 +139,17 @@ def test_openapi_document(api: TestClient) -> None:
     assert doc["info"]["title"] == "PageTally API"
     assert "/api/v1/me/status" in doc["paths"] and "/api/v1/exports/{datatype}" in doc["paths"]
     assert doc["components"]["securitySchemes"]["token"]["scheme"] == "bearer"
+
+
+def test_quote_of_an_upload(api: TestClient, tokens: Tokens) -> None:
+    from tests.web.docs import blank_pdf
+
+    r = api.post("/api/v1/quote", headers=bearer(tokens.alice),
+                 files={"document": ("thesis.pdf", blank_pdf(3), "application/pdf")})
+    assert r.status_code == 200, r.text
+    quotes = {q["printer"]: q for q in r.json()["quotes"]}
+    assert quotes["lp1"]["pages"] == 3 and quotes["lp1"]["price"] == "0.30"
+    assert "/tmp" not in r.text
+    empty = api.post("/api/v1/quote", headers=bearer(tokens.alice),
+                     files={"document": ("e.pdf", b"", "application/pdf")})
+    assert empty.status_code == 400 and empty.json()["detail"] == "the file is empty"
