@@ -16,6 +16,7 @@ from pagetally.storage.engine import make_engine
 from pagetally.storage.pykota_import import ImportReport, PyKotaImport
 from pagetally.storage.pykota_source import PyKotaSource
 from pagetally.storage.sql import SqlStore
+from tests.storage.conftest import sql_only
 from tests.storage.pykota_fake import Filled, create_schema, fill
 
 _SOURCES: dict[str, tuple[StoreSettings, Filled]] = {}
@@ -25,6 +26,7 @@ _SOURCES: dict[str, tuple[StoreSettings, Filled]] = {}
 def pykota(settings: StoreSettings, request: pytest.FixtureRequest,
            tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[StoreSettings, Filled]]:
     """A filled PyKota store on the engine of `settings` (made once per engine)."""
+    sql_only(settings, "imports PyKota's SQL stores into a SQL store (LDAP is read as it is)")
     backend = settings.backend
     if backend not in _SOURCES:
         if backend == "sqlite":
@@ -108,6 +110,7 @@ def test_a_changed_balance_is_set_to_pykotas_on_the_next_run(
 
 
 def test_not_a_pykota_store_is_refused(tmp_path: Path, store: SqlStore) -> None:
+    sql_only(store.settings, "imports PyKota's SQL stores into a SQL store")
     if store.backend != "sqlite":
         pytest.skip("the check does not depend on the engine")
     empty = tmp_path / "empty.db"

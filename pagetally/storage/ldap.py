@@ -1,0 +1,783 @@
+"""The store over an LDAP directory (ldap3), in PyKota's schema (docs/store.md, "LDAP").
+
+`storagebackend: ldap` opens it. Entries are where PyKota put them (the layout of
+storage/ldap_io.py, PyKota's ldap* directives), written as PyKota wrote them, so
+an existing PyKota directory works unchanged and PyKota can still read ours;
+what PageTally keeps beyond PyKota (PIN hashes, job identity and dates, payments
+with their kinds, full price tables) is in auxiliary classes of its own
+(storage/ldap_schema/pagetally.schema). Users and groups may be the site's own
+posixAccount/posixGroup entries extended with the print classes (`newuser:
+attach(posixAccount)`, as PyKota did).
+
+Reads are storage/ldap_read.py; charging, exact without transactions, is
+storage/ldap_charge.py. Each method is one or a few single-entry modifications;
+the multi-entry ones that are not charges (deleting a user with its quota
+entries, bulk edits) are not atomic: a failure midway leaves the part done.
+Refunds, allowances and invoice numbers are not kept on LDAP yet (StorageError).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import ldap3
+from ldap3.utils.dn import parse_dn
+
+from pagetally.core.models import (
+    AccountSnapshot,
+    Allowance,
+    BillingCode,
+    ChargeRequest,
+    ChargeResult,
+    Decision,
+    Group,
+    GroupQuota,
+    JobFacts,
+    LimitBy,
+    Payment,
+    PaymentKind,
+    PriceTable,
+    Printer,
+    User,
+    UserQuota,
+)
+from pagetally.core.printergroups import check_no_cycle
+from pagetally.core.refunds import Refund, RefundResult
+from pagetally.core.settings import StoreSettings
+from pagetally.errors import AlreadyExists, NotFound, StorageError
+from pagetally.storage import rows
+from pagetally.storage.ldap_charge import Charger, charge_key, user_quota_dn
+from pagetally.storage.ldap_io import (
+    ALREADY_EXISTS,
+    LAYOUT_KEYS,
+    NO_SUCH_ATTRIBUTE,
+    VALUE_EXISTS,
+    Directory,
+    LdapLayout,
+    date_text,
+    digest,
+    esc,
+    first,
+    gtime,
+    money_text,
+    rdn,
+)
+from pagetally.storage.ldap_read import Entry, LdapReads, name_of
+
+_NOT_YET = "is not kept in an LDAP store yet; use a SQL store for it (docs/store.md, LDAP)"
+_SET = ldap3.MODIFY_REPLACE
+
+
+class LdapStore(LdapReads):
+    """Every store role over a directory (base.Store)."""
+
+    def __init__(self, settings: StoreSettings, *, readonly: bool = False) -> None:
+        given = dict(settings.ldap)
+        bad = set(given) - set(LAYOUT_KEYS)
+        if bad:
+            raise StorageError(f"unknown LDAP layout setting(s): {', '.join(sorted(bad))}")
+        super().__init__(
+            Directory(settings, readonly=readonly), LdapLayout.of(settings.name, given)
+        )
+        self.readonly = readonly
+        self.settings = settings
+        self._charger = Charger(self)
+
+    def close(self) -> None:
+        self.d.close()
+
+    def __enter__(self) -> LdapStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def upgrade(self) -> None:
+        """Make the branches the layout names (organizationalUnit entries) if missing."""
+        for dn in self.layout.branches():
+            ou = dn.split(",", 1)[0]
+            attr, _, value = ou.partition("=")
+            if attr.lower() == "ou":
+                self.d.add(dn, ["organizationalUnit"], {"ou": parse_dn(dn)[0][1]})
+            else:
+                self.d.add(dn, ["pykotaObject"], {"cn": value})
+
+    # --- users ---
+    def _user_attrs(self, user: User, *, new: bool) -> dict[str, Any]:
+        return {
+            "pykotaUserName": user.name,
+            "pykotaLimitBy": LimitBy(user.limit_by).value,
+            "description": user.description or None,
+            self.layout.usermail: user.email or None,
+            **(
+                {
+                    "pykotaBalance": money_text(user.balance),
+                    "pykotaLifeTimePaid": money_text(user.lifetime_paid),
+                    "pykotaOverCharge": money_text(user.overcharge),
+                }
+                if new
+                else {}
+            ),
+        }
+
+    def add_user(self, user: User) -> User:
+        self._check_user(user)
+        if self.user_entry(user.name) is not None:
+            raise AlreadyExists("user", user.name)
+        lay = self.layout
+        attrs = self._user_attrs(user, new=True)
+        if lay.newuser.lower() != "below":
+            where, _, action = lay.newuser.partition(",")
+            where = where.strip().removeprefix("attach(").strip()
+            action = action.strip(" )").lower() or "fail"
+            found = self.d.search(
+                lay.userbase, f"(&(objectClass={esc(where)})({lay.userrdn}={esc(user.name)}))"
+            )
+            found = [e for e in found if user.name in [str(v) for v in e[1].get(lay.userrdn) or []]]
+            if found:
+                dn = found[0][0]
+                changes: dict[str, Any] = {
+                    "objectClass": [
+                        (
+                            ldap3.MODIFY_ADD,
+                            ["pykotaAccount", "pykotaAccountBalance", "pagetallyExtra"],
+                        )
+                    ]
+                }
+                for k, v in attrs.items():
+                    if v is not None:
+                        changes[k] = [(_SET, [v])]
+                self.d.modify(dn, changes)
+                return self.get_user(user.name)
+            if action != "warn":
+                raise StorageError(
+                    f"no {where} entry with {lay.userrdn}={user.name} under {lay.userbase} "
+                    "to attach the print account to (newuser)"
+                )
+        dn = rdn(lay.userrdn, user.name, lay.userbase)
+        naming = {lay.userrdn: user.name, "cn": user.name}
+        if lay.balancebase.lower() == lay.userbase.lower():
+            classes = ["pykotaObject", "pykotaAccount", "pykotaAccountBalance", "pagetallyExtra"]
+            code = self.d.add(dn, classes, {**naming, **attrs})
+        else:
+            money = {
+                k: attrs.pop(k) for k in ("pykotaBalance", "pykotaLifeTimePaid", "pykotaOverCharge")
+            }
+            code = self.d.add(dn, ["pykotaObject", "pykotaAccount"], {**naming, **attrs})
+            if code == 0:
+                bdn = rdn(lay.balancerdn, user.name, lay.balancebase)
+                self.d.add(
+                    bdn,
+                    ["pykotaObject", "pykotaAccountBalance", "pagetallyExtra"],
+                    {
+                        lay.balancerdn: user.name,
+                        "cn": user.name,
+                        "pykotaUserName": user.name,
+                        **money,
+                    },
+                )
+        if code == ALREADY_EXISTS and lay.balancebase.lower() == lay.userbase.lower():
+            # uid matches without case: a name differing only in case is named by
+            # pykotaUserName (case-exact) instead
+            dn = rdn("pykotaUserName", user.name, lay.userbase)
+            code = self.d.add(dn, classes, {**naming, **attrs})
+        if code == ALREADY_EXISTS:
+            raise AlreadyExists("user", user.name)
+        return self.get_user(user.name)
+
+    @staticmethod
+    def _check_user(user: User) -> None:
+        rows.check_name("user", user.name)
+        rows.check_money("balance", user.balance)
+        rows.check_money("lifetime paid", user.lifetime_paid)
+        rows.check_money("overcharge factor", user.overcharge, negative_ok=False)
+
+    def add_users(self, new: Sequence[User]) -> int:
+        """Not atomic on LDAP: checks every name first, then adds one by one."""
+        for u in new:
+            self._check_user(u)
+            if self.user_entry(u.name) is not None:
+                raise AlreadyExists("user", u.name)
+        for u in new:
+            self.add_user(u)
+        return len(new)
+
+    def _entries_of_user(self, name: str) -> tuple[Entry, Entry]:
+        entry = self.user_entry(name)
+        if entry is None:
+            raise NotFound("user", name)
+        bentry = self.balance_entry(name, entry)
+        if bentry is None:
+            raise StorageError(f"user {name!r} has no pykotaAccountBalance entry in the directory")
+        return entry, bentry
+
+    def edit_user(
+        self,
+        name: str,
+        *,
+        limit_by: LimitBy | None = None,
+        overcharge: Decimal | None = None,
+        email: str | None = None,
+        description: str | None = None,
+    ) -> User:
+        entry, bentry = self._entries_of_user(name)
+        changes: dict[str, Any] = {}
+        if limit_by is not None:
+            changes["pykotaLimitBy"] = [(_SET, [LimitBy(limit_by).value])]
+        if email is not None:
+            changes[self.layout.usermail] = [(_SET, [email] if email else [])]
+        if description is not None:
+            changes["description"] = [(_SET, [description] if description else [])]
+        if changes:
+            self.d.modify(entry[0], changes)
+        if overcharge is not None:
+            value = rows.check_money("overcharge factor", overcharge, negative_ok=False)
+            self.d.modify(bentry[0], {"pykotaOverCharge": [(_SET, [money_text(value)])]})
+        return self.get_user(name)
+
+    def delete_user(self, name: str) -> None:
+        entry, bentry = self._entries_of_user(name)
+        for q in self.user_quota_entries(name, None):
+            self.d.delete(q[0])
+        for g in self.groups_of(name):
+            self.remove_members(g.name, [name])
+        for dn in dict.fromkeys([bentry[0], entry[0]]):
+            self._delete_or_detach(dn)
+
+    def _delete_or_detach(self, dn: str) -> None:
+        """Delete an entry PageTally made; take the print classes off one it attached to."""
+        found = self.d.read(dn, ["objectClass"])
+        if found is None:
+            return
+        classes = [str(c) for c in found.get("objectClass") or []]
+        if "pykotaObject" in classes:
+            self.d.delete(dn)
+            return
+        ours = [c for c in classes if c.startswith(("pykota", "pagetally"))]
+        attrs = [
+            a
+            for a in (
+                "pykotaUserName",
+                "pykotaLimitBy",
+                "pykotaBalance",
+                "pykotaLifeTimePaid",
+                "pykotaOverCharge",
+                "pykotaPayments",
+                "pykotaGroupName",
+                "pagetallyPinHash",
+                "pagetallyPending",
+                "pagetallyCounter",
+            )
+            if (self.d.read(dn, [a]) or {}).get(a)
+        ]
+        changes: dict[str, Any] = {a: [(_SET, [])] for a in attrs}
+        changes["objectClass"] = [(ldap3.MODIFY_DELETE, ours)]
+        self.d.modify(dn, changes)
+
+    def set_user_pin_hash(self, name: str, pin_hash: str | None) -> None:
+        entry, _ = self._entries_of_user(name)
+        changes: dict[str, Any] = {"pagetallyPinHash": [(_SET, [pin_hash] if pin_hash else [])]}
+        if "pagetallyExtra" not in [str(c) for c in entry[1].get("objectClass") or []]:
+            changes = {"objectClass": [(ldap3.MODIFY_ADD, ["pagetallyExtra"])], **changes}
+        self.d.modify(entry[0], changes)
+
+    def add_payment(self, payment: Payment) -> User:
+        amount = rows.check_money("amount", payment.amount)
+        kind = PaymentKind(payment.kind)
+        date = payment.date or datetime.now(UTC)
+        _, bentry = self._entries_of_user(payment.user)
+        self._swap_money(bentry[0], amount, lifetime=kind is PaymentKind.CREDIT)
+        number = uuid.uuid4().int >> 74
+        self.d.add(
+            rdn("cn", f"pay-{number}", self.layout.paymentbase),
+            ["pykotaObject", "pagetallyPayment"],
+            {
+                "cn": f"pay-{number}",
+                "pykotaUserName": payment.user,
+                "pagetallyAmount": money_text(amount),
+                "pagetallyKind": kind.value,
+                "pagetallyDate": gtime(date),
+                "pagetallyNumber": number,
+                "description": payment.description[:255] or None,
+            },
+        )
+        return self.get_user(payment.user)
+
+    def _swap_money(
+        self, dn: str, amount: Decimal, *, lifetime: bool = False, attr: str = "pykotaBalance"
+    ) -> None:
+        """Add `amount` to a decimal-text attribute by compare-and-swap (retried)."""
+        for _attempt in range(1000):
+            current = self.d.read(dn, [attr, "pykotaLifeTimePaid"]) or {}
+            changes: dict[str, Any] = {}
+            names = [attr] + (["pykotaLifeTimePaid"] if lifetime else [])
+            for a in names:
+                old_text = first(current.get(a))
+                old = Decimal(str(old_text)) if old_text not in (None, "None") else Decimal(0)
+                swap: list[tuple[str, list[Any]]] = [(ldap3.MODIFY_ADD, [money_text(old + amount)])]
+                if old_text is not None:
+                    swap.insert(0, (ldap3.MODIFY_DELETE, [str(old_text)]))
+                changes[a] = swap
+            if self.d.modify(dn, changes, expect=(NO_SUCH_ATTRIBUTE, VALUE_EXISTS, 19)) == 0:
+                return
+        raise StorageError("a balance kept changing under concurrent writers, gave up")
+
+    # --- groups ---
+    def add_group(self, group: Group) -> Group:
+        rows.check_name("group", group.name)
+        if self.group_entry(group.name) is not None:
+            raise AlreadyExists("group", group.name)
+        lay = self.layout
+        attrs = {
+            "pykotaGroupName": group.name,
+            "pykotaLimitBy": LimitBy(group.limit_by).value,
+            "description": group.description or None,
+        }
+        if lay.newgroup.lower() != "below":
+            where = lay.newgroup.partition(",")[0].strip().removeprefix("attach(").strip(" )")
+            found = self.d.search(
+                lay.groupbase, f"(&(objectClass={esc(where)})({lay.grouprdn}={esc(group.name)}))"
+            )
+            if found:
+                changes: dict[str, Any] = {"objectClass": [(ldap3.MODIFY_ADD, ["pykotaGroup"])]}
+                changes.update({k: [(_SET, [v])] for k, v in attrs.items() if v is not None})
+                self.d.modify(found[0][0], changes)
+                return self.get_group(group.name)
+        classes = ["pykotaObject", "pykotaGroup"]
+        full = {lay.grouprdn: group.name, "cn": group.name, **attrs}
+        if self.d.add(rdn(lay.grouprdn, group.name, lay.groupbase), classes, full):
+            dn = rdn("pykotaGroupName", group.name, lay.groupbase)  # same name but for case
+            if self.d.add(dn, classes, full):
+                raise AlreadyExists("group", group.name)
+        return self.get_group(group.name)
+
+    def edit_group(
+        self, name: str, *, limit_by: LimitBy | None = None, description: str | None = None
+    ) -> Group:
+        entry = self._group(name)
+        changes: dict[str, Any] = {}
+        if limit_by is not None:
+            changes["pykotaLimitBy"] = [(_SET, [LimitBy(limit_by).value])]
+        if description is not None:
+            changes["description"] = [(_SET, [description] if description else [])]
+        if changes:
+            self.d.modify(entry[0], changes)
+        return self.get_group(name)
+
+    def _group(self, name: str) -> Entry:
+        entry = self.group_entry(name)
+        if entry is None:
+            raise NotFound("group", name)
+        return entry
+
+    def delete_group(self, name: str) -> None:
+        entry = self._group(name)
+        for q in self.group_quota_entries(name, None):
+            self.d.delete(q[0])
+        self._delete_or_detach(entry[0])
+
+    def _member_value(self, user: str) -> str:
+        if self.layout.groupmembers.lower() in ("member", "uniquemember"):
+            entry = self.user_entry(user)
+            assert entry is not None
+            return entry[0]
+        return user
+
+    def add_members(self, group: str, users: Sequence[str]) -> None:
+        entry = self._group(group)
+        for u in users:
+            if self.user_entry(u) is None:
+                raise NotFound("user", u)
+        have = set(self.member_names(entry))
+        new = [self._member_value(u) for u in users if u not in have]
+        if new:
+            self.d.modify(
+                entry[0],
+                {self.layout.groupmembers: [(ldap3.MODIFY_ADD, sorted(set(new)))]},
+                expect=(VALUE_EXISTS,),
+            )
+
+    def remove_members(self, group: str, users: Sequence[str]) -> None:
+        entry = self._group(group)
+        have = set(self.member_names(entry))
+        for u in users:
+            if u in have:
+                self.d.modify(
+                    entry[0],
+                    {self.layout.groupmembers: [(ldap3.MODIFY_DELETE, [self._member_value(u)])]},
+                    expect=(NO_SUCH_ATTRIBUTE,),
+                )
+
+    # --- printers ---
+    def _printer_attrs(self, printer: Printer) -> dict[str, Any]:
+        import json
+
+        return {
+            "pykotaPrinterName": printer.name,
+            "pykotaPassThrough": "t" if printer.passthrough else "f",
+            "pykotaMaxJobSize": printer.max_job_size,
+            "description": printer.description or None,
+            "pykotaPricePerPage": money_text(printer.prices.per_page),
+            "pykotaPricePerJob": money_text(printer.prices.per_job),
+            "pagetallyData": json.dumps({"prices": printer.prices.to_dict()}, sort_keys=True),
+        }
+
+    @staticmethod
+    def _check_prices(prices: PriceTable) -> None:
+        for what, value in (
+            ("price per page", prices.per_page),
+            ("price per job", prices.per_job),
+            ("price per sheet", prices.per_sheet),
+        ):
+            rows.check_money(what, value, negative_ok=False)
+        if prices.per_color_page is not None:
+            rows.check_money("price per colour page", prices.per_color_page, negative_ok=False)
+
+    def add_printer(self, printer: Printer) -> Printer:
+        rows.check_name("printer", printer.name)
+        self._check_prices(printer.prices)
+        rows.check_count("max job size", printer.max_job_size, rows.LIMIT_MAX)
+        if self.printer_entry(printer.name) is not None:
+            raise AlreadyExists("printer", printer.name)
+        lay = self.layout
+        dn = rdn(lay.printerrdn, printer.name, lay.printerbase)
+        attrs = {lay.printerrdn: printer.name, "cn": printer.name, **self._printer_attrs(printer)}
+        classes = ["pykotaObject", "pykotaPrinter", "pagetallyExtra"]
+        if self.d.add(dn, classes, attrs):
+            dn = rdn("pykotaPrinterName", printer.name, lay.printerbase)  # same name but for case
+            if self.d.add(dn, classes, attrs):
+                raise AlreadyExists("printer", printer.name)
+        return self.get_printer(printer.name)
+
+    def _printer(self, name: str) -> Entry:
+        entry = self.printer_entry(name)
+        if entry is None:
+            raise NotFound("printer", name)
+        return entry
+
+    def edit_printer(
+        self,
+        name: str,
+        *,
+        prices: PriceTable | None = None,
+        max_job_size: int | None = None,
+        clear_max_job_size: bool = False,
+        passthrough: bool | None = None,
+        description: str | None = None,
+    ) -> Printer:
+        entry = self._printer(name)
+        old = self.printer_of(entry)
+        if prices is not None:
+            self._check_prices(prices)
+        rows.check_count("max job size", max_job_size, rows.LIMIT_MAX)
+        new = Printer(
+            name=old.name,
+            description=old.description if description is None else description,
+            prices=old.prices if prices is None else prices,
+            max_job_size=None
+            if clear_max_job_size
+            else (old.max_job_size if max_job_size is None else max_job_size),
+            passthrough=old.passthrough if passthrough is None else passthrough,
+        )
+        attrs = self._printer_attrs(new)
+        changes: dict[str, Any] = {k: [(_SET, [] if v is None else [v])] for k, v in attrs.items()}
+        if "pagetallyExtra" not in [str(c) for c in entry[1].get("objectClass") or []]:
+            changes = {"objectClass": [(ldap3.MODIFY_ADD, ["pagetallyExtra"])], **changes}
+        self.d.modify(entry[0], changes)
+        return self.get_printer(name)
+
+    def delete_printer(self, name: str) -> None:
+        entry = self._printer(name)
+        for q in self.user_quota_entries(None, [name]):
+            self.d.delete(q[0])
+        for q in self.group_quota_entries(None, [name]):
+            self.d.delete(q[0])
+        for e in self.printer_entries():
+            if entry[0].lower() in [str(m).lower() for m in e[1].get("uniqueMember") or []]:
+                self.d.modify(
+                    e[0],
+                    {"uniqueMember": [(ldap3.MODIFY_DELETE, [entry[0]])]},
+                    expect=(NO_SUCH_ATTRIBUTE,),
+                )
+        self.d.delete(entry[0])
+
+    def add_to_printer_group(self, group: str, printers: Sequence[str]) -> None:
+        gentry = self._printer(group)
+        parents = self.parents_map()
+        dns = []
+        for p in printers:
+            check_no_cycle(parents, group, p)
+            dns.append(self._printer(p)[0])
+            parents.setdefault(p, set()).add(group)
+        have = {str(m).lower() for m in gentry[1].get("uniqueMember") or []}
+        new = [dn for dn in dict.fromkeys(dns) if dn.lower() not in have]
+        if new:
+            self.d.modify(
+                gentry[0], {"uniqueMember": [(ldap3.MODIFY_ADD, new)]}, expect=(VALUE_EXISTS,)
+            )
+
+    def remove_from_printer_group(self, group: str, printers: Sequence[str]) -> None:
+        gentry = self._printer(group)
+        have = {str(m).lower(): str(m) for m in gentry[1].get("uniqueMember") or []}
+        for p in printers:
+            dn = self._printer(p)[0]
+            if dn.lower() in have:
+                self.d.modify(
+                    gentry[0],
+                    {"uniqueMember": [(ldap3.MODIFY_DELETE, [have[dn.lower()]])]},
+                    expect=(NO_SUCH_ATTRIBUTE,),
+                )
+
+    # --- quotas ---
+    @staticmethod
+    def _limits(soft: int | None, hard: int | None, size: int | None) -> dict[str, Any]:
+        for what, v in (("soft limit", soft), ("hard limit", hard), ("max job size", size)):
+            rows.check_count(what, v, rows.LIMIT_MAX)
+        return {
+            "pykotaSoftLimit": "None" if soft is None else str(soft),
+            "pykotaHardLimit": "None" if hard is None else str(hard),
+            "pykotaMaxJobSize": size,
+        }
+
+    def set_user_quota(
+        self,
+        user: str,
+        printer: str,
+        *,
+        soft_limit: int | None = None,
+        hard_limit: int | None = None,
+        max_job_size: int | None = None,
+    ) -> UserQuota:
+        limits = self._limits(soft_limit, hard_limit, max_job_size)
+        if self.user_entry(user) is None:
+            raise NotFound("user", user)
+        self._printer(printer)
+        found = self.user_quota_entries(user, [printer])
+        if found:
+            self.d.modify(
+                found[0][0], {k: [(_SET, [] if v is None else [v])] for k, v in limits.items()}
+            )
+        else:
+            dn = user_quota_dn(self, user, printer)
+            attrs = {
+                "cn": dn.split(",", 1)[0][3:],
+                "pykotaUserName": user,
+                "pykotaPrinterName": printer,
+                "pykotaPageCounter": 0,
+                "pykotaLifePageCounter": 0,
+                "pykotaWarnCount": 0,
+                "pykotaDateLimit": "None",
+                **limits,
+            }
+            if (
+                self.d.add(dn, ["pykotaObject", "pykotaUserPQuota", "pagetallyExtra"], attrs)
+                == ALREADY_EXISTS
+            ):
+                self.d.modify(
+                    dn, {k: [(_SET, [] if v is None else [v])] for k, v in limits.items()}
+                )
+        return self.get_user_quota(user, printer)
+
+    def set_group_quota(
+        self,
+        group: str,
+        printer: str,
+        *,
+        soft_limit: int | None = None,
+        hard_limit: int | None = None,
+        max_job_size: int | None = None,
+    ) -> GroupQuota:
+        limits = self._limits(soft_limit, hard_limit, max_job_size)
+        self._group(group)
+        self._printer(printer)
+        found = self.group_quota_entries(group, [printer])
+        changes = {k: [(_SET, [] if v is None else [v])] for k, v in limits.items()}
+        if found:
+            self.d.modify(found[0][0], changes)
+        else:
+            name = "gq-" + digest(group, printer)
+            dn = rdn("cn", name, self.layout.groupquotabase)
+            attrs = {
+                "cn": name,
+                "pykotaGroupName": group,
+                "pykotaPrinterName": printer,
+                "pykotaDateLimit": "None",
+                **limits,
+            }
+            if self.d.add(dn, ["pykotaObject", "pykotaGroupPQuota"], attrs) == ALREADY_EXISTS:
+                self.d.modify(dn, changes)
+        return self.get_group_quota(group, printer)
+
+    def set_quotas(
+        self,
+        entries: Sequence[tuple[str, str, int | None, int | None, int | None]],
+        *,
+        group: bool = False,
+    ) -> int:
+        for name, printer, soft, hard, size in entries:
+            if group:
+                self.set_group_quota(
+                    name, printer, soft_limit=soft, hard_limit=hard, max_job_size=size
+                )
+            else:
+                self.set_user_quota(
+                    name, printer, soft_limit=soft, hard_limit=hard, max_job_size=size
+                )
+        return len(entries)
+
+    def reset_quotas(self, entries: Sequence[tuple[str, str, int, int | None]]) -> int:
+        for user, printer, counter, life in entries:
+            self.reset_user_quota(
+                user,
+                printer,
+                page_counter=counter,
+                lifetime=life is not None,
+                life_page_counter=life,
+            )
+        return len(entries)
+
+    def delete_user_quota(self, user: str, printer: str) -> None:
+        found = self.user_quota_entries(user, [printer])
+        if not found:
+            self._exist(user=user, printer=printer)
+            raise NotFound("quota entry", f"{user} on {printer}")
+        self.d.delete(found[0][0])
+
+    def delete_group_quota(self, group: str, printer: str) -> None:
+        found = self.group_quota_entries(group, [printer])
+        if not found:
+            self._exist(group=group, printer=printer)
+            raise NotFound("group quota entry", f"{group} on {printer}")
+        self.d.delete(found[0][0])
+
+    def reset_user_quota(
+        self,
+        user: str,
+        printer: str,
+        *,
+        page_counter: int = 0,
+        lifetime: bool = False,
+        life_page_counter: int | None = None,
+    ) -> UserQuota:
+        rows.check_count("page counter", page_counter)
+        rows.check_count("life page counter", life_page_counter)
+        found = self.user_quota_entries(user, [printer])
+        if not found:
+            self._exist(user=user, printer=printer)
+            raise NotFound("quota entry", f"{user} on {printer}")
+        changes: dict[str, Any] = {
+            "pykotaPageCounter": [(_SET, [page_counter])],
+            "pykotaDateLimit": [(_SET, ["None"])],
+        }
+        if lifetime:
+            life = page_counter if life_page_counter is None else life_page_counter
+            changes["pykotaLifePageCounter"] = [(_SET, [life])]
+        self.d.modify(found[0][0], changes)
+        return self.get_user_quota(user, printer)
+
+    # --- billing codes ---
+    def add_billing_code(self, code: BillingCode) -> BillingCode:
+        rows.check_name("billing code", code.code)
+        balance = rows.check_money("balance", code.balance)
+        if self.code_entry(code.code) is not None:
+            raise AlreadyExists("billing code", code.code)
+        name = "bc-" + digest(code.code)
+        dn = rdn("cn", name, self.layout.billingcodebase)
+        attrs = {
+            "cn": name,
+            "pykotaBillingCode": code.code,
+            "pykotaBalance": money_text(balance),
+            "pykotaPageCounter": code.page_counter,
+            "description": code.description or None,
+        }
+        if self.d.add(dn, ["pykotaObject", "pykotaBilling", "pagetallyExtra"], attrs):
+            raise AlreadyExists("billing code", code.code)
+        return self.get_billing_code(code.code)
+
+    def _code(self, code: str) -> Entry:
+        entry = self.code_entry(code)
+        if entry is None:
+            raise NotFound("billing code", code)
+        return entry
+
+    def edit_billing_code(
+        self, code: str, *, description: str | None = None, balance: Decimal | None = None
+    ) -> BillingCode:
+        entry = self._code(code)
+        changes: dict[str, Any] = {}
+        if description is not None:
+            changes["description"] = [(_SET, [description] if description else [])]
+        if balance is not None:
+            changes["pykotaBalance"] = [(_SET, [money_text(rows.check_money("balance", balance))])]
+        if changes:
+            self.d.modify(entry[0], changes)
+        return self.get_billing_code(code)
+
+    def delete_billing_code(self, code: str) -> None:
+        self.d.delete(self._code(code)[0])
+
+    # --- charging ---
+    def charge(self, request: ChargeRequest) -> ChargeResult:
+        return self._charger.run(request.facts, lambda _snap: request, decide=False)
+
+    def decide_and_charge(
+        self,
+        facts: JobFacts,
+        rule: Callable[[AccountSnapshot], Decision],
+        date: datetime,
+    ) -> ChargeResult:
+        from pagetally.storage.accounting import identity
+
+        ident = identity(facts)
+        done = self.history_of_key(bytes(ident["jobkey"]).hex())
+        if done is not None:
+            return done
+        return self._charger.run(
+            facts,
+            lambda snap: ChargeRequest(facts=facts, decision=rule(snap), date=date),
+            decide=True,
+        )
+
+    def history_of_key(self, key: str) -> ChargeResult | None:
+        found = self.job_entries(f"(pagetallyChargeKey={esc(key)})")
+        if not found:
+            return None
+        job = self.job_of(found[0])
+        bentry = self.balance_entry(job.user)
+        balance = None if bentry is None else self.user_of(bentry, bentry).balance
+        return ChargeResult(job=job, already_charged=True, balance_after=balance)
+
+    # --- what LDAP does not keep yet ---
+    def refund(self, row_id: int, refund: Refund, date: datetime) -> RefundResult:
+        raise StorageError(f"a refund {_NOT_YET}")
+
+    def allowances(self) -> list[Allowance]:
+        return []
+
+    def add_allowance(self, allowance: Allowance) -> Allowance:
+        raise StorageError(f"an allowance {_NOT_YET}")
+
+    def delete_allowance(self, allowance_id: int) -> None:
+        raise NotFound("allowance", str(allowance_id))
+
+    def apply_allowance(self, allowance: Allowance, period_key: str, date: datetime) -> bool:
+        raise StorageError(f"an allowance {_NOT_YET}")
+
+    def last_invoice_number(self) -> int:
+        return 0
+
+    def issue_numbers(
+        self,
+        kind: str,
+        bills: Sequence[tuple[str, Decimal]],
+        issued: datetime,
+        first: int | None = None,
+    ) -> list[int]:
+        raise StorageError(f"an invoice number {_NOT_YET}")
+
+
+__all__ = ["LdapStore", "charge_key", "date_text", "name_of"]
