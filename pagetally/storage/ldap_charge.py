@@ -122,20 +122,30 @@ class Charger:
                 facts.user, facts.printer, facts.billing_code
             )
             if decide and bentry is not None and self._busy(bentry):
-                time.sleep(pause * _jitter())
-                pause = min(pause * 1.5, 0.05)
+                self._wait_idle(bentry[0])
                 continue
             request = make(snap)
             key, ident = _key_of(request)
             done = self._existing(key, bentry)
             if done is not None:
                 return done
-            result = self._attempt(request, key, ident, bentry, chain)
+            result = self._attempt(request, key, ident, bentry, chain, decided=decide)
             if result is not None:
                 return result
             time.sleep(pause * _jitter())
             pause = min(pause * 1.5, 0.05)
         raise StorageError("a charge kept conflicting with concurrent writers, gave up")
+
+    def _wait_idle(self, dn: str) -> None:
+        """Until the balance entry carries no charge's mark (or one turns stale)."""
+        pause = 0.0005
+        deadline = time.monotonic() + STALE_SECONDS + 1
+        while time.monotonic() < deadline:
+            time.sleep(pause * _jitter())
+            pause = min(pause * 1.5, 0.02)
+            found = self.d.read(dn, ["pagetallyPending"])
+            if found is None or not found.get("pagetallyPending"):
+                return
 
     def _busy(self, bentry: Entry) -> bool:
         """Another charge of this user is under way; a dead writer's is finished here."""
@@ -183,8 +193,11 @@ class Charger:
         ident: dict[str, Any],
         bentry: Entry | None,
         chain: list[Printer],
+        *,
+        decided: bool,
     ) -> ChargeResult | None:
-        """The charge, or None when a concurrent writer came first (read again)."""
+        """The charge, or None when a concurrent writer came first (read again).
+        `decided`: the decision rests on the snapshot, which must still hold."""
         facts, decision = request.facts, request.decision
         price = to_money(decision.price) if decision.allowed else Decimal(0)
         job_attrs = self._job_attrs(request, key, ident)
@@ -214,6 +227,14 @@ class Charger:
         balance_after: Decimal | None = None
         if bentry is not None:
             balance_after = self._commit(bentry, mark, price)
+            while balance_after is None and not decided:
+                # a charge decided already needs only the new balance: swap again
+                time.sleep(0.0005 * _jitter())
+                fresh = self.d.read(bentry[0])
+                if fresh is None:
+                    break
+                bentry = (bentry[0], fresh)
+                balance_after = self._commit(bentry, mark, price)
             if balance_after is None:
                 self.d.delete(self._job_dn(key))
                 return None
