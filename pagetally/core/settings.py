@@ -101,6 +101,14 @@ class RuleSettings:
         return self.coefficients.get(ink.lower(), Decimal(1))
 
 
+#: The LDAP store's layout directives (PyKota's names; storage/ldap_io.LdapLayout).
+LDAP_LAYOUT_KEYS = (
+    "userbase", "userrdn", "balancebase", "balancerdn", "groupbase", "grouprdn",
+    "groupmembers", "usermail", "printerbase", "printerrdn", "jobbase", "lastjobbase",
+    "billingcodebase", "userquotabase", "groupquotabase", "paymentbase", "newuser", "newgroup",
+)  # fmt: skip
+
+
 @dataclass(frozen=True, slots=True)
 class StoreSettings:
     """Where the store is and who we are to it; built by `pagetally.config`.

@@ -28,7 +28,7 @@ from ldap3.core import exceptions as lexc
 from ldap3.utils.conv import escape_filter_chars
 from ldap3.utils.dn import escape_rdn, to_dn
 
-from pagetally.core.settings import StoreSettings
+from pagetally.core.settings import LDAP_LAYOUT_KEYS, StoreSettings
 from pagetally.errors import ReadOnlyStore, StorageError, StoreUnavailable
 from pagetally.storage.types import to_money
 
@@ -59,7 +59,8 @@ _DEFAULTS = {
     "newuser": "below",
     "newgroup": "below",
 }
-LAYOUT_KEYS = tuple(_DEFAULTS)
+LAYOUT_KEYS = LDAP_LAYOUT_KEYS
+assert set(LAYOUT_KEYS) == set(_DEFAULTS)
 
 
 @dataclass(frozen=True)
