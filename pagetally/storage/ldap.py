@@ -132,7 +132,7 @@ class LdapStore(LdapReads):
         attrs = self._user_attrs(user, new=True)
         if lay.newuser.lower() != "below":
             where, _, action = lay.newuser.partition(",")
-            where = where.strip().removeprefix("attach(").strip()
+            where = where.strip().removeprefix("attach(").strip(" )")
             action = action.strip(" )").lower() or "fail"
             found = self.d.search(
                 lay.userbase, f"(&(objectClass={esc(where)})({lay.userrdn}={esc(user.name)}))"

@@ -7,9 +7,12 @@ directory's matching rules for uid and cn ignore case, PageTally's names do not.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import contextlib
 import json
 from collections.abc import Callable, Iterator, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from fnmatch import fnmatchcase
 from typing import Any
@@ -47,6 +50,7 @@ from pagetally.storage.ldap_io import (
 
 ZERO = Decimal(0)
 _ALL = HistoryFilter()
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 Entry = tuple[str, dict[str, Any]]
 
 
@@ -494,7 +498,32 @@ class LdapReads:
                     id=int_of(a.get("pagetallyNumber")),
                 )
             )
-        return sorted(out, key=lambda p: (p.date or datetime.min.astimezone(), p.id or 0))
+        out += self._pykota_payments(user)
+        return sorted(out, key=lambda p: (p.date or _EPOCH, p.id or 0))
+
+    def _pykota_payments(self, user: str | None) -> list[Payment]:
+        """PyKota's payments, kept as `date # amount # base64 description` values of
+        pykotaPayments on the balance entry (read, never written: PageTally writes
+        pagetallyPayment entries)."""
+        lay = self.layout
+        flt = "(&(objectClass=pykotaAccountBalance)(pykotaPayments=*))"
+        out: list[Payment] = []
+        for entry in self.d.search(
+            lay.balancebase, flt, ["pykotaUserName", lay.balancerdn, "pykotaPayments"]
+        ):
+            name = name_of(entry, "pykotaUserName", lay.balancerdn)
+            if user is not None and name != user:
+                continue
+            for value in entry[1].get("pykotaPayments") or []:
+                parts = str(value).split(" # ")
+                description = ""
+                if len(parts) >= 3:
+                    with contextlib.suppress(ValueError, binascii.Error):
+                        description = base64.b64decode(parts[2]).decode("utf-8", "replace")
+                amount = money_of(parts[1] if len(parts) >= 2 else parts[0])
+                when = date_of(parts[0][:26]) if len(parts) >= 2 and parts[0].strip() else None
+                out.append(Payment(user=name, amount=amount, description=description, date=when))
+        return out
 
     # --- jobs ---
     def job_of(self, entry: Entry) -> JobRecord:
@@ -506,7 +535,7 @@ class LdapReads:
         pre_price = first(a.get("pykotaPrecomputedJobPrice"))
         return JobRecord(
             id=int_of(a.get("pagetallyNumber")) or job_number(key),
-            date=date or datetime.fromtimestamp(0).astimezone(),
+            date=date or _EPOCH,
             user=text_of(a.get("pykotaUserName")),
             printer=text_of(a.get("pykotaPrinterName")),
             action=Action(action) if action in Action.__members__.values() else Action.PROBLEM,

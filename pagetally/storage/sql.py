@@ -96,8 +96,9 @@ class SqlStore(CatalogMethods, RefundMethods, InvoiceMethods):
                 "lifetimepaid": rows.check_money("lifetime paid", u.lifetime_paid),
                 "limitby": LimitBy(u.limit_by).value,
                 "description": u.description,
-                "overcharge": rows.check_money("overcharge factor", u.overcharge,
-                                               negative_ok=False),
+                "overcharge": rows.check_money(
+                    "overcharge factor", u.overcharge, negative_ok=False
+                ),
             }
             for u in new
         ]
@@ -105,7 +106,8 @@ class SqlStore(CatalogMethods, RefundMethods, InvoiceMethods):
         def work(conn: Connection) -> int:
             for chunk in pat.in_chunks([u.name for u in new]):
                 taken = conn.execute(
-                    select(users.c.username).where(users.c.username.in_(chunk))).first()
+                    select(users.c.username).where(users.c.username.in_(chunk))
+                ).first()
                 if taken is not None:
                     raise AlreadyExists("user", taken[0])
             if values:
@@ -113,8 +115,7 @@ class SqlStore(CatalogMethods, RefundMethods, InvoiceMethods):
                     conn.execute(insert(users), values)
                 except IntegrityError as err:
                     if is_unique_violation(err):
-                        raise AlreadyExists("user", "(one of the names, added meanwhile)")\
-                            from None
+                        raise AlreadyExists("user", "(one of the names, added meanwhile)") from None
                     raise
             return len(values)
 
@@ -135,11 +136,13 @@ class SqlStore(CatalogMethods, RefundMethods, InvoiceMethods):
             parts = []
             for chunk in pat.in_chunks(patterns):
                 stmt = select(users).where(pat.where_names(users.c.username, chunk))
-                parts.append([
-                    rows.user_of(r)
-                    for r in c.execute(stmt.order_by(users.c.username))
-                    if pat.matches(r.username, chunk)
-                ])
+                parts.append(
+                    [
+                        rows.user_of(r)
+                        for r in c.execute(stmt.order_by(users.c.username))
+                        if pat.matches(r.username, chunk)
+                    ]
+                )
             return pat.merged(parts, lambda u: u.name)
 
         return self._read(work)
@@ -438,8 +441,9 @@ class SqlStore(CatalogMethods, RefundMethods, InvoiceMethods):
 
     def charge(self, request: ChargeRequest) -> ChargeResult:
         ident = accounting.request_identity(request)
-        return self._charging(lambda c: accounting.charge(c, request, checked=ident),
-                              request.facts, ident)
+        return self._charging(
+            lambda c: accounting.charge(c, request, checked=ident), request.facts, ident
+        )
 
     def decide_and_charge(
         self,
@@ -447,11 +451,15 @@ class SqlStore(CatalogMethods, RefundMethods, InvoiceMethods):
         rule: Callable[[AccountSnapshot], Decision],
         date: datetime,
     ) -> ChargeResult:
-        return self._charging(lambda c: accounting.decide_and_charge(c, facts, rule, date), facts,
-                              accounting.identity(facts))
+        return self._charging(
+            lambda c: accounting.decide_and_charge(c, facts, rule, date),
+            facts,
+            accounting.identity(facts),
+        )
 
-    def _charging(self, fn: Callable[[Connection], ChargeResult], facts: JobFacts,
-                  ident: dict[str, Any]) -> ChargeResult:
+    def _charging(
+        self, fn: Callable[[Connection], ChargeResult], facts: JobFacts, ident: dict[str, Any]
+    ) -> ChargeResult:
         """Run a charge; a job whose identity exists (or turns up concurrently) comes
         back as already charged, with nothing changed.
 
