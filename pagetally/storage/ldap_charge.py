@@ -46,7 +46,6 @@ from pagetally.core.models import (
     ChargeResult,
     JobFacts,
     JobRecord,
-    Printer,
 )
 from pagetally.errors import StorageError
 from pagetally.storage.ldap_io import (
@@ -63,7 +62,7 @@ from pagetally.storage.ldap_io import (
     rdn,
     text_of,
 )
-from pagetally.storage.ldap_read import Entry, LdapReads, job_number
+from pagetally.storage.ldap_read import Entry, LdapReads, Seen, job_number
 from pagetally.storage.types import to_money
 
 PENDING, DONE = "pending", "done"
@@ -118,20 +117,21 @@ class Charger:
         deadline = time.monotonic() + GIVE_UP_SECONDS
         pause = 0.001
         while time.monotonic() < deadline:
-            snap, bentry, chain = self.reads.snapshot_of(
-                facts.user, facts.printer, facts.billing_code
+            seen = self.reads.snapshot_of(
+                facts.user, facts.printer, facts.billing_code, light=not decide
             )
+            bentry = seen.balance
             if decide and bentry is not None and self._busy(bentry):
                 self._wait_idle(bentry[0])
                 continue
-            request = make(snap)
+            request = make(seen.snap)
             key, ident = _key_of(request)
-            done = self._existing(key, bentry)
-            if done is not None:
-                return done
-            result = self._attempt(request, key, ident, bentry, chain, decided=decide)
+            result = self._attempt(request, key, ident, seen, decided=decide)
             if result is not None:
                 return result
+            done = self._existing(key, bentry)  # its history entry was there already
+            if done is not None:
+                return done
             time.sleep(pause * _jitter())
             pause = min(pause * 1.5, 0.05)
         raise StorageError("a charge kept conflicting with concurrent writers, gave up")
@@ -191,14 +191,14 @@ class Charger:
         request: ChargeRequest,
         key: str,
         ident: dict[str, Any],
-        bentry: Entry | None,
-        chain: list[Printer],
+        seen: Seen,
         *,
         decided: bool,
     ) -> ChargeResult | None:
         """The charge, or None when a concurrent writer came first (read again).
         `decided`: the decision rests on the snapshot, which must still hold."""
         facts, decision = request.facts, request.decision
+        bentry = seen.balance
         price = to_money(decision.price) if decision.allowed else Decimal(0)
         job_attrs = self._job_attrs(request, key, ident)
         if not decision.allowed:
@@ -214,7 +214,7 @@ class Charger:
                 self._count_deny_banner(facts.user, facts.printer)
             return self._result(key, job_attrs, bentry, None)
         mark = f"{key} {time.time():.6f}"
-        effects = self._plan(request, chain)
+        effects = self._plan(request, seen)
         job_attrs["pagetallyState"] = PENDING
         job_attrs["pagetallyData"] = json.dumps(
             {"uuid": ident["jobuuid"], "effects": effects, "mark": mark}
@@ -314,18 +314,14 @@ class Charger:
         return new if code == 0 else None
 
     # --- effects ---
-    def _plan(self, request: ChargeRequest, chain: list[Printer]) -> list[dict[str, Any]]:
+    def _plan(self, request: ChargeRequest, seen: Seen) -> list[dict[str, Any]]:
         """What an allowed job changes beyond the balance, as data (kept in the job
         entry, so that a charge a dead writer left can be finished by another)."""
         facts, decision = request.facts, request.decision
-        names = [p.name for p in chain]
+        names = [p.name for p in seen.chain]
         effects: list[dict[str, Any]] = []
-        user_known = self.reads.user_entry(facts.user) is not None
-        if user_known and names:
-            have = {
-                text_of(e[1].get("pykotaPrinterName")): e
-                for e in self.reads.user_quota_entries(facts.user, names)
-            }
+        if seen.user is not None and names:
+            have = seen.user_quotas
             via_group: set[str] = set()
             if len(have) < len(names) and decision.pages:
                 for g in self.reads.groups_of(facts.user):
@@ -368,7 +364,7 @@ class Charger:
                     }
                 )
         if facts.billing_code:
-            centry = self.reads.code_entry(facts.billing_code)
+            centry = seen.code
             if centry is not None:
                 effects.append(
                     {
@@ -376,6 +372,7 @@ class Charger:
                         "inc": {"pykotaPageCounter": decision.pages},
                         "set": {},
                         "money": money_text(to_money(decision.price)),
+                        "guess": str(first(centry[1].get("pykotaBalance"))),
                         "extra": _has_extra(centry),
                     }
                 )
@@ -412,6 +409,7 @@ class Charger:
             self.d.modify(
                 dn, {"objectClass": [(ldap3.MODIFY_ADD, [EXTRA])]}, expect=(VALUE_EXISTS,)
             )
+        guess: str | None = effect.get("guess")
         while True:
             changes: dict[str, list[tuple[str, list[Any]]]] = {
                 "pagetallyPending": [(ldap3.MODIFY_ADD, [mark])],
@@ -422,12 +420,16 @@ class Charger:
             for attr, value in effect.get("set", {}).items():
                 changes[attr] = [(ldap3.MODIFY_REPLACE, [value])]
             if effect.get("money") and Decimal(effect["money"]):
-                current = self.d.read(dn, ["pykotaBalance", "pagetallyPending"])
-                if current is None:
-                    return
-                if mark in [str(v) for v in current.get("pagetallyPending") or []]:
-                    return  # applied before
-                old_text = first(current.get("pykotaBalance"))
+                if guess is not None:  # the balance as the snapshot read it: one read less
+                    old_text = None if guess == "None" else guess
+                    guess = None
+                else:
+                    current = self.d.read(dn, ["pykotaBalance", "pagetallyPending"])
+                    if current is None:
+                        return
+                    if mark in [str(v) for v in current.get("pagetallyPending") or []]:
+                        return  # applied before
+                    old_text = first(current.get("pykotaBalance"))
                 old = Decimal(str(old_text)) if old_text not in (None, "None") else Decimal(0)
                 swap: list[tuple[str, list[Any]]] = [
                     (ldap3.MODIFY_ADD, [money_text(old - Decimal(effect["money"]))])

@@ -12,6 +12,7 @@ import binascii
 import contextlib
 import json
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from fnmatch import fnmatchcase
@@ -214,8 +215,32 @@ class LdapReads:
         entry = self.group_entry(group)
         if entry is None:
             raise NotFound("group", group)
-        names = set(self.member_names(entry))
-        return [u for u in self.find_users() if u.name in names]
+        return self.users_named(sorted(set(self.member_names(entry))))
+
+    def users_named(self, names: Sequence[str]) -> list[User]:
+        """The users of `names` that exist, in two searches (not one per name)."""
+        if not names:
+            return []
+        lay = self.layout
+        wanted = set(names)
+        anyof = "".join(f"(pykotaUserName={esc(n)})({lay.userrdn}={esc(n)})" for n in names)
+        found = [
+            e
+            for e in self.d.search(lay.userbase, f"(&(objectClass=pykotaAccount)(|{anyof}))")
+            if name_of(e, "pykotaUserName", lay.userrdn) in wanted
+        ]
+        balances: dict[str, Entry] = {}
+        if any("pykotaAccountBalance" not in (e[1].get("objectClass") or []) for e in found):
+            banyof = "".join(f"(pykotaUserName={esc(n)})({lay.balancerdn}={esc(n)})" for n in names)
+            flt = f"(&(objectClass=pykotaAccountBalance)(|{banyof}))"
+            for b in self.d.search(lay.balancebase, flt):
+                balances[name_of(b, "pykotaUserName", lay.balancerdn)] = b
+        out = []
+        for e in found:
+            name = name_of(e, "pykotaUserName", lay.userrdn)
+            own = "pykotaAccountBalance" in (e[1].get("objectClass") or [])
+            out.append(self.user_of(e, e if own else balances.get(name)))
+        return sorted(out, key=lambda u: u.name)
 
     def groups_of(self, user: str) -> list[Group]:
         attr = self.layout.groupmembers
@@ -615,44 +640,43 @@ class LdapReads:
 
     # --- the decision's reads ---
     def snapshot(self, user: str, printer: str, billing_code: str | None = None) -> AccountSnapshot:
-        return self.snapshot_of(user, printer, billing_code)[0]
+        return self.snapshot_of(user, printer, billing_code).snap
 
     def snapshot_of(
-        self, user: str, printer: str, billing_code: str | None
-    ) -> tuple[AccountSnapshot, Entry | None, list[Printer]]:
-        """The snapshot, with the user's balance entry it read (its serial guards the
-        charge: docs/store.md, "LDAP") and the printer chain."""
+        self, user: str, printer: str, billing_code: str | None, *, light: bool = False
+    ) -> Seen:
+        """The snapshot and the entries it was read from (the balance entry's serial
+        guards the charge: docs/store.md, "LDAP"). `light`: a charge decided
+        already needs no groups, group quotas nor group balances."""
         chain = self.chain(printer)
-        code = None
-        if billing_code:
-            centry = self.code_entry(billing_code)
-            code = None if centry is None else self.code_of(centry)
+        centry = self.code_entry(billing_code) if billing_code else None
+        code = None if centry is None else self.code_of(centry)
         first_printer = chain[0] if chain else None
         uentry = self.user_entry(user)
         if uentry is None:
             snap = AccountSnapshot(
                 user=None, printer=first_printer, printers=tuple(chain), billing_code=code
             )
-            return snap, None, chain
+            return Seen(snap, None, None, chain, {}, centry)
         bentry = self.balance_entry(user, uentry)
         names = [p.name for p in chain]
-        groups = tuple(self.groups_of(user))
-        uq = {}
+        groups = () if light else tuple(self.groups_of(user))
+        uq_entries = {
+            text_of(e[1].get("pykotaPrinterName")): e
+            for e in (self.user_quota_entries(user, names) if names else [])
+        }
+        uq = {p: self.user_quota_of(e) for p, e in uq_entries.items()}
         gq: dict[tuple[str, str], GroupQuota] = {}
-        if names:
-            for e in self.user_quota_entries(user, names):
-                q = self.user_quota_of(e)
-                uq[q.printer] = q
-            if groups:
-                gentries = [e for g in groups for e in self.group_quota_entries(g.name, names)]
-                pairs = {
-                    (text_of(e[1].get("pykotaGroupName")), text_of(e[1].get("pykotaPrinterName")))
-                    for e in gentries
-                }
-                counters = self.group_counters(pairs)
-                for e in gentries:
-                    q2 = self.group_quota_of(e, counters)
-                    gq[(q2.group, q2.printer)] = q2
+        if names and groups:
+            gentries = [e for g in groups for e in self.group_quota_entries(g.name, names)]
+            pairs = {
+                (text_of(e[1].get("pykotaGroupName")), text_of(e[1].get("pykotaPrinterName")))
+                for e in gentries
+            }
+            counters = self.group_counters(pairs)
+            for e in gentries:
+                q2 = self.group_quota_of(e, counters)
+                gq[(q2.group, q2.printer)] = q2
         balances = {g.name: self.group_balance(g.name)[0] for g in groups}
         snap = AccountSnapshot(
             user=self.user_of(uentry, bentry),
@@ -664,7 +688,19 @@ class LdapReads:
             group_balances=balances,
             billing_code=code,
         )
-        return snap, bentry, chain
+        return Seen(snap, uentry, bentry, chain, uq_entries, centry)
+
+
+@dataclass(frozen=True)
+class Seen:
+    """A snapshot and the entries behind it, which the charge then changes."""
+
+    snap: AccountSnapshot
+    user: Entry | None
+    balance: Entry | None
+    chain: list[Printer]
+    user_quotas: dict[str, Entry]  # printer name -> the user's quota entry
+    code: Entry | None
 
 
 def _wild(pattern: str) -> bool:
