@@ -34,6 +34,7 @@ from __future__ import annotations
 import json
 import random
 import time
+import uuid
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -95,6 +96,14 @@ def user_quota_dn(reads: LdapReads, user: str, printer: str) -> str:
     return rdn("cn", "uq-" + digest(user, printer), reads.layout.userquotabase)
 
 
+def _next_serial(bentry: Entry) -> list[tuple[str, list[Any]]]:
+    """The modification that swaps the user's serial for the next (compare-and-swap)."""
+    serial = int_of(bentry[1].get("pagetallyCounter"))
+    if serial is None:
+        return [(ldap3.MODIFY_ADD, [1])]
+    return [(ldap3.MODIFY_DELETE, [serial]), (ldap3.MODIFY_ADD, [serial + 1])]
+
+
 def _marks(entry: Entry | None) -> list[str]:
     return [] if entry is None else [str(v) for v in entry[1].get("pagetallyPending") or []]
 
@@ -114,42 +123,85 @@ class Charger:
     def run(
         self, facts: JobFacts, make: Callable[[AccountSnapshot], ChargeRequest], *, decide: bool
     ) -> ChargeResult:
+        """Charge; `decide`: `make` decides on the snapshot, which runs under the
+        user's lock (a `lock ...` mark on the balance entry, taken by swapping the
+        serial), so that waiting writers do not read and decide in vain."""
         deadline = time.monotonic() + GIVE_UP_SECONDS
-        pause = 0.001
-        while time.monotonic() < deadline:
-            seen = self.reads.snapshot_of(
-                facts.user, facts.printer, facts.billing_code, light=not decide
-            )
-            bentry = seen.balance
-            if decide and bentry is not None and self._busy(bentry):
-                self._wait_idle(bentry[0])
-                continue
-            request = make(seen.snap)
-            key, ident = _key_of(request)
-            result = self._attempt(request, key, ident, seen, decided=decide)
-            if result is not None:
-                return result
-            done = self._existing(key, bentry)  # its history entry was there already
-            if done is not None:
-                return done
-            time.sleep(pause * _jitter())
-            pause = min(pause * 1.5, 0.05)
-        raise StorageError("a charge kept conflicting with concurrent writers, gave up")
+        held: list[str | None] = [self._lock(facts.user, deadline) if decide else None]
+        try:
+            pause = 0.001
+            while time.monotonic() < deadline:
+                seen = self.reads.snapshot_of(
+                    facts.user, facts.printer, facts.billing_code, light=not decide
+                )
+                bentry = seen.balance
+                if decide and bentry is not None and self._busy(bentry, held[0]):
+                    self._wait_idle(bentry[0], held[0])
+                    continue
+                request = make(seen.snap)
+                key, ident = _key_of(request)
+                result = self._attempt(request, key, ident, seen, decided=decide, held=held)
+                if result is not None:
+                    return result
+                done = self._existing(key, bentry)  # its history entry was there already
+                if done is not None:
+                    return done
+                time.sleep(pause * _jitter())
+                pause = min(pause * 1.5, 0.05)
+            raise StorageError("a charge kept conflicting with concurrent writers, gave up")
+        finally:
+            if held[0] is not None:
+                self._unlock(facts.user, held[0])
 
-    def _wait_idle(self, dn: str) -> None:
-        """Until the balance entry carries no charge's mark (or one turns stale)."""
+    def _lock(self, user: str, deadline: float) -> str | None:
+        """Take the user's decision lock; None for a user without a balance entry."""
+        bentry = self.reads.balance_entry(user)
+        if bentry is None:
+            return None
+        dn = bentry[0]
+        pause = 0.0005
+        while time.monotonic() < deadline:
+            if not self._busy(bentry, None):
+                mark = f"lock-{uuid.uuid4().hex} {time.time():.6f}"
+                changes: dict[str, list[tuple[str, list[Any]]]] = {}
+                if not _has_extra(bentry):
+                    changes["objectClass"] = [(ldap3.MODIFY_ADD, [EXTRA])]
+                changes["pagetallyPending"] = [(ldap3.MODIFY_ADD, [mark])]
+                changes["pagetallyCounter"] = _next_serial(bentry)
+                if self.d.modify(dn, changes, expect=_CAS_LOST) == 0:
+                    return mark
+            time.sleep(pause * _jitter())
+            pause = min(pause * 1.5, 0.02)
+            found = self.d.read(dn)
+            if found is None:
+                return None
+            bentry = (dn, found)
+        raise StorageError("the user's account stayed busy with other charges, gave up")
+
+    def _unlock(self, user: str, mark: str) -> None:
+        bentry = self.reads.balance_entry(user)
+        if bentry is not None:
+            self.d.modify(
+                bentry[0],
+                {"pagetallyPending": [(ldap3.MODIFY_DELETE, [mark])]},
+                expect=(NO_SUCH_ATTRIBUTE, 32),
+            )
+
+    def _wait_idle(self, dn: str, mine: str | None) -> None:
+        """Until the balance entry carries no other charge's mark (or one turns stale)."""
         pause = 0.0005
         deadline = time.monotonic() + STALE_SECONDS + 1
         while time.monotonic() < deadline:
             time.sleep(pause * _jitter())
             pause = min(pause * 1.5, 0.02)
             found = self.d.read(dn, ["pagetallyPending"])
-            if found is None or not found.get("pagetallyPending"):
+            if found is None or not [m for m in _marks((dn, found)) if m != mine]:
                 return
 
-    def _busy(self, bentry: Entry) -> bool:
-        """Another charge of this user is under way; a dead writer's is finished here."""
-        marks = _marks(bentry)
+    def _busy(self, bentry: Entry, mine: str | None) -> bool:
+        """Another charge (or decision) of this user is under way; a dead writer's
+        charge is finished here, its lock removed."""
+        marks = [m for m in _marks(bentry) if m != mine]
         now = time.time()
         for mark in marks:
             key, _, started = mark.partition(" ")
@@ -158,7 +210,14 @@ class Charger:
             except ValueError:
                 age = STALE_SECONDS + 1
             if age > STALE_SECONDS:
-                self.roll_forward(key, mark)
+                if key.startswith("lock-"):
+                    self.d.modify(
+                        bentry[0],
+                        {"pagetallyPending": [(ldap3.MODIFY_DELETE, [mark])]},
+                        expect=(NO_SUCH_ATTRIBUTE, 32),
+                    )
+                else:
+                    self.roll_forward(key, mark)
         return bool(marks)
 
     def _existing(self, key: str, bentry: Entry | None) -> ChargeResult | None:
@@ -194,6 +253,7 @@ class Charger:
         seen: Seen,
         *,
         decided: bool,
+        held: list[str | None],
     ) -> ChargeResult | None:
         """The charge, or None when a concurrent writer came first (read again).
         `decided`: the decision rests on the snapshot, which must still hold."""
@@ -226,7 +286,7 @@ class Charger:
             return None
         balance_after: Decimal | None = None
         if bentry is not None:
-            balance_after = self._commit(bentry, mark, price)
+            balance_after = self._commit(bentry, mark, price, held)
             while balance_after is None and not decided:
                 # a charge decided already needs only the new balance: swap again
                 time.sleep(0.0005 * _jitter())
@@ -234,7 +294,7 @@ class Charger:
                 if fresh is None:
                     break
                 bentry = (bentry[0], fresh)
-                balance_after = self._commit(bentry, mark, price)
+                balance_after = self._commit(bentry, mark, price, held)
             if balance_after is None:
                 self.d.delete(self._job_dn(key))
                 return None
@@ -287,21 +347,20 @@ class Charger:
         return {k: v for k, v in attrs.items() if v is not None}
 
     # --- the commit: one compare-and-swap on the user's balance entry ---
-    def _commit(self, bentry: Entry, mark: str, price: Decimal) -> Decimal | None:
-        """The new balance, or None when the entry changed since it was read."""
+    def _commit(
+        self, bentry: Entry, mark: str, price: Decimal, held: list[str | None]
+    ) -> Decimal | None:
+        """The new balance, or None when the entry changed since it was read. The
+        decision lock in `held`, if any, is swapped for the charge's mark."""
         dn, attrs = bentry
         changes: dict[str, list[tuple[str, list[Any]]]] = {}
         if not _has_extra(bentry):
             changes["objectClass"] = [(ldap3.MODIFY_ADD, [EXTRA])]
+        lock = held[0]
         changes["pagetallyPending"] = [(ldap3.MODIFY_ADD, [mark])]
-        serial = int_of(attrs.get("pagetallyCounter"))
-        if serial is None:
-            changes["pagetallyCounter"] = [(ldap3.MODIFY_ADD, [1])]
-        else:
-            changes["pagetallyCounter"] = [
-                (ldap3.MODIFY_DELETE, [serial]),
-                (ldap3.MODIFY_ADD, [serial + 1]),
-            ]
+        if lock is not None:
+            changes["pagetallyPending"].insert(0, (ldap3.MODIFY_DELETE, [lock]))
+        changes["pagetallyCounter"] = _next_serial(bentry)
         old_text = first(attrs.get("pykotaBalance"))
         old = self.reads.user_of(bentry, bentry).balance
         new = to_money(old - price)
@@ -311,7 +370,10 @@ class Charger:
                 swap.insert(0, (ldap3.MODIFY_DELETE, [str(old_text)]))
             changes["pykotaBalance"] = swap
         code = self.d.modify(dn, changes, expect=_CAS_LOST)
-        return new if code == 0 else None
+        if code != 0:
+            return None
+        held[0] = None
+        return new
 
     # --- effects ---
     def _plan(self, request: ChargeRequest, seen: Seen) -> list[dict[str, Any]]:
