@@ -346,3 +346,49 @@ def test_a_directory_that_is_down_is_unavailable_and_the_journal_keeps_the_charg
     assert [j.job_id for j in up.history()] == ["7"]
     up.close()
     down.close()
+
+
+def test_a_charge_whose_writer_died_after_the_commit_is_finished_once(
+    slapd_server: SlapdServer,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The writer dies between the commit (balance taken, mark set) and the counters:
+    the next charge of that user finishes the dead one's effects, exactly once."""
+    from pagetally.core.models import BillingCode, PriceTable, Printer
+    from pagetally.storage import ldap_charge
+
+    settings = slapd_server.new_directory("cr")
+    store = open_store(settings)
+    store.upgrade()
+    store.add_user(User("carl", limit_by=LimitBy.BALANCE, balance=D("10")))
+    store.add_printer(Printer("lp1", prices=PriceTable(per_page=D("0.25"))))
+    store.set_user_quota("carl", "lp1")
+    store.add_billing_code(BillingCode("PRJ", balance=D("100")))
+
+    def job(n: int) -> JobFacts:
+        return JobFacts(user="carl", printer="lp1", pages=3, job_id=str(n),
+                        job_uuid=f"urn:uuid:{n}", host="pc1", billing_code="PRJ")  # fmt: skip
+
+    class Died(Exception):
+        pass
+
+    def die(self: object, effects: object, mark: str) -> None:
+        raise Died
+
+    with monkeypatch.context() as m:
+        m.setattr(ldap_charge.Charger, "_apply_all", die)
+        with pytest.raises(Died):
+            store.decide_and_charge(job(1), _allow, T0)
+    assert store.get_user("carl").balance == D("9.75")  # committed
+    assert store.get_user_quota("carl", "lp1").page_counter == 0  # not counted yet
+    assert list(store.history()) == []  # pending: not a job yet
+
+    monkeypatch.setattr(ldap_charge, "STALE_SECONDS", 0.0)  # the dead writer's mark is old
+    store.decide_and_charge(job(2), _allow, T0)
+    store.decide_and_charge(job(2), _allow, T0)  # and a repeat changes nothing
+    assert store.get_user("carl").balance == D("9.50")
+    assert store.get_user_quota("carl", "lp1").page_counter == 6
+    code = store.get_billing_code("PRJ")
+    assert (code.page_counter, code.balance) == (6, D("99.50"))
+    assert sorted(j.job_id for j in store.history()) == ["1", "2"]
+    store.close()
