@@ -19,10 +19,12 @@ protocol over single-entry modifications:
    finds its mark (attributeOrValueExists) and is refused whole: applied once.
 4. The job entry becomes `done`; the marks are removed, the balance entry's last.
 
-A decision reads the balance entry first; while it carries another charge's mark
-(steps 3-4 under way) it waits, so it never decides on counters half updated.
+A decision first takes the user's decision lock (a `lock-...` mark added while
+swapping the serial), waits until no other charge's mark is left, reads and
+decides; its commit swaps the lock for the charge's mark. So it never decides on
+counters half updated, and writers waiting for the lock do not read in vain.
 A mark older than STALE_SECONDS is a writer that died: the next charge of that
-user finishes its effects (they are idempotent) and goes on.
+user finishes its effects (they are idempotent), or drops its lock.
 
 Limits: group quotas are the members' sums, and two members printing at the same
 moment are serialized per user, not per group (as PyKota was); a deny banner's
