@@ -13,7 +13,9 @@ Reads are storage/ldap_read.py; charging, exact without transactions, is
 storage/ldap_charge.py. Each method is one or a few single-entry modifications;
 the multi-entry ones that are not charges (deleting a user with its quota
 entries, bulk edits) are not atomic: a failure midway leaves the part done.
-Refunds, allowances and invoice numbers are not kept on LDAP yet (StorageError).
+A refund claims the job's entry first (its action swapped for REFUND: once
+only), then gives back money and pages entry by entry. Allowances and invoice
+numbers are not kept on LDAP yet (StorageError).
 """
 
 from __future__ import annotations
@@ -291,6 +293,12 @@ class LdapStore(LdapReads):
         date = payment.date or datetime.now(UTC)
         _, bentry = self._entries_of_user(payment.user)
         self._swap_money(bentry[0], amount, lifetime=kind is PaymentKind.CREDIT)
+        self._record_payment(Payment(payment.user, amount, kind, payment.description, date))
+        return self.get_user(payment.user)
+
+    def _record_payment(self, payment: Payment) -> None:
+        amount, kind, date = payment.amount, PaymentKind(payment.kind), payment.date
+        assert date is not None
         number = uuid.uuid4().int >> 74
         self.d.add(
             rdn("cn", f"pay-{number}", self.layout.paymentbase),
@@ -305,7 +313,6 @@ class LdapStore(LdapReads):
                 "description": payment.description[:255] or None,
             },
         )
-        return self.get_user(payment.user)
 
     def _swap_money(
         self, dn: str, amount: Decimal, *, lifetime: bool = False, attr: str = "pykotaBalance"
@@ -753,7 +760,77 @@ class LdapStore(LdapReads):
 
     # --- what LDAP does not keep yet ---
     def refund(self, row_id: int, refund: Refund, date: datetime) -> RefundResult:
-        raise StorageError(f"a refund {_NOT_YET}")
+        """The job's entry is claimed first by swapping its action for REFUND (one
+        modification: of two refunds at once only one succeeds); then the money,
+        the payment and the counters, each one entry (not atomic together)."""
+        from pagetally.core.refunds import check_refund
+        from pagetally.errors import RuleError
+        from pagetally.storage.refunds import refunded_reason
+
+        found = self._job_entry(row_id)
+        job = self.job_of(found)
+        check_refund(job, refund)
+        amount = rows.check_money("refund", refund.amount)
+        pages = int(refund.pages)
+        entry = self.user_entry(job.user)
+        if entry is None and (amount or pages):
+            raise NotFound("user", job.user)
+        old = str(first(found[1].get("pykotaAction")))
+        claim = {
+            "pykotaAction": [(ldap3.MODIFY_DELETE, [old]), (ldap3.MODIFY_ADD, ["REFUND"])],
+            "pagetallyReason": [(_SET, [refunded_reason(job, refund)])],
+        }
+        if self.d.modify(found[0], claim, expect=(NO_SUCH_ATTRIBUTE,)) != 0:
+            check_refund(self.job_of(self._job_entry(row_id)), refund)
+            raise RuleError(f"job {job.job_id or job.id} changed while refunding it: try again")
+        balance: Decimal | None = None
+        if entry is not None:
+            bentry = self.balance_entry(job.user, entry)
+            if bentry is not None and amount:
+                self._swap_money(bentry[0], amount)
+            self._record_payment(Payment(job.user, amount, PaymentKind.REFUND,
+                                         refund.reason, date))  # fmt: skip
+            if pages:
+                names = [p.name for p in self.chain(job.printer)]
+                for q in self.user_quota_entries(job.user, names):
+                    self._lower(q[0], ("pykotaPageCounter", "pykotaLifePageCounter"), pages)
+            balance = self.get_user(job.user).balance
+        code = self.code_entry(job.billing_code) if job.billing_code else None
+        if code is not None and (amount or pages):
+            if amount:
+                self._swap_money(code[0], amount)
+            self._lower(code[0], ("pykotaPageCounter",), pages)
+        return RefundResult(self.job_of(self._job_entry(row_id)), amount, pages, balance)
+
+    def _job_entry(self, row_id: int) -> Entry:
+        found = self.job_entries(f"(pagetallyNumber={int(row_id)})")
+        if not found:
+            found = [e for e in self.job_entries("") if self.job_of(e).id == row_id]
+        if not found:
+            raise NotFound("job", str(row_id))
+        return found[0]
+
+    def _lower(self, dn: str, attrs: Sequence[str], by: int) -> None:
+        """Each counter `by` lower, never below 0, by compare-and-swap (retried)."""
+        if not by:
+            return
+        for _attempt in range(1000):
+            current = self.d.read(dn, list(attrs)) or {}
+            changes: dict[str, Any] = {}
+            for a in attrs:
+                old = first(current.get(a))
+                if old is None:
+                    continue
+                changes[a] = [
+                    (ldap3.MODIFY_DELETE, [old]),
+                    (ldap3.MODIFY_ADD, [max(0, int(old) - by)]),
+                ]
+            if (
+                not changes
+                or self.d.modify(dn, changes, expect=(NO_SUCH_ATTRIBUTE, VALUE_EXISTS)) == 0
+            ):
+                return
+        raise StorageError("a counter kept changing under concurrent writers, gave up")
 
     def allowances(self) -> list[Allowance]:
         return []

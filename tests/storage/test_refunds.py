@@ -25,7 +25,6 @@ from pagetally.core.refunds import Refund, refund_for
 from pagetally.errors import InvalidAmount, NotFound, RuleError
 from pagetally.storage import HistoryFilter, StoreSettings, open_store
 from pagetally.storage.sql import SqlStore
-from tests.storage.conftest import sql_only
 
 T0 = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 LATER = T0 + timedelta(hours=2)
@@ -83,7 +82,6 @@ def counters(store: SqlStore) -> tuple[int, int, int, int, int]:
 
 
 def test_refund_gives_the_money_back_and_marks_the_job(site: SqlStore) -> None:
-    sql_only(site.settings, "refunds are not kept in the LDAP store yet")
     row = charge(site, 42)
     assert site.get_user("alice").balance == D("8.80")
     res = site.refund(row, refund_for(site.get_job(row), currency="EUR", note="jam"), LATER)
@@ -112,7 +110,6 @@ def test_refund_gives_the_money_back_and_marks_the_job(site: SqlStore) -> None:
 
 
 def test_refund_with_pages_and_billing_code(site: SqlStore) -> None:
-    sql_only(site.settings, "refunds are not kept in the LDAP store yet")
     row = charge(site, 7, billing_code="PRJ")
     charge(site, 8, pages=5, price="0.50")
     assert counters(site) == (17, 17, 17, 17, 17)
@@ -128,7 +125,6 @@ def test_refund_with_pages_and_billing_code(site: SqlStore) -> None:
 
 
 def test_pages_never_go_below_zero(site: SqlStore) -> None:
-    sql_only(site.settings, "refunds are not kept in the LDAP store yet")
     row = charge(site, 1)
     site.reset_user_quota("alice", "lp1", page_counter=4)
     site.refund(row, refund_for(site.get_job(row), pages=True), LATER)
@@ -138,7 +134,6 @@ def test_pages_never_go_below_zero(site: SqlStore) -> None:
 
 
 def test_refund_once_and_only_charged_jobs(site: SqlStore) -> None:
-    sql_only(site.settings, "refunds are not kept in the LDAP store yet")
     row = charge(site, 1)
     denied = charge(site, 2, action=Action.DENY)
     refund = refund_for(site.get_job(row))
@@ -157,7 +152,6 @@ def test_refund_once_and_only_charged_jobs(site: SqlStore) -> None:
 
 
 def test_refund_never_exceeds_the_job(site: SqlStore) -> None:
-    sql_only(site.settings, "refunds are not kept in the LDAP store yet")
     row = charge(site, 1)
     with pytest.raises(InvalidAmount, match="between 0 and its price"):
         site.refund(row, Refund(D("1.21"), 0, "too much"), LATER)
@@ -191,7 +185,6 @@ def _racer(settings: StoreSettings, row: int, start: threading.Barrier, out: lis
 @pytest.mark.slow
 def test_concurrent_refunds_refund_once(site: SqlStore, settings: StoreSettings) -> None:
     """Racers read the job as charged, then all refund it at once: one wins."""
-    sql_only(settings, "refunds are not kept in the LDAP store yet")
     racers, rounds = 4, 3
     rows = [charge(site, n) for n in range(1, rounds + 1)]
     for row in rows:
@@ -213,7 +206,6 @@ def test_concurrent_refunds_refund_once(site: SqlStore, settings: StoreSettings)
 def test_refund_of_a_deleted_users_job(site: SqlStore) -> None:
     """The history outlives the user: money cannot go back to nobody; a refund
     of nothing (a free job) still marks the row."""
-    sql_only(site.settings, "refunds are not kept in the LDAP store yet")
     row = charge(site, 1)
     free = charge(site, 2, price="0")
     site.delete_user("alice")
