@@ -14,8 +14,8 @@ storage/ldap_charge.py. Each method is one or a few single-entry modifications;
 the multi-entry ones that are not charges (deleting a user with its quota
 entries, bulk edits) are not atomic: a failure midway leaves the part done.
 A refund claims the job's entry first (its action swapped for REFUND: once
-only), then gives back money and pages entry by entry. Allowances and invoice
-numbers are not kept on LDAP yet (StorageError).
+only), then gives back money and pages entry by entry. Allowances are
+storage/ldap_grants.py. Invoice numbers are not kept on LDAP yet (StorageError).
 """
 
 from __future__ import annotations
@@ -31,7 +31,6 @@ from ldap3.utils.dn import parse_dn
 
 from pagetally.core.models import (
     AccountSnapshot,
-    Allowance,
     BillingCode,
     ChargeRequest,
     ChargeResult,
@@ -53,6 +52,7 @@ from pagetally.core.settings import StoreSettings
 from pagetally.errors import AlreadyExists, NotFound, StorageError
 from pagetally.storage import rows
 from pagetally.storage.ldap_charge import Charger, charge_key, user_quota_dn
+from pagetally.storage.ldap_grants import LdapGrants
 from pagetally.storage.ldap_io import (
     ALREADY_EXISTS,
     LAYOUT_KEYS,
@@ -74,7 +74,7 @@ _NOT_YET = "is not kept in an LDAP store yet; use a SQL store for it (docs/store
 _SET = ldap3.MODIFY_REPLACE
 
 
-class LdapStore(LdapReads):
+class LdapStore(LdapGrants, LdapReads):
     """Every store role over a directory (base.Store)."""
 
     def __init__(self, settings: StoreSettings, *, readonly: bool = False) -> None:
@@ -831,18 +831,6 @@ class LdapStore(LdapReads):
             ):
                 return
         raise StorageError("a counter kept changing under concurrent writers, gave up")
-
-    def allowances(self) -> list[Allowance]:
-        return []
-
-    def add_allowance(self, allowance: Allowance) -> Allowance:
-        raise StorageError(f"an allowance {_NOT_YET}")
-
-    def delete_allowance(self, allowance_id: int) -> None:
-        raise NotFound("allowance", str(allowance_id))
-
-    def apply_allowance(self, allowance: Allowance, period_key: str, date: datetime) -> bool:
-        raise StorageError(f"an allowance {_NOT_YET}")
 
     def last_invoice_number(self) -> int:
         return 0

@@ -26,7 +26,6 @@ from pagetally.core.models import (
 from pagetally.errors import InvalidInput
 from pagetally.storage import HistoryFilter
 from pagetally.storage.sql import SqlStore
-from tests.storage.conftest import sql_only
 
 T0 = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 
@@ -241,7 +240,6 @@ def test_history_survives_deleting_the_user(site: SqlStore) -> None:
 
 
 def test_allowance_applies_once_per_period_with_cap(site: SqlStore) -> None:
-    sql_only(site.settings, "allowances are not kept in the LDAP store yet")
     a = site.add_allowance(
         Allowance("alice", credit=D("5"), cap=D("12"), description="monthly credit")
     )
@@ -260,7 +258,6 @@ def test_allowance_applies_once_per_period_with_cap(site: SqlStore) -> None:
 
 
 def test_group_allowance_gives_pages_back_to_each_member(site: SqlStore) -> None:
-    sql_only(site.settings, "allowances are not kept in the LDAP store yet")
     site.set_user_quota("bob", "lp1")
     site.reset_user_quota("alice", "lp1", page_counter=30)
     site.reset_user_quota("bob", "lp1", page_counter=4)
