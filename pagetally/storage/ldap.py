@@ -15,7 +15,7 @@ the multi-entry ones that are not charges (deleting a user with its quota
 entries, bulk edits) are not atomic: a failure midway leaves the part done.
 A refund claims the job's entry first (its action swapped for REFUND: once
 only), then gives back money and pages entry by entry. Allowances are
-storage/ldap_grants.py. Invoice numbers are not kept on LDAP yet (StorageError).
+storage/ldap_grants.py. Invoice numbers come from a counter entry, swapped.
 """
 
 from __future__ import annotations
@@ -70,7 +70,6 @@ from pagetally.storage.ldap_io import (
 )
 from pagetally.storage.ldap_read import Entry, LdapReads, name_of
 
-_NOT_YET = "is not kept in an LDAP store yet; use a SQL store for it (docs/store.md, LDAP)"
 _SET = ldap3.MODIFY_REPLACE
 
 
@@ -832,8 +831,14 @@ class LdapStore(LdapGrants, LdapReads):
                 return
         raise StorageError("a counter kept changing under concurrent writers, gave up")
 
+    def _invoice_counter(self) -> tuple[str, int | None]:
+        dn = rdn("cn", "invoice-counter", self.layout.paymentbase)
+        found = self.d.read(dn, ["pagetallyCounter"])
+        return dn, None if found is None else int(first(found.get("pagetallyCounter")) or 0)
+
     def last_invoice_number(self) -> int:
-        return 0
+        """The highest invoice or receipt number issued (the counter entry's value)."""
+        return self._invoice_counter()[1] or 0
 
     def issue_numbers(
         self,
@@ -842,7 +847,57 @@ class LdapStore(LdapGrants, LdapReads):
         issued: datetime,
         first: int | None = None,
     ) -> list[int]:
-        raise StorageError(f"an invoice number {_NOT_YET}")
+        """Numbers reserved by swapping the counter entry's value (never repeated,
+        also when two admins issue at once), then one pagetallyInvoice entry each."""
+        from pagetally.errors import InvalidInput
+
+        for _attempt in range(1000):
+            dn, last = self._invoice_counter()
+            top = last or 0
+            if first is not None and first <= top:
+                raise InvalidInput(
+                    f"invoice number {first} is not free: numbers up to {top} were issued "
+                    f"already (numbers never repeat; the next is {top + 1})"
+                )
+            start = top + 1 if first is None else first
+            numbers = list(range(start, start + len(bills)))
+            if not numbers:
+                return []
+            if last is None:
+                ok = (
+                    self.d.add(
+                        dn,
+                        ["pykotaObject", "pagetallyExtra"],
+                        {"cn": "invoice-counter", "pagetallyCounter": numbers[-1]},
+                    )
+                    == 0
+                )
+            else:
+                swap = [(ldap3.MODIFY_DELETE, [last]), (ldap3.MODIFY_ADD, [numbers[-1]])]
+                ok = (
+                    self.d.modify(
+                        dn, {"pagetallyCounter": swap}, expect=(NO_SUCH_ATTRIBUTE, VALUE_EXISTS)
+                    )
+                    == 0
+                )
+            if ok:
+                break
+        else:
+            raise StorageError("invoice numbers kept being taken by concurrent writers, gave up")
+        for n, (user, amount) in zip(numbers, bills, strict=True):
+            self.d.add(
+                rdn("cn", f"invoice-{n}", self.layout.paymentbase),
+                ["pykotaObject", "pagetallyInvoice"],
+                {
+                    "cn": f"invoice-{n}",
+                    "pagetallyNumber": n,
+                    "pykotaUserName": user,
+                    "pagetallyAmount": money_text(amount),
+                    "pagetallyKind": kind,
+                    "pagetallyDate": gtime(issued),
+                },
+            )
+        return numbers
 
 
 __all__ = ["LdapStore", "charge_key", "date_text", "name_of"]

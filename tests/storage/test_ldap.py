@@ -392,3 +392,31 @@ def test_a_charge_whose_writer_died_after_the_commit_is_finished_once(
     assert (code.page_counter, code.balance) == (6, D("99.50"))
     assert sorted(j.job_id for j in store.history()) == ["1", "2"]
     store.close()
+
+
+def test_invoice_numbers_never_repeat_with_concurrent_issuers(
+    slapd_server: SlapdServer,  # noqa: F811
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    settings = slapd_server.new_directory("inv")
+    with open_store(settings) as store:
+        store.upgrade()
+        assert store.last_invoice_number() == 0
+
+    def issue(worker: int) -> list[int]:
+        got: list[int] = []
+        with open_store(settings) as st:
+            for _ in range(5):
+                got += st.issue_numbers("invoice", [(f"u{worker}", D("1"))] * 2, T0)
+        return got
+
+    with ThreadPoolExecutor(4) as pool:
+        numbers = [n for got in pool.map(issue, range(4)) for n in got]
+    assert sorted(numbers) == list(range(1, 41))
+    with open_store(settings) as store:
+        assert store.last_invoice_number() == 40
+        with pytest.raises(Exception, match="invoice number 40 is not free"):
+            store.issue_numbers("invoice", [("x", D(1))], T0, first=40)
+        assert store.issue_numbers("receipt", [("x", D(1))], T0, first=45) == [45]
+        assert store.last_invoice_number() == 45
