@@ -46,6 +46,7 @@ from pagetally.storage.ldap_io import (
     gtime,
     int_of,
     money_of,
+    rdn,
     text_of,
 )
 
@@ -326,13 +327,50 @@ class LdapReads:
         return chain
 
     def chain(self, printer: str) -> list[Printer]:
-        """The printer and its printer groups, nearest first; [] for an unknown printer."""
-        entries = self.printer_entries()
-        by_name = {name_of(e, "pykotaPrinterName", self.layout.printerrdn): e for e in entries}
-        if printer not in by_name:
+        """The printer and its printer groups, nearest first; [] for an unknown printer.
+
+        Read level by level (one search per level, the first also finding the
+        printer itself), not the whole printer branch: a charge on a site with
+        many printers reads only its own chain."""
+        lay = self.layout
+        guess = rdn(lay.printerrdn, printer, lay.printerbase)
+        who = f"(pykotaPrinterName={esc(printer)})({lay.printerrdn}={esc(printer)})"
+        found = self.d.search(
+            lay.printerbase, f"(&(objectClass=pykotaPrinter)(|{who}(uniqueMember={esc(guess)})))"
+        )
+        mine = [e for e in found if _named(e, "pykotaPrinterName", lay.printerrdn, printer)]
+        if not mine:
             return []
-        above = ancestors(self.parents_map(entries), printer)
-        return [self.printer_of(by_name[n]) for n in [printer, *above] if n in by_name]
+        me = mine[0]
+        by_dn: dict[str, Entry] = {me[0].lower(): me}
+        parents: dict[str, set[str]] = {}
+        if me[0].lower() == guess.lower():
+            above = [e for e in found if _holds(e, me[0])]
+        else:
+            above = self._holding([me[0]])
+        frontier = [me]
+        while frontier:
+            nxt: list[Entry] = []
+            for child in frontier:
+                cname = name_of(child, "pykotaPrinterName", lay.printerrdn)
+                for parent in above:
+                    if _holds(parent, child[0]):
+                        parents.setdefault(cname, set()).add(
+                            name_of(parent, "pykotaPrinterName", lay.printerrdn)
+                        )
+                        if parent[0].lower() not in by_dn:
+                            by_dn[parent[0].lower()] = parent
+                            nxt.append(parent)
+            frontier = nxt
+            above = self._holding([e[0] for e in frontier]) if frontier else []
+        by_name = {name_of(e, "pykotaPrinterName", lay.printerrdn): e for e in by_dn.values()}
+        order = [printer, *ancestors(parents, printer)]
+        return [self.printer_of(by_name[n]) for n in order if n in by_name]
+
+    def _holding(self, dns: Sequence[str]) -> list[Entry]:
+        """The printer groups holding any of `dns` directly."""
+        anyof = "".join(f"(uniqueMember={esc(dn)})" for dn in dns)
+        return self.d.search(self.layout.printerbase, f"(&(objectClass=pykotaPrinter)(|{anyof}))")
 
     def printer_group_members(self, group: str) -> list[Printer]:
         entry = self.printer_entry(group)
@@ -701,6 +739,10 @@ class Seen:
     chain: list[Printer]
     user_quotas: dict[str, Entry]  # printer name -> the user's quota entry
     code: Entry | None
+
+
+def _holds(group: Entry, dn: str) -> bool:
+    return dn.lower() in {str(m).lower() for m in group[1].get("uniqueMember") or []}
 
 
 def _wild(pattern: str) -> bool:
