@@ -131,34 +131,8 @@ class LdapStore(LdapGrants, LdapReads):
             raise AlreadyExists("user", user.name)
         lay = self.layout
         attrs = self._user_attrs(user, new=True)
-        if lay.newuser.lower() != "below":
-            where, _, action = lay.newuser.partition(",")
-            where = where.strip().removeprefix("attach(").strip(" )")
-            action = action.strip(" )").lower() or "fail"
-            found = self.d.search(
-                lay.userbase, f"(&(objectClass={esc(where)})({lay.userrdn}={esc(user.name)}))"
-            )
-            found = [e for e in found if user.name in [str(v) for v in e[1].get(lay.userrdn) or []]]
-            if found:
-                dn = found[0][0]
-                changes: dict[str, Any] = {
-                    "objectClass": [
-                        (
-                            ldap3.MODIFY_ADD,
-                            ["pykotaAccount", "pykotaAccountBalance", "pagetallyExtra"],
-                        )
-                    ]
-                }
-                for k, v in attrs.items():
-                    if v is not None:
-                        changes[k] = [(_SET, [v])]
-                self.d.modify(dn, changes)
-                return self.get_user(user.name)
-            if action != "warn":
-                raise StorageError(
-                    f"no {where} entry with {lay.userrdn}={user.name} under {lay.userbase} "
-                    "to attach the print account to (newuser)"
-                )
+        if lay.newuser.lower() != "below" and self._attach_user(user, attrs):
+            return self.get_user(user.name)
         dn = rdn(lay.userrdn, user.name, lay.userbase)
         naming = {lay.userrdn: user.name, "cn": user.name}
         if lay.balancebase.lower() == lay.userbase.lower():
@@ -189,6 +163,30 @@ class LdapStore(LdapGrants, LdapReads):
         if code == ALREADY_EXISTS:
             raise AlreadyExists("user", user.name)
         return self.get_user(user.name)
+
+    def _attach_user(self, user: User, attrs: dict[str, Any]) -> bool:
+        """`newuser: attach(CLASS[, warn])`: add the print classes to the site's own
+        entry; False (make a new entry) when there is none and the action is warn."""
+        lay = self.layout
+        where, _, action = lay.newuser.partition(",")
+        where = where.strip().removeprefix("attach(").strip(" )")
+        action = action.strip(" )").lower() or "fail"
+        found = self.d.search(
+            lay.userbase, f"(&(objectClass={esc(where)})({lay.userrdn}={esc(user.name)}))"
+        )
+        found = [e for e in found if user.name in [str(v) for v in e[1].get(lay.userrdn) or []]]
+        if found:
+            classes = ["pykotaAccount", "pykotaAccountBalance", "pagetallyExtra"]
+            changes: dict[str, Any] = {"objectClass": [(ldap3.MODIFY_ADD, classes)]}
+            changes.update({k: [(_SET, [v])] for k, v in attrs.items() if v is not None})
+            self.d.modify(found[0][0], changes)
+            return True
+        if action != "warn":
+            raise StorageError(
+                f"no {where} entry with {lay.userrdn}={user.name} under {lay.userbase} "
+                "to attach the print account to (newuser)"
+            )
+        return False
 
     @staticmethod
     def _check_user(user: User) -> None:

@@ -382,63 +382,51 @@ class Charger:
         """What an allowed job changes beyond the balance, as data (kept in the job
         entry, so that a charge a dead writer left can be finished by another)."""
         facts, decision = request.facts, request.decision
-        names = [p.name for p in seen.chain]
-        effects: list[dict[str, Any]] = []
-        if seen.user is not None and names:
-            have = seen.user_quotas
-            via_group: set[str] = set()
-            if len(have) < len(names) and decision.pages:
-                for g in self.reads.groups_of(facts.user):
-                    for e in self.reads.group_quota_entries(g.name, names):
-                        via_group.add(text_of(e[1].get("pykotaPrinterName")))
-            for printer in names:
-                entry = have.get(printer)
-                limit = decision.user_date_limits.get(printer)
-                sets = {} if limit is None else {"pykotaDateLimit": date_text(limit)}
-                if entry is not None:
-                    if decision.pages or sets:
-                        incs = (
-                            {
-                                "pykotaPageCounter": decision.pages,
-                                "pykotaLifePageCounter": decision.pages,
-                            }
-                            if decision.pages
-                            else {}
-                        )
-                        effects.append(
-                            {"dn": entry[0], "inc": incs, "set": sets, "extra": _has_extra(entry)}
-                        )
-                elif printer in via_group:
-                    effects.append(
-                        {
-                            "create": user_quota_dn(self.reads, facts.user, printer),
-                            "user": facts.user,
-                            "printer": printer,
-                            "pages": decision.pages,
-                        }
-                    )
+        effects = self._plan_counters(request, seen) if seen.user is not None else []
         for (group, printer), limit in decision.group_date_limits.items():
             for e in self.reads.group_quota_entries(group, [printer]):
-                effects.append(
-                    {
-                        "dn": e[0],
-                        "inc": {},
-                        "set": {"pykotaDateLimit": date_text(limit)},
-                        "extra": _has_extra(e),
-                    }
-                )
-        if facts.billing_code:
+                deadline = {"pykotaDateLimit": date_text(limit)}
+                effects.append({"dn": e[0], "inc": {}, "set": deadline, "extra": _has_extra(e)})
+        if facts.billing_code and seen.code is not None:
             centry = seen.code
-            if centry is not None:
+            effects.append(
+                {
+                    "dn": centry[0],
+                    "inc": {"pykotaPageCounter": decision.pages},
+                    "set": {},
+                    "money": money_text(to_money(decision.price)),
+                    "guess": str(first(centry[1].get("pykotaBalance"))),
+                    "extra": _has_extra(centry),
+                }
+            )
+        return effects
+
+    def _plan_counters(self, request: ChargeRequest, seen: Seen) -> list[dict[str, Any]]:
+        """The user's entries on the printer chain: pages counted, deadlines set; an
+        entry made where only one of the user's groups has one (the group's sum)."""
+        facts, decision = request.facts, request.decision
+        names = [p.name for p in seen.chain]
+        have = seen.user_quotas
+        via_group: set[str] = set()
+        if len(have) < len(names) and decision.pages:
+            for g in self.reads.groups_of(facts.user):
+                for e in self.reads.group_quota_entries(g.name, names):
+                    via_group.add(text_of(e[1].get("pykotaPrinterName")))
+        pages = decision.pages
+        incs = {"pykotaPageCounter": pages, "pykotaLifePageCounter": pages} if pages else {}
+        effects: list[dict[str, Any]] = []
+        for printer in names:
+            entry = have.get(printer)
+            limit = decision.user_date_limits.get(printer)
+            sets = {} if limit is None else {"pykotaDateLimit": date_text(limit)}
+            if entry is not None and (pages or sets):
                 effects.append(
-                    {
-                        "dn": centry[0],
-                        "inc": {"pykotaPageCounter": decision.pages},
-                        "set": {},
-                        "money": money_text(to_money(decision.price)),
-                        "guess": str(first(centry[1].get("pykotaBalance"))),
-                        "extra": _has_extra(centry),
-                    }
+                    {"dn": entry[0], "inc": incs, "set": sets, "extra": _has_extra(entry)}
+                )
+            elif entry is None and printer in via_group:
+                dn = user_quota_dn(self.reads, facts.user, printer)
+                effects.append(
+                    {"create": dn, "user": facts.user, "printer": printer, "pages": pages}
                 )
         return effects
 
@@ -447,27 +435,11 @@ class Charger:
             self._apply(effect, mark)
 
     def _apply(self, effect: dict[str, Any], mark: str) -> None:
+        """One effect, once: its modification carries the charge's mark."""
         if "create" in effect:
-            pages = int(effect["pages"])
-            attrs = {
-                "cn": effect["create"].split(",", 1)[0].split("=", 1)[1],
-                "pykotaUserName": effect["user"],
-                "pykotaPrinterName": effect["printer"],
-                "pykotaPageCounter": pages,
-                "pykotaLifePageCounter": pages,
-                "pykotaWarnCount": 0,
-                "pykotaDateLimit": "None",
-                "pagetallyPending": [mark],
-            }
-            code = self.d.add(effect["create"], ["pykotaObject", "pykotaUserPQuota", EXTRA], attrs)
-            if code != ALREADY_EXISTS:
+            effect = self._create(effect, mark)
+            if not effect:
                 return
-            effect = {
-                "dn": effect["create"],
-                "inc": {"pykotaPageCounter": pages, "pykotaLifePageCounter": pages},
-                "set": {},
-                "extra": True,
-            }
         dn = effect["dn"]
         if not effect.get("extra", True):
             self.d.modify(
@@ -508,6 +480,30 @@ class Charger:
             if current is None or mark in [str(v) for v in current.get("pagetallyPending") or []]:
                 return  # applied before (the mark is there): once only
             # the balance changed under us: read it again
+
+    def _create(self, effect: dict[str, Any], mark: str) -> dict[str, Any]:
+        """A user's quota entry made with the job's pages; {} when made, else (it was
+        there already) the increment to apply to it instead."""
+        pages = int(effect["pages"])
+        attrs = {
+            "cn": effect["create"].split(",", 1)[0].split("=", 1)[1],
+            "pykotaUserName": effect["user"],
+            "pykotaPrinterName": effect["printer"],
+            "pykotaPageCounter": pages,
+            "pykotaLifePageCounter": pages,
+            "pykotaWarnCount": 0,
+            "pykotaDateLimit": "None",
+            "pagetallyPending": [mark],
+        }
+        code = self.d.add(effect["create"], ["pykotaObject", "pykotaUserPQuota", EXTRA], attrs)
+        if code != ALREADY_EXISTS:
+            return {}
+        return {
+            "dn": effect["create"],
+            "inc": {"pykotaPageCounter": pages, "pykotaLifePageCounter": pages},
+            "set": {},
+            "extra": True,
+        }
 
     def _finish(self, key: str, mark: str, effects: list[dict[str, Any]], bdn: str | None) -> None:
         self.d.modify(self._job_dn(key), {"pagetallyState": [(ldap3.MODIFY_REPLACE, [DONE])]})
