@@ -11,9 +11,10 @@ attach(posixAccount)`, as PyKota did).
 
 Reads are storage/ldap_read.py; printers, quotas and billing codes
 storage/ldap_catalog.py; charging, exact without transactions,
-storage/ldap_charge.py; allowances storage/ldap_grants.py. Each method is one or a few single-entry modifications;
-the multi-entry ones that are not charges (deleting a user with its quota
-entries, bulk edits) are not atomic: a failure midway leaves the part done.
+storage/ldap_charge.py; allowances storage/ldap_grants.py. Each method is one or a
+few single-entry modifications; the multi-entry ones that are not charges
+(deleting a user with its quota entries, bulk edits) are not atomic: a failure
+midway leaves the part done.
 A refund claims the job's entry first (its action swapped for REFUND: once
 only), then gives back money and pages entry by entry. Allowances are
 storage/ldap_grants.py. Invoice numbers come from a counter entry, swapped.
