@@ -33,6 +33,7 @@ from pagetally.core.settings import (
     DEFAULT_HARDWARN,
     DEFAULT_POORWARN,
     DEFAULT_SOFTWARN,
+    LDAP_LAYOUT_KEYS,
     RuleSettings,
     StoreSettings,
     UnknownBillingCode,
@@ -131,6 +132,8 @@ _BACKEND_ALIASES = {
     "mysql": "mysql",
     "mariadb": "mysql",
     "mysqlstorage": "mysql",
+    "ldap": "ldap",
+    "ldapstorage": "ldap",
 }
 
 
@@ -180,11 +183,8 @@ def _listen(raw: str) -> str:
 
 def _backend(raw: str) -> str:
     low = raw.strip().lower()
-    if low == "ldapstorage":
-        raise ValueError("PyKota's LDAP store is not one PageTally keeps its data in: set "
-                         "sqlite, postgresql or mysql and bring the data across")
     if low not in _BACKEND_ALIASES:
-        raise ValueError(f"expected sqlite, postgresql or mysql, got {raw!r}")
+        raise ValueError(f"expected sqlite, postgresql, mysql or ldap, got {raw!r}")
     return _BACKEND_ALIASES[low]
 
 
@@ -307,6 +307,37 @@ DIRECTIVES: dict[str, Directive] = {
         _d("readstorageuser", _text, None, "read store's user (default: storageuser)",
            per_printer=False),
         _d("readstorageuserpw", _text, None, "read store's password (default: storageuserpw)",
+           per_printer=False),
+        # the LDAP store's layout (storagebackend: ldap): PyKota's directive names;
+        # a relative DN gets storagename (the base DN) appended (docs/config.md)
+        _d("userbase", _text, None, "LDAP: branch of the users (ou=People)", per_printer=False),
+        _d("userrdn", _text, None, "LDAP: naming attribute of users (uid)", per_printer=False),
+        _d("balancebase", _text, None, "LDAP: branch of the balances (the users' own)",
+           per_printer=False),
+        _d("balancerdn", _text, None, "LDAP: naming attribute of balances (uid)",
+           per_printer=False),
+        _d("groupbase", _text, None, "LDAP: branch of the groups (ou=Groups)", per_printer=False),
+        _d("grouprdn", _text, None, "LDAP: naming attribute of groups (cn)", per_printer=False),
+        _d("groupmembers", _text, None, "LDAP: members attribute (memberUid, uniqueMember, "
+           "member)", per_printer=False),
+        _d("usermail", _text, None, "LDAP: e-mail attribute of users (mail)", per_printer=False),
+        _d("printerbase", _text, None, "LDAP: branch of the printers", per_printer=False),
+        _d("printerrdn", _text, None, "LDAP: naming attribute of printers (cn)",
+           per_printer=False),
+        _d("jobbase", _text, None, "LDAP: branch of the job history", per_printer=False),
+        _d("lastjobbase", _text, None, "LDAP: branch of PyKota's last-job entries",
+           per_printer=False),
+        _d("billingcodebase", _text, None, "LDAP: branch of the billing codes",
+           per_printer=False),
+        _d("userquotabase", _text, None, "LDAP: branch of the user quota entries",
+           per_printer=False),
+        _d("groupquotabase", _text, None, "LDAP: branch of the group quota entries",
+           per_printer=False),
+        _d("paymentbase", _text, None, "LDAP: branch of the payments (PageTally's)",
+           per_printer=False),
+        _d("newuser", _text, None, "LDAP: below, or attach(posixAccount[, warn]) to the "
+           "site's own entries", per_printer=False),
+        _d("newgroup", _text, None, "LDAP: below, or attach(posixGroup[, warn])",
            per_printer=False),
         _d("accountingservice", _text, "/run/pagetally/pagetally.sock",
            "socket of `pagetally serve` (none: the backend opens the store itself)",
@@ -530,7 +561,7 @@ DIRECTIVES: dict[str, Directive] = {
 
 _COEFFICIENT = re.compile(r"coefficient_[a-z0-9]+")
 
-_LDAP = "PyKota's LDAP store layout; PageTally keeps its store in SQL (ignored)"
+_LDAP = "PyKota's LDAP cache and TLS settings; use an ldaps:// storageserver for TLS (ignored)"
 #: PyKota directives PageTally accepts without using them, and what it does
 #: instead: a pykota.conf is read as it is, with one warning line for each.
 PYKOTA_ONLY: dict[str, str] = {
@@ -539,23 +570,6 @@ PYKOTA_ONLY: dict[str, str] = {
     "ldapcache": _LDAP,
     "ldaptls": _LDAP,
     "cacert": _LDAP,
-    "userbase": _LDAP,
-    "userrdn": _LDAP,
-    "balancebase": _LDAP,
-    "balancerdn": _LDAP,
-    "groupbase": _LDAP,
-    "grouprdn": _LDAP,
-    "groupmembers": _LDAP,
-    "usermail": _LDAP,
-    "printerbase": _LDAP,
-    "printerrdn": _LDAP,
-    "jobbase": _LDAP,
-    "lastjobbase": _LDAP,
-    "billingcodebase": _LDAP,
-    "userquotabase": _LDAP,
-    "groupquotabase": _LDAP,
-    "newuser": _LDAP,
-    "newgroup": _LDAP,
     "logourl": "the logo of PyKota's CGI pages and PDF receipts; PageTally makes neither "
     "(ignored)",
     "logolink": "the logo link of PyKota's CGI pages; PageTally has none (ignored)",
@@ -784,6 +798,9 @@ class Config:
         name = self.get_str("storagename")
         if backend != "sqlite" and not self.is_set("storagename"):
             name = "pagetally"
+        layout: tuple[tuple[str, str], ...] = ()
+        if backend == "ldap":
+            layout = tuple((k, str(self.get(k))) for k in LDAP_LAYOUT_KEYS if self.is_set(k))
         return StoreSettings(
             backend=backend,
             name=name,
@@ -792,6 +809,7 @@ class Config:
             password=self.get_str_or_none("storageuserpw"),
             admin_user=self.get_str_or_none("storageadmin"),
             admin_password=self.get_str_or_none("storageadminpw"),
+            ldap=layout,
         )
 
     def read_store_settings(self) -> StoreSettings | None:

@@ -77,7 +77,7 @@ def test_continuation_lines(tmp_path: Path) -> None:
         ("[global]\n\ngracedelay: soon\n", r"p\.conf:3 \[gracedelay\]: expected a whole number"),
         ("[global]\npolicy: maybe\n", r":2 \[policy\]: expected one of deny, allow, external"),
         ("[global]\nbalancezero: lots\n", r":2 \[balancezero\]: expected an amount"),
-        ("[global]\nstoragebackend: oracle\n", r"expected sqlite, postgresql or mysql"),
+        ("[global]\nstoragebackend: oracle\n", r"expected sqlite, postgresql, mysql or ldap"),
         ("[global]\ncurrency: euro\n", r"ISO 4217"),
         ("[global]\n[lp1]\nstoragename: x\n", r":3 \[storagename\]: may only be set in \[global\]"),
         ("[global]\nstorageadminpw: secret\n", r":2 \[storageadminpw\]: a secret"),

@@ -19,7 +19,6 @@ EXAMPLES = [
 NOT_VALUES = {
     "preaccounter: ink(colorspace, resolution)",  # the sample's syntax line, not a value
     "accounter: ink(colorspace, resolution)",
-    "storagebackend: ldapstorage",  # refused: PageTally's store is SQL (test below)
 }
 
 
@@ -63,11 +62,21 @@ def test_config_charset_is_honoured(tmp_path: Path) -> None:
         load_config(conf)
 
 
-def test_ldap_store_is_refused_saying_why(tmp_path: Path) -> None:
+def test_pykotas_ldap_store_settings_open_the_ldap_store(tmp_path: Path) -> None:
     conf = tmp_path / "p.conf"
-    conf.write_text("[global]\nstoragebackend: ldapstorage\n")
-    with pytest.raises(ConfigError, match="PyKota's LDAP store is not one PageTally"):
-        load_config(conf)
+    conf.write_text(
+        "[global]\nstoragebackend: ldapstorage\nstorageserver: ldap://ldap.example.com\n"
+        "storagename: dc=example,dc=com\nuserbase: ou=People,dc=example,dc=com\n"
+        "userrdn: uid\nnewuser: attach(posixAccount, warn)\ngroupmembers: memberUid\n"
+    )
+    s = load_config(conf).store_settings()
+    assert (s.backend, s.server, s.name) == ("ldap", "ldap://ldap.example.com", "dc=example,dc=com")
+    assert dict(s.ldap) == {
+        "userbase": "ou=People,dc=example,dc=com",
+        "userrdn": "uid",
+        "newuser": "attach(posixAccount, warn)",
+        "groupmembers": "memberUid",
+    }
 
 
 def test_a_config_anyone_may_write_is_refused(tmp_path: Path) -> None:

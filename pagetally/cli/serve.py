@@ -62,9 +62,10 @@ def serve(
     try:
         hub = hub_from_config(config, store)  # pagetally-clients (notifierlisten)
         if config.get("webserve"):
+            from pagetally.web.app import web_store
             from pagetally.web.serving import Beside, address
 
-            web = Beside(config, store)
+            web = Beside(config, web_store(store))
             port = web.wait_started()
             logging.getLogger("pagetally").info(
                 "web interface on %s", address(str(config.get("webhost")), port))

@@ -101,6 +101,14 @@ class RuleSettings:
         return self.coefficients.get(ink.lower(), Decimal(1))
 
 
+#: The LDAP store's layout directives (PyKota's names; storage/ldap_io.LdapLayout).
+LDAP_LAYOUT_KEYS = (
+    "userbase", "userrdn", "balancebase", "balancerdn", "groupbase", "grouprdn",
+    "groupmembers", "usermail", "printerbase", "printerrdn", "jobbase", "lastjobbase",
+    "billingcodebase", "userquotabase", "groupquotabase", "paymentbase", "newuser", "newgroup",
+)  # fmt: skip
+
+
 @dataclass(frozen=True, slots=True)
 class StoreSettings:
     """Where the store is and who we are to it; built by `pagetally.config`.
@@ -108,6 +116,9 @@ class StoreSettings:
     `backend`: sqlite | postgresql | mysql. `name`: the SQLite file's path or the
     database's name. `user`/`password` are the read-only credentials (pagetally.conf);
     `admin_user`/`admin_password` the read-write ones (the admin-only secrets file).
+    With `backend` ldap, `server` is the LDAP URI (ldapuri), `name` the base DN
+    (ldapbasedn), the users bind DNs; `ldap` holds the layout directives set in
+    pagetally.conf (ldapuserbase, ldapuserrdn, ...; storage/ldap_io.LdapLayout).
     """
 
     backend: str = "sqlite"
@@ -117,3 +128,4 @@ class StoreSettings:
     password: str | None = None
     admin_user: str | None = None
     admin_password: str | None = None
+    ldap: tuple[tuple[str, str], ...] = ()  # (directive, value): the LDAP layout

@@ -11,12 +11,13 @@ from typing import TYPE_CHECKING
 from pagetally.storage.base import HistoryFilter, Store, StoreSettings
 
 if TYPE_CHECKING:
+    from pagetally.storage.ldap import LdapStore
     from pagetally.storage.sql import SqlStore
 
 __all__ = ["HistoryFilter", "Store", "StoreSettings", "open_reads", "open_split", "open_store"]
 
 
-def open_store(settings: StoreSettings, *, readonly: bool = False) -> SqlStore:
+def open_store(settings: StoreSettings, *, readonly: bool = False) -> SqlStore | LdapStore:
     """The store `settings` describe.
 
     `readonly` connects with the read-only credentials (`user`/`password`) and
@@ -25,8 +26,14 @@ def open_store(settings: StoreSettings, *, readonly: bool = False) -> SqlStore:
     migrated on first use; on PostgreSQL/MariaDB an old schema raises
     SchemaOutOfDate ("run `pagetally db upgrade`") at the first operation, so
     that `open_store(...).upgrade()` works on an empty database.
-    Raises StorageError for an unknown backend.
+    Raises StorageError for an unknown backend. `backend` ldap opens the LDAP
+    store (storage/ldap.py: ldap3, PyKota's schema); its `upgrade()` makes the
+    branches of its layout.
     """
+    if settings.backend == "ldap":
+        from pagetally.storage.ldap import LdapStore
+
+        return LdapStore(settings, readonly=readonly)
     from pagetally.storage.sql import SqlStore
 
     return SqlStore(settings, readonly=readonly)

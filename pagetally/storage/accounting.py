@@ -107,9 +107,7 @@ _PRINTER_GROUPED = select(
     printers,
     exists().where(printergroupsmembers.c.printerid == printers.c.id).label("pt_grouped"),
 ).where(printers.c.printername == bindparam("name"))
-_PRINTERS = select(printers).where(
-    printers.c.printername.in_(bindparam("names", expanding=True))
-)
+_PRINTERS = select(printers).where(printers.c.printername.in_(bindparam("names", expanding=True)))
 _USER_GROUPS = (
     select(groups)
     .join(groupsmembers, groupsmembers.c.groupid == groups.c.id)

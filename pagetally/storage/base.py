@@ -82,14 +82,17 @@ class JobReads(Protocol):
         """The user's print-time PIN as its salted hash (core/pins.py); None when
         none is set. NotFound for an unknown user. Only the backend's check and
         the CLI use it: the hash is never part of `User`."""
+
     def get_printer(self, name: str) -> Printer: ...
     def get_user_quota(self, user: str, printer: str) -> UserQuota: ...
     def groups_of(self, user: str) -> list[Group]: ...
     def printer_chain(self, printer: str) -> list[Printer]:
         """The printer, then every printer group above it (each once, nearest first)."""
+
     def get_billing_code(self, code: str) -> BillingCode: ...
     def snapshot(self, user: str, printer: str, billing_code: str | None = None) -> AccountSnapshot:
         """Read everything the decision needs; missing things come back as None."""
+
     def history(self, flt: HistoryFilter = HistoryFilter()) -> Iterator[JobRecord]: ...
 
 
@@ -114,6 +117,7 @@ class PrintJobStore(JobReads, Protocol):
         max_job_size: int | None = None,
     ) -> UserQuota:
         """Create or replace the limits of a user's entry on a printer (counters kept)."""
+
     def add_billing_code(self, code: BillingCode) -> BillingCode: ...
     def charge(self, request: ChargeRequest) -> ChargeResult:
         """One transaction: counters (printer and every group above it), balances,
@@ -143,6 +147,7 @@ class ReportStore(JobReads, Protocol):
     def members(self, group: str) -> list[User]: ...
     def group_balance(self, group: str) -> tuple[Decimal, Decimal]:
         """(balance, lifetime_paid) summed over the group's members."""
+
     def find_printers(self, patterns: Sequence[str] = ("*",)) -> list[Printer]: ...
     def printer_group_members(self, group: str) -> list[Printer]: ...
     def get_group_quota(self, group: str, printer: str) -> GroupQuota: ...
@@ -155,9 +160,11 @@ class ReportStore(JobReads, Protocol):
     def find_billing_codes(self, patterns: Sequence[str] = ("*",)) -> list[BillingCode]: ...
     def get_job(self, row_id: int) -> JobRecord:
         """One history row by its id (the `id` of `pagetally history`); NotFound."""
+
     def jobs_by_job_id(self, job_id: str, printer: str) -> list[JobRecord]:
         """The history rows of CUPS job `job_id` on `printer`, oldest first (CUPS
         reuses ids, and other hosts have their own: there may be several)."""
+
     def allowances(self) -> list[Allowance]: ...
 
 
@@ -167,6 +174,7 @@ class AdminStore(PrintJobStore, ReportStore, Protocol):
 
     def upgrade(self) -> None:
         """Create or migrate the schema to this version (`pagetally db upgrade`)."""
+
     def edit_user(
         self,
         name: str,
@@ -178,8 +186,10 @@ class AdminStore(PrintJobStore, ReportStore, Protocol):
     ) -> User: ...
     def delete_user(self, name: str) -> None:
         """Delete a user and their quota entries; their history rows are kept."""
+
     def set_user_pin_hash(self, name: str, pin_hash: str | None) -> None:
         """Set (a hash from core/pins.hash_pin) or clear (None) the user's PIN."""
+
     def add_payment(self, payment: Payment) -> User:
         """Credit (or with a negative amount, debit) a user; returns the new user.
 
@@ -187,6 +197,7 @@ class AdminStore(PrintJobStore, ReportStore, Protocol):
         and DEBIT lower or raise the balance by the signed amount. Recorded in
         payments with its date and description.
         """
+
     def add_group(self, group: Group) -> Group: ...
     def edit_group(
         self, name: str, *, limit_by: LimitBy | None = None, description: str | None = None
@@ -207,6 +218,7 @@ class AdminStore(PrintJobStore, ReportStore, Protocol):
     def delete_printer(self, name: str) -> None: ...
     def add_to_printer_group(self, group: str, printers: Sequence[str]) -> None:
         """Raises PrinterGroupCycle when a group would end up inside itself."""
+
     def remove_from_printer_group(self, group: str, printers: Sequence[str]) -> None: ...
 
     # --- bulk (one transaction each: the command line's many-name edits) ---
@@ -248,6 +260,7 @@ class AdminStore(PrintJobStore, ReportStore, Protocol):
         """Set the page counter (edpykota -r/-U) and clear the grace deadline;
         with `lifetime` also the life counter to the same (edpykota -R), or to
         `life_page_counter` when given (edpykota -U +N)."""
+
     def edit_billing_code(
         self, code: str, *, description: str | None = None, balance: Decimal | None = None
     ) -> BillingCode: ...
@@ -260,6 +273,7 @@ class AdminStore(PrintJobStore, ReportStore, Protocol):
     ) -> ChargeResult:
         """Snapshot, decide with `rule` and charge inside one locked transaction,
         so that concurrent jobs cannot both pass a limit the store says is reached."""
+
     def last_invoice_number(self) -> int:
         """The highest invoice or receipt number issued so far (0: none)."""
 
@@ -282,6 +296,7 @@ class AdminStore(PrintJobStore, ReportStore, Protocol):
         and pages kept, the former action in its reason). A job refunded already
         or never charged is refused (RuleError), also when two refunds race: only
         one changes anything. InvalidAmount when `refund` exceeds the job."""
+
     def add_allowance(self, allowance: Allowance) -> Allowance: ...
     def delete_allowance(self, allowance_id: int) -> None: ...
     def apply_allowance(self, allowance: Allowance, period_key: str, date: datetime) -> bool:

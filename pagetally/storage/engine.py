@@ -69,8 +69,10 @@ def make_url(settings: StoreSettings, *, readonly: bool) -> URL:
     if backend == "sqlite":
         return URL.create("sqlite+pysqlite", database=settings.name)
     user = settings.user if readonly else (settings.admin_user or settings.user)
-    password = settings.password if readonly else (
-        settings.admin_password if settings.admin_user else settings.password
+    password = (
+        settings.password
+        if readonly
+        else (settings.admin_password if settings.admin_user else settings.password)
     )
     host, port = _host_port(settings.server)
     query: dict[str, str] = {}
@@ -239,8 +241,11 @@ def translate(err: DBAPIError, settings: StoreSettings, *, readonly: bool) -> St
     """A PageTally error for a driver error: no driver traceback reaches a person."""
     pg, my, text = _codes(err)
     where = describe(settings)
-    if pg in _DENIED_PG or my in _DENIED_MYSQL or "readonly database" in text or (
-        "attempt to write a readonly database" in text
+    if (
+        pg in _DENIED_PG
+        or my in _DENIED_MYSQL
+        or "readonly database" in text
+        or ("attempt to write a readonly database" in text)
     ):
         if readonly:
             return ReadOnlyStore(

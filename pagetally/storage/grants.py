@@ -120,8 +120,9 @@ def _targets(conn: Connection, allowance: Allowance) -> list[int]:
     if allowance.is_group:
         if patterns.has_wildcards(target):
             found = conn.execute(
-                select(groups.c.id, groups.c.groupname)
-                .where(patterns.where_names(groups.c.groupname, [target]))
+                select(groups.c.id, groups.c.groupname).where(
+                    patterns.where_names(groups.c.groupname, [target])
+                )
             ).all()
             gids = [int(g.id) for g in found if patterns.matches(g.groupname, [target])]
         else:

@@ -74,9 +74,7 @@ def _priced(
         return request  # nobody to charge: recorded as it was, at no price
     settings = settings_for(facts.printer) if settings_for else RuleSettings()
     price = job_price(snap.printers, facts, settings, snap.user)
-    return dataclasses.replace(
-        request, decision=dataclasses.replace(request.decision, price=price)
-    )
+    return dataclasses.replace(request, decision=dataclasses.replace(request.decision, price=price))
 
 
 class Journal:
@@ -108,7 +106,7 @@ class Journal:
             try:
                 view = memoryview(data)
                 while view:  # a short write on a nearly full disk is not the end
-                    view = view[os.write(fd, view):]
+                    view = view[os.write(fd, view) :]
                 os.fsync(fd)
             finally:
                 os.close(fd)

@@ -60,9 +60,9 @@ def in_chunks(patterns: Sequence[str]) -> list[list[str]]:
     return [pats[i : i + CHUNK] for i in range(0, len(pats), CHUNK)]
 
 
-def where_names(column: ColumnClause[str] | ColumnElement[str], patterns: Sequence[str]) -> (
-    ColumnElement[bool]
-):
+def where_names(
+    column: ColumnClause[str] | ColumnElement[str], patterns: Sequence[str]
+) -> ColumnElement[bool]:
     """SQL narrowing `column` to candidates for any of `patterns` (at most CHUNK)."""
     if not patterns:
         return false()

@@ -172,8 +172,14 @@ def _names(conn: Connection, tbl: Table, col: str) -> dict[str, int]:
     return {r[1]: r[0] for r in conn.execute(select(tbl.c.id, tbl.c[col]))}
 
 
-def _sync(conn: Connection, tbl: Table, key: str, wanted: dict[str, dict[str, Any]],
-          report: ImportReport, kind: str) -> dict[str, int]:
+def _sync(
+    conn: Connection,
+    tbl: Table,
+    key: str,
+    wanted: dict[str, dict[str, Any]],
+    report: ImportReport,
+    kind: str,
+) -> dict[str, int]:
     """Create missing rows and set differing ones to PyKota's; name -> id."""
     have = {r._mapping[key]: r for r in conn.execute(select(tbl))}
     for name, values in wanted.items():
@@ -192,8 +198,14 @@ def _sync(conn: Connection, tbl: Table, key: str, wanted: dict[str, dict[str, An
 class PyKotaImport:
     """One import: `run()` reads `source`, writes `store`, returns the report."""
 
-    def __init__(self, source: PyKotaSource, store: SqlStore, *, tz: tzinfo,
-                 progress: Callable[[str, int, int], None] | None = None) -> None:
+    def __init__(
+        self,
+        source: PyKotaSource,
+        store: SqlStore,
+        *,
+        tz: tzinfo,
+        progress: Callable[[str, int, int], None] | None = None,
+    ) -> None:
         self.src = source
         self.store = store
         self.report = ImportReport()
@@ -224,8 +236,13 @@ class PyKotaImport:
         return self.report
 
     # --- users, groups, printers, codes, memberships --------------------------
-    def _entities(self, u_rows: list[Any], g_rows: list[Any], p_rows: list[Any],
-                  coeffs: dict[int, dict[str, Decimal]]) -> None:
+    def _entities(
+        self,
+        u_rows: list[Any],
+        g_rows: list[Any],
+        p_rows: list[Any],
+        coeffs: dict[int, dict[str, Decimal]],
+    ) -> None:
         c, rep = self.conv, self.report
         want_users: dict[str, dict[str, Any]] = {}
         for r in u_rows:
@@ -237,8 +254,9 @@ class PyKotaImport:
                 "lifetimepaid": c.money(r.lifetimepaid, "lifetime paid", f"{where} lifetimepaid"),
                 "limitby": c.limit_by(r.limitby, where),
                 "description": c.text(r.description, TEXT_MAX, "description"),
-                "overcharge": c.price(1.0 if r.overcharge is None else r.overcharge,
-                                      f"{where} overcharge"),
+                "overcharge": c.price(
+                    1.0 if r.overcharge is None else r.overcharge, f"{where} overcharge"
+                ),
             }
         want_groups = {}
         for r in g_rows:
@@ -268,14 +286,19 @@ class PyKotaImport:
             rowcheck.check_name("billing code", r.billingcode)
             want_codes[r.billingcode] = {
                 "description": c.text(r.description, TEXT_MAX, "description"),
-                "balance": c.money(r.balance, "billing code balance",
-                                   f"billing code {r.billingcode!r} balance"),
+                "balance": c.money(
+                    r.balance, "billing code balance", f"billing code {r.billingcode!r} balance"
+                ),
                 "pagecounter": int(r.pagecounter or 0),
             }
-        members = [(self.group_names.get(r.groupid), self.user_names.get(r.userid))
-                   for r in self.src.rows("groupsmembers")]
-        pmembers = [(self.printer_names.get(r.groupid), self.printer_names.get(r.printerid))
-                    for r in self.src.rows("printergroupsmembers")]
+        members = [
+            (self.group_names.get(r.groupid), self.user_names.get(r.userid))
+            for r in self.src.rows("groupsmembers")
+        ]
+        pmembers = [
+            (self.printer_names.get(r.groupid), self.printer_names.get(r.printerid))
+            for r in self.src.rows("printergroupsmembers")
+        ]
 
         def work(conn: Connection) -> None:
             self.uids = _sync(conn, users, "username", want_users, rep, "users")
@@ -299,8 +322,9 @@ class PyKotaImport:
                     continue
                 pair = (self.pids[g], self.pids[p])
                 if pair not in have:
-                    conn.execute(insert(printergroupsmembers).values(groupid=pair[0],
-                                                                     printerid=pair[1]))
+                    conn.execute(
+                        insert(printergroupsmembers).values(groupid=pair[0], printerid=pair[1])
+                    )
                     have.add(pair)
                     rep.created["printer group members"] += 1
 
@@ -317,21 +341,37 @@ class PyKotaImport:
             if u is None or p is None:
                 rep.notes["user quota entries naming a missing user or printer skipped"] += 1
                 continue
-            uq.append(((self.uids[u], self.pids[p]), {
-                "lifepagecounter": int(r.lifepagecounter or 0),
-                "pagecounter": int(r.pagecounter or 0),
-                "softlimit": c.count(r.softlimit), "hardlimit": c.count(r.hardlimit),
-                "datelimit": c.date(r.datelimit), "maxjobsize": c.count(r.maxjobsize),
-                "warncount": int(r.warncount or 0)}))
+            uq.append(
+                (
+                    (self.uids[u], self.pids[p]),
+                    {
+                        "lifepagecounter": int(r.lifepagecounter or 0),
+                        "pagecounter": int(r.pagecounter or 0),
+                        "softlimit": c.count(r.softlimit),
+                        "hardlimit": c.count(r.hardlimit),
+                        "datelimit": c.date(r.datelimit),
+                        "maxjobsize": c.count(r.maxjobsize),
+                        "warncount": int(r.warncount or 0),
+                    },
+                )
+            )
         gq = []
         for r in self.src.rows("grouppquota"):
             g, p = self.group_names.get(r.groupid), self.printer_names.get(r.printerid)
             if g is None or p is None:
                 rep.notes["group quota entries naming a missing group or printer skipped"] += 1
                 continue
-            gq.append(((self.gids[g], self.pids[p]), {
-                "softlimit": c.count(r.softlimit), "hardlimit": c.count(r.hardlimit),
-                "datelimit": c.date(r.datelimit), "maxjobsize": c.count(r.maxjobsize)}))
+            gq.append(
+                (
+                    (self.gids[g], self.pids[p]),
+                    {
+                        "softlimit": c.count(r.softlimit),
+                        "hardlimit": c.count(r.hardlimit),
+                        "datelimit": c.date(r.datelimit),
+                        "maxjobsize": c.count(r.maxjobsize),
+                    },
+                )
+            )
         self.src_uq, self.src_gq = len(uq), len(gq)
 
         def sync(conn: Connection, tbl: Table, owner: str, wanted: list[Any], kind: str) -> None:
@@ -364,8 +404,14 @@ class PyKotaImport:
                 continue
             amount = c.money(r.amount, "payments", f"payment {r.id}")
             when = c.stamp(r.date) or _EPOCH
-            wanted[(self.uids[user], when, amount, c.text(r.description, TEXT_MAX,
-                                                          "payment description"))] += 1
+            wanted[
+                (
+                    self.uids[user],
+                    when,
+                    amount,
+                    c.text(r.description, TEXT_MAX, "payment description"),
+                )
+            ] += 1
         self.src_payments = sum(wanted.values())
         uids = set(self.uids.values())
 
@@ -379,8 +425,15 @@ class PyKotaImport:
                 for _ in range(n - have.get(key, 0)):
                     uid, when, amount, desc = key
                     kind = PaymentKind.CREDIT if amount >= 0 else PaymentKind.DEBIT
-                    new.append({"userid": uid, "date": when, "amount": amount,
-                                "description": desc, "kind": kind.value})
+                    new.append(
+                        {
+                            "userid": uid,
+                            "date": when,
+                            "amount": amount,
+                            "description": desc,
+                            "kind": kind.value,
+                        }
+                    )
             if new:
                 conn.execute(insert(payments), new)
             rep.created["payments"] += len(new)
@@ -416,16 +469,25 @@ class PyKotaImport:
             f"PageTally's history holds another job as PyKota job {pykota_id} "
             f"(this one: printer {row['printername']!r}, job id {row['jobid']!r}, "
             f"host {row['hostname']!r}): was another PyKota store imported into it? "
-            "Only one PyKota store can be imported into a PageTally store")
+            "Only one PyKota store can be imported into a PageTally store"
+        )
 
     def _precheck(self) -> None:
         """Before writing anything: the history's PyKota jobs (id -> identity digest),
         and PyKota's first jobs compared with them, so that importing a second
         PyKota store is refused before it changes a single user."""
-        self._done: dict[int, bytes] = dict(self.store._read(lambda conn: [
-            (int(r.jobuuid[len(JOB_UUID_PREFIX):]), bytes(r.jobkey)) for r in conn.execute(
-                select(jobhistory.c.jobuuid, jobhistory.c.jobkey).where(
-                    jobhistory.c.jobuuid.like(JOB_UUID_PREFIX + "%")))]))
+        self._done: dict[int, bytes] = dict(
+            self.store._read(
+                lambda conn: [
+                    (int(r.jobuuid[len(JOB_UUID_PREFIX) :]), bytes(r.jobkey))
+                    for r in conn.execute(
+                        select(jobhistory.c.jobuuid, jobhistory.c.jobkey).where(
+                            jobhistory.c.jobuuid.like(JOB_UUID_PREFIX + "%")
+                        )
+                    )
+                ]
+            )
+        )
         if not self._done:
             return
         probe = _Converter(ImportReport(), self.conv.tz, self.conv.stamp_tz)
@@ -438,8 +500,7 @@ class PyKotaImport:
             host = probe.text(r.hostname, TEXT_MAX, "")
             mine = identity_key(printer, job_id, host, f"{JOB_UUID_PREFIX}{r.id}")
             if key is not None and key != mine:
-                self._conflict(r.id, {"printername": printer, "jobid": job_id,
-                                      "hostname": host})
+                self._conflict(r.id, {"printername": printer, "jobid": job_id, "hostname": host})
 
     def _insert_jobs(self, batch: list[dict[str, Any]]) -> None:
         self.store._write(lambda conn: conn.execute(insert(jobhistory), batch))
@@ -472,21 +533,31 @@ class PyKotaImport:
         pages = int(r.jobsize or 0)
         self.pages += pages
         return {
-            "jobdate": when, "username": user, "printername": printer, "action": action,
-            "jobsize": pages, "colorpages": 0, "sheets": None,
+            "jobdate": when,
+            "username": user,
+            "printername": printer,
+            "action": action,
+            "jobsize": pages,
+            "colorpages": 0,
+            "sheets": None,
             "copies": int(r.copies if r.copies is not None else 1),
             "jobprice": c.money(r.jobprice, "job prices", f"job {r.id} jobprice"),
-            "reason": reason, "billingcode": r.billingcode or None, "hostname": host,
+            "reason": reason,
+            "billingcode": r.billingcode or None,
+            "hostname": host,
             "title": c.text(r.title, TITLE_MAX, "title"),
             "filename": c.text(r.filename, FILENAME_MAX, "file name"),
-            "jobsizebytes": int(r.jobsizebytes or 0), "sha256": None,
+            "jobsizebytes": int(r.jobsizebytes or 0),
+            "sha256": None,
             "options": c.text(r.options, OPTIONS_MAX, "options"),
-            "jobid": job_id, "jobuuid": job_uuid,
+            "jobid": job_id,
+            "jobuuid": job_uuid,
             "jobkey": identity_key(printer, job_id, host, job_uuid),
             "pagecounter": c.count(r.pagecounter),
             "precomputedjobsize": c.count(r.precomputedjobsize),
-            "precomputedjobprice": None if pre_price is None else c.price(
-                pre_price, f"job {r.id} precomputedjobprice"),
+            "precomputedjobprice": None
+            if pre_price is None
+            else c.price(pre_price, f"job {r.id} precomputedjobprice"),
         }
 
     pages = 0
@@ -520,16 +591,23 @@ class PyKotaImport:
             m["balance"] = sum((r.balance for r in urows), Decimal(0))
             m["lifetime paid"] = sum((r.lifetimepaid for r in urows), Decimal(0))
             n["groups"] = len(gids)
-            n["group members"] = sum(1 for r in conn.execute(select(groupsmembers))
-                                     if r.groupid in gids and r.userid in uids)
+            n["group members"] = sum(
+                1
+                for r in conn.execute(select(groupsmembers))
+                if r.groupid in gids and r.userid in uids
+            )
             n["printers"] = len(pids)
             n["printer group members"] = sum(
-                1 for r in conn.execute(select(printergroupsmembers))
-                if r.groupid in pids and r.printerid in pids)
-            n["user quotas"] = sum(1 for r in conn.execute(select(userpquota.c.userid))
-                                   if r.userid in uids)
-            n["group quotas"] = sum(1 for r in conn.execute(select(grouppquota.c.groupid))
-                                    if r.groupid in gids)
+                1
+                for r in conn.execute(select(printergroupsmembers))
+                if r.groupid in pids and r.printerid in pids
+            )
+            n["user quotas"] = sum(
+                1 for r in conn.execute(select(userpquota.c.userid)) if r.userid in uids
+            )
+            n["group quotas"] = sum(
+                1 for r in conn.execute(select(grouppquota.c.groupid)) if r.groupid in gids
+            )
             names = {r.billingcode for r in self.src.rows("billingcodes")}
             crow = [r for r in conn.execute(select(billingcodes)) if r.billingcode in names]
             n["billing codes"] = len(crow)
@@ -539,8 +617,12 @@ class PyKotaImport:
             m["payments"] = sum((r.amount for r in prow), Decimal(0))
             mine = jobhistory.c.jobuuid.like(JOB_UUID_PREFIX + "%")
             jobs, pages, money = conn.execute(
-                select(func.count(), func.coalesce(func.sum(jobhistory.c.jobsize), 0),
-                       func.sum(jobhistory.c.jobprice)).where(mine)).one()
+                select(
+                    func.count(),
+                    func.coalesce(func.sum(jobhistory.c.jobsize), 0),
+                    func.sum(jobhistory.c.jobprice),
+                ).where(mine)
+            ).one()
             n["jobs"], n["pages"] = int(jobs), int(pages)
             m["job prices"] = _money_sum(conn, money)
 

@@ -31,21 +31,70 @@ BACKENDS = {"pgstorage": "postgresql", "mysqlstorage": "mysql", "sqlitestorage":
 
 #: The columns read from each PyKota table (facts of its initscripts/).
 COLUMNS: dict[str, tuple[str, ...]] = {
-    "users": ("id", "username", "email", "balance", "lifetimepaid", "limitby",
-              "description", "overcharge"),
+    "users": (
+        "id",
+        "username",
+        "email",
+        "balance",
+        "lifetimepaid",
+        "limitby",
+        "description",
+        "overcharge",
+    ),
     "groups": ("id", "groupname", "description", "limitby"),
     "groupsmembers": ("groupid", "userid"),
-    "printers": ("id", "printername", "description", "priceperpage", "priceperjob",
-                 "passthrough", "maxjobsize"),
+    "printers": (
+        "id",
+        "printername",
+        "description",
+        "priceperpage",
+        "priceperjob",
+        "passthrough",
+        "maxjobsize",
+    ),
     "printergroupsmembers": ("groupid", "printerid"),
-    "userpquota": ("id", "userid", "printerid", "lifepagecounter", "pagecounter",
-                   "softlimit", "hardlimit", "datelimit", "maxjobsize", "warncount"),
-    "grouppquota": ("id", "groupid", "printerid", "softlimit", "hardlimit", "maxjobsize",
-                    "datelimit"),
-    "jobhistory": ("id", "jobid", "userid", "printerid", "pagecounter", "jobsizebytes",
-                   "jobsize", "jobprice", "action", "filename", "title", "copies", "options",
-                   "hostname", "md5sum", "billingcode", "precomputedjobsize",
-                   "precomputedjobprice", "jobdate"),
+    "userpquota": (
+        "id",
+        "userid",
+        "printerid",
+        "lifepagecounter",
+        "pagecounter",
+        "softlimit",
+        "hardlimit",
+        "datelimit",
+        "maxjobsize",
+        "warncount",
+    ),
+    "grouppquota": (
+        "id",
+        "groupid",
+        "printerid",
+        "softlimit",
+        "hardlimit",
+        "maxjobsize",
+        "datelimit",
+    ),
+    "jobhistory": (
+        "id",
+        "jobid",
+        "userid",
+        "printerid",
+        "pagecounter",
+        "jobsizebytes",
+        "jobsize",
+        "jobprice",
+        "action",
+        "filename",
+        "title",
+        "copies",
+        "options",
+        "hostname",
+        "md5sum",
+        "billingcode",
+        "precomputedjobsize",
+        "precomputedjobprice",
+        "jobdate",
+    ),
     "payments": ("id", "userid", "amount", "description", "date"),
     "billingcodes": ("id", "billingcode", "description", "balance", "pagecounter"),
     "coefficients": ("id", "printerid", "label", "coefficient"),
@@ -60,13 +109,14 @@ def _read_ini(path: Path) -> dict[str, str]:
     except FileNotFoundError:
         raise ConfigError("PyKota configuration file not found", path=str(path)) from None
     except PermissionError:
-        raise ConfigError("cannot read this file (permission denied; run as root or "
-                          "as PyKota's admin)", path=str(path)) from None
+        raise ConfigError(
+            "cannot read this file (permission denied; run as root or as PyKota's admin)",
+            path=str(path),
+        ) from None
     except configparser.Error as exc:
         raise ConfigError(f"not a PyKota configuration file: {exc}", path=str(path)) from None
     if not parser.has_section("global"):
-        raise ConfigError("no [global] section: not a PyKota configuration file",
-                          path=str(path))
+        raise ConfigError("no [global] section: not a PyKota configuration file", path=str(path))
     return {k.lower(): v.strip() for k, v in parser.items("global")}
 
 
@@ -83,7 +133,9 @@ def settings_from(conf: str | Path) -> StoreSettings:
         hint = " (LDAP stores cannot be imported yet)" if raw == "ldapstorage" else ""
         raise ConfigError(
             f"storagebackend {raw!r} is not pgstorage, mysqlstorage or sqlitestorage{hint}",
-            path=str(path), directive="storagebackend")
+            path=str(path),
+            directive="storagebackend",
+        )
     name = main.get("storagename", "")
     if not name:
         raise ConfigError("storagename is not set", path=str(path), directive="storagename")
@@ -92,20 +144,27 @@ def settings_from(conf: str | Path) -> StoreSettings:
     if backend == "sqlite":
         return StoreSettings(backend="sqlite", name=name)
     user = admin.get("storageadmin") or main.get("storageuser")
-    password = admin.get("storageadminpw") if admin.get("storageadmin") else main.get(
-        "storageuserpw")
+    password = (
+        admin.get("storageadminpw") if admin.get("storageadmin") else main.get("storageuserpw")
+    )
     if not user:
-        raise ConfigError("neither storageadmin (pykotadmin.conf) nor storageuser is set",
-                          path=str(path), directive="storageuser")
-    return StoreSettings(backend=backend, name=name, server=server, user=user,
-                         password=password or "")
+        raise ConfigError(
+            "neither storageadmin (pykotadmin.conf) nor storageuser is set",
+            path=str(path),
+            directive="storageuser",
+        )
+    return StoreSettings(
+        backend=backend, name=name, server=server, user=user, password=password or ""
+    )
 
 
 def describe_source(settings: StoreSettings) -> str:
     if settings.backend == "sqlite":
         return f"PyKota's SQLite database {settings.name}"
-    return f"PyKota's {settings.backend} database {settings.name!r} on " \
-           f"{settings.server or 'localhost'}"
+    return (
+        f"PyKota's {settings.backend} database {settings.name!r} on "
+        f"{settings.server or 'localhost'}"
+    )
 
 
 class PyKotaSource:
@@ -114,8 +173,9 @@ class PyKotaSource:
     def __init__(self, settings: StoreSettings) -> None:
         self.settings = settings
         if settings.backend == "sqlite" and not Path(settings.name).is_file():
-            raise StoreUnavailable(f"{describe_source(settings)} does not exist "
-                                   "(storagename in pykota.conf)")
+            raise StoreUnavailable(
+                f"{describe_source(settings)} does not exist (storagename in pykota.conf)"
+            )
         self.engine: Engine = make_engine(settings, readonly=True)
         self._check()
 
@@ -129,15 +189,16 @@ class PyKotaSource:
         except DBAPIError as err:
             raise self._fail(err) from None
         if missing:
-            raise StorageError(f"{describe_source(self.settings)} is not a PyKota store: "
-                               f"table(s) {', '.join(missing)} missing")
+            raise StorageError(
+                f"{describe_source(self.settings)} is not a PyKota store: "
+                f"table(s) {', '.join(missing)} missing"
+            )
 
     def rows(self, name: str) -> list[Any]:
         """Every row of a small table, ordered by its key."""
         return list(self.stream(name))
 
-    def stream(self, name: str, *, after: int | None = None, chunk: int = 5000
-               ) -> Iterator[Any]:
+    def stream(self, name: str, *, after: int | None = None, chunk: int = 5000) -> Iterator[Any]:
         """The rows of `name` ordered by id (or the whole key), read in chunks of
         `chunk` by keyset (id > last), so that a million jobs never sit in memory
         and no server-side cursor is held open across our writes."""
@@ -173,15 +234,15 @@ class PyKotaSource:
 
     def count(self, name: str) -> int:
         tbl = table(name)
-        return int(self.scalar(lambda c: c.execute(select(func.count()).select_from(tbl))
-                               .scalar_one()))
+        return int(
+            self.scalar(lambda c: c.execute(select(func.count()).select_from(tbl)).scalar_one())
+        )
 
     def sum_pages(self) -> int:
         tbl = table("jobhistory", column("jobsize"))
 
         def work(conn: Connection) -> int:
-            return int(conn.execute(select(func.coalesce(func.sum(tbl.c.jobsize), 0)))
-                       .scalar_one())
+            return int(conn.execute(select(func.coalesce(func.sum(tbl.c.jobsize), 0))).scalar_one())
 
         return int(self.scalar(work))
 

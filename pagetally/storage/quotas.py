@@ -178,8 +178,9 @@ Q = TypeVar("Q", UserQuota, GroupQuota)
 
 
 def _too_many(printer_patterns: Sequence[str], name_patterns: Sequence[str]) -> bool:
-    return len(patterns.in_chunks(printer_patterns)) > 1 or len(
-        patterns.in_chunks(name_patterns)) > 1
+    return (
+        len(patterns.in_chunks(printer_patterns)) > 1 or len(patterns.in_chunks(name_patterns)) > 1
+    )
 
 
 def _chunked(
@@ -281,8 +282,9 @@ def reset_user_quota(
 LimitsRow = tuple[str, str, int | None, int | None, int | None]
 
 
-def _ids(conn: Connection, column: Any, id_column: Any, names: Sequence[str], kind: str
-         ) -> dict[str, int]:
+def _ids(
+    conn: Connection, column: Any, id_column: Any, names: Sequence[str], kind: str
+) -> dict[str, int]:
     """Ids of many names, read in chunks; NotFound for the first missing one."""
     found: dict[str, int] = {}
     wanted = list(dict.fromkeys(names))
@@ -299,26 +301,36 @@ def set_quotas(conn: Connection, entries: Sequence[LimitsRow], group: bool) -> i
     """Create or replace the limits of many entries in one transaction (counters kept)."""
     table = grouppquota if group else userpquota
     owner = table.c.groupid if group else table.c.userid
-    who = (_ids(conn, groups.c.groupname, groups.c.id, [e[0] for e in entries], "group")
-           if group else
-           _ids(conn, users.c.username, users.c.id, [e[0] for e in entries], "user"))
+    who = (
+        _ids(conn, groups.c.groupname, groups.c.id, [e[0] for e in entries], "group")
+        if group
+        else _ids(conn, users.c.username, users.c.id, [e[0] for e in entries], "user")
+    )
     where = _ids(conn, printers.c.printername, printers.c.id, [e[1] for e in entries], "printer")
     rows = [(who[n], where[p], _limits(s, h, m)) for n, p, s, h, m in entries]
     existing: set[tuple[int, int]] = set()
     for chunk in patterns.in_chunks(sorted({str(oid) for oid, _, _ in rows})):
         found = conn.execute(
-            select(owner, table.c.printerid).where(owner.in_([int(x) for x in chunk])))
+            select(owner, table.c.printerid).where(owner.in_([int(x) for x in chunk]))
+        )
         existing |= {(int(a), int(b)) for a, b in found}
-    updates = [{"o": oid, "p": pid, **values} for oid, pid, values in rows
-               if (oid, pid) in existing]
-    inserts = [{owner.name: oid, "printerid": pid, **values} for oid, pid, values in rows
-               if (oid, pid) not in existing]
+    updates = [
+        {"o": oid, "p": pid, **values} for oid, pid, values in rows if (oid, pid) in existing
+    ]
+    inserts = [
+        {owner.name: oid, "printerid": pid, **values}
+        for oid, pid, values in rows
+        if (oid, pid) not in existing
+    ]
     if updates:  # one statement, many parameter sets
         conn.execute(
             update(table)
             .where(owner == bindparam("o"), table.c.printerid == bindparam("p"))
-            .values(softlimit=bindparam("softlimit"), hardlimit=bindparam("hardlimit"),
-                    maxjobsize=bindparam("maxjobsize")),
+            .values(
+                softlimit=bindparam("softlimit"),
+                hardlimit=bindparam("hardlimit"),
+                maxjobsize=bindparam("maxjobsize"),
+            ),
             updates,
         )
     if inserts:
@@ -344,8 +356,7 @@ def reset_quotas(conn: Connection, entries: Sequence[tuple[str, str, int, int | 
         ]
         if not params:
             continue
-        values: dict[str, Any] = {"pagecounter": bindparam("pc"), "datelimit": None,
-                                  "warncount": 0}
+        values: dict[str, Any] = {"pagecounter": bindparam("pc"), "datelimit": None, "warncount": 0}
         if with_life:
             values["lifepagecounter"] = bindparam("lpc")
         done = conn.execute(

@@ -112,7 +112,8 @@ class SqlStore(
         def work(conn: Connection) -> int:
             for chunk in pat.in_chunks([u.name for u in new]):
                 taken = conn.execute(
-                    select(users.c.username).where(users.c.username.in_(chunk))).first()
+                    select(users.c.username).where(users.c.username.in_(chunk))
+                ).first()
                 if taken is not None:
                     raise AlreadyExists("user", taken[0])
             if values:
@@ -120,8 +121,7 @@ class SqlStore(
                     conn.execute(insert(users), values)
                 except IntegrityError as err:
                     if is_unique_violation(err):
-                        raise AlreadyExists("user", "(one of the names, added meanwhile)")\
-                            from None
+                        raise AlreadyExists("user", "(one of the names, added meanwhile)") from None
                     raise
             return len(values)
 
@@ -142,11 +142,13 @@ class SqlStore(
             parts = []
             for chunk in pat.in_chunks(patterns):
                 stmt = select(users).where(pat.where_names(users.c.username, chunk))
-                parts.append([
-                    rows.user_of(r)
-                    for r in c.execute(stmt.order_by(users.c.username))
-                    if pat.matches(r.username, chunk)
-                ])
+                parts.append(
+                    [
+                        rows.user_of(r)
+                        for r in c.execute(stmt.order_by(users.c.username))
+                        if pat.matches(r.username, chunk)
+                    ]
+                )
             return pat.merged(parts, lambda u: u.name)
 
         return self._read(work)
@@ -463,8 +465,9 @@ class SqlStore(
         return self._charging(lambda c: accounting.decide_and_charge(c, facts, rule, date), facts,
                               accounting.identity(facts))
 
-    def _charging(self, fn: Callable[[Connection], ChargeResult], facts: JobFacts,
-                  ident: dict[str, Any]) -> ChargeResult:
+    def _charging(
+        self, fn: Callable[[Connection], ChargeResult], facts: JobFacts, ident: dict[str, Any]
+    ) -> ChargeResult:
         """Run a charge; a job whose identity exists (or turns up concurrently) comes
         back as already charged, with nothing changed.
 

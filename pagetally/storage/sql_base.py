@@ -120,7 +120,8 @@ class SqlBase:
                 return  # not created yet: `upgrade` creates it
             self._engine.dispose()
             raise StoreUnavailable(
-                f"the SQLite database {name} was moved or deleted while in use") from None
+                f"the SQLite database {name} was moved or deleted while in use"
+            ) from None
         except OSError as e:
             raise StoreUnavailable(f"cannot reach the SQLite database {name}: {e}") from None
         ident = (st.st_dev, st.st_ino)
@@ -232,4 +233,3 @@ class SqlBase:
                 raise
 
         return work
-

@@ -264,7 +264,6 @@ class CatalogMethods(SqlBase):
 
         self._write(work)
 
-
     # --- print-time PINs (printauth: pin) ---------------------------------------
     def get_user_pin_hash(self, name: str) -> str | None:
         """The user's PIN hash (core/pins.py), None when none is set;

@@ -22,7 +22,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from pagetally.config import Config
-from pagetally.errors import PageTallyError, StorageError
+from pagetally.errors import ConfigError, PageTallyError, StorageError
 from pagetally.storage.base import ReportQueries, WebAdminStore
 from pagetally.web.auth import Authenticator, authenticator_for
 from pagetally.web.identity import DEFAULT_RESOLVERS, NotLoggedIn, Resolver
@@ -180,6 +180,18 @@ def create_app(
     return app
 
 
+def web_store(store: object) -> WebAdminStore:
+    """`store` as the web needs it: an SQL store, which keeps the web's passwords,
+    refund requests and API tokens; ConfigError for another kind (LDAP)."""
+    from pagetally.storage.sql import SqlStore
+
+    if not isinstance(store, SqlStore):
+        raise ConfigError("the web interface needs an SQL store (SQLite, PostgreSQL, "
+                          "MariaDB): the LDAP store keeps no web passwords, refund "
+                          "requests or API tokens", directive="storagebackend")
+    return store
+
+
 def create_app_from_config(cfg: Config, **kwargs: Any) -> FastAPI:
     """The application `pagetally web` serves: the store read-write (admins change it,
     users ask refunds) when this process may write it."""
@@ -190,4 +202,4 @@ def create_app_from_config(cfg: Config, **kwargs: Any) -> FastAPI:
     # as the CLI: a server database is written with the admin file's credentials;
     # a SQLite file by whoever may write it
     store = open_store(settings, readonly=settings.backend != "sqlite" and not cfg.is_admin)
-    return create_app(web_settings(cfg), store, config=cfg, **kwargs)
+    return create_app(web_settings(cfg), web_store(store), config=cfg, **kwargs)

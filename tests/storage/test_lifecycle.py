@@ -22,6 +22,7 @@ from pagetally.storage.roles import role_sql
 from pagetally.storage.schema import SCHEMA_REVISION, jobhistory
 from pagetally.storage.sql import SqlStore
 from tests.servers import ServerInfo, free_port
+from tests.storage.conftest import sql_only
 from tests.storage.fakejobs import history_row
 
 
@@ -30,6 +31,7 @@ def test_schema_revision_is_the_migrations_head() -> None:
 
 
 def test_migrations_build_exactly_the_schema_in_schema_py(store: SqlStore) -> None:
+    sql_only(store.settings, "Alembic migrations and schema.py are the SQL schema")
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
@@ -220,6 +222,7 @@ def test_role_sql_quotes_passwords() -> None:
 
 def test_history_rows_stay_well_under_1kb(settings: StoreSettings, store: SqlStore) -> None:
     """Measured with typical rows, indexes included (SQLite, PostgreSQL, MariaDB)."""
+    sql_only(settings, "measures SQL table rows")
     store.find_users()
     n = 5000
     engine = make_engine(settings, readonly=False)

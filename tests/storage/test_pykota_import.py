@@ -16,6 +16,7 @@ from pagetally.storage.engine import make_engine
 from pagetally.storage.pykota_import import ImportReport, PyKotaImport
 from pagetally.storage.pykota_source import PyKotaSource
 from pagetally.storage.sql import SqlStore
+from tests.storage.conftest import sql_only
 from tests.storage.pykota_fake import Filled, create_schema, fill
 
 _SOURCES: dict[str, tuple[StoreSettings, Filled]] = {}
@@ -25,21 +26,32 @@ _TEN_THOUSAND = pytest.mark.slow
 
 
 @pytest.fixture
-def pykota(settings: StoreSettings, request: pytest.FixtureRequest,
-           tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[StoreSettings, Filled]]:
+def pykota(
+    settings: StoreSettings,
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[StoreSettings, Filled]]:
     """A filled PyKota store on the engine of `settings` (made once per engine)."""
+    sql_only(settings, "imports PyKota's SQL stores into a SQL store (LDAP is read as it is)")
     backend = settings.backend
     if backend not in _SOURCES:
         if backend == "sqlite":
-            src = StoreSettings(backend="sqlite",
-                                name=str(tmp_path_factory.mktemp("pykota") / "pykota.db"))
+            src = StoreSettings(
+                backend="sqlite", name=str(tmp_path_factory.mktemp("pykota") / "pykota.db")
+            )
         else:
             server = request.getfixturevalue(
-                "postgresql_server" if backend == "postgresql" else "mariadb_server")
+                "postgresql_server" if backend == "postgresql" else "mariadb_server"
+            )
             made = server.new_database("pk")
             # PyKota's admin role reads and writes its tables
-            src = StoreSettings(backend=backend, name=made.name, server=made.server,
-                                user=made.admin_user, password=made.admin_password)
+            src = StoreSettings(
+                backend=backend,
+                name=made.name,
+                server=made.server,
+                user=made.admin_user,
+                password=made.admin_password,
+            )
         engine = make_engine(src, readonly=False)
         try:
             create_schema(engine)
@@ -78,8 +90,11 @@ def test_import_equal_counts_and_sums_then_rerun_adds_nothing(
         assert report.pagetally.money["job prices"] == filled.job_prices_kept
         user = store.get_user("user001")
         assert user.balance == Decimal("0.3")  # 0.1 + 0.2 in PyKota
-        assert any(r.where == "user 'user003' balance"  # the largest roundings are listed
-                   and str(r.original) == "10.0000005" for r in report.rounded)
+        assert any(
+            r.where == "user 'user003' balance"  # the largest roundings are listed
+            and str(r.original) == "10.0000005"
+            for r in report.rounded
+        )
         assert report.rounding_total["balance"] < 0
         assert report.rounded_count > 0
     # quotas, counters, grace dates, printer groups and coefficients came across
@@ -87,8 +102,7 @@ def test_import_equal_counts_and_sums_then_rerun_adds_nothing(
     assert quota.soft_limit == 200 and quota.hard_limit == 300
     assert [p.name for p in store.printer_chain("lp1")] == ["lp1", "floor1"]
     assert store.get_printer("lp1").prices.media == {"a3": Decimal(2)}
-    assert store.get_group_quota("group1", "lp1").date_limit == datetime(2019, 9, 1, 8,
-                                                                         tzinfo=UTC)
+    assert store.get_group_quota("group1", "lp1").date_limit == datetime(2019, 9, 1, 8, tzinfo=UTC)
     assert store.get_user("Émile").name == "Émile"
     assert store.get_billing_code("proj1").balance == Decimal("0.3")
 
@@ -113,6 +127,7 @@ def test_a_changed_balance_is_set_to_pykotas_on_the_next_run(
 
 
 def test_not_a_pykota_store_is_refused(tmp_path: Path, store: SqlStore) -> None:
+    sql_only(store.settings, "imports PyKota's SQL stores into a SQL store")
     if store.backend != "sqlite":
         pytest.skip("the check does not depend on the engine")
     empty = tmp_path / "empty.db"
