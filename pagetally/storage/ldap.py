@@ -189,7 +189,7 @@ class LdapStore(LdapCatalog, LdapGrants, LdapReads):
         rows.check_name("user", user.name)
         rows.check_money("balance", user.balance)
         rows.check_money("lifetime paid", user.lifetime_paid)
-        rows.check_money("overcharge factor", user.overcharge, negative_ok=False)
+        rows.check_money("overcharge factor", user.overcharge)
 
     def add_users(self, new: Sequence[User]) -> int:
         """Not atomic on LDAP: checks every name first, then adds one by one."""
@@ -230,7 +230,7 @@ class LdapStore(LdapCatalog, LdapGrants, LdapReads):
         if changes:
             self.d.modify(entry[0], changes)
         if overcharge is not None:
-            value = rows.check_money("overcharge factor", overcharge, negative_ok=False)
+            value = rows.check_money("overcharge factor", overcharge)
             self.d.modify(bentry[0], {"pykotaOverCharge": [(_SET, [money_text(value)])]})
         return self.get_user(name)
 
