@@ -5,7 +5,9 @@ pays the start-up of every process: building the Click application costs more
 than counting a small job. So `pagetally count ARGS` goes straight to the count
 (`count.fast_main`); everything else, and any `count` arguments the fast path
 does not take as they are (help, errors, root options), goes to the full
-command line, `pagetally.cli.main.run`, which says the same as always.
+command line, `pagetally.cli.main.run`, which says the same as always. Likewise
+a pure help request (`pagetally`, `pagetally [NOUN [SUB]] --help`) is answered
+from the help text Typer rendered at build time (`fasthelp`), without Typer.
 """
 
 from __future__ import annotations
@@ -22,6 +24,11 @@ def run() -> None:
         if code is not None:
             sys.stdout.flush()
             raise SystemExit(code)
+    from pagetally.cli.fasthelp import respond
+
+    code = respond(sys.argv[1:])
+    if code is not None:
+        raise SystemExit(code)
     from pagetally.cli.main import run as full
 
     full()

@@ -4,6 +4,7 @@ what it needs (start-up is measured in bench/startup.py, not here)."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -150,3 +151,61 @@ def test_aliases_help_does_not_load_typer() -> None:
         assert not {m for m in loaded if m.startswith("pagetally.cli.")} - {
             "pagetally.cli.aliases", "pagetally.cli.aliases_tools", "pagetally.cli.argfiles",
         }, name
+
+
+_RUN_LAUNCH = (
+    "import sys; sys.argv[0] = 'pagetally'; from pagetally.cli.launch import run\n"
+    "try:\n    run()\nexcept SystemExit as exc:\n    code = exc.code\n"
+    "print(code, ' '.join(sorted(sys.modules)), file=sys.stderr)"
+)
+
+
+def _launch(args: list[str], columns: str = "") -> tuple[str, int, set[str]]:
+    """`pagetally ARGS` through the console script's function: stdout, exit
+    status, the modules it had loaded."""
+    env = {k: v for k, v in os.environ.items() if k != "COLUMNS"}
+    if columns:
+        env["COLUMNS"] = columns
+    done = subprocess.run([sys.executable, "-c", _RUN_LAUNCH, *args], capture_output=True,
+                          text=True, env=env, check=True)
+    code, _, modules = done.stderr.splitlines()[-1].partition(" ")
+    return done.stdout, int(code), set(modules.split())
+
+
+def _clickless(loaded: set[str]) -> bool:
+    return not {m.split(".")[0] for m in loaded} & {"typer", "click", "rich"}
+
+
+def test_root_help_lists_every_command_without_typer() -> None:
+    """`pagetally --help` (and -h, and `pagetally` alone) lists exactly COMMANDS
+    (hidden ones not), each with its one-line help, and the global options,
+    without importing Typer, Click or Rich (issue 10: start-up under 100 ms)."""
+    out, code, loaded = _launch(["--help"])
+    assert code == 0 and _clickless(loaded), sorted(loaded)
+    listed = out.partition("\nCommands:\n")[2].splitlines()
+    names = [line.split()[0] for line in listed if line.strip()]
+    assert names == [n for n, e in main.COMMANDS.items() if not e.hidden]
+    for line, name in zip(listed, names, strict=True):
+        shown = line.split(None, 1)[1]
+        assert main.COMMANDS[name].help.startswith(shown.removesuffix("...")), name
+    for option in ("-C, --config PATH", "-v, --version", "-A, --arguments FILE", "-h, --help"):
+        assert f"  {option} " in out, option
+    assert _launch(["-h"])[:2] == (out, 0)
+    assert _launch([])[:2] == (out, 2)  # no arguments: the help, as a usage error
+
+
+def test_noun_help_imports_no_typer() -> None:
+    """`pagetally NOUN --help` and `NOUN SUB -h` are the text Typer prints
+    (test_helpfile), served without Typer; a terminal narrower than Click's
+    80 columns gets Typer's own rendering at its width."""
+    out, code, loaded = _launch(["users", "--help"])
+    assert code == 0 and _clickless(loaded), sorted(loaded)
+    assert out.startswith("Usage: pagetally users [OPTIONS] COMMAND [ARGS]...")
+    out, code, loaded = _launch(["printers", "add-to-group", "-h"])
+    assert code == 0 and _clickless(loaded), sorted(loaded)
+    assert out.startswith("Usage: pagetally printers add-to-group [OPTIONS]")
+    out, code, loaded = _launch(["users", "--help"], columns="60")
+    assert code == 0 and "typer" in loaded
+    assert max(len(line) for line in out.splitlines()) <= 58 < 78
+    out, code, loaded = _launch(["users", "add"])  # not a help request: Typer's error
+    assert code == 2 and "typer" in loaded
