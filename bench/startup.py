@@ -1,6 +1,6 @@
 """How long PageTally's commands take to start: whole process, as a shell sees it.
 
-    .venv/bin/python bench/startup.py [--runs 15] [--ref REF] [--pkpgcounter CMD]
+    .venv/bin/python bench/startup.py [--runs 15] [--ref REF] [--pkpgcounter CMD] [--only TEXT]
 
 A script that calls `pkpgcounter FILE` or `repykota` once per file or user pays
 the interpreter's start and every import each time, so these are the figures
@@ -8,13 +8,20 @@ that matter to it (issue 9 item 8, issue 10 item 12: under 100 ms). Each command
 is run `--runs` times as a separate process, in turns; the median wall time and
 the median CPU time (user + system, from the child's rusage) are printed.
 
-`--ref REF` also runs every command from the tree of the git ref REF (e.g.
-`main` or `HEAD~3`: `git archive REF pagetally | tar -x` into a temporary
-directory), in the same run and in turns with this tree: before/after figures
-that saw the same machine. Both trees run under this venv's Python, the package
-found first on PYTHONPATH, each command through the function its console script
-calls, from a temporary directory (the editable install's hook comes after
-PYTHONPATH on sys.path).
+`pagetally ...` is timed through `pagetally.cli.launch:run`, the function the
+`pagetally` console script calls (which answers a pure `--help` without Typer,
+cli/fasthelp.py), and, on the rows marked `(main:run)`, through
+`pagetally.cli.main:run`, the Typer command line itself (what `python -m
+pagetally.cli.main` runs).
+
+Every tree is timed as installed (bench/count.py's way): its package copied to a
+temporary folder and byte-compiled there (an editable checkout under
+PYTHONDONTWRITEBYTECODE compiles every module it imports on every run, which no
+installed copy does), run by a fresh venv's interpreter (no .pth hook of this
+venv's editable install) with this venv's site-packages on PYTHONPATH, from a
+temporary directory. `--ref REF` also runs every command from the package of the
+git ref REF (e.g. `main` or `HEAD~3`), in the same run and in turns with this
+tree: before/after figures that saw the same machine.
 
 pkpgcounter 3.51 (PyKota's, Python 2) is timed beside them on the same files
 when `--pkpgcounter CMD` names it, or a `pkpgcounter` on PATH says 3.51; it is
@@ -40,6 +47,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from bench.count import _clean_python as clean_python  # noqa: E402
+from bench.count import _site_packages  # noqa: E402
+from bench.count import _trees as installed_trees  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -67,17 +78,18 @@ ALIASES = {
 
 
 def cases(empty: Path, pdf: Path, pcl: Path) -> list[Case]:
-    main = "pagetally.cli.main:run"
+    launch, main = "pagetally.cli.launch:run", "pagetally.cli.main:run"
+    helps = [("--help",), (), *((n, "--help") for n in SUBCOMMANDS), ("users", "add", "--help")]
     return [
-        # the floor every command stands on: the interpreter (with this venv's
-        # site, i.e. the editable install's finder) and Typer's import
+        # the floor every command stands on: the interpreter (its site, then this
+        # venv's site-packages on PYTHONPATH) and Typer's import
         Case("python -c pass", "", ()),
         Case("python -c 'import typer'", "typer", ()),
-        Case("pagetally --help", main, ("--help",)),
-        *(Case(f"pagetally {n} --help", main, (n, "--help")) for n in SUBCOMMANDS),
-        Case("pagetally count EMPTY", main, ("count", str(empty))),
-        Case("pagetally count PDF", main, ("count", str(pdf))),
-        Case("pagetally count PCL", main, ("count", str(pcl))),
+        *(Case(" ".join(["pagetally", *a]), launch, a) for a in helps),
+        *(Case(" ".join(["pagetally", *a, "(main:run)"]), main, a) for a in helps),
+        Case("pagetally count EMPTY", launch, ("count", str(empty))),
+        Case("pagetally count PDF", launch, ("count", str(pdf))),
+        Case("pagetally count PCL", launch, ("count", str(pcl))),
         Case("pkpgcounter EMPTY", "pagetally.cli.count:pkpgcounter_main", (str(empty),), True),
         Case("pkpgcounter PDF", "pagetally.cli.count:pkpgcounter_main", (str(pdf),), True),
         Case("pkpgcounter PCL", "pagetally.cli.count:pkpgcounter_main", (str(pcl),), True),
@@ -86,15 +98,15 @@ def cases(empty: Path, pdf: Path, pcl: Path) -> list[Case]:
     ]
 
 
-def _wrapper(entry: str, prog: str) -> list[str]:
+def _wrapper(python: str, entry: str, prog: str) -> list[str]:
     """`python -c` doing what the console script does (or a floor: nothing, or
     one import)."""
     if ":" not in entry:
-        return [sys.executable, "-c", f"import {entry}" if entry else "pass"]
+        return [python, "-c", f"import {entry}" if entry else "pass"]
     module, func = entry.split(":")
     code = (f"import sys; sys.argv[0] = {prog!r}; from {module} import {func}; "
             f"sys.exit({func}())")
-    return [sys.executable, "-c", code]
+    return [python, "-c", code]
 
 
 def timed(argv: Sequence[str], env: dict[str, str]) -> tuple[float, float, int]:
@@ -109,30 +121,22 @@ def timed(argv: Sequence[str], env: dict[str, str]) -> tuple[float, float, int]:
 
 
 def _tree_env(tree: Path, cwd: Path) -> dict[str, str]:
-    """PYTHONPATH names the tree; the process runs elsewhere (`-c` puts its
-    working directory first on sys.path)."""
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    env["PYTHONPATH"] = str(tree)
+    """PYTHONPATH names the tree's installed copy, then this venv's packages; the
+    process runs elsewhere (`-c` puts its working directory first on sys.path)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    env["PYTHONPATH"] = f"{tree}:{_site_packages()}"
     env["PAGETALLY_BENCH_CWD"] = str(cwd)
     env["COLUMNS"] = "100"
     return env
 
 
-def _check_tree(tree: Path, env: dict[str, str]) -> None:
+def _check_tree(python: str, tree: Path, env: dict[str, str]) -> None:
     """The package imported is the tree's own (not the editable install's)."""
-    out = subprocess.run([sys.executable, "-c", "import pagetally; print(pagetally.__file__)"],
+    out = subprocess.run([python, "-c", "import pagetally; print(pagetally.__file__)"],
                          env=env, cwd=env["PAGETALLY_BENCH_CWD"], capture_output=True, text=True,
                          check=True).stdout.strip()
     if not out.startswith(str(tree)):
         sys.exit(f"PYTHONPATH={tree} imports pagetally from {out}: cannot compare")
-
-
-def export_ref(ref: str, into: Path) -> Path:
-    """The `pagetally` package of git ref `ref`, unpacked into `into`."""
-    archive = subprocess.run(["git", "-C", str(ROOT), "archive", ref, "pagetally"],
-                             capture_output=True, check=True).stdout
-    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
-    return into
 
 
 def find_pkpgcounter(given: str | None) -> list[str] | None:
@@ -152,7 +156,6 @@ def find_pkpgcounter(given: str | None) -> list[str] | None:
 
 def samples(tmp: Path) -> tuple[Path, Path, Path]:
     """An empty file, a 10-page PDF and a 10-page PCL 5 job."""
-    sys.path.insert(0, str(ROOT))
     from tests.pdl._pdfmake import simple_pdf  # the test suite's own PDF writer
 
     empty = tmp / "empty"
@@ -175,14 +178,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     with tempfile.TemporaryDirectory(prefix="pagetally-startup-") as tmpdir:
         tmp = Path(tmpdir)
         empty, pdf, pcl = samples(tmp)
-        trees = {"this tree": ROOT}
-        if args.ref:
-            old = tmp / "ref"
-            old.mkdir()
-            trees = {args.ref: export_ref(args.ref, old), "this tree": ROOT}
+        trees = {name: tree for name, (tree, _) in installed_trees(tmp, args.ref).items()}
+        python = clean_python(tmp)
         envs = {name: _tree_env(tree, tmp) for name, tree in trees.items()}
         for name, tree in trees.items():
-            _check_tree(tree, envs[name])
+            _check_tree(python, tree, envs[name])
         pkpg = find_pkpgcounter(args.pkpgcounter)
         todo = [c for c in cases(empty, pdf, pcl) if not args.only or args.only in c.label]
         columns = list(trees) + (["pkpgcounter 3.51"] if pkpg else [])
@@ -193,10 +193,12 @@ def main(argv: Sequence[str] | None = None) -> None:
             runs: dict[str, list[tuple[float, float, int]]] = {c: [] for c in columns}
             for _ in range(args.runs):
                 for name in trees:
-                    argv_ = [*_wrapper(case.entry, case.label.split()[0]), *case.args]
+                    argv_ = [*_wrapper(python, case.entry, case.label.split()[0]),
+                             *case.args]
                     runs[name].append(timed(argv_, envs[name]))
                 if pkpg and case.pkpgcounter:
-                    runs["pkpgcounter 3.51"].append(timed([*pkpg, *case.args], envs["this tree"]))
+                    runs["pkpgcounter 3.51"].append(
+                        timed([*pkpg, *case.args], {**envs["this tree"], "PYTHONPATH": ""}))
             cells = []
             for column in columns:
                 got = runs[column]
