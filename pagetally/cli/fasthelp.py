@@ -10,8 +10,9 @@ serves a pure help request from that file. Stdlib only, and little of it.
 
 A pure help request is `pagetally`, `pagetally -h|--help`, `pagetally PATH...
 -h|--help` (PATH a command of the file, the help option one that command takes)
-or `pagetally NOUN` alone where Typer shows the group's help. Anything else, and
-a terminal narrower than 80 columns, goes to Typer as before.
+or `pagetally NOUN` alone where Typer shows the group's help; `pagetally
+--version` (or -v) is answered here too. Anything else, and a terminal narrower
+than 80 columns, goes to Typer as before.
 
 Width: Click wraps help at min(terminal columns, 80) - 2; the file holds it at 78
 columns, what Click prints on any terminal at least 80 wide and whenever the
@@ -74,13 +75,18 @@ def lookup(text: str, args: list[str]) -> tuple[str, int] | None:
 def respond(args: list[str]) -> int | None:
     """Print the help `pagetally ARGS` asks for and return the exit status, or
     None (nothing printed) when Typer must answer."""
-    if _columns() < MIN_COLUMNS:
+    if args in (["--version"], ["-v"]):  # as main._show_version prints it
+        from pagetally import __version__
+
+        found: tuple[str, int] | None = (f"pagetally {__version__}\n", 0)
+    elif _columns() < MIN_COLUMNS:
         return None
-    try:
-        with open(HELP_FILE, encoding="utf-8") as fh:
-            found = lookup(fh.read(), args)
-    except OSError:
-        return None
+    else:
+        try:
+            with open(HELP_FILE, encoding="utf-8") as fh:
+                found = lookup(fh.read(), args)
+        except OSError:
+            return None
     if found is None:
         return None
     body, status = found

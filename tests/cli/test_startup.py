@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import typer
 
 from pagetally.cli import _click as click
@@ -89,6 +90,7 @@ import json, sys
 sys.argv[0] = "pagetally"
 from pagetally.cli import _click as click
 from pagetally.cli import main
+import pytest
 import typer
 typer.main.get_command(main.app)
 base = set(sys.modules)
@@ -209,3 +211,12 @@ def test_noun_help_imports_no_typer() -> None:
     assert max(len(line) for line in out.splitlines()) <= 58 < 78
     out, code, loaded = _launch(["users", "add"])  # not a help request: Typer's error
     assert code == 2 and "typer" in loaded
+
+
+def test_version_imports_no_typer(capsys: pytest.CaptureFixture[str]) -> None:
+    code = typer.main.get_command(main.app).main(["--version"], prog_name="pagetally",
+                                                 standalone_mode=False)
+    typers = capsys.readouterr().out, code
+    for option in ("--version", "-v"):
+        out, code, loaded = _launch([option])
+        assert (out, code) == typers and _clickless(loaded), option
