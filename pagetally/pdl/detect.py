@@ -106,14 +106,20 @@ def _choose(
 def _by_signature(head: bytes, cut: int, header: pjl.PjlHeader) -> Detection | None:
     """The detection among the few parsers a job's opening signature leaves (see
     registry.SIGNATURES, which names every parser that could be as sure), when one
-    of them is sure, not named by PJL and alone; else None: all parsers are asked."""
-    few = registry.for_head(head) if header.language is None else None
+    of them is sure and alone (or is what PJL enters); else None: all are asked."""
+    few = registry.for_head(head)
     if not few:
         return None
     try:
         found = _choose(head, cut, header, few, "")
     except UnknownFormat:
         return None
+    if header.language is not None:
+        # What PJL enters, fully sure, is the answer among all parsers too: none is
+        # surer, and a tie goes to it (the PJL languages sorting before it, PCL before
+        # PCL XL, never reach 1.0 on a signature of another).
+        named = PJL_LANGUAGES.get(header.language)
+        return found if found.parser.name == named and found.confidence == 1.0 else None
     return found if found.confidence >= _SURE and not found.also else None
 
 

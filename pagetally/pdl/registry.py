@@ -36,13 +36,15 @@ _plugins_possible: bool | None = None
 # Openings a format defines at offset 0, and the only built-in modules whose parsers
 # can claim a job opening so (checked against every parser by tests/pdl/test_registry.py).
 # A one-file count then imports those modules, not all forty: most of a small job's
-# count is spent importing parsers it never needs.
-SIGNATURES: tuple[tuple[bytes, tuple[str, ...]], ...] = (
+# count is spent importing parsers it never needs. A job after PJL is matched too
+# (detect._by_signature then also asks that PJL enters the parser found).
+SIGNATURES: tuple[tuple[bytes, tuple[str, ...]], ...] = (  # (PCL XL's is its stream header)
     (b"%PDF-", ("pdf", "pclm")),
     (b"II*\x00", ("image",)),
     (b"MM\x00*", ("image",)),
     (b"II+\x00", ("image",)),
     (b"MM\x00+", ("image",)),
+    *((m + gap + b"HP-PCL XL;", ("pclxl",)) for m in (b"(", b")", b"'") for gap in (b" ", b"")),
 )
 
 
