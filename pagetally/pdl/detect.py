@@ -37,6 +37,7 @@ PJL_LANGUAGES = {
 }
 UEL_ENDED = frozenset({*PJL_LANGUAGES.values(), "text"})
 _BLANK = b"\x00\t\n\r "  # between jobs: nothing a printer prints
+_SURE = 0.9  # a signature's parser this sure needs no other parser asked
 _MISMATCH = 0.5  # how sure detection must be to contradict PJL's language
 
 
@@ -102,6 +103,26 @@ def _choose(
     return Detection(winners[0], best, header, tuple(p.name for p in winners[1:]))
 
 
+def _by_signature(head: bytes, cut: int, header: pjl.PjlHeader) -> Detection | None:
+    """The detection among the few parsers a job's opening signature leaves (see
+    registry.SIGNATURES, which names every parser that could be as sure), when one
+    of them is sure and alone (or is what PJL enters); else None: all are asked."""
+    few = registry.for_head(head)
+    if not few:
+        return None
+    try:
+        found = _choose(head, cut, header, few, "")
+    except UnknownFormat:
+        return None
+    if header.language is not None:
+        # What PJL enters, fully sure, is the answer among all parsers too: none is
+        # surer, and a tie goes to it (the PJL languages sorting before it, PCL before
+        # PCL XL, never reach 1.0 on a signature of another).
+        named = PJL_LANGUAGES.get(header.language)
+        return found if found.parser.name == named and found.confidence == 1.0 else None
+    return found if found.confidence >= _SURE and not found.also else None
+
+
 def _blank(data: Buffer, start: int, end: int) -> bool:
     """Nothing a printer prints: padding, and PCL resets (ESC E) that drivers send
     before their UEL (a reset ejects only a page something was drawn on)."""
@@ -116,7 +137,7 @@ def jobs(data: Buffer, parsers: Iterable[Parser] | None = None) -> list[Job]:
     Raises UnknownFormat naming the offset of a job no parser recognises (or
     whose data contradicts its PJL), LimitReached past MAX_JOBS.
     """
-    table = list(registry.parsers() if parsers is None else parsers)
+    table = None if parsers is None else list(parsers)
     stream = pjl.Stream(data)
     found: list[Job] = []
     pos, parts, size = 0, 0, len(data)
@@ -134,7 +155,10 @@ def jobs(data: Buffer, parsers: Iterable[Parser] | None = None) -> list[Job]:
         else:
             where = f"job {len(found) + 1} at offset {start}: " if start else ""
             head = bytes(data[start : start + HEAD_SIZE])
-            detection = _choose(head, uel - start, header, table, where)
+            detection = None if table is not None else _by_signature(head, uel - start, header)
+            if detection is None:
+                table = registry.parsers() if table is None else table
+                detection = _choose(head, uel - start, header, table, where)
             end = uel if detection.parser.name in UEL_ENDED else size
             found.append(Job(start, end, detection))
         stream.job_done()

@@ -30,6 +30,22 @@ FORMATS_PACKAGE = "pagetally.pdl.formats"
 _lock = Lock()
 _parsers: dict[str, Parser] | None = None
 _errors: list[str] = []
+_modules: dict[str, list[Parser]] = {}  # built-in module name -> its parsers, once imported
+_plugins_possible: bool | None = None
+
+# Openings a format defines at offset 0, and the only built-in modules whose parsers
+# can claim a job opening so (checked against every parser by tests/pdl/test_registry.py).
+# A one-file count then imports those modules, not all forty: most of a small job's
+# count is spent importing parsers it never needs. A job after PJL is matched too
+# (detect._by_signature then also asks that PJL enters the parser found).
+SIGNATURES: tuple[tuple[bytes, tuple[str, ...]], ...] = (  # (PCL XL's is its stream header)
+    (b"%PDF-", ("pdf", "pclm")),
+    (b"II*\x00", ("image",)),
+    (b"MM\x00*", ("image",)),
+    (b"II+\x00", ("image",)),
+    (b"MM\x00+", ("image",)),
+    *((m + gap + b"HP-PCL XL;", ("pclxl",)) for m in (b"(", b")", b"'") for gap in (b" ", b"")),
+)
 
 
 def _as_parsers(obj: object, origin: str) -> list[Parser]:
@@ -75,19 +91,26 @@ def _module_names(path: list[str]) -> set[str]:
     return names
 
 
-def _builtin() -> list[Parser]:
-    package = importlib.import_module(FORMATS_PACKAGE)
-    found: list[Parser] = []
-    for name in sorted(_module_names(list(package.__path__))):
-        if name.startswith("_"):
-            continue
+def _module(name: str) -> list[Parser]:
+    """The parsers of built-in module `name`, imported once (errors noted, not raised)."""
+    if name not in _modules:
         origin = f"{FORMATS_PACKAGE}.{name}"
         try:
             module = importlib.import_module(origin)
         except Exception as exc:  # one broken module must not hide the others
             _errors.append(f"{origin}: {type(exc).__name__}: {exc}")
-            continue
-        found.extend(_as_parsers(getattr(module, "PARSERS", []), origin))
+            _modules[name] = []
+        else:
+            _modules[name] = _as_parsers(getattr(module, "PARSERS", []), origin)
+    return _modules[name]
+
+
+def _builtin() -> list[Parser]:
+    package = importlib.import_module(FORMATS_PACKAGE)
+    found: list[Parser] = []
+    for name in sorted(_module_names(list(package.__path__))):
+        if not name.startswith("_"):
+            found.extend(_module(name))
     return found
 
 
@@ -116,9 +139,17 @@ def _may_have_plugins() -> bool:
     return False
 
 
+def _no_plugins() -> bool:
+    """Whether no installed distribution can add parsers (looked at once per process)."""
+    global _plugins_possible
+    if _plugins_possible is None:
+        _plugins_possible = _may_have_plugins()
+    return not _plugins_possible
+
+
 def _plugins() -> list[Parser]:
     found: list[Parser] = []
-    if not _may_have_plugins():
+    if _no_plugins():
         return found
     from importlib.metadata import entry_points
 
@@ -138,11 +169,26 @@ def _load() -> dict[str, Parser]:
     with _lock:
         if _parsers is None:
             _errors.clear()
+            _modules.clear()
             table: dict[str, Parser] = {}
             for parser in [*_builtin(), *_plugins()]:
                 table[parser.name] = parser  # plug-ins come last: they may replace
             _parsers = table
         return _parsers
+
+
+def for_head(head: bytes) -> list[Parser] | None:
+    """The only parsers that can claim a job opening with `head`, importing just their
+    modules; None when no signature decides (or a plug-in might): then ask them all."""
+    if _parsers is not None:
+        return None  # all loaded already: the full table costs nothing more
+    for magic, modules in SIGNATURES:
+        if head.startswith(magic):
+            with _lock:
+                if not _no_plugins():
+                    return None
+                return [p for name in modules for p in _module(name)]
+    return None
 
 
 def parsers() -> list[Parser]:
@@ -171,6 +217,8 @@ def load_errors() -> list[str]:
 
 def refresh() -> None:
     """Forget the cache: the next call scans again (tests; a long-lived service)."""
-    global _parsers
+    global _parsers, _plugins_possible
     with _lock:
         _parsers = None
+        _plugins_possible = None
+        _modules.clear()
