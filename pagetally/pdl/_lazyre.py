@@ -22,6 +22,7 @@ class _Lazy:
 
     def __init__(self, pattern: bytes | str, flags: int) -> None:
         self._args = (pattern, flags)
+        _ALL.append(self)
 
     def __getattr__(self, name: str) -> Any:
         # Called only for what is not set yet: the first use, or an attribute of
@@ -37,6 +38,16 @@ class _Lazy:
 
     def __repr__(self) -> str:
         return f"lazy({self._args[0]!r}, {self._args[1]})"
+
+
+_ALL: list[_Lazy] = []
+
+
+def compile_all() -> None:
+    """Compile every lazy pattern of the modules loaded: the job runner does it
+    before forking, so that no child compiles one again (service/jobs.preload)."""
+    for pattern in _ALL:
+        pattern.__getattr__("pattern")
 
 
 def lazy(pattern: bytes, flags: int = 0) -> re.Pattern[bytes]:

@@ -74,6 +74,9 @@ def preload() -> None:
     from pagetally.pdl import registry
 
     registry.parsers()
+    from pagetally.pdl._lazyre import compile_all
+
+    compile_all()  # the patterns of every parser, not only those the sample job uses
     with contextlib.suppress(ImportError):
         importlib.import_module("pikepdf")  # damaged PDFs: pikepdf decides
     warm_up()
