@@ -12,13 +12,21 @@ import pytest
 from sqlalchemy import insert
 
 from pagetally.core.models import Action, Group, JobRecord, Printer, User
+from pagetally.core.settings import StoreSettings
 from pagetally.errors import InvalidInput, NotFound
 from pagetally.storage.schema import jobhistory
 from pagetally.storage.sql import SqlStore
 from pagetally.storage.webqueries import JobQuery, JobSort, encode_cursor
+from tests.storage.conftest import sql_only
 from tests.storage.fakejobs import EPOCH, history_row
 
 USERS, PRINTERS, JOBS = 7, 3, 300
+
+
+@pytest.fixture(autouse=True)
+def _sql_stores_only(settings: StoreSettings) -> None:
+    sql_only(settings, "the web's queries (job pages, dashboards, status) are the SQL store's; "
+             "the web refuses an LDAP store")
 
 
 def _fill(store: SqlStore) -> list[JobRecord]:
