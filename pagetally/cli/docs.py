@@ -50,7 +50,9 @@ def render(app: typer.Typer) -> str:
 
 def render_command(root: Any) -> str:
     """The reference of the root command `root` (a Click group) as Markdown."""
-    ctx = click.Context(root, info_name="pagetally")
+    # the root's settings (help_option_names: -h too), as `pagetally` runs it: a
+    # context without them would also cache a "--help"-only option on each command
+    ctx = click.Context(root, info_name="pagetally", **root.context_settings)
     out = [HEADER]
     for cmd, cctx in _walk(root, ctx):
         if cmd is root:
