@@ -17,7 +17,7 @@ from fastapi.responses import RedirectResponse, Response, StreamingResponse
 
 from pagetally.core.models import Action
 from pagetally.core.refundrequests import check_request
-from pagetally.errors import InvalidInput, NotFound, PageTallyError, PdlError
+from pagetally.errors import NotFound, PageTallyError
 from pagetally.storage.base import HistoryFilter
 from pagetally.web import charts, history
 from pagetally.web.app import WebState, queries, render
@@ -32,7 +32,6 @@ if TYPE_CHECKING:
 router = APIRouter()
 Me = Annotated[Identity, Depends(current)]
 #: The largest file a quote reads (bytes): bigger uploads are refused, not counted.
-QUOTE_MAX_BYTES = 50 * 1024 * 1024
 
 
 @router.get("/")
@@ -103,26 +102,19 @@ async def quote(request: Request, who: Posted, document: UploadFile) -> Response
     the code of `pagetally quote` (cli/quote.quote_rows)."""
     from starlette.concurrency import run_in_threadpool
 
+    from pagetally.web.uploads import save_upload, upload_error, upload_name
+
     state = state_of(request)
-    name = Path(document.filename or "upload").name or "upload"
+    name = upload_name(document)
     with tempfile.TemporaryDirectory(prefix="pagetally-quote-") as folder:
         path = Path(folder) / "document"
-        size = 0
-        with path.open("wb") as fh:
-            while chunk := await document.read(1 << 20):
-                size += len(chunk)
-                if size > QUOTE_MAX_BYTES:
-                    raise InvalidInput(f"the file is larger than {QUOTE_MAX_BYTES >> 20} MB")
-                fh.write(chunk)
-        if size == 0:
-            raise InvalidInput("the file is empty: choose a document to quote")
+        await save_upload(document, path, empty="the file is empty: choose a document to quote")
         try:
             rows, notes = await run_in_threadpool(_quote_rows, state, who.name, str(path))
         except PageTallyError as exc:  # name the upload, never the server's temporary path
             if str(path) not in str(exc):
                 raise
-            text = str(exc).replace(str(path), name)
-            raise (type(exc)(text) if isinstance(exc, PdlError) else InvalidInput(text)) from None
+            raise upload_error(exc, path, name) from None
     return render(request, "quote.j2", who, rows=rows, notes=notes, filename=name)
 
 
