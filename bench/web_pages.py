@@ -5,7 +5,7 @@ the next one, an admin's job search and dashboard, with `--jobs` jobs in the sto
     .venv/bin/python bench/web_pages.py                       # both engines
     .venv/bin/python bench/web_pages.py --engines sqlite --jobs 100000 --seconds 5
 
-The store is loaded and served as bench/web.py does (its `load` and `serve`: bulk
+The store is loaded and served as bench/web.py does (its `loaded_server`: bulk
 inserts, uvicorn in a child process on 127.0.0.1); each client logs in with a
 session cookie signed with the bench server's key, then requests the pages in
 turn for `--seconds`. p50/p99 are each request's wall time as the client saw it.
@@ -15,9 +15,7 @@ from __future__ import annotations
 
 import argparse
 import re
-import statistics
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -25,9 +23,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from web import load, pct, serve  # bench/web.py
+from web import loaded_server, table_line  # bench/web.py
 
-from pagetally.storage import StoreSettings
 from pagetally.web.sessions import COOKIE, Sessions
 
 PATHS = ["/", "/history", "next history page", "/admin/jobs", "/admin/dashboard"]
@@ -77,38 +74,14 @@ def run_clients(port: int, n_users: int, clients: int, seconds: float) -> dict[s
 
 def bench(engine: str, args: argparse.Namespace) -> list[str]:
     lines: list[str] = []
-    server = None
-    folder = tempfile.mkdtemp(prefix="pt-webpages-bench-")
-    if engine == "sqlite":
-        settings = StoreSettings(name=f"{folder}/bench.db")
-    else:
-        from tests.servers import start_postgresql
-
-        server = start_postgresql()
-        settings = server.new_database("bench")
-    proc = None
-    try:
-        load(settings, args.users, args.jobs)
-        proc, port = serve(settings)
+    with loaded_server(engine, args.users, args.jobs) as (_settings, _proc, port):
         for clients in args.clients:
             times = run_clients(port, args.users, clients, args.seconds)
             for path in PATHS:
-                v = times[path]
-                if not v:
-                    continue
-                line = (f"| {engine} | {clients} | {path} | {len(v)} | {pct(v, 0.5):.1f} | "
-                        f"{pct(v, 0.99):.1f} | {statistics.mean(v) * 1000:.1f} |")
-                print(line, flush=True)
-                lines.append(line)
-    finally:
-        if proc is not None:
-            proc.terminate()
-            proc.wait(10)
-        if server is not None:
-            server.stop()
-        import shutil
-
-        shutil.rmtree(folder, ignore_errors=True)
+                if times[path]:
+                    line = table_line(engine, clients, path, times[path])
+                    print(line, flush=True)
+                    lines.append(line)
     return lines
 
 
