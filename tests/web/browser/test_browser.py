@@ -114,7 +114,11 @@ def test_keyboard_only(browser: Any, base_url: str, shots: Path) -> None:
     ctx = browser.new_context()
     page = ctx.new_page()
     page.goto(f"{base_url}/login")
-    page.keyboard.type("bob")  # the user name field has the focus
+    # the user name field has the focus (autofocus): wait for it, or the first keys
+    # can go to the page before it is focused (seen once in CI: login never sent)
+    page.wait_for_function("() => document.activeElement && "
+                           "document.activeElement.tagName === 'INPUT'")
+    page.keyboard.type("bob")
     page.keyboard.press("Tab")
     page.keyboard.type(PASSWORD)
     page.keyboard.press("Enter")
