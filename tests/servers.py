@@ -91,13 +91,28 @@ class ServerInfo:
 
     def stop(self) -> None:
         if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT if self.backend == "postgresql" else signal.SIGTERM)
+            self._signal_server()
             try:
                 self.proc.wait(10)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(10)
         shutil.rmtree(self.folder, ignore_errors=True)
+
+    def _signal_server(self) -> None:
+        """Ask the server itself to stop: as root `proc` is runuser, which does not pass
+        signals on (signalling it only cost a 10 s wait and left the postmaster running)."""
+        if self.backend != "postgresql":
+            self.proc.send_signal(signal.SIGTERM)
+            return
+        try:
+            pid = int((self.folder / "data" / "postmaster.pid").read_text().split()[0])
+        except (OSError, ValueError, IndexError):  # not started yet: its session goes
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGINT)
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGINT)  # fast shutdown
 
 
 def _as_postgres(cmd: list[str]) -> list[str]:
