@@ -14,6 +14,7 @@ from sqlalchemy import insert
 from pagetally.core.models import Action, Group, JobRecord, Printer, User
 from pagetally.core.settings import StoreSettings
 from pagetally.errors import InvalidInput, NotFound
+from pagetally.storage.engine import make_engine
 from pagetally.storage.schema import jobhistory
 from pagetally.storage.sql import SqlStore
 from pagetally.storage.webqueries import JobQuery, JobSort, encode_cursor
@@ -37,8 +38,12 @@ def _fill(store: SqlStore) -> list[JobRecord]:
             r["jobdate"] = EPOCH + timedelta(hours=3)
         if i % 50 == 7:
             r["title"] = "100% <b>done</b>_x"
-    with store._engine.begin() as conn:
-        conn.execute(insert(jobhistory), rows)
+    engine = make_engine(store.settings, readonly=False)  # the primary's, on a split
+    try:
+        with engine.begin() as conn:
+            conn.execute(insert(jobhistory), rows)
+    finally:
+        engine.dispose()
     from pagetally.storage import HistoryFilter
 
     return list(store.history(HistoryFilter()))
