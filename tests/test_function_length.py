@@ -26,7 +26,7 @@ ALLOWED: dict[str, int] = {
     "pagetally/cli/aliases.py::edpykota_args": 53,  # argparse table of edpykota's options
     "pagetally/cups/backend.py::Job._account_attempt": 93,
     "pagetally/cups/keeper.py::_keep": 60,
-    "pagetally/cups/realbackend.py::run_real_backend": 52,
+    "pagetally/cups/realbackend_process.py::run_real_backend": 52,
     "pagetally/devices/snmp.py::_request": 56,
     "pagetally/pdl/formats/_escprows.py::CommandIndex._build": 93,
     "pagetally/pdl/formats/_pclxl_tokens.py::walk": 110,

@@ -69,7 +69,7 @@ class BackendEnv:
     stderr: TextIO
     now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     config_path: str | None = None  # else $PAGETALLY_CONFIG, else /etc/pagetally/...
-    cups_channels: bool = False  # fds 3 and 4 come from cupsd (see realbackend)
+    cups_channels: bool = False  # fds 3 and 4 come from cupsd (see realbackend_process)
 
     @classmethod
     def from_process(cls, config_path: str | None = None) -> BackendEnv:
@@ -356,7 +356,7 @@ class Job:
             pre = count_job(spooled.path, spooled.size, factor, pre_form, color=True,
                             env=count_env)
             facts = self.facts = pre.onto(facts)
-            from pagetally.core.decision import decide
+            from pagetally.core.rules import decide
 
             decision = decide(snapshot, facts, config.rule_settings(ticket.printer), now)
         if pre.note:

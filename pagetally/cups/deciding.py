@@ -1,4 +1,5 @@
-"""Step 4 of a job: the store (or the accounting service), the journal replayed,
+"""Step 4 of a job, the side that talks to the store (the rules themselves are
+pure, in core/rules.py): the store (or the accounting service), the journal replayed,
 and the decision — core's rules, the site's external policy for what is unknown,
 duplicates, billing codes created on the fly, and what is decided when the store
 cannot be reached (`onstoreerror`)."""
@@ -81,7 +82,7 @@ def decide_job(
     decided on (None when the store could not be read). `external_policy` runs
     the site's command for `policy: external(...)`; it may create what is missing,
     then the decision is taken again."""
-    from pagetally.core.decision import decide
+    from pagetally.core.rules import decide
 
     if store is not None:
         try:

@@ -1,4 +1,6 @@
-"""Step 5: run the real backend (`$CUPS_SERVERBIN/backend/<scheme>`).
+"""The real backend's process (`$CUPS_SERVERBIN/backend/<scheme>`), run once:
+what step 5 (cups/printing.py: printing with the counters around it, retries)
+and the deny banners (cups/refusal.py) start.
 
 Same argv (argv[0] is the real device URI, as cupsd sets it), DEVICE_URI without
 our prefix, the job on standard input (or the file in argv for raw queues). Its
