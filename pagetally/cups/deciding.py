@@ -116,7 +116,7 @@ def _autopykota(config: Config, facts: JobFacts) -> Decimal | None:
     from pagetally.errors import InvalidInput
     from pagetally.notify.process import split_command
 
-    text = str(config.get("policy", facts.printer) or "")
+    text = config.get("policy", facts.printer)
     if not text.startswith("external(") or "autopykota" not in text:
         return None
     try:
@@ -160,7 +160,7 @@ def duplicate_refusal(store: Store | None, config: Config, facts: JobFacts,
         return None
     if (last.job_id, last.job_uuid) == (facts.job_id, facts.job_uuid):
         return None  # an earlier attempt at this very job (CUPS' retry), not a duplicate
-    delay = int(str(config.get("duplicatesdelay", facts.printer)))
+    delay = config.get("duplicatesdelay", facts.printer)
     age = (now - last.date).total_seconds()
     if delay > 0 and age >= delay:
         return None
