@@ -16,9 +16,7 @@ limit (with an allowlist of the long functions that exist).
 from __future__ import annotations
 
 import ast
-import io
 import sys
-import tokenize
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -30,26 +28,34 @@ def long_functions(limit: int, root: Path = ROOT / "pagetally") -> Iterator[tupl
     """(`path::qualified name`, length) of every function over `limit` lines."""
     for path in sorted(root.rglob("*.py")):
         source = path.read_text(encoding="utf-8")
-        extra = _extra_lines(source)
+        tree = ast.parse(source)
+        extra = _extra_lines(tree, source.splitlines())
         rel = path.relative_to(root.parent).as_posix()
-        yield from _walk(ast.parse(source), rel, "", limit, extra)
+        yield from _walk(tree, rel, "", limit, extra)
 
 
-def _extra_lines(source: str) -> dict[int, int]:
-    """Line number -> reading lines a token there adds besides statements: a
-    comment alone on its line (1), a triple-quoted string (its lines after the
-    first). Formatting moves such tokens but never adds, drops or rewraps them."""
+def _extra_lines(tree: ast.AST, lines: list[str]) -> dict[int, int]:
+    """Line number -> reading lines there besides statements: a comment alone
+    on its line (1), a triple-quoted string (its lines after the first).
+    Formatting moves these but never adds, drops or rewraps them."""
     extra: dict[int, int] = {}
-    for tok in tokenize.generate_tokens(io.StringIO(source).readline):
-        if tok.type == tokenize.COMMENT and not tok.line[: tok.start[1]].strip():
-            extra[tok.start[0]] = extra.get(tok.start[0], 0) + 1
-        elif (
-            tok.type == tokenize.STRING
-            and tok.end[0] > tok.start[0]
-            and tok.string.lstrip("rRbBuUfF")[:3] in ('"""', "'''")
+    inside: set[int] = set()  # lines within triple-quoted strings
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Constant | ast.JoinedStr)
+            and node.end_lineno
+            and node.end_lineno > node.lineno
+            and lines[node.lineno - 1][node.col_offset :].lstrip("rRbBuUfF")[:3] in _TRIPLE
         ):
-            extra[tok.start[0]] = extra.get(tok.start[0], 0) + tok.end[0] - tok.start[0]
+            extra[node.lineno] = extra.get(node.lineno, 0) + node.end_lineno - node.lineno
+            inside.update(range(node.lineno + 1, node.end_lineno + 1))
+    for number, line in enumerate(lines, start=1):
+        if line.lstrip().startswith("#") and number not in inside:
+            extra[number] = extra.get(number, 0) + 1
     return extra
+
+
+_TRIPLE = ('"""', "'''")
 
 
 def length(node: ast.FunctionDef | ast.AsyncFunctionDef, extra: dict[int, int]) -> int:
