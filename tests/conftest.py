@@ -1,6 +1,6 @@
 """Shared fixtures. Slow suites (real servers, third-party tools) are marked `slow`:
-`pytest -m "not slow"` runs the fast core (about a minute; a folder in seconds); CI
-runs everything."""
+`pytest -m "not slow"` runs the fast core (about 80 s of CPU on two loaded cores,
+a third of it tests/web; a folder in seconds); CI runs everything."""
 
 import os
 import sys

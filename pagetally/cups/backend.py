@@ -220,12 +220,10 @@ class Job:
         ticket = parse_ticket(self.env.argv, self.env.environ)
         config = self.config = load_config(self.env.config_path, self.env.environ)
         printer = ticket.printer
-        user = normalise_user(
-            ticket.user,
-            case=config.get_str("usernamecase", printer),
-            winbind_separator=config.get_str_or_none("winbind_separator", printer),
-        )
-        if config.get_bool("utolower", printer):
+        here = config.for_printer(printer)
+        user = normalise_user(ticket.user, case=here.get_str("usernamecase"),
+                              winbind_separator=here.get_str_or_none("winbind_separator"))
+        if here.get_bool("utolower"):
             user = user.lower()
         auth = printauth_for(config, printer)
         credential = None
@@ -242,7 +240,7 @@ class Job:
             if self.send_path is not None:
                 with contextlib.suppress(OSError):
                     os.unlink(self.send_path)
-            if not config.get_bool("keepfiles", printer):
+            if not here.get_bool("keepfiles"):
                 spooled.remove()
 
     # --- step 1 ------------------------------------------------------------
