@@ -68,7 +68,7 @@ def serve(
             web = Beside(config, web_store(store))
             port = web.wait_started()
             logging.getLogger("pagetally").info(
-                "web interface on %s", address(str(config.get("webhost")), port))
+                "web interface on %s", address(config.get("webhost"), port))
         service = AccountingService(store, path, describe=describe(settings),
                                     max_clients=max_clients)
         service.run_until_signalled()
