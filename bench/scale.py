@@ -57,7 +57,7 @@ def direct_writer(settings: StoreSettings, worker: int, barrier: Any, seconds: f
 
 def served_writer(socket: str, worker: int, barrier: Any, seconds: float) -> tuple[int, float]:
     """A print job's store work through `pagetally serve`: snapshot, decide, charge."""
-    from pagetally.core.decision import decide
+    from pagetally.core.rules import decide
     from pagetally.core.settings import RuleSettings
     from pagetally.service.client import connect
 

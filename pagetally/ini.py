@@ -5,7 +5,7 @@ with its file and line for error messages.
 
 Standard library only and no `re`: the thin backend (`service/thin.py`, run with
 `python -S` for every job) reads `accountingservice` with it too. What the values
-mean is config.py's business.
+mean is config/'s business.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ class Entry:
 
 
 class IniError(ValueError):
-    """A line that is not INI, with where it is (`config.py` makes it a ConfigError)."""
+    """A line that is not INI, with where it is (config/loading.py makes it a ConfigError)."""
 
     def __init__(self, message: str, path: str, line: int, directive: str | None = None):
         super().__init__(message)

@@ -249,13 +249,7 @@ def _serve(proc: subprocess.Popen[bytes], args: tuple[str, ...], feed: memoryvie
     drain_until: float | None = None
     with selectors.DefaultSelector() as sel, contextlib.closing(proc.stdout), \
             contextlib.closing(proc.stderr):
-        for fd in sinks:
-            os.set_blocking(fd, False)
-            sel.register(fd, selectors.EVENT_READ)
-        sel.register(pidfd, selectors.EVENT_READ)
-        if proc.stdin is not None:
-            os.set_blocking(proc.stdin.fileno(), False)
-            sel.register(proc.stdin.fileno(), selectors.EVENT_WRITE)
+        _register(sel, sinks, pidfd, proc)
         offset = 0
         while True:
             now = time.monotonic()
@@ -291,15 +285,33 @@ def _serve(proc: subprocess.Popen[bytes], args: tuple[str, ...], feed: memoryvie
             if stopped:
                 break
     os.close(pidfd)
-    if stopped or proc.poll() is None:
+    returncode = _reap(proc, killed=bool(stopped))
+    out, err = sinks.values()
+    return Finished(args, returncode, out.value(), err.value(), stopped, timed_out, overflowed,
+                    truncated=out.seen > out.limit or err.seen > err.limit)
+
+
+def _reap(proc: subprocess.Popen[bytes], *, killed: bool) -> int:
+    """Kill the group when a limit stopped it or it still runs; its exit code."""
+    if killed or proc.poll() is None:
         kill_group(proc.pid)
     returncode = proc.wait()
     if proc.stdin is not None and not proc.stdin.closed:
         with contextlib.suppress(OSError):
             proc.stdin.close()
-    out, err = sinks.values()
-    return Finished(args, returncode, out.value(), err.value(), stopped, timed_out, overflowed,
-                    truncated=out.seen > out.limit or err.seen > err.limit)
+    return returncode
+
+
+def _register(sel: selectors.BaseSelector, sinks: Mapping[int, _Sink], pidfd: int,
+              proc: subprocess.Popen[bytes]) -> None:
+    """Watch the output pipes and the process (non-blocking), and stdin for room."""
+    for fd in sinks:
+        os.set_blocking(fd, False)
+        sel.register(fd, selectors.EVENT_READ)
+    sel.register(pidfd, selectors.EVENT_READ)
+    if proc.stdin is not None:
+        os.set_blocking(proc.stdin.fileno(), False)
+        sel.register(proc.stdin.fileno(), selectors.EVENT_WRITE)
 
 
 def _reading(sel: selectors.BaseSelector, sinks: Mapping[int, _Sink]) -> bool:

@@ -1,10 +1,12 @@
 """Shared fixtures. Slow suites (real servers, third-party tools) are marked `slow`:
-`pytest -m "not slow"` runs the fast core (about a minute; a folder in seconds); CI
-runs everything."""
+`pytest -m "not slow"` runs the fast core (about 80 s of CPU on two loaded cores,
+a third of it tests/web; a folder in seconds); CI runs everything."""
 
 import os
 import sys
+import tempfile
 
+import pytest
 from hypothesis import settings
 
 # Bytecode is cached (in the ignored __pycache__ folders) even where the
@@ -21,3 +23,32 @@ os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 # speed is measured in bench/.
 settings.register_profile("pagetally", deadline=None)
 settings.load_profile("pagetally")
+
+# Temporary files (tmp_path, the SQLite stores copied per test, spool files) go
+# to /dev/shm when it is a writable tmpfs: a SQLite commit or close there costs
+# no fsync, and the fast core commits a few thousand times (10-15% of its CPU on
+# this machine). PAGETALLY_TEST_TMPDIR names another folder ("" keeps the
+# system's). Only this process's tempfile default changes: programs the tests
+# start get the environment the test gives them.
+_TMP = os.environ.get("PAGETALLY_TEST_TMPDIR", "/dev/shm")
+if _TMP and os.path.isdir(_TMP) and os.access(_TMP, os.W_OK | os.X_OK):
+    tempfile.tempdir = _TMP
+
+#: Tests that start a fresh Python interpreter for each case (start-up as
+#: installed: what `--help` and `pagetally count` import): a fifth of a second to
+#: seconds each, so they run with the slow suites (CI), not in the fast core.
+FRESH_INTERPRETER_TESTS = (
+    "tests/cli/test_startup.py::test_every_commands_help_is_light",
+    "tests/cli/test_startup.py::test_help_and_count_import_only_what_they_need",
+    "tests/cli/test_startup.py::test_aliases_help_does_not_load_typer",
+    "tests/cli/test_startup.py::test_noun_help_imports_no_typer",
+    "tests/pdl/test_count_cli.py::test_pagetally_count_leaves_help_and_errors_to_click",
+    "tests/pdl/test_count_cli.py::test_pagetally_count_starts_without_click",
+)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.nodeid.split("[")[0] in FRESH_INTERPRETER_TESTS:
+            item.add_marker(pytest.mark.slow)

@@ -72,3 +72,38 @@ def test_another_kind_is_a_programming_error(tmp_path: Path) -> None:
         cfg.get_int("debug")  # a bool is an int to Python, not to a directive
     with pytest.raises(TypeError):
         cfg.get_str("prehook")  # not set and no default: get_str_or_none
+
+
+def _kind_of(directive: str) -> tuple[type, ...]:
+    """What `get` may return for `directive`, by its group in config/names.py."""
+    import typing
+
+    from pagetally.config import names
+
+    kinds: dict[str, tuple[type, ...]] = {
+        "Text": (str,), "OptionalText": (str, type(None)), "Flag": (bool,),
+        "Whole": (int,), "OptionalWhole": (int, type(None)), "Amount": (Decimal,),
+        "Real": (float,), "Dates": (tuple,), "BoolOrCommand": (bool, str),
+    }
+    found = [group for group in kinds if directive in typing.get_args(getattr(names, group))]
+    assert len(found) == 1, f"{directive} is in config/names.py groups {found}, not in one"
+    return kinds[found[0]]
+
+
+def test_every_directive_has_its_kind_for_mypy(tmp_path: Path) -> None:
+    """config/names.py (what mypy sees `get` return) agrees with the table: the
+    default's type, and None exactly for directives without a default."""
+    cfg = _conf(tmp_path, "[global]\n")
+    for name, d in DIRECTIVES.items():
+        kind = _kind_of(name)
+        value = cfg.get(name)
+        assert isinstance(value, kind) and not (int in kind and isinstance(value, bool)
+                                                and bool not in kind), (name, value, kind)
+        assert (type(None) in kind) == (d.default is None), name
+
+
+def test_a_printers_view_reads_its_section_first(tmp_path: Path) -> None:
+    cfg = _conf(tmp_path, "[global]\ngracedelay: 7\n[lab]\ngracedelay: 3\n")
+    assert cfg.for_printer("lab").get_int("gracedelay") == 3
+    assert cfg.for_printer("other").get_int("gracedelay") == 7
+    assert cfg.for_printer(None).rule_settings() == cfg.rule_settings()

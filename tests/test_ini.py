@@ -1,4 +1,4 @@
-"""The one INI reader (pagetally/ini.py): what config.py and the thin backend
+"""The one INI reader (pagetally/ini.py): what config/ and the thin backend
 both read, so the two can never disagree on a file again."""
 
 from __future__ import annotations

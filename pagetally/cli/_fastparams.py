@@ -10,7 +10,7 @@ of a str Enum, and lists of those. Those are converted here; anything else,
 and any value the fast path does not accept (a bad number, a value out of
 range), goes to Typer's own converter, so every error message is Typer's.
 
-This reaches into Typer's private `_coercion` module, like `_click.py`: Typer is
+This reaches into Typer's private `_coercion` module, like `typer_click.py`: Typer is
 pinned to 0.29.x and a Typer upgrade is checked by the CLI tests.
 """
 

@@ -197,17 +197,7 @@ def edpykota_args(argv: Sequence[str]) -> list[list[str]]:
         return _configured(ns, [["quotas", "list", *group, *printers, *names]])
     if ns.delete:
         return _configured(ns, [["quotas", "delete", *group, *printers, *names]])
-    soft, hard = _edpykota_limits(ns)
-    limits: list[str] = []
-    if soft is not None:
-        limits += ["--soft", soft, "--hard", str(hard)]
-    if ns.noquota:
-        limits.append("--no-limits")
-    if ns.increase is not None:
-        limits.append(f"--increase={ns.increase}")
-    if ns.maxjobsize is not None:
-        mjs = ns.maxjobsize.strip()
-        limits += ["--no-max-job-size"] if mjs.lower() == "unlimited" else ["--max-job-size", mjs]
+    limits = _edpykota_limit_options(ns)
     out: list[list[str]] = []
     if ns.add:
         mode = ["--skip-existing"] if ns.skipexisting else []
@@ -219,6 +209,22 @@ def edpykota_args(argv: Sequence[str]) -> list[list[str]]:
         life = ["--lifetime"] if ns.hardreset or ns.used is not None else []
         out.append(["quotas", "reset", *group, *printers, f"--used={used}", *life, *names])
     return _configured(ns, out or [["quotas", "list", *group, *printers, *names]])
+
+
+def _edpykota_limit_options(ns: argparse.Namespace) -> list[str]:
+    """edpykota's -S/-H, -n, -I and -m as `quotas set` options."""
+    soft, hard = _edpykota_limits(ns)
+    limits: list[str] = []
+    if soft is not None:
+        limits += ["--soft", soft, "--hard", str(hard)]
+    if ns.noquota:
+        limits.append("--no-limits")
+    if ns.increase is not None:
+        limits.append(f"--increase={ns.increase}")
+    if ns.maxjobsize is not None:
+        mjs = ns.maxjobsize.strip()
+        limits += ["--no-max-job-size"] if mjs.lower() == "unlimited" else ["--max-job-size", mjs]
+    return limits
 
 
 def dumpykota() -> None:

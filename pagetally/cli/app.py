@@ -15,7 +15,7 @@ from typing import Any
 
 from typer.core import TyperGroup
 
-from pagetally.cli import _click as click
+from pagetally.cli import typer_click as click
 from pagetally.cli.exitcodes import ExitCode, exit_code_for
 from pagetally.errors import InvalidInput, PageTallyError
 

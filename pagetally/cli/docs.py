@@ -8,7 +8,7 @@ from typing import Any
 
 import typer
 
-from pagetally.cli import _click as click
+from pagetally.cli import typer_click as click
 from pagetally.cli.env import get_env
 
 HEADER = """# Command-line reference

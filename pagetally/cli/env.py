@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from typing import IO, TYPE_CHECKING
 
-from pagetally.cli import _click as click
+from pagetally.cli import typer_click as click
 from pagetally.errors import ReadOnlyStore
 
 if TYPE_CHECKING:  # imported where used: every command pays for this module's imports

@@ -22,7 +22,7 @@ WIDTH = 78
 
 def _walk(cmd: Any, ctx: Any) -> Iterator[tuple[Any, Any]]:
     """Every command under `cmd`, hidden ones too (their help is asked for as well)."""
-    from pagetally.cli import _click as click
+    from pagetally.cli import typer_click as click
 
     yield cmd, ctx
     if getattr(cmd, "commands", None) is None:
@@ -48,7 +48,7 @@ def render() -> str:
     """The whole file: every command's help as `pagetally ... --help` prints it."""
     import typer
 
-    from pagetally.cli import _click as click
+    from pagetally.cli import typer_click as click
     from pagetally.cli.main import app
 
     root = typer.main.get_command(app)

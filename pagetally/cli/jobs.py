@@ -1,7 +1,7 @@
 """`pagetally jobs add`: record a job by hand (photocopies, offline prints);
 `pagetally jobs refund` (cli/refund.py): give a charged job back.
 
-It goes through the same path as the CUPS backend: `core.decision.decide` inside
+It goes through the same path as the CUPS backend: `core.rules.decide` inside
 `Store.decide_and_charge`, so limits, prices and history are the same. The
 decision is printed; the exit code is 0 when the job is allowed (or warned),
 1 when it is refused.
@@ -20,9 +20,9 @@ from pagetally.cli.env import get_env
 from pagetally.cli.exitcodes import DENIED, ExitCode
 from pagetally.cli.output import machine
 from pagetally.cli.refund import refund
-from pagetally.core.decision import decide
 from pagetally.core.models import AccountSnapshot, ChargeResult, Decision, JobFacts
 from pagetally.core.money import format_money
+from pagetally.core.rules import decide
 from pagetally.errors import InvalidInput
 
 app = typer.Typer(help="Jobs: record one by hand, refund charged ones.", no_args_is_help=True)

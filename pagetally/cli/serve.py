@@ -6,11 +6,16 @@ import logging
 import logging.handlers
 import subprocess
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from pagetally.cli.env import get_env
+
+if TYPE_CHECKING:
+    from pagetally.config import Config
+    from pagetally.storage.base import Store
+    from pagetally.web.serving import Beside
 
 
 def register(app: typer.Typer) -> None:
@@ -61,14 +66,7 @@ def serve(
     web = None
     try:
         hub = hub_from_config(config, store)  # pagetally-clients (notifierlisten)
-        if config.get("webserve"):
-            from pagetally.web.app import web_store
-            from pagetally.web.serving import Beside, address
-
-            web = Beside(config, web_store(store))
-            port = web.wait_started()
-            logging.getLogger("pagetally").info(
-                "web interface on %s", address(str(config.get("webhost")), port))
+        web = _start_web(config, store)
         service = AccountingService(store, path, describe=describe(settings),
                                     max_clients=max_clients)
         service.run_until_signalled()
@@ -81,6 +79,20 @@ def serve(
         if runner is not None:
             _stop_runner(runner)
 
+
+
+def _start_web(config: Config, store: Store) -> Beside | None:
+    """The web interface beside the service when `webserve` says so, started."""
+    if not config.get("webserve"):
+        return None
+    from pagetally.web.app import web_store
+    from pagetally.web.serving import Beside, address
+
+    web = Beside(config, web_store(store))
+    port = web.wait_started()
+    logging.getLogger("pagetally").info(
+        "web interface on %s", address(config.get("webhost"), port))
+    return web
 
 def _stop_runner(runner: subprocess.Popen[bytes]) -> None:
     runner.terminate()

@@ -15,9 +15,8 @@ Exit codes for cron: 0 the store follows the directory (changed or not);
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
@@ -65,12 +64,15 @@ class SyncOptions:
     exclude: list[str] = field(default_factory=list)
     allow_empty: bool = False  # setup: a server without users yet is no error
 
+_T = TypeVar("_T")
+
 
 def _patterns(text: str | None) -> tuple[str, ...]:
     return tuple(p.strip() for p in (text or "").split(",") if p.strip())
 
 
-def _pick(given: int | bool | None, configured: object) -> object:
+def _pick(given: _T | None, configured: _T) -> _T:
+    """The command line's value, else the configuration's."""
     return configured if given is None else given
 
 
@@ -133,24 +135,20 @@ def _normalised(directory: Directory, case: str) -> Directory:
 
 def selection(cfg: Config, opts: SyncOptions) -> Selection:
     return Selection(
-        uid_min=int(str(_pick(opts.uid_min, cfg.get("syncuidmin")))),
-        uid_max=_opt_int(_pick(opts.uid_max, cfg.get("syncuidmax"))),
-        gid_min=int(str(_pick(opts.gid_min, cfg.get("syncgidmin")))),
-        gid_max=_opt_int(_pick(opts.gid_max, cfg.get("syncgidmax"))),
+        uid_min=_pick(opts.uid_min, cfg.get("syncuidmin")),
+        uid_max=_pick(opts.uid_max, cfg.get("syncuidmax")),
+        gid_min=_pick(opts.gid_min, cfg.get("syncgidmin")),
+        gid_max=_pick(opts.gid_max, cfg.get("syncgidmax")),
         exclude=_patterns(cfg.get("syncexclude")) + tuple(opts.exclude),
-        groups=bool(_pick(opts.groups, cfg.get("syncgroups"))),
-        empty_groups=bool(_pick(opts.empty_groups, cfg.get("syncemptygroups"))),
+        groups=_pick(opts.groups, cfg.get("syncgroups")),
+        empty_groups=_pick(opts.empty_groups, cfg.get("syncemptygroups")),
     )
-
-
-def _opt_int(value: object) -> int | None:
-    return None if value is None else int(str(value))
 
 
 def new_accounts(cfg: Config) -> NewAccounts:
     return NewAccounts(
         limit_by=LimitBy(cfg.get("synclimitby")),
-        balance=Decimal(cfg.get("syncbalance")),
+        balance=cfg.get("syncbalance"),
         soft_limit=cfg.get("syncsoftlimit"),
         hard_limit=cfg.get("synchardlimit"),
         printers=_patterns(cfg.get("syncprinters")),
@@ -191,7 +189,7 @@ def sync_directory(env: Env, store: Store, opts: SyncOptions) -> SyncResult:
     view = store_view(store)
     todo = plan(users, groups, view, new, keep=_patterns(cfg.get("synckeep")),
                 disable_leavers=disable)
-    held = too_many_leavers(todo, len(view.users), int(cfg.get("syncmaxleavers"))) \
+    held = too_many_leavers(todo, len(view.users), cfg.get("syncmaxleavers")) \
         and not opts.force
     if held:
         todo = replace(todo, disable=())

@@ -31,8 +31,8 @@ def web(
 
     env = get_env()
     cfg = env.config()
-    bind = host or str(cfg.get("webhost"))
-    where = port or int(cfg.get("webport"))
+    bind = host or cfg.get("webhost")
+    where = port or cfg.get("webport")
     app = create_app_from_config(cfg)
     if not cfg.get("websecret"):
         env.note("warning: websecret is not set: sessions end when the web interface stops")

@@ -1,6 +1,6 @@
 """The two limit checks, each for one account: page quotas and balances.
 
-`decide` (core/decision.py) runs them for the user and each of the user's groups
+`decide` (core/rules.py) runs them for the user and each of the user's groups
 on every printer of the chain; `check_group` says which a group gets, for the
 decision and for `pagetally warn` alike. Each returns a `Check`: the verdict, the reason a
 person can read, a machine code, and a grace deadline to record if one starts.

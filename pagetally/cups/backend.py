@@ -15,12 +15,20 @@ import dataclasses
 import logging
 import os
 import sys
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, BinaryIO, TextIO
 
-from pagetally.core.models import AccountSnapshot, Action, ChargeRequest, Decision, JobFacts
+from pagetally.core.models import (
+    AccountSnapshot,
+    Action,
+    ChargeRequest,
+    ChargeResult,
+    Decision,
+    JobFacts,
+)
+from pagetally.core.money import format_money
 from pagetally.core.usernames import normalise_user
 from pagetally.cups.accounting import Accounter, Counted, parse_accounter
 from pagetally.cups.analysing import JobCount, count_job, parse_preaccounter, prices_colour
@@ -38,6 +46,7 @@ from pagetally.cups.charging import charge, settle
 from pagetally.cups.counting import parse_backend_error, parse_trust
 from pagetally.cups.deciding import charged_before, decide_job, duplicate_refusal, open_store
 from pagetally.cups.dialogs import Dialogs, record
+from pagetally.cups.joblog import log_crash, one_line_logging
 from pagetally.cups.printing import print_job
 from pagetally.cups.refusal import Refusing, refuse
 from pagetally.cups.sitecommands import Teller
@@ -52,6 +61,7 @@ from pagetally.errors import (
 
 if TYPE_CHECKING:
     from pagetally.config import Config
+    from pagetally.cups.realbackend_process import BackendRun
     from pagetally.storage.base import PrintJobStore as Store  # the print job's role
 
 log = logging.getLogger("pagetally.backend")
@@ -69,7 +79,7 @@ class BackendEnv:
     stderr: TextIO
     now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     config_path: str | None = None  # else $PAGETALLY_CONFIG, else /etc/pagetally/...
-    cups_channels: bool = False  # fds 3 and 4 come from cupsd (see realbackend)
+    cups_channels: bool = False  # fds 3 and 4 come from cupsd (see realbackend_process)
 
     @classmethod
     def from_process(cls, config_path: str | None = None) -> BackendEnv:
@@ -93,7 +103,7 @@ def run(env: BackendEnv) -> int:
         print(DISCOVERY_LINE)
         return exit_for(Outcome.DISCOVERY)
     job = Job(env, msgs)
-    with _one_line_logging(env.stderr):
+    with one_line_logging(env.stderr):
         return _run_job(job, env, msgs)
 
 
@@ -108,62 +118,60 @@ def _run_job(job: Job, env: BackendEnv, msgs: Messages) -> int:
         msgs.error(f"PageTally: {e}")
         return exit_for(Outcome.JOB_ERROR)
     except Exception as e:  # the last resort: one line to cupsd, the rest to syslog
-        _log_crash(env)
+        log_crash(env.argv)
         job.report_crash(e)
         msgs.error(f"PageTally internal error ({type(e).__name__}); details in the system log")
         return exit_for(Outcome.CRASHED)
 
 
-class _OneLine(logging.Formatter):
-    """A log record as one cupsd `DEBUG:` line: its message and its exception's
-    type and text, never a traceback (that goes to the system log only)."""
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """A step refuses the job: `decision` says why; `banner`: a deny banner may
+    be printed (not after a failed authentication, nor for the user's own no)."""
 
-    def format(self, record: logging.LogRecord) -> str:
-        from pagetally.cups.status import clean
-
-        text = record.getMessage()
-        if record.exc_info and record.exc_info[1] is not None:
-            error = record.exc_info[1]
-            text = f"{text} ({type(error).__name__}: {error})"
-        return f"DEBUG: {record.name}: {clean(text)}"
+    decision: Decision
+    banner: bool = True
 
 
-@contextlib.contextmanager
-def _one_line_logging(stream: TextIO) -> Iterator[None]:
-    """Whatever logs during the job, and however logging is set up (`logger:
-    stderr`, the runner's, none: Python's last resort), reaches cupsd's log as
-    one line per record: a traceback there would be the whole job's story."""
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(_OneLine())
-    handler.setLevel(logging.WARNING)
-    ours = logging.getLogger("pagetally")
-    saved = (logging.lastResort, ours.propagate)
-    logging.lastResort = handler
-    ours.addHandler(handler)
-    ours.propagate = False  # a root handler writing to stderr would add the traceback
-    try:
-        yield
-    finally:
-        ours.removeHandler(handler)
-        logging.lastResort, ours.propagate = saved
+#: What a step before printing says: None (go on), a Refusal, or an exit code
+#: that ends the attempt (the job's record cannot be written).
+Stop = Refusal | int | None
 
 
-def _log_crash(env: BackendEnv) -> None:
-    import logging.handlers
+@dataclass
+class Attempting:
+    """What the steps of one attempt share; the steps fill in the rest."""
 
-    handler: logging.Handler
-    try:  # the traceback, for the administrator; cupsd gets the ERROR line only
-        handler = logging.handlers.SysLogHandler(address="/dev/log")
-    except OSError:
-        handler = logging.NullHandler()
-    crash = logging.getLogger("pagetally-crash")
-    crash.propagate = False
-    crash.addHandler(handler)
-    try:
-        crash.exception("pagetally backend crashed; argv=%r", list(env.argv[:5]))
-    finally:
-        crash.removeHandler(handler)
-        handler.close()
+    ticket: JobTicket
+    config: Config
+    store: Store | None  # None once it proved unreachable
+    spooled: Spooled
+    auth: PrintAuth
+    credential: Credential | None
+    attempt: Attempt
+    accounter: Accounter
+    pre_form: Accounter
+    pre: JobCount
+    precounted: int  # the pre-accounter's pages as first counted (hooks, records)
+    count_env: dict[str, str]
+    facts: JobFacts
+    now: datetime
+    teller: Teller
+    dialogs: Dialogs
+    snapshot: AccountSnapshot | None = None
+    decided: Decision | None = None
+    banners: JobBanners = field(default_factory=JobBanners)
+
+    @property
+    def decision(self) -> Decision:
+        """The decision (steps after `_decide` only)."""
+        if self.decided is None:
+            raise RuntimeError("no decision yet: a step runs before _decide")
+        return self.decided
+
+    @property
+    def currency(self) -> str:
+        return self.config.rule_settings(self.ticket.printer).currency
 
 
 class Job:
@@ -212,12 +220,10 @@ class Job:
         ticket = parse_ticket(self.env.argv, self.env.environ)
         config = self.config = load_config(self.env.config_path, self.env.environ)
         printer = ticket.printer
-        user = normalise_user(
-            ticket.user,
-            case=config.get_str("usernamecase", printer),
-            winbind_separator=config.get_str_or_none("winbind_separator", printer),
-        )
-        if config.get_bool("utolower", printer):
+        here = config.for_printer(printer)
+        user = normalise_user(ticket.user, case=here.get_str("usernamecase"),
+                              winbind_separator=here.get_str_or_none("winbind_separator"))
+        if here.get_bool("utolower"):
             user = user.lower()
         auth = printauth_for(config, printer)
         credential = None
@@ -234,7 +240,7 @@ class Job:
             if self.send_path is not None:
                 with contextlib.suppress(OSError):
                     os.unlink(self.send_path)
-            if not config.get_bool("keepfiles", printer):
+            if not here.get_bool("keepfiles"):
                 spooled.remove()
 
     # --- step 1 ------------------------------------------------------------
@@ -316,126 +322,193 @@ class Job:
                          user: str, spooled: Spooled, auth: PrintAuth,
                          credential: Credential | None, attempt: Attempt,
                          forms: tuple[Accounter, Accounter], pre: JobCount) -> int:
-        """Steps 2-7 of an attempt that holds the job's lock."""
-        msgs, now = self.msgs, self.env.now()
-        facts, (accounter, pre_form) = self.facts, forms
-        assert facts is not None
-        factor, count_env = ticket.copies_downstream, _count_env(ticket, user)
-        pages, problem = pre.pages, pre.problem
-        teller = self.teller = Teller(config, ticket, spooled.path, msgs, self.env.environ)
-        dialogs = self.dialogs = Dialogs.from_config(config, ticket.printer, facts.user,
+        """Steps 2-7 of an attempt that holds the job's lock: the steps before
+        printing in order (`BEFORE_PRINTING`), each going on, refusing the job
+        or ending the attempt; a refusal takes the one refusal path (`refuse`);
+        then the job is printed and charged."""
+        assert self.facts is not None
+        teller = self.teller = Teller(config, ticket, spooled.path, self.msgs,
+                                      self.env.environ)
+        dialogs = self.dialogs = Dialogs.from_config(config, ticket.printer, self.facts.user,
                                                      ticket.host)
-        facts, refusal = teller.rewrite_ticket(facts)
-        dialogs.user = facts.user  # overwrite_jobticket may have named another
-        if refusal is not None:
-            return refuse(self._refusing(), store, facts, refusal, now)
-        if credential is None and auth.needs_credential:  # "your PIN" in the client
-            secret = dialogs.pin_secret(ticket.printer)
+        at = Attempting(ticket=ticket, config=config, store=store, spooled=spooled,
+                        auth=auth, credential=credential, attempt=attempt,
+                        accounter=forms[0], pre_form=forms[1], pre=pre, precounted=pre.pages,
+                        count_env=_count_env(ticket, user), facts=self.facts,
+                        now=self.env.now(), teller=teller, dialogs=dialogs)
+        for step in self.BEFORE_PRINTING:
+            stop = step(self, at)
+            if isinstance(stop, Refusal):
+                return refuse(self._refusing(), at.store, at.facts, stop.decision, at.now,
+                              banner=stop.banner)
+            if stop is not None:
+                return stop
+        return self._print_and_charge(at)
+
+    # --- the steps before printing: None (go on), a Refusal, or an exit code ---
+    def _rewrite_ticket(self, at: Attempting) -> Stop:
+        """overwrite_jobticket: the site's command may rename the user, or refuse."""
+        at.facts, refusal = at.teller.rewrite_ticket(at.facts)
+        at.dialogs.user = at.facts.user  # overwrite_jobticket may have named another
+        return None if refusal is None else Refusal(refusal)
+
+    def _authenticate(self, at: Attempting) -> Stop:
+        """printauth; no deny banner: it would tell about the claimed user."""
+        credential = at.credential
+        if credential is None and at.auth.needs_credential:  # "your PIN" in the client
+            secret = at.dialogs.pin_secret(at.ticket.printer)
             credential = Credential(secret) if secret else None
-        refusal = authenticate(auth, store, facts.user, credential, msgs, self.env.environ,
-                               now)
-        if refusal is not None:  # no deny banner: it would tell about the claimed user
-            return refuse(self._refusing(), store, facts, refusal, now, banner=False)
-        code = dialogs.billing(facts)  # "which billing code?" in the client
+        refusal = authenticate(at.auth, at.store, at.facts.user, credential, self.msgs,
+                               self.env.environ, at.now)
+        return None if refusal is None else Refusal(refusal, banner=False)
+
+    def _billing_code(self, at: Attempting) -> Stop:
+        """"which billing code?" in the client (clientbillingcode)."""
+        code = at.dialogs.billing(at.facts)
         if code is not None:
-            facts = self.facts = dataclasses.replace(facts, billing_code=code)
-        on_error = str(config.get("onaccountererror", ticket.printer))
-        if problem and accounter.kind in ("software", "ink") and on_error == "stop":
-            unreadable = Decision(Action.DENY, problem, pages=0, code="unreadable_job")
-            return refuse(self._refusing(), store, facts, unreadable, now)
+            at.facts = self.facts = dataclasses.replace(at.facts, billing_code=code)
+        return None
 
-        duplicate = duplicate_refusal(store, config, facts, now, teller.command_env(facts))
-        if duplicate is not None:
-            return refuse(self._refusing(), store, facts, duplicate, now)
-        store, decision, snapshot = decide_job(store, config, facts, now, msgs,
-                                               teller.external_policy)
-        self.snapshot = snapshot
-        if pre.color_pages is None and not problem and prices_colour(snapshot):
-            # a printer of the chain prices colour pages: the colour verdict matters
+    def _readable(self, at: Attempting) -> Stop:
+        """A job the pre-accounter could not count: `onaccountererror: stop`
+        refuses it when the accounter counts the job itself."""
+        on_error = at.config.get_str("onaccountererror", at.ticket.printer)
+        if at.pre.problem and at.accounter.kind in ("software", "ink") and on_error == "stop":
+            return Refusal(Decision(Action.DENY, at.pre.problem, pages=0,
+                                    code="unreadable_job"))
+        return None
+
+    def _not_duplicate(self, at: Attempting) -> Stop:
+        """denyduplicates."""
+        duplicate = duplicate_refusal(at.store, at.config, at.facts, at.now,
+                                      at.teller.command_env(at.facts))
+        return None if duplicate is None else Refusal(duplicate)
+
+    def _decide(self, at: Attempting) -> Stop:
+        """Step 4: core's rules against the store's snapshot; a printer of the
+        chain that prices colour pages has the job counted again for colour."""
+        at.store, decision, snapshot = decide_job(at.store, at.config, at.facts, at.now,
+                                                  self.msgs, at.teller.external_policy)
+        self.snapshot = at.snapshot = snapshot
+        pre = at.pre
+        if pre.color_pages is None and not pre.problem and prices_colour(snapshot):
             assert snapshot is not None
-            pre = count_job(spooled.path, spooled.size, factor, pre_form, color=True,
-                            env=count_env)
-            facts = self.facts = pre.onto(facts)
-            from pagetally.core.decision import decide
+            at.pre = pre = count_job(at.spooled.path, at.spooled.size,
+                                     at.ticket.copies_downstream, at.pre_form, color=True,
+                                     env=at.count_env)
+            at.facts = self.facts = pre.onto(at.facts)
+            from pagetally.core.rules import decide
 
-            decision = decide(snapshot, facts, config.rule_settings(ticket.printer), now)
+            decision = decide(snapshot, at.facts, at.config.rule_settings(at.ticket.printer),
+                              at.now)
         if pre.note:
-            msgs.info(f"PageTally: {pre.note}")
-        if not decision.allowed:
-            return refuse(self._refusing(), store, facts, decision, now)
-        from pagetally.core.money import format_money
+            self.msgs.info(f"PageTally: {pre.note}")
+        at.decided = decision
+        return None if decision.allowed else Refusal(decision)
 
-        currency = config.rule_settings(ticket.printer).currency
-        declined = dialogs.confirm(facts, decision, format_money(decision.price, currency))
-        if declined is not None:  # "print it?" answered no (or its default is no)
-            return refuse(self._refusing(), store, facts, declined, now, banner=False)
-        dialogs.running_low(facts, decision)
-        if not teller.confirm(facts, snapshot, decision):
-            cancelled = Decision(Action.CANCEL, "cancelled by the user (askconfirmation)",
-                                 price=decision.price, code="user_cancelled")
-            return refuse(self._refusing(), store, facts, cancelled, now, banner=False)
-        teller.mail(decision, facts, snapshot)
-        teller.hook("prehook", facts, snapshot, decision, precomputed_pages=pages,
-                    precomputed_price=decision.price)
+    def _confirm(self, at: Attempting) -> Stop:
+        """"print it?" in the client (clientconfirm), then askconfirmation; no
+        deny banner for the user's own no."""
+        decision = at.decision
+        price = format_money(decision.price, at.currency)
+        declined = at.dialogs.confirm(at.facts, decision, price)
+        if declined is not None:  # answered no (or its default is no)
+            return Refusal(declined, banner=False)
+        at.dialogs.running_low(at.facts, decision)
+        if not at.teller.confirm(at.facts, at.snapshot, decision):
+            return Refusal(Decision(Action.CANCEL, "cancelled by the user (askconfirmation)",
+                                    price=decision.price, code="user_cancelled"), banner=False)
+        return None
+
+    def _announce(self, at: Attempting) -> Stop:
+        """Mail, prehook, the job's state line and its banners."""
+        decision, facts = at.decision, at.facts
+        at.teller.mail(decision, facts, at.snapshot)
+        at.teller.hook("prehook", facts, at.snapshot, decision,
+                       precomputed_pages=at.precounted, precomputed_price=decision.price)
         # the reason may name a balance or a quota: the job's, not the printer's
-        msgs.job(f"PageTally: {decision.reason or 'allowed'}; printing {pages} page(s)")
-        banners = self._banners(store, config, facts, decision, now)
-        if banners.any:
-            self.send_path = compose(spooled.path, banners, ticket.tmpdir)
-        if self.cancel.cancelled:  # cancelled in CUPS before anything was sent
-            cancelled = Decision(Action.CANCEL, "the job was cancelled before printing",
-                                 price=decision.price, code="cancelled")
-            return refuse(self._refusing(), store, facts, cancelled, now, banner=False)
+        self.msgs.job(f"PageTally: {decision.reason or 'allowed'}; "
+                      f"printing {at.precounted} page(s)")
+        at.banners = self._banners(at.store, at.config, facts, decision, at.now)
+        if at.banners.any:
+            self.send_path = compose(at.spooled.path, at.banners, at.ticket.tmpdir)
+        return None
+
+    def _not_cancelled(self, at: Attempting) -> Stop:
+        """Cancelled in CUPS before anything was sent."""
+        if not self.cancel.cancelled:
+            return None
+        return Refusal(Decision(Action.CANCEL, "the job was cancelled before printing",
+                                price=at.decision.price, code="cancelled"), banner=False)
+
+    def _begin(self, at: Attempting) -> Stop:
+        """The job's record (`printing`): without it nothing may print."""
         try:
-            attempt.begin(ChargeRequest(facts=facts, decision=decision, date=now,
-                                        precomputed_pages=pages,
-                                        precomputed_price=decision.price))
+            at.attempt.begin(ChargeRequest(facts=at.facts, decision=at.decision, date=at.now,
+                                           precomputed_pages=at.precounted,
+                                           precomputed_price=at.decision.price))
         except OSError as e:
-            return self._unrecordable(config, ticket.printer, e)
-        outcome = print_job(ticket, self.send_path or spooled.path, accounter, config, msgs,
-                            inherit_channels=self.env.cups_channels,
+            return self._unrecordable(at.config, at.ticket.printer, e)
+        return None
+
+    BEFORE_PRINTING: tuple[Callable[[Job, Attempting], Stop], ...] = (
+        _rewrite_ticket, _authenticate, _billing_code, _readable, _not_duplicate, _decide,
+        _confirm, _announce, _not_cancelled, _begin)
+
+    # --- steps 5-7 ---------------------------------------------------------------
+    def _print_and_charge(self, at: Attempting) -> int:
+        """Print through the real backend (counters around it), charge what
+        printed, tell; the exit code is the real backend's own verdict."""
+        outcome = print_job(at.ticket, self.send_path or at.spooled.path, at.accounter,
+                            at.config, self.msgs, inherit_channels=self.env.cups_channels,
                             composed=self.send_path is not None,
-                            owner=attempt.owner(self.env.config_path))
+                            owner=at.attempt.owner(self.env.config_path))
         if isinstance(outcome, BackendExit):
-            attempt.forget()
+            at.attempt.forget()
             return outcome  # the counter could not be read: queue stopped, job kept
         run, counted = outcome
         if run.printed:
-            attempt.printed()
+            at.attempt.printed()
         if self.cancel.cancelled and not run.cancelled:  # while the counter was read
             run = dataclasses.replace(run, cancelled=True)
-        final = self._final_count(spooled, pre, pre_form, accounter, counted, factor, count_env,
-                                  banners.charged, config).onto(facts)
+        final = self._final_count(at.spooled, at.pre, at.pre_form, at.accounter, counted,
+                                  at.ticket.copies_downstream, at.count_env,
+                                  at.banners.charged, at.config).onto(at.facts)
         if counted.note:
-            msgs.info(f"PageTally: {counted.note}")
-        nocharge = not parse_backend_error(config.get_str("onbackenderror", ticket.printer)).charge
-        charged = settle(snapshot, facts, decision, run, counted, final=final,
-                         nocharge=nocharge, rules=config.rule_settings(ticket.printer))
-        request = ChargeRequest(
-            facts=final,
-            decision=charged,
-            date=now,
-            printer_counter=counted.before,
-            precomputed_pages=pages,
-            precomputed_price=decision.price,
-        )
-        result = charge(store, config, request, msgs)
-        attempt.forget()  # settled: in the store, or in the journal
-        record(store, final, dialogs, now)
-        if charged.pages:
-            msgs.page(charged.pages)
-        if run.exit_code == 0 and not run.cancelled:  # what `lpstat -l` keeps of the job
-            price = format_money(charged.price, currency)
-            msgs.job(f"PageTally: printed {charged.pages} page(s), {price}")
-            after = result.balance_after if result is not None else None
-            dialogs.printed(final, charged.pages, price,
-                            None if after is None else format_money(after, currency))
-        teller.hook("posthook", request.facts, snapshot, charged, precomputed_pages=pages,
-                    precomputed_price=decision.price, job_pages=charged.pages,
-                    job_price=charged.price, status=str(run.exit_code))
+            self.msgs.info(f"PageTally: {counted.note}")
+        printer = at.ticket.printer
+        nocharge = not parse_backend_error(at.config.get_str("onbackenderror", printer)).charge
+        charged = settle(at.snapshot, at.facts, at.decision, run, counted, final=final,
+                         nocharge=nocharge, rules=at.config.rule_settings(printer))
+        request = ChargeRequest(facts=final, decision=charged, date=at.now,
+                                printer_counter=counted.before,
+                                precomputed_pages=at.precounted,
+                                precomputed_price=at.decision.price)
+        result = charge(at.store, at.config, request, self.msgs)
+        at.attempt.forget()  # settled: in the store, or in the journal
+        record(at.store, final, at.dialogs, at.now)
+        self._tell_charged(at, run, request, result)
         # cancelled or not, the real backend's own verdict (killed after it had
         # sent the whole job: printed)
         return real_backend_exit(run.exit_code, delivered=run.delivered)
+
+    def _tell_charged(self, at: Attempting, run: BackendRun, request: ChargeRequest,
+                      result: ChargeResult | None) -> None:
+        """The pages to cupsd, the job's state line and the client's notice, the
+        posthook."""
+        charged = request.decision
+        if charged.pages:
+            self.msgs.page(charged.pages)
+        if run.exit_code == 0 and not run.cancelled:  # what `lpstat -l` keeps of the job
+            price = format_money(charged.price, at.currency)
+            self.msgs.job(f"PageTally: printed {charged.pages} page(s), {price}")
+            after = result.balance_after if result is not None else None
+            at.dialogs.printed(request.facts, charged.pages, price,
+                               None if after is None else format_money(after, at.currency))
+        at.teller.hook("posthook", request.facts, at.snapshot, charged,
+                       precomputed_pages=at.precounted, precomputed_price=at.decision.price,
+                       job_pages=charged.pages, job_price=charged.price,
+                       status=str(run.exit_code))
 
     def _final_count(self, spooled: Spooled, pre: JobCount, pre_form: Accounter,
                      accounter: Accounter, counted: Counted, factor: int,

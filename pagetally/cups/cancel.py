@@ -14,7 +14,7 @@ import threading
 
 class CancelWatch:
     """A SIGTERM noted, for the whole job (while the real backend runs,
-    realbackend forwards it there and then restores this handler)."""
+    realbackend_process forwards it there and then restores this handler)."""
 
     def __init__(self) -> None:
         self._event = threading.Event()

@@ -18,7 +18,7 @@ from pagetally.core.models import (
 from pagetally.core.settings import RuleSettings
 from pagetally.cups.accounting import Counted
 from pagetally.cups.deciding import journal_of
-from pagetally.cups.realbackend import BackendRun
+from pagetally.cups.realbackend_process import BackendRun
 from pagetally.cups.status import Messages
 from pagetally.errors import StorageError, StoreUnavailable
 

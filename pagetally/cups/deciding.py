@@ -1,4 +1,5 @@
-"""Step 4 of a job: the store (or the accounting service), the journal replayed,
+"""Step 4 of a job, the side that talks to the store (the rules themselves are
+pure, in core/rules.py): the store (or the accounting service), the journal replayed,
 and the decision — core's rules, the site's external policy for what is unknown,
 duplicates, billing codes created on the fly, and what is decided when the store
 cannot be reached (`onstoreerror`)."""
@@ -81,7 +82,7 @@ def decide_job(
     decided on (None when the store could not be read). `external_policy` runs
     the site's command for `policy: external(...)`; it may create what is missing,
     then the decision is taken again."""
-    from pagetally.core.decision import decide
+    from pagetally.core.rules import decide
 
     if store is not None:
         try:
@@ -115,7 +116,7 @@ def _autopykota(config: Config, facts: JobFacts) -> Decimal | None:
     from pagetally.errors import InvalidInput
     from pagetally.notify.process import split_command
 
-    text = str(config.get("policy", facts.printer) or "")
+    text = config.get("policy", facts.printer)
     if not text.startswith("external(") or "autopykota" not in text:
         return None
     try:
@@ -159,7 +160,7 @@ def duplicate_refusal(store: Store | None, config: Config, facts: JobFacts,
         return None
     if (last.job_id, last.job_uuid) == (facts.job_id, facts.job_uuid):
         return None  # an earlier attempt at this very job (CUPS' retry), not a duplicate
-    delay = int(str(config.get("duplicatesdelay", facts.printer)))
+    delay = config.get("duplicatesdelay", facts.printer)
     age = (now - last.date).total_seconds()
     if delay > 0 and age >= delay:
         return None

@@ -30,6 +30,7 @@ import os
 import signal
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import NoReturn
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +126,33 @@ def _keep(launch: Launch, own: Callable[[], None], err_w: int, st_w: int) -> int
         signal.signal(sig, forward)
     signal.signal(signal.SIGPIPE, signal.SIG_IGN)  # inherited by the real backend
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    _standard_fds(launch, err_w)
+    if launch.setup is not None:
+        launch.setup()
+    child = os.fork()
+    if child == 0:  # the real backend
+        _exec_real_backend(launch, own)
+    code = _wait(child)
+    delivered = False
+    if code < 0 and not cancelled and launch.delivering and launch.stdin is not None:
+        with contextlib.suppress(OSError):
+            delivered = os.lseek(0, 0, os.SEEK_CUR) >= os.fstat(0).st_size
+    printed = (code == 0 and not cancelled) or delivered
+    if launch.owner.marker is not None and printed:
+        with contextlib.suppress(OSError):
+            os.replace(*launch.owner.marker)
+    with contextlib.suppress(OSError):
+        os.write(st_w, f"{code} {int(delivered)} {int(cancelled)}\n".encode())
+    if printed and launch.owner.settle and os.getppid() != parent:
+        # the accounting process was killed: nobody else may come for this job
+        # (cupsd does not always retry), so the keeper settles it itself
+        os.close(st_w)
+        _exec_settle(launch.owner.settle)
+    return 0
+
+
+def _standard_fds(launch: Launch, err_w: int) -> None:
+    """stdin: the job (or nothing); stderr: the pipe the accounting process reads."""
     if launch.stdin is not None:
         os.dup2(launch.stdin, 0)
     else:
@@ -133,47 +161,40 @@ def _keep(launch: Launch, own: Callable[[], None], err_w: int, st_w: int) -> int
         os.close(null)
     os.dup2(err_w, 2)
     os.close(err_w)
-    if launch.setup is not None:
-        launch.setup()
-    child = os.fork()
-    if child == 0:  # the real backend
-        try:
-            own()
-            for fd in launch.owner.keep_fds:
-                os.set_inheritable(fd, True)
-            _close_from(5, keep=set(launch.owner.keep_fds))
-            os.execve(launch.path, list(launch.argv), dict(launch.env))  # noqa: S606 - argv list
-        finally:
-            os._exit(127)
+
+
+def _exec_real_backend(launch: Launch, own: Callable[[], None]) -> NoReturn:
+    """In the forked child: become the real backend (exit 127 if that fails)."""
+    try:
+        own()
+        for fd in launch.owner.keep_fds:
+            os.set_inheritable(fd, True)
+        _close_from(5, keep=set(launch.owner.keep_fds))
+        os.execve(launch.path, list(launch.argv), dict(launch.env))  # noqa: S606 - argv list
+    finally:
+        os._exit(127)
+
+
+def _wait(child: int) -> int:
+    """The child's exit code (negative: the signal that killed it)."""
     while True:
         try:
             _pid, status = os.waitpid(child, 0)
-            break
+            return os.waitstatus_to_exitcode(status)
         except InterruptedError:
             continue
-    code = os.waitstatus_to_exitcode(status)
-    delivered = False
-    if code < 0 and not cancelled and launch.delivering and launch.stdin is not None:
-        with contextlib.suppress(OSError):
-            delivered = os.lseek(0, 0, os.SEEK_CUR) >= os.fstat(0).st_size
-    if launch.owner.marker is not None and ((code == 0 and not cancelled) or delivered):
-        with contextlib.suppress(OSError):
-            os.replace(*launch.owner.marker)
+
+
+def _exec_settle(settle: Sequence[str]) -> None:
+    """Become `python -m pagetally.cups.settle` for the job, detached from every
+    descriptor; returns only if that cannot start."""
     with contextlib.suppress(OSError):
-        os.write(st_w, f"{code} {int(delivered)} {int(cancelled)}\n".encode())
-    printed = (code == 0 and not cancelled) or delivered
-    if printed and launch.owner.settle and os.getppid() != parent:
-        # the accounting process was killed: nobody else may come for this job
-        # (cupsd does not always retry), so the keeper settles it itself
-        os.close(st_w)
-        with contextlib.suppress(OSError):
-            null = os.open(os.devnull, os.O_RDWR)
-            for fd in (0, 1, 2):
-                os.dup2(null, fd)
-            _close_from(3, keep=set())
-            settle = list(launch.owner.settle)
-            os.execv(settle[0], settle)  # noqa: S606 - an argument list
-    return 0
+        null = os.open(os.devnull, os.O_RDWR)
+        for fd in (0, 1, 2):
+            os.dup2(null, fd)
+        _close_from(3, keep=set())
+        argv = list(settle)
+        os.execv(argv[0], argv)  # noqa: S606 - an argument list
 
 
 def _close_from(low: int, keep: set[int]) -> None:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from pagetally.cups.accounting import Accounter, Counted, HardwareCounting
 from pagetally.cups.counting import BackendErrorPolicy, parse_backend_error
-from pagetally.cups.realbackend import BackendRun, run_real_backend
+from pagetally.cups.realbackend_process import BackendRun, run_real_backend
 from pagetally.cups.status import BackendExit, Messages, Outcome, exit_for
 from pagetally.cups.ticket import JobTicket
 from pagetally.errors import DeviceError
@@ -76,7 +76,7 @@ def print_job(
     the queue (onaccountererror: stop) or falls back to the software count
     (continue); after the job, the software count is used. `composed`: data_path
     holds banners and job, written by us. `owner`: the job's attempt
-    (see realbackend.run_real_backend)."""
+    (see realbackend_process.run_real_backend)."""
     printer = ticket.printer
     policy = parse_backend_error(config.get_str("onbackenderror", printer))
 

@@ -165,25 +165,14 @@ def _request(target: SnmpTarget, oids: Sequence[str], setting: Any | None) -> li
     asyncio hlapi costs ~0.5 s more (it loads the MIB compiler), and a blocking
     socket with a deadline is all a synchronous caller needs.
     """
-    from pyasn1.codec.ber import decoder, encoder
+    from pyasn1.codec.ber import decoder
     from pyasn1.error import PyAsn1Error
     from pysnmp.proto import api
 
     proto = api.PROTOCOL_MODULES[
         api.SNMP_VERSION_1 if target.version == "1" else api.SNMP_VERSION_2C
     ]
-    pdu = proto.GetRequestPDU() if setting is None else proto.SetRequestPDU()
-    proto.apiPDU.set_defaults(pdu)
-    if setting is None:
-        proto.apiPDU.set_varbinds(pdu, [(oid, proto.Null("")) for oid in oids])
-    else:
-        proto.apiPDU.set_varbinds(pdu, [(oids[0], setting)])
-    message = proto.Message()
-    proto.apiMessage.set_defaults(message)
-    proto.apiMessage.set_community(message, target.community)
-    proto.apiMessage.set_pdu(message, pdu)
-    request = encoder.encode(message)
-    request_id = proto.apiPDU.get_request_id(pdu)
+    request, request_id = _encode(proto, target.community, oids, setting)
     where = f"{target.host}:{target.port}"
     try:
         family, kind, _, _, address = socket.getaddrinfo(
@@ -225,6 +214,24 @@ def _request(target: SnmpTarget, oids: Sequence[str], setting: Any | None) -> li
                 return values
     tries = target.retries + 1
     raise DeviceError(f"SNMP {where}: no answer ({tries} x {target.timeout:g} s)")
+
+
+def _encode(proto: Any, community: str, oids: Sequence[str], setting: Any | None
+            ) -> tuple[bytes, Any]:
+    """The GET (or SET of oids[0]) message as bytes, and its request id."""
+    from pyasn1.codec.ber import encoder
+
+    pdu = proto.GetRequestPDU() if setting is None else proto.SetRequestPDU()
+    proto.apiPDU.set_defaults(pdu)
+    if setting is None:
+        proto.apiPDU.set_varbinds(pdu, [(oid, proto.Null("")) for oid in oids])
+    else:
+        proto.apiPDU.set_varbinds(pdu, [(oids[0], setting)])
+    message = proto.Message()
+    proto.apiMessage.set_defaults(message)
+    proto.apiMessage.set_community(message, community)
+    proto.apiMessage.set_pdu(message, pdu)
+    return encoder.encode(message), proto.apiPDU.get_request_id(pdu)
 
 
 class NoSuchName(DeviceError):

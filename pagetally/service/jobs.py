@@ -48,7 +48,7 @@ PRELOAD = (
     "pagetally.cups.backend",
     "pagetally.config",
     "pagetally.pdl",
-    "pagetally.core.decision",
+    "pagetally.core.rules",
     "pagetally.core.pricing",
     "pagetally.core.codec",
     "pagetally.storage.journal",

@@ -412,7 +412,7 @@ def hub_from_config(config: Config, store: Store) -> Hub | None:
     settings = NotifierSettings(
         listen, None if backend in (None, "", "none") else backend,
         certfile=get("notifiercert"), keyfile=get("notifierkey"),
-        max_clients=int(config.get("notifiermaxclients")))
+        max_clients=config.get("notifiermaxclients"))
     if not hasattr(store, "verify_api_token"):
         raise ConfigError("the notifier checks clients' API tokens, which this store does "
                           "not keep (an SQL store does)", directive="notifierlisten")

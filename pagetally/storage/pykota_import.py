@@ -244,20 +244,7 @@ class PyKotaImport:
         coeffs: dict[int, dict[str, Decimal]],
     ) -> None:
         c, rep = self.conv, self.report
-        want_users: dict[str, dict[str, Any]] = {}
-        for r in u_rows:
-            rowcheck.check_name("user", r.username)
-            where = f"user {r.username!r}"
-            want_users[r.username] = {
-                "email": (r.email or None) and c.text(r.email, TEXT_MAX, "e-mail"),
-                "balance": c.money(r.balance, "balance", f"{where} balance"),
-                "lifetimepaid": c.money(r.lifetimepaid, "lifetime paid", f"{where} lifetimepaid"),
-                "limitby": c.limit_by(r.limitby, where),
-                "description": c.text(r.description, TEXT_MAX, "description"),
-                "overcharge": c.price(
-                    1.0 if r.overcharge is None else r.overcharge, f"{where} overcharge"
-                ),
-            }
+        want_users = self._want_users(u_rows)
         want_groups = {}
         for r in g_rows:
             rowcheck.check_name("group", r.groupname)
@@ -265,22 +252,7 @@ class PyKotaImport:
                 "description": c.text(r.description, TEXT_MAX, "description"),
                 "limitby": c.limit_by(r.limitby, f"group {r.groupname!r}"),
             }
-        want_printers = {}
-        for r in p_rows:
-            rowcheck.check_name("printer", r.printername)
-            where = f"printer {r.printername!r}"
-            per_page = c.price(r.priceperpage, f"{where} priceperpage", PRICE_PLACES)
-            per_job = c.price(r.priceperjob, f"{where} priceperjob", PRICE_PLACES)
-            table = PriceTable(per_page=per_page, per_job=per_job,
-                               media=coeffs.get(r.id, {}))
-            want_printers[r.printername] = {
-                "description": c.text(r.description, TEXT_MAX, "description"),
-                "priceperpage": to_money(per_page),
-                "priceperjob": to_money(per_job),
-                "prices": json.dumps(table.to_dict(), sort_keys=True, separators=(",", ":")),
-                "passthrough": truthy(r.passthrough),
-                "maxjobsize": c.count(r.maxjobsize),
-            }
+        want_printers = self._want_printers(p_rows, coeffs)
         want_codes = {}
         for r in self.src.rows("billingcodes"):
             rowcheck.check_name("billing code", r.billingcode)
@@ -331,6 +303,48 @@ class PyKotaImport:
         self.store._write(work)
         self.src_members = sum(1 for g, u in members if g is not None and u is not None)
         self.src_pmembers = sum(1 for g, p in pmembers if g is not None and p is not None)
+
+    def _want_users(self, u_rows: list[Any]) -> dict[str, dict[str, Any]]:
+        """PyKota's users as the rows of `users` they become (checked)."""
+        c = self.conv
+        want_users: dict[str, dict[str, Any]] = {}
+        for r in u_rows:
+            rowcheck.check_name("user", r.username)
+            where = f"user {r.username!r}"
+            want_users[r.username] = {
+                "email": (r.email or None) and c.text(r.email, TEXT_MAX, "e-mail"),
+                "balance": c.money(r.balance, "balance", f"{where} balance"),
+                "lifetimepaid": c.money(r.lifetimepaid, "lifetime paid", f"{where} lifetimepaid"),
+                "limitby": c.limit_by(r.limitby, where),
+                "description": c.text(r.description, TEXT_MAX, "description"),
+                "overcharge": c.price(
+                    1.0 if r.overcharge is None else r.overcharge, f"{where} overcharge"
+                ),
+            }
+        return want_users
+
+    def _want_printers(self, p_rows: list[Any], coeffs: dict[int, dict[str, Decimal]]
+                       ) -> dict[str, dict[str, Any]]:
+        """PyKota's printers, with their prices and media coefficients, as the
+        rows of `printers` they become (checked)."""
+        c = self.conv
+        want_printers: dict[str, dict[str, Any]] = {}
+        for r in p_rows:
+            rowcheck.check_name("printer", r.printername)
+            where = f"printer {r.printername!r}"
+            per_page = c.price(r.priceperpage, f"{where} priceperpage", PRICE_PLACES)
+            per_job = c.price(r.priceperjob, f"{where} priceperjob", PRICE_PLACES)
+            table = PriceTable(per_page=per_page, per_job=per_job,
+                               media=coeffs.get(r.id, {}))
+            want_printers[r.printername] = {
+                "description": c.text(r.description, TEXT_MAX, "description"),
+                "priceperpage": to_money(per_page),
+                "priceperjob": to_money(per_job),
+                "prices": json.dumps(table.to_dict(), sort_keys=True, separators=(",", ":")),
+                "passthrough": truthy(r.passthrough),
+                "maxjobsize": c.count(r.maxjobsize),
+            }
+        return want_printers
 
     # --- quotas --------------------------------------------------------------
     def _quotas(self) -> None:

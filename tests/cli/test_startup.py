@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 import typer
 
-from pagetally.cli import _click as click
 from pagetally.cli import main
+from pagetally.cli import typer_click as click
 
 
 def test_commands_table_matches_the_commands() -> None:
@@ -46,7 +46,7 @@ def test_help_and_count_import_only_what_they_need(tmp_path: Path) -> None:
     assert not loaded & heavy
     assert not {m for m in loaded if m.startswith("pagetally.cli.")} - {
         "pagetally.cli.main", "pagetally.cli.app", "pagetally.cli.env",
-        "pagetally.cli.exitcodes", "pagetally.cli._click", "pagetally.cli._fastparams",
+        "pagetally.cli.exitcodes", "pagetally.cli.typer_click", "pagetally.cli._fastparams",
         "pagetally.cli.argfiles",  # -A FILE, stdlib only
     }
     empty = tmp_path / "empty"
@@ -88,7 +88,7 @@ _RUN_ROOT = (
 _EACH_COMMAND = """
 import json, sys
 sys.argv[0] = "pagetally"
-from pagetally.cli import _click as click
+from pagetally.cli import typer_click as click
 from pagetally.cli import main
 import pytest
 import typer

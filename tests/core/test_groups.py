@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from pagetally.core.decision import decide
 from pagetally.core.limits import check_group
 from pagetally.core.models import Action, DecisionCode, Enforcement, Group, LimitBy
+from pagetally.core.rules import decide
 from pagetally.core.settings import RuleSettings
 from tests.core.helpers import NOW, D, gquota, job, printer, snap, uquota, user
 

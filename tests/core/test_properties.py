@@ -8,7 +8,6 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pagetally.core.decision import decide
 from pagetally.core.models import (
     AccountSnapshot,
     Action,
@@ -19,6 +18,7 @@ from pagetally.core.models import (
     LimitBy,
     Policy,
 )
+from pagetally.core.rules import decide
 from pagetally.core.settings import RuleSettings
 from tests.core.helpers import NOW, gquota, job, printer, snap, uquota, user
 

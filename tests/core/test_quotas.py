@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pagetally.core.decision import decide
 from pagetally.core.models import Action, Decision, DecisionCode, Enforcement
+from pagetally.core.rules import decide
 from pagetally.core.settings import RuleSettings
 from pagetally.errors import InvalidInput
 from tests.core.helpers import NOW, job, printer, snap, uquota, user

@@ -79,7 +79,7 @@ def test_retries_until_the_device_works() -> None:
     import io
 
     from pagetally.cups.printing import send_with_retries
-    from pagetally.cups.realbackend import BackendRun
+    from pagetally.cups.realbackend_process import BackendRun
     from pagetally.cups.status import Messages
 
     codes = iter([1, 1, 0])

@@ -4,7 +4,6 @@ printer, and PyKota's texts and `%(name)s` placeholders are accepted."""
 
 from __future__ import annotations
 
-from pagetally.core.decision import decide
 from pagetally.core.models import (
     Action,
     Decision,
@@ -12,6 +11,7 @@ from pagetally.core.models import (
     JobFacts,
     LimitBy,
 )
+from pagetally.core.rules import decide
 from pagetally.core.settings import RuleSettings
 from pagetally.notify.messages import fill, job_notices
 from tests.core import helpers

@@ -1,57 +1,29 @@
-"""Reading `pagetally.conf` and its admin-only secrets file.
+"""The directive table of `pagetally.conf`: every directive PageTally reads,
+how its value is checked (raw text -> a typed value, or ValueError saying why),
+its default, and where it may appear; the PyKota directives accepted without
+being used. Directive names are PyKota's where one exists (docs/config.md).
 
-The format is PyKota's: INI with a `[global]` section and one section per printer
-(print queue) whose directives override the global ones; `name: value` or
-`name = value`; `#` and `;` start comments; an indented line continues the previous
-value. Directive names are PyKota's where one exists (see `DIRECTIVES` and
-docs/config.md). Every value is checked when the file is read, so a typo fails at
-once with the file, line and directive in the message (`ConfigError`).
-
-The read-write credentials (`storageadmin`, `storageadminpw`) live in a separate
-file readable by administrators only (PyKota's pykotadmin.conf): by default
-`pagetally-admin.conf` beside the main file. It is refused when world-readable.
-Someone who cannot read it gets the read-only credentials only.
+The kind each directive's value has is also spelled out for mypy in
+config/names.py (tests/test_config_typed.py holds the two together).
 """
 
 from __future__ import annotations
 
 import difflib
-import os
 import re
-import stat
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from pathlib import Path
-from typing import Any, TypeVar
 
 from pagetally.core.directives import parse_accounter, parse_ink, parse_trust
-from pagetally.core.models import Enforcement, Policy
 from pagetally.core.settings import (
     DEFAULT_BALANCEWARN,
     DEFAULT_HARDWARN,
     DEFAULT_POORWARN,
     DEFAULT_SOFTWARN,
-    LDAP_LAYOUT_KEYS,
-    RuleSettings,
-    StoreSettings,
-    UnknownBillingCode,
 )
 from pagetally.errors import ConfigError
-from pagetally.ini import GLOBAL, Entry, IniError, declared_charset, parse_ini
-
-DEFAULT_PATH = "/etc/pagetally/pagetally.conf"
-ENV_VAR = "PAGETALLY_CONFIG"
-ADMIN_FILE_NAME = "pagetally-admin.conf"
-#: PyKota's name for the admin file, read when PageTally's is not beside the config.
-PYKOTA_ADMIN_FILE_NAME = "pykotadmin.conf"
-#: What the admin file may say besides the secrets: where the store is. As in
-#: PyKota (admins write the master, others read a replica), its values win for
-#: whoever can read it.
-ADMIN_FILE_STORE = ("storagebackend", "storageserver", "storagename")
-_T = TypeVar("_T")
-
 
 # --- value checkers: raw text -> typed value, ValueError with a reason ------------
 
@@ -582,7 +554,8 @@ PYKOTA_FORMS: dict[str, tuple[str, str]] = {}
 UNDERSTOOD = {"config_charset"}
 
 
-def _directive(name: str) -> Directive | None:
+def find_directive(name: str) -> Directive | None:
+    """The directive `name` (a `coefficient_<ink>` too), None when unknown."""
     if name in DIRECTIVES:
         return DIRECTIVES[name]
     if _COEFFICIENT.fullmatch(name):
@@ -590,342 +563,8 @@ def _directive(name: str) -> Directive | None:
     return None
 
 
-def _did_you_mean(name: str) -> str:
+def did_you_mean(name: str) -> str:
+    """` (did you mean 'x'?)` for a close known name, else ""."""
     known = [*DIRECTIVES, *PYKOTA_ONLY, *UNDERSTOOD, "coefficient_black"]
     close = difflib.get_close_matches(name, known, n=1)
     return f" (did you mean {close[0]!r}?)" if close else ""
-
-
-# --- parsing ----------------------------------------------------------------------
-
-
-def _parse_ini(text: str, path: str) -> dict[str, dict[str, Entry]]:
-    """The INI reader (pagetally/ini.py), its errors as ConfigError."""
-    try:
-        return parse_ini(text, path)
-    except IniError as e:
-        raise ConfigError(str(e), path=e.path, line=e.line, directive=e.directive) from None
-
-
-def _decode(data: bytes, path: Path) -> str:
-    """UTF-8, or the charset PyKota's `config_charset` names (a pykota.conf in
-    ISO-8859-15 is read as it is)."""
-    found = declared_charset(data)
-    charset = found or "utf-8"
-    try:
-        return data.decode(charset)
-    except LookupError:
-        raise ConfigError(f"config_charset {charset!r} is not a known character set",
-                          path=str(path)) from None
-    except UnicodeDecodeError:
-        what = "UTF-8" if not found else f"{charset} (its config_charset)"
-        raise ConfigError(f"not {what} text", path=str(path)) from None
-
-
-def _read(path: Path) -> str:
-    try:
-        return _decode(path.read_bytes(), path)
-    except FileNotFoundError:
-        raise ConfigError("configuration file not found", path=str(path)) from None
-    except PermissionError:
-        raise ConfigError(
-            "cannot read the configuration file (permission denied)", path=str(path)
-        ) from None
-    except IsADirectoryError:
-        raise ConfigError("is a directory, not a configuration file", path=str(path)) from None
-    except OSError as exc:
-        raise ConfigError(f"cannot read: {exc.strerror}", path=str(path)) from None
-
-
-def _validate(
-    sections: Mapping[str, Mapping[str, Entry]],
-    *,
-    admin_file: bool,
-    warnings: list[str] | None = None,
-) -> dict[str, dict[str, object]]:
-    """Check every value; return the typed values per section. PyKota's
-    directives that PageTally does not use add a line to `warnings`."""
-    typed: dict[str, dict[str, object]] = {}
-    for section, entries in sections.items():
-        out: dict[str, object] = {}
-        for key, entry in entries.items():
-            if key in UNDERSTOOD:
-                continue
-            if key in PYKOTA_ONLY:
-                if warnings is not None:
-                    warnings.append(f"{entry.path}, line {entry.line}: {key}: "
-                                    f"{PYKOTA_ONLY[key]}")
-                continue
-            d = _directive(key)
-            if d is None:
-                raise ConfigError(
-                    f"unknown directive{_did_you_mean(key)}",
-                    path=entry.path,
-                    line=entry.line,
-                    directive=key,
-                )
-            if d.admin_only and not admin_file:
-                raise ConfigError(
-                    f"a secret: put it in the admin-only file {ADMIN_FILE_NAME}",
-                    path=entry.path,
-                    line=entry.line,
-                    directive=key,
-                )
-            if admin_file and not d.admin_only and d.name not in ADMIN_FILE_STORE:
-                raise ConfigError(
-                    "only storageadmin, storageadminpw, syncldapbindpw and where the store is "
-                    "(storagebackend, storageserver, storagename) belong in this file",
-                    path=entry.path,
-                    line=entry.line,
-                    directive=key,
-                )
-            if section != GLOBAL and not d.per_printer:
-                raise ConfigError(
-                    f"may only be set in [global], not in [{section}]",
-                    path=entry.path,
-                    line=entry.line,
-                    directive=key,
-                )
-            try:
-                out[key] = d.check(entry.value)
-            except ValueError as exc:
-                if key not in PYKOTA_FORMS:
-                    raise ConfigError(
-                        str(exc), path=entry.path, line=entry.line, directive=key
-                    ) from None
-                value, instead = PYKOTA_FORMS[key]
-                out[key] = d.check(value)
-                if warnings is not None:
-                    warnings.append(f"{entry.path}, line {entry.line}: {key}: {instead}")
-        typed[section] = out
-    return typed
-
-
-# --- the loaded configuration ----------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Config:
-    """A checked configuration: global values, per-printer overrides, secrets."""
-
-    path: str
-    admin_path: str | None = None  # None when the admin file was absent or unreadable
-    global_values: dict[str, object] = field(default_factory=dict)
-    printer_values: dict[str, dict[str, object]] = field(default_factory=dict)
-    secrets: dict[str, object] = field(default_factory=dict)
-    #: One line per PyKota directive accepted but not used, saying what PageTally does.
-    warnings: tuple[str, ...] = ()
-
-    @property
-    def is_admin(self) -> bool:
-        """True when the admin secrets file was read (read-write credentials known)."""
-        return self.admin_path is not None
-
-    def get(self, name: str, printer: str | None = None) -> Any:
-        """The typed value of `name` for `printer` (its section, else [global], else
-        the default). Raises ConfigError for a name that is not a directive."""
-        d = _directive(name)
-        if d is None:
-            raise ConfigError(f"unknown directive{_did_you_mean(name)}", directive=name)
-        if printer is not None and name in self.printer_values.get(printer, {}):
-            return self.printer_values[printer][name]
-        if name in self.secrets:
-            return self.secrets[name]
-        if name in self.global_values:
-            return self.global_values[name]
-        return None if d.default is None else d.check(d.default)
-
-    # Typed accessors: the value of `name` for `printer` as the type its
-    # directive's checker gives (docs/config.md lists each directive's kind).
-    # Asking a directive for another kind is a programming error (TypeError),
-    # never a user's: the file was checked when it was read. `get` above is the
-    # untyped form, kept while other branches still call it.
-
-    def _typed(self, name: str, printer: str | None, kind: type[_T]) -> _T:
-        value = self.get(name, printer)
-        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-            raise TypeError(f"directive {name} is {type(value).__name__}, not {kind.__name__}")
-        return value
-
-    def get_str(self, name: str, printer: str | None = None) -> str:
-        """A text directive that always has a value (set, or its default)."""
-        return self._typed(name, printer, str)
-
-    def get_str_or_none(self, name: str, printer: str | None = None) -> str | None:
-        """A text directive without a default: None when it is not set."""
-        return None if self.get(name, printer) is None else self.get_str(name, printer)
-
-    def get_bool(self, name: str, printer: str | None = None) -> bool:
-        return self._typed(name, printer, bool)
-
-    def get_int(self, name: str, printer: str | None = None) -> int:
-        return self._typed(name, printer, int)
-
-    def get_float(self, name: str, printer: str | None = None) -> float:
-        return self._typed(name, printer, float)
-
-    def get_decimal(self, name: str, printer: str | None = None) -> Decimal:
-        return self._typed(name, printer, Decimal)
-
-    def get_dates(self, name: str, printer: str | None = None) -> tuple[date, ...]:
-        return self._typed(name, printer, tuple)
-
-    def is_set(self, name: str, printer: str | None = None) -> bool:
-        return (printer is not None and name in self.printer_values.get(printer, {})) or (
-            name in self.global_values or name in self.secrets
-        )
-
-    def coefficients(self, printer: str | None = None) -> dict[str, Decimal]:
-        """Ink coefficients (`coefficient_<ink>`), printer's over global's."""
-        out = {
-            k[len("coefficient_") :]: v
-            for k, v in self.global_values.items()
-            if k.startswith("coefficient_") and isinstance(v, Decimal)
-        }
-        if printer is not None:
-            out.update(
-                {
-                    k[len("coefficient_") :]: v
-                    for k, v in self.printer_values.get(printer, {}).items()
-                    if k.startswith("coefficient_") and isinstance(v, Decimal)
-                }
-            )
-        return out
-
-    def store_settings(self) -> StoreSettings:
-        """Where the store is and the credentials we have for it."""
-        backend = self.get_str("storagebackend")
-        name = self.get_str("storagename")
-        if backend != "sqlite" and not self.is_set("storagename"):
-            name = "pagetally"
-        layout: tuple[tuple[str, str], ...] = ()
-        if backend == "ldap":
-            layout = tuple((k, str(self.get(k))) for k in LDAP_LAYOUT_KEYS if self.is_set(k))
-        return StoreSettings(
-            backend=backend,
-            name=name,
-            server=self.get_str_or_none("storageserver"),
-            user=self.get_str_or_none("storageuser"),
-            password=self.get_str_or_none("storageuserpw"),
-            admin_user=self.get_str_or_none("storageadmin"),
-            admin_password=self.get_str_or_none("storageadminpw"),
-            ldap=layout,
-        )
-
-    def read_store_settings(self) -> StoreSettings | None:
-        """The read store (readstorageserver and friends; what is not set is the
-        primary's), or None when reads go to the primary too. No admin
-        credentials: nothing is ever written there."""
-        if not self.is_set("readstorageserver") and not self.is_set("readstoragebackend"):
-            return None
-        primary = self.store_settings()
-
-        def own(directive: str, fallback: str | None) -> str | None:
-            found = self.get(directive) if self.is_set(directive) else fallback
-            return None if found is None else str(found)
-
-        return StoreSettings(
-            backend=own("readstoragebackend", primary.backend) or primary.backend,
-            name=own("readstoragename", primary.name) or primary.name,
-            server=own("readstorageserver", primary.server),
-            user=own("readstorageuser", primary.user),
-            password=own("readstorageuserpw", primary.password),
-        )
-
-    def rule_settings(self, printer: str | None = None) -> RuleSettings:
-        """The settings the decision rules read, for one printer."""
-        policy = self.get_str("policy", printer)
-        unknown_code = self.get_str("unknown_billingcode", printer)
-        return RuleSettings(
-            enforcement=Enforcement(self.get_str("enforcement", printer)),
-            grace_delay_days=self.get_int("gracedelay", printer),
-            poorman=self.get_decimal("poorman", printer),
-            balance_zero=self.get_decimal("balancezero", printer),
-            policy=Policy.EXTERNAL if policy.startswith("external") else Policy(policy),
-            currency=self.get_str("currency"),
-            coefficients=self.coefficients(printer),
-            poorwarn=self.get_str("poorwarn", printer),
-            softwarn=self.get_str("softwarn", printer),
-            hardwarn=self.get_str("hardwarn", printer),
-            balancewarn=self.get_str("balancewarn", printer),
-            term_starts=self.get_dates("termstarts"),
-            unknown_billing_code=(
-                UnknownBillingCode.CREATE if unknown_code == "create" else UnknownBillingCode.DENY
-            ),
-        )
-
-
-def config_path(
-    explicit: str | os.PathLike[str] | None = None, environ: Mapping[str, str] | None = None
-) -> Path:
-    """--config, else $PAGETALLY_CONFIG, else /etc/pagetally/pagetally.conf."""
-    if explicit:
-        return Path(explicit)
-    env = os.environ if environ is None else environ
-    if env.get(ENV_VAR):
-        return Path(env[ENV_VAR])
-    return Path(DEFAULT_PATH)
-
-
-def _load_admin(path: Path, warnings: list[str] | None = None) -> dict[str, object] | None:
-    """The secrets, or None when the file is absent or not readable by us."""
-    try:
-        st = path.stat()
-    except FileNotFoundError:
-        return None
-    except PermissionError:
-        return None
-    if st.st_mode & stat.S_IROTH:
-        raise ConfigError(
-            f"the admin secrets file is world-readable: run chmod o-r {path}", path=str(path)
-        )
-    if not os.access(path, os.R_OK):
-        return None
-    sections = _parse_ini(_read(path), str(path))
-    unknown = [s for s in sections if s != GLOBAL]
-    if unknown:
-        raise ConfigError(
-            f"only a [global] section belongs here, not [{unknown[0]}]", path=str(path)
-        )
-    return _validate(sections, admin_file=True, warnings=warnings).get(GLOBAL, {})
-
-
-def _not_world_writable(path: Path) -> None:
-    """The configuration names commands the backend runs as root: a file anyone
-    may write is refused (setup cups checks owners and folders too)."""
-    try:
-        mode = path.stat().st_mode
-    except OSError:
-        return
-    if mode & stat.S_IWOTH:
-        raise ConfigError(
-            f"anyone may write this file (mode {stat.S_IMODE(mode):04o}), and it names "
-            f"commands run as root: run chmod o-w {path}", path=str(path))
-
-
-def load_config(
-    explicit: str | os.PathLike[str] | None = None,
-    environ: Mapping[str, str] | None = None,
-    *,
-    admin_path: str | os.PathLike[str] | None = None,
-) -> Config:
-    """Find, read and check the configuration and (if readable) its secrets file."""
-    path = config_path(explicit, environ)
-    sections = _parse_ini(_read(path), str(path))
-    _not_world_writable(path)
-    if GLOBAL not in sections:
-        raise ConfigError("no [global] section", path=str(path))
-    warnings: list[str] = []
-    typed = _validate(sections, admin_file=False, warnings=warnings)
-    apath = Path(admin_path) if admin_path else path.parent / ADMIN_FILE_NAME
-    if not admin_path and not apath.exists() and (path.parent / PYKOTA_ADMIN_FILE_NAME).exists():
-        apath = path.parent / PYKOTA_ADMIN_FILE_NAME  # a PyKota site's file, as it is
-    secrets = _load_admin(apath, warnings)
-    return Config(
-        path=str(path),
-        admin_path=str(apath) if secrets is not None else None,
-        global_values=typed.pop(GLOBAL),
-        printer_values=typed,
-        secrets=secrets or {},
-        warnings=tuple(warnings),
-    )

@@ -1,6 +1,6 @@
-"""The parts of Click we use, as Typer ships them (Typer >= 0.29 vendors Click
-as `typer._click`). Import them from here only, so that a Typer upgrade is a
-one-file change."""
+"""The parts of Click we use, as Typer ships them: Typer >= 0.29 vendors Click
+as its private `typer._click` (the `click` package is not what runs). Import
+them from here only, so that a Typer upgrade is a one-file change."""
 
 from __future__ import annotations
 

@@ -7,8 +7,8 @@ from datetime import timedelta
 
 import pytest
 
-from pagetally.core.decision import decide, rule_for
 from pagetally.core.models import Action, BillingCode, DecisionCode, Enforcement, LimitBy, Policy
+from pagetally.core.rules import decide, rule_for
 from pagetally.core.settings import RuleSettings, UnknownBillingCode
 from tests.core.helpers import NOW, D, job, printer, snap, uquota, user
 

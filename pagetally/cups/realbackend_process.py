@@ -1,4 +1,6 @@
-"""Step 5: run the real backend (`$CUPS_SERVERBIN/backend/<scheme>`).
+"""The real backend's process (`$CUPS_SERVERBIN/backend/<scheme>`), run once:
+what step 5 (cups/printing.py: printing with the counters around it, retries)
+and the deny banners (cups/refusal.py) start.
 
 Same argv (argv[0] is the real device URI, as cupsd sets it), DEVICE_URI without
 our prefix, the job on standard input (or the file in argv for raw queues). Its
@@ -129,10 +131,7 @@ def run_real_backend(
     env["DEVICE_URI"] = ticket.device_uri
     argv = [ticket.device_uri, ticket.job_id, ticket.user, ticket.title,
             str(ticket.copies), _join_options(ticket.options)]
-    if ticket.file:
-        argv.append(ticket.file)
-    page_total: int | None = None
-    page_lines = 0
+    argv += [ticket.file] if ticket.file else []
     cancelled = False
     with open(data_path, "rb") as stdin, _channels(inherit_channels) as setup:
         kept = keeper.start(keeper.Launch(
@@ -152,21 +151,30 @@ def run_real_backend(
         in_main = threading.current_thread() is threading.main_thread()
         previous = signal.signal(signal.SIGTERM, forward) if in_main else None
         try:
-            with os.fdopen(kept.stderr, "rb") as stderr:
-                for raw in stderr:
-                    line = raw.decode("utf-8", "replace")
-                    relay(line)
-                    page = parse_page_line(line)
-                    if page is not None and page.total:
-                        page_total = page.count
-                    elif page is not None:
-                        page_lines += page.count
+            page_total, page_lines = _relay(kept.stderr, relay)
             result = keeper.finish(kept)
         finally:
             if in_main:
                 signal.signal(signal.SIGTERM, previous)
     return BackendRun(result.exit_code, page_total, page_lines,
                       cancelled or result.cancelled, result.delivered and not cancelled)
+
+
+def _relay(fd: int, relay: Callable[[str], None]) -> tuple[int | None, int]:
+    """Pass the real backend's stderr (`fd`, closed at its end) on line by line;
+    (the last `PAGE: total N`, the sum of `PAGE: n copies` lines)."""
+    page_total: int | None = None
+    page_lines = 0
+    with os.fdopen(fd, "rb") as stderr:
+        for raw in stderr:
+            line = raw.decode("utf-8", "replace")
+            relay(line)
+            page = parse_page_line(line)
+            if page is not None and page.total:
+                page_total = page.count
+            elif page is not None:
+                page_lines += page.count
+    return page_total, page_lines
 
 
 def _join_options(options: dict[str, str]) -> str:

@@ -1,4 +1,4 @@
-"""The decision: may this job print, what does it cost, what does it count.
+"""The rules that decide a job: may it print, what does it cost, what does it count.
 
 `decide` is PyKota's checkUserPQuota and the checks cupspykota ran around it,
 as one pure function. In order, the first DENY wins:

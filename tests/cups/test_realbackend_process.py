@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from pagetally.cups.realbackend import RealBackendMissing, run_real_backend
+from pagetally.cups.realbackend_process import RealBackendMissing, run_real_backend
 from pagetally.cups.spool import spool_file, spool_stream
 from pagetally.cups.ticket import parse_ticket
 
