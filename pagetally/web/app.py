@@ -121,7 +121,7 @@ def create_app(
     app.state.web = WebState(
         settings=settings,
         store=store,
-        sessions=Sessions(settings.secret, settings.session_minutes * 60),
+        sessions=Sessions(settings.secret, settings.session_minutes * 60, store),
         limiter=LoginLimiter(settings.login_attempts, settings.login_window_seconds),
         quote_limiter=UploadLimiter(settings.quote_limit, settings.quote_window_seconds),
         authenticate=authenticate or authenticator_for(settings, store),

@@ -2,7 +2,9 @@
 
 The number is issued once per user and month (kept in the store's invoice
 numbers with kind `mYYYY-MM`) and reused by every later download, so clicking
-twice never burns numbers; the jobs are those charged and not refunded.
+twice never burns numbers, also when two downloads race (the store's
+`invoice_number_for` issues it atomically); the jobs are those charged and not
+refunded.
 """
 
 from __future__ import annotations
@@ -35,9 +37,9 @@ def month_invoice(state: WebState, user_name: str, month: str) -> bytes:
         HistoryFilter(user=user_name, since=since, until=until))))
     totals = vat_split(sum((j.price for j in jobs), Decimal(0)), Decimal(cfg.get("invoicevat")))
     kind = f"m{month}"
-    number = state.store.invoice_number_of(kind, user_name)
-    if number is None:
-        number = state.store.issue_numbers(kind, [(user_name, totals.total)], state.now())[0]
+    number = state.store.invoice_number_of(kind, user_name)  # a read: the usual case
+    if number is None:  # atomic: two first downloads at once get one number
+        number = state.store.invoice_number_for(kind, user_name, totals.total, state.now())
     address = str(cfg.get("invoicesiteaddress") or "")
     site = Site(name=str(cfg.get("invoicesitename") or ""),
                 address=tuple(p.strip() for p in address.split("|") if p.strip()))
