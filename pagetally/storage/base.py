@@ -355,6 +355,8 @@ class WebStore(Protocol):
         two callers at once get the same one (a web monthly invoice)."""
     def refund_receipt(self, job_row: int) -> RefundReceipt | None:
         """The receipt of a job refunded from the web (None: none)."""
+    def refund_receipts(self, user: str | None = None) -> list[RefundReceipt]:
+        """Receipts of web refunds, newest first; `user`: theirs only."""
     def issue_refund_receipt(self, job_row: int, user: str, amount: Decimal, pages: int,
                              balance_after: Decimal | None, issued: datetime) -> RefundReceipt:
         """Number and keep the receipt of a web refund; the kept one when there is one."""

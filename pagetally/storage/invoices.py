@@ -73,6 +73,17 @@ class InvoiceMethods(SqlBase):
 
         return self._read(work)
 
+    def refund_receipts(self, user: str | None = None) -> list[RefundReceipt]:
+        """Receipts of web refunds, newest first; `user`: theirs only."""
+
+        def work(conn: Connection) -> list[RefundReceipt]:
+            q = select(refundreceipts).order_by(refundreceipts.c.number.desc())
+            if user is not None:
+                q = q.where(refundreceipts.c.username == user)
+            return [_receipt(r) for r in conn.execute(q)]
+
+        return self._read(work)
+
     def issue_refund_receipt(self, job_row: int, user: str, amount: Decimal, pages: int,
                              balance_after: Decimal | None, issued: datetime) -> RefundReceipt:
         """Number the receipt of a web refund (kind "receipt", the sequence of

@@ -319,8 +319,11 @@ def refund(request: Request, who: Changer, job_id: int, body: p.RefundAsk) -> An
     ask = refund_for(job, currency=_currency(request), fraction=fraction, pages=body.pages,
                      note=body.note)
     done = store.refund(job_id, ask, now_of(request))
+    from pagetally.web.invoices import issue_receipt
+
+    receipt = issue_receipt(state_of(request), done)
     return {"job": row(done.job), "amount": row(done.amount), "pages": done.pages,
-            "balance_after": row(done.balance_after)}
+            "balance_after": row(done.balance_after), "receipt": receipt.number}
 
 
 # --- jobs -------------------------------------------------------------------------------

@@ -136,7 +136,20 @@ def refunds_page(request: Request, who: Me) -> Response:
     state = state_of(request)
     requests = state.store.refund_requests(user=who.name)
     job = request.query_params.get("job", "")
-    return render(request, "refunds.j2", who, requests=requests, job=job)
+    return render(request, "refunds.j2", who, requests=requests, job=job,
+                  receipts=state.store.refund_receipts(who.name))
+
+
+@router.get("/receipts/{row}.pdf")
+def receipt_pdf(request: Request, who: Me, row: int) -> Response:
+    """The receipt of one of the user's jobs refunded on the web."""
+    from pagetally.web.invoices import receipt_download
+
+    state = state_of(request)
+    rec = state.store.refund_receipt(row)
+    if rec is None or rec.user != who.name:  # another's: not even there
+        raise NotFound("receipt of job", str(row))
+    return receipt_download(state, rec)
 
 
 @router.post("/refunds")
