@@ -99,6 +99,22 @@ def _is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
 
+async def _secure_headers(request: Request, call_next: Callable[[Request], Any]) -> Response:
+    """Every answer: no sniffing, no framing; pages: a strict CSP and no caching."""
+    response: Response = await call_next(request)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    if not _is_api(request):
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+            "form-action 'self'; frame-ancestors 'none'",
+        )
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
 def create_app(
     settings: WebSettings,
     store: WebAdminStore,
@@ -158,20 +174,7 @@ def create_app(
         page.headers.update(exc.headers or {})  # Retry-After of a 429
         return page
 
-    @app.middleware("http")
-    async def _headers(request: Request, call_next: Callable[[Request], Any]) -> Response:
-        response: Response = await call_next(request)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        if not _is_api(request):
-            response.headers.setdefault(
-                "Content-Security-Policy",
-                "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
-                "form-action 'self'; frame-ancestors 'none'",
-            )
-            response.headers.setdefault("Cache-Control", "no-store")
-        return response
+    app.middleware("http")(_secure_headers)
 
     app.include_router(login.router)
     app.include_router(user.router)
