@@ -5,9 +5,16 @@ over the same store. Revocations are forgotten once the cookie has expired."""
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -16,8 +23,9 @@ from pagetally.storage.schema import webrevoked
 from pagetally.storage.sql import SqlStore
 from pagetally.web.app import create_app
 from pagetally.web.sessions import COOKIE
+from tests.ports import on_free_port, port_taken, taken_error
 from tests.web.conftest import csrf_of, login
-from tests.web.site import NOW, SETTINGS
+from tests.web.site import NOW, PASSWORD, SETTINGS
 
 
 def _restarted(path: Path) -> tuple[SqlStore, TestClient]:
@@ -61,3 +69,76 @@ def test_expired_revocations_are_deleted(site: SqlStore) -> None:
     assert not site.web_session_revoked("old") and site.web_session_revoked("new")
     with site._engine.connect() as conn:
         assert [r.nonce for r in conn.execute(select(webrevoked))] == ["new"]
+
+
+def _serve(conf: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
+    """`pagetally web` as a process of its own, answering on 127.0.0.1:`port`."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pagetally.cli.main", "--config", str(conf), "web",
+         "--host", "127.0.0.1", "--port", str(port)],
+        stdout=log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            if port_taken(log.read_text()):
+                raise taken_error("pagetally web", port)
+            raise AssertionError(f"pagetally web ended: {log.read_text()}")
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/login", timeout=2)
+            return proc
+        except httpx.TransportError:
+            time.sleep(0.2)
+    _stop(proc)
+    raise AssertionError(f"pagetally web did not answer: {log.read_text()}")
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(20)
+
+
+def _http_login(base: str, user: str) -> httpx.Client:
+    client = httpx.Client(base_url=base, timeout=20)
+    page = client.get("/login")
+    r = client.post("/login", data={"username": user, "password": PASSWORD,
+                                    "csrf": csrf_of(page.text)})
+    assert r.status_code == 303, r.text
+    return client
+
+
+@pytest.mark.slow
+def test_pagetally_web_restarted_still_refuses_a_logged_out_cookie(site: SqlStore,
+                                                                    tmp_path: Path) -> None:
+    """The real thing: `pagetally web` (uvicorn) stopped and started again, with
+    the same `websecret` from the admin file."""
+    site.close()
+    conf = tmp_path / "pagetally.conf"
+    conf.write_text(f"[global]\nstoragebackend: sqlite\nstoragename: {tmp_path / 'web.db'}\n")
+    secrets_file = tmp_path / "pagetally-admin.conf"
+    secrets_file.write_text("[global]\nwebsecret: restart-test-secret-0123456789\n")
+    secrets_file.chmod(0o600)
+    log = tmp_path / "web.log"
+    proc = on_free_port(lambda p: _serve(conf, p, log))
+    base = f"http://127.0.0.1:{proc.args[-1]}"  # type: ignore[index]
+    try:
+        alice, bob = _http_login(base, "alice"), _http_login(base, "bob")
+        kept = alice.cookies[COOKIE]
+        page = alice.get("/")
+        assert alice.post("/logout", data={"csrf": csrf_of(page.text)}).status_code == 303
+    finally:
+        _stop(proc)
+    proc = _serve(conf, int(proc.args[-1]), log)  # type: ignore[index]
+    try:
+        r = httpx.get(f"{base}/", cookies={COOKIE: kept}, timeout=20)
+        assert r.status_code == 303 and r.headers["location"] == "/login"
+        r = httpx.get(f"{base}/", cookies={COOKIE: bob.cookies[COOKIE]}, timeout=20)
+        assert r.status_code == 200 and "Your printing status, bob" in r.text
+    finally:
+        _stop(proc)
+        alice.close()
+        bob.close()
