@@ -92,7 +92,14 @@ class Sessions:
         if session.nonce in self._revoked:
             return None
         if self._store is not None and not self._checked_lately(session.nonce):
-            if self._store.web_session_revoked(session.nonce):
+            from pagetally.errors import StorageError
+
+            try:
+                revoked = self._store.web_session_revoked(session.nonce)
+            except StorageError as exc:  # unknown: nobody (fail closed), and the page says so
+                _log.warning("web: cannot check the session of %s: %s", session.user, exc)
+                return None
+            if revoked:
                 self._revoked.add(session.nonce)
                 return None
             self._checked[session.nonce] = time.monotonic()

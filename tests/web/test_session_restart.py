@@ -142,3 +142,13 @@ def test_pagetally_web_restarted_still_refuses_a_logged_out_cookie(site: SqlStor
         _stop(proc)
         alice.close()
         bob.close()
+
+
+def test_a_session_that_cannot_be_checked_is_nobody(site: SqlStore, tmp_path: Path) -> None:
+    """The store gone: no page of the session (fail closed), no internal error."""
+    alice = login(TestClient(create_app(SETTINGS, site, now=lambda: NOW),
+                             raise_server_exceptions=False), "alice")
+    (tmp_path / "web.db").rename(tmp_path / "moved.db")
+    r = alice.get("/", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/login"
+    assert alice.get("/login").status_code == 200
