@@ -1,5 +1,5 @@
 """Two first downloads of the same monthly invoice at once keep one number: the
-store issues it atomically (`invoice_number_for`), on SQLite and PostgreSQL,
+store issues it atomically (`invoice_number_for`), on SQLite, PostgreSQL and MariaDB,
 through concurrent requests to the web app and straight at the store."""
 
 from __future__ import annotations
@@ -17,20 +17,23 @@ from pagetally.storage import open_store
 from pagetally.storage.schema import invoices
 from pagetally.storage.sql import SqlStore
 from pagetally.web.app import create_app
-from tests.servers import ServerInfo, postgresql_server  # noqa: F401
+from tests.servers import ServerInfo, mariadb_server, postgresql_server  # noqa: F401
 from tests.web.conftest import login
 from tests.web.site import NOW, SETTINGS, build_site, fill
 
 CLIENTS = 8
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=[pytest.mark.slow,
-                                                                     pytest.mark.postgresql])])
+@pytest.fixture(params=[
+    "sqlite",
+    pytest.param("postgresql", marks=[pytest.mark.slow, pytest.mark.postgresql]),
+    pytest.param("mariadb", marks=[pytest.mark.slow, pytest.mark.mariadb]),
+])
 def any_site(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlStore]:
     if request.param == "sqlite":
         store = build_site(tmp_path)
     else:
-        server: ServerInfo = request.getfixturevalue("postgresql_server")
+        server: ServerInfo = request.getfixturevalue(f"{request.param}_server")
         settings = server.new_database("inv")
         made = open_store(settings)
         made.upgrade()
