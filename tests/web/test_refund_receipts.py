@@ -92,3 +92,12 @@ def test_api_refund_gives_a_receipt(app: FastAPI, site: SqlStore, alice: TestCli
     assert r.status_code == 200, r.text
     assert r.json()["receipt"] == 1
     assert "Receipt #1" in pdf_text(alice.get(f"/receipts/{row}.pdf").content)
+    alices = site.add_api_token("alice", TokenRole.USER, NOW - timedelta(days=1))[1]
+    got = api.get(f"/api/v1/jobs/{row}/receipt", headers={"Authorization": f"Bearer {alices}"})
+    assert got.status_code == 200 and got.headers["content-type"] == "application/pdf"
+    assert got.content == alice.get(f"/receipts/{row}.pdf").content
+    bobs = site.add_api_token("bob", TokenRole.USER, NOW - timedelta(days=1))[1]
+    assert api.get(f"/api/v1/jobs/{row}/receipt",
+                   headers={"Authorization": f"Bearer {bobs}"}).status_code == 403
+    none = api.get("/api/v1/jobs/2/receipt", headers={"Authorization": f"Bearer {alices}"})
+    assert none.status_code == 404 and "no receipt" in none.json()["detail"]

@@ -348,6 +348,23 @@ def job(request: Request, who: Caller, job_id: int) -> Any:
     return row(found)
 
 
+@router.get("/jobs/{job_id}/receipt", tags=["jobs"], response_class=Response,
+            summary="The PDF receipt of a job refunded on the web (admins, or its user)",
+            responses={200: {"content": {"application/pdf": {}},
+                             "description": "pkrefund's receipt"},
+                       404: {"description": "no such job, or no receipt of it"}})
+def job_receipt(request: Request, who: Caller, job_id: int) -> Response:
+    from pagetally.web.invoices import receipt_download
+
+    state = state_of(request)
+    found = state.store.get_job(job_id)
+    _own_or_admin(who, found.user)
+    rec = state.store.refund_receipt(job_id)
+    if rec is None:
+        raise HTTPException(404, f"job {job_id} has no receipt: it was not refunded on the web")
+    return receipt_download(state, rec)
+
+
 # --- dashboards -------------------------------------------------------------------------
 def _period(request: Request, since: Any, until: Any) -> tuple[Any, Any]:
     start, end = p.period(since, until, now_of(request))
