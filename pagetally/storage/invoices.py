@@ -6,6 +6,10 @@ each is inserted as the primary key of `invoices`. Two admins issuing at once
 cannot both get a number: the loser's insert violates the key and its unit of
 work runs again, above the winner's numbers. A `--number` at or below one
 already issued is refused: numbering never repeats, and never goes back.
+
+A web monthly invoice keeps the number it was first given (`invoice_number_for`:
+the user's row locked, then looked up or issued, in one transaction), and a
+refund made on the web keeps its receipt (`refundreceipts`, one per job row).
 """
 
 from __future__ import annotations

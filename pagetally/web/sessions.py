@@ -96,7 +96,7 @@ class Sessions:
 
             try:
                 revoked = self._store.web_session_revoked(session.nonce)
-            except StorageError as exc:  # unknown: nobody (fail closed), and the page says so
+            except StorageError as exc:  # unknown: nobody (fail closed): the login page
                 _log.warning("web: cannot check the session of %s: %s", session.user, exc)
                 return None
             if revoked:
@@ -110,8 +110,8 @@ class Sessions:
         page reads its session two or three times: one query, not three)."""
         now = time.monotonic()
         if len(self._checked) > 10_000:
-            self._checked = {n: t for n, t in self._checked.items()
-                             if now - t < RECHECK_SECONDS}
+            kept = list(self._checked.items())  # one copy: other threads add meanwhile
+            self._checked = {n: t for n, t in kept if now - t < RECHECK_SECONDS}
         return now - self._checked.get(nonce, -RECHECK_SECONDS) < RECHECK_SECONDS
 
     def revoke(self, cookie: str | None) -> None:
