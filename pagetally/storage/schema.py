@@ -384,4 +384,6 @@ TABLES = (
     jobanswers,
     webpasswords,  # webui
     refundrequests,  # webui
+    webrevoked,  # webui
+    refundreceipts,  # webui
 )
