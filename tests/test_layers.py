@@ -44,11 +44,6 @@ MODULE_ALLOWED: dict[str, set[str]] = {"cli.setup": {"cups.setup"}, "cli.web": {
 ALLOWLIST: dict[tuple[str, str], str] = {
     ("cli.serve", "service"): "`pagetally serve` is the service's entry point (DESIGN.md: "
     "one entry point per audience); the table should say cli/serve -> service",
-    ("web.api.quote", "cli.quote"): "the API's quote prices an upload with `pagetally "
-    "quote`'s code, as the quote page does (until it moves below cli/)",
-    ("web.pages.user", "cli.quote"): "the quote page prices an upload with `pagetally "
-    "quote`'s own quote_rows; it should move below cli/ (the migrate helper edits "
-    "cli/quote.py this session, so it stays there until the merge)",
     ("cups.setup", "service.thin"): "`pagetally setup cups` installs the thin backend, "
     "which service/ holds; the table should say cups/setup -> service/thin",
 }

@@ -17,200 +17,58 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from dataclasses import dataclass
-from decimal import Decimal
-from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from collections.abc import Sequence
+from typing import Annotated, Any
 
 import typer
 
 from pagetally.cli.env import Env, get_env
 from pagetally.cli.output import Format, machine, render_table
 from pagetally.config import Config
-from pagetally.core.models import JobFacts, Printer, User
 from pagetally.core.money import format_money
-from pagetally.core.pricing import job_price, prices_colour
-from pagetally.errors import InvalidInput, NotFound, PdlError
+from pagetally.core.quote import TOTAL, NoPrinter, PrinterSite, QuoteRow
 from pagetally.storage.base import Store
 
-if TYPE_CHECKING:
-    from pagetally.pdl import Analysis
-
-TOTAL = "(total)"
-
-
-class NoPrinter(NotFound):
-    """The user has no quota entry on the printers asked about: nowhere to quote."""
-
-    def __init__(self, user: str, printers: list[str]) -> None:
-        Exception.__init__(
-            self,
-            f"user {user} has no quota entry on any printer matching "
-            f"{','.join(printers)}: there is nowhere to quote",
-        )
-
-
-@dataclass(frozen=True)
-class Counted:
-    """One file as counted for one way of counting."""
-
-    file: str
-    format: str
-    pages: int
-    color_pages: int | None
-    ink: dict[str, float]
-
-
-@dataclass(frozen=True)
-class QuoteRow:
-    """One file (or the total) on one printer."""
-
-    file: str
-    format: str
-    printer: str
-    pages: int
-    color_pages: int | None
-    price: Decimal
-    currency: str
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "file": self.file,
-            "format": self.format,
-            "printer": self.printer,
-            "pages": self.pages,
-            "color_pages": self.color_pages,
-            "price": machine(self.price),
-            "currency": self.currency,
-        }
-
-
-class Counter:
-    """Counts each file once per way of counting (form, colour), as the backend would."""
-
-    def __init__(self, files: list[str]) -> None:
-        self.files = files
-        self._plain: dict[str, Analysis] = {}  # the first count, without colour
-        self._cache: dict[tuple[str, str, bool], Counted] = {}
-        self.notes: list[str] = []
-
-    def format_of(self, name: str) -> str:
-        """The file's language; a file that cannot be counted raises PdlError now."""
-        if name not in self._plain:
-            from pagetally import pdl
-
-            path = Path(name)
-            if not path.is_file():
-                raise InvalidInput(f"{name}: no such file")
-            try:
-                self._plain[name] = pdl.analyse(path)
-            except PdlError as exc:
-                raise type(exc)(f"{name}: cannot be counted: {exc}") from None
-        return self._plain[name].format
-
-    def count(self, name: str, form_text: str, colour: bool) -> Counted:
-        key = (name, form_text, colour)
-        if key not in self._cache:
-            self._cache[key] = self._count(name, form_text, colour)
-        return self._cache[key]
-
-    def _count(self, name: str, form_text: str, colour: bool) -> Counted:
-        """The backend's pre-count (cups/analysing.count_job) of one file, from the
-        same pdl.analyse: `ink(...)` prices by coverage; colour pages are analysed
-        only when a printer prices them, and when they cannot be, pages are priced
-        as the backend does (note on stderr)."""
-        from pagetally.core.directives import parse_accounter, parse_ink
-        from pagetally.pdl.billing import analyse_for_billing, inked
-
-        form = parse_accounter(form_text)
-        fmt = self.format_of(name)
-        if form.kind == "software" and form.arg:
-            self.notes.append(
-                f"{name}: the site's counter command ({form.arg}) is not run for a quote: "
-                "counted by PageTally"
-            )
-        if form.kind != "ink" and not colour:
-            a = self._plain[name]
-        else:
-            ink = parse_ink(form.arg, "preaccounter") if form.kind == "ink" else None
-            a, note = analyse_for_billing(
-                name, color=colour, ink=None if ink is None else (ink.colorspace, ink.resolution))
-            if note:
-                self.notes.append(f"{name}: {note}")
-        colours = inked(a)
-        return Counted(
-            name,
-            fmt,
-            a.pages,
-            None if a.page_inks is None else colours.color_pages,
-            dict(colours.ink or {}) if form.kind == "ink" else {},
-        )
+__all__ = ["TOTAL", "NoPrinter", "QuoteRow", "print_quote", "quote_rows", "register"]
 
 
 def quote_rows(
     store: Store,
     cfg: Config,
     user_name: str,
-    files: list[str],
-    printers: list[str],
+    files: Sequence[str],
+    printers: Sequence[str],
     notes: list[str] | None = None,
 ) -> list[QuoteRow]:
-    """The quote: one row per file (and a total) per printer the user may use."""
-    user: User = store.get_user(user_name)
-    entries = store.user_quotas(printers, [user.name])
-    if not entries:
-        raise NoPrinter(user.name, printers)
-    counter = Counter(files)
-    for name in files:  # every file readable before any price is shown
-        counter.format_of(name)
-    rows: list[QuoteRow] = []
-    for printer in sorted({e.printer for e in entries}):
-        chain = store.printer_chain(printer)
-        settings = cfg.rule_settings(printer)
-        form = cfg.get_str("preaccounter", printer) or "software()"
-        colour = prices_colour(chain)
-        counted = [counter.count(name, form, colour) for name in files]
-        for c in counted:
-            rows.append(_row(c, printer, chain, settings, user))
-        if len(counted) > 1:
-            total = Counted(
-                TOTAL,
-                "",
-                sum(c.pages for c in counted),
-                None
-                if any(c.color_pages is None for c in counted)
-                else sum(c.color_pages or 0 for c in counted),
-                _summed_ink(counted),
-            )
-            rows.append(_row(total, printer, chain, settings, user))
-    if notes is not None:
-        notes.extend(dict.fromkeys(counter.notes))
-    return rows
+    """The quote (core/quote.py): one row per file (and a total) per printer the
+    user may use, the files counted by pdl/quoting.py. The web's quote reads the
+    store and the config the same way (web/quoting.py)."""
+    from pagetally.core import quote
+    from pagetally.pdl.quoting import QuoteCounter
+
+    user = store.get_user(user_name)
+    entries = store.user_quotas(list(printers), [user.name])
+    site = PrinterSite(chain=store.printer_chain, settings=cfg.rule_settings,
+                       preaccounter=lambda p: cfg.get_str("preaccounter", p))
+    return quote.quote_rows(user, [e.printer for e in entries], printers, files,
+                            QuoteCounter(list(files)), site, notes)
 
 
-def _summed_ink(counted: list[Counted]) -> dict[str, float]:
-    out: dict[str, float] = {}
-    for c in counted:
-        for k, v in c.ink.items():
-            out[k] = out.get(k, 0.0) + v
-    return out
-
-
-def _row(c: Counted, printer: str, chain: list[Printer], settings: Any, user: User) -> QuoteRow:
-    facts = JobFacts(
-        user=user.name,
-        printer=printer,
-        pages=c.pages,
-        color_pages=c.color_pages or 0,
-        ink=dict(c.ink),
-    )
-    price = job_price(chain, facts, settings, user)
-    return QuoteRow(c.file, c.format, printer, c.pages, c.color_pages, price, settings.currency)
+def as_json(r: QuoteRow) -> dict[str, Any]:
+    return {
+        "file": r.file,
+        "format": r.format,
+        "printer": r.printer,
+        "pages": r.pages,
+        "color_pages": r.color_pages,
+        "price": machine(r.price),
+        "currency": r.currency,
+    }
 
 
 def print_quote(env: Env, rows: list[QuoteRow], fmt: Format, user: str) -> None:
     if fmt is Format.JSON:
-        env.out.write(json.dumps({"user": user, "quotes": [r.as_json() for r in rows]}) + "\n")
+        env.out.write(json.dumps({"user": user, "quotes": [as_json(r) for r in rows]}) + "\n")
         return
     if fmt is Format.CSV:
         import csv

@@ -516,6 +516,8 @@ DIRECTIVES: dict[str, Directive] = {
         _d("webloginattempts", _int(1), "5",
            "failed logins per user and address in 15 minutes before a pause",
            per_printer=False),
+        _d("webquotelimit", _int(1), "20",
+           "quotes (uploads counted) per user in 10 minutes", per_printer=False),
         _d("webpamservice", _text, "login", "PAM service (webauth: pam)", per_printer=False),
         _d("webldapuri", _text, None, "LDAP server (webauth: ldap), e.g. ldap://host",
            per_printer=False),

@@ -80,6 +80,19 @@ class ReceiptLine:
 
 
 @dataclass(frozen=True)
+class RefundReceipt:
+    """The receipt kept for a job refunded from the web (storage: refundreceipts)."""
+
+    job_row: int
+    number: int
+    user: str
+    amount: Decimal
+    pages: int
+    balance_after: Decimal | None
+    issued: datetime
+
+
+@dataclass(frozen=True)
 class Receipt:
     """What one user was given back by one `jobs refund` run."""
 

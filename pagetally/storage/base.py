@@ -18,6 +18,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from pagetally.core.dialogs import Answer
+from pagetally.core.invoices import RefundReceipt
 from pagetally.core.models import (
     AccountSnapshot,
     Allowance,
@@ -349,6 +350,19 @@ class WebStore(Protocol):
         """Set (an argon2 hash) or clear (None) the user's web password."""
     def invoice_number_of(self, kind: str, user: str) -> int | None:
         """The invoice number issued to `user` with `kind` before (None: none)."""
+    def invoice_number_for(self, kind: str, user: str, amount: Decimal, issued: datetime) -> int:
+        """The number issued to `user` with `kind` before, else a new one: atomic,
+        two callers at once get the same one (a web monthly invoice)."""
+    def refund_receipt(self, job_row: int) -> RefundReceipt | None:
+        """The receipt of a job refunded from the web (None: none)."""
+    def refund_receipts(self, user: str | None = None) -> list[RefundReceipt]:
+        """Receipts of web refunds, newest first; `user`: theirs only."""
+    def issue_refund_receipt(self, job_row: int, user: str, amount: Decimal, pages: int,
+                             balance_after: Decimal | None, issued: datetime) -> RefundReceipt:
+        """Number and keep the receipt of a web refund; the kept one when there is one."""
+    def revoke_web_session(self, nonce: str, expires: datetime, now: datetime) -> None:
+        """Refuse the web session `nonce` until `expires`; forget those expired by `now`."""
+    def web_session_revoked(self, nonce: str) -> bool: ...
     def add_refund_request(
         self, job_row: int, user: str, reason: str, date: datetime
     ) -> RefundRequest:

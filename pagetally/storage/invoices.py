@@ -6,6 +6,10 @@ each is inserted as the primary key of `invoices`. Two admins issuing at once
 cannot both get a number: the loser's insert violates the key and its unit of
 work runs again, above the winner's numbers. A `--number` at or below one
 already issued is refused: numbering never repeats, and never goes back.
+
+A web monthly invoice keeps the number it was first given (`invoice_number_for`:
+the user's row locked, then looked up or issued, in one transaction), and a
+refund made on the web keeps its receipt (`refundreceipts`, one per job row).
 """
 
 from __future__ import annotations
@@ -16,8 +20,9 @@ from decimal import Decimal
 
 from sqlalchemy import Connection, func, insert, select
 
+from pagetally.core.invoices import RefundReceipt
 from pagetally.errors import InvalidInput
-from pagetally.storage.schema import invoices
+from pagetally.storage.schema import invoices, refundreceipts, users
 from pagetally.storage.sql_base import SqlBase
 
 
@@ -40,30 +45,94 @@ class InvoiceMethods(SqlBase):
         first: int | None = None,
     ) -> list[int]:
         """Reserve one number per (user, amount), in order; `first`: the first one."""
+        return self._write(self._upsert(lambda conn: _issue(conn, kind, bills, issued, first)))
 
-        def work(conn: Connection) -> list[int]:
-            last = int(conn.execute(select(func.max(invoices.c.number))).scalar() or 0)
-            if first is not None and first <= last:
-                raise InvalidInput(
-                    f"invoice number {first} is not free: numbers up to {last} were issued "
-                    f"already (numbers never repeat; the next is {last + 1})"
-                )
-            start = last + 1 if first is None else first
-            numbers = list(range(start, start + len(bills)))
-            if numbers:
-                conn.execute(
-                    insert(invoices),
-                    [
-                        {
-                            "number": n,
-                            "kind": kind,
-                            "username": user,
-                            "amount": amount,
-                            "issued": issued,
-                        }
-                        for n, (user, amount) in zip(numbers, bills, strict=True)
-                    ],
-                )
-            return numbers
+    def invoice_number_for(self, kind: str, user: str, amount: Decimal, issued: datetime) -> int:
+        """The number issued to `user` for `kind` before, else a new one, in one
+        transaction: two first downloads of the same invoice at once get one
+        number (the user's row is locked first on a server database; SQLite's
+        writers take turns), and a number lost to a concurrent issuer is retried."""
+
+        def work(conn: Connection) -> int:
+            conn.execute(select(users.c.id).where(users.c.username == user).with_for_update())
+            got = conn.execute(
+                select(invoices.c.number).where(invoices.c.kind == kind,
+                                                invoices.c.username == user)
+                .order_by(invoices.c.number).limit(1)
+            ).scalar()
+            if got is not None:
+                return int(got)
+            return _issue(conn, kind, [(user, amount)], issued)[0]
 
         return self._write(self._upsert(work))
+
+    def refund_receipt(self, job_row: int) -> RefundReceipt | None:
+        """The receipt of the job in history row `job_row` refunded from the web."""
+
+        def work(conn: Connection) -> RefundReceipt | None:
+            row = conn.execute(
+                select(refundreceipts).where(refundreceipts.c.jobrowid == job_row)
+            ).first()
+            return None if row is None else _receipt(row)
+
+        return self._read(work)
+
+    def refund_receipts(self, user: str | None = None) -> list[RefundReceipt]:
+        """Receipts of web refunds, newest first; `user`: theirs only."""
+
+        def work(conn: Connection) -> list[RefundReceipt]:
+            q = select(refundreceipts).order_by(refundreceipts.c.number.desc())
+            if user is not None:
+                q = q.where(refundreceipts.c.username == user)
+            return [_receipt(r) for r in conn.execute(q)]
+
+        return self._read(work)
+
+    def issue_refund_receipt(self, job_row: int, user: str, amount: Decimal, pages: int,
+                             balance_after: Decimal | None, issued: datetime) -> RefundReceipt:
+        """Number the receipt of a web refund (kind "receipt", the sequence of
+        invoices and of `jobs refund --receipt`) and keep what it says; the one
+        issued before when there is one (a job has one receipt)."""
+
+        def work(conn: Connection) -> RefundReceipt:
+            row = conn.execute(
+                select(refundreceipts).where(refundreceipts.c.jobrowid == job_row)
+            ).first()
+            if row is not None:
+                return _receipt(row)
+            number = _issue(conn, "receipt", [(user, amount)], issued)[0]
+            made = RefundReceipt(job_row, number, user, amount, pages, balance_after, issued)
+            conn.execute(insert(refundreceipts).values(
+                jobrowid=job_row, number=number, username=user, amount=amount, pages=pages,
+                balanceafter=balance_after, issued=issued))
+            return made
+
+        return self._write(self._upsert(work))
+
+
+def _receipt(row: object) -> RefundReceipt:
+    m = row._mapping  # type: ignore[attr-defined]
+    return RefundReceipt(int(m["jobrowid"]), int(m["number"]), str(m["username"]),
+                         m["amount"], int(m["pages"]), m["balanceafter"], m["issued"])
+
+
+def _issue(conn: Connection, kind: str, bills: Sequence[tuple[str, Decimal]],
+           issued: datetime, first: int | None = None) -> list[int]:
+    """Insert the next numbers (from `first`, when given) for `bills`."""
+    last = int(conn.execute(select(func.max(invoices.c.number))).scalar() or 0)
+    if first is not None and first <= last:
+        raise InvalidInput(
+            f"invoice number {first} is not free: numbers up to {last} were issued "
+            f"already (numbers never repeat; the next is {last + 1})"
+        )
+    start = last + 1 if first is None else first
+    numbers = list(range(start, start + len(bills)))
+    if numbers:
+        conn.execute(
+            insert(invoices),
+            [
+                {"number": n, "kind": kind, "username": user, "amount": amount, "issued": issued}
+                for n, (user, amount) in zip(numbers, bills, strict=True)
+            ],
+        )
+    return numbers

@@ -36,7 +36,7 @@ from sqlalchemy.dialects import mysql
 
 from pagetally.storage.types import Money, UtcDateTime, name_type
 
-SCHEMA_REVISION = "0009"
+SCHEMA_REVISION = "0011"
 
 
 def identity_key(printer: str, job_id: str, host: str, job_uuid: str) -> bytes:
@@ -335,6 +335,35 @@ refundrequests = Table(
     Index(None, "username"),
     **_MYSQL,
 )
+
+#: Web sessions logged out before their cookie expires (the nonce the signed
+#: cookie carries): refused by every web process, also after a restart; a row
+#: is deleted once the cookie has expired anyway.
+webrevoked = Table(
+    "webrevoked",
+    metadata,
+    Column("nonce", String(64), primary_key=True),
+    Column("expires", UtcDateTime(), nullable=False),
+    Index(None, "expires"),
+    **_MYSQL,
+)
+
+#: The receipt of a job refunded from the web (an approved request, an admin's
+#: refund): its number (from `invoices`, kind "receipt") and what it says, kept
+#: so that every download is the same document. The key makes one per job.
+refundreceipts = Table(
+    "refundreceipts",
+    metadata,
+    Column("jobrowid", _ID, primary_key=True, autoincrement=False),
+    Column("number", BigInteger(), nullable=False, unique=True),
+    Column("username", name_type(), nullable=False),
+    Column("amount", Money(), nullable=False),
+    Column("pages", Integer(), nullable=False),
+    Column("balanceafter", Money(), nullable=True),
+    Column("issued", UtcDateTime(), nullable=False),
+    Index(None, "username"),
+    **_MYSQL,
+)
 # --- end webui --------------------------------------------------------------------
 
 TABLES = (
@@ -355,4 +384,6 @@ TABLES = (
     jobanswers,
     webpasswords,  # webui
     refundrequests,  # webui
+    webrevoked,  # webui
+    refundreceipts,  # webui
 )

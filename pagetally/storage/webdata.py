@@ -14,7 +14,7 @@ from sqlalchemy import Connection, delete, insert, select, update
 from pagetally.core.refundrequests import RefundRequest, RequestState
 from pagetally.errors import NotFound, RuleError
 from pagetally.storage import rows
-from pagetally.storage.schema import invoices, refundrequests, webpasswords
+from pagetally.storage.schema import invoices, refundrequests, webpasswords, webrevoked
 from pagetally.storage.sql_base import SqlBase
 
 
@@ -56,6 +56,28 @@ class WebMethods(SqlBase):
                 )
 
         self._write(work)
+
+    def revoke_web_session(self, nonce: str, expires: datetime, now: datetime) -> None:
+        """Refuse the session `nonce` until `expires` (its cookie's end), and forget
+        the revoked sessions whose cookies expired before `now`."""
+
+        def work(conn: Connection) -> None:
+            conn.execute(delete(webrevoked).where(webrevoked.c.expires < now))
+            known = conn.execute(
+                select(webrevoked.c.nonce).where(webrevoked.c.nonce == nonce)
+            ).first()
+            if known is None and expires >= now:
+                conn.execute(insert(webrevoked).values(nonce=nonce, expires=expires))
+
+        self._write(self._upsert(work))
+
+    def web_session_revoked(self, nonce: str) -> bool:
+        def work(conn: Connection) -> bool:
+            return conn.execute(
+                select(webrevoked.c.nonce).where(webrevoked.c.nonce == nonce)
+            ).first() is not None
+
+        return self._read(work)
 
     def invoice_number_of(self, kind: str, user: str) -> int | None:
         """The number issued before to `user` for `kind` (a web monthly invoice)."""

@@ -1,7 +1,7 @@
 """`create_app`: the FastAPI application of the web interface (docs/web.md).
 
 One `WebState` per application holds the settings, the store (through its
-roles), the session signer, the login limiter and the identity resolvers; the
+roles), the session signer, the login and quote limiters and the identity resolvers; the
 pages are routers (web/pages/) rendering Jinja2 templates with autoescaping on,
 so every name and title is escaped. Served by uvicorn (`pagetally web`, or
 inside `pagetally serve` with `webserve: yes`).
@@ -26,7 +26,7 @@ from pagetally.errors import ConfigError, PageTallyError, StorageError
 from pagetally.storage.base import ReportQueries, WebAdminStore
 from pagetally.web.auth import Authenticator, authenticator_for
 from pagetally.web.identity import DEFAULT_RESOLVERS, NotLoggedIn, Resolver
-from pagetally.web.ratelimit import LoginLimiter
+from pagetally.web.ratelimit import LoginLimiter, UploadLimiter
 from pagetally.web.rights import Identity
 from pagetally.web.sessions import Sessions
 from pagetally.web.settings import WebSettings
@@ -63,6 +63,7 @@ class WebState:
     store: WebAdminStore
     sessions: Sessions
     limiter: LoginLimiter
+    quote_limiter: UploadLimiter
     authenticate: Authenticator | None
     env: Environment
     config: Config
@@ -98,6 +99,22 @@ def _is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
 
+async def _secure_headers(request: Request, call_next: Callable[[Request], Any]) -> Response:
+    """Every answer: no sniffing, no framing; pages: a strict CSP and no caching."""
+    response: Response = await call_next(request)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    if not _is_api(request):
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+            "form-action 'self'; frame-ancestors 'none'",
+        )
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
 def create_app(
     settings: WebSettings,
     store: WebAdminStore,
@@ -120,8 +137,9 @@ def create_app(
     app.state.web = WebState(
         settings=settings,
         store=store,
-        sessions=Sessions(settings.secret, settings.session_minutes * 60),
+        sessions=Sessions(settings.secret, settings.session_minutes * 60, store),
         limiter=LoginLimiter(settings.login_attempts, settings.login_window_seconds),
+        quote_limiter=UploadLimiter(settings.quote_limit, settings.quote_window_seconds),
         authenticate=authenticate or authenticator_for(settings, store),
         env=templates(),
         config=config if config is not None else Config(path="(defaults)"),
@@ -151,23 +169,12 @@ def create_app(
         from pagetally.web.identity import optional
 
         who = optional(request)
-        return render(request, "error.j2", who, status=exc.status_code,
+        page = render(request, "error.j2", who, status=exc.status_code,
                       message=str(exc.detail), code=exc.status_code)
+        page.headers.update(exc.headers or {})  # Retry-After of a 429
+        return page
 
-    @app.middleware("http")
-    async def _headers(request: Request, call_next: Callable[[Request], Any]) -> Response:
-        response: Response = await call_next(request)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        if not _is_api(request):
-            response.headers.setdefault(
-                "Content-Security-Policy",
-                "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
-                "form-action 'self'; frame-ancestors 'none'",
-            )
-            response.headers.setdefault("Cache-Control", "no-store")
-        return response
+    app.middleware("http")(_secure_headers)
 
     app.include_router(login.router)
     app.include_router(user.router)

@@ -23,10 +23,12 @@ def local_authenticator(store: WebStore) -> Authenticator:
     return check
 
 
-def pam_authenticator(service: str) -> Authenticator:  # pragma: no cover - needs PAM users
+def pam_authenticator(service: str) -> Authenticator:
     def check(user: str, password: str) -> bool:
         import pam
 
+        if not password:
+            return False  # pam_unix's nullok would let an account without one in
         return bool(pam.pam().authenticate(user, password, service=service))
 
     return check

@@ -1,8 +1,15 @@
-"""A user's monthly invoice from the web: pkinvoice's document for one month.
+"""A user's monthly invoice from the web: pkinvoice's document for one month; and
+the receipt of a refund made on the web: pkrefund's (`jobs refund --receipt`).
 
 The number is issued once per user and month (kept in the store's invoice
 numbers with kind `mYYYY-MM`) and reused by every later download, so clicking
-twice never burns numbers; the jobs are those charged and not refunded.
+twice never burns numbers, also when two downloads race (the store's
+`invoice_number_for` issues it atomically); the jobs are those charged and not
+refunded.
+
+A refund made on the web gets its receipt at once: numbered from the same
+sequence ("receipt"), kept in the store with what it says (refundreceipts), and
+rendered on each download for the user and the admins.
 """
 
 from __future__ import annotations
@@ -11,7 +18,19 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from pagetally.core.invoices import Invoice, Site, invoiced_jobs, vat_split
+from fastapi.responses import Response
+
+from pagetally.config import Config
+from pagetally.core.invoices import (
+    Invoice,
+    Receipt,
+    ReceiptLine,
+    RefundReceipt,
+    Site,
+    invoiced_jobs,
+    vat_split,
+)
+from pagetally.core.refunds import RefundResult
 from pagetally.storage.base import HistoryFilter
 
 if TYPE_CHECKING:
@@ -35,14 +54,46 @@ def month_invoice(state: WebState, user_name: str, month: str) -> bytes:
         HistoryFilter(user=user_name, since=since, until=until))))
     totals = vat_split(sum((j.price for j in jobs), Decimal(0)), Decimal(cfg.get("invoicevat")))
     kind = f"m{month}"
-    number = state.store.invoice_number_of(kind, user_name)
-    if number is None:
-        number = state.store.issue_numbers(kind, [(user_name, totals.total)], state.now())[0]
-    address = str(cfg.get("invoicesiteaddress") or "")
-    site = Site(name=str(cfg.get("invoicesitename") or ""),
-                address=tuple(p.strip() for p in address.split("|") if p.strip()))
-    unit = str(cfg.get("invoiceunit") or "") or str(cfg.get("currency"))
+    number = state.store.invoice_number_of(kind, user_name)  # a read: the usual case
+    if number is None:  # atomic: two first downloads at once get one number
+        number = state.store.invoice_number_for(kind, user_name, totals.total, state.now())
     invoice = Invoice(number=number, user=user.name,
                       user_detail=user.description or user.email or "", issued=state.now(),
-                      start=since, end=until, jobs=tuple(jobs), totals=totals, unit=unit)
-    return invoices_pdf([invoice], site)
+                      start=since, end=until, jobs=tuple(jobs), totals=totals,
+                      unit=document_unit(cfg))
+    return invoices_pdf([invoice], document_site(cfg))
+
+
+def document_site(cfg: Config) -> Site:
+    """The site's name and address on invoices and receipts (invoicesite*)."""
+    address = str(cfg.get("invoicesiteaddress") or "")
+    return Site(name=str(cfg.get("invoicesitename") or ""),
+                address=tuple(p.strip() for p in address.split("|") if p.strip()))
+
+
+def document_unit(cfg: Config) -> str:
+    return str(cfg.get("invoiceunit") or "") or str(cfg.get("currency"))
+
+
+def issue_receipt(state: WebState, done: RefundResult) -> RefundReceipt:
+    """Number and keep the receipt of a refund made on the web (an approved
+    request, an admin's refund), as `pagetally jobs refund --receipt` does."""
+    assert done.job.id is not None
+    return state.store.issue_refund_receipt(done.job.id, done.job.user, done.amount,
+                                            done.pages, done.balance_after, state.now())
+
+
+def receipt_pdf(state: WebState, rec: RefundReceipt) -> bytes:
+    """The receipt `rec` as `pagetally jobs refund --receipt` writes it (pkrefund's)."""
+    from pagetally.notify.documents import receipts_pdf
+
+    job = state.store.get_job(rec.job_row)
+    receipt = Receipt(number=rec.number, user=rec.user, issued=rec.issued,
+                      lines=(ReceiptLine(job, rec.amount, rec.pages),), total=rec.amount,
+                      balance_after=rec.balance_after, unit=document_unit(state.config))
+    return receipts_pdf([receipt], document_site(state.config))
+
+
+def receipt_download(state: WebState, rec: RefundReceipt) -> Response:
+    return Response(receipt_pdf(state, rec), media_type="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="receipt-{rec.number}.pdf"'})

@@ -45,6 +45,8 @@ class WebSettings:
     session_minutes: int = 480
     login_attempts: int = 5
     login_window_seconds: int = 900
+    quote_limit: int = 20
+    quote_window_seconds: int = 600
     pam_service: str = "login"
     ldap_uri: str | None = None
     ldap_dn: str | None = None
@@ -81,6 +83,7 @@ def web_settings(cfg: Config) -> WebSettings:
         secret=str(secret) if secret else secrets.token_urlsafe(32),
         session_minutes=int(cfg.get("websessionminutes")),
         login_attempts=int(cfg.get("webloginattempts")),
+        quote_limit=int(cfg.get("webquotelimit")),
         pam_service=str(cfg.get("webpamservice")),
         ldap_uri=cfg.get("webldapuri"),
         ldap_dn=cfg.get("webldapdn"),

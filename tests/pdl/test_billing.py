@@ -35,10 +35,10 @@ def test_colour_or_ink_unavailable_falls_back_to_pages_with_a_note(
 
 
 def test_backend_and_quote_count_through_the_same_functions() -> None:
-    from pagetally.cli import quote
     from pagetally.cups import analysing, counting
+    from pagetally.pdl import quoting
 
     assert counting.inked is billing.inked and analysing.COLOR_DPI == billing.COLOR_DPI
-    own = inspect.getsource(quote.Counter._count)
+    own = inspect.getsource(quoting.QuoteCounter._count)
     assert "analyse_for_billing" in own and "inked(" in own
-    assert "pdl.analyse(" not in own and not hasattr(quote, "COLOR_DPI")
+    assert "pdl.analyse(" not in own and not hasattr(quoting, "COLOR_DPI")

@@ -82,6 +82,12 @@ def build_site(folder: Path) -> SqlStore:
 def _fill(folder: Path) -> SqlStore:
     store = open_store(StoreSettings(backend="sqlite",
                                      name=str(migrated_sqlite(folder / "web.db"))))
+    assert isinstance(store, SqlStore)
+    return fill(store)
+
+
+def fill(store: SqlStore) -> SqlStore:
+    """The site's users, printers, quotas, payments and jobs, into a migrated `store`."""
     for name in ("alice", "bob", "root", "audrey", EVIL):
         store.add_user(User(name, limit_by=LimitBy.BALANCE, balance=D("10"),
                             email=f"{len(name)}@example.org"))

@@ -8,6 +8,7 @@ Markup in a user name and a job title is escaped on every page.
 from __future__ import annotations
 
 import html
+from decimal import Decimal as D
 from typing import Any
 
 from fastapi import FastAPI
@@ -48,7 +49,9 @@ SAMPLES: dict[tuple[str, str], dict[str, str]] = {
     ("POST", "/logout"): {},
     ("POST", "/login"): {"username": "alice", "password": "guess"},
 }
-GET_PATHS = {"/invoices/{month}.pdf": "/invoices/2026-10.pdf"}
+GET_PATHS = {"/invoices/{month}.pdf": "/invoices/2026-10.pdf",
+             "/receipts/{row}.pdf": "/receipts/1.pdf",  # alice's (_pending_request)
+             "/admin/receipts/{row}.pdf": "/admin/receipts/1.pdf"}
 #: What only alice (or an admin) may see.
 ALICES = ("alice-thesis.pdf", "alice-slides.pdf", "cash at desk", "9.60")
 
@@ -85,6 +88,8 @@ def _pending_request(site: SqlStore) -> None:
     alices = next(j.id for j in site.history() if j.title == "alice-thesis.pdf")
     assert alices == 1
     site.add_refund_request(alices, "alice", "jam", site.history().__next__().date)
+    site.issue_refund_receipt(alices, "alice", D("0.40"), 0, D("10"),
+                              site.history().__next__().date)  # as if refunded before
 
 
 def test_every_route_has_a_sample(app: FastAPI) -> None:
@@ -127,7 +132,8 @@ def test_a_read_only_admin_sees_all_and_changes_nothing(app: FastAPI, audrey: Te
     _pending_request(site)
     before = snapshot(site)
     for method, path in routes(app):
-        if method == "GET" and path not in ("/login", "/invoices/{month}.pdf"):
+        if method == "GET" and path not in ("/login", "/invoices/{month}.pdf",
+                                            "/receipts/{row}.pdf"):  # a user's own
             assert _get(audrey, path).status_code == 200, path
     assert "alice-thesis.pdf" in audrey.get("/admin/jobs").text
     token = csrf_of(audrey.get("/").text)

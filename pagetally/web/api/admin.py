@@ -319,8 +319,11 @@ def refund(request: Request, who: Changer, job_id: int, body: p.RefundAsk) -> An
     ask = refund_for(job, currency=_currency(request), fraction=fraction, pages=body.pages,
                      note=body.note)
     done = store.refund(job_id, ask, now_of(request))
+    from pagetally.web.invoices import issue_receipt
+
+    receipt = issue_receipt(state_of(request), done)
     return {"job": row(done.job), "amount": row(done.amount), "pages": done.pages,
-            "balance_after": row(done.balance_after)}
+            "balance_after": row(done.balance_after), "receipt": receipt.number}
 
 
 # --- jobs -------------------------------------------------------------------------------
@@ -343,6 +346,23 @@ def job(request: Request, who: Caller, job_id: int) -> Any:
     found = store_of(request).get_job(job_id)
     _own_or_admin(who, found.user)
     return row(found)
+
+
+@router.get("/jobs/{job_id}/receipt", tags=["jobs"], response_class=Response,
+            summary="The PDF receipt of a job refunded on the web (admins, or its user)",
+            responses={200: {"content": {"application/pdf": {}},
+                             "description": "pkrefund's receipt"},
+                       404: {"description": "no such job, or no receipt of it"}})
+def job_receipt(request: Request, who: Caller, job_id: int) -> Response:
+    from pagetally.web.invoices import receipt_download
+
+    state = state_of(request)
+    found = state.store.get_job(job_id)
+    _own_or_admin(who, found.user)
+    rec = state.store.refund_receipt(job_id)
+    if rec is None:
+        raise HTTPException(404, f"job {job_id} has no receipt: it was not refunded on the web")
+    return receipt_download(state, rec)
 
 
 # --- dashboards -------------------------------------------------------------------------

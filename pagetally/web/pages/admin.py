@@ -35,6 +35,7 @@ from pagetally.web import dashboard, history
 from pagetally.web.app import WebState, queries, render
 from pagetally.web.forms import posted
 from pagetally.web.identity import admin, admin_view, state_of
+from pagetally.web.invoices import issue_receipt, receipt_download
 from pagetally.web.rights import Identity, may_change_site
 
 router = APIRouter(prefix="/admin")
@@ -367,7 +368,19 @@ def refund_queue(request: Request, who: Viewer) -> Response:
             jobs[r.id] = state.store.get_job(r.job_row)
         except NotFound:  # the job row is gone: the request shows without it
             continue
-    return _page(request, who, "admin/refunds.j2", requests=reqs, jobs=jobs)
+    receipts = state.store.refund_receipts()
+    return _page(request, who, "admin/refunds.j2", requests=reqs, jobs=jobs,
+                 receipts=receipts[:200], receipt_rows={r.job_row for r in receipts})
+
+
+@router.get("/receipts/{row}.pdf")
+def receipt(request: Request, who: Viewer, row: int) -> Response:
+    """The receipt of a job refunded on the web (any user's: admins and read-only admins)."""
+    state = state_of(request)
+    rec = state.store.refund_receipt(row)
+    if rec is None:
+        raise NotFound("receipt of job", str(row))
+    return receipt_download(state, rec)
 
 
 def _refund_job(state: WebState, row: int, by: str, reason: str) -> str:
@@ -377,7 +390,9 @@ def _refund_job(state: WebState, row: int, by: str, reason: str) -> str:
     currency = state.config.rule_settings(job.printer).currency
     back = refund_for(job, currency=currency, note=reason or f"approved on the web by {by}")
     res = state.store.refund(row, back, state.now())
-    return f"job {row} refunded: {format_money(res.amount, state.settings.currency)} to {job.user}"
+    receipt = issue_receipt(state, res)
+    return (f"job {row} refunded: {format_money(res.amount, state.settings.currency)} to "
+            f"{job.user}, receipt #{receipt.number}")
 
 
 @router.post("/refunds/decide")

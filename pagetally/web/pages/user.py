@@ -7,17 +7,15 @@ refund request is checked to be theirs.
 
 from __future__ import annotations
 
-import tempfile
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
 
 from pagetally.core.models import Action
 from pagetally.core.refundrequests import check_request
-from pagetally.errors import NotFound, PageTallyError
+from pagetally.errors import NotFound
 from pagetally.storage.base import HistoryFilter
 from pagetally.web import charts, history
 from pagetally.web.app import WebState, queries, render
@@ -26,12 +24,8 @@ from pagetally.web.identity import current, state_of
 from pagetally.web.rights import Identity, may_request_refund
 from pagetally.web.status import balance_warning, group_line, quota_line
 
-if TYPE_CHECKING:
-    from pagetally.cli.quote import QuoteRow
-
 router = APIRouter()
 Me = Annotated[Identity, Depends(current)]
-#: The largest file a quote reads (bytes): bigger uploads are refused, not counted.
 
 
 @router.get("/")
@@ -98,32 +92,13 @@ def quote_form(request: Request, who: Me) -> Response:
 
 @router.post("/quote")
 async def quote(request: Request, who: Posted, document: UploadFile) -> Response:
-    """Count the uploaded file and price it on each printer the user may use, with
-    the code of `pagetally quote` (cli/quote.quote_rows)."""
-    from starlette.concurrency import run_in_threadpool
+    """Count the uploaded file and price it on each printer the user may use, as
+    `pagetally quote` does (web/quoting.py)."""
+    from pagetally.web.quoting import quote_upload
 
-    from pagetally.web.uploads import save_upload, upload_error, upload_name
-
-    state = state_of(request)
-    name = upload_name(document)
-    with tempfile.TemporaryDirectory(prefix="pagetally-quote-") as folder:
-        path = Path(folder) / "document"
-        await save_upload(document, path, empty="the file is empty: choose a document to quote")
-        try:
-            rows, notes = await run_in_threadpool(_quote_rows, state, who.name, str(path))
-        except PageTallyError as exc:  # name the upload, never the server's temporary path
-            if str(path) not in str(exc):
-                raise
-            raise upload_error(exc, path, name) from None
-    return render(request, "quote.j2", who, rows=rows, notes=notes, filename=name)
-
-
-def _quote_rows(state: WebState, user: str, path: str) -> tuple[list[QuoteRow], list[str]]:
-    from pagetally.cli.quote import quote_rows
-
-    notes: list[str] = []
-    rows = quote_rows(state.store, state.config, user, [path], ["*"], notes)
-    return rows, [n.replace(path, "the file") for n in notes]  # not the server's path
+    got = await quote_upload(state_of(request), who, document,
+                             empty="the file is empty: choose a document to quote")
+    return render(request, "quote.j2", who, rows=got.rows, notes=got.notes, filename=got.file)
 
 
 @router.get("/payments")
@@ -161,7 +136,20 @@ def refunds_page(request: Request, who: Me) -> Response:
     state = state_of(request)
     requests = state.store.refund_requests(user=who.name)
     job = request.query_params.get("job", "")
-    return render(request, "refunds.j2", who, requests=requests, job=job)
+    return render(request, "refunds.j2", who, requests=requests, job=job,
+                  receipts=state.store.refund_receipts(who.name))
+
+
+@router.get("/receipts/{row}.pdf")
+def receipt_pdf(request: Request, who: Me, row: int) -> Response:
+    """The receipt of one of the user's jobs refunded on the web."""
+    from pagetally.web.invoices import receipt_download
+
+    state = state_of(request)
+    rec = state.store.refund_receipt(row)
+    if rec is None or rec.user != who.name:  # another's: not even there
+        raise NotFound("receipt of job", str(row))
+    return receipt_download(state, rec)
 
 
 @router.post("/refunds")

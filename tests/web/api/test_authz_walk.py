@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from decimal import Decimal as D
 from typing import Any
 
 import pytest
@@ -20,6 +21,7 @@ from pagetally.export.data import Filters
 from pagetally.export.formats import DataType, DumpFormat, dump_to
 from pagetally.storage.sql import SqlStore
 from tests.web.api.conftest import Tokens, bearer
+from tests.web.site import NOW
 
 BOB_JOB = 4  # bob's job in tests/web/site.py (alice's are 1-3)
 
@@ -82,6 +84,7 @@ ROUTES: dict[tuple[str, str], tuple[str, Any, str]] = {
     ("POST", "/api/v1/jobs/{job_id}/refund"): (f"/api/v1/jobs/{BOB_JOB}/refund", {}, "change"),
     ("GET", "/api/v1/jobs"): ("/api/v1/jobs", None, "view"),
     ("GET", "/api/v1/jobs/{job_id}"): (f"/api/v1/jobs/{BOB_JOB}", None, "own"),
+    ("GET", "/api/v1/jobs/{job_id}/receipt"): (f"/api/v1/jobs/{BOB_JOB}/receipt", None, "own"),
     ("GET", "/api/v1/dashboards/usage"): ("/api/v1/dashboards/usage", None, "view"),
     ("GET", "/api/v1/dashboards/top-users"): ("/api/v1/dashboards/top-users", None, "view"),
     ("GET", "/api/v1/dashboards/printers"): ("/api/v1/dashboards/printers", None, "view"),
@@ -124,6 +127,7 @@ def _expected(kind: str, caller: str) -> set[int]:
 @pytest.mark.parametrize("caller", ["alice", "audrey", "demoted"])
 def test_others_and_readonly_admins_see_and_change_only_what_they_may(
         api: TestClient, tokens: Tokens, site: SqlStore, caller: str) -> None:
+    site.issue_refund_receipt(BOB_JOB, "bob", D("0.20"), 0, D("10"), NOW)  # as if refunded
     before = _snapshot(site)
     secret = getattr(tokens, caller)
     for (method, _route), (path, body, kind) in ROUTES.items():

@@ -88,6 +88,12 @@ def test_user_and_admin_round_trip(browser: Any, base_url: str, site_store: Any,
     assert row.split("\t")[:4] == ["lp1", "4", "150", "200"]
     me.click("nav >> text=Refunds")
     assert "approved" in me.inner_text("table")
+    with me.expect_download() as got:  # the refund's PDF receipt
+        me.click("text=Receipt #1 (PDF)")
+    receipt = got.value
+    assert receipt.suggested_filename == "receipt-1.pdf"
+    assert Path(receipt.path()).read_bytes().startswith(b"%PDF")
+    me.screenshot(path=shots / "refunds-receipt.png", full_page=True)
     assert site_store.get_user("alice").balance == D("15.00")
     user_ctx.close()
     admin_ctx.close()
