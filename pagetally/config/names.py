@@ -160,6 +160,7 @@ Whole = Literal[
     "webport",
     "websessionminutes",
     "webloginattempts",
+    "webquotelimit",
 ]
 
 #: whole numbers without a default: None when not set
