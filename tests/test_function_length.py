@@ -35,7 +35,7 @@ ALLOWED: dict[str, int] = {
     "pagetally/pdl/formats/_pclxl_tokens.py::walk": 112,
     "pagetally/pdl/formats/_pdfsyntax.py::parse_value": 101,
     "pagetally/pdl/formats/cupsraster.py::walk_lines": 61,
-    "pagetally/pdl/formats/escp.py::_escape": 125,
+    "pagetally/pdl/formats/escp.py::_escape": 119,
     "pagetally/pdl/formats/pcl.py::_Walker.params": 87,
     "pagetally/pdl/formats/pcl.py::_Walker.walk": 64,
     "pagetally/pdl/formats/pclxl.py::_walk_regex": 68,

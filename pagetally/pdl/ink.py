@@ -16,6 +16,8 @@
 - DVI: dvips (secure mode, no font generation) to PostScript, then Ghostscript.
 - OpenDocument and Word: LibreOffice (headless) to PDF, then Ghostscript.
 - Plain text: enscript, paginated as the text parser counts, then Ghostscript.
+- ESC/P 2: colour verdicts (no coverage) from the job's own rows, `escp.page_colours`
+  (a page is colour when a magenta, cyan or yellow row holds a dot).
 - Anything else (host-based raster languages, unknown plug-in formats):
   AnalysisUnavailable, naming the format.
 
@@ -140,6 +142,8 @@ def page_inks(
     except OSError as exc:
         raise PdlError(f"{path}: cannot read: {exc.strerror or exc}") from None
     deadline = timeout if timeout is not None else BASE_TIMEOUT + SECONDS_PER_MB * size / 1e6
+    if fmt in _PLANE_PARSERS:
+        return _plane_verdicts(path, fmt, space)
     route = _route(path, fmt)
     if route == "pnm":
         with path.open("rb") as fh:
@@ -160,6 +164,24 @@ def page_inks(
     if not pages:
         raise CorruptData("ink analysis: the job rendered no page")
     return tuple(pages)
+
+
+# Host-based languages whose colour pages are read from the job's own colour rows
+# (which ink each row prints, and whether it holds a dot): no renderer reads them.
+_PLANE_PARSERS = ("escp",)
+
+
+def _plane_verdicts(path: Path, fmt: str, space: str | None) -> tuple[PageInk, ...]:
+    """Colour verdicts from the job's colour rows; coverage needs a renderer."""
+    if space is not None:
+        raise AnalysisUnavailable(
+            f"ink coverage unavailable for {_label(fmt)}: only colour pages are known"
+        )
+    from pagetally.pdl import open_job
+    from pagetally.pdl.formats import escp
+
+    with open_job(path) as data:
+        return tuple(PageInk(color=c) for c in escp.page_colours(data))
 
 
 def _colorspace(colorspace: str | None) -> str | None:
@@ -392,8 +414,9 @@ def _render(cmd: list[str], timeout: float, tolerance: Tolerance) -> list[PageSu
     bounds = proc.Bounds(seconds=MAX_RENDER_SECONDS, output=CONVERTER_OUTPUT, overflow="drop")
     with tempfile.TemporaryDirectory(prefix="pagetally-ink-") as tmp:
         try:
-            with proc.stream(cmd, env=_environment(tmp), cwd=tmp, bounds=bounds,
-                             stall=timeout) as run:
+            with proc.stream(
+                cmd, env=_environment(tmp), cwd=tmp, bounds=bounds, stall=timeout
+            ) as run:
                 try:
                     for page in iter_pnm(cast(BinaryIO, run.stdout), tolerance.chroma):
                         sums.append(page)
@@ -409,8 +432,9 @@ def _render(cmd: list[str], timeout: float, tolerance: Tolerance) -> list[PageSu
     if run.stalled:
         raise LimitReached(f"ink analysis: {name} rendered no page for {timeout:.0f} s")
     if run.timed_out:
-        raise LimitReached(f"ink analysis: {name} took longer than "
-                           f"{MAX_RENDER_SECONDS:.0f} s in all")
+        raise LimitReached(
+            f"ink analysis: {name} took longer than {MAX_RENDER_SECONDS:.0f} s in all"
+        )
     if (code != 0 and failure is None) or code > 0:
         if "password" in message.lower():
             raise EncryptedData(f"{name} cannot render the job: it is encrypted")

@@ -78,3 +78,93 @@ def test_qpdl_colour_pages_from_the_planes() -> None:
     mixed = pjl("QPDL") + _qpdl_page((4, 1), copies=1) + _qpdl_page((4,), copies=3) + UEL
     with pytest.raises(AnalysisUnavailable):
         analyse(mixed, color=True)
+
+
+# Mono, colour (red: magenta and yellow), colour (blue), mono: no grey fills, which
+# a driver may print with composite colour inks (see the R3000 test below).
+PLAIN = """%!PS
+/Helvetica findfont 20 scalefont setfont
+72 700 moveto (mono page) show showpage
+72 700 moveto (red) show 1 0 0 setrgbcolor 100 300 100 100 rectfill showpage
+0 0 1 setrgbcolor 100 300 100 100 rectfill 0 setgray 72 700 moveto (blue) show showpage
+72 700 moveto (mono again) show showpage
+"""
+
+
+@pytest.mark.parametrize("resolution", ["-r180", "-r360"])
+def test_stcolor_colour_pages_agree_with_inkcov(tmp_path: Path, resolution: str) -> None:
+    src = tmp_path / "doc.ps"
+    src.write_text(SOURCE)
+    out = tmp_path / "out.escp"
+    subprocess.run(
+        [*GS, "-sDEVICE=stcolor", resolution, f"-sOutputFile={out}", str(src)],
+        check=True, timeout=300,
+    )  # fmt: skip
+    a = analyse(out, color=True)
+    assert [p.color for p in a.page_inks or ()] == inkcov_colour(src)
+
+
+def _gutenprint(tmp_path: Path, model: str, src: Path, *opts: str) -> Path:
+    ppd = tmp_path / f"{model}.ppd"
+    with ppd.open("wb") as fh:
+        subprocess.run(
+            ["/usr/lib/cups/daemon/cups-driverd", "cat", f"gutenprint.5.3://{model}/expert"],
+            stdout=fh, check=True, timeout=60,
+        )  # fmt: skip
+    out = tmp_path / f"{model}.escp"
+    argv = ["cupsfilter", "-e", "-p", str(ppd), "-m", "printer/foo",
+            "-o", "StpQuality=Economy", *opts, str(src)]  # fmt: skip
+    with out.open("wb") as fh:
+        subprocess.run(argv, stdout=fh, stderr=subprocess.DEVNULL, check=True, timeout=300)
+    return out
+
+
+needs_gutenprint = pytest.mark.skipif(
+    not (
+        shutil.which("cupsfilter") and Path("/usr/lib/cups/filter/rastertogutenprint.5.3").exists()
+    ),
+    reason="needs cupsfilter and Gutenprint",
+)
+
+
+def _sources(tmp_path: Path, text: str) -> tuple[Path, Path]:
+    """The document as PostScript (for inkcov) and distilled to PDF (for cupsfilter)."""
+    src = tmp_path / "doc.ps"
+    src.write_text(text)
+    pdf = tmp_path / "doc.pdf"
+    subprocess.run(["ps2pdf", str(src), str(pdf)], check=True, timeout=120)
+    return src, pdf
+
+
+@needs_gutenprint
+def test_gutenprint_escp2_colour_pages_agree_with_inkcov(tmp_path: Path) -> None:
+    src, pdf = _sources(tmp_path, PLAIN)
+    truth = inkcov_colour(src)
+    assert truth == [False, True, True, False]
+    colour = analyse(_gutenprint(tmp_path, "escp2-c88", pdf), color=True)
+    assert [p.color for p in colour.page_inks or ()] == truth
+    grey = analyse(_gutenprint(tmp_path, "escp2-c88", pdf, "-o", "ColorModel=Gray"), color=True)
+    assert (grey.pages, grey.color_pages) == (4, 0)
+
+
+@needs_gutenprint
+def test_gutenprint_light_black_inks_are_not_colour(tmp_path: Path) -> None:
+    # The R3000 prints grey with its light black inks (0x10, 0x30) and red with
+    # magenta, light magenta and yellow; its PPD reverses the page order.
+    src, pdf = _sources(tmp_path, SOURCE)
+    a = analyse(_gutenprint(tmp_path, "escp2-r3000", pdf), color=True)
+    assert [p.color for p in a.page_inks or ()] == inkcov_colour(src)[::-1]
+
+
+def test_escp_colour_rows_of_zero_bytes_are_not_colour() -> None:
+    def row(ink: int, data: bytes) -> bytes:  # ESC r ink, ESC . 0 (uncompressed) 1 row
+        dots = len(data) * 8
+        return b"\x1br" + bytes([ink]) + b"\x1b.\x00\x0a\x0a\x01" + struct.pack("<H", dots) + data
+
+    head = b"\x1b@\x1b(G\x01\x00\x01"
+    blank = head + row(0, b"\xff\x00") + row(1, b"\x00\x00") + row(4, b"\x00\x00") + b"\x0c"
+    inked = head + row(0, b"\xff\x00") + row(2, b"\x00\x01") + b"\x0c"
+    a = analyse(blank + inked, color=True)
+    assert [p.color for p in a.page_inks or ()] == [False, True]
+    with pytest.raises(AnalysisUnavailable):  # ESC r 5: red on ESC/P dot matrix
+        analyse(head + row(5, b"\x01\x00") + b"\x0c", color=True)
