@@ -16,8 +16,9 @@
 - DVI: dvips (secure mode, no font generation) to PostScript, then Ghostscript.
 - OpenDocument and Word: LibreOffice (headless) to PDF, then Ghostscript.
 - Plain text: enscript, paginated as the text parser counts, then Ghostscript.
-- ESC/P 2: colour verdicts (no coverage) from the job's own rows, `escp.page_colours`
-  (a page is colour when a magenta, cyan or yellow row holds a dot).
+- ESC/P 2 and DeskJet PCL 3 (planes named by ESC *r-3U/-4U): colour verdicts (no
+  coverage) from the job's own rows (`escp.page_colours`, `_pclcolour.page_colours`):
+  a page is colour when a magenta, cyan or yellow row holds a dot.
 - Anything else (host-based raster languages, unknown plug-in formats):
   AnalysisUnavailable, naming the format.
 
@@ -143,7 +144,9 @@ def page_inks(
         raise PdlError(f"{path}: cannot read: {exc.strerror or exc}") from None
     deadline = timeout if timeout is not None else BASE_TIMEOUT + SECONDS_PER_MB * size / 1e6
     if fmt in _PLANE_PARSERS:
-        return _plane_verdicts(path, fmt, space)
+        verdicts = _plane_verdicts(path, fmt, space)
+        if verdicts is not None:
+            return verdicts
     route = _route(path, fmt)
     if route == "pnm":
         with path.open("rb") as fh:
@@ -166,22 +169,39 @@ def page_inks(
     return tuple(pages)
 
 
-# Host-based languages whose colour pages are read from the job's own colour rows
-# (which ink each row prints, and whether it holds a dot): no renderer reads them.
-_PLANE_PARSERS = ("escp",)
+# Languages whose colour pages are read from the job's own colour rows (which ink
+# or plane each row prints, and whether it holds a dot): ESC/P 2, and DeskJet PCL 3
+# (PCL jobs that name no colour planes are rendered as before).
+_PLANE_PARSERS = ("escp", "pcl")
 
 
-def _plane_verdicts(path: Path, fmt: str, space: str | None) -> tuple[PageInk, ...]:
-    """Colour verdicts from the job's colour rows; coverage needs a renderer."""
+def _plane_verdicts(path: Path, fmt: str, space: str | None) -> tuple[PageInk, ...] | None:
+    """Colour verdicts from the job's colour rows (None: not such a job); coverage
+    needs a renderer."""
+    from pagetally.pdl import open_job
+    from pagetally.pdl.formats import _pclcolour, escp
+
+    with open_job(path) as data:
+        if fmt == "escp":
+            colours: list[bool] | None = escp.page_colours(data)
+        else:
+            start = pjl.read_header(data[: 1 << 20]).offset
+            colours = _pclcolour.page_colours(data, start)
+            if colours is None:
+                return None
+            from pagetally.pdl import registry
+
+            counted = registry.get(fmt).count(data)
+            if counted.copies != 1 or counted.pages != len(colours):
+                raise AnalysisUnavailable(
+                    f"colour pages of this {_label(fmt)} job are not known: "
+                    f"{len(colours)} pages walked, {counted.pages} counted"
+                )
     if space is not None:
         raise AnalysisUnavailable(
             f"ink coverage unavailable for {_label(fmt)}: only colour pages are known"
         )
-    from pagetally.pdl import open_job
-    from pagetally.pdl.formats import escp
-
-    with open_job(path) as data:
-        return tuple(PageInk(color=c) for c in escp.page_colours(data))
+    return tuple(PageInk(color=c) for c in colours or ())
 
 
 def _colorspace(colorspace: str | None) -> str | None:

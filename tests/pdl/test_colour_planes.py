@@ -91,16 +91,28 @@ PLAIN = """%!PS
 """
 
 
-@pytest.mark.parametrize("resolution", ["-r180", "-r360"])
-def test_stcolor_colour_pages_agree_with_inkcov(tmp_path: Path, resolution: str) -> None:
+@pytest.mark.parametrize(
+    ("device", "resolution", "fmt"),
+    [
+        ("stcolor", "-r180", "ESC/P"),
+        ("stcolor", "-r360", "ESC/P"),
+        # DeskJet KCMY planes (ESC *r-4U), mode 9 rows
+        ("cdj550", "-r150", "PCL"),
+        ("cdj550", "-r300", "PCL"),
+    ],
+)
+def test_ghostscript_colour_pages_agree_with_inkcov(
+    tmp_path: Path, device: str, resolution: str, fmt: str
+) -> None:
     src = tmp_path / "doc.ps"
     src.write_text(SOURCE)
-    out = tmp_path / "out.escp"
+    out = tmp_path / "out.prn"
     subprocess.run(
-        [*GS, "-sDEVICE=stcolor", resolution, f"-sOutputFile={out}", str(src)],
+        [*GS, f"-sDEVICE={device}", resolution, f"-sOutputFile={out}", str(src)],
         check=True, timeout=300,
     )  # fmt: skip
     a = analyse(out, color=True)
+    assert a.format == fmt
     assert [p.color for p in a.page_inks or ()] == inkcov_colour(src)
 
 
@@ -168,3 +180,27 @@ def test_escp_colour_rows_of_zero_bytes_are_not_colour() -> None:
     assert [p.color for p in a.page_inks or ()] == [False, True]
     with pytest.raises(AnalysisUnavailable):  # ESC r 5: red on ESC/P dot matrix
         analyse(head + row(5, b"\x01\x00") + b"\x0c", color=True)
+
+
+def _deskjet(*pages: list[tuple[bytes, bytes, bytes, bytes]], planes: int = -4) -> bytes:
+    """A DeskJet job: each page a list of rows, each row its K, C, M, Y planes (mode 0)."""
+    out = b"\x1bE\x1b*t300R\x1b*r" + str(planes).encode() + b"U\x1b*r1A\x1b*b0M"
+    for rows in pages:
+        for row in rows:
+            *first, last = row
+            out += b"".join(b"\x1b*b%dV" % len(p) + p for p in first)
+            out += b"\x1b*b%dW" % len(last) + last
+        out += b"\x1b*rC\x0c\x1b*r1A"
+    return out + b"\x1bE"
+
+
+def test_deskjet_colour_comes_from_the_planes_dots() -> None:
+    k = b"\xff\x00"
+    zero = b"\x00\x00"
+    mono = [(k, zero, zero, zero)] * 3  # colour planes of zero bytes: no colour
+    composite = [(zero, k, k, k)]  # a dot in cyan, magenta and yellow: composite black
+    red = [(k, zero, b"\x01\x00", b"\x01\x00")]
+    a = analyse(_deskjet(mono, composite, red), color=True)
+    assert (a.pages, [p.color for p in a.page_inks or ()]) == (3, [False, False, True])
+    with pytest.raises(AnalysisUnavailable):  # CMY planes: no verdict
+        analyse(_deskjet([(k, k, k)], planes=-3), color=True)
