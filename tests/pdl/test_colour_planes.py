@@ -149,14 +149,18 @@ def _sources(tmp_path: Path, text: str) -> tuple[Path, Path]:
 
 
 @needs_gutenprint
-def test_gutenprint_escp2_colour_pages_agree_with_inkcov(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("model", "fmt"), [("escp2-c88", "ESC/P"), ("pcl-550", "PCL")])
+def test_gutenprint_colour_pages_agree_with_inkcov(tmp_path: Path, model: str, fmt: str) -> None:
+    # escp2-c88: ESC i rows per ink; pcl-550 (DeskJet 550C): KCMY planes, mode 2
     src, pdf = _sources(tmp_path, PLAIN)
     truth = inkcov_colour(src)
     assert truth == [False, True, True, False]
-    colour = analyse(_gutenprint(tmp_path, "escp2-c88", pdf), color=True)
+    colour = analyse(_gutenprint(tmp_path, model, pdf), color=True)
+    assert colour.format == fmt
     assert [p.color for p in colour.page_inks or ()] == truth
-    grey = analyse(_gutenprint(tmp_path, "escp2-c88", pdf, "-o", "ColorModel=Gray"), color=True)
-    assert (grey.pages, grey.color_pages) == (4, 0)
+    if fmt == "ESC/P":  # (a grey PCL job has one plane: rendered, not read here)
+        grey = analyse(_gutenprint(tmp_path, model, pdf, "-o", "ColorModel=Gray"), color=True)
+        assert (grey.pages, grey.color_pages) == (4, 0)
 
 
 @needs_gutenprint
