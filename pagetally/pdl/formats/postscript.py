@@ -213,6 +213,10 @@ def _read_pages(running: Running, raster: _Raster, budget: float) -> None:
                         n = splice.skip(raster.pending)
                     except BlockingIOError:
                         continue
+                    except OSError:  # splice refused here (EINVAL): read instead
+                        splice.close()
+                        splice.usable = False
+                        continue
                     raster.pending -= n
                 elif splice.usable:  # a sync word or header: read just that
                     n = os.readv(fd, [view[: raster.wanted()]])
