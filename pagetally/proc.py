@@ -34,9 +34,8 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Literal
+from typing import IO, Literal, NamedTuple
 
 #: The PATH a command gets when the caller gives no environment.
 DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin"
@@ -50,8 +49,7 @@ _CHUNK = 1 << 16
 Input = bytes | bytearray | memoryview | Path | None
 
 
-@dataclass(frozen=True, slots=True)
-class Bounds:
+class Bounds(NamedTuple):
     """The limits a command runs under.
 
     `output` bounds stdout and stderr each. `overflow="refuse"` kills the
@@ -69,8 +67,10 @@ class Bounds:
     kill_leftovers: bool = True
 
 
-@dataclass(frozen=True, slots=True)
-class Finished:
+DEFAULT_BOUNDS = Bounds()
+
+
+class Finished(NamedTuple):
     """What a command did. `stopped` is a one-line reason when the runner killed
     it (time or output limit), None when it ended by itself."""
 
@@ -180,15 +180,17 @@ def _spawn(
     )
 
 
-@dataclass
 class _Sink:
     """One output pipe's bytes kept, up to the bound."""
 
-    name: str
-    limit: int
-    chunks: list[bytes] = field(default_factory=list)
-    size: int = 0
-    seen: int = 0
+    __slots__ = ("chunks", "limit", "name", "seen", "size")
+
+    def __init__(self, name: str, limit: int) -> None:
+        self.name = name
+        self.limit = limit
+        self.chunks: list[bytes] = []
+        self.size = 0
+        self.seen = 0
 
     def take(self, data: bytes) -> bool:
         """Keep what fits; False when the bound was crossed."""
@@ -210,7 +212,7 @@ def run(
     env: Mapping[str, str] | None = None,
     stdin: Input = None,
     cwd: str | Path | None = None,
-    bounds: Bounds = Bounds(),
+    bounds: Bounds = DEFAULT_BOUNDS,
 ) -> Finished:
     """Run `argv` to its end or its limits; OSError when it cannot be started.
 
@@ -450,7 +452,7 @@ def stream(
     env: Mapping[str, str] | None = None,
     stdin: Path | None = None,
     cwd: str | Path | None = None,
-    bounds: Bounds = Bounds(),
+    bounds: Bounds = DEFAULT_BOUNDS,
     stall: float | None = None,
 ) -> Iterator[Running]:
     """Start `argv` with its stdout as a pipe the caller reads; the group is

@@ -16,6 +16,9 @@
 - DVI: dvips (secure mode, no font generation) to PostScript, then Ghostscript.
 - OpenDocument and Word: LibreOffice (headless) to PDF, then Ghostscript.
 - Plain text: enscript, paginated as the text parser counts, then Ghostscript.
+- ESC/P 2 and DeskJet PCL 3 (planes named by ESC *r-3U/-4U): colour verdicts (no
+  coverage) from the job's own rows (`escp.page_colours`, `_pclcolour.page_colours`):
+  a page is colour when a magenta, cyan or yellow row holds a dot.
 - Anything else (host-based raster languages, unknown plug-in formats):
   AnalysisUnavailable, naming the format.
 
@@ -140,6 +143,10 @@ def page_inks(
     except OSError as exc:
         raise PdlError(f"{path}: cannot read: {exc.strerror or exc}") from None
     deadline = timeout if timeout is not None else BASE_TIMEOUT + SECONDS_PER_MB * size / 1e6
+    if fmt in _PLANE_PARSERS:
+        verdicts = _plane_verdicts(path, fmt, space)
+        if verdicts is not None:
+            return verdicts
     route = _route(path, fmt)
     if route == "pnm":
         with path.open("rb") as fh:
@@ -160,6 +167,41 @@ def page_inks(
     if not pages:
         raise CorruptData("ink analysis: the job rendered no page")
     return tuple(pages)
+
+
+# Languages whose colour pages are read from the job's own colour rows (which ink
+# or plane each row prints, and whether it holds a dot): ESC/P 2, and DeskJet PCL 3
+# (PCL jobs that name no colour planes are rendered as before).
+_PLANE_PARSERS = ("escp", "pcl")
+
+
+def _plane_verdicts(path: Path, fmt: str, space: str | None) -> tuple[PageInk, ...] | None:
+    """Colour verdicts from the job's colour rows (None: not such a job); coverage
+    needs a renderer."""
+    from pagetally.pdl import open_job
+    from pagetally.pdl.formats import _pclcolour, escp
+
+    with open_job(path) as data:
+        if fmt == "escp":
+            colours: list[bool] | None = escp.page_colours(data)
+        else:
+            start = pjl.read_header(data[: 1 << 20]).offset
+            colours = _pclcolour.page_colours(data, start)
+            if colours is None:
+                return None
+            from pagetally.pdl import registry
+
+            counted = registry.get(fmt).count(data)
+            if counted.copies != 1 or counted.pages != len(colours):
+                raise AnalysisUnavailable(
+                    f"colour pages of this {_label(fmt)} job are not known: "
+                    f"{len(colours)} pages walked, {counted.pages} counted"
+                )
+    if space is not None:
+        raise AnalysisUnavailable(
+            f"ink coverage unavailable for {_label(fmt)}: only colour pages are known"
+        )
+    return tuple(PageInk(color=c) for c in colours or ())
 
 
 def _colorspace(colorspace: str | None) -> str | None:
@@ -392,8 +434,9 @@ def _render(cmd: list[str], timeout: float, tolerance: Tolerance) -> list[PageSu
     bounds = proc.Bounds(seconds=MAX_RENDER_SECONDS, output=CONVERTER_OUTPUT, overflow="drop")
     with tempfile.TemporaryDirectory(prefix="pagetally-ink-") as tmp:
         try:
-            with proc.stream(cmd, env=_environment(tmp), cwd=tmp, bounds=bounds,
-                             stall=timeout) as run:
+            with proc.stream(
+                cmd, env=_environment(tmp), cwd=tmp, bounds=bounds, stall=timeout
+            ) as run:
                 try:
                     for page in iter_pnm(cast(BinaryIO, run.stdout), tolerance.chroma):
                         sums.append(page)
@@ -409,8 +452,9 @@ def _render(cmd: list[str], timeout: float, tolerance: Tolerance) -> list[PageSu
     if run.stalled:
         raise LimitReached(f"ink analysis: {name} rendered no page for {timeout:.0f} s")
     if run.timed_out:
-        raise LimitReached(f"ink analysis: {name} took longer than "
-                           f"{MAX_RENDER_SECONDS:.0f} s in all")
+        raise LimitReached(
+            f"ink analysis: {name} took longer than {MAX_RENDER_SECONDS:.0f} s in all"
+        )
     if (code != 0 and failure is None) or code > 0:
         if "password" in message.lower():
             raise EncryptedData(f"{name} cannot render the job: it is encrypted")

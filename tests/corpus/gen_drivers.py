@@ -22,7 +22,7 @@ The source is a 3-page PostScript file written here (black text, colour shapes,
 grey text), distilled to PDF for the CUPS chains; oracle: qpdf on the PDF and
 Ghostscript's bbox device on the PostScript, which must agree. `refused=True`
 marks outputs whose page count the data cannot give (Printronix rows with no page
-break, LIPS IV vector mode, raw G3): PageTally must refuse them, never count.
+break, raw G3): PageTally must refuse them, never count.
 """
 
 from __future__ import annotations
@@ -386,7 +386,6 @@ def _jobs() -> list[Job]:
             "lips",
             _gs("lips4v"),
             "ghostscript gs -sDEVICE=lips4v",
-            refused=True,
         )
     )
     return jobs

@@ -155,6 +155,12 @@ def _jobs() -> list[Job]:
         _gs("lips4", "gpl", "lips", r150),
         _gs("lips4", "pdf", "lips", r150, "-dNumCopies=2", copies=2),
         _gs("lips3", "gpl", "lips"),
+        # LIPS IV vector mode: two resolutions, downloaded glyphs, colour, copies
+        _gs("lips4v", "gpl", "lips", "-r300"),
+        _gs("lips4v", "pdf", "lips", "-r600"),
+        _gs("lips4v", "gpl", "lips", "-r300", "-dFontDL=true"),
+        _gs("lips4v", "pdf", "lips", "-r600", "-dFontDL=true", "-dBitsPerPixel=24"),
+        _gs("lips4v", "pdf", "lips", "-r300", "-dNumCopies=2", copies=2),
         _gs("bjc880j", "gpl", "lips"),
         _gs("bj10e", "gpl", "bjc", r150),
         _gs("bj10e", "pdf", "bjc", r150),

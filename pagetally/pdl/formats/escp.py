@@ -31,7 +31,7 @@ from __future__ import annotations
 import re
 import time
 
-from pagetally.errors import CorruptData, LimitReached, TruncatedData
+from pagetally.errors import AnalysisUnavailable, CorruptData, LimitReached, TruncatedData
 from pagetally.pdl._lazyre import lazy
 from pagetally.pdl.base import DEFAULT_LIMITS, Analysis, Buffer, Limits
 from pagetally.pdl.formats._escprows import MIN_SIZE, CommandIndex
@@ -57,6 +57,13 @@ _COLUMN_IMAGES = {ord("K"): 1, ord("L"): 1, ord("Y"): 1, ord("Z"): 1}
 _STAR_MODES = {0: 1, 1: 1, 2: 1, 3: 1, 4: 1, 5: 1, 6: 1, 7: 1, 32: 3, 33: 3, 38: 3, 39: 3, 40: 3,
                71: 6, 72: 6, 73: 6}  # fmt: skip
 _REMOTE_END = b"\x1b\x00\x00\x00"
+# ESC r / ESC ( r / ESC i inks: the low four bits name the colour (0 black, 1 magenta,
+# 2 cyan, 4 yellow), the high four Gutenprint's density variant of it (light, light
+# light, matte: 0x10-0x40 on black, 0x11/0x12 light magenta/cyan on an R3000). Black
+# and its variants (grey inks) are neutral; any other colour (ESC/P's violet, red and
+# green, a gloss optimiser ...) gives no verdict rather than a guess.
+_COLOUR_INKS = frozenset(v << 4 | base for base in (1, 2, 4) for v in range(16))
+_NEUTRAL_INKS = frozenset(v << 4 for v in range(16))
 _ESCPR_ENTER = b"\x1b(R\x06\x00\x00ESCPR"
 _GRAPHICS_MODE = b"\x1b(G\x01\x00\x01"
 _SPACING = lazy(rb"\x1b(?:A[\x00-\x7f]|3[\x00-\xff]|[0-2])")
@@ -64,19 +71,41 @@ _BIT_IMAGE = lazy(rb"\x1b(?:\*[\x00-\x07\x20\x21\x26\x27\x28\x47-\x49]|[KLYZ])")
 
 
 class _Page:
-    __slots__ = ("escpr", "graphics", "limits", "marked", "notes", "pages")
+    __slots__ = (
+        "colour", "colours", "escpr", "graphics", "ink", "limits", "marked", "notes", "pages",
+        "track", "unknown_ink",
+    )  # fmt: skip
 
-    def __init__(self, limits: Limits) -> None:
+    def __init__(self, limits: Limits, track: bool = False) -> None:
         self.limits = limits
         self.pages = 0
         self.marked = False
         self.graphics = False  # in ESC ( G raster graphics mode: strict
         self.escpr = False  # the job holds Epson ESC/P-R
         self.notes: list[str] = []
+        # Colour pages (`page_colours`): the ink selected by ESC r / ESC ( r, whether
+        # the page so far put a non-zero dot in a colour ink, the verdicts so far.
+        self.track = track
+        self.ink = 0
+        self.colour = False
+        self.colours: list[bool] = []
+        self.unknown_ink = False
+
+    def dots(self, data: Buffer, ink: int, start: int, stop: int, rle: bool) -> None:
+        """Rows at data[start:stop] printed in `ink`: does the page now hold colour?"""
+        if not self.track or self.colour or ink in _NEUTRAL_INKS:
+            return
+        if ink not in _COLOUR_INKS:
+            self.unknown_ink = True
+        elif _inked(data, start, stop, rle):
+            self.colour = True
 
     def eject(self) -> None:
         self.pages += 1
         self.marked = False
+        if self.track:
+            self.colours.append(self.colour)
+            self.colour = False
         if self.pages > self.limits.max_pages:
             raise LimitReached(f"ESC/P job has more than {self.limits.max_pages} pages")
 
@@ -130,6 +159,26 @@ def _remote(data: Buffer, q: int, end: int, at: int) -> int:
     raise CorruptData(f"ESC/P remote mode from offset {at}: unexpected data at offset {q}")
 
 
+def _inked(data: Buffer, start: int, stop: int, rle: bool) -> bool:
+    """True when the rows at data[start:stop] (run-length coded or not) hold a non-zero byte."""
+    stop = min(stop, len(data))
+    if not rle:
+        return data[start:stop].count(0) != stop - start
+    pos = start
+    while pos < stop:
+        c = data[pos]
+        if c < 128:
+            lit = data[pos + 1 : min(stop, pos + 2 + c)]
+            if lit.count(0) != len(lit):
+                return True
+            pos += c + 2
+        else:
+            if pos + 1 < stop and data[pos + 1]:
+                return True
+            pos += 2
+    return False
+
+
 def _packbits(data: Buffer, pos: int, need: int, end: int) -> int:
     """Position after run-length data that expands to `need` bytes (TIFF packbits)."""
     made = 0
@@ -146,6 +195,18 @@ def _packbits(data: Buffer, pos: int, need: int, end: int) -> int:
     return pos
 
 
+def _rows(data: Buffer, q: int, need: int, comp: int, ink: int, end: int, pg: _Page) -> int:
+    """Raster rows of `need` bytes expanded at `q` in `ink`: where they end, -1 for an
+    unknown compression (0 none, 1 run-length)."""
+    if need:
+        pg.marked = True
+    if comp not in (0, 1):
+        return -1
+    stop = q + need if comp == 0 else _packbits(data, q, need, end)
+    pg.dots(data, ink, q, stop, comp == 1)
+    return stop
+
+
 def _escape(data: Buffer, i: int, end: int, pg: _Page) -> int:
     """Handle the ESC command at `i`; return where scanning goes on (> end: truncated)."""
     if i + 1 >= end:
@@ -156,6 +217,9 @@ def _escape(data: Buffer, i: int, end: int, pg: _Page) -> int:
     if n is not None:
         if c == 0x40:  # ESC @: a reset leaves graphics mode
             pg.graphics = False
+            pg.ink = 0
+        elif c == 0x72 and p < end:  # ESC r n: the ink of the rows that follow
+            pg.ink = data[p]
         elif c == 0x65 and p + 1 < end and data[p + 1] == 0x1B:
             return p + 1  # ESC e n: one parameter in IBM's Jetprinter dialect (jetp3852)
         return p + n
@@ -175,6 +239,7 @@ def _escape(data: Buffer, i: int, end: int, pg: _Page) -> int:
         cols = data[p + 1] | (data[p + 2] << 8)
         if cols:
             pg.marked = True
+            pg.dots(data, pg.ink, p + 3, p + 3 + cols * per, False)
         return p + 3 + cols * per
     if c in _COLUMN_IMAGES:  # ESC K/L/Y/Z nL nH data
         if p + 2 > end:
@@ -182,6 +247,7 @@ def _escape(data: Buffer, i: int, end: int, pg: _Page) -> int:
         cols = data[p] | (data[p + 1] << 8)
         if cols:
             pg.marked = True
+            pg.dots(data, pg.ink, p + 2, p + 2 + cols, False)
         return p + 2 + cols
     if c == 0x5E:  # ESC ^ m nL nH: 9-pin graphics, 2 bytes a column
         if p + 3 > end:
@@ -205,32 +271,21 @@ def _escape(data: Buffer, i: int, end: int, pg: _Page) -> int:
             return pg.unknown(f"ESC ( R {name[:16]!r}", i)
         if kind == 0x47:  # ESC ( G: raster graphics mode
             pg.graphics = True
+        elif kind == 0x72 and length == 2 and q <= end:  # ESC ( r 2 0 density ink
+            pg.ink = data[p + 4]
         elif kind == 0x5E and length:  # ESC ( ^: data printed as characters
             pg.marked = True
         return q
     if c == 0x2E:  # ESC . c v h m nL nH: raster graphics
         if p + 6 > end:
             return end + 1
-        comp, rows = data[p], data[p + 3]
         dots = data[p + 4] | (data[p + 5] << 8)
-        need = rows * ((dots + 7) // 8)
-        if need:
-            pg.marked = True
-        q = p + 6
-        if comp == 0:
-            return q + need
-        if comp == 1:
-            return _packbits(data, q, need, end)
-        return pg.unknown(f"ESC . compression {comp}", i)
+        stop = _rows(data, p + 6, data[p + 3] * ((dots + 7) // 8), data[p], pg.ink, end, pg)
+        return stop if stop >= 0 else pg.unknown(f"ESC . compression {data[p]}", i)
     if c == 0x69:  # ESC i: raster (r c b nL nH mL mH, Gutenprint) or ESC/P incremental (n)
         if p + 7 <= end and data[p + 1] in (0, 1) and data[p + 2] in (1, 2):
-            comp = data[p + 1]
-            width = data[p + 3] | (data[p + 4] << 8)
-            need = width * (data[p + 5] | (data[p + 6] << 8))
-            if need:
-                pg.marked = True
-            q = p + 7
-            return q + need if comp == 0 else _packbits(data, q, need, end)
+            need = (data[p + 3] | (data[p + 4] << 8)) * (data[p + 5] | (data[p + 6] << 8))
+            return _rows(data, p + 7, need, data[p + 1], data[p], end, pg)
         if pg.graphics:
             return pg.unknown("ESC i with an unknown layout", i)
         return p + 1
@@ -288,7 +343,30 @@ def _stray(data: Buffer, pos: int, stop: int) -> None:
 
 def scan(data: Buffer, limits: Limits = DEFAULT_LIMITS) -> Analysis:
     """Count the pages of the ESC/P or ESC/P2 job in `data`."""
-    pg = _Page(limits)
+    return _scan(data, _Page(limits))
+
+
+def page_colours(data: Buffer, limits: Limits = DEFAULT_LIMITS) -> list[bool]:
+    """Per page: does it put a dot of colour ink on paper? The job is walked
+    command by command (no index: every raster row is looked at), and a page is
+    colour when a row printed in magenta, cyan or yellow (ESC r, ESC ( r, ESC i's
+    ink; Gutenprint's light and dark variants included) holds a non-zero byte: a
+    colour row of only zero bytes prints nothing. AnalysisUnavailable for ESC/P-R
+    (its own raster is not followed here) and for a row in an ink that is neither
+    neutral nor one of those colours."""
+    pg = _Page(limits, track=True)
+    analysis = _scan(data, pg)
+    if pg.escpr:
+        raise AnalysisUnavailable("colour pages of Epson ESC/P-R jobs are not read")
+    if pg.unknown_ink:
+        raise AnalysisUnavailable("ESC/P: a row in an ink that is neither neutral nor C/M/Y")
+    if len(pg.colours) != analysis.pages:
+        raise AnalysisUnavailable("ESC/P: colour could not be followed page by page")
+    return pg.colours
+
+
+def _scan(data: Buffer, pg: _Page) -> Analysis:
+    limits = pg.limits
     end = len(data)
     pos = 0
     deadline = time.monotonic() + limits.max_seconds_per_mb * (end / 1_000_000 + 1)
@@ -296,7 +374,7 @@ def scan(data: Buffer, limits: Limits = DEFAULT_LIMITS) -> Analysis:
     ink_search = _INK.search
     loops = 0
     truncated = False
-    index = CommandIndex(data, _FIXED, _STAR_MODES) if end >= MIN_SIZE else None
+    index = CommandIndex(data, _FIXED, _STAR_MODES) if end >= MIN_SIZE and not pg.track else None
     while pos < end:
         loops += 1
         if loops & 0x3FFF == 0 and time.monotonic() > deadline:
@@ -332,7 +410,7 @@ def scan(data: Buffer, limits: Limits = DEFAULT_LIMITS) -> Analysis:
         raise TruncatedData(f"ESC/P2 job ends inside a raster command that began at offset {i}")
     notes = pg.notes
     if pg.marked:
-        pg.pages += 1
+        pg.eject()
         notes.append("last page has no form feed: counted")
     if truncated:
         notes.append("data ends inside an ESC/P command or graphics (truncated job)")

@@ -16,13 +16,22 @@ LANGUAGE = QPDL", one-byte tags:
   them). Which of the two a 0x14 is, is told by what follows: a band after 25
   bytes, a page end after 8; a record that could be both or neither is refused
   with its offset.
+
+Colour pages: in foo2qpdl's layout a band names its plane (1 cyan, 2 magenta,
+3 yellow, 4 black; qpdldecode's "plane="). foo2qpdl sends a page's cyan, magenta
+and yellow planes only when one of them holds a non-zero byte (foo2qpdl.c,
+`AnyColor`), black alone otherwise, so a page is colour when it carries a band
+of plane 1, 2 or 3: a page without one cannot put colour on paper. Bands without
+a plane byte (monochrome QPDL) are black. The verdicts fill `page_inks` (no
+renderer reads QPDL) when every page's bands were read in one of these layouts
+and all pages ask for the same copies; splix' plane lists give no verdict.
 """
 
 from __future__ import annotations
 
 import struct
 
-from pagetally.pdl.base import DEFAULT_LIMITS, Analysis, Buffer, Limits
+from pagetally.pdl.base import DEFAULT_LIMITS, Analysis, Buffer, Limits, PageInk
 from pagetally.pdl.formats._host import (
     Budget,
     Pages,
@@ -35,6 +44,7 @@ from pagetally.pdl.formats._host import (
 
 _U16 = struct.Struct(">H")
 _U32 = struct.Struct(">I")
+_COLOUR_PLANES = (1, 2, 3)  # cyan, magenta, yellow (4 is black)
 _TAGS = frozenset((0x00, 0x01, 0x09, 0x0C, 0x13, 0x14, 0x1B))
 # colour models' extra records: size -> the tags that may follow
 _SIZES: dict[int, dict[int, tuple[int, ...]]] = {
@@ -98,23 +108,27 @@ class QpdlParser:
         pages = Pages(limits)
         budget = Budget(n, limits)
         layout = -1  # band layout once seen: 11, 12 or 0 (see _band_end)
+        colour: list[bool] = []  # per page: a cyan, magenta or yellow band seen
+        known = True  # every band so far in a layout that names its plane (or none)
         while pos < n:
             budget.tick()
             tag = data[pos]
             if tag == 0x0C:
                 ends = {h: _band_end(data, pos, h) for h in (12, 0, 11)}
                 ok = [h for h, e in ends.items() if e > pos and _lands(data, e)]
-                if layout in ok:
-                    pos = ends[layout]
-                elif ok:
+                if layout not in ok:
+                    if not ok:
+                        need(data, pos, max(ends.values()) - pos, self.format)
+                        raise corrupt(self.format, pos)
                     layout = ok[0]
-                    pos = ends[layout]
-                else:
-                    need(data, pos, max(ends.values()) - pos, self.format)
-                    raise corrupt(self.format, pos)
+                known = known and layout != 0 and bool(colour)
+                if known and layout == 12 and data[pos + 6] in _COLOUR_PLANES:
+                    colour[-1] = True
+                pos = ends[layout]
             elif tag == 0x00:
                 need(data, pos, 17, self.format)
                 pages.add(int(_U16.unpack_from(data, pos + 2)[0]))
+                colour.append(False)
                 pos += 17
             elif tag == 0x01:
                 need(data, pos, 3, self.format)
@@ -137,7 +151,10 @@ class QpdlParser:
                 break
             else:
                 raise corrupt(self.format, pos)
-        return pages.analysis(self.format)
+        analysis = pages.analysis(self.format)
+        if not known or len(set(pages.copies)) > 1:
+            return analysis
+        return analysis._replace(page_inks=tuple(PageInk(color=c) for c in colour))
 
 
 PARSERS = [QpdlParser()]
