@@ -7,7 +7,9 @@ the store grows (bench/web.py: 1,000,000 jobs):
   pagination (the page after a cursor reads from the index where the last page
   ended: page 1,000 costs what page 1 costs; OFFSET would read every row before);
 - `usage_by_day`, `top_users`, `printer_use`, `refusals`: the dashboards'
-  aggregates over a period, each one GROUP BY over the date index.
+  aggregates over a period, each one GROUP BY over the date index;
+- `printed_sums`: a user's printed pages, colour pages and sheets per printer
+  and day (the charts page), one GROUP BY over the user's index.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from sqlalchemy import (
     Connection,
     Integer,
     and_,
+    case,
     cast,
     func,
     literal,
@@ -64,6 +67,8 @@ from pagetally.storage.types import to_money
 PAGE_MAX = 500
 #: Actions that charged the user (their pages and money count in the dashboards).
 CHARGED = (Action.ALLOW.value, Action.WARN.value)
+#: Actions of jobs that printed (a refunded job was printed too): the charts.
+PRINTED = (*CHARGED, Action.REFUND.value)
 
 
 class JobSort(enum.StrEnum):
@@ -149,6 +154,19 @@ class JobTotal:
     pages: int
     color_pages: int
     money: Decimal
+
+
+@dataclass(frozen=True)
+class PrintedSums:
+    """A user's printed jobs (charged or refunded) on one printer on one UTC day:
+    pages, colour pages (never more than the pages) and sheets (the pages when
+    a job's sheets are unknown)."""
+
+    printer: str
+    day: date
+    pages: int
+    color_pages: int
+    sheets: int
 
 
 @dataclass(frozen=True)
@@ -324,6 +342,24 @@ class WebQueryMethods(SqlBase):
             for d, n, p, cp, m in c.execute(stmt)
         ])
 
+    def printed_sums(self, user: str) -> list[PrintedSums]:
+        """`user`'s printed jobs summed per printer and UTC day, by day then printer."""
+        day = _day_number(self.backend).label("day")
+        h = jobhistory.c
+        colour = case((h.colorpages < h.jobsize, h.colorpages), else_=h.jobsize)
+        stmt = (
+            select(h.printername, day, func.sum(h.jobsize), func.sum(colour),
+                   func.sum(func.coalesce(h.sheets, h.jobsize)))
+            .where(h.username == user, h.action.in_(PRINTED))
+            .group_by(h.printername, day).order_by(day, h.printername)
+        )
+        epoch = date(1970, 1, 1)
+        return self._read(lambda c: [
+            PrintedSums(p, epoch + timedelta(days=int(d)), int(n or 0), int(cp or 0),
+                        int(sh or 0))
+            for p, d, n, cp, sh in c.execute(stmt)
+        ])
+
     def _totals(self, column: Any, since: datetime, until: datetime, limit: int | None,
                 order_by_pages: bool) -> list[UsageTotal]:
         h = jobhistory.c
@@ -392,11 +428,13 @@ def check_period(since: datetime, until: datetime, *, most_days: int = 3660) -> 
 __all__: Sequence[str] = (
     "CHARGED",
     "PAGE_MAX",
+    "PRINTED",
     "DayUsage",
     "JobPage",
     "JobQuery",
     "JobSort",
     "JobTotal",
+    "PrintedSums",
     "Refusals",
     "UsageTotal",
     "UserStatus",
