@@ -15,6 +15,7 @@ import dataclasses
 import logging
 import os
 import sys
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -179,6 +180,7 @@ class Job:
         self.facts: JobFacts | None = None
         self.send_path: str | None = None  # job data with its banners, when it has some
         self.cancel = CancelWatch()  # installed as the SIGTERM handler by run()
+        self.started = time.monotonic()  # the job's backend time is counted from here
 
     def report_crash(self, error: BaseException) -> None:
         """Mail the admin (crashrecipient, off by default) the job's facts and the
@@ -419,7 +421,7 @@ class Job:
             precomputed_pages=pages,
             precomputed_price=decision.price,
         )
-        result = charge(store, config, request, msgs)
+        result = charge(store, config, request, msgs, started=self.started)
         attempt.forget()  # settled: in the store, or in the journal
         record(store, final, dialogs, now)
         if charged.pages:

@@ -44,6 +44,7 @@ from pagetally.core.tokens import ApiToken, TokenRole
 if TYPE_CHECKING:
     from pagetally.storage.reports import QuotaReport
     from pagetally.storage.webqueries import (
+        BackendTimes,
         DayUsage,
         JobPage,
         JobQuery,
@@ -397,6 +398,7 @@ class ReportQueries(Protocol):
     def refusals(self, since: datetime | None, until: datetime | None) -> list[Refusals]: ...
     def job_totals(self) -> list[JobTotal]: ...
     def refusal_totals(self) -> list[Refusals]: ...
+    def backend_times(self, bounds_ms: Sequence[int]) -> list[BackendTimes]: ...
 
 
 class ApiStore(WebAdminStore, TokenStore, ReportQueries, Protocol):

@@ -170,6 +170,18 @@ class PrintedSums:
 
 
 @dataclass(frozen=True)
+class BackendTimes:
+    """The backend's time on a printer's jobs (those it measured, /metrics):
+    how many, their sum, and how many took at most each bound (cumulative, as
+    Prometheus' buckets), all in milliseconds."""
+
+    printer: str
+    jobs: int
+    total_ms: int
+    at_most: tuple[int, ...]
+
+
+@dataclass(frozen=True)
 class Refusals:
     reason: str
     jobs: int
@@ -400,6 +412,21 @@ class WebQueryMethods(SqlBase):
             for p, a, n, pg, cp, m in c.execute(stmt)
         ])
 
+    def backend_times(self, bounds_ms: Sequence[int]) -> list[BackendTimes]:
+        """Each printer's measured backend times, counted under each bound (one
+        GROUP BY; /metrics' `pagetally_backend_seconds`)."""
+        h = jobhistory.c
+        under = [func.sum(case((h.backendms <= b, 1), else_=0)) for b in bounds_ms]
+        stmt = (
+            select(h.printername, func.count(), func.sum(h.backendms), *under)
+            .where(h.backendms.is_not(None))
+            .group_by(h.printername).order_by(h.printername)
+        )
+        return self._read(lambda c: [
+            BackendTimes(p, int(n), int(total or 0), tuple(int(k or 0) for k in counts))
+            for p, n, total, *counts in c.execute(stmt)
+        ])
+
     def refusal_totals(self) -> list[Refusals]:
         """Every refused job ever, by reason (/metrics)."""
         return self.refusals(None, None)
@@ -429,6 +456,7 @@ __all__: Sequence[str] = (
     "CHARGED",
     "PAGE_MAX",
     "PRINTED",
+    "BackendTimes",
     "DayUsage",
     "JobPage",
     "JobQuery",
