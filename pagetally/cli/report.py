@@ -323,13 +323,16 @@ def _print_tables(env: Env, report: QuotaReport, cfg: Config, now: datetime) -> 
 def _no_collection() -> Iterator[None]:
     """No cyclic garbage collection meanwhile: a report makes a few hundred
     thousand tuples and strings, none in a cycle, and each collection would walk
-    them all again (a third of a large report's time)."""
+    them all again (a third of a large report's time). What is alive at the end
+    is frozen out of the collector (`gc.freeze`; reference counting still frees
+    it): re-enabled, it would otherwise walk all of it at once, right away."""
     was = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
         if was:
+            gc.freeze()
             gc.enable()
 
 
