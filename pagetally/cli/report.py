@@ -8,11 +8,14 @@ repykota's grace column.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import functools
+import gc
 import io
 import itertools
 import json
+import operator
 from collections.abc import Iterator
 from datetime import datetime
 from decimal import Decimal
@@ -109,6 +112,16 @@ def flag_and_status(
     }[acct.limit_by]
 
 
+def _quota_status(e: Entry, now: datetime) -> tuple[str, str]:
+    """flag_and_status of an entry whose account is limited by quota."""
+    counter, soft, hard, date_limit = e[2], e[4], e[5], e[6]
+    flag = "+Q" if soft is not None and counter >= soft else "-Q"
+    deny = ((hard is not None and counter >= hard)
+            or (hard is None and soft is not None and counter >= soft)
+            or (date_limit is not None and now >= date_limit))  # fmt: skip
+    return flag, "DENY" if deny else ""
+
+
 def statuses(report: QuotaReport, cfg: Config, now: datetime) -> list[tuple[str, str]]:
     """(flag, status) of each entry of `report`, in its order: flag_and_status,
     worked out once per account where it depends only on the account and the
@@ -119,26 +132,28 @@ def statuses(report: QuotaReport, cfg: Config, now: datetime) -> list[tuple[str,
     }
     accounts = report.accounts
     quota = LimitBy.QUOTA
+    entries = report.entries
+    if len(set(limits.values())) == 1:
+        # one set of limits: each account's (flag, status) once, the entries' looked
+        # up in C (map); only entries of accounts limited by quota are worked out
+        one = next(iter(limits.values()))
+        by_name = {name: flag_and_status(acct, _NO_ENTRY, now, *one)
+                   for name, acct in accounts.items() if acct.limit_by is not quota}
+        found: list[tuple[str, str] | None] = list(map(by_name.get,
+                                                       map(operator.itemgetter(1), entries)))
+        if len(by_name) < len(accounts):
+            unknown = functools.partial(operator.is_, None)
+            for i in itertools.compress(range(len(found)), map(unknown, found)):
+                found[i] = _quota_status(entries[i], now)
+        return found  # type: ignore[return-value]  # no None left
     fixed: dict[tuple[str, tuple[Decimal, Decimal]], tuple[str, str]] = {}
-    one = next(iter(limits.values())) if len(set(limits.values())) == 1 else None
-    by_name: dict[str, tuple[str, str]] = {}
     out: list[tuple[str, str]] = []
     add = out.append
-    for e in report.entries:
+    for e in entries:
         name = e[1]
         acct = accounts[name]
         if acct.limit_by is quota:
-            counter, soft, hard, date_limit = e[2], e[4], e[5], e[6]
-            flag = "+Q" if soft is not None and counter >= soft else "-Q"
-            deny = ((hard is not None and counter >= hard)
-                    or (hard is None and soft is not None and counter >= soft)
-                    or (date_limit is not None and now >= date_limit))  # fmt: skip
-            add((flag, "DENY" if deny else ""))
-        elif one is not None:
-            known = by_name.get(name)
-            if known is None:
-                known = by_name[name] = flag_and_status(acct, e, now, *one)
-            add(known)
+            add(_quota_status(e, now))
         else:
             lim = limits[e[0]]
             known = fixed.get((name, lim))
@@ -146,6 +161,10 @@ def statuses(report: QuotaReport, cfg: Config, now: datetime) -> list[tuple[str,
                 known = fixed[(name, lim)] = flag_and_status(acct, e, now, *lim)
             add(known)
     return out
+
+
+#: flag_and_status's entry for an account not limited by quota (it is not read)
+_NO_ENTRY: Entry = ("", "", 0, 0, None, None, None, None)
 
 
 def report_rows(report: QuotaReport, cfg: Config, now: datetime) -> Iterator[Row]:
@@ -183,8 +202,13 @@ def _texts(report: QuotaReport) -> dict[str, tuple[str, str, str, str]]:
     }
 
 
+_CSV_SPECIAL = frozenset(',"\r\n')
+
+
 def _csv_field(value: str) -> str:
     """One CSV field as csv.writer writes it (quoted when it must be)."""
+    if value and _CSV_SPECIAL.isdisjoint(value):
+        return value  # what csv.writer writes for it too (QUOTE_MINIMAL)
     buf = io.StringIO()
     csv.writer(buf, lineterminator="\n").writerow([value])
     return buf.getvalue()[:-1]
@@ -254,7 +278,8 @@ def _print_tables(env: Env, report: QuotaReport, cfg: Config, now: datetime) -> 
     texts = _texts(report)
     over = {name: t[1] or "-" for name, t in texts.items()}
 
-    accounts = report.accounts
+    paid = {name: a.lifetime_paid for name, a in report.accounts.items()}
+    life_pages, name_of = operator.itemgetter(3), operator.itemgetter(1)
     flags = statuses(report, cfg, now)
     by_printer: dict[str, list[list[str]]] = {}
     totals: dict[str, tuple[int, Decimal]] = {}
@@ -271,8 +296,9 @@ def _print_tables(env: Env, report: QuotaReport, cfg: Config, now: datetime) -> 
             for (_p, name, pc, lpc, soft, hard, grace, warn), (flag, status)
             in zip(mine, marks, strict=True)
         ]  # fmt: skip
-        totals[printer] = (sum(e[3] for e in mine),
-                           sum((accounts[e[1]].lifetime_paid for e in mine), Decimal(0)))
+        # summed in C (map, itemgetter): no Python frame per entry
+        totals[printer] = (sum(map(life_pages, mine)),
+                           sum(map(paid.__getitem__, map(name_of, mine)), Decimal(0)))
     for name in sorted(by_printer):
         p = printers.get(name)
         title = f"Report for {'group' if report.group else 'user'} quota on printer {name}"
@@ -291,6 +317,23 @@ def _print_tables(env: Env, report: QuotaReport, cfg: Config, now: datetime) -> 
         render_table(env, headers, by_printer[name], right, title=title, caption=caption,
                      footer=footer)
         env.out.write("\n")
+
+
+@contextlib.contextmanager
+def _no_collection() -> Iterator[None]:
+    """No cyclic garbage collection meanwhile: a report makes a few hundred
+    thousand tuples and strings, none in a cycle, and each collection would walk
+    them all again (a third of a large report's time). What is alive at the end
+    is frozen out of the collector (`gc.freeze`; reference counting still frees
+    it): re-enabled, it would otherwise walk all of it at once, right away."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.freeze()
+            gc.enable()
 
 
 def register(app: typer.Typer) -> None:
@@ -317,7 +360,7 @@ def report(
 
     env = get_env()
     cfg = env.config()
-    with env.store() as store:
+    with _no_collection(), env.store() as store:
         printer_patterns = printer or ["*"]
         if printer:
             expand("printer", printer_patterns, store.find_printers, lambda p: p.name)
@@ -332,11 +375,12 @@ def report(
 
         report = quota_report(store, printer_patterns, who, group=group)
     now = env.now()
-    if fmt is Format.JSON:
-        write_report_json(env.out, report, cfg, now)
-    elif fmt is Format.CSV:
-        write_report_csv(env.out, report, cfg, now)
-    elif not report.entries:
-        env.note("no quota entries match")
-    else:
-        _print_tables(env, report, cfg, now)
+    with _no_collection():
+        if fmt is Format.JSON:
+            write_report_json(env.out, report, cfg, now)
+        elif fmt is Format.CSV:
+            write_report_csv(env.out, report, cfg, now)
+        elif not report.entries:
+            env.note("no quota entries match")
+        else:
+            _print_tables(env, report, cfg, now)

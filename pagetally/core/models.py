@@ -346,6 +346,9 @@ class ChargeRequest:
     # a deny banner was printed for this refused job: one more on the person's
     # warn count for the printer (PyKota's deny banner counter, maxdenybanners)
     deny_banner: bool = False
+    # milliseconds from the backend's start on the job to this charge (None: not
+    # measured); kept in the history row for /metrics' backend time
+    backend_ms: int | None = None
 
 
 @dataclass(frozen=True)

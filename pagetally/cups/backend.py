@@ -15,6 +15,7 @@ import dataclasses
 import logging
 import os
 import sys
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -187,6 +188,7 @@ class Job:
         self.facts: JobFacts | None = None
         self.send_path: str | None = None  # job data with its banners, when it has some
         self.cancel = CancelWatch()  # installed as the SIGTERM handler by run()
+        self.started = time.monotonic()  # the job's backend time is counted from here
 
     def report_crash(self, error: BaseException) -> None:
         """Mail the admin (crashrecipient, off by default) the job's facts and the
@@ -484,7 +486,7 @@ class Job:
                                 printer_counter=counted.before,
                                 precomputed_pages=at.precounted,
                                 precomputed_price=at.decision.price)
-        result = charge(at.store, at.config, request, self.msgs)
+        result = charge(at.store, at.config, request, self.msgs, started=self.started)
         at.attempt.forget()  # settled: in the store, or in the journal
         record(at.store, final, at.dialogs, at.now)
         self._tell_charged(at, run, request, result)

@@ -5,6 +5,7 @@ when the store went away meanwhile."""
 from __future__ import annotations
 
 import dataclasses
+import time
 from typing import TYPE_CHECKING
 
 from pagetally.core.models import (
@@ -74,9 +75,13 @@ def settle(
 
 
 def charge(store: Store | None, config: Config, request: ChargeRequest,
-           msgs: Messages) -> ChargeResult | None:
+           msgs: Messages, *, started: float | None = None) -> ChargeResult | None:
     """Charge, or journal the charge when the store went away meanwhile (None:
-    journaled)."""
+    journaled). `started`: `time.monotonic()` when the backend began the job; the
+    time since is kept with the job (/metrics' backend time)."""
+    if started is not None:
+        elapsed = max(0, round((time.monotonic() - started) * 1000))
+        request = dataclasses.replace(request, backend_ms=elapsed)
     if store is not None:
         try:
             result = store.charge(request)

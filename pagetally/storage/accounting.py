@@ -276,6 +276,7 @@ def history_values(request: ChargeRequest, ident: dict[str, Any]) -> dict[str, A
         "precomputedjobsize": request.precomputed_pages,
         "precomputedjobprice": request.precomputed_price,
         "decisioncode": decision.code[:DECISION_CODE_MAX] or None,
+        "backendms": request.backend_ms,
     }
 
 

@@ -45,10 +45,12 @@ from pagetally.core.tokens import ApiToken, TokenRole
 if TYPE_CHECKING:
     from pagetally.storage.reports import QuotaReport
     from pagetally.storage.webqueries import (
+        BackendTimes,
         DayUsage,
         JobPage,
         JobQuery,
         JobTotal,
+        PrintedSums,
         Refusals,
         UsageTotal,
         UserStatus,
@@ -406,9 +408,11 @@ class ReportQueries(Protocol):
     def top_users(self, since: datetime, until: datetime,
                   limit: int = 10) -> list[UsageTotal]: ...
     def printer_use(self, since: datetime, until: datetime) -> list[UsageTotal]: ...
+    def printed_sums(self, user: str) -> list[PrintedSums]: ...
     def refusals(self, since: datetime | None, until: datetime | None) -> list[Refusals]: ...
     def job_totals(self) -> list[JobTotal]: ...
     def refusal_totals(self) -> list[Refusals]: ...
+    def backend_times(self, bounds_ms: Sequence[int]) -> list[BackendTimes]: ...
 
 
 class ApiStore(WebAdminStore, TokenStore, ReportQueries, Protocol):

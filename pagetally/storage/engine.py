@@ -93,13 +93,18 @@ def make_url(settings: StoreSettings, *, readonly: bool) -> URL:
     )
 
 
-def make_engine(settings: StoreSettings, *, readonly: bool) -> Engine:
-    """An engine for the store; SQLite's file is not created here."""
+def make_engine(settings: StoreSettings, *, readonly: bool, pool_size: int = 0) -> Engine:
+    """An engine for the store; SQLite's file is not created here. `pool_size`:
+    connections kept open for reuse (0: the default, small; a server with many
+    threads keeps one per thread: a connection beyond the pool's size is closed
+    when it is given back, and opened again for the next unit of work)."""
     backend = backend_of(settings)
     url = make_url(settings, readonly=readonly)
     if backend == "sqlite":
+        sized = {"pool_size": pool_size, "max_overflow": 10} if pool_size else {}
         engine = create_engine(
-            url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S, "check_same_thread": False}
+            url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S, "check_same_thread": False},
+            **sized,
         )
         _sqlite_events(engine, readonly=readonly)
         return engine
@@ -108,7 +113,7 @@ def make_engine(settings: StoreSettings, *, readonly: bool) -> Engine:
         url,
         connect_args=args,
         isolation_level="READ COMMITTED",
-        pool_size=2,
+        pool_size=pool_size or 2,
         max_overflow=4,
     )
     _ping_when_idle(engine)

@@ -4,10 +4,11 @@ PyKota's repykota, and this store's first report, built one object per quota
 entry and asked for each group's balance in a query of its own: 3.8 s for
 100,000 users x 100 printers. Here the whole report is four reads whatever its
 size — the printers, the accounts (users, or groups with their members' summed
-balances in one GROUP BY), and the quota entries as plain integers (a group's
-counters summed over its members in one GROUP BY) — joined and sorted in
-Python by id, without building an object per entry. Names are matched as
-everywhere (`patterns`: SQL narrows, fnmatch decides).
+balances in one GROUP BY), and the quota entries as the driver's tuples, their
+printer's and user's names joined in SQL (a group's counters summed over its
+members in one GROUP BY) — sorted in Python by each name's rank, without
+building an object or a tuple per entry. Names are matched as everywhere
+(`patterns`: SQL narrows, fnmatch decides).
 """
 
 from __future__ import annotations
@@ -128,8 +129,9 @@ def _narrowed(stmt: Any, column: Any, ids: dict[int, str], everything: bool) -> 
     return stmt.where(column.in_(list(ids)))
 
 
-def _ranks(names: dict[int, str]) -> dict[int, int]:
-    return {key: rank for rank, key in enumerate(sorted(names, key=names.__getitem__))}
+def _ranks(names: dict[int, str]) -> dict[str, int]:
+    """Each name's place in name order."""
+    return {name: rank for rank, name in enumerate(sorted(names.values()))}
 
 
 def quota_report(
@@ -231,30 +233,38 @@ class ReportMethods(SqlBase):
                         accounts[name] = ReportAccount(name, limits[limit_by], money(bal),
                                                        money(paid), money(over))
             quota = self._user_entries(conn, pnames, names, all_printers, all_names)
+        # entries carry names already (joined in SQL): sorted by printer then name
+        # through each name's rank, no tuple built again but those with a date
         prank, nrank = _ranks(pnames), _ranks(names)
         width = len(nrank) + 1
         quota.sort(key=lambda e: prank[e[0]] * width + nrank[e[1]])
         read_date = UtcDateTime().process_result_value
         dialect = conn.dialect
-        entries: list[Entry] = [
-            (pnames[p], names[n], pc, lpc, soft, hard,
-             None if date is None else read_date(date, dialect), warn)
-            for p, n, pc, lpc, soft, hard, date, warn in quota
-        ]  # fmt: skip
-        return QuotaReport(group, found, accounts, entries)
+        for i, e in enumerate(quota):
+            if e[6] is not None:
+                quota[i] = (*e[:6], read_date(e[6], dialect), e[7])
+        return QuotaReport(group, found, accounts, quota)
 
     @staticmethod
     def _user_entries(conn: Connection, pnames: dict[int, str], names: dict[int, str],
                       all_printers: bool, all_names: bool) -> list[Any]:
+        """User entries as the driver's tuples, with the printer's and the user's
+        name (Entry), in no order."""
         q = userpquota.c
-        stmt = select(q.printerid, q.userid, q.pagecounter, q.lifepagecounter, q.softlimit,
-                      q.hardlimit, q.datelimit, q.warncount)
+        stmt = (
+            select(printers.c.printername, users.c.username, q.pagecounter,
+                   q.lifepagecounter, q.softlimit, q.hardlimit, q.datelimit, q.warncount)
+            .select_from(userpquota)
+            .join(printers, printers.c.id == q.printerid)
+            .join(users, users.c.id == q.userid)
+        )
         stmt = _narrowed(stmt, q.printerid, pnames, all_printers)
         stmt = _narrowed(stmt, q.userid, names, all_names)
         found = _fetch(conn, stmt)
         if all_printers and all_names:
             return found
-        return [e for e in found if e[0] in pnames and e[1] in names]
+        shown, named = set(pnames.values()), set(names.values())
+        return [e for e in found if e[0] in shown and e[1] in named]
 
     @staticmethod
     def _group_entries(conn: Connection, pnames: dict[int, str], names: dict[int, str],
@@ -281,5 +291,5 @@ class ReportMethods(SqlBase):
         for key, p, gid, soft, hard, date in conn.execute(stmt):
             if p in pnames and gid in names:
                 pc, lpc = counters.get(int(key), (0, 0))
-                out.append((p, gid, pc, lpc, soft, hard, date, None))
+                out.append((pnames[p], names[gid], pc, lpc, soft, hard, date, None))
         return out

@@ -36,7 +36,7 @@ from sqlalchemy.dialects import mysql
 
 from pagetally.storage.types import Money, UtcDateTime, name_type
 
-SCHEMA_REVISION = "0011"
+SCHEMA_REVISION = "0012"
 
 
 def identity_key(printer: str, job_id: str, host: str, job_uuid: str) -> bytes:
@@ -186,6 +186,9 @@ jobhistory = Table(
     Column("precomputedjobprice", Money(), nullable=True),
     # house (0009): Decision.code, what rules reading the history match (not `reason`)
     Column("decisioncode", String(DECISION_CODE_MAX), nullable=True),
+    # webperf (0012): milliseconds from the backend's start on the job to its
+    # charge (NULL: not measured, e.g. refused jobs, imports); /metrics' backend time
+    Column("backendms", Integer(), nullable=True),
     UniqueConstraint("jobkey"),
     Index(None, "username", "jobdate"),
     Index(None, "printername", "jobdate"),

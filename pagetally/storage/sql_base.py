@@ -199,6 +199,15 @@ class SqlBase:
             if engine is not self._engine:
                 engine.dispose()
 
+    def pool_at_least(self, size: int) -> None:
+        """Keep `size` connections open for reuse (a server running units of work
+        in `size` threads at once); the engine is replaced when its pool is smaller."""
+        if self._engine.pool.size() >= size:  # type: ignore[attr-defined]
+            return
+        old = self._engine
+        self._engine = make_engine(self.settings, readonly=self.readonly, pool_size=size)
+        old.dispose()
+
     def close(self) -> None:
         self._engine.dispose()
 

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, insert, select, update
+from sqlalchemy import Connection, Row, bindparam, insert, select, update
 
 from pagetally.core.tokens import (
     ApiToken,
@@ -49,6 +49,9 @@ def _token_of(row: Row[Any]) -> ApiToken:
 
 
 _JOINED = apitokens.join(users, users.c.id == apitokens.c.userid)
+#: every API request's lookup, built once (the hash bound per request)
+_BY_HASH = (select(*_COLUMNS).select_from(_JOINED)
+            .where(apitokens.c.tokenhash == bindparam("digest")))
 
 
 def token_store(store: object) -> TokenStore:
@@ -137,10 +140,7 @@ class TokenMethods(SqlBase):
         digest = token_hash(secret)
 
         def work(conn: Connection) -> ApiToken | None:
-            row = conn.execute(
-                select(*_COLUMNS).select_from(_JOINED)
-                .where(apitokens.c.tokenhash == digest)
-            ).first()
+            row = conn.execute(_BY_HASH, {"digest": digest}).first()
             return None if row is None else _token_of(row)
 
         token = self._read(work)

@@ -7,7 +7,9 @@ the store grows (bench/web.py: 1,000,000 jobs):
   pagination (the page after a cursor reads from the index where the last page
   ended: page 1,000 costs what page 1 costs; OFFSET would read every row before);
 - `usage_by_day`, `top_users`, `printer_use`, `refusals`: the dashboards'
-  aggregates over a period, each one GROUP BY over the date index.
+  aggregates over a period, each one GROUP BY over the date index;
+- `printed_sums`: a user's printed pages, colour pages and sheets per printer
+  and day (the charts page), one GROUP BY over the user's index.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import base64
 import binascii
 import enum
+import functools
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -27,15 +30,17 @@ from sqlalchemy import (
     Connection,
     Integer,
     and_,
+    bindparam,
+    case,
     cast,
     func,
-    literal,
     literal_column,
     or_,
     select,
     tuple_,
     type_coerce,
 )
+from sqlalchemy.sql import Select
 from sqlalchemy.sql.elements import ColumnElement
 
 from pagetally.core.models import (
@@ -64,6 +69,8 @@ from pagetally.storage.types import to_money
 PAGE_MAX = 500
 #: Actions that charged the user (their pages and money count in the dashboards).
 CHARGED = (Action.ALLOW.value, Action.WARN.value)
+#: Actions of jobs that printed (a refunded job was printed too): the charts.
+PRINTED = (*CHARGED, Action.REFUND.value)
 
 
 class JobSort(enum.StrEnum):
@@ -152,6 +159,31 @@ class JobTotal:
 
 
 @dataclass(frozen=True)
+class PrintedSums:
+    """A user's printed jobs (charged or refunded) on one printer on one UTC day:
+    pages, colour pages (never more than the pages) and sheets (the pages when
+    a job's sheets are unknown)."""
+
+    printer: str
+    day: date
+    pages: int
+    color_pages: int
+    sheets: int
+
+
+@dataclass(frozen=True)
+class BackendTimes:
+    """The backend's time on a printer's jobs (those it measured, /metrics):
+    how many, their sum, and how many took at most each bound (cumulative, as
+    Prometheus' buckets), all in milliseconds."""
+
+    printer: str
+    jobs: int
+    total_ms: int
+    at_most: tuple[int, ...]
+
+
+@dataclass(frozen=True)
 class Refusals:
     reason: str
     jobs: int
@@ -226,6 +258,53 @@ def _period(since: datetime | None, until: datetime | None) -> list[ColumnElemen
     return where
 
 
+_FILTERS = {"user": "username", "printer": "printername", "host": "hostname",
+            "code": "billingcode", "action": "action"}
+
+
+@functools.lru_cache(maxsize=256)
+def _page_statement(sort: JobSort, descending: bool, rows_: int,
+                    given: frozenset[str]) -> Select[Any]:
+    """A job page's statement for the filters `given` (their values bound at
+    execution, named as in job_page), built once per shape: building and keying a
+    statement costs about what running it does."""
+    col = _SORT_COLUMN[sort]
+    h = jobhistory.c
+    where: list[ColumnElement[bool]] = [
+        h[column] == bindparam(name) for name, column in _FILTERS.items() if name in given]
+    if "since" in given:
+        where.append(h.jobdate >= bindparam("since", type_=h.jobdate.type))
+    if "until" in given:
+        where.append(h.jobdate < bindparam("until", type_=h.jobdate.type))
+    if "title" in given:
+        where.append(h.title.like(bindparam("title"), escape=ESCAPE))
+    if "value" in given:
+        bound = bindparam("value", type_=col.type)  # through the column's type
+        last = bindparam("last", type_=h.id.type)
+        if sort is JobSort.DATE:
+            # the row-value comparison the (…, jobdate) indexes serve directly
+            where.append(tuple_(col, h.id) < tuple_(bound, last) if descending
+                         else tuple_(col, h.id) > tuple_(bound, last))
+        else:
+            where.append(
+                or_(col < bound, and_(col == bound, h.id < last)) if descending
+                else or_(col > bound, and_(col == bound, h.id > last)))
+    order = (col.desc(), h.id.desc()) if descending else (col.asc(), h.id.asc())
+    return select(jobhistory).where(*where).order_by(*order).limit(rows_)
+
+
+# A status page's statements, built once (values bound per request: building and
+# keying a statement costs about what running it does)
+_STATUS_USER = select(users).where(users.c.username == bindparam("name"))
+_STATUS_QUOTAS = (quotas.USER_SELECT.where(userpquota.c.userid == bindparam("uid"))
+                  .order_by(printers.c.printername))
+_MEMBER_OF = select(groupsmembers.c.groupid).where(groupsmembers.c.userid == bindparam("uid"))
+_STATUS_GROUPS = (select(groups.c.groupname).where(groups.c.id.in_(_MEMBER_OF))
+                  .order_by(groups.c.groupname))
+_STATUS_GROUP_QUOTAS = (quotas.GROUP_SELECT.where(grouppquota.c.groupid.in_(_MEMBER_OF))
+                        .order_by(groups.c.groupname, printers.c.printername))
+
+
 class WebQueryMethods(SqlBase):
     """The store's reads for web pages and the API."""
 
@@ -233,29 +312,16 @@ class WebQueryMethods(SqlBase):
         """NotFound for an unknown user."""
 
         def work(conn: Connection) -> UserStatus:
-            found = conn.execute(select(users).where(users.c.username == name)).first()
+            found = conn.execute(_STATUS_USER, {"name": name}).first()
             if found is None:
                 raise NotFound("user", name)
             user = rows.user_of(found)
-            mine = [
-                quotas.user_quota_of(r._mapping)
-                for r in conn.execute(
-                    quotas.USER_SELECT.where(userpquota.c.userid == user.id)
-                    .order_by(printers.c.printername))
-            ]
-            member_of = (
-                select(groupsmembers.c.groupid).where(groupsmembers.c.userid == user.id)
-            )
-            names = [
-                r[0] for r in conn.execute(
-                    select(groups.c.groupname).where(groups.c.id.in_(member_of))
-                    .order_by(groups.c.groupname))
-            ]
+            uid = {"uid": user.id}
+            mine = [quotas.user_quota_of(r._mapping) for r in conn.execute(_STATUS_QUOTAS, uid)]
+            names = [r[0] for r in conn.execute(_STATUS_GROUPS, uid)]
             theirs = [
                 quotas.group_quota_of(r._mapping)
-                for r in conn.execute(
-                    quotas.GROUP_SELECT.where(grouppquota.c.groupid.in_(member_of))
-                    .order_by(groups.c.groupname, printers.c.printername))
+                for r in conn.execute(_STATUS_GROUP_QUOTAS, uid)
             ] if names else []
             return UserStatus(user, mine, names, theirs)
 
@@ -265,34 +331,21 @@ class WebQueryMethods(SqlBase):
         """One page of jobs (InvalidInput for a bad limit or cursor)."""
         if not 1 <= query.limit <= PAGE_MAX:
             raise InvalidInput(f"a page holds 1 to {PAGE_MAX} jobs, not {query.limit}")
-        col = _SORT_COLUMN[query.sort]
-        h = jobhistory.c
-        where: list[ColumnElement[bool]] = _period(query.since, query.until)
-        for column, value in ((h.username, query.user), (h.printername, query.printer),
-                              (h.hostname, query.host), (h.billingcode, query.billing_code)):
-            if value is not None:
-                where.append(column == value)
-        if query.action is not None:
-            where.append(h.action == Action(query.action).value)
-        if query.title:
-            where.append(h.title.like(_like_substring(query.title), escape=ESCAPE))
+        values: dict[str, Any] = {
+            name: value for name, value in (
+                ("user", query.user), ("printer", query.printer), ("host", query.host),
+                ("code", query.billing_code), ("since", query.since), ("until", query.until),
+                ("action", None if query.action is None else Action(query.action).value),
+                ("title", _like_substring(query.title) if query.title else None))
+            if value is not None
+        }  # fmt: skip
         if query.after is not None:
-            raw, last_id = decode_cursor(query.after, query.sort)
-            bound = literal(raw, col.type)  # through the column's type (Money, UtcDateTime)
-            if query.sort is JobSort.DATE:
-                # the row-value comparison the (…, jobdate) indexes serve directly
-                where.append(
-                    tuple_(col, h.id) < tuple_(bound, last_id) if query.descending
-                    else tuple_(col, h.id) > tuple_(bound, last_id))
-            else:
-                where.append(
-                    or_(col < bound, and_(col == bound, h.id < last_id)) if query.descending
-                    else or_(col > bound, and_(col == bound, h.id > last_id)))
-        order = (col.desc(), h.id.desc()) if query.descending else (col.asc(), h.id.asc())
-        stmt = select(jobhistory).where(*where).order_by(*order).limit(query.limit + 1)
+            values["value"], values["last"] = decode_cursor(query.after, query.sort)
+        stmt = _page_statement(query.sort, query.descending, query.limit + 1,
+                               frozenset(values))
 
         def work(conn: Connection) -> JobPage:
-            found = [rows.job_of(r) for r in conn.execute(stmt)]
+            found = [rows.job_of(r) for r in conn.execute(stmt, values)]
             if len(found) <= query.limit:
                 return JobPage(found)
             found = found[: query.limit]
@@ -322,6 +375,24 @@ class WebQueryMethods(SqlBase):
             DayUsage(epoch + timedelta(days=int(d)), int(n), int(p or 0), int(cp or 0),
                      to_money(m or 0))
             for d, n, p, cp, m in c.execute(stmt)
+        ])
+
+    def printed_sums(self, user: str) -> list[PrintedSums]:
+        """`user`'s printed jobs summed per printer and UTC day, by day then printer."""
+        day = _day_number(self.backend).label("day")
+        h = jobhistory.c
+        colour = case((h.colorpages < h.jobsize, h.colorpages), else_=h.jobsize)
+        stmt = (
+            select(h.printername, day, func.sum(h.jobsize), func.sum(colour),
+                   func.sum(func.coalesce(h.sheets, h.jobsize)))
+            .where(h.username == user, h.action.in_(PRINTED))
+            .group_by(h.printername, day).order_by(day, h.printername)
+        )
+        epoch = date(1970, 1, 1)
+        return self._read(lambda c: [
+            PrintedSums(p, epoch + timedelta(days=int(d)), int(n or 0), int(cp or 0),
+                        int(sh or 0))
+            for p, d, n, cp, sh in c.execute(stmt)
         ])
 
     def _totals(self, column: Any, since: datetime, until: datetime, limit: int | None,
@@ -364,6 +435,21 @@ class WebQueryMethods(SqlBase):
             for p, a, n, pg, cp, m in c.execute(stmt)
         ])
 
+    def backend_times(self, bounds_ms: Sequence[int]) -> list[BackendTimes]:
+        """Each printer's measured backend times, counted under each bound (one
+        GROUP BY; /metrics' `pagetally_backend_seconds`)."""
+        h = jobhistory.c
+        under = [func.sum(case((h.backendms <= b, 1), else_=0)) for b in bounds_ms]
+        stmt = (
+            select(h.printername, func.count(), func.sum(h.backendms), *under)
+            .where(h.backendms.is_not(None))
+            .group_by(h.printername).order_by(h.printername)
+        )
+        return self._read(lambda c: [
+            BackendTimes(p, int(n), int(total or 0), tuple(int(k or 0) for k in counts))
+            for p, n, total, *counts in c.execute(stmt)
+        ])
+
     def refusal_totals(self) -> list[Refusals]:
         """Every refused job ever, by reason (/metrics)."""
         return self.refusals(None, None)
@@ -392,11 +478,14 @@ def check_period(since: datetime, until: datetime, *, most_days: int = 3660) -> 
 __all__: Sequence[str] = (
     "CHARGED",
     "PAGE_MAX",
+    "PRINTED",
+    "BackendTimes",
     "DayUsage",
     "JobPage",
     "JobQuery",
     "JobSort",
     "JobTotal",
+    "PrintedSums",
     "Refusals",
     "UsageTotal",
     "UserStatus",

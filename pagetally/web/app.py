@@ -9,9 +9,10 @@ inside `pagetally serve` with `webserve: yes`).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -20,6 +21,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import HTTPException
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from jinja2 import Environment, PackageLoader, StrictUndefined
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pagetally.config import Config
 from pagetally.errors import ConfigError, PageTallyError, StorageError
@@ -32,6 +35,20 @@ from pagetally.web.sessions import Sessions
 from pagetally.web.settings import WebSettings
 
 _log = logging.getLogger("pagetally.web")
+
+#: Requests whose synchronous part (the store's reads and writes, the page's
+#: rendering) runs at once, each in a worker thread with its own pooled
+#: connection; more wait their turn in order. On a few cores more threads only
+#: contend for the interpreter and the database (bench/web.py).
+WEB_THREADS = 8
+
+
+@contextlib.asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    import anyio.to_thread
+
+    anyio.to_thread.current_default_thread_limiter().total_tokens = WEB_THREADS
+    yield
 
 
 def _now() -> datetime:
@@ -99,20 +116,41 @@ def _is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
 
-async def _secure_headers(request: Request, call_next: Callable[[Request], Any]) -> Response:
-    """Every answer: no sniffing, no framing; pages: a strict CSP and no caching."""
-    response: Response = await call_next(request)
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("X-Frame-Options", "DENY")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
-    if not _is_api(request):
-        response.headers.setdefault(
-            "Content-Security-Policy",
-            "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
-            "form-action 'self'; frame-ancestors 'none'",
-        )
-        response.headers.setdefault("Cache-Control", "no-store")
-    return response
+_EVERY = (
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-Frame-Options", "DENY"),
+    ("Referrer-Policy", "same-origin"),
+)
+_PAGES = (
+    ("Content-Security-Policy",
+     "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+     "form-action 'self'; frame-ancestors 'none'"),
+    ("Cache-Control", "no-store"),
+)
+
+
+class SecurityHeaders:
+    """The headers every answer carries (pages also a CSP and no caching), unless
+    the route set its own. A plain ASGI middleware: Starlette's BaseHTTPMiddleware
+    (`@app.middleware`) costs a task and a stream per request."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        extra = _EVERY if scope["path"].startswith("/api/") else _EVERY + _PAGES
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in extra:
+                    headers.setdefault(name, value)
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 def create_app(
@@ -133,7 +171,11 @@ def create_app(
     """
     from pagetally.web.pages import admin, login, user
 
-    app = FastAPI(title="PageTally", docs_url=None, redoc_url=None, openapi_url=None)
+    app = FastAPI(title="PageTally", docs_url=None, redoc_url=None, openapi_url=None,
+                  lifespan=_lifespan)
+    pool = getattr(store, "pool_at_least", None)
+    if pool is not None:  # the SQL store: a connection for each worker thread
+        pool(WEB_THREADS)
     app.state.web = WebState(
         settings=settings,
         store=store,
@@ -174,7 +216,7 @@ def create_app(
         page.headers.update(exc.headers or {})  # Retry-After of a 429
         return page
 
-    app.middleware("http")(_secure_headers)
+    app.add_middleware(SecurityHeaders)
 
     app.include_router(login.router)
     app.include_router(user.router)

@@ -1,8 +1,9 @@
 """Charts as server-side SVG (no JavaScript): bars with their values written out.
 
-Pure: numbers and labels in, SVG text out, every label escaped. Also the sums
-the charts page shows: pages per month, colour vs mono, pages by printer, and
-the sheets, paper and CO2 that duplex (and n-up) saved, with the site's factors.
+Pure: numbers and labels in, SVG text out, every label escaped. Also the
+figures the charts page shows, from the store's sums (`printed_sums`, summed in
+SQL): pages per month, colour vs mono, pages by printer, and the sheets, paper
+and CO2 that duplex (and n-up) saved, with the site's factors.
 """
 
 from __future__ import annotations
@@ -13,9 +14,7 @@ from decimal import Decimal
 
 from markupsafe import Markup, escape
 
-from pagetally.core.models import Action, JobRecord
-
-_PRINTED = (Action.ALLOW, Action.WARN, Action.REFUND)
+from pagetally.storage.webqueries import PrintedSums
 
 
 def bars(title: str, items: Sequence[tuple[str, int]], *, width: int = 560,
@@ -58,24 +57,25 @@ class Figures:
     co2_grams: Decimal
 
 
-def figures(jobs: Sequence[JobRecord], sheet_grams: Decimal, co2_grams: Decimal,
+def figures(sums: Sequence[PrintedSums], sheet_grams: Decimal, co2_grams: Decimal,
             months: int = 12) -> Figures:
-    """The charts' sums over the jobs printed (refunded ones were printed too).
+    """The charts' figures from the store's sums of the user's printed jobs
+    (`printed_sums`: per printer and day, summed in SQL; refunded jobs were
+    printed too).
 
     A job's sheets are the physical sheets when known, else its pages; the
     sheets saved are pages minus sheets (duplex, n-up).
     """
-    printed = [j for j in jobs if j.action in _PRINTED]
     per_month: dict[str, int] = {}
     by_printer: dict[str, int] = {}
     colour = pages = sheets = 0
-    for j in printed:
-        key = f"{j.date:%Y-%m}"
-        per_month[key] = per_month.get(key, 0) + j.pages
-        by_printer[j.printer] = by_printer.get(j.printer, 0) + j.pages
-        colour += min(j.color_pages, j.pages)
-        pages += j.pages
-        sheets += j.sheets if j.sheets is not None else j.pages
+    for s in sums:
+        key = f"{s.day:%Y-%m}"
+        per_month[key] = per_month.get(key, 0) + s.pages
+        by_printer[s.printer] = by_printer.get(s.printer, 0) + s.pages
+        colour += s.color_pages
+        pages += s.pages
+        sheets += s.sheets
     saved = max(0, pages - sheets)
     return Figures(
         per_month=sorted(per_month.items())[-months:],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from decimal import Decimal
 
@@ -10,7 +11,10 @@ from jinja2 import Environment
 from pagetally.core.money import format_money
 
 
+@functools.lru_cache(maxsize=4096)
 def money(amount: Decimal | None, currency: str = "") -> str:
+    """An amount as format_money shows it (kept per value: a history page shows
+    fifty prices, mostly the same few; equal amounts show the same text)."""
     return "" if amount is None else format_money(amount, currency)
 
 

@@ -45,12 +45,16 @@ def state_of(request: Request) -> WebState:
 
 
 def identity_for(state: WebState, name: str, via: str) -> Identity:
-    """`name` with the role the config and their groups give."""
-    try:
-        groups = [g.name for g in state.store.groups_of(name)]
-    except (NotFound, StorageError):
-        groups = []
+    """`name` with the role the config and their groups give. The store is asked
+    for the groups only when `webadmins`/`webreadonlyadmins` name a group (`@g`):
+    otherwise they cannot change the role, and a request saves a unit of work."""
     s = state.settings
+    groups: list[str] = []
+    if s.names_groups:
+        try:
+            groups = [g.name for g in state.store.groups_of(name)]
+        except (NotFound, StorageError):
+            groups = []
     return Identity(name, role_of(name, groups, s.admins, s.readonly_admins), via)
 
 
@@ -90,21 +94,22 @@ def optional(request: Request) -> Identity | None:
     return who
 
 
-def current(who: Annotated[Identity | None, Depends(optional)]) -> Identity:
-    """The caller; NotLoggedIn when nobody is."""
+async def current(who: Annotated[Identity | None, Depends(optional)]) -> Identity:
+    """The caller; NotLoggedIn when nobody is. (`async`, as the two below: pure
+    checks run on the event loop, not handed to a worker thread and back.)"""
     if who is None:
         raise NotLoggedIn()
     return who
 
 
-def admin_view(who: Annotated[Identity, Depends(current)]) -> Identity:
+async def admin_view(who: Annotated[Identity, Depends(current)]) -> Identity:
     """An admin or read-only admin; 403 for anyone else."""
     if not may_see_admin(who):
         raise HTTPException(403, "admins only")
     return who
 
 
-def admin(who: Annotated[Identity, Depends(current)]) -> Identity:
+async def admin(who: Annotated[Identity, Depends(current)]) -> Identity:
     """An admin who may change things; 403 for a read-only admin or a user."""
     if not may_change_site(who):
         raise HTTPException(403, "admins only (read-only admins may not change anything)")

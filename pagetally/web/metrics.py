@@ -1,10 +1,11 @@
 """`/metrics`: Prometheus' text format, for the monitoring a site already runs.
 
 Read from the store at each scrape (one GROUP BY over the history, one over the
-refusals), so that every print server's jobs are counted, whichever process
-charged them: jobs by printer and action, pages and money charged by printer,
-refusals by reason. From this process: API requests and their time, and store
-errors met while serving. Names follow Prometheus' conventions
+refusals, one over the measured backend times), so that every print server's
+jobs are counted, whichever process charged them: jobs by printer and action,
+pages and money charged by printer, refusals by reason, the backend's time per
+job by printer (a histogram). From this process: API requests and their time,
+and store errors met while serving. Names follow Prometheus' conventions
 (`pagetally_..._total` for counters).
 """
 
@@ -17,11 +18,16 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+)
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.registry import Collector
 
 from pagetally.errors import PageTallyError
+from pagetally.storage.webqueries import BackendTimes
 
 _LOCK = threading.Lock()
 _STORE_ERRORS = [0]
@@ -31,6 +37,25 @@ def count_store_error() -> None:
     """A store error met while serving (the store down, a driver error)."""
     with _LOCK:
         _STORE_ERRORS[0] += 1
+
+
+#: The backend time histogram's bounds (ms): a job through the resident service
+#: takes tens of milliseconds, one the backend runs alone a second or more, and
+#: the time includes the printer's taking the job (the real backend).
+BACKEND_BOUNDS_MS = (50, 100, 250, 500, 1000, 2500, 5000, 10_000, 30_000, 60_000, 300_000)
+
+
+def backend_histogram(times: list[BackendTimes]) -> HistogramMetricFamily:
+    """`pagetally_backend_seconds{printer}`: the backend's time on each job, from
+    its start on the job to the charge, as kept in the history (jobs it measured)."""
+    family = HistogramMetricFamily(
+        "pagetally_backend_seconds",
+        "Backend time per job, from the backend's start on it to its charge, by printer",
+        labels=["printer"])
+    for t in times:
+        buckets = [(str(b / 1000), n) for b, n in zip(BACKEND_BOUNDS_MS, t.at_most, strict=True)]
+        family.add_metric([t.printer], [*buckets, ("+Inf", t.jobs)], t.total_ms / 1000)
+    return family
 
 
 class StoreCollector(Collector):
@@ -46,6 +71,7 @@ class StoreCollector(Collector):
         try:
             totals = self.store.job_totals()
             reasons = self.store.refusal_totals()
+            times = self.store.backend_times(BACKEND_BOUNDS_MS)
         except PageTallyError:
             count_store_error()
             up.add_metric([], 0)
@@ -79,7 +105,7 @@ class StoreCollector(Collector):
         for r in reasons:
             refused.add_metric([r.reason or "(none)"], r.jobs)
         errors.add_metric([], _STORE_ERRORS[0])
-        yield from (up, jobs, pages, color, money, refused, errors)
+        yield from (up, jobs, pages, color, money, refused, backend_histogram(times), errors)
 
 
 def metrics_router(store: Any) -> tuple[APIRouter, CollectorRegistry]:

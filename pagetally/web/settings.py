@@ -57,6 +57,12 @@ class WebSettings:
     host: str = "127.0.0.1"
     port: int = 8632
 
+    @property
+    def names_groups(self) -> bool:
+        """`webadmins` or `webreadonlyadmins` names a group (`@g`): a role then
+        depends on the user's groups in the store."""
+        return any(e.startswith("@") for e in self.admins | self.readonly_admins)
+
     def is_proxy(self, address: str | None) -> bool:
         """True when `address` (the TCP peer) is one of `webproxies`."""
         if not address:

@@ -159,3 +159,55 @@ def test_user_status(store: SqlStore) -> None:
     assert store.user_status("bo").quotas[0].printer == "lp3"
     with pytest.raises(NotFound):
         store.user_status("nobody")
+
+
+def _charts_by_walking(jobs: list[JobRecord]) -> tuple[dict[str, int], dict[str, int], int,
+                                                       int, int]:
+    """What the charts page showed when it read every job into Python: pages per
+    month and per printer, colour pages, pages and sheets of the printed jobs."""
+    months: dict[str, int] = Counter()
+    printers: dict[str, int] = Counter()
+    colour = pages = sheets = 0
+    for j in jobs:
+        if j.action not in (Action.ALLOW, Action.WARN, Action.REFUND):
+            continue
+        months[f"{j.date:%Y-%m}"] += j.pages
+        printers[j.printer] += j.pages
+        colour += min(j.color_pages, j.pages)
+        pages += j.pages
+        sheets += j.sheets if j.sheets is not None else j.pages
+    return dict(months), dict(printers), colour, pages, sheets
+
+
+def test_chart_sums_are_what_walking_the_jobs_gives(store: SqlStore) -> None:
+    """The charts' figures, summed in SQL per printer and day, are those of every
+    printed job read one by one: a few hundred jobs over five months, with every
+    action, unknown sheets, more colour pages than pages, days' edges."""
+    from pagetally.web.charts import figures
+
+    actions = ["allow", "warn", "deny", "refund", "cancel", "problem", "allow"]
+    rows = [history_row(i, 2, PRINTERS) for i in range(JOBS)]
+    for i, r in enumerate(rows):
+        r["jobdate"] = EPOCH + timedelta(hours=11 * i, microseconds=-1 if i % 5 else 0)
+        r["action"] = actions[i % len(actions)]
+        if i % 4 == 0:
+            r["sheets"] = None
+        if i % 13 == 0:
+            r["colorpages"] = r["jobsize"] + 3  # more colour pages than pages: capped
+    with store._engine.begin() as conn:
+        conn.execute(insert(jobhistory), rows)
+    from pagetally.storage import HistoryFilter
+
+    for user in ("user000000", "user000001"):
+        jobs = list(store.history(HistoryFilter(user=user)))
+        months, by_printer, colour, pages, sheets = _charts_by_walking(jobs)
+        assert len(months) >= 5
+        f = figures(store.printed_sums(user), Decimal("4.5"), Decimal("1.2"), months=100)
+        assert dict(f.per_month) == months
+        assert [m for m, _ in f.per_month] == sorted(months)
+        assert dict(f.by_printer) == by_printer
+        assert (f.colour, f.mono, f.pages, f.sheets) == (colour, pages - colour, pages, sheets)
+        assert f.sheets_saved == pages - sheets > 0
+        assert f.paper_grams == Decimal("4.5") * (pages - sheets)
+        assert f.co2_grams == Decimal("1.2") * (pages - sheets)
+    assert store.printed_sums("nobody") == []

@@ -3,13 +3,14 @@ proxies, CSV cells."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal as D
 
 import pytest
 
 from pagetally.core.models import Action, JobRecord, LimitBy, User, UserQuota
 from pagetally.errors import ConfigError
+from pagetally.storage.webqueries import PrintedSums
 from pagetally.web.charts import bars, figures
 from pagetally.web.history import csv_lines
 from pagetally.web.ratelimit import LoginLimiter
@@ -95,15 +96,13 @@ def test_proxies() -> None:
         parse_proxies("10.0.0.0/33")
 
 
-def _job(pages: int, sheets: int | None, color: int = 0, action: Action = Action.ALLOW,
-         printer: str = "lp", day: int = 1) -> JobRecord:
-    return JobRecord(None, datetime(2026, 11, day, tzinfo=UTC), "u", printer, action, pages,
-                     color_pages=color, sheets=sheets)
-
-
 def test_figures_and_duplex_savings() -> None:
-    f = figures([_job(10, 5), _job(4, None, color=4, printer="c"), _job(3, 3, day=2),
-                 _job(9, 9, action=Action.DENY), _job(2, 1, action=Action.REFUND)],
+    # the store's sums (printed_sums) of: 10 pages on 5 sheets and a refunded job of
+    # 2 pages on 1 sheet on lp on the 1st, 3 on 3 on the 2nd; 4 colour pages
+    # (sheets unknown: 4) on c (tests/storage/test_webqueries sums real jobs)
+    f = figures([PrintedSums("c", date(2026, 11, 1), 4, 4, 4),
+                 PrintedSums("lp", date(2026, 11, 1), 12, 0, 6),
+                 PrintedSums("lp", date(2026, 11, 2), 3, 0, 3)],
                 D("5"), D("2"))
     assert (f.pages, f.sheets, f.sheets_saved) == (19, 13, 6)
     assert (f.colour, f.mono) == (4, 15)

@@ -148,3 +148,22 @@ def test_refund_request_for_own_job_only(alice: TestClient, site: SqlStore) -> N
                                      "reason": "x"})
     assert r.status_code == 409 and "not charged" in r.text
     assert len(site.refund_requests()) == 1
+
+
+def test_every_answer_carries_the_security_headers(alice: TestClient, site: SqlStore) -> None:
+    """Pages get a CSP and no caching besides the headers every answer carries
+    (web.app.SecurityHeaders); the API gets the common ones; and the store keeps a
+    pooled connection for each of the web's worker threads."""
+    from pagetally.web.app import WEB_THREADS
+
+    page = alice.get("/")
+    api = alice.get("/api/v1/me")
+    for r in (page, api):
+        assert r.status_code == 200
+        assert r.headers["x-content-type-options"] == "nosniff"
+        assert r.headers["x-frame-options"] == "DENY"
+        assert r.headers["referrer-policy"] == "same-origin"
+    assert "default-src 'none'" in page.headers["content-security-policy"]
+    assert page.headers["cache-control"] == "no-store"
+    assert "content-security-policy" not in api.headers
+    assert site._engine.pool.size() >= WEB_THREADS  # type: ignore[attr-defined]

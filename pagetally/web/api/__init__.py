@@ -9,14 +9,15 @@ route does.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.openapi.utils import get_openapi
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pagetally import __version__
 from pagetally.web.api.base import PREFIX, bearer_token
+from pagetally.web.metrics import metrics_router, observe
 
 DESCRIPTION = (
     "PageTally's REST API: a user reads their own account, quotas, jobs and payments; "
@@ -40,8 +41,6 @@ def api_router() -> APIRouter:
 
 def install(app: FastAPI) -> None:
     """Add /api/v1, its OpenAPI document, bearer tokens and /metrics to `app`."""
-    from pagetally.web.metrics import metrics_router, observe
-
     state = app.state.web
     state.resolvers.append(bearer_token)
     api = api_router()
@@ -62,11 +61,28 @@ def install(app: FastAPI) -> None:
     metrics, _registry = metrics_router(state.store)
     app.include_router(metrics)
 
-    @app.middleware("http")
-    async def _timed(request: Request, call_next: Callable[[Request], Any]) -> Response:
-        started = time.perf_counter()
-        response: Response = await call_next(request)
-        if request.url.path.startswith(PREFIX):
-            observe(metrics, request.method, response.status_code, started)
-        return response
+    app.add_middleware(Timed, metrics=metrics)
 
+
+class Timed:
+    """Counts and times the API's requests for /metrics (a plain ASGI middleware,
+    see web.app.SecurityHeaders)."""
+
+    def __init__(self, app: ASGIApp, metrics: APIRouter) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith(PREFIX):
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = [500]
+
+        async def send_status(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status[0] = message["status"]
+            await send(message)
+
+        await self.app(scope, receive, send_status)
+        observe(self.metrics, scope["method"], status[0], started)

@@ -44,8 +44,8 @@ SHOWN = 500
 Viewer = Annotated[Identity, Depends(admin_view)]
 
 
-def _changer(who: Annotated[Identity, Depends(posted)]) -> Identity:
-    return admin(who)
+async def _changer(who: Annotated[Identity, Depends(posted)]) -> Identity:
+    return await admin(who)
 
 
 Changer = Annotated[Identity, Depends(_changer)]

@@ -73,9 +73,9 @@ def history_csv(request: Request, who: Me) -> Response:
 @router.get("/charts")
 def charts_page(request: Request, who: Me) -> Response:
     state = state_of(request)
-    jobs = list(state.store.history(HistoryFilter(user=who.name)))
     s = state.settings
-    f = charts.figures(jobs, s.sheet_grams, s.sheet_co2_grams)
+    f = charts.figures(queries(state).printed_sums(who.name), s.sheet_grams,
+                       s.sheet_co2_grams)
     return render(
         request, "charts.j2", who, f=f,
         per_month=charts.bars("Pages per month", f.per_month),

@@ -134,6 +134,37 @@ def test_metrics(api: TestClient, tokens: Tokens, site: SqlStore) -> None:
     assert 'pagetally_api_requests_total{method="GET",status="200"}' in text
 
 
+def test_metrics_backend_time(api: TestClient, site: SqlStore) -> None:
+    """The backend's time on each job, from its start on the job to its charge
+    (cups/charging.charge keeps it in the history row), is a histogram by printer;
+    jobs charged without a measure (the site's others) are not in it."""
+    import re
+    import time
+    from decimal import Decimal
+
+    from pagetally.config import Config
+    from pagetally.core.models import Action, ChargeRequest, Decision, JobFacts
+    from pagetally.cups.charging import charge
+    from pagetally.cups.status import Messages
+    from tests.web.site import NOW
+
+    for n, took in ((1, 0.3), (2, 0.3), (3, 2.0)):
+        facts = JobFacts(user="alice", printer="lp1", pages=1, job_id=f"t{n}", host="ws1",
+                         job_uuid=f"urn:uuid:timed-{n}")
+        request = ChargeRequest(facts, Decision(Action.ALLOW, price=Decimal("0.10"), pages=1),
+                                NOW)
+        charge(site, Config(path="(defaults)"), request, Messages(io.StringIO()),
+               started=time.monotonic() - took)
+    text = api.get("/metrics").text
+    assert "# TYPE pagetally_backend_seconds histogram" in text
+    for le, n in (("0.25", 0), ("0.5", 2), ("1.0", 2), ("2.5", 3), ("+Inf", 3)):
+        assert f'pagetally_backend_seconds_bucket{{le="{le}",printer="lp1"}} {n}.0' in text
+    assert 'pagetally_backend_seconds_count{printer="lp1"} 3.0' in text
+    found = re.search(r'pagetally_backend_seconds_sum\{printer="lp1"\} ([0-9.]+)', text)
+    assert found is not None and 2.6 <= float(found.group(1)) < 3.2
+    assert 'pagetally_backend_seconds_count{printer="color1"}' not in text
+
+
 def test_openapi_document(api: TestClient) -> None:
     doc = api.get("/api/v1/openapi.json").json()
     assert doc["info"]["title"] == "PageTally API"
