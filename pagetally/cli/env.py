@@ -72,6 +72,21 @@ class Env:
             console.width = WIDE  # piped to a file or pager: do not squeeze tables
         return console
 
+    def surely_no_terminal(self, *, stderr: bool = False) -> bool:
+        """Whether `console(stderr=...)` would say it is no terminal, known without
+        importing Rich (~50 ms of start-up): nothing forces one and the stream is
+        not a tty. False when unsure (then ask the console)."""
+        if self.force_terminal is not None:
+            return not self.force_terminal
+        for environ in (self.environ, os.environ):  # (Rich reads the process's)
+            if environ.get("TTY_COMPATIBLE") == "1" or "FORCE_COLOR" in environ:
+                return False
+        isatty = getattr(self.err if stderr else self.out, "isatty", None)
+        try:
+            return isatty is None or not isatty()
+        except ValueError:  # a closed stream (Rich says no terminal too)
+            return True
+
     def note(self, text: str) -> None:
         """One line for a person on stderr (warnings, what was skipped)."""
         print(text, file=self.err)
