@@ -1,6 +1,6 @@
 """How long PageTally's commands take to start: whole process, as a shell sees it.
 
-    .venv/bin/python bench/startup.py [--runs 15] [--ref REF] [--pkpgcounter CMD] [--only TEXT]
+    .venv/bin/python bench/startup.py [--runs 15] [--ref REF] [--pkpgcounter CMD] [--only TEXT]...
 
 A script that calls `pkpgcounter FILE` or `repykota` once per file or user pays
 the interpreter's start and every import each time, so these are the figures
@@ -24,7 +24,8 @@ git ref REF (e.g. `main` or `HEAD~3`), in the same run and in turns with this
 tree: before/after figures that saw the same machine.
 
 Real commands (STORE_COMMANDS: listings, reports and PyKota's aliases) run on a
-SQLite store made for the run (`db upgrade`, one printer), standard input
+SQLite store made for the run by each tree (`db upgrade`, one printer, one
+user), standard input
 closed; the row `import sqlalchemy` is the floor that SQLAlchemy itself sets
 under every command that opens a store.
 
@@ -109,8 +110,11 @@ def store_cases() -> list[Case]:
 
 
 def make_store(python: str, env: dict[str, str], tmp: Path) -> dict[str, str]:
-    """A configuration naming a new SQLite store with one printer and one user, made by this
-    tree's `pagetally`; `env` with PAGETALLY_CONFIG naming it."""
+    """A configuration naming a new SQLite store with one printer and one user in
+    folder `tmp`, made by the `pagetally` of `env`'s tree; `env` with PAGETALLY_CONFIG
+    naming it. Each tree has its own: one that knows a newer schema migrates a
+    SQLite store on first use, and an older one then refuses it."""
+    tmp.mkdir()
     conf = tmp / "pagetally.conf"
     conf.write_text(f"[global]\nstoragebackend: sqlite\nstoragename: {tmp / 'store.db'}\n")
     env = {**env, "PAGETALLY_CONFIG": str(conf)}
@@ -216,7 +220,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     ap.add_argument("--runs", type=int, default=15)
     ap.add_argument("--ref", help="git ref whose tree is timed too (before/after)")
     ap.add_argument("--pkpgcounter", help="PyKota's pkpgcounter 3.51 command line")
-    ap.add_argument("--only", help="only the cases whose label contains this text")
+    ap.add_argument("--only", action="append",
+                    help="only the cases whose label contains this text (repeatable)")
     args = ap.parse_args(argv)
 
     with tempfile.TemporaryDirectory(prefix="pagetally-startup-") as tmpdir:
@@ -227,12 +232,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         envs = {name: _tree_env(tree, tmp) for name, tree in trees.items()}
         for name, tree in trees.items():
             _check_tree(python, tree, envs[name])
-        store_env = make_store(python, envs["this tree"], tmp)
-        envs = {name: {**env, "PAGETALLY_CONFIG": store_env["PAGETALLY_CONFIG"]}
-                for name, env in envs.items()}
+        envs = {name: make_store(python, env, tmp / f"store-{i}")
+                for i, (name, env) in enumerate(envs.items())}
         pkpg = find_pkpgcounter(args.pkpgcounter)
         todo = [c for c in [*cases(empty, pdf, pcl), *store_cases()]
-                if not args.only or args.only in c.label]
+                if not args.only or any(text in c.label for text in args.only)]
         columns = list(trees) + (["pkpgcounter 3.51"] if pkpg else [])
         print(f"Whole-process start-up, median of {args.runs} runs: wall ms / CPU ms\n")
         print("| command | " + " | ".join(columns) + " |")
