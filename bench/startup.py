@@ -1,6 +1,6 @@
 """How long PageTally's commands take to start: whole process, as a shell sees it.
 
-    .venv/bin/python bench/startup.py [--runs 15] [--ref REF] [--pkpgcounter CMD] [--only TEXT]
+    .venv/bin/python bench/startup.py [--runs 15] [--ref REF] [--pkpgcounter CMD] [--only TEXT]...
 
 A script that calls `pkpgcounter FILE` or `repykota` once per file or user pays
 the interpreter's start and every import each time, so these are the figures
@@ -22,6 +22,12 @@ venv's editable install) with this venv's site-packages on PYTHONPATH, from a
 temporary directory. `--ref REF` also runs every command from the package of the
 git ref REF (e.g. `main` or `HEAD~3`), in the same run and in turns with this
 tree: before/after figures that saw the same machine.
+
+Real commands (STORE_COMMANDS: listings, reports and PyKota's aliases) run on a
+SQLite store made for the run by each tree (`db upgrade`, one printer, one
+user), standard input
+closed; the row `import sqlalchemy` is the floor that SQLAlchemy itself sets
+under every command that opens a store.
 
 pkpgcounter 3.51 (PyKota's, Python 2) is timed beside them on the same files
 when `--pkpgcounter CMD` names it, or a `pkpgcounter` on PATH says 3.51; it is
@@ -73,8 +79,50 @@ ALIASES = {
     **{a: "pagetally.cli.aliases" for a in (
         "edpykota", "repykota", "pkusers", "pkprinters", "pkbcodes", "pkrefund", "dumpykota")},
     **{a: "pagetally.cli.aliases_tools" for a in ("pykotme", "warnpykota", "pkinvoice",
-                                                   "pkbanner")},
+                                                   "pkbanner", "autopykota", "pkturnkey")},
 }
+
+
+#: Real commands on a SQLite store that holds one printer (`lp`), one user (`john`)
+#: and, after the first `edpykota --add john`, his quota entry (issue 10 item 12:
+#: every command, not only its help, starts in under 100 ms):
+#: the label is what a shell runs; `pagetally` through its console script.
+STORE_COMMANDS = (
+    "pagetally users list", "pagetally users list --format csv", "pagetally report",
+    "pagetally quotas list", "pagetally history", "pagetally printers list",
+    "repykota", "edpykota --add john", "pkusers --list", "dumpykota", "pkprinters --list",
+    "pkbcodes --list", "warnpykota",
+)
+
+
+def store_cases() -> list[Case]:
+    """STORE_COMMANDS, and the floor they stand on: SQLAlchemy's own import (Core
+    and the SQLite dialect, all a SQLite store loads of it)."""
+    found = [Case("python -c 'import sqlalchemy' (+ SQLite dialect)",
+                  "sqlalchemy, sqlalchemy.dialects.sqlite.pysqlite", ())]
+    for line in STORE_COMMANDS:
+        prog, *args = line.split()
+        if prog == "pagetally":
+            found.append(Case(line, "pagetally.cli.launch:run", tuple(args)))
+        else:
+            found.append(Case(line, f"{ALIASES[prog]}:{prog}", tuple(args)))
+    return found
+
+
+def make_store(python: str, env: dict[str, str], tmp: Path) -> dict[str, str]:
+    """A configuration naming a new SQLite store with one printer and one user in
+    folder `tmp`, made by the `pagetally` of `env`'s tree; `env` with PAGETALLY_CONFIG
+    naming it. Each tree has its own: one that knows a newer schema migrates a
+    SQLite store on first use, and an older one then refuses it."""
+    tmp.mkdir()
+    conf = tmp / "pagetally.conf"
+    conf.write_text(f"[global]\nstoragebackend: sqlite\nstoragename: {tmp / 'store.db'}\n")
+    env = {**env, "PAGETALLY_CONFIG": str(conf)}
+    for args in (("db", "upgrade"), ("printers", "add", "lp"), ("users", "add", "john")):
+        argv = [*_wrapper(python, "pagetally.cli.launch:run", "pagetally"), *args]
+        subprocess.run(argv, env=env, cwd=env["PAGETALLY_BENCH_CWD"], check=True,
+                       capture_output=True)
+    return env
 
 
 def cases(empty: Path, pdf: Path, pcl: Path) -> list[Case]:
@@ -112,8 +160,8 @@ def _wrapper(python: str, entry: str, prog: str) -> list[str]:
 def timed(argv: Sequence[str], env: dict[str, str]) -> tuple[float, float, int]:
     """(wall s, CPU s, exit status) of one whole process."""
     started = time.perf_counter()
-    proc = subprocess.Popen(list(argv), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            env=env, cwd=env["PAGETALLY_BENCH_CWD"])
+    proc = subprocess.Popen(list(argv), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, env=env, cwd=env["PAGETALLY_BENCH_CWD"])
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - started
     proc.returncode = os.waitstatus_to_exitcode(status)
@@ -172,7 +220,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     ap.add_argument("--runs", type=int, default=15)
     ap.add_argument("--ref", help="git ref whose tree is timed too (before/after)")
     ap.add_argument("--pkpgcounter", help="PyKota's pkpgcounter 3.51 command line")
-    ap.add_argument("--only", help="only the cases whose label contains this text")
+    ap.add_argument("--only", action="append",
+                    help="only the cases whose label contains this text (repeatable)")
     args = ap.parse_args(argv)
 
     with tempfile.TemporaryDirectory(prefix="pagetally-startup-") as tmpdir:
@@ -183,8 +232,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         envs = {name: _tree_env(tree, tmp) for name, tree in trees.items()}
         for name, tree in trees.items():
             _check_tree(python, tree, envs[name])
+        envs = {name: make_store(python, env, tmp / f"store-{i}")
+                for i, (name, env) in enumerate(envs.items())}
         pkpg = find_pkpgcounter(args.pkpgcounter)
-        todo = [c for c in cases(empty, pdf, pcl) if not args.only or args.only in c.label]
+        todo = [c for c in [*cases(empty, pdf, pcl), *store_cases()]
+                if not args.only or any(text in c.label for text in args.only)]
         columns = list(trees) + (["pkpgcounter 3.51"] if pkpg else [])
         print(f"Whole-process start-up, median of {args.runs} runs: wall ms / CPU ms\n")
         print("| command | " + " | ".join(columns) + " |")

@@ -34,7 +34,10 @@ def _pagetally(args: list[str], prog: str) -> None:
     # Typer only once a command runs: an alias's --help is argparse's (start-up).
     import typer
 
+    import pagetally.cli
     from pagetally.cli.main import app
+
+    pagetally.cli.ONE_COMMAND_PROCESS = True
 
     typer.main.get_command(app).main(args=args, prog_name=prog)
 
@@ -43,7 +46,10 @@ def _pagetally_all(commands: list[list[str]], prog: str) -> None:
     """Run several commands in order; exit with the first failure's code."""
     import typer
 
+    import pagetally.cli
     from pagetally.cli.main import app
+
+    pagetally.cli.ONE_COMMAND_PROCESS = True
 
     group = typer.main.get_command(app)
     for args in commands:

@@ -7,6 +7,7 @@ Injected (as Click's `obj`) so that the whole CLI runs in-process in tests:
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 import time
@@ -72,6 +73,21 @@ class Env:
             console.width = WIDE  # piped to a file or pager: do not squeeze tables
         return console
 
+    def surely_no_terminal(self, *, stderr: bool = False) -> bool:
+        """Whether `console(stderr=...)` would say it is no terminal, known without
+        importing Rich (~50 ms of start-up): nothing forces one and the stream is
+        not a tty. False when unsure (then ask the console)."""
+        if self.force_terminal is not None:
+            return not self.force_terminal
+        for environ in (self.environ, os.environ):  # (Rich reads the process's)
+            if environ.get("TTY_COMPATIBLE") == "1" or "FORCE_COLOR" in environ:
+                return False
+        isatty = getattr(self.err if stderr else self.out, "isatty", None)
+        try:
+            return isatty is None or not isatty()
+        except ValueError:  # a closed stream (Rich says no terminal too)
+            return True
+
     def note(self, text: str) -> None:
         """One line for a person on stderr (warnings, what was skipped)."""
         print(text, file=self.err)
@@ -109,8 +125,9 @@ class Env:
         A SQLite file that does not exist is refused (naming its path) unless
         `create` (`db upgrade`, setup): a typo must not make an empty store.
         """
-        from pagetally.storage import open_reads, open_store
-        from pagetally.storage.engine import sqlite_exists
+        with _no_collection():  # SQLAlchemy's and the store's imports (start-up)
+            from pagetally.storage import open_reads, open_store
+            from pagetally.storage.engine import sqlite_exists
 
         cfg = self.config()
         settings = cfg.store_settings()
@@ -123,11 +140,35 @@ class Env:
         if not create:
             sqlite_exists(settings, str(cfg.path))
         read = None if write else cfg.read_store_settings()
-        store = open_store(settings, readonly=False) if write else open_reads(settings, read)
+        with _no_collection():
+            store = open_store(settings, readonly=False) if write else open_reads(settings, read)
         try:
             yield store
         finally:
             store.close()
+
+
+@contextmanager
+def _no_collection() -> Iterator[None]:
+    """No cyclic garbage collection meanwhile: importing SQLAlchemy and the store
+    makes a few hundred thousand long-lived objects, and the collections their
+    allocations trigger cost ~10% of a store command's start-up. In a process
+    that runs one command (pagetally.cli.ONE_COMMAND_PROCESS), what is alive at
+    the end is frozen out of the collector (`gc.freeze`: modules, classes, the
+    engine), so that the command's own collections do not walk it again and
+    again (a third of dumpykota's time); tests running commands in-process do
+    not freeze theirs."""
+    import pagetally.cli
+
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            if pagetally.cli.ONE_COMMAND_PROCESS:
+                gc.freeze()
+            gc.enable()
 
 
 def get_env(ctx: click.Context | None = None) -> Env:

@@ -17,7 +17,11 @@ import sys
 
 def run() -> None:
     """The `pagetally` executable."""
-    if sys.argv[1:2] == ["count"]:
+    import pagetally.cli
+
+    pagetally.cli.ONE_COMMAND_PROCESS = True
+    if sys.argv[1:2] == ["count"] and not {"--help", "-h"} & set(sys.argv[2:]):
+        # (help is fasthelp's: the count's module imports the parsers' package)
         from pagetally.cli.count import fast_main
 
         code = fast_main(sys.argv[2:])

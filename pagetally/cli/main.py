@@ -231,6 +231,9 @@ def root(
 
 def run() -> None:
     """The `pagetally` executable."""
+    import pagetally.cli
+
+    pagetally.cli.ONE_COMMAND_PROCESS = True
     typer.main.get_command(app)(prog_name="pagetally")
 
 

@@ -181,6 +181,9 @@ def batches(env: Env, items: Sequence[T], label: str, size: int = BATCH) -> Iter
     bar counting items once the work has taken over PROGRESS_AFTER seconds and a
     person is watching; quick work shows none, however many items."""
     chunks = [list(items[i : i + size]) for i in range(0, len(items), size)]
+    if env.surely_no_terminal(stderr=True):  # (no Rich import: start-up)
+        yield from chunks
+        return
     console = env.console(stderr=True)
     if not console.is_terminal:
         yield from chunks

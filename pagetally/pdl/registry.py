@@ -45,6 +45,9 @@ SIGNATURES: tuple[tuple[bytes, tuple[str, ...]], ...] = (  # (PCL XL's is its st
     (b"II+\x00", ("image",)),
     (b"MM\x00+", ("image",)),
     *((m + gap + b"HP-PCL XL;", ("pclxl",)) for m in (b"(", b")", b"'") for gap in (b" ", b"")),
+    # ESC @ (printer reset): Epson's ESC/P and ESC/P 2 (Ghostscript's stcolor, epson,
+    # escp2...), and the two that send it before their own: Canon BJC, DeskJet 505J
+    (b"\x1b@", ("escp", "bjc", "dj505j")),
 )
 
 

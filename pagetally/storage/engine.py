@@ -108,6 +108,9 @@ def make_engine(settings: StoreSettings, *, readonly: bool, pool_size: int = 0) 
         )
         _sqlite_events(engine, readonly=readonly)
         return engine
+    from pagetally.storage.schema import for_dialect
+
+    for_dialect(backend)  # the server's own DDL options, before anything is compiled
     args: dict[str, Any] = {"connect_timeout": 10}
     engine = create_engine(
         url,

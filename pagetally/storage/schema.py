@@ -10,14 +10,22 @@ four text columns alone cost 190 bytes a job on PostgreSQL, the digest's ~40.
 
 `SCHEMA_REVISION` is the Alembic head this code expects; a test pins it to the
 migrations so that opening a store need not import Alembic.
+
+What only MariaDB's or PostgreSQL's DDL says (table options, the binary
+collation of names, a partial index's WHERE) is added by `for_dialect`, which
+`engine.make_engine` and the migrations call before anything is compiled for
+that server: SQLAlchemy loads a dialect to check such options, and loading
+MariaDB's and PostgreSQL's costs every SQLite command ~50 ms of start-up.
 """
 
 from __future__ import annotations
 
 import hashlib
+from threading import Lock
 from typing import Any
 
 from sqlalchemy import (
+    BINARY,
     BigInteger,
     Boolean,
     Column,
@@ -32,9 +40,8 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
-from sqlalchemy.dialects import mysql
 
-from pagetally.storage.types import Money, UtcDateTime, name_type
+from pagetally.storage.types import Money, UtcDateTime, mysql_names, name_type
 
 SCHEMA_REVISION = "0012"
 
@@ -63,8 +70,11 @@ NAMING = {
 metadata = MetaData(naming_convention=NAMING)
 
 _ID = BigInteger().with_variant(Integer(), "sqlite")  # SQLite: an alias of the rowid
-_KEY = LargeBinary(16).with_variant(mysql.BINARY(16), "mysql", "mariadb")
-_MYSQL: dict[str, Any] = {"mysql_charset": "utf8mb4", "mysql_engine": "InnoDB"}
+_BILLED_ONLY = "billingcode IS NOT NULL"  # jobhistory's partial index on billing codes
+_KEY = LargeBinary(16).with_variant(BINARY(16), "mysql", "mariadb")
+#: Every table's MariaDB options, added by for_dialect("mysql") (not here: see above).
+MYSQL_OPTIONS: dict[str, Any] = {"mysql_charset": "utf8mb4", "mysql_engine": "InnoDB"}
+_MYSQL: dict[str, Any] = {}  # (a table's own options besides MYSQL_OPTIONS)
 
 users = Table(
     "users",
@@ -194,11 +204,10 @@ jobhistory = Table(
     Index(None, "printername", "jobdate"),
     Index(None, "hostname", "jobdate"),
     Index(  # most jobs carry no billing code: index only those that do
-        None,
+        None,  # (PostgreSQL's WHERE, the same: for_dialect)
         "billingcode",
         "jobdate",
-        postgresql_where=text("billingcode IS NOT NULL"),
-        sqlite_where=text("billingcode IS NOT NULL"),
+        sqlite_where=text(_BILLED_ONLY),
     ),
     Index(None, "jobdate"),
     **_MYSQL,
@@ -368,6 +377,29 @@ refundreceipts = Table(
     **_MYSQL,
 )
 # --- end webui --------------------------------------------------------------------
+
+_dialects_done: set[str] = set()
+_dialects_lock = Lock()
+
+
+def for_dialect(name: str) -> None:
+    """Add to the tables what `name`'s DDL says and other engines' does not
+    (MariaDB's table options and binary collation of names, PostgreSQL's partial
+    index): once per process, before anything is compiled for that server (see
+    the module's docstring). Nothing for SQLite."""
+    name = "mysql" if name == "mariadb" else name
+    with _dialects_lock:
+        if name in _dialects_done or name not in ("mysql", "postgresql"):
+            return
+        if name == "mysql":
+            for table in metadata.tables.values():
+                table.dialect_kwargs.update(MYSQL_OPTIONS)
+            mysql_names(c for t in metadata.tables.values() for c in t.columns)
+        else:
+            for index in jobhistory.indexes:
+                if index.dialect_kwargs.get("sqlite_where") is not None:
+                    index.dialect_kwargs["postgresql_where"] = text(_BILLED_ONLY)
+        _dialects_done.add(name)
 
 TABLES = (
     users,

@@ -11,13 +11,17 @@ since 1970 (8 bytes instead of 26 of text, in the row and in every index on it).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from threading import Lock
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import BigInteger, DateTime, Dialect, Numeric, String
-from sqlalchemy.dialects import mysql
 from sqlalchemy.types import TypeDecorator, TypeEngine
+
+if TYPE_CHECKING:
+    from sqlalchemy import Column
 
 MONEY_PLACES = 6
 _QUANTUM = Decimal(1).scaleb(-MONEY_PLACES)
@@ -65,6 +69,8 @@ class UtcDateTime(TypeDecorator[datetime]):
 
     def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
         if dialect.name in ("mysql", "mariadb"):
+            from sqlalchemy.dialects import mysql
+
             return dialect.type_descriptor(mysql.DATETIME(fsp=6))
         if dialect.name == "sqlite":
             return dialect.type_descriptor(BigInteger())
@@ -94,8 +100,41 @@ class UtcDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
+#: name_type()'s columns made before MariaDB's dialect was loaded (see mysql_names).
+_PLAIN_NAMES: dict[int, String] = {}
+_names_lock = Lock()
+_mysql_loaded = False
+
+
 def name_type(length: int = 255) -> TypeEngine[str]:
-    """A name column: case-sensitive everywhere (binary collation on MariaDB)."""
+    """A name column: case-sensitive everywhere (binary collation on MariaDB).
+
+    Loading MariaDB's dialect for its VARCHAR costs every command's start-up, so
+    until a MariaDB store is opened (`mysql_names`) this is a plain String, and
+    the schema's columns get their MariaDB variant then."""
+    with _names_lock:
+        if _mysql_loaded:
+            return _mysql_name(length)
+        plain = String(length)
+        _PLAIN_NAMES[id(plain)] = plain
+        return plain
+
+
+def _mysql_name(length: int) -> TypeEngine[str]:
+    from sqlalchemy.dialects import mysql
+
     return String(length).with_variant(
         mysql.VARCHAR(length, charset="utf8mb4", collation="utf8mb4_bin"), "mysql", "mariadb"
     )
+
+
+def mysql_names(columns: Iterable[Column[Any]]) -> None:
+    """Give `columns` made by name_type() before now their MariaDB variant, and
+    make name_type() return it from now on (a MariaDB store is being opened)."""
+    global _mysql_loaded
+    with _names_lock:
+        _mysql_loaded = True
+        for column in columns:
+            plain = _PLAIN_NAMES.get(id(column.type))
+            if plain is column.type:
+                column.type = _mysql_name(plain.length or 255)

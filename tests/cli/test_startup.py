@@ -220,3 +220,70 @@ def test_version_imports_no_typer(capsys: pytest.CaptureFixture[str]) -> None:
     for option in ("--version", "-v"):
         out, code, loaded = _launch([option])
         assert (out, code) == typers and _clickless(loaded), option
+
+
+#: What no real command on a SQLite store may import: Alembic (the schema's
+#: revision is read without it), SQLAlchemy's ORM and server dialects, the web,
+#: the service, the page counters, drivers and libraries of other commands.
+STORE_HEAVY = frozenset({
+    "alembic", "sqlalchemy.orm", "sqlalchemy.dialects.postgresql", "sqlalchemy.dialects.mysql",
+    "fastapi", "starlette", "pydantic", "ldap3", "psycopg", "pymysql", "numpy", "PIL",
+    "pikepdf", "reportlab", "jinja2", "pagetally.web", "pagetally.service",
+    "pagetally.pdl.formats",
+})
+#: Real commands (issue 10 item 12) and whether they draw a table (then Rich is theirs).
+STORE_COMMANDS = {
+    ("pagetally", "users", "list"): True,
+    ("pagetally", "users", "list", "--format", "csv"): False,
+    ("pagetally", "users", "add", "bob"): False,
+    ("pagetally", "report"): False,
+    ("pagetally", "quotas", "list", "--format", "json"): False,
+    ("repykota",): False,
+    ("edpykota", "--add", "john"): False,
+    ("pkusers", "--list"): True,
+    ("dumpykota",): False,
+    ("warnpykota",): False,
+}
+
+
+def _command_code(argv: tuple[str, ...]) -> str:
+    if argv[0] == "pagetally":
+        entry = "from pagetally.cli.launch import run as command"
+    else:
+        module = "aliases_tools" if argv[0] == "warnpykota" else "aliases"
+        entry = f"from pagetally.cli.{module} import {argv[0]} as command"
+    return (f"import sys; sys.argv[:] = {list(argv)!r}\n{entry}\n"
+            "try:\n    command()\nexcept SystemExit as exc:\n    code = exc.code\n"
+            "else:\n    code = 0\nprint(code, ' '.join(sorted(sys.modules)), file=sys.stderr)")
+
+
+def _heavy(loaded: set[str], heavy: frozenset[str]) -> set[str]:
+    return {m for m in loaded if any(m == h or m.startswith(h + ".") for h in heavy)}
+
+
+def test_real_commands_import_only_what_they_need(tmp_path: Path) -> None:
+    """Listings, reports, bulk edits and PyKota's aliases on a SQLite store (issue
+    10 item 12: every command under 100 ms): SQLAlchemy Core and its SQLite
+    dialect, never Alembic, the ORM, another engine's dialect or the web; Rich
+    only to draw a table (a bulk command piped or from cron asks no terminal)."""
+    conf = tmp_path / "pagetally.conf"
+    conf.write_text(f"[global]\nstoragebackend: sqlite\nstoragename: {tmp_path / 's.db'}\n")
+    env = {**os.environ, "PAGETALLY_CONFIG": str(conf)}
+    env.pop("FORCE_COLOR", None)
+    env.pop("TTY_COMPATIBLE", None)
+    for args in (["db", "upgrade"], ["printers", "add", "lp"], ["users", "add", "john"]):
+        subprocess.run([sys.executable, "-c", _command_code(("pagetally", *args))], env=env,
+                       capture_output=True, check=True)
+    procs = {argv: subprocess.Popen([sys.executable, "-c", _command_code(argv)], env=env,
+                                    stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                    stderr=subprocess.PIPE, text=True)
+             for argv in STORE_COMMANDS}
+    for argv, proc in procs.items():
+        _, stderr = proc.communicate(timeout=120)
+        code, _, modules = stderr.splitlines()[-1].partition(" ")
+        loaded = set(modules.split())
+        assert code in ("0", "None"), (argv, stderr[-2000:])
+        assert "sqlalchemy.dialects.sqlite" in loaded, argv  # (it did open the store)
+        assert not _heavy(loaded, STORE_HEAVY), (argv, sorted(_heavy(loaded, STORE_HEAVY)))
+        if not STORE_COMMANDS[argv]:
+            assert "rich" not in loaded, argv

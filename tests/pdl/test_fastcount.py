@@ -1,4 +1,5 @@
-"""`pagetally count` of a PDF, TIFF or PCL XL job imports only the parsers its signature leaves.
+"""`pagetally count` of a PDF, TIFF, PCL XL or ESC/P job imports only the parsers its
+signature leaves.
 
 The answer must be the one asking every parser gives: each sample's detection by
 signature is compared with the detection among all parsers, and no parser outside
@@ -13,7 +14,7 @@ import json
 import subprocess
 import sys
 import textwrap
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -40,7 +41,7 @@ def _tiff(pages: int, order: str = "II") -> bytes:
     return data
 
 
-SAMPLES = {
+SAMPLES: dict[str, Callable[[], bytes]] = {
     "pdf": lambda: simple_pdf(3),
     "hybrid pdf": hybrid_pdf,
     "pclm-like": lambda: b"%PDF-1.7\n%PCLm 1.0\n" + simple_pdf(2)[9:],
@@ -60,6 +61,16 @@ SAMPLES = {
     "pdf in pjl": lambda: _pjl("PDF", simple_pdf(2)),
     "pdf entered as pcl xl": lambda: _pjl("PCLXL", simple_pdf(2)),
     "tiff after pjl": lambda: _pjl("PCL", _tiff(2)),
+    # ESC @: what Ghostscript's stcolor, epson, necp6 and dj505j devices write first
+    "esc/p 2 (stcolor)": lambda: (b"\x1b@\x1b(G\x01\x00\x01\x1b(i\x01\x00\x00\x1b(U\x01"
+                                  b"\x00\x14\x1b(C\x02\x009\x08\x1b(c\x04\x00\x16\x00\xd5\x07"
+                                  b"\x1bU\x00\x1b+\x02\r\x1b(V\x02\x00?\x00\x0c\x1b@"),
+    "esc/p (epson)": lambda: b"\x1b@\x1bP\x1bl\x00\r\x1bQT\x1bJO\x0c\x1b@",
+    "esc/p (necp6)": lambda: b"\x1b@\x1bP\x1bl\x00\r\x1c3\x01\x1bQT\x1bJl\x0c\x1b@",
+    "dj505j": lambda: (b"\x1b@\x1b_R\xb4\x00\x1b_D\x01\x1b_E\x00\x1b_N\x00\x1b_J\xc4\xff"
+                       b"\x1b_U\xff\xff\x1b_S\xa3\x05\x1b_A\x01"),
+    "esc @ then bjc": lambda: b"\x1b@\x1b[K\x02\x00\x00\x0f\x1b@",
+    "esc @ then text": lambda: b"\x1b@Hello\r\n\x0c",
 }
 
 
@@ -113,15 +124,17 @@ def _key(d: Detection) -> tuple[str, float, tuple[str, ...]]:
     return (d.parser.name, d.confidence, d.also)
 
 
-def test_count_of_pdf_tiff_and_pcl_xl_imports_only_their_parsers(tmp_path: Path) -> None:
+def test_count_of_pdf_tiff_pcl_xl_and_escp_imports_only_their_parsers(tmp_path: Path) -> None:
     pdf, tif, pxl = tmp_path / "a.pdf", tmp_path / "b.tif", tmp_path / "c.pxl"
+    escp = tmp_path / "d.escp"
     pdf.write_bytes(simple_pdf(3))
     tif.write_bytes(_tiff(4))
     pxl.write_bytes(stream(page(), page()))
+    escp.write_bytes(SAMPLES["esc/p (epson)"]())
     code = textwrap.dedent(
         f"""
         import json, sys
-        sys.argv[1:] = ["count", {str(pdf)!r}, {str(tif)!r}, {str(pxl)!r}]
+        sys.argv[1:] = ["count", {str(pdf)!r}, {str(tif)!r}, {str(pxl)!r}, {str(escp)!r}]
         from pagetally.cli.launch import run
         try:
             run()
@@ -133,15 +146,17 @@ def test_count_of_pdf_tiff_and_pcl_xl_imports_only_their_parsers(tmp_path: Path)
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
     )
     lines = done.stdout.splitlines()
-    assert lines[:3] == [
+    assert lines[:4] == [
         f"{pdf}: 3 pages (PDF)",
         f"{tif}: 4 pages (TIFF)",
         f"{pxl}: 2 pages (PCL XL)",
+        f"{escp}: 1 page (ESC/P)",
     ]
-    status, modules = json.loads(lines[3])
+    status, modules = json.loads(lines[4])
     assert status == 0
     formats = {m.rsplit(".", 1)[-1] for m in modules if m.startswith("pagetally.pdl.formats.")}
-    assert {f for f in formats if not f.startswith("_")} == {"pdf", "pclm", "image", "pclxl"}
+    assert {f for f in formats if not f.startswith("_")} == {
+        "pdf", "pclm", "image", "pclxl", "escp", "bjc", "dj505j"}
     assert not [m for m in modules if m.split(".")[0] in {"pikepdf", "PIL", "numpy", "olefile"}]
 
 

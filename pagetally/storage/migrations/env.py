@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from alembic import context
 
-from pagetally.storage.schema import metadata
+from pagetally.storage.schema import for_dialect, metadata
 
 connection = context.config.attributes.get("connection")
 if connection is None:  # pragma: no cover - only programmatic use is supported
     raise RuntimeError("run migrations through pagetally.storage.migrate (pagetally db upgrade)")
 
+for_dialect(connection.dialect.name)
 context.configure(
     connection=connection,
     target_metadata=metadata,
