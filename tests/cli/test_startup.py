@@ -236,7 +236,8 @@ STORE_COMMANDS = {
     ("pagetally", "users", "list"): True,
     ("pagetally", "users", "list", "--format", "csv"): False,
     ("pagetally", "users", "add", "bob"): False,
-    ("pagetally", "report"): False,
+    ("pagetally", "report"): True,  # a table once edpykota (run beside it) added an entry
+    ("pagetally", "report", "--format", "csv"): False,
     ("pagetally", "quotas", "list", "--format", "json"): False,
     ("repykota",): False,
     ("edpykota", "--add", "john"): False,
