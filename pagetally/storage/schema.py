@@ -36,7 +36,7 @@ from sqlalchemy.dialects import mysql
 
 from pagetally.storage.types import Money, UtcDateTime, name_type
 
-SCHEMA_REVISION = "0009"
+SCHEMA_REVISION = "0010"
 
 
 def identity_key(printer: str, job_id: str, host: str, job_uuid: str) -> bytes:

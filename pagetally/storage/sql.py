@@ -448,7 +448,7 @@ class SqlStore(
     def charge(self, request: ChargeRequest) -> ChargeResult:
         ident = accounting.request_identity(request)
         if self.backend == "postgresql" and pg_charge.ENABLED:  # one trip: the server runs them
-            return self._charging(lambda c: pg_charge.charge(c, request, ident),
+            return self._charging(lambda c: pg_charge.charge(c, request, ident, commit=True),
                                   request.facts, ident)
         return self._charging(lambda c: accounting.charge(c, request, checked=ident),
                               request.facts, ident)
@@ -459,6 +459,11 @@ class SqlStore(
         rule: Callable[[AccountSnapshot], Decision],
         date: datetime,
     ) -> ChargeResult:
+        if self.backend == "postgresql" and pg_charge.ENABLED and pg_charge.ONE_TRIP:
+            states = self._pg_states
+            return self._charging(
+                lambda c: pg_charge.decide_and_charge_once(c, facts, rule, date, states),
+                facts, accounting.identity(facts))  # usually one trip
         if self.backend == "postgresql" and pg_charge.ENABLED:  # lock+read: one trip, charge: one
             return self._charging(lambda c: pg_charge.decide_and_charge(c, facts, rule, date),
                                   facts, accounting.identity(facts))
