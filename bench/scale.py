@@ -39,6 +39,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -139,17 +140,28 @@ class ServerTimes:
                 total += int(fields[11]) + int(fields[12])
         return total / tick
 
-    def mark(self) -> tuple[float, int, int]:
+    def mark(self) -> tuple[float, int, int, int]:
         time.sleep(0.5)  # the writers' backends exit and are reaped
         flushes = self.su.execute("SELECT wal_sync FROM pg_stat_wal").fetchone()
+        sessions = self.su.execute("SELECT sessions FROM pg_stat_database "
+                                   "WHERE datname = current_database()").fetchone()
         calls = self.su.execute("SELECT coalesce(sum(calls), 0) FROM pg_stat_statements "
                                 "WHERE toplevel AND query NOT LIKE '%%pg_stat%%'").fetchone()
-        assert flushes is not None and calls is not None
-        return self.cpu(), int(flushes[0]), int(calls[0])
+        assert flushes is not None and calls is not None and sessions is not None
+        return self.cpu(), int(flushes[0]), int(calls[0]), int(sessions[0])
 
 
-def per_charge(times: ServerTimes, before: tuple[float, int, int], n: int) -> str:
-    cpu, flushes, calls = times.mark()
+def cpu_of(pids: list[int]) -> float:
+    """CPU seconds the processes `pids` used so far."""
+    total = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def per_charge(times: ServerTimes, before: tuple[float, int, int, int], n: int) -> str:
+    cpu, flushes, calls, sessions = times.mark()
     if ARGS.top:  # the statements that took the server's time, since the last reset
         for row in times.su.execute(
                 "SELECT calls, total_exec_time, left(regexp_replace(query, '\\s+', ' ', 'g'), 90)"
@@ -158,7 +170,8 @@ def per_charge(times: ServerTimes, before: tuple[float, int, int], n: int) -> st
     times.su.execute("SELECT pg_stat_statements_reset()")
     return (f"server CPU {(cpu - before[0]) / n * 1000:.2f} ms, "
             f"{(flushes - before[1]) / n:.2f} WAL flushes, "
-            f"{(calls - before[2]) / n:.1f} statements a charge")
+            f"{(calls - before[2]) / n:.1f} statements, "
+            f"{(sessions - before[3]) / n:.2f} new connections a charge")
 
 
 def one_writer(settings: StoreSettings, times: ServerTimes, n: int = 1000) -> None:
@@ -195,12 +208,17 @@ def run_pool(fn: Any, args: list[tuple[Any, ...]], n: int) -> tuple[float, int, 
     return total / max(r[1] for r in results), total, sum(r[2] for r in results)
 
 
-def measured(label: str, times: ServerTimes, fn: Any, args: list[tuple[Any, ...]], n: int
-             ) -> float:
+def measured(label: str, times: ServerTimes, fn: Any, args: list[tuple[Any, ...]], n: int,
+             services: Sequence[int] = ()) -> float:
+    """`services`: pids of `pagetally serve` processes between writers and store."""
     mark = times.mark()
     load = os.getloadavg()[0]
+    served = cpu_of(list(services))
     rate, total, cpu = run_pool(fn, args, n)
-    print(f"  {label}: {rate:7.1f} charges/s; client CPU {cpu / total * 1000:.2f} ms, "
+    if services:
+        cpu += cpu_of(list(services)) - served
+    print(f"  {label}: {rate:7.1f} charges/s; client CPU {cpu / total * 1000:.2f} ms"
+          f"{' (writers and services)' if services else ''}, "
           f"{per_charge(times, mark, total)} (load {load:.1f} → {os.getloadavg()[0]:.1f})",
           flush=True)
     return rate
@@ -296,7 +314,8 @@ def main() -> int:
                     socks = [s for _, s in servers]
                     rows[(f"two print servers, {n} writers", path)] = measured(
                         f"two print servers, {n} writers, {path:10s}", times, served_writer,
-                        [(socks[w % 2], w, args.seconds) for w in range(n)], n)
+                        [(socks[w % 2], w, args.seconds) for w in range(n)], n,
+                        [p.pid for p, _ in servers])
                 finally:
                     for proc, _ in servers:
                         proc.terminate()

@@ -27,6 +27,7 @@ from pagetally.errors import ReadOnlyStore, StorageError, StoreUnavailable
 from pagetally.storage.base import StoreSettings
 
 SQLITE_BUSY_TIMEOUT_S = 60.0
+POOL_SIZE = 6  # connections a process keeps to PostgreSQL or MariaDB, at most
 PING_IDLE_S = 2.0  # a pooled server connection idle this long is tested before use
 BACKENDS = ("sqlite", "postgresql", "mysql")
 _ALIASES = {"postgres": "postgresql", "pgsql": "postgresql", "mariadb": "mysql"}
@@ -108,8 +109,15 @@ def make_engine(settings: StoreSettings, *, readonly: bool) -> Engine:
         url,
         connect_args=args,
         isolation_level="READ COMMITTED",
-        pool_size=2,
-        max_overflow=4,
+        # every connection opened is kept: with a smaller pool and overflow, the
+        # service's threads (8 writers on one `pagetally serve`) opened and closed
+        # one connection every 3-5 charges, each a server process and a SCRAM
+        # login, which cost more server CPU than the charges (bench/scale.py,
+        # "new connections a charge"). The most a process opens is the same 6;
+        # a 7th concurrent unit of work waits for one (a one-connection CLI or
+        # backend never opens more than one).
+        pool_size=POOL_SIZE,
+        max_overflow=0,
     )
     _ping_when_idle(engine)
     return engine
