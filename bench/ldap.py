@@ -108,6 +108,33 @@ def check(settings: StoreSettings, charged: dict[str, int], total: int) -> None:
         store.close()
 
 
+def operations(settings: StoreSettings, n: int = 50) -> str:
+    """Directory operations a charge (one writer, its own user), by kind: each is
+    a round trip to slapd, which is what a charge's time goes to."""
+    from collections import Counter
+
+    store: Any = open_store(settings)
+    seen: Counter[str] = Counter()
+    run = store.d._run
+
+    def counted(what: str, op: Any) -> Any:
+        seen[what.split()[0]] += 1
+        return run(what, op)
+
+    try:
+        store.get_user("u000")
+        store.d._run = counted
+        for i in range(n):
+            store.decide_and_charge(JobFacts(user="u000", printer="lp1", pages=PAGES,
+                                             job_id=str(i), job_uuid=f"urn:uuid:ops-{i}",
+                                             host="ops", billing_code="PRJ"),
+                                    _rule, datetime.now(UTC))
+    finally:
+        store.close()
+    kinds = ", ".join(f"{k} {v / n:.1f}" for k, v in sorted(seen.items()))
+    return f"{sum(seen.values()) / n:.1f} directory operations a charge ({kinds})"
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--writers", type=int, nargs="+", default=[1, 4, 16])
@@ -119,6 +146,9 @@ def main() -> int:
     try:
         print(f"slapd {server.uri}; {args.seconds:g} s per run; "
               f"{'one user' if args.same_user else 'a user per writer'}")  # fmt: skip
+        first = server.new_directory("ops")
+        setup(first, 1)
+        print(operations(first))
         print(f"{'writers':>8} {'charges':>8} {'charges/s':>10}  exact")
         for n in args.writers:
             settings = server.new_directory("bench")

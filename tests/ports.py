@@ -23,10 +23,11 @@ from typing import TypeVar
 T = TypeVar("T")
 
 
-def free_port(kind: int = socket.SOCK_STREAM) -> int:
-    """A port free on 127.0.0.1 right now (TCP or UDP); nothing holds it after."""
+def free_port(kind: int = socket.SOCK_STREAM, host: str = "127.0.0.1") -> int:
+    """A port free on `host` (a loopback address) right now (TCP or UDP); nothing
+    holds it after."""
     with socket.socket(socket.AF_INET, kind) as sock:
-        sock.bind(("127.0.0.1", 0))
+        sock.bind((host, 0))
         port: int = sock.getsockname()[1]
         return port
 

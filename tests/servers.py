@@ -25,7 +25,7 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -121,8 +121,9 @@ def _as_postgres(cmd: list[str]) -> list[str]:
     return cmd
 
 
-def start_postgresql(*, durable: bool = False) -> ServerInfo:
-    """initdb + postgres in a temporary folder; `durable` keeps fsync on (benchmarks)."""
+def start_postgresql(*, durable: bool = False, settings: Sequence[str] = ()) -> ServerInfo:
+    """initdb + postgres in a temporary folder; `durable` keeps fsync on (benchmarks);
+    `settings` are more `name=value` server settings (bench/scale.py's profile)."""
     folder = Path(tempfile.mkdtemp(prefix="pt-pg-"))
     data, log, pwfile = folder / "data", folder / "server.log", folder / "pw"
     pwfile.write_text(SUPER_PASSWORD + "\n")
@@ -172,6 +173,7 @@ def start_postgresql(*, durable: bool = False) -> ServerInfo:
                     "-c",
                     "shared_buffers=128MB",
                     *fast,
+                    *(arg for kv in settings for arg in ("-c", kv)),
                 ]
             ),
             stdout=out,

@@ -38,6 +38,9 @@ if TYPE_CHECKING:
     from pagetally.config import Config
     from pagetally.storage.base import Store
 
+#: the payment that records a synced user's starting balance
+OPENING = "initial balance (pagetally sync)"
+
 
 class LeaversHeldBack(PageTallyError):
     """More users left than `syncmaxleavers` allows in one run: not disabled."""
@@ -200,15 +203,16 @@ def sync_directory(env: Env, store: Store, opts: SyncOptions) -> SyncResult:
 
 def apply(env: Env, store: Store, todo: SyncPlan, new: NewAccounts) -> None:
     """The plan's writes: users in batches (their initial balance written with
-    them, as balance and lifetime paid, in the same insert: one transaction per
-    1,000 users rather than a payment each), then groups, members, quota entries
-    and disabled leavers."""
+    them, as balance and lifetime paid, and as a payment "initial balance
+    (pagetally sync)" each, in the same transaction: one per 1,000 users), then
+    groups, members, quota entries and disabled leavers."""
     from pagetally.cli.output import batches
 
     for chunk in batches(env, list(todo.new_users), "adding users"):
         store.add_users([User(name=u.name, limit_by=new.limit_by, email=u.email,
                               description=u.description, balance=new.balance,
-                              lifetime_paid=new.balance) for u in chunk])
+                              lifetime_paid=new.balance) for u in chunk],
+                        opening=OPENING)
     for g in todo.new_groups:
         store.add_group(Group(g.name, limit_by=new.group_limit_by, description=g.description))
     for group, names in todo.add_members:

@@ -149,8 +149,8 @@ class RemoteStore:
         result: list[Printer] = self.call("printer_chain", printer=printer)
         return result
 
-    def add_user(self, user: User) -> User:
-        result: User = self.call("add_user", user=user)
+    def add_user(self, user: User, *, opening: str = "") -> User:
+        result: User = self.call("add_user", user=user, opening=opening)
         return result
 
     def add_printer(self, printer: Printer) -> Printer:

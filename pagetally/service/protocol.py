@@ -64,7 +64,7 @@ OPS: dict[str, Op] = {
     "get_user_quota": Op((("user", str), ("printer", str)), UserQuota),
     "groups_of": Op((("user", str),), list[Group]),
     "printer_chain": Op((("printer", str),), list[Printer]),
-    "add_user": Op((("user", User),), User),
+    "add_user": Op((("user", User), ("opening", str)), User),
     "add_printer": Op((("printer", Printer),), Printer),
     "set_user_quota": Op(
         (("user", str), ("printer", str), ("soft_limit", int | None),

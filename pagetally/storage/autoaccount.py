@@ -3,7 +3,8 @@ through the print job's role only (PrintJobStore: the SQL store, and the
 accounting service's remote store a backend uses).
 
 The initial balance is written with the user, in the same insert (balance and
-lifetime paid), so two first jobs of one new user racing cannot pay it twice:
+lifetime paid) and unit of work as its payment row ("initial balance
+(autopykota)"), so two first jobs of one new user racing cannot pay it twice:
 the second `add_user` finds the user there (AlreadyExists) and goes on with the
 quota entries.
 """
@@ -17,6 +18,9 @@ from pagetally.core.autoaccount import AutoAccount, plan_account
 from pagetally.core.models import LimitBy, Printer, User
 from pagetally.errors import AlreadyExists
 from pagetally.storage.base import PrintJobStore
+
+#: the payment that records an autopykota user's starting balance
+OPENING = "initial balance (autopykota)"
 
 
 def ensure_account(store: PrintJobStore, user: str, printer: str,
@@ -32,7 +36,7 @@ def ensure_account(store: PrintJobStore, user: str, printer: str,
     if todo.create_user:
         with contextlib.suppress(AlreadyExists):
             store.add_user(User(user, limit_by=LimitBy.BALANCE, balance=todo.balance,
-                                lifetime_paid=todo.balance))
+                                lifetime_paid=todo.balance), opening=OPENING)
     if todo.create_printer:
         with contextlib.suppress(AlreadyExists):
             store.add_printer(Printer(printer))

@@ -108,7 +108,12 @@ class PrintJobStore(JobReads, Protocol):
     readonly: bool
 
     def close(self) -> None: ...
-    def add_user(self, user: User) -> User: ...
+    def add_user(self, user: User, *, opening: str = "") -> User:
+        """Create `user`. `opening`: the description of a credit payment recording
+        the user's starting balance, written in the same unit of work (none when
+        empty or the balance is zero), so that a user's payments add up to the
+        balance they were given."""
+        ...
     def add_printer(self, printer: Printer) -> Printer: ...
     def set_user_quota(
         self,
@@ -225,8 +230,9 @@ class AdminStore(PrintJobStore, ReportStore, Protocol):
     def remove_from_printer_group(self, group: str, printers: Sequence[str]) -> None: ...
 
     # --- bulk (one transaction each: the command line's many-name edits) ---
-    def add_users(self, new: Sequence[User]) -> int:
-        """Create many users at once (all or none); AlreadyExists if one exists."""
+    def add_users(self, new: Sequence[User], *, opening: str = "") -> int:
+        """Create many users at once (all or none); AlreadyExists if one exists.
+        `opening`: as for add_user, a payment for each starting balance."""
 
     def set_quotas(
         self,

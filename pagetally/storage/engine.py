@@ -27,6 +27,7 @@ from pagetally.errors import ReadOnlyStore, StorageError, StoreUnavailable
 from pagetally.storage.base import StoreSettings
 
 SQLITE_BUSY_TIMEOUT_S = 60.0
+POOL_SIZE = 6  # connections a process keeps to PostgreSQL or MariaDB, at most
 PING_IDLE_S = 2.0  # a pooled server connection idle this long is tested before use
 BACKENDS = ("sqlite", "postgresql", "mysql")
 _ALIASES = {"postgres": "postgresql", "pgsql": "postgresql", "mariadb": "mysql"}
@@ -116,8 +117,15 @@ def make_engine(settings: StoreSettings, *, readonly: bool, pool_size: int = 0) 
         url,
         connect_args=args,
         isolation_level="READ COMMITTED",
-        pool_size=pool_size or 2,
-        max_overflow=4,
+        # every connection opened is kept: with a smaller pool and overflow, the
+        # service's threads (8 writers on one `pagetally serve`) opened and closed
+        # one connection every 3-5 charges, each a server process and a SCRAM
+        # login, which cost more server CPU than the charges (bench/scale.py,
+        # "new connections a charge"). The most a process opens is the same 6;
+        # a 7th concurrent unit of work waits for one (a one-connection CLI or
+        # backend never opens more than one); the web's threads ask more (pool_at_least).
+        pool_size=max(pool_size, POOL_SIZE),  # the web asks one a worker thread
+        max_overflow=0,
     )
     _ping_when_idle(engine)
     return engine

@@ -121,7 +121,17 @@ class LdapStore(LdapCatalog, LdapGrants, LdapReads):
             ),
         }
 
-    def add_user(self, user: User) -> User:
+    def add_user(self, user: User, *, opening: str = "") -> User:
+        """`opening`: the starting balance's payment entry, added right after the
+        user (a directory has no transactions: a failure between the two leaves
+        the user without it, never a payment without the user)."""
+        created = self._add_user(user)
+        if opening and user.balance:
+            self._record_payment(Payment(user.name, rows.check_money("balance", user.balance),
+                                         PaymentKind.CREDIT, opening, datetime.now(UTC)))
+        return created
+
+    def _add_user(self, user: User) -> User:
         self._check_user(user)
         if self.user_entry(user.name) is not None:
             raise AlreadyExists("user", user.name)
@@ -191,14 +201,14 @@ class LdapStore(LdapCatalog, LdapGrants, LdapReads):
         rows.check_money("lifetime paid", user.lifetime_paid)
         rows.check_money("overcharge factor", user.overcharge)
 
-    def add_users(self, new: Sequence[User]) -> int:
+    def add_users(self, new: Sequence[User], *, opening: str = "") -> int:
         """Not atomic on LDAP: checks every name first, then adds one by one."""
         for u in new:
             self._check_user(u)
             if self.user_entry(u.name) is not None:
                 raise AlreadyExists("user", u.name)
         for u in new:
-            self.add_user(u)
+            self.add_user(u, opening=opening)
         return len(new)
 
     def _entries_of_user(self, name: str) -> tuple[Entry, Entry]:

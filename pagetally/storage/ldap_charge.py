@@ -55,9 +55,11 @@ from pagetally.storage.ldap_io import (
     ALREADY_EXISTS,
     CONSTRAINT,
     NO_SUCH_ATTRIBUTE,
+    NO_SUCH_OBJECT,
     VALUE_EXISTS,
     date_text,
     digest,
+    esc,
     first,
     gtime,
     int_of,
@@ -120,6 +122,7 @@ class Charger:
     def __init__(self, reads: LdapReads) -> None:
         self.reads = reads
         self.d = reads.d
+        self._last_dns: dict[str, str] = {}  # printer → its pykotaLastJob entry
 
     # --- the way in ---
     def run(
@@ -274,6 +277,7 @@ class Charger:
                 return None
             if request.deny_banner and bentry is not None:
                 self._count_deny_banner(facts.user, facts.printer)
+            self._last_job(facts.printer, key)
             return self._result(key, job_attrs, bentry, None)
         mark = f"{key} {time.time():.6f}"
         effects = self._plan(request, seen)
@@ -302,6 +306,7 @@ class Charger:
                 return None
         self._apply_all(effects, mark)
         self._finish(key, mark, effects, bentry[0] if bentry is not None else None)
+        self._last_job(facts.printer, key)
         job_attrs["pagetallyState"] = DONE
         return self._result(key, job_attrs, bentry, balance_after)
 
@@ -545,6 +550,32 @@ class Charger:
                 {"pagetallyPending": [(ldap3.MODIFY_DELETE, [mark])]},
                 expect=(NO_SUCH_ATTRIBUTE, 32),
             )
+
+    def _last_job(self, printer: str, key: str) -> None:
+        """Point the printer's last-job entry at this job, as PyKota's writeJobNew
+        does for every job, allowed or not: a `pykotaLastJob` entry under
+        lastjobbase whose `pykotaLastJobIdent` is the job entry's cn, found by
+        PyKota through `pykotaPrinterName`. The printer's existing entry (made by
+        PyKota, under any cn) is kept; else one is made, `cn=<printer>`. Print
+        servers charging one printer at once: the last write wins, as in PyKota
+        (the history itself is exact; this entry only names a recent job)."""
+        base = self.reads.layout.lastjobbase
+        change = {"pykotaLastJobIdent": [(ldap3.MODIFY_REPLACE, [key])]}
+        dn = self._last_dns.get(printer, rdn("cn", printer, base))
+        if self.d.modify(dn, change, expect=(NO_SUCH_OBJECT,)) == 0:
+            self._last_dns[printer] = dn
+            return
+        flt = f"(&(objectClass=pykotaLastJob)(pykotaPrinterName={esc(printer)}))"
+        found = self.d.search(base, flt, ["cn"], scope="LEVEL")
+        if found:
+            dn = found[0][0]
+            self.d.modify(dn, change, expect=(NO_SUCH_OBJECT,))
+        else:
+            dn = rdn("cn", printer, base)
+            attrs = {"cn": printer, "pykotaPrinterName": printer, "pykotaLastJobIdent": key}
+            if self.d.add(dn, ["pykotaObject", "pykotaLastJob"], attrs) == ALREADY_EXISTS:
+                self.d.modify(dn, change, expect=(NO_SUCH_OBJECT,))
+        self._last_dns[printer] = dn
 
     def _count_deny_banner(self, user: str, printer: str) -> None:
         for e in self.reads.user_quota_entries(user, [printer]):

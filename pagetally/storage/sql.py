@@ -70,7 +70,7 @@ class SqlStore(
     """The SQL store. Build it with `pagetally.storage.open_store`."""
 
     # --- users -----------------------------------------------------------------
-    def add_user(self, user: User) -> User:
+    def add_user(self, user: User, *, opening: str = "") -> User:
         rows.check_name("user", user.name)
         balance = rows.check_money("balance", user.balance)
         paid = rows.check_money("lifetime paid", user.lifetime_paid)
@@ -89,11 +89,13 @@ class SqlStore(
                 overcharge=over,
             )
             self._insert(conn, stmt, "user", user.name)
+            if opening:
+                _opening_payments(conn, [user.name], balance, opening)
             return self._get_user(conn, user.name)
 
         return self._write(work)
 
-    def add_users(self, new: Sequence[User]) -> int:
+    def add_users(self, new: Sequence[User], *, opening: str = "") -> int:
         """Create many users in one transaction (all or none): `users add` with
         30,000 names. AlreadyExists names one that exists."""
         values: list[dict[str, object]] = [
@@ -123,6 +125,12 @@ class SqlStore(
                     if is_unique_violation(err):
                         raise AlreadyExists("user", "(one of the names, added meanwhile)") from None
                     raise
+            if opening:  # a directory's users all start with one balance: one query
+                by_balance: dict[Decimal, list[str]] = {}
+                for u in new:
+                    by_balance.setdefault(Decimal(u.balance), []).append(u.name)
+                for balance, names in by_balance.items():
+                    _opening_payments(conn, names, balance, opening)
             return len(values)
 
         return self._write(work)
@@ -448,7 +456,7 @@ class SqlStore(
     def charge(self, request: ChargeRequest) -> ChargeResult:
         ident = accounting.request_identity(request)
         if self.backend == "postgresql" and pg_charge.ENABLED:  # one trip: the server runs them
-            return self._charging(lambda c: pg_charge.charge(c, request, ident),
+            return self._charging(lambda c: pg_charge.charge(c, request, ident, commit=True),
                                   request.facts, ident)
         return self._charging(lambda c: accounting.charge(c, request, checked=ident),
                               request.facts, ident)
@@ -459,6 +467,11 @@ class SqlStore(
         rule: Callable[[AccountSnapshot], Decision],
         date: datetime,
     ) -> ChargeResult:
+        if self.backend == "postgresql" and pg_charge.ENABLED and pg_charge.ONE_TRIP:
+            states = self._pg_states
+            return self._charging(
+                lambda c: pg_charge.decide_and_charge_once(c, facts, rule, date, states),
+                facts, accounting.identity(facts))  # usually one trip
         if self.backend == "postgresql" and pg_charge.ENABLED:  # lock+read: one trip, charge: one
             return self._charging(lambda c: pg_charge.decide_and_charge(c, facts, rule, date),
                                   facts, accounting.identity(facts))
@@ -535,6 +548,20 @@ class SqlStore(
         except grants.AlreadyGranted:
             return False
         return True
+
+
+def _opening_payments(conn: Connection, names: Sequence[str], balance: Decimal,
+                      description: str) -> None:
+    """A credit payment of `balance` for each of the new users `names` (their
+    starting balance, already in their row), in the caller's transaction."""
+    if not balance:
+        return
+    date = datetime.now(UTC)
+    for chunk in pat.in_chunks(list(names)):
+        ids = conn.execute(select(users.c.id).where(users.c.username.in_(chunk))).scalars()
+        conn.execute(insert(payments), [
+            {"userid": uid, "amount": balance, "kind": PaymentKind.CREDIT.value,
+             "description": description[:255], "date": date} for uid in ids])
 
 
 if TYPE_CHECKING:  # mypy proves that SqlStore implements the Store protocol

@@ -57,6 +57,9 @@ class SqlBase:
         self._engine: Engine = make_engine(settings, readonly=readonly)
         self._schema_ok = False
         self._file_id: tuple[int, int] | None = None  # SQLite: the file's device and inode
+        # PostgreSQL: each account's state as this store's last charge left it
+        # (pg_charge.decide_and_charge_once decides on it, the server checks it)
+        self._pg_states: dict[tuple[str, str, str | None], str] = {}
         if self.backend == "sqlite":
             with contextlib.suppress(StoreUnavailable):
                 self._same_file()  # the file as it is now, when it exists

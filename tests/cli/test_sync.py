@@ -52,6 +52,10 @@ def test_first_run_adds_second_changes_nothing(tmp_path: Path) -> None:
     assert users["ann"]["description"] == "Ann Smith"
     assert users["ann"]["limit_by"] == "balance"
     assert Decimal(users["bob"]["balance"]) == Decimal("2.50")
+    paid = cli.json("payments", "list")  # each starting balance is a payment, labelled
+    assert sorted((p["user"], p["kind"], Decimal(p["amount"]), p["description"]) for p in paid) \
+        == [(u, "credit", Decimal("2.50"), "initial balance (pagetally sync)")
+            for u in ("ann", "bob", "cat")]
     members = {g["name"]: g["members"] for g in cli.json("groups", "list")}
     assert members == {"bob": ["bob", "cat"], "staff": ["ann"], "users": ["ann", "bob"]}
     quotas = cli.json("quotas", "list", "*", "--printer", "lp")

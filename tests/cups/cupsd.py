@@ -1,5 +1,7 @@
 """A private cupsd for end-to-end tests: its own ServerRoot, spool, logs and
-ServerBin in a temporary directory, listening on 127.0.0.1 only, so tests never
+ServerBin in a temporary directory, listening on one loopback address only
+(127.0.0.1 unless told another: two print servers take 127.0.0.2 and 127.0.0.3,
+as two machines would have an address each), so tests never
 touch the machine's CUPS. Its ServerBin links every stock CUPS program and adds
 the PageTally backend (mode 0700, run by cupsd as root, as installed for real).
 """
@@ -22,7 +24,7 @@ import pytest
 from tests.fixtures_devices import free_port
 
 CUPSD_CONF = """\
-Listen 127.0.0.1:{port}
+Listen {address}:{port}
 LogLevel debug
 MaxLogSize 0
 WebInterface No
@@ -84,6 +86,7 @@ class Cupsd:
     port: int
     config: Path  # the pagetally.conf the backend reads
     process: subprocess.Popen[bytes]
+    address: str = "127.0.0.1"  # the loopback address it listens on
 
     @property
     def socket(self) -> Path:
@@ -92,7 +95,7 @@ class Cupsd:
 
     @property
     def server(self) -> str:
-        return f"127.0.0.1:{self.port}"
+        return f"{self.address}:{self.port}"
 
     def env(self) -> dict[str, str]:
         return {**os.environ, "CUPS_SERVER": self.server}
@@ -125,8 +128,10 @@ class Cupsd:
 
 
 def start_cupsd(root: Path, config: Path,
-                cupsd_conf: Callable[[int, Path], str] | None = None) -> Cupsd:
-    """`cupsd_conf(port, socket)`: its cupsd.conf (default: open to all, no socket)."""
+                cupsd_conf: Callable[[int, Path], str] | None = None,
+                address: str = "127.0.0.1") -> Cupsd:
+    """`cupsd_conf(port, socket)`: its cupsd.conf (default: open to all, no socket,
+    listening on `address`)."""
     for sub in ("etc", "spool/tmp", "cache", "state", "log", "bin/backend"):
         (root / sub).mkdir(parents=True, exist_ok=True)
     os.chmod(root / "spool", 0o710)
@@ -143,9 +148,9 @@ def start_cupsd(root: Path, config: Path,
     backend = root / "bin" / "backend" / "pagetally"
     backend.write_text(BACKEND.format(python=sys.executable, config=str(config)))
     backend.chmod(0o700)
-    port = free_port()
+    port = free_port(host=address)
     conf = (cupsd_conf(port, root / "cups.sock") if cupsd_conf is not None
-            else CUPSD_CONF.format(port=port))
+            else CUPSD_CONF.format(port=port, address=address))
     (root / "etc" / "cupsd.conf").write_text(conf)
     (root / "etc" / "cups-files.conf").write_text(CUPS_FILES_CONF.format(root=root))
     proc = subprocess.Popen(
@@ -153,7 +158,7 @@ def start_cupsd(root: Path, config: Path,
          "-s", str(root / "etc" / "cups-files.conf")],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
-    cupsd = Cupsd(root, port, config, proc)
+    cupsd = Cupsd(root, port, config, proc, address)
     deadline = time.monotonic() + 30
     while cupsd.run("lpstat", "-r", check=False).returncode != 0:
         if proc.poll() is not None or time.monotonic() > deadline:
@@ -165,7 +170,8 @@ def start_cupsd(root: Path, config: Path,
 
 @contextlib.contextmanager
 def private_cupsd(prefix: str, config_text: Callable[[Path], str],
-                  cupsd_conf: Callable[[int, Path], str] | None = None) -> Iterator[Cupsd]:
+                  cupsd_conf: Callable[[int, Path], str] | None = None,
+                  address: str = "127.0.0.1") -> Iterator[Cupsd]:
     """A started cupsd under a fresh folder, with the pagetally.conf that
     `config_text(folder)` writes (and `cupsd_conf`, see start_cupsd); stopped
     and removed at the end."""
@@ -177,9 +183,9 @@ def private_cupsd(prefix: str, config_text: Callable[[Path], str],
     config.write_text(config_text(base))
     try:
         try:
-            server = start_cupsd(base / "root", config, cupsd_conf)
+            server = start_cupsd(base / "root", config, cupsd_conf, address)
         except RuntimeError:  # e.g. its free port was taken meanwhile: once more
-            server = start_cupsd(base / "root-again", config, cupsd_conf)
+            server = start_cupsd(base / "root-again", config, cupsd_conf, address)
         try:
             yield server
         finally:

@@ -29,8 +29,9 @@ class Connection:
 
 class SocketPrinter:
     def __init__(self, chunk: int = 16384, pause: float = 0.01,
-                 close_delay: float = 0.2) -> None:
-        self._server = socket.create_server(("127.0.0.1", 0))
+                 close_delay: float = 0.2, host: str = "127.0.0.1") -> None:
+        self.host = host
+        self._server = socket.create_server((host, 0))
         self.port: int = self._server.getsockname()[1]
         self.chunk = chunk
         self.pause = pause
@@ -44,7 +45,7 @@ class SocketPrinter:
 
     @property
     def uri(self) -> str:
-        return f"socket://127.0.0.1:{self.port}"
+        return f"socket://{self.host}:{self.port}"
 
     def reset_next(self, after_bytes: int) -> None:
         """Reset (RST) the next connection once it has sent `after_bytes`."""

@@ -256,10 +256,12 @@ def config_text(settings: StoreSettings, base: Path, extra: str = "") -> str:
 
 
 @contextlib.contextmanager
-def fault_site(settings: StoreSettings, printer: SocketPrinter) -> Iterator[Site]:
+def fault_site(settings: StoreSettings, printer: SocketPrinter, address: str = "127.0.0.1",
+               extra: str = "") -> Iterator[Site]:
     """A private cupsd with the thin backend installed (as `pagetally setup cups`
     does), one raw queue `faulty` on the socket printer retrying failed jobs
-    (`printer-error-policy=retry-job`, every second, 5 times)."""
+    (`printer-error-policy=retry-job`, every second, 5 times). cupsd listens on
+    `address`; `extra`: more [global] directives ("{base}" in them: the site's folder)."""
     holder: dict[str, Path] = {}
 
     def text(base: Path) -> str:
@@ -269,9 +271,9 @@ def fault_site(settings: StoreSettings, printer: SocketPrinter) -> Iterator[Site
             admin.write_text(f"[global]\nstorageadmin: {settings.admin_user}\n"
                              f"storageadminpw: {settings.admin_password}\n")
             admin.chmod(0o640)
-        return config_text(settings, base)
+        return config_text(settings, base, extra.replace("{base}", str(base)))
 
-    with private_cupsd("pagetally-faults-", text) as cupsd:
+    with private_cupsd("pagetally-faults-", text, address=address) as cupsd:
         base = holder["base"]
         (base / "run").mkdir(mode=0o755, exist_ok=True)
         backend = cupsd.root / "bin" / "backend" / "pagetally"

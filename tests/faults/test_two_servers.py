@@ -4,15 +4,20 @@ PostgreSQL. Quotas and balances hold across them; one server loses the store
 mid-run (its store address goes dead, `onstoreerror: allow`): it prints on and
 journals the charges, and replays them exactly once when the store is back.
 
-Both cupsd listen on 127.0.0.1 on their own ports (tests/cups/cupsd.py), each
-with its own spool, journal and service socket: nothing but the database is
-shared, as between two machines.
+Each print server has a loopback address of its own, as two machines would
+have: server one 127.0.0.2, server two 127.0.0.3 (Linux routes all of
+127.0.0.0/8 to lo). Its cupsd listens there only (`Listen ADDRESS:PORT`,
+tests/cups/cupsd.py), its printer is there, and its `pagetally serve` listens
+there for pagetally-clients (`notifierlisten`); the thin backend reaches the
+service through the server's own Unix socket, under its own folder with its
+own spool and journal. Nothing but the database is shared.
 """
 
 from __future__ import annotations
 
 import contextlib
 import re
+import socket
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
@@ -25,19 +30,24 @@ from pagetally.storage.base import HistoryFilter
 from tests.faults.printer import SocketPrinter
 from tests.faults.site import BALANCE, PAGES, PRICE, Site, fault_site, job_pdf, use_service
 from tests.faults.test_faults import replay
+from tests.ports import free_port
 from tests.servers import ServerInfo
 
 pytestmark = [pytest.mark.slow, pytest.mark.cups, pytest.mark.postgresql]
 USERS = ("ann", "ben")
+ADDRESSES = ("127.0.0.2", "127.0.0.3")
 SIZE = 20_000  # bytes a job: the printer takes them quickly
 
 
 @pytest.fixture(scope="module")
 def two_sites(postgresql_server: ServerInfo) -> Iterator[tuple[Site, Site]]:
     settings = postgresql_server.new_database("pttwo")
-    printers = (SocketPrinter(), SocketPrinter())
+    printers = tuple(SocketPrinter(host=a) for a in ADDRESSES)
+    hubs = tuple(f"notifierlisten: {a}:{free_port(host=a)}\n"
+                 "notifierservice: {base}/run/notify.sock\n" for a in ADDRESSES)
     try:
-        with fault_site(settings, printers[0]) as one, fault_site(settings, printers[1]) as two:
+        with fault_site(settings, printers[0], ADDRESSES[0], hubs[0]) as one, \
+                fault_site(settings, printers[1], ADDRESSES[1], hubs[1]) as two:
             one.start_service()
             two.start_service()
             with contextlib.closing(open_store(settings)) as store:
@@ -61,6 +71,27 @@ def _run(site: Site, jobs: list[tuple[str, str]]) -> list[tuple[Site, str, bytes
     for _, _, _, job in sent:
         assert site.wait_final(job) == "completed", site.job_log(job)[-3000:]
     return sent
+
+
+def _answers(address: str, port: int) -> bool:
+    try:
+        with socket.create_connection((address, port), timeout=5):
+            return True
+    except OSError:
+        return False
+
+
+def test_each_server_on_its_own_address(two_sites: tuple[Site, Site]) -> None:
+    """cupsd and the service's client port of each server answer on its address
+    and on no other (127.0.0.1 included)."""
+    for site, mine in zip(two_sites, ADDRESSES, strict=True):
+        assert site.cupsd.server == f"{mine}:{site.cupsd.port}"
+        hub = int(re.findall(r"^notifierlisten: .*:(\d+)$", site.config.read_text(), re.M)[0])
+        for port in (site.cupsd.port, hub):
+            assert _answers(mine, port)
+            for other in ("127.0.0.1", *ADDRESSES):
+                if other != mine:
+                    assert not _answers(other, port), (mine, other, port)
 
 
 def test_two_servers_one_store_exact_and_journal_replayed_once(
@@ -109,5 +140,7 @@ def test_two_servers_one_store_exact_and_journal_replayed_once(
             quota = store.get_user_quota(user, "faulty")
             assert quota.page_counter == PAGES * jobs
             assert sum(j.price for j in charged) == Decimal(PRICE * PAGES * jobs)
-    for site in two_sites:
+    for site, address in zip(two_sites, ADDRESSES, strict=True):
+        assert site.printer.uri.startswith(f"socket://{address}:")  # each its own printer
+        assert len(site.printer.connections) == 3 * 2 + (2 if site is one else 4)
         assert "Traceback" not in site.cupsd.error_log()

@@ -24,6 +24,7 @@ from pagetally.core.models import (
     Decision,
     JobFacts,
     LimitBy,
+    Printer,
     User,
 )
 from pagetally.errors import StoreUnavailable
@@ -179,6 +180,13 @@ pykotaHostName: pc1.example.com
 pykotaJobSizeBytes: 51234
 pykotaBillingCode: PRJ-7
 
+dn: cn=1a57e0b0-5555-4666-8777-d88899990000,ou=LastJobs,ou=PyKota,{base}
+objectClass: pykotaObject
+objectClass: pykotaLastJob
+cn: 1a57e0b0-5555-4666-8777-d88899990000
+pykotaPrinterName: lp1
+pykotaLastJobIdent: 9f8e7d6c-3333-4444-8555-b66677778888
+
 dn: cn=c0de0000-4444-4555-8666-c77788889999,ou=BillingCodes,ou=PyKota,{base}
 objectClass: pykotaObject
 objectClass: pykotaBilling
@@ -286,7 +294,55 @@ def test_a_pykota_directory_is_read_and_charged_as_it_is(
     assert "pykotaJob" in new.objectClass.values
     assert (new.pykotaAction.value, new.pykotaJobPrice.value) == ("ALLOW", "0.250000")
     assert new.pagetallyState.value == "done"
+    # PyKota's last job of lp1 (its own entry, kept) is job 42 now, found as PyKota finds it
+    assert _pykota_last_job(conn, settings.name, "lp1") == (
+        "1a57e0b0-5555-4666-8777-d88899990000", "42", "jdoe")
     conn.unbind()
+
+
+def _pykota_last_job(conn: ldap3.Connection, base: str, printer: str) -> tuple[str, str, str]:
+    """(last-job entry's cn, job id, user) read as PyKota's getPrinterLastJobFromBackend
+    reads them: the pykotaLastJob entry by printer name, then the job it names."""
+    conn.search(f"ou=LastJobs,ou=PyKota,{base}",
+                f"(&(objectClass=pykotaLastjob)(|(pykotaPrinterName={printer})(cn={printer})))",
+                attributes=["cn", "pykotaLastJobIdent"])
+    (last,) = conn.entries
+    conn.search(f"cn={last.pykotaLastJobIdent.value},ou=Jobs,ou=PyKota,{base}",
+                "(objectClass=pykotaJob)", ldap3.BASE,
+                attributes=["pykotaJobId", "pykotaUserName"])
+    (job,) = conn.entries
+    return last.cn.value, job.pykotaJobId.value, job.pykotaUserName.value
+
+
+def test_each_job_becomes_its_printers_last_job_as_pykota_keeps_it(
+    slapd_server: SlapdServer,  # noqa: F811
+) -> None:
+    """A printer without a last-job entry gets one (cn=<printer>) at its first
+    job; every later job, refused ones too (PyKota's writeJobNew), replaces
+    the job it names."""
+    settings = slapd_server.new_directory("lj")
+    store = open_store(settings)
+    store.upgrade()
+    try:
+        store.add_user(User("ann", limit_by=LimitBy.BALANCE, balance=D("1")))
+        store.add_printer(Printer("lp9"))
+
+        def job(n: int) -> JobFacts:
+            return JobFacts(user="ann", printer="lp9", pages=3, job_id=str(n),
+                            job_uuid=f"urn:uuid:{n}", host="pc1")
+
+        store.decide_and_charge(job(1), _allow, T0)
+        conn = ldap3.Connection(ldap3.Server("127.0.0.1", port=slapd_server.port),
+                                settings.admin_user, settings.admin_password, auto_bind=True)
+        assert _pykota_last_job(conn, settings.name, "lp9") == ("lp9", "1", "ann")
+        store.decide_and_charge(job(2), _allow, T0)
+        assert _pykota_last_job(conn, settings.name, "lp9") == ("lp9", "2", "ann")
+        refused = store.decide_and_charge(job(3), lambda s: Decision(Action.DENY, reason="no"), T0)
+        assert refused.job.action is Action.DENY
+        assert _pykota_last_job(conn, settings.name, "lp9") == ("lp9", "3", "ann")
+        conn.unbind()
+    finally:
+        store.close()
 
 
 def test_users_attach_to_the_sites_posix_accounts(

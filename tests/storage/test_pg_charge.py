@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import URL, create_engine, text
 
-from pagetally.core.models import JobFacts, LimitBy, PriceTable, Printer, User
+from pagetally.core.models import Action, JobFacts, LimitBy, Payment, PriceTable, Printer, User
 from pagetally.errors import StoreUnavailable
 from pagetally.storage import StoreSettings
 from pagetally.storage.sql import SqlStore
@@ -51,3 +51,34 @@ def test_connection_lost_mid_charge_is_store_unavailable(
     # the dead connection left the pool: the next charge works, nothing doubled
     assert not store.decide_and_charge(job(2), balance_rule, datetime.now(UTC)).already_charged
     assert store.get_user("alice").balance == Decimal("10") - 2 * PRICE
+
+
+@pytest.mark.parametrize("settings", ["postgresql"], indirect=True)
+def test_one_trip_decides_on_the_state_it_charges(store: SqlStore, settings: StoreSettings) -> None:
+    """The one-trip path decides on the account state its last charge left; when
+    another print server changed the account since (here: charged it down to
+    nothing), the server refuses that stale decision and the rule decides again
+    on the state it meets: the job is refused, nothing goes below zero."""
+    store.add_user(User("alice", limit_by=LimitBy.BALANCE, balance=Decimal("1.50")))
+    store.add_printer(Printer("lp1", prices=PriceTable(per_page=Decimal("0.25"))))
+    other = SqlStore(settings)
+
+    def job(n: int) -> JobFacts:
+        return JobFacts(user="alice", printer="lp1", pages=2, job_id=str(n),
+                        job_uuid=f"urn:uuid:{n}", host="ws1")
+
+    try:
+        now = datetime.now(UTC)
+        assert store.decide_and_charge(job(1), balance_rule, now).balance_after == Decimal("1.00")
+        assert other.decide_and_charge(job(2), balance_rule, now).balance_after == Decimal("0.50")
+        assert other.decide_and_charge(job(3), balance_rule, now).balance_after == Decimal("0")
+        # `store` last saw 1.00 and would allow; the state it meets is 0: refused
+        late = store.decide_and_charge(job(4), balance_rule, now)
+        assert late.job.action is Action.DENY and late.balance_after == Decimal("0")
+        assert other.decide_and_charge(job(2), balance_rule, now).already_charged
+        store.add_payment(Payment("alice", Decimal("0.50"), date=now))
+        assert store.decide_and_charge(job(5), balance_rule, now).balance_after == Decimal("0")
+    finally:
+        other.close()
+    assert store.get_user("alice").balance == Decimal("0")
+    assert [j.action for j in store.history()].count(Action.ALLOW) == 4

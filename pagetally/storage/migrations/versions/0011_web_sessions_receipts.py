@@ -6,7 +6,7 @@ restarts (or on another web server over the same store). `refundreceipts`
 keeps the number and content of the receipt of each job refunded from the web.
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 Create Date: 2026-12-03 17:00:00
 """
 
@@ -20,7 +20,7 @@ from alembic import op
 import pagetally.storage.types
 
 revision: str = "0011"
-down_revision: str | None = "0009"
+down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

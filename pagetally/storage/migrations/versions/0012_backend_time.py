@@ -40,14 +40,25 @@ def _columns() -> tuple[str, ...]:
     return (*_migration("0007_pg_charge.py").HISTORY_COLUMNS, "decisioncode")
 
 
+def _apply_function(columns: Sequence[str]) -> None:
+    """0010's one-trip `pagetally_apply` re-made to insert these history columns."""
+    if op.get_bind().dialect.name != "postgresql":
+        return
+    cols = ", ".join(columns)
+    keys = ", ".join(f"'{c}'" for c in columns)
+    op.execute(_migration("0010_pg_one_trip.py")._apply() % (keys, cols, cols))
+
+
 def upgrade() -> None:
     op.add_column("jobhistory", sa.Column("backendms", sa.Integer(), nullable=True))
-    # PostgreSQL's charge function inserts the new column directly (a column it
-    # does not know takes its slower dynamic insert)
+    # PostgreSQL's charge functions insert the new column directly (a column they
+    # do not know takes their slower dynamic insert)
     _migration("0009_decision_code.py")._charge_function((*_columns(), "backendms"))
+    _apply_function((*_migration("0010_pg_one_trip.py").HISTORY_COLUMNS, "backendms"))
 
 
 def downgrade() -> None:
     _migration("0009_decision_code.py")._charge_function(_columns())
+    _apply_function(_migration("0010_pg_one_trip.py").HISTORY_COLUMNS)
     with op.batch_alter_table("jobhistory") as batch:
         batch.drop_column("backendms")
