@@ -24,8 +24,9 @@ from pagetally.core.models import (
     User,
 )
 from pagetally.errors import InvalidInput
-from pagetally.storage import HistoryFilter
+from pagetally.storage import HistoryFilter, StoreSettings
 from pagetally.storage.sql import SqlStore
+from tests.storage.conftest import sql_only
 
 T0 = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 
@@ -270,3 +271,13 @@ def test_group_allowance_gives_pages_back_to_each_member(site: SqlStore) -> None
     r = site.add_allowance(Allowance("alice", reset_counters=True))
     assert site.apply_allowance(r, "2026-11-24", T0)
     assert {q.page_counter for q in site.user_quotas(users=["alice"])} == {0}
+
+
+def test_the_backends_time_is_kept_with_the_charge(site: SqlStore, settings: StoreSettings) -> None:
+    """/metrics' backend time: a print job's charge keeps its milliseconds (PostgreSQL's
+    one-statement charge inserts them too, migration 0012)."""
+    sql_only(settings, "backend times are read by the web's /metrics, which needs SQL")
+    site.charge(ChargeRequest(job(1), allow("0.35", 3), T0, backend_ms=1234))
+    site.charge(ChargeRequest(job(2), allow("0.35", 3), T0))  # not measured: not counted
+    (times,) = site.backend_times([1000, 2000])
+    assert (times.printer, times.jobs, times.total_ms, times.at_most) == ("lp1", 1, 1234, (0, 1))
