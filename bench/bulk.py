@@ -27,8 +27,14 @@ def run(pkg: str | None, conf: Path, args: list[str]) -> str:
     if pkg:
         env["PYTHONPATH"] = pkg
     start = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "pagetally.cli.main", *args], env=env,
-                          capture_output=True, text=True, check=False, cwd=conf.parent)
+    done = subprocess.run(
+        [sys.executable, "-m", "pagetally.cli.main", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=conf.parent,
+    )
     took = time.perf_counter() - start
     if done.returncode:
         return f"exit {done.returncode}: {done.stderr.strip().splitlines()[-1][:60]}"
@@ -56,13 +62,13 @@ def main() -> None:
     ap.add_argument("--printers", type=int, default=2)
     ap.add_argument("--baseline", help="a folder holding an older `pagetally` package")
     ns = ap.parse_args()
-    print(f"| package | users add ({ns.users}) | quotas set * | quotas reset * | "
-          "users edit (names) |")
+    print(
+        f"| package | users add ({ns.users}) | quotas set * | quotas reset * | users edit (names) |"
+    )
     print("|---|---|---|---|---|")
     runs = [("baseline", ns.baseline)] if ns.baseline else []
     for label, pkg in [*runs, ("this", None)]:
-        print(f"| {label} | " + " | ".join(scenario(pkg, ns.users, ns.printers)) + " |",
-              flush=True)
+        print(f"| {label} | " + " | ".join(scenario(pkg, ns.users, ns.printers)) + " |", flush=True)
 
 
 if __name__ == "__main__":

@@ -167,8 +167,11 @@ def _trees(tmp: Path, ref: str | None) -> dict[str, tuple[Path, str]]:
     if ref:
         src = tmp / "ref-src"
         src.mkdir()
-        archive = subprocess.run(["git", "-C", str(ROOT), "archive", ref, "pagetally",
-                                  "pyproject.toml"], capture_output=True, check=True).stdout
+        archive = subprocess.run(
+            ["git", "-C", str(ROOT), "archive", ref, "pagetally", "pyproject.toml"],
+            capture_output=True,
+            check=True,
+        ).stdout
         subprocess.run(["tar", "-x", "-C", str(src)], input=archive, check=True)
         dest = tmp / "ref"
         dest.mkdir()

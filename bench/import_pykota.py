@@ -44,8 +44,10 @@ def main() -> None:
     create_schema(engine)
     filled = fill(engine, jobs=args.jobs, chunk=50_000)
     engine.dispose()
-    print(f"PyKota store with {filled.jobs:,} jobs built in {time.perf_counter() - t0:.1f} s "
-          f"({src_db.stat().st_size / 1e6:.0f} MB)")
+    print(
+        f"PyKota store with {filled.jobs:,} jobs built in {time.perf_counter() - t0:.1f} s "
+        f"({src_db.stat().st_size / 1e6:.0f} MB)"
+    )
     store = open_store(StoreSettings(backend="sqlite", name=str(dst_db)))
     print("| run | seconds | jobs/s | jobs created | counts and sums equal |")
     print("|---|---|---|---|---|")
@@ -55,8 +57,10 @@ def main() -> None:
         report = PyKotaImport(source, store, tz=UTC).run()
         dt = time.perf_counter() - t
         source.close()
-        print(f"| {run} | {dt:.1f} | {filled.jobs / dt:,.0f} | {report.created['jobs']:,} "
-              f"| {'yes' if not report.mismatches() else report.mismatches()} |")
+        print(
+            f"| {run} | {dt:.1f} | {filled.jobs / dt:,.0f} | {report.created['jobs']:,} "
+            f"| {'yes' if not report.mismatches() else report.mismatches()} |"
+        )
     store.close()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak memory {peak:.0f} MB; PageTally store {dst_db.stat().st_size / 1e6:.0f} MB")

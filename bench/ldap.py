@@ -125,10 +125,19 @@ def operations(settings: StoreSettings, n: int = 50) -> str:
         store.get_user("u000")
         store.d._run = counted
         for i in range(n):
-            store.decide_and_charge(JobFacts(user="u000", printer="lp1", pages=PAGES,
-                                             job_id=str(i), job_uuid=f"urn:uuid:ops-{i}",
-                                             host="ops", billing_code="PRJ"),
-                                    _rule, datetime.now(UTC))
+            store.decide_and_charge(
+                JobFacts(
+                    user="u000",
+                    printer="lp1",
+                    pages=PAGES,
+                    job_id=str(i),
+                    job_uuid=f"urn:uuid:ops-{i}",
+                    host="ops",
+                    billing_code="PRJ",
+                ),
+                _rule,
+                datetime.now(UTC),
+            )
     finally:
         store.close()
     kinds = ", ".join(f"{k} {v / n:.1f}" for k, v in sorted(seen.items()))

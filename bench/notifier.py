@@ -45,8 +45,11 @@ def serve(db: str, sock: str) -> None:
     from pagetally.storage import StoreSettings, open_store
 
     store = open_store(StoreSettings(backend="sqlite", name=db))
-    hub = Hub(NotifierSettings(("127.0.0.1", 0), sock, max_clients=100_000),
-              verifier(store), status_reader(store, "EUR"))
+    hub = Hub(
+        NotifierSettings(("127.0.0.1", 0), sock, max_clients=100_000),
+        verifier(store),
+        status_reader(store, "EUR"),
+    )
     hub.start()
     print(hub.port, flush=True)
     sys.stdin.read()
@@ -98,8 +101,9 @@ class Clients:
         self.writers.append(writer)
         asyncio.get_running_loop().create_task(self._listen(reader, writer, answer))
 
-    async def _listen(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
-                      answer: bool) -> None:
+    async def _listen(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, answer: bool
+    ) -> None:
         while line := await reader.readline():
             message = json.loads(line)
             if message["op"] == "notice":
@@ -107,24 +111,28 @@ class Clients:
                 if self.notices >= self.expected:
                     self.all_noticed.set()
             elif message["op"] == "question" and answer:
-                writer.write(json.dumps({"op": "answer", "id": message["id"],
-                                         "value": "yes"}).encode() + b"\n")
+                writer.write(
+                    json.dumps({"op": "answer", "id": message["id"], "value": "yes"}).encode()
+                    + b"\n"
+                )
 
 
 def notify_all(sock: str, users: list[str]) -> None:
     from pagetally.cups.dialogs import Dialogs
 
     for user in users:
-        Dialogs(sock, user, "localhost").notify("printed", "Printed on lab",
-                                                "1 page(s), 0.10 EUR; balance left 9.90 EUR")
+        Dialogs(sock, user, "localhost").notify(
+            "printed", "Printed on lab", "1 page(s), 0.10 EUR; balance left 9.90 EUR"
+        )
 
 
 def ask_times(sock: str, user: str, n: int) -> list[float]:
     from pagetally.core.dialogs import Kind, Question
     from pagetally.cups.dialogs import Dialogs
 
-    question = Question(Kind.CONFIRM, "'report.pdf' on lab: 3 page(s), 0.30 EUR. Print it?",
-                        ("yes", "no"), 30)
+    question = Question(
+        Kind.CONFIRM, "'report.pdf' on lab: 3 page(s), 0.30 EUR. Print it?", ("yes", "no"), 30
+    )
     times = []
     for _ in range(n):
         dialogs = Dialogs(sock, user, "127.0.0.1")
@@ -141,8 +149,12 @@ async def bench(args: argparse.Namespace) -> list[tuple[str, str]]:
         db, sock = Path(tmp) / "p.db", str(Path(tmp) / "n.sock")
         tokens = make_store(db, args.clients)
         users = sorted(tokens)[: args.clients]
-        hub = subprocess.Popen([sys.executable, __file__, "--serve", str(db), sock],
-                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        hub = subprocess.Popen(
+            [sys.executable, __file__, "--serve", str(db), sock],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         try:
             assert hub.stdout is not None
             port = int(hub.stdout.readline())
@@ -152,37 +164,60 @@ async def bench(args: argparse.Namespace) -> list[tuple[str, str]]:
             clients = Clients()
             started = time.perf_counter()
             for i in range(0, len(users), 50):  # 50 at a time, as logins come
-                await asyncio.gather(*(clients.connect(port, tokens[u], answer=True)
-                                       for u in users[i:i + 50]))
+                await asyncio.gather(
+                    *(clients.connect(port, tokens[u], answer=True) for u in users[i : i + 50])
+                )
             wall = time.perf_counter() - started
             cpu1 = cpu_s(hub.pid)
             await asyncio.sleep(0.5)
             rss1 = rss_kib(hub.pid)
             n = len(users)
-            rows.append((f"hub RSS, {n} clients", f"{rss1 / 1024:.1f} MiB "
-                         f"(+{(rss1 - rss0) / n:.1f} KiB a client)"))
-            rows.append((f"registering {n} clients", f"{wall:.2f} s wall, hub CPU "
-                         f"{(cpu1 - cpu0) * 1000 / n:.2f} ms a client"))
+            rows.append(
+                (
+                    f"hub RSS, {n} clients",
+                    f"{rss1 / 1024:.1f} MiB (+{(rss1 - rss0) / n:.1f} KiB a client)",
+                )
+            )
+            rows.append(
+                (
+                    f"registering {n} clients",
+                    f"{wall:.2f} s wall, hub CPU {(cpu1 - cpu0) * 1000 / n:.2f} ms a client",
+                )
+            )
             cpu2 = cpu_s(hub.pid)
             await asyncio.sleep(args.idle)
-            rows.append((f"idle, {n} clients", f"hub CPU {(cpu_s(hub.pid) - cpu2) * 1000:.0f} "
-                         f"ms over {args.idle:g} s"))
+            rows.append(
+                (
+                    f"idle, {n} clients",
+                    f"hub CPU {(cpu_s(hub.pid) - cpu2) * 1000:.0f} ms over {args.idle:g} s",
+                )
+            )
             clients.expected = n
             cpu3, started = cpu_s(hub.pid), time.perf_counter()
             await asyncio.get_running_loop().run_in_executor(None, notify_all, sock, users)
             await asyncio.wait_for(clients.all_noticed.wait(), 60)
             wall = time.perf_counter() - started
             cpu4 = cpu_s(hub.pid)
-            rows.append((f"a notice to each of {n} users", f"{wall:.2f} s until all "
-                         f"{n} clients had theirs; hub CPU {(cpu4 - cpu3) * 1e6 / n:.0f} µs "
-                         "a notice"))
+            rows.append(
+                (
+                    f"a notice to each of {n} users",
+                    f"{wall:.2f} s until all "
+                    f"{n} clients had theirs; hub CPU {(cpu4 - cpu3) * 1e6 / n:.0f} µs "
+                    "a notice",
+                )
+            )
             times = await asyncio.get_running_loop().run_in_executor(
-                None, ask_times, sock, users[0], args.asks)
+                None, ask_times, sock, users[0], args.asks
+            )
             times.sort()
             p50 = statistics.median(times) * 1000
             p99 = times[min(len(times) - 1, int(len(times) * 0.99))] * 1000
-            rows.append(("question answered at once: backend waits",
-                         f"p50 {p50:.2f} ms, p99 {p99:.2f} ms ({len(times)} questions)"))
+            rows.append(
+                (
+                    "question answered at once: backend waits",
+                    f"p50 {p50:.2f} ms, p99 {p99:.2f} ms ({len(times)} questions)",
+                )
+            )
             none_user = sorted(tokens)[-1]  # registered no client
             from pagetally.core.dialogs import Kind, Question
             from pagetally.cups.dialogs import Dialogs
@@ -192,8 +227,12 @@ async def bench(args: argparse.Namespace) -> list[tuple[str, str]]:
                 started = time.perf_counter()
                 Dialogs(sock, none_user, "127.0.0.1").ask(Question(Kind.CONFIRM, "?", (), 30))
                 waits.append(time.perf_counter() - started)
-            rows.append(("question, user without a client (default at once)",
-                         f"p50 {statistics.median(waits) * 1000:.2f} ms (50 questions)"))
+            rows.append(
+                (
+                    "question, user without a client (default at once)",
+                    f"p50 {statistics.median(waits) * 1000:.2f} ms (50 questions)",
+                )
+            )
             for writer in clients.writers:
                 writer.close()
         finally:

@@ -64,14 +64,16 @@ PATHS = {
 }
 
 
-def direct_writer(settings: StoreSettings, worker: int, barrier: Any, seconds: float,
-                  path: str) -> tuple[int, float, float]:
+def direct_writer(
+    settings: StoreSettings, worker: int, barrier: Any, seconds: float, path: str
+) -> tuple[int, float, float]:
     os.environ.update(PATHS[path])  # read when pagetally.storage.pg_charge is imported
     return writer(settings, worker, barrier, seconds)
 
 
-def served_writer(socket: str, worker: int, barrier: Any, seconds: float
-                  ) -> tuple[int, float, float]:
+def served_writer(
+    socket: str, worker: int, barrier: Any, seconds: float
+) -> tuple[int, float, float]:
     """A print job's store work through `pagetally serve`: snapshot, decide, charge."""
     from pagetally.core.rules import decide
     from pagetally.core.settings import RuleSettings
@@ -89,13 +91,19 @@ def served_writer(socket: str, worker: int, barrier: Any, seconds: float
     deadline = start + seconds
     try:
         while time.perf_counter() < deadline:
-            facts = JobFacts(user=user, printer="printer000", pages=2, job_id=str(done),
-                             job_uuid=f"served-{worker}-{done}-{time.time()}",
-                             host=f"ps{worker % 2}")
+            facts = JobFacts(
+                user=user,
+                printer="printer000",
+                pages=2,
+                job_id=str(done),
+                job_uuid=f"served-{worker}-{done}-{time.time()}",
+                host=f"ps{worker % 2}",
+            )
             now = datetime.now(UTC)
             snap = store.snapshot(facts.user, facts.printer, facts.billing_code)
-            store.charge(ChargeRequest(facts=facts, decision=decide(snap, facts, rules, now),
-                                       date=now))
+            store.charge(
+                ChargeRequest(facts=facts, decision=decide(snap, facts, rules, now), date=now)
+            )
             done += 1
     finally:
         store.close()
@@ -105,8 +113,18 @@ def served_writer(socket: str, worker: int, barrier: Any, seconds: float
 def _one(store: Any, user: str, i: int, tag: str) -> None:
     from store import rule
 
-    store.decide_and_charge(JobFacts(user=user, printer="printer000", pages=2, job_id=str(i),
-                                     job_uuid=f"{tag}-{i}", host="cpu"), rule, datetime.now(UTC))
+    store.decide_and_charge(
+        JobFacts(
+            user=user,
+            printer="printer000",
+            pages=2,
+            job_id=str(i),
+            job_uuid=f"{tag}-{i}",
+            host="cpu",
+        ),
+        rule,
+        datetime.now(UTC),
+    )
 
 
 class ServerTimes:
@@ -118,9 +136,14 @@ class ServerTimes:
         import psycopg
 
         self.postmaster = int((server.folder / "data" / "postmaster.pid").read_text().split()[0])
-        self.su = psycopg.connect(host="127.0.0.1", port=server.port, user=server.superuser,
-                                  password=server.superpassword, dbname=settings.name,
-                                  autocommit=True)
+        self.su = psycopg.connect(
+            host="127.0.0.1",
+            port=server.port,
+            user=server.superuser,
+            password=server.superpassword,
+            dbname=settings.name,
+            autocommit=True,
+        )
         self.su.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
 
     def cpu(self) -> float:
@@ -143,10 +166,13 @@ class ServerTimes:
     def mark(self) -> tuple[float, int, int, int]:
         time.sleep(0.5)  # the writers' backends exit and are reaped
         flushes = self.su.execute("SELECT wal_sync FROM pg_stat_wal").fetchone()
-        sessions = self.su.execute("SELECT sessions FROM pg_stat_database "
-                                   "WHERE datname = current_database()").fetchone()
-        calls = self.su.execute("SELECT coalesce(sum(calls), 0) FROM pg_stat_statements "
-                                "WHERE toplevel AND query NOT LIKE '%%pg_stat%%'").fetchone()
+        sessions = self.su.execute(
+            "SELECT sessions FROM pg_stat_database WHERE datname = current_database()"
+        ).fetchone()
+        calls = self.su.execute(
+            "SELECT coalesce(sum(calls), 0) FROM pg_stat_statements "
+            "WHERE toplevel AND query NOT LIKE '%%pg_stat%%'"
+        ).fetchone()
         assert flushes is not None and calls is not None and sessions is not None
         return self.cpu(), int(flushes[0]), int(calls[0]), int(sessions[0])
 
@@ -164,14 +190,18 @@ def per_charge(times: ServerTimes, before: tuple[float, int, int, int], n: int) 
     cpu, flushes, calls, sessions = times.mark()
     if ARGS.top:  # the statements that took the server's time, since the last reset
         for row in times.su.execute(
-                "SELECT calls, total_exec_time, left(regexp_replace(query, '\\s+', ' ', 'g'), 90)"
-                " FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT %s", (ARGS.top,)):
+            "SELECT calls, total_exec_time, left(regexp_replace(query, '\\s+', ' ', 'g'), 90)"
+            " FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT %s",
+            (ARGS.top,),
+        ):
             print(f"      {row[0]:7d} calls {row[1] / max(row[0], 1):.3f} ms  {row[2]}")
     times.su.execute("SELECT pg_stat_statements_reset()")
-    return (f"server CPU {(cpu - before[0]) / n * 1000:.2f} ms, "
-            f"{(flushes - before[1]) / n:.2f} WAL flushes, "
-            f"{(calls - before[2]) / n:.1f} statements, "
-            f"{(sessions - before[3]) / n:.2f} new connections a charge")
+    return (
+        f"server CPU {(cpu - before[0]) / n * 1000:.2f} ms, "
+        f"{(flushes - before[1]) / n:.2f} WAL flushes, "
+        f"{(calls - before[2]) / n:.1f} statements, "
+        f"{(sessions - before[3]) / n:.2f} new connections a charge"
+    )
 
 
 def one_writer(settings: StoreSettings, times: ServerTimes, n: int = 1000) -> None:
@@ -193,8 +223,11 @@ def one_writer(settings: StoreSettings, times: ServerTimes, n: int = 1000) -> No
         client = (time.process_time() - c0) / n * 1000
         wall = (time.perf_counter() - w0) / n * 1000
         store.close()
-        print(f"  one writer, {path:10s}: wall {wall:.2f} ms, client CPU {client:.2f} ms, "
-              f"{per_charge(times, mark, n)} (load {os.getloadavg()[0]:.1f})", flush=True)
+        print(
+            f"  one writer, {path:10s}: wall {wall:.2f} ms, client CPU {client:.2f} ms, "
+            f"{per_charge(times, mark, n)} (load {os.getloadavg()[0]:.1f})",
+            flush=True,
+        )
 
 
 def run_pool(fn: Any, args: list[tuple[Any, ...]], n: int) -> tuple[float, int, float]:
@@ -208,8 +241,14 @@ def run_pool(fn: Any, args: list[tuple[Any, ...]], n: int) -> tuple[float, int, 
     return total / max(r[1] for r in results), total, sum(r[2] for r in results)
 
 
-def measured(label: str, times: ServerTimes, fn: Any, args: list[tuple[Any, ...]], n: int,
-             services: Sequence[int] = ()) -> float:
+def measured(
+    label: str,
+    times: ServerTimes,
+    fn: Any,
+    args: list[tuple[Any, ...]],
+    n: int,
+    services: Sequence[int] = (),
+) -> float:
     """`services`: pids of `pagetally serve` processes between writers and store."""
     mark = times.mark()
     load = os.getloadavg()[0]
@@ -217,33 +256,44 @@ def measured(label: str, times: ServerTimes, fn: Any, args: list[tuple[Any, ...]
     rate, total, cpu = run_pool(fn, args, n)
     if services:
         cpu += cpu_of(list(services)) - served
-    print(f"  {label}: {rate:7.1f} charges/s; client CPU {cpu / total * 1000:.2f} ms"
-          f"{' (writers and services)' if services else ''}, "
-          f"{per_charge(times, mark, total)} (load {load:.1f} → {os.getloadavg()[0]:.1f})",
-          flush=True)
+    print(
+        f"  {label}: {rate:7.1f} charges/s; client CPU {cpu / total * 1000:.2f} ms"
+        f"{' (writers and services)' if services else ''}, "
+        f"{per_charge(times, mark, total)} (load {load:.1f} → {os.getloadavg()[0]:.1f})",
+        flush=True,
+    )
     return rate
 
 
-def start_servers(settings: StoreSettings, base: Path, path: str) -> list[
-        tuple[subprocess.Popen[bytes], str]]:
+def start_servers(
+    settings: StoreSettings, base: Path, path: str
+) -> list[tuple[subprocess.Popen[bytes], str]]:
     out = []
     for i in range(2):
         folder = base / f"server{i}-{path.replace(' ', '-')}"
         folder.mkdir()
         sock = str(folder / "s.sock")
         conf = folder / "pagetally.conf"
-        conf.write_text(f"[global]\nstoragebackend: postgresql\nstorageserver: {settings.server}\n"
-                        f"storagename: {settings.name}\nstorageuser: {settings.user}\n"
-                        f"storageuserpw: {settings.password}\naccountingservice: {sock}\n"
-                        f"directory: {folder / 'spool'}\nlogger: stderr\n")
+        conf.write_text(
+            f"[global]\nstoragebackend: postgresql\nstorageserver: {settings.server}\n"
+            f"storagename: {settings.name}\nstorageuser: {settings.user}\n"
+            f"storageuserpw: {settings.password}\naccountingservice: {sock}\n"
+            f"directory: {folder / 'spool'}\nlogger: stderr\n"
+        )
         admin = folder / "pagetally-admin.conf"
-        admin.write_text(f"[global]\nstorageadmin: {settings.admin_user}\n"
-                         f"storageadminpw: {settings.admin_password}\n")
+        admin.write_text(
+            f"[global]\nstorageadmin: {settings.admin_user}\n"
+            f"storageadminpw: {settings.admin_password}\n"
+        )
         admin.chmod(0o600)
         env = {**os.environ, **PATHS[path]}
         with open(folder / "serve.log", "wb") as log:
-            proc = subprocess.Popen([str(PAGETALLY), "--config", str(conf), "serve",
-                                     "--no-jobs"], env=env, stdout=subprocess.DEVNULL, stderr=log)
+            proc = subprocess.Popen(
+                [str(PAGETALLY), "--config", str(conf), "serve", "--no-jobs"],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=log,
+            )
         deadline = time.monotonic() + 30
         while not os.path.exists(sock):
             if proc.poll() is not None or time.monotonic() > deadline:
@@ -281,31 +331,43 @@ def main() -> int:
     ap.add_argument("--writers", type=lambda s: [int(x) for x in s.split(",")], default=[1, 4, 16])
     ap.add_argument("--seconds", type=float, default=10.0)
     ap.add_argument("--paths", type=lambda s: s.split(","), default=list(PATHS))
-    ap.add_argument("--server-setting", action="append", default=[], metavar="NAME=VALUE",
-                    help="a PostgreSQL setting (e.g. commit_delay=100)")
+    ap.add_argument(
+        "--server-setting",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a PostgreSQL setting (e.g. commit_delay=100)",
+    )
     ap.add_argument("--top", type=int, default=0, help="show the N statements that took longest")
     ap.add_argument("--skip-servers", action="store_true", help="no two-print-server run")
     args = ap.parse_args()
     ARGS.writers, ARGS.top = args.writers, args.top
     from tests.servers import start_postgresql
 
-    server = start_postgresql(durable=True, settings=[
-        "shared_preload_libraries=pg_stat_statements", *args.server_setting])
+    server = start_postgresql(
+        durable=True, settings=["shared_preload_libraries=pg_stat_statements", *args.server_setting]
+    )
     base = Path(tempfile.mkdtemp(prefix="pt-scale-"))
     rows: dict[tuple[str, str], float] = {}
     try:
         settings = server.new_database("scale")
         t = time.perf_counter()
         load(settings, args)
-        print(f"loaded in {time.perf_counter() - t:.0f} s (machine load {os.getloadavg()[0]:.1f})",
-              flush=True)
+        print(
+            f"loaded in {time.perf_counter() - t:.0f} s (machine load {os.getloadavg()[0]:.1f})",
+            flush=True,
+        )
         times = ServerTimes(server, settings)
         one_writer(settings, times)
         for n in args.writers:
             for path in args.paths:
                 rows[(f"{n} writers", path)] = measured(
-                    f"{n:2d} writers, {path:10s}", times, direct_writer,
-                    [(settings, w, args.seconds, path) for w in range(n)], n)
+                    f"{n:2d} writers, {path:10s}",
+                    times,
+                    direct_writer,
+                    [(settings, w, args.seconds, path) for w in range(n)],
+                    n,
+                )
         if not args.skip_servers:
             n = max(args.writers)
             for path in args.paths:
@@ -313,9 +375,13 @@ def main() -> int:
                 try:
                     socks = [s for _, s in servers]
                     rows[(f"two print servers, {n} writers", path)] = measured(
-                        f"two print servers, {n} writers, {path:10s}", times, served_writer,
-                        [(socks[w % 2], w, args.seconds) for w in range(n)], n,
-                        [p.pid for p, _ in servers])
+                        f"two print servers, {n} writers, {path:10s}",
+                        times,
+                        served_writer,
+                        [(socks[w % 2], w, args.seconds) for w in range(n)],
+                        n,
+                        [p.pid for p, _ in servers],
+                    )
                 finally:
                     for proc, _ in servers:
                         proc.terminate()
@@ -323,9 +389,12 @@ def main() -> int:
         times.su.close()
         store = open_store(settings)
         try:
-            charged = {f"user{w:06d}": sum(1 for _ in store.history(
-                HistoryFilter(user=f"user{w:06d}", since=START)))
-                for w in range(max(args.writers) + 2)}
+            charged = {
+                f"user{w:06d}": sum(
+                    1 for _ in store.history(HistoryFilter(user=f"user{w:06d}", since=START))
+                )
+                for w in range(max(args.writers) + 2)
+            }
         finally:
             store.close()
         check_exact(settings, charged)

@@ -71,15 +71,47 @@ class Case:
 
 #: Every noun and tool of `pagetally` whose --help is timed (issue 10: every
 #: command's start-up under 100 ms).
-SUBCOMMANDS = ("users", "groups", "printers", "quotas", "billing-codes", "payments", "jobs",
-               "allowances", "db", "journal", "setup", "report", "history", "dump", "count",
-               "warn", "quote", "invoice", "banner", "import-pykota", "serve")
+SUBCOMMANDS = (
+    "users",
+    "groups",
+    "printers",
+    "quotas",
+    "billing-codes",
+    "payments",
+    "jobs",
+    "allowances",
+    "db",
+    "journal",
+    "setup",
+    "report",
+    "history",
+    "dump",
+    "count",
+    "warn",
+    "quote",
+    "invoice",
+    "banner",
+    "import-pykota",
+    "serve",
+)
 #: PyKota's names (argparse in front of `pagetally`).
 ALIASES = {
-    **{a: "pagetally.cli.aliases" for a in (
-        "edpykota", "repykota", "pkusers", "pkprinters", "pkbcodes", "pkrefund", "dumpykota")},
-    **{a: "pagetally.cli.aliases_tools" for a in ("pykotme", "warnpykota", "pkinvoice",
-                                                   "pkbanner", "autopykota", "pkturnkey")},
+    **{
+        a: "pagetally.cli.aliases"
+        for a in (
+            "edpykota",
+            "repykota",
+            "pkusers",
+            "pkprinters",
+            "pkbcodes",
+            "pkrefund",
+            "dumpykota",
+        )
+    },
+    **{
+        a: "pagetally.cli.aliases_tools"
+        for a in ("pykotme", "warnpykota", "pkinvoice", "pkbanner", "autopykota", "pkturnkey")
+    },
 }
 
 
@@ -88,18 +120,32 @@ ALIASES = {
 #: every command, not only its help, starts in under 100 ms):
 #: the label is what a shell runs; `pagetally` through its console script.
 STORE_COMMANDS = (
-    "pagetally users list", "pagetally users list --format csv", "pagetally report",
-    "pagetally quotas list", "pagetally history", "pagetally printers list",
-    "repykota", "edpykota --add john", "pkusers --list", "dumpykota", "pkprinters --list",
-    "pkbcodes --list", "warnpykota",
+    "pagetally users list",
+    "pagetally users list --format csv",
+    "pagetally report",
+    "pagetally quotas list",
+    "pagetally history",
+    "pagetally printers list",
+    "repykota",
+    "edpykota --add john",
+    "pkusers --list",
+    "dumpykota",
+    "pkprinters --list",
+    "pkbcodes --list",
+    "warnpykota",
 )
 
 
 def store_cases() -> list[Case]:
     """STORE_COMMANDS, and the floor they stand on: SQLAlchemy's own import (Core
     and the SQLite dialect, all a SQLite store loads of it)."""
-    found = [Case("python -c 'import sqlalchemy' (+ SQLite dialect)",
-                  "sqlalchemy, sqlalchemy.dialects.sqlite.pysqlite", ())]
+    found = [
+        Case(
+            "python -c 'import sqlalchemy' (+ SQLite dialect)",
+            "sqlalchemy, sqlalchemy.dialects.sqlite.pysqlite",
+            (),
+        )
+    ]
     for line in STORE_COMMANDS:
         prog, *args = line.split()
         if prog == "pagetally":
@@ -120,8 +166,9 @@ def make_store(python: str, env: dict[str, str], tmp: Path) -> dict[str, str]:
     env = {**env, "PAGETALLY_CONFIG": str(conf)}
     for args in (("db", "upgrade"), ("printers", "add", "lp"), ("users", "add", "john")):
         argv = [*_wrapper(python, "pagetally.cli.launch:run", "pagetally"), *args]
-        subprocess.run(argv, env=env, cwd=env["PAGETALLY_BENCH_CWD"], check=True,
-                       capture_output=True)
+        subprocess.run(
+            argv, env=env, cwd=env["PAGETALLY_BENCH_CWD"], check=True, capture_output=True
+        )
     return env
 
 
@@ -141,8 +188,10 @@ def cases(empty: Path, pdf: Path, pcl: Path) -> list[Case]:
         Case("pkpgcounter EMPTY", "pagetally.cli.count:pkpgcounter_main", (str(empty),), True),
         Case("pkpgcounter PDF", "pagetally.cli.count:pkpgcounter_main", (str(pdf),), True),
         Case("pkpgcounter PCL", "pagetally.cli.count:pkpgcounter_main", (str(pcl),), True),
-        *(Case(f"{alias} --help", f"{module}:{alias}", ("--help",))
-          for alias, module in ALIASES.items()),
+        *(
+            Case(f"{alias} --help", f"{module}:{alias}", ("--help",))
+            for alias, module in ALIASES.items()
+        ),
     ]
 
 
@@ -152,16 +201,21 @@ def _wrapper(python: str, entry: str, prog: str) -> list[str]:
     if ":" not in entry:
         return [python, "-c", f"import {entry}" if entry else "pass"]
     module, func = entry.split(":")
-    code = (f"import sys; sys.argv[0] = {prog!r}; from {module} import {func}; "
-            f"sys.exit({func}())")
+    code = f"import sys; sys.argv[0] = {prog!r}; from {module} import {func}; sys.exit({func}())"
     return [python, "-c", code]
 
 
 def timed(argv: Sequence[str], env: dict[str, str]) -> tuple[float, float, int]:
     """(wall s, CPU s, exit status) of one whole process."""
     started = time.perf_counter()
-    proc = subprocess.Popen(list(argv), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, env=env, cwd=env["PAGETALLY_BENCH_CWD"])
+    proc = subprocess.Popen(
+        list(argv),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+        cwd=env["PAGETALLY_BENCH_CWD"],
+    )
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - started
     proc.returncode = os.waitstatus_to_exitcode(status)
@@ -180,9 +234,14 @@ def _tree_env(tree: Path, cwd: Path) -> dict[str, str]:
 
 def _check_tree(python: str, tree: Path, env: dict[str, str]) -> None:
     """The package imported is the tree's own (not the editable install's)."""
-    out = subprocess.run([python, "-c", "import pagetally; print(pagetally.__file__)"],
-                         env=env, cwd=env["PAGETALLY_BENCH_CWD"], capture_output=True, text=True,
-                         check=True).stdout.strip()
+    out = subprocess.run(
+        [python, "-c", "import pagetally; print(pagetally.__file__)"],
+        env=env,
+        cwd=env["PAGETALLY_BENCH_CWD"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     if not out.startswith(str(tree)):
         sys.exit(f"PYTHONPATH={tree} imports pagetally from {out}: cannot compare")
 
@@ -195,8 +254,9 @@ def find_pkpgcounter(given: str | None) -> list[str] | None:
     if exe is None or Path(exe).resolve().parent == Path(sys.executable).resolve().parent:
         return None
     try:
-        version = subprocess.run([exe, "--version"], capture_output=True, text=True,
-                                 timeout=30).stdout.strip()
+        version = subprocess.run(
+            [exe, "--version"], capture_output=True, text=True, timeout=30
+        ).stdout.strip()
     except (OSError, subprocess.TimeoutExpired):
         return None
     return [exe] if version.startswith("3.51") else None
@@ -220,8 +280,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     ap.add_argument("--runs", type=int, default=15)
     ap.add_argument("--ref", help="git ref whose tree is timed too (before/after)")
     ap.add_argument("--pkpgcounter", help="PyKota's pkpgcounter 3.51 command line")
-    ap.add_argument("--only", action="append",
-                    help="only the cases whose label contains this text (repeatable)")
+    ap.add_argument(
+        "--only", action="append", help="only the cases whose label contains this text (repeatable)"
+    )
     args = ap.parse_args(argv)
 
     with tempfile.TemporaryDirectory(prefix="pagetally-startup-") as tmpdir:
@@ -232,11 +293,16 @@ def main(argv: Sequence[str] | None = None) -> None:
         envs = {name: _tree_env(tree, tmp) for name, tree in trees.items()}
         for name, tree in trees.items():
             _check_tree(python, tree, envs[name])
-        envs = {name: make_store(python, env, tmp / f"store-{i}")
-                for i, (name, env) in enumerate(envs.items())}
+        envs = {
+            name: make_store(python, env, tmp / f"store-{i}")
+            for i, (name, env) in enumerate(envs.items())
+        }
         pkpg = find_pkpgcounter(args.pkpgcounter)
-        todo = [c for c in [*cases(empty, pdf, pcl), *store_cases()]
-                if not args.only or any(text in c.label for text in args.only)]
+        todo = [
+            c
+            for c in [*cases(empty, pdf, pcl), *store_cases()]
+            if not args.only or any(text in c.label for text in args.only)
+        ]
         columns = list(trees) + (["pkpgcounter 3.51"] if pkpg else [])
         print(f"Whole-process start-up, median of {args.runs} runs: wall ms / CPU ms\n")
         print("| command | " + " | ".join(columns) + " |")
@@ -245,12 +311,12 @@ def main(argv: Sequence[str] | None = None) -> None:
             runs: dict[str, list[tuple[float, float, int]]] = {c: [] for c in columns}
             for _ in range(args.runs):
                 for name in trees:
-                    argv_ = [*_wrapper(python, case.entry, case.label.split()[0]),
-                             *case.args]
+                    argv_ = [*_wrapper(python, case.entry, case.label.split()[0]), *case.args]
                     runs[name].append(timed(argv_, envs[name]))
                 if pkpg and case.pkpgcounter:
                     runs["pkpgcounter 3.51"].append(
-                        timed([*pkpg, *case.args], {**envs["this tree"], "PYTHONPATH": ""}))
+                        timed([*pkpg, *case.args], {**envs["this tree"], "PYTHONPATH": ""})
+                    )
             cells = []
             for column in columns:
                 got = runs[column]

@@ -256,8 +256,9 @@ def rule(snap: AccountSnapshot) -> Decision:
     return Decision(Action.ALLOW, price=price, pages=2)
 
 
-def writer(settings: StoreSettings, worker: int, barrier: Any, seconds: float
-           ) -> tuple[int, float, float]:
+def writer(
+    settings: StoreSettings, worker: int, barrier: Any, seconds: float
+) -> tuple[int, float, float]:
     """Charge jobs of user<worker> for `seconds` once every writer is connected;
     returns (jobs charged, seconds taken, CPU seconds this process used)."""
     store = open_store(settings)

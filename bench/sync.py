@@ -24,8 +24,14 @@ from pathlib import Path
 def run(conf: Path, args: list[str]) -> tuple[float, str]:
     env = dict(os.environ, PAGETALLY_CONFIG=str(conf))
     start = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "pagetally.cli.main", *args], env=env,
-                          capture_output=True, text=True, check=False, cwd=conf.parent)
+    done = subprocess.run(
+        [sys.executable, "-m", "pagetally.cli.main", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=conf.parent,
+    )
     took = time.perf_counter() - start
     if done.returncode:
         raise SystemExit(f"{args} exit {done.returncode}: {done.stderr[-500:]}")
@@ -38,11 +44,14 @@ def files(folder: Path, users: int, leave: int = 0) -> list[str]:
     everyone = [f"u{i:06d}" for i in range(users)]
     gone = set(everyone[:leave])
     names = everyone[leave:]
-    (folder / "passwd").write_text("".join(
-        f"{n}:x:{10000 + int(n[1:])}:100::/home/{n}:/bin/sh\n" for n in names))
-    groups = [f"g{k:04d}:x:{20000 + k}:" + ",".join(
-        n for n in everyone[k * 100:(k + 1) * 100] if n not in gone)
-        for k in range((users + 99) // 100)]
+    (folder / "passwd").write_text(
+        "".join(f"{n}:x:{10000 + int(n[1:])}:100::/home/{n}:/bin/sh\n" for n in names)
+    )
+    groups = [
+        f"g{k:04d}:x:{20000 + k}:"
+        + ",".join(n for n in everyone[k * 100 : (k + 1) * 100] if n not in gone)
+        for k in range((users + 99) // 100)
+    ]
     (folder / "group").write_text("\n".join(["all:x:100:" + ",".join(names), *groups]) + "\n")
     return ["sync", "--passwd", str(folder / "passwd"), "--group", str(folder / "group")]
 
@@ -54,9 +63,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         conf = folder / "pagetally.conf"
-        conf.write_text(f"[global]\nstoragename: {folder / 'p.db'}\nsyncuidmin: 10000\n"
-                        "syncgidmin: 100\nsyncbalance: 5.00\nsyncsoftlimit: 100\n"
-                        "syncleavers: disable\n")
+        conf.write_text(
+            f"[global]\nstoragename: {folder / 'p.db'}\nsyncuidmin: 10000\n"
+            "syncgidmin: 100\nsyncbalance: 5.00\nsyncsoftlimit: 100\n"
+            "syncleavers: disable\n"
+        )
         run(conf, ["db", "upgrade"])
         for name in ("lp", "colour"):
             run(conf, ["printers", "add", name])

@@ -77,21 +77,54 @@ def load(settings: StoreSettings, n_users: int, n_jobs: int) -> None:
     engine = make_engine(settings, readonly=False)
     t = time.perf_counter()
     with engine.begin() as conn:
-        conn.execute(insert(users), [
-            {"username": f"user{i:06d}", "balance": Decimal(100), "lifetimepaid": Decimal(100),
-             "limitby": "balance", "description": "", "overcharge": Decimal(1), "email": None}
-            for i in range(n_users)])
-        conn.execute(insert(printers), [
-            {"printername": f"printer{i:03d}", "description": "", "priceperpage": Decimal("0.05"),
-             "priceperjob": Decimal(0), "prices": '{"per_page":"0.05"}', "passthrough": False,
-             "maxjobsize": None} for i in range(PRINTERS)])
+        conn.execute(
+            insert(users),
+            [
+                {
+                    "username": f"user{i:06d}",
+                    "balance": Decimal(100),
+                    "lifetimepaid": Decimal(100),
+                    "limitby": "balance",
+                    "description": "",
+                    "overcharge": Decimal(1),
+                    "email": None,
+                }
+                for i in range(n_users)
+            ],
+        )
+        conn.execute(
+            insert(printers),
+            [
+                {
+                    "printername": f"printer{i:03d}",
+                    "description": "",
+                    "priceperpage": Decimal("0.05"),
+                    "priceperjob": Decimal(0),
+                    "prices": '{"per_page":"0.05"}',
+                    "passthrough": False,
+                    "maxjobsize": None,
+                }
+                for i in range(PRINTERS)
+            ],
+        )
         uid = {r.username: r.id for r in conn.execute(users.select())}
         pid = {r.printername: r.id for r in conn.execute(printers.select())}
-        conn.execute(insert(userpquota), [
-            {"userid": uid[f"user{u:06d}"], "printerid": pid[f"printer{(u + k) % PRINTERS:03d}"],
-             "pagecounter": u % 300, "lifepagecounter": u % 3000, "softlimit": 200,
-             "hardlimit": 250, "warncount": 0}
-            for u in range(n_users) for k in range(2)])
+        conn.execute(
+            insert(userpquota),
+            [
+                {
+                    "userid": uid[f"user{u:06d}"],
+                    "printerid": pid[f"printer{(u + k) % PRINTERS:03d}"],
+                    "pagecounter": u % 300,
+                    "lifepagecounter": u % 3000,
+                    "softlimit": 200,
+                    "hardlimit": 250,
+                    "warncount": 0,
+                }
+                for u in range(n_users)
+                for k in range(2)
+            ],
+        )
     batch = 20_000
     for start in range(0, n_jobs, batch):
         rows = [history_row(i, n_users, PRINTERS) for i in range(start, min(n_jobs, start + batch))]
@@ -103,8 +136,10 @@ def load(settings: StoreSettings, n_users: int, n_jobs: int) -> None:
         conn.exec_driver_sql("ANALYZE")
         conn.commit()
     engine.dispose()
-    print(f"  {n_users:,} users, {n_jobs:,} jobs loaded in {time.perf_counter() - t:.0f} s",
-          flush=True)
+    print(
+        f"  {n_users:,} users, {n_jobs:,} jobs loaded in {time.perf_counter() - t:.0f} s",
+        flush=True,
+    )
 
 
 def tokens(settings: StoreSettings, n: int, n_users: int) -> list[str]:
@@ -113,8 +148,9 @@ def tokens(settings: StoreSettings, n: int, n_users: int) -> list[str]:
         out = []
         for i in range(n):
             user = f"user{(i * 7919 + 1) % n_users:06d}" if i else "user000000"
-            out.append(store.add_api_token(user, TokenRole.ADMIN if i == 0 else TokenRole.USER,
-                                           NOW)[1])
+            out.append(
+                store.add_api_token(user, TokenRole.ADMIN if i == 0 else TokenRole.USER, NOW)[1]
+            )
         return out
     finally:
         store.close()
@@ -141,8 +177,9 @@ def serve(settings: StoreSettings) -> tuple[subprocess.Popen[bytes], int]:
     raise SystemExit("uvicorn did not start")
 
 
-def run_clients(port: int, secrets: list[str], paths: list[str], clients: int,
-                seconds: float) -> dict[str, list[float]]:
+def run_clients(
+    port: int, secrets: list[str], paths: list[str], clients: int, seconds: float
+) -> dict[str, list[float]]:
     import httpx
 
     times: dict[str, list[float]] = {p: [] for p in paths}
@@ -193,8 +230,9 @@ def pct(values: list[float], q: float) -> float:
 
 
 @contextlib.contextmanager
-def loaded_server(engine: str, n_users: int, n_jobs: int
-                  ) -> Iterator[tuple[StoreSettings, subprocess.Popen[bytes], int]]:
+def loaded_server(
+    engine: str, n_users: int, n_jobs: int
+) -> Iterator[tuple[StoreSettings, subprocess.Popen[bytes], int]]:
     """A store of `engine` (SQLite in a temporary folder, or a private PostgreSQL)
     loaded with `n_users` and `n_jobs`, served by uvicorn in a child process:
     (settings, process, port); all of it stopped and removed afterwards."""
@@ -223,8 +261,16 @@ def loaded_server(engine: str, n_users: int, n_jobs: int
 
 def table_line(engine: str, clients: int, path: str, v: list[float], *extra: str) -> str:
     """One Markdown row: requests, p50, p99 and mean in ms, then `extra` columns."""
-    cells = [engine, str(clients), path, str(len(v)), f"{pct(v, 0.5):.1f}",
-             f"{pct(v, 0.99):.1f}", f"{statistics.mean(v) * 1000:.1f}", *extra]
+    cells = [
+        engine,
+        str(clients),
+        path,
+        str(len(v)),
+        f"{pct(v, 0.5):.1f}",
+        f"{pct(v, 0.99):.1f}",
+        f"{statistics.mean(v) * 1000:.1f}",
+        *extra,
+    ]
     return "| " + " | ".join(cells) + " |"
 
 
@@ -232,8 +278,12 @@ def web_bench(engine: str, args: argparse.Namespace) -> list[str]:
     lines = []
     with loaded_server(engine, args.users, args.jobs) as (settings, proc, port):
         secrets = tokens(settings, 33, args.users)
-        paths = ["/api/v1/me/status", "/api/v1/me/jobs?limit=50", "next page",
-                 "/api/v1/jobs?limit=50"]
+        paths = [
+            "/api/v1/me/status",
+            "/api/v1/me/jobs?limit=50",
+            "next page",
+            "/api/v1/jobs?limit=50",
+        ]
         for clients in args.clients:
             used = cpu_seconds(proc.pid)
             times = run_clients(port, secrets, paths, clients, args.seconds)
@@ -276,24 +326,33 @@ def report_bench(args: argparse.Namespace) -> list[str]:
     env = {**os.environ, "PAGETALLY_CONFIG": conf}
     for fmt in ("table", "csv"):
         for label, cmd in (
-            ("before", [sys.executable, "-c", BEFORE.format(root=str(ROOT), conf=conf,
-                                                            args=["--format", fmt])]),
-            ("after", [sys.executable, "-m", "pagetally.cli.main", "-C", conf, "report",
-                       "--format", fmt]),
+            (
+                "before",
+                [
+                    sys.executable,
+                    "-c",
+                    BEFORE.format(root=str(ROOT), conf=conf, args=["--format", fmt]),
+                ],
+            ),
+            (
+                "after",
+                [sys.executable, "-m", "pagetally.cli.main", "-C", conf, "report", "--format", fmt],
+            ),
         ):
             best = cpu = float("inf")
             out = b""
             for _ in range(args.repeat):
                 t = time.perf_counter()
                 used = resource.getrusage(resource.RUSAGE_CHILDREN)
-                out = subprocess.run(cmd, check=True, capture_output=True, env=env,
-                                     cwd=ROOT).stdout
+                out = subprocess.run(cmd, check=True, capture_output=True, env=env, cwd=ROOT).stdout
                 best = min(best, time.perf_counter() - t)
                 after = resource.getrusage(resource.RUSAGE_CHILDREN)
                 cpu = min(cpu, after.ru_utime + after.ru_stime - used.ru_utime - used.ru_stime)
             n_lines = out.count(b"\n")
-            line = (f"| report --format {fmt} | {label} | {best:.2f} s | {cpu:.2f} s | "
-                    f"{n_lines:,} lines |")
+            line = (
+                f"| report --format {fmt} | {label} | {best:.2f} s | {cpu:.2f} s | "
+                f"{n_lines:,} lines |"
+            )
             print(line, flush=True)
             lines.append(line)
     import shutil
@@ -303,13 +362,11 @@ def report_bench(args: argparse.Namespace) -> list[str]:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__,
-                                 formatter_class=argparse.RawTextHelpFormatter)
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--engines", default="sqlite,postgresql")
     ap.add_argument("--users", type=int, default=10_000)
     ap.add_argument("--jobs", type=int, default=1_000_000)
-    ap.add_argument("--clients", type=lambda s: [int(x) for x in s.split(",")],
-                    default=[1, 32])
+    ap.add_argument("--clients", type=lambda s: [int(x) for x in s.split(",")], default=[1, 32])
     ap.add_argument("--seconds", type=float, default=15.0)
     ap.add_argument("--report-users", type=int, default=100_000)
     ap.add_argument("--repeat", type=int, default=2)
@@ -319,12 +376,17 @@ def main() -> int:
     lines: list[str] = []
     if not args.skip_report:
         print("== pagetally report", flush=True)
-        lines += ["| what | version | best wall time | its CPU time | output |",
-                  "|---|---|---|---|---|"]
+        lines += [
+            "| what | version | best wall time | its CPU time | output |",
+            "|---|---|---|---|---|",
+        ]
         lines += report_bench(args)
     if not args.skip_web:
-        lines += ["", "| store | clients | request | n | p50 ms | p99 ms | mean ms | "
-                  "server CPU ms/request |", "|---|---|---|---|---|---|---|---|"]
+        lines += [
+            "",
+            "| store | clients | request | n | p50 ms | p99 ms | mean ms | server CPU ms/request |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
         for engine in args.engines.split(","):
             print(f"== {engine}", flush=True)
             lines += web_bench(engine, args)

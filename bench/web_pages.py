@@ -86,17 +86,19 @@ def bench(engine: str, args: argparse.Namespace) -> list[str]:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--engines", default="sqlite,postgresql")
     ap.add_argument("--users", type=int, default=10_000)
     ap.add_argument("--jobs", type=int, default=1_000_000)
-    ap.add_argument("--clients", type=lambda s: [int(x) for x in s.split(",")],
-                    default=[1, 32])
+    ap.add_argument("--clients", type=lambda s: [int(x) for x in s.split(",")], default=[1, 32])
     ap.add_argument("--seconds", type=float, default=15.0)
     args = ap.parse_args()
-    out = ["| engine | clients | page | requests | p50 ms | p99 ms | mean ms |",
-           "|---|---|---|---|---|---|---|"]
+    out = [
+        "| engine | clients | page | requests | p50 ms | p99 ms | mean ms |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for engine in args.engines.split(","):
         out += bench(engine, args)
     print("\n".join(out))

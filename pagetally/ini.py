@@ -29,7 +29,10 @@ class Entry:
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Entry) and (self.value, self.path, self.line) == (
-            other.value, other.path, other.line)
+            other.value,
+            other.path,
+            other.line,
+        )
 
     def __hash__(self) -> int:
         return hash((self.value, self.path, self.line))
@@ -54,7 +57,7 @@ def _name_value(stripped: str) -> tuple[str, str] | None:
     name = stripped[:cut].rstrip()
     if not name or any(c.isspace() for c in name):
         return None
-    return name, stripped[cut + 1:].strip()
+    return name, stripped[cut + 1 :].strip()
 
 
 def parse_ini(text: str, path: str) -> dict[str, dict[str, Entry]]:
@@ -92,8 +95,9 @@ def parse_ini(text: str, path: str) -> dict[str, dict[str, Entry]]:
             raise IniError(f"expected 'directive: value', got {stripped!r}", path, lineno)
         key = pair[0].lower()
         if current is None:
-            raise IniError("directive before any section (start the file with [global])",
-                           path, lineno, key)
+            raise IniError(
+                "directive before any section (start the file with [global])", path, lineno, key
+            )
         if key in current:
             raise IniError("directive set twice in this section", path, lineno, key)
         current[key] = Entry(pair[1], path, lineno)
@@ -107,8 +111,9 @@ def declared_charset(data: bytes) -> str | None:
         pair = _name_value(raw.strip().decode("ascii", "replace"))
         if pair is not None and pair[0].lower() == "config_charset":
             end = 0
-            while end < len(pair[1]) and ((pair[1][end].isascii() and pair[1][end].isalnum())
-                                          or pair[1][end] in "_.:-"):
+            while end < len(pair[1]) and (
+                (pair[1][end].isascii() and pair[1][end].isalnum()) or pair[1][end] in "_.:-"
+            ):
                 end += 1
             if end:
                 return pair[1][:end]

@@ -237,20 +237,26 @@ def run(
                 proc.wait()
 
 
-def _serve(proc: subprocess.Popen[bytes], args: tuple[str, ...], feed: memoryview,
-           bounds: Bounds) -> Finished:
+def _serve(
+    proc: subprocess.Popen[bytes], args: tuple[str, ...], feed: memoryview, bounds: Bounds
+) -> Finished:
     """The loop of run(): write stdin, read stdout/stderr, watch the clock and the
     process; kill the group on a limit; reap."""
     assert proc.stdout is not None and proc.stderr is not None
-    sinks = {proc.stdout.fileno(): _Sink("stdout", bounds.output),
-             proc.stderr.fileno(): _Sink("stderr", bounds.output)}
+    sinks = {
+        proc.stdout.fileno(): _Sink("stdout", bounds.output),
+        proc.stderr.fileno(): _Sink("stderr", bounds.output),
+    }
     pidfd = os.pidfd_open(proc.pid)
     stopped: str | None = None
     timed_out = overflowed = False
     deadline = time.monotonic() + bounds.seconds
     drain_until: float | None = None
-    with selectors.DefaultSelector() as sel, contextlib.closing(proc.stdout), \
-            contextlib.closing(proc.stderr):
+    with (
+        selectors.DefaultSelector() as sel,
+        contextlib.closing(proc.stdout),
+        contextlib.closing(proc.stderr),
+    ):
         _register(sel, sinks, pidfd, proc)
         offset = 0
         while True:
@@ -289,8 +295,16 @@ def _serve(proc: subprocess.Popen[bytes], args: tuple[str, ...], feed: memoryvie
     os.close(pidfd)
     returncode = _reap(proc, killed=bool(stopped))
     out, err = sinks.values()
-    return Finished(args, returncode, out.value(), err.value(), stopped, timed_out, overflowed,
-                    truncated=out.seen > out.limit or err.seen > err.limit)
+    return Finished(
+        args,
+        returncode,
+        out.value(),
+        err.value(),
+        stopped,
+        timed_out,
+        overflowed,
+        truncated=out.seen > out.limit or err.seen > err.limit,
+    )
 
 
 def _reap(proc: subprocess.Popen[bytes], *, killed: bool) -> int:
@@ -304,8 +318,12 @@ def _reap(proc: subprocess.Popen[bytes], *, killed: bool) -> int:
     return returncode
 
 
-def _register(sel: selectors.BaseSelector, sinks: Mapping[int, _Sink], pidfd: int,
-              proc: subprocess.Popen[bytes]) -> None:
+def _register(
+    sel: selectors.BaseSelector,
+    sinks: Mapping[int, _Sink],
+    pidfd: int,
+    proc: subprocess.Popen[bytes],
+) -> None:
     """Watch the output pipes and the process (non-blocking), and stdin for room."""
     for fd in sinks:
         os.set_blocking(fd, False)
@@ -330,8 +348,13 @@ def _read(fd: int) -> bytes | None:
         return b""
 
 
-def _write(sel: selectors.BaseSelector, fd: int, feed: memoryview, offset: int,
-           proc: subprocess.Popen[bytes]) -> int:
+def _write(
+    sel: selectors.BaseSelector,
+    fd: int,
+    feed: memoryview,
+    offset: int,
+    proc: subprocess.Popen[bytes],
+) -> int:
     """Write the next piece of stdin; close it when all is written or the command
     stopped reading (a command need not read its whole input)."""
     assert proc.stdin is not None
@@ -372,8 +395,10 @@ class Running:
         self.stalled = False  # killed for producing nothing for `stall` seconds
         self.timed_out = False  # killed for running past the total time
         self.returncode: int | None = None
-        self._threads = [threading.Thread(target=self._drain, daemon=True),
-                         threading.Thread(target=self._watch, daemon=True)]
+        self._threads = [
+            threading.Thread(target=self._drain, daemon=True),
+            threading.Thread(target=self._watch, daemon=True),
+        ]
         for thread in self._threads:
             thread.start()
 

@@ -24,7 +24,14 @@ sys.path.insert(0, str(ROOT))
 
 def demo_store(db: Path) -> str:
     from pagetally.core.models import (
-        Action, ChargeRequest, Decision, JobFacts, LimitBy, PriceTable, Printer, User,
+        Action,
+        ChargeRequest,
+        Decision,
+        JobFacts,
+        LimitBy,
+        PriceTable,
+        Printer,
+        User,
     )
     from pagetally.core.tokens import TokenRole
     from pagetally.storage import StoreSettings, open_store
@@ -37,18 +44,26 @@ def demo_store(db: Path) -> str:
     store.set_user_quota("alice", "lab-color", soft_limit=200, hard_limit=250)
     store.set_user_quota("alice", "library", soft_limit=500, hard_limit=None)
     now = datetime.now(UTC).replace(microsecond=0)
-    jobs = [("library", "thesis-draft.pdf", 42, Action.ALLOW, ""),
-            ("lab-color", "poster.pdf", 4, Action.ALLOW, ""),
-            ("lab-color", "photos.pdf", 60, Action.DENY, "balance too low"),
-            ("library", "slides.pdf", 12, Action.ALLOW, "")]
+    jobs = [
+        ("library", "thesis-draft.pdf", 42, Action.ALLOW, ""),
+        ("lab-color", "poster.pdf", 4, Action.ALLOW, ""),
+        ("lab-color", "photos.pdf", 60, Action.DENY, "balance too low"),
+        ("library", "slides.pdf", 12, Action.ALLOW, ""),
+    ]
     for n, (printer, title, pages, action, reason) in enumerate(jobs):
         price = Decimal("0.25" if printer == "lab-color" else "0.05") * pages
-        facts = JobFacts(user="alice", printer=printer, pages=pages, job_id=str(100 + n),
-                         title=title)
-        decision = Decision(action, reason, price=price if action is Action.ALLOW else
-                            Decimal(0), pages=pages if action is Action.ALLOW else 0)
-        store.charge(ChargeRequest(facts=facts, decision=decision,
-                                   date=now - timedelta(hours=5 - n)))
+        facts = JobFacts(
+            user="alice", printer=printer, pages=pages, job_id=str(100 + n), title=title
+        )
+        decision = Decision(
+            action,
+            reason,
+            price=price if action is Action.ALLOW else Decimal(0),
+            pages=pages if action is Action.ALLOW else 0,
+        )
+        store.charge(
+            ChargeRequest(facts=facts, decision=decision, date=now - timedelta(hours=5 - n))
+        )
     token = store.add_api_token("alice", TokenRole.USER, now)[1]
     store.close()
     return token
@@ -84,14 +99,25 @@ def main() -> None:
         db = Path(tmp) / "demo.db"
         token = demo_store(db)
         store = open_store(StoreSettings(backend="sqlite", name=str(db)))
-        hub = Hub(NotifierSettings(("127.0.0.1", 0), None), verifier(store),
-                  status_reader(store, "EUR"))
+        hub = Hub(
+            NotifierSettings(("127.0.0.1", 0), None), verifier(store), status_reader(store, "EUR")
+        )
         hub.start()
         try:
             shown = subprocess.run(
-                [sys.executable, "-m", "pagetally_client", "--server",
-                 f"127.0.0.1:{hub.port}", "status"], capture_output=True, text=True,
-                check=True, env={**os.environ, "PAGETALLY_TOKEN": token}).stdout
+                [
+                    sys.executable,
+                    "-m",
+                    "pagetally_client",
+                    "--server",
+                    f"127.0.0.1:{hub.port}",
+                    "status",
+                ],
+                capture_output=True,
+                text=True,
+                check=True,
+                env={**os.environ, "PAGETALLY_TOKEN": token},
+            ).stdout
         finally:
             hub.stop()
             store.close()

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install everything the tests need on a fresh Debian 12 (as root) and run them all:
 # Debian packages from scripts/apt-packages.txt, a virtualenv in .venv with the
-# pinned Python packages, then ruff, mypy --strict and the whole pytest suite
+# pinned Python packages, then ruff (lint and format), mypy --strict and the whole pytest suite
 # (the slow suites start their own servers: PostgreSQL, MariaDB, cupsd, ...).
 # Extra arguments go to pytest, e.g. `bash scripts/test.sh -m "not slow"`.
 # SKIP_INSTALL=1 skips apt and pip (a developer's second run).
@@ -20,6 +20,8 @@ if [ "${SKIP_INSTALL:-0}" != 1 ]; then
 fi
 
 echo "== ruff"; .venv/bin/ruff check pagetally tests bench client
+echo "== ruff format"; .venv/bin/ruff format --check --quiet . || {
+  echo "ruff format would change the files above: run .venv/bin/ruff format ." >&2; exit 1; }
 echo "== mypy --strict"; .venv/bin/mypy
 echo "== pytest"
 set +e

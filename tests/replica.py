@@ -47,12 +47,23 @@ class Replicated:
 
     def read_settings(self, primary: StoreSettings) -> StoreSettings:
         """The replica's side of a database made on the primary (read-only user)."""
-        return StoreSettings(backend="postgresql", name=primary.name, server=self.server,
-                             user=primary.user, password=primary.password)
+        return StoreSettings(
+            backend="postgresql",
+            name=primary.name,
+            server=self.server,
+            user=primary.user,
+            password=primary.password,
+        )
 
     def _sql(self, port: int, sql: str) -> object:
-        url = URL.create("postgresql+psycopg", "postgres", self.primary.superpassword,
-                         "127.0.0.1", port, "postgres")
+        url = URL.create(
+            "postgresql+psycopg",
+            "postgres",
+            self.primary.superpassword,
+            "127.0.0.1",
+            port,
+            "postgres",
+        )
         engine = create_engine(url, isolation_level="AUTOCOMMIT")
         try:
             with engine.connect() as conn:
@@ -70,12 +81,22 @@ class Replicated:
                               "-c", "fsync=off", "-c", "max_connections=200"]),
                 stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
             )  # fmt: skip
-        info = ServerInfo("postgresql", self.port, "postgres", self.primary.superpassword,
-                          self.proc, self.data, log)
+        info = ServerInfo(
+            "postgresql",
+            self.port,
+            "postgres",
+            self.primary.superpassword,
+            self.proc,
+            self.data,
+            log,
+        )
         _wait_port(self.port, self.proc, log)
         _wait_sql(info)
-        wait_until(lambda: self._sql(self.port, "SELECT pg_is_in_recovery()") is True,
-                   timeout=30, what="the replica to be in recovery")
+        wait_until(
+            lambda: self._sql(self.port, "SELECT pg_is_in_recovery()") is True,
+            timeout=30,
+            what="the replica to be in recovery",
+        )
         self._sync(True)
 
     def stop_replica(self) -> None:
@@ -94,9 +115,17 @@ class Replicated:
         self._sql(self.primary.port, "SELECT pg_reload_conf()")
         if on:
             wait_until(
-                lambda: self._sql(self.primary.port, "SELECT count(*) FROM pg_stat_replication "
-                                  "WHERE sync_state = 'sync' AND state = 'streaming'") == 1,
-                timeout=30, what="the replica to stream synchronously")
+                lambda: (
+                    self._sql(
+                        self.primary.port,
+                        "SELECT count(*) FROM pg_stat_replication "
+                        "WHERE sync_state = 'sync' AND state = 'streaming'",
+                    )
+                    == 1
+                ),
+                timeout=30,
+                what="the replica to stream synchronously",
+            )
 
     def stop(self) -> None:
         self.stop_replica()

@@ -191,8 +191,10 @@ def start_postgresql(*, durable: bool = False, settings: Sequence[str] = ()) -> 
 
 
 #: MySQL 8.0's default sql_mode (MariaDB's lacks ONLY_FULL_GROUP_BY and the zero-date rules).
-MYSQL8_SQL_MODE = ("ONLY_FULL_GROUP_BY,STRICT_TRANS_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,"
-                   "ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION")
+MYSQL8_SQL_MODE = (
+    "ONLY_FULL_GROUP_BY,STRICT_TRANS_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,"
+    "ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION"
+)
 
 
 def start_mariadb() -> ServerInfo:
@@ -232,8 +234,11 @@ def start_mariadb() -> ServerInfo:
                 "--skip-log-bin",
                 # MySQL 8's stricter defaults (ONLY_FULL_GROUP_BY...) when asked:
                 # PAGETALLY_MARIADB_SQL_MODE=mysql8 (docs/store.md, "MySQL 8")
-                *([f"--sql-mode={MYSQL8_SQL_MODE}"]
-                  if os.environ.get("PAGETALLY_MARIADB_SQL_MODE") == "mysql8" else []),
+                *(
+                    [f"--sql-mode={MYSQL8_SQL_MODE}"]
+                    if os.environ.get("PAGETALLY_MARIADB_SQL_MODE") == "mysql8"
+                    else []
+                ),
                 *root,
             ],
             stdout=out,

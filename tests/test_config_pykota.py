@@ -30,10 +30,17 @@ def test_the_sample_is_read_as_it_is(tmp_path: Path) -> None:
     admin.chmod(0o640)
     cfg = load_config(conf)
     s = cfg.store_settings()
-    assert (s.backend, s.server, s.name, s.user) == ("postgresql", "127.0.0.1", "pykota",
-                                                     "pykotauser")
+    assert (s.backend, s.server, s.name, s.user) == (
+        "postgresql",
+        "127.0.0.1",
+        "pykota",
+        "pykotauser",
+    )
     assert (cfg.admin_path, s.admin_user, s.admin_password) == (
-        str(admin), "pykotaadmin", "readwritepw")
+        str(admin),
+        "pykotaadmin",
+        "readwritepw",
+    )
     assert [w.split(": ")[1] for w in cfg.warnings] == ["storagecaching", "logourl", "logolink"]
     assert all(str(conf) in w and "(ignored)" in w for w in cfg.warnings)
     assert cfg.get("enforcement") == "strict" and cfg.get("gracedelay") == 7
@@ -54,8 +61,9 @@ def test_every_example_of_the_sample_is_accepted(tmp_path: Path, line: str) -> N
 
 def test_config_charset_is_honoured(tmp_path: Path) -> None:
     conf = tmp_path / "p.conf"
-    conf.write_bytes("[global]\nconfig_charset: ISO-8859-15\nadmin: Jérôme €\n".encode(
-        "iso-8859-15"))
+    conf.write_bytes(
+        "[global]\nconfig_charset: ISO-8859-15\nadmin: Jérôme €\n".encode("iso-8859-15")
+    )
     assert load_config(conf).get("admin") == "Jérôme €"
     conf.write_bytes(b"[global]\nconfig_charset: klingon\n")
     with pytest.raises(ConfigError, match="not a known character set"):

@@ -43,10 +43,13 @@ def test_every_directive_with_a_default_has_exactly_one_accessor(tmp_path: Path)
 
 
 def test_values_come_typed_per_printer(tmp_path: Path) -> None:
-    cfg = _conf(tmp_path, "[global]\ngracedelay: 3\npoorman: 2.50\ndebug: yes\n"
-                          "termstarts: 2026-09-01, 2026-02-01\nstriptitle: ^x\n"
-                          "[lab]\ngracedelay: 9\ndenyduplicates: yes\n"
-                          "statusstabilizationdelay: 0.5\n")
+    cfg = _conf(
+        tmp_path,
+        "[global]\ngracedelay: 3\npoorman: 2.50\ndebug: yes\n"
+        "termstarts: 2026-09-01, 2026-02-01\nstriptitle: ^x\n"
+        "[lab]\ngracedelay: 9\ndenyduplicates: yes\n"
+        "statusstabilizationdelay: 0.5\n",
+    )
     got: dict[str, Any] = {
         "grace": (cfg.get_int("gracedelay"), cfg.get_int("gracedelay", "lab")),
         "poorman": cfg.get_decimal("poorman", "lab"),
@@ -58,8 +61,13 @@ def test_values_come_typed_per_printer(tmp_path: Path) -> None:
         "currency": cfg.get_str("currency"),
     }
     assert got == {
-        "grace": (3, 9), "poorman": Decimal("2.50"), "debug": True, "dups": (False, True),
-        "delay": 0.5, "terms": (date(2026, 2, 1), date(2026, 9, 1)), "strip": ("^x", None),
+        "grace": (3, 9),
+        "poorman": Decimal("2.50"),
+        "debug": True,
+        "dups": (False, True),
+        "delay": 0.5,
+        "terms": (date(2026, 2, 1), date(2026, 9, 1)),
+        "strip": ("^x", None),
         "currency": "EUR",
     }
 
@@ -81,9 +89,15 @@ def _kind_of(directive: str) -> tuple[type, ...]:
     from pagetally.config import names
 
     kinds: dict[str, tuple[type, ...]] = {
-        "Text": (str,), "OptionalText": (str, type(None)), "Flag": (bool,),
-        "Whole": (int,), "OptionalWhole": (int, type(None)), "Amount": (Decimal,),
-        "Real": (float,), "Dates": (tuple,), "BoolOrCommand": (bool, str),
+        "Text": (str,),
+        "OptionalText": (str, type(None)),
+        "Flag": (bool,),
+        "Whole": (int,),
+        "OptionalWhole": (int, type(None)),
+        "Amount": (Decimal,),
+        "Real": (float,),
+        "Dates": (tuple,),
+        "BoolOrCommand": (bool, str),
     }
     found = [group for group in kinds if directive in typing.get_args(getattr(names, group))]
     assert len(found) == 1, f"{directive} is in config/names.py groups {found}, not in one"
@@ -97,8 +111,9 @@ def test_every_directive_has_its_kind_for_mypy(tmp_path: Path) -> None:
     for name, d in DIRECTIVES.items():
         kind = _kind_of(name)
         value = cfg.get(name)
-        assert isinstance(value, kind) and not (int in kind and isinstance(value, bool)
-                                                and bool not in kind), (name, value, kind)
+        assert isinstance(value, kind) and not (
+            int in kind and isinstance(value, bool) and bool not in kind
+        ), (name, value, kind)
         assert (type(None) in kind) == (d.default is None), name
 
 

@@ -17,8 +17,9 @@ def test_exit_codes_are_pinned() -> None:
 
 
 def test_config_error_names_file_line_and_directive() -> None:
-    e = errors.ConfigError("not a number", path="/etc/pagetally/pagetally.conf", line=7,
-                           directive="gracedelay")
+    e = errors.ConfigError(
+        "not a number", path="/etc/pagetally/pagetally.conf", line=7, directive="gracedelay"
+    )
     assert str(e) == "/etc/pagetally/pagetally.conf:7 [gracedelay]: not a number"
 
 

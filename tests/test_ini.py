@@ -34,14 +34,17 @@ def test_sections_values_and_lines() -> None:
     assert got["lab"]["url"].value == "http://host:631/a=b"  # the first : or = splits
 
 
-@pytest.mark.parametrize(("text", "line", "says"), [
-    ("[global\n", 1, "bad section header"),
-    ("[global]\n[global]\n", 2, "appears twice"),
-    ("[global]\nno value here\n", 2, "expected 'directive: value'"),
-    ("[global]\nbad name: 1\n", 2, "expected 'directive: value'"),
-    ("x: 1\n", 1, "before any section"),
-    ("[global]\nx: 1\nX = 2\n", 3, "set twice"),
-])
+@pytest.mark.parametrize(
+    ("text", "line", "says"),
+    [
+        ("[global\n", 1, "bad section header"),
+        ("[global]\n[global]\n", 2, "appears twice"),
+        ("[global]\nno value here\n", 2, "expected 'directive: value'"),
+        ("[global]\nbad name: 1\n", 2, "expected 'directive: value'"),
+        ("x: 1\n", 1, "before any section"),
+        ("[global]\nx: 1\nX = 2\n", 3, "set twice"),
+    ],
+)
 def test_what_is_not_ini(text: str, line: int, says: str) -> None:
     with pytest.raises(IniError, match=says) as got:
         parse_ini(text, "f.conf")

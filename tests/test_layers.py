@@ -28,17 +28,39 @@ ALLOWED: dict[str, set[str]] = {
     "notify": {"core", "errors", "proc"},
     "config": {"core", "errors", "ini"},
     "directory": {"core", "errors"},
-    "cups": {"errors", "proc", "pdl", "core", "storage", "devices", "notify", "config",
-             "service.client"},
-    "service": {"errors", "proc", "pdl", "core", "storage", "devices", "notify", "config",
-                "cups.backend", "ini"},
+    "cups": {
+        "errors",
+        "proc",
+        "pdl",
+        "core",
+        "storage",
+        "devices",
+        "notify",
+        "config",
+        "service.client",
+    },
+    "service": {
+        "errors",
+        "proc",
+        "pdl",
+        "core",
+        "storage",
+        "devices",
+        "notify",
+        "config",
+        "cups.backend",
+        "ini",
+    },
     "export": {"core", "storage", "errors"},
     "cli": {"core", "storage", "pdl", "notify", "config", "errors", "proc", "directory", "export"},
     "web": {"core", "storage", "pdl", "notify", "config", "errors", "proc", "export"},
 }
 #: Arrows the table gives one module beyond its layer's.
-MODULE_ALLOWED: dict[str, set[str]] = {"cli.setup": {"cups.setup"}, "cli.web": {"web"},
-                                       "cli.serve": {"web"}}
+MODULE_ALLOWED: dict[str, set[str]] = {
+    "cli.setup": {"cups.setup"},
+    "cli.web": {"web"},
+    "cli.serve": {"web"},
+}
 
 #: Arrows the code has that the table does not give, for the lead to see.
 ALLOWLIST: dict[tuple[str, str], str] = {
@@ -60,8 +82,9 @@ def _modules(root: Path) -> dict[str, Path]:
     return out
 
 
-def _targets(module: str, is_package: bool, node: ast.AST, known: set[str], package: str
-             ) -> list[str]:
+def _targets(
+    module: str, is_package: bool, node: ast.AST, known: set[str], package: str
+) -> list[str]:
     """What an import statement reaches in the package (names without its prefix)."""
     if isinstance(node, ast.Import):
         names = [a.name for a in node.names]
@@ -115,8 +138,10 @@ def wrong_arrows(root: Path, package: str = "pagetally") -> list[str]:
             for target in _targets(module, path.name == "__init__.py", node, known, package):
                 if not _allowed(module, target):
                     line = getattr(node, "lineno", 0)
-                    wrong.append(f"{path.relative_to(root.parent)}:{line}: "
-                                 f"{_layer(module)} may not import {package}.{target}")
+                    wrong.append(
+                        f"{path.relative_to(root.parent)}:{line}: "
+                        f"{_layer(module)} may not import {package}.{target}"
+                    )
     return wrong
 
 
@@ -136,8 +161,7 @@ def test_the_allowlist_is_still_needed() -> None:
     known = set(modules)
     for module, path in modules.items():
         for node in ast.walk(_parsed(path)):
-            for target in _targets(module, path.name == "__init__.py", node, known,
-                                   "pagetally"):
+            for target in _targets(module, path.name == "__init__.py", node, known, "pagetally"):
                 for source, goal in ALLOWLIST:
                     if source == module and (target == goal or target.startswith(goal + ".")):
                         used.add((source, goal))
@@ -159,25 +183,28 @@ def _tree(root: Path, files: dict[str, str]) -> Path:
 
 def test_a_wrong_arrow_fails(tmp_path: Path) -> None:
     """A synthetic package: the allowed arrows pass, each wrong one is named."""
-    pkg = _tree(tmp_path, {
-        "errors.py": "",
-        "proc.py": "",
-        "core/models.py": "from pagetally.errors import X\n",
-        "storage/sql.py": "from pagetally.core import models\n",
-        "pdl/ink.py": "from pagetally import proc\nfrom ..errors import X\n",
-        "cli/setup.py": "from pagetally.cups.setup import install\n",
-        "cups/setup.py": "from pagetally.service.client import connect\n",
-        "cups/backend.py": "",
-        "service/client.py": "",
-        "service/jobs.py": "from pagetally.cups.backend import run\n",
-        # wrong:
-        "core/rules.py": "def f():\n    from pagetally.storage import sql\n",
-        "pdl/detect.py": "from ..storage.sql import Store\n",
-        "cli/users.py": "import pagetally.cups.setup\n",
-        "config.py": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n"
-                     "    from pagetally.cups import backend\n",
-        "service/server.py": "from pagetally.cups import setup\n",
-    })
+    pkg = _tree(
+        tmp_path,
+        {
+            "errors.py": "",
+            "proc.py": "",
+            "core/models.py": "from pagetally.errors import X\n",
+            "storage/sql.py": "from pagetally.core import models\n",
+            "pdl/ink.py": "from pagetally import proc\nfrom ..errors import X\n",
+            "cli/setup.py": "from pagetally.cups.setup import install\n",
+            "cups/setup.py": "from pagetally.service.client import connect\n",
+            "cups/backend.py": "",
+            "service/client.py": "",
+            "service/jobs.py": "from pagetally.cups.backend import run\n",
+            # wrong:
+            "core/rules.py": "def f():\n    from pagetally.storage import sql\n",
+            "pdl/detect.py": "from ..storage.sql import Store\n",
+            "cli/users.py": "import pagetally.cups.setup\n",
+            "config.py": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n"
+            "    from pagetally.cups import backend\n",
+            "service/server.py": "from pagetally.cups import setup\n",
+        },
+    )
     assert wrong_arrows(pkg) == [
         "pagetally/cli/users.py:1: cli may not import pagetally.cups.setup",
         "pagetally/config.py:3: config may not import pagetally.cups.backend",

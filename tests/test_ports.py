@@ -32,8 +32,9 @@ time.sleep(30)
 def _start(tmp_path: Path, port: int) -> subprocess.Popen[bytes]:
     log = tmp_path / f"server-{port}.log"
     with log.open("wb") as out:
-        proc = subprocess.Popen([sys.executable, "-c", SERVER, str(port)], stdout=out,
-                                stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            [sys.executable, "-c", SERVER, str(port)], stdout=out, stderr=subprocess.STDOUT
+        )
     try:
         _wait_port(port, proc, log, timeout=20)
     except BaseException:
@@ -64,7 +65,7 @@ def test_a_taken_port_is_tried_again_elsewhere(tmp_path: Path) -> None:
 
 
 def test_the_marks_and_the_error() -> None:
-    assert port_taken("LOG:  could not bind IPv4 address \"127.0.0.1\": Address already in use")
+    assert port_taken('LOG:  could not bind IPv4 address "127.0.0.1": Address already in use')
     assert port_taken("[ERROR] Can't start server: Bind on TCP/IP port. Got error: 98")
     assert not port_taken("database system is ready to accept connections")
     assert taken_error("x", 5).errno == errno.EADDRINUSE

@@ -62,8 +62,11 @@ class Freedesktop:
             notify_dbus(self.address, summary, body, urgent)
         except Exception as e:  # no notification server, bus gone: say it in the terminal
             self.fallback.show(summary, body, urgent)
-            print(f"  (desktop notification failed: {type(e).__name__}: {e})",
-                  file=self.fallback.out, flush=True)
+            print(
+                f"  (desktop notification failed: {type(e).__name__}: {e})",
+                file=self.fallback.out,
+                flush=True,
+            )
 
 
 _markup: dict[str, bool] = {}  # bus address -> the server reads markup in bodies
@@ -79,20 +82,27 @@ def notify_dbus(address: str, summary: str, body: str, urgent: bool = False) -> 
     from jeepney import DBusAddress, new_method_call
     from jeepney.io.blocking import open_dbus_connection
 
-    target = DBusAddress("/org/freedesktop/Notifications",
-                         bus_name="org.freedesktop.Notifications",
-                         interface="org.freedesktop.Notifications")
+    target = DBusAddress(
+        "/org/freedesktop/Notifications",
+        bus_name="org.freedesktop.Notifications",
+        interface="org.freedesktop.Notifications",
+    )
     hints = {"urgency": ("y", 2 if urgent else 1)}
     with open_dbus_connection(bus=address) as conn:
         if address not in _markup:
-            caps = conn.send_and_get_reply(new_method_call(target, "GetCapabilities"),
-                                           timeout=NOTIFY_TIMEOUT)
+            caps = conn.send_and_get_reply(
+                new_method_call(target, "GetCapabilities"), timeout=NOTIFY_TIMEOUT
+            )
             _check(caps)
             _markup[address] = "body-markup" in caps.body[0]
         if _markup[address]:
             body = html.escape(body, quote=False)
-        message = new_method_call(target, "Notify", "susssasa{sv}i",
-                                  (APP_NAME, 0, "printer", summary, body, [], hints, -1))
+        message = new_method_call(
+            target,
+            "Notify",
+            "susssasa{sv}i",
+            (APP_NAME, 0, "printer", summary, body, [], hints, -1),
+        )
         reply = conn.send_and_get_reply(message, timeout=NOTIFY_TIMEOUT)
     _check(reply)
     return int(reply.body[0])
@@ -113,8 +123,10 @@ class MacOS:
 
     def show(self, summary: str, body: str, urgent: bool = False) -> None:
         script = f"display notification {_applescript(body)} with title {_applescript(summary)}"
-        if subprocess.run(["osascript", "-e", script], check=False,
-                          capture_output=True).returncode != 0:
+        if (
+            subprocess.run(["osascript", "-e", script], check=False, capture_output=True).returncode
+            != 0
+        ):
             self.fallback.show(summary, body, urgent)
 
 
@@ -153,27 +165,44 @@ def desktop_asker() -> Asker | None:
         for tool in ("zenity", "kdialog"):
             if shutil.which(tool):
                 return lambda text, choices, timeout, tool=tool: _ask_tool(  # type: ignore[misc]
-                    tool, text, choices, timeout)
+                    tool, text, choices, timeout
+                )
     return None
 
 
 def _ask_tool(tool: str, text: str, choices: list[str], timeout: float) -> str | None:
     secs = str(max(int(timeout) - 1, 1))
     if choices == ["yes", "no"]:
-        argv = ([tool, "--question", "--no-markup", "--text", text, "--timeout", secs]
-                if tool == "zenity"
-                else [tool, "--yesno", text])
+        argv = (
+            [tool, "--question", "--no-markup", "--text", text, "--timeout", secs]
+            if tool == "zenity"
+            else [tool, "--yesno", text]
+        )
     elif choices:
-        argv = ([tool, "--list", "--no-markup", "--text", text, "--column", "code", *choices,
-                 "--timeout", secs] if tool == "zenity"
-                else [tool, "--combobox", text, *choices])
+        argv = (
+            [
+                tool,
+                "--list",
+                "--no-markup",
+                "--text",
+                text,
+                "--column",
+                "code",
+                *choices,
+                "--timeout",
+                secs,
+            ]
+            if tool == "zenity"
+            else [tool, "--combobox", text, *choices]
+        )
     else:
-        argv = ([tool, "--entry", "--hide-text", "--no-markup", "--text", text, "--timeout",
-                 secs]
-                if tool == "zenity" else [tool, "--password", text])
+        argv = (
+            [tool, "--entry", "--hide-text", "--no-markup", "--text", text, "--timeout", secs]
+            if tool == "zenity"
+            else [tool, "--password", text]
+        )
     try:
-        done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout,
-                              check=False)
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False)
     except subprocess.TimeoutExpired:
         return None
     if choices == ["yes", "no"]:
@@ -183,14 +212,23 @@ def _ask_tool(tool: str, text: str, choices: list[str], timeout: float) -> str |
 
 def _ask_osascript(text: str, choices: list[str], timeout: float) -> str | None:
     if choices == ["yes", "no"]:
-        script = (f"display dialog {_applescript(text)} buttons {{\"No\", \"Yes\"}} "
-                  f"default button \"Yes\" giving up after {int(timeout)}")
+        script = (
+            f'display dialog {_applescript(text)} buttons {{"No", "Yes"}} '
+            f'default button "Yes" giving up after {int(timeout)}'
+        )
     else:
-        script = (f"text returned of (display dialog {_applescript(text)} default answer \"\" "
-                  f"{'with hidden answer ' if not choices else ''}giving up after {int(timeout)})")
+        script = (
+            f'text returned of (display dialog {_applescript(text)} default answer "" '
+            f"{'with hidden answer ' if not choices else ''}giving up after {int(timeout)})"
+        )
     try:
-        done = subprocess.run(["osascript", "-e", script], capture_output=True, text=True,
-                              timeout=timeout + 1, check=False)
+        done = subprocess.run(
+            ["osascript", "-e", script],
+            capture_output=True,
+            text=True,
+            timeout=timeout + 1,
+            check=False,
+        )
     except subprocess.TimeoutExpired:
         return None
     out = done.stdout.strip()

@@ -31,20 +31,27 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pagetally-client", description=__doc__.split("\n")[0])
     parser.add_argument("--version", action="version", version=__version__)
     parser.add_argument("--server", help="the print server's notifier, HOST:PORT")
-    parser.add_argument("--token-file", help="file holding your token (else "
-                        "$PAGETALLY_TOKEN, else ~/.config/pagetally/token)")
+    parser.add_argument(
+        "--token-file",
+        help="file holding your token (else $PAGETALLY_TOKEN, else ~/.config/pagetally/token)",
+    )
     tls = parser.add_mutually_exclusive_group()
     tls.add_argument("--tls", dest="tls", action="store_true", default=None)
     tls.add_argument("--no-tls", dest="tls", action="store_false")
     parser.add_argument("--cafile", help="CA certificate(s) to trust for the server")
-    parser.add_argument("--terminal", action="store_true",
-                        help="notices and questions in this terminal, not the desktop")
+    parser.add_argument(
+        "--terminal",
+        action="store_true",
+        help="notices and questions in this terminal, not the desktop",
+    )
     sub = parser.add_subparsers(dest="command")
     run = sub.add_parser("run", help="stay connected (the default)")
-    run.add_argument("--remind", action="store_true",
-                     help="show the reminder (balance, quotas) once registered")
-    run.add_argument("--once", action="store_true", help="do not reconnect: exit when "
-                     "the connection ends")
+    run.add_argument(
+        "--remind", action="store_true", help="show the reminder (balance, quotas) once registered"
+    )
+    run.add_argument(
+        "--once", action="store_true", help="do not reconnect: exit when the connection ends"
+    )
     sub.add_parser("status", help="print the status view and exit")
     sub.add_parser("remind", help="show the reminder as a notice and exit")
     return parser
@@ -73,13 +80,15 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
             return 0
         asker = None if args.terminal else desktop_asker()
         return Session(settings, notifier, asker, out).run(
-            remind=getattr(args, "remind", False), once=getattr(args, "once", False))
+            remind=getattr(args, "remind", False), once=getattr(args, "once", False)
+        )
     except Refused as e:
         print(f"pagetally-client: the server refused this client: {e}", file=sys.stderr)
         return 1
     except OSError as e:
-        print(f"pagetally-client: cannot reach {settings.host}:{settings.port}: {e}",
-              file=sys.stderr)
+        print(
+            f"pagetally-client: cannot reach {settings.host}:{settings.port}: {e}", file=sys.stderr
+        )
         return 3
 
 
@@ -100,8 +109,9 @@ def _status_once(settings: Settings) -> dict[str, Any]:
 class Session:
     """One login's run: connected, registered, reconnecting after a drop."""
 
-    def __init__(self, settings: Settings, notifier: Notifier, asker: Asker | None,
-                 out: TextIO) -> None:
+    def __init__(
+        self, settings: Settings, notifier: Notifier, asker: Asker | None, out: TextIO
+    ) -> None:
         self.settings = settings
         self.notifier = notifier
         self.asker = asker
@@ -195,8 +205,11 @@ class Session:
             threading.Thread(target=ask, daemon=True).start()
             return
         self.pending.append(question)
-        hint = "[y/n]" if choices == ["yes", "no"] else (
-            f"[{', '.join(choices)}]" if choices else "(type it, then Enter)")
+        hint = (
+            "[y/n]"
+            if choices == ["yes", "no"]
+            else (f"[{', '.join(choices)}]" if choices else "(type it, then Enter)")
+        )
         self._say(f"? {text} {hint} — {timeout:g} s to answer")
 
     def _answer_from_terminal(self, conn: Connection, line: str) -> None:

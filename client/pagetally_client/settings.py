@@ -58,14 +58,21 @@ def _read_conf(path: Path) -> dict[str, str]:
     return values
 
 
-def load(server: str | None, token_file: str | None, tls: bool | None,
-         cafile: str | None, environ: dict[str, str] | None = None) -> Settings:
+def load(
+    server: str | None,
+    token_file: str | None,
+    tls: bool | None,
+    cafile: str | None,
+    environ: dict[str, str] | None = None,
+) -> Settings:
     env = dict(os.environ) if environ is None else environ
     conf = _read_conf(config_dir() / "client.conf")
     where = server or env.get("PAGETALLY_SERVER") or conf.get("server")
     if not where:
-        raise SettingsError("no print server: give --server HOST:PORT, set PAGETALLY_SERVER "
-                            f"or write server = HOST:PORT in {config_dir() / 'client.conf'}")
+        raise SettingsError(
+            "no print server: give --server HOST:PORT, set PAGETALLY_SERVER "
+            f"or write server = HOST:PORT in {config_dir() / 'client.conf'}"
+        )
     host, _, port = where.rpartition(":")
     if not port.isdigit() or not host:
         raise SettingsError(f"the server {where!r} is not HOST:PORT")
@@ -76,8 +83,10 @@ def load(server: str | None, token_file: str | None, tls: bool | None,
         try:
             token = path.read_text(encoding="utf-8").strip()
         except OSError as e:
-            raise SettingsError(f"no token: cannot read {path} ({e.strerror}); get one with "
-                                "`pagetally tokens add` or from the web interface") from None
+            raise SettingsError(
+                f"no token: cannot read {path} ({e.strerror}); get one with "
+                "`pagetally tokens add` or from the web interface"
+            ) from None
     if tls is None:
         word = conf.get("tls", "").lower()
         tls = word in ("yes", "true", "on", "1") if word else not is_loopback(host)

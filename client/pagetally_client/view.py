@@ -24,8 +24,9 @@ def status_text(status: Mapping[str, Any]) -> str:
     if not status.get("known", True):
         lines.append("No account yet: your first job creates it (or ask the administrator).")
         return "\n".join(lines)
-    lines.append(f"Balance: {status.get('balance', '?')}   (limited by "
-                 f"{status.get('limit_by', '?')})")
+    lines.append(
+        f"Balance: {status.get('balance', '?')}   (limited by {status.get('limit_by', '?')})"
+    )
     quotas = list(status.get("quotas", ()))
     lines += ["", "Quotas"]
     if not quotas:
@@ -43,15 +44,31 @@ def status_text(status: Mapping[str, Any]) -> str:
         lines.append("  (none)")
     widths = [16, 12, 5, 8, 8, 20]
     if jobs:
-        lines.append("  " + _row(["date (UTC)", "printer", "pages", "price", "result",
-                                  "title"], widths))
+        lines.append(
+            "  " + _row(["date (UTC)", "printer", "pages", "price", "result", "title"], widths)
+        )
     for j in jobs:
         date = str(j.get("date", ""))[:16].replace("T", " ")
-        result = {"allow": "printed", "deny": "refused", "cancel": "cancelled",
-                  "warn": "printed"}.get(str(j.get("action")), str(j.get("action")))
-        lines.append("  " + _row([date, str(j.get("printer")), str(j.get("pages")),
-                                  str(j.get("price")), result, str(j.get("title", ""))],
-                                 widths))
+        result = {
+            "allow": "printed",
+            "deny": "refused",
+            "cancel": "cancelled",
+            "warn": "printed",
+        }.get(str(j.get("action")), str(j.get("action")))
+        lines.append(
+            "  "
+            + _row(
+                [
+                    date,
+                    str(j.get("printer")),
+                    str(j.get("pages")),
+                    str(j.get("price")),
+                    result,
+                    str(j.get("title", "")),
+                ],
+                widths,
+            )
+        )
     return "\n".join(lines)
 
 

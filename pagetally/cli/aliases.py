@@ -63,10 +63,15 @@ def _parser(prog: str, description: str) -> argparse.ArgumentParser:
     """An alias's parser with the options every PyKota tool had: -v/--version,
     -A/--arguments (expanded before parsing) and PageTally's --config."""
     ap = argparse.ArgumentParser(prog=prog, description=description)
-    ap.add_argument("-v", "--version", action="version",
-                    version=f"{prog} (PageTally {__version__})")
-    ap.add_argument("-A", "--arguments", metavar="FILE",
-                    help="Read more options and arguments from FILE, one a line.")
+    ap.add_argument(
+        "-v", "--version", action="version", version=f"{prog} (PageTally {__version__})"
+    )
+    ap.add_argument(
+        "-A",
+        "--arguments",
+        metavar="FILE",
+        help="Read more options and arguments from FILE, one a line.",
+    )
     ap.add_argument("--config", metavar="PATH", help="PageTally's configuration file.")
     return ap
 
@@ -85,8 +90,11 @@ def _parse(ap: argparse.ArgumentParser, argv: Sequence[str]) -> argparse.Namespa
     i = 0
     while i < len(expanded):
         item = expanded[i]
-        if item in _DASH_VALUES and i + 1 < len(expanded) and any(
-                a.dest == "orderby" for a in ap._actions):
+        if (
+            item in _DASH_VALUES
+            and i + 1 < len(expanded)
+            and any(a.dest == "orderby" for a in ap._actions)
+        ):
             glued.append(f"{_DASH_VALUES[item]}={expanded[i + 1]}")
             i += 2
             continue
@@ -143,9 +151,18 @@ def repykota_args(argv: Sequence[str]) -> list[list[str]]:
     ap.add_argument("names", nargs="*")
     ns = _parse(ap, argv)
     ingroups = [x for g in _commas(ns.ingroups) for x in ("--in-group", g)]
-    return _configured(ns, [[
-        "report", *(["--group"] if ns.groups else []), *_printers(ns.printer), *ingroups,
-        *ns.names]])
+    return _configured(
+        ns,
+        [
+            [
+                "report",
+                *(["--group"] if ns.groups else []),
+                *_printers(ns.printer),
+                *ingroups,
+                *ns.names,
+            ]
+        ],
+    )
 
 
 def _edpykota_limits(ns: argparse.Namespace) -> tuple[str | None, str | None]:
@@ -157,8 +174,11 @@ def _edpykota_limits(ns: argparse.Namespace) -> tuple[str | None, str | None]:
     if soft is not None and hard is not None:
         try:
             if int(hard) < int(soft):
-                print(f"edpykota: hard limit {hard} is less than soft limit {soft}, "
-                      "values will be exchanged", file=sys.stderr)
+                print(
+                    f"edpykota: hard limit {hard} is less than soft limit {soft}, "
+                    "values will be exchanged",
+                    file=sys.stderr,
+                )
                 soft, hard = hard, soft
         except ValueError:
             pass  # pagetally says what is wrong with the number
@@ -197,8 +217,9 @@ def edpykota_args(argv: Sequence[str]) -> list[list[str]]:
     edits = (ns.softlimit, ns.hardlimit, ns.increase, ns.maxjobsize, ns.used)
     changes = any(e is not None for e in edits) or ns.noquota or ns.reset or ns.hardreset
     if (ns.list or ns.delete) and (changes or ns.add or ns.skipexisting):
-        raise SystemExit("edpykota: error: incompatible options: --list and --delete take "
-                         "no other action")
+        raise SystemExit(
+            "edpykota: error: incompatible options: --list and --delete take no other action"
+        )
     if ns.list:
         return _configured(ns, [["quotas", "list", *group, *printers, *names]])
     if ns.delete:
@@ -329,8 +350,12 @@ def pkprinters_args(argv: Sequence[str]) -> list[list[str]]:
     ap.add_argument("-l", "--list", action="store_true")
     ap.add_argument("-s", "--skipexisting", action="store_true")
     ap.add_argument("-c", "--charge")
-    ap.add_argument("-C", "--cups", action="store_true",
-                    help="Also route the printers' CUPS queues through PageTally.")
+    ap.add_argument(
+        "-C",
+        "--cups",
+        action="store_true",
+        help="Also route the printers' CUPS queues through PageTally.",
+    )
     ap.add_argument("-m", "--maxjobsize")
     ap.add_argument("-p", "--passthrough", action="store_true")
     ap.add_argument("-n", "--nopassthrough", action="store_true")

@@ -150,8 +150,10 @@ def pkturnkey_args(argv: Sequence[str]) -> list[str]:
     """pkturnkey: printers from CUPS, users (and with -D groups) from the system;
     a dry run unless -f. Neither -d nor -D: users and groups, as the sync's
     configuration says."""
-    ap = _parser("pkturnkey", "Initialises the store from CUPS' queues and the system's "
-                 "users (PageTally's pkturnkey).")
+    ap = _parser(
+        "pkturnkey",
+        "Initialises the store from CUPS' queues and the system's users (PageTally's pkturnkey).",
+    )
     ap.add_argument("-f", "--force", action="store_true", help="Do it (else a dry run).")
     ap.add_argument("-u", "--uidmin")
     ap.add_argument("-U", "--uidmax")
@@ -166,8 +168,12 @@ def pkturnkey_args(argv: Sequence[str]) -> list[str]:
     low, high = _uid(ns.uidmin), _uid(ns.uidmax)
     if low is not None and high is not None and int(low) > int(high):
         low, high = high, low  # pkturnkey swapped them too
-    for key, value in (("syncuidmin", low), ("syncuidmax", high),
-                       ("syncgidmin", ns.gidmin), ("syncgidmax", ns.gidmax)):
+    for key, value in (
+        ("syncuidmin", low),
+        ("syncuidmax", high),
+        ("syncgidmin", ns.gidmin),
+        ("syncgidmax", ns.gidmax),
+    ):
         if value is not None:
             out += ["--set", f"{key}={value}"]
     if ns.dousers or ns.dogroups:
@@ -184,8 +190,9 @@ def pkturnkey() -> None:
 
 
 def pksetup_args(argv: Sequence[str]) -> list[str]:
-    ap = _parser("pksetup", "Sets a print server up for PageTally, asking questions "
-                 "(PageTally's pksetup).")
+    ap = _parser(
+        "pksetup", "Sets a print server up for PageTally, asking questions (PageTally's pksetup)."
+    )
     ns = ap.parse_args(list(argv))
     return [*_root(ns.config), "setup", "site"]
 
@@ -197,16 +204,29 @@ def pksetup() -> None:
 def autopykota_args(argv: Sequence[str], environ: dict[str, str] | os._Environ[str]) -> list[str]:
     """The user and printer come from PYKOTAUSERNAME / PYKOTAPRINTERNAME, set by
     the backend for the policy command, as PyKota's autopykota read them."""
-    ap = _parser("autopykota", "Creates a user's account on their first print "
-                 "(PageTally's autopykota; meant for policy: external(autopykota ...)).")
+    ap = _parser(
+        "autopykota",
+        "Creates a user's account on their first print "
+        "(PageTally's autopykota; meant for policy: external(autopykota ...)).",
+    )
     ap.add_argument("-i", "--initbalance", default="0")
     ns = ap.parse_args(list(argv))
     user, printer = environ.get("PYKOTAUSERNAME"), environ.get("PYKOTAPRINTERNAME")
     if not user or not printer:
-        raise SystemExit("autopykota: either the username or the printername is undefined "
-                         "(PYKOTAUSERNAME, PYKOTAPRINTERNAME)")
-    return [*_root(ns.config), "users", "ensure", user, "--printer", printer,
-            "--initbalance", ns.initbalance]
+        raise SystemExit(
+            "autopykota: either the username or the printername is undefined "
+            "(PYKOTAUSERNAME, PYKOTAPRINTERNAME)"
+        )
+    return [
+        *_root(ns.config),
+        "users",
+        "ensure",
+        user,
+        "--printer",
+        printer,
+        "--initbalance",
+        ns.initbalance,
+    ]
 
 
 def autopykota() -> None:

@@ -52,8 +52,10 @@ def allowance_row(a: Allowance) -> Row:
 def add(
     targets: Annotated[
         list[str],
-        typer.Argument(help="Users, user patterns (stud*), or @group / @group-pattern; "
-                       "a pattern or group reaches whoever matches each time it runs."),
+        typer.Argument(
+            help="Users, user patterns (stud*), or @group / @group-pattern; "
+            "a pattern or group reaches whoever matches each time it runs."
+        ),
     ],
     period: Annotated[Period, typer.Option("--period", help="How often.")] = Period.MONTH,
     credit: Annotated[
@@ -93,8 +95,10 @@ def add(
             if is_pattern(name):
                 find = store.find_groups if is_group else store.find_users
                 if not find([name]):
-                    env.note(f"{'group' if is_group else 'user'} pattern {name!r} matches "
-                             "nobody yet: it applies to whoever matches when it runs")
+                    env.note(
+                        f"{'group' if is_group else 'user'} pattern {name!r} matches "
+                        "nobody yet: it applies to whoever matches when it runs"
+                    )
             elif is_group:
                 store.get_group(name)
             else:

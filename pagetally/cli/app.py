@@ -34,7 +34,7 @@ def _tidy_help() -> None:
             return ""
         label = str(original(self, ctx))
         if label.startswith("<list[") and label.endswith("]>"):
-            label = "<" + label[len("<list["):-2] + ">"
+            label = "<" + label[len("<list[") : -2] + ">"
         return label
 
     if not getattr(original, "_pagetally", False):

@@ -73,8 +73,15 @@ def delete(codes: Codes) -> None:
     """Delete billing codes (job history keeps the code's name)."""
     env = get_env()
     with env.store(write=True) as store:
-        each_matching(env, "billing code", codes, store.find_billing_codes, lambda c: c.code,
-                      store.delete_billing_code, "deleted")
+        each_matching(
+            env,
+            "billing code",
+            codes,
+            store.find_billing_codes,
+            lambda c: c.code,
+            store.delete_billing_code,
+            "deleted",
+        )
 
 
 @app.command("list")

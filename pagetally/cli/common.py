@@ -64,8 +64,9 @@ def pages(value: int | None, what: str, top: int = PAGES_MAX) -> int | None:
     return value
 
 
-def payment(text: str, currency: str, what: str = "amount", *,
-            allow_negative: bool = False) -> Decimal:
+def payment(
+    text: str, currency: str, what: str = "amount", *, allow_negative: bool = False
+) -> Decimal:
     """An amount paid or granted: also payable in the currency (1.505 EUR refused)."""
     value = amount(text, what, allow_negative=allow_negative)
     try:

@@ -9,8 +9,9 @@ import typer
 from pagetally.cli.env import get_env
 from pagetally.errors import InvalidInput
 
-app = typer.Typer(help="The database: its roles, and creating or upgrading its schema.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="The database: its roles, and creating or upgrading its schema.", no_args_is_help=True
+)
 
 
 @app.command("upgrade")
@@ -24,15 +25,30 @@ def upgrade() -> None:
 
 @app.command("roles")
 def roles(
-    sql: Annotated[bool, typer.Option(
-        "--sql", help="Print the statements (passwords included) instead of running "
-        "them, e.g. for `sudo -u postgres psql`.")] = False,
-    superuser: Annotated[str | None, typer.Option(
-        "--superuser", help="Database superuser to run them as (default: postgres "
-        "for PostgreSQL, root for MariaDB).")] = None,
-    password_stdin: Annotated[bool, typer.Option(
-        "--password-stdin", help="Read the superuser's password from the first line "
-        "of standard input (else none: local trust or socket authentication).")] = False,
+    sql: Annotated[
+        bool,
+        typer.Option(
+            "--sql",
+            help="Print the statements (passwords included) instead of running "
+            "them, e.g. for `sudo -u postgres psql`.",
+        ),
+    ] = False,
+    superuser: Annotated[
+        str | None,
+        typer.Option(
+            "--superuser",
+            help="Database superuser to run them as (default: postgres "
+            "for PostgreSQL, root for MariaDB).",
+        ),
+    ] = None,
+    password_stdin: Annotated[
+        bool,
+        typer.Option(
+            "--password-stdin",
+            help="Read the superuser's password from the first line "
+            "of standard input (else none: local trust or socket authentication).",
+        ),
+    ] = False,
 ) -> None:
     """Create the database and its two roles (PostgreSQL, MariaDB): the admin role
     from pagetally-admin.conf (storageadmin/storageadminpw), which owns the schema, and
@@ -46,19 +62,24 @@ def roles(
     env = get_env()
     settings = env.config().store_settings()
     if settings.backend == "sqlite":
-        raise InvalidInput("SQLite has no database roles: protect the database file "
-                           "with file permissions instead")
+        raise InvalidInput(
+            "SQLite has no database roles: protect the database file with file permissions instead"
+        )
     if not settings.admin_user:
-        raise InvalidInput("no admin role configured: set storageadmin and storageadminpw "
-                           "in pagetally-admin.conf")
+        raise InvalidInput(
+            "no admin role configured: set storageadmin and storageadminpw in pagetally-admin.conf"
+        )
     if not settings.user:
-        raise InvalidInput("no read-only role configured: set storageuser and storageuserpw "
-                           "in pagetally.conf")
+        raise InvalidInput(
+            "no read-only role configured: set storageuser and storageuserpw in pagetally.conf"
+        )
     if sql:
         for where, statement in role_sql(settings):
             if where:
-                print(f"\\connect {where}" if settings.backend == "postgresql"
-                      else f"USE `{where}`;", file=env.out)
+                print(
+                    f"\\connect {where}" if settings.backend == "postgresql" else f"USE `{where}`;",
+                    file=env.out,
+                )
             print(f"{statement};", file=env.out)
         return
     password = None
@@ -66,5 +87,7 @@ def roles(
         password = typer.get_text_stream("stdin").readline().rstrip("\r\n")
     who = superuser or ("postgres" if settings.backend == "postgresql" else "root")
     create_roles(settings, who, password)
-    env.note(f"database {settings.name}: admin role {settings.admin_user} and read-only "
-             f"role {settings.user} ready; now run `pagetally db upgrade`")
+    env.note(
+        f"database {settings.name}: admin role {settings.admin_user} and read-only "
+        f"role {settings.user} ready; now run `pagetally db upgrade`"
+    )

@@ -68,12 +68,21 @@ def dump(
     ] = "-",
     orderby: Annotated[
         str | None,
-        typer.Option("--orderby", "-O", metavar="[+-]COLUMN,...",
-                     help="Sort by these columns ('-' descending), e.g. -username,+printername."),
+        typer.Option(
+            "--orderby",
+            "-O",
+            metavar="[+-]COLUMN,...",
+            help="Sort by these columns ('-' descending), e.g. -username,+printername.",
+        ),
     ] = None,
     total: Annotated[
-        bool, typer.Option("--sum", "-s", help="History or payments: one row per user (or per "
-                           "filtered user/printer/host/billing code) with totals.")
+        bool,
+        typer.Option(
+            "--sum",
+            "-s",
+            help="History or payments: one row per user (or per "
+            "filtered user/printer/host/billing code) with totals.",
+        ),
     ] = False,
 ) -> None:
     """Dump the store's data (PyKota's dumpykota) for scripts and other tools."""
@@ -93,12 +102,30 @@ def dump(
     storage = env.config().store_settings().backend
     with env.store() as store:
         if output == "-":
-            dump_to(env.out, store, datatype, fmt, flt, storage=storage, tz=env.local_tz(),
-                    orderby=orderby, total=total)
+            dump_to(
+                env.out,
+                store,
+                datatype,
+                fmt,
+                flt,
+                storage=storage,
+                tz=env.local_tz(),
+                orderby=orderby,
+                total=total,
+            )
         else:
             with open(output, "w", encoding="utf-8", newline="") as fh:
-                dump_to(fh, store, datatype, fmt, flt, storage=storage, tz=env.local_tz(),
-                        orderby=orderby, total=total)
+                dump_to(
+                    fh,
+                    store,
+                    datatype,
+                    fmt,
+                    flt,
+                    storage=storage,
+                    tz=env.local_tz(),
+                    orderby=orderby,
+                    total=total,
+                )
 
 
 def iter_rows(store: Store, datatype: str, flt: Filters) -> Iterator[Row]:

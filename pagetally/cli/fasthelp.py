@@ -64,9 +64,9 @@ def lookup(text: str, args: list[str]) -> tuple[str, int] | None:
     if start < 0:
         return None
     head_end = text.find("\n", start)
-    _, options, bare = text[start + 1:head_end].split("\t")
+    _, options, bare = text[start + 1 : head_end].split("\t")
     end = text.find("\f", head_end)
-    body = text[head_end + 1:end if end >= 0 else len(text)]
+    body = text[head_end + 1 : end if end >= 0 else len(text)]
     if status == 0:
         return (body, 0) if args[-1] in options.split() else None
     return (body, int(bare)) if bare else None

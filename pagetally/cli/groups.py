@@ -78,8 +78,9 @@ def delete(names: Names) -> None:
     """Delete groups (their members stay)."""
     env = get_env()
     with env.store(write=True) as store:
-        each_matching(env, "group", names, store.find_groups, lambda g: g.name,
-                      store.delete_group, "deleted")
+        each_matching(
+            env, "group", names, store.find_groups, lambda g: g.name, store.delete_group, "deleted"
+        )
 
 
 @app.command("add-members")
@@ -139,8 +140,9 @@ def list_(
                     "limit_by": g.limit_by,
                     "balance": balance,
                     "lifetime_paid": paid,
-                    "members": members if fmt == "json" else (
-                        " ".join(members) if fmt == "csv" else members_cell(members)),
+                    "members": members
+                    if fmt == "json"
+                    else (" ".join(members) if fmt == "csv" else members_cell(members)),
                     "description": g.description,
                 }
             )

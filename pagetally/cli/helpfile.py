@@ -52,8 +52,7 @@ def render() -> str:
     from pagetally.cli.main import app
 
     root = typer.main.get_command(app)
-    ctx = click.Context(root, info_name="pagetally", terminal_width=WIDTH,
-                        **root.context_settings)
+    ctx = click.Context(root, info_name="pagetally", terminal_width=WIDTH, **root.context_settings)
     blocks = []
     for cmd, cctx in _walk(root, ctx):
         options = " ".join(sorted(cmd.get_help_option_names(cctx)))
@@ -70,8 +69,7 @@ def main(argv: list[str] | None = None) -> int:
         with open(HELP_FILE, encoding="utf-8") as fh:
             if fh.read() == text:
                 return 0
-        print(f"{HELP_FILE} is out of date: run python -m pagetally.cli.helpfile",
-              file=sys.stderr)
+        print(f"{HELP_FILE} is out of date: run python -m pagetally.cli.helpfile", file=sys.stderr)
         return 1
     with open(HELP_FILE, "w", encoding="utf-8") as fh:
         fh.write(text)

@@ -70,15 +70,20 @@ def job_row(j: JobRecord) -> Row:
 def _known_or_in_history(store: Store, user: str | None, printer: str | None) -> None:
     """NotFound for a user or printer neither in the store nor in the history: a
     user unknown to PageTally still has refused jobs there (`history -u nosuch`)."""
-    for value, get, kind in ((user, store.get_user, "user"),
-                             (printer, store.get_printer, "printer")):
+    for value, get, kind in (
+        (user, store.get_user, "user"),
+        (printer, store.get_printer, "printer"),
+    ):
         if value is None:
             continue
         try:
             get(value)
         except NotFound:
-            flt = HistoryFilter(user=value, limit=1) if kind == "user" else HistoryFilter(
-                printer=value, limit=1)
+            flt = (
+                HistoryFilter(user=value, limit=1)
+                if kind == "user"
+                else HistoryFilter(printer=value, limit=1)
+            )
             if next(iter(store.history(flt)), None) is None:
                 raise
 

@@ -31,14 +31,24 @@ def register(app: typer.Typer) -> None:
 
 
 def import_pykota(
-    source: Annotated[str, typer.Option(
-        "--from", metavar="PATH",
-        help="PyKota's pykota.conf (its pykotadmin.conf beside it holds the admin "
-        "credentials; without it the read-only ones are used).")],
-    timezone: Annotated[str | None, typer.Option(
-        "--timezone", metavar="ZONE",
-        help="Time zone of the dates PyKota stored without one (default: this "
-        "machine's), e.g. Europe/Paris or UTC. SQLite's job and payment dates are UTC.")] = None,
+    source: Annotated[
+        str,
+        typer.Option(
+            "--from",
+            metavar="PATH",
+            help="PyKota's pykota.conf (its pykotadmin.conf beside it holds the admin "
+            "credentials; without it the read-only ones are used).",
+        ),
+    ],
+    timezone: Annotated[
+        str | None,
+        typer.Option(
+            "--timezone",
+            metavar="ZONE",
+            help="Time zone of the dates PyKota stored without one (default: this "
+            "machine's), e.g. Europe/Paris or UTC. SQLite's job and payment dates are UTC.",
+        ),
+    ] = None,
 ) -> None:
     """Import a PyKota store: users, groups and members, printers and printer groups,
     quotas with counters and grace dates, balances, payments, billing codes and the
@@ -57,8 +67,7 @@ def import_pykota(
         try:
             tz = ZoneInfo(timezone)
         except (ZoneInfoNotFoundError, ValueError):
-            raise InvalidInput(f"unknown time zone {timezone!r} (e.g. Europe/Paris, UTC)"
-                               ) from None
+            raise InvalidInput(f"unknown time zone {timezone!r} (e.g. Europe/Paris, UTC)") from None
     src_settings = settings_from(source)
     src = PyKotaSource(src_settings)
     try:
@@ -72,8 +81,10 @@ def import_pykota(
     _show(env, report, describe_source(src_settings))
     bad = report.mismatches()
     if bad:
-        raise StorageError(f"the import is incomplete: {', '.join(bad)} differ "
-                           "between PyKota and PageTally (see the table above)")
+        raise StorageError(
+            f"the import is incomplete: {', '.join(bad)} differ "
+            "between PyKota and PageTally (see the table above)"
+        )
 
 
 def _run(env: Env, src: PyKotaSource, store: SqlStore, tz: tzinfo) -> ImportReport:
@@ -81,9 +92,14 @@ def _run(env: Env, src: PyKotaSource, store: SqlStore, tz: tzinfo) -> ImportRepo
 
     from pagetally.storage.pykota_import import PyKotaImport
 
-    with Progress("[progress.description]{task.description}", BarColumn(),
-                  MofNCompleteColumn(), TimeRemainingColumn(),
-                  console=env.console(stderr=True), transient=False) as bar:
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=env.console(stderr=True),
+        transient=False,
+    ) as bar:
         task = bar.add_task("jobs", total=None)
 
         def progress(what: str, done: int, total: int) -> None:
@@ -96,6 +112,7 @@ def _show(env: Env, report: ImportReport, where: str) -> None:
     from rich.table import Table
 
     from pagetally.core.money import format_money
+
     table = Table(title=f"Imported from {where}")
     for col in ("", "PyKota", "PageTally", "created", "updated"):
         table.add_column(col, justify="left" if not col else "right")
@@ -106,15 +123,22 @@ def _show(env: Env, report: ImportReport, where: str) -> None:
     for key in MONEY_ROWS:
         src = report.pykota.money.get(key, Decimal(0))
         shown = src + report.rounding_total.get(key, Decimal(0))
-        table.add_row(f"sum of {key}", format_money(shown),
-                      format_money(report.pagetally.money.get(key, Decimal(0))), "", "")
+        table.add_row(
+            f"sum of {key}",
+            format_money(shown),
+            format_money(report.pagetally.money.get(key, Decimal(0))),
+            "",
+            "",
+        )
     env.console().print(table)
     out = env.out
     if report.rounded_count:
-        print(f"{report.rounded_count} value(s) had more decimals than the store keeps "
-              "(6) and were rounded:", file=out)
-        for r in sorted(report.rounded, key=lambda r: abs(r.kept - r.original),
-                        reverse=True):
+        print(
+            f"{report.rounded_count} value(s) had more decimals than the store keeps "
+            "(6) and were rounded:",
+            file=out,
+        )
+        for r in sorted(report.rounded, key=lambda r: abs(r.kept - r.original), reverse=True):
             print(f"  {r.where}: {r.original} -> {r.kept}", file=out)
         if report.rounded_count > len(report.rounded):
             print(f"  ... and {report.rounded_count - len(report.rounded)} more", file=out)

@@ -59,8 +59,11 @@ def add(
 ) -> None:
     """Record a job: decide (quota, balance, limits) and charge, like the backend."""
     env = get_env()
-    for value, what in ((pages, "--pages"), (copies, "--copies"),
-                        (pages * copies, "--pages × --copies")):
+    for value, what in (
+        (pages, "--pages"),
+        (copies, "--copies"),
+        (pages * copies, "--pages × --copies"),
+    ):
         common.pages(value, what)
     if color_pages > pages:
         raise InvalidInput(f"--color-pages {color_pages} is more than --pages {pages}")

@@ -56,8 +56,7 @@ def replay() -> None:
         with env.store(write=True) as store:
             result = journal.replay(store, env.config().rule_settings)
     except StoreUnavailable as exc:  # still down (or its SQLite file gone): say what waits
-        print(f"charged 0, already charged 0, remaining {journal.pending()}",
-              file=env.out)
+        print(f"charged 0, already charged 0, remaining {journal.pending()}", file=env.out)
         raise StoreUnavailable(str(exc)) from None
     print(
         f"charged {result.charged}, already charged {result.already_charged}, "

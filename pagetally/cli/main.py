@@ -43,46 +43,61 @@ class Entry:
 #: The root's commands, in the order `--help` and docs/cli.md list them.
 COMMANDS: dict[str, Entry] = {
     "report": Entry("report", "Usage, limits, balance and grace per printer (PyKota's repykota)."),
-    "history": Entry("history",
-                     "Show the job history, oldest first (with --limit: the newest N)."),
-    "dump": Entry("dump",
-                  "Dump the store's data (PyKota's dumpykota) for scripts and other tools."),
+    "history": Entry("history", "Show the job history, oldest first (with --limit: the newest N)."),
+    "dump": Entry(
+        "dump", "Dump the store's data (PyKota's dumpykota) for scripts and other tools."
+    ),
     "count": Entry("count", "Count the pages of print jobs (format detected by content)."),
-    "warn": Entry("warn", "Mail every user (or group) over a soft limit or low on balance "
-                  "(warnpykota)."),
-    "quote": Entry("quote", "Price files on each printer the user may print to, counted and "
-                   "priced as the backend would (PyKota's pykotme)."),
-    "invoice": Entry("invoice",
-                     "Make PDF invoices of the jobs users were charged for (PyKota's pkinvoice)."),
-    "banner": Entry("banner", "Write the accounting banner page (user, balance, pages) as PDF "
-                    "(PyKota's pkbanner)."),
-    "import-pykota": Entry("importpykota", "Import a PyKota store: users, groups and members, "
-                           "printers and printer groups, quotas with counters and grace "
-                           "dates, balances, payments, billing codes and the whole job "
-                           "history."),
-    "sync": Entry("sync", "Sync users and groups from the system or an LDAP/AD directory "
-                  "(new ones added, leavers reported or disabled, never deleted)."),
-    "docs": Entry("docs", "Print the command-line reference (docs/cli.md) as Markdown.",
-                  hidden=True),
+    "warn": Entry(
+        "warn", "Mail every user (or group) over a soft limit or low on balance (warnpykota)."
+    ),
+    "quote": Entry(
+        "quote",
+        "Price files on each printer the user may print to, counted and "
+        "priced as the backend would (PyKota's pykotme).",
+    ),
+    "invoice": Entry(
+        "invoice", "Make PDF invoices of the jobs users were charged for (PyKota's pkinvoice)."
+    ),
+    "banner": Entry(
+        "banner",
+        "Write the accounting banner page (user, balance, pages) as PDF (PyKota's pkbanner).",
+    ),
+    "import-pykota": Entry(
+        "importpykota",
+        "Import a PyKota store: users, groups and members, "
+        "printers and printer groups, quotas with counters and grace "
+        "dates, balances, payments, billing codes and the whole job "
+        "history.",
+    ),
+    "sync": Entry(
+        "sync",
+        "Sync users and groups from the system or an LDAP/AD directory "
+        "(new ones added, leavers reported or disabled, never deleted).",
+    ),
+    "docs": Entry(
+        "docs", "Print the command-line reference (docs/cli.md) as Markdown.", hidden=True
+    ),
     "serve": Entry("serve", "Serve the store to CUPS backends on a Unix socket, until SIGTERM."),
     "web": Entry("web", "Serve the web interface (pages for users and admins) until interrupted."),
-    "web-password": Entry("web", "Set (or --clear) a user's web password (webauth: local), "
-                          "stored as an argon2 hash."),
+    "web-password": Entry(
+        "web", "Set (or --clear) a user's web password (webauth: local), stored as an argon2 hash."
+    ),
     "users": Entry("users", "Users: add, edit, delete, list, credit.", noun=True),
     "groups": Entry("groups", "Groups of users: add, edit, delete, list, members.", noun=True),
-    "printers": Entry("printers",
-                      "Printers and printer groups: add, edit, delete, list, add-to-group.",
-                      noun=True),
+    "printers": Entry(
+        "printers", "Printers and printer groups: add, edit, delete, list, add-to-group.", noun=True
+    ),
     "quotas": Entry("quotas", "Page quotas: set, reset, delete, list.", noun=True),
     "billing-codes": Entry("billingcodes", "Billing codes: add, edit, delete, list.", noun=True),
     "payments": Entry("payments", "Payments: credit, refund, debit, list.", noun=True),
     "jobs": Entry("jobs", "Jobs: record one by hand, refund charged ones.", noun=True),
     "allowances": Entry("allowances", "Scheduled allowances: add, list, delete, run.", noun=True),
     "tokens": Entry("tokens", "API tokens for scripts: add, list, revoke.", noun=True),
-    "db": Entry("db", "The database: its roles, and creating or upgrading its schema.",
-                noun=True),
-    "journal": Entry("journal", "The local journal of charges made while the store was down.",
-                     noun=True),
+    "db": Entry("db", "The database: its roles, and creating or upgrading its schema.", noun=True),
+    "journal": Entry(
+        "journal", "The local journal of charges made while the store was down.", noun=True
+    ),
     "setup": Entry("setup", "Install PageTally into the print system.", noun=True),
 }
 
@@ -214,13 +229,22 @@ def root(
     ] = None,
     version: Annotated[
         bool,
-        typer.Option("--version", "-v", is_eager=True, callback=_show_version,
-                     help="Print the version and exit."),
+        typer.Option(
+            "--version",
+            "-v",
+            is_eager=True,
+            callback=_show_version,
+            help="Print the version and exit.",
+        ),
     ] = False,
     arguments: Annotated[
         str | None,
-        typer.Option("--arguments", "-A", metavar="FILE",
-                     help="Read more options and arguments from FILE, one a line (PyKota's -A)."),
+        typer.Option(
+            "--arguments",
+            "-A",
+            metavar="FILE",
+            help="Read more options and arguments from FILE, one a line (PyKota's -A).",
+        ),
     ] = None,
 ) -> None:
     """PageTally: print accounting and quotas for CUPS (successor of PyKota)."""

@@ -111,8 +111,7 @@ def _plain_table(
         raise ValueError("a table row has more or fewer cells than the table has columns")
     widths = [max(map(len, column)) for column in zip(*every, strict=True)]
     # one format string for every line: a row is laid out in one C call
-    pattern = "  ".join(f"{{:{'>' if r else '<'}{w}}}" for w, r in zip(widths, right,
-                                                                        strict=True))
+    pattern = "  ".join(f"{{:{'>' if r else '<'}{w}}}" for w, r in zip(widths, right, strict=True))
 
     def line(row: Sequence[str]) -> str:
         return pattern.format(*row).rstrip() + "\n"

@@ -34,8 +34,8 @@ MediaOpt = Annotated[
     typer.Option("--media", metavar="SIZE=FACTOR", help="Page price factor by media, e.g. a3=2."),
 ]
 MaxOpt = Annotated[
-    int | None, typer.Option("--max-job-size", "-m", help="Largest job in pages.", min=0,
-                              max=2**31 - 1)
+    int | None,
+    typer.Option("--max-job-size", "-m", help="Largest job in pages.", min=0, max=2**31 - 1),
 ]
 DescOpt = Annotated[str | None, typer.Option("--description", "-d", help="Free text.")]
 
@@ -191,8 +191,15 @@ def delete(names: Names) -> None:
     """Delete printers and their quota entries (job history is kept)."""
     env = get_env()
     with env.store(write=True) as store:
-        each_matching(env, "printer", names, store.find_printers, lambda p: p.name,
-                      store.delete_printer, "deleted")
+        each_matching(
+            env,
+            "printer",
+            names,
+            store.find_printers,
+            lambda p: p.name,
+            store.delete_printer,
+            "deleted",
+        )
 
 
 def _change_group(group: str, printers: list[str], how: str, said: str) -> None:

@@ -77,8 +77,12 @@ def set_(
     printer: PrinterOpt,
     soft: Annotated[
         int | None,
-        typer.Option("--soft", "-S", help="Soft limit (pages); only --soft on a new entry: "
-                     "the hard limit is the same (PyKota's rule)."),
+        typer.Option(
+            "--soft",
+            "-S",
+            help="Soft limit (pages); only --soft on a new entry: "
+            "the hard limit is the same (PyKota's rule).",
+        ),
     ] = None,
     hard: Annotated[int | None, typer.Option("--hard", "-H", help="Hard limit (pages).")] = None,
     no_limits: Annotated[
@@ -86,8 +90,11 @@ def set_(
     ] = False,
     increase: Annotated[
         int | None,
-        typer.Option("--increase", "-I",
-                     help="Add this to both limits (negative: lower them; unset counts as 0)."),
+        typer.Option(
+            "--increase",
+            "-I",
+            help="Add this to both limits (negative: lower them; unset counts as 0).",
+        ),
     ] = None,
     max_job_size: Annotated[
         int | None, typer.Option("--max-job-size", "-m", help="Largest job (pages).")
@@ -96,12 +103,19 @@ def set_(
         bool, typer.Option("--no-max-job-size", help="Remove the largest-job limit.")
     ] = False,
     skip_existing: Annotated[
-        bool, typer.Option("--skip-existing", "-s", help="Only create missing entries; "
-                           "leave existing ones as they are.")
+        bool,
+        typer.Option(
+            "--skip-existing",
+            "-s",
+            help="Only create missing entries; leave existing ones as they are.",
+        ),
     ] = False,
     only_existing: Annotated[
-        bool, typer.Option("--only-existing", help="Only change existing entries; create none "
-                           "(PyKota's edpykota without --add).")
+        bool,
+        typer.Option(
+            "--only-existing",
+            help="Only change existing entries; create none (PyKota's edpykota without --add).",
+        ),
     ] = False,
     group: GroupOpt = False,
 ) -> None:
@@ -116,8 +130,9 @@ def set_(
     if increase is not None:
         common.pages(abs(increase), "--increase")
     if no_limits and (soft is not None or hard is not None or increase is not None):
-        raise InvalidInput("--no-limits removes both limits: give it without --soft, --hard "
-                           "or --increase")
+        raise InvalidInput(
+            "--no-limits removes both limits: give it without --soft, --hard or --increase"
+        )
     if no_max_job_size and max_job_size is not None:
         raise InvalidInput("give --max-job-size or --no-max-job-size, not both")
     if skip_existing and only_existing:
@@ -127,17 +142,27 @@ def set_(
     with env.store(write=True) as store:
         pairs = _targets(store, names, printer, group)
         old = _entries(store, pairs, printer, names, group)
-        plan = plan_limits(pairs, old, soft=soft, hard=hard, no_limits=no_limits,
-                           increase=increase, max_job_size=max_job_size,
-                           no_max_job_size=no_max_job_size, skip_existing=skip_existing,
-                           only_existing=only_existing)
+        plan = plan_limits(
+            pairs,
+            old,
+            soft=soft,
+            hard=hard,
+            no_limits=no_limits,
+            increase=increase,
+            max_job_size=max_job_size,
+            no_max_job_size=no_max_job_size,
+            skip_existing=skip_existing,
+            only_existing=only_existing,
+        )
         rows = [(name, prn, s, h, m) for (name, prn), (s, h, m) in plan.items()]
         for chunk in batches(env, rows, "setting quotas"):
             store.set_quotas(chunk, group=group)
     created = sum(1 for key in plan if key not in old)
     missing = sum(1 for key in pairs if key not in old) if only_existing else 0
-    env.note(f"{_plural(created)} created, {_plural(len(plan) - created)} changed, "
-             f"{_plural(len(pairs) - len(plan) - missing)} left as they were")
+    env.note(
+        f"{_plural(created)} created, {_plural(len(plan) - created)} changed, "
+        f"{_plural(len(pairs) - len(plan) - missing)} left as they were"
+    )
     if missing:
         env.note(f"{_plural(missing)} did not exist and were not created (use --add)")
 
@@ -169,7 +194,8 @@ def plan_limits(
             continue
         before: Limits = (
             (entry.soft_limit, entry.hard_limit, entry.max_job_size)
-            if entry is not None else (None, None, None)
+            if entry is not None
+            else (None, None, None)
         )
         new_soft, new_hard, new_max = before
         if no_limits:
@@ -183,13 +209,16 @@ def plan_limits(
         if increase is not None:
             new_soft, new_hard = (new_soft or 0) + increase, (new_hard or 0) + increase
             if new_soft < 0 or new_hard < 0:
-                raise InvalidInput(f"--increase {increase} would make the limits of "
-                                   f"{key[0]} on {key[1]} negative; nothing was changed")
+                raise InvalidInput(
+                    f"--increase {increase} would make the limits of "
+                    f"{key[0]} on {key[1]} negative; nothing was changed"
+                )
         common.pages(max(new_soft or 0, new_hard or 0), f"{key[0]} on {key[1]}: a limit")
         if new_soft is not None and new_hard is not None and new_soft > new_hard:
             raise InvalidInput(
                 f"{key[0]} on {key[1]}: soft limit {new_soft} would be above the hard limit "
-                f"{new_hard}; give --hard too (nothing was changed)")
+                f"{new_hard}; give --hard too (nothing was changed)"
+            )
         if max_job_size is not None:
             new_max = max_job_size
         if no_max_job_size:
@@ -217,16 +246,26 @@ def reset(
     names: Names,
     printer: PrinterOpt,
     used: Annotated[
-        str, typer.Option("--used", "-U", metavar="[+-]N",
-                          help="Set the page counter to N (default 0), or +N/-N to change it.")
+        str,
+        typer.Option(
+            "--used",
+            "-U",
+            metavar="[+-]N",
+            help="Set the page counter to N (default 0), or +N/-N to change it.",
+        ),
     ] = "0",
     lifetime: Annotated[
-        bool, typer.Option("--lifetime", "-R", help="Also the lifetime counter (to N, or by "
-                           "+N/-N).")
+        bool,
+        typer.Option("--lifetime", "-R", help="Also the lifetime counter (to N, or by +N/-N)."),
     ] = False,
     group: Annotated[
-        bool, typer.Option("--group", "-g", help="Names are groups: reset their members' "
-                           "entries (a group's counter is the sum of its members').")
+        bool,
+        typer.Option(
+            "--group",
+            "-g",
+            help="Names are groups: reset their members' "
+            "entries (a group's counter is the sum of its members').",
+        ),
     ] = False,
 ) -> None:
     """Reset page counters (and grace deadline) of every matching user who has an
@@ -250,12 +289,18 @@ def reset(
             life = q.life_page_counter + value if relative else value
             common.pages(max(counter, life), "the page counter", common.COUNTER_MAX)
             if counter < 0 or life < 0:
-                raise InvalidInput(f"--used {used} would make the counter of {q.user} on "
-                                   f"{q.printer} negative; nothing was changed")
+                raise InvalidInput(
+                    f"--used {used} would make the counter of {q.user} on "
+                    f"{q.printer} negative; nothing was changed"
+                )
             todo.append((q, counter, life))
         for chunk in batches(env, todo, "resetting quotas"):
-            store.reset_quotas([(q.user, q.printer, counter, life if lifetime else None)
-                                for q, counter, life in chunk])
+            store.reset_quotas(
+                [
+                    (q.user, q.printer, counter, life if lifetime else None)
+                    for q, counter, life in chunk
+                ]
+            )
     env.note(f"{_plural(len(entries))} reset")
 
 

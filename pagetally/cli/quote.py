@@ -48,10 +48,14 @@ def quote_rows(
 
     user = store.get_user(user_name)
     entries = store.user_quotas(list(printers), [user.name])
-    site = PrinterSite(chain=store.printer_chain, settings=cfg.rule_settings,
-                       preaccounter=lambda p: cfg.get_str("preaccounter", p))
-    return quote.quote_rows(user, [e.printer for e in entries], printers, files,
-                            QuoteCounter(list(files)), site, notes)
+    site = PrinterSite(
+        chain=store.printer_chain,
+        settings=cfg.rule_settings,
+        preaccounter=lambda p: cfg.get_str("preaccounter", p),
+    )
+    return quote.quote_rows(
+        user, [e.printer for e in entries], printers, files, QuoteCounter(list(files)), site, notes
+    )
 
 
 def as_json(r: QuoteRow) -> dict[str, Any]:

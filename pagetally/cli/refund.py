@@ -107,18 +107,24 @@ def by_filters(store: Store, items: list[str], now: datetime, tz: tzinfo) -> lis
         key, eq, value = item.partition("=")
         key = key.strip().lower()
         if not eq or key not in REFUND_FILTERS or not value.strip():
-            raise InvalidInput(f"filter {item!r}: write KEY=VALUE with KEY one of "
-                               f"{', '.join(REFUND_FILTERS)}")
+            raise InvalidInput(
+                f"filter {item!r}: write KEY=VALUE with KEY one of {', '.join(REFUND_FILTERS)}"
+            )
         values[key] = value.strip()
     flt = HistoryFilter(
-        user=values.get("username"), printer=values.get("printername"),
-        host=values.get("hostname"), billing_code=values.get("billingcode"),
+        user=values.get("username"),
+        printer=values.get("printername"),
+        host=values.get("hostname"),
+        billing_code=values.get("billingcode"),
         since=parse_date(values["start"], now=now, tz=tz) if "start" in values else None,
         until=parse_date(values["end"], now=now, tz=tz, end=True) if "end" in values else None,
     )
     jobid = values.get("jobid")
-    return [j for j in store.history(flt)
-            if (jobid is None or str(j.job_id) == jobid) and j.action in CHARGED]
+    return [
+        j
+        for j in store.history(flt)
+        if (jobid is None or str(j.job_id) == jobid) and j.action in CHARGED
+    ]
 
 
 def refund(
@@ -136,10 +142,13 @@ def refund(
     ] = None,
     filters: Annotated[
         list[str] | None,
-        typer.Option("--filter", metavar="KEY=VALUE",
-                     help="Refund every charged job matching all filters (username, "
-                     "printername, hostname, billingcode, jobid, start, end; dates as in "
-                     "dump); repeatable. PyKota's pkrefund filters."),
+        typer.Option(
+            "--filter",
+            metavar="KEY=VALUE",
+            help="Refund every charged job matching all filters (username, "
+            "printername, hostname, billingcode, jobid, start, end; dates as in "
+            "dump); repeatable. PyKota's pkrefund filters.",
+        ),
     ] = None,
     fraction: Annotated[
         str, typer.Option("--fraction", help="Give back this part of the price, 0 to 1.")

@@ -137,10 +137,14 @@ def statuses(report: QuotaReport, cfg: Config, now: datetime) -> list[tuple[str,
         # one set of limits: each account's (flag, status) once, the entries' looked
         # up in C (map); only entries of accounts limited by quota are worked out
         one = next(iter(limits.values()))
-        by_name = {name: flag_and_status(acct, _NO_ENTRY, now, *one)
-                   for name, acct in accounts.items() if acct.limit_by is not quota}
-        found: list[tuple[str, str] | None] = list(map(by_name.get,
-                                                       map(operator.itemgetter(1), entries)))
+        by_name = {
+            name: flag_and_status(acct, _NO_ENTRY, now, *one)
+            for name, acct in accounts.items()
+            if acct.limit_by is not quota
+        }
+        found: list[tuple[str, str] | None] = list(
+            map(by_name.get, map(operator.itemgetter(1), entries))
+        )
         if len(by_name) < len(accounts):
             unknown = functools.partial(operator.is_, None)
             for i in itertools.compress(range(len(found)), map(unknown, found)):
@@ -196,8 +200,12 @@ def _texts(report: QuotaReport) -> dict[str, tuple[str, str, str, str]]:
     made once per account, and once per distinct amount."""
     money = functools.lru_cache(maxsize=65536)(format_money)
     return {
-        name: (a.limit_by.value, "" if a.overcharge is None else money(a.overcharge),
-               money(a.balance), money(a.lifetime_paid))
+        name: (
+            a.limit_by.value,
+            "" if a.overcharge is None else money(a.overcharge),
+            money(a.balance),
+            money(a.lifetime_paid),
+        )
         for name, a in report.accounts.items()
     }
 
@@ -231,7 +239,8 @@ def write_report_csv(out: IO[str], report: QuotaReport, cfg: Config, now: dateti
     lines: list[str] = []
     add = lines.append
     for (printer, name, pc, lpc, soft, hard, grace, warn), (flag, status) in zip(
-            report.entries, statuses(report, cfg, now), strict=True):
+        report.entries, statuses(report, cfg, now), strict=True
+    ):
         head, over, money = parts[name]
         add(f"{pnames[printer]},{head}{flag}{over}{pc},{lpc},{'' if soft is None else soft},"
             f"{'' if hard is None else hard},{money}{'' if grace is None else grace.isoformat()},"
@@ -252,8 +261,10 @@ def write_report_json(out: IO[str], report: QuotaReport, cfg: Config, now: datet
         for name, t in _texts(report).items()
     }
     accounts = {
-        name: (_js(t[1]) if t[1] else "null", f'"balance": {_js(t[2])}, '
-               f'"life_time_paid": {_js(t[3])}, ')
+        name: (
+            _js(t[1]) if t[1] else "null",
+            f'"balance": {_js(t[2])}, "life_time_paid": {_js(t[3])}, ',
+        )
         for name, t in _texts(report).items()
     }
     pnames = {p: _js(p) for p in {e[0] for e in report.entries}}
@@ -286,7 +297,7 @@ def _print_tables(env: Env, report: QuotaReport, cfg: Config, now: datetime) -> 
     start = 0
     for printer, group in itertools.groupby(report.entries, key=lambda e: e[0]):
         mine = list(group)
-        marks = flags[start:start + len(mine)]
+        marks = flags[start : start + len(mine)]
         start += len(mine)
         by_printer[printer] = [
             [name, flag, over[name], str(pc), "-" if soft is None else str(soft),
@@ -297,8 +308,10 @@ def _print_tables(env: Env, report: QuotaReport, cfg: Config, now: datetime) -> 
             in zip(mine, marks, strict=True)
         ]  # fmt: skip
         # summed in C (map, itemgetter): no Python frame per entry
-        totals[printer] = (sum(map(life_pages, mine)),
-                           sum(map(paid.__getitem__, map(name_of, mine)), Decimal(0)))
+        totals[printer] = (
+            sum(map(life_pages, mine)),
+            sum(map(paid.__getitem__, map(name_of, mine)), Decimal(0)),
+        )
     for name in sorted(by_printer):
         p = printers.get(name)
         title = f"Report for {'group' if report.group else 'user'} quota on printer {name}"
@@ -314,8 +327,9 @@ def _print_tables(env: Env, report: QuotaReport, cfg: Config, now: datetime) -> 
         footer = ["Total"] + [""] * (len(TABLE_COLUMNS) - 1)
         footer[TABLE_COLUMNS.index("life_page_counter")] = str(totals[name][0])
         footer[TABLE_COLUMNS.index("life_time_paid")] = human(totals[name][1])
-        render_table(env, headers, by_printer[name], right, title=title, caption=caption,
-                     footer=footer)
+        render_table(
+            env, headers, by_printer[name], right, title=title, caption=caption, footer=footer
+        )
         env.out.write("\n")
 
 
@@ -350,8 +364,11 @@ def report(
     group: Annotated[bool, typer.Option("--group", "-g", help="Report groups.")] = False,
     in_group: Annotated[
         list[str] | None,
-        typer.Option("--in-group", "-i", help="Only users in this group; repeatable "
-                     "(PyKota's repykota --ingroups)."),
+        typer.Option(
+            "--in-group",
+            "-i",
+            help="Only users in this group; repeatable (PyKota's repykota --ingroups).",
+        ),
     ] = None,
     fmt: common.FormatOption = Format.TABLE,
 ) -> None:

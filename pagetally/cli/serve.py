@@ -25,15 +25,17 @@ def register(app: typer.Typer) -> None:
 def serve(
     socket_path: Annotated[
         str | None,
-        typer.Option("--socket", metavar="PATH",
-                     help="Socket to listen on (else the accountingservice directive)."),
+        typer.Option(
+            "--socket",
+            metavar="PATH",
+            help="Socket to listen on (else the accountingservice directive).",
+        ),
     ] = None,
     max_clients: Annotated[
         int, typer.Option("--max-clients", min=1, help="Backends served at once.")
     ] = 64,
     jobs: Annotated[
-        bool, typer.Option("--jobs/--no-jobs",
-                           help="Also run the job runner for the thin backend.")
+        bool, typer.Option("--jobs/--no-jobs", help="Also run the job runner for the thin backend.")
     ] = True,
 ) -> None:
     """Serve the store to CUPS backends on a Unix socket, until SIGTERM.
@@ -53,8 +55,9 @@ def serve(
     config = env.config()
     path = socket_path or config.get_str("accountingservice")
     if not path or path == "none":
-        raise ConfigError("no socket to listen on: accountingservice is none",
-                          directive="accountingservice")
+        raise ConfigError(
+            "no socket to listen on: accountingservice is none", directive="accountingservice"
+        )
     _setup_logging(config.get_str("logger"), config.get_bool("debug"))
     prepare_socket_path(path)  # another service listening: refused before anything starts
     runner = start_runner(jobs_socket(path)) if jobs else None
@@ -67,8 +70,9 @@ def serve(
     try:
         hub = hub_from_config(config, store)  # pagetally-clients (notifierlisten)
         web = _start_web(config, store)
-        service = AccountingService(store, path, describe=describe(settings),
-                                    max_clients=max_clients)
+        service = AccountingService(
+            store, path, describe=describe(settings), max_clients=max_clients
+        )
         service.run_until_signalled()
     finally:
         if hub is not None:
@@ -80,7 +84,6 @@ def serve(
             _stop_runner(runner)
 
 
-
 def _start_web(config: Config, store: Store) -> Beside | None:
     """The web interface beside the service when `webserve` says so, started."""
     if not config.get("webserve"):
@@ -90,9 +93,9 @@ def _start_web(config: Config, store: Store) -> Beside | None:
 
     web = Beside(config, web_store(store))
     port = web.wait_started()
-    logging.getLogger("pagetally").info(
-        "web interface on %s", address(config.get("webhost"), port))
+    logging.getLogger("pagetally").info("web interface on %s", address(config.get("webhost"), port))
     return web
+
 
 def _stop_runner(runner: subprocess.Popen[bytes]) -> None:
     runner.terminate()

@@ -28,8 +28,12 @@ def cups(
         bool, typer.Option("--no-backend", help="Do not (re)install the backend.")
     ] = False,
     replace_backend: Annotated[
-        bool, typer.Option("--replace-backend", help="Replace an installed backend that "
-                           "serves another configuration (or PyKota's cupspykota).")
+        bool,
+        typer.Option(
+            "--replace-backend",
+            help="Replace an installed backend that "
+            "serves another configuration (or PyKota's cupspykota).",
+        ),
     ] = False,
 ) -> None:
     """Install the backend and wrap QUEUES (device URI → pagetally:<URI>)."""
@@ -45,11 +49,16 @@ def cups(
         _check_queues(names, uris)
         for change in setup.setup_queues(names, undo=True, env=env.environ):
             state = "changed" if change.changed else "unchanged"
-            print(f"{change.queue}: {change.old_uri} -> {change.new_uri} ({state})",
-                  file=env.out)
+            print(f"{change.queue}: {change.old_uri} -> {change.new_uri} ({state})", file=env.out)
         return
-    wrap_queues(env, names, uris, serverbin=serverbin, no_backend=no_backend,
-                replace_backend=replace_backend)
+    wrap_queues(
+        env,
+        names,
+        uris,
+        serverbin=serverbin,
+        no_backend=no_backend,
+        replace_backend=replace_backend,
+    )
     _add_printers(env, names)
 
 
@@ -59,8 +68,15 @@ def _check_queues(names: list[str], uris: dict[str, str]) -> None:
         raise InvalidInput(f"no such CUPS queue: {', '.join(missing)}")
 
 
-def wrap_queues(env: Env, names: list[str], uris: dict[str, str], *, serverbin: str,
-                no_backend: bool = False, replace_backend: bool = False) -> int:
+def wrap_queues(
+    env: Env,
+    names: list[str],
+    uris: dict[str, str],
+    *,
+    serverbin: str,
+    no_backend: bool = False,
+    replace_backend: bool = False,
+) -> int:
     """Install the backend (unless it is already the same script) and wrap
     `names`; returns how many things changed (0: all was in place)."""
     from pagetally.config import config_path
@@ -69,19 +85,25 @@ def wrap_queues(env: Env, names: list[str], uris: dict[str, str], *, serverbin: 
     cfg = env.config()
     _check_queues(names, uris)
     cupsd_conf = setup.read_cupsd_conf(env.environ)
-    for warning in (setup.crash_warning(setup.cupsd_version(), cupsd_conf),
-                    setup.status_warning(cupsd_conf)):
+    for warning in (
+        setup.crash_warning(setup.cupsd_version(), cupsd_conf),
+        setup.status_warning(cupsd_conf),
+    ):
         if warning:
             env.note(warning)
     changes = 0
     if not no_backend:
         unsafe = setup.check_install(
-            setup.install_paths(cfg.path, cfg.admin_path, cfg.get_str("directory")))
+            setup.install_paths(cfg.path, cfg.admin_path, cfg.get_str("directory"))
+        )
         if unsafe:
             raise setup.SetupError("; ".join(str(u) for u in unsafe))
         conf = config_path(env.config_path, env.environ)
-        schemes = [setup.SCHEME] + ([setup.PYKOTA_SCHEME] if any(
-            uris[q].startswith(setup.PYKOTA_SCHEME + ":") for q in names) else [])
+        schemes = [setup.SCHEME] + (
+            [setup.PYKOTA_SCHEME]
+            if any(uris[q].startswith(setup.PYKOTA_SCHEME + ":") for q in names)
+            else []
+        )
         schemes = [s for s in schemes if not setup.backend_is_current(serverbin, conf, name=s)]
         for scheme in schemes:  # all checked before any is written
             if not replace_backend:
@@ -116,36 +138,63 @@ def _add_printers(env: Env, queues: list[str], prices: PriceTable | None = None)
     return sum(1 for q in queues if q not in known)
 
 
-
 SITE_STEPS = "configuration, store, printers, users and groups, queues"
 
 
 @app.command("site")
 def site(
-    queues: Annotated[list[str] | None, typer.Argument(
-        help="CUPS queues to manage (default: all, or the answers' `queues`).")] = None,
-    unattended: Annotated[bool, typer.Option(
-        "--unattended", "-y", help="Ask nothing: flags, the answers file and the "
-        "configuration decide.")] = False,
-    answers_file: Annotated[Path | None, typer.Option(
-        "--answers", "-a", help="Answers, `key: value` a line: setup's keys or any "
-        "pagetally.conf directive (see docs/cli.md).")] = None,
-    set_: Annotated[list[str] | None, typer.Option(
-        "--set", "-s", metavar="KEY=VALUE", help="One answer (repeatable).")] = None,
-    uid_min: Annotated[int | None, typer.Option(
-        "--uidmin", "-u", help="Lowest uid to import (pkturnkey -u).", min=0)] = None,
-    uid_max: Annotated[int | None, typer.Option(
-        "--uidmax", "-U", help="Highest uid to import (pkturnkey -U).", min=0)] = None,
-    passwd: Annotated[Path | None, typer.Option(
-        help="Import users from this passwd file instead of the system's.")] = None,
-    group: Annotated[Path | None, typer.Option(
-        help="Import groups from this group file (with --passwd).")] = None,
+    queues: Annotated[
+        list[str] | None,
+        typer.Argument(help="CUPS queues to manage (default: all, or the answers' `queues`)."),
+    ] = None,
+    unattended: Annotated[
+        bool,
+        typer.Option(
+            "--unattended",
+            "-y",
+            help="Ask nothing: flags, the answers file and the configuration decide.",
+        ),
+    ] = False,
+    answers_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--answers",
+            "-a",
+            help="Answers, `key: value` a line: setup's keys or any "
+            "pagetally.conf directive (see docs/cli.md).",
+        ),
+    ] = None,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", "-s", metavar="KEY=VALUE", help="One answer (repeatable)."),
+    ] = None,
+    uid_min: Annotated[
+        int | None,
+        typer.Option("--uidmin", "-u", help="Lowest uid to import (pkturnkey -u).", min=0),
+    ] = None,
+    uid_max: Annotated[
+        int | None,
+        typer.Option("--uidmax", "-U", help="Highest uid to import (pkturnkey -U).", min=0),
+    ] = None,
+    passwd: Annotated[
+        Path | None,
+        typer.Option(help="Import users from this passwd file instead of the system's."),
+    ] = None,
+    group: Annotated[
+        Path | None, typer.Option(help="Import groups from this group file (with --passwd).")
+    ] = None,
     serverbin: Annotated[str | None, typer.Option(help="CUPS' ServerBin.")] = None,
-    script: Annotated[Path | None, typer.Option(
-        "--script", help="Where to write the replay script (default: "
-        "setup-replay.sh beside the configuration).")] = None,
-    dry_run: Annotated[bool, typer.Option(
-        "--dry-run", "-n", help="Say what would be done (pkturnkey without -f).")] = False,
+    script: Annotated[
+        Path | None,
+        typer.Option(
+            "--script",
+            help="Where to write the replay script (default: "
+            "setup-replay.sh beside the configuration).",
+        ),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", "-n", help="Say what would be done (pkturnkey without -f).")
+    ] = False,
 ) -> None:
     """Set up a whole site (PyKota's pkturnkey/pksetup); run twice, changes nothing.
 
@@ -166,8 +215,13 @@ def site(
         if not sep:
             raise InvalidInput(f"--set {item!r}: expected KEY=VALUE")
         answers.put(key.strip().lower(), value.strip())
-    given: dict[str, object] = {"syncuidmin": uid_min, "syncuidmax": uid_max,
-                                "passwd": passwd, "group": group, "serverbin": serverbin}
+    given: dict[str, object] = {
+        "syncuidmin": uid_min,
+        "syncuidmax": uid_max,
+        "passwd": passwd,
+        "group": group,
+        "serverbin": serverbin,
+    }
     for name, given_value in given.items():
         if given_value is not None:
             answers.put(name, str(given_value))
@@ -184,8 +238,7 @@ def _current(env: Env, key: str) -> str:
     from pagetally.config import DIRECTIVES, config_path
 
     if key in SETUP_KEYS:
-        return {"queues": "*", "wrap": "yes", "priceperpage": "0", "priceperjob": "0"}.get(
-            key, "")
+        return {"queues": "*", "wrap": "yes", "priceperpage": "0", "priceperjob": "0"}.get(key, "")
     if config_path(env.config_path, env.environ).exists():
         value = env.config().get(key)
         return "" if value is None else str(value)
@@ -200,8 +253,7 @@ def _ask(env: Env, answers: Answers) -> None:
     for key, question in QUESTIONS:
         if answers.has(key):
             continue
-        value = typer.prompt(question, default=_current(env, key), show_default=True,
-                             err=True)
+        value = typer.prompt(question, default=_current(env, key), show_default=True, err=True)
         if str(value).strip():  # empty: keep what the configuration says
             answers.put(key, str(value).strip())
 
@@ -214,8 +266,9 @@ def _replay_argv(answers: Answers) -> list[str]:
     return argv
 
 
-def _run_site(env: Env, answers: Answers, script: Path | None, dry_run: bool,
-              argv: list[str]) -> None:
+def _run_site(
+    env: Env, answers: Answers, script: Path | None, dry_run: bool, argv: list[str]
+) -> None:
     """The steps, in order, everything checked before anything is written; each
     says what it changed; the total says whether anything did."""
     from pagetally.cups import setup
@@ -223,15 +276,21 @@ def _run_site(env: Env, answers: Answers, script: Path | None, dry_run: bool,
     uris = setup.queue_uris(env.environ)
     names = answers.queues() or sorted(uris)
     _check_queues(names, uris)
-    prices = PriceTable(per_page=answers.price("priceperpage"),
-                        per_job=answers.price("priceperjob"))
+    prices = PriceTable(
+        per_page=answers.price("priceperpage"), per_job=answers.price("priceperjob")
+    )
     do_users, do_wrap = answers.flag("users"), answers.flag("wrap")
     changes = _write_configs(env, answers, dry_run)  # 1. the configuration
     if dry_run:
-        print(f"queues: {', '.join(names) or 'none'}"
-              f"{'' if do_wrap else ' (not wrapped)'}", file=env.out)
-        print("users and groups: `pagetally sync --dry-run` shows them once the "
-              "configuration is written", file=env.out)
+        print(
+            f"queues: {', '.join(names) or 'none'}{'' if do_wrap else ' (not wrapped)'}",
+            file=env.out,
+        )
+        print(
+            "users and groups: `pagetally sync --dry-run` shows them once the "
+            "configuration is written",
+            file=env.out,
+        )
         return
     changes += _ensure_store(env)  # 2. the store
     added = _add_printers(env, names, prices)  # 3. printers from CUPS' queues
@@ -241,11 +300,16 @@ def _run_site(env: Env, answers: Answers, script: Path | None, dry_run: bool,
     if do_users:  # 4. users and groups, through the sync
         changes += _import_accounts(env, answers)
     if do_wrap:  # 5. the queues
-        changes += wrap_queues(env, names, uris,
-                               serverbin=answers.setup.get("serverbin", "/usr/lib/cups"))
+        changes += wrap_queues(
+            env, names, uris, serverbin=answers.setup.get("serverbin", "/usr/lib/cups")
+        )
     _write_replay(env, script, {q: setup.unwrapped(uris[q]) for q in names}, argv)  # 6.
-    print(f"setup: {changes} change(s)" if changes else
-          f"setup: nothing to change ({SITE_STEPS} in place)", file=env.out)
+    print(
+        f"setup: {changes} change(s)"
+        if changes
+        else f"setup: nothing to change ({SITE_STEPS} in place)",
+        file=env.out,
+    )
 
 
 def _write_configs(env: Env, answers: Answers, dry_run: bool) -> int:
@@ -261,16 +325,18 @@ def _write_configs(env: Env, answers: Answers, dry_run: bool) -> int:
     admin = conf.parent / ADMIN_FILE_NAME
     if dry_run:
         if changed or not conf.exists():
-            print(f"configuration: would set {', '.join(changed) or 'its [global] section'} "
-                  f"in {conf}", file=env.out)
+            print(
+                f"configuration: would set {', '.join(changed) or 'its [global] section'} "
+                f"in {conf}",
+                file=env.out,
+            )
         return 0
     changes = 0
     if write_if_changed(conf, text, 0o644):
         print(f"configuration: {conf}: {', '.join(changed) or 'created'}", file=env.out)
         changes += 1
     if secret:
-        admin_text, admin_changed = update_ini(
-            admin.read_text() if admin.exists() else "", secret)
+        admin_text, admin_changed = update_ini(admin.read_text() if admin.exists() else "", secret)
         if write_if_changed(admin, admin_text, 0o600):
             print(f"configuration: {admin}: {', '.join(admin_changed)}", file=env.out)
             changes += 1
@@ -293,17 +359,19 @@ def _import_accounts(env: Env, answers: Answers) -> int:
     """Users and groups as `pagetally sync` imports them (no one disabled here)."""
     from pagetally.cli.sync import SyncOptions, report, sync_directory
 
-    opts = SyncOptions(passwd=_path(answers.setup.get("passwd")),
-                       group=_path(answers.setup.get("group")), disable=False,
-                       allow_empty=True)
+    opts = SyncOptions(
+        passwd=_path(answers.setup.get("passwd")),
+        group=_path(answers.setup.get("group")),
+        disable=False,
+        allow_empty=True,
+    )
     with env.store(write=True) as store:
         result = sync_directory(env, store, opts)
         report(env, result, quiet=True, dry_run=False)
     return result.plan.changes
 
 
-def _write_replay(env: Env, script: Path | None, queues: dict[str, str],
-                  argv: list[str]) -> None:
+def _write_replay(env: Env, script: Path | None, queues: dict[str, str], argv: list[str]) -> None:
     import socket
 
     from pagetally.cli.setup_site import replay_script, write_if_changed
@@ -311,8 +379,13 @@ def _write_replay(env: Env, script: Path | None, queues: dict[str, str],
 
     conf = config_path(env.config_path, env.environ)
     target = script or conf.parent / "setup-replay.sh"
-    body = replay_script(config=conf, config_text=conf.read_text(), queues=queues,
-                         argv=argv, host=socket.gethostname())
+    body = replay_script(
+        config=conf,
+        config_text=conf.read_text(),
+        queues=queues,
+        argv=argv,
+        host=socket.gethostname(),
+    )
     if write_if_changed(target, body, 0o700):
         print(f"replay script: {target}", file=env.out)
 

@@ -70,8 +70,10 @@ class Answers:
                 raise InvalidInput(f"{key}: {exc}") from None
             self.directives[key] = value
         else:
-            raise InvalidInput(f"{key!r} is neither a setup answer ({', '.join(SETUP_KEYS)}) "
-                               "nor a pagetally.conf directive")
+            raise InvalidInput(
+                f"{key!r} is neither a setup answer ({', '.join(SETUP_KEYS)}) "
+                "nor a pagetally.conf directive"
+            )
 
     def has(self, key: str) -> bool:
         return key in self.setup or key in self.directives
@@ -145,8 +147,9 @@ def update_ini(text: str, values: Mapping[str, str]) -> tuple[str, list[str]]:
                 lines[i] = f"{key}: {value}"
                 changed.append(key)
     if todo:
-        index = end_of_global or 1 + next(i for i, x in enumerate(lines)
-                                          if x.strip().lower() == "[global]")
+        index = end_of_global or 1 + next(
+            i for i, x in enumerate(lines) if x.strip().lower() == "[global]"
+        )
         new = [f"{k}: {v}" for k, v in todo.items()]
         lines[index:index] = new
         changed.extend(todo)
@@ -175,8 +178,9 @@ def write_if_changed(path: Path, text: str, mode: int) -> bool:
     return True
 
 
-def replay_script(*, config: Path, config_text: str, queues: Mapping[str, str],
-                  argv: list[str], host: str) -> str:
+def replay_script(
+    *, config: Path, config_text: str, queues: Mapping[str, str], argv: list[str], host: str
+) -> str:
     """A shell script that sets up another server the same way: the configuration
     (if it has none), the queues (if missing; created raw: drivers and PPDs are
     not copied), then the same `pagetally setup site --unattended`, which is
@@ -201,7 +205,8 @@ def replay_script(*, config: Path, config_text: str, queues: Mapping[str, str],
         "fi",
     ]
     for name, uri in sorted(queues.items()):
-        lines.append(f"lpstat -v {q(name)} >/dev/null 2>&1 || "
-                     f"lpadmin -p {q(name)} -E -v {q(uri)} -m raw")
+        lines.append(
+            f"lpstat -v {q(name)} >/dev/null 2>&1 || lpadmin -p {q(name)} -E -v {q(uri)} -m raw"
+        )
     lines.append('"$PAGETALLY" --config "$CONF" ' + " ".join(q(a) for a in argv) + ' "$@"')
     return "\n".join(lines) + "\n"

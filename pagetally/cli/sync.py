@@ -67,6 +67,7 @@ class SyncOptions:
     exclude: list[str] = field(default_factory=list)
     allow_empty: bool = False  # setup: a server without users yet is no error
 
+
 _T = TypeVar("_T")
 
 
@@ -97,20 +98,28 @@ def read_directory(cfg: Config, opts: SyncOptions) -> Directory:
 
         uri, base = cfg.get("syncldapuri"), cfg.get("syncldapuserbase")
         if not uri or not base:
-            raise InvalidInput("syncsource ldap needs syncldapuri and syncldapuserbase "
-                               f"in {cfg.path}")
+            raise InvalidInput(
+                f"syncsource ldap needs syncldapuri and syncldapuserbase in {cfg.path}"
+            )
         from pagetally.directory.ldap import read_ldap
 
-        return read_ldap(styled(
-            cfg.get("syncldapstyle"), uri=uri, user_base=base,
-            group_base=cfg.get("syncldapgroupbase") or "",
-            bind_dn=cfg.get("syncldapbinddn"), bind_password=cfg.get("syncldapbindpw"),
-            user_filter=cfg.get("syncldapuserfilter"),
-            user_name_attr=cfg.get("syncldapuserattr"), mail_attr=cfg.get("syncldapmailattr"),
-            group_filter=cfg.get("syncldapgroupfilter"),
-            group_name_attr=cfg.get("syncldapgroupattr"),
-            member_attr=cfg.get("syncldapmemberattr"),
-            members_are_dns=_dn_members(cfg)))
+        return read_ldap(
+            styled(
+                cfg.get("syncldapstyle"),
+                uri=uri,
+                user_base=base,
+                group_base=cfg.get("syncldapgroupbase") or "",
+                bind_dn=cfg.get("syncldapbinddn"),
+                bind_password=cfg.get("syncldapbindpw"),
+                user_filter=cfg.get("syncldapuserfilter"),
+                user_name_attr=cfg.get("syncldapuserattr"),
+                mail_attr=cfg.get("syncldapmailattr"),
+                group_filter=cfg.get("syncldapgroupfilter"),
+                group_name_attr=cfg.get("syncldapgroupattr"),
+                member_attr=cfg.get("syncldapmemberattr"),
+                members_are_dns=_dn_members(cfg),
+            )
+        )
     raise InvalidInput(f"unknown sync source {source!r}: system, ldap or files")
 
 
@@ -132,8 +141,10 @@ def _normalised(directory: Directory, case: str) -> Directory:
     return replace(
         directory,
         users=tuple(replace(u, name=fold(u.name)) for u in directory.users),
-        groups=tuple(replace(g, members=tuple(fold(m) for m in g.members))
-                     for g in directory.groups))
+        groups=tuple(
+            replace(g, members=tuple(fold(m) for m in g.members)) for g in directory.groups
+        ),
+    )
 
 
 def selection(cfg: Config, opts: SyncOptions) -> Selection:
@@ -161,8 +172,9 @@ def new_accounts(cfg: Config) -> NewAccounts:
 def store_view(store: Store) -> StoreView:
     """What the plan compares the directory with, in four reads plus one per group."""
     users = {u.name: u.limit_by for u in store.find_users(["*"])}
-    groups = {g.name: frozenset(m.name for m in store.members(g.name))
-              for g in store.find_groups(["*"])}
+    groups = {
+        g.name: frozenset(m.name for m in store.members(g.name)) for g in store.find_groups(["*"])
+    }
     printers = tuple(p.name for p in store.find_printers(["*"]))
     quotas = frozenset((q.user, q.printer) for q in store.user_quotas())
     return StoreView(users, groups, printers, quotas)
@@ -184,16 +196,17 @@ def sync_directory(env: Env, store: Store, opts: SyncOptions) -> SyncResult:
         env.note(f"{directory.source} lists no user in the selected range: none imported")
         return SyncResult(directory, SyncPlan(), False)
     if not users:
-        raise InvalidInput(f"{directory.source} lists no user in the selected range: "
-                           "nothing changed (a wrong search base or uid range?)")
+        raise InvalidInput(
+            f"{directory.source} lists no user in the selected range: "
+            "nothing changed (a wrong search base or uid range?)"
+        )
     new = new_accounts(cfg)
-    disable = opts.disable if opts.disable is not None else (
-        cfg.get("syncleavers") == "disable")
+    disable = opts.disable if opts.disable is not None else (cfg.get("syncleavers") == "disable")
     view = store_view(store)
-    todo = plan(users, groups, view, new, keep=_patterns(cfg.get("synckeep")),
-                disable_leavers=disable)
-    held = too_many_leavers(todo, len(view.users), cfg.get("syncmaxleavers")) \
-        and not opts.force
+    todo = plan(
+        users, groups, view, new, keep=_patterns(cfg.get("synckeep")), disable_leavers=disable
+    )
+    held = too_many_leavers(todo, len(view.users), cfg.get("syncmaxleavers")) and not opts.force
     if held:
         todo = replace(todo, disable=())
     if not opts.dry_run:
@@ -209,10 +222,20 @@ def apply(env: Env, store: Store, todo: SyncPlan, new: NewAccounts) -> None:
     from pagetally.cli.output import batches
 
     for chunk in batches(env, list(todo.new_users), "adding users"):
-        store.add_users([User(name=u.name, limit_by=new.limit_by, email=u.email,
-                              description=u.description, balance=new.balance,
-                              lifetime_paid=new.balance) for u in chunk],
-                        opening=OPENING)
+        store.add_users(
+            [
+                User(
+                    name=u.name,
+                    limit_by=new.limit_by,
+                    email=u.email,
+                    description=u.description,
+                    balance=new.balance,
+                    lifetime_paid=new.balance,
+                )
+                for u in chunk
+            ],
+            opening=OPENING,
+        )
     for g in todo.new_groups:
         store.add_group(Group(g.name, limit_by=new.group_limit_by, description=g.description))
     for group, names in todo.add_members:
@@ -240,8 +263,7 @@ def report(env: Env, result: SyncResult, *, quiet: bool, dry_run: bool) -> None:
     if p.new_users:
         say(f"users: {verb}add {len(p.new_users)}: {names(tuple(u.name for u in p.new_users))}")
     if p.new_groups:
-        say(f"groups: {verb}add {len(p.new_groups)}: "
-            f"{names(tuple(g.name for g in p.new_groups))}")
+        say(f"groups: {verb}add {len(p.new_groups)}: {names(tuple(g.name for g in p.new_groups))}")
     for group, members in p.add_members:
         say(f"group {group}: {verb}add {names(members)}")
     for group, members in p.remove_members:
@@ -249,22 +271,28 @@ def report(env: Env, result: SyncResult, *, quiet: bool, dry_run: bool) -> None:
     if p.new_quotas:
         say(f"quota entries: {verb}add {len(p.new_quotas)}")
     if p.disable:
-        say(f"left the directory, {verb}disabled (limit-by noprint, history kept): "
-            f"{names(p.disable)}")
+        say(
+            f"left the directory, {verb}disabled (limit-by noprint, history kept): "
+            f"{names(p.disable)}"
+        )
     still = tuple(n for n in p.leavers if n not in p.disable)
     active = tuple(n for n in still if n not in p.leavers_disabled)
     shown = active if quiet else still
     if shown:
         say(f"left the directory, kept as they are: {names(shown)}")
     if result.held_back:
-        env.note(f"{len(still)} user(s) left the directory: more than syncmaxleavers allows "
-                 "in one run, so none was disabled (check the directory, then --force)")
+        env.note(
+            f"{len(still)} user(s) left the directory: more than syncmaxleavers allows "
+            "in one run, so none was disabled (check the directory, then --force)"
+        )
     if not quiet:
         if p.left_groups:
             say(f"groups no longer in the directory (kept): {names(p.left_groups)}")
         if p.returned_disabled:
-            say(f"back in the directory but disabled (limit-by noprint): "
-                f"{names(p.returned_disabled)}; `pagetally users edit NAME --limit-by ...`")
+            say(
+                f"back in the directory but disabled (limit-by noprint): "
+                f"{names(p.returned_disabled)}; `pagetally users edit NAME --limit-by ...`"
+            )
         if not p.changes:
             say(f"in step with {result.directory.source}: nothing to change")
         else:
@@ -276,38 +304,68 @@ def register(app: typer.Typer) -> None:
 
 
 def sync(
-    source: Annotated[str | None, typer.Option(
-        "--source", "-s", help="system (NSS: passwd and group), ldap, or files "
-        "(--passwd/--group); default: syncsource.")] = None,
-    passwd: Annotated[Path | None, typer.Option(
-        help="A passwd(5) file to read instead of the system's.")] = None,
-    group: Annotated[Path | None, typer.Option(
-        help="A group(5) file to read with --passwd.")] = None,
-    uid_min: Annotated[int | None, typer.Option(
-        "--uidmin", "-u", help="Lowest uid synced (default: syncuidmin).", min=0)] = None,
-    uid_max: Annotated[int | None, typer.Option(
-        "--uidmax", "-U", help="Highest uid synced (default: syncuidmax).", min=0)] = None,
-    gid_min: Annotated[int | None, typer.Option(
-        "--gidmin", "-g", help="Lowest gid of groups synced.", min=0)] = None,
-    gid_max: Annotated[int | None, typer.Option(
-        "--gidmax", "-G", help="Highest gid of groups synced.", min=0)] = None,
-    exclude: Annotated[list[str] | None, typer.Option(
-        "--exclude", "-x", help="Name pattern never synced (repeatable; adds to "
-        "syncexclude).")] = None,
-    no_groups: Annotated[bool, typer.Option(
-        "--no-groups", help="Users only.")] = False,
-    empty_groups: Annotated[bool, typer.Option(
-        "--empty-groups", "-e", help="Also groups without synced members.")] = False,
-    disable: Annotated[bool | None, typer.Option(
-        "--disable-leavers/--report-leavers", help="Disable users who left the directory, "
-        "or only report them (default: syncleavers).")] = None,
-    force: Annotated[bool, typer.Option(
-        "--force", help="Disable leavers even beyond syncmaxleavers.")] = False,
-    dry_run: Annotated[bool, typer.Option(
-        "--dry-run", "-n", help="Say what would change; change nothing.")] = False,
-    quiet: Annotated[bool, typer.Option(
-        "--quiet", "-q", help="For cron: print only changes and leavers who can still "
-        "print; nothing when in step.")] = False,
+    source: Annotated[
+        str | None,
+        typer.Option(
+            "--source",
+            "-s",
+            help="system (NSS: passwd and group), ldap, or files "
+            "(--passwd/--group); default: syncsource.",
+        ),
+    ] = None,
+    passwd: Annotated[
+        Path | None, typer.Option(help="A passwd(5) file to read instead of the system's.")
+    ] = None,
+    group: Annotated[
+        Path | None, typer.Option(help="A group(5) file to read with --passwd.")
+    ] = None,
+    uid_min: Annotated[
+        int | None,
+        typer.Option("--uidmin", "-u", help="Lowest uid synced (default: syncuidmin).", min=0),
+    ] = None,
+    uid_max: Annotated[
+        int | None,
+        typer.Option("--uidmax", "-U", help="Highest uid synced (default: syncuidmax).", min=0),
+    ] = None,
+    gid_min: Annotated[
+        int | None, typer.Option("--gidmin", "-g", help="Lowest gid of groups synced.", min=0)
+    ] = None,
+    gid_max: Annotated[
+        int | None, typer.Option("--gidmax", "-G", help="Highest gid of groups synced.", min=0)
+    ] = None,
+    exclude: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--exclude", "-x", help="Name pattern never synced (repeatable; adds to syncexclude)."
+        ),
+    ] = None,
+    no_groups: Annotated[bool, typer.Option("--no-groups", help="Users only.")] = False,
+    empty_groups: Annotated[
+        bool, typer.Option("--empty-groups", "-e", help="Also groups without synced members.")
+    ] = False,
+    disable: Annotated[
+        bool | None,
+        typer.Option(
+            "--disable-leavers/--report-leavers",
+            help="Disable users who left the directory, "
+            "or only report them (default: syncleavers).",
+        ),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Disable leavers even beyond syncmaxleavers.")
+    ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", "-n", help="Say what would change; change nothing.")
+    ] = False,
+    quiet: Annotated[
+        bool,
+        typer.Option(
+            "--quiet",
+            "-q",
+            help="For cron: print only changes and leavers who can still "
+            "print; nothing when in step.",
+        ),
+    ] = False,
 ) -> None:
     """Sync users and groups from the system or an LDAP/AD directory (new ones added, leavers reported or disabled, never deleted).
 
@@ -316,9 +374,21 @@ def sync(
     to limit-by noprint with syncleavers: disable). A second run changes nothing.
     """  # noqa: E501
     env = get_env()
-    opts = SyncOptions(source, passwd, group, uid_min, uid_max, gid_min, gid_max,
-                       False if no_groups else None, True if empty_groups else None,
-                       disable, force, dry_run, list(exclude or []))
+    opts = SyncOptions(
+        source,
+        passwd,
+        group,
+        uid_min,
+        uid_max,
+        gid_min,
+        gid_max,
+        False if no_groups else None,
+        True if empty_groups else None,
+        disable,
+        force,
+        dry_run,
+        list(exclude or []),
+    )
     env.config()
     with env.store(write=not dry_run) as store:
         result = sync_directory(env, store, opts)

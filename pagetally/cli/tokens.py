@@ -28,6 +28,7 @@ def token_store(store: Store) -> TokenStore:
 
     return of_store(store)
 
+
 app = typer.Typer(help="API tokens for scripts: add, list, revoke.", no_args_is_help=True)
 
 COLUMNS = ("id", "user", "role", "label", "created", "expires", "revoked", "state")
@@ -54,8 +55,10 @@ def user_role(env: Env, store: Store, user: str) -> TokenRole:
 
     cfg = env.config()
     # names and @groups, comma or space separated (as web/settings.py reads them)
-    lists = [str(cfg.get(name) or "").replace(",", " ").split()
-             for name in ("webadmins", "webreadonlyadmins")]
+    lists = [
+        str(cfg.get(name) or "").replace(",", " ").split()
+        for name in ("webadmins", "webreadonlyadmins")
+    ]
     groups = [g.name for g in store.groups_of(user)]
     return role_of_user(user, groups, lists[0], lists[1])
 
@@ -65,14 +68,21 @@ def add(
     user: Annotated[str, typer.Argument(help="The user the token acts for.")],
     role: Annotated[
         TokenRole,
-        typer.Option("--role", "-r", help="user (themselves only), readonly-admin (sees "
-                     "everything, changes nothing) or admin; no greater than the user's own role."),
+        typer.Option(
+            "--role",
+            "-r",
+            help="user (themselves only), readonly-admin (sees "
+            "everything, changes nothing) or admin; no greater than the user's own role.",
+        ),
     ] = TokenRole.USER,
     label: Annotated[str, typer.Option("--label", "-l", help="What the token is for.")] = "",
     expires: Annotated[
         str | None,
-        typer.Option("--expires", "-e", help="When it stops working (a date, e.g. 2027-06-30 "
-                     "or today+90); default never."),
+        typer.Option(
+            "--expires",
+            "-e",
+            help="When it stops working (a date, e.g. 2027-06-30 or today+90); default never.",
+        ),
     ] = None,
 ) -> None:
     """Make a token for USER and print it once (only its hash is kept)."""
@@ -86,8 +96,9 @@ def add(
     with env.store(write=True) as store:
         store.get_user(user)  # NotFound before anything else
         check_role(role, user_role(env, store, user), user)
-        token, secret = token_store(store).add_api_token(user, role, now, label=label,
-                                                         expires=until)
+        token, secret = token_store(store).add_api_token(
+            user, role, now, label=label, expires=until
+        )
     env.out.write(secret + "\n")
     env.note(
         f"token {token.id} for {user} (role {token.role.value}) added; it is shown "

@@ -24,17 +24,30 @@ LimitOpt = Annotated[
     LimitBy | None, typer.Option("--limit-by", "-l", help="How the user is limited.")
 ]
 OverOpt = Annotated[
-    str | None, typer.Option("--overcharge", "-o", help="Price factor (1: normal, 0: free, "
-                             "negative: printing pays the user, as in PyKota).")
+    str | None,
+    typer.Option(
+        "--overcharge",
+        "-o",
+        help="Price factor (1: normal, 0: free, negative: printing pays the user, as in PyKota).",
+    ),
 ]
 EmailOpt = Annotated[str | None, typer.Option("--email", "-e", help="E-mail address.")]
 DescOpt = Annotated[str | None, typer.Option("--description", "-d", help="Free text.")]
 
-PinOpt = Annotated[bool, typer.Option(
-    "--pin", help="Set the print-time PIN (printauth: pin), typed twice at a hidden "
-    "prompt; ends a PIN lockout.")]
-PinStdinOpt = Annotated[bool, typer.Option(
-    "--pin-stdin", help="Set the print-time PIN from the first line of standard input.")]
+PinOpt = Annotated[
+    bool,
+    typer.Option(
+        "--pin",
+        help="Set the print-time PIN (printauth: pin), typed twice at a hidden "
+        "prompt; ends a PIN lockout.",
+    ),
+]
+PinStdinOpt = Annotated[
+    bool,
+    typer.Option(
+        "--pin-stdin", help="Set the print-time PIN from the first line of standard input."
+    ),
+]
 
 COLUMNS = ("name", "limit_by", "balance", "lifetime_paid", "overcharge", "email", "description")
 
@@ -51,8 +64,9 @@ def read_pin(names: list[str], prompt: bool, from_stdin: bool) -> str | None:
     if from_stdin:
         text = typer.get_text_stream("stdin").readline().rstrip("\r\n")
     else:
-        text = typer.prompt(f"PIN for {names[0]}", hide_input=True,
-                            confirmation_prompt=True, err=True)
+        text = typer.prompt(
+            f"PIN for {names[0]}", hide_input=True, confirmation_prompt=True, err=True
+        )
     return check_pin_text(text)
 
 
@@ -88,8 +102,11 @@ def add(
     env = get_env()
     new = check_new_names("user", names)
     pin_hash = hash_pin(p) if (p := read_pin(new, pin, pin_stdin)) is not None else None
-    credit = (common.payment(balance, env.config().get_str("currency"), "balance")
-              if balance is not None else None)
+    credit = (
+        common.payment(balance, env.config().get_str("currency"), "balance")
+        if balance is not None
+        else None
+    )
     factor = common.factor(overcharge) if overcharge is not None else None
     mail = common.email(email) if email else None
     with env.store(write=True) as store:
@@ -98,16 +115,18 @@ def add(
             raise AlreadyExists("user", sorted(existing)[0])
         todo = [n for n in new if n not in existing]
         for chunk in batches(env, todo, "adding users"):
-            store.add_users([
-                User(
-                    name=name,
-                    limit_by=limit_by or LimitBy.QUOTA,
-                    overcharge=factor if factor is not None else ONE,
-                    email=mail,
-                    description=description or "",
-                )
-                for name in chunk
-            ])
+            store.add_users(
+                [
+                    User(
+                        name=name,
+                        limit_by=limit_by or LimitBy.QUOTA,
+                        overcharge=factor if factor is not None else ONE,
+                        email=mail,
+                        description=description or "",
+                    )
+                    for name in chunk
+                ]
+            )
         if pin_hash is not None or credit:
             for name in progress(env, todo, "initial balances"):
                 if pin_hash is not None:
@@ -128,9 +147,12 @@ def edit(
     overcharge: OverOpt = None,
     email: EmailOpt = None,
     email_domain: Annotated[
-        str | None, typer.Option("--email-domain", metavar="DOMAIN",
-                                 help="Set each user's e-mail to NAME@DOMAIN (PyKota: "
-                                 "pkusers --email @DOMAIN).")
+        str | None,
+        typer.Option(
+            "--email-domain",
+            metavar="DOMAIN",
+            help="Set each user's e-mail to NAME@DOMAIN (PyKota: pkusers --email @DOMAIN).",
+        ),
     ] = None,
     description: DescOpt = None,
     pin: PinOpt = False,
@@ -152,16 +174,19 @@ def edit(
     new_pin = read_pin(names, pin, pin_stdin)
     changes = (limit_by, factor, mail if email_domain is None else email_domain, description)
     if all(c is None for c in changes) and new_pin is None and not clear_pin:
-        raise InvalidInput("nothing to change: give --limit-by, --overcharge, --email, "
-                           "--email-domain, --description, --pin, --pin-stdin or --clear-pin")
+        raise InvalidInput(
+            "nothing to change: give --limit-by, --overcharge, --email, "
+            "--email-domain, --description, --pin, --pin-stdin or --clear-pin"
+        )
     pin_hash = hash_pin(new_pin) if new_pin is not None else None
     with env.store(write=True) as store:
         users = expand("user", names, store.find_users, lambda u: u.name)
         for u in progress(env, users, "editing users"):
             if any(c is not None for c in changes):
                 own = f"{u.name}@{email_domain.lstrip('@')}" if email_domain is not None else mail
-                store.edit_user(u.name, limit_by=limit_by, overcharge=factor, email=own,
-                                description=description)
+                store.edit_user(
+                    u.name, limit_by=limit_by, overcharge=factor, email=own, description=description
+                )
             if pin_hash is not None or clear_pin:
                 store.set_user_pin_hash(u.name, pin_hash)
     env.note(f"{len(users)} user(s) changed")
@@ -172,8 +197,9 @@ def delete(names: Names) -> None:
     """Delete users and their quota entries (their job history is kept)."""
     env = get_env()
     with env.store(write=True) as store:
-        each_matching(env, "user", names, store.find_users, lambda u: u.name,
-                      store.delete_user, "deleted")
+        each_matching(
+            env, "user", names, store.find_users, lambda u: u.name, store.delete_user, "deleted"
+        )
 
 
 @app.command("list")
@@ -206,8 +232,11 @@ def credit(
 def ensure(
     name: Annotated[str, typer.Argument(help="The user (exact name).")],
     printer: Annotated[str, typer.Option("--printer", "-P", help="The printer printed on.")],
-    initbalance: Annotated[str, typer.Option(
-        "--initbalance", "-i", help="Balance of a user created now (PyKota's default 0).")
+    initbalance: Annotated[
+        str,
+        typer.Option(
+            "--initbalance", "-i", help="Balance of a user created now (PyKota's default 0)."
+        ),
     ] = "0",
 ) -> None:
     """Create the user (limit-by balance, --initbalance) and their missing quota

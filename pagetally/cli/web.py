@@ -61,8 +61,7 @@ def web_password(
         if stdin:
             password = sys.stdin.readline().rstrip("\n")
         else:
-            password = typer.prompt("New web password", hide_input=True,
-                                    confirmation_prompt=True)
+            password = typer.prompt("New web password", hide_input=True, confirmation_prompt=True)
         pw_hash = hash_password(password)
     with env.store(write=True) as store:
         store.get_user(user)  # NotFound for a user the store does not know

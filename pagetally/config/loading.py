@@ -57,8 +57,9 @@ def _decode(data: bytes, path: Path) -> str:
     try:
         return data.decode(charset)
     except LookupError:
-        raise ConfigError(f"config_charset {charset!r} is not a known character set",
-                          path=str(path)) from None
+        raise ConfigError(
+            f"config_charset {charset!r} is not a known character set", path=str(path)
+        ) from None
     except UnicodeDecodeError:
         what = "UTF-8" if not found else f"{charset} (its config_charset)"
         raise ConfigError(f"not {what} text", path=str(path)) from None
@@ -95,8 +96,7 @@ def _validate(
                 continue
             if key in PYKOTA_ONLY:
                 if warnings is not None:
-                    warnings.append(f"{entry.path}, line {entry.line}: {key}: "
-                                    f"{PYKOTA_ONLY[key]}")
+                    warnings.append(f"{entry.path}, line {entry.line}: {key}: {PYKOTA_ONLY[key]}")
                 continue
             d = find_directive(key)
             if d is None:
@@ -188,7 +188,9 @@ def _not_world_writable(path: Path) -> None:
     if mode & stat.S_IWOTH:
         raise ConfigError(
             f"anyone may write this file (mode {stat.S_IMODE(mode):04o}), and it names "
-            f"commands run as root: run chmod o-w {path}", path=str(path))
+            f"commands run as root: run chmod o-w {path}",
+            path=str(path),
+        )
 
 
 def load_config(

@@ -182,16 +182,10 @@ Amount = Literal[
 ]
 
 #: a float
-Real = Literal[
-    "statusstabilizationdelay",
-]
+Real = Literal["statusstabilizationdelay",]
 
 #: dates (termstarts)
-Dates = Literal[
-    "termstarts",
-]
+Dates = Literal["termstarts",]
 
 #: yes/no, or the text of a command that decides
-BoolOrCommand = Literal[
-    "denyduplicates",
-]
+BoolOrCommand = Literal["denyduplicates",]

@@ -196,8 +196,9 @@ def _accounter_form(preaccounter: bool) -> Checker:
         except ConfigError as e:
             raise ValueError(_bare(e)) from None
         if preaccounter and form.kind not in ("software", "ink"):
-            raise ValueError(f"{form.kind} counts what was printed: use software() or "
-                             "ink(...) before printing")
+            raise ValueError(
+                f"{form.kind} counts what was printed: use software() or ink(...) before printing"
+            )
         return raw.strip()
 
     return check
@@ -544,8 +545,7 @@ PYKOTA_ONLY: dict[str, str] = {
     "ldapcache": _LDAP,
     "ldaptls": _LDAP,
     "cacert": _LDAP,
-    "logourl": "the logo of PyKota's CGI pages and PDF receipts; PageTally makes neither "
-    "(ignored)",
+    "logourl": "the logo of PyKota's CGI pages and PDF receipts; PageTally makes neither (ignored)",
     "logolink": "the logo link of PyKota's CGI pages; PageTally has none (ignored)",
     "reject_unknown": "PageTally adds the users and groups it is told to, known to the "
     "system or not (ignored)",

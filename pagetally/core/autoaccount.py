@@ -43,8 +43,9 @@ def autopykota_balance(argv: Sequence[str]) -> Decimal | None:
         elif arg.startswith("-i") and len(arg) > 2:
             value = arg[2:]
         else:
-            raise InvalidInput(f"autopykota: {arg!r} is not -i/--initbalance "
-                               "(it takes no other argument)")
+            raise InvalidInput(
+                f"autopykota: {arg!r} is not -i/--initbalance (it takes no other argument)"
+            )
     try:
         return parse_amount(value)
     except InvalidInput as exc:
@@ -61,12 +62,19 @@ class AutoAccount:
     balance: Decimal = ZERO
 
 
-def plan_account(*, user_exists: bool, printer: str, printer_exists: bool,
-                 chain: Sequence[str], entries: Sequence[str],
-                 balance: Decimal) -> AutoAccount:
+def plan_account(
+    *,
+    user_exists: bool,
+    printer: str,
+    printer_exists: bool,
+    chain: Sequence[str],
+    entries: Sequence[str],
+    balance: Decimal,
+) -> AutoAccount:
     """`chain`: the printer and the groups above it (as the store has them);
     `entries`: printers of `chain` where the user already has a quota entry."""
     names = tuple(chain) if printer_exists else (printer,)
     missing = tuple(p for p in names if p not in set(entries))
-    return AutoAccount(not user_exists, not printer_exists, missing,
-                       ZERO if user_exists else balance)
+    return AutoAccount(
+        not user_exists, not printer_exists, missing, ZERO if user_exists else balance
+    )

@@ -52,13 +52,16 @@ def parse_ink(arg: str, directive: str = "accounter") -> InkForm:
         raise ConfigError(f"ink({arg}) takes a colour space and a resolution", directive=directive)
     space = (parts[0] if parts else "cmyk").upper()
     if space not in ("BW", "RGB", "CMY", "CMYK", "GC"):
-        raise ConfigError(f"ink colour space {parts[0]!r} is not one of bw, rgb, cmy, cmyk, gc",
-                          directive=directive)
+        raise ConfigError(
+            f"ink colour space {parts[0]!r} is not one of bw, rgb, cmy, cmyk, gc",
+            directive=directive,
+        )
     dpi = 72
     if len(parts) == 2:
         if not parts[1].isdigit() or not 10 <= int(parts[1]) <= 1200:
-            raise ConfigError(f"ink resolution {parts[1]!r} is not 10 to 1200 dpi",
-                              directive=directive)
+            raise ConfigError(
+                f"ink resolution {parts[1]!r} is not 10 to 1200 dpi", directive=directive
+            )
         dpi = int(parts[1])
     return InkForm(space, dpi)
 
@@ -76,8 +79,9 @@ class TrustJobSize:
         if self.limit is None or counted <= self.limit:
             return counted, ""
         pages = precomputed if self.replacement is None else self.replacement
-        return pages, (f"the counted {counted} page(s) exceed trustjobsize's {self.limit}: "
-                       f"billed {pages}")
+        return pages, (
+            f"the counted {counted} page(s) exceed trustjobsize's {self.limit}: billed {pages}"
+        )
 
 
 def parse_trust(text: str) -> TrustJobSize:
@@ -88,8 +92,9 @@ def parse_trust(text: str) -> TrustJobSize:
         return TrustJobSize(0, None)
     m = re.fullmatch(r">\s*(\d+)\s*:\s*(\d+|precomputed)", value)
     if not m:
-        raise ConfigError(f"{text!r} is not yes, no, >N:M or >N:precomputed",
-                          directive="trustjobsize")
+        raise ConfigError(
+            f"{text!r} is not yes, no, >N:M or >N:precomputed", directive="trustjobsize"
+        )
     replacement = None if m.group(2) == "precomputed" else int(m.group(2))
     return TrustJobSize(int(m.group(1)), replacement)
 
@@ -112,6 +117,7 @@ def parse_backend_error(text: str) -> BackendErrorPolicy:
         elif m := re.fullmatch(r"retry:(\d+):(\d+)", part):
             retries, delay = int(m.group(1)), int(m.group(2))
         else:
-            raise ConfigError(f"{part!r} is not charge, nocharge or retry:N:S",
-                              directive="onbackenderror")
+            raise ConfigError(
+                f"{part!r} is not charge, nocharge or retry:N:S", directive="onbackenderror"
+            )
     return BackendErrorPolicy(charge, retries, delay)

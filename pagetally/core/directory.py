@@ -114,9 +114,14 @@ class SyncPlan:
     @property
     def changes(self) -> int:
         """How many writes applying the plan makes (0: the store is in step)."""
-        return (len(self.new_users) + len(self.new_groups) + len(self.new_quotas)
-                + sum(len(m) for _, m in self.add_members)
-                + sum(len(m) for _, m in self.remove_members) + len(self.disable))
+        return (
+            len(self.new_users)
+            + len(self.new_groups)
+            + len(self.new_quotas)
+            + sum(len(m) for _, m in self.add_members)
+            + sum(len(m) for _, m in self.remove_members)
+            + len(self.disable)
+        )
 
 
 def _matches(name: str, patterns: Iterable[str]) -> bool:
@@ -130,8 +135,11 @@ def _in(value: int | None, low: int, high: int | None) -> bool:
 def select(directory: Directory, sel: Selection) -> tuple[list[DirUser], list[DirGroup]]:
     """The users and groups `sel` keeps, with group members narrowed to the kept
     users and each user's primary group (passwd's gid) counted as a membership."""
-    users = {u.name: u for u in directory.users
-             if _in(u.uid, sel.uid_min, sel.uid_max) and not _matches(u.name, sel.exclude)}
+    users = {
+        u.name: u
+        for u in directory.users
+        if _in(u.uid, sel.uid_min, sel.uid_max) and not _matches(u.name, sel.exclude)
+    }
     if not sel.groups:
         return sorted(users.values(), key=lambda u: u.name), []
     by_gid: dict[int, list[str]] = {}
@@ -181,22 +189,41 @@ def plan(
         if minus := tuple(sorted(m for m in have - want if not _matches(m, keep))):
             remove.append((g.name, minus))
     printers = [p for p in store.printers if _matches(p, new.printers)]
-    quotas = tuple((u, p) for u in sorted(names) for p in printers
-                   if (u, p) not in store.quota_entries)
+    quotas = tuple(
+        (u, p) for u in sorted(names) for p in printers if (u, p) not in store.quota_entries
+    )
     leavers = tuple(sorted(n for n in store.users if n not in names and not _matches(n, keep)))
-    disable = tuple(n for n in leavers if store.users[n] != LimitBy.NOPRINT) \
-        if disable_leavers else ()
-    left_groups = tuple(sorted(set(store.groups) - {g.name for g in groups}
-                               - {n for n in store.groups if _matches(n, keep)}))
-    returned = tuple(sorted(n for n in names
-                            if store.users.get(n) == LimitBy.NOPRINT))
+    disable = (
+        tuple(n for n in leavers if store.users[n] != LimitBy.NOPRINT) if disable_leavers else ()
+    )
+    left_groups = tuple(
+        sorted(
+            set(store.groups)
+            - {g.name for g in groups}
+            - {n for n in store.groups if _matches(n, keep)}
+        )
+    )
+    returned = tuple(sorted(n for n in names if store.users.get(n) == LimitBy.NOPRINT))
     already = tuple(n for n in leavers if store.users[n] == LimitBy.NOPRINT)
-    return SyncPlan(new_users, new_groups, tuple(add), tuple(remove), quotas, leavers,
-                    disable, left_groups, returned, already)
+    return SyncPlan(
+        new_users,
+        new_groups,
+        tuple(add),
+        tuple(remove),
+        quotas,
+        leavers,
+        disable,
+        left_groups,
+        returned,
+        already,
+    )
 
 
 def too_many_leavers(plan_: SyncPlan, store_users: int, limit_percent: int) -> bool:
     """A directory that suddenly lacks most users is more likely a wrong search
     base or a broken NSS than a mass departure: disabling is then held back."""
-    return bool(plan_.disable) and store_users > 0 and (
-        len(plan_.disable) * 100 > store_users * limit_percent)
+    return (
+        bool(plan_.disable)
+        and store_users > 0
+        and (len(plan_.disable) * 100 > store_users * limit_percent)
+    )

@@ -24,8 +24,28 @@ _NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")  # ASCII digits o
 
 #: ISO 4217 currencies whose minor unit is not 2 decimal places (the others: 2).
 MINOR_UNITS = {
-    **dict.fromkeys(("BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF",
-                     "UGX", "UYI", "VND", "VUV", "XAF", "XOF", "XPF"), 0),
+    **dict.fromkeys(
+        (
+            "BIF",
+            "CLP",
+            "DJF",
+            "GNF",
+            "ISK",
+            "JPY",
+            "KMF",
+            "KRW",
+            "PYG",
+            "RWF",
+            "UGX",
+            "UYI",
+            "VND",
+            "VUV",
+            "XAF",
+            "XOF",
+            "XPF",
+        ),
+        0,
+    ),
     **dict.fromkeys(("BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"), 3),
     **dict.fromkeys(("CLF", "UYW"), 4),
 }
@@ -42,9 +62,11 @@ def check_payable(value: Decimal, currency: str, raw: str) -> Decimal:
     places = minor_units(currency) if currency else 2
     if value != value.quantize(Decimal(1).scaleb(-places)):
         raise InvalidAmount(
-            f"{raw!r} has more decimal places than {currency or 'the currency'} has "
-            f"({places})")
+            f"{raw!r} has more decimal places than {currency or 'the currency'} has ({places})"
+        )
     return value
+
+
 _SPECIAL = re.compile(r"[+-]?(?:nan|snan|inf|infinity)", re.IGNORECASE)
 
 
@@ -55,8 +77,7 @@ def quantize(amount: Decimal) -> Decimal:
         return amount.quantize(QUANTUM, rounding=ROUND_HALF_EVEN)
 
 
-def parse_amount(text: str, *, allow_negative: bool = False,
-                 places: int = PLACES) -> Decimal:
+def parse_amount(text: str, *, allow_negative: bool = False, places: int = PLACES) -> Decimal:
     """Read an amount typed by a person: "12", "0.50", "-3.2".
 
     ASCII digits only ("٣" is refused, not read as 3). A comma is refused with a
@@ -75,7 +96,9 @@ def parse_amount(text: str, *, allow_negative: bool = False,
         hint = text.replace(",", ".") if text.count(",") == 1 and "." not in text else None
         raise InvalidAmount(
             f"{raw!r}: write amounts with a dot for the decimals"
-            + (f" ({hint})" if hint else "") + " and no digit grouping")
+            + (f" ({hint})" if hint else "")
+            + " and no digit grouping"
+        )
     if _SPECIAL.fullmatch(text):
         raise InvalidAmount(f"{raw!r} is not a finite amount")
     if not _NUMBER.fullmatch(text):

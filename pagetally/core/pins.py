@@ -61,8 +61,14 @@ def pin_set_at(stored: str | None) -> datetime | None:
     return datetime.fromtimestamp(int(parts[6]), UTC)
 
 
-def lockout_until(failures: Iterable[datetime], *, now: datetime, max_failures: int,
-                  window: timedelta, not_before: datetime | None = None) -> datetime | None:
+def lockout_until(
+    failures: Iterable[datetime],
+    *,
+    now: datetime,
+    max_failures: int,
+    window: timedelta,
+    not_before: datetime | None = None,
+) -> datetime | None:
     """When a user's lockout ends, None when not locked out: locked while at least
     `max_failures` failed checks (their dates) lie within `window` before `now`
     and not before `not_before` (the PIN's last change). 0 never locks. A lockout
@@ -70,8 +76,9 @@ def lockout_until(failures: Iterable[datetime], *, now: datetime, max_failures: 
     if max_failures <= 0:
         return None
     start = now - window
-    counted = sorted((d for d in failures
-                      if d > start and (not_before is None or d >= not_before)), reverse=True)
+    counted = sorted(
+        (d for d in failures if d > start and (not_before is None or d >= not_before)), reverse=True
+    )
     if len(counted) < max_failures:
         return None
     return counted[max_failures - 1] + window
@@ -90,8 +97,9 @@ def verify_pin(pin: str | None, stored: str | None) -> bool:
 
 
 def _derive(pin: str, salt: bytes, n: int, r: int, p: int) -> bytes:
-    return hashlib.scrypt(pin.encode("utf-8"), salt=salt, n=n, r=r, p=p,
-                          maxmem=64 * 1024 * 1024, dklen=KEY_BYTES)
+    return hashlib.scrypt(
+        pin.encode("utf-8"), salt=salt, n=n, r=r, p=p, maxmem=64 * 1024 * 1024, dklen=KEY_BYTES
+    )
 
 
 def _parse(stored: str) -> tuple[int, int, int, bytes, bytes] | None:

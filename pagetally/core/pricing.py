@@ -112,5 +112,7 @@ def job_price(
 def prices_colour(printers: Sequence[Printer]) -> bool:
     """Whether a printer of the chain charges colour pages differently (then a
     job's colour pages must be analysed to price it)."""
-    return any(p.prices.per_color_page is not None
-               and p.prices.per_color_page != p.prices.per_page for p in printers)
+    return any(
+        p.prices.per_color_page is not None and p.prices.per_color_page != p.prices.per_page
+        for p in printers
+    )

@@ -91,9 +91,15 @@ class PrinterSite:
     preaccounter: Callable[[str], str]
 
 
-def quote_rows(user: User, printers: Sequence[str], patterns: Sequence[str],
-               files: Sequence[str], counter: Counter, site: PrinterSite,
-               notes: list[str] | None = None) -> list[QuoteRow]:
+def quote_rows(
+    user: User,
+    printers: Sequence[str],
+    patterns: Sequence[str],
+    files: Sequence[str],
+    counter: Counter,
+    site: PrinterSite,
+    notes: list[str] | None = None,
+) -> list[QuoteRow]:
     """The quote of `files` for `user` on `printers` (those of the user's quota
     entries matching `patterns`; none: NoPrinter)."""
     if not printers:
@@ -107,8 +113,11 @@ def quote_rows(user: User, printers: Sequence[str], patterns: Sequence[str],
         settings = site.settings(printer)
         form = parse_accounter(site.preaccounter(printer) or "software()")
         if form.kind == "software" and form.arg:
-            said += [f"{name}: the site's counter command ({form.arg}) is not run for a "
-                     "quote: counted by PageTally" for name in files]
+            said += [
+                f"{name}: the site's counter command ({form.arg}) is not run for a "
+                "quote: counted by PageTally"
+                for name in files
+            ]
         ink = None
         if form.kind == "ink":
             spec = parse_ink(form.arg, "preaccounter")
@@ -127,14 +136,23 @@ def _total(counted: Sequence[Counts]) -> _Total:
     for c in counted:
         for k, v in c.ink.items():
             ink[k] = ink.get(k, 0.0) + v
-    colour = (None if any(c.color_pages is None for c in counted)
-              else sum(c.color_pages or 0 for c in counted))
+    colour = (
+        None
+        if any(c.color_pages is None for c in counted)
+        else sum(c.color_pages or 0 for c in counted)
+    )
     return _Total(TOTAL, "", sum(c.pages for c in counted), colour, ink)
 
 
-def _row(c: Counts, printer: str, chain: list[Printer], settings: RuleSettings,
-         user: User) -> QuoteRow:
-    facts = JobFacts(user=user.name, printer=printer, pages=c.pages,
-                     color_pages=c.color_pages or 0, ink=dict(c.ink))
+def _row(
+    c: Counts, printer: str, chain: list[Printer], settings: RuleSettings, user: User
+) -> QuoteRow:
+    facts = JobFacts(
+        user=user.name,
+        printer=printer,
+        pages=c.pages,
+        color_pages=c.color_pages or 0,
+        ink=dict(c.ink),
+    )
     price = job_price(chain, facts, settings, user)
     return QuoteRow(c.file, c.format, printer, c.pages, c.color_pages, price, settings.currency)

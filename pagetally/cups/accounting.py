@@ -42,9 +42,16 @@ class HardwareCounting:
     the physical printer's (`physicalprinter`, else the addresses the device
     URI's host resolves to: devices/lock.py), not the queue's nor the URI's."""
 
-    def __init__(self, spec: str, device_uri: str, lock_dir: Path,
-                 settings: Callable[[str], object], log: Callable[[str], None],
-                 *, resolver: Resolver | None = None) -> None:
+    def __init__(
+        self,
+        spec: str,
+        device_uri: str,
+        lock_dir: Path,
+        settings: Callable[[str], object],
+        log: Callable[[str], None],
+        *,
+        resolver: Resolver | None = None,
+    ) -> None:
         from pagetally.devices import Timing
         from pagetally.devices.factory import accounter_from_directive, host_from_device_uri
         from pagetally.devices.snmp import parse_error_mask
@@ -77,21 +84,25 @@ class HardwareCounting:
         from pagetally.devices.lock import printer_identity, system_resolver
 
         ident = printer_identity(
-            self.host, device_uri=self.device_uri,
+            self.host,
+            device_uri=self.device_uri,
             explicit=str(self.physical) if self.physical else None,
             resolver=self.resolver or system_resolver,
         )
         if ident.fallback:
-            self.log(f"PageTally: {ident.fallback}; the printer's lock is keyed by "
-                     f"the name {ident.keys[0]!r}")
+            self.log(
+                f"PageTally: {ident.fallback}; the printer's lock is keyed by "
+                f"the name {ident.keys[0]!r}"
+            )
         return ident
 
     def lock(self) -> AbstractContextManager[None]:
         from pagetally.devices.lock import printer_lock
 
         ident = self.identity()
-        return printer_lock(ident.keys, self.lock_dir, timeout=3600, on_wait=self.log,
-                            name=ident.name)
+        return printer_lock(
+            ident.keys, self.lock_dir, timeout=3600, on_wait=self.log, name=ident.name
+        )
 
     def read_before(self) -> int:
         from pagetally.devices import counter_before
@@ -104,8 +115,9 @@ class HardwareCounting:
 
         assert self.before is not None
         try:
-            count = counter_after(self.accounter, self.before, self.timing,
-                                  job_sent=job_sent, log=self.log)
+            count = counter_after(
+                self.accounter, self.before, self.timing, job_sent=job_sent, log=self.log
+            )
         except PrinterStalled as e:
             last = getattr(e, "last_counter", None)
             if last is None:

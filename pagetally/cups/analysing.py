@@ -38,7 +38,8 @@ class JobCount:
     def onto(self, facts: JobFacts) -> JobFacts:
         """The facts with this count's pages, colour pages and ink."""
         return dataclasses.replace(
-            facts, pages=self.pages,
+            facts,
+            pages=self.pages,
             color_pages=facts.color_pages if self.color_pages is None else self.color_pages,
             ink=dict(self.ink) if self.ink else {},
         )
@@ -48,13 +49,22 @@ def parse_preaccounter(form: Accounter) -> Accounter:
     """The pre-count is made from the job data only: hardware and ipp count what
     was printed, which is not known before printing."""
     if form.kind not in ("software", "ink"):
-        raise ConfigError(f"{form.kind}() counts what was printed: use software() or "
-                          "ink(...) before printing", directive="preaccounter")
+        raise ConfigError(
+            f"{form.kind}() counts what was printed: use software() or ink(...) before printing",
+            directive="preaccounter",
+        )
     return form
 
 
-def count_job(path: str | Path, size: int, factor: int, form: Accounter, *, color: bool = False,
-              env: Mapping[str, str] | None = None) -> JobCount:
+def count_job(
+    path: str | Path,
+    size: int,
+    factor: int,
+    form: Accounter,
+    *,
+    color: bool = False,
+    env: Mapping[str, str] | None = None,
+) -> JobCount:
     """Count the job as `form` says; a job that cannot be counted gives a JobCount
     with a problem (pages 0) rather than an exception: the caller's policy decides."""
     method = f"{form.kind}({form.arg})"
@@ -64,13 +74,13 @@ def count_job(path: str | Path, size: int, factor: int, form: Accounter, *, colo
         try:
             pages = count_with_command(form.arg, Path(path), env or {})
         except DeviceError as e:
-            return JobCount(problem=f"PageTally cannot count this job's pages: {e}",
-                            method=method)
+            return JobCount(problem=f"PageTally cannot count this job's pages: {e}", method=method)
         return JobCount(pages * factor, method=method)
     ink = parse_ink(form.arg, "accounter") if form.kind == "ink" else None
     try:
         analysis, note = analyse_for_billing(
-            path, color=color, ink=None if ink is None else (ink.colorspace, ink.resolution))
+            path, color=color, ink=None if ink is None else (ink.colorspace, ink.resolution)
+        )
     except PdlError as e:
         return JobCount(problem=f"PageTally cannot count this job's pages: {e}", method=method)
     colours = inked(analysis, factor)

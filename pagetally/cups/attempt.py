@@ -97,8 +97,7 @@ class Attempt:
                     fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 except BlockingIOError:
                     if not told:
-                        on_wait("PageTally: waiting for the previous attempt at this job "
-                                "to end")
+                        on_wait("PageTally: waiting for the previous attempt at this job to end")
                         told = True
                     fcntl.flock(fd, fcntl.LOCK_EX)
                 try:
@@ -141,7 +140,7 @@ class Attempt:
             try:
                 view = memoryview(data)
                 while view:
-                    view = view[os.write(fd, view):]
+                    view = view[os.write(fd, view) :]
             finally:
                 os.close(fd)
             os.replace(tmp, self._path(PRINTING))
@@ -158,11 +157,17 @@ class Attempt:
 
         from pagetally.cups.keeper import Owner
 
-        settle = (sys.executable, "-m", "pagetally.cups.settle", *(
-            [config_path] if config_path else []))
-        return Owner(keep_fds=() if self.lock_fd is None else (self.lock_fd,),
-                     marker=(str(self._path(PRINTING)), str(self._path(PRINTED))),
-                     settle=settle)
+        settle = (
+            sys.executable,
+            "-m",
+            "pagetally.cups.settle",
+            *([config_path] if config_path else []),
+        )
+        return Owner(
+            keep_fds=() if self.lock_fd is None else (self.lock_fd,),
+            marker=(str(self._path(PRINTING)), str(self._path(PRINTED))),
+            settle=settle,
+        )
 
     def printed(self) -> None:
         """The real backend delivered the job: from now on a retry charges it

@@ -68,7 +68,7 @@ def parse_printauth(text: str | None) -> PrintAuth:
     """`none`, `known`, `pin` or `command(CMD)` (already checked by config)."""
     value = (text or "none").strip()
     if value.startswith("command(") and value.endswith(")"):
-        return PrintAuth("command", value[len("command("):-1].strip())
+        return PrintAuth("command", value[len("command(") : -1].strip())
     return PrintAuth(value.lower())
 
 
@@ -77,9 +77,11 @@ def printauth_for(config: Config, printer: str) -> PrintAuth:
     auth = parse_printauth(config.get_str("printauth", printer))
     if not auth.needs_credential:
         return auth
-    return dataclasses.replace(auth, max_failures=config.get_int("printauthmaxfailures",
-                                                                 printer),
-                               lockout=config.get_int("printauthlockout", printer))
+    return dataclasses.replace(
+        auth,
+        max_failures=config.get_int("printauthmaxfailures", printer),
+        lockout=config.get_int("printauthlockout", printer),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,9 +107,15 @@ def take_credential(ticket: JobTicket) -> tuple[JobTicket, Credential | None]:
     return clean, Credential(secret, encryption.lower()) if secret else None
 
 
-def authenticate(auth: PrintAuth, store: Store | None, user: str,
-                 credential: Credential | None, msgs: Messages,
-                 base_env: Mapping[str, str], now: datetime) -> Decision | None:
+def authenticate(
+    auth: PrintAuth,
+    store: Store | None,
+    user: str,
+    credential: Credential | None,
+    msgs: Messages,
+    base_env: Mapping[str, str],
+    now: datetime,
+) -> Decision | None:
     """None when the job's user may print, else the refusal."""
     if auth.mode == "none":
         return None
@@ -125,8 +133,10 @@ def authenticate(auth: PrintAuth, store: Store | None, user: str,
         try:
             store.get_user(user)
         except NotFound:
-            return _refusal(f"unknown user {user}: printing here needs an account "
-                            "(printauth: known)", DecisionCode.AUTH_UNKNOWN)
+            return _refusal(
+                f"unknown user {user}: printing here needs an account (printauth: known)",
+                DecisionCode.AUTH_UNKNOWN,
+            )
         except StoreUnavailable as e:
             msgs.error(f"PageTally: the store is unreachable: {e}")
             return _refusal(STORE_DOWN, DecisionCode.AUTH_UNAVAILABLE)
@@ -135,9 +145,11 @@ def authenticate(auth: PrintAuth, store: Store | None, user: str,
     if credential is None:
         return _refusal(PIN_MISSING, DecisionCode.AUTH_MISSING)
     if credential.encryption != "none":
-        return _refusal(f"the PIN was sent hashed (job-password-encryption: "
-                        f"{credential.encryption[:20]}); send it as typed",
-                        DecisionCode.AUTH_MISSING)
+        return _refusal(
+            f"the PIN was sent hashed (job-password-encryption: "
+            f"{credential.encryption[:20]}); send it as typed",
+            DecisionCode.AUTH_MISSING,
+        )
     try:
         stored = store.get_user_pin_hash(user)
     except NotFound:
@@ -154,8 +166,14 @@ def authenticate(auth: PrintAuth, store: Store | None, user: str,
     return None
 
 
-def _lockout(auth: PrintAuth, store: Store, user: str, pin_set: datetime | None,
-             now: datetime, msgs: Messages) -> Decision | None:
+def _lockout(
+    auth: PrintAuth,
+    store: Store,
+    user: str,
+    pin_set: datetime | None,
+    now: datetime,
+    msgs: Messages,
+) -> Decision | None:
     """The lockout refusal when `user` has too many failed checks within the
     window (since `pin_set`, the PIN's last change), else None. The store down:
     refused, as the check itself would be."""
@@ -165,14 +183,19 @@ def _lockout(auth: PrintAuth, store: Store, user: str, pin_set: datetime | None,
     since = now - window if pin_set is None else max(now - window, pin_set)
     try:
         flt = HistoryFilter(user=_literal(user), since=since)
-        failures = [job.date for job in store.history(flt)
-                    if job.user == user and job.action is Action.DENY
-                    and job.code == DecisionCode.AUTH_FAILED]
+        failures = [
+            job.date
+            for job in store.history(flt)
+            if job.user == user
+            and job.action is Action.DENY
+            and job.code == DecisionCode.AUTH_FAILED
+        ]
     except StoreUnavailable as e:
         msgs.error(f"PageTally: the store is unreachable: {e}")
         return _refusal(STORE_DOWN, DecisionCode.AUTH_UNAVAILABLE)
-    until = lockout_until(failures, now=now, max_failures=auth.max_failures,
-                          window=window, not_before=pin_set)
+    until = lockout_until(
+        failures, now=now, max_failures=auth.max_failures, window=window, not_before=pin_set
+    )
     if until is None:
         return None
     return _refusal(LOCKED.format(when=_after(until, now)), DecisionCode.AUTH_LOCKED)
@@ -195,8 +218,13 @@ def _after(until: datetime, now: datetime) -> str:
     return minute.strftime("%Y-%m-%d %H:%M UTC")
 
 
-def _by_command(command: str, user: str, credential: Credential | None, msgs: Messages,
-                base_env: Mapping[str, str]) -> Decision | None:
+def _by_command(
+    command: str,
+    user: str,
+    credential: Credential | None,
+    msgs: Messages,
+    base_env: Mapping[str, str],
+) -> Decision | None:
     """The site's check: `user\\ncredential\\n` on its standard input, nothing
     of either in its arguments or environment; exit 0 means valid."""
     from pagetally.notify.hooks import base_environment
@@ -207,8 +235,7 @@ def _by_command(command: str, user: str, credential: Credential | None, msgs: Me
     secret = credential.secret
     if "\n" in user or "\n" in secret or len(secret) > MAX_PIN:
         return _refusal(AUTH_FAILED, DecisionCode.AUTH_FAILED)
-    result = run_command(command, base_environment(base_env),
-                         stdin=f"{user}\n{secret}\n".encode())
+    result = run_command(command, base_environment(base_env), stdin=f"{user}\n{secret}\n".encode())
     if result.error is not None:
         msgs.error(f"PageTally: the printauth command could not run: {result.error}")
         return _refusal(CHECK_BROKEN, DecisionCode.AUTH_UNAVAILABLE)  # not the user's failure

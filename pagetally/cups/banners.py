@@ -49,20 +49,30 @@ def _text(value: object) -> str | None:
     return None if value is None or str(value).strip() == "" else str(value)
 
 
-def plan_banners(rules: BannerRules, facts: JobFacts, action: Action, *,
-                 last_job: JobRecord | None, now: datetime, job_env: Mapping[str, str],
-                 base_env: Mapping[str, str], log: Callable[[str], None]) -> JobBanners:
+def plan_banners(
+    rules: BannerRules,
+    facts: JobFacts,
+    action: Action,
+    *,
+    last_job: JobRecord | None,
+    now: datetime,
+    job_env: Mapping[str, str],
+    base_env: Mapping[str, str],
+    log: Callable[[str], None],
+) -> JobBanners:
     """The banners an allowed job gets, per the rules; a banner that cannot be
     produced (unreadable file, failing command) is left out and logged."""
     out: dict[BannerKind, bytes | None] = {}
     charged = 0
     for kind in (BannerKind.STARTING, BannerKind.ENDING):
-        choice = choose_banner(kind, rules, action, user=facts.user, deny_banners_printed=0,
-                               last_job=last_job, now=now)
+        choice = choose_banner(
+            kind, rules, action, user=facts.user, deny_banners_printed=0, last_job=last_job, now=now
+        )
         data = None
         if choice.print:
-            data = banner_bytes(kind, rules, facts, job_env, action=action, when=now,
-                                base_env=base_env)
+            data = banner_bytes(
+                kind, rules, facts, job_env, action=action, when=now, base_env=base_env
+            )
             if data is None:
                 log(f"PageTally: the {kind.value} banner could not be produced; not printed")
             elif choice.charged:
@@ -88,9 +98,17 @@ def compose(job_path: str, banners: JobBanners, tmpdir: str) -> str:
     return path
 
 
-def deny_banner(rules: BannerRules, facts: JobFacts, decision: Decision,
-                quota: UserQuota | None, *, now: datetime, job_env: Mapping[str, str],
-                base_env: Mapping[str, str], log: Callable[[str], None]) -> bytes | None:
+def deny_banner(
+    rules: BannerRules,
+    facts: JobFacts,
+    decision: Decision,
+    quota: UserQuota | None,
+    *,
+    now: datetime,
+    job_env: Mapping[str, str],
+    base_env: Mapping[str, str],
+    log: Callable[[str], None],
+) -> bytes | None:
     """The starting banner of a refused job, saying why, while the person's deny
     banners on this printer (their warn count) are fewer than `maxdenybanners`.
     None without a quota entry to count them on: the bound must hold."""
@@ -99,13 +117,28 @@ def deny_banner(rules: BannerRules, facts: JobFacts, decision: Decision,
     if quota is None:
         log("PageTally: no deny banner: the person has no quota entry to count it on")
         return None
-    choice = choose_banner(BannerKind.STARTING, rules, Action.DENY, user=facts.user,
-                           deny_banners_printed=quota.warn_count, last_job=None, now=now)
+    choice = choose_banner(
+        BannerKind.STARTING,
+        rules,
+        Action.DENY,
+        user=facts.user,
+        deny_banners_printed=quota.warn_count,
+        last_job=None,
+        now=now,
+    )
     if not choice.print:
         log(f"PageTally: no deny banner: {choice.why}")
         return None
-    return banner_bytes(BannerKind.STARTING, rules, facts, job_env, action=Action.DENY,
-                        reason=decision.reason, when=now, base_env=base_env)
+    return banner_bytes(
+        BannerKind.STARTING,
+        rules,
+        facts,
+        job_env,
+        action=Action.DENY,
+        reason=decision.reason,
+        when=now,
+        base_env=base_env,
+    )
 
 
 def write_banner(data: bytes, tmpdir: str) -> str:

@@ -29,8 +29,15 @@ if TYPE_CHECKING:
 
 
 def settle(
-    snapshot: AccountSnapshot | None, facts: JobFacts, decision: Decision, run: BackendRun,
-    counted: Counted, *, final: JobFacts, nocharge: bool, rules: RuleSettings,
+    snapshot: AccountSnapshot | None,
+    facts: JobFacts,
+    decision: Decision,
+    run: BackendRun,
+    counted: Counted,
+    *,
+    final: JobFacts,
+    nocharge: bool,
+    rules: RuleSettings,
 ) -> Decision:
     """The decision as charged: nothing for a failed job under
     `onbackenderror: nocharge` (software count only), else priced again (on the
@@ -42,8 +49,11 @@ def settle(
 
     failed = not run.printed
     if failed and nocharge and counted.pages is None:
-        what = ("the job was cancelled while printing" if run.cancelled
-                else f"the real backend failed (exit {run.exit_code})")
+        what = (
+            "the job was cancelled while printing"
+            if run.cancelled
+            else f"the real backend failed (exit {run.exit_code})"
+        )
         return dataclasses.replace(
             decision,
             action=Action.CANCEL if run.cancelled else Action.PROBLEM,
@@ -53,7 +63,10 @@ def settle(
         )
     charged = decision
     changed = (final.pages, final.color_pages, final.ink) != (
-        facts.pages, facts.color_pages, facts.ink)
+        facts.pages,
+        facts.color_pages,
+        facts.ink,
+    )
     if decision.pages and changed and snapshot is not None:
         price = job_price(snapshot.printers, final, rules, snapshot.user)
         charged = dataclasses.replace(decision, price=price, pages=final.pages)
@@ -61,21 +74,34 @@ def settle(
         charged = dataclasses.replace(decision, pages=final.pages)
     if run.delivered:
         charged = dataclasses.replace(
-            charged, reason=f"the real backend was killed (signal {-run.exit_code}) after "
-            "it had sent the whole job; charged")
+            charged,
+            reason=f"the real backend was killed (signal {-run.exit_code}) after "
+            "it had sent the whole job; charged",
+        )
     elif run.cancelled:
         printed = "what the printer counted" if counted.pages is not None else "the job"
         charged = dataclasses.replace(
-            charged, reason=f"the job was cancelled while printing; charged {printed}")
+            charged, reason=f"the job was cancelled while printing; charged {printed}"
+        )
     elif failed:
         charged = dataclasses.replace(
-            charged, reason=f"the real backend failed (exit {run.exit_code}); charged "
-            "(onbackenderror: charge)" if counted.pages is None else charged.reason)
+            charged,
+            reason=f"the real backend failed (exit {run.exit_code}); charged "
+            "(onbackenderror: charge)"
+            if counted.pages is None
+            else charged.reason,
+        )
     return charged
 
 
-def charge(store: Store | None, config: Config, request: ChargeRequest,
-           msgs: Messages, *, started: float | None = None) -> ChargeResult | None:
+def charge(
+    store: Store | None,
+    config: Config,
+    request: ChargeRequest,
+    msgs: Messages,
+    *,
+    started: float | None = None,
+) -> ChargeResult | None:
     """Charge, or journal the charge when the store went away meanwhile (None:
     journaled). `started`: `time.monotonic()` when the backend began the job; the
     time since is kept with the job (/metrics' backend time)."""

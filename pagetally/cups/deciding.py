@@ -75,7 +75,11 @@ def replay_journal(store: Store, config: Config, msgs: Messages) -> None:
 
 
 def decide_job(
-    store: Store | None, config: Config, facts: JobFacts, now: datetime, msgs: Messages,
+    store: Store | None,
+    config: Config,
+    facts: JobFacts,
+    now: datetime,
+    msgs: Messages,
     external_policy: Callable[[JobFacts], str] | None,
 ) -> tuple[Store | None, Decision, AccountSnapshot | None]:
     """The store (None once it proved unreachable), the decision, and what it was
@@ -91,15 +95,27 @@ def decide_job(
             rules = config.rule_settings(facts.printer)
             decision = decide(snapshot, facts, rules, now)
             if decision.code == DecisionCode.POLICY_EXTERNAL and (
-                    external_policy is not None or _autopykota(config, facts) is not None):
+                external_policy is not None or _autopykota(config, facts) is not None
+            ):
                 auto = _autopykota(config, facts)
-                why = (_run_autopykota(store, facts, auto, msgs) if auto is not None
-                       else external_policy(facts) if external_policy is not None else "")
+                why = (
+                    _run_autopykota(store, facts, auto, msgs)
+                    if auto is not None
+                    else external_policy(facts)
+                    if external_policy is not None
+                    else ""
+                )
                 snapshot = store.snapshot(facts.user, facts.printer, facts.billing_code)
                 again = decide(snapshot, facts, rules, now)
-                decision = again if again.code != DecisionCode.POLICY_EXTERNAL else (
-                    dataclasses.replace(again, reason=f"{again.reason} ({why})")
-                    if why else again)
+                decision = (
+                    again
+                    if again.code != DecisionCode.POLICY_EXTERNAL
+                    else (
+                        dataclasses.replace(again, reason=f"{again.reason} ({why})")
+                        if why
+                        else again
+                    )
+                )
             if decision.allowed and facts.billing_code and snapshot.billing_code is None:
                 create_billing_code(store, facts.billing_code, msgs)
             return store, decision, snapshot
@@ -120,7 +136,7 @@ def _autopykota(config: Config, facts: JobFacts) -> Decimal | None:
     if not text.startswith("external(") or "autopykota" not in text:
         return None
     try:
-        return autopykota_balance(split_command(text[len("external("):-1]))
+        return autopykota_balance(split_command(text[len("external(") : -1]))
     except (ValueError, InvalidInput):
         return None
 
@@ -142,8 +158,13 @@ def _run_autopykota(store: Store, facts: JobFacts, balance: Decimal, msgs: Messa
     return ""
 
 
-def duplicate_refusal(store: Store | None, config: Config, facts: JobFacts,
-                      now: datetime, env: Mapping[str, str] | None = None) -> Decision | None:
+def duplicate_refusal(
+    store: Store | None,
+    config: Config,
+    facts: JobFacts,
+    now: datetime,
+    env: Mapping[str, str] | None = None,
+) -> Decision | None:
     """`denyduplicates`: a refusal when this job's content equals the same user's
     previous job on this printer, within `duplicatesdelay` seconds (0: any time).
     The store being down is left to the decision step."""
@@ -152,8 +173,16 @@ def duplicate_refusal(store: Store | None, config: Config, facts: JobFacts,
     if store is None or not facts.sha256 or not config.get("denyduplicates", facts.printer):
         return None
     try:
-        last = next(iter(store.history(HistoryFilter(
-            user=facts.user, printer=facts.printer, newest_first=True, limit=1))), None)
+        last = next(
+            iter(
+                store.history(
+                    HistoryFilter(
+                        user=facts.user, printer=facts.printer, newest_first=True, limit=1
+                    )
+                )
+            ),
+            None,
+        )
     except StoreUnavailable:
         return None
     if last is None or last.sha256 != facts.sha256:
@@ -171,10 +200,20 @@ def duplicate_refusal(store: Store | None, config: Config, facts: JobFacts,
         answer = duplicates_command(setting, env or {})
         if answer is None:
             return None
-        return Decision(Action.DENY, f"duplicate job: {answer} (the same document as your "
-                        f"previous job on {facts.printer}, {when})", pages=0, code="duplicate")
-    return Decision(Action.DENY, f"duplicate job: the same document as your previous job "
-                    f"on {facts.printer} ({when}){window}", pages=0, code="duplicate")
+        return Decision(
+            Action.DENY,
+            f"duplicate job: {answer} (the same document as your "
+            f"previous job on {facts.printer}, {when})",
+            pages=0,
+            code="duplicate",
+        )
+    return Decision(
+        Action.DENY,
+        f"duplicate job: the same document as your previous job "
+        f"on {facts.printer} ({when}){window}",
+        pages=0,
+        code="duplicate",
+    )
 
 
 def duplicates_command(command: str, env: Mapping[str, str]) -> str | None:
@@ -186,9 +225,11 @@ def duplicates_command(command: str, env: Mapping[str, str]) -> str | None:
 
     result = run_command(command, env)
     if result.error or result.returncode != 0:
-        return (f"the denyduplicates command failed "
-                f"({result.error or f'exit {result.returncode}'}), so it is refused as with "
-                "'yes'")
+        return (
+            f"the denyduplicates command failed "
+            f"({result.error or f'exit {result.returncode}'}), so it is refused as with "
+            "'yes'"
+        )
     answer = result.stdout.decode("utf-8", "replace").strip().upper()
     return "refused by the site's denyduplicates command" if answer == "DENY" else None
 
@@ -212,8 +253,14 @@ def store_down_decision(config: Config, facts: JobFacts) -> Decision:
 
     policy = config.get_str("onstoreerror", facts.printer)
     if policy == "allow":
-        return Decision(Action.ALLOW, "the accounting store is unreachable: "
-                        "allowed by policy, charged later", pages=facts.pages,
-                        code=STORE_DOWN)
-    return Decision(Action.DENY, "the accounting store is unreachable: printing is "
-                    "refused until it is back", code=STORE_DOWN)
+        return Decision(
+            Action.ALLOW,
+            "the accounting store is unreachable: allowed by policy, charged later",
+            pages=facts.pages,
+            code=STORE_DOWN,
+        )
+    return Decision(
+        Action.DENY,
+        "the accounting store is unreachable: printing is refused until it is back",
+        code=STORE_DOWN,
+    )

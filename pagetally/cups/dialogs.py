@@ -71,7 +71,8 @@ class Dialogs:
         codes = tuple(c.strip() for c in get("clientbillingcodes").split(",") if c.strip())
         return cls(
             socket_path=None if path.lower() in ("", "none") else path,
-            user=user, host=host,
+            user=user,
+            host=host,
             confirm_over=parse_confirm(get("clientconfirm")),
             confirm_default=confirm_value(get("clientconfirmdefault")),
             billing_code=get("clientbillingcode").lower() or "no",
@@ -110,10 +111,19 @@ class Dialogs:
     def ask(self, question: Question) -> tuple[str | None, Source]:
         """The client's raw answer (None: none) and where the outcome comes from."""
         reply = self._request(
-            {"op": "ask", "user": self.user, "host": self.host,
-             "question": {"kind": question.kind.value, "text": question.text,
-                          "choices": list(question.choices), "timeout": question.timeout}},
-            question.timeout + HUB_GRACE)
+            {
+                "op": "ask",
+                "user": self.user,
+                "host": self.host,
+                "question": {
+                    "kind": question.kind.value,
+                    "text": question.text,
+                    "choices": list(question.choices),
+                    "timeout": question.timeout,
+                },
+            },
+            question.timeout + HUB_GRACE,
+        )
         if reply is None:
             return None, Source.UNREACHABLE
         value = reply.get("answer")
@@ -124,19 +134,22 @@ class Dialogs:
     def notify(self, kind: str, title: str, body: str, **data: object) -> None:
         if not self.notices or self.socket_path is None:
             return
-        notice = {"kind": kind, "title": clean_text(title, 120), "body": clean_text(body),
-                  "data": {k: str(v) for k, v in data.items()}}
+        notice = {
+            "kind": kind,
+            "title": clean_text(title, 120),
+            "body": clean_text(body),
+            "data": {k: str(v) for k, v in data.items()},
+        }
         self._request({"op": "notify", "user": self.user, "notice": notice}, NOTICE_TIMEOUT)
 
     # --- the three questions ---------------------------------------------------
     def confirm(self, facts: JobFacts, decision: Decision, price_text: str) -> Decision | None:
-        """"Print it?" when the job's price calls for it: None to print, else the
+        """ "Print it?" when the job's price calls for it: None to print, else the
         cancelling decision (answered no, or the default is no)."""
         if not wants_confirmation(self.confirm_over, decision.price):
             return None
         title = facts.title or f"job {facts.job_id}"
-        text = (f"{title!r} on {facts.printer}: {facts.pages} page(s), {price_text}. "
-                "Print it?")
+        text = f"{title!r} on {facts.printer}: {facts.pages} page(s), {price_text}. Print it?"
         raw, source = self.ask(Question(Kind.CONFIRM, text, ("yes", "no"), self.timeout))
         value = confirm_value(raw) if raw is not None else self.confirm_default
         self.answers.append(Answer(Kind.CONFIRM, value, source))
@@ -145,9 +158,11 @@ class Dialogs:
         if source is Source.CLIENT:
             why = "cancelled by the user (answered no in pagetally-client)"
         else:
-            what = {Source.TIMEOUT: f"no answer within {self.timeout:g} s",
-                    Source.NO_CLIENT: "no pagetally-client of the user on the job's host",
-                    Source.UNREACHABLE: "the notifier service is not running"}[source]
+            what = {
+                Source.TIMEOUT: f"no answer within {self.timeout:g} s",
+                Source.NO_CLIENT: "no pagetally-client of the user on the job's host",
+                Source.UNREACHABLE: "the notifier service is not running",
+            }[source]
             why = f"cancelled: {what} (clientconfirmdefault: no)"
         return Decision(Action.CANCEL, why, price=decision.price, code="user_cancelled")
 
@@ -156,8 +171,7 @@ class Dialogs:
         if self.billing_code == "no" or (self.billing_code == "missing" and facts.billing_code):
             return None
         text = f"Which billing code for {facts.title or 'job ' + facts.job_id!r}?"
-        raw, source = self.ask(Question(Kind.BILLING_CODE, text, self.billing_codes,
-                                        self.timeout))
+        raw, source = self.ask(Question(Kind.BILLING_CODE, text, self.billing_codes, self.timeout))
         code = billing_code_value(raw, self.billing_codes) if raw is not None else None
         if code is None:  # no answer, or one not among the codes: the default
             code = self.billing_default or facts.billing_code or ""
@@ -168,8 +182,9 @@ class Dialogs:
         """The PIN typed in the client (None: none; the job then has no PIN)."""
         if not self.pin:
             return None
-        raw, source = self.ask(Question(Kind.PIN, f"Your print PIN for {printer}:", (),
-                                        self.timeout))
+        raw, source = self.ask(
+            Question(Kind.PIN, f"Your print PIN for {printer}:", (), self.timeout)
+        )
         secret = raw.strip() if raw is not None else ""
         self.answers.append(Answer(Kind.PIN, "given" if secret else "", source))
         return secret or None
@@ -177,16 +192,28 @@ class Dialogs:
     # --- after the job ---------------------------------------------------------
     def refused(self, facts: JobFacts, decision: Decision) -> None:
         word = "cancelled" if decision.action is Action.CANCEL else "refused"
-        self.notify("refused", f"Job {word} on {facts.printer}", decision.reason,
-                    job=facts.job_id, printer=facts.printer, reason=decision.reason,
-                    code=decision.code)
+        self.notify(
+            "refused",
+            f"Job {word} on {facts.printer}",
+            decision.reason,
+            job=facts.job_id,
+            printer=facts.printer,
+            reason=decision.reason,
+            code=decision.code,
+        )
 
     def printed(self, facts: JobFacts, pages: int, price: str, balance: str | None) -> None:
         left = f"; balance left {balance}" if balance is not None else ""
-        self.notify("printed", f"Printed on {facts.printer}",
-                    f"{pages} page(s), {price}{left}",
-                    job=facts.job_id, printer=facts.printer, pages=pages, price=price,
-                    balance=balance or "")
+        self.notify(
+            "printed",
+            f"Printed on {facts.printer}",
+            f"{pages} page(s), {price}{left}",
+            job=facts.job_id,
+            printer=facts.printer,
+            pages=pages,
+            price=price,
+            balance=balance or "",
+        )
 
     def running_low(self, facts: JobFacts, decision: Decision) -> None:
         if decision.action is Action.WARN:

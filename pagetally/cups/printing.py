@@ -23,19 +23,29 @@ if TYPE_CHECKING:
     from pagetally.cups.keeper import Owner
 
 
-def send(ticket: JobTicket, data_path: str, msgs: Messages, *, inherit_channels: bool,
-         on_stdin: bool, owner: Owner | None = None) -> BackendRun:
+def send(
+    ticket: JobTicket,
+    data_path: str,
+    msgs: Messages,
+    *,
+    inherit_channels: bool,
+    on_stdin: bool,
+    owner: Owner | None = None,
+) -> BackendRun:
     """The real backend once, its stderr relayed to cupsd. `on_stdin`: the data is
     ours (banners + job, or a deny banner), not cupsd's spool file, so it goes on
     standard input and argv names no file."""
     if on_stdin:
         ticket = dataclasses.replace(ticket, file=None)
-    return run_real_backend(ticket, data_path, msgs.relay, inherit_channels=inherit_channels,
-                            owner=owner)
+    return run_real_backend(
+        ticket, data_path, msgs.relay, inherit_channels=inherit_channels, owner=owner
+    )
 
 
 def send_with_retries(
-    attempt: Callable[[], BackendRun], policy: BackendErrorPolicy, msgs: Messages,
+    attempt: Callable[[], BackendRun],
+    policy: BackendErrorPolicy,
+    msgs: Messages,
     wait: Callable[[float], bool] | None = None,
 ) -> BackendRun:
     """`onbackenderror: retry:N:S`: run the real backend again, N more times (0: until
@@ -44,11 +54,17 @@ def send_with_retries(
     returns True when cancelled meanwhile (injected by tests)."""
     run = attempt()
     tries = 0
-    while (not run.printed and not run.cancelled and policy.retries is not None
-           and (policy.retries == 0 or tries < policy.retries)):
+    while (
+        not run.printed
+        and not run.cancelled
+        and policy.retries is not None
+        and (policy.retries == 0 or tries < policy.retries)
+    ):
         tries += 1
-        msgs.info(f"PageTally: the real backend failed (exit {run.exit_code}); "
-                  f"retry {tries} in {policy.delay} s (onbackenderror)")
+        msgs.info(
+            f"PageTally: the real backend failed (exit {run.exit_code}); "
+            f"retry {tries} in {policy.delay} s (onbackenderror)"
+        )
         if (wait or _wait_unless_cancelled)(policy.delay):
             return dataclasses.replace(run, cancelled=True)
         run = attempt()
@@ -68,8 +84,15 @@ def _wait_unless_cancelled(seconds: float) -> bool:
 
 
 def print_job(
-    ticket: JobTicket, data_path: str, accounter: Accounter, config: Config, msgs: Messages,
-    *, inherit_channels: bool, composed: bool, owner: Owner | None = None,
+    ticket: JobTicket,
+    data_path: str,
+    accounter: Accounter,
+    config: Config,
+    msgs: Messages,
+    *,
+    inherit_channels: bool,
+    composed: bool,
+    owner: Owner | None = None,
 ) -> tuple[BackendRun, Counted] | BackendExit:
     """The real backend, with the printer's counters read around it (hardware) or
     its own report taken (ipp). A counter that cannot be read before the job stops
@@ -82,36 +105,54 @@ def print_job(
 
     def device() -> BackendRun:
         return send_with_retries(
-            lambda: send(ticket, data_path, msgs, inherit_channels=inherit_channels,
-                         on_stdin=composed, owner=owner), policy, msgs)
+            lambda: send(
+                ticket,
+                data_path,
+                msgs,
+                inherit_channels=inherit_channels,
+                on_stdin=composed,
+                owner=owner,
+            ),
+            policy,
+            msgs,
+        )
 
     if accounter.kind == "ipp":
         run = device()
         if run.page_total:
             return run, Counted(run.page_total, note="pages as counted by the printer")
-        return run, Counted(None, note="the printer reported no page count: "
-                            "charged the software count")
+        return run, Counted(
+            None, note="the printer reported no page count: charged the software count"
+        )
     if accounter.kind != "hardware":
         return device(), Counted(None)
     hw = HardwareCounting(
-        accounter.arg, ticket.device_uri,
+        accounter.arg,
+        ticket.device_uri,
         Path(config.get_str("directory")) / "locks",
-        lambda name: config.get(name, printer), msgs.info,
+        lambda name: config.get(name, printer),
+        msgs.info,
     )
     with hw.lock():
         try:
             hw.read_before()
         except DeviceError as e:
             if config.get_str("onaccountererror", printer) == "stop":
-                msgs.error(f"PageTally: cannot read the printer's counter: {e}; "
-                           "queue stopped, job kept")
+                msgs.error(
+                    f"PageTally: cannot read the printer's counter: {e}; queue stopped, job kept"
+                )
                 return exit_for(Outcome.COUNTER_UNREADABLE)
-            msgs.error(f"PageTally: cannot read the printer's counter: {e}; "
-                       "charging the software count")
+            msgs.error(
+                f"PageTally: cannot read the printer's counter: {e}; charging the software count"
+            )
             return device(), Counted(None)
         run = device()
         try:
             return run, hw.read_after(job_sent=run.printed)
         except DeviceError as e:
-            return run, Counted(None, hw.before, f"cannot read the printer's counter "
-                                f"after the job ({e}): charged the software count")
+            return run, Counted(
+                None,
+                hw.before,
+                f"cannot read the printer's counter "
+                f"after the job ({e}): charged the software count",
+            )

@@ -57,6 +57,7 @@ class BackendRun:
 #: and the like spool it first, so reading says nothing about printing.)
 DELIVERING = frozenset({"socket", "usb", "parallel", "serial"})
 
+
 def backend_path(ticket: JobTicket) -> str:
     scheme = ticket.scheme
     if not scheme or "/" in scheme or scheme.startswith("."):
@@ -129,15 +130,30 @@ def run_real_backend(
         cancel_with = signal.SIGKILL  # see keeper.Launch.cancel_with
     env = dict(ticket.env)
     env["DEVICE_URI"] = ticket.device_uri
-    argv = [ticket.device_uri, ticket.job_id, ticket.user, ticket.title,
-            str(ticket.copies), _join_options(ticket.options)]
+    argv = [
+        ticket.device_uri,
+        ticket.job_id,
+        ticket.user,
+        ticket.title,
+        str(ticket.copies),
+        _join_options(ticket.options),
+    ]
     argv += [ticket.file] if ticket.file else []
     cancelled = False
     with open(data_path, "rb") as stdin, _channels(inherit_channels) as setup:
-        kept = keeper.start(keeper.Launch(
-            path, argv, env, None if ticket.file else stdin.fileno(),
-            delivering=ticket.scheme in DELIVERING, owner=owner or keeper.Owner(),
-            setup=setup, cancel_with=cancel_with), owned_by_parent)
+        kept = keeper.start(
+            keeper.Launch(
+                path,
+                argv,
+                env,
+                None if ticket.file else stdin.fileno(),
+                delivering=ticket.scheme in DELIVERING,
+                owner=owner or keeper.Owner(),
+                setup=setup,
+                cancel_with=cancel_with,
+            ),
+            owned_by_parent,
+        )
 
         def forward(signum: int, _frame: FrameType | None) -> None:
             # cupsd cancels a job with SIGTERM: pass it on, then charge what printed
@@ -156,8 +172,13 @@ def run_real_backend(
         finally:
             if in_main:
                 signal.signal(signal.SIGTERM, previous)
-    return BackendRun(result.exit_code, page_total, page_lines,
-                      cancelled or result.cancelled, result.delivered and not cancelled)
+    return BackendRun(
+        result.exit_code,
+        page_total,
+        page_lines,
+        cancelled or result.cancelled,
+        result.delivered and not cancelled,
+    )
 
 
 def _relay(fd: int, relay: Callable[[str], None]) -> tuple[int | None, int]:

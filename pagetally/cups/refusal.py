@@ -35,22 +35,37 @@ class Refusing:
     dialogs: Dialogs | None = None  # the user's pagetally-client: told, answers kept
 
 
-def refuse(how: Refusing, store: Store | None, facts: JobFacts, decision: Decision,
-           now: datetime, *, banner: bool = True) -> int:
+def refuse(
+    how: Refusing,
+    store: Store | None,
+    facts: JobFacts,
+    decision: Decision,
+    now: datetime,
+    *,
+    banner: bool = True,
+) -> int:
     """Record the refused job, tell why, and cancel it (the queue goes on).
     `banner`: a deny banner may be printed (not for a failed authentication,
     nor for a job the user cancelled)."""
     refused = dataclasses.replace(
-        decision, action=Action.DENY if decision.action is not Action.CANCEL
-        else Action.CANCEL, pages=0, price=decision.price * 0,
+        decision,
+        action=Action.DENY if decision.action is not Action.CANCEL else Action.CANCEL,
+        pages=0,
+        price=decision.price * 0,
     )
     printed = banner and print_deny_banner(how, store, facts, decision, now)
     if store is not None:
         with contextlib.suppress(StoreUnavailable):
-            store.charge(ChargeRequest(facts=facts, decision=refused, date=now,
-                                       precomputed_pages=facts.pages,
-                                       precomputed_price=decision.price,
-                                       deny_banner=printed))
+            store.charge(
+                ChargeRequest(
+                    facts=facts,
+                    decision=refused,
+                    date=now,
+                    precomputed_pages=facts.pages,
+                    precomputed_price=decision.price,
+                    deny_banner=printed,
+                )
+            )
     if how.dialogs is not None:
         from pagetally.cups.dialogs import record
 
@@ -65,8 +80,9 @@ def refuse(how: Refusing, store: Store | None, facts: JobFacts, decision: Decisi
     return exit_for(Outcome.REFUSED)
 
 
-def print_deny_banner(how: Refusing, store: Store | None, facts: JobFacts,
-                      decision: Decision, now: datetime) -> bool:
+def print_deny_banner(
+    how: Refusing, store: Store | None, facts: JobFacts, decision: Decision, now: datetime
+) -> bool:
     """A refused job's deny banner, through the real backend alone; True when it
     was printed (the store then counts it against maxdenybanners)."""
     teller = how.teller
@@ -81,15 +97,21 @@ def print_deny_banner(how: Refusing, store: Store | None, facts: JobFacts,
         with contextlib.suppress(StoreUnavailable):
             snapshot = store.snapshot(facts.user, facts.printer, facts.billing_code)
     quota = snapshot.user_quotas.get(facts.printer) if snapshot else None
-    data = deny_banner(rules, facts, decision, quota, now=now,
-                       job_env=teller.job_env(facts, snapshot, decision),
-                       base_env=how.environ, log=how.msgs.info)
+    data = deny_banner(
+        rules,
+        facts,
+        decision,
+        quota,
+        now=now,
+        job_env=teller.job_env(facts, snapshot, decision),
+        base_env=how.environ,
+        log=how.msgs.info,
+    )
     if data is None:
         return False
     path = write_banner(data, ticket.tmpdir)
     try:
-        run = send(ticket, path, how.msgs, inherit_channels=how.inherit_channels,
-                   on_stdin=True)
+        run = send(ticket, path, how.msgs, inherit_channels=how.inherit_channels, on_stdin=True)
     except PageTallyError as e:
         how.msgs.error(f"PageTally: the deny banner could not be sent: {e}")
         return False

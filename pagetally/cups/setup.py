@@ -70,15 +70,20 @@ def check_replacing(target: Path, config_path: str | Path) -> None:
     other = serves(text)
     if other is not None and os.path.abspath(other) == os.path.abspath(str(config_path)):
         return
-    what = (f"serves another configuration ({other})" if other is not None
-            else "is not PageTally's (PyKota's cupspykota, or another program)")
+    what = (
+        f"serves another configuration ({other})"
+        if other is not None
+        else "is not PageTally's (PyKota's cupspykota, or another program)"
+    )
     raise SetupError(
         f"the installed backend {target} {what}: replacing it would move its queues to "
-        f"this configuration. Move it away first, or give --replace-backend")
+        f"this configuration. Move it away first, or give --replace-backend"
+    )
 
 
-def backend_is_current(serverbin: str | Path, config_path: str | Path,
-                       python: str = sys.executable, name: str = SCHEME) -> bool:
+def backend_is_current(
+    serverbin: str | Path, config_path: str | Path, python: str = sys.executable, name: str = SCHEME
+) -> bool:
     """The installed backend is already the one `install_backend` would write
     (same script, mode 0700): a second setup leaves it alone."""
     from pagetally.service.thin import backend_script
@@ -91,9 +96,13 @@ def backend_is_current(serverbin: str | Path, config_path: str | Path,
         return False
 
 
-def install_backend(serverbin: str | Path, config_path: str | Path,
-                    python: str = sys.executable, name: str = SCHEME,
-                    replace: bool = False) -> Path:
+def install_backend(
+    serverbin: str | Path,
+    config_path: str | Path,
+    python: str = sys.executable,
+    name: str = SCHEME,
+    replace: bool = False,
+) -> Path:
     """Write the backend script (as `name`: ours, or PyKota's scheme for queues
     that keep their cupspykota: URIs); returns its path. Needs root for the real
     ServerBin. Refuses to replace another configuration's backend unless `replace`."""
@@ -117,8 +126,13 @@ def install_backend(serverbin: str | Path, config_path: str | Path,
 
 def _run(argv: list[str], env: Mapping[str, str] | None) -> str:
     try:
-        out = subprocess.run(argv, capture_output=True, text=True, timeout=60,
-                             env=dict(env) if env is not None else None)
+        out = subprocess.run(
+            argv,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=dict(env) if env is not None else None,
+        )
     except (OSError, subprocess.TimeoutExpired) as e:
         raise SetupError(f"{argv[0]} failed: {e}") from e
     if out.returncode != 0:
@@ -154,8 +168,9 @@ def unwrapped(uri: str) -> str:
     return strip_prefix(uri) if our_scheme(uri) else uri
 
 
-def setup_queues(queues: list[str], *, undo: bool = False,
-                 env: Mapping[str, str] | None = None) -> list[QueueChange]:
+def setup_queues(
+    queues: list[str], *, undo: bool = False, env: Mapping[str, str] | None = None
+) -> list[QueueChange]:
     """Wrap (or with `undo` unwrap) the named queues; unknown names are an error
     raised before anything changes."""
     uris = queue_uris(env)
@@ -190,15 +205,16 @@ def owner_limits(cupsd_conf: str) -> list[str]:
         line = raw.split("#", 1)[0].strip()
         lower = line.lower()
         if lower.startswith("<policy"):
-            policy = line[len("<policy"):].rstrip(">").strip()
+            policy = line[len("<policy") :].rstrip(">").strip()
         elif lower.startswith("</policy"):
             policy = ""
         elif policy and lower.startswith("<limit"):
-            limit = line[len("<limit"):].rstrip(">").strip()
+            limit = line[len("<limit") :].rstrip(">").strip()
         elif lower.startswith("</limit"):
             limit = ""
-        elif (policy and limit and lower.startswith("require user")
-              and "@owner" in lower.split()[2:]):
+        elif (
+            policy and limit and lower.startswith("require user") and "@owner" in lower.split()[2:]
+        ):
             ops = limit.split()
             found.append(f"<Policy {policy}> <Limit {ops[0]}{' ...' if len(ops) > 1 else ''}>")
     return found
@@ -213,12 +229,17 @@ def crash_warning(version: str | None, cupsd_conf: str | None) -> str | None:
     limits = owner_limits(cupsd_conf) if cupsd_conf is not None else []
     if cupsd_conf is not None and not limits:
         return None
-    where = (f" under {limits[0]}" + (f" and {len(limits) - 1} more" if len(limits) > 1 else "")
-             if limits else " if its cupsd.conf has the stock policy (unreadable here)")
-    return (f"warning: this cupsd (cups-daemon {version}) crashes when a job's user "
-            f"name is no local account and meets `Require user @OWNER`{where}: remote "
-            "IPP clients sending such names stop printing for everyone. Workarounds: "
-            "docs/backend.md, \"Known problems\".")
+    where = (
+        f" under {limits[0]}" + (f" and {len(limits) - 1} more" if len(limits) > 1 else "")
+        if limits
+        else " if its cupsd.conf has the stock policy (unreadable here)"
+    )
+    return (
+        f"warning: this cupsd (cups-daemon {version}) crashes when a job's user "
+        f"name is no local account and meets `Require user @OWNER`{where}: remote "
+        "IPP clients sending such names stop printing for everyone. Workarounds: "
+        'docs/backend.md, "Known problems".'
+    )
 
 
 def status_warning(cupsd_conf: str | None) -> str | None:
@@ -232,18 +253,25 @@ def status_warning(cupsd_conf: str | None) -> str | None:
         if words and words[0].lower() == "jobprivatevalues":
             values = {w.lower() for w in words[1:]}
             if "all" not in values and "job-printer-state-message" not in values:
-                return ("note: every user can read each job's status in `lpstat -l -o` "
-                        "(pages, price, a refusal's reason, without the owner's name); "
-                        "to keep it to the owner and admins, add job-printer-state-message "
-                        "to each JobPrivateValues line of cupsd.conf (docs/backend.md)")
+                return (
+                    "note: every user can read each job's status in `lpstat -l -o` "
+                    "(pages, price, a refusal's reason, without the owner's name); "
+                    "to keep it to the owner and admins, add job-printer-state-message "
+                    "to each JobPrivateValues line of cupsd.conf (docs/backend.md)"
+                )
     return None
 
 
 def cupsd_version() -> str | None:
     """The installed cups-daemon package's version (Debian's dpkg), None elsewhere."""
     try:
-        out = subprocess.run(["dpkg-query", "-W", "-f", "${Version}", "cups-daemon"],
-                             capture_output=True, text=True, timeout=30, check=False)
+        out = subprocess.run(
+            ["dpkg-query", "-W", "-f", "${Version}", "cups-daemon"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
     except (OSError, subprocess.TimeoutExpired):
         return None
     return (out.stdout.strip() or None) if out.returncode == 0 else None

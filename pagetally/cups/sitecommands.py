@@ -20,8 +20,14 @@ if TYPE_CHECKING:
 class Teller:
     """Builds the hook environment once per phase and runs the site's commands."""
 
-    def __init__(self, config: Config, ticket: JobTicket, data_file: str,
-                 msgs: Messages, base_env: Mapping[str, str]) -> None:
+    def __init__(
+        self,
+        config: Config,
+        ticket: JobTicket,
+        data_file: str,
+        msgs: Messages,
+        base_env: Mapping[str, str],
+    ) -> None:
         self.config = config
         self.ticket = ticket
         self.data_file = data_file
@@ -34,22 +40,36 @@ class Teller:
         value = self.config.get(name, self.ticket.printer)
         return None if value is None else str(value)
 
-    def _env(self, phase: str, facts: JobFacts, snapshot: AccountSnapshot | None,
-             decision: Decision | None, **extra: object) -> dict[str, str]:
+    def _env(
+        self,
+        phase: str,
+        facts: JobFacts,
+        snapshot: AccountSnapshot | None,
+        decision: Decision | None,
+        **extra: object,
+    ) -> dict[str, str]:
         from pagetally.notify.hooks import hook_environment
 
         snap = snapshot or AccountSnapshot(user=None, printer=None)
         return hook_environment(
-            phase, facts, user=snap.user, quota=snap.user_quotas.get(facts.printer),
-            printer=snap.printer, printer_groups=tuple(p.name for p in snap.printers[1:]),
-            decision=decision, original_user=self.original_user,
-            original_billing_code=self.original_code, data_file=self.data_file,
-            directory=self.config.get_str("directory"), device_uri=self.ticket.device_uri,
+            phase,
+            facts,
+            user=snap.user,
+            quota=snap.user_quotas.get(facts.printer),
+            printer=snap.printer,
+            printer_groups=tuple(p.name for p in snap.printers[1:]),
+            decision=decision,
+            original_user=self.original_user,
+            original_billing_code=self.original_code,
+            data_file=self.data_file,
+            directory=self.config.get_str("directory"),
+            device_uri=self.ticket.device_uri,
             **extra,  # type: ignore[arg-type]
         )
 
-    def job_env(self, facts: JobFacts, snapshot: AccountSnapshot | None,
-                decision: Decision | None) -> dict[str, str]:
+    def job_env(
+        self, facts: JobFacts, snapshot: AccountSnapshot | None, decision: Decision | None
+    ) -> dict[str, str]:
         """The hook variables before the job (for banner commands too)."""
         return self._env("BEFORE", facts, snapshot, decision)
 
@@ -61,8 +81,9 @@ class Teller:
             return facts, None
         from pagetally.notify.jobcommands import overwrite_jobticket
 
-        answer = overwrite_jobticket(command, self._env("BEFORE", facts, None, None),
-                                     base_env=self.base_env)
+        answer = overwrite_jobticket(
+            command, self._env("BEFORE", facts, None, None), base_env=self.base_env
+        )
         if answer.refused:
             action = Action.CANCEL if answer.action.value == "cancel" else Action.DENY
             reason = answer.reason or "refused by the site's overwrite_jobticket command"
@@ -74,8 +95,9 @@ class Teller:
             changed = dataclasses.replace(changed, billing_code=answer.billing_code)
         return changed, None
 
-    def confirm(self, facts: JobFacts, snapshot: AccountSnapshot | None,
-                decision: Decision) -> bool:
+    def confirm(
+        self, facts: JobFacts, snapshot: AccountSnapshot | None, decision: Decision
+    ) -> bool:
         """askconfirmation: False when the site's command answers CANCEL (the
         user does not want the job after all); no command, or one that fails,
         lets the job go on, as in PyKota."""
@@ -84,22 +106,32 @@ class Teller:
             return True
         from pagetally.notify.jobcommands import ask_confirmation
 
-        return ask_confirmation(command, self._env("BEFORE", facts, snapshot, decision),
-                                base_env=self.base_env)
+        return ask_confirmation(
+            command, self._env("BEFORE", facts, snapshot, decision), base_env=self.base_env
+        )
 
-    def hook(self, name: str, facts: JobFacts, snapshot: AccountSnapshot | None,
-             decision: Decision, **extra: object) -> None:
+    def hook(
+        self,
+        name: str,
+        facts: JobFacts,
+        snapshot: AccountSnapshot | None,
+        decision: Decision,
+        **extra: object,
+    ) -> None:
         command = self._get(name)
         if not command:
             return
         from pagetally.notify.hooks import run_hook
 
         phase = "BEFORE" if name == "prehook" else "AFTER"
-        run_hook(name, command, self._env(phase, facts, snapshot, decision, **extra),
-                 base_env=self.base_env)
+        run_hook(
+            name,
+            command,
+            self._env(phase, facts, snapshot, decision, **extra),
+            base_env=self.base_env,
+        )
 
-    def mail(self, decision: Decision, facts: JobFacts,
-             snapshot: AccountSnapshot | None) -> None:
+    def mail(self, decision: Decision, facts: JobFacts, snapshot: AccountSnapshot | None) -> None:
         """Mail the person (and/or admin) on a refusal or a warning (mailto)."""
         if decision.action not in (Action.DENY, Action.WARN):
             return
@@ -107,8 +139,14 @@ class Teller:
 
         settings = MailSettings.from_config(self.config, self.ticket.printer)
         snap = snapshot or AccountSnapshot(user=None, printer=None)
-        notify_job(decision, facts, settings, user=snap.user,
-                   quota=snap.user_quotas.get(facts.printer), base_env=self.base_env)
+        notify_job(
+            decision,
+            facts,
+            settings,
+            user=snap.user,
+            quota=snap.user_quotas.get(facts.printer),
+            base_env=self.base_env,
+        )
 
     def command_env(self, facts: JobFacts) -> dict[str, str]:
         """A site command's environment before the decision: the base one plus
@@ -123,7 +161,7 @@ class Teller:
         filled in single arguments, the job's facts in the environment. Returns ""
         when it ran successfully, else why not."""
         text = self.config.get_str("policy", self.ticket.printer)
-        inner = text[len("external("):-1] if text.startswith("external(") else ""
+        inner = text[len("external(") : -1] if text.startswith("external(") else ""
         if not inner.strip():
             return "policy external names no command"
         from pagetally.notify.process import fill_placeholders, run_command, split_command
@@ -137,4 +175,3 @@ class Teller:
         if result.error or result.returncode != 0:
             return result.error or f"the policy command exited {result.returncode}"
         return ""
-

@@ -28,9 +28,11 @@ class Unsafe:
     reason: str
 
     def __str__(self) -> str:
-        return (f"{self.what}: {self.path} {self.reason}: run `chown root {self.path}` and "
-                f"`chmod go-w {self.path}` (cupsd runs the backend as root, and whoever "
-                "can write there could make it run their code)")
+        return (
+            f"{self.what}: {self.path} {self.reason}: run `chown root {self.path}` and "
+            f"`chmod go-w {self.path}` (cupsd runs the backend as root, and whoever "
+            "can write there could make it run their code)"
+        )
 
 
 def _problem(st: os.stat_result, trusted: frozenset[int], below_owner: int | None) -> str | None:
@@ -42,14 +44,18 @@ def _problem(st: os.stat_result, trusted: frozenset[int], below_owner: int | Non
         # entry they do not own: safe when what lies below is trusted
         if stat.S_ISDIR(st.st_mode) and mode & stat.S_ISVTX and below_owner in trusted:
             return None
-        who = "its group and others" if mode & stat.S_IWGRP and mode & stat.S_IWOTH else (
-            "its group" if mode & stat.S_IWGRP else "others")
+        who = (
+            "its group and others"
+            if mode & stat.S_IWGRP and mode & stat.S_IWOTH
+            else ("its group" if mode & stat.S_IWGRP else "others")
+        )
         return f"is writable by {who} (mode {mode:04o})"
     return None
 
 
-def unsafe_path(what: str, path: str | Path, trusted: frozenset[int],
-                lstat: StatFn = os.lstat) -> Unsafe | None:
+def unsafe_path(
+    what: str, path: str | Path, trusted: frozenset[int], lstat: StatFn = os.lstat
+) -> Unsafe | None:
     """The first problem with `path` or a folder above it (symbolic links
     followed as they resolve), else None. A missing path is no problem."""
     full = Path(os.path.abspath(path))
@@ -73,8 +79,9 @@ def unsafe_path(what: str, path: str | Path, trusted: frozenset[int],
     return None
 
 
-def unsafe_tree(what: str, folder: str | Path, trusted: frozenset[int],
-                lstat: StatFn = os.lstat) -> Unsafe | None:
+def unsafe_tree(
+    what: str, folder: str | Path, trusted: frozenset[int], lstat: StatFn = os.lstat
+) -> Unsafe | None:
     """`folder`, the folders above it and everything inside it (PageTally's package)."""
     found = unsafe_path(what, folder, trusted, lstat)
     if found is not None:
@@ -94,9 +101,11 @@ def trusted_owners() -> frozenset[int]:
     return frozenset({0, os.geteuid()})
 
 
-def check_install(paths: Iterable[tuple[str, str | Path, bool]],
-                  trusted: frozenset[int] | None = None,
-                  lstat: StatFn = os.lstat) -> list[Unsafe]:
+def check_install(
+    paths: Iterable[tuple[str, str | Path, bool]],
+    trusted: frozenset[int] | None = None,
+    lstat: StatFn = os.lstat,
+) -> list[Unsafe]:
     """Every problem among (what, path, whole tree?) entries."""
     owners = trusted if trusted is not None else trusted_owners()
     out: list[Unsafe] = []
@@ -107,8 +116,9 @@ def check_install(paths: Iterable[tuple[str, str | Path, bool]],
     return out
 
 
-def install_paths(config_path: str, admin_path: str | None, spool: str) -> list[
-        tuple[str, str, bool]]:
+def install_paths(
+    config_path: str, admin_path: str | None, spool: str
+) -> list[tuple[str, str, bool]]:
     """What the installed backend trusts: (what, path, check the whole tree?)."""
     import sys
 

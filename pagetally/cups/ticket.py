@@ -71,8 +71,9 @@ def strip_prefix(device_uri: str) -> str:
     existing PyKota queue's `cupspykota://ipp://h/p`) → `ipp://h/p`."""
     scheme = our_scheme(device_uri)
     if scheme is None:
-        raise InvalidInput(f"DEVICE_URI {device_uri!r} does not start with {SCHEME}: "
-                           f"(or {PYKOTA_SCHEME}:)")
+        raise InvalidInput(
+            f"DEVICE_URI {device_uri!r} does not start with {SCHEME}: (or {PYKOTA_SCHEME}:)"
+        )
     rest = device_uri[len(scheme) + 1 :]
     if rest.startswith("//") and "://" in rest[2:]:
         rest = rest[2:]

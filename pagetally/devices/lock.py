@@ -180,7 +180,6 @@ def _wait_lock(
     while not _try_lock(fd):
         if time.monotonic() >= deadline:
             raise DeviceError(
-                f"printer {label} is busy with another queue's job for more than "
-                f"{timeout:.0f} s"
+                f"printer {label} is busy with another queue's job for more than {timeout:.0f} s"
             )
         time.sleep(poll)

@@ -216,8 +216,9 @@ def _request(target: SnmpTarget, oids: Sequence[str], setting: Any | None) -> li
     raise DeviceError(f"SNMP {where}: no answer ({tries} x {target.timeout:g} s)")
 
 
-def _encode(proto: Any, community: str, oids: Sequence[str], setting: Any | None
-            ) -> tuple[bytes, Any]:
+def _encode(
+    proto: Any, community: str, oids: Sequence[str], setting: Any | None
+) -> tuple[bytes, Any]:
     """The GET (or SET of oids[0]) message as bytes, and its request id."""
     from pyasn1.codec.ber import encoder
 

@@ -49,7 +49,7 @@ STYLES: dict[str, dict[str, Any]] = {
     "posix": {},
     "ad": {
         "user_filter": "(&(objectCategory=person)(objectClass=user)"
-                       "(!(userAccountControl:1.2.840.113556.1.4.803:=2)))",
+        "(!(userAccountControl:1.2.840.113556.1.4.803:=2)))",
         "user_name_attr": "sAMAccountName",
         "description_attr": "displayName",
         "uid_attr": "",
@@ -91,11 +91,12 @@ def _int(attrs: Mapping[str, Any], name: str) -> int | None:
     return int(text) if text is not None and text.lstrip("-").isdigit() else None
 
 
-def _search(conn: Any, base: str, flt: str, attrs: Sequence[str],
-            page_size: int) -> Iterator[tuple[str, Mapping[str, Any]]]:
+def _search(
+    conn: Any, base: str, flt: str, attrs: Sequence[str], page_size: int
+) -> Iterator[tuple[str, Mapping[str, Any]]]:
     for entry in conn.extend.standard.paged_search(
-            base, flt, attributes=[a for a in attrs if a], paged_size=page_size,
-            generator=True):
+        base, flt, attributes=[a for a in attrs if a], paged_size=page_size, generator=True
+    ):
         if entry.get("type") == "searchResEntry":
             yield entry["dn"], entry["attributes"]
 
@@ -105,40 +106,61 @@ def read_ldap(settings: LdapSettings) -> Directory:
     import importlib  # ldap3 has no type hints: reached as Any, and only when used
 
     ldap3: Any = importlib.import_module("ldap3")
-    LDAPException: type[Exception] = importlib.import_module(
-        "ldap3.core.exceptions").LDAPException
+    LDAPException: type[Exception] = importlib.import_module("ldap3.core.exceptions").LDAPException
 
     s = settings
     try:
         server = ldap3.Server(s.uri, connect_timeout=s.timeout, get_info=ldap3.NONE)
-        conn = ldap3.Connection(server, user=s.bind_dn, password=s.bind_password,
-                                receive_timeout=s.timeout, raise_exceptions=True,
-                                read_only=True)
+        conn = ldap3.Connection(
+            server,
+            user=s.bind_dn,
+            password=s.bind_password,
+            receive_timeout=s.timeout,
+            raise_exceptions=True,
+            read_only=True,
+        )
         conn.bind()
         try:
             users: list[DirUser] = []
             by_dn: dict[str, str] = {}
-            for dn, attrs in _search(conn, s.user_base, s.user_filter,
-                                     [s.user_name_attr, s.mail_attr, s.description_attr,
-                                      s.uid_attr, s.gid_attr], s.page_size):
+            for dn, attrs in _search(
+                conn,
+                s.user_base,
+                s.user_filter,
+                [s.user_name_attr, s.mail_attr, s.description_attr, s.uid_attr, s.gid_attr],
+                s.page_size,
+            ):
                 name = _first(attrs, s.user_name_attr)
                 if not name:
                     continue  # an entry without a login name cannot print
                 by_dn[dn.lower()] = name
-                users.append(DirUser(name, _int(attrs, s.uid_attr), _int(attrs, s.gid_attr),
-                                     _first(attrs, s.mail_attr),
-                                     _first(attrs, s.description_attr) or ""))
+                users.append(
+                    DirUser(
+                        name,
+                        _int(attrs, s.uid_attr),
+                        _int(attrs, s.gid_attr),
+                        _first(attrs, s.mail_attr),
+                        _first(attrs, s.description_attr) or "",
+                    )
+                )
             groups: list[DirGroup] = []
             if s.group_base:
-                for _dn, attrs in _search(conn, s.group_base, s.group_filter,
-                                          [s.group_name_attr, s.member_attr, s.gid_attr],
-                                          s.page_size):
+                for _dn, attrs in _search(
+                    conn,
+                    s.group_base,
+                    s.group_filter,
+                    [s.group_name_attr, s.member_attr, s.gid_attr],
+                    s.page_size,
+                ):
                     name = _first(attrs, s.group_name_attr)
                     if not name:
                         continue
                     raw = _values(attrs, s.member_attr)
-                    members = ([by_dn[m.lower()] for m in raw if m.lower() in by_dn]
-                               if s.members_are_dns else raw)
+                    members = (
+                        [by_dn[m.lower()] for m in raw if m.lower() in by_dn]
+                        if s.members_are_dns
+                        else raw
+                    )
                     groups.append(DirGroup(name, _int(attrs, s.gid_attr), tuple(members)))
         finally:
             conn.unbind()

@@ -19,8 +19,10 @@ def _description(gecos: str) -> str:
 
 def read_nss() -> Directory:
     """Every user and group the name service lists (`getent passwd`/`group`)."""
-    users = tuple(DirUser(p.pw_name, p.pw_uid, p.pw_gid, None, _description(p.pw_gecos))
-                  for p in pwd.getpwall())
+    users = tuple(
+        DirUser(p.pw_name, p.pw_uid, p.pw_gid, None, _description(p.pw_gecos))
+        for p in pwd.getpwall()
+    )
     groups = tuple(DirGroup(g.gr_name, g.gr_gid, tuple(g.gr_mem)) for g in grp.getgrall())
     return Directory("system", users, groups)
 
@@ -54,13 +56,23 @@ def _number(path: Path, line: int, text: str, what: str) -> int:
 def read_files(passwd: Path, group: Path | None = None) -> Directory:
     """passwd(5) and group(5) files; a malformed line is an error naming it."""
     users = tuple(
-        DirUser(f[0], _number(passwd, n, f[2], "uid"), _number(passwd, n, f[3], "gid"),
-                None, _description(f[4]))
-        for n, f in _lines(passwd, 7))
+        DirUser(
+            f[0],
+            _number(passwd, n, f[2], "uid"),
+            _number(passwd, n, f[3], "gid"),
+            None,
+            _description(f[4]),
+        )
+        for n, f in _lines(passwd, 7)
+    )
     groups: tuple[DirGroup, ...] = ()
     if group is not None:
         groups = tuple(
-            DirGroup(f[0], _number(group, n, f[2], "gid"),
-                     tuple(m.strip() for m in f[3].split(",") if m.strip()))
-            for n, f in _lines(group, 4))
+            DirGroup(
+                f[0],
+                _number(group, n, f[2], "gid"),
+                tuple(m.strip() for m in f[3].split(",") if m.strip()),
+            )
+            for n, f in _lines(group, 4)
+        )
     return Directory(f"files {passwd}", users, groups)

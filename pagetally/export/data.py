@@ -341,8 +341,10 @@ def order_rows(rows: Iterable[Row], datatype: str, spec: str) -> list[Row]:
             continue
         name, descending = part.lstrip("+-").strip().lower(), part.startswith("-")
         if name not in COLUMNS[datatype]:
-            raise InvalidInput(f"--orderby {part!r}: {datatype} has no column {name!r} "
-                               f"(it has: {', '.join(COLUMNS[datatype])})")
+            raise InvalidInput(
+                f"--orderby {part!r}: {datatype} has no column {name!r} "
+                f"(it has: {', '.join(COLUMNS[datatype])})"
+            )
         keys.append((name, descending))
     out = list(rows)
     for name, descending in reversed(keys):  # stable sorts, last key first
@@ -358,8 +360,10 @@ def _sort_key(name: str, row: Row) -> tuple[bool, Any]:
 #: What dumpykota's --sum adds up, per data type, and which filters group the rows.
 SUMMED = {
     "payments": (("amount",), ("username",)),
-    "history": (("jobsize", "jobprice", "jobsizebytes", "precomputedjobsize",
-                 "precomputedjobprice"), ("username", "printername", "hostname", "billingcode")),
+    "history": (
+        ("jobsize", "jobprice", "jobsizebytes", "precomputedjobsize", "precomputedjobprice"),
+        ("username", "printername", "hostname", "billingcode"),
+    ),
 }
 
 
@@ -370,8 +374,7 @@ def summarize(rows: Iterable[Row], datatype: str, flt: Filters) -> list[Row]:
     if datatype not in SUMMED:
         raise InvalidInput(f"--sum is for history and payments, not {datatype}")
     totals, group_keys = SUMMED[datatype]
-    keys = group_keys if datatype == "payments" else tuple(
-        k for k in group_keys if k in flt.values)
+    keys = group_keys if datatype == "payments" else tuple(k for k in group_keys if k in flt.values)
     groups: dict[tuple[str, ...], Row] = {}
     for r in rows:
         ident = tuple(str(r.get(k) or "") for k in keys)

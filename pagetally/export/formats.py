@@ -125,8 +125,16 @@ def _types(datatype: DataType) -> list[str]:
 
 
 def dump_to(
-    out: IO[str], store: Store, datatype: DataType, fmt: DumpFormat, flt: Filters, *,
-    storage: str, tz: tzinfo, orderby: str | None = None, total: bool = False,
+    out: IO[str],
+    store: Store,
+    datatype: DataType,
+    fmt: DumpFormat,
+    flt: Filters,
+    *,
+    storage: str,
+    tz: tzinfo,
+    orderby: str | None = None,
+    total: bool = False,
 ) -> None:
     """Write `datatype` (or all of them) from `store` to `out` in `fmt`; `storage`
     names the store's backend in XML, `tz` is page_log's time zone."""
@@ -158,5 +166,3 @@ def dump_to(
         for t in types:
             write_xml_dump(out, t, storage, extract(store, t, flt))
         out.write("</pagetally>\n")
-
-

@@ -64,5 +64,3 @@ def write_json_stream(out: IO[str], rows: Iterable[Row], indent: str = "") -> No
         )
         first = False
     out.write("\n" + indent + "]" if not first else "]")
-
-

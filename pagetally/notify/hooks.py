@@ -108,8 +108,12 @@ def hook_environment(
     return env
 
 
-def _job_variables(env: dict[str, str], facts: JobFacts, original_user: str | None,
-                   original_billing_code: str | None) -> None:
+def _job_variables(
+    env: dict[str, str],
+    facts: JobFacts,
+    original_user: str | None,
+    original_billing_code: str | None,
+) -> None:
     """The job's own facts (who, where, what, how big)."""
     _pair(env, "PRINTERNAME", facts.printer)
     _pair(env, "USERNAME", facts.user)
@@ -136,8 +140,13 @@ def _job_variables(env: dict[str, str], facts: JobFacts, original_user: str | No
     env["PAGETALLY_MEDIA"] = facts.media or ""
 
 
-def _account_variables(env: dict[str, str], user: User | None, quota: UserQuota | None,
-                       printer: Printer | None, printer_groups: Sequence[str]) -> None:
+def _account_variables(
+    env: dict[str, str],
+    user: User | None,
+    quota: UserQuota | None,
+    printer: Printer | None,
+    printer_groups: Sequence[str],
+) -> None:
     """The user's account, their quota entry and the printer, where known."""
     if user is not None:
         _pair(env, "OVERCHARGE", user.overcharge)
@@ -165,9 +174,14 @@ def _account_variables(env: dict[str, str], user: User | None, quota: UserQuota 
         _pair(env, "PRICEPERJOB", printer.prices.per_job)
 
 
-def _outcome_variables(env: dict[str, str], decision: Decision | None,
-                       action: Action | str | None, reason: str | None,
-                       job_pages: int | None, job_price: Decimal | None) -> None:
+def _outcome_variables(
+    env: dict[str, str],
+    decision: Decision | None,
+    action: Action | str | None,
+    reason: str | None,
+    job_pages: int | None,
+    job_price: Decimal | None,
+) -> None:
     """What was decided and, after printing, what was charged."""
     act = action if action is not None else (decision.action if decision is not None else None)
     why = reason if reason is not None else (decision.reason if decision is not None else "")

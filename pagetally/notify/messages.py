@@ -180,7 +180,12 @@ def user_notice(
 
 
 def admin_notice(
-    action: Action | str, who: str, printer: str, reason: str = "", *, group: bool = False,
+    action: Action | str,
+    who: str,
+    printer: str,
+    reason: str = "",
+    *,
+    group: bool = False,
     code: str = "",
 ) -> Notice:
     """PyKota's one-line note to the administrator: "Print Quota exceeded" only
@@ -228,8 +233,9 @@ def job_notices(
     )
     return [
         user_notice(decision.action, decision.code, decision.message, values, job_id=facts.job_id),
-        admin_notice(decision.action, facts.user, facts.printer, decision.reason,
-                     code=decision.code),
+        admin_notice(
+            decision.action, facts.user, facts.printer, decision.reason, code=decision.code
+        ),
     ]
 
 
@@ -308,6 +314,5 @@ def warning_notices(
         for name, user, quota in people
     ]
     who = group if group is not None else (people[0][0] if people else "")
-    notices.append(admin_notice(action, who, printer, reason, group=group is not None,
-                                code=code))
+    notices.append(admin_notice(action, who, printer, reason, group=group is not None, code=code))
     return notices

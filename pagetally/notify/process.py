@@ -75,7 +75,8 @@ def fill_placeholders(argv: Sequence[str], values: Mapping[str, str]) -> list[st
         if filled.startswith("-") and not arg.startswith("-"):
             raise ValueError(
                 f"the value {filled!r} from the job would be read as an option by the "
-                "command: not run")
+                "command: not run"
+            )
         out.append(filled)
     return out
 
@@ -100,8 +101,9 @@ def run_command(
     if not argv:
         return CommandResult((), error="the command is empty")
     args = tuple(argv)
-    bounds = proc.Bounds(seconds=timeout, output=max_output, memory=None, overflow="drop",
-                         kill_leftovers=False)
+    bounds = proc.Bounds(
+        seconds=timeout, output=max_output, memory=None, overflow="drop", kill_leftovers=False
+    )
     try:
         done = proc.run(argv, env=env, stdin=stdin or None, bounds=bounds)
     except OSError as exc:

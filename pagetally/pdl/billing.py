@@ -46,8 +46,9 @@ def inked(analysis: Analysis, factor: int = 1) -> Inked:
     )
 
 
-def analyse_for_billing(path: str | Path, *, color: bool = False,
-                        ink: tuple[str, int] | None = None) -> tuple[Analysis, str]:
+def analyse_for_billing(
+    path: str | Path, *, color: bool = False, ink: tuple[str, int] | None = None
+) -> tuple[Analysis, str]:
     """(the analysis, a note when colour or ink had to be left out). `ink` is
     (colour space, dpi) of an `ink(...)` form. A job whose pages cannot be
     counted raises PdlError."""

@@ -66,6 +66,10 @@ class QuoteCounter:
             if note:
                 self.notes.append(f"{name}: {note}")
         colours = inked(a)
-        return Counted(name, fmt, a.pages,
-                       None if a.page_inks is None else colours.color_pages,
-                       dict(colours.ink or {}) if ink is not None else {})
+        return Counted(
+            name,
+            fmt,
+            a.pages,
+            None if a.page_inks is None else colours.color_pages,
+            dict(colours.ink or {}) if ink is not None else {},
+        )

@@ -95,10 +95,10 @@ class RemoteStore:
         result: dict[str, str] = self.call("ping")
         return result
 
-    def snapshot(self, user: str, printer: str, billing_code: str | None = None
-                 ) -> AccountSnapshot:
-        result: AccountSnapshot = self.call("snapshot", user=user, printer=printer,
-                                            billing_code=billing_code)
+    def snapshot(self, user: str, printer: str, billing_code: str | None = None) -> AccountSnapshot:
+        result: AccountSnapshot = self.call(
+            "snapshot", user=user, printer=printer, billing_code=billing_code
+        )
         return result
 
     def charge(self, request: ChargeRequest) -> ChargeResult:
@@ -111,10 +111,8 @@ class RemoteStore:
         result: list[JobRecord] = self.call("history", flt=flt or HistoryFilter())
         return iter(result)
 
-    def record_job_answers(self, facts: JobFacts, answers: Sequence[Answer],
-                           date: datetime) -> int:
-        result: int = self.call("record_job_answers", facts=facts, answers=list(answers),
-                                date=date)
+    def record_job_answers(self, facts: JobFacts, answers: Sequence[Answer], date: datetime) -> int:
+        result: int = self.call("record_job_answers", facts=facts, answers=list(answers), date=date)
         return result
 
     def add_billing_code(self, code: BillingCode) -> BillingCode:
@@ -157,11 +155,21 @@ class RemoteStore:
         result: Printer = self.call("add_printer", printer=printer)
         return result
 
-    def set_user_quota(self, user: str, printer: str, *, soft_limit: int | None = None,
-                       hard_limit: int | None = None, max_job_size: int | None = None
-                       ) -> UserQuota:
-        result: UserQuota = self.call("set_user_quota", user=user, printer=printer,
-                                      soft_limit=soft_limit, hard_limit=hard_limit,
-                                      max_job_size=max_job_size)
+    def set_user_quota(
+        self,
+        user: str,
+        printer: str,
+        *,
+        soft_limit: int | None = None,
+        hard_limit: int | None = None,
+        max_job_size: int | None = None,
+    ) -> UserQuota:
+        result: UserQuota = self.call(
+            "set_user_quota",
+            user=user,
+            printer=printer,
+            soft_limit=soft_limit,
+            hard_limit=hard_limit,
+            max_job_size=max_job_size,
+        )
         return result
-

@@ -138,9 +138,11 @@ def _warm_types(tp: object, seen: set[object]) -> None:
 
 def sample_pdf() -> bytes:
     """A well-formed one-page PDF, with a cross-reference table at its real offsets."""
-    objects = [b"<< /Type /Catalog /Pages 2 0 R >>",
-               b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >>"]
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >>",
+    ]
     out = b"%PDF-1.4\n"
     offsets = []
     for number, body in enumerate(objects, 1):
@@ -150,7 +152,9 @@ def sample_pdf() -> bytes:
     out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
     out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
     out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
-        len(objects) + 1, xref)
+        len(objects) + 1,
+        xref,
+    )
     return out
 
 
@@ -185,7 +189,7 @@ def _read_request(conn: socket.socket, fds: list[int]) -> JobRequest:
                 if len(data) > 64:
                     raise ValueError("not a PageTally job hand-off")
                 continue
-            header, data = data[:end], data[end + 1:]
+            header, data = data[:end], data[end + 1 :]
             _magic, _, length = header.partition(b" ")
             if not length.isdigit() or int(length) > thin.MAX_REQUEST:
                 raise ValueError("not a PageTally job hand-off, or too long")
@@ -195,9 +199,12 @@ def _read_request(conn: socket.socket, fds: list[int]) -> JobRequest:
     argv, environ, config, umask = thin.decode_request(header, data)
     if len(fds) not in (3, 5):
         raise ValueError(f"expected 3 or 5 descriptors, got {len(fds)}")
-    return JobRequest([os.fsdecode(a) for a in argv],
-                      {os.fsdecode(k): os.fsdecode(v) for k, v in environ.items()},
-                      config, umask)
+    return JobRequest(
+        [os.fsdecode(a) for a in argv],
+        {os.fsdecode(k): os.fsdecode(v) for k, v in environ.items()},
+        config,
+        umask,
+    )
 
 
 def _send(conn: socket.socket, word: str, value: object) -> None:
@@ -234,14 +241,26 @@ def _child(conn: socket.socket, request: JobRequest, fds: list[int]) -> int:
     stdin = open(0, "rb", closefd=False)  # noqa: SIM115
     sys.stdin = open(0, encoding="utf-8", closefd=False)  # noqa: SIM115
     sys.stdout = open(1, "w", encoding="utf-8", closefd=False)  # noqa: SIM115
-    sys.stderr = open(2, "w", encoding="utf-8", errors="backslashreplace",  # noqa: SIM115
-                      buffering=1, closefd=False)
+    sys.stderr = open(  # noqa: SIM115
+        2,
+        "w",
+        encoding="utf-8",
+        errors="backslashreplace",
+        buffering=1,
+        closefd=False,
+    )
     os.setpgid(0, 0)  # this job's processes, the real backend's included: one group
     _send(conn, "pid", os.getpid())
     from pagetally.cups.backend import BackendEnv, run
 
-    env = BackendEnv(sys.argv, dict(request.environ), stdin, sys.stderr,
-                     config_path=request.config, cups_channels=len(fds) == 5)
+    env = BackendEnv(
+        sys.argv,
+        dict(request.environ),
+        stdin,
+        sys.stderr,
+        config_path=request.config,
+        cups_channels=len(fds) == 5,
+    )
     done = threading.Event()
     threading.Thread(target=_watch_thin_backend, args=(conn, done), daemon=True).start()
     code = run(env)
@@ -278,8 +297,7 @@ class JobRunner:
     one job, then ends), and answers `busy` once `max_children` are at work.
     `serve()` returns after SIGTERM or SIGINT."""
 
-    def __init__(self, path: str, max_children: int = MAX_CHILDREN,
-                 spares: int = SPARES) -> None:
+    def __init__(self, path: str, max_children: int = MAX_CHILDREN, spares: int = SPARES) -> None:
         self.path = path
         self.max_children = max_children
         self.spares = max(1, min(spares, max_children))
@@ -351,7 +369,7 @@ class JobRunner:
 
     def _taken(self, data: bytes) -> None:
         for i in range(0, len(data) - len(data) % 4, 4):
-            pid = int.from_bytes(data[i:i + 4], sys.byteorder)
+            pid = int.from_bytes(data[i : i + 4], sys.byteorder)
             if pid in self.idle:
                 self.idle.discard(pid)
                 self.busy.add(pid)
@@ -370,8 +388,7 @@ class JobRunner:
         self.idle.add(pid)
 
 
-def _spare(listener: socket.socket, taken_r: int, taken_w: int, stop_r: int, stop_w: int
-           ) -> int:
+def _spare(listener: socket.socket, taken_r: int, taken_w: int, stop_r: int, stop_w: int) -> int:
     """A forked child waiting for one job: it takes the next connection, tells the
     parent (which forks the next spare), and becomes that job's backend process.
     Waiting, it ignores SIGTERM and SIGINT (the parent ends it through `stop_r`),
@@ -434,8 +451,10 @@ def start_runner(path: str) -> subprocess.Popen[bytes]:
     from pagetally.proc import owned_by_parent
 
     take_over(path)
-    return subprocess.Popen([sys.executable, "-m", "pagetally.service.jobs", path],
-                            preexec_fn=lambda: owned_by_parent(signal.SIGTERM))
+    return subprocess.Popen(
+        [sys.executable, "-m", "pagetally.service.jobs", path],
+        preexec_fn=lambda: owned_by_parent(signal.SIGTERM),
+    )
 
 
 def take_over(path: str, grace: float = 10.0) -> int | None:
@@ -449,8 +468,7 @@ def take_over(path: str, grace: float = 10.0) -> int | None:
     try:
         probe.settimeout(2.0)
         probe.connect(path)
-        creds = probe.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED,
-                                 struct.calcsize("3i"))
+        creds = probe.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
     except OSError:
         return None
     finally:
@@ -458,8 +476,9 @@ def take_over(path: str, grace: float = 10.0) -> int | None:
     pid: int = struct.unpack("3i", creds)[0]
     if pid <= 1 or pid == os.getpid():
         return None
-    log.warning("a job runner from an earlier service still listens on %s (pid %d): "
-                "ending it", path, pid)
+    log.warning(
+        "a job runner from an earlier service still listens on %s (pid %d): ending it", path, pid
+    )
     with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + grace

@@ -136,8 +136,10 @@ class Hub:
         self._ssl = tls_context(settings.certfile, settings.keyfile)
         listen = settings.listen
         if listen is not None and self._ssl is None and not is_loopback(listen[0]):
-            raise ValueError("notifierlisten on a network address needs notifiercert and "
-                             "notifierkey (TLS): tokens must not cross the network in clear")
+            raise ValueError(
+                "notifierlisten on a network address needs notifiercert and "
+                "notifierkey (TLS): tokens must not cross the network in clear"
+            )
 
     # --- life ------------------------------------------------------------------
     def start(self) -> None:
@@ -167,9 +169,14 @@ class Hub:
     async def _open(self) -> None:
         listen, path = self.settings.listen, self.settings.backend_socket
         if listen is not None:
-            server = await asyncio.start_server(self._client, listen[0], listen[1],
-                                                ssl=self._ssl, limit=MAX_LINE,
-                                                reuse_address=True)
+            server = await asyncio.start_server(
+                self._client,
+                listen[0],
+                listen[1],
+                ssl=self._ssl,
+                limit=MAX_LINE,
+                reuse_address=True,
+            )
             self._servers.append(server)
             self.port = server.sockets[0].getsockname()[1]
         if path:
@@ -177,19 +184,22 @@ class Hub:
                 os.unlink(path)
             old = os.umask(0o177)  # born 0600: only root (the backends) may ask
             try:
-                self._servers.append(await asyncio.start_unix_server(self._backend, path,
-                                                                     limit=MAX_LINE))
+                self._servers.append(
+                    await asyncio.start_unix_server(self._backend, path, limit=MAX_LINE)
+                )
             finally:
                 os.umask(old)
 
     def stop(self) -> None:
         if self.thread is None:
             return
+
         def close_all() -> None:
             for clients in self.clients.values():
                 for client in clients:
                     client.writer.close()
             self.loop.stop()
+
         self.loop.call_soon_threadsafe(close_all)
         self.thread.join(10)
         path = self.settings.backend_socket
@@ -207,8 +217,7 @@ class Hub:
             self.failures.pop(address, None)
         return len(recent) >= FAILED_HELLOS
 
-    async def _client(self, reader: asyncio.StreamReader,
-                      writer: asyncio.StreamWriter) -> None:
+    async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         keep_alive(writer.get_extra_info("socket"))
         peer = writer.get_extra_info("peername") or ("", 0)
         address = str(peer[0])
@@ -225,8 +234,9 @@ class Hub:
                 self._forget(client)
             writer.close()
 
-    async def _hello(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
-                     address: str) -> _Client | None:
+    async def _hello(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, address: str
+    ) -> _Client | None:
         def refuse(message: str) -> None:
             writer.write(_line({"op": "error", "message": message}))
 
@@ -249,8 +259,9 @@ class Hub:
         if user is None:
             if len(self.failures) > MAX_FAILED_ADDRESSES:  # many addresses: forget old ones
                 now = time.monotonic()
-                self.failures = {a: ts for a, ts in self.failures.items()
-                                 if now - ts[-1] < FAILED_WINDOW}
+                self.failures = {
+                    a: ts for a, ts in self.failures.items() if now - ts[-1] < FAILED_WINDOW
+                }
             self.failures.setdefault(address, []).append(time.monotonic())
             refuse("token refused")
             await writer.drain()
@@ -315,8 +326,7 @@ class Hub:
         client.send({"op": "status", **data})
 
     # --- backends ------------------------------------------------------------------
-    async def _backend(self, reader: asyncio.StreamReader,
-                       writer: asyncio.StreamWriter) -> None:
+    async def _backend(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             while line := await reader.readline():
                 try:
@@ -334,12 +344,13 @@ class Hub:
     async def _answer_backend(self, request: dict[str, Any]) -> dict[str, Any]:
         op, user = request["op"], str(request["user"])
         if op == "notify":
-            notice = {k: clean_text(str(v)) if isinstance(v, str) else v
-                      for k, v in dict(request["notice"]).items()}
+            notice = {
+                k: clean_text(str(v)) if isinstance(v, str) else v
+                for k, v in dict(request["notice"]).items()
+            }
             return {"sent": self.notify(user, notice)}
         if op == "ask":
-            return await self.ask(user, str(request.get("host") or ""),
-                                  dict(request["question"]))
+            return await self.ask(user, str(request.get("host") or ""), dict(request["question"]))
         raise ValueError(f"unknown op {op!r}")
 
     def notify(self, user: str, notice: Mapping[str, Any]) -> int:
@@ -351,8 +362,9 @@ class Hub:
         found = {_canonical(host)}
         if not _is_address(host) and not is_loopback(host):
             with contextlib.suppress(OSError, TimeoutError):
-                infos = await asyncio.wait_for(self.loop.getaddrinfo(
-                    host, None, type=socket.SOCK_STREAM), 2.0)
+                infos = await asyncio.wait_for(
+                    self.loop.getaddrinfo(host, None, type=socket.SOCK_STREAM), 2.0
+                )
                 found |= {_canonical(str(info[4][0])) for info in infos}
         return frozenset(found)
 
@@ -360,15 +372,20 @@ class Hub:
         """The first answer of the user's clients on `host`, or why there is none."""
         timeout = min(max(float(question.get("timeout", 30)), 0.1), 600.0)
         hosts = await self._addresses_of(host)
-        targets = [c for c in self.clients.get(user, ())
-                   if any(same_host(h, c.addresses) for h in hosts)]
+        targets = [
+            c for c in self.clients.get(user, ()) if any(same_host(h, c.addresses) for h in hosts)
+        ]
         if not targets:
             return {"answer": None, "source": "noclient"}
         qid = f"q{next(self.ids)}"
-        message = {"op": "question", "id": qid, "kind": str(question.get("kind", "")),
-                   "text": clean_text(str(question.get("text", ""))),
-                   "choices": [clean_text(str(c), 64) for c in question.get("choices", ())][:50],
-                   "timeout": timeout}
+        message = {
+            "op": "question",
+            "id": qid,
+            "kind": str(question.get("kind", "")),
+            "text": clean_text(str(question.get("text", ""))),
+            "choices": [clean_text(str(c), 64) for c in question.get("choices", ())][:50],
+            "timeout": timeout,
+        }
         first: asyncio.Future[str] = self.loop.create_future()
 
         def on_answer(done: asyncio.Future[str]) -> None:
@@ -410,15 +427,24 @@ def hub_from_config(config: Config, store: Store) -> Hub | None:
         return None
     backend = get("notifierservice")
     settings = NotifierSettings(
-        listen, None if backend in (None, "", "none") else backend,
-        certfile=get("notifiercert"), keyfile=get("notifierkey"),
-        max_clients=config.get("notifiermaxclients"))
+        listen,
+        None if backend in (None, "", "none") else backend,
+        certfile=get("notifiercert"),
+        keyfile=get("notifierkey"),
+        max_clients=config.get("notifiermaxclients"),
+    )
     if not hasattr(store, "verify_api_token"):
-        raise ConfigError("the notifier checks clients' API tokens, which this store does "
-                          "not keep (an SQL store does)", directive="notifierlisten")
+        raise ConfigError(
+            "the notifier checks clients' API tokens, which this store does "
+            "not keep (an SQL store does)",
+            directive="notifierlisten",
+        )
     try:
-        hub = Hub(settings, verifier(cast("TokenStore", store)),
-                  status_reader(store, config.rule_settings().currency))
+        hub = Hub(
+            settings,
+            verifier(cast("TokenStore", store)),
+            status_reader(store, config.rule_settings().currency),
+        )
         hub.start()
     except (ValueError, OSError, ssl.SSLError) as e:
         raise ConfigError(f"the notifier cannot start: {e}", directive="notifierlisten") from None

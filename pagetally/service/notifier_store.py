@@ -28,8 +28,9 @@ def _left(used: int, limit: int | None) -> int | None:
     return None if limit is None else max(limit - used, 0)
 
 
-def verifier(store: TokenStore, now: Callable[[], datetime] = lambda: datetime.now(UTC)
-             ) -> Callable[[str], str | None]:
+def verifier(
+    store: TokenStore, now: Callable[[], datetime] = lambda: datetime.now(UTC)
+) -> Callable[[str], str | None]:
     """token -> its user, for a valid token (not revoked, not expired)."""
 
     def verify(secret: str) -> str | None:
@@ -49,18 +50,38 @@ def status_reader(store: Store, currency: str = "") -> Callable[[str], dict[str,
             account = store.get_user(user)
         except NotFound:
             return {"user": user, "known": False, "quotas": [], "jobs": []}
-        quotas = [{"printer": q.printer, "used": q.page_counter,
-                   "soft": q.soft_limit, "hard": q.hard_limit,
-                   "left": _left(q.page_counter, q.hard_limit or q.soft_limit)}
-                  for q in store.user_quotas(users=(_literal(user),))]
-        jobs = [{"date": j.date.isoformat(timespec="seconds"), "printer": j.printer,
-                 "pages": j.pages, "price": format_money(j.price, currency),
-                 "action": j.action.value,
-                 "title": j.title[:60], "reason": j.reason[:120]}
-                for j in store.history(HistoryFilter(user=_literal(user), newest_first=True,
-                                                     limit=LAST_JOBS))
-                if j.user == user]
-        return {"user": user, "known": True, "limit_by": account.limit_by.value,
-                "balance": format_money(account.balance, currency), "quotas": quotas, "jobs": jobs}
+        quotas = [
+            {
+                "printer": q.printer,
+                "used": q.page_counter,
+                "soft": q.soft_limit,
+                "hard": q.hard_limit,
+                "left": _left(q.page_counter, q.hard_limit or q.soft_limit),
+            }
+            for q in store.user_quotas(users=(_literal(user),))
+        ]
+        jobs = [
+            {
+                "date": j.date.isoformat(timespec="seconds"),
+                "printer": j.printer,
+                "pages": j.pages,
+                "price": format_money(j.price, currency),
+                "action": j.action.value,
+                "title": j.title[:60],
+                "reason": j.reason[:120],
+            }
+            for j in store.history(
+                HistoryFilter(user=_literal(user), newest_first=True, limit=LAST_JOBS)
+            )
+            if j.user == user
+        ]
+        return {
+            "user": user,
+            "known": True,
+            "limit_by": account.limit_by.value,
+            "balance": format_money(account.balance, currency),
+            "quotas": quotas,
+            "jobs": jobs,
+        }
 
     return status

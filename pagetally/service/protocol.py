@@ -50,12 +50,14 @@ class Op:
 
 OPS: dict[str, Op] = {
     "ping": Op((), dict[str, str]),
-    "snapshot": Op((("user", str), ("printer", str), ("billing_code", str | None)),
-                   AccountSnapshot),
+    "snapshot": Op(
+        (("user", str), ("printer", str), ("billing_code", str | None)), AccountSnapshot
+    ),
     "charge": Op((("request", ChargeRequest),), ChargeResult),
     "history": Op((("flt", HistoryFilter),), list[JobRecord]),
-    "record_job_answers": Op((("facts", JobFacts), ("answers", list[Answer]),
-                              ("date", datetime)), int),
+    "record_job_answers": Op(
+        (("facts", JobFacts), ("answers", list[Answer]), ("date", datetime)), int
+    ),
     "add_billing_code": Op((("code", BillingCode),), BillingCode),
     "get_billing_code": Op((("code", str),), BillingCode),
     "get_user": Op((("name", str),), User),
@@ -67,8 +69,13 @@ OPS: dict[str, Op] = {
     "add_user": Op((("user", User), ("opening", str)), User),
     "add_printer": Op((("printer", Printer),), Printer),
     "set_user_quota": Op(
-        (("user", str), ("printer", str), ("soft_limit", int | None),
-         ("hard_limit", int | None), ("max_job_size", int | None)),
+        (
+            ("user", str),
+            ("printer", str),
+            ("soft_limit", int | None),
+            ("hard_limit", int | None),
+            ("max_job_size", int | None),
+        ),
         UserQuota,
     ),
 }
@@ -79,8 +86,12 @@ class ProtocolError(errors.StoreUnavailable):
 
 
 def encode_request(op: str, args: dict[str, Any]) -> bytes:
-    return (json.dumps({"op": op, "args": codec.to_jsonable(args)},
-                       separators=(",", ":"), ensure_ascii=False) + "\n").encode()
+    return (
+        json.dumps(
+            {"op": op, "args": codec.to_jsonable(args)}, separators=(",", ":"), ensure_ascii=False
+        )
+        + "\n"
+    ).encode()
 
 
 def decode_request(line: bytes) -> tuple[str, Op, dict[str, Any]]:

@@ -63,8 +63,11 @@ class _Handler(socketserver.StreamRequestHandler):
             if not line:
                 return
             if not line.endswith(b"\n"):
-                self._send(protocol.encode_error(errors.InvalidInput(
-                    f"request longer than {protocol.MAX_LINE} bytes")))
+                self._send(
+                    protocol.encode_error(
+                        errors.InvalidInput(f"request longer than {protocol.MAX_LINE} bytes")
+                    )
+                )
                 return
             if not self._send(self.server.answer(line)):
                 return
@@ -83,8 +86,9 @@ class _UnixServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
     block_on_close = True
     request_queue_size = 128
 
-    def __init__(self, path: str, answer: Callable[[bytes], bytes], *,
-                 max_clients: int, idle_timeout: float) -> None:
+    def __init__(
+        self, path: str, answer: Callable[[bytes], bytes], *, max_clients: int, idle_timeout: float
+    ) -> None:
         self.answer = answer
         self.idle_timeout = idle_timeout
         self.stopping = threading.Event()
@@ -131,8 +135,15 @@ class _UnixServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
 class AccountingService:
     """The store served on `path`. `start()` listens in a thread; `stop()` ends it."""
 
-    def __init__(self, store: Store, path: str, *, describe: str = "",
-                 max_clients: int = MAX_CLIENTS, idle_timeout: float = IDLE_TIMEOUT) -> None:
+    def __init__(
+        self,
+        store: Store,
+        path: str,
+        *,
+        describe: str = "",
+        max_clients: int = MAX_CLIENTS,
+        idle_timeout: float = IDLE_TIMEOUT,
+    ) -> None:
         self.store = store
         self.path = path
         self.describe = describe
@@ -157,8 +168,11 @@ class AccountingService:
             out = protocol.encode_error(e)
         except Exception as e:  # a bug: logged in full, one typed line to the client
             log.exception("%s failed", name)
-            out = protocol.encode_error(errors.StorageError(
-                f"internal error in the accounting service ({type(e).__name__})"))
+            out = protocol.encode_error(
+                errors.StorageError(
+                    f"internal error in the accounting service ({type(e).__name__})"
+                )
+            )
         self.calls += 1
         log.debug("%s in %.1f ms", name, 1000 * (time.monotonic() - started))
         return out
@@ -174,11 +188,15 @@ class AccountingService:
     # --- lifecycle ----------------------------------------------------------------
     def start(self) -> None:
         prepare_socket_path(self.path)
-        self._server = _UnixServer(self.path, self.answer, max_clients=self.max_clients,
-                                   idle_timeout=self.idle_timeout)
-        self._thread = threading.Thread(target=self._server.serve_forever,
-                                        kwargs={"poll_interval": 0.2},
-                                        name="pagetally-serve", daemon=True)
+        self._server = _UnixServer(
+            self.path, self.answer, max_clients=self.max_clients, idle_timeout=self.idle_timeout
+        )
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.2},
+            name="pagetally-serve",
+            daemon=True,
+        )
         self._thread.start()
         log.info("accounting service listening on %s (%s)", self.path, self.describe)
 
@@ -232,11 +250,14 @@ def prepare_socket_path(path: str) -> None:
     if st.st_uid not in (0, os.geteuid()) or st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
         raise errors.ConfigError(
             f"{parent} is writable by others or not ours: the accounting service's "
-            "socket needs a directory only root can write", directive="accountingservice")
+            "socket needs a directory only root can write",
+            directive="accountingservice",
+        )
     if sock_path.exists() or sock_path.is_symlink():
         if not stat.S_ISSOCK(sock_path.lstat().st_mode):
-            raise errors.ConfigError(f"{path} exists and is not a socket",
-                                     directive="accountingservice")
+            raise errors.ConfigError(
+                f"{path} exists and is not a socket", directive="accountingservice"
+            )
         probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             probe.settimeout(2.0)
@@ -244,7 +265,8 @@ def prepare_socket_path(path: str) -> None:
         except OSError:
             sock_path.unlink()  # stale: left by a service that died
         else:
-            raise errors.ConfigError(f"an accounting service already listens on {path}",
-                                     directive="accountingservice")
+            raise errors.ConfigError(
+                f"an accounting service already listens on {path}", directive="accountingservice"
+            )
         finally:
             probe.close()

@@ -68,12 +68,18 @@ def _fsencode(text: str) -> bytes:
     return text.encode(sys.getfilesystemencoding(), sys.getfilesystemencodeerrors())
 
 
-def encode_request(argv: list[str], environ: Mapping[bytes, bytes], config: str | None,
-                   umask: int) -> bytes:
+def encode_request(
+    argv: list[str], environ: Mapping[bytes, bytes], config: str | None, umask: int
+) -> bytes:
     """The hand-off's bytes (see the module's docstring); ValueError when a field
     holds a NUL (never from the kernel) or the whole is too long."""
-    fields = [_fsencode(config or ""), b"%d" % umask, b"%d" % len(argv),
-              *(_fsencode(a) for a in argv), *(k + b"=" + v for k, v in environ.items())]
+    fields = [
+        _fsencode(config or ""),
+        b"%d" % umask,
+        b"%d" % len(argv),
+        *(_fsencode(a) for a in argv),
+        *(k + b"=" + v for k, v in environ.items()),
+    ]
     if any(b"\0" in f for f in fields):
         raise ValueError("a NUL byte in an argument or the environment")
     body = b"\0".join(fields)
@@ -82,8 +88,9 @@ def encode_request(argv: list[str], environ: Mapping[bytes, bytes], config: str 
     return b"%s %d\n%s" % (MAGIC, len(body), body)
 
 
-def decode_request(header: bytes, body: bytes
-                   ) -> tuple[list[bytes], dict[bytes, bytes], str | None, int]:
+def decode_request(
+    header: bytes, body: bytes
+) -> tuple[list[bytes], dict[bytes, bytes], str | None, int]:
     """(argv, environment, config path, umask) from a hand-off's header line (without
     its newline) and body, as the runner reads them; ValueError when malformed."""
     magic, _, length = header.partition(b" ")
@@ -95,9 +102,9 @@ def decode_request(header: bytes, body: bytes
     argc = int(fields[2])
     if not 1 <= argc <= len(fields) - 3:
         raise ValueError("malformed job hand-off: argc")
-    argv = fields[3:3 + argc]
+    argv = fields[3 : 3 + argc]
     environ: dict[bytes, bytes] = {}
-    for entry in fields[3 + argc:]:
+    for entry in fields[3 + argc :]:
         name, found, value = entry.partition(b"=")
         if not found or not name:
             raise ValueError("malformed job hand-off: environment")
@@ -112,7 +119,7 @@ def _lines(sock: _socket.socket) -> Iterator[bytes]:
     while True:
         end = buffer.find(b"\n")
         if end >= 0:
-            line, buffer = buffer[:end], buffer[end + 1:]
+            line, buffer = buffer[:end], buffer[end + 1 :]
             yield line
             continue
         if len(buffer) > MAX_ANSWER:
@@ -189,8 +196,9 @@ def run_in_service(path: str, config_path: str | None, timeout: float = 5.0) -> 
         sock.close()
     if code is not None:
         return code
-    sys.stderr.write("ERROR: PageTally: the job's process in the accounting service "
-                     "ended without an answer\n")
+    sys.stderr.write(
+        "ERROR: PageTally: the job's process in the accounting service ended without an answer\n"
+    )
     sys.stderr.flush()
     return FAILED
 
@@ -224,9 +232,15 @@ def main(config_path: str | None = None) -> None:
     """Entry point of the installed backend script."""
     if len(sys.argv) > 1:
         named = posix.environ.get(b"PAGETALLY_CONFIG")
-        environ = {"PAGETALLY_CONFIG": named.decode(sys.getfilesystemencoding(),
-                                                    sys.getfilesystemencodeerrors())
-                   } if named else {}
+        environ = (
+            {
+                "PAGETALLY_CONFIG": named.decode(
+                    sys.getfilesystemencoding(), sys.getfilesystemencodeerrors()
+                )
+            }
+            if named
+            else {}
+        )
         path = service_socket(config_path, environ)
         if path is not None:
             code = run_in_service(jobs_socket(path), config_path)
@@ -253,8 +267,7 @@ main({config!r})
 """
 
 
-def backend_script(config_path: str, python: str | None = None,
-                   folder: str | None = None) -> str:
+def backend_script(config_path: str, python: str | None = None, folder: str | None = None) -> str:
     """The installed backend script for `config_path`, loading PageTally from
     `folder` (default: this installation's)."""
     if folder is None:
@@ -263,8 +276,7 @@ def backend_script(config_path: str, python: str | None = None,
         import pagetally
 
         folder = str(Path(pagetally.__file__).resolve().parent.parent)
-    return BACKEND_SCRIPT.format(python=python or sys.executable, folder=folder,
-                                 config=config_path)
+    return BACKEND_SCRIPT.format(python=python or sys.executable, folder=folder, config=config_path)
 
 
 if __name__ == "__main__":

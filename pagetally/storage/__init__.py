@@ -50,8 +50,7 @@ def open_reads(settings: StoreSettings, read: StoreSettings | None) -> Store:
 
     from pagetally.storage.split import SplitStore
 
-    split = SplitStore(open_store(read, readonly=True),
-                       lambda: open_store(settings, readonly=True))
+    split = SplitStore(open_store(read, readonly=True), lambda: open_store(settings, readonly=True))
     return cast(Store, split)  # every Store method, through __getattr__
 
 

@@ -18,15 +18,24 @@ from pagetally.storage.sql_base import SqlBase
 class AnswerMethods(SqlBase):
     """The store's part that keeps print-time answers."""
 
-    def record_job_answers(self, facts: JobFacts, answers: Sequence[Answer],
-                           date: datetime) -> int:
+    def record_job_answers(self, facts: JobFacts, answers: Sequence[Answer], date: datetime) -> int:
         """Keep `answers` with the job `facts` names; how many rows were written."""
-        rows = [{"printername": facts.printer, "jobid": facts.job_id,
-                 "hostname": facts.host or "", "jobuuid": facts.job_uuid,
-                 "username": facts.user, "question": Kind(a.kind).value,
-                 "answer": ("given" if a.value else "") if a.kind is Kind.PIN
-                 else a.value[:ANSWER_MAX],
-                 "source": Source(a.source).value, "jobdate": date} for a in answers]
+        rows = [
+            {
+                "printername": facts.printer,
+                "jobid": facts.job_id,
+                "hostname": facts.host or "",
+                "jobuuid": facts.job_uuid,
+                "username": facts.user,
+                "question": Kind(a.kind).value,
+                "answer": ("given" if a.value else "")
+                if a.kind is Kind.PIN
+                else a.value[:ANSWER_MAX],
+                "source": Source(a.source).value,
+                "jobdate": date,
+            }
+            for a in answers
+        ]
         if not rows:
             return 0
 
@@ -40,10 +49,11 @@ class AnswerMethods(SqlBase):
         """The answers kept for a job (CUPS job `job_id` on `printer`), oldest first."""
 
         def work(conn: Connection) -> list[Answer]:
-            stmt = (select(jobanswers.c.question, jobanswers.c.answer, jobanswers.c.source)
-                    .where(jobanswers.c.printername == printer,
-                           jobanswers.c.jobid == job_id)
-                    .order_by(jobanswers.c.id))
+            stmt = (
+                select(jobanswers.c.question, jobanswers.c.answer, jobanswers.c.source)
+                .where(jobanswers.c.printername == printer, jobanswers.c.jobid == job_id)
+                .order_by(jobanswers.c.id)
+            )
             return [Answer(Kind(q), str(a), Source(s)) for q, a, s in conn.execute(stmt)]
 
         return self._read(work)

@@ -23,20 +23,27 @@ from pagetally.storage.base import PrintJobStore
 OPENING = "initial balance (autopykota)"
 
 
-def ensure_account(store: PrintJobStore, user: str, printer: str,
-                   balance: Decimal) -> AutoAccount:
+def ensure_account(store: PrintJobStore, user: str, printer: str, balance: Decimal) -> AutoAccount:
     """Create the user (limit-by balance, starting with `balance`), the printer, and
     the user's missing quota entries on the printer and its groups; returns what
     was planned (an existing user keeps their balance)."""
     snap = store.snapshot(user, printer)
-    todo = plan_account(user_exists=snap.user is not None, printer=printer,
-                        printer_exists=snap.printer is not None,
-                        chain=[p.name for p in snap.printers],
-                        entries=list(snap.user_quotas), balance=balance)
+    todo = plan_account(
+        user_exists=snap.user is not None,
+        printer=printer,
+        printer_exists=snap.printer is not None,
+        chain=[p.name for p in snap.printers],
+        entries=list(snap.user_quotas),
+        balance=balance,
+    )
     if todo.create_user:
         with contextlib.suppress(AlreadyExists):
-            store.add_user(User(user, limit_by=LimitBy.BALANCE, balance=todo.balance,
-                                lifetime_paid=todo.balance), opening=OPENING)
+            store.add_user(
+                User(
+                    user, limit_by=LimitBy.BALANCE, balance=todo.balance, lifetime_paid=todo.balance
+                ),
+                opening=OPENING,
+            )
     if todo.create_printer:
         with contextlib.suppress(AlreadyExists):
             store.add_printer(Printer(printer))

@@ -114,6 +114,7 @@ class PrintJobStore(JobReads, Protocol):
         empty or the balance is zero), so that a user's payments add up to the
         balance they were given."""
         ...
+
     def add_printer(self, printer: Printer) -> Printer: ...
     def set_user_quota(
         self,
@@ -138,9 +139,9 @@ class AnswerStore(Protocol):
     history row. Not (yet) part of `Store`: a store without it keeps no answers,
     the backend goes on (cups/dialogs.record)."""
 
-    def record_job_answers(self, facts: JobFacts, answers: Sequence[Answer],
-                           date: datetime) -> int:
+    def record_job_answers(self, facts: JobFacts, answers: Sequence[Answer], date: datetime) -> int:
         """Keep `answers` with the job `facts` names (a PIN never: "given" or "")."""
+
     def job_answers(self, printer: str, job_id: str) -> list[Answer]:
         """The answers kept for CUPS job `job_id` on `printer`, oldest first."""
 
@@ -330,10 +331,13 @@ class TokenStore(Protocol):
     ) -> tuple[ApiToken, str]:
         """A new token of `user` (NotFound when unknown): (the stored token, its
         secret). The caller checks that `role` is no greater than the user's."""
+
     def api_tokens(self, users_: Sequence[str] | None = None) -> list[ApiToken]:
         """Tokens, revoked and expired ones too, of `users_` (None: everyone's)."""
+
     def revoke_api_token(self, token_id: int, date: datetime) -> ApiToken:
         """Revoke token `token_id` (NotFound); revoking twice keeps the first date."""
+
     def verify_api_token(self, secret: str, now: datetime) -> ApiToken | None:
         """The valid token `secret` is (known, not revoked, not expired), else None."""
 
@@ -356,25 +360,40 @@ class WebStore(Protocol):
     def get_web_password_hash(self, name: str) -> str | None: ...
     def set_web_password_hash(self, name: str, pw_hash: str | None, date: datetime) -> None:
         """Set (an argon2 hash) or clear (None) the user's web password."""
+
     def invoice_number_of(self, kind: str, user: str) -> int | None:
         """The invoice number issued to `user` with `kind` before (None: none)."""
+
     def invoice_number_for(self, kind: str, user: str, amount: Decimal, issued: datetime) -> int:
         """The number issued to `user` with `kind` before, else a new one: atomic,
         two callers at once get the same one (a web monthly invoice)."""
+
     def refund_receipt(self, job_row: int) -> RefundReceipt | None:
         """The receipt of a job refunded from the web (None: none)."""
+
     def refund_receipts(self, user: str | None = None) -> list[RefundReceipt]:
         """Receipts of web refunds, newest first; `user`: theirs only."""
-    def issue_refund_receipt(self, job_row: int, user: str, amount: Decimal, pages: int,
-                             balance_after: Decimal | None, issued: datetime) -> RefundReceipt:
+
+    def issue_refund_receipt(
+        self,
+        job_row: int,
+        user: str,
+        amount: Decimal,
+        pages: int,
+        balance_after: Decimal | None,
+        issued: datetime,
+    ) -> RefundReceipt:
         """Number and keep the receipt of a web refund; the kept one when there is one."""
+
     def revoke_web_session(self, nonce: str, expires: datetime, now: datetime) -> None:
         """Refuse the web session `nonce` until `expires`; forget those expired by `now`."""
+
     def web_session_revoked(self, nonce: str) -> bool: ...
     def add_refund_request(
         self, job_row: int, user: str, reason: str, date: datetime
     ) -> RefundRequest:
         """RuleError when a request for the job is pending already."""
+
     def refund_requests(
         self, *, user: str | None = None, state: RequestState | None = None
     ) -> list[RefundRequest]: ...
@@ -405,14 +424,17 @@ class ReportQueries(Protocol):
     ) -> QuotaReport:
         """Every quota entry of the matching printers and users (or groups), with
         their accounts: `pagetally report`."""
+
     def user_status(self, name: str) -> UserStatus:
         """A user, their quota entries and their groups' (NotFound when unknown)."""
+
     def job_page(self, query: JobQuery) -> JobPage:
         """One page of jobs, filtered and sorted, keyset-paginated."""
-    def usage_by_day(self, since: datetime, until: datetime,
-                     user: str | None = None) -> list[DayUsage]: ...
-    def top_users(self, since: datetime, until: datetime,
-                  limit: int = 10) -> list[UsageTotal]: ...
+
+    def usage_by_day(
+        self, since: datetime, until: datetime, user: str | None = None
+    ) -> list[DayUsage]: ...
+    def top_users(self, since: datetime, until: datetime, limit: int = 10) -> list[UsageTotal]: ...
     def printer_use(self, since: datetime, until: datetime) -> list[UsageTotal]: ...
     def printed_sums(self, user: str) -> list[PrintedSums]: ...
     def refusals(self, since: datetime | None, until: datetime | None) -> list[Refusals]: ...

@@ -104,7 +104,8 @@ def make_engine(settings: StoreSettings, *, readonly: bool, pool_size: int = 0) 
     if backend == "sqlite":
         sized = {"pool_size": pool_size, "max_overflow": 10} if pool_size else {}
         engine = create_engine(
-            url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S, "check_same_thread": False},
+            url,
+            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S, "check_same_thread": False},
             **sized,
         )
         _sqlite_events(engine, readonly=readonly)

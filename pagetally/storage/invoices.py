@@ -56,9 +56,10 @@ class InvoiceMethods(SqlBase):
         def work(conn: Connection) -> int:
             conn.execute(select(users.c.id).where(users.c.username == user).with_for_update())
             got = conn.execute(
-                select(invoices.c.number).where(invoices.c.kind == kind,
-                                                invoices.c.username == user)
-                .order_by(invoices.c.number).limit(1)
+                select(invoices.c.number)
+                .where(invoices.c.kind == kind, invoices.c.username == user)
+                .order_by(invoices.c.number)
+                .limit(1)
             ).scalar()
             if got is not None:
                 return int(got)
@@ -88,8 +89,15 @@ class InvoiceMethods(SqlBase):
 
         return self._read(work)
 
-    def issue_refund_receipt(self, job_row: int, user: str, amount: Decimal, pages: int,
-                             balance_after: Decimal | None, issued: datetime) -> RefundReceipt:
+    def issue_refund_receipt(
+        self,
+        job_row: int,
+        user: str,
+        amount: Decimal,
+        pages: int,
+        balance_after: Decimal | None,
+        issued: datetime,
+    ) -> RefundReceipt:
         """Number the receipt of a web refund (kind "receipt", the sequence of
         invoices and of `jobs refund --receipt`) and keep what it says; the one
         issued before when there is one (a job has one receipt)."""
@@ -102,9 +110,17 @@ class InvoiceMethods(SqlBase):
                 return _receipt(row)
             number = _issue(conn, "receipt", [(user, amount)], issued)[0]
             made = RefundReceipt(job_row, number, user, amount, pages, balance_after, issued)
-            conn.execute(insert(refundreceipts).values(
-                jobrowid=job_row, number=number, username=user, amount=amount, pages=pages,
-                balanceafter=balance_after, issued=issued))
+            conn.execute(
+                insert(refundreceipts).values(
+                    jobrowid=job_row,
+                    number=number,
+                    username=user,
+                    amount=amount,
+                    pages=pages,
+                    balanceafter=balance_after,
+                    issued=issued,
+                )
+            )
             return made
 
         return self._write(self._upsert(work))
@@ -112,12 +128,24 @@ class InvoiceMethods(SqlBase):
 
 def _receipt(row: object) -> RefundReceipt:
     m = row._mapping  # type: ignore[attr-defined]
-    return RefundReceipt(int(m["jobrowid"]), int(m["number"]), str(m["username"]),
-                         m["amount"], int(m["pages"]), m["balanceafter"], m["issued"])
+    return RefundReceipt(
+        int(m["jobrowid"]),
+        int(m["number"]),
+        str(m["username"]),
+        m["amount"],
+        int(m["pages"]),
+        m["balanceafter"],
+        m["issued"],
+    )
 
 
-def _issue(conn: Connection, kind: str, bills: Sequence[tuple[str, Decimal]],
-           issued: datetime, first: int | None = None) -> list[int]:
+def _issue(
+    conn: Connection,
+    kind: str,
+    bills: Sequence[tuple[str, Decimal]],
+    issued: datetime,
+    first: int | None = None,
+) -> list[int]:
     """Insert the next numbers (from `first`, when given) for `bills`."""
     last = int(conn.execute(select(func.max(invoices.c.number))).scalar() or 0)
     if first is not None and first <= last:

@@ -44,12 +44,19 @@ def check_folder(folder: Path) -> None:
         except FileNotFoundError:
             continue
         mode = st.st_mode & 0o7777
-        why = (f"is owned by uid {st.st_uid}" if st.st_uid not in trusted else
-               f"is writable by others than its owner (mode {mode:04o})" if mode & 0o022
-               else "")
+        why = (
+            f"is owned by uid {st.st_uid}"
+            if st.st_uid not in trusted
+            else f"is writable by others than its owner (mode {mode:04o})"
+            if mode & 0o022
+            else ""
+        )
         if why:
-            raise UnsafeFolder(1, f"the journal's folder {path} {why}: its charges cannot "
-                               f"be trusted; run `chown root {path}` and `chmod go-w {path}`")
+            raise UnsafeFolder(
+                1,
+                f"the journal's folder {path} {why}: its charges cannot "
+                f"be trusted; run `chown root {path}` and `chmod go-w {path}`",
+            )
 
 
 @dataclass(frozen=True, slots=True)

@@ -127,8 +127,15 @@ class LdapStore(LdapCatalog, LdapGrants, LdapReads):
         the user without it, never a payment without the user)."""
         created = self._add_user(user)
         if opening and user.balance:
-            self._record_payment(Payment(user.name, rows.check_money("balance", user.balance),
-                                         PaymentKind.CREDIT, opening, datetime.now(UTC)))
+            self._record_payment(
+                Payment(
+                    user.name,
+                    rows.check_money("balance", user.balance),
+                    PaymentKind.CREDIT,
+                    opening,
+                    datetime.now(UTC),
+                )
+            )
         return created
 
     def _add_user(self, user: User) -> User:

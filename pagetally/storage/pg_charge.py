@@ -133,11 +133,17 @@ def snapshot_of(data: dict[str, Any], printer: str) -> AccountSnapshot:
     )
 
 
-def snapshot(conn: Connection, user: str, printer: str, billing_code: str | None
-             ) -> AccountSnapshot:
+def snapshot(
+    conn: Connection, user: str, printer: str, billing_code: str | None
+) -> AccountSnapshot:
     """Store.snapshot in one round trip (a read: nothing locked)."""
-    params = {"user": user, "printer": printer, "code": billing_code or None, "key": None,
-              "lock": False}
+    params = {
+        "user": user,
+        "printer": printer,
+        "code": billing_code or None,
+        "key": None,
+        "lock": False,
+    }
     found = conn.exec_driver_sql(_SNAPSHOT, params).scalar_one()
     return snapshot_of(json.loads(found, parse_float=Decimal), printer)
 
@@ -155,8 +161,9 @@ def _job_json(values: dict[str, Any]) -> str:
     return json.dumps({k: plain(v) for k, v in values.items()})
 
 
-def _driver_error(conn: Connection, raw: Any, sql: str, params: dict[str, Any],
-                  err: Exception) -> StatementError:
+def _driver_error(
+    conn: Connection, raw: Any, sql: str, params: dict[str, Any], err: Exception
+) -> StatementError:
     """The driver's own error, as SQLAlchemy would have raised it: the unit of
     work retries a deadlock, a unique violation means "charged already", a lost
     connection leaves the pool and is StoreUnavailable (engine.translate)."""
@@ -230,8 +237,14 @@ def _charge_params(request: ChargeRequest, values: dict[str, Any]) -> dict[str, 
     }  # fmt: skip
 
 
-def charge(conn: Connection, request: ChargeRequest, ident: dict[str, Any],
-           chain: list[Printer] | None = None, *, commit: bool = False) -> ChargeResult:
+def charge(
+    conn: Connection,
+    request: ChargeRequest,
+    ident: dict[str, Any],
+    chain: list[Printer] | None = None,
+    *,
+    commit: bool = False,
+) -> ChargeResult:
     """accounting.charge in one round trip (date limits, rare, take their own).
     `commit`: commit in the same trip (the caller's unit of work ends here)."""
     facts, decision = request.facts, request.decision
@@ -251,7 +264,8 @@ def charge(conn: Connection, request: ChargeRequest, ident: dict[str, Any],
         uid = None
         if out["known"]:
             uid = conn.exec_driver_sql(
-                "SELECT id FROM users WHERE username = %(u)s", {"u": facts.user}).scalar()
+                "SELECT id FROM users WHERE username = %(u)s", {"u": facts.user}
+            ).scalar()
         apply_date_limits(conn, decision, uid, {p.name: int(p.id) for p in chain if p.id})
     job = rows.job_of_values(int(out["id"]), values)
     return ChargeResult(job=job, balance_after=balance)
@@ -318,8 +332,7 @@ def decide_and_charge_once(
             request = ChargeRequest(facts=facts, decision=decision, date=date)
             values = history_values(request, ident)
             params = {**_charge_params(request, values), "seen": _md5(state)}
-        params.update(user=facts.user, printer=facts.printer, code=where[2],
-                      key=ident["jobkey"])
+        params.update(user=facts.user, printer=facts.printer, code=where[2], key=ident["jobkey"])
         head, _, state = _alone(conn, _DECIDE_CHARGE, params).partition("\n")
         if not state:  # {"charged": true}: the key exists
             states.pop(where, None)
@@ -328,8 +341,9 @@ def decide_and_charge_once(
         out = json.loads(head, parse_float=Decimal)
         if "id" in out:
             balance = None if out["balance"] is None else to_money(Decimal(out["balance"]))
-            return ChargeResult(job=rows.job_of_values(int(out["id"]), values),
-                                balance_after=balance)
+            return ChargeResult(
+                job=rows.job_of_values(int(out["id"]), values), balance_after=balance
+            )
     states.pop(where, None)
     return decide_and_charge(conn, facts, rule, date)
 

@@ -225,7 +225,8 @@ class PyKotaImport:
         for r in src.rows("coefficients"):
             where = f"coefficient {r.label!r} of printer id {r.printerid}"
             coeffs.setdefault(r.printerid, {})[str(r.label)] = self.conv.price(
-                1.0 if r.coefficient is None else r.coefficient, where, PRICE_PLACES)
+                1.0 if r.coefficient is None else r.coefficient, where, PRICE_PLACES
+            )
         self._precheck()
         self._entities(u_rows, g_rows, p_rows, coeffs)
         self._quotas()
@@ -323,8 +324,9 @@ class PyKotaImport:
             }
         return want_users
 
-    def _want_printers(self, p_rows: list[Any], coeffs: dict[int, dict[str, Decimal]]
-                       ) -> dict[str, dict[str, Any]]:
+    def _want_printers(
+        self, p_rows: list[Any], coeffs: dict[int, dict[str, Decimal]]
+    ) -> dict[str, dict[str, Any]]:
         """PyKota's printers, with their prices and media coefficients, as the
         rows of `printers` they become (checked)."""
         c = self.conv
@@ -334,8 +336,7 @@ class PyKotaImport:
             where = f"printer {r.printername!r}"
             per_page = c.price(r.priceperpage, f"{where} priceperpage", PRICE_PLACES)
             per_job = c.price(r.priceperjob, f"{where} priceperjob", PRICE_PLACES)
-            table = PriceTable(per_page=per_page, per_job=per_job,
-                               media=coeffs.get(r.id, {}))
+            table = PriceTable(per_page=per_page, per_job=per_job, media=coeffs.get(r.id, {}))
             want_printers[r.printername] = {
                 "description": c.text(r.description, TEXT_MAX, "description"),
                 "priceperpage": to_money(per_page),

@@ -99,8 +99,7 @@ def _fetch(conn: Connection, stmt: Any) -> list[Any]:
     compiled = stmt.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
     params = compiled.construct_params()
     args: Any = (
-        tuple(params[k] for k in compiled.positiontup or ())
-        if conn.dialect.positional else params
+        tuple(params[k] for k in compiled.positiontup or ()) if conn.dialect.positional else params
     )
     cursor = conn.connection.cursor()
     try:
@@ -110,8 +109,9 @@ def _fetch(conn: Connection, stmt: Any) -> list[Any]:
         cursor.close()
 
 
-def _matching(conn: Connection, id_col: Any, name_col: Any,
-              patterns: Sequence[str]) -> dict[int, str]:
+def _matching(
+    conn: Connection, id_col: Any, name_col: Any, patterns: Sequence[str]
+) -> dict[int, str]:
     """{id: name} of the rows whose name matches any of `patterns`."""
     found: dict[int, str] = {}
     for chunk in pat.in_chunks(patterns):
@@ -152,16 +152,37 @@ def quota_report(
         for g in store.find_groups(name_patterns):
             bal, paid = store.group_balance(g.name)
             accounts[g.name] = ReportAccount(g.name, g.limit_by, bal, paid, None)
-        entries = [(q.printer, q.group, q.page_counter, q.life_page_counter, q.soft_limit,
-                    q.hard_limit, q.date_limit, None)
-                   for q in store.group_quotas(printer_patterns, name_patterns)]
+        entries = [
+            (
+                q.printer,
+                q.group,
+                q.page_counter,
+                q.life_page_counter,
+                q.soft_limit,
+                q.hard_limit,
+                q.date_limit,
+                None,
+            )
+            for q in store.group_quotas(printer_patterns, name_patterns)
+        ]
     else:
         for u in store.find_users(name_patterns):
-            accounts[u.name] = ReportAccount(u.name, u.limit_by, u.balance, u.lifetime_paid,
-                                             u.overcharge)
-        entries = [(q.printer, q.user, q.page_counter, q.life_page_counter, q.soft_limit,
-                    q.hard_limit, q.date_limit, q.warn_count)
-                   for q in store.user_quotas(printer_patterns, name_patterns)]
+            accounts[u.name] = ReportAccount(
+                u.name, u.limit_by, u.balance, u.lifetime_paid, u.overcharge
+            )
+        entries = [
+            (
+                q.printer,
+                q.user,
+                q.page_counter,
+                q.life_page_counter,
+                q.soft_limit,
+                q.hard_limit,
+                q.date_limit,
+                q.warn_count,
+            )
+            for q in store.user_quotas(printer_patterns, name_patterns)
+        ]
     entries = sorted((e for e in entries if e[1] in accounts), key=lambda e: (e[0], e[1]))
     return QuotaReport(group, found, accounts, entries)
 
@@ -193,7 +214,8 @@ class ReportMethods(SqlBase):
             rows.printer_of(r)
             for chunk in pat.in_chunks(printer_patterns)
             for r in conn.execute(
-                select(printers).where(pat.where_names(printers.c.printername, chunk)))
+                select(printers).where(pat.where_names(printers.c.printername, chunk))
+            )
             if pat.matches(r.printername, chunk)
         ]
         found = sorted({p.name: p for p in found}.values(), key=lambda p: p.name)
@@ -202,20 +224,34 @@ class ReportMethods(SqlBase):
         names: dict[int, str] = {}
         if group:
             names = _matching(conn, groups.c.id, groups.c.groupname, name_patterns)
-            sums = select(
-                groupsmembers.c.groupid,
-                func.sum(_raw_money(users.c.balance, self.backend)),
-                func.sum(_raw_money(users.c.lifetimepaid, self.backend)),
-            ).join(users, users.c.id == groupsmembers.c.userid).group_by(groupsmembers.c.groupid)
-            totals = {int(g): (b, p) for g, b, p in conn.execute(
-                _narrowed(sums, groupsmembers.c.groupid, names, all_names))}
+            sums = (
+                select(
+                    groupsmembers.c.groupid,
+                    func.sum(_raw_money(users.c.balance, self.backend)),
+                    func.sum(_raw_money(users.c.lifetimepaid, self.backend)),
+                )
+                .join(users, users.c.id == groupsmembers.c.userid)
+                .group_by(groupsmembers.c.groupid)
+            )
+            totals = {
+                int(g): (b, p)
+                for g, b, p in conn.execute(
+                    _narrowed(sums, groupsmembers.c.groupid, names, all_names)
+                )
+            }
             for gid, name, limit_by in conn.execute(
-                _narrowed(select(groups.c.id, groups.c.groupname, groups.c.limitby),
-                          groups.c.id, names, all_names)):
+                _narrowed(
+                    select(groups.c.id, groups.c.groupname, groups.c.limitby),
+                    groups.c.id,
+                    names,
+                    all_names,
+                )
+            ):
                 if int(gid) in names:
                     bal, paid = totals.get(int(gid), (None, None))
-                    accounts[name] = ReportAccount(name, LimitBy(limit_by), money(bal),
-                                                   money(paid), None)
+                    accounts[name] = ReportAccount(
+                        name, LimitBy(limit_by), money(bal), money(paid), None
+                    )
             quota = self._group_entries(conn, pnames, names, all_printers, all_names)
         else:
             stmt = select(
@@ -227,11 +263,13 @@ class ReportMethods(SqlBase):
             limits = {v.value: v for v in LimitBy}
             for chunk in pat.in_chunks(name_patterns):
                 for uid, name, limit_by, bal, paid, over in _fetch(
-                        conn, stmt.where(pat.where_names(users.c.username, chunk))):
+                    conn, stmt.where(pat.where_names(users.c.username, chunk))
+                ):
                     if pat.matches(name, chunk):
                         names[uid] = name
-                        accounts[name] = ReportAccount(name, limits[limit_by], money(bal),
-                                                       money(paid), money(over))
+                        accounts[name] = ReportAccount(
+                            name, limits[limit_by], money(bal), money(paid), money(over)
+                        )
             quota = self._user_entries(conn, pnames, names, all_printers, all_names)
         # entries carry names already (joined in SQL): sorted by printer then name
         # through each name's rank, no tuple built again but those with a date
@@ -246,14 +284,27 @@ class ReportMethods(SqlBase):
         return QuotaReport(group, found, accounts, quota)
 
     @staticmethod
-    def _user_entries(conn: Connection, pnames: dict[int, str], names: dict[int, str],
-                      all_printers: bool, all_names: bool) -> list[Any]:
+    def _user_entries(
+        conn: Connection,
+        pnames: dict[int, str],
+        names: dict[int, str],
+        all_printers: bool,
+        all_names: bool,
+    ) -> list[Any]:
         """User entries as the driver's tuples, with the printer's and the user's
         name (Entry), in no order."""
         q = userpquota.c
         stmt = (
-            select(printers.c.printername, users.c.username, q.pagecounter,
-                   q.lifepagecounter, q.softlimit, q.hardlimit, q.datelimit, q.warncount)
+            select(
+                printers.c.printername,
+                users.c.username,
+                q.pagecounter,
+                q.lifepagecounter,
+                q.softlimit,
+                q.hardlimit,
+                q.datelimit,
+                q.warncount,
+            )
             .select_from(userpquota)
             .join(printers, printers.c.id == q.printerid)
             .join(users, users.c.id == q.userid)
@@ -267,26 +318,39 @@ class ReportMethods(SqlBase):
         return [e for e in found if e[0] in shown and e[1] in named]
 
     @staticmethod
-    def _group_entries(conn: Connection, pnames: dict[int, str], names: dict[int, str],
-                       all_printers: bool, all_names: bool) -> list[Any]:
+    def _group_entries(
+        conn: Connection,
+        pnames: dict[int, str],
+        names: dict[int, str],
+        all_printers: bool,
+        all_names: bool,
+    ) -> list[Any]:
         """Group entries, their counters the sums of their members' entries on the
         same printer (PyKota), all in one GROUP BY."""
         g = grouppquota.c
         sums = (
-            select(g.id, func.coalesce(func.sum(userpquota.c.pagecounter), 0),
-                   func.coalesce(func.sum(userpquota.c.lifepagecounter), 0))
+            select(
+                g.id,
+                func.coalesce(func.sum(userpquota.c.pagecounter), 0),
+                func.coalesce(func.sum(userpquota.c.lifepagecounter), 0),
+            )
             .select_from(grouppquota)
             .join(groupsmembers, groupsmembers.c.groupid == g.groupid)
-            .join(userpquota, (userpquota.c.userid == groupsmembers.c.userid)
-                  & (userpquota.c.printerid == g.printerid))
+            .join(
+                userpquota,
+                (userpquota.c.userid == groupsmembers.c.userid)
+                & (userpquota.c.printerid == g.printerid),
+            )
             .group_by(g.id)
         )
-        sums = _narrowed(_narrowed(sums, g.printerid, pnames, all_printers),
-                         g.groupid, names, all_names)
+        sums = _narrowed(
+            _narrowed(sums, g.printerid, pnames, all_printers), g.groupid, names, all_names
+        )
         counters = {int(k): (int(pc), int(lpc)) for k, pc, lpc in conn.execute(sums)}
         stmt = select(g.id, g.printerid, g.groupid, g.softlimit, g.hardlimit, g.datelimit)
-        stmt = _narrowed(_narrowed(stmt, g.printerid, pnames, all_printers),
-                         g.groupid, names, all_names)
+        stmt = _narrowed(
+            _narrowed(stmt, g.printerid, pnames, all_printers), g.groupid, names, all_names
+        )
         out = []
         for key, p, gid, soft, hard, date in conn.execute(stmt):
             if p in pnames and gid in names:

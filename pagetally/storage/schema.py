@@ -401,6 +401,7 @@ def for_dialect(name: str) -> None:
                     index.dialect_kwargs["postgresql_where"] = text(_BILLED_ONLY)
         _dialects_done.add(name)
 
+
 TABLES = (
     users,
     groups,

@@ -28,7 +28,9 @@ RETRY_S = 30.0
 _ALL_JOBS = HistoryFilter()
 #: what the read store answers: the role interfaces' reads, but the decision's
 _READS = frozenset(
-    name for role in (JobReads, ReportStore) for name in vars(role)
+    name
+    for role in (JobReads, ReportStore)
+    for name in vars(role)
     if not name.startswith("_") and callable(getattr(role, name))
 ) - {"snapshot"}
 
@@ -37,8 +39,9 @@ class SplitStore:
     """A Store: each read from `read`, or from `primary` (opened on first need
     by `open_primary`) while `read` is unreachable; everything else from `primary`."""
 
-    def __init__(self, read: Store, open_primary: Callable[[], Store], *,
-                 retry_s: float = RETRY_S) -> None:
+    def __init__(
+        self, read: Store, open_primary: Callable[[], Store], *, retry_s: float = RETRY_S
+    ) -> None:
         self._read_store = read
         self._open_primary = open_primary
         self._primary: Store | None = None

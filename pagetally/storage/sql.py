@@ -64,8 +64,14 @@ _ALL_JOBS = HistoryFilter()
 
 
 class SqlStore(
-    CatalogMethods, RefundMethods, InvoiceMethods, WebMethods, TokenMethods, ReportMethods,
-    WebQueryMethods, AnswerMethods,
+    CatalogMethods,
+    RefundMethods,
+    InvoiceMethods,
+    WebMethods,
+    TokenMethods,
+    ReportMethods,
+    WebQueryMethods,
+    AnswerMethods,
 ):
     """The SQL store. Build it with `pagetally.storage.open_store`."""
 
@@ -456,10 +462,12 @@ class SqlStore(
     def charge(self, request: ChargeRequest) -> ChargeResult:
         ident = accounting.request_identity(request)
         if self.backend == "postgresql" and pg_charge.ENABLED:  # one trip: the server runs them
-            return self._charging(lambda c: pg_charge.charge(c, request, ident, commit=True),
-                                  request.facts, ident)
-        return self._charging(lambda c: accounting.charge(c, request, checked=ident),
-                              request.facts, ident)
+            return self._charging(
+                lambda c: pg_charge.charge(c, request, ident, commit=True), request.facts, ident
+            )
+        return self._charging(
+            lambda c: accounting.charge(c, request, checked=ident), request.facts, ident
+        )
 
     def decide_and_charge(
         self,
@@ -471,12 +479,20 @@ class SqlStore(
             states = self._pg_states
             return self._charging(
                 lambda c: pg_charge.decide_and_charge_once(c, facts, rule, date, states),
-                facts, accounting.identity(facts))  # usually one trip
+                facts,
+                accounting.identity(facts),
+            )  # usually one trip
         if self.backend == "postgresql" and pg_charge.ENABLED:  # lock+read: one trip, charge: one
-            return self._charging(lambda c: pg_charge.decide_and_charge(c, facts, rule, date),
-                                  facts, accounting.identity(facts))
-        return self._charging(lambda c: accounting.decide_and_charge(c, facts, rule, date), facts,
-                              accounting.identity(facts))
+            return self._charging(
+                lambda c: pg_charge.decide_and_charge(c, facts, rule, date),
+                facts,
+                accounting.identity(facts),
+            )
+        return self._charging(
+            lambda c: accounting.decide_and_charge(c, facts, rule, date),
+            facts,
+            accounting.identity(facts),
+        )
 
     def _charging(
         self, fn: Callable[[Connection], ChargeResult], facts: JobFacts, ident: dict[str, Any]
@@ -550,8 +566,9 @@ class SqlStore(
         return True
 
 
-def _opening_payments(conn: Connection, names: Sequence[str], balance: Decimal,
-                      description: str) -> None:
+def _opening_payments(
+    conn: Connection, names: Sequence[str], balance: Decimal, description: str
+) -> None:
     """A credit payment of `balance` for each of the new users `names` (their
     starting balance, already in their row), in the caller's transaction."""
     if not balance:
@@ -559,9 +576,19 @@ def _opening_payments(conn: Connection, names: Sequence[str], balance: Decimal,
     date = datetime.now(UTC)
     for chunk in pat.in_chunks(list(names)):
         ids = conn.execute(select(users.c.id).where(users.c.username.in_(chunk))).scalars()
-        conn.execute(insert(payments), [
-            {"userid": uid, "amount": balance, "kind": PaymentKind.CREDIT.value,
-             "description": description[:255], "date": date} for uid in ids])
+        conn.execute(
+            insert(payments),
+            [
+                {
+                    "userid": uid,
+                    "amount": balance,
+                    "kind": PaymentKind.CREDIT.value,
+                    "description": description[:255],
+                    "date": date,
+                }
+                for uid in ids
+            ],
+        )
 
 
 if TYPE_CHECKING:  # mypy proves that SqlStore implements the Store protocol

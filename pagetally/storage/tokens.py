@@ -50,8 +50,9 @@ def _token_of(row: Row[Any]) -> ApiToken:
 
 _JOINED = apitokens.join(users, users.c.id == apitokens.c.userid)
 #: every API request's lookup, built once (the hash bound per request)
-_BY_HASH = (select(*_COLUMNS).select_from(_JOINED)
-            .where(apitokens.c.tokenhash == bindparam("digest")))
+_BY_HASH = (
+    select(*_COLUMNS).select_from(_JOINED).where(apitokens.c.tokenhash == bindparam("digest"))
+)
 
 
 def token_store(store: object) -> TokenStore:
@@ -123,8 +124,7 @@ class TokenMethods(SqlBase):
                 .values(revoked=date)
             )
             row = conn.execute(
-                select(*_COLUMNS).select_from(_JOINED)
-                .where(apitokens.c.id == token_id)
+                select(*_COLUMNS).select_from(_JOINED).where(apitokens.c.id == token_id)
             ).first()
             if row is None:
                 raise NotFound("token", str(token_id))

@@ -73,9 +73,10 @@ class WebMethods(SqlBase):
 
     def web_session_revoked(self, nonce: str) -> bool:
         def work(conn: Connection) -> bool:
-            return conn.execute(
-                select(webrevoked.c.nonce).where(webrevoked.c.nonce == nonce)
-            ).first() is not None
+            return (
+                conn.execute(select(webrevoked.c.nonce).where(webrevoked.c.nonce == nonce)).first()
+                is not None
+            )
 
         return self._read(work)
 
@@ -84,8 +85,9 @@ class WebMethods(SqlBase):
 
         def work(conn: Connection) -> int | None:
             got = conn.execute(
-                select(invoices.c.number).where(invoices.c.kind == kind,
-                                                invoices.c.username == user)
+                select(invoices.c.number).where(
+                    invoices.c.kind == kind, invoices.c.username == user
+                )
             ).scalar()
             return None if got is None else int(got)
 

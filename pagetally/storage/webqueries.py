@@ -258,20 +258,27 @@ def _period(since: datetime | None, until: datetime | None) -> list[ColumnElemen
     return where
 
 
-_FILTERS = {"user": "username", "printer": "printername", "host": "hostname",
-            "code": "billingcode", "action": "action"}
+_FILTERS = {
+    "user": "username",
+    "printer": "printername",
+    "host": "hostname",
+    "code": "billingcode",
+    "action": "action",
+}
 
 
 @functools.lru_cache(maxsize=256)
-def _page_statement(sort: JobSort, descending: bool, rows_: int,
-                    given: frozenset[str]) -> Select[Any]:
+def _page_statement(
+    sort: JobSort, descending: bool, rows_: int, given: frozenset[str]
+) -> Select[Any]:
     """A job page's statement for the filters `given` (their values bound at
     execution, named as in job_page), built once per shape: building and keying a
     statement costs about what running it does."""
     col = _SORT_COLUMN[sort]
     h = jobhistory.c
     where: list[ColumnElement[bool]] = [
-        h[column] == bindparam(name) for name, column in _FILTERS.items() if name in given]
+        h[column] == bindparam(name) for name, column in _FILTERS.items() if name in given
+    ]
     if "since" in given:
         where.append(h.jobdate >= bindparam("since", type_=h.jobdate.type))
     if "until" in given:
@@ -283,12 +290,17 @@ def _page_statement(sort: JobSort, descending: bool, rows_: int,
         last = bindparam("last", type_=h.id.type)
         if sort is JobSort.DATE:
             # the row-value comparison the (…, jobdate) indexes serve directly
-            where.append(tuple_(col, h.id) < tuple_(bound, last) if descending
-                         else tuple_(col, h.id) > tuple_(bound, last))
+            where.append(
+                tuple_(col, h.id) < tuple_(bound, last)
+                if descending
+                else tuple_(col, h.id) > tuple_(bound, last)
+            )
         else:
             where.append(
-                or_(col < bound, and_(col == bound, h.id < last)) if descending
-                else or_(col > bound, and_(col == bound, h.id > last)))
+                or_(col < bound, and_(col == bound, h.id < last))
+                if descending
+                else or_(col > bound, and_(col == bound, h.id > last))
+            )
     order = (col.desc(), h.id.desc()) if descending else (col.asc(), h.id.asc())
     return select(jobhistory).where(*where).order_by(*order).limit(rows_)
 
@@ -296,13 +308,16 @@ def _page_statement(sort: JobSort, descending: bool, rows_: int,
 # A status page's statements, built once (values bound per request: building and
 # keying a statement costs about what running it does)
 _STATUS_USER = select(users).where(users.c.username == bindparam("name"))
-_STATUS_QUOTAS = (quotas.USER_SELECT.where(userpquota.c.userid == bindparam("uid"))
-                  .order_by(printers.c.printername))
+_STATUS_QUOTAS = quotas.USER_SELECT.where(userpquota.c.userid == bindparam("uid")).order_by(
+    printers.c.printername
+)
 _MEMBER_OF = select(groupsmembers.c.groupid).where(groupsmembers.c.userid == bindparam("uid"))
-_STATUS_GROUPS = (select(groups.c.groupname).where(groups.c.id.in_(_MEMBER_OF))
-                  .order_by(groups.c.groupname))
-_STATUS_GROUP_QUOTAS = (quotas.GROUP_SELECT.where(grouppquota.c.groupid.in_(_MEMBER_OF))
-                        .order_by(groups.c.groupname, printers.c.printername))
+_STATUS_GROUPS = (
+    select(groups.c.groupname).where(groups.c.id.in_(_MEMBER_OF)).order_by(groups.c.groupname)
+)
+_STATUS_GROUP_QUOTAS = quotas.GROUP_SELECT.where(grouppquota.c.groupid.in_(_MEMBER_OF)).order_by(
+    groups.c.groupname, printers.c.printername
+)
 
 
 class WebQueryMethods(SqlBase):
@@ -319,10 +334,11 @@ class WebQueryMethods(SqlBase):
             uid = {"uid": user.id}
             mine = [quotas.user_quota_of(r._mapping) for r in conn.execute(_STATUS_QUOTAS, uid)]
             names = [r[0] for r in conn.execute(_STATUS_GROUPS, uid)]
-            theirs = [
-                quotas.group_quota_of(r._mapping)
-                for r in conn.execute(_STATUS_GROUP_QUOTAS, uid)
-            ] if names else []
+            theirs = (
+                [quotas.group_quota_of(r._mapping) for r in conn.execute(_STATUS_GROUP_QUOTAS, uid)]
+                if names
+                else []
+            )
             return UserStatus(user, mine, names, theirs)
 
         return self._read(work)
@@ -341,8 +357,7 @@ class WebQueryMethods(SqlBase):
         }  # fmt: skip
         if query.after is not None:
             values["value"], values["last"] = decode_cursor(query.after, query.sort)
-        stmt = _page_statement(query.sort, query.descending, query.limit + 1,
-                               frozenset(values))
+        stmt = _page_statement(query.sort, query.descending, query.limit + 1, frozenset(values))
 
         def work(conn: Connection) -> JobPage:
             found = [rows.job_of(r) for r in conn.execute(stmt, values)]
@@ -351,14 +366,14 @@ class WebQueryMethods(SqlBase):
             found = found[: query.limit]
             last = found[-1]
             assert last.id is not None
-            return JobPage(found, encode_cursor(query.sort, _sort_value(last, query.sort),
-                                                last.id))
+            return JobPage(found, encode_cursor(query.sort, _sort_value(last, query.sort), last.id))
 
         return self._read(work)
 
     # --- dashboards ----------------------------------------------------------------
-    def usage_by_day(self, since: datetime, until: datetime,
-                     user: str | None = None) -> list[DayUsage]:
+    def usage_by_day(
+        self, since: datetime, until: datetime, user: str | None = None
+    ) -> list[DayUsage]:
         """Charged jobs, pages, colour pages and money per UTC day of [since, until)."""
         day = _day_number(self.backend).label("day")
         h = jobhistory.c
@@ -366,16 +381,26 @@ class WebQueryMethods(SqlBase):
         if user is not None:
             where.append(h.username == user)
         stmt = (
-            select(day, func.count(), func.sum(h.jobsize), func.sum(h.colorpages),
-                   func.sum(h.jobprice))
-            .where(*where).group_by(day).order_by(day)
+            select(
+                day, func.count(), func.sum(h.jobsize), func.sum(h.colorpages), func.sum(h.jobprice)
+            )
+            .where(*where)
+            .group_by(day)
+            .order_by(day)
         )
         epoch = date(1970, 1, 1)
-        return self._read(lambda c: [
-            DayUsage(epoch + timedelta(days=int(d)), int(n), int(p or 0), int(cp or 0),
-                     to_money(m or 0))
-            for d, n, p, cp, m in c.execute(stmt)
-        ])
+        return self._read(
+            lambda c: [
+                DayUsage(
+                    epoch + timedelta(days=int(d)),
+                    int(n),
+                    int(p or 0),
+                    int(cp or 0),
+                    to_money(m or 0),
+                )
+                for d, n, p, cp, m in c.execute(stmt)
+            ]
+        )
 
     def printed_sums(self, user: str) -> list[PrintedSums]:
         """`user`'s printed jobs summed per printer and UTC day, by day then printer."""
@@ -383,20 +408,30 @@ class WebQueryMethods(SqlBase):
         h = jobhistory.c
         colour = case((h.colorpages < h.jobsize, h.colorpages), else_=h.jobsize)
         stmt = (
-            select(h.printername, day, func.sum(h.jobsize), func.sum(colour),
-                   func.sum(func.coalesce(h.sheets, h.jobsize)))
+            select(
+                h.printername,
+                day,
+                func.sum(h.jobsize),
+                func.sum(colour),
+                func.sum(func.coalesce(h.sheets, h.jobsize)),
+            )
             .where(h.username == user, h.action.in_(PRINTED))
-            .group_by(h.printername, day).order_by(day, h.printername)
+            .group_by(h.printername, day)
+            .order_by(day, h.printername)
         )
         epoch = date(1970, 1, 1)
-        return self._read(lambda c: [
-            PrintedSums(p, epoch + timedelta(days=int(d)), int(n or 0), int(cp or 0),
-                        int(sh or 0))
-            for p, d, n, cp, sh in c.execute(stmt)
-        ])
+        return self._read(
+            lambda c: [
+                PrintedSums(
+                    p, epoch + timedelta(days=int(d)), int(n or 0), int(cp or 0), int(sh or 0)
+                )
+                for p, d, n, cp, sh in c.execute(stmt)
+            ]
+        )
 
-    def _totals(self, column: Any, since: datetime, until: datetime, limit: int | None,
-                order_by_pages: bool) -> list[UsageTotal]:
+    def _totals(
+        self, column: Any, since: datetime, until: datetime, limit: int | None, order_by_pages: bool
+    ) -> list[UsageTotal]:
         h = jobhistory.c
         pages = func.sum(h.jobsize).label("pages")
         stmt = (
@@ -407,10 +442,12 @@ class WebQueryMethods(SqlBase):
         stmt = stmt.order_by(pages.desc(), column) if order_by_pages else stmt.order_by(column)
         if limit is not None:
             stmt = stmt.limit(limit)
-        return self._read(lambda c: [
-            UsageTotal(name, int(n), int(p or 0), int(cp or 0), to_money(m or 0))
-            for name, n, p, cp, m in c.execute(stmt)
-        ])
+        return self._read(
+            lambda c: [
+                UsageTotal(name, int(n), int(p or 0), int(cp or 0), to_money(m or 0))
+                for name, n, p, cp, m in c.execute(stmt)
+            ]
+        )
 
     def top_users(self, since: datetime, until: datetime, limit: int = 10) -> list[UsageTotal]:
         """The users who printed most pages in [since, until), most first."""
@@ -426,14 +463,23 @@ class WebQueryMethods(SqlBase):
         """Every job ever recorded, by printer and action: one GROUP BY (/metrics)."""
         h = jobhistory.c
         stmt = (
-            select(h.printername, h.action, func.count(), func.sum(h.jobsize),
-                   func.sum(h.colorpages), func.sum(h.jobprice))
-            .group_by(h.printername, h.action).order_by(h.printername, h.action)
+            select(
+                h.printername,
+                h.action,
+                func.count(),
+                func.sum(h.jobsize),
+                func.sum(h.colorpages),
+                func.sum(h.jobprice),
+            )
+            .group_by(h.printername, h.action)
+            .order_by(h.printername, h.action)
         )
-        return self._read(lambda c: [
-            JobTotal(p, a, int(n), int(pg or 0), int(cp or 0), to_money(m or 0))
-            for p, a, n, pg, cp, m in c.execute(stmt)
-        ])
+        return self._read(
+            lambda c: [
+                JobTotal(p, a, int(n), int(pg or 0), int(cp or 0), to_money(m or 0))
+                for p, a, n, pg, cp, m in c.execute(stmt)
+            ]
+        )
 
     def backend_times(self, bounds_ms: Sequence[int]) -> list[BackendTimes]:
         """Each printer's measured backend times, counted under each bound (one
@@ -443,12 +489,15 @@ class WebQueryMethods(SqlBase):
         stmt = (
             select(h.printername, func.count(), func.sum(h.backendms), *under)
             .where(h.backendms.is_not(None))
-            .group_by(h.printername).order_by(h.printername)
+            .group_by(h.printername)
+            .order_by(h.printername)
         )
-        return self._read(lambda c: [
-            BackendTimes(p, int(n), int(total or 0), tuple(int(k or 0) for k in counts))
-            for p, n, total, *counts in c.execute(stmt)
-        ])
+        return self._read(
+            lambda c: [
+                BackendTimes(p, int(n), int(total or 0), tuple(int(k or 0) for k in counts))
+                for p, n, total, *counts in c.execute(stmt)
+            ]
+        )
 
     def refusal_totals(self) -> list[Refusals]:
         """Every refused job ever, by reason (/metrics)."""
@@ -459,8 +508,10 @@ class WebQueryMethods(SqlBase):
         h = jobhistory.c
         n = func.count().label("n")
         stmt = (
-            select(h.reason, n).where(*_period(since, until), h.action == Action.DENY.value)
-            .group_by(h.reason).order_by(n.desc(), h.reason)
+            select(h.reason, n)
+            .where(*_period(since, until), h.action == Action.DENY.value)
+            .group_by(h.reason)
+            .order_by(n.desc(), h.reason)
         )
         return self._read(lambda c: [Refusals(r or "", int(k)) for r, k in c.execute(stmt)])
 

@@ -96,8 +96,9 @@ def queries(state: WebState) -> ReportQueries:
     return state.store
 
 
-def render(request: Request, template: str, who: Identity | None, *, status: int = 200,
-           **context: Any) -> HTMLResponse:
+def render(
+    request: Request, template: str, who: Identity | None, *, status: int = 200, **context: Any
+) -> HTMLResponse:
     """A page: `template` with the caller, their CSRF token and `context`."""
     from pagetally.web.forms import csrf_token
 
@@ -122,9 +123,11 @@ _EVERY = (
     ("Referrer-Policy", "same-origin"),
 )
 _PAGES = (
-    ("Content-Security-Policy",
-     "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
-     "form-action 'self'; frame-ancestors 'none'"),
+    (
+        "Content-Security-Policy",
+        "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+        "form-action 'self'; frame-ancestors 'none'",
+    ),
     ("Cache-Control", "no-store"),
 )
 
@@ -171,8 +174,9 @@ def create_app(
     """
     from pagetally.web.pages import admin, login, user
 
-    app = FastAPI(title="PageTally", docs_url=None, redoc_url=None, openapi_url=None,
-                  lifespan=_lifespan)
+    app = FastAPI(
+        title="PageTally", docs_url=None, redoc_url=None, openapi_url=None, lifespan=_lifespan
+    )
     pool = getattr(store, "pool_at_least", None)
     if pool is not None:  # the SQL store: a connection for each worker thread
         pool(WEB_THREADS)
@@ -206,13 +210,20 @@ def create_app(
     @app.exception_handler(HTTPException)
     def _http(request: Request, exc: HTTPException) -> Response:
         if _is_api(request):
-            return JSONResponse({"detail": exc.detail}, status_code=exc.status_code,
-                                headers=exc.headers)
+            return JSONResponse(
+                {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
+            )
         from pagetally.web.identity import optional
 
         who = optional(request)
-        page = render(request, "error.j2", who, status=exc.status_code,
-                      message=str(exc.detail), code=exc.status_code)
+        page = render(
+            request,
+            "error.j2",
+            who,
+            status=exc.status_code,
+            message=str(exc.detail),
+            code=exc.status_code,
+        )
         page.headers.update(exc.headers or {})  # Retry-After of a 429
         return page
 
@@ -235,9 +246,12 @@ def web_store(store: object) -> WebAdminStore:
     from pagetally.storage.sql import SqlStore
 
     if not isinstance(store, SqlStore):
-        raise ConfigError("the web interface needs an SQL store (SQLite, PostgreSQL, "
-                          "MariaDB): the LDAP store keeps no web passwords, refund "
-                          "requests or API tokens", directive="storagebackend")
+        raise ConfigError(
+            "the web interface needs an SQL store (SQLite, PostgreSQL, "
+            "MariaDB): the LDAP store keeps no web passwords, refund "
+            "requests or API tokens",
+            directive="storagebackend",
+        )
     return store
 
 

@@ -46,8 +46,9 @@ def ldap_authenticator(uri: str, dn_template: str) -> Authenticator:
             return False  # an empty password is an anonymous bind: never a login
         dn = dn_template.replace("%s", escape_rdn(user))
         try:
-            conn = ldap3.Connection(ldap3.Server(uri, connect_timeout=5), user=dn,
-                                    password=password, receive_timeout=10)
+            conn = ldap3.Connection(
+                ldap3.Server(uri, connect_timeout=5), user=dn, password=password, receive_timeout=10
+            )
             ok = bool(conn.bind())
             conn.unbind()
         except LDAPException:

@@ -17,8 +17,14 @@ from markupsafe import Markup, escape
 from pagetally.storage.webqueries import PrintedSums
 
 
-def bars(title: str, items: Sequence[tuple[str, int]], *, width: int = 560,
-         bar_height: int = 22, colour: str = "#3b6ea5") -> Markup:
+def bars(
+    title: str,
+    items: Sequence[tuple[str, int]],
+    *,
+    width: int = 560,
+    bar_height: int = 22,
+    colour: str = "#3b6ea5",
+) -> Markup:
     """A horizontal bar chart; `items` are (label, value). Labelled for screen readers."""
     top = max((v for _, v in items), default=0) or 1
     label_w, gap = 150, 4
@@ -57,8 +63,9 @@ class Figures:
     co2_grams: Decimal
 
 
-def figures(sums: Sequence[PrintedSums], sheet_grams: Decimal, co2_grams: Decimal,
-            months: int = 12) -> Figures:
+def figures(
+    sums: Sequence[PrintedSums], sheet_grams: Decimal, co2_grams: Decimal, months: int = 12
+) -> Figures:
     """The charts' figures from the store's sums of the user's printed jobs
     (`printed_sums`: per printer and day, summed in SQL; refunded jobs were
     printed too).

@@ -28,10 +28,12 @@ async def posted(request: Request, who: Annotated[Identity, Depends(current)]) -
     """The caller of a form's POST, once its CSRF token is right (403 otherwise)."""
     form = await request.form()
     token = form.get(CSRF_FIELD)
-    if not state_of(request).sessions.csrf_ok(who.name, _nonce(request, who),
-                                              token if isinstance(token, str) else None):
-        raise HTTPException(403, "the form's security token is missing or old: "
-                                 "reload the page and try again")
+    if not state_of(request).sessions.csrf_ok(
+        who.name, _nonce(request, who), token if isinstance(token, str) else None
+    ):
+        raise HTTPException(
+            403, "the form's security token is missing or old: reload the page and try again"
+        )
     return who
 
 

@@ -21,8 +21,23 @@ from pagetally.storage.webqueries import PAGE_MAX, JobPage, JobQuery, JobSort
 PAGE_SIZE = 50
 SORTS = [s.value for s in JobSort]
 ACTIONS = [a.value for a in Action]
-COLUMNS = ("id", "date", "user", "printer", "action", "pages", "color_pages", "sheets",
-           "copies", "price", "billing_code", "host", "title", "reason", "job_id")
+COLUMNS = (
+    "id",
+    "date",
+    "user",
+    "printer",
+    "action",
+    "pages",
+    "color_pages",
+    "sheets",
+    "copies",
+    "price",
+    "billing_code",
+    "host",
+    "title",
+    "reason",
+    "job_id",
+)
 
 
 @dataclass(frozen=True)
@@ -42,9 +57,14 @@ class Query:
     def params(self, **change: object) -> dict[str, str]:
         """The query string of this query with `change` applied (links)."""
         values: dict[str, object] = {
-            "user": self.user, "printer": self.printer, "action": self.action,
-            "title": self.title, "since": self.since or "", "until": self.until or "",
-            "sort": self.sort, "order": "desc" if self.descending else "asc",
+            "user": self.user,
+            "printer": self.printer,
+            "action": self.action,
+            "title": self.title,
+            "since": self.since or "",
+            "until": self.until or "",
+            "sort": self.sort,
+            "order": "desc" if self.descending else "asc",
             "after": self.after,
         }
         values.update(change)
@@ -57,7 +77,8 @@ class Query:
             action=Action(self.action) if self.action else None,
             title=self.title or None,
             since=None if self.since is None else datetime.combine(self.since, time(), UTC),
-            until=None if self.until is None
+            until=None
+            if self.until is None
             else datetime.combine(self.until + timedelta(days=1), time(), UTC),
             sort=JobSort(self.sort),
             descending=self.descending,
@@ -137,13 +158,28 @@ def csv_lines(jobs: Iterator[JobRecord] | Sequence[JobRecord]) -> Iterator[str]:
     w = csv.writer(out)
     w.writerow(COLUMNS)
     for j in jobs:
-        w.writerow([
-            _cell(x) for x in (
-                j.id, j.date.astimezone(UTC).isoformat(), j.user, j.printer, j.action.value,
-                j.pages, j.color_pages, j.sheets, j.copies, j.price, j.billing_code, j.host,
-                j.title, j.reason, j.job_id,
-            )
-        ])
+        w.writerow(
+            [
+                _cell(x)
+                for x in (
+                    j.id,
+                    j.date.astimezone(UTC).isoformat(),
+                    j.user,
+                    j.printer,
+                    j.action.value,
+                    j.pages,
+                    j.color_pages,
+                    j.sheets,
+                    j.copies,
+                    j.price,
+                    j.billing_code,
+                    j.host,
+                    j.title,
+                    j.reason,
+                    j.job_id,
+                )
+            ]
+        )
         yield out.getvalue()
         out.seek(0)
         out.truncate()

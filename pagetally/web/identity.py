@@ -25,8 +25,17 @@ from pagetally.web.sessions import COOKIE
 if TYPE_CHECKING:
     from pagetally.web.app import WebState
 
-__all__ = ["Identity", "NotLoggedIn", "Resolver", "Role", "admin", "admin_view",
-           "current", "optional", "state_of"]
+__all__ = [
+    "Identity",
+    "NotLoggedIn",
+    "Resolver",
+    "Role",
+    "admin",
+    "admin_view",
+    "current",
+    "optional",
+    "state_of",
+]
 
 #: A request -> its identity, or None when it carries nothing this resolver knows.
 Resolver = Callable[[Request], Identity | None]

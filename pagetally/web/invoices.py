@@ -50,25 +50,35 @@ def month_invoice(state: WebState, user_name: str, month: str) -> bytes:
     cfg = state.config
     since, until = month_bounds(month)
     user = state.store.get_user(user_name)
-    jobs = invoiced_jobs(list(state.store.history(
-        HistoryFilter(user=user_name, since=since, until=until))))
+    jobs = invoiced_jobs(
+        list(state.store.history(HistoryFilter(user=user_name, since=since, until=until)))
+    )
     totals = vat_split(sum((j.price for j in jobs), Decimal(0)), Decimal(cfg.get("invoicevat")))
     kind = f"m{month}"
     number = state.store.invoice_number_of(kind, user_name)  # a read: the usual case
     if number is None:  # atomic: two first downloads at once get one number
         number = state.store.invoice_number_for(kind, user_name, totals.total, state.now())
-    invoice = Invoice(number=number, user=user.name,
-                      user_detail=user.description or user.email or "", issued=state.now(),
-                      start=since, end=until, jobs=tuple(jobs), totals=totals,
-                      unit=document_unit(cfg))
+    invoice = Invoice(
+        number=number,
+        user=user.name,
+        user_detail=user.description or user.email or "",
+        issued=state.now(),
+        start=since,
+        end=until,
+        jobs=tuple(jobs),
+        totals=totals,
+        unit=document_unit(cfg),
+    )
     return invoices_pdf([invoice], document_site(cfg))
 
 
 def document_site(cfg: Config) -> Site:
     """The site's name and address on invoices and receipts (invoicesite*)."""
     address = str(cfg.get("invoicesiteaddress") or "")
-    return Site(name=str(cfg.get("invoicesitename") or ""),
-                address=tuple(p.strip() for p in address.split("|") if p.strip()))
+    return Site(
+        name=str(cfg.get("invoicesitename") or ""),
+        address=tuple(p.strip() for p in address.split("|") if p.strip()),
+    )
 
 
 def document_unit(cfg: Config) -> str:
@@ -79,8 +89,9 @@ def issue_receipt(state: WebState, done: RefundResult) -> RefundReceipt:
     """Number and keep the receipt of a refund made on the web (an approved
     request, an admin's refund), as `pagetally jobs refund --receipt` does."""
     assert done.job.id is not None
-    return state.store.issue_refund_receipt(done.job.id, done.job.user, done.amount,
-                                            done.pages, done.balance_after, state.now())
+    return state.store.issue_refund_receipt(
+        done.job.id, done.job.user, done.amount, done.pages, done.balance_after, state.now()
+    )
 
 
 def receipt_pdf(state: WebState, rec: RefundReceipt) -> bytes:
@@ -88,12 +99,21 @@ def receipt_pdf(state: WebState, rec: RefundReceipt) -> bytes:
     from pagetally.notify.documents import receipts_pdf
 
     job = state.store.get_job(rec.job_row)
-    receipt = Receipt(number=rec.number, user=rec.user, issued=rec.issued,
-                      lines=(ReceiptLine(job, rec.amount, rec.pages),), total=rec.amount,
-                      balance_after=rec.balance_after, unit=document_unit(state.config))
+    receipt = Receipt(
+        number=rec.number,
+        user=rec.user,
+        issued=rec.issued,
+        lines=(ReceiptLine(job, rec.amount, rec.pages),),
+        total=rec.amount,
+        balance_after=rec.balance_after,
+        unit=document_unit(state.config),
+    )
     return receipts_pdf([receipt], document_site(state.config))
 
 
 def receipt_download(state: WebState, rec: RefundReceipt) -> Response:
-    return Response(receipt_pdf(state, rec), media_type="application/pdf", headers={
-        "Content-Disposition": f'attachment; filename="receipt-{rec.number}.pdf"'})
+    return Response(
+        receipt_pdf(state, rec),
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="receipt-{rec.number}.pdf"'},
+    )

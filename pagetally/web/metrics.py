@@ -51,7 +51,8 @@ def backend_histogram(times: list[BackendTimes]) -> HistogramMetricFamily:
     family = HistogramMetricFamily(
         "pagetally_backend_seconds",
         "Backend time per job, from the backend's start on it to its charge, by printer",
-        labels=["printer"])
+        labels=["printer"],
+    )
     for t in times:
         buckets = [(str(b / 1000), n) for b, n in zip(BACKEND_BOUNDS_MS, t.at_most, strict=True)]
         family.add_metric([t.printer], [*buckets, ("+Inf", t.jobs)], t.total_ms / 1000)
@@ -66,8 +67,9 @@ class StoreCollector(Collector):
 
     def collect(self) -> Iterator[Any]:
         up = GaugeMetricFamily("pagetally_store_up", "1 when the store answered this scrape")
-        errors = CounterMetricFamily("pagetally_store_errors",
-                                     "Store errors met while serving the web and API")
+        errors = CounterMetricFamily(
+            "pagetally_store_errors", "Store errors met while serving the web and API"
+        )
         try:
             totals = self.store.job_totals()
             reasons = self.store.refusal_totals()
@@ -80,14 +82,18 @@ class StoreCollector(Collector):
             yield errors
             return
         up.add_metric([], 1)
-        jobs = CounterMetricFamily("pagetally_jobs", "Jobs recorded, by printer and action",
-                                   labels=["printer", "action"])
-        pages = CounterMetricFamily("pagetally_pages", "Pages charged, by printer",
-                                    labels=["printer"])
-        color = CounterMetricFamily("pagetally_color_pages", "Colour pages charged, by printer",
-                                    labels=["printer"])
-        money = CounterMetricFamily("pagetally_money", "Money charged, by printer "
-                                    "(the site's currency)", labels=["printer"])
+        jobs = CounterMetricFamily(
+            "pagetally_jobs", "Jobs recorded, by printer and action", labels=["printer", "action"]
+        )
+        pages = CounterMetricFamily(
+            "pagetally_pages", "Pages charged, by printer", labels=["printer"]
+        )
+        color = CounterMetricFamily(
+            "pagetally_color_pages", "Colour pages charged, by printer", labels=["printer"]
+        )
+        money = CounterMetricFamily(
+            "pagetally_money", "Money charged, by printer (the site's currency)", labels=["printer"]
+        )
         charged: dict[str, list[Any]] = {}
         for t in totals:
             jobs.add_metric([t.printer, t.action], t.jobs)
@@ -100,8 +106,9 @@ class StoreCollector(Collector):
             pages.add_metric([printer], pg)
             color.add_metric([printer], cp)
             money.add_metric([printer], m)
-        refused = CounterMetricFamily("pagetally_refusals", "Refused jobs, by reason",
-                                      labels=["reason"])
+        refused = CounterMetricFamily(
+            "pagetally_refusals", "Refused jobs, by reason", labels=["reason"]
+        )
         for r in reasons:
             refused.add_metric([r.reason or "(none)"], r.jobs)
         errors.add_metric([], _STORE_ERRORS[0])
@@ -112,11 +119,18 @@ def metrics_router(store: Any) -> tuple[APIRouter, CollectorRegistry]:
     """The /metrics route and the registry it serves (one per application)."""
     registry = CollectorRegistry()
     registry.register(StoreCollector(store))
-    requests = Counter("pagetally_api_requests", "API requests, by method and status",
-                       ["method", "status"], registry=registry)
-    seconds = Histogram("pagetally_api_request_seconds", "Time to answer an API request",
-                        registry=registry,
-                        buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5))
+    requests = Counter(
+        "pagetally_api_requests",
+        "API requests, by method and status",
+        ["method", "status"],
+        registry=registry,
+    )
+    seconds = Histogram(
+        "pagetally_api_request_seconds",
+        "Time to answer an API request",
+        registry=registry,
+        buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+    )
     router = APIRouter()
 
     @router.get("/metrics", include_in_schema=False)

@@ -37,9 +37,11 @@ def check_quota_of_quotes(state: WebState, who: Identity) -> None:
     if wait:
         limiter = state.quote_limiter
         raise HTTPException(
-            429, f"Too many quotes: {limiter.count} per {limiter.window // 60} minutes for "
-                 f"each user. Try again in {_duration(wait)}.",
-            headers={"Retry-After": str(wait)})
+            429,
+            f"Too many quotes: {limiter.count} per {limiter.window // 60} minutes for "
+            f"each user. Try again in {_duration(wait)}.",
+            headers={"Retry-After": str(wait)},
+        )
 
 
 def _duration(seconds: int) -> str:
@@ -54,13 +56,17 @@ def _rows(state: WebState, user_name: str, path: str, notes: list[str]) -> list[
     store, cfg = state.store, state.config
     user = store.get_user(user_name)
     printers = [e.printer for e in store.user_quotas(["*"], [user.name])]
-    site = PrinterSite(chain=store.printer_chain, settings=cfg.rule_settings,
-                       preaccounter=lambda p: cfg.get_str("preaccounter", p))
+    site = PrinterSite(
+        chain=store.printer_chain,
+        settings=cfg.rule_settings,
+        preaccounter=lambda p: cfg.get_str("preaccounter", p),
+    )
     return quote_rows(user, printers, ["*"], [path], QuoteCounter([path]), site, notes)
 
 
-async def quote_upload(state: WebState, who: Identity, document: UploadFile, *,
-                       empty: str) -> Quoted:
+async def quote_upload(
+    state: WebState, who: Identity, document: UploadFile, *, empty: str
+) -> Quoted:
     """The quote of `document` on every printer `who` may use; InvalidInput
     (`empty`) for an empty upload, 429 past the caller's quota of quotes."""
     check_quota_of_quotes(state, who)

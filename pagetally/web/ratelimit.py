@@ -13,8 +13,9 @@ from collections.abc import Callable
 
 
 class LoginLimiter:
-    def __init__(self, attempts: int, window_seconds: int,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, attempts: int, window_seconds: int, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.attempts = attempts
         self.window = window_seconds
         self._clock = clock
@@ -55,8 +56,9 @@ class UploadLimiter:
     it all. Keyed by the caller ("user:NAME", or "address:IP" for a route that
     allows anonymous callers). In memory, like the login limiter."""
 
-    def __init__(self, count: int, window_seconds: int,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, count: int, window_seconds: int, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.count = count
         self.window = window_seconds
         self._clock = clock

@@ -34,8 +34,9 @@ class Identity:
         return self.role in (Role.ADMIN, Role.READONLY_ADMIN)
 
 
-def role_of(name: str, groups: Iterable[str], admins: Iterable[str],
-            readonly_admins: Iterable[str]) -> Role:
+def role_of(
+    name: str, groups: Iterable[str], admins: Iterable[str], readonly_admins: Iterable[str]
+) -> Role:
     """The role `webadmins`/`webreadonlyadmins` give `name`, a member of `groups`.
 
     Entries are user names or `@group`; admin wins over read-only admin.
@@ -44,8 +45,7 @@ def role_of(name: str, groups: Iterable[str], admins: Iterable[str],
 
     def listed(entries: Iterable[str]) -> bool:
         # "@x" names a group only: a user named "@x" is not listed by it
-        return any(member.__contains__(e[1:]) if e.startswith("@") else e == name
-                   for e in entries)
+        return any(member.__contains__(e[1:]) if e.startswith("@") else e == name for e in entries)
 
     if listed(admins):
         return Role.ADMIN

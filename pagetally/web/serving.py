@@ -16,8 +16,15 @@ if TYPE_CHECKING:
 def server(app: Any, host: str, port: int, *, proxy_headers: bool = False) -> uvicorn.Server:
     """A uvicorn server for `app`. Forwarded-for headers are not read (the client
     address must be the TCP peer, which `webproxies` is matched against)."""
-    config = uvicorn.Config(app, host=host, port=port, proxy_headers=proxy_headers,
-                            log_level="warning", access_log=False, server_header=False)
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        proxy_headers=proxy_headers,
+        log_level="warning",
+        access_log=False,
+        server_header=False,
+    )
     return uvicorn.Server(config)
 
 
@@ -42,8 +49,11 @@ class Beside:
         from pagetally.web.settings import web_settings
 
         settings = web_settings(cfg)
-        self.server = server(create_app(settings, store, config=cfg), settings.host,
-                             settings.port if port is None else port)
+        self.server = server(
+            create_app(settings, store, config=cfg),
+            settings.host,
+            settings.port if port is None else port,
+        )
         self.thread = start_in_thread(self.server)
 
     def wait_started(self, timeout: float = 30.0) -> int:

@@ -51,8 +51,9 @@ class RevokedSessions(Protocol):
 class Sessions:
     """Signs and reads session cookies; makes and checks CSRF tokens."""
 
-    def __init__(self, secret: str, max_age_seconds: int,
-                 revoked: RevokedSessions | None = None) -> None:
+    def __init__(
+        self, secret: str, max_age_seconds: int, revoked: RevokedSessions | None = None
+    ) -> None:
         self._secret = secret.encode()
         self._signer = URLSafeTimedSerializer(secret, salt="pagetally-session")
         self._notes = URLSafeTimedSerializer(secret, salt="pagetally-note")
@@ -74,8 +75,7 @@ class Sessions:
         if not cookie:
             return None
         try:
-            data, signed = self._signer.loads(cookie, max_age=self.max_age,
-                                              return_timestamp=True)
+            data, signed = self._signer.loads(cookie, max_age=self.max_age, return_timestamp=True)
         except BadSignature:
             return None
         if not isinstance(data, dict) or not isinstance(data.get("u"), str):

@@ -27,8 +27,9 @@ def parse_proxies(raw: str) -> tuple[Network, ...]:
         try:
             out.append(ipaddress.ip_network(part, strict=False))
         except ValueError:
-            raise ConfigError(f"not an address or network: {part!r}",
-                              directive="webproxies") from None
+            raise ConfigError(
+                f"not an address or network: {part!r}", directive="webproxies"
+            ) from None
     return tuple(out)
 
 

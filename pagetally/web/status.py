@@ -50,9 +50,15 @@ def quota_line(q: UserQuota, now: datetime) -> QuotaLine:
 
 def group_line(q: GroupQuota, now: datetime) -> QuotaLine:
     """A group's entry, read by the same rule (its counter is its members' sum)."""
-    as_user = UserQuota(q.group, q.printer, page_counter=q.page_counter,
-                        life_page_counter=q.life_page_counter, soft_limit=q.soft_limit,
-                        hard_limit=q.hard_limit, date_limit=q.date_limit)
+    as_user = UserQuota(
+        q.group,
+        q.printer,
+        page_counter=q.page_counter,
+        life_page_counter=q.life_page_counter,
+        soft_limit=q.soft_limit,
+        hard_limit=q.hard_limit,
+        date_limit=q.date_limit,
+    )
     return quota_line(as_user, now)
 
 

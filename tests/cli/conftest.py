@@ -83,4 +83,3 @@ def make_cli(folder: Path, *, store: bool = True) -> Cli:
 @pytest.fixture
 def cli(tmp_path: Path) -> Cli:
     return make_cli(tmp_path)
-

@@ -214,8 +214,11 @@ def report(
     group: Annotated[bool, typer.Option("--group", "-g", help="Report groups.")] = False,
     in_group: Annotated[
         list[str] | None,
-        typer.Option("--in-group", "-i", help="Only users in this group; repeatable "
-                     "(PyKota's repykota --ingroups)."),
+        typer.Option(
+            "--in-group",
+            "-i",
+            help="Only users in this group; repeatable (PyKota's repykota --ingroups).",
+        ),
     ] = None,
     fmt: common.FormatOption = Format.TABLE,
 ) -> None:
@@ -235,8 +238,7 @@ def report(
             found = expand("group", in_group, store.find_groups, lambda g: g.name)
             members = sorted({u.name for g in found for u in store.members(g.name)})
             who = [m for m in members if any(fnmatchcase(m, p) for p in who)]
-        rows = (report_rows(store, cfg, printer_patterns, who, group, env.now())
-                if who else [])
+        rows = report_rows(store, cfg, printer_patterns, who, group, env.now()) if who else []
         printers = {p.name: p for p in store.find_printers(printer_patterns)}
     if fmt is Format.JSON:
         write_json(env.out, rows)

@@ -24,23 +24,33 @@ def test_sqlite_has_no_roles(tmp_path: Path) -> None:
 def _fresh(server: ServerInfo, tag: str) -> StoreSettings:
     """Settings for a database and roles that do not exist yet."""
     n = f"{os.getpid()}{tag}"
-    return StoreSettings(backend=server.backend, name=f"roles{n}", server=server.server,
-                         user=f"rro{n}", password="ro 'secret\\", admin_user=f"radm{n}",
-                         admin_password="adm-secret")
+    return StoreSettings(
+        backend=server.backend,
+        name=f"roles{n}",
+        server=server.server,
+        user=f"rro{n}",
+        password="ro 'secret\\",
+        admin_user=f"radm{n}",
+        admin_password="adm-secret",
+    )
 
 
 def _roles_as(cli: Cli, superuser: str, password: str) -> tuple[int, str]:
-    r = cli.runner.invoke(app, ["--config", str(cli.conf), "db", "roles", "--superuser",
-                                superuser, "--password-stdin"], input=password + "\n",
-                          obj=cli.env())
+    r = cli.runner.invoke(
+        app,
+        ["--config", str(cli.conf), "db", "roles", "--superuser", superuser, "--password-stdin"],
+        input=password + "\n",
+        obj=cli.env(),
+    )
     return r.exit_code, r.stderr
 
 
 def roles_story(server: ServerInfo, tmp_path: Path) -> None:
     s = _fresh(server, "a")
     (tmp_path / "admin").mkdir()
-    admin = server_cli(tmp_path / "admin", s, admin_user=s.admin_user,
-                       admin_password=s.admin_password)
+    admin = server_cli(
+        tmp_path / "admin", s, admin_user=s.admin_user, admin_password=s.admin_password
+    )
     printed = admin("db", "roles", "--sql").stdout
     assert f"{s.admin_user}" in printed and "SELECT" in printed
 

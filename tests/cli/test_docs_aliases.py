@@ -63,20 +63,21 @@ def test_repykota_and_edpykota_translation() -> None:
         "lp2",
         "staff",
     ]
-    assert edpykota_args(["-P", "lp1", "-S", "50", "-H", "60", "jo"]) == [[
-        "quotas",
-        "set",
-        "--printer",
-        "lp1",
-        "--soft",
-        "50",
-        "--hard",
-        "60",
-        "--only-existing",
-        "jo",
-    ]]
-    assert edpykota_args(["-a", "-P", "lp1", "jo"]) == [
-        ["quotas", "set", "--printer", "lp1", "jo"]]
+    assert edpykota_args(["-P", "lp1", "-S", "50", "-H", "60", "jo"]) == [
+        [
+            "quotas",
+            "set",
+            "--printer",
+            "lp1",
+            "--soft",
+            "50",
+            "--hard",
+            "60",
+            "--only-existing",
+            "jo",
+        ]
+    ]
+    assert edpykota_args(["-a", "-P", "lp1", "jo"]) == [["quotas", "set", "--printer", "lp1", "jo"]]
     assert edpykota_args(["-r", "jo"]) == [["quotas", "reset", "--printer", "*", "--used=0", "jo"]]
     assert edpykota_args(["-d", "-g", "-P", "lp1", "staff"])[0] == [
         "quotas",
@@ -129,7 +130,8 @@ def test_pkusers_pkprinters_pkbcodes_translation() -> None:
     assert pkusers_args(["-b", "-2", "jo"]) == [["payments", "debit", "jo", "2", "--note", ""]]
     assert pkusers_args(["--groups", "--delete", "staff"]) == [["groups", "delete", "staff"]]
     assert pkusers_args(["-b", "10", "jo"]) == [
-        ["payments", "set-balance", "jo", "10", "--note", ""]]
+        ["payments", "set-balance", "jo", "10", "--note", ""]
+    ]
     assert pkprinters_args(["-a", "-c", "0.05,0.1", "-g", "floor", "lp1"]) == [
         ["printers", "add", "lp1", "--skip-existing"],
         ["printers", "edit", "lp1", "--price-per-page=0.05", "--price-per-job=0.1"],

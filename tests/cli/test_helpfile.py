@@ -26,7 +26,8 @@ def test_help_file_is_up_to_date() -> None:
     with open(fasthelp.HELP_FILE, encoding="utf-8") as fh:
         assert fh.read() == helpfile.render(), (
             "pagetally/cli/help.txt is out of date: run "
-            "`.venv/bin/python -m pagetally.cli.helpfile`")
+            "`.venv/bin/python -m pagetally.cli.helpfile`"
+        )
 
 
 def test_help_file_is_what_typer_prints_for_every_command(
@@ -64,9 +65,20 @@ def test_only_pure_help_requests_are_answered() -> None:
     assert fasthelp.lookup(text, []) == (root, 2)
     assert fasthelp.lookup(text, ["--help"]) == (root, 0)
     assert fasthelp.lookup(text, ["users", "--help"]) is not None
-    for args in (["--version"], ["-v"], ["users", "add"], ["users", "add", "bob"],
-                 ["users", "add", "bob", "--help"], ["--config", "x", "--help"],
-                 ["users", "--config", "--help"], ["nosuch", "--help"], ["users", "--hel"],
-                 ["users", "-h", "--help"], ["count", "f"], ["report"], ["", "--help"],
-                 ["users\tx", "--help"]):
+    for args in (
+        ["--version"],
+        ["-v"],
+        ["users", "add"],
+        ["users", "add", "bob"],
+        ["users", "add", "bob", "--help"],
+        ["--config", "x", "--help"],
+        ["users", "--config", "--help"],
+        ["nosuch", "--help"],
+        ["users", "--hel"],
+        ["users", "-h", "--help"],
+        ["count", "f"],
+        ["report"],
+        ["", "--help"],
+        ["users\tx", "--help"],
+    ):
         assert fasthelp.lookup(text, args) is None, args

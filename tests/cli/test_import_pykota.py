@@ -28,8 +28,11 @@ def _pykota_sqlite(folder: Path, jobs: int = 500) -> Path:
 def test_import_prints_both_sides_and_the_rounding(cli: Cli, tmp_path: Path) -> None:
     conf = _pykota_sqlite(tmp_path)
     out = cli("import-pykota", "--from", str(conf), "--timezone", "UTC").stdout
-    rows = {line.split("│")[1].strip(): [c.strip() for c in line.split("│")[2:5]]
-            for line in out.splitlines() if line.startswith("│")}
+    rows = {
+        line.split("│")[1].strip(): [c.strip() for c in line.split("│")[2:5]]
+        for line in out.splitlines()
+        if line.startswith("│")
+    }
     assert rows["users"] == ["40", "40", "40"]
     assert rows["jobs"] == ["500", "500", "500"]
     assert rows["payments"] == ["301", "301", "301"]
@@ -38,8 +41,11 @@ def test_import_prints_both_sides_and_the_rounding(cli: Cli, tmp_path: Path) -> 
     assert "user 'user003' balance: 10.0000005 -> 10.000000" in out  # largest first
     assert "were rounded" in out
     again = cli("import-pykota", "--from", str(conf), "--timezone", "UTC").stdout
-    rows = {line.split("│")[1].strip(): [c.strip() for c in line.split("│")[2:6]]
-            for line in again.splitlines() if line.startswith("│")}
+    rows = {
+        line.split("│")[1].strip(): [c.strip() for c in line.split("│")[2:6]]
+        for line in again.splitlines()
+        if line.startswith("│")
+    }
     assert rows["jobs"] == ["500", "500", "0", "0"]
     assert rows["users"] == ["40", "40", "0", "0"]
     assert len(cli.json("history")) == 500
@@ -69,10 +75,13 @@ def test_server_down_is_a_store_error(cli: Cli, tmp_path: Path) -> None:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     conf = tmp_path / "pykota.conf"
-    conf.write_text(f"[global]\nstoragebackend: pgstorage\nstorageserver: 127.0.0.1:{port}\n"
-                    "storagename: pykota\nstorageuser: pykotauser\nstorageuserpw: x\n")
+    conf.write_text(
+        f"[global]\nstoragebackend: pgstorage\nstorageserver: 127.0.0.1:{port}\n"
+        "storagename: pykota\nstorageuser: pykotauser\nstorageuserpw: x\n"
+    )
     (tmp_path / "pykotadmin.conf").write_text(
-        "[global]\nstorageadmin: pykotaadmin\nstorageadminpw: secret-pw\n")
+        "[global]\nstorageadmin: pykotaadmin\nstorageadminpw: secret-pw\n"
+    )
     result = cli("import-pykota", "--from", str(conf), code=4)
     assert "cannot use the PostgreSQL database 'pykota' on 127.0.0.1" in result.stderr
     assert "secret-pw" not in result.stderr
@@ -81,14 +90,19 @@ def test_server_down_is_a_store_error(cli: Cli, tmp_path: Path) -> None:
 @pytest.mark.slow
 @pytest.mark.postgresql
 def test_wrong_password_is_a_store_error(
-    cli: Cli, tmp_path: Path, postgresql_server: ServerInfo  # noqa: F811
+    cli: Cli,
+    tmp_path: Path,
+    postgresql_server: ServerInfo,  # noqa: F811
 ) -> None:
     made = postgresql_server.new_database("pkw")
     conf = tmp_path / "pykota.conf"
-    conf.write_text(f"[global]\nstoragebackend: pgstorage\nstorageserver: {made.server}\n"
-                    f"storagename: {made.name}\n")
+    conf.write_text(
+        f"[global]\nstoragebackend: pgstorage\nstorageserver: {made.server}\n"
+        f"storagename: {made.name}\n"
+    )
     (tmp_path / "pykotadmin.conf").write_text(
-        f"[global]\nstorageadmin: {made.admin_user}\nstorageadminpw: not-the-password\n")
+        f"[global]\nstorageadmin: {made.admin_user}\nstorageadminpw: not-the-password\n"
+    )
     result = cli("import-pykota", "--from", str(conf), code=4)
     assert "password authentication failed" in result.stderr
     assert "not-the-password" not in result.stderr

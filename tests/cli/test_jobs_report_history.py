@@ -187,12 +187,40 @@ def test_machine_formats_are_pinned(cli: Cli) -> None:
     setup_story(cli)
     job(cli, "-u", "bob", "-P", "lp1", "-p", "1")
     assert list(cli.json("report")[0]) == [
-        "printer", "name", "kind", "limit_by", "flag", "overcharge", "page_counter",
-        "life_page_counter", "soft_limit", "hard_limit", "balance", "life_time_paid",
-        "grace_until", "status", "warn_count"]
+        "printer",
+        "name",
+        "kind",
+        "limit_by",
+        "flag",
+        "overcharge",
+        "page_counter",
+        "life_page_counter",
+        "soft_limit",
+        "hard_limit",
+        "balance",
+        "life_time_paid",
+        "grace_until",
+        "status",
+        "warn_count",
+    ]
     assert list(cli.json("history")[0]) == [
-        "id", "date", "user", "printer", "pages", "color_pages", "copies", "price", "action",
-        "reason", "billing_code", "host", "title", "job_id"]
+        "id",
+        "date",
+        "user",
+        "printer",
+        "pages",
+        "color_pages",
+        "copies",
+        "price",
+        "action",
+        "reason",
+        "billing_code",
+        "host",
+        "title",
+        "job_id",
+    ]
     header = cli("history", "--format", "csv").stdout.splitlines()[0]
-    assert header == ("id,date,user,printer,pages,color_pages,copies,price,action,reason,"
-                      "billing_code,host,title,job_id")
+    assert header == (
+        "id,date,user,printer,pages,color_pages,copies,price,action,reason,"
+        "billing_code,host,title,job_id"
+    )

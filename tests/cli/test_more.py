@@ -80,14 +80,16 @@ def test_progress_bar_once_work_takes_over_a_second(cli: Cli) -> None:
     """Issue 10: a bar on anything that takes over a second, whatever the number
     of items — none for 30 quick names, one for 3 slow ones (an injected clock
     that moves 0.6 s per reading)."""
+
     def invoke(ticks: list[float], *names: str) -> str:
         def tick() -> float:
             ticks[0] += ticks[1]
             return ticks[0]
 
         env = Env(tz=UTC, environ={}, force_terminal=True, width=100, ticks=tick)
-        r = CliRunner().invoke(app, ["--config", str(cli.conf), "users", "add",
-                                     "--balance", "1", *names], obj=env)
+        r = CliRunner().invoke(
+            app, ["--config", str(cli.conf), "users", "add", "--balance", "1", *names], obj=env
+        )
         assert r.exit_code == 0, r.stderr
         return r.stderr
 

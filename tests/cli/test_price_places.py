@@ -22,8 +22,7 @@ def test_prices_take_twelve_places_amounts_six() -> None:
 
 
 def test_a_fine_price_is_kept_and_each_job_rounded_to_six_places(cli: Cli) -> None:
-    cli("printers", "add", "lp", "--price-per-page", "0.0000125", "--price-per-job",
-        "0.0000001")
+    cli("printers", "add", "lp", "--price-per-page", "0.0000125", "--price-per-job", "0.0000001")
     [lp] = cli.json("printers", "list")
     assert (lp["price_per_page"], lp["price_per_job"]) == ("0.0000125", "0.0000001")
     cli("users", "add", "ann", "--limit-by", "balance", "--balance", "1")
@@ -35,5 +34,7 @@ def test_a_fine_price_is_kept_and_each_job_rounded_to_six_places(cli: Cli) -> No
     with cli.store() as store:
         assert store.get_user("ann").balance == Decimal("0.987462")
         # PyKota's priceperpage column keeps the store's 6 places (dumpykota's shape)
-    assert "more than 12 decimal places" in cli(
-        "printers", "edit", "lp", "--price-per-page", "0.0000000000001", code=2).stderr
+    assert (
+        "more than 12 decimal places"
+        in cli("printers", "edit", "lp", "--price-per-page", "0.0000000000001", code=2).stderr
+    )

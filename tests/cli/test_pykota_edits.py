@@ -13,8 +13,9 @@ from tests.cli.conftest import Cli
 Translate = Callable[[Sequence[str]], list[list[str]]]
 
 
-def pykota(cli: Cli, capsys: pytest.CaptureFixture[str], tool: str, *args: str,
-           code: int = 0) -> tuple[str, str]:
+def pykota(
+    cli: Cli, capsys: pytest.CaptureFixture[str], tool: str, *args: str, code: int = 0
+) -> tuple[str, str]:
     """Run a PyKota command name (its argv as a site's cron job would give it)
     against the scratch store; returns (stdout, stderr)."""
     translate: Translate = getattr(aliases, f"{tool}_args")
@@ -30,8 +31,10 @@ def pykota(cli: Cli, capsys: pytest.CaptureFixture[str], tool: str, *args: str,
 
 
 def limits(cli: Cli) -> dict[tuple[str, str], tuple[int | None, int | None]]:
-    return {(q["name"], q["printer"]): (q["soft_limit"], q["hard_limit"])
-            for q in cli.json("quotas", "list")}
+    return {
+        (q["name"], q["printer"]): (q["soft_limit"], q["hard_limit"])
+        for q in cli.json("quotas", "list")
+    }
 
 
 @pytest.fixture
@@ -71,24 +74,60 @@ def test_soft_only_keeps_or_follows_pykotas_rule(
 def test_edpykota_man_page_examples(site: Cli, capsys: pytest.CaptureFixture[str]) -> None:
     site("groups", "add", "support", "financial")
     pykota(site, capsys, "edpykota", "--add", "john", "paul", "george", "ringo")
-    assert {k for k in limits(site)} == {(u, p) for u in ("john", "paul", "george", "ringo")
-                                         for p in ("HP", "lp")}
-    pykota(site, capsys, "edpykota", "--printer", "HP", "--softlimit", "50", "--hardlimit",
-           "60", "jerome")  # no --add: PyKota changed existing entries only
+    assert {k for k in limits(site)} == {
+        (u, p) for u in ("john", "paul", "george", "ringo") for p in ("HP", "lp")
+    }
+    pykota(
+        site,
+        capsys,
+        "edpykota",
+        "--printer",
+        "HP",
+        "--softlimit",
+        "50",
+        "--hardlimit",
+        "60",
+        "jerome",
+    )  # no --add: PyKota changed existing entries only
     assert ("jerome", "HP") not in limits(site)
-    pykota(site, capsys, "edpykota", "--add", "--printer", "HP", "--softlimit", "50",
-           "--hardlimit", "60", "jerome")
+    pykota(
+        site,
+        capsys,
+        "edpykota",
+        "--add",
+        "--printer",
+        "HP",
+        "--softlimit",
+        "50",
+        "--hardlimit",
+        "60",
+        "jerome",
+    )
     assert limits(site)[("jerome", "HP")] == (50, 60)
-    pykota(site, capsys, "edpykota", "--groups", "--add", "--softlimit", "500", "--hardlimit",
-           "600", "support", "financial")
+    pykota(
+        site,
+        capsys,
+        "edpykota",
+        "--groups",
+        "--add",
+        "--softlimit",
+        "500",
+        "--hardlimit",
+        "600",
+        "support",
+        "financial",
+    )
     groups = site.json("quotas", "list", "--group")
     assert {(g["name"], g["printer"], g["soft_limit"], g["hard_limit"]) for g in groups} == {
-        (g, p, 500, 600) for g in ("support", "financial") for p in ("HP", "lp")}
+        (g, p, 500, 600) for g in ("support", "financial") for p in ("HP", "lp")
+    }
     site("jobs", "add", "-u", "jerome", "-P", "HP", "-p", "7")
     site("jobs", "add", "-u", "john", "-P", "HP", "-p", "3")
     pykota(site, capsys, "edpykota", "--reset", "--printer", "HP", "jerome", "jo*")
-    used = {(q["name"], q["printer"]): (q["page_counter"], q["life_page_counter"])
-            for q in site.json("quotas", "list")}
+    used = {
+        (q["name"], q["printer"]): (q["page_counter"], q["life_page_counter"])
+        for q in site.json("quotas", "list")
+    }
     assert used[("jerome", "HP")] == (0, 7) and used[("john", "HP")] == (0, 3)
     assert ("joe", "HP") not in used  # joe had no entry: none created, no failure
     pykota(site, capsys, "edpykota", "--printer", "HP", "--noquota", "jerome")
@@ -156,7 +195,12 @@ def test_allowances_reach_whoever_matches_when_they_run(site: Cli) -> None:
     site("allowances", "run")
     bal = {u["name"]: u["balance"] for u in site.json("users", "list")}
     assert (bal["stud1"], bal["stud2"], bal["john"], bal["paul"], bal["tmp9"]) == (
-        "2.00", "2.00", "1.00", "1.00", "1.00")
+        "2.00",
+        "2.00",
+        "1.00",
+        "1.00",
+        "1.00",
+    )
     assert site.json("quotas", "list", "stud2")[0]["page_counter"] == 0
     site("allowances", "run")  # idempotent within the period
     assert {u["name"]: u["balance"] for u in site.json("users", "list")} == bal

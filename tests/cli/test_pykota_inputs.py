@@ -31,13 +31,16 @@ def site(cli: Cli) -> Cli:
         (("printers", "edit", "lp", "--price-per-page", BIG), "too large"),
         (("users", "edit", "ann", "--overcharge", BIG), "too large"),
         (("quotas", "set", "ann", "-P", "lp", "--soft", "1e23"), "valid integer"),
-        (("quotas", "set", "ann", "-P", "lp", "--soft", "99999999999999999999999"),
-         "out of range"),
+        (("quotas", "set", "ann", "-P", "lp", "--soft", "99999999999999999999999"), "out of range"),
         (("quotas", "set", "ann", "-P", "lp", "--hard", "3000000000"), "out of range"),
-        (("jobs", "add", "-u", "ann", "-P", "lp", "-p", str(2**62), "--copies", "4"),
-         "out of range"),
-        (("jobs", "add", "-u", "ann", "-P", "lp", "-p", str(2**20), "--copies", str(2**20)),
-         "--pages × --copies"),
+        (
+            ("jobs", "add", "-u", "ann", "-P", "lp", "-p", str(2**62), "--copies", "4"),
+            "out of range",
+        ),
+        (
+            ("jobs", "add", "-u", "ann", "-P", "lp", "-p", str(2**20), "--copies", str(2**20)),
+            "--pages × --copies",
+        ),
         (("quotas", "reset", "ann", "-P", "lp", "--used", str(2**64)), "out of range"),
         (("allowances", "add", "ann", "--pages", str(2**40)), "out of range"),
         (("users", "add", "a\udcff"), "'a\\xff' is not UTF-8 text"),
@@ -66,8 +69,12 @@ def test_payments_in_the_currencys_units(site: Cli) -> None:
 
 def test_smaller_findings(site: Cli) -> None:
     # "unknown printer" exits 5 everywhere it is named
-    for args in (("quotas", "list", "-P", "nosuch"), ("report", "-P", "nosuch"),
-                 ("quotas", "set", "ann", "-P", "nosuch"), ("history", "-P", "nosuch")):
+    for args in (
+        ("quotas", "list", "-P", "nosuch"),
+        ("report", "-P", "nosuch"),
+        ("quotas", "set", "ann", "-P", "nosuch"),
+        ("history", "-P", "nosuch"),
+    ):
         assert "nosuch" in site(*args, code=5).stderr
     # history -u for a user PageTally does not know shows the refused jobs
     site("jobs", "add", "-u", "ghost", "-P", "lp", "-p", "1", "--job-id", "4711", code=1)

@@ -31,12 +31,19 @@ def test_pkusers_examples(cli: Cli, capsys: Cap) -> None:
     pykota(cli, capsys, "pkusers", "--add", "--ingroups", "coders,it", "jerome")
     assert all(g["members"] == ["jerome"] for g in cli.json("groups", "list"))
     pykota(cli, capsys, "pkusers", "--limitby", "balance", "--balance", "10.0", "john")
-    assert (users(cli)["john"]["limit_by"], users(cli)["john"]["balance"]) == ("balance",
-                                                                                "10.00")
+    assert (users(cli)["john"]["limit_by"], users(cli)["john"]["balance"]) == ("balance", "10.00")
     pykota(cli, capsys, "pkusers", "--balance", "10.0", "john")  # absolute: unchanged
     assert users(cli)["john"]["balance"] == "10.00"
-    pykota(cli, capsys, "pkusers", "--balance", "+10.0", "--comment", "He paid with his blood.",
-           "jerome")
+    pykota(
+        cli,
+        capsys,
+        "pkusers",
+        "--balance",
+        "+10.0",
+        "--comment",
+        "He paid with his blood.",
+        "jerome",
+    )
     assert users(cli)["jerome"]["balance"] == "10.00"
     notes = [p["description"] for p in cli.json("payments", "list", "-u", "jerome")]
     assert notes == ["He paid with his blood."]
@@ -70,8 +77,9 @@ def test_pkprinters_examples(cli: Cli, capsys: Cap) -> None:
     pykota(cli, capsys, "pkprinters", "--groups", "Laser,HP", "hp*")
     pykota(cli, capsys, "pkprinters", "--groups", "Lexmark", "hp2200")
     pykota(cli, capsys, "pkprinters", "--groups", "Lexmark", "--remove", "hp2200")
-    assert cli.json("printers", "list", "hp2200")[0]["groups"] == ["HP", "Laser"] or \
-        sorted(cli.json("printers", "list", "hp2200")[0]["groups"]) == ["HP", "Laser"]
+    assert cli.json("printers", "list", "hp2200")[0]["groups"] == ["HP", "Laser"] or sorted(
+        cli.json("printers", "list", "hp2200")[0]["groups"]
+    ) == ["HP", "Laser"]
     pykota(cli, capsys, "pkprinters", "--maxjobsize", "unlimited", "hp2100")
     pykota(cli, capsys, "pkprinters", "--delete", "*")
     assert cli.json("printers", "list") == []
@@ -80,8 +88,7 @@ def test_pkprinters_examples(cli: Cli, capsys: Cap) -> None:
 def test_pkbcodes_examples(cli: Cli, capsys: Cap) -> None:
     pykota(cli, capsys, "pkbcodes", "-D", "Financial Department", "financial")  # no --add
     codes = cli.json("billing-codes", "list")
-    assert [(c["code"], c["description"]) for c in codes] == [
-        ("financial", "Financial Department")]
+    assert [(c["code"], c["description"]) for c in codes] == [("financial", "Financial Department")]
     pykota(cli, capsys, "pkbcodes", "-D", "Finance", "financial")  # again: describes it
     assert cli.json("billing-codes", "list")[0]["description"] == "Finance"
     out, _ = pykota(cli, capsys, "pkbcodes", "--list")
@@ -100,8 +107,15 @@ def printed(cli: Cli) -> Cli:
     cli("groups", "add", "staff")
     cli("groups", "add-members", "staff", "joe")
     cli("quotas", "set", "*", "-P", "*", "--hard", "100")
-    for n, (user, prn) in enumerate([("jerome", "HP2100"), ("jerome", "HP2100"),
-                                     ("joe", "laser1"), ("ann", "epson"), ("jerome", "epson")]):
+    for n, (user, prn) in enumerate(
+        [
+            ("jerome", "HP2100"),
+            ("jerome", "HP2100"),
+            ("joe", "laser1"),
+            ("ann", "epson"),
+            ("jerome", "epson"),
+        ]
+    ):
         cli("jobs", "add", "-u", user, "-P", prn, "-p", "3", "--job-id", str(503 + n))
     return cli
 
@@ -122,30 +136,40 @@ def dumped(out: str) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(out)))
 
 
-def test_dumpykota_examples(printed: Cli, capsys: Cap, tmp_path: Path,
-                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_dumpykota_examples(
+    printed: Cli, capsys: Cap, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     out, _ = pykota(printed, capsys, "dumpykota", "--data", "history", "--format", "csv")
     assert len(dumped(out)) == 5
     monkeypatch.chdir(tmp_path)
     pykota(printed, capsys, "dumpykota", "--data", "users", "--format", "xml", "-o", "users.xml")
     assert "jerome" in (tmp_path / "users.xml").read_text()
-    out, _ = pykota(printed, capsys, "dumpykota", "--data", "history", "printername=HP2100",
-                    "username=jerome")
+    out, _ = pykota(
+        printed, capsys, "dumpykota", "--data", "history", "printername=HP2100", "username=jerome"
+    )
     assert [r["jobid"] for r in dumped(out)] == ["503", "504"]
     year = datetime.now(UTC).year
-    out, _ = pykota(printed, capsys, "dumpykota", "--data", "history", f"start={year}01",
-                    f"end={year}1231235959")
+    out, _ = pykota(
+        printed,
+        capsys,
+        "dumpykota",
+        "--data",
+        "history",
+        f"start={year}01",
+        f"end={year}1231235959",
+    )
     assert len(dumped(out)) == 5
-    out, _ = pykota(printed, capsys, "dumpykota", "--data", "history", "start=200503",
-                    "end=20050730234615")
+    out, _ = pykota(
+        printed, capsys, "dumpykota", "--data", "history", "start=200503", "end=20050730234615"
+    )
     assert dumped(out) == []
     out, _ = pykota(printed, capsys, "dumpykota", "-d", "history", "jobid=505")
     assert [r["username"] for r in dumped(out)] == ["joe"]
     out, _ = pykota(printed, capsys, "dumpykota", "-d", "history", "--sum", "username=jerome")
     rows = dumped(out)
     assert [(r["username"], r["jobsize"], r["jobprice"]) for r in rows] == [
-        ("jerome", "9", "0.900000")] or [(r["username"], r["jobsize"]) for r in rows] == [
-        ("jerome", "9")]
+        ("jerome", "9", "0.900000")
+    ] or [(r["username"], r["jobsize"]) for r in rows] == [("jerome", "9")]
     out, _ = pykota(printed, capsys, "dumpykota", "-d", "payments", "--sum")
     assert {r["username"]: r["amount"] for r in dumped(out)}["jerome"].startswith("5")
     out, _ = pykota(printed, capsys, "dumpykota", "-d", "users", "-O", "-username")
@@ -163,13 +187,15 @@ def test_pkrefund_examples(printed: Cli, capsys: Cap, monkeypatch: pytest.Monkey
     assert "1 receipt(s)" in err and balance("jerome") == "4.40"  # 5 - 0.90 + 0.30
     assert Path("/tmp/receipts.pdf").read_bytes().startswith(b"%PDF")
     monkeypatch.setattr("sys.stdin", io.StringIO("y\n"))
-    pykota(printed, capsys, "pkrefund", "--reason", "Hardware problem", "jobid=505",
-           "start=today-7")
+    pykota(
+        printed, capsys, "pkrefund", "--reason", "Hardware problem", "jobid=505", "start=today-7"
+    )
     assert balance("joe") == "5.00"
     pykota(printed, capsys, "pkrefund", "--force", "username=jerome", "printername=HP2100")
     assert balance("jerome") == "4.70"  # job 504 (503 was refunded already)
-    pykota(printed, capsys, "pkrefund", "--force", "printername=epson", "start=200602",
-           "end=tomorrow")
+    pykota(
+        printed, capsys, "pkrefund", "--force", "printername=epson", "start=200602", "end=tomorrow"
+    )
     assert (balance("ann"), balance("jerome")) == ("5.00", "5.00")
 
 
@@ -186,8 +212,9 @@ def test_every_alias_has_config_version_and_argument_files(
     args = tmp_path / "args"
     args.write_text("--list\n\njerome\n")
     for tool in ("pkusers", "edpykota", "pkprinters", "pkbcodes", "repykota", "dumpykota"):
-        pykota(cli, capsys, tool, "-A", str(args) if tool in ("pkusers", "pkbcodes") else
-               "/dev/null")
+        pykota(
+            cli, capsys, tool, "-A", str(args) if tool in ("pkusers", "pkbcodes") else "/dev/null"
+        )
         with pytest.raises(SystemExit) as done:
             from pagetally.cli import aliases
 

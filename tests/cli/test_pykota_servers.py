@@ -28,7 +28,11 @@ def bulk_on(server: ServerInfo, tmp_path: Path) -> None:
     assert len(rows) == 2400
     q = rows[(names[3], "lp1")]
     assert (q["soft_limit"], q["hard_limit"], q["page_counter"], q["life_page_counter"]) == (
-        5, 9, 5, 5)
+        5,
+        9,
+        5,
+        5,
+    )
     assert rows[(names[500], "lp2")]["page_counter"] == 0
 
 

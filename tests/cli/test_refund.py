@@ -166,13 +166,28 @@ def test_refund_asks_first_without_force(cli: Cli) -> None:
         ),
         (
             ["-r", "jam", "jobid=42", "printername=lp1"],
-            ["jobs", "refund", "--filter", "jobid=42", "--filter", "printername=lp1",
-             "--reason", "jam"],
+            [
+                "jobs",
+                "refund",
+                "--filter",
+                "jobid=42",
+                "--filter",
+                "printername=lp1",
+                "--reason",
+                "jam",
+            ],
         ),
         (
             ["--force", "username=jerome", "printername=HP2100"],  # man pkrefund, verbatim
-            ["jobs", "refund", "--filter", "username=jerome", "--filter", "printername=HP2100",
-             "--force"],
+            [
+                "jobs",
+                "refund",
+                "--filter",
+                "username=jerome",
+                "--filter",
+                "printername=HP2100",
+                "--force",
+            ],
         ),
     ],
 )

@@ -25,14 +25,19 @@ report_before.register(BEFORE)
 
 
 def _store(cli: Cli) -> None:
-    cli.conf.write_text(cli.conf.read_text() + "poorman: 2\n\n[lp2]\npoorman: 7.5\n"
-                        "balancezero: -1\ngracedelay: 3\n")
+    cli.conf.write_text(
+        cli.conf.read_text() + "poorman: 2\n\n[lp2]\npoorman: 7.5\nbalancezero: -1\ngracedelay: 3\n"
+    )
     with cli.store(readonly=False) as s:
-        s.add_printer(Printer("lp1", description="first <floor>",
-                              prices=PriceTable(per_page=Decimal("0.10"),
-                                                per_job=Decimal("0.05"))))
+        s.add_printer(
+            Printer(
+                "lp1",
+                description="first <floor>",
+                prices=PriceTable(per_page=Decimal("0.10"), per_job=Decimal("0.05")),
+            )
+        )
         s.add_printer(Printer("lp2"))
-        s.add_printer(Printer("lp,3 \"q\""))
+        s.add_printer(Printer('lp,3 "q"'))
         people = [
             User("alice", limit_by=LimitBy.QUOTA),
             User("bob", limit_by=LimitBy.BALANCE, balance=Decimal("1.5")),
@@ -41,7 +46,7 @@ def _store(cli: Cli) -> None:
             User("erin", limit_by=LimitBy.NOQUOTA),
             User("frank", limit_by=LimitBy.NOCHANGE),
             User("gus", limit_by=LimitBy.NOPRINT),
-            User("<b>h&i\"</b>", limit_by=LimitBy.QUOTA),
+            User('<b>h&i"</b>', limit_by=LimitBy.QUOTA),
             User("zoë, jr", limit_by=LimitBy.BALANCE, balance=Decimal("0")),
         ]
         for u in people:
@@ -49,23 +54,35 @@ def _store(cli: Cli) -> None:
         s.add_payment(Payment("bob", Decimal("3.25"), PaymentKind.CREDIT, "", NOW))
         limits = [(5, 10), (None, None), (3, None), (None, 4), (0, 0)]
         for i, u in enumerate(people):
-            for j, p in enumerate(("lp1", "lp2", "lp,3 \"q\"")):
+            for j, p in enumerate(("lp1", "lp2", 'lp,3 "q"')):
                 if (i + j) % 4 == 3:
                     continue
                 soft, hard = limits[(i + j) % len(limits)]
                 s.set_user_quota(u.name, p, soft_limit=soft, hard_limit=hard)
-                s.reset_user_quota(u.name, p, page_counter=(i * 3 + j) % 7,
-                                   life_page_counter=(i * 5 + j) % 11, lifetime=True)
+                s.reset_user_quota(
+                    u.name,
+                    p,
+                    page_counter=(i * 3 + j) % 7,
+                    life_page_counter=(i * 5 + j) % 11,
+                    lifetime=True,
+                )
         with s._engine.begin() as conn:  # grace deadlines, past and future
-            conn.execute(update(userpquota).where(userpquota.c.id % 3 == 0)
-                         .values(datelimit=NOW - timedelta(days=1)))
-            conn.execute(update(userpquota).where(userpquota.c.id % 3 == 1)
-                         .values(datelimit=NOW + timedelta(days=2, minutes=7)))
-            conn.execute(update(userpquota).where(userpquota.c.id % 5 == 0)
-                         .values(warncount=3))
-        for g, lb, members in (("staff", LimitBy.BALANCE, ["bob", "dan"]),
-                               ("empty", LimitBy.QUOTA, []),
-                               ("all & more", LimitBy.QUOTA, [u.name for u in people])):
+            conn.execute(
+                update(userpquota)
+                .where(userpquota.c.id % 3 == 0)
+                .values(datelimit=NOW - timedelta(days=1))
+            )
+            conn.execute(
+                update(userpquota)
+                .where(userpquota.c.id % 3 == 1)
+                .values(datelimit=NOW + timedelta(days=2, minutes=7))
+            )
+            conn.execute(update(userpquota).where(userpquota.c.id % 5 == 0).values(warncount=3))
+        for g, lb, members in (
+            ("staff", LimitBy.BALANCE, ["bob", "dan"]),
+            ("empty", LimitBy.QUOTA, []),
+            ("all & more", LimitBy.QUOTA, [u.name for u in people]),
+        ):
             s.add_group(Group(g, limit_by=lb))
             s.add_members(g, members)
             s.set_group_quota(g, "lp1", soft_limit=4, hard_limit=20)

@@ -32,9 +32,11 @@ def server_cli(
     return cli
 
 
-def admin_and_reader(server: ServerInfo, tmp_path: Path,
-                     setup: Callable[[Cli], None] = setup_story,
-                     ) -> tuple[StoreSettings, Cli, Cli]:
+def admin_and_reader(
+    server: ServerInfo,
+    tmp_path: Path,
+    setup: Callable[[Cli], None] = setup_story,
+) -> tuple[StoreSettings, Cli, Cli]:
     """A fresh database with the schema and `setup`'s data; the CLI as its admin
     (secrets file) and as the read-only role."""
     s = server.new_database()

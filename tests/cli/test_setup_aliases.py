@@ -14,8 +14,15 @@ from tests.cli.conftest import make_cli
 
 def test_pkturnkey_is_a_dry_run_without_force() -> None:
     assert pkturnkey_args(["--uidmin", "1000"]) == [
-        "setup", "site", "--unattended", "--set", "wrap=no", "--set", "syncuidmin=1000",
-        "--dry-run"]
+        "setup",
+        "site",
+        "--unattended",
+        "--set",
+        "wrap=no",
+        "--set",
+        "syncuidmin=1000",
+        "--dry-run",
+    ]
 
 
 def test_pkturnkey_man_page_forms() -> None:
@@ -47,18 +54,25 @@ def test_autopykota_script_creates_the_account(tmp_path: Path) -> None:
     cli = make_cli(tmp_path)
     cli("printers", "add", "lp")
     exe = Path(sys.executable).parent / "autopykota"
-    env = {"PATH": "/usr/bin:/bin", "PAGETALLY_CONFIG": str(cli.conf),
-           "PYKOTAUSERNAME": "newbie", "PYKOTAPRINTERNAME": "lp"}
-    done = subprocess.run([str(exe), "--initbalance", "4"], env=env, capture_output=True,
-                          text=True, timeout=60)
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "PAGETALLY_CONFIG": str(cli.conf),
+        "PYKOTAUSERNAME": "newbie",
+        "PYKOTAPRINTERNAME": "lp",
+    }
+    done = subprocess.run(
+        [str(exe), "--initbalance", "4"], env=env, capture_output=True, text=True, timeout=60
+    )
     assert done.returncode == 0, done.stderr
     assert "user 'newbie' added with balance 4" in done.stderr
     [user] = cli.json("users", "list", "newbie")
     assert (user["limit_by"], user["balance"]) == ("balance", "4.00")
-    again = subprocess.run([str(exe), "-i", "9"], env=env, capture_output=True, text=True,
-                           timeout=60)
+    again = subprocess.run(
+        [str(exe), "-i", "9"], env=env, capture_output=True, text=True, timeout=60
+    )
     assert "newbie on lp: nothing to do" in again.stderr
     assert cli.json("users", "list", "newbie")[0]["balance"] == "4.00"
-    missing = subprocess.run([str(exe)], env={**env, "PYKOTAUSERNAME": ""},
-                             capture_output=True, text=True, timeout=60)
+    missing = subprocess.run(
+        [str(exe)], env={**env, "PYKOTAUSERNAME": ""}, capture_output=True, text=True, timeout=60
+    )
     assert missing.returncode != 0 and "username or the printername" in missing.stderr

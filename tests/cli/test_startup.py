@@ -34,19 +34,33 @@ def _modules_after(*args: str) -> set[str]:
         "try:\n    run()\nexcept SystemExit:\n    pass\n"
         "print(' '.join(sorted(sys.modules)), file=sys.stderr)"
     )
-    done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True,
-                          text=True, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, check=True
+    )
     return set(done.stderr.split())
 
 
 def test_help_and_count_import_only_what_they_need(tmp_path: Path) -> None:
-    heavy = {"rich.console", "rich.markdown", "pydantic", "sqlalchemy", "pikepdf", "numpy",
-             "PIL", "pagetally.config", "pagetally.storage"}
+    heavy = {
+        "rich.console",
+        "rich.markdown",
+        "pydantic",
+        "sqlalchemy",
+        "pikepdf",
+        "numpy",
+        "PIL",
+        "pagetally.config",
+        "pagetally.storage",
+    }
     loaded = _modules_after("--help")
     assert not loaded & heavy
     assert not {m for m in loaded if m.startswith("pagetally.cli.")} - {
-        "pagetally.cli.main", "pagetally.cli.app", "pagetally.cli.env",
-        "pagetally.cli.exitcodes", "pagetally.cli.typer_click", "pagetally.cli._fastparams",
+        "pagetally.cli.main",
+        "pagetally.cli.app",
+        "pagetally.cli.env",
+        "pagetally.cli.exitcodes",
+        "pagetally.cli.typer_click",
+        "pagetally.cli._fastparams",
         "pagetally.cli.argfiles",  # -A FILE, stdlib only
     }
     empty = tmp_path / "empty"
@@ -57,17 +71,34 @@ def test_help_and_count_import_only_what_they_need(tmp_path: Path) -> None:
 
 
 #: What no command's help may import (each costs 10-100 ms of start-up).
-HELP_HEAVY = frozenset({"rich", "pydantic", "sqlalchemy", "alembic", "pikepdf", "numpy", "PIL",
-                        "reportlab", "ldap3", "psycopg", "pymysql", "pagetally.storage.sql",
-                        "pagetally.pdl.formats"})
+HELP_HEAVY = frozenset(
+    {
+        "rich",
+        "pydantic",
+        "sqlalchemy",
+        "alembic",
+        "pikepdf",
+        "numpy",
+        "PIL",
+        "reportlab",
+        "ldap3",
+        "psycopg",
+        "pymysql",
+        "pagetally.storage.sql",
+        "pagetally.pdl.formats",
+    }
+)
 
 
 def _modules_after_each(codes: dict[str, list[str]]) -> dict[str, tuple[str, set[str]]]:
     """Each `python -c CODE ARGS...` of `codes` started at once (the suite's time),
     its stdout and the modules it had loaded at exit (printed on its stderr)."""
-    procs = {key: subprocess.Popen([sys.executable, "-c", *argv], stdout=subprocess.PIPE,
-                                   stderr=subprocess.PIPE, text=True)
-             for key, argv in codes.items()}
+    procs = {
+        key: subprocess.Popen(
+            [sys.executable, "-c", *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        for key, argv in codes.items()
+    }
     out: dict[str, tuple[str, set[str]]] = {}
     for key, proc in procs.items():
         stdout, stderr = proc.communicate(timeout=120)
@@ -113,8 +144,9 @@ def test_every_commands_help_is_light() -> None:
     parsers (what `--help` itself renders: test_help_and_count_import_only_what_they_need)."""
     import json
 
-    done = subprocess.run([sys.executable, "-c", _EACH_COMMAND], capture_output=True,
-                          text=True, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", _EACH_COMMAND], capture_output=True, text=True, check=True
+    )
     got = json.loads(done.stdout)
     assert set(got) == set(main.COMMANDS)
     for name, (usage, modules) in got.items():
@@ -141,8 +173,9 @@ def test_aliases_help_does_not_load_typer() -> None:
     line) needs neither Typer nor any command module."""
     import tomllib
 
-    scripts = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text())[
-        "project"]["scripts"]
+    scripts = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text())["project"][
+        "scripts"
+    ]
     aliases = {k: v for k, v in scripts.items() if ".aliases" in v}
     assert len(aliases) >= 11, aliases
     got = _modules_after_each({name: [_alias_code(entry)] for name, entry in aliases.items()})
@@ -151,7 +184,9 @@ def test_aliases_help_does_not_load_typer() -> None:
         assert "typer" not in loaded, name
         assert not {m.split(".")[0] for m in loaded} & HELP_HEAVY, name
         assert not {m for m in loaded if m.startswith("pagetally.cli.")} - {
-            "pagetally.cli.aliases", "pagetally.cli.aliases_tools", "pagetally.cli.argfiles",
+            "pagetally.cli.aliases",
+            "pagetally.cli.aliases_tools",
+            "pagetally.cli.argfiles",
         }, name
 
 
@@ -168,8 +203,13 @@ def _launch(args: list[str], columns: str = "") -> tuple[str, int, set[str]]:
     env = {k: v for k, v in os.environ.items() if k != "COLUMNS"}
     if columns:
         env["COLUMNS"] = columns
-    done = subprocess.run([sys.executable, "-c", _RUN_LAUNCH, *args], capture_output=True,
-                          text=True, env=env, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", _RUN_LAUNCH, *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    )
     code, _, modules = done.stderr.splitlines()[-1].partition(" ")
     return done.stdout, int(code), set(modules.split())
 
@@ -214,8 +254,9 @@ def test_noun_help_imports_no_typer() -> None:
 
 
 def test_version_imports_no_typer(capsys: pytest.CaptureFixture[str]) -> None:
-    code = typer.main.get_command(main.app).main(["--version"], prog_name="pagetally",
-                                                 standalone_mode=False)
+    code = typer.main.get_command(main.app).main(
+        ["--version"], prog_name="pagetally", standalone_mode=False
+    )
     typers = capsys.readouterr().out, code
     for option in ("--version", "-v"):
         out, code, loaded = _launch([option])
@@ -225,12 +266,28 @@ def test_version_imports_no_typer(capsys: pytest.CaptureFixture[str]) -> None:
 #: What no real command on a SQLite store may import: Alembic (the schema's
 #: revision is read without it), SQLAlchemy's ORM and server dialects, the web,
 #: the service, the page counters, drivers and libraries of other commands.
-STORE_HEAVY = frozenset({
-    "alembic", "sqlalchemy.orm", "sqlalchemy.dialects.postgresql", "sqlalchemy.dialects.mysql",
-    "fastapi", "starlette", "pydantic", "ldap3", "psycopg", "pymysql", "numpy", "PIL",
-    "pikepdf", "reportlab", "jinja2", "pagetally.web", "pagetally.service",
-    "pagetally.pdl.formats",
-})
+STORE_HEAVY = frozenset(
+    {
+        "alembic",
+        "sqlalchemy.orm",
+        "sqlalchemy.dialects.postgresql",
+        "sqlalchemy.dialects.mysql",
+        "fastapi",
+        "starlette",
+        "pydantic",
+        "ldap3",
+        "psycopg",
+        "pymysql",
+        "numpy",
+        "PIL",
+        "pikepdf",
+        "reportlab",
+        "jinja2",
+        "pagetally.web",
+        "pagetally.service",
+        "pagetally.pdl.formats",
+    }
+)
 #: Real commands (issue 10 item 12) and whether they draw a table (then Rich is theirs).
 STORE_COMMANDS = {
     ("pagetally", "users", "list"): True,
@@ -253,9 +310,11 @@ def _command_code(argv: tuple[str, ...]) -> str:
     else:
         module = "aliases_tools" if argv[0] == "warnpykota" else "aliases"
         entry = f"from pagetally.cli.{module} import {argv[0]} as command"
-    return (f"import sys; sys.argv[:] = {list(argv)!r}\n{entry}\n"
-            "try:\n    command()\nexcept SystemExit as exc:\n    code = exc.code\n"
-            "else:\n    code = 0\nprint(code, ' '.join(sorted(sys.modules)), file=sys.stderr)")
+    return (
+        f"import sys; sys.argv[:] = {list(argv)!r}\n{entry}\n"
+        "try:\n    command()\nexcept SystemExit as exc:\n    code = exc.code\n"
+        "else:\n    code = 0\nprint(code, ' '.join(sorted(sys.modules)), file=sys.stderr)"
+    )
 
 
 def _heavy(loaded: set[str], heavy: frozenset[str]) -> set[str]:
@@ -273,12 +332,23 @@ def test_real_commands_import_only_what_they_need(tmp_path: Path) -> None:
     env.pop("FORCE_COLOR", None)
     env.pop("TTY_COMPATIBLE", None)
     for args in (["db", "upgrade"], ["printers", "add", "lp"], ["users", "add", "john"]):
-        subprocess.run([sys.executable, "-c", _command_code(("pagetally", *args))], env=env,
-                       capture_output=True, check=True)
-    procs = {argv: subprocess.Popen([sys.executable, "-c", _command_code(argv)], env=env,
-                                    stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                    stderr=subprocess.PIPE, text=True)
-             for argv in STORE_COMMANDS}
+        subprocess.run(
+            [sys.executable, "-c", _command_code(("pagetally", *args))],
+            env=env,
+            capture_output=True,
+            check=True,
+        )
+    procs = {
+        argv: subprocess.Popen(
+            [sys.executable, "-c", _command_code(argv)],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for argv in STORE_COMMANDS
+    }
     for argv, proc in procs.items():
         _, stderr = proc.communicate(timeout=120)
         code, _, modules = stderr.splitlines()[-1].partition(" ")

@@ -27,8 +27,10 @@ nogroup:x:65534:
 
 def _cli(tmp_path: Path, extra: str = "") -> tuple[Cli, Path, Path]:
     cli = make_cli(tmp_path)
-    cli.conf.write_text(cli.conf.read_text() + "syncbalance: 2.50\nsynclimitby: balance\n"
-                        "syncsoftlimit: 50\nsynchardlimit: 60\nsyncgidmin: 100\n" + extra)
+    cli.conf.write_text(
+        cli.conf.read_text() + "syncbalance: 2.50\nsynclimitby: balance\n"
+        "syncsoftlimit: 50\nsynchardlimit: 60\nsyncgidmin: 100\n" + extra
+    )
     passwd, group = tmp_path / "passwd", tmp_path / "group"
     passwd.write_text(PASSWD)
     group.write_text(GROUP)
@@ -53,14 +55,18 @@ def test_first_run_adds_second_changes_nothing(tmp_path: Path) -> None:
     assert users["ann"]["limit_by"] == "balance"
     assert Decimal(users["bob"]["balance"]) == Decimal("2.50")
     paid = cli.json("payments", "list")  # each starting balance is a payment, labelled
-    assert sorted((p["user"], p["kind"], Decimal(p["amount"]), p["description"]) for p in paid) \
-        == [(u, "credit", Decimal("2.50"), "initial balance (pagetally sync)")
-            for u in ("ann", "bob", "cat")]
+    assert sorted((p["user"], p["kind"], Decimal(p["amount"]), p["description"]) for p in paid) == [
+        (u, "credit", Decimal("2.50"), "initial balance (pagetally sync)")
+        for u in ("ann", "bob", "cat")
+    ]
     members = {g["name"]: g["members"] for g in cli.json("groups", "list")}
     assert members == {"bob": ["bob", "cat"], "staff": ["ann"], "users": ["ann", "bob"]}
     quotas = cli.json("quotas", "list", "*", "--printer", "lp")
     assert {(q["name"], q["soft_limit"], q["hard_limit"]) for q in quotas} == {
-        ("ann", 50, 60), ("bob", 50, 60), ("cat", 50, 60)}
+        ("ann", 50, 60),
+        ("bob", 50, 60),
+        ("cat", 50, 60),
+    }
     before = cli.snapshot()
     again = _sync(cli, passwd, group)
     assert again.endswith(": nothing to change\n") and len(again.splitlines()) == 1
@@ -101,8 +107,11 @@ def test_leavers_are_reported_then_disabled_never_deleted(tmp_path: Path) -> Non
 def test_mass_leaving_is_held_back_with_exit_1(tmp_path: Path) -> None:
     cli, passwd, group = _cli(tmp_path)
     _sync(cli, passwd, group)
-    passwd.write_text(PASSWD.replace("bob:x:1001:1001:Bob:/home/bob:/bin/bash\n", "")
-                      .replace("cat:x:1002:1001::/home/cat:/bin/sh\n", ""))
+    passwd.write_text(
+        PASSWD.replace("bob:x:1001:1001:Bob:/home/bob:/bin/bash\n", "").replace(
+            "cat:x:1002:1001::/home/cat:/bin/sh\n", ""
+        )
+    )
     out = _sync(cli, passwd, group, "--disable-leavers", code=1)
     assert "none was disabled" in out
     assert {u["limit_by"] for u in cli.json("users", "list")} == {"balance"}
@@ -133,6 +142,7 @@ def test_a_broken_directory_changes_nothing(tmp_path: Path) -> None:
 def test_system_source_reads_nss(tmp_path: Path) -> None:
     """The real NSS of this machine: root (uid 0) is there."""
     cli, _, _ = _cli(tmp_path)
-    out = cli("sync", "--source", "system", "--uidmin", "0", "--uidmax", "0",
-              "--no-groups", "--dry-run").stdout
+    out = cli(
+        "sync", "--source", "system", "--uidmin", "0", "--uidmax", "0", "--no-groups", "--dry-run"
+    ).stdout
     assert "would add 1: root" in out

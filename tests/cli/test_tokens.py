@@ -66,8 +66,9 @@ def test_bad_input_is_refused_cleanly(cli: Cli) -> None:
 
 
 def test_role_no_greater_than_the_users(cli: Cli) -> None:
-    cli.conf.write_text(cli.conf.read_text() + "webadmins: root, @staff\n"
-                        "webreadonlyadmins: audrey\n")
+    cli.conf.write_text(
+        cli.conf.read_text() + "webadmins: root, @staff\nwebreadonlyadmins: audrey\n"
+    )
     cli("users", "add", "root", "audrey", "carl", "dora")
     cli("groups", "add", "staff")
     cli("groups", "add-members", "staff", "carl")
@@ -79,4 +80,7 @@ def test_role_no_greater_than_the_users(cli: Cli) -> None:
     err = cli("tokens", "add", "dora", "--role", "readonly-admin", code=2).stderr
     assert "dora's own role is user" in err
     assert [(t["user"], t["role"]) for t in cli.json("tokens", "list")] == [
-        ("root", "admin"), ("carl", "admin"), ("audrey", "readonly-admin")]
+        ("root", "admin"),
+        ("carl", "admin"),
+        ("audrey", "readonly-admin"),
+    ]

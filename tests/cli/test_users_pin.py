@@ -10,8 +10,7 @@ from tests.cli.conftest import Cli
 
 
 def invoke(cli: Cli, *args: str, stdin: str, code: int = 0) -> str:
-    result = cli.runner.invoke(app, ["--config", str(cli.conf), *args], input=stdin,
-                               obj=cli.env())
+    result = cli.runner.invoke(app, ["--config", str(cli.conf), *args], input=stdin, obj=cli.env())
     assert result.exit_code == code, (result.stdout, result.stderr)
     return result.stdout + result.stderr
 
@@ -48,13 +47,15 @@ def test_bad_pins_and_bad_combinations_change_nothing(cli: Cli) -> None:
     cli("users", "add", "cy", "dee")
     invoke(cli, "users", "edit", "cy", "--pin-stdin", stdin="9876\n")
     before = pin_hash(cli, "cy")
-    assert "at least 4" in invoke(cli, "users", "edit", "cy", "--pin-stdin", stdin="12\n",
-                                  code=2)
-    assert "one user at a time" in invoke(cli, "users", "edit", "*", "--pin-stdin",
-                                          stdin="5555\n", code=2)
-    assert "not both" in invoke(cli, "users", "edit", "cy", "--clear-pin", "--pin-stdin",
-                                stdin="5555\n", code=2)
-    assert "one user at a time" in invoke(cli, "users", "add", "e1", "e2", "--pin-stdin",
-                                          stdin="5555\n", code=2)
+    assert "at least 4" in invoke(cli, "users", "edit", "cy", "--pin-stdin", stdin="12\n", code=2)
+    assert "one user at a time" in invoke(
+        cli, "users", "edit", "*", "--pin-stdin", stdin="5555\n", code=2
+    )
+    assert "not both" in invoke(
+        cli, "users", "edit", "cy", "--clear-pin", "--pin-stdin", stdin="5555\n", code=2
+    )
+    assert "one user at a time" in invoke(
+        cli, "users", "add", "e1", "e2", "--pin-stdin", stdin="5555\n", code=2
+    )
     assert pin_hash(cli, "cy") == before
     assert "--pin" in cli("users", "edit", "--help").stdout

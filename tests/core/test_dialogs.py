@@ -40,8 +40,14 @@ def test_clientconfirm_in_a_config_file(tmp_path: Path) -> None:
 
 
 def test_answers() -> None:
-    assert [confirm_value(t) for t in ("y", "Yes", " ok ", "n", "", "print it")] == \
-        ["yes", "yes", "yes", "no", "no", "no"]
+    assert [confirm_value(t) for t in ("y", "Yes", " ok ", "n", "", "print it")] == [
+        "yes",
+        "yes",
+        "yes",
+        "no",
+        "no",
+        "no",
+    ]
     assert billing_code_value(" CHEM ", ("PHYS", "CHEM")) == "CHEM"
     assert billing_code_value("BIO", ("PHYS", "CHEM")) is None
     assert billing_code_value("any-code", ()) == "any-code"

@@ -20,22 +20,32 @@ from pagetally.core.directory import (
 from pagetally.core.models import LimitBy
 from pagetally.errors import InvalidInput
 
-DIR = Directory("test", (
-    DirUser("root", 0, 0), DirUser("ann", 1000, 100), DirUser("bob", 1001, 1001),
-    DirUser("nobody", 65534, 65534), DirUser("cat", 1002, 1001),
-), (
-    DirGroup("users", 100, ("bob",)), DirGroup("bob", 1001), DirGroup("wheel", 10, ("ann",)),
-    DirGroup("empty", 2000), DirGroup("nogroup", 65534),
-))
+DIR = Directory(
+    "test",
+    (
+        DirUser("root", 0, 0),
+        DirUser("ann", 1000, 100),
+        DirUser("bob", 1001, 1001),
+        DirUser("nobody", 65534, 65534),
+        DirUser("cat", 1002, 1001),
+    ),
+    (
+        DirGroup("users", 100, ("bob",)),
+        DirGroup("bob", 1001),
+        DirGroup("wheel", 10, ("ann",)),
+        DirGroup("empty", 2000),
+        DirGroup("nogroup", 65534),
+    ),
+)
 
 
 def test_selection_is_pkturnkeys_uid_range_with_primary_groups() -> None:
-    users, groups = select(DIR, Selection(uid_min=1000, uid_max=60000, gid_min=100,
-                                          exclude=("nogroup",)))
+    users, groups = select(
+        DIR, Selection(uid_min=1000, uid_max=60000, gid_min=100, exclude=("nogroup",))
+    )
     assert [u.name for u in users] == ["ann", "bob", "cat"]
     # ann is in `users` through her primary gid; `wheel` (gid 10) is below the range
-    assert {g.name: g.members for g in groups} == {
-        "bob": ("bob", "cat"), "users": ("ann", "bob")}
+    assert {g.name: g.members for g in groups} == {"bob": ("bob", "cat"), "users": ("ann", "bob")}
 
 
 def test_empty_groups_and_users_only() -> None:
@@ -52,13 +62,24 @@ def test_an_empty_range_is_refused() -> None:
 def test_plan_adds_follows_members_and_reports_leavers() -> None:
     users, groups = select(DIR, Selection(uid_min=1000, uid_max=60000, gid_min=100))
     view = StoreView(
-        users={"ann": LimitBy.BALANCE, "dan": LimitBy.QUOTA, "eve": LimitBy.NOPRINT,
-               "guest": LimitBy.QUOTA},
+        users={
+            "ann": LimitBy.BALANCE,
+            "dan": LimitBy.QUOTA,
+            "eve": LimitBy.NOPRINT,
+            "guest": LimitBy.QUOTA,
+        },
         groups={"users": frozenset({"ann", "dan", "guest"})},
         printers=("lp", "color", "plotter"),
-        quota_entries=frozenset({("ann", "lp")}))
-    p = plan(users, groups, view, NewAccounts(printers=("lp", "color")), keep=("guest",),
-             disable_leavers=True)
+        quota_entries=frozenset({("ann", "lp")}),
+    )
+    p = plan(
+        users,
+        groups,
+        view,
+        NewAccounts(printers=("lp", "color")),
+        keep=("guest",),
+        disable_leavers=True,
+    )
     assert [u.name for u in p.new_users] == ["bob", "cat"]
     assert [g.name for g in p.new_groups] == ["bob"]
     assert p.add_members == (("bob", ("bob", "cat")), ("users", ("bob",)))
@@ -75,7 +96,9 @@ def test_a_store_in_step_plans_nothing() -> None:
     view = StoreView(
         users={u.name: LimitBy.QUOTA for u in users},
         groups={g.name: frozenset(g.members) for g in groups},
-        printers=("lp",), quota_entries=frozenset((u.name, "lp") for u in users))
+        printers=("lp",),
+        quota_entries=frozenset((u.name, "lp") for u in users),
+    )
     assert plan(users, groups, view, NewAccounts(balance=Decimal(5))).changes == 0
 
 

@@ -29,8 +29,17 @@ def test_anything_but_the_pin_is_refused(given: str | None) -> None:
     assert verify_pin(given, hash_pin("4711")) is False
 
 
-@pytest.mark.parametrize("stored", [None, "", "plain4711", "scrypt$1$8$1$AA==$AA==",
-                                    "scrypt$1048576000$8$1$AAAA$AAAA", "md5$x$y$z$a$b"])
+@pytest.mark.parametrize(
+    "stored",
+    [
+        None,
+        "",
+        "plain4711",
+        "scrypt$1$8$1$AA==$AA==",
+        "scrypt$1048576000$8$1$AAAA$AAAA",
+        "md5$x$y$z$a$b",
+    ],
+)
 def test_no_usable_hash_never_matches(stored: str | None) -> None:
     assert verify_pin("4711", stored) is False
 
@@ -60,25 +69,35 @@ def at(*seconds: int) -> list[datetime]:
     return [T0 + timedelta(seconds=s) for s in seconds]
 
 
-@pytest.mark.parametrize(("failures", "now", "limit", "not_before", "until"), [
-    (at(0, 10, 20, 30), 40, 5, None, None),  # 4 of 5: one try left
-    (at(0, 10, 20, 30, 40), 50, 5, None, 900),  # the 5th locks until the 1st leaves
-    (at(0, 10, 20, 30, 40, 41), 50, 5, None, 910),  # 6 failures: the 5th newest counts
-    (at(0, 10, 20, 30, 40), 900, 5, None, None),  # the 1st has left the window
-    (at(0, 10, 20, 30, 40), 899, 5, None, 900),
-    (at(0, 10, 20, 30, 40), 50, 5, T0 + timedelta(seconds=5), None),  # PIN changed at 5
-    (at(0, 10, 20, 30, 40), 50, 0, None, None),  # 0: no limit
-    (at(0), 1, 1, None, 900),
-])
-def test_lockout_until(failures: list[datetime], now: int, limit: int,
-                       not_before: datetime | None, until: int | None) -> None:
-    got = lockout_until(failures, now=T0 + timedelta(seconds=now), max_failures=limit,
-                        window=WINDOW, not_before=not_before)
+@pytest.mark.parametrize(
+    ("failures", "now", "limit", "not_before", "until"),
+    [
+        (at(0, 10, 20, 30), 40, 5, None, None),  # 4 of 5: one try left
+        (at(0, 10, 20, 30, 40), 50, 5, None, 900),  # the 5th locks until the 1st leaves
+        (at(0, 10, 20, 30, 40, 41), 50, 5, None, 910),  # 6 failures: the 5th newest counts
+        (at(0, 10, 20, 30, 40), 900, 5, None, None),  # the 1st has left the window
+        (at(0, 10, 20, 30, 40), 899, 5, None, 900),
+        (at(0, 10, 20, 30, 40), 50, 5, T0 + timedelta(seconds=5), None),  # PIN changed at 5
+        (at(0, 10, 20, 30, 40), 50, 0, None, None),  # 0: no limit
+        (at(0), 1, 1, None, 900),
+    ],
+)
+def test_lockout_until(
+    failures: list[datetime], now: int, limit: int, not_before: datetime | None, until: int | None
+) -> None:
+    got = lockout_until(
+        failures,
+        now=T0 + timedelta(seconds=now),
+        max_failures=limit,
+        window=WINDOW,
+        not_before=not_before,
+    )
     assert got == (None if until is None else T0 + timedelta(seconds=until))
 
 
-@pytest.mark.parametrize(("pin", "why"), [("123", "at least 4"), ("12\n34", "control"),
-                                          ("9" * 257, "at most 256")])
+@pytest.mark.parametrize(
+    ("pin", "why"), [("123", "at least 4"), ("12\n34", "control"), ("9" * 257, "at most 256")]
+)
 def test_bad_pins_are_refused_with_a_reason(pin: str, why: str) -> None:
     with pytest.raises(InvalidInput, match=why):
         check_pin_text(pin)

@@ -67,11 +67,24 @@ def stock_cupsd_conf(port: int, socket: Path) -> str:
     127.0.0.1:`port` and the domain socket `socket` instead of the system's: the
     policies as installed (`Require user @OWNER @SYSTEM`, administration for
     @SYSTEM only: lpadmin as root through the socket, PeerCred)."""
-    kept = [line for line in DEBIAN12_CUPSD_CONF.read_text().splitlines()
-            if not line.lstrip().startswith(("Listen", "Port", "LogLevel", "WebInterface",
-                                              "Browsing", "BrowseLocalProtocols"))]
-    return "\n".join([f"Listen 127.0.0.1:{port}", f"Listen {socket}", "LogLevel debug",
-                      "WebInterface No", "Browsing No", *kept, ""])
+    kept = [
+        line
+        for line in DEBIAN12_CUPSD_CONF.read_text().splitlines()
+        if not line.lstrip().startswith(
+            ("Listen", "Port", "LogLevel", "WebInterface", "Browsing", "BrowseLocalProtocols")
+        )
+    ]
+    return "\n".join(
+        [
+            f"Listen 127.0.0.1:{port}",
+            f"Listen {socket}",
+            "LogLevel debug",
+            "WebInterface No",
+            "Browsing No",
+            *kept,
+            "",
+        ]
+    )
 
 
 BACKEND = """#!{python}
@@ -105,8 +118,9 @@ class Cupsd:
         then refuses a connection ("Unable to connect to server: Bad file
         descriptor"): such a refusal, which changed nothing, is tried again."""
         for _ in range(5):
-            done = subprocess.run(list(argv), env=self.env(), capture_output=True, text=True,
-                                  check=False, timeout=60)
+            done = subprocess.run(
+                list(argv), env=self.env(), capture_output=True, text=True, check=False, timeout=60
+            )
             if done.returncode == 0 or "Unable to connect to server" not in done.stderr:
                 break
             time.sleep(0.5)
@@ -127,9 +141,12 @@ class Cupsd:
             self.process.wait()
 
 
-def start_cupsd(root: Path, config: Path,
-                cupsd_conf: Callable[[int, Path], str] | None = None,
-                address: str = "127.0.0.1") -> Cupsd:
+def start_cupsd(
+    root: Path,
+    config: Path,
+    cupsd_conf: Callable[[int, Path], str] | None = None,
+    address: str = "127.0.0.1",
+) -> Cupsd:
     """`cupsd_conf(port, socket)`: its cupsd.conf (default: open to all, no socket,
     listening on `address`)."""
     for sub in ("etc", "spool/tmp", "cache", "state", "log", "bin/backend"):
@@ -149,14 +166,24 @@ def start_cupsd(root: Path, config: Path,
     backend.write_text(BACKEND.format(python=sys.executable, config=str(config)))
     backend.chmod(0o700)
     port = free_port(host=address)
-    conf = (cupsd_conf(port, root / "cups.sock") if cupsd_conf is not None
-            else CUPSD_CONF.format(port=port, address=address))
+    conf = (
+        cupsd_conf(port, root / "cups.sock")
+        if cupsd_conf is not None
+        else CUPSD_CONF.format(port=port, address=address)
+    )
     (root / "etc" / "cupsd.conf").write_text(conf)
     (root / "etc" / "cups-files.conf").write_text(CUPS_FILES_CONF.format(root=root))
     proc = subprocess.Popen(
-        ["cupsd", "-f", "-c", str(root / "etc" / "cupsd.conf"),
-         "-s", str(root / "etc" / "cups-files.conf")],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            "cupsd",
+            "-f",
+            "-c",
+            str(root / "etc" / "cupsd.conf"),
+            "-s",
+            str(root / "etc" / "cups-files.conf"),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     cupsd = Cupsd(root, port, config, proc, address)
     deadline = time.monotonic() + 30
@@ -169,9 +196,12 @@ def start_cupsd(root: Path, config: Path,
 
 
 @contextlib.contextmanager
-def private_cupsd(prefix: str, config_text: Callable[[Path], str],
-                  cupsd_conf: Callable[[int, Path], str] | None = None,
-                  address: str = "127.0.0.1") -> Iterator[Cupsd]:
+def private_cupsd(
+    prefix: str,
+    config_text: Callable[[Path], str],
+    cupsd_conf: Callable[[int, Path], str] | None = None,
+    address: str = "127.0.0.1",
+) -> Iterator[Cupsd]:
     """A started cupsd under a fresh folder, with the pagetally.conf that
     `config_text(folder)` writes (and `cupsd_conf`, see start_cupsd); stopped
     and removed at the end."""
@@ -196,8 +226,12 @@ def private_cupsd(prefix: str, config_text: Callable[[Path], str],
 
 @pytest.fixture(scope="session")
 def cupsd() -> Iterator[Cupsd]:
-    with private_cupsd("pagetally-cupsd-", lambda base: (
+    with private_cupsd(
+        "pagetally-cupsd-",
+        lambda base: (
             "[global]\nstoragebackend: sqlite\n"
             f"storagename: {base / 'pagetally.db'}\n"
-            f"directory: {base / 'pagetally-spool'}\n")) as server:
+            f"directory: {base / 'pagetally-spool'}\n"
+        ),
+    ) as server:
         yield server

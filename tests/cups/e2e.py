@@ -22,8 +22,9 @@ PAGETALLY = Path(sys.executable).parent / "pagetally"
 
 def store_of(cupsd: Cupsd) -> Store:
     """The SQLite store the session cupsd's pagetally.conf names."""
-    return open_store(StoreSettings(backend="sqlite",
-                                    name=str(cupsd.config.parent / "pagetally.db")))
+    return open_store(
+        StoreSettings(backend="sqlite", name=str(cupsd.config.parent / "pagetally.db"))
+    )
 
 
 def wrap(cupsd: Cupsd, queue: str, device_uri: str, *lpadmin: str) -> None:
@@ -31,8 +32,7 @@ def wrap(cupsd: Cupsd, queue: str, device_uri: str, *lpadmin: str) -> None:
 
     A freshly started cupsd now and then refuses the first admin request
     ("Unable to connect to server: Bad file descriptor"): tried again then."""
-    argv = ["lpadmin", "-p", queue, "-E", "-v", f"pagetally:{device_uri}", "-m", "raw",
-            *lpadmin]
+    argv = ["lpadmin", "-p", queue, "-E", "-v", f"pagetally:{device_uri}", "-m", "raw", *lpadmin]
     for _ in range(5):
         done = cupsd.run(*argv, check=False)
         if done.returncode == 0:
@@ -53,20 +53,19 @@ def configure(cupsd: Cupsd, queue: str, **directives: str) -> None:
 def lpstat_status(cupsd: Cupsd, queue: str) -> str:
     """The `Status:` lines `lpstat -l` shows for the queue's finished jobs."""
     out = cupsd.run("lpstat", "-l", "-W", "completed", "-o", queue).stdout
-    return "\n".join(line.strip() for line in out.splitlines()
-                     if line.strip().startswith("Status:"))
+    return "\n".join(
+        line.strip() for line in out.splitlines() if line.strip().startswith("Status:")
+    )
 
 
 def pdf_of_pages(path: Path, pages: int) -> Path:
     """A PDF of `pages` copies of CUPS' one-page test page."""
     one = "/usr/share/cups/data/default-testpage.pdf"
-    subprocess.run(["qpdf", "--empty", "--pages", *[one] * pages, "--", str(path)],
-                   check=True)
+    subprocess.run(["qpdf", "--empty", "--pages", *[one] * pages, "--", str(path)], check=True)
     return path
 
 
-def own_ipp_printer(tmp_path_factory: pytest.TempPathFactory,
-                    name: str) -> Iterator[IppEvePrinter]:
+def own_ipp_printer(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[IppEvePrinter]:
     """A module's own ippeveprinter (needs `dns_sd`), for a module-scoped
     `ipp_printer` fixture that shadows the session's: a job another module
     leaves stuck in the session's printer (ippeveprinter refuses a PJL-wrapped

@@ -25,12 +25,12 @@ def pdf(*colours: str) -> bytes:
     return out.getvalue()
 
 
-def setup(site: Site, extra: str, *, color_price: str | None = None,
-          balance: str = "10") -> None:
+def setup(site: Site, extra: str, *, color_price: str | None = None, balance: str = "10") -> None:
     site.conf.write_text(site.conf.read_text() + extra)
     if color_price is not None:
-        site.store.edit_printer("lab", prices=PriceTable(per_page=Decimal("0.10"),
-                                                         per_color_page=Decimal(color_price)))
+        site.store.edit_printer(
+            "lab", prices=PriceTable(per_page=Decimal("0.10"), per_color_page=Decimal(color_price))
+        )
     site.store.add_user(User("ann", limit_by=LimitBy.BALANCE, balance=Decimal(balance)))
     site.store.set_user_quota("ann", "lab")
 
@@ -74,8 +74,11 @@ def test_ink_accounter_prices_coverage(site: Site) -> None:
 def test_ink_preaccounter_decides(site: Site) -> None:
     """The decision is priced by ink: the low-balance warning quotes the ink price
     (a red page: about 2 covered pages, 0.20), not one page (0.10)."""
-    setup(site, "preaccounter: ink(cmyk,20)\naccounter: ink(cmyk,20)\nmailto: devnull\n",
-          balance="0.15")
+    setup(
+        site,
+        "preaccounter: ink(cmyk,20)\naccounter: ink(cmyk,20)\nmailto: devnull\n",
+        balance="0.15",
+    )
     code, err = site.job("1", "ann", pdf("red"))
     assert code == 0, err
     assert "this job costs 0.199608 EUR" in err
@@ -87,8 +90,10 @@ def test_ink_preaccounter_decides(site: Site) -> None:
 
 def test_software_command_accounter(site: Site) -> None:
     counter = site.tmp / "count.py"
-    counter.write_text("import os, sys\nsys.stdin.buffer.read()\n"
-                       "print(7 if os.environ['PYKOTAUSERNAME'] == 'ann' else 1)\n")
+    counter.write_text(
+        "import os, sys\nsys.stdin.buffer.read()\n"
+        "print(7 if os.environ['PYKOTAUSERNAME'] == 'ann' else 1)\n"
+    )
     setup(site, f"accounter: software({sys.executable} {counter})\n")
     code, err = site.job("1", "ann", pdf("white"))
     assert code == 0, err
@@ -111,8 +116,9 @@ def test_hardware_preaccounter_is_a_config_error(site: Site) -> None:
 def test_trustjobsize_replaces_an_unbelievable_count(site: Site) -> None:
     counter = site.tmp / "count.py"
     counter.write_text("print(1000)\n")
-    setup(site, f"accounter: software({sys.executable} {counter})\n"
-                "trustjobsize: >100:precomputed\n")
+    setup(
+        site, f"accounter: software({sys.executable} {counter})\ntrustjobsize: >100:precomputed\n"
+    )
     code, err = site.job("1", "ann", pdf("white", "white"))
     assert code == 0, err
     assert charged(site) == (2, Decimal("0.20"))

@@ -50,20 +50,34 @@ class AuthSite(Site):
         self.store.set_user_pin_hash("alice", hash_pin(PIN))
 
     def submit(self, job_id: str, user: str, *options: str) -> tuple[int, str]:
-        argv = ["pagetally", job_id, user, "t", "1",
-                " ".join(("job-originating-host-name=pc7", "sides=one-sided", *options))]
+        argv = [
+            "pagetally",
+            job_id,
+            user,
+            "t",
+            "1",
+            " ".join(("job-originating-host-name=pc7", "sides=one-sided", *options)),
+        ]
         err = io.StringIO()
-        env = BackendEnv(argv, self.environ, io.BytesIO(PDF.read_bytes()), err,
-                         now=lambda: datetime(2026, 11, 24, 12, tzinfo=UTC),
-                         config_path=str(self.conf))
+        env = BackendEnv(
+            argv,
+            self.environ,
+            io.BytesIO(PDF.read_bytes()),
+            err,
+            now=lambda: datetime(2026, 11, 24, 12, tzinfo=UTC),
+            config_path=str(self.conf),
+        )
         return run(env), err.getvalue()
 
     def seen_by_others(self) -> str:
         """Everything written where the PIN must never be: stored rows, hook
         environments, what the real backend was given."""
         rows = [repr(r) for r in self.store.history()]
-        files = [p.read_text(errors="replace") for p in self.tmp.iterdir()
-                 if p.name.startswith(("hookenv-", "options-"))]
+        files = [
+            p.read_text(errors="replace")
+            for p in self.tmp.iterdir()
+            if p.name.startswith(("hookenv-", "options-"))
+        ]
         return "\n".join(rows + files)
 
 
@@ -78,21 +92,28 @@ def test_the_right_pin_prints_and_charges_and_is_passed_on_to_no_one(tmp_path: P
     assert (tmp_path / "printed-1").read_bytes() == PDF.read_bytes()
     assert site.store.get_user("alice").balance == Decimal("4.90")
     assert (tmp_path / "options-1").read_text() == (
-        "job-originating-host-name=pc7 sides=one-sided")  # the rest went through
+        "job-originating-host-name=pc7 sides=one-sided"
+    )  # the rest went through
     assert (tmp_path / "hookenv-1-BEFORE").exists() and (tmp_path / "hookenv-1-AFTER").exists()
     assert PIN not in site.seen_by_others() and PIN not in err
 
 
-@pytest.mark.parametrize(("user", "options", "reason"), [
-    ("alice", (), "PIN missing"),
-    ("alice", ("job-password=",), "PIN missing"),
-    ("alice", ("job-password=1234",), "wrong PIN"),
-    ("alice", (f"job-password={PIN}x",), "wrong PIN"),
-    ("bob", (f"job-password={PIN}",), "wrong PIN"),  # bob has no PIN
-    ("nobody", (f"job-password={PIN}",), "wrong PIN"),  # not in the store: same answer
-    ("alice", (f"job-password={PIN}", "job-password-encryption=sha2-256"),
-     "the PIN was sent hashed"),
-])
+@pytest.mark.parametrize(
+    ("user", "options", "reason"),
+    [
+        ("alice", (), "PIN missing"),
+        ("alice", ("job-password=",), "PIN missing"),
+        ("alice", ("job-password=1234",), "wrong PIN"),
+        ("alice", (f"job-password={PIN}x",), "wrong PIN"),
+        ("bob", (f"job-password={PIN}",), "wrong PIN"),  # bob has no PIN
+        ("nobody", (f"job-password={PIN}",), "wrong PIN"),  # not in the store: same answer
+        (
+            "alice",
+            (f"job-password={PIN}", "job-password-encryption=sha2-256"),
+            "the PIN was sent hashed",
+        ),
+    ],
+)
 def test_a_missing_or_wrong_pin_is_refused_and_nothing_charged(
     tmp_path: Path, user: str, options: tuple[str, ...], reason: str
 ) -> None:
@@ -116,7 +137,8 @@ def test_refusals_do_not_tell_whether_the_user_exists(tmp_path: Path) -> None:
     _, known = site.submit("3", "bob", "job-password=0000")
     _, unknown = site.submit("4", "ghost", "job-password=0000")
     assert known.replace("bob", "X").replace(" 3 ", " N ") == (
-        unknown.replace("ghost", "X").replace(" 4 ", " N "))
+        unknown.replace("ghost", "X").replace(" 4 ", " N ")
+    )
 
 
 def test_known_refuses_users_not_in_the_store_whatever_the_policy(tmp_path: Path) -> None:
@@ -128,9 +150,7 @@ def test_known_refuses_users_not_in_the_store_whatever_the_policy(tmp_path: Path
     assert site.store.get_user("bob").balance == Decimal("4.90")
 
 
-def test_without_printauth_the_job_password_goes_to_the_printer_untouched(
-    tmp_path: Path
-) -> None:
+def test_without_printauth_the_job_password_goes_to_the_printer_untouched(tmp_path: Path) -> None:
     """A site may use job-password for release at the device (PWG 5100.11)."""
     site = AuthSite(tmp_path)
     assert site.submit("7", "bob", "job-password=2468")[0] == BackendExit.OK
@@ -140,8 +160,11 @@ def test_without_printauth_the_job_password_goes_to_the_printer_untouched(
 
 def test_the_store_down_refuses_even_with_onstoreerror_allow(tmp_path: Path) -> None:
     site = pin_site(tmp_path, extra="onstoreerror: allow\n")
-    site.conf.write_text(site.conf.read_text().replace(
-        f"storagename: {site.db}", f"storagename: {tmp_path / 'gone' / 'x.db'}"))
+    site.conf.write_text(
+        site.conf.read_text().replace(
+            f"storagename: {site.db}", f"storagename: {tmp_path / 'gone' / 'x.db'}"
+        )
+    )
     code, err = site.submit("8", "alice", f"job-password={PIN}")
     assert code == BackendExit.CANCEL
     assert "the user cannot be authenticated" in err
@@ -155,9 +178,7 @@ printf '%s|%s|%s' "$user" "$*" "$(env)" > "{out}/checker-args"
 """
 
 
-def test_a_site_command_checks_the_credential_given_on_its_stdin_only(
-    tmp_path: Path
-) -> None:
+def test_a_site_command_checks_the_credential_given_on_its_stdin_only(tmp_path: Path) -> None:
     checker = tmp_path / "check.sh"
     checker.write_text(CHECKER.format(out=tmp_path, pin=PIN))
     checker.chmod(stat.S_IRWXU)
@@ -172,8 +193,7 @@ def test_a_site_command_checks_the_credential_given_on_its_stdin_only(
     assert site.store.get_user("alice").balance == Decimal("4.90")
 
 
-@pytest.mark.parametrize(("answer", "printed"), [("CANCEL", False), ("CONTINUE", True),
-                                                  ("", True)])
+@pytest.mark.parametrize(("answer", "printed"), [("CANCEL", False), ("CONTINUE", True), ("", True)])
 def test_askconfirmation(tmp_path: Path, answer: str, printed: bool) -> None:
     ask = tmp_path / "ask.sh"
     ask.write_text(f"#!/bin/sh\necho 'user $PYKOTAUSERNAME asked'\necho '{answer}'\n")
@@ -189,14 +209,18 @@ def test_askconfirmation(tmp_path: Path, answer: str, printed: bool) -> None:
         assert code == BackendExit.CANCEL
         assert "refused the job: cancelled by the user (askconfirmation)" in err
         assert (row.action, row.price, row.reason) == (
-            Action.CANCEL, Decimal("0"), "cancelled by the user (askconfirmation)")
+            Action.CANCEL,
+            Decimal("0"),
+            "cancelled by the user (askconfirmation)",
+        )
         assert site.store.get_user("bob").balance == Decimal("5")
 
 
 def test_take_credential_and_parse_printauth() -> None:
     env = {"DEVICE_URI": "pagetally:socket://h", "PRINTER": "p"}
-    ticket = parse_ticket(["b", "1", "u", "t", "1",
-                           "a=1 job-password='x y' job-password-encryption=none b=2"], env)
+    ticket = parse_ticket(
+        ["b", "1", "u", "t", "1", "a=1 job-password='x y' job-password-encryption=none b=2"], env
+    )
     clean, cred = take_credential(ticket)
     assert clean.options == {"a": "1", "b": "2"}
     assert cred == Credential("x y", "none") and "x y" not in repr(cred)

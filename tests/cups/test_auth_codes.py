@@ -48,13 +48,23 @@ def store(tmp_path: Path) -> SqlStore:
 def _refused(store: SqlStore, n: int, reason: str, code: str) -> None:
     for i in range(n):
         facts = JobFacts("alice", "lab", pages=0, job_id=f"{code}-{i}")
-        store.charge(ChargeRequest(facts, Decision(Action.DENY, reason, code=code),
-                                   T0 + timedelta(seconds=i)))
+        store.charge(
+            ChargeRequest(
+                facts, Decision(Action.DENY, reason, code=code), T0 + timedelta(seconds=i)
+            )
+        )
 
 
 def _check(store: SqlStore, pin: str) -> Decision | None:
-    return authenticate(AUTH, store, "alice", Credential(pin), Messages(io.StringIO()), {},
-                        T0 + timedelta(minutes=1))
+    return authenticate(
+        AUTH,
+        store,
+        "alice",
+        Credential(pin),
+        Messages(io.StringIO()),
+        {},
+        T0 + timedelta(minutes=1),
+    )
 
 
 def test_the_history_keeps_each_refusals_code(store: SqlStore) -> None:
@@ -85,12 +95,15 @@ def test_every_refusal_has_its_own_code(store: SqlStore) -> None:
     now = T0 + timedelta(minutes=1)
     got = {
         "missing": authenticate(AUTH, store, "alice", None, msgs, {}, now),
-        "hashed": authenticate(AUTH, store, "alice", Credential(PIN, "sha2-256"), msgs, {},
-                               now),
+        "hashed": authenticate(AUTH, store, "alice", Credential(PIN, "sha2-256"), msgs, {}, now),
         "down": authenticate(AUTH, None, "alice", Credential(PIN), msgs, {}, now),
         "unknown": authenticate(PrintAuth("known"), store, "zoe", None, msgs, {}, now),
         "wrong": authenticate(AUTH, store, "alice", Credential("1"), msgs, {}, now),
     }
     assert {k: d.code if d else None for k, d in got.items()} == {
-        "missing": "auth_missing", "hashed": "auth_missing", "down": "auth_unavailable",
-        "unknown": "auth_unknown", "wrong": "auth_failed"}
+        "missing": "auth_missing",
+        "hashed": "auth_missing",
+        "down": "auth_unavailable",
+        "unknown": "auth_unknown",
+        "wrong": "auth_failed",
+    }

@@ -30,8 +30,9 @@ PIN = "5517"
 
 @pytest.fixture(scope="module")
 def store(cupsd: Cupsd) -> Store:
-    return open_store(StoreSettings(backend="sqlite",
-                                    name=str(cupsd.config.parent / "pagetally.db")))
+    return open_store(
+        StoreSettings(backend="sqlite", name=str(cupsd.config.parent / "pagetally.db"))
+    )
 
 
 def lpstat_line(cupsd: Cupsd, queue: str, job: int) -> str:
@@ -41,16 +42,20 @@ def lpstat_line(cupsd: Cupsd, queue: str, job: int) -> str:
     return block.split(f"\n{queue}-", 1)[0]
 
 
-def test_print_pin_through_cupsd(cupsd: Cupsd, ipp_printer: IppEvePrinter,
-                                 store: Store) -> None:
+def test_print_pin_through_cupsd(cupsd: Cupsd, ipp_printer: IppEvePrinter, store: Store) -> None:
     add_queue(cupsd, ipp_printer, "pinq")
     with cupsd.config.open("a") as conf:
         conf.write("\n[pinq]\nprintauth: pin\n")
     store.add_printer(Printer("pinq", prices=PriceTable(per_page=Decimal("0.10"))))
     store.add_user(User("penny", limit_by=LimitBy.BALANCE, balance=Decimal("2")))
     store.set_user_quota("penny", "pinq")
-    subprocess.run([str(PAGETALLY), "-C", str(cupsd.config), "users", "edit", "penny",
-                    "--pin-stdin"], input=f"{PIN}\n", text=True, check=True, timeout=60)
+    subprocess.run(
+        [str(PAGETALLY), "-C", str(cupsd.config), "users", "edit", "penny", "--pin-stdin"],
+        input=f"{PIN}\n",
+        text=True,
+        check=True,
+        timeout=60,
+    )
 
     ok = wait_done(cupsd, submit(cupsd, "pinq", "penny", ONE_PAGE, f"job-password={PIN}"))
     assert ok["job-state"] == "completed"
@@ -63,21 +68,29 @@ def test_print_pin_through_cupsd(cupsd: Cupsd, ipp_printer: IppEvePrinter,
     assert "wrong PIN" in lpstat_line(cupsd, "pinq", wrong)
     assert "PIN missing" in lpstat_line(cupsd, "pinq", missing)
     assert store.get_user("penny").balance == Decimal("1.90")
-    assert history(store, "penny") == [(Action.ALLOW, 1, Decimal("0.1")),
-                                       (Action.DENY, 1, Decimal("0")),
-                                       (Action.DENY, 1, Decimal("0"))]
+    assert history(store, "penny") == [
+        (Action.ALLOW, 1, Decimal("0.1")),
+        (Action.DENY, 1, Decimal("0")),
+        (Action.DENY, 1, Decimal("0")),
+    ]
     rows = [j for j in store.history() if j.user == "penny"]
     assert [r.reason.split(":")[0] for r in rows[1:]] == ["wrong PIN", "PIN missing"]
     assert not any(PIN in repr(r) or "0000" in (r.options or "") for r in rows)
 
 
 def set_pin(cupsd: Cupsd, user: str, pin: str) -> None:
-    subprocess.run([str(PAGETALLY), "-C", str(cupsd.config), "users", "edit", user,
-                    "--pin-stdin"], input=f"{pin}\n", text=True, check=True, timeout=60)
+    subprocess.run(
+        [str(PAGETALLY), "-C", str(cupsd.config), "users", "edit", user, "--pin-stdin"],
+        input=f"{pin}\n",
+        text=True,
+        check=True,
+        timeout=60,
+    )
 
 
-def test_wrong_pins_lock_out_through_cupsd(cupsd: Cupsd, ipp_printer: IppEvePrinter,
-                                           store: Store) -> None:
+def test_wrong_pins_lock_out_through_cupsd(
+    cupsd: Cupsd, ipp_printer: IppEvePrinter, store: Store
+) -> None:
     for queue in ("lockq", "lockq2"):
         add_queue(cupsd, ipp_printer, queue)
         store.add_printer(Printer(queue, prices=PriceTable(per_page=Decimal("0.10"))))
@@ -89,17 +102,19 @@ def test_wrong_pins_lock_out_through_cupsd(cupsd: Cupsd, ipp_printer: IppEvePrin
         store.set_user_quota("lena", queue)
     set_pin(cupsd, "lena", PIN)
 
-    wrong = [submit(cupsd, "lockq", "lena", ONE_PAGE, f"job-password={guess}")
-             for guess in ("1111", "2222")]
+    wrong = [
+        submit(cupsd, "lockq", "lena", ONE_PAGE, f"job-password={guess}")
+        for guess in ("1111", "2222")
+    ]
     for job in wrong:
         assert wait_done(cupsd, job)["job-state"] == "canceled"
         assert "wrong PIN" in lpstat_line(cupsd, "lockq", job)
     # the right PIN, on another queue: locked out all the same
-    locked = wait_done(cupsd, submit(cupsd, "lockq2", "lena", ONE_PAGE,
-                                     f"job-password={PIN}"))
+    locked = wait_done(cupsd, submit(cupsd, "lockq2", "lena", ONE_PAGE, f"job-password={PIN}"))
     assert locked["job-state"] == "canceled"
     assert "too many wrong PINs: try again after" in lpstat_line(
-        cupsd, "lockq2", int(locked["job-id"]))
+        cupsd, "lockq2", int(locked["job-id"])
+    )
     assert store.get_user("lena").balance == Decimal("2")
 
     time.sleep(1.1)  # the PIN's change time is kept to the second
@@ -107,8 +122,12 @@ def test_wrong_pins_lock_out_through_cupsd(cupsd: Cupsd, ipp_printer: IppEvePrin
     ok = wait_done(cupsd, submit(cupsd, "lockq2", "lena", ONE_PAGE, "job-password=8642"))
     assert ok["job-state"] == "completed"
     assert store.get_user("lena").balance == Decimal("1.90")
-    rows = [(r.action, r.printer, r.reason.split(":")[0])
-            for r in store.history() if r.user == "lena"]
-    assert rows[:3] == [(Action.DENY, "lockq", "wrong PIN"), (Action.DENY, "lockq", "wrong PIN"),
-                        (Action.DENY, "lockq2", "too many wrong PINs")]
+    rows = [
+        (r.action, r.printer, r.reason.split(":")[0]) for r in store.history() if r.user == "lena"
+    ]
+    assert rows[:3] == [
+        (Action.DENY, "lockq", "wrong PIN"),
+        (Action.DENY, "lockq", "wrong PIN"),
+        (Action.DENY, "lockq2", "too many wrong PINs"),
+    ]
     assert rows[3][:2] == (Action.ALLOW, "lockq2")

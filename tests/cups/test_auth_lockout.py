@@ -34,17 +34,21 @@ class LockSite(AuthSite):
         self.store.set_user_pin_hash("alice", hash_pin(PIN, set_at=T0 - timedelta(days=1)))
         self.jobs = 0
 
-    def at(self, minutes: float, user: str, pin: str | None,
-           printer: str = "lab") -> tuple[int, str]:
+    def at(
+        self, minutes: float, user: str, pin: str | None, printer: str = "lab"
+    ) -> tuple[int, str]:
         self.jobs += 1
         job_id = str(self.jobs)
         options = "job-originating-host-name=pc7" + (f" job-password={pin}" if pin else "")
         err = io.StringIO()
-        env = BackendEnv(["pagetally", job_id, user, "t", "1", options],
-                         {**self.environ, "PRINTER": printer},
-                         io.BytesIO(PDF.read_bytes()), err,
-                         now=lambda: T0 + timedelta(minutes=minutes),
-                         config_path=str(self.conf))
+        env = BackendEnv(
+            ["pagetally", job_id, user, "t", "1", options],
+            {**self.environ, "PRINTER": printer},
+            io.BytesIO(PDF.read_bytes()),
+            err,
+            now=lambda: T0 + timedelta(minutes=minutes),
+            config_path=str(self.conf),
+        )
         return run(env), err.getvalue()
 
     def printed(self) -> int:
@@ -103,8 +107,7 @@ def test_unknown_users_get_the_same_answers(tmp_path: Path) -> None:
     """Names with wildcard characters are counted as themselves, too."""
     site = LockSite(tmp_path)
     users = ("alice", "ghost", "lab[1]", "a*")
-    answers = {user: [refused_with(site.at(m, user, "0000")) for m in range(6)]
-               for user in users}
+    answers = {user: [refused_with(site.at(m, user, "0000")) for m in range(6)] for user in users}
     for user in users:
         assert answers[user] == ["wrong PIN"] * 5 + [f"{LOCKED} 12:15 UTC"], user
 
@@ -129,8 +132,9 @@ def test_zero_never_locks_and_the_window_is_configurable(tmp_path: Path) -> None
     assert site.at(8, "alice", PIN)[0] == BackendExit.OK
 
     (tmp_path / "b").mkdir()
-    other = LockSite(tmp_path / "b",
-                     "printauth: pin\nprintauthmaxfailures: 2\nprintauthlockout: 60\n")
+    other = LockSite(
+        tmp_path / "b", "printauth: pin\nprintauthmaxfailures: 2\nprintauthlockout: 60\n"
+    )
     refused_with(other.at(0, "alice", "0000"))
     refused_with(other.at(0.5, "alice", "0000"))
     assert refused_with(other.at(1 - 1 / 600, "alice", PIN)) == f"{LOCKED} 12:01 UTC"
@@ -151,11 +155,11 @@ def test_a_site_command_is_not_asked_during_a_lockout(tmp_path: Path) -> None:
 
 
 def test_a_check_that_cannot_run_is_not_the_users_failure(tmp_path: Path) -> None:
-    site = LockSite(tmp_path, f"printauth: command({tmp_path}/missing)\n"
-                              "printauthmaxfailures: 1\n")
+    site = LockSite(tmp_path, f"printauth: command({tmp_path}/missing)\nprintauthmaxfailures: 1\n")
     for minute in range(3):
         assert refused_with(site.at(minute, "alice", PIN)).startswith(
-            "authentication failed: the check could not be run")
+            "authentication failed: the check could not be run"
+        )
 
 
 def test_the_lockout_through_the_accounting_service(tmp_path: Path) -> None:
@@ -176,10 +180,15 @@ def test_a_site_command_with_the_store_down(tmp_path: Path, limit: int, prints: 
     checker = tmp_path / "check.sh"
     checker.write_text(CHECKER.format(out=tmp_path, pin=PIN))
     checker.chmod(stat.S_IRWXU)
-    site = LockSite(tmp_path, f"printauth: command({checker})\n"
-                              f"printauthmaxfailures: {limit}\nonstoreerror: allow\n")
-    site.conf.write_text(site.conf.read_text().replace(
-        f"storagename: {site.db}", f"storagename: {tmp_path / 'gone' / 'x.db'}"))
+    site = LockSite(
+        tmp_path,
+        f"printauth: command({checker})\nprintauthmaxfailures: {limit}\nonstoreerror: allow\n",
+    )
+    site.conf.write_text(
+        site.conf.read_text().replace(
+            f"storagename: {site.db}", f"storagename: {tmp_path / 'gone' / 'x.db'}"
+        )
+    )
     code, err = site.at(0, "alice", PIN)
     assert (code == BackendExit.OK) is prints, err
     assert site.printed() == int(prints)

@@ -23,8 +23,7 @@ def _policy(site: Site, command: str) -> None:
 
 
 @pytest.mark.parametrize("served", [False, True], ids=["store", "service"])
-def test_first_job_creates_the_account_with_its_initial_balance(
-        site: Site, served: bool) -> None:
+def test_first_job_creates_the_account_with_its_initial_balance(site: Site, served: bool) -> None:
     site.store.add_printer(Printer("building"))
     site.store.add_to_printer_group("building", ["lab"])
     _policy(site, "/usr/bin/autopykota --initbalance 2.50")  # PyKota's path: not run
@@ -38,7 +37,8 @@ def test_first_job_creates_the_account_with_its_initial_balance(
     assert user.limit_by == LimitBy.BALANCE
     assert user.balance == Decimal("2.30") and user.lifetime_paid == Decimal("2.50")
     assert [(p.amount, p.kind, p.description) for p in site.store.payments("newbie")] == [
-        (Decimal("2.50"), "credit", "initial balance (autopykota)")]  # once, labelled
+        (Decimal("2.50"), "credit", "initial balance (autopykota)")
+    ]  # once, labelled
     assert {q.printer for q in site.store.user_quotas(users=["newbie"])} == {"lab", "building"}
     assert [(j.user, j.action) for j in site.store.history()] == [("newbie", Action.ALLOW)] * 2
 

@@ -52,18 +52,37 @@ class Site:
         self.store.add_printer(Printer("lab", prices=PriceTable(per_page=Decimal("0.10"))))
         self.title = "report; $(reboot)"
 
-    def job(self, job_id: str, user: str, data: bytes | None = None, *, copies: int = 1,
-            file: Path | None = None, uuid: str | None = None,
-            now: datetime = datetime(2026, 11, 24, 12, tzinfo=UTC)) -> tuple[int, str]:
-        argv = ["pagetally", job_id, user, self.title, str(copies),
-                f"job-uuid=urn:uuid:{uuid or job_id} job-originating-host-name=pc7"]
+    def job(
+        self,
+        job_id: str,
+        user: str,
+        data: bytes | None = None,
+        *,
+        copies: int = 1,
+        file: Path | None = None,
+        uuid: str | None = None,
+        now: datetime = datetime(2026, 11, 24, 12, tzinfo=UTC),
+    ) -> tuple[int, str]:
+        argv = [
+            "pagetally",
+            job_id,
+            user,
+            self.title,
+            str(copies),
+            f"job-uuid=urn:uuid:{uuid or job_id} job-originating-host-name=pc7",
+        ]
         if file:
             argv.append(str(file))
         err = io.StringIO()
-        env = BackendEnv(argv, self.environ, io.BytesIO(data or b""), err,
-                         now=lambda: now, config_path=str(self.conf))
+        env = BackendEnv(
+            argv,
+            self.environ,
+            io.BytesIO(data or b""),
+            err,
+            now=lambda: now,
+            config_path=str(self.conf),
+        )
         return run(env), err.getvalue()
-
 
     @contextlib.contextmanager
     def served(self) -> Iterator[None]:
@@ -76,9 +95,12 @@ class Site:
         service = AccountingService(self.store, socket_path)
         service.start()
         try:
-            self.conf.write_text(self.conf.read_text().replace(
-                f"storagename: {self.db}", "storagename: /nonexistent/x.db")
-                + f"accountingservice: {socket_path}\n")
+            self.conf.write_text(
+                self.conf.read_text().replace(
+                    f"storagename: {self.db}", "storagename: /nonexistent/x.db"
+                )
+                + f"accountingservice: {socket_path}\n"
+            )
             yield
         finally:
             service.stop()
@@ -131,8 +153,10 @@ def test_refused_job_is_cancelled_with_its_reason(site: Site) -> None:
     # the row keeps the job's size; nothing is charged or counted
     assert (row.action, row.pages, row.price) == (Action.DENY, 1, Decimal("0"))
     assert row.reason == "User bob is not allowed to print (limited by noprint)"
-    assert ("WARNING: PageTally refused the job: User bob is not allowed to print "
-            "(limited by noprint)\nINFO: \n") in err
+    assert (
+        "WARNING: PageTally refused the job: User bob is not allowed to print "
+        "(limited by noprint)\nINFO: \n"
+    ) in err
     # nothing that cupsd would leave on the printer's state for everyone to read
     assert "ERROR:" not in err and "INFO: PageTally refused" not in err
     assert site.store.get_user_quota("bob", "lab").page_counter == 0
@@ -194,8 +218,9 @@ def test_store_down_allowed_then_journal_replayed_once(site: Site) -> None:
     site.store.add_user(User("alice", limit_by=LimitBy.BALANCE, balance=Decimal("5.00")))
     site.store.set_user_quota("alice", "lab")
     good = site.conf.read_text()
-    site.conf.write_text(good.replace(str(site.db), "/nonexistent/x/p.db")
-                         + "onstoreerror: allow\n")
+    site.conf.write_text(
+        good.replace(str(site.db), "/nonexistent/x/p.db") + "onstoreerror: allow\n"
+    )
     code, err = site.job("10", "alice", PDF.read_bytes())
     assert code == 0, err
     assert (site.tmp / "printed-10").exists()

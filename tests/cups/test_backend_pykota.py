@@ -36,7 +36,11 @@ def test_a_user_named_like_an_option_never_reaches_the_command(site: Site) -> No
 def test_fill_placeholders() -> None:
     argv = ["/bin/mk", "--user=%(username)s", "%(printername)s", "-x"]
     assert fill_placeholders(argv, {"username": "-rf", "printername": "lp"}) == [
-        "/bin/mk", "--user=-rf", "lp", "-x"]
+        "/bin/mk",
+        "--user=-rf",
+        "lp",
+        "-x",
+    ]
     for bad in ("-rf", "--help"):
         try:
             fill_placeholders(["/bin/mk", "%(username)s"], {"username": bad})

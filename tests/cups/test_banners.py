@@ -30,7 +30,7 @@ def test_banners_surround_the_job_and_are_charged(tmp_path: Path) -> None:
     start = sent.index(job)
     assert sent.startswith(b"%!PS-Adobe-3.0") and b"STARTING BANNER" in sent[:start]
     assert b"(alice)" in sent[:start]
-    assert sent[start + len(job):] == ending.read_bytes()
+    assert sent[start + len(job) :] == ending.read_bytes()
     # accountbanner: both (the default): 1 page + 2 banners at 0.10
     assert site.store.get_user("alice").balance == Decimal("4.70")
 
@@ -63,8 +63,7 @@ def test_unreadable_banner_is_left_out_and_said(tmp_path: Path) -> None:
 
 def test_deny_banners_say_why_and_stop_at_maxdenybanners(tmp_path: Path) -> None:
     site = Site(tmp_path)
-    site.conf.write_text(site.conf.read_text()
-                         + "startingbanner: builtin\nmaxdenybanners: 2\n")
+    site.conf.write_text(site.conf.read_text() + "startingbanner: builtin\nmaxdenybanners: 2\n")
     site.store.add_user(User("bob", limit_by=LimitBy.BALANCE, balance=Decimal("0.00")))
     site.store.set_user_quota("bob", "lab")
     for job in ("1", "2", "3"):

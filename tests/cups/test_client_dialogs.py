@@ -51,10 +51,22 @@ class Client:
         env = {**os.environ, "PAGETALLY_TOKEN": token}
         env.pop("DBUS_SESSION_BUS_ADDRESS", None)
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "pagetally_client", "--server", f"127.0.0.1:{port}",
-             "--terminal", "run", "--once"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            text=True, env=env)
+            [
+                sys.executable,
+                "-m",
+                "pagetally_client",
+                "--server",
+                f"127.0.0.1:{port}",
+                "--terminal",
+                "run",
+                "--once",
+            ],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
         self.lines: queue.Queue[str] = queue.Queue()
         self.seen: list[str] = []
         threading.Thread(target=self._read, daemon=True).start()
@@ -90,21 +102,26 @@ def setup(ipp_printer: IppEvePrinter) -> Iterator[tuple[Cupsd, Hub, SqlStore]]:
 
     def conf(base: Path) -> str:
         where["base"] = base
-        return ("[global]\nstoragebackend: sqlite\n"
-                f"storagename: {base / 'pagetally.db'}\n"
-                f"directory: {base / 'pagetally-spool'}\n"
-                f"notifierservice: {base / 'notify.sock'}\n"
-                f"clienttimeout: {TIMEOUT}\n"
-                "[askq]\nclientconfirm: yes\nclientconfirmdefault: no\n"
-                "[codeq]\nclientbillingcode: missing\nclientbillingcodes: PHYS, CHEM\n"
-                "[pinq]\nprintauth: pin\nclientpin: yes\n")
+        return (
+            "[global]\nstoragebackend: sqlite\n"
+            f"storagename: {base / 'pagetally.db'}\n"
+            f"directory: {base / 'pagetally-spool'}\n"
+            f"notifierservice: {base / 'notify.sock'}\n"
+            f"clienttimeout: {TIMEOUT}\n"
+            "[askq]\nclientconfirm: yes\nclientconfirmdefault: no\n"
+            "[codeq]\nclientbillingcode: missing\nclientbillingcodes: PHYS, CHEM\n"
+            "[pinq]\nprintauth: pin\nclientpin: yes\n"
+        )
 
     with private_cupsd("pagetally-notifier-", conf) as cupsd:
         base = where["base"]
         store = open_store(StoreSettings(backend="sqlite", name=str(base / "pagetally.db")))
         assert isinstance(store, SqlStore)
-        hub = Hub(NotifierSettings(("127.0.0.1", 0), str(base / "notify.sock")),
-                  verifier(store), status_reader(store, "EUR"))
+        hub = Hub(
+            NotifierSettings(("127.0.0.1", 0), str(base / "notify.sock")),
+            verifier(store),
+            status_reader(store, "EUR"),
+        )
         hub.start()
         try:
             add_queue(cupsd, ipp_printer, "askq")
@@ -146,24 +163,26 @@ def test_questions_and_notices_through_cupsd(setup: tuple[Cupsd, Hub, SqlStore])
         # yes: printed and charged, the printed notice with the balance left
         job = submit(cupsd, "askq", "cora", ONE_PAGE)
         question = cora.next()
-        assert question.startswith("? ") and "askq: 1 page(s), 0.10 EUR. Print it? [y/n]" \
-            in question
+        assert (
+            question.startswith("? ") and "askq: 1 page(s), 0.10 EUR. Print it? [y/n]" in question
+        )
         cora.type("y")
         assert wait_done(cupsd, job)["job-state"] == "completed"
         assert cora.next() == "* Printed on askq: 1 page(s), 0.10 EUR; balance left 4.90 EUR"
         assert store.get_user("cora").balance == Decimal("4.90")
-        assert store.job_answers("askq", str(job)) == [
-            Answer(Kind.CONFIRM, "yes", Source.CLIENT)]
+        assert store.job_answers("askq", str(job)) == [Answer(Kind.CONFIRM, "yes", Source.CLIENT)]
 
         # no: cancelled, not charged, why in lpstat -l and in the client
         job = submit(cupsd, "askq", "cora", ONE_PAGE)
         assert "Print it?" in cora.next()
         cora.type("n")
         assert wait_done(cupsd, job)["job-state"] == "canceled"
-        assert "cancelled by the user (answered no in pagetally-client)" in \
-            lpstat_line(cupsd, "askq", job)
-        assert cora.next() == ("! Job cancelled on askq: cancelled by the user "
-                               "(answered no in pagetally-client)")
+        assert "cancelled by the user (answered no in pagetally-client)" in lpstat_line(
+            cupsd, "askq", job
+        )
+        assert cora.next() == (
+            "! Job cancelled on askq: cancelled by the user (answered no in pagetally-client)"
+        )
         assert store.get_user("cora").balance == Decimal("4.90")
         assert store.job_answers("askq", str(job)) == [Answer(Kind.CONFIRM, "no", Source.CLIENT)]
 
@@ -171,28 +190,35 @@ def test_questions_and_notices_through_cupsd(setup: tuple[Cupsd, Hub, SqlStore])
         job = submit(cupsd, "askq", "cora", ONE_PAGE)
         assert "Print it?" in cora.next()
         assert wait_done(cupsd, job)["job-state"] == "canceled"
-        assert f"cancelled: no answer within {TIMEOUT} s (clientconfirmdefault: no)" in \
-            lpstat_line(cupsd, "askq", job)
+        assert f"cancelled: no answer within {TIMEOUT} s (clientconfirmdefault: no)" in lpstat_line(
+            cupsd, "askq", job
+        )
         assert store.get_user("cora").balance == Decimal("4.90")
-        assert store.job_answers("askq", str(job)) == [
-            Answer(Kind.CONFIRM, "no", Source.TIMEOUT)]
+        assert store.job_answers("askq", str(job)) == [Answer(Kind.CONFIRM, "no", Source.TIMEOUT)]
         assert cora.next().startswith("! Job cancelled on askq: cancelled: no answer")
 
         # "which billing code?": the answer goes on the job's row
         job = submit(cupsd, "codeq", "cora", ONE_PAGE)
-        assert cora.next() == ("? Which billing code for 'default-testpage.pdf'? "
-                               "[PHYS, CHEM] — 4 s to answer")
+        assert cora.next() == (
+            "? Which billing code for 'default-testpage.pdf'? [PHYS, CHEM] — 4 s to answer"
+        )
         cora.type("CHEM")
         assert wait_done(cupsd, job)["job-state"] == "completed"
         assert cora.next().startswith("* Printed on codeq: 1 page(s), 0.10 EUR")
         row = [j for j in store.history() if j.printer == "codeq"][-1]
         assert (row.job_id, row.billing_code) == (str(job), "CHEM")
         assert store.job_answers("codeq", str(job)) == [
-            Answer(Kind.BILLING_CODE, "CHEM", Source.CLIENT)]
+            Answer(Kind.BILLING_CODE, "CHEM", Source.CLIENT)
+        ]
 
         # "your PIN": typed in the client, the job prints; never kept anywhere
-        subprocess.run([str(PAGETALLY), "-C", str(cupsd.config), "users", "edit", "cora",
-                        "--pin-stdin"], input=f"{PIN}\n", text=True, check=True, timeout=60)
+        subprocess.run(
+            [str(PAGETALLY), "-C", str(cupsd.config), "users", "edit", "cora", "--pin-stdin"],
+            input=f"{PIN}\n",
+            text=True,
+            check=True,
+            timeout=60,
+        )
         job = submit(cupsd, "pinq", "cora", ONE_PAGE)
         assert cora.next() == "? Your print PIN for pinq: (type it, then Enter) — 4 s to answer"
         cora.type(PIN)
@@ -209,8 +235,9 @@ def test_questions_and_notices_through_cupsd(setup: tuple[Cupsd, Hub, SqlStore])
         # refused: a 50 EUR page takes the balance below zero (PyKota's rule: a job
         # is allowed while there is credit), the next is refused; its reason
         # reaches the client
-        assert wait_done(cupsd, submit(cupsd, "dearq", "cora", ONE_PAGE))["job-state"] == \
-            "completed"
+        assert (
+            wait_done(cupsd, submit(cupsd, "dearq", "cora", ONE_PAGE))["job-state"] == "completed"
+        )
         assert cora.next() == "* Printed on dearq: 1 page(s), 50.00 EUR; balance left -45.30 EUR"
         job = submit(cupsd, "dearq", "cora", ONE_PAGE)
         assert wait_done(cupsd, job)["job-state"] == "canceled"

@@ -31,8 +31,12 @@ def test_ink_forms() -> None:
 
 
 def test_inked_sums_pages_and_copies() -> None:
-    analysis = Analysis("PDF", pages=4, copies=2, page_inks=(
-        PageInk(True, {"C": 10.0, "K": 5.0}), PageInk(False, {"K": 20.0})))
+    analysis = Analysis(
+        "PDF",
+        pages=4,
+        copies=2,
+        page_inks=(PageInk(True, {"C": 10.0, "K": 5.0}), PageInk(False, {"K": 20.0})),
+    )
     got = inked(analysis, factor=3)
     assert got.color_pages == 1 * 2 * 3
     assert got.ink == {"C": 60.0, "K": 150.0}
@@ -64,8 +68,9 @@ def test_software_command(tmp_path: Path) -> None:
     job = tmp_path / "job"
     job.write_bytes(b"page\fpage\fpage\f")
     counter = tmp_path / "count.py"
-    counter.write_text("import sys\nprint('counting')\n"
-                       "print(sys.stdin.buffer.read().count(b'\\f'))\n")
+    counter.write_text(
+        "import sys\nprint('counting')\nprint(sys.stdin.buffer.read().count(b'\\f'))\n"
+    )
     assert count_with_command(f"{sys.executable} {counter}", job, {}) == 3
     silent = tmp_path / "silent.py"
     silent.write_text("print('no idea')\n")
@@ -93,8 +98,7 @@ def test_retries_until_the_device_works() -> None:
         return False
 
     err = io.StringIO()
-    run = send_with_retries(attempt, parse_backend_error("nocharge,retry:5:2"), Messages(err),
-                            wait)
+    run = send_with_retries(attempt, parse_backend_error("nocharge,retry:5:2"), Messages(err), wait)
     assert run.exit_code == 0 and waits == [2, 2]
     assert "retry 2 in 2 s" in err.getvalue()
 
@@ -102,8 +106,9 @@ def test_retries_until_the_device_works() -> None:
     run = send_with_retries(attempt, parse_backend_error("retry:2:0"), Messages(err), wait)
     assert run.exit_code == 1  # two retries, then the failure stands
     codes = iter([1, 0])
-    run = send_with_retries(attempt, parse_backend_error("retry:0:1"), Messages(err),
-                            lambda s: True)  # cancelled while waiting
+    run = send_with_retries(
+        attempt, parse_backend_error("retry:0:1"), Messages(err), lambda s: True
+    )  # cancelled while waiting
     assert run.cancelled and run.exit_code == 1
     codes = iter([1])
     assert send_with_retries(attempt, parse_backend_error("charge"), Messages(err)).exit_code == 1

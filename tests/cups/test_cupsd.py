@@ -30,15 +30,18 @@ ONE_PAGE = Path("/usr/share/cups/data/default-testpage.pdf")
 @pytest.fixture(scope="module")
 def three_pages(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("jobs") / "three.pdf"
-    subprocess.run(["qpdf", "--empty", "--pages", str(ONE_PAGE), str(ONE_PAGE), str(ONE_PAGE),
-                    "--", str(out)], check=True)
+    subprocess.run(
+        ["qpdf", "--empty", "--pages", str(ONE_PAGE), str(ONE_PAGE), str(ONE_PAGE), "--", str(out)],
+        check=True,
+    )
     return out
 
 
 @pytest.fixture(scope="module")
 def store(cupsd: Cupsd) -> Store:
-    return open_store(StoreSettings(backend="sqlite", name=str(cupsd.config.parent /
-                                                               "pagetally.db")))
+    return open_store(
+        StoreSettings(backend="sqlite", name=str(cupsd.config.parent / "pagetally.db"))
+    )
 
 
 def add_queue(cupsd: Cupsd, printer: IppEvePrinter, name: str) -> None:
@@ -69,8 +72,9 @@ def wait_done(cupsd: Cupsd, job: int, timeout: float = 60) -> dict[str, str]:
 
 
 def job_attributes(cupsd: Cupsd, job: int) -> dict[str, str]:
-    out = cupsd.run("ipptool", "-tv", f"ipp://{cupsd.server}/jobs/{job}",
-                    "get-job-attributes.test", check=False).stdout
+    out = cupsd.run(
+        "ipptool", "-tv", f"ipp://{cupsd.server}/jobs/{job}", "get-job-attributes.test", check=False
+    ).stdout
     attrs = {}
     for line in out.splitlines():
         m = re.match(r"\s+([a-z-]+) \([^)]*\) = (.*)", line)
@@ -83,12 +87,14 @@ def history(store: Store, user: str) -> list[tuple[Action, int, Decimal]]:
     return [(j.action, j.pages, j.price) for j in store.history() if j.user == user]
 
 
-def test_balance_user_is_charged_then_refused(cupsd: Cupsd, ipp_printer: IppEvePrinter,
-                                              store: Store, three_pages: Path) -> None:
+def test_balance_user_is_charged_then_refused(
+    cupsd: Cupsd, ipp_printer: IppEvePrinter, store: Store, three_pages: Path
+) -> None:
     add_queue(cupsd, ipp_printer, "color1")
     store.add_printer(Printer("color1", prices=PriceTable(per_page=Decimal("0.10"))))
-    store.add_user(User("ann", limit_by=LimitBy.BALANCE, balance=Decimal("0.30"),
-                        overcharge=Decimal("1")))
+    store.add_user(
+        User("ann", limit_by=LimitBy.BALANCE, balance=Decimal("0.30"), overcharge=Decimal("1"))
+    )
     store.set_user_quota("ann", "color1")
 
     first = wait_done(cupsd, submit(cupsd, "color1", "ann", three_pages))
@@ -97,15 +103,20 @@ def test_balance_user_is_charged_then_refused(cupsd: Cupsd, ipp_printer: IppEveP
 
     second = wait_done(cupsd, submit(cupsd, "color1", "ann", ONE_PAGE))
     assert second["job-state"] == "canceled"
-    assert "Balance" in second["job-printer-state-message"] or "balance" in \
-        second["job-printer-state-message"]
+    assert (
+        "Balance" in second["job-printer-state-message"]
+        or "balance" in second["job-printer-state-message"]
+    )
     # 0.30 is at or below poorman (1.0): printed with a warning
-    assert history(store, "ann") == [(Action.WARN, 3, Decimal("0.3")),
-                                     (Action.DENY, 1, Decimal("0"))]
+    assert history(store, "ann") == [
+        (Action.WARN, 3, Decimal("0.3")),
+        (Action.DENY, 1, Decimal("0")),
+    ]
 
 
-def test_page_quota_soft_hard_and_noprint(cupsd: Cupsd, ipp_printer: IppEvePrinter,
-                                          store: Store, three_pages: Path) -> None:
+def test_page_quota_soft_hard_and_noprint(
+    cupsd: Cupsd, ipp_printer: IppEvePrinter, store: Store, three_pages: Path
+) -> None:
     add_queue(cupsd, ipp_printer, "lab1")
     store.add_printer(Printer("lab1"))
     store.add_user(User("quinn"))
@@ -113,8 +124,7 @@ def test_page_quota_soft_hard_and_noprint(cupsd: Cupsd, ipp_printer: IppEvePrint
     store.add_user(User("nina", limit_by=LimitBy.NOPRINT))
     store.set_user_quota("nina", "lab1")
 
-    assert wait_done(cupsd, submit(cupsd, "lab1", "quinn", three_pages))["job-state"] == \
-        "completed"
+    assert wait_done(cupsd, submit(cupsd, "lab1", "quinn", three_pages))["job-state"] == "completed"
     refused = wait_done(cupsd, submit(cupsd, "lab1", "quinn", ONE_PAGE))
     assert refused["job-state"] == "canceled"
     assert "quota" in refused["job-printer-state-message"].lower()
@@ -126,14 +136,13 @@ def test_page_quota_soft_hard_and_noprint(cupsd: Cupsd, ipp_printer: IppEvePrint
     assert history(store, "nina") == [(Action.DENY, 1, Decimal("0"))]
 
 
-def test_job_too_large_and_pass_through(cupsd: Cupsd, ipp_printer: IppEvePrinter,
-                                        store: Store, three_pages: Path) -> None:
+def test_job_too_large_and_pass_through(
+    cupsd: Cupsd, ipp_printer: IppEvePrinter, store: Store, three_pages: Path
+) -> None:
     add_queue(cupsd, ipp_printer, "small1")
     add_queue(cupsd, ipp_printer, "free1")
-    store.add_printer(Printer("small1", max_job_size=2,
-                              prices=PriceTable(per_page=Decimal("1"))))
-    store.add_printer(Printer("free1", passthrough=True,
-                              prices=PriceTable(per_page=Decimal("1"))))
+    store.add_printer(Printer("small1", max_job_size=2, prices=PriceTable(per_page=Decimal("1"))))
+    store.add_printer(Printer("free1", passthrough=True, prices=PriceTable(per_page=Decimal("1"))))
     store.add_user(User("lou", limit_by=LimitBy.BALANCE, balance=Decimal("10")))
     store.set_user_quota("lou", "small1")
     store.set_user_quota("lou", "free1")
@@ -146,8 +155,9 @@ def test_job_too_large_and_pass_through(cupsd: Cupsd, ipp_printer: IppEvePrinter
     assert store.get_user("lou").balance == Decimal("10")
 
 
-def test_unknown_user_denied_by_default_policy(cupsd: Cupsd, ipp_printer: IppEvePrinter,
-                                               store: Store) -> None:
+def test_unknown_user_denied_by_default_policy(
+    cupsd: Cupsd, ipp_printer: IppEvePrinter, store: Store
+) -> None:
     add_queue(cupsd, ipp_printer, "lab2")
     store.add_printer(Printer("lab2"))
     attrs = wait_done(cupsd, submit(cupsd, "lab2", "stranger", ONE_PAGE))
@@ -156,8 +166,9 @@ def test_unknown_user_denied_by_default_policy(cupsd: Cupsd, ipp_printer: IppEve
     assert history(store, "stranger") == [(Action.DENY, 1, Decimal("0"))]
 
 
-def test_restarted_job_is_charged_once(cupsd: Cupsd, ipp_printer: IppEvePrinter,
-                                       store: Store) -> None:
+def test_restarted_job_is_charged_once(
+    cupsd: Cupsd, ipp_printer: IppEvePrinter, store: Store
+) -> None:
     add_queue(cupsd, ipp_printer, "lab3")
     store.add_printer(Printer("lab3", prices=PriceTable(per_page=Decimal("0.5"))))
     store.add_user(User("rita", limit_by=LimitBy.BALANCE, balance=Decimal("5")))
@@ -167,8 +178,10 @@ def test_restarted_job_is_charged_once(cupsd: Cupsd, ipp_printer: IppEvePrinter,
     cupsd.run("lp", "-i", f"lab3-{job}", "-H", "restart")
     # the second run really happened (it found the charge and did not print): not
     # a job that was never restarted passing by accident
-    wait_until(lambda: f"job {job} was printed and charged" in cupsd.error_log(),
-               "the restarted job's second run has found its charge")
+    wait_until(
+        lambda: f"job {job} was printed and charged" in cupsd.error_log(),
+        "the restarted job's second run has found its charge",
+    )
     assert wait_done(cupsd, job)["job-state"] == "completed"
     assert store.get_user("rita").balance == Decimal("4.5")
     assert len(history(store, "rita")) == 1
@@ -205,7 +218,10 @@ def test_billing_code_is_charged_and_unknown_code_refused(
 
 
 def test_ipp_accounting_charges_what_the_printer_counted(
-    cupsd: Cupsd, store: Store, three_pages: Path, tmp_path_factory: pytest.TempPathFactory,
+    cupsd: Cupsd,
+    store: Store,
+    three_pages: Path,
+    tmp_path_factory: pytest.TempPathFactory,
     dns_sd: None,
 ) -> None:
     from tests.fixtures_devices import start_ippeveprinter
@@ -250,9 +266,16 @@ def test_copies_counted_once_on_raw_and_filtered_queues(
     # socket printer takes it
     sink = socket.create_server(("127.0.0.1", 0))
     threading.Thread(target=_swallow, args=(sink,), daemon=True).start()
-    cupsd.run("lpadmin", "-p", "pdfq", "-E", "-v",
-              f"pagetally:socket://127.0.0.1:{sink.getsockname()[1]}",
-              "-P", "/usr/share/ppd/cupsfilters/Generic-PDF_Printer-PDF.ppd")
+    cupsd.run(
+        "lpadmin",
+        "-p",
+        "pdfq",
+        "-E",
+        "-v",
+        f"pagetally:socket://127.0.0.1:{sink.getsockname()[1]}",
+        "-P",
+        "/usr/share/ppd/cupsfilters/Generic-PDF_Printer-PDF.ppd",
+    )
     for queue in ("rawq", "pdfq"):
         store.add_printer(Printer(queue, prices=PriceTable(per_page=Decimal("0.10"))))
     store.add_user(User("cora", limit_by=LimitBy.BALANCE, balance=Decimal("10")))
@@ -262,5 +285,7 @@ def test_copies_counted_once_on_raw_and_filtered_queues(
         done = wait_done(cupsd, submit(cupsd, queue, "cora", ONE_PAGE, "copies=3"))
         assert done["job-state"] == "completed", (queue, done)
     assert [(j.printer, j.pages, j.copies) for j in store.history() if j.user == "cora"] == [
-        ("rawq", 3, 3), ("pdfq", 3, 3)]
+        ("rawq", 3, 3),
+        ("pdfq", 3, 3),
+    ]
     assert store.get_user("cora").balance == Decimal("9.4")

@@ -30,14 +30,14 @@ from tests.fixtures_devices import IppEvePrinter
 
 pytestmark = [pytest.mark.slow, pytest.mark.cups]
 
+
 @pytest.fixture(scope="module")
 def store(cupsd: Cupsd) -> Store:
     return store_of(cupsd)
 
 
 @pytest.fixture(scope="module")
-def ipp_printer(dns_sd: None,
-                tmp_path_factory: pytest.TempPathFactory) -> Iterator[IppEvePrinter]:
+def ipp_printer(dns_sd: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[IppEvePrinter]:
     yield from own_ipp_printer(tmp_path_factory, "policies")
 
 
@@ -53,8 +53,9 @@ def site_command(tmp_path: Path, body: str) -> Path:
 # --- unknown user ----------------------------------------------------------------
 
 
-def test_unknown_user_allowed_by_policy(cupsd: Cupsd, ipp_printer: IppEvePrinter,
-                                        store: Store) -> None:
+def test_unknown_user_allowed_by_policy(
+    cupsd: Cupsd, ipp_printer: IppEvePrinter, store: Store
+) -> None:
     wrap(cupsd, "polallow", ipp_printer.uri)
     configure(cupsd, "polallow", policy="allow")
     store.add_printer(Printer("polallow", prices=PriceTable(per_page=Decimal("0.10"))))
@@ -76,8 +77,10 @@ def test_unknown_user_created_by_external_policy(
     is decided again and charged."""
     wrap(cupsd, "polext", ipp_printer.uri)
     cli = f"{PAGETALLY} -C {cupsd.config}"
-    script = site_command(tmp_path, f'{cli} users add --limit-by balance --balance 2 "$1"\n'
-                                    f'{cli} quotas set -P "$2" "$1"\n')
+    script = site_command(
+        tmp_path,
+        f'{cli} users add --limit-by balance --balance 2 "$1"\n{cli} quotas set -P "$2" "$1"\n',
+    )
     configure(cupsd, "polext", policy=f"external({script} %(username)s %(printername)s)")
     store.add_printer(Printer("polext", prices=PriceTable(per_page=Decimal("0.10"))))
 
@@ -122,7 +125,11 @@ def test_unknown_printer_allowed_by_policy_is_not_charged(
     assert done["job-state"] == "completed", done
     [job] = [j for j in store.history() if j.user == "pia"]
     assert (job.action, job.printer, job.pages, job.price) == (
-        Action.ALLOW, "newqallow", 1, Decimal("0"))
+        Action.ALLOW,
+        "newqallow",
+        1,
+        Decimal("0"),
+    )
     assert "Printer newqallow is unknown" in job.reason
     assert store.get_user("pia").balance == Decimal("5")
     with pytest.raises(NotFound):
@@ -136,8 +143,9 @@ def test_unknown_printer_created_by_external_policy(
     price) and the user's quota entry on it; the job is then charged."""
     wrap(cupsd, "newqext", ipp_printer.uri)
     cli = f"{PAGETALLY} -C {cupsd.config}"
-    script = site_command(tmp_path, f'{cli} printers add --price-per-page 0.25 "$2"\n'
-                                    f'{cli} quotas set -P "$2" "$1"\n')
+    script = site_command(
+        tmp_path, f'{cli} printers add --price-per-page 0.25 "$2"\n{cli} quotas set -P "$2" "$1"\n'
+    )
     configure(cupsd, "newqext", policy=f"external({script} %(username)s %(printername)s)")
     store.add_user(User("pete", limit_by=LimitBy.BALANCE, balance=Decimal("5")))
 
@@ -218,7 +226,9 @@ def test_duplicate_job_refused_within_the_delay(
     assert "PageTally refused the job" in lpstat_status(cupsd, "dupq")
     assert wait_done(cupsd, submit(cupsd, "dupq", "dot", other))["job-state"] == "completed"
 
-    assert history(store, "dot") == [(Action.ALLOW, 1, Decimal("0.10")),
-                                     (Action.DENY, 1, Decimal("0")),
-                                     (Action.ALLOW, 2, Decimal("0.20"))]
+    assert history(store, "dot") == [
+        (Action.ALLOW, 1, Decimal("0.10")),
+        (Action.DENY, 1, Decimal("0")),
+        (Action.ALLOW, 2, Decimal("0.20")),
+    ]
     assert store.get_user("dot").balance == Decimal("4.70")

@@ -49,13 +49,13 @@ def store(cupsd: Cupsd) -> Store:
 
 
 @pytest.fixture(scope="module")
-def ipp_printer(dns_sd: None,
-                tmp_path_factory: pytest.TempPathFactory) -> Iterator[IppEvePrinter]:
+def ipp_printer(dns_sd: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[IppEvePrinter]:
     yield from own_ipp_printer(tmp_path_factory, "reliability")
 
 
-def wait_rows(store: Store, user: str, count: int, timeout: float = 30) -> list[
-        tuple[Action, int, Decimal]]:
+def wait_rows(
+    store: Store, user: str, count: int, timeout: float = 30
+) -> list[tuple[Action, int, Decimal]]:
     """The user's history once it has `count` rows: a cancelled job is shown
     cancelled by cupsd before the backend has finished recording it."""
     deadline = time.monotonic() + timeout
@@ -113,8 +113,9 @@ def holding_printer() -> Iterator[HoldingPrinter]:
         printer.stop()
 
 
-def cancel_while_printing(cupsd: Cupsd, printer: HoldingPrinter, queue: str,
-                          user: str) -> dict[str, str]:
+def cancel_while_printing(
+    cupsd: Cupsd, printer: HoldingPrinter, queue: str, user: str
+) -> dict[str, str]:
     job = submit(cupsd, queue, user, ONE_PAGE)
     assert printer.received.wait(30), cupsd.error_log()[-3000:]
     assert printer.data.startswith(b"%PDF")  # the job reached the printer...
@@ -122,12 +123,19 @@ def cancel_while_printing(cupsd: Cupsd, printer: HoldingPrinter, queue: str,
     return wait_done(cupsd, job)
 
 
-@pytest.mark.parametrize(("policy", "price"), [
-    ("nocharge", Decimal("0")),
-    ("charge", Decimal("0.10")),
-])
+@pytest.mark.parametrize(
+    ("policy", "price"),
+    [
+        ("nocharge", Decimal("0")),
+        ("charge", Decimal("0.10")),
+    ],
+)
 def test_job_cancelled_while_printing(
-    cupsd: Cupsd, store: Store, holding_printer: HoldingPrinter, policy: str, price: Decimal,
+    cupsd: Cupsd,
+    store: Store,
+    holding_printer: HoldingPrinter,
+    policy: str,
+    price: Decimal,
 ) -> None:
     """Software accounting: `cancel` while the real backend waits for the printer
     is recorded as cancelled; charged only under `onbackenderror: charge`."""
@@ -161,9 +169,14 @@ def test_cancel_while_the_printer_prints_charges_what_it_printed(
     queue, user = "hwcancel", "hal"
     with PjlSim(1000, seconds_per_page=0.1, pages_for=lambda _data: 3) as sim:
         wrap(cupsd, queue, f"socket://127.0.0.1:{sim.port}")
-        configure(cupsd, queue, accounter=f"hardware(pjl:{sim.port})",
-                  statusstabilizationloops="2", statusstabilizationdelay="0.1",
-                  noprintingmaxdelay="30")
+        configure(
+            cupsd,
+            queue,
+            accounter=f"hardware(pjl:{sim.port})",
+            statusstabilizationloops="2",
+            statusstabilizationdelay="0.1",
+            noprintingmaxdelay="30",
+        )
         store.add_printer(Printer(queue, prices=PriceTable(per_page=Decimal("0.10"))))
         store.add_user(User(user, limit_by=LimitBy.BALANCE, balance=Decimal("5")))
         store.set_user_quota(user, queue)
@@ -226,8 +239,17 @@ def big_page(tmp_path_factory: pytest.TempPathFactory) -> Path:
     TCP buffers hold."""
     folder = tmp_path_factory.mktemp("big")
     (folder / "noise.bin").write_bytes(os.urandom(4_000_000))
-    subprocess.run(["qpdf", str(ONE_PAGE), "--add-attachment", str(folder / "noise.bin"),
-                    "--", str(folder / "big.pdf")], check=True)
+    subprocess.run(
+        [
+            "qpdf",
+            str(ONE_PAGE),
+            "--add-attachment",
+            str(folder / "noise.bin"),
+            "--",
+            str(folder / "big.pdf"),
+        ],
+        check=True,
+    )
     return folder / "big.pdf"
 
 
@@ -240,21 +262,34 @@ def resetting_printer() -> Iterator[ResettingPrinter]:
         printer.stop()
 
 
-@pytest.mark.parametrize(("device", "policy", "action", "price"), [
-    ("refused", "nocharge", Action.PROBLEM, Decimal("0")),
-    ("reset", "nocharge", Action.PROBLEM, Decimal("0")),
-    ("reset", "charge", Action.ALLOW, Decimal("0.10")),
-])
-def test_job_failed_at_the_printer(cupsd: Cupsd, store: Store, big_page: Path,
-                                   resetting_printer: ResettingPrinter, device: str,
-                                   policy: str, action: Action, price: Decimal) -> None:
+@pytest.mark.parametrize(
+    ("device", "policy", "action", "price"),
+    [
+        ("refused", "nocharge", Action.PROBLEM, Decimal("0")),
+        ("reset", "nocharge", Action.PROBLEM, Decimal("0")),
+        ("reset", "charge", Action.ALLOW, Decimal("0.10")),
+    ],
+)
+def test_job_failed_at_the_printer(
+    cupsd: Cupsd,
+    store: Store,
+    big_page: Path,
+    resetting_printer: ResettingPrinter,
+    device: str,
+    policy: str,
+    action: Action,
+    price: Decimal,
+) -> None:
     """The printer refuses the connection (CUPS' socket backend gives up after
     contimeout, 5 s) or drops it in the middle of the job: the real backend
     fails, the queue's error policy aborts the job, and `onbackenderror` says
     whether it is charged."""
     queue, user = f"fail{device}{policy}", f"fay{device}{policy}"
-    uri = (f"socket://127.0.0.1:{free_port()}/?contimeout=1" if device == "refused"
-           else f"socket://127.0.0.1:{resetting_printer.port}")
+    uri = (
+        f"socket://127.0.0.1:{free_port()}/?contimeout=1"
+        if device == "refused"
+        else f"socket://127.0.0.1:{resetting_printer.port}"
+    )
     wrap(cupsd, queue, uri, "-o", "printer-error-policy=abort-job")
     configure(cupsd, queue, onbackenderror=policy)
     store.add_printer(Printer(queue, prices=PriceTable(per_page=Decimal("0.10"))))
@@ -305,8 +340,13 @@ class Outage:
 
     def cli(self, *args: str, code: int = 0) -> str:
         """`pagetally ARGS` on this cupsd's config: what it says (stdout and stderr)."""
-        out = subprocess.run([str(PAGETALLY), "-C", str(self.cupsd.config), *args],
-                             capture_output=True, text=True, timeout=60, check=False)
+        out = subprocess.run(
+            [str(PAGETALLY), "-C", str(self.cupsd.config), *args],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
         assert out.returncode == code, out.stderr
         return out.stdout + out.stderr
 
@@ -315,9 +355,11 @@ class Outage:
 def outage(dns_sd: None) -> Iterator[Outage]:
     def config(base: Path) -> str:
         (base / "store").mkdir()
-        return ("[global]\nstoragebackend: sqlite\n"
-                f"storagename: {base / 'store' / 'pt.db'}\ndirectory: {base / 'spool'}\n"
-                "accountingservice: none\nmailto: devnull\n")
+        return (
+            "[global]\nstoragebackend: sqlite\n"
+            f"storagename: {base / 'store' / 'pt.db'}\ndirectory: {base / 'spool'}\n"
+            "accountingservice: none\nmailto: devnull\n"
+        )
 
     with private_cupsd("pagetally-outage-", config) as server:
         yield Outage(server, server.config.parent)
@@ -414,8 +456,10 @@ def test_store_down_journal_replayed_by_the_next_job(
     assert done["job-state"] == "completed", done
     assert outage.journal() == []
     store = outage.store()
-    assert history(store, "abe") == [(Action.ALLOW, 3, Decimal("0.30")),
-                                     (Action.ALLOW, 1, Decimal("0.10"))]
+    assert history(store, "abe") == [
+        (Action.ALLOW, 3, Decimal("0.30")),
+        (Action.ALLOW, 1, Decimal("0.10")),
+    ]
     assert store.get_user("abe").balance == Decimal("4.60")
     assert store.get_user_quota("abe", "outnext").page_counter == 4
 
@@ -495,20 +539,23 @@ class PgOutage:
 
 
 @pytest.fixture(scope="module")
-def pg_outage(dns_sd: None,
-              postgresql_server: ServerInfo) -> Iterator[PgOutage]:  # noqa: F811
+def pg_outage(dns_sd: None, postgresql_server: ServerInfo) -> Iterator[PgOutage]:  # noqa: F811
     settings = postgresql_server.new_database("ptcups")
     open_store(settings).upgrade()
     gate = TcpGate(postgresql_server.port)
 
     def config(base: Path) -> str:
         admin = base / "pagetally-admin.conf"
-        admin.write_text(f"[global]\nstorageadmin: {settings.admin_user}\n"
-                         f"storageadminpw: {settings.admin_password}\n")
+        admin.write_text(
+            f"[global]\nstorageadmin: {settings.admin_user}\n"
+            f"storageadminpw: {settings.admin_password}\n"
+        )
         admin.chmod(0o640)
-        return ("[global]\nstoragebackend: postgresql\n"
-                f"storageserver: 127.0.0.1:{gate.port}\nstoragename: {settings.name}\n"
-                f"directory: {base / 'spool'}\naccountingservice: none\nmailto: devnull\n")
+        return (
+            "[global]\nstoragebackend: postgresql\n"
+            f"storageserver: 127.0.0.1:{gate.port}\nstoragename: {settings.name}\n"
+            f"directory: {base / 'spool'}\naccountingservice: none\nmailto: devnull\n"
+        )
 
     try:
         with private_cupsd("pagetally-pgout-", config) as server:

@@ -24,8 +24,9 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture()
 def stock_cupsd() -> Iterator[Cupsd]:
     # the backend's config is the demo's own (DEMO_DIR/pagetally.conf): this one is unused
-    with private_cupsd("pagetally-stock-cupsd-", lambda base: "[global]\n",
-                       cupsd_conf=stock_cupsd_conf) as server:
+    with private_cupsd(
+        "pagetally-stock-cupsd-", lambda base: "[global]\n", cupsd_conf=stock_cupsd_conf
+    ) as server:
         yield server
 
 
@@ -39,8 +40,14 @@ def run_demo_print(cupsd: Cupsd, demo_dir: Path) -> subprocess.CompletedProcess[
         "DEMO_CUPS_SERVERROOT": str(cupsd.root / "etc"),
         "PAGETALLY": str(Path(sys.executable).with_name("pagetally")),
     }
-    return subprocess.run(["bash", str(ROOT / "scripts" / "demo-print.sh")], env=env,
-                          capture_output=True, text=True, timeout=300, check=False)
+    return subprocess.run(
+        ["bash", str(ROOT / "scripts" / "demo-print.sh")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
 
 
 def test_demo_print_on_stock_debian_cupsd(stock_cupsd: Cupsd, tmp_path: Path) -> None:
@@ -53,10 +60,13 @@ def test_demo_print_on_stock_debian_cupsd(stock_cupsd: Cupsd, tmp_path: Path) ->
     out = done.stdout
     # each job's Status in lpstat -l: pages and price, or the refusal's reason
     assert "Status: PageTally: printed 3 page(s), 0.15 EUR" in out
-    assert ("Status: PageTally refused the job: Print quota exceeded on printer demo-laser: "
-            "3 of 3 pages used, this job has 1") in out
-    assert ("Status: PageTally refused the job: Balance too low: 0.10 EUR, this job costs "
-            "0.15 EUR") in out
+    assert (
+        "Status: PageTally refused the job: Print quota exceeded on printer demo-laser: "
+        "3 of 3 pages used, this job has 1"
+    ) in out
+    assert (
+        "Status: PageTally refused the job: Balance too low: 0.10 EUR, this job costs 0.15 EUR"
+    ) in out
     # setup cups saw the stock policy of this cupsd (the warning needs its version too)
     assert "to each JobPrivateValues line of cupsd.conf" in done.stderr
     # every job went through pagetally serve's job runner (the thin backend's hand-off)

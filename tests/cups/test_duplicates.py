@@ -66,8 +66,12 @@ def test_duplicates_allowed_by_default(tmp_path: Path) -> None:
 
 
 def test_duplicate_refused_through_the_service(served: Served, tmp_path: Path) -> None:
-    backend = Backend(tmp_path, service=served.socket, store_name="/nonexistent/x.db",
-                      extra="denyduplicates: yes\n")
+    backend = Backend(
+        tmp_path,
+        service=served.socket,
+        store_name="/nonexistent/x.db",
+        extra="denyduplicates: yes\n",
+    )
     assert backend.job("1")[0] == 0
     code, err = backend.job("2")
     assert code == BackendExit.CANCEL and "duplicate job" in err, err
@@ -80,9 +84,11 @@ def test_a_denyduplicates_command_decides_with_pykotas_variables(tmp_path: Path)
     lets the duplicate print (before: read as 'yes', the command never ran)."""
     seen = tmp_path / "seen"
     script = tmp_path / "dupes"
-    script.write_text("#!/bin/sh\n"
-                      f'echo "$PYKOTAUSERNAME $PYKOTAPRINTERNAME $PYKOTAJOBID" >> {seen}\n'
-                      '[ "$PYKOTAUSERNAME" = alice ] && echo deny || echo ALLOW\n')
+    script.write_text(
+        "#!/bin/sh\n"
+        f'echo "$PYKOTAUSERNAME $PYKOTAPRINTERNAME $PYKOTAJOBID" >> {seen}\n'
+        '[ "$PYKOTAUSERNAME" = alice ] && echo deny || echo ALLOW\n'
+    )
     script.chmod(0o700)
     site = _site(tmp_path, f"denyduplicates: {script} --some-argument\n")
     assert load_config(site.conf).get("denyduplicates") == f"{script} --some-argument"

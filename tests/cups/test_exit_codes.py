@@ -50,7 +50,10 @@ def test_no_exit_code_is_chosen_outside_the_table() -> None:
         if path.name == "status.py":
             continue
         for node in ast.walk(ast.parse(path.read_text())):
-            if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
-                    and node.value.id == "BackendExit"):
+            if (
+                isinstance(node, ast.Attribute)
+                and isinstance(node.value, ast.Name)
+                and node.value.id == "BackendExit"
+            ):
                 found.append(f"{path.name}:{node.lineno} BackendExit.{node.attr}")
     assert found == []

@@ -27,17 +27,39 @@ pytestmark = pytest.mark.slow
 FAST = "statusstabilizationloops: 1\nstatusstabilizationdelay: 0.05\nnoprintingmaxdelay: 5\n"
 
 
-def backend(tmp: Path, sim: PjlSim, accounter: str, data: bytes, job: str,
-            extra: str = "", timing: str = FAST) -> tuple[int, str]:
+def backend(
+    tmp: Path,
+    sim: PjlSim,
+    accounter: str,
+    data: bytes,
+    job: str,
+    extra: str = "",
+    timing: str = FAST,
+) -> tuple[int, str]:
     conf = tmp / "pagetally.conf"
-    conf.write_text(f"[global]\nstoragebackend: sqlite\nstoragename: {tmp / 'p.db'}\n"
-                    f"directory: {tmp / 'spool'}\n[lab]\naccounter: {accounter}\n{timing}{extra}")
-    environ = {"DEVICE_URI": f"pagetally:socket://{sim.host}:{sim.port}", "PRINTER": "lab",
-               "CUPS_SERVERBIN": "/usr/lib/cups", "TMPDIR": str(tmp), "PATH": "/usr/bin:/bin"}
+    conf.write_text(
+        f"[global]\nstoragebackend: sqlite\nstoragename: {tmp / 'p.db'}\n"
+        f"directory: {tmp / 'spool'}\n[lab]\naccounter: {accounter}\n{timing}{extra}"
+    )
+    environ = {
+        "DEVICE_URI": f"pagetally:socket://{sim.host}:{sim.port}",
+        "PRINTER": "lab",
+        "CUPS_SERVERBIN": "/usr/lib/cups",
+        "TMPDIR": str(tmp),
+        "PATH": "/usr/bin:/bin",
+    }
     err = io.StringIO()
     argv = ["pagetally", job, "alice", "t", "1", f"job-uuid=urn:uuid:{job}"]
-    code = run(BackendEnv(argv, environ, io.BytesIO(data), err,
-                          now=lambda: datetime(2026, 11, 24, tzinfo=UTC), config_path=str(conf)))
+    code = run(
+        BackendEnv(
+            argv,
+            environ,
+            io.BytesIO(data),
+            err,
+            now=lambda: datetime(2026, 11, 24, tzinfo=UTC),
+            config_path=str(conf),
+        )
+    )
     return code, err.getvalue()
 
 
@@ -97,8 +119,9 @@ def test_paper_out_longer_than_noprintingmaxdelay_does_not_make_the_job_free(
 
         helper = threading.Thread(target=put_paper_back)
         helper.start()
-        code, err = backend(tmp_path, sim, f"hardware(pjl:{sim.port})", b"p\fp\fp\f", "8",
-                            timing=timing)
+        code, err = backend(
+            tmp_path, sim, f"hardware(pjl:{sim.port})", b"p\fp\fp\f", "8", timing=timing
+        )
         helper.join()
         assert code == 0, err
         assert sim.counter == 503
@@ -116,8 +139,9 @@ def test_paper_out_for_longer_than_errormaxdelay_charges_what_was_printed(
     store = make_store(tmp_path)
     with PjlSim(500, seconds_per_page=0.05) as sim:
         sim.load_paper(2)
-        code, err = backend(tmp_path, sim, f"hardware(pjl:{sim.port})", b"p\f" * 5, "9",
-                            "errormaxdelay: 1\n")
+        code, err = backend(
+            tmp_path, sim, f"hardware(pjl:{sim.port})", b"p\f" * 5, "9", "errormaxdelay: 1\n"
+        )
         assert code == 0, err
         assert sim.counter == 502
     [row] = list(store.history())  # type: ignore[attr-defined]
@@ -129,8 +153,9 @@ def test_unreadable_counter_stops_the_queue_by_default(tmp_path: Path) -> None:
     make_store(tmp_path)
     with PjlSim(500) as sim:
         # PJL on a port where nothing answers
-        code, err = backend(tmp_path, sim, "hardware(pjl:1)", b"page 1\fpage 2", "2",
-                            "unreachablemaxdelay: 1\n")
+        code, err = backend(
+            tmp_path, sim, "hardware(pjl:1)", b"page 1\fpage 2", "2", "unreachablemaxdelay: 1\n"
+        )
     assert code == 4, err  # CUPS_BACKEND_STOP: nothing printed, the job is kept
     assert "cannot read the printer's counter" in err
     assert sim.counter == 500
@@ -139,8 +164,14 @@ def test_unreadable_counter_stops_the_queue_by_default(tmp_path: Path) -> None:
 def test_unreadable_counter_with_continue_charges_the_software_count(tmp_path: Path) -> None:
     store = make_store(tmp_path)
     with PjlSim(500, seconds_per_page=0.01) as sim:
-        code, err = backend(tmp_path, sim, "hardware(pjl:1)", b"page 1\fpage 2", "3",
-                            "unreachablemaxdelay: 1\nonaccountererror: continue\n")
+        code, err = backend(
+            tmp_path,
+            sim,
+            "hardware(pjl:1)",
+            b"page 1\fpage 2",
+            "3",
+            "unreachablemaxdelay: 1\nonaccountererror: continue\n",
+        )
         assert code == 0, err
     [row] = list(store.history())  # type: ignore[attr-defined]
     assert (row.pages, row.price) == (2, Decimal("0.2"))
@@ -149,8 +180,9 @@ def test_unreadable_counter_with_continue_charges_the_software_count(tmp_path: P
 def test_bad_snmperrormask_stops_the_queue_with_one_line(tmp_path: Path) -> None:
     make_store(tmp_path)
     with PjlSim(500) as sim:
-        code, err = backend(tmp_path, sim, f"hardware(pjl:{sim.port})", b"page 1", "4",
-                            "snmperrormask: lots\n")
+        code, err = backend(
+            tmp_path, sim, f"hardware(pjl:{sim.port})", b"page 1", "4", "snmperrormask: lots\n"
+        )
     assert code == 4, err  # CUPS_BACKEND_STOP: the job is kept
     assert "configuration error: [snmperrormask] snmperrormask 'lots' is not" in err
     assert sim.jobs == []
@@ -181,17 +213,31 @@ def test_snmp_counter_is_what_is_charged(tmp_path: Path, snmp_printer: SnmpSimAg
     dev.write_text(SNMP_DEVICE.format(python=sys.executable, port=port, pages=3))
     dev.chmod(stat.S_IRWXU)
     conf = tmp_path / "pagetally.conf"
-    conf.write_text(f"[global]\nstoragebackend: sqlite\nstoragename: {tmp_path / 'p.db'}\n"
-                    f"directory: {tmp_path / 'spool'}\n[lab]\n"
-                    f"accounter: hardware(snmp:printer:{port})\n{FAST}")
-    environ = {"DEVICE_URI": "pagetally:socket://127.0.0.1:9100", "PRINTER": "lab",
-               "CUPS_SERVERBIN": str(serverbin), "TMPDIR": str(tmp_path),
-               "PATH": "/usr/bin:/bin", "PYTHONPATH": str(Path(__file__).parents[2])}
+    conf.write_text(
+        f"[global]\nstoragebackend: sqlite\nstoragename: {tmp_path / 'p.db'}\n"
+        f"directory: {tmp_path / 'spool'}\n[lab]\n"
+        f"accounter: hardware(snmp:printer:{port})\n{FAST}"
+    )
+    environ = {
+        "DEVICE_URI": "pagetally:socket://127.0.0.1:9100",
+        "PRINTER": "lab",
+        "CUPS_SERVERBIN": str(serverbin),
+        "TMPDIR": str(tmp_path),
+        "PATH": "/usr/bin:/bin",
+        "PYTHONPATH": str(Path(__file__).parents[2]),
+    }
     err = io.StringIO()
     argv = ["pagetally", "7", "alice", "t", "1", "job-uuid=urn:uuid:7"]
-    code = run(BackendEnv(argv, environ, io.BytesIO(b"page 1\fpage 2"), err,
-                          now=lambda: datetime(2026, 11, 24, tzinfo=UTC),
-                          config_path=str(conf)))
+    code = run(
+        BackendEnv(
+            argv,
+            environ,
+            io.BytesIO(b"page 1\fpage 2"),
+            err,
+            now=lambda: datetime(2026, 11, 24, tzinfo=UTC),
+            config_path=str(conf),
+        )
+    )
     assert code == 0, err.getvalue()
     [row] = list(store.history())  # type: ignore[attr-defined]
     assert (row.pages, row.precomputed_pages, row.printer_counter) == (3, 2, 1000)
@@ -216,8 +262,7 @@ sys.exit(run(BackendEnv(argv, environ, sys.stdin.buffer, sys.stderr,
 # stable = the same counter for (3 - 1) x 0.3 s: twelve times a page (0.05 s), so
 # a printer that says idle while printing is still caught between two pages on a
 # loaded machine
-SHARED = ("statusstabilizationloops: 3\nstatusstabilizationdelay: 0.3\n"
-          "noprintingmaxdelay: 60\n")
+SHARED = "statusstabilizationloops: 3\nstatusstabilizationdelay: 0.3\nnoprintingmaxdelay: 60\n"
 BUSY = "busy with another queue's job"
 
 
@@ -225,8 +270,9 @@ class Backend:
     """One backend process for one queue; its stderr read as it comes."""
 
     def __init__(self, argv: list[str], cwd: Path, busy: threading.Event) -> None:
-        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, cwd=cwd)
+        self.proc = subprocess.Popen(
+            argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=cwd
+        )
         self.lines: list[str] = []
         self.busy = busy
         self.reader = threading.Thread(target=self._read, daemon=True)
@@ -340,14 +386,31 @@ def test_two_queues_on_one_printer(
             agent = request.getfixturevalue("snmp_printer")
             stack.callback(SnmpMirror(sim, agent).close)
             spec = f"snmp:printer:{agent.target.port}"
-        conf.write_text(f"[global]\nstoragebackend: sqlite\nstoragename: {tmp_path / 'p.db'}\n"
-                        f"directory: {tmp_path / 'spool'}\n"
-                        f"accounter: hardware({spec})\n{SHARED}")
+        conf.write_text(
+            f"[global]\nstoragebackend: sqlite\nstoragename: {tmp_path / 'p.db'}\n"
+            f"directory: {tmp_path / 'spool'}\n"
+            f"accounter: hardware({spec})\n{SHARED}"
+        )
         jobs = {("lab1", "11"): b"p\f" * 6, ("lab2", "12"): b"p\f" * 10}
         backends = [
-            (Backend([sys.executable, str(script), str(conf), queue, job, sim.host,
-                      str(sim.port), str(tmp_path), lock], Path(__file__).parents[2], busy),
-             data)
+            (
+                Backend(
+                    [
+                        sys.executable,
+                        str(script),
+                        str(conf),
+                        queue,
+                        job,
+                        sim.host,
+                        str(sim.port),
+                        str(tmp_path),
+                        lock,
+                    ],
+                    Path(__file__).parents[2],
+                    busy,
+                ),
+                data,
+            )
             for (queue, job), data in jobs.items()
         ]
         for backend, _ in backends:
@@ -407,11 +470,27 @@ def test_two_queues_by_address_and_by_name_do_not_mix(
         conf.write_text(
             f"[global]\nstoragebackend: sqlite\nstoragename: {tmp_path / 'p.db'}\n"
             f"directory: {tmp_path / 'spool'}\naccounter: hardware(pjl:{sim.port})\n{SHARED}"
-            + "".join(f"[{q}]\nphysicalprinter: {name}\n" for q, name in physical.items()))
+            + "".join(f"[{q}]\nphysicalprinter: {name}\n" for q, name in physical.items())
+        )
         jobs = [("lab1", "21", "127.0.0.1", 6), ("lab2", "22", "localhost", 10)]
-        backends = [Backend([sys.executable, str(script), str(conf), queue, job, host,
-                             str(sim.port), str(tmp_path), "real"],
-                            Path(__file__).parents[2], busy) for queue, job, host, _ in jobs]
+        backends = [
+            Backend(
+                [
+                    sys.executable,
+                    str(script),
+                    str(conf),
+                    queue,
+                    job,
+                    host,
+                    str(sim.port),
+                    str(tmp_path),
+                    "real",
+                ],
+                Path(__file__).parents[2],
+                busy,
+            )
+            for queue, job, host, _ in jobs
+        ]
         for b in backends:
             b.ready()
         for b, (_q, _j, _h, pages) in zip(backends, jobs, strict=True):

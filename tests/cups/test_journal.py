@@ -21,10 +21,16 @@ from tests.sqlite_store import migrated_sqlite
 
 def request(job_id: str) -> ChargeRequest:
     return ChargeRequest(
-        facts=JobFacts(user="alice", printer="lab", pages=3, job_id=job_id,
-                       job_uuid=f"urn:uuid:{job_id}", host="pc1", title="t; `rm -rf`"),
-        decision=Decision(Action.ALLOW, "allowed while the store was down",
-                          Decimal("0.30"), 3),
+        facts=JobFacts(
+            user="alice",
+            printer="lab",
+            pages=3,
+            job_id=job_id,
+            job_uuid=f"urn:uuid:{job_id}",
+            host="pc1",
+            title="t; `rm -rf`",
+        ),
+        decision=Decision(Action.ALLOW, "allowed while the store was down", Decimal("0.30"), 3),
         date=datetime(2026, 11, 24, 12, 0, int(job_id), tzinfo=UTC),
     )
 
@@ -73,8 +79,10 @@ def test_journal_commands(tmp_path: Path) -> None:
     from pagetally.cli.main import app
 
     conf = tmp_path / "pagetally.conf"
-    conf.write_text(f"[global]\nstoragebackend: sqlite\nstoragename: {tmp_path / 's.db'}\n"
-                    f"directory: {tmp_path / 'spool'}\n")
+    conf.write_text(
+        f"[global]\nstoragebackend: sqlite\nstoragename: {tmp_path / 's.db'}\n"
+        f"directory: {tmp_path / 'spool'}\n"
+    )
     db = migrated_sqlite(tmp_path / "s.db")
     store = open_store(StoreSettings(backend="sqlite", name=str(db)))
     store.add_printer(Printer("lab", prices=PriceTable(per_page=Decimal("0.10"))))
@@ -114,12 +122,10 @@ def test_an_unsafe_journal_folder_is_refused_at_run_time(tmp_path: Path) -> None
     try:
         journal.write(request("8"))
     except UnsafeFolder as exc:
-        assert f"{journal.directory} is writable by others than its owner (mode 0777)" in str(
-            exc)
+        assert f"{journal.directory} is writable by others than its owner (mode 0777)" in str(exc)
     else:
         raise AssertionError("an unsafe journal folder was written to")
-    result = CliRunner().invoke(app, ["--config", str(site.conf), "journal", "replay"],
-                                obj=Env())
+    result = CliRunner().invoke(app, ["--config", str(site.conf), "journal", "replay"], obj=Env())
     assert result.exit_code == 4, result.output
     assert "its charges cannot be trusted" in result.output
     code, err = site.job("9", "alice", PDF.read_bytes())

@@ -13,8 +13,17 @@ def test_parse_total_and_page_lines() -> None:
 
 
 def test_not_page_lines() -> None:
-    for line in ["INFO: PAGE: total 3", "PAGE: total", "PAGE: many 2", "DEBUG: x", "", "PAGE: 1",
-                 "page: total 4", " PAGE: 1 1", "PAGE: 1 ²"]:
+    for line in [
+        "INFO: PAGE: total 3",
+        "PAGE: total",
+        "PAGE: many 2",
+        "DEBUG: x",
+        "",
+        "PAGE: 1",
+        "page: total 4",
+        " PAGE: 1 1",
+        "PAGE: 1 ²",
+    ]:
         assert parse_page_line(line) is None
 
 

@@ -35,8 +35,11 @@ def make_backend(tmp_path: Path, code: int = 0) -> Path:
 
 def test_real_backend_gets_stripped_uri_same_argv_and_the_data(tmp_path: Path) -> None:
     serverbin = make_backend(tmp_path)
-    env = {"DEVICE_URI": "pagetally:socket://127.0.0.1:9100", "CUPS_SERVERBIN": str(serverbin),
-           "PATH": os.environ["PATH"]}
+    env = {
+        "DEVICE_URI": "pagetally:socket://127.0.0.1:9100",
+        "CUPS_SERVERBIN": str(serverbin),
+        "PATH": os.environ["PATH"],
+    }
     ticket = parse_ticket(["x", "5", "bob", "it's; rm -rf /", "1", "job-name='a b'"], env)
     spooled = spool_stream(io.BytesIO(b"%PDF-1.4 data"), str(tmp_path))
     lines: list[str] = []

@@ -21,8 +21,9 @@ pytestmark = [pytest.mark.slow, pytest.mark.cups]
 
 def setup_cli(cupsd: Cupsd, *args: str, **environ: str) -> tuple[int, str]:
     env = Env(environ={**os.environ, "CUPS_SERVER": cupsd.server, **environ})
-    result = CliRunner().invoke(app, ["--config", str(cupsd.config), "setup", "cups", *args],
-                                obj=env)
+    result = CliRunner().invoke(
+        app, ["--config", str(cupsd.config), "setup", "cups", *args], obj=env
+    )
     return result.exit_code, result.output
 
 
@@ -55,15 +56,17 @@ def test_unknown_queue_changes_nothing(cupsd: Cupsd, tmp_path: Path) -> None:
     assert "no such CUPS queue: nosuchqueue" in out
 
 
-def test_warns_about_the_cupsd_that_crashes(cupsd: Cupsd, ipp_printer: IppEvePrinter,
-                                            tmp_path: Path) -> None:
+def test_warns_about_the_cupsd_that_crashes(
+    cupsd: Cupsd, ipp_printer: IppEvePrinter, tmp_path: Path
+) -> None:
     """On the cupsd that crashes on user names that are no local account, with the
     stock policy, setup says so (docs/backend.md, "Known problems"); and it tells
     that other users can read the jobs' statuses."""
     cupsd.run("lpadmin", "-p", "warned", "-E", "-v", ipp_printer.uri, "-m", "raw")
     (tmp_path / "cupsd.conf").write_text(DEBIAN12_CUPSD_CONF.read_text())
-    code, out = setup_cli(cupsd, "warned", "--serverbin", str(cupsd.root / "bin"),
-                          CUPS_SERVERROOT=str(tmp_path))
+    code, out = setup_cli(
+        cupsd, "warned", "--serverbin", str(cupsd.root / "bin"), CUPS_SERVERROOT=str(tmp_path)
+    )
     assert code == 0, out
     crashes = "crashes when a job's user name is no local account" in out
     assert crashes == (cupsd_version() in CRASHING_CUPSD), out

@@ -62,8 +62,7 @@ def test_backend_of_another_config_is_refused(
     assert f"device for other1: {ipp_printer.uri}" in cupsd.run("lpstat", "-v").stdout
 
 
-def test_unsafe_config_is_refused(cupsd: Cupsd, ipp_printer: IppEvePrinter,
-                                  tmp_path: Path) -> None:
+def test_unsafe_config_is_refused(cupsd: Cupsd, ipp_printer: IppEvePrinter, tmp_path: Path) -> None:
     cupsd.run("lpadmin", "-p", "unsafe1", "-E", "-v", ipp_printer.uri, "-m", "raw")
     mode = cupsd.config.stat().st_mode
     os.chmod(cupsd.config, 0o664)

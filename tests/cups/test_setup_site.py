@@ -29,14 +29,15 @@ URIS = {"lab": "socket://127.0.0.1:9", "office": "ipp://127.0.0.1:9/ipp/print"}
 
 
 def _conf(base: Path) -> str:
-    return (f"[global]\n# the site's own comment\nstoragebackend: sqlite\n"
-            f"storagename: {base / 'pagetally.db'}\ndirectory: {base / 'spool'}\n")
+    return (
+        f"[global]\n# the site's own comment\nstoragebackend: sqlite\n"
+        f"storagename: {base / 'pagetally.db'}\ndirectory: {base / 'spool'}\n"
+    )
 
 
 def _invoke(cupsd: Cupsd, *args: str, input: str | None = None) -> Result:
     env = Env(environ={**os.environ, "CUPS_SERVER": cupsd.server})
-    return CliRunner().invoke(app, ["--config", str(cupsd.config), *args], obj=env,
-                              input=input)
+    return CliRunner().invoke(app, ["--config", str(cupsd.config), *args], obj=env, input=input)
 
 
 def _queues(cupsd: Cupsd) -> None:
@@ -51,10 +52,17 @@ def _store(cupsd: Cupsd) -> dict[str, object]:
         result = _invoke(cupsd, "dump", kind, "--format", "json")
         assert result.exit_code == 0, result.output
         rows = json.loads(result.stdout)
-        out[kind] = sorted(json.dumps({k: v for k, v in r.items()
-                                       if k not in ("id", "userid", "printerid", "groupid",
-                                                    "datelimit")}, sort_keys=True)
-                           for r in rows)
+        out[kind] = sorted(
+            json.dumps(
+                {
+                    k: v
+                    for k, v in r.items()
+                    if k not in ("id", "userid", "printerid", "groupid", "datelimit")
+                },
+                sort_keys=True,
+            )
+            for r in rows
+        )
     return out
 
 
@@ -72,7 +80,8 @@ def test_unattended_twice_then_replayed_on_a_fresh_cupsd(tmp_path: Path) -> None
             f"# answers for pagetally setup site\nqueues: lab, office\npriceperpage: 0.05\n"
             f"syncgidmin: 100\nsyncbalance: 3.00\nsynclimitby: balance\nsyncsoftlimit: 100\n"
             f"passwd: {tmp_path / 'passwd'}\ngroup: {tmp_path / 'group'}\n"
-            f"serverbin: {a.root / 'bin'}\n")
+            f"serverbin: {a.root / 'bin'}\n"
+        )
         first = _invoke(a, "setup", "site", "--unattended", "--answers", str(answers))
         assert first.exit_code == 0, first.output
         out = first.output
@@ -82,8 +91,10 @@ def test_unattended_twice_then_replayed_on_a_fresh_cupsd(tmp_path: Path) -> None
         conf = a.config.read_text()
         assert "# the site's own comment" in conf and "syncbalance: 3.00" in conf
         assert oct(a.config.stat().st_mode & 0o777) == "0o644"
-        users = {u["username"]: u for u in json.loads(
-            _invoke(a, "dump", "users", "--format", "json").stdout)}
+        users = {
+            u["username"]: u
+            for u in json.loads(_invoke(a, "dump", "users", "--format", "json").stdout)
+        }
         assert set(users) == {"ann", "bob"} and users["ann"]["balance"] == "3.00"
         printers = json.loads(_invoke(a, "dump", "printers", "--format", "json").stdout)
         assert {p["priceperpage"] for p in printers} == {"0.05"}
@@ -94,20 +105,27 @@ def test_unattended_twice_then_replayed_on_a_fresh_cupsd(tmp_path: Path) -> None
         assert second.exit_code == 0, second.output
         assert "setup: nothing to change" in second.output
         assert "changed)" not in second.output.replace("(unchanged)", "")
-        assert (_store(a), _devices(a), a.config.read_text()) == (store, devices,
-                                                                   conf_before)
+        assert (_store(a), _devices(a), a.config.read_text()) == (store, devices, conf_before)
 
         script = a.config.parent / "setup-replay.sh"
         assert oct(script.stat().st_mode & 0o777) == "0o700"
         run = subprocess.run(
             ["sh", str(script), "--set", f"serverbin={b.root / 'bin'}"],
-            env={**os.environ, "CUPS_SERVER": b.server, "PAGETALLY_CONFIG": str(b.config),
-                 "PAGETALLY": str(Path(sys.executable).parent / "pagetally")},
-            capture_output=True, text=True, timeout=120)
+            env={
+                **os.environ,
+                "CUPS_SERVER": b.server,
+                "PAGETALLY_CONFIG": str(b.config),
+                "PAGETALLY": str(Path(sys.executable).parent / "pagetally"),
+            },
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert run.returncode == 0, run.stdout + run.stderr
         assert _store(b) == store
         assert {d.replace(str(a.port), "") for d in _devices(b)} == {
-            d.replace(str(a.port), "") for d in devices}
+            d.replace(str(a.port), "") for d in devices
+        }
 
 
 def test_interactive_asks_and_keeps_the_answers(tmp_path: Path) -> None:
@@ -117,8 +135,16 @@ def test_interactive_asks_and_keeps_the_answers(tmp_path: Path) -> None:
         # store, currency, queues, price/page, price/job, source, uidmin, limit-by,
         # balance, soft, hard, wrap
         typed = "\n".join(["", "", "lab", "0.10", "", "", "1001", "", "", "", "", "no"]) + "\n"
-        result = _invoke(a, "setup", "site", "--passwd", str(tmp_path / "passwd"),
-                         "--set", f"serverbin={a.root / 'bin'}", input=typed)
+        result = _invoke(
+            a,
+            "setup",
+            "site",
+            "--passwd",
+            str(tmp_path / "passwd"),
+            "--set",
+            f"serverbin={a.root / 'bin'}",
+            input=typed,
+        )
         assert result.exit_code == 0, result.output
         assert "Lowest uid to import [1000]" in result.output
         assert "users: add 1: bob" in result.output
@@ -142,7 +168,17 @@ def test_bad_answers_change_nothing(tmp_path: Path) -> None:
         assert a.config.read_text() == before
         # a server without users in the range yet: set up all the same
         (tmp_path / "passwd").write_text(PASSWD)
-        result = _invoke(a, "setup", "site", "-y", "--passwd", str(tmp_path / "passwd"),
-                         "--set", "syncuidmin=60000", "--set", "wrap=no")
+        result = _invoke(
+            a,
+            "setup",
+            "site",
+            "-y",
+            "--passwd",
+            str(tmp_path / "passwd"),
+            "--set",
+            "syncuidmin=60000",
+            "--set",
+            "wrap=no",
+        )
         assert result.exit_code == 0, result.output
         assert "lists no user in the selected range: none imported" in result.output

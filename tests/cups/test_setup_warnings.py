@@ -20,8 +20,10 @@ def test_the_stock_policy_requires_the_owner() -> None:
 def test_warns_for_the_crashing_version_with_the_stock_policy() -> None:
     warning = crash_warning(CRASHING, DEBIAN12_CUPSD_CONF.read_text())
     assert warning is not None
-    assert warning.startswith(f"warning: this cupsd (cups-daemon {CRASHING}) crashes when a "
-                              "job's user name is no local account")
+    assert warning.startswith(
+        f"warning: this cupsd (cups-daemon {CRASHING}) crashes when a "
+        "job's user name is no local account"
+    )
     assert "<Policy default> <Limit Send-Document ...> and 6 more" in warning
     assert "Known problems" in warning
 
@@ -32,10 +34,16 @@ def test_no_warning_without_owner_checks_or_on_other_versions() -> None:
     assert crash_warning("2.4.2-3+deb12u9x", DEBIAN12_CUPSD_CONF.read_text()) is None
     assert crash_warning(None, DEBIAN12_CUPSD_CONF.read_text()) is None
     # commented out, or only in a <Limit> outside any policy: not a policy check
-    assert owner_limits("<Policy p>\n<Limit All>\n# Require user @OWNER\n</Limit>\n"
-                        "</Policy>\n<Location />\nRequire user @OWNER\n</Location>\n") == []
-    assert owner_limits("<policy p>\n <limit Cancel-Job>\n  REQUIRE USER @owner\n"
-                        " </limit>\n</policy>\n") == ["<Policy p> <Limit Cancel-Job>"]
+    assert (
+        owner_limits(
+            "<Policy p>\n<Limit All>\n# Require user @OWNER\n</Limit>\n"
+            "</Policy>\n<Location />\nRequire user @OWNER\n</Location>\n"
+        )
+        == []
+    )
+    assert owner_limits(
+        "<policy p>\n <limit Cancel-Job>\n  REQUIRE USER @owner\n </limit>\n</policy>\n"
+    ) == ["<Policy p> <Limit Cancel-Job>"]
 
 
 def test_an_unreadable_cupsd_conf_still_warns_on_the_crashing_version() -> None:
@@ -47,7 +55,8 @@ def test_job_status_readable_by_others() -> None:
     note = status_warning(DEBIAN12_CUPSD_CONF.read_text())
     assert note is not None and "job-printer-state-message" in note
     private = DEBIAN12_CUPSD_CONF.read_text().replace(
-        "JobPrivateValues default", "JobPrivateValues default job-printer-state-message")
+        "JobPrivateValues default", "JobPrivateValues default job-printer-state-message"
+    )
     assert status_warning(private) is None
     assert status_warning("JobPrivateValues all\n") is None
     assert status_warning(None) is None

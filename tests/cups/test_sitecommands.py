@@ -54,12 +54,15 @@ def test_overwrite_jobticket_changes_user_or_refuses(tmp_path: Path) -> None:
     site = Site(tmp_path)
     site.store.add_user(User("lab-account", limit_by=LimitBy.BALANCE, balance=Decimal("5")))
     site.store.set_user_quota("lab-account", "lab")
-    answer = script(tmp_path / "ticket.sh", """#!/bin/sh
+    answer = script(
+        tmp_path / "ticket.sh",
+        """#!/bin/sh
 case "$PYKOTAUSERNAME" in
   guest*) echo "USERNAME=lab-account" ;;
   *) echo "DENY"; echo "REASON=only guests print here" ;;
 esac
-""")
+""",
+    )
     with site.conf.open("a") as conf:
         conf.write(f"overwrite_jobticket: {answer}\n")
     code, err = site.job("1", "guest7", PDF.read_bytes())
@@ -68,13 +71,16 @@ esac
     code, err = site.job("2", "mallory", PDF.read_bytes())
     assert code == 5 and "only guests print here" in err
     assert [(j.user, j.action) for j in site.store.history()] == [
-        ("lab-account", Action.ALLOW), ("mallory", Action.DENY)]
+        ("lab-account", Action.ALLOW),
+        ("mallory", Action.DENY),
+    ]
 
 
 def test_refused_person_gets_a_mail(tmp_path: Path, smtp_server: SmtpServer) -> None:  # noqa: F811
     site = Site(tmp_path)
-    site.store.add_user(User("bob", limit_by=LimitBy.BALANCE, balance=Decimal("0"),
-                             email="bob@example.org"))
+    site.store.add_user(
+        User("bob", limit_by=LimitBy.BALANCE, balance=Decimal("0"), email="bob@example.org")
+    )
     site.store.set_user_quota("bob", "lab")
     with site.conf.open("a") as conf:
         conf.write(f"smtpserver: {smtp_server.address}\nmailto: user\n")
@@ -85,7 +91,9 @@ def test_refused_person_gets_a_mail(tmp_path: Path, smtp_server: SmtpServer) -> 
 
 
 def test_crash_is_one_line_for_cups_and_a_mail_for_the_admin(
-    tmp_path: Path, smtp_server: SmtpServer, monkeypatch: object  # noqa: F811
+    tmp_path: Path,
+    smtp_server: SmtpServer,  # noqa: F811
+    monkeypatch: object,
 ) -> None:
     """An unexpected failure (here: the page counter itself raising a bug) gives
     cupsd one line, exit 1, and the admin a crash report without the job's data."""
@@ -110,7 +118,8 @@ def test_crash_is_one_line_for_cups_and_a_mail_for_the_admin(
         mp.undo()
     assert code == 1
     assert err.strip().splitlines() == [
-        "ERROR: PageTally internal error (ZeroDivisionError); details in the system log"]
+        "ERROR: PageTally internal error (ZeroDivisionError); details in the system log"
+    ]
     [mail] = smtp_server.to("ops@example.org")
     assert "ZeroDivisionError" in mail.body and "alice" in mail.body
     assert "SECRET CONTENT" not in mail.body

@@ -26,5 +26,6 @@ def test_job_message_is_one_write_that_clears_the_printer_state() -> None:
     stream = Writes()
     Messages(stream).job("PageTally refused the job: Balance too low: 0.10 EUR\nINFO: x")
     # a newline in the text cannot start a line of its own
-    assert stream.calls == ["WARNING: PageTally refused the job: Balance too low: 0.10 EUR "
-                            "INFO: x\nINFO: \n"]
+    assert stream.calls == [
+        "WARNING: PageTally refused the job: Balance too low: 0.10 EUR INFO: x\nINFO: \n"
+    ]

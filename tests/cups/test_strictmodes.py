@@ -14,9 +14,11 @@ ROOT = frozenset({0})
 
 def fake(table: dict[str, tuple[int, int]]):  # type: ignore[no-untyped-def]
     """An lstat over {path: (uid, mode)}; other paths are root-owned 0755 folders."""
+
     def lstat(path: str) -> os.stat_result:
         uid, mode = table.get(path, (0, stat.S_IFDIR | 0o755))
         return os.stat_result((mode, 0, 0, 1, uid, 0, 0, 0, 0, 0))
+
     return lstat
 
 
@@ -32,8 +34,9 @@ def test_each_component_is_checked() -> None:
     assert found is not None and "writable by its group (mode 0775)" in str(found)
     assert "chown root /etc/pagetally" in str(found) and "chmod go-w" in str(found)
     world = fake({"/etc/pagetally/pagetally.conf": (0, f | 0o666)})
-    assert "its group and others" in str(unsafe_path("c", "/etc/pagetally/pagetally.conf",
-                                                     ROOT, world))
+    assert "its group and others" in str(
+        unsafe_path("c", "/etc/pagetally/pagetally.conf", ROOT, world)
+    )
     sticky = fake({"/tmp": (0, stat.S_IFDIR | 0o1777), "/tmp/x": (0, stat.S_IFDIR | 0o700)})
     assert unsafe_path("spool", "/tmp/x/spool", ROOT, sticky) is None
     theirs = fake({"/tmp": (0, stat.S_IFDIR | 0o1777), "/tmp/x": (1000, stat.S_IFDIR | 0o700)})
@@ -58,7 +61,10 @@ def test_pykota_device_uris_are_ours() -> None:
     from pagetally.cups.setup import unwrapped, wrapped
     from pagetally.cups.ticket import strip_prefix
 
-    for uri in ("cupspykota://ipp://h:631/ipp/print", "cupspykota:ipp://h:631/ipp/print",
-                "pagetally:ipp://h:631/ipp/print"):
+    for uri in (
+        "cupspykota://ipp://h:631/ipp/print",
+        "cupspykota:ipp://h:631/ipp/print",
+        "pagetally:ipp://h:631/ipp/print",
+    ):
         assert strip_prefix(uri) == "ipp://h:631/ipp/print"
         assert wrapped(uri) == uri and unwrapped(uri) == "ipp://h:631/ipp/print"

@@ -49,8 +49,9 @@ def test_ticket_on_stdin_copies_already_made_by_filters() -> None:
         (["pagetally", "1", "a", "t", "1", ""], {"DEVICE_URI": "ipp://x"}, "does not start"),
     ],
 )
-def test_bad_argv_or_env_is_one_clear_error(argv: list[str], env: dict[str, str],
-                                            message: str) -> None:
+def test_bad_argv_or_env_is_one_clear_error(
+    argv: list[str], env: dict[str, str], message: str
+) -> None:
     with pytest.raises(InvalidInput, match=message):
         parse_ticket(argv, env)
 

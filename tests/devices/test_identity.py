@@ -27,11 +27,21 @@ from pagetally.devices.lock import (
 from pagetally.errors import DeviceError
 
 
-def ident(uri: str, *, resolver: Resolver = system_resolver, timeout: float = RESOLVE_TIMEOUT,
-          explicit: str | None = None) -> PrinterIdentity:
+def ident(
+    uri: str,
+    *,
+    resolver: Resolver = system_resolver,
+    timeout: float = RESOLVE_TIMEOUT,
+    explicit: str | None = None,
+) -> PrinterIdentity:
     """The identity the backend gives a queue with this device URI."""
-    return printer_identity(host_from_device_uri(uri), device_uri=uri, explicit=explicit,
-                            resolver=resolver, timeout=timeout)
+    return printer_identity(
+        host_from_device_uri(uri),
+        device_uri=uri,
+        explicit=explicit,
+        resolver=resolver,
+        timeout=timeout,
+    )
 
 
 def excludes(a: PrinterIdentity, b: PrinterIdentity, lock_dir: Path) -> bool:
@@ -44,8 +54,10 @@ def excludes(a: PrinterIdentity, b: PrinterIdentity, lock_dir: Path) -> bool:
             return True
 
 
-DUAL_STACK = {"printer.example": ["10.0.0.5", "2001:db8::5", "10.0.0.5"],
-              "other.example": ["10.0.0.6"]}
+DUAL_STACK = {
+    "printer.example": ["10.0.0.5", "2001:db8::5", "10.0.0.5"],
+    "other.example": ["10.0.0.6"],
+}
 
 
 def dual_stack(host: str) -> Sequence[str]:
@@ -56,8 +68,14 @@ def dual_stack(host: str) -> Sequence[str]:
 
 @pytest.mark.parametrize(
     ("text", "canonical"),
-    [("10.0.0.5", "10.0.0.5"), ("::FFFF:10.0.0.5", "10.0.0.5"), ("2001:DB8:0:0::5", "2001:db8::5"),
-     ("[::1]", "::1"), ("printer.example", None), ("", None)],
+    [
+        ("10.0.0.5", "10.0.0.5"),
+        ("::FFFF:10.0.0.5", "10.0.0.5"),
+        ("2001:DB8:0:0::5", "2001:db8::5"),
+        ("[::1]", "::1"),
+        ("printer.example", None),
+        ("", None),
+    ],
 )
 def test_canonical_address(text: str, canonical: str | None) -> None:
     assert canonical_address(text) == canonical
@@ -88,9 +106,13 @@ def test_ipv6_loopback_as_this_machine_resolves_it(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     "uri",
-    ["socket://10.0.0.5:9100", "ipps://[2001:DB8:0::5]:443/ipp/print",
-     "lpd://Printer.Example./queue", "hp:/net/HP_LaserJet?ip=10.0.0.5",
-     "socket://[::ffff:10.0.0.5]:9101"],
+    [
+        "socket://10.0.0.5:9100",
+        "ipps://[2001:DB8:0::5]:443/ipp/print",
+        "lpd://Printer.Example./queue",
+        "hp:/net/HP_LaserJet?ip=10.0.0.5",
+        "socket://[::ffff:10.0.0.5]:9101",
+    ],
 )
 def test_one_dual_stack_printer_by_any_way_is_one_lock(uri: str, tmp_path: Path) -> None:
     by_name = ident("ipp://printer.example/ipp/print", resolver=dual_stack)
@@ -110,8 +132,7 @@ def test_unresolvable_name_falls_back_to_the_name(tmp_path: Path) -> None:
     assert lost.keys == ("nowhere.example",)
     assert lost.fallback == "cannot resolve nowhere.example: [Errno -2] Name or service not known"
     # the same name in another queue is still the same printer
-    assert excludes(lost, ident("ipp://nowhere.example/ipp/print", resolver=dual_stack),
-                    tmp_path)
+    assert excludes(lost, ident("ipp://nowhere.example/ipp/print", resolver=dual_stack), tmp_path)
     empty = ident("ipp://empty.example/", resolver=lambda _h: [])
     assert empty.keys == ("empty.example",)
     assert empty.fallback == "empty.example resolves to no address"
@@ -142,8 +163,9 @@ def test_hung_resolver_is_bounded(hung: threading.Event) -> None:
     elapsed = time.monotonic() - start
     assert 0.3 <= elapsed < 2.0
     assert lost.keys == ("printer.example",)
-    assert lost.fallback == ("cannot resolve printer.example: "
-                             "no answer from the resolver within 0.3 s")
+    assert lost.fallback == (
+        "cannot resolve printer.example: no answer from the resolver within 0.3 s"
+    )
     with pytest.raises(TimeoutError):
         resolve_bounded("printer.example", resolver, 0.05)
 
@@ -161,8 +183,9 @@ def test_waiting_for_several_locks_is_said_once_and_bounded(tmp_path: Path) -> N
     taken in one order by everyone: no deadlock); its wait is said once."""
     told: list[str] = []
     with printer_lock(["a", "b"], tmp_path), pytest.raises(DeviceError, match="for more than"):
-        with printer_lock(["c", "b"], tmp_path, timeout=0.2, poll=0.02,
-                          on_wait=told.append, name="lab printer"):
+        with printer_lock(
+            ["c", "b"], tmp_path, timeout=0.2, poll=0.02, on_wait=told.append, name="lab printer"
+        ):
             pass
     assert told == ["printer lab printer is busy with another queue's job; waiting for it"]
     with printer_lock(["c", "b"], tmp_path, timeout=0.2):  # all released
@@ -179,8 +202,10 @@ def test_crossed_orders_do_not_deadlock(tmp_path: Path) -> None:
                 time.sleep(0.001)
         done.append(tag)
 
-    threads = [threading.Thread(target=queue, args=(["x", "y", "z"], "1")),
-               threading.Thread(target=queue, args=(["z", "y", "x"], "2"))]
+    threads = [
+        threading.Thread(target=queue, args=(["x", "y", "z"], "1")),
+        threading.Thread(target=queue, args=(["z", "y", "x"], "2")),
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -188,16 +213,23 @@ def test_crossed_orders_do_not_deadlock(tmp_path: Path) -> None:
     assert sorted(done) == ["1", "2"]
 
 
-SETTINGS = {"snmperrormask": "0x4FCC", "statusstabilizationloops": "1",
-            "statusstabilizationdelay": "0.1", "noprintingmaxdelay": "5",
-            "skipinitialwait": False, "errormaxdelay": "10", "unreachablemaxdelay": "5",
-            "physicalprinter": None}
+SETTINGS = {
+    "snmperrormask": "0x4FCC",
+    "statusstabilizationloops": "1",
+    "statusstabilizationdelay": "0.1",
+    "noprintingmaxdelay": "5",
+    "skipinitialwait": False,
+    "errormaxdelay": "10",
+    "unreachablemaxdelay": "5",
+    "physicalprinter": None,
+}
 
 
 def counting(uri: str, lock_dir: Path, log: list[str], **settings: object) -> HardwareCounting:
     values = SETTINGS | settings
-    return HardwareCounting("pjl", uri, lock_dir, values.__getitem__, log.append,
-                            resolver=dual_stack)
+    return HardwareCounting(
+        "pjl", uri, lock_dir, values.__getitem__, log.append, resolver=dual_stack
+    )
 
 
 def test_hardware_counting_locks_the_physical_printer(tmp_path: Path) -> None:
@@ -213,9 +245,10 @@ def test_hardware_counting_locks_the_physical_printer(tmp_path: Path) -> None:
     lost = counting("socket://nowhere.example:9100", tmp_path, log)
     with lost.lock():
         pass
-    assert log == ["PageTally: cannot resolve nowhere.example: [Errno -2] Name or service "
-                   "not known; the printer's lock is keyed by the name 'nowhere.example'"]
-    named = counting("socket://nowhere.example:9100", tmp_path, log,
-                     physicalprinter="lab-hp4250")
+    assert log == [
+        "PageTally: cannot resolve nowhere.example: [Errno -2] Name or service "
+        "not known; the printer's lock is keyed by the name 'nowhere.example'"
+    ]
+    named = counting("socket://nowhere.example:9100", tmp_path, log, physicalprinter="lab-hp4250")
     assert named.identity().keys == ("lab-hp4250",)
     assert len(log) == 1  # a configured name is no fallback

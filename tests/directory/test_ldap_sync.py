@@ -19,8 +19,9 @@ pytestmark = [pytest.mark.ldap, pytest.mark.slow]
 def _conn(slapd: SlapdServer) -> Any:
     import ldap3
 
-    return ldap3.Connection(ldap3.Server("127.0.0.1", port=slapd.port), ADMIN_DN,
-                            ADMIN_PASSWORD, auto_bind=True)
+    return ldap3.Connection(
+        ldap3.Server("127.0.0.1", port=slapd.port), ADMIN_DN, ADMIN_PASSWORD, auto_bind=True
+    )
 
 
 def _tree(slapd: SlapdServer, prefix: str) -> str:
@@ -33,11 +34,19 @@ def _tree(slapd: SlapdServer, prefix: str) -> str:
 
 
 def _posix_user(conn: Any, base: str, name: str, uid: int) -> None:
-    assert conn.add(f"uid={name},ou=People,{base}",
-                    ["inetOrgPerson", "posixAccount"],
-                    {"uid": name, "cn": name.title(), "sn": name, "uidNumber": uid,
-                     "gidNumber": 5000, "homeDirectory": f"/home/{name}",
-                     "mail": f"{name}@example.org"}), conn.result
+    assert conn.add(
+        f"uid={name},ou=People,{base}",
+        ["inetOrgPerson", "posixAccount"],
+        {
+            "uid": name,
+            "cn": name.title(),
+            "sn": name,
+            "uidNumber": uid,
+            "gidNumber": 5000,
+            "homeDirectory": f"/home/{name}",
+            "mail": f"{name}@example.org",
+        },
+    ), conn.result
 
 
 def _cli(tmp_path: Path, slapd: SlapdServer, base: str, extra: str) -> Cli:
@@ -45,7 +54,8 @@ def _cli(tmp_path: Path, slapd: SlapdServer, base: str, extra: str) -> Cli:
     cli.conf.write_text(
         cli.conf.read_text() + f"syncsource: ldap\nsyncldapuri: {slapd.uri}\n"
         f"syncldapbinddn: {READER_DN}\nsyncldapuserbase: ou=People,{base}\n"
-        f"syncldapgroupbase: ou=Groups,{base}\nsyncbalance: 1.00\n" + extra)
+        f"syncldapgroupbase: ou=Groups,{base}\nsyncbalance: 1.00\n" + extra
+    )
     admin = cli.conf.parent / "pagetally-admin.conf"
     admin.write_text(f"[global]\nsyncldapbindpw: {READER_PASSWORD}\n")
     admin.chmod(0o600)
@@ -53,13 +63,17 @@ def _cli(tmp_path: Path, slapd: SlapdServer, base: str, extra: str) -> Cli:
 
 
 def test_posix_directory_synced_twice_then_a_leaver(
-        tmp_path: Path, slapd_server: SlapdServer) -> None:
+    tmp_path: Path, slapd_server: SlapdServer
+) -> None:
     base = _tree(slapd_server, "posix")
     conn = _conn(slapd_server)
     for i, name in enumerate(("ann", "bob", "cat")):
         _posix_user(conn, base, name, 2000 + i)
-    assert conn.add(f"cn=staff,ou=Groups,{base}", ["posixGroup"],
-                    {"cn": "staff", "gidNumber": 5000, "memberUid": ["ann", "bob"]})
+    assert conn.add(
+        f"cn=staff,ou=Groups,{base}",
+        ["posixGroup"],
+        {"cn": "staff", "gidNumber": 5000, "memberUid": ["ann", "bob"]},
+    )
     cli = _cli(tmp_path, slapd_server, base, "syncleavers: disable\nsyncmaxleavers: 50\n")
     out = cli("sync").stdout
     assert "users: add 3: ann, bob, cat" in out and "groups: add 1: staff" in out
@@ -75,30 +89,43 @@ def test_posix_directory_synced_twice_then_a_leaver(
     assert cli.json("groups", "list", "staff")[0]["members"] == ["ann", "bob"]
 
 
-def test_ad_style_members_by_dn_paged(tmp_path: Path, slapd_server: SlapdServer,
-                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_ad_style_members_by_dn_paged(
+    tmp_path: Path, slapd_server: SlapdServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
     base = _tree(slapd_server, "ad")
     conn = _conn(slapd_server)
     names = [f"u{i:03d}" for i in range(30)]
     for name in names:
-        assert conn.add(f"cn={name},ou=People,{base}", ["inetOrgPerson"],
-                        {"cn": name, "sn": name, "uid": name.upper(),
-                         "displayName": f"User {name}"})
-    assert conn.add(f"cn=Print Room,ou=Groups,{base}", ["groupOfNames"],
-                    {"cn": "Print Room",
-                     "member": [f"cn={n},ou=People,{base}" for n in names[:3]]
-                     + [f"cn=ghost,ou=People,{base}"]})
+        assert conn.add(
+            f"cn={name},ou=People,{base}",
+            ["inetOrgPerson"],
+            {"cn": name, "sn": name, "uid": name.upper(), "displayName": f"User {name}"},
+        )
+    assert conn.add(
+        f"cn=Print Room,ou=Groups,{base}",
+        ["groupOfNames"],
+        {
+            "cn": "Print Room",
+            "member": [f"cn={n},ou=People,{base}" for n in names[:3]]
+            + [f"cn=ghost,ou=People,{base}"],
+        },
+    )
     conn.unbind()
-    cli = _cli(tmp_path, slapd_server, base,
-               "syncldapuserfilter: (objectClass=inetOrgPerson)\nsyncldapuserattr: uid\n"
-               "syncldapgroupfilter: (objectClass=groupOfNames)\nsyncldapgroupattr: cn\n"
-               "syncldapmemberattr: member\nusernamecase: lower\n")
+    cli = _cli(
+        tmp_path,
+        slapd_server,
+        base,
+        "syncldapuserfilter: (objectClass=inetOrgPerson)\nsyncldapuserattr: uid\n"
+        "syncldapgroupfilter: (objectClass=groupOfNames)\nsyncldapgroupattr: cn\n"
+        "syncldapmemberattr: member\nusernamecase: lower\n",
+    )
     # pages of 7 entries: the 30 users come in 5 pages, all read
     import pagetally.directory.ldap as reader
 
     search = reader._search
-    monkeypatch.setattr(reader, "_search", lambda conn, base, flt, attrs, _size:
-                        search(conn, base, flt, attrs, 7))
+    monkeypatch.setattr(
+        reader, "_search", lambda conn, base, flt, attrs, _size: search(conn, base, flt, attrs, 7)
+    )
     out = cli("sync").stdout
     assert "users: add 30" in out
     assert cli.json("groups", "list", "Print Room")[0]["members"] == ["u000", "u001", "u002"]
@@ -106,7 +133,8 @@ def test_ad_style_members_by_dn_paged(tmp_path: Path, slapd_server: SlapdServer,
 
 
 def test_a_directory_that_refuses_the_bind_changes_nothing(
-        tmp_path: Path, slapd_server: SlapdServer) -> None:
+    tmp_path: Path, slapd_server: SlapdServer
+) -> None:
     base = _tree(slapd_server, "bad")
     cli = _cli(tmp_path, slapd_server, base, "")
     (cli.conf.parent / "pagetally-admin.conf").write_text("[global]\nsyncldapbindpw: wrong\n")

@@ -44,10 +44,14 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     target = os.environ.get("PAGETALLY_FAULTS_TABLE")
     if not target or not TABLE:
         return
-    lines = ["| store | fault | runs | printed | charged | exact |",
-             "|---|---|---:|---:|---:|---:|"]
-    lines += [f"| {r.store} | {r.fault} | {r.runs} | {r.printed} | {r.charged} | {r.ok}/{r.runs} |"
-              for r in TABLE.values()]
+    lines = [
+        "| store | fault | runs | printed | charged | exact |",
+        "|---|---|---:|---:|---:|---:|",
+    ]
+    lines += [
+        f"| {r.store} | {r.fault} | {r.runs} | {r.printed} | {r.charged} | {r.ok}/{r.runs} |"
+        for r in TABLE.values()
+    ]
     Path(target).write_text("\n".join(lines) + "\n")
 
 
@@ -60,8 +64,9 @@ def printer() -> Iterator[SocketPrinter]:
         printer.stop()
 
 
-@pytest.fixture(scope="module", params=["sqlite", pytest.param(
-    "postgresql", marks=pytest.mark.postgresql)])
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)]
+)
 def site(request: pytest.FixtureRequest, printer: SocketPrinter) -> Iterator[Site]:
     if request.param == "sqlite":
         folder = Path(tempfile.mkdtemp(prefix="pagetally-faults-db-"))

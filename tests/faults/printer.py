@@ -28,8 +28,13 @@ class Connection:
 
 
 class SocketPrinter:
-    def __init__(self, chunk: int = 16384, pause: float = 0.01,
-                 close_delay: float = 0.2, host: str = "127.0.0.1") -> None:
+    def __init__(
+        self,
+        chunk: int = 16384,
+        pause: float = 0.01,
+        close_delay: float = 0.2,
+        host: str = "127.0.0.1",
+    ) -> None:
         self.host = host
         self._server = socket.create_server((host, 0))
         self.port: int = self._server.getsockname()[1]
@@ -60,9 +65,13 @@ class SocketPrinter:
     def partial(self, job: bytes) -> int:
         """Connections that got a beginning of `job` but not a whole copy."""
         with self._lock:
-            return sum(1 for c in self.connections
-                       if c.data and job.startswith(bytes(c.data[:64]))
-                       and not (c.ended == "eof" and bytes(c.data) == job))
+            return sum(
+                1
+                for c in self.connections
+                if c.data
+                and job.startswith(bytes(c.data[:64]))
+                and not (c.ended == "eof" and bytes(c.data) == job)
+            )
 
     def receiving(self) -> bool:
         """A connection is still open (its data may still be on its way)."""
@@ -72,8 +81,11 @@ class SocketPrinter:
     def story(self, job: bytes) -> list[tuple[int, str]]:
         """(bytes received, how it ended) of each connection carrying `job`."""
         with self._lock:
-            return [(len(c.data), c.ended) for c in self.connections
-                    if c.data and job.startswith(bytes(c.data[:64]))]
+            return [
+                (len(c.data), c.ended)
+                for c in self.connections
+                if c.data and job.startswith(bytes(c.data[:64]))
+            ]
 
     def wait_connection(self, job: bytes, timeout: float = 60) -> Connection | None:
         """The first connection carrying `job`, once its first bytes are in."""
@@ -104,8 +116,9 @@ class SocketPrinter:
             with self._lock:
                 self.connections.append(record)
                 reset_after, self._reset_after = self._reset_after, None
-            threading.Thread(target=self._receive, args=(conn, record, reset_after),
-                             daemon=True).start()
+            threading.Thread(
+                target=self._receive, args=(conn, record, reset_after), daemon=True
+            ).start()
 
     def _receive(self, conn: socket.socket, record: Connection, reset_after: int | None) -> None:
         conn.settimeout(120)
@@ -121,8 +134,7 @@ class SocketPrinter:
                 record.first_byte.set()
                 if reset_after is not None and len(record.data) >= reset_after:
                     # SO_LINGER 0: close sends RST, as a printer that drops the job
-                    conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
-                                    struct.pack("ii", 1, 0))
+                    conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
                     record.ended = "reset"
                     break
                 time.sleep(self.pause)

@@ -43,9 +43,11 @@ FINAL = ("completed", "canceled", "aborted")
 def job_pdf(tag: str, pages: int = PAGES, size: int = 200_000) -> bytes:
     """A well-formed PDF of `pages` pages, about `size` bytes (comment lines), whose
     bytes are this job's alone (`tag`): the printer tells the jobs apart by them."""
-    objects = {1: b"<< /Type /Catalog /Pages 2 0 R >>",
-               2: b"<< /Type /Pages /Kids [%s] /Count %d >>" % (
-                   b" ".join(b"%d 0 R" % (3 + i) for i in range(pages)), pages)}
+    objects = {
+        1: b"<< /Type /Catalog /Pages 2 0 R >>",
+        2: b"<< /Type /Pages /Kids [%s] /Count %d >>"
+        % (b" ".join(b"%d 0 R" % (3 + i) for i in range(pages)), pages),
+    }
     for i in range(pages):
         objects[3 + i] = b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >>"
     line = b"% " + tag.encode() + b" " + b"x" * 96 + b"\n"
@@ -113,8 +115,9 @@ class Site:
     # --- the service ------------------------------------------------------------
     def start_service(self) -> subprocess.Popen[bytes]:
         log = open(self.base / "serve.log", "ab")
-        self.serve = subprocess.Popen([str(PAGETALLY), "--config", str(self.config), "serve"],
-                                      stdout=log, stderr=log)
+        self.serve = subprocess.Popen(
+            [str(PAGETALLY), "--config", str(self.config), "serve"], stdout=log, stderr=log
+        )
         deadline = time.monotonic() + 30
         while not (self._runner_of(self.serve.pid) and os.path.exists(self.socket)):
             if self.serve.poll() is not None or time.monotonic() > deadline:
@@ -145,8 +148,7 @@ class Site:
         try:
             probe.settimeout(1)
             probe.connect(jobs_socket(self.socket))
-            creds = probe.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED,
-                                     struct.calcsize("3i"))
+            creds = probe.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
         except OSError:
             return None
         finally:
@@ -186,7 +188,8 @@ class Site:
             elif held_since is None:
                 held_since = time.monotonic()
             elif time.monotonic() - held_since > 30 or (
-                    "job held:" in self.job_log(job)):  # held by PageTally for good
+                "job held:" in self.job_log(job)
+            ):  # held by PageTally for good
                 return state
             time.sleep(0.2)
         return state
@@ -201,13 +204,22 @@ class Site:
     def real_backends(self, job: int | None = None) -> list[Proc]:
         """CUPS' socket backend processes started for this printer (argv[0] is the
         device URI), for one job or any."""
-        return [p for p in processes() if p.argv and p.argv[0] == self.printer.uri
-                and (job is None or p.argv[1:2] == [str(job)])]
+        return [
+            p
+            for p in processes()
+            if p.argv
+            and p.argv[0] == self.printer.uri
+            and (job is None or p.argv[1:2] == [str(job)])
+        ]
 
     def thin_backends(self, job: int) -> list[Proc]:
-        return [p for p in processes() if p.ppid == self.cupsd.process.pid
-                and any(a.endswith("backend/pagetally") for a in p.argv[:3])
-                and str(job) in p.argv[3:4]]
+        return [
+            p
+            for p in processes()
+            if p.ppid == self.cupsd.process.pid
+            and any(a.endswith("backend/pagetally") for a in p.argv[:3])
+            and str(job) in p.argv[3:4]
+        ]
 
     def settled(self, user: str, data: bytes, timeout: float = 30) -> tuple[int, int]:
         """(printed, charged) once the attempts dir holds no record of the job, no
@@ -216,8 +228,12 @@ class Site:
         megabytes still in the sockets' buffers)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if (not self.real_backends() and not self.records() and not self.settling()
-                    and not self.printer.receiving()):
+            if (
+                not self.real_backends()
+                and not self.records()
+                and not self.settling()
+                and not self.printer.receiving()
+            ):
                 break
             time.sleep(0.2)
         return self.printer.copies(data), len(self.charges(user))
@@ -226,7 +242,8 @@ class Site:
         """A keeper's settle still running, or charges still in the journal."""
         journal = self.base / "spool" / "journal"
         return any("pagetally.cups.settle" in p.argv for p in processes()) or (
-            journal.is_dir() and any(journal.glob("*.json")))
+            journal.is_dir() and any(journal.glob("*.json"))
+        )
 
     def records(self) -> list[str]:
         folder = self.base / "spool" / "journal" / "attempts"
@@ -234,8 +251,11 @@ class Site:
 
     def charges(self, user: str) -> list[tuple[Action, int, Decimal]]:
         with contextlib.closing(self.store()) as store:
-            return [(j.action, j.pages, j.price) for j in store.history(HistoryFilter(user=user))
-                    if j.action in (Action.ALLOW, Action.WARN)]
+            return [
+                (j.action, j.pages, j.price)
+                for j in store.history(HistoryFilter(user=user))
+                if j.action in (Action.ALLOW, Action.WARN)
+            ]
 
     def balance(self, user: str) -> Decimal:
         with contextlib.closing(self.store()) as store:
@@ -245,19 +265,24 @@ class Site:
 
 
 def config_text(settings: StoreSettings, base: Path, extra: str = "") -> str:
-    store = (f"storagebackend: sqlite\nstoragename: {settings.name}\n"
-             if settings.backend == "sqlite" else
-             f"storagebackend: postgresql\nstorageserver: {settings.server}\n"
-             f"storagename: {settings.name}\nstorageuser: {settings.user}\n"
-             f"storageuserpw: {settings.password}\n")
-    return (f"[global]\n{store}directory: {base / 'spool'}\n"
-            f"accountingservice: {base / 'run' / 'pagetally.sock'}\n"
-            f"logger: stderr\nmailto: devnull\n{extra}")
+    store = (
+        f"storagebackend: sqlite\nstoragename: {settings.name}\n"
+        if settings.backend == "sqlite"
+        else f"storagebackend: postgresql\nstorageserver: {settings.server}\n"
+        f"storagename: {settings.name}\nstorageuser: {settings.user}\n"
+        f"storageuserpw: {settings.password}\n"
+    )
+    return (
+        f"[global]\n{store}directory: {base / 'spool'}\n"
+        f"accountingservice: {base / 'run' / 'pagetally.sock'}\n"
+        f"logger: stderr\nmailto: devnull\n{extra}"
+    )
 
 
 @contextlib.contextmanager
-def fault_site(settings: StoreSettings, printer: SocketPrinter, address: str = "127.0.0.1",
-               extra: str = "") -> Iterator[Site]:
+def fault_site(
+    settings: StoreSettings, printer: SocketPrinter, address: str = "127.0.0.1", extra: str = ""
+) -> Iterator[Site]:
     """A private cupsd with the thin backend installed (as `pagetally setup cups`
     does), one raw queue `faulty` on the socket printer retrying failed jobs
     (`printer-error-policy=retry-job`, every second, 5 times). cupsd listens on
@@ -268,8 +293,10 @@ def fault_site(settings: StoreSettings, printer: SocketPrinter, address: str = "
         holder["base"] = base
         if settings.backend != "sqlite":
             admin = base / "pagetally-admin.conf"
-            admin.write_text(f"[global]\nstorageadmin: {settings.admin_user}\n"
-                             f"storageadminpw: {settings.admin_password}\n")
+            admin.write_text(
+                f"[global]\nstorageadmin: {settings.admin_user}\n"
+                f"storageadminpw: {settings.admin_password}\n"
+            )
             admin.chmod(0o640)
         return config_text(settings, base, extra.replace("{base}", str(base)))
 
@@ -279,8 +306,18 @@ def fault_site(settings: StoreSettings, printer: SocketPrinter, address: str = "
         backend = cupsd.root / "bin" / "backend" / "pagetally"
         backend.write_text(backend_script(str(cupsd.config), python=sys.executable))
         backend.chmod(0o700)
-        cupsd.run("lpadmin", "-p", "faulty", "-E", "-v", f"pagetally:{printer.uri}",
-                  "-m", "raw", "-o", "printer-error-policy=retry-job")
+        cupsd.run(
+            "lpadmin",
+            "-p",
+            "faulty",
+            "-E",
+            "-v",
+            f"pagetally:{printer.uri}",
+            "-m",
+            "raw",
+            "-o",
+            "printer-error-policy=retry-job",
+        )
         store = open_store(settings)
         store.upgrade()
         with contextlib.suppress(AlreadyExists):  # a second print server on the same store

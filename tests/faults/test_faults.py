@@ -26,8 +26,16 @@ from tests.faults.site import BALANCE, PAGES, PRICE, Site, alive, job_pdf, use_s
 pytestmark = [pytest.mark.slow, pytest.mark.cups]
 
 
-def check(site: Site, fault: str, user: str, data: bytes, job: int, *,
-          state: str = "completed", printed_copies: int | None = 1) -> None:
+def check(
+    site: Site,
+    fault: str,
+    user: str,
+    data: bytes,
+    job: int,
+    *,
+    state: str = "completed",
+    printed_copies: int | None = 1,
+) -> None:
     """`printed_copies` None: 0 or 1 (cupsd completes, unprinted, a job whose
     backend was killed before it printed: then nothing is charged either)."""
     final = site.wait_final(job)
@@ -36,11 +44,18 @@ def check(site: Site, fault: str, user: str, data: bytes, job: int, *,
     exact = BALANCE - PRICE * PAGES * charged
     if printed_copies is None:
         printed_copies = min(printed, 1)
-    ok = (final == state and printed == charged == printed_copies and balance == exact
-          and not site.records())
+    ok = (
+        final == state
+        and printed == charged == printed_copies
+        and balance == exact
+        and not site.records()
+    )
     record(site, fault, printed, charged, ok)
-    log = "\n".join(x for x in site.job_log(job).splitlines() if "PageTally" in x
-                    or "exited" in x or "signal" in x or "Job " in x)
+    log = "\n".join(
+        x
+        for x in site.job_log(job).splitlines()
+        if "PageTally" in x or "exited" in x or "signal" in x or "Job " in x
+    )
     assert final == state, f"{log[-4000:]}\nprinter: {site.printer.story(data)}"
     story = f"{log[-4000:]}\nprinter: {site.printer.story(data)} of {len(data)} bytes"
     assert (printed, charged) == (printed_copies, printed_copies), story
@@ -96,8 +111,13 @@ def test_thin_backend_killed_after_the_printer_had_the_job(site: Site, service: 
     wait_for(lambda: len(conn.data) >= len(data) // 2)
     for p in site.thin_backends(job):
         kill(p.pid)
-    check(site, f"thin backend killed mid-job ({'runner' if service else 'no runner'})",
-          user, data, job)
+    check(
+        site,
+        f"thin backend killed mid-job ({'runner' if service else 'no runner'})",
+        user,
+        data,
+        job,
+    )
 
 
 def test_runners_child_killed_mid_job(site: Site) -> None:
@@ -175,8 +195,11 @@ def test_stale_runner_is_ended_by_a_new_service(site: Site) -> None:
     tie between them): the new service ends it and serves with its own."""
     site.stop_service()
     sock = site.socket.replace("pagetally.sock", "pagetally-jobs.sock")
-    stale = subprocess.Popen([sys.executable, "-m", "pagetally.service.jobs", sock],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    stale = subprocess.Popen(
+        [sys.executable, "-m", "pagetally.service.jobs", sock],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         wait_for(lambda: site.runner_pid() == stale.pid)
         site.start_service()
@@ -197,8 +220,9 @@ def test_stale_runner_is_ended_by_a_new_service(site: Site) -> None:
 def full_disk(folder: Path) -> Iterator[Path]:
     """A 64 KiB tmpfs mounted on `folder` and filled: a real full disk."""
     folder.mkdir(parents=True, exist_ok=True)
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k,mode=0700", "tmpfs", str(folder)],
-                   check=True)
+    subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=64k,mode=0700", "tmpfs", str(folder)], check=True
+    )
     try:
         filler = folder / "filler"
         with contextlib.suppress(OSError), open(filler, "wb") as fh:
@@ -241,10 +265,11 @@ def test_store_down_and_journal_disk_full(site: Site) -> None:
         user = site.new_user(store)
     data = job_pdf(f"down-{user}")
     conf = site.config.read_text()
-    broken = conf.replace(f"storagename: {site.settings.name}",
-                          "storagename: /nonexistent/pagetally.db") \
-        if site.settings.backend == "sqlite" else \
-        conf.replace(f"storageserver: {site.settings.server}", "storageserver: 127.0.0.1:9")
+    broken = (
+        conf.replace(f"storagename: {site.settings.name}", "storagename: /nonexistent/pagetally.db")
+        if site.settings.backend == "sqlite"
+        else conf.replace(f"storageserver: {site.settings.server}", "storageserver: 127.0.0.1:9")
+    )
     site.config.write_text(broken + "\n[faulty]\nonstoreerror: allow\n")
     journal = site.base / "spool" / "journal"
     try:
@@ -311,8 +336,17 @@ def test_store_file_that_disappears_is_noticed(site: Site, how: str) -> None:
 
 def replay(site: Site) -> None:
     """`pagetally journal replay`, as an administrator (or the next job) does."""
-    subprocess.run([str(Path(sys.executable).parent / "pagetally"), "--config",
-                    str(site.config), "journal", "replay"], check=True, capture_output=True)
+    subprocess.run(
+        [
+            str(Path(sys.executable).parent / "pagetally"),
+            "--config",
+            str(site.config),
+            "journal",
+            "replay",
+        ],
+        check=True,
+        capture_output=True,
+    )
 
 
 def _all() -> list:  # type: ignore[type-arg]

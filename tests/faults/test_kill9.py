@@ -21,8 +21,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.cups]
 
 RUNS = int(os.environ.get("PAGETALLY_KILL_RUNS", "10"))
 # "backend, no runner": the thin backend runs the job itself (no service)
-TARGETS = ("thin backend", "runner's child", "real backend", "job runner",
-           "backend, no runner")
+TARGETS = ("thin backend", "runner's child", "real backend", "job runner", "backend, no runner")
 POINTS = ("before printing", "while the printer receives", "once the printer has it all")
 
 
@@ -69,8 +68,11 @@ def test_kill9_at_a_random_point(site: Site, run: int) -> None:
                 time.sleep(0.002)
     victim = None
     deadline = time.monotonic() + 10
-    while victim is None and time.monotonic() < deadline and site.state(job) not in (
-            "completed", "aborted", "canceled"):
+    while (
+        victim is None
+        and time.monotonic() < deadline
+        and site.state(job) not in ("completed", "aborted", "canceled")
+    ):
         victim = target_of(site, job, target)
         if victim is None:
             time.sleep(0.01)

@@ -95,19 +95,22 @@ def test_stop_instead_of_hold_by_policy(site: Site) -> None:
     assert code == BackendExit.STOP and "queue stopped" in err
 
 
-def test_a_printed_attempt_killed_before_its_charge_is_charged_by_the_retry(
-        site: Site) -> None:
+def test_a_printed_attempt_killed_before_its_charge_is_charged_by_the_retry(site: Site) -> None:
     """An attempt killed after the printer had the job left `<key>.printed`: the
     retry charges it and does not print again (here the record is the one an
     earlier run of this very job leaves, made `printed` as its keeper does)."""
     from pagetally.cups.attempt import Attempt
 
-    facts = JobFacts(user="alice", printer="lab", pages=1, job_id="10", host="pc7",
-                     job_uuid="urn:uuid:10")
+    facts = JobFacts(
+        user="alice", printer="lab", pages=1, job_id="10", host="pc7", job_uuid="urn:uuid:10"
+    )
     attempt = Attempt.under(site.tmp / "spool", facts)
     attempt.acquire(lambda _m: None)
-    attempt.begin(ChargeRequest(facts=facts, date=NOW, decision=Decision(
-        Action.ALLOW, pages=1, price=Decimal("0.10"))))
+    attempt.begin(
+        ChargeRequest(
+            facts=facts, date=NOW, decision=Decision(Action.ALLOW, pages=1, price=Decimal("0.10"))
+        )
+    )
     attempt.printed()
     os.close(attempt.lock_fd or 0)  # killed: the lock goes, the record stays
     code, err = site.job("10", "alice", PDF.read_bytes())
@@ -117,8 +120,9 @@ def test_a_printed_attempt_killed_before_its_charge_is_charged_by_the_retry(
     assert not list((site.tmp / "spool" / "journal" / "attempts").glob("*.print*"))
 
 
-def test_no_traceback_reaches_cupsd_whatever_the_logger(site: Site,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_no_traceback_reaches_cupsd_whatever_the_logger(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """An unexpected error (injected: nothing here fails on its own) with a root
     handler writing to the job's stderr, as `logger: stderr` set-ups have: one
     line reaches cupsd, no traceback."""
@@ -132,14 +136,20 @@ def test_no_traceback_reaches_cupsd_whatever_the_logger(site: Site,
     handler = logging.StreamHandler(err)
     logging.getLogger().addHandler(handler)
     try:
-        env = backend.BackendEnv(["pagetally", "11", "alice", "t", "1", ""], site.environ,
-                                 io.BytesIO(PDF.read_bytes()), err, now=lambda: NOW,
-                                 config_path=str(site.conf))
+        env = backend.BackendEnv(
+            ["pagetally", "11", "alice", "t", "1", ""],
+            site.environ,
+            io.BytesIO(PDF.read_bytes()),
+            err,
+            now=lambda: NOW,
+            config_path=str(site.conf),
+        )
         assert backend.run(env) == BackendExit.FAILED
     finally:
         logging.getLogger().removeHandler(handler)
     assert err.getvalue().splitlines() == [
-        "ERROR: PageTally internal error (RuntimeError); details in the system log"]
+        "ERROR: PageTally internal error (RuntimeError); details in the system log"
+    ]
 
 
 @contextlib.contextmanager
@@ -147,8 +157,9 @@ def full_tmpfs() -> Iterator[Path]:
     if os.geteuid() != 0:
         pytest.skip("mounting a small file system needs root")
     folder = Path(tempfile.mkdtemp(prefix="pt-full-"))
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16k,mode=0755", "tmpfs", str(folder)],
-                   check=True)
+    subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=16k,mode=0755", "tmpfs", str(folder)], check=True
+    )
     try:
         with contextlib.suppress(OSError), open(folder / "filler", "wb") as fh:
             while True:
@@ -165,8 +176,13 @@ def test_journal_on_a_full_disk_leaves_no_partial_file() -> None:
         journal = Journal(folder / "journal")
         facts = JobFacts(user="alice", printer="lab", pages=1, job_id="1")
         with pytest.raises(OSError, match="No space left"):
-            journal.write(ChargeRequest(facts=facts, date=NOW, decision=Decision(
-                Action.ALLOW, pages=1, price=Decimal("0.10"))))
+            journal.write(
+                ChargeRequest(
+                    facts=facts,
+                    date=NOW,
+                    decision=Decision(Action.ALLOW, pages=1, price=Decimal("0.10")),
+                )
+            )
         assert list(journal.directory.iterdir()) == []
 
 
@@ -188,8 +204,11 @@ def test_a_sqlite_file_that_disappears_is_noticed(tmp_path: Path, how: str) -> N
 def test_a_stale_runner_is_ended(tmp_path: Path) -> None:
     folder = Path(tempfile.mkdtemp(prefix="pts-"))
     path = str(folder / "jobs.sock")
-    stale = subprocess.Popen([sys.executable, "-m", "pagetally.service.jobs", path],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    stale = subprocess.Popen(
+        [sys.executable, "-m", "pagetally.service.jobs", path],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.monotonic() + 30
         while not os.path.exists(path) and time.monotonic() < deadline:
@@ -210,16 +229,24 @@ def test_the_settle_command_charges_what_a_killed_attempt_printed(site: Site) ->
     """What a keeper runs when it outlived the accounting process."""
     from pagetally.cups.attempt import Attempt
 
-    facts = JobFacts(user="alice", printer="lab", pages=1, job_id="12", host="pc7",
-                     job_uuid="urn:uuid:12")
+    facts = JobFacts(
+        user="alice", printer="lab", pages=1, job_id="12", host="pc7", job_uuid="urn:uuid:12"
+    )
     attempt = Attempt.under(site.tmp / "spool", facts)
     attempt.acquire(lambda _m: None)
-    attempt.begin(ChargeRequest(facts=facts, date=NOW, decision=Decision(
-        Action.ALLOW, pages=1, price=Decimal("0.10"))))
+    attempt.begin(
+        ChargeRequest(
+            facts=facts, date=NOW, decision=Decision(Action.ALLOW, pages=1, price=Decimal("0.10"))
+        )
+    )
     attempt.printed()
     os.close(attempt.lock_fd or 0)
-    done = subprocess.run([sys.executable, "-m", "pagetally.cups.settle", str(site.conf)],
-                          capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "pagetally.cups.settle", str(site.conf)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     assert rows(site) == [(Action.ALLOW, Decimal("0.10"))]
     assert not list((site.tmp / "spool" / "journal").rglob("*.print*"))

@@ -43,11 +43,15 @@ SIZE = 20_000  # bytes a job: the printer takes them quickly
 def two_sites(postgresql_server: ServerInfo) -> Iterator[tuple[Site, Site]]:
     settings = postgresql_server.new_database("pttwo")
     printers = tuple(SocketPrinter(host=a) for a in ADDRESSES)
-    hubs = tuple(f"notifierlisten: {a}:{free_port(host=a)}\n"
-                 "notifierservice: {base}/run/notify.sock\n" for a in ADDRESSES)
+    hubs = tuple(
+        f"notifierlisten: {a}:{free_port(host=a)}\nnotifierservice: {{base}}/run/notify.sock\n"
+        for a in ADDRESSES
+    )
     try:
-        with fault_site(settings, printers[0], ADDRESSES[0], hubs[0]) as one, \
-                fault_site(settings, printers[1], ADDRESSES[1], hubs[1]) as two:
+        with (
+            fault_site(settings, printers[0], ADDRESSES[0], hubs[0]) as one,
+            fault_site(settings, printers[1], ADDRESSES[1], hubs[1]) as two,
+        ):
             one.start_service()
             two.start_service()
             with contextlib.closing(open_store(settings)) as store:
@@ -95,12 +99,15 @@ def test_each_server_on_its_own_address(two_sites: tuple[Site, Site]) -> None:
 
 
 def test_two_servers_one_store_exact_and_journal_replayed_once(
-        two_sites: tuple[Site, Site]) -> None:
+    two_sites: tuple[Site, Site],
+) -> None:
     one, two = two_sites
     plan = [(u, f"{u}-{i}") for i in range(3) for u in USERS]
     with ThreadPoolExecutor(2) as pool:  # both servers print at once
-        first = [pool.submit(_run, one, [(u, f"one-{t}") for u, t in plan]),
-                 pool.submit(_run, two, [(u, f"two-{t}") for u, t in plan])]
+        first = [
+            pool.submit(_run, one, [(u, f"one-{t}") for u, t in plan]),
+            pool.submit(_run, two, [(u, f"two-{t}") for u, t in plan]),
+        ]
         sent = [s for f in first for s in f.result()]
 
     # server two loses the store: its service stops, its store address goes dead
@@ -111,9 +118,10 @@ def test_two_servers_one_store_exact_and_journal_replayed_once(
     two.config.write_text(dead + "\n[faulty]\nonstoreerror: allow\n")
     try:
         with ThreadPoolExecutor(2) as pool:  # server one prints on meanwhile
-            cut = [pool.submit(_run, one, [(u, f"one-cut-{u}") for u in USERS]),
-                   pool.submit(_run, two, [(u, f"two-cut-{u}-{i}") for u in USERS
-                                           for i in range(2)])]
+            cut = [
+                pool.submit(_run, one, [(u, f"one-cut-{u}") for u in USERS]),
+                pool.submit(_run, two, [(u, f"two-cut-{u}-{i}") for u in USERS for i in range(2)]),
+            ]
             sent += [s for f in cut for s in f.result()]
         journal = two.base / "spool" / "journal"
         assert len(list(journal.glob("*.json"))) == 4  # printed, charged in the journal
@@ -132,8 +140,11 @@ def test_two_servers_one_store_exact_and_journal_replayed_once(
         per_user[user] += 1
     with contextlib.closing(one.store()) as store:
         for user, jobs in per_user.items():
-            charged = [j for j in store.history(HistoryFilter(user=user))
-                       if j.action in (Action.ALLOW, Action.WARN)]
+            charged = [
+                j
+                for j in store.history(HistoryFilter(user=user))
+                if j.action in (Action.ALLOW, Action.WARN)
+            ]
             assert len(charged) == jobs == 3 * 2 + 1 + 2  # 6 at once, 1 + 2 while cut off
             assert len({(j.host, j.job_uuid) for j in charged}) == jobs  # none twice
             assert store.get_user(user).balance == BALANCE - PRICE * PAGES * jobs

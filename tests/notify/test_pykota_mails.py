@@ -18,8 +18,9 @@ from tests.core import helpers
 
 FACTS = JobFacts(user="pkben", printer="lab", pages=2, job_id="15")
 #: PyKota 1.27's pykota.conf.sample hardwarn, as sites have it.
-PYKOTA_HARDWARN = ("Your Print Quota Hard Limit is reached.\nThis means that you are not "
-                   "allowed to print anymore.")
+PYKOTA_HARDWARN = (
+    "Your Print Quota Hard Limit is reached.\nThis means that you are not allowed to print anymore."
+)
 
 
 def test_balance_refusal_speaks_of_the_balance() -> None:
@@ -34,8 +35,11 @@ def test_balance_refusal_speaks_of_the_balance() -> None:
 
 
 def test_unknown_user_is_not_a_quota_to_the_admin() -> None:
-    decision = Decision(Action.DENY, "User pkben is unknown; the policy denies the job",
-                        code=DecisionCode.POLICY_DENY)
+    decision = Decision(
+        Action.DENY,
+        "User pkben is unknown; the policy denies the job",
+        code=DecisionCode.POLICY_DENY,
+    )
     person, admin = job_notices(decision, FACTS)
     assert admin.body.startswith("Printing denied for user pkben on printer lab")
     assert "Print Quota exceeded" not in admin.body and "is unknown" in admin.body
@@ -43,8 +47,13 @@ def test_unknown_user_is_not_a_quota_to_the_admin() -> None:
 
 
 def test_pykota_texts_and_placeholders() -> None:
-    values = {"user": "ann", "username": "ann", "printer": "lp", "printername": "lp",
-              "balance": "1.00 EUR"}
+    values = {
+        "user": "ann",
+        "username": "ann",
+        "printer": "lp",
+        "printername": "lp",
+        "balance": "1.00 EUR",
+    }
     assert fill(PYKOTA_HARDWARN, values) == PYKOTA_HARDWARN  # no placeholders: unchanged
     text = "%(username)s on %(printername)s: $balance left; 100% sure; %(nosuch)s"
     assert fill(text, values) == "ann on lp: 1.00 EUR left; 100% sure; %(nosuch)s"

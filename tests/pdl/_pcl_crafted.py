@@ -195,8 +195,7 @@ def _gpcl6_pages(gpcl6: str, job: bytes) -> int:
 def record(gpcl6: str) -> None:
     """Run GhostPCL on every case and write the truths."""
     truths = {
-        name: {"sha256": digest(job), "pages": _gpcl6_pages(gpcl6, job)}
-        for name, _, job in cases()
+        name: {"sha256": digest(job), "pages": _gpcl6_pages(gpcl6, job)} for name, _, job in cases()
     }
     DATA.parent.mkdir(exist_ok=True)
     DATA.write_text(json.dumps(truths, indent=1, sort_keys=True) + "\n")

@@ -15,7 +15,8 @@ from tests.pdl._pdfmake import simple_pdf
 
 
 def test_colour_or_ink_unavailable_falls_back_to_pages_with_a_note(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     job = tmp_path / "j.pdf"
     job.write_bytes(simple_pdf(3))
     plain = pdl.analyse

@@ -212,8 +212,14 @@ def test_pagetally_count_starts_without_click(jobs: dict[str, Path], args: list[
 
 @pytest.mark.parametrize(
     "args",
-    [["count", "--help"], ["count"], ["count", "-r", "5", "a.pdf"], ["count", "--nope", "a.pdf"],
-     ["count", "--json=1", "a.pdf"], ["--version"]],
+    [
+        ["count", "--help"],
+        ["count"],
+        ["count", "-r", "5", "a.pdf"],
+        ["count", "--nope", "a.pdf"],
+        ["count", "--json=1", "a.pdf"],
+        ["--version"],
+    ],
     ids=" ".join,
 )
 def test_pagetally_count_leaves_help_and_errors_to_click(
@@ -227,11 +233,27 @@ def test_pagetally_count_leaves_help_and_errors_to_click(
 
 @pytest.mark.parametrize(
     "argv",
-    [["a.pdf"], ["a", "b", "-"], ["-v"], ["-d", "x"], ["-c", "cmyk", "x"], ["x", "-r", "300"],
-     ["--colorspace", "RGB", "--resolution", "150", "x"], [], ["-r", "0300", "x"],
-     # argparse's own: help, errors, joined forms
-     ["-h"], ["-c", "XYZ", "x"], ["-r", "-5", "x"], ["-r300", "x"], ["--resolution=72", "x"],
-     ["-cRGB", "x"], ["-q", "x"], ["-r"], ["--", "x"]],
+    [
+        ["a.pdf"],
+        ["a", "b", "-"],
+        ["-v"],
+        ["-d", "x"],
+        ["-c", "cmyk", "x"],
+        ["x", "-r", "300"],
+        ["--colorspace", "RGB", "--resolution", "150", "x"],
+        [],
+        ["-r", "0300", "x"],
+        # argparse's own: help, errors, joined forms
+        ["-h"],
+        ["-c", "XYZ", "x"],
+        ["-r", "-5", "x"],
+        ["-r300", "x"],
+        ["--resolution=72", "x"],
+        ["-cRGB", "x"],
+        ["-q", "x"],
+        ["-r"],
+        ["--", "x"],
+    ],
     ids=" ".join,
 )
 def test_pkpgcounter_reads_arguments_as_argparse_does(argv: list[str]) -> None:

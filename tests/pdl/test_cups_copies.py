@@ -55,8 +55,7 @@ OPTIONS = [
     (["-n", "3", "-o", "number-up=4"], 3),
     (["-n", "2", "-o", "Collate=True", "-o", "sides=two-sided-long-edge"], 8),
     (["-n", "2", "-o", "sides=two-sided-long-edge"], 6),
-    (["-n", "2", "-o", "Collate=True", "-o", "number-up=2", "-o", "sides=two-sided-long-edge"],
-     4),
+    (["-n", "2", "-o", "Collate=True", "-o", "number-up=2", "-o", "sides=two-sided-long-edge"], 4),
     (["-n", "2", "-o", "Collate=True", "-o", "page-ranges=2-3"], 4),
 ]
 

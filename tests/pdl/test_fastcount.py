@@ -62,13 +62,17 @@ SAMPLES: dict[str, Callable[[], bytes]] = {
     "pdf entered as pcl xl": lambda: _pjl("PCLXL", simple_pdf(2)),
     "tiff after pjl": lambda: _pjl("PCL", _tiff(2)),
     # ESC @: what Ghostscript's stcolor, epson, necp6 and dj505j devices write first
-    "esc/p 2 (stcolor)": lambda: (b"\x1b@\x1b(G\x01\x00\x01\x1b(i\x01\x00\x00\x1b(U\x01"
-                                  b"\x00\x14\x1b(C\x02\x009\x08\x1b(c\x04\x00\x16\x00\xd5\x07"
-                                  b"\x1bU\x00\x1b+\x02\r\x1b(V\x02\x00?\x00\x0c\x1b@"),
+    "esc/p 2 (stcolor)": lambda: (
+        b"\x1b@\x1b(G\x01\x00\x01\x1b(i\x01\x00\x00\x1b(U\x01"
+        b"\x00\x14\x1b(C\x02\x009\x08\x1b(c\x04\x00\x16\x00\xd5\x07"
+        b"\x1bU\x00\x1b+\x02\r\x1b(V\x02\x00?\x00\x0c\x1b@"
+    ),
     "esc/p (epson)": lambda: b"\x1b@\x1bP\x1bl\x00\r\x1bQT\x1bJO\x0c\x1b@",
     "esc/p (necp6)": lambda: b"\x1b@\x1bP\x1bl\x00\r\x1c3\x01\x1bQT\x1bJl\x0c\x1b@",
-    "dj505j": lambda: (b"\x1b@\x1b_R\xb4\x00\x1b_D\x01\x1b_E\x00\x1b_N\x00\x1b_J\xc4\xff"
-                       b"\x1b_U\xff\xff\x1b_S\xa3\x05\x1b_A\x01"),
+    "dj505j": lambda: (
+        b"\x1b@\x1b_R\xb4\x00\x1b_D\x01\x1b_E\x00\x1b_N\x00\x1b_J\xc4\xff"
+        b"\x1b_U\xff\xff\x1b_S\xa3\x05\x1b_A\x01"
+    ),
     "esc @ then bjc": lambda: b"\x1b@\x1b[K\x02\x00\x00\x0f\x1b@",
     "esc @ then text": lambda: b"\x1b@Hello\r\n\x0c",
 }
@@ -83,7 +87,6 @@ def _xl(*pages: bytes, header: bytes = HEADER_LE) -> bytes:
 def _pjl(language: str, body: bytes) -> bytes:
     uel = b"\x1b%-12345X"
     return uel + b"@PJL JOB\r\n@PJL ENTER LANGUAGE = " + language.encode() + b"\r\n" + body + uel
-
 
 
 @pytest.fixture
@@ -156,7 +159,14 @@ def test_count_of_pdf_tiff_pcl_xl_and_escp_imports_only_their_parsers(tmp_path: 
     assert status == 0
     formats = {m.rsplit(".", 1)[-1] for m in modules if m.startswith("pagetally.pdl.formats.")}
     assert {f for f in formats if not f.startswith("_")} == {
-        "pdf", "pclm", "image", "pclxl", "escp", "bjc", "dj505j"}
+        "pdf",
+        "pclm",
+        "image",
+        "pclxl",
+        "escp",
+        "bjc",
+        "dj505j",
+    }
     assert not [m for m in modules if m.split(".")[0] in {"pikepdf", "PIL", "numpy", "olefile"}]
 
 

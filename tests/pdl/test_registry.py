@@ -113,8 +113,15 @@ def test_the_format_modules_are_found_as_pkgutil_finds_them(tmp_path: Path) -> N
     (folder / "sub").mkdir(parents=True)
     (folder / "sub" / "__init__.py").write_text("")
     (folder / "nodir").mkdir()
-    for name in ("a.py", "b.cpython-311-x86_64-linux-gnu.so", "c.abi3.so", "not-a-name.py",
-                 "d.txt", "__init__.py", "_e.py"):
+    for name in (
+        "a.py",
+        "b.cpython-311-x86_64-linux-gnu.so",
+        "c.abi3.so",
+        "not-a-name.py",
+        "d.txt",
+        "__init__.py",
+        "_e.py",
+    ):
         (folder / name).write_text("")
     for path in ([str(folder)], list(formats.__path__)):
         assert registry._module_names(path) == {i.name for i in pkgutil.iter_modules(path)}

@@ -37,16 +37,25 @@ class Backend:
         dev = tmp / "serverbin" / "backend" / "socket"
         dev.write_text(DEVICE.format(out=tmp))
         dev.chmod(stat.S_IRWXU)
-        self.environ = {"DEVICE_URI": "pagetally:socket://127.0.0.1:9100", "PRINTER": "lab",
-                        "CUPS_SERVERBIN": str(tmp / "serverbin"), "TMPDIR": str(tmp),
-                        "PATH": "/usr/bin:/bin"}
+        self.environ = {
+            "DEVICE_URI": "pagetally:socket://127.0.0.1:9100",
+            "PRINTER": "lab",
+            "CUPS_SERVERBIN": str(tmp / "serverbin"),
+            "TMPDIR": str(tmp),
+            "PATH": "/usr/bin:/bin",
+        }
 
     def job(self, job_id: str, user: str = "alice") -> tuple[int, str]:
         argv = ["pagetally", job_id, user, "report", "1", f"job-uuid=urn:uuid:{job_id}"]
         err = io.StringIO()
-        env = BackendEnv(argv, self.environ, io.BytesIO(PDF.read_bytes()), err,
-                         now=lambda: datetime(2026, 11, 24, 12, tzinfo=UTC),
-                         config_path=str(self.conf))
+        env = BackendEnv(
+            argv,
+            self.environ,
+            io.BytesIO(PDF.read_bytes()),
+            err,
+            now=lambda: datetime(2026, 11, 24, 12, tzinfo=UTC),
+            config_path=str(self.conf),
+        )
         return run(env), err.getvalue()
 
 
@@ -76,8 +85,13 @@ def test_refused_job_through_the_service(served: Served, tmp_path: Path) -> None
 def test_new_billing_code_created_through_the_service(served: Served, tmp_path: Path) -> None:
     backend = Backend(tmp_path, service=served.socket, store_name="/nonexistent/x.db")
     argv = ["pagetally", "3", "alice", "r", "1", "job-uuid=urn:uuid:3 job-billing=proj-9"]
-    env = BackendEnv(argv, backend.environ, io.BytesIO(PDF.read_bytes()), io.StringIO(),
-                     config_path=str(backend.conf))
+    env = BackendEnv(
+        argv,
+        backend.environ,
+        io.BytesIO(PDF.read_bytes()),
+        io.StringIO(),
+        config_path=str(backend.conf),
+    )
     assert run(env) == 0
     assert served.store.get_billing_code("proj-9").page_counter == 1
 
@@ -103,8 +117,12 @@ def test_service_with_its_store_down_follows_onstoreerror(tmp_path: Path) -> Non
         code, err = deny.job("5")
         assert code == 5 and "store is unreachable" in err
         assert not (tmp_path / "a" / "printed-5").exists()
-        allow = Backend(tmp_path / "b", service=sock, store_name=str(tmp_path / "x.db"),
-                        extra="onstoreerror: allow\n")
+        allow = Backend(
+            tmp_path / "b",
+            service=sock,
+            store_name=str(tmp_path / "x.db"),
+            extra="onstoreerror: allow\n",
+        )
         code, err = allow.job("6")
         assert code == 0 and "local journal" in err
     assert len(list((tmp_path / "b" / "spool" / "journal").glob("*.json"))) == 1
@@ -112,8 +130,12 @@ def test_service_with_its_store_down_follows_onstoreerror(tmp_path: Path) -> Non
 
 def test_journal_replayed_through_the_service(served: Served, tmp_path: Path) -> None:
     """A charge journaled while the service was unreachable goes in with the next job."""
-    journaled = Backend(tmp_path, service=served.socket, store_name="/nonexistent/x.db",
-                        extra="onstoreerror: allow\n")
+    journaled = Backend(
+        tmp_path,
+        service=served.socket,
+        store_name="/nonexistent/x.db",
+        extra="onstoreerror: allow\n",
+    )
     socket_path = served.socket
     served.service.stop()
     code, err = journaled.job("7")  # no service, and the fallback store is unreachable
@@ -156,8 +178,7 @@ def test_remote_store_offers_every_store_call_of_the_print_path() -> None:
 
     root = Path(__file__).resolve().parents[2] / "pagetally"
     sources = [*sorted((root / "cups").glob("*.py")), root / "storage" / "journal.py"]
-    called = {m for path in sources
-              for m in re.findall(r"\bstore\.([a-z_]+)\(", path.read_text())}
+    called = {m for path in sources for m in re.findall(r"\bstore\.([a-z_]+)\(", path.read_text())}
     assert {"snapshot", "charge", "add_billing_code"} <= called
     missing = sorted(m for m in called if m not in OPS or not hasattr(RemoteStore, m))
     assert not missing, f"add to pagetally/service (protocol.OPS and RemoteStore): {missing}"

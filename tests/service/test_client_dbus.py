@@ -39,8 +39,7 @@ class NotificationServer:
         from jeepney.io.blocking import open_dbus_connection
 
         self.conn = open_dbus_connection(bus=address)
-        reply = self.conn.send_and_get_reply(message_bus.RequestName(NOTIFICATIONS),
-                                             timeout=10)
+        reply = self.conn.send_and_get_reply(message_bus.RequestName(NOTIFICATIONS), timeout=10)
         assert reply.body == (1,), reply.body  # primary owner
         self.calls: queue.Queue[tuple[Any, ...]] = queue.Queue()
         self.stopping = threading.Event()
@@ -81,9 +80,18 @@ def session_bus() -> Iterator[str]:
         pytest.fail("dbus-daemon is not installed (scripts/apt-packages.txt: dbus)")
     folder = short_dir()
     address = f"unix:path={folder / 'bus'}"
-    daemon = subprocess.Popen(["dbus-daemon", "--session", "--nofork", "--nopidfile",
-                               f"--address={address}", "--print-address"],
-                              stdout=subprocess.PIPE, text=True)
+    daemon = subprocess.Popen(
+        [
+            "dbus-daemon",
+            "--session",
+            "--nofork",
+            "--nopidfile",
+            f"--address={address}",
+            "--print-address",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert daemon.stdout is not None
         assert daemon.stdout.readline().startswith("unix:path=")  # listening
@@ -96,12 +104,26 @@ def session_bus() -> Iterator[str]:
 
 def client(running: Running, address: str, *argv: str) -> subprocess.Popen[str]:  # noqa: F811
     assert running.hub.port is not None
-    env = {**os.environ, "PAGETALLY_TOKEN": running.tokens["alice"],
-           "DBUS_SESSION_BUS_ADDRESS": address}
-    return subprocess.Popen([sys.executable, "-m", "pagetally_client", "--server",
-                             f"127.0.0.1:{running.hub.port}", *argv],
-                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=env)
+    env = {
+        **os.environ,
+        "PAGETALLY_TOKEN": running.tokens["alice"],
+        "DBUS_SESSION_BUS_ADDRESS": address,
+    }
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "pagetally_client",
+            "--server",
+            f"127.0.0.1:{running.hub.port}",
+            *argv,
+        ],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
 
 
 def test_notices_on_the_session_bus(running: Running, session_bus: str) -> None:  # noqa: F811
@@ -109,22 +131,29 @@ def test_notices_on_the_session_bus(running: Running, session_bus: str) -> None:
     proc = client(running, session_bus, "run", "--once", "--remind")
     try:
         # the login reminder (pykosd): balance and quota left
-        app, replaces, _icon, summary, body, actions, hints, expire = \
-            server.calls.get(timeout=30)
+        app, replaces, _icon, summary, body, actions, hints, expire = server.calls.get(timeout=30)
         assert (app, replaces, summary, actions, expire) == (
-            "pagetally-client", 0, "PageTally — alice", [], -1)
+            "pagetally-client",
+            0,
+            "PageTally — alice",
+            [],
+            -1,
+        )
         assert body == "Balance 12.50\nlab: 120 page(s) left"
         assert hints["urgency"] == ("y", 1)
         wait_until(lambda: running.hub.clients.get("alice"), "alice's client is registered")
         facts = JobFacts(user="alice", printer="lab", pages=2, job_id="9", title="a.pdf")
-        running.dialogs("alice").refused(facts, Decision(Action.DENY, "print quota reached "
-                                                         "on lab", code="hard_limit"))
+        running.dialogs("alice").refused(
+            facts, Decision(Action.DENY, "print quota reached on lab", code="hard_limit")
+        )
         call = server.calls.get(timeout=30)
         assert call[3:5] == ("Job refused on lab", "print quota reached on lab")
         assert call[6]["urgency"] == ("y", 2)  # a refusal is urgent
         running.dialogs("alice").printed(facts, 2, "0.20", "12.30")
-        assert server.calls.get(timeout=30)[3:5] == ("Printed on lab",
-                                                     "2 page(s), 0.20; balance left 12.30")
+        assert server.calls.get(timeout=30)[3:5] == (
+            "Printed on lab",
+            "2 page(s), 0.20; balance left 12.30",
+        )
     finally:
         proc.terminate()
         proc.wait(10)
@@ -135,15 +164,15 @@ def test_notices_on_the_session_bus(running: Running, session_bus: str) -> None:
     assert "quota reached" not in out  # shown on the desktop, not in the terminal
 
 
-def test_markup_is_escaped_for_a_server_that_reads_it(
-        running: Running, session_bus: str) -> None:  # noqa: F811
+def test_markup_is_escaped_for_a_server_that_reads_it(running: Running, session_bus: str) -> None:  # noqa: F811
     server = NotificationServer(session_bus, ("body", "body-markup"))
     proc = client(running, session_bus, "run", "--once")
     try:
         wait_until(lambda: running.hub.clients.get("alice"), "alice's client is registered")
         facts = JobFacts(user="alice", printer="lab", pages=1, job_id="3", title="t")
-        running.dialogs("alice").refused(facts, Decision(
-            Action.DENY, "title <b>x</b> & <a href='http://e.x'>y</a>", code="x"))
+        running.dialogs("alice").refused(
+            facts, Decision(Action.DENY, "title <b>x</b> & <a href='http://e.x'>y</a>", code="x")
+        )
         body = server.calls.get(timeout=30)[4]
         assert body == "title &lt;b&gt;x&lt;/b&gt; &amp; &lt;a href='http://e.x'&gt;y&lt;/a&gt;"
     finally:
@@ -165,7 +194,9 @@ def test_remind_on_demand(running: Running, session_bus: str) -> None:  # noqa: 
 
 
 def test_no_notification_server_falls_back_to_the_terminal(
-        running: Running, session_bus: str) -> None:  # noqa: F811
+    running: Running,  # noqa: F811
+    session_bus: str,
+) -> None:
     proc = client(running, session_bus, "remind")
     assert proc.wait(30) == 0
     assert proc.stdout is not None

@@ -36,8 +36,7 @@ from tests.sqlite_store import migrated_sqlite
 
 BACKENDS = [
     pytest.param("sqlite", id="sqlite"),
-    pytest.param("postgresql", marks=[pytest.mark.slow, pytest.mark.postgresql],
-                 id="postgresql"),
+    pytest.param("postgresql", marks=[pytest.mark.slow, pytest.mark.postgresql], id="postgresql"),
     pytest.param("mysql", marks=[pytest.mark.slow, pytest.mark.mariadb], id="mariadb"),
 ]
 
@@ -48,7 +47,8 @@ def store(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[SqlStore]:
         settings = StoreSettings(backend="sqlite", name=str(migrated_sqlite(tmp_path / "pt.db")))
     else:
         server: ServerInfo = request.getfixturevalue(
-            "postgresql_server" if request.param == "postgresql" else "mariadb_server")
+            "postgresql_server" if request.param == "postgresql" else "mariadb_server"
+        )
         settings = server.new_database()
     s = open_store(settings)
     assert isinstance(s, SqlStore)
@@ -86,11 +86,11 @@ def statements(s: SqlStore) -> collections.Counter[str]:
 
 
 def charge(s: SqlStore, user: str, printer: str, job: str, pages: int = 3) -> Any:
-    facts = JobFacts(user=user, printer=printer, pages=pages, job_id=job,
-                     job_uuid=f"urn:uuid:{job}")
+    facts = JobFacts(
+        user=user, printer=printer, pages=pages, job_id=job, job_uuid=f"urn:uuid:{job}"
+    )
     snap = s.snapshot(user, printer)
-    price = sum((p.prices.per_page * pages + p.prices.per_job for p in snap.printers),
-                Decimal(0))
+    price = sum((p.prices.per_page * pages + p.prices.per_job for p in snap.printers), Decimal(0))
     decision = Decision(Action.ALLOW, "ok", pages=pages, price=price)
     return s.charge(ChargeRequest(facts=facts, decision=decision, date=datetime.now(UTC)))
 
@@ -103,7 +103,10 @@ def test_printer_chain_is_what_lookups_chain_says(store: SqlStore) -> None:
         assert fast == general, printer
     with store._engine.connect() as conn:
         assert [p.name for p in accounting.printer_chain(conn, "lp1")] == [
-            "lp1", "floor", "building"]
+            "lp1",
+            "floor",
+            "building",
+        ]
         assert accounting.printer_chain(conn, "nowhere") == []
 
 
@@ -168,10 +171,15 @@ def test_a_pooled_connection_killed_while_idle_is_replaced(
         assert s.snapshot("alice", "solo").printer is not None
         with s._engine.connect() as conn:
             pid = conn.execute(text("SELECT pg_backend_pid()")).scalar()
-        admin = open_store(StoreSettings(
-            backend="postgresql", name=settings.name, server=settings.server,
-            admin_user=postgresql_server.superuser,
-            admin_password=postgresql_server.superpassword))
+        admin = open_store(
+            StoreSettings(
+                backend="postgresql",
+                name=settings.name,
+                server=settings.server,
+                admin_user=postgresql_server.superuser,
+                admin_password=postgresql_server.superpassword,
+            )
+        )
         with admin._engine.connect() as conn:
             assert conn.execute(text("SELECT pg_terminate_backend(:p)"), {"p": pid}).scalar()
         admin.close()

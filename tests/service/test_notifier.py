@@ -57,8 +57,9 @@ class Running:
 
 @pytest.fixture
 def running(tmp_path: Path) -> Iterator[Running]:
-    store = open_store(StoreSettings(backend="sqlite",
-                                     name=str(migrated_sqlite(tmp_path / "p.db"))))
+    store = open_store(
+        StoreSettings(backend="sqlite", name=str(migrated_sqlite(tmp_path / "p.db")))
+    )
     assert isinstance(store, SqlStore)
     store.add_printer(Printer("lab", prices=PriceTable(per_page=Decimal("0.10"))))
     tokens = {}
@@ -105,21 +106,25 @@ class Listening:
 
 def registered(running: Running, user: str) -> Listening:
     client = Listening(Connection(running.settings(user)))
-    wait_until(lambda: any(c.user == user for c in running.hub.clients.get(user, ())),
-               f"{user}'s client is registered")
+    wait_until(
+        lambda: any(c.user == user for c in running.hub.clients.get(user, ())),
+        f"{user}'s client is registered",
+    )
     return client
 
 
 def facts(user: str = "alice") -> JobFacts:
-    return JobFacts(user=user, printer="lab", pages=3, job_id="7", title="report.pdf",
-                    host="localhost")
+    return JobFacts(
+        user=user, printer="lab", pages=3, job_id="7", title="report.pdf", host="localhost"
+    )
 
 
 def test_notices_reach_only_the_users_own_clients(running: Running) -> None:
     alice, bob = registered(running, "alice"), registered(running, "bob")
     assert alice.conn.user == "alice" and bob.conn.user == "bob"
-    running.dialogs("alice").refused(facts(), Decision(Action.DENY, "balance too low: 0.20 "
-                                                       "needed, 0.10 left", code="balance"))
+    running.dialogs("alice").refused(
+        facts(), Decision(Action.DENY, "balance too low: 0.20 needed, 0.10 left", code="balance")
+    )
     notice = alice.next()
     assert notice["op"] == "notice" and notice["kind"] == "refused"
     assert notice["title"] == "Job refused on lab"
@@ -154,8 +159,11 @@ def test_question_answered_by_the_client(running: Running) -> None:
     alice = registered(running, "alice")
     result: list[Decision | None] = []
     dialogs = running.dialogs("alice", confirm_over=Decimal(0), confirm_default="no")
-    asking = threading.Thread(target=lambda: result.append(dialogs.confirm(
-        facts(), Decision(Action.ALLOW, price=Decimal("0.30")), "0.30 EUR")))
+    asking = threading.Thread(
+        target=lambda: result.append(
+            dialogs.confirm(facts(), Decision(Action.ALLOW, price=Decimal("0.30")), "0.30 EUR")
+        )
+    )
     asking.start()
     question = alice.next()
     assert question["op"] == "question" and question["choices"] == ["yes", "no"]
@@ -168,8 +176,7 @@ def test_question_answered_by_the_client(running: Running) -> None:
 
 def test_question_nobody_answers_takes_the_default(running: Running) -> None:
     alice = registered(running, "alice")
-    dialogs = running.dialogs("alice", confirm_over=Decimal(0), confirm_default="no",
-                              timeout=0.5)
+    dialogs = running.dialogs("alice", confirm_over=Decimal(0), confirm_default="no", timeout=0.5)
     declined = dialogs.confirm(facts(), Decision(Action.ALLOW, price=Decimal(1)), "1.00")
     assert declined is not None and declined.action is Action.CANCEL
     assert declined.reason == "cancelled: no answer within 0.5 s (clientconfirmdefault: no)"
@@ -183,9 +190,15 @@ def test_question_nobody_answers_takes_the_default(running: Running) -> None:
 
 
 def test_no_service_takes_the_defaults_at_once(tmp_path: Path) -> None:
-    dialogs = Dialogs(str(tmp_path / "none.sock"), "alice", "localhost",
-                      confirm_over=Decimal(0), confirm_default="no", billing_code="always",
-                      billing_default="TEACH")
+    dialogs = Dialogs(
+        str(tmp_path / "none.sock"),
+        "alice",
+        "localhost",
+        confirm_over=Decimal(0),
+        confirm_default="no",
+        billing_code="always",
+        billing_default="TEACH",
+    )
     declined = dialogs.confirm(facts(), Decision(Action.ALLOW), "0")
     assert declined is not None
     assert "the notifier service is not running" in declined.reason
@@ -195,11 +208,17 @@ def test_no_service_takes_the_defaults_at_once(tmp_path: Path) -> None:
 
 def test_billing_code_and_pin_questions(running: Running) -> None:
     alice = registered(running, "alice")
-    dialogs = running.dialogs("alice", billing_code="missing",
-                              billing_codes=("PHYS", "CHEM"), billing_default="GEN", pin=True)
+    dialogs = running.dialogs(
+        "alice",
+        billing_code="missing",
+        billing_codes=("PHYS", "CHEM"),
+        billing_default="GEN",
+        pin=True,
+    )
     got: list[str | None] = []
-    asking = threading.Thread(target=lambda: got.extend((dialogs.billing(facts()),
-                                                         dialogs.pin_secret("lab"))))
+    asking = threading.Thread(
+        target=lambda: got.extend((dialogs.billing(facts()), dialogs.pin_secret("lab")))
+    )
     asking.start()
     question = alice.next()
     assert question["kind"] == "billingcode" and question["choices"] == ["PHYS", "CHEM"]
@@ -212,7 +231,8 @@ def test_billing_code_and_pin_questions(running: Running) -> None:
     running.store.record_job_answers(facts(), dialogs.answers, NOW)
     assert running.store.job_answers("lab", "7") == [
         Answer(Kind.BILLING_CODE, "CHEM", Source.CLIENT),
-        Answer(Kind.PIN, "given", Source.CLIENT)]  # the PIN itself is never kept
+        Answer(Kind.PIN, "given", Source.CLIENT),
+    ]  # the PIN itself is never kept
 
 
 def test_status_is_the_users_own(running: Running) -> None:
@@ -221,37 +241,62 @@ def test_status_is_the_users_own(running: Running) -> None:
     status = alice.next()
     assert status["op"] == "status" and status["user"] == "alice"
     assert status["balance"] == "12.50"
-    assert status["quotas"] == [{"printer": "lab", "used": 0, "soft": 100, "hard": 120,
-                                 "left": 120}]
+    assert status["quotas"] == [
+        {"printer": "lab", "used": 0, "soft": 100, "hard": 120, "left": 120}
+    ]
     alice.conn.send({"op": "status"})  # at once again: too often
     assert "too often" in alice.next()["message"]
 
 
 def test_network_address_needs_tls(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="needs notifiercert"):
-        Hub(NotifierSettings(("0.0.0.0", 0), None), lambda t: None,
-            lambda u: {})
+        Hub(NotifierSettings(("0.0.0.0", 0), None), lambda t: None, lambda u: {})
 
 
 def test_tls_when_configured(running: Running, tmp_path: Path) -> None:
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-                    "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1", "-subj",
-                    "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1",
-                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
-    hub = Hub(NotifierSettings(("127.0.0.1", 0), None, str(cert), str(key)),
-              verifier(running.store), status_reader(running.store))
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=localhost",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    hub = Hub(
+        NotifierSettings(("127.0.0.1", 0), None, str(cert), str(key)),
+        verifier(running.store),
+        status_reader(running.store),
+    )
     hub.start()
     try:
         assert hub.port is not None
-        settings = Settings("127.0.0.1", hub.port, running.tokens["alice"], tls=True,
-                            cafile=str(cert))
+        settings = Settings(
+            "127.0.0.1", hub.port, running.tokens["alice"], tls=True, cafile=str(cert)
+        )
         conn = Connection(settings)
         assert conn.user == "alice"
         conn.close()
         with pytest.raises((OSError, Refused)):  # no TLS: the server says nothing
-            Connection(Settings("127.0.0.1", hub.port, running.tokens["alice"], tls=False),
-                       timeout=3)
+            Connection(
+                Settings("127.0.0.1", hub.port, running.tokens["alice"], tls=False), timeout=3
+            )
     finally:
         hub.stop()
 
@@ -266,8 +311,9 @@ def test_a_client_asking_too_often_is_slowed_but_its_answers_count(running: Runn
     # answers to the hub's own questions are never limited: the job is not held
     dialogs = running.dialogs("alice", confirm_over=Decimal(0), confirm_default="no")
     result: list[Decision | None] = []
-    asking = threading.Thread(target=lambda: result.append(dialogs.confirm(
-        facts(), Decision(Action.ALLOW), "0")))
+    asking = threading.Thread(
+        target=lambda: result.append(dialogs.confirm(facts(), Decision(Action.ALLOW), "0"))
+    )
     asking.start()
     question = alice.next()
     alice.conn.send({"op": "answer", "id": question["id"], "value": "yes"})
@@ -288,21 +334,29 @@ def test_pagetally_serve_runs_the_hub(running: Running, tmp_path: Path) -> None:
     run = short_dir()
     port = free_port()
     conf = tmp_path / "pagetally.conf"
-    conf.write_text("[global]\nstoragebackend: sqlite\n"
-                    f"storagename: {running.store.settings.name}\n"
-                    f"accountingservice: {run / 's.sock'}\n"
-                    f"notifierservice: {run / 'n.sock'}\n"
-                    f"notifierlisten: 127.0.0.1:{port}\ncurrency: EUR\n")
-    proc = subprocess.Popen([sys.executable, "-m", "pagetally.cli.main", "-C", str(conf),
-                             "serve", "--no-jobs"], stderr=subprocess.PIPE)
+    conf.write_text(
+        "[global]\nstoragebackend: sqlite\n"
+        f"storagename: {running.store.settings.name}\n"
+        f"accountingservice: {run / 's.sock'}\n"
+        f"notifierservice: {run / 'n.sock'}\n"
+        f"notifierlisten: 127.0.0.1:{port}\ncurrency: EUR\n"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pagetally.cli.main", "-C", str(conf), "serve", "--no-jobs"],
+        stderr=subprocess.PIPE,
+    )
     try:
-        wait_until(lambda: (run / "s.sock").exists() or proc.poll() is not None,
-                   "pagetally serve listens")
+        wait_until(
+            lambda: (run / "s.sock").exists() or proc.poll() is not None, "pagetally serve listens"
+        )
         assert proc.poll() is None
         shown = subprocess.run(
-            [sys.executable, "-m", "pagetally_client", "--server", f"127.0.0.1:{port}",
-             "status"], capture_output=True, text=True, timeout=60,
-            env={**os.environ, "PAGETALLY_TOKEN": running.tokens["alice"]})
+            [sys.executable, "-m", "pagetally_client", "--server", f"127.0.0.1:{port}", "status"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={**os.environ, "PAGETALLY_TOKEN": running.tokens["alice"]},
+        )
         assert shown.returncode == 0, shown.stderr
         assert "Balance: 12.50 EUR   (limited by balance)" in shown.stdout
         dialogs = Dialogs(str(run / "n.sock"), "alice", "localhost")
@@ -319,7 +373,10 @@ def test_running_low_notice_and_notices_off(running: Running) -> None:
     running.dialogs("alice").running_low(facts(), warn)
     notice = alice.next()
     assert (notice["kind"], notice["title"], notice["body"]) == (
-        "low", "Running low", "your balance is low: 0.40 EUR left")
+        "low",
+        "Running low",
+        "your balance is low: 0.40 EUR left",
+    )
     running.dialogs("alice").running_low(facts(), Decision(Action.ALLOW))  # not low
     running.dialogs("alice", notices=False).refused(facts(), warn)  # clientnotices: no
     alice.conn.send({"op": "ping"})

@@ -32,12 +32,15 @@ def test_a_job_after_preload_compiles_no_pattern_and_computes_no_type_hints(
     tmp_path: Path,
 ) -> None:
     conf = tmp_path / "pagetally.conf"
-    conf.write_text("[global]\nstoragebackend: sqlite\nstoragename: /x/pt.db\n"
-                    "accountingservice: /run/pt.sock\nlogger: stderr\n"
-                    "[lab]\naccounter: software()\nonaccountererror: continue\n")
+    conf.write_text(
+        "[global]\nstoragebackend: sqlite\nstoragename: /x/pt.db\n"
+        "accountingservice: /run/pt.sock\nlogger: stderr\n"
+        "[lab]\naccounter: software()\nonaccountererror: continue\n"
+    )
     pdf = "/usr/share/cups/data/default-testpage.pdf"
-    out = subprocess.run([sys.executable, "-c", CHECK, str(conf), pdf], capture_output=True,
-                         text=True, check=True).stdout.split()
+    out = subprocess.run(
+        [sys.executable, "-c", CHECK, str(conf), pdf], capture_output=True, text=True, check=True
+    ).stdout.split()
     assert out == ["0", "0"], "a child would compile patterns / compute type hints again"
 
 

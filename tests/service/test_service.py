@@ -37,11 +37,19 @@ NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 
 def charge_request(job_id: str, pages: int = 3, user: str = "alice") -> ChargeRequest:
     return ChargeRequest(
-        facts=JobFacts(user=user, printer="lab", pages=pages, job_id=job_id,
-                       job_uuid=f"urn:uuid:{job_id}", host="pc1", title="t; $(x)",
-                       ink={"black": 12.5}),
-        decision=Decision(Action.ALLOW, "ok", Decimal("0.10") * pages, pages,
-                          user_date_limits={"lab": NOW}),
+        facts=JobFacts(
+            user=user,
+            printer="lab",
+            pages=pages,
+            job_id=job_id,
+            job_uuid=f"urn:uuid:{job_id}",
+            host="pc1",
+            title="t; $(x)",
+            ink={"black": 12.5},
+        ),
+        decision=Decision(
+            Action.ALLOW, "ok", Decimal("0.10") * pages, pages, user_date_limits={"lab": NOW}
+        ),
         date=NOW,
     )
 
@@ -210,8 +218,12 @@ store.close()
 
 @pytest.mark.slow
 def test_concurrent_backends_charge_exactly(served: Served) -> None:
-    procs = [subprocess.Popen([sys.executable, "-c", WORKER, served.socket, str(w)],
-                              stderr=subprocess.PIPE) for w in range(8)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", WORKER, served.socket, str(w)], stderr=subprocess.PIPE
+        )
+        for w in range(8)
+    ]
     for proc in procs:
         _out, err = proc.communicate(timeout=300)
         assert proc.returncode == 0, err.decode()[-2000:]

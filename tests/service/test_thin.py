@@ -45,16 +45,29 @@ class Site:
     db: Path
 
     def env(self, **extra: str) -> dict[str, str]:
-        return {"DEVICE_URI": "pagetally:socket://127.0.0.1:9100", "PRINTER": "lab",
-                "CUPS_SERVERBIN": str(self.dir / "serverbin"), "TMPDIR": str(self.dir),
-                "PATH": "/usr/bin:/bin", "PT_MARK": "from-the-job", **extra}
+        return {
+            "DEVICE_URI": "pagetally:socket://127.0.0.1:9100",
+            "PRINTER": "lab",
+            "CUPS_SERVERBIN": str(self.dir / "serverbin"),
+            "TMPDIR": str(self.dir),
+            "PATH": "/usr/bin:/bin",
+            "PT_MARK": "from-the-job",
+            **extra,
+        }
 
-    def job(self, job_id: str, user: str = "alice", *, channels: bool = False, **extra: str
-            ) -> subprocess.CompletedProcess[bytes]:
+    def job(
+        self, job_id: str, user: str = "alice", *, channels: bool = False, **extra: str
+    ) -> subprocess.CompletedProcess[bytes]:
         """Run the thin backend as cupsd would; with `channels`, with fds 3 and 4
         open (cupsd's back and side channels: here /dev/null and a socket)."""
-        argv = ["pagetally:socket://127.0.0.1:9100", job_id, user, "t; $(x)", "1",
-                f"job-uuid=urn:uuid:{job_id}"]
+        argv = [
+            "pagetally:socket://127.0.0.1:9100",
+            job_id,
+            user,
+            "t; $(x)",
+            "1",
+            f"job-uuid=urn:uuid:{job_id}",
+        ]
         ours, side = socket.socketpair()
         back = os.open(os.devnull, os.O_RDWR)
 
@@ -63,10 +76,16 @@ class Site:
             os.dup2(side.fileno(), 4)
 
         try:
-            return subprocess.run(argv, executable=str(self.thin), input=PDF.read_bytes(),
-                                  env=self.env(**extra), capture_output=True, timeout=120,
-                                  preexec_fn=as_cupsd if channels else None,
-                                  close_fds=not channels)
+            return subprocess.run(
+                argv,
+                executable=str(self.thin),
+                input=PDF.read_bytes(),
+                env=self.env(**extra),
+                capture_output=True,
+                timeout=120,
+                preexec_fn=as_cupsd if channels else None,
+                close_fds=not channels,
+            )
         finally:
             self.side_inode = os.fstat(side.fileno()).st_ino
             ours.close()
@@ -79,9 +98,11 @@ def make_site(*, service: str | None = None) -> Site:
     db = base / "pagetally.db"
     sock = service or str(base / "run" / "pagetally.sock")
     config = base / "pagetally.conf"
-    config.write_text(f"[global]\nstoragebackend: sqlite\nstoragename: {db}\n"
-                      f"directory: {base / 'spool'}\naccountingservice: {sock}\n"
-                      "logger: stderr\n")
+    config.write_text(
+        f"[global]\nstoragebackend: sqlite\nstoragename: {db}\n"
+        f"directory: {base / 'spool'}\naccountingservice: {sock}\n"
+        "logger: stderr\n"
+    )
     (base / "serverbin" / "backend").mkdir(parents=True)
     dev = base / "serverbin" / "backend" / "socket"
     dev.write_text(DEVICE.format(out=base))
@@ -106,8 +127,10 @@ def wait_for(*paths: str, proc: subprocess.Popen[bytes], timeout: float = 60) ->
 @pytest.fixture
 def served_site() -> Iterator[tuple[Site, subprocess.Popen[bytes]]]:
     site = make_site()
-    proc = subprocess.Popen([sys.executable, "-m", "pagetally.cli.main", "-C",
-                             str(site.config), "serve"], stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pagetally.cli.main", "-C", str(site.config), "serve"],
+        stderr=subprocess.PIPE,
+    )
     try:
         wait_for(site.socket, jobs_socket(site.socket), proc=proc)
         yield site, proc
@@ -147,7 +170,9 @@ def test_thin_backend_job_through_the_runner(
     assert not (site.dir / "printed-2").exists()
     store = open_store(StoreSettings(backend="sqlite", name=str(site.db)))
     assert sorted((j.job_id, j.action) for j in store.history()) == [
-        ("1", Action.ALLOW), ("2", Action.DENY)]
+        ("1", Action.ALLOW),
+        ("2", Action.DENY),
+    ]
     store.close()
     # SIGTERM: the service stops, both sockets go away, exit code 0
     serve.send_signal(signal.SIGTERM)
@@ -180,14 +205,24 @@ def test_sigterm_reaches_the_jobs_process(
             os.kill(device, signal.SIGKILL)  # the device script we made, if still there
 
 
-def start_slow_job(site: Site, job_id: str, **extra: str
-                   ) -> tuple[subprocess.Popen[bytes], int]:
+def start_slow_job(site: Site, job_id: str, **extra: str) -> tuple[subprocess.Popen[bytes], int]:
     """The thin backend running a job whose device script is still printing: the
     thin backend's process and the device script's pid."""
-    argv = ["pagetally:socket://127.0.0.1:9100", job_id, "alice", "t", "1",
-            f"job-uuid=urn:uuid:{job_id}"]
-    thin = subprocess.Popen(argv, executable=str(site.thin), stdin=PDF.open("rb"),
-                            stderr=subprocess.DEVNULL, env=site.env(**extra))
+    argv = [
+        "pagetally:socket://127.0.0.1:9100",
+        job_id,
+        "alice",
+        "t",
+        "1",
+        f"job-uuid=urn:uuid:{job_id}",
+    ]
+    thin = subprocess.Popen(
+        argv,
+        executable=str(site.thin),
+        stdin=PDF.open("rb"),
+        stderr=subprocess.DEVNULL,
+        env=site.env(**extra),
+    )
     pid_file = site.dir / "device.pid"
 
     def device_pid() -> str:
@@ -200,7 +235,8 @@ def start_slow_job(site: Site, job_id: str, **extra: str
 @pytest.mark.slow
 @pytest.mark.parametrize("stubborn", [False, True])
 def test_a_killed_thin_backend_ends_its_job(
-    served_site: tuple[Site, subprocess.Popen[bytes]], stubborn: bool,
+    served_site: tuple[Site, subprocess.Popen[bytes]],
+    stubborn: bool,
 ) -> None:
     """cupsd cancels (SIGTERM, passed on to the job's real backend), then SIGKILLs
     a backend that outlived its cancel: with the thin backend gone, the runner's
@@ -216,12 +252,18 @@ def test_a_killed_thin_backend_ends_its_job(
     thin.kill()  # what cupsd does after JobKillDelay
     thin.wait(10)
     try:
-        wait_until(lambda: not _alive(device), "the device backend has ended with its job",
-                   timeout=KILL_DELAY + 10 if stubborn else 10)
+        wait_until(
+            lambda: not _alive(device),
+            "the device backend has ended with its job",
+            timeout=KILL_DELAY + 10 if stubborn else 10,
+        )
         if not stubborn:  # the cancel path ran: the job is recorded, not charged
             store = open_store(StoreSettings(backend="sqlite", name=str(site.db)))
-            rows = wait_until(lambda: [j for j in store.history() if j.job_id == job_id],
-                              "the job has a history row", timeout=10)
+            rows = wait_until(
+                lambda: [j for j in store.history() if j.job_id == job_id],
+                "the job has a history row",
+                timeout=10,
+            )
             store.close()
             assert rows[0].action == Action.CANCEL
             assert balance(site) == Decimal("100")
@@ -264,8 +306,9 @@ def test_runner_closes_the_streams_of_a_request_it_refuses(
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
             sock.settimeout(20)
             sock.connect(jobs_socket(site.socket))
-            socket.send_fds(sock, [b'{"argv": ["x"], "environ": {}}\n'],
-                            [write_end, write_end, write_end])
+            socket.send_fds(
+                sock, [b'{"argv": ["x"], "environ": {}}\n'], [write_end, write_end, write_end]
+            )
             answer = sock.makefile("rb").readline()
         assert answer.startswith(b"error not a PageTally job hand-off")
         os.close(write_end)
@@ -306,8 +349,13 @@ def _fake_runner(site: Site) -> tuple[socket.socket, subprocess.Popen[bytes]]:
     listener.listen(1)
     listener.settimeout(60)
     argv = ["pagetally:socket://127.0.0.1:9100", "9", "alice", "t", "1", "job-uuid=urn:uuid:9"]
-    thin = subprocess.Popen(argv, executable=str(site.thin), stdin=PDF.open("rb"),
-                            stderr=subprocess.PIPE, env=site.env())
+    thin = subprocess.Popen(
+        argv,
+        executable=str(site.thin),
+        stdin=PDF.open("rb"),
+        stderr=subprocess.PIPE,
+        env=site.env(),
+    )
     return listener, thin
 
 
@@ -356,10 +404,13 @@ def test_a_cancel_before_a_refusal_ends_the_thin_backend_without_printing() -> N
 
 def _runner(site: Site, max_children: int) -> subprocess.Popen[bytes]:
     """The job runner alone (no store service: jobs open the store themselves)."""
-    code = ("import sys; from pagetally.service.jobs import JobRunner, preload; preload(); "
-            "JobRunner(sys.argv[1], max_children=int(sys.argv[2])).serve()")
-    proc = subprocess.Popen([sys.executable, "-c", code, jobs_socket(site.socket),
-                             str(max_children)])
+    code = (
+        "import sys; from pagetally.service.jobs import JobRunner, preload; preload(); "
+        "JobRunner(sys.argv[1], max_children=int(sys.argv[2])).serve()"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, jobs_socket(site.socket), str(max_children)]
+    )
     wait_for(jobs_socket(site.socket), proc=proc)
     return proc
 
@@ -382,10 +433,22 @@ def test_every_child_busy_means_the_thin_backend_runs_the_job_itself() -> None:
     site = make_site()
     runner = _runner(site, max_children=1)
     try:
-        argv = ["pagetally:socket://127.0.0.1:9100", "10", "alice", "t", "1",
-                "job-uuid=urn:uuid:10"]
-        first = subprocess.Popen(argv, executable=str(site.thin), stdin=PDF.open("rb"),
-                                 stderr=subprocess.PIPE, env=site.env(PT_SLEEP="3"))
+        argv = [
+            "pagetally:socket://127.0.0.1:9100",
+            "10",
+            "alice",
+            "t",
+            "1",
+            "job-uuid=urn:uuid:10",
+        ]
+        first = subprocess.Popen(
+            argv,
+            executable=str(site.thin),
+            stdin=PDF.open("rb"),
+            stderr=subprocess.PIPE,
+            env=site.env(PT_SLEEP="3"),
+        )
+
         def printing() -> bool:
             assert first.poll() is None, "the first job ended"
             return (site.dir / "device.pid").exists()
@@ -414,8 +477,11 @@ def test_runner_keeps_spares_and_ends_the_idle_ones_when_stopped() -> None:
         spares = _children(runner.pid)
         runner.send_signal(signal.SIGTERM)
         assert runner.wait(30) == 0
-        wait_until(lambda: not any(_running(pid) for pid in spares),
-                   "the idle spares have ended with the runner", timeout=10)
+        wait_until(
+            lambda: not any(_running(pid) for pid in spares),
+            "the idle spares have ended with the runner",
+            timeout=10,
+        )
     finally:
         if runner.poll() is None:
             runner.kill()
@@ -427,8 +493,9 @@ def test_service_socket_from_config(tmp_path: Path) -> None:
     conf = tmp_path / "c.conf"
     conf.write_text("[global]\n# accountingservice: /commented\nstoragebackend: sqlite\n")
     assert service_socket(str(conf), {}) == "/run/pagetally/pagetally.sock"
-    conf.write_text("[lab]\naccountingservice: /not/global\n[global]\n"
-                    "AccountingService = /srv/pt.sock\n")
+    conf.write_text(
+        "[lab]\naccountingservice: /not/global\n[global]\nAccountingService = /srv/pt.sock\n"
+    )
     assert service_socket(str(conf), {}) == "/srv/pt.sock"
     conf.write_text("[global]\naccountingservice: none\n")
     assert service_socket(None, {"PAGETALLY_CONFIG": str(conf)}) is None
@@ -445,17 +512,23 @@ def test_thin_backend_and_client_stay_lean() -> None:
     even os, socket, json or signal: each costs milliseconds per job), the store
     client no database layer."""
     folder = str(Path(__file__).resolve().parents[2])
-    code = ("import sys; sys.path.insert(0, sys.argv[1]); import pagetally.service.thin; "
-            "print(' '.join(sorted(m for m in sys.modules if m.split('.')[0] in "
-            "('pagetally', 'sqlalchemy', 'typing', 'dataclasses', 'decimal', 'json', "
-            "'socket', 'signal', 'enum', 're', 'os'))))")
-    out = subprocess.run([sys.executable, "-S", "-c", code, folder], capture_output=True,
-                         text=True, check=True).stdout.split()
+    code = (
+        "import sys; sys.path.insert(0, sys.argv[1]); import pagetally.service.thin; "
+        "print(' '.join(sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('pagetally', 'sqlalchemy', 'typing', 'dataclasses', 'decimal', 'json', "
+        "'socket', 'signal', 'enum', 're', 'os'))))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-S", "-c", code, folder], capture_output=True, text=True, check=True
+    ).stdout.split()
     assert out == ["pagetally", "pagetally.service", "pagetally.service.thin"]
-    code = ("import pagetally.service.client, sys; "
-            "print('sqlalchemy' in sys.modules, 'pagetally.storage.sql' in sys.modules)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True).stdout.split()
+    code = (
+        "import pagetally.service.client, sys; "
+        "print('sqlalchemy' in sys.modules, 'pagetally.storage.sql' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.split()
     assert out == ["False", "False"]
 
 
@@ -473,14 +546,17 @@ def test_hand_off_keeps_arguments_and_environment_byte_for_byte() -> None:
     assert decode_request(b"PTJOB1 %d" % len(body), body) == ([b"x"], {}, None, 0o77)
 
 
-@pytest.mark.parametrize("header, body, why", [
-    (b"PTJOB1 9", b"\x000\x001\x00x", "not a PageTally job hand-off"),  # wrong length
-    (b'{"argv": []}', b"", "not a PageTally job hand-off"),  # the old JSON hand-off
-    (None, b"\x000\x000\x00", "argc"),  # no argv
-    (None, b"\x000\x002\x00x", "argc"),  # fewer arguments than argc
-    (None, b"\x000\x001\x00x\x00NOEQ", "environment"),  # an entry without '='
-    (None, b"\x00-1\x001\x00x", "malformed"),  # umask not a number
-])
+@pytest.mark.parametrize(
+    "header, body, why",
+    [
+        (b"PTJOB1 9", b"\x000\x001\x00x", "not a PageTally job hand-off"),  # wrong length
+        (b'{"argv": []}', b"", "not a PageTally job hand-off"),  # the old JSON hand-off
+        (None, b"\x000\x000\x00", "argc"),  # no argv
+        (None, b"\x000\x002\x00x", "argc"),  # fewer arguments than argc
+        (None, b"\x000\x001\x00x\x00NOEQ", "environment"),  # an entry without '='
+        (None, b"\x00-1\x001\x00x", "malformed"),  # umask not a number
+    ],
+)
 def test_malformed_hand_off_is_refused(header: bytes | None, body: bytes, why: str) -> None:
     with pytest.raises(ValueError, match=why):
         decode_request(header or b"PTJOB1 %d" % len(body), body)

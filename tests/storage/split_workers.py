@@ -10,8 +10,9 @@ from pagetally.storage import StoreSettings, open_split
 from tests.storage.workers import PAGES, PRICE, balance_rule
 
 
-def charge_split(primary: StoreSettings, read: StoreSettings, worker: int, count: int,
-                 mode: str) -> int:
+def charge_split(
+    primary: StoreSettings, read: StoreSettings, worker: int, count: int, mode: str
+) -> int:
     """Charge `count` jobs of alice on lp1 through the split; returns how many
     reads the replica answered before each charge (get_user: a report's read)."""
     store = open_split(primary, read)
@@ -27,8 +28,9 @@ def charge_split(primary: StoreSettings, read: StoreSettings, worker: int, count
             if mode == "decide":
                 store.decide_and_charge(facts, balance_rule, now)
             else:
-                store.charge(ChargeRequest(facts, Decision(Action.ALLOW, price=PRICE,
-                                                           pages=PAGES), now))
+                store.charge(
+                    ChargeRequest(facts, Decision(Action.ALLOW, price=PRICE, pages=PAGES), now)
+                )
         return count
     finally:
         store.close()

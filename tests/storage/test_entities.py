@@ -223,13 +223,17 @@ def test_a_starting_balance_is_a_payment_when_asked(store: SqlStore) -> None:
     """sync and autopykota create users with a starting balance and its payment
     ("opening") in one unit of work, so a user's payments add up to the balance."""
     store.add_user(User("ann", balance=D("2.50"), lifetime_paid=D("2.50")), opening="initial x")
-    store.add_users([User(n, balance=D("1.25"), lifetime_paid=D("1.25")) for n in ("bob", "cy")]
-                    + [User("dee")], opening="initial y")
+    store.add_users(
+        [User(n, balance=D("1.25"), lifetime_paid=D("1.25")) for n in ("bob", "cy")]
+        + [User("dee")],
+        opening="initial y",
+    )
     store.add_user(User("eve", balance=D("3")))  # not asked: `users add` pays it itself
     paid = sorted((p.user, p.amount, p.kind, p.description) for p in store.payments())
-    assert paid == [("ann", D("2.50"), PaymentKind.CREDIT, "initial x"),
-                    ("bob", D("1.25"), PaymentKind.CREDIT, "initial y"),
-                    ("cy", D("1.25"), PaymentKind.CREDIT, "initial y")]  # dee: nothing to pay
+    assert paid == [
+        ("ann", D("2.50"), PaymentKind.CREDIT, "initial x"),
+        ("bob", D("1.25"), PaymentKind.CREDIT, "initial y"),
+        ("cy", D("1.25"), PaymentKind.CREDIT, "initial y"),
+    ]  # dee: nothing to pay
     for name in ("ann", "bob", "cy", "dee"):
-        assert sum((p.amount for p in store.payments(name)), D(0)) \
-            == store.get_user(name).balance
+        assert sum((p.amount for p in store.payments(name)), D(0)) == store.get_user(name).balance

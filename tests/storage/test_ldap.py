@@ -296,20 +296,28 @@ def test_a_pykota_directory_is_read_and_charged_as_it_is(
     assert new.pagetallyState.value == "done"
     # PyKota's last job of lp1 (its own entry, kept) is job 42 now, found as PyKota finds it
     assert _pykota_last_job(conn, settings.name, "lp1") == (
-        "1a57e0b0-5555-4666-8777-d88899990000", "42", "jdoe")
+        "1a57e0b0-5555-4666-8777-d88899990000",
+        "42",
+        "jdoe",
+    )
     conn.unbind()
 
 
 def _pykota_last_job(conn: ldap3.Connection, base: str, printer: str) -> tuple[str, str, str]:
     """(last-job entry's cn, job id, user) read as PyKota's getPrinterLastJobFromBackend
     reads them: the pykotaLastJob entry by printer name, then the job it names."""
-    conn.search(f"ou=LastJobs,ou=PyKota,{base}",
-                f"(&(objectClass=pykotaLastjob)(|(pykotaPrinterName={printer})(cn={printer})))",
-                attributes=["cn", "pykotaLastJobIdent"])
+    conn.search(
+        f"ou=LastJobs,ou=PyKota,{base}",
+        f"(&(objectClass=pykotaLastjob)(|(pykotaPrinterName={printer})(cn={printer})))",
+        attributes=["cn", "pykotaLastJobIdent"],
+    )
     (last,) = conn.entries
-    conn.search(f"cn={last.pykotaLastJobIdent.value},ou=Jobs,ou=PyKota,{base}",
-                "(objectClass=pykotaJob)", ldap3.BASE,
-                attributes=["pykotaJobId", "pykotaUserName"])
+    conn.search(
+        f"cn={last.pykotaLastJobIdent.value},ou=Jobs,ou=PyKota,{base}",
+        "(objectClass=pykotaJob)",
+        ldap3.BASE,
+        attributes=["pykotaJobId", "pykotaUserName"],
+    )
     (job,) = conn.entries
     return last.cn.value, job.pykotaJobId.value, job.pykotaUserName.value
 
@@ -328,12 +336,22 @@ def test_each_job_becomes_its_printers_last_job_as_pykota_keeps_it(
         store.add_printer(Printer("lp9"))
 
         def job(n: int) -> JobFacts:
-            return JobFacts(user="ann", printer="lp9", pages=3, job_id=str(n),
-                            job_uuid=f"urn:uuid:{n}", host="pc1")
+            return JobFacts(
+                user="ann",
+                printer="lp9",
+                pages=3,
+                job_id=str(n),
+                job_uuid=f"urn:uuid:{n}",
+                host="pc1",
+            )
 
         store.decide_and_charge(job(1), _allow, T0)
-        conn = ldap3.Connection(ldap3.Server("127.0.0.1", port=slapd_server.port),
-                                settings.admin_user, settings.admin_password, auto_bind=True)
+        conn = ldap3.Connection(
+            ldap3.Server("127.0.0.1", port=slapd_server.port),
+            settings.admin_user,
+            settings.admin_password,
+            auto_bind=True,
+        )
         assert _pykota_last_job(conn, settings.name, "lp9") == ("lp9", "1", "ann")
         store.decide_and_charge(job(2), _allow, T0)
         assert _pykota_last_job(conn, settings.name, "lp9") == ("lp9", "2", "ann")

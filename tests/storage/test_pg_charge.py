@@ -22,27 +22,46 @@ pytestmark = [pytest.mark.slow, pytest.mark.postgresql]
 
 
 def _kill_sessions(server: ServerInfo, settings: StoreSettings) -> int:
-    url = URL.create("postgresql+psycopg", server.superuser, server.superpassword,
-                     "127.0.0.1", server.port, "postgres")
+    url = URL.create(
+        "postgresql+psycopg",
+        server.superuser,
+        server.superpassword,
+        "127.0.0.1",
+        server.port,
+        "postgres",
+    )
     engine = create_engine(url, isolation_level="AUTOCOMMIT")
     try:
         with engine.connect() as conn:
-            return len(conn.execute(text(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :db "
-                "AND usename = :who"), {"db": settings.name, "who": settings.admin_user}).all())
+            return len(
+                conn.execute(
+                    text(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                        "WHERE datname = :db AND usename = :who"
+                    ),
+                    {"db": settings.name, "who": settings.admin_user},
+                ).all()
+            )
     finally:
         engine.dispose()
 
 
 @pytest.mark.parametrize("settings", ["postgresql"], indirect=True)
 def test_connection_lost_mid_charge_is_store_unavailable(
-        store: SqlStore, settings: StoreSettings, postgresql_server: ServerInfo) -> None:
+    store: SqlStore, settings: StoreSettings, postgresql_server: ServerInfo
+) -> None:
     store.add_user(User("alice", limit_by=LimitBy.BALANCE, balance=Decimal("10")))
     store.add_printer(Printer("lp1", prices=PriceTable(per_page=Decimal("0.25"))))
 
     def job(n: int) -> JobFacts:
-        return JobFacts(user="alice", printer="lp1", pages=2, job_id=str(n),
-                        job_uuid=f"urn:uuid:{n}", host="ws1")
+        return JobFacts(
+            user="alice",
+            printer="lp1",
+            pages=2,
+            job_id=str(n),
+            job_uuid=f"urn:uuid:{n}",
+            host="ws1",
+        )
 
     store.decide_and_charge(job(1), balance_rule, datetime.now(UTC))
     assert _kill_sessions(postgresql_server, settings) >= 1
@@ -64,8 +83,14 @@ def test_one_trip_decides_on_the_state_it_charges(store: SqlStore, settings: Sto
     other = SqlStore(settings)
 
     def job(n: int) -> JobFacts:
-        return JobFacts(user="alice", printer="lp1", pages=2, job_id=str(n),
-                        job_uuid=f"urn:uuid:{n}", host="ws1")
+        return JobFacts(
+            user="alice",
+            printer="lp1",
+            pages=2,
+            job_id=str(n),
+            job_uuid=f"urn:uuid:{n}",
+            host="ws1",
+        )
 
     try:
         now = datetime.now(UTC)

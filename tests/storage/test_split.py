@@ -94,7 +94,9 @@ def _check(store: SplitStore, start: Decimal, allowed: int, total: int) -> None:
 
 
 def test_concurrent_charges_through_the_split_add_up(
-    store: SplitStore, settings: StoreSettings, pg_replicated: Replicated  # noqa: F811
+    store: SplitStore,
+    settings: StoreSettings,
+    pg_replicated: Replicated,  # noqa: F811
 ) -> None:
     """test_concurrency's `decide` mode (the balance covers 1,200 of 1,600 jobs:
     exactly 1,200 allowed, no overdraft), with a replica read before each charge."""
@@ -113,18 +115,29 @@ def test_concurrent_charges_through_the_split_add_up(
 
 
 def test_replica_stops_decisions_go_on_nothing_lost(
-    store: SplitStore, settings: StoreSettings, pg_replicated: Replicated  # noqa: F811
+    store: SplitStore,
+    settings: StoreSettings,
+    pg_replicated: Replicated,  # noqa: F811
 ) -> None:
     start = PRICE * 30
     _site(store, start)
 
     def job(n: int) -> JobFacts:
-        return JobFacts(user="alice", printer="lp1", pages=PAGES, job_id=str(n),
-                        job_uuid=f"urn:uuid:{n:06d}", host="ws1", billing_code="PRJ")
+        return JobFacts(
+            user="alice",
+            printer="lp1",
+            pages=PAGES,
+            job_id=str(n),
+            job_uuid=f"urn:uuid:{n:06d}",
+            host="ws1",
+            billing_code="PRJ",
+        )
 
     for n in range(10):
-        assert store.decide_and_charge(job(n), balance_rule, datetime.now(UTC)).job.action \
+        assert (
+            store.decide_and_charge(job(n), balance_rule, datetime.now(UTC)).job.action
             is Action.ALLOW
+        )
     assert store.get_user("alice").balance == start - PRICE * 10
     assert store.failovers == 0
     pg_replicated.stop_replica()
@@ -148,7 +161,9 @@ def test_replica_stops_decisions_go_on_nothing_lost(
 
 
 def test_replica_answers_a_snapshot_with_the_read_only_credentials(
-    store: SplitStore, settings: StoreSettings, pg_replicated: Replicated  # noqa: F811
+    store: SplitStore,
+    settings: StoreSettings,
+    pg_replicated: Replicated,  # noqa: F811
 ) -> None:
     """pagetally_snapshot without its locks is a plain read: the read-only user
     may run it, on a hot standby too (a decision's read for a site's reports or
@@ -163,7 +178,9 @@ def test_replica_answers_a_snapshot_with_the_read_only_credentials(
 
 
 def test_read_only_commands_read_the_read_store_and_fall_back(
-    store: SplitStore, settings: StoreSettings, pg_replicated: Replicated,  # noqa: F811
+    store: SplitStore,
+    settings: StoreSettings,
+    pg_replicated: Replicated,  # noqa: F811
     tmp_path: Path,
 ) -> None:
     """pagetally.conf's readstorageserver: a command without the admin
@@ -177,7 +194,8 @@ def test_read_only_commands_read_the_read_store_and_fall_back(
         conf.write_text(
             f"[global]\nstoragebackend: postgresql\nstorageserver: {settings.server}\n"
             f"storagename: {settings.name}\nstorageuser: {settings.user}\n"
-            f"storageuserpw: {settings.password}\nreadstorageserver: {read_server}\n")
+            f"storageuserpw: {settings.password}\nreadstorageserver: {read_server}\n"
+        )
         with Env(config_path=str(conf)).store() as reads:
             assert isinstance(reads, SplitStore)
             assert [u.name for u in reads.find_users()] == ["alice"]

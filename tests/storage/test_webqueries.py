@@ -26,8 +26,11 @@ USERS, PRINTERS, JOBS = 7, 3, 300
 
 @pytest.fixture(autouse=True)
 def _sql_stores_only(settings: StoreSettings) -> None:
-    sql_only(settings, "the web's queries (job pages, dashboards, status) are the SQL store's; "
-             "the web refuses an LDAP store")
+    sql_only(
+        settings,
+        "the web's queries (job pages, dashboards, status) are the SQL store's; "
+        "the web refuses an LDAP store",
+    )
 
 
 def _fill(store: SqlStore) -> list[JobRecord]:
@@ -75,7 +78,9 @@ def test_every_page_in_every_order(store: SqlStore, sort: JobSort) -> None:
         for user in (None, "user000003"):
             expected = sorted(
                 (j for j in everything if user is None or j.user == user),
-                key=lambda j: _key(j, sort), reverse=descending)
+                key=lambda j: _key(j, sort),
+                reverse=descending,
+            )
             got = _walk(store, JobQuery(user=user, sort=sort, descending=descending, limit=17))
             assert got == [j.id for j in expected]
 
@@ -85,7 +90,8 @@ def test_filters(store: SqlStore) -> None:
     q = JobQuery(printer="printer001", action=Action.DENY, limit=500)
     assert [j.id for j in store.job_page(q).jobs] == sorted(
         (j.id for j in everything if j.printer == "printer001" and j.action is Action.DENY),
-        key=lambda i: -(i or 0))
+        key=lambda i: -(i or 0),
+    )
     # a substring, its % and _ taken literally
     found = store.job_page(JobQuery(title="100% <b>", limit=500)).jobs
     assert found and all(j.title == "100% <b>done</b>_x" for j in found)
@@ -93,7 +99,8 @@ def test_filters(store: SqlStore) -> None:
     since, until = EPOCH + timedelta(seconds=70), EPOCH + timedelta(seconds=140)
     window = store.job_page(JobQuery(since=since, until=until, limit=500)).jobs
     assert sorted(j.id for j in window) == sorted(
-        j.id for j in everything if since <= j.date < until)
+        j.id for j in everything if since <= j.date < until
+    )
 
 
 def test_bad_pages_are_refused(store: SqlStore) -> None:
@@ -134,7 +141,8 @@ def test_dashboards(store: SqlStore) -> None:
     assert [(u.name, u.jobs) for u in use] == sorted(Counter(j.printer for j in charged).items())
     refused = store.refusals(since, until)
     assert [(r.reason, r.jobs) for r in refused] == [
-        ("hard limit reached", sum(1 for j in everything if j.action is Action.DENY))]
+        ("hard limit reached", sum(1 for j in everything if j.action is Action.DENY))
+    ]
     assert store.usage_by_day(until, until + timedelta(days=1)) == []
 
 
@@ -152,17 +160,21 @@ def test_user_status(store: SqlStore) -> None:
     status = store.user_status("ann")
     assert status.user.balance == Decimal("2.5")
     assert [(q.printer, q.soft_limit, q.hard_limit) for q in status.quotas] == [
-        ("lp1", None, None), ("lp2", 5, 9)]
+        ("lp1", None, None),
+        ("lp2", 5, 9),
+    ]
     assert status.groups == ["staff"]
     assert [(q.group, q.printer, q.hard_limit) for q in status.group_quotas] == [
-        ("staff", "lp3", 100)]
+        ("staff", "lp3", 100)
+    ]
     assert store.user_status("bo").quotas[0].printer == "lp3"
     with pytest.raises(NotFound):
         store.user_status("nobody")
 
 
-def _charts_by_walking(jobs: list[JobRecord]) -> tuple[dict[str, int], dict[str, int], int,
-                                                       int, int]:
+def _charts_by_walking(
+    jobs: list[JobRecord],
+) -> tuple[dict[str, int], dict[str, int], int, int, int]:
     """What the charts page showed when it read every job into Python: pages per
     month and per printer, colour pages, pages and sheets of the printed jobs."""
     months: dict[str, int] = Counter()

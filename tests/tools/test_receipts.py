@@ -40,7 +40,16 @@ def test_receipt_to_a_missing_folder_refunds_nothing(tcli: Cli, tmp_path: Path) 
 
 
 def test_pkrefund_output_is_the_receipt() -> None:
-    assert pkrefund_args(["-f", "-o", "r.pdf", "jobid=12", "printername=lp1"]) == [[
-        "jobs", "refund", "--filter", "jobid=12", "--filter", "printername=lp1",
-        "--receipt", "r.pdf", "--force",
-    ]]
+    assert pkrefund_args(["-f", "-o", "r.pdf", "jobid=12", "printername=lp1"]) == [
+        [
+            "jobs",
+            "refund",
+            "--filter",
+            "jobid=12",
+            "--filter",
+            "printername=lp1",
+            "--receipt",
+            "r.pdf",
+            "--force",
+        ]
+    ]

@@ -26,8 +26,11 @@ def csrf_of(html: str) -> str:
 
 def login(client: TestClient, user: str, password: str = PASSWORD) -> TestClient:
     page = client.get("/login")
-    r = client.post("/login", data={"username": user, "password": password,
-                                    "csrf": csrf_of(page.text)}, follow_redirects=False)
+    r = client.post(
+        "/login",
+        data={"username": user, "password": password, "csrf": csrf_of(page.text)},
+        follow_redirects=False,
+    )
     assert r.status_code == 303, r.text
     return client
 

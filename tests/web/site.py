@@ -35,8 +35,12 @@ NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 EVIL = '<b id="x">e&vil</b>'
 EVIL_TITLE = '<script>alert("t")</script><img src=x onerror=alert(1)>'
 PASSWORD = "correct horse 42"
-SETTINGS = WebSettings(admins=frozenset({"root"}), readonly_admins=frozenset({"@auditors"}),
-                       secret="test-secret", currency="EUR")
+SETTINGS = WebSettings(
+    admins=frozenset({"root"}),
+    readonly_admins=frozenset({"@auditors"}),
+    secret="test-secret",
+    currency="EUR",
+)
 
 # PASSWORD hashed once, with argon2's cheapest parameters: checking the default
 # ones costs ~0.5 s a login on a loaded machine (the parameters are in the hash)
@@ -49,15 +53,37 @@ def pw_hash() -> str:
     return _HASH[0]
 
 
-def charge(store: SqlStore, user: str, n: int, *, pages: int = 3, price: str = "0.30",
-           title: str = "report.pdf", color: int = 0, sheets: int | None = None,
-           printer: str = "lp1", when: datetime | None = None,
-           action: Action = Action.ALLOW) -> int:
-    facts = JobFacts(user=user, printer=printer, pages=pages, color_pages=color, sheets=sheets,
-                     title=title, job_id=str(n), host="ws1", job_uuid=f"urn:uuid:{user}-{n}")
-    decision = Decision(action, price=D(price) if action is not Action.DENY else D(0),
-                        pages=pages if action is not Action.DENY else 0,
-                        reason="" if action is not Action.DENY else "hard limit reached")
+def charge(
+    store: SqlStore,
+    user: str,
+    n: int,
+    *,
+    pages: int = 3,
+    price: str = "0.30",
+    title: str = "report.pdf",
+    color: int = 0,
+    sheets: int | None = None,
+    printer: str = "lp1",
+    when: datetime | None = None,
+    action: Action = Action.ALLOW,
+) -> int:
+    facts = JobFacts(
+        user=user,
+        printer=printer,
+        pages=pages,
+        color_pages=color,
+        sheets=sheets,
+        title=title,
+        job_id=str(n),
+        host="ws1",
+        job_uuid=f"urn:uuid:{user}-{n}",
+    )
+    decision = Decision(
+        action,
+        price=D(price) if action is not Action.DENY else D(0),
+        pages=pages if action is not Action.DENY else 0,
+        reason="" if action is not Action.DENY else "hard limit reached",
+    )
     job = store.charge(ChargeRequest(facts, decision, when or NOW - timedelta(days=n))).job
     assert job.id is not None
     return job.id
@@ -80,8 +106,9 @@ def build_site(folder: Path) -> SqlStore:
 
 
 def _fill(folder: Path) -> SqlStore:
-    store = open_store(StoreSettings(backend="sqlite",
-                                     name=str(migrated_sqlite(folder / "web.db"))))
+    store = open_store(
+        StoreSettings(backend="sqlite", name=str(migrated_sqlite(folder / "web.db")))
+    )
     assert isinstance(store, SqlStore)
     return fill(store)
 
@@ -89,21 +116,33 @@ def _fill(folder: Path) -> SqlStore:
 def fill(store: SqlStore) -> SqlStore:
     """The site's users, printers, quotas, payments and jobs, into a migrated `store`."""
     for name in ("alice", "bob", "root", "audrey", EVIL):
-        store.add_user(User(name, limit_by=LimitBy.BALANCE, balance=D("10"),
-                            email=f"{len(name)}@example.org"))
+        store.add_user(
+            User(name, limit_by=LimitBy.BALANCE, balance=D("10"), email=f"{len(name)}@example.org")
+        )
         store.set_web_password_hash(name, pw_hash(), NOW)
     store.add_group(Group("auditors"))
     store.add_members("auditors", ["audrey"])
     store.add_printer(Printer("lp1", prices=PriceTable(per_page=D("0.10"))))
-    store.add_printer(Printer("color1", prices=PriceTable(per_page=D("0.10"),
-                                                          per_color_page=D("0.50"))))
+    store.add_printer(
+        Printer("color1", prices=PriceTable(per_page=D("0.10"), per_color_page=D("0.50")))
+    )
     for name in ("alice", "bob", EVIL):
         store.set_user_quota(name, "lp1", soft_limit=50, hard_limit=100)
     store.set_user_quota("alice", "color1", soft_limit=10, hard_limit=12)
     store.add_payment(Payment("alice", D("5"), PaymentKind.CREDIT, "cash at desk", NOW))
     charge(store, "alice", 1, title="alice-thesis.pdf", pages=4, sheets=2, price="0.40")
-    charge(store, "alice", 2, title="alice-slides.pdf", pages=10, color=10, sheets=10,
-           price="5.00", printer="color1", when=NOW - timedelta(days=40))
+    charge(
+        store,
+        "alice",
+        2,
+        title="alice-slides.pdf",
+        pages=10,
+        color=10,
+        sheets=10,
+        price="5.00",
+        printer="color1",
+        when=NOW - timedelta(days=40),
+    )
     charge(store, "alice", 3, title="alice-denied.pdf", action=Action.DENY)
     charge(store, "bob", 4, title="bob-secret-plan.pdf", pages=2, price="0.20")
     charge(store, EVIL, 5, title=EVIL_TITLE, pages=1, price="0.10")

@@ -33,12 +33,15 @@ def test_login_shows_own_status_and_logout_ends_it(alice: TestClient) -> None:
 def test_wrong_password_refused_then_rate_limited(anon: TestClient) -> None:
     for _ in range(SETTINGS.login_attempts):
         page = anon.get("/login")
-        r = anon.post("/login", data={"username": "alice", "password": "nope",
-                                      "csrf": csrf_of(page.text)})
+        r = anon.post(
+            "/login", data={"username": "alice", "password": "nope", "csrf": csrf_of(page.text)}
+        )
         assert r.status_code == 401 and "Wrong user name or password" in r.text
     page = anon.get("/login")
-    r = anon.post("/login", data={"username": "alice", "password": "correct horse 42",
-                                  "csrf": csrf_of(page.text)})
+    r = anon.post(
+        "/login",
+        data={"username": "alice", "password": "correct horse 42", "csrf": csrf_of(page.text)},
+    )
     assert r.status_code == 429 and "Too many failed logins" in r.text
     assert COOKIE not in anon.cookies
 
@@ -85,8 +88,10 @@ def test_remote_user_ignored_from_outside_webproxies(site: SqlStore) -> None:
 def test_remote_user_header_ignored_in_local_mode(site: SqlStore) -> None:
     settings = replace(SETTINGS, proxies=(), auth="local")
     client = TestClient(create_app(settings, site), client=("127.0.0.1", 5000))
-    assert client.get("/", headers={"X-Remote-User": "root"},
-                      follow_redirects=False).status_code == 303
+    assert (
+        client.get("/", headers={"X-Remote-User": "root"}, follow_redirects=False).status_code
+        == 303
+    )
 
 
 def test_roles(root: TestClient, audrey: TestClient, alice: TestClient) -> None:
@@ -101,11 +106,14 @@ def test_unknown_user_cannot_log_in(anon: TestClient, monkeypatch: pytest.Monkey
     from pagetally.web import passwords
 
     # the dummy hash an unknown user is checked against, cheap here (see site.pw_hash)
-    monkeypatch.setattr(passwords, "_DUMMY",
-                        [PasswordHasher(time_cost=1, memory_cost=64, parallelism=1).hash("x")])
+    monkeypatch.setattr(
+        passwords, "_DUMMY", [PasswordHasher(time_cost=1, memory_cost=64, parallelism=1).hash("x")]
+    )
     page = anon.get("/login")
-    r = anon.post("/login", data={"username": "mallory", "password": "correct horse 42",
-                                  "csrf": csrf_of(page.text)})
+    r = anon.post(
+        "/login",
+        data={"username": "mallory", "password": "correct horse 42", "csrf": csrf_of(page.text)},
+    )
     assert r.status_code == 401
 
 

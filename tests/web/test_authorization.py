@@ -49,9 +49,11 @@ SAMPLES: dict[tuple[str, str], dict[str, str]] = {
     ("POST", "/logout"): {},
     ("POST", "/login"): {"username": "alice", "password": "guess"},
 }
-GET_PATHS = {"/invoices/{month}.pdf": "/invoices/2026-10.pdf",
-             "/receipts/{row}.pdf": "/receipts/1.pdf",  # alice's (_pending_request)
-             "/admin/receipts/{row}.pdf": "/admin/receipts/1.pdf"}
+GET_PATHS = {
+    "/invoices/{month}.pdf": "/invoices/2026-10.pdf",
+    "/receipts/{row}.pdf": "/receipts/1.pdf",  # alice's (_pending_request)
+    "/admin/receipts/{row}.pdf": "/admin/receipts/1.pdf",
+}
 #: What only alice (or an admin) may see.
 ALICES = ("alice-thesis.pdf", "alice-slides.pdf", "cash at desk", "9.60")
 
@@ -67,29 +69,43 @@ def routes(app: FastAPI) -> list[tuple[str, str]]:
 
 
 def _get(client: TestClient, path: str) -> Any:
-    return client.get(GET_PATHS.get(path, path), params=SAMPLES.get(("GET", path), {}),
-                      follow_redirects=False)
+    return client.get(
+        GET_PATHS.get(path, path), params=SAMPLES.get(("GET", path), {}), follow_redirects=False
+    )
 
 
 def _post(client: TestClient, path: str, token: str) -> Any:
     files = {"document": ("a.pdf", blank_pdf(1), "application/pdf")} if path == "/quote" else None
-    return client.post(path, data={"csrf": token, **SAMPLES.get(("POST", path), {})},
-                       files=files, follow_redirects=False)
+    return client.post(
+        path,
+        data={"csrf": token, **SAMPLES.get(("POST", path), {})},
+        files=files,
+        follow_redirects=False,
+    )
 
 
 def snapshot(store: SqlStore) -> tuple[Any, ...]:
-    return (store.find_users(), store.find_groups(), store.find_printers(),
-            store.user_quotas(), store.group_quotas(), store.find_billing_codes(),
-            store.payments(), list(store.history()), store.refund_requests(),
-            {g.name: store.members(g.name) for g in store.find_groups()})
+    return (
+        store.find_users(),
+        store.find_groups(),
+        store.find_printers(),
+        store.user_quotas(),
+        store.group_quotas(),
+        store.find_billing_codes(),
+        store.payments(),
+        list(store.history()),
+        store.refund_requests(),
+        {g.name: store.members(g.name) for g in store.find_groups()},
+    )
 
 
 def _pending_request(site: SqlStore) -> None:
     alices = next(j.id for j in site.history() if j.title == "alice-thesis.pdf")
     assert alices == 1
     site.add_refund_request(alices, "alice", "jam", site.history().__next__().date)
-    site.issue_refund_receipt(alices, "alice", D("0.40"), 0, D("10"),
-                              site.history().__next__().date)  # as if refunded before
+    site.issue_refund_receipt(
+        alices, "alice", D("0.40"), 0, D("10"), site.history().__next__().date
+    )  # as if refunded before
 
 
 def test_every_route_has_a_sample(app: FastAPI) -> None:
@@ -127,13 +143,17 @@ def test_a_user_sees_only_their_own(app: FastAPI, bob: TestClient, site: SqlStor
     assert snapshot(site) == before
 
 
-def test_a_read_only_admin_sees_all_and_changes_nothing(app: FastAPI, audrey: TestClient,
-                                                       site: SqlStore) -> None:
+def test_a_read_only_admin_sees_all_and_changes_nothing(
+    app: FastAPI, audrey: TestClient, site: SqlStore
+) -> None:
     _pending_request(site)
     before = snapshot(site)
     for method, path in routes(app):
-        if method == "GET" and path not in ("/login", "/invoices/{month}.pdf",
-                                            "/receipts/{row}.pdf"):  # a user's own
+        if method == "GET" and path not in (
+            "/login",
+            "/invoices/{month}.pdf",
+            "/receipts/{row}.pdf",
+        ):  # a user's own
             assert _get(audrey, path).status_code == 200, path
     assert "alice-thesis.pdf" in audrey.get("/admin/jobs").text
     token = csrf_of(audrey.get("/").text)
@@ -170,8 +190,7 @@ def test_markup_is_escaped_everywhere(app: FastAPI, root: TestClient) -> None:
             assert EVIL not in r.text and EVIL_TITLE not in r.text, path
             assert "<script>" not in r.text, path
             shown["name"] += html.escape(EVIL, quote=False) in r.text.replace("&#34;", '"')
-            shown["title"] += html.escape(EVIL_TITLE, quote=False) in r.text.replace(
-                "&#34;", '"')
+            shown["title"] += html.escape(EVIL_TITLE, quote=False) in r.text.replace("&#34;", '"')
     # shown (escaped) on the users list, the user's page, the job search, the header...
     assert shown["name"] >= 6 and shown["title"] >= 3, shown
     r = root.get("/admin/jobs", params={"user": EVIL, "title": "<script>"})

@@ -24,11 +24,13 @@ from tests.web.site import NOW, SETTINGS, build_site, fill
 CLIENTS = 8
 
 
-@pytest.fixture(params=[
-    "sqlite",
-    pytest.param("postgresql", marks=[pytest.mark.slow, pytest.mark.postgresql]),
-    pytest.param("mariadb", marks=[pytest.mark.slow, pytest.mark.mariadb]),
-])
+@pytest.fixture(
+    params=[
+        "sqlite",
+        pytest.param("postgresql", marks=[pytest.mark.slow, pytest.mark.postgresql]),
+        pytest.param("mariadb", marks=[pytest.mark.slow, pytest.mark.mariadb]),
+    ]
+)
 def any_site(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlStore]:
     if request.param == "sqlite":
         store = build_site(tmp_path)
@@ -69,8 +71,10 @@ def _at_once(n: int, work: object) -> list[object]:
 
 def _numbers(store: SqlStore) -> list[tuple[int, str, str]]:
     with store._engine.connect() as conn:
-        return [(r.number, r.kind, r.username) for r in
-                conn.execute(select(invoices).order_by(invoices.c.number))]
+        return [
+            (r.number, r.kind, r.username)
+            for r in conn.execute(select(invoices).order_by(invoices.c.number))
+        ]
 
 
 def test_simultaneous_first_downloads_get_one_number(any_site: SqlStore) -> None:
@@ -90,8 +94,12 @@ def test_store_issues_one_number_per_invoice_under_contention(any_site: SqlStore
     try:
         for month in range(1, 11):
             kind = f"m2025-{month:02d}"
-            got = _at_once(CLIENTS, lambda i: servers[i].invoice_number_for(
-                kind, ("alice", "bob")[i % 2], D("1.00"), NOW))
+            got = _at_once(
+                CLIENTS,
+                lambda i: servers[i].invoice_number_for(
+                    kind, ("alice", "bob")[i % 2], D("1.00"), NOW
+                ),
+            )
             assert not [g for g in got if isinstance(g, Exception)], got
             assert len(set(got[0::2])) == 1 and len(set(got[1::2])) == 1, (kind, got)
     finally:
@@ -99,5 +107,6 @@ def test_store_issues_one_number_per_invoice_under_contention(any_site: SqlStore
             server.close()
     rows = _numbers(any_site)
     assert [n for n, _k, _u in rows] == list(range(1, 21))  # no duplicate, none burnt
-    assert {(k, u) for _n, k, u in rows} == {(f"m2025-{m:02d}", u) for m in range(1, 11)
-                                              for u in ("alice", "bob")}
+    assert {(k, u) for _n, k, u in rows} == {
+        (f"m2025-{m:02d}", u) for m in range(1, 11) for u in ("alice", "bob")
+    }

@@ -27,13 +27,17 @@ def directory(slapd_server: object) -> tuple[str, str]:
     import ldap3
 
     settings = slapd_server.new_directory("web")  # type: ignore[attr-defined]
-    conn = ldap3.Connection(ldap3.Server(settings.server), slapd.ADMIN_DN, slapd.ADMIN_PASSWORD,
-                            auto_bind=True)
+    conn = ldap3.Connection(
+        ldap3.Server(settings.server), slapd.ADMIN_DN, slapd.ADMIN_PASSWORD, auto_bind=True
+    )
     try:
         for name in ("alice", "*"):
             dn = f"uid={ldap3.utils.dn.escape_rdn(name)},{settings.name}"
-            assert conn.add(dn, ["inetOrgPerson"], {"uid": name, "cn": name, "sn": name,
-                                                    "userPassword": "ldap-pass 1"}), conn.result
+            assert conn.add(
+                dn,
+                ["inetOrgPerson"],
+                {"uid": name, "cn": name, "sn": name, "userPassword": "ldap-pass 1"},
+            ), conn.result
     finally:
         conn.unbind()
     return str(settings.server), f"uid=%s,{settings.name}"
@@ -52,10 +56,12 @@ def test_web_login_through_ldap(directory: tuple[str, str], site: SqlStore) -> N
     settings = replace(SETTINGS, auth="ldap", ldap_uri=directory[0], ldap_dn=directory[1])
     client = TestClient(create_app(settings, site, now=lambda: NOW))
     page = client.get("/login")
-    r = client.post("/login", data={"username": "alice", "password": "wrong",
-                                    "csrf": csrf_of(page.text)})
+    r = client.post(
+        "/login", data={"username": "alice", "password": "wrong", "csrf": csrf_of(page.text)}
+    )
     assert r.status_code == 401
     page = client.get("/login")
-    r = client.post("/login", data={"username": "alice", "password": "ldap-pass 1",
-                                    "csrf": csrf_of(page.text)})
+    r = client.post(
+        "/login", data={"username": "alice", "password": "ldap-pass 1", "csrf": csrf_of(page.text)}
+    )
     assert r.status_code == 200 and "Your printing status, alice" in r.text

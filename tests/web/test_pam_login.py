@@ -32,8 +32,18 @@ def unix_user() -> Iterator[str]:
     if os.geteuid() != 0:
         pytest.skip("PAM login test: creating a local user (useradd, chpasswd) needs root")
     name = "ptpam" + secrets.token_hex(4)
-    subprocess.run(["useradd", "--no-create-home", "--shell", "/usr/sbin/nologin",
-                    "--comment", "PageTally PAM test", name], check=True)
+    subprocess.run(
+        [
+            "useradd",
+            "--no-create-home",
+            "--shell",
+            "/usr/sbin/nologin",
+            "--comment",
+            "PageTally PAM test",
+            name,
+        ],
+        check=True,
+    )
     try:
         subprocess.run(["chpasswd"], input=f"{name}:{PASSWORD}\n", text=True, check=True)
         yield name
@@ -43,8 +53,11 @@ def unix_user() -> Iterator[str]:
 
 def _login(client: TestClient, user: str, password: str) -> object:
     page = client.get("/login")
-    return client.post("/login", data={"username": user, "password": password,
-                                       "csrf": csrf_of(page.text)}, follow_redirects=False)
+    return client.post(
+        "/login",
+        data={"username": user, "password": password, "csrf": csrf_of(page.text)},
+        follow_redirects=False,
+    )
 
 
 def test_pam_login_right_wrong_and_rate_limited(site: SqlStore, unix_user: str) -> None:

@@ -20,8 +20,11 @@ from tests.web.site import NOW, SETTINGS
 
 def _page_quote(client: TestClient) -> object:
     page = client.get("/quote")
-    return client.post("/quote", data={"csrf": csrf_of(page.text)},
-                       files={"document": ("one.pdf", blank_pdf(1), "application/pdf")})
+    return client.post(
+        "/quote",
+        data={"csrf": csrf_of(page.text)},
+        files={"document": ("one.pdf", blank_pdf(1), "application/pdf")},
+    )
 
 
 def test_quotes_past_the_limit_get_429_with_retry_after(site: SqlStore) -> None:
@@ -32,17 +35,22 @@ def test_quotes_past_the_limit_get_429_with_retry_after(site: SqlStore) -> None:
     auth = {"Authorization": f"Bearer {token}"}
 
     assert _page_quote(alice).status_code == 200  # type: ignore[attr-defined]
-    r = api.post("/api/v1/quote", headers=auth,
-                 files={"document": ("one.pdf", blank_pdf(1), "application/pdf")})
+    r = api.post(
+        "/api/v1/quote",
+        headers=auth,
+        files={"document": ("one.pdf", blank_pdf(1), "application/pdf")},
+    )
     assert r.status_code == 200, r.text
 
     page = _page_quote(alice)  # the third within 10 minutes, page and API together
     assert page.status_code == 429  # type: ignore[attr-defined]
-    assert "Too many quotes: 2 per 10 minutes for each user. Try again in 10 minutes." \
-        in page.text  # type: ignore[attr-defined]
+    assert "Too many quotes: 2 per 10 minutes for each user. Try again in 10 minutes." in page.text  # type: ignore[attr-defined]
     assert 0 < int(page.headers["Retry-After"]) <= 600  # type: ignore[attr-defined]
-    r = api.post("/api/v1/quote", headers=auth,
-                 files={"document": ("one.pdf", blank_pdf(1), "application/pdf")})
+    r = api.post(
+        "/api/v1/quote",
+        headers=auth,
+        files={"document": ("one.pdf", blank_pdf(1), "application/pdf")},
+    )
     assert r.status_code == 429 and r.json()["detail"].startswith("Too many quotes")
     assert 0 < int(r.headers["Retry-After"]) <= 600
 

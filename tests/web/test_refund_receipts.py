@@ -20,8 +20,9 @@ from tests.web.site import EVIL, EVIL_TITLE, NOW
 
 def pdf_text(data: bytes) -> str:
     assert data.startswith(b"%PDF")
-    return subprocess.run(["pdftotext", "-layout", "-", "-"], input=data, capture_output=True,
-                          check=True, timeout=60).stdout.decode()
+    return subprocess.run(
+        ["pdftotext", "-layout", "-", "-"], input=data, capture_output=True, check=True, timeout=60
+    ).stdout.decode()
 
 
 def _row(site: SqlStore, title: str) -> int:
@@ -31,16 +32,20 @@ def _row(site: SqlStore, title: str) -> int:
 
 
 def test_approved_request_gives_a_receipt_to_the_user_and_the_admins(
-        alice: TestClient, bob: TestClient, root: TestClient, audrey: TestClient,
-        site: SqlStore) -> None:
+    alice: TestClient, bob: TestClient, root: TestClient, audrey: TestClient, site: SqlStore
+) -> None:
     assert alice.get("/invoices/2026-10.pdf").status_code == 200  # invoice #1
     row = _row(site, "alice-thesis.pdf")
-    alice.post("/refunds", data={"csrf": csrf_of(alice.get("/refunds").text), "job": str(row),
-                                 "reason": "jammed"})
+    alice.post(
+        "/refunds",
+        data={"csrf": csrf_of(alice.get("/refunds").text), "job": str(row), "reason": "jammed"},
+    )
     (req,) = site.refund_requests()
     page = root.get("/admin/refunds").text
-    r = root.post("/admin/refunds/decide", data={"csrf": csrf_of(page), "request_id": req.id,
-                                                 "decision": "approve"})
+    r = root.post(
+        "/admin/refunds/decide",
+        data={"csrf": csrf_of(page), "request_id": req.id, "decision": "approve"},
+    )
     assert "refunded: 0.40 EUR to alice, receipt #2" in r.text  # after the invoice's #1
     assert f'<a href="/admin/receipts/{row}.pdf">receipt (PDF)</a>' in r.text
 
@@ -69,11 +74,18 @@ def test_approved_request_gives_a_receipt_to_the_user_and_the_admins(
     assert alice.get(f"/receipts/{row + 1000}.pdf").status_code == 404
 
 
-def test_admin_refund_of_a_job_gives_a_receipt_names_escaped(root: TestClient,
-                                                              site: SqlStore) -> None:
+def test_admin_refund_of_a_job_gives_a_receipt_names_escaped(
+    root: TestClient, site: SqlStore
+) -> None:
     row = _row(site, EVIL_TITLE)
-    r = root.post("/admin/jobs/refund", data={"csrf": csrf_of(root.get("/admin/jobs").text),
-                                              "row": str(row), "reason": "bad toner"})
+    r = root.post(
+        "/admin/jobs/refund",
+        data={
+            "csrf": csrf_of(root.get("/admin/jobs").text),
+            "row": str(row),
+            "reason": "bad toner",
+        },
+    )
     assert r.status_code == 200 and "receipt #1" in r.text
     assert EVIL not in r.text and f"to {escape(EVIL)}, receipt #1" in r.text
     page = root.get("/admin/refunds").text
@@ -87,8 +99,9 @@ def test_api_refund_gives_a_receipt(app: FastAPI, site: SqlStore, alice: TestCli
     api = TestClient(app)
     secret = site.add_api_token("root", TokenRole.ADMIN, NOW - timedelta(days=1))[1]
     row = _row(site, "alice-thesis.pdf")
-    r = api.post(f"/api/v1/jobs/{row}/refund", headers={"Authorization": f"Bearer {secret}"},
-                 json={})
+    r = api.post(
+        f"/api/v1/jobs/{row}/refund", headers={"Authorization": f"Bearer {secret}"}, json={}
+    )
     assert r.status_code == 200, r.text
     assert r.json()["receipt"] == 1
     assert "Receipt #1" in pdf_text(alice.get(f"/receipts/{row}.pdf").content)
@@ -97,7 +110,11 @@ def test_api_refund_gives_a_receipt(app: FastAPI, site: SqlStore, alice: TestCli
     assert got.status_code == 200 and got.headers["content-type"] == "application/pdf"
     assert got.content == alice.get(f"/receipts/{row}.pdf").content
     bobs = site.add_api_token("bob", TokenRole.USER, NOW - timedelta(days=1))[1]
-    assert api.get(f"/api/v1/jobs/{row}/receipt",
-                   headers={"Authorization": f"Bearer {bobs}"}).status_code == 403
+    assert (
+        api.get(
+            f"/api/v1/jobs/{row}/receipt", headers={"Authorization": f"Bearer {bobs}"}
+        ).status_code
+        == 403
+    )
     none = api.get("/api/v1/jobs/2/receipt", headers={"Authorization": f"Bearer {alices}"})
     assert none.status_code == 404 and "no receipt" in none.json()["detail"]

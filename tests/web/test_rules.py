@@ -48,19 +48,22 @@ def test_rights() -> None:
     assert may_request_refund(user, "u") and not may_request_refund(adm, "u")
 
 
-@pytest.mark.parametrize(("used", "soft", "hard", "grace", "level"), [
-    (0, 10, 20, None, "ok"),
-    (9, 10, 20, None, "near"),
-    (18, None, 20, None, "near"),
-    (10, 10, 20, NOW + timedelta(days=1), "over"),
-    (12, 10, 20, NOW - timedelta(seconds=1), "blocked"),
-    (20, 10, 20, None, "blocked"),
-    (1000, None, None, None, "ok"),
-])
-def test_quota_levels(used: int, soft: int | None, hard: int | None,
-                      grace: datetime | None, level: str) -> None:
-    q = UserQuota("u", "lp", page_counter=used, soft_limit=soft, hard_limit=hard,
-                  date_limit=grace)
+@pytest.mark.parametrize(
+    ("used", "soft", "hard", "grace", "level"),
+    [
+        (0, 10, 20, None, "ok"),
+        (9, 10, 20, None, "near"),
+        (18, None, 20, None, "near"),
+        (10, 10, 20, NOW + timedelta(days=1), "over"),
+        (12, 10, 20, NOW - timedelta(seconds=1), "blocked"),
+        (20, 10, 20, None, "blocked"),
+        (1000, None, None, None, "ok"),
+    ],
+)
+def test_quota_levels(
+    used: int, soft: int | None, hard: int | None, grace: datetime | None, level: str
+) -> None:
+    q = UserQuota("u", "lp", page_counter=used, soft_limit=soft, hard_limit=hard, date_limit=grace)
     assert quota_line(q, NOW).level == level
 
 
@@ -100,10 +103,15 @@ def test_figures_and_duplex_savings() -> None:
     # the store's sums (printed_sums) of: 10 pages on 5 sheets and a refunded job of
     # 2 pages on 1 sheet on lp on the 1st, 3 on 3 on the 2nd; 4 colour pages
     # (sheets unknown: 4) on c (tests/storage/test_webqueries sums real jobs)
-    f = figures([PrintedSums("c", date(2026, 11, 1), 4, 4, 4),
-                 PrintedSums("lp", date(2026, 11, 1), 12, 0, 6),
-                 PrintedSums("lp", date(2026, 11, 2), 3, 0, 3)],
-                D("5"), D("2"))
+    f = figures(
+        [
+            PrintedSums("c", date(2026, 11, 1), 4, 4, 4),
+            PrintedSums("lp", date(2026, 11, 1), 12, 0, 6),
+            PrintedSums("lp", date(2026, 11, 2), 3, 0, 3),
+        ],
+        D("5"),
+        D("2"),
+    )
     assert (f.pages, f.sheets, f.sheets_saved) == (19, 13, 6)
     assert (f.colour, f.mono) == (4, 15)
     assert f.by_printer == [("lp", 15), ("c", 4)]
@@ -117,7 +125,8 @@ def test_bars_escape_labels() -> None:
 
 
 def test_csv_cells_are_not_formulas() -> None:
-    job = JobRecord(1, NOW, "=cmd|' /C calc'!A0", "lp", Action.ALLOW, 1, title="@SUM(1)",
-                    price=D("-1.5"))
+    job = JobRecord(
+        1, NOW, "=cmd|' /C calc'!A0", "lp", Action.ALLOW, 1, title="@SUM(1)", price=D("-1.5")
+    )
     text = "".join(csv_lines([job]))
     assert "'=cmd" in text and "'@SUM(1)" in text and ",-1.5," in text

@@ -23,8 +23,10 @@ from tests.sqlite_store import migrated_sqlite
 def conf(tmp_path: Path) -> Path:
     db = migrated_sqlite(tmp_path / "p.db")
     path = tmp_path / "pagetally.conf"
-    path.write_text(f"[global]\nstoragebackend: sqlite\nstoragename: {db}\n"
-                    "webserve: yes\nwebadmins: root, @staff\nwebport: 8632\n")
+    path.write_text(
+        f"[global]\nstoragebackend: sqlite\nstoragename: {db}\n"
+        "webserve: yes\nwebadmins: root, @staff\nwebport: 8632\n"
+    )
     store = open_store(StoreSettings(backend="sqlite", name=str(db)))
     store.add_user(User("alice"))
     store.close()
@@ -32,8 +34,9 @@ def conf(tmp_path: Path) -> Path:
 
 
 def _run(conf: Path, *args: str, stdin: str = "") -> tuple[int, str]:
-    r = CliRunner().invoke(app, ["--config", str(conf), *args], input=stdin,
-                           obj=Env(config_path=str(conf)))
+    r = CliRunner().invoke(
+        app, ["--config", str(conf), *args], input=stdin, obj=Env(config_path=str(conf))
+    )
     return r.exit_code, r.output
 
 

@@ -74,9 +74,22 @@ def test_expired_revocations_are_deleted(site: SqlStore) -> None:
 def _serve(conf: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
     """`pagetally web` as a process of its own, answering on 127.0.0.1:`port`."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "pagetally.cli.main", "--config", str(conf), "web",
-         "--host", "127.0.0.1", "--port", str(port)],
-        stdout=log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True)
+        [
+            sys.executable,
+            "-m",
+            "pagetally.cli.main",
+            "--config",
+            str(conf),
+            "web",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -105,15 +118,17 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
 def _http_login(base: str, user: str) -> httpx.Client:
     client = httpx.Client(base_url=base, timeout=20)
     page = client.get("/login")
-    r = client.post("/login", data={"username": user, "password": PASSWORD,
-                                    "csrf": csrf_of(page.text)})
+    r = client.post(
+        "/login", data={"username": user, "password": PASSWORD, "csrf": csrf_of(page.text)}
+    )
     assert r.status_code == 303, r.text
     return client
 
 
 @pytest.mark.slow
-def test_pagetally_web_restarted_still_refuses_a_logged_out_cookie(site: SqlStore,
-                                                                    tmp_path: Path) -> None:
+def test_pagetally_web_restarted_still_refuses_a_logged_out_cookie(
+    site: SqlStore, tmp_path: Path
+) -> None:
     """The real thing: `pagetally web` (uvicorn) stopped and started again, with
     the same `websecret` from the admin file."""
     site.close()
@@ -146,8 +161,10 @@ def test_pagetally_web_restarted_still_refuses_a_logged_out_cookie(site: SqlStor
 
 def test_a_session_that_cannot_be_checked_is_nobody(site: SqlStore, tmp_path: Path) -> None:
     """The store gone: no page of the session (fail closed), no internal error."""
-    alice = login(TestClient(create_app(SETTINGS, site, now=lambda: NOW),
-                             raise_server_exceptions=False), "alice")
+    alice = login(
+        TestClient(create_app(SETTINGS, site, now=lambda: NOW), raise_server_exceptions=False),
+        "alice",
+    )
     (tmp_path / "web.db").rename(tmp_path / "moved.db")
     r = alice.get("/", follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"] == "/login"

@@ -18,7 +18,7 @@ from tests.web.docs import blank_pdf
 def test_status_first_quota_balance_and_warning(alice: TestClient) -> None:
     html = alice.get("/").text
     # quota rows: lp1 4 of 50/100, color1 10 of 10/12 (soft limit passed: warned)
-    assert "<th scope=\"row\">lp1</th><td class=\"num\">4</td><td class=\"num\">50</td>" in html
+    assert '<th scope="row">lp1</th><td class="num">4</td><td class="num">50</td>' in html
     assert "soft limit of 10 pages passed on color1" in html
     # balance 10 + 5 paid - 0.40 - 5.00 = 9.60; lifetime paid 5
     assert 'id="balance">9.60 EUR<' in html
@@ -31,7 +31,7 @@ def test_status_shows_the_groups_quota(alice: TestClient, site: SqlStore) -> Non
     site.add_members("lab", ["alice"])
     site.set_group_quota("lab", "lp1", soft_limit=3, hard_limit=40)
     html = alice.get("/").text
-    assert "Your groups' quotas" in html and "<th scope=\"row\">lab</th><td>lp1</td>" in html
+    assert "Your groups' quotas" in html and '<th scope="row">lab</th><td>lp1</td>' in html
     assert "group lab: soft limit of 3 pages passed on lp1" in html
 
 
@@ -50,8 +50,11 @@ def test_history_filters_sorts_and_exports(alice: TestClient) -> None:
     html = alice.get("/history?user=bob").text
     assert "bob-secret-plan" not in html and "3 job(s)" in html
     rows = list(csv.DictReader(io.StringIO(alice.get("/history.csv?user=bob").text)))
-    assert {r["title"] for r in rows} == {"alice-thesis.pdf", "alice-slides.pdf",
-                                          "alice-denied.pdf"}
+    assert {r["title"] for r in rows} == {
+        "alice-thesis.pdf",
+        "alice-slides.pdf",
+        "alice-denied.pdf",
+    }
 
 
 def test_history_bad_date_is_a_clear_error(alice: TestClient) -> None:
@@ -61,8 +64,9 @@ def test_history_bad_date_is_a_clear_error(alice: TestClient) -> None:
     assert r.status_code == 400
 
 
-def test_history_pages_follow_the_cursor(alice: TestClient,
-                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_history_pages_follow_the_cursor(
+    alice: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import re
 
     from pagetally.web import history
@@ -90,16 +94,23 @@ def test_charts_duplex_savings(alice: TestClient) -> None:
 
 def test_quote_of_an_uploaded_pdf(alice: TestClient) -> None:
     page = alice.get("/quote")
-    r = alice.post("/quote", data={"csrf": csrf_of(page.text)},
-                   files={"document": ("three.pdf", blank_pdf(3), "application/pdf")})
+    r = alice.post(
+        "/quote",
+        data={"csrf": csrf_of(page.text)},
+        files={"document": ("three.pdf", blank_pdf(3), "application/pdf")},
+    )
     assert r.status_code == 200, r.text
     assert "Quote for three.pdf" in r.text
     # lp1: 3 pages x 0.10; color1 also quoted (she has a quota entry there)
-    assert ('<th scope="row">lp1</th><td>PDF</td><td class="num">3</td><td class="num">-</td>'
-            '<td class="num">0.30 EUR</td>') in r.text
+    assert (
+        '<th scope="row">lp1</th><td>PDF</td><td class="num">3</td><td class="num">-</td>'
+        '<td class="num">0.30 EUR</td>'
+    ) in r.text
     # color1 prices colour: its colour pages were counted (none in a blank PDF)
-    assert ('<th scope="row">color1</th><td>PDF</td><td class="num">3</td><td class="num">0</td>'
-            '<td class="num">0.30 EUR</td>') in r.text
+    assert (
+        '<th scope="row">color1</th><td>PDF</td><td class="num">3</td><td class="num">0</td>'
+        '<td class="num">0.30 EUR</td>'
+    ) in r.text
 
 
 def test_quote_without_csrf_refused(alice: TestClient) -> None:
@@ -109,8 +120,11 @@ def test_quote_without_csrf_refused(alice: TestClient) -> None:
 
 def test_quote_of_garbage_says_so(alice: TestClient) -> None:
     page = alice.get("/quote")
-    r = alice.post("/quote", data={"csrf": csrf_of(page.text)},
-                   files={"document": ("x.bin", b"\x00\x01garbage" * 10, "application/pdf")})
+    r = alice.post(
+        "/quote",
+        data={"csrf": csrf_of(page.text)},
+        files={"document": ("x.bin", b"\x00\x01garbage" * 10, "application/pdf")},
+    )
     assert r.status_code == 422 and "cannot be counted" in r.text
     assert "/tmp/" not in r.text  # the server's temporary path is not shown
 
@@ -131,21 +145,27 @@ def test_refund_request_for_own_job_only(alice: TestClient, site: SqlStore) -> N
     jobs = {j.title: j.id for j in site.history()}
     page = alice.get("/refunds")
     token = csrf_of(page.text)
-    r = alice.post("/refunds", data={"csrf": token, "job": str(jobs["alice-thesis.pdf"]),
-                                     "reason": "paper jam"}, follow_redirects=False)
+    r = alice.post(
+        "/refunds",
+        data={"csrf": token, "job": str(jobs["alice-thesis.pdf"]), "reason": "paper jam"},
+        follow_redirects=False,
+    )
     assert r.status_code == 303
     assert "paper jam" in alice.get("/refunds").text
     (req,) = site.refund_requests(user="alice")
     assert req.state is RequestState.PENDING and req.reason == "paper jam"
     # twice: refused; bob's job: not hers (404, as if absent); a denied job: nothing to refund
-    r = alice.post("/refunds", data={"csrf": token, "job": str(jobs["alice-thesis.pdf"]),
-                                     "reason": "again"})
+    r = alice.post(
+        "/refunds", data={"csrf": token, "job": str(jobs["alice-thesis.pdf"]), "reason": "again"}
+    )
     assert r.status_code == 409 and "asked already" in r.text
-    r = alice.post("/refunds", data={"csrf": token, "job": str(jobs["bob-secret-plan.pdf"]),
-                                     "reason": "mine?"})
+    r = alice.post(
+        "/refunds", data={"csrf": token, "job": str(jobs["bob-secret-plan.pdf"]), "reason": "mine?"}
+    )
     assert r.status_code == 404
-    r = alice.post("/refunds", data={"csrf": token, "job": str(jobs["alice-denied.pdf"]),
-                                     "reason": "x"})
+    r = alice.post(
+        "/refunds", data={"csrf": token, "job": str(jobs["alice-denied.pdf"]), "reason": "x"}
+    )
     assert r.status_code == 409 and "not charged" in r.text
     assert len(site.refund_requests()) == 1
 

@@ -69,8 +69,9 @@ def libreoffice_pages(data: Buffer, suffix: str, limits: Limits) -> int | None:
             str(src),
         ]
         timeout = LIBREOFFICE_TIMEOUT + limits.max_seconds_per_mb * len(data) / (1 << 20)
-        bounds = proc.Bounds(seconds=timeout, output=64 * 1024, overflow="drop",
-                             memory=LIBREOFFICE_MEMORY)
+        bounds = proc.Bounds(
+            seconds=timeout, output=64 * 1024, overflow="drop", memory=LIBREOFFICE_MEMORY
+        )
         try:
             done = proc.run(cmd, env={"HOME": tmp, "PATH": "/usr/bin:/bin"}, bounds=bounds)
         except OSError:

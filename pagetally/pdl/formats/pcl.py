@@ -40,9 +40,7 @@ _PARAM_HEAD = lazy(rb"\x1b([!-/])([`-~]?)")
 # One parameter: value and a parameter char (lower case: more follow; upper: last).
 _PARAM = lazy(rb"([+-]?[0-9]{0,12}(?:\.[0-9]*)?)([`-~@-^])")
 # HP-GL/2 commands that put ink on paper (two letters, case-insensitive).
-_HPGL_DRAW = lazy(
-    rb"(?i)(?:PD|PE|PA[^;]*PD|LB|RR|RA|ER|EA|EP|FP|WG|EW|CI|AA|AR|BZ|BR|PM2|SM.)"
-)
+_HPGL_DRAW = lazy(rb"(?i)(?:PD|PE|PA[^;]*PD|LB|RR|RA|ER|EA|EP|FP|WG|EW|CI|AA|AR|BZ|BR|PM2|SM.)")
 _UEL = b"\x1b%-12345X"
 
 # (parameterized char, group char, parameter char upper-cased) that carry bulk data

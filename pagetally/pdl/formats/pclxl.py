@@ -131,6 +131,7 @@ def _run_pattern() -> re.Pattern[bytes]:
     (about 9 ms; every `pagetally count` process imports this module to detect)."""
     return re.compile(b"(?:" + b"|".join(_TOKENS) + b")*+", re.DOTALL)
 
+
 _ELEMENT = {0xC8: 1, 0xC9: 2, 0xCA: 4, 0xCB: 2, 0xCC: 4, 0xCD: 4}
 _UEL = b"\x1b%-12345X"
 

@@ -50,11 +50,18 @@ def install(app: FastAPI) -> None:
     @app.get(f"{PREFIX}/openapi.json", include_in_schema=False)
     def openapi(request: Request) -> dict[str, Any]:
         if not schema:
-            schema.update(get_openapi(
-                title="PageTally API", version=__version__, description=DESCRIPTION,
-                routes=api.routes))
-            schema["components"] = {**schema.get("components", {}), "securitySchemes": {
-                "token": {"type": "http", "scheme": "bearer"}}}
+            schema.update(
+                get_openapi(
+                    title="PageTally API",
+                    version=__version__,
+                    description=DESCRIPTION,
+                    routes=api.routes,
+                )
+            )
+            schema["components"] = {
+                **schema.get("components", {}),
+                "securitySchemes": {"token": {"type": "http", "scheme": "bearer"}},
+            }
             schema["security"] = [{"token": []}]
         return schema
 

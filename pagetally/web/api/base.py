@@ -107,8 +107,11 @@ def row(value: Any) -> Any:
     return out
 
 
-_ROLE = {TokenRole.USER: Role.USER, TokenRole.READONLY: Role.READONLY_ADMIN,
-         TokenRole.ADMIN: Role.ADMIN}
+_ROLE = {
+    TokenRole.USER: Role.USER,
+    TokenRole.READONLY: Role.READONLY_ADMIN,
+    TokenRole.ADMIN: Role.ADMIN,
+}
 _TOKEN_ROLE = {v: k for k, v in _ROLE.items()}
 
 
@@ -125,8 +128,11 @@ def bearer_token(request: Request) -> Identity | None:
     verify = getattr(state.store, "verify_api_token", None)
     token = verify(secret.strip(), state.now()) if verify is not None else None
     if token is None:
-        raise HTTPException(401, "invalid token (unknown, revoked or expired)",
-                            headers={"WWW-Authenticate": "Bearer"})
+        raise HTTPException(
+            401,
+            "invalid token (unknown, revoked or expired)",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
     own = identity_for(state, token.user, "token")
     role = _ROLE[lesser(token.role, _TOKEN_ROLE[own.role])]
     return Identity(token.user, role, "token")

@@ -58,8 +58,9 @@ class _Pipe:
             self._buf, self._size = [], 0
 
 
-def _stream(store: Store, datatype: DataType, fmt: DumpFormat, flt: Filters,
-            storage: str) -> Iterator[bytes]:
+def _stream(
+    store: Store, datatype: DataType, fmt: DumpFormat, flt: Filters, storage: str
+) -> Iterator[bytes]:
     """dump_to in a thread, its output as it comes (a million jobs never sit in
     memory); an error after the first byte ends the stream with a note."""
     pipe = _Pipe()
@@ -87,8 +88,9 @@ def _check(datatype: DataType, fmt: DumpFormat) -> None:
         raise InvalidInput(f"'all' needs format json or xml, not {fmt.value}")
 
 
-def _response(request: Request, datatype: DataType, fmt: DumpFormat,
-              flt: Filters) -> StreamingResponse:
+def _response(
+    request: Request, datatype: DataType, fmt: DumpFormat, flt: Filters
+) -> StreamingResponse:
     _check(datatype, fmt)
     check_filters(datatype.value, flt)
     storage = getattr(state_of(request).store, "backend", "sql")
@@ -102,25 +104,40 @@ def _response(request: Request, datatype: DataType, fmt: DumpFormat,
 
 @router.get("/exports/{datatype}", summary="Export a part (or all) of the store")
 def export(
-    request: Request, who: Annotated[Identity, Depends(admin_view)], datatype: DataType,
-    format: DumpFormat = DumpFormat.CSV, username: Filter = None,
-    groupname: Filter = None, printername: Filter = None, pgroupname: Filter = None,
-    hostname: Filter = None, billingcode: Filter = None, jobid: Filter = None,
-    start: p.Since = None, end: p.Until = None,
+    request: Request,
+    who: Annotated[Identity, Depends(admin_view)],
+    datatype: DataType,
+    format: DumpFormat = DumpFormat.CSV,
+    username: Filter = None,
+    groupname: Filter = None,
+    printername: Filter = None,
+    pgroupname: Filter = None,
+    hostname: Filter = None,
+    billingcode: Filter = None,
+    jobid: Filter = None,
+    start: p.Since = None,
+    end: p.Until = None,
 ) -> StreamingResponse:
-    given = {"username": username, "groupname": groupname, "printername": printername,
-             "pgroupname": pgroupname, "hostname": hostname, "billingcode": billingcode,
-             "jobid": jobid}
-    flt = Filters({k: v for k, v in given.items() if v is not None}, p.aware(start),
-                  p.aware(end))
+    given = {
+        "username": username,
+        "groupname": groupname,
+        "printername": printername,
+        "pgroupname": pgroupname,
+        "hostname": hostname,
+        "billingcode": billingcode,
+        "jobid": jobid,
+    }
+    flt = Filters({k: v for k, v in given.items() if v is not None}, p.aware(start), p.aware(end))
     return _response(request, datatype, format, flt)
 
 
 @router.get("/me/export", summary="The caller's own job history, exported")
 def my_export(
-    request: Request, who: Annotated[Identity, Depends(current)],
+    request: Request,
+    who: Annotated[Identity, Depends(current)],
     format: DumpFormat = DumpFormat.CSV,
-    start: p.Since = None, end: p.Until = None,
+    start: p.Since = None,
+    end: p.Until = None,
 ) -> StreamingResponse:
     # the caller's name is matched exactly: wildcards in it are escaped as [*]
     exact = "".join(f"[{c}]" if c in "*?[" else c for c in who.name)

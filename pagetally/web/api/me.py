@@ -55,14 +55,33 @@ def my_status(request: Request, who: Caller) -> JSONResponse:
 
 @router.get("/me/jobs", summary="The caller's jobs, one page")
 def my_jobs(
-    request: Request, who: Caller, printer: str | None = None,
-    action: Action | None = None, since: Since = None, until: Until = None,
-    sort: Sort = JobSort.DATE, descending: Descending = True,
-    limit: PageLimit = 50, after: After = None,
+    request: Request,
+    who: Caller,
+    printer: str | None = None,
+    action: Action | None = None,
+    since: Since = None,
+    until: Until = None,
+    sort: Sort = JobSort.DATE,
+    descending: Descending = True,
+    limit: PageLimit = 50,
+    after: After = None,
 ) -> JSONResponse:
-    return answer(page_of(request, JobQuery(
-        user=who.name, printer=printer, action=action, since=aware(since),
-        until=aware(until), sort=sort, descending=descending, limit=limit, after=after)))
+    return answer(
+        page_of(
+            request,
+            JobQuery(
+                user=who.name,
+                printer=printer,
+                action=action,
+                since=aware(since),
+                until=aware(until),
+                sort=sort,
+                descending=descending,
+                limit=limit,
+                after=after,
+            ),
+        )
+    )
 
 
 @router.get("/me/payments", summary="The caller's payments")
@@ -71,8 +90,7 @@ def my_payments(request: Request, who: Caller) -> list[Any]:
 
 
 @router.get("/me/usage", summary="The caller's pages and money per day")
-def my_usage(request: Request, who: Caller, since: Since = None,
-             until: Until = None) -> list[Any]:
+def my_usage(request: Request, who: Caller, since: Since = None, until: Until = None) -> list[Any]:
     start, end = period(since, until, now_of(request))
     from pagetally.storage.webqueries import check_period
 

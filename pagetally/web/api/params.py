@@ -20,12 +20,14 @@ Text = Annotated[str, Field(max_length=255)]
 Amount = Annotated[str, Field(min_length=1, max_length=40, examples=["2.50"])]
 Limit = Annotated[int | None, Field(ge=0, le=2**31 - 1)]
 
-Since = Annotated[datetime | None, Query(description="From (inclusive), ISO 8601; UTC "
-                                         "when no offset is given.")]
+Since = Annotated[
+    datetime | None, Query(description="From (inclusive), ISO 8601; UTC when no offset is given.")
+]
 Until = Annotated[datetime | None, Query(description="Until (exclusive), ISO 8601.")]
 PageLimit = Annotated[int, Query(ge=1, le=PAGE_MAX, description="Jobs per page.")]
-After = Annotated[str | None, Query(max_length=200, description="The `next` cursor of the "
-                                    "previous page.")]
+After = Annotated[
+    str | None, Query(max_length=200, description="The `next` cursor of the previous page.")
+]
 Sort = Annotated[JobSort, Query(description="Order by date, price or pages (then by id).")]
 Descending = Annotated[bool, Query(description="Newest (largest) first.")]
 
@@ -40,8 +42,9 @@ def aware(when: datetime | None) -> datetime | None:
         raise InvalidInput(f"date {when.isoformat()} is out of range") from None
 
 
-def period(since: datetime | None, until: datetime | None, now: datetime,
-           days: int = 30) -> tuple[datetime, datetime]:
+def period(
+    since: datetime | None, until: datetime | None, now: datetime, days: int = 30
+) -> tuple[datetime, datetime]:
     """A dashboard's [since, until): by default the last `days` days."""
     end = aware(until) or now
     start = aware(since) or (end - timedelta(days=days))

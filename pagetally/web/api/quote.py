@@ -15,13 +15,19 @@ from pagetally.web.rights import Identity
 router = APIRouter(route_class=ApiRoute, tags=["me"])
 
 
-@router.post("/quote", summary="Count and price a file on the caller's printers",
-             responses={429: {"description": "too many quotes (webquotelimit); "
-                                             "see Retry-After"}})
-async def quote(request: Request, who: Annotated[Identity, Depends(current)],
-                document: UploadFile) -> dict[str, Any]:
+@router.post(
+    "/quote",
+    summary="Count and price a file on the caller's printers",
+    responses={429: {"description": "too many quotes (webquotelimit); see Retry-After"}},
+)
+async def quote(
+    request: Request, who: Annotated[Identity, Depends(current)], document: UploadFile
+) -> dict[str, Any]:
     from pagetally.web.quoting import quote_upload
 
     got = await quote_upload(state_of(request), who, document, empty="the file is empty")
-    return {"file": got.file, "quotes": [{**row(r), "file": got.file} for r in got.rows],
-            "notes": got.notes}
+    return {
+        "file": got.file,
+        "quotes": [{**row(r), "file": got.file} for r in got.rows],
+        "notes": got.notes,
+    }

@@ -64,8 +64,7 @@ def _back(request: Request, url: str, note: str) -> Response:
 
 def _page(request: Request, who: Identity, template: str, **ctx: Any) -> Response:
     done = state_of(request).sessions.open_note(request.query_params.get("done", ""))
-    return render(request, template, who, done=done,
-                  can_change=may_change_site(who), **ctx)
+    return render(request, template, who, done=done, can_change=may_change_site(who), **ctx)
 
 
 def _money(text: str, what: str, *, negative: bool = False) -> Decimal:
@@ -115,8 +114,15 @@ def index(request: Request, who: Viewer) -> Response:
 @router.get("/users")
 def users(request: Request, who: Viewer) -> Response:
     found = state_of(request).store.find_users(_pattern(request))
-    return _page(request, who, "admin/users.j2", users=found[:SHOWN], more=len(found) - SHOWN,
-                 q=request.query_params.get("q", ""), limits=[v.value for v in LimitBy])
+    return _page(
+        request,
+        who,
+        "admin/users.j2",
+        users=found[:SHOWN],
+        more=len(found) - SHOWN,
+        q=request.query_params.get("q", ""),
+        limits=[v.value for v in LimitBy],
+    )
 
 
 @router.get("/user")
@@ -124,30 +130,60 @@ def user(request: Request, who: Viewer, name: str) -> Response:
     state = state_of(request)
     u = state.store.get_user(name)
     jobs = list(state.store.history(HistoryFilter(user=name, newest_first=True, limit=20)))
-    return _page(request, who, "admin/user.j2", u=u,
-                 quotas=state.store.user_quotas(users=[name]),
-                 groups=state.store.groups_of(name),
-                 payments=state.store.payments(name), jobs=jobs,
-                 limits=[v.value for v in LimitBy], kinds=[k.value for k in PaymentKind])
+    return _page(
+        request,
+        who,
+        "admin/user.j2",
+        u=u,
+        quotas=state.store.user_quotas(users=[name]),
+        groups=state.store.groups_of(name),
+        payments=state.store.payments(name),
+        jobs=jobs,
+        limits=[v.value for v in LimitBy],
+        kinds=[k.value for k in PaymentKind],
+    )
 
 
 @router.post("/users")
-def add_user(request: Request, who: Changer, name: Text, limit_by: Opt = "quota",
-             balance: Opt = "0", email: Opt = "", description: Opt = "") -> Response:
+def add_user(
+    request: Request,
+    who: Changer,
+    name: Text,
+    limit_by: Opt = "quota",
+    balance: Opt = "0",
+    email: Opt = "",
+    description: Opt = "",
+) -> Response:
     state = state_of(request)
-    state.store.add_user(User(name.strip(), limit_by=_limit_by(limit_by),
-                              balance=_money(balance or "0", "balance", negative=True),
-                              email=email.strip() or None, description=description.strip()))
+    state.store.add_user(
+        User(
+            name.strip(),
+            limit_by=_limit_by(limit_by),
+            balance=_money(balance or "0", "balance", negative=True),
+            email=email.strip() or None,
+            description=description.strip(),
+        )
+    )
     return _back(request, "/admin/users", f"user {name.strip()} added")
 
 
 @router.post("/user/edit")
-def edit_user(request: Request, who: Changer, name: Text, limit_by: Opt = "",
-              overcharge: Opt = "", email: Opt = "", description: Opt = "") -> Response:
+def edit_user(
+    request: Request,
+    who: Changer,
+    name: Text,
+    limit_by: Opt = "",
+    overcharge: Opt = "",
+    email: Opt = "",
+    description: Opt = "",
+) -> Response:
     state_of(request).store.edit_user(
-        name, limit_by=_limit_by(limit_by) if limit_by else None,
+        name,
+        limit_by=_limit_by(limit_by) if limit_by else None,
         overcharge=_opt_money(overcharge, "overcharge factor"),
-        email=email.strip() or None, description=description)
+        email=email.strip() or None,
+        description=description,
+    )
     return _back(request, _user_url(name), f"user {name} changed")
 
 
@@ -158,8 +194,14 @@ def _user_url(name: str) -> str:
 
 
 @router.post("/user/credit")
-def credit(request: Request, who: Changer, name: Text, amount: Text, kind: Opt = "credit",
-           description: Opt = "") -> Response:
+def credit(
+    request: Request,
+    who: Changer,
+    name: Text,
+    amount: Text,
+    kind: Opt = "credit",
+    description: Opt = "",
+) -> Response:
     """Credit (or debit) a user: the same store call as `pagetally users credit`."""
     state = state_of(request)
     try:
@@ -167,9 +209,15 @@ def credit(request: Request, who: Changer, name: Text, amount: Text, kind: Opt =
     except ValueError:
         raise InvalidInput(f"kind: one of {', '.join(k.value for k in PaymentKind)}") from None
     value = _money(amount, "amount", negative=True)
-    state.store.add_payment(Payment(name, value, pkind,
-                                    description.strip() or f"web: {pkind.value} by {who.name}",
-                                    state.now()))
+    state.store.add_payment(
+        Payment(
+            name,
+            value,
+            pkind,
+            description.strip() or f"web: {pkind.value} by {who.name}",
+            state.now(),
+        )
+    )
     shown = format_money(value, state.settings.currency)
     return _back(request, _user_url(name), f"{pkind.value} of {shown} for {name} recorded")
 
@@ -186,29 +234,41 @@ def groups(request: Request, who: Viewer) -> Response:
     state = state_of(request)
     found = state.store.find_groups(_pattern(request))
     members = {g.name: [u.name for u in state.store.members(g.name)] for g in found}
-    return _page(request, who, "admin/groups.j2", groups=found, members=members,
-                 q=request.query_params.get("q", ""), limits=[v.value for v in LimitBy])
+    return _page(
+        request,
+        who,
+        "admin/groups.j2",
+        groups=found,
+        members=members,
+        q=request.query_params.get("q", ""),
+        limits=[v.value for v in LimitBy],
+    )
 
 
 @router.post("/groups")
-def add_group(request: Request, who: Changer, name: Text, limit_by: Opt = "quota",
-              description: Opt = "") -> Response:
-    state_of(request).store.add_group(Group(name.strip(), limit_by=_limit_by(limit_by),
-                                            description=description.strip()))
+def add_group(
+    request: Request, who: Changer, name: Text, limit_by: Opt = "quota", description: Opt = ""
+) -> Response:
+    state_of(request).store.add_group(
+        Group(name.strip(), limit_by=_limit_by(limit_by), description=description.strip())
+    )
     return _back(request, "/admin/groups", f"group {name.strip()} added")
 
 
 @router.post("/group/edit")
-def edit_group(request: Request, who: Changer, name: Text, limit_by: Opt = "",
-               description: Opt = "") -> Response:
-    state_of(request).store.edit_group(name, limit_by=_limit_by(limit_by) if limit_by else None,
-                                       description=description)
+def edit_group(
+    request: Request, who: Changer, name: Text, limit_by: Opt = "", description: Opt = ""
+) -> Response:
+    state_of(request).store.edit_group(
+        name, limit_by=_limit_by(limit_by) if limit_by else None, description=description
+    )
     return _back(request, "/admin/groups", f"group {name} changed")
 
 
 @router.post("/group/members")
-def group_members(request: Request, who: Changer, name: Text, users: Text,
-                  action: Opt = "add") -> Response:
+def group_members(
+    request: Request, who: Changer, name: Text, users: Text, action: Opt = "add"
+) -> Response:
     names = [u for u in users.replace(",", " ").split() if u]
     store = state_of(request).store
     (store.remove_members if action == "remove" else store.add_members)(name, names)
@@ -226,43 +286,74 @@ def delete_group(request: Request, who: Changer, name: Text) -> Response:
 def printers(request: Request, who: Viewer) -> Response:
     state = state_of(request)
     found = state.store.find_printers(_pattern(request))
-    inside = {p.name: [m.name for m in state.store.printer_group_members(p.name)]
-              for p in found}
-    return _page(request, who, "admin/printers.j2", printers=found, inside=inside,
-                 q=request.query_params.get("q", ""))
+    inside = {p.name: [m.name for m in state.store.printer_group_members(p.name)] for p in found}
+    return _page(
+        request,
+        who,
+        "admin/printers.j2",
+        printers=found,
+        inside=inside,
+        q=request.query_params.get("q", ""),
+    )
 
 
 def _prices(per_page: str, per_job: str, per_color_page: str, per_sheet: str) -> PriceTable:
-    return PriceTable(per_page=_money(per_page or "0", "price per page"),
-                      per_job=_money(per_job or "0", "price per job"),
-                      per_color_page=_opt_money(per_color_page, "price per colour page"),
-                      per_sheet=_money(per_sheet or "0", "price per sheet"))
+    return PriceTable(
+        per_page=_money(per_page or "0", "price per page"),
+        per_job=_money(per_job or "0", "price per job"),
+        per_color_page=_opt_money(per_color_page, "price per colour page"),
+        per_sheet=_money(per_sheet or "0", "price per sheet"),
+    )
 
 
 @router.post("/printers")
-def add_printer(request: Request, who: Changer, name: Text, per_page: Opt = "0",
-                per_job: Opt = "0", per_color_page: Opt = "", per_sheet: Opt = "0",
-                description: Opt = "") -> Response:
-    state_of(request).store.add_printer(Printer(
-        name.strip(), description=description.strip(),
-        prices=_prices(per_page, per_job, per_color_page, per_sheet)))
+def add_printer(
+    request: Request,
+    who: Changer,
+    name: Text,
+    per_page: Opt = "0",
+    per_job: Opt = "0",
+    per_color_page: Opt = "",
+    per_sheet: Opt = "0",
+    description: Opt = "",
+) -> Response:
+    state_of(request).store.add_printer(
+        Printer(
+            name.strip(),
+            description=description.strip(),
+            prices=_prices(per_page, per_job, per_color_page, per_sheet),
+        )
+    )
     return _back(request, "/admin/printers", f"printer {name.strip()} added")
 
 
 @router.post("/printer/edit")
-def edit_printer(request: Request, who: Changer, name: Text, per_page: Opt = "0",
-                 per_job: Opt = "0", per_color_page: Opt = "", per_sheet: Opt = "0",
-                 max_job_size: Opt = "", description: Opt = "") -> Response:
+def edit_printer(
+    request: Request,
+    who: Changer,
+    name: Text,
+    per_page: Opt = "0",
+    per_job: Opt = "0",
+    per_color_page: Opt = "",
+    per_sheet: Opt = "0",
+    max_job_size: Opt = "",
+    description: Opt = "",
+) -> Response:
     size = _opt_int(max_job_size, "max job size")
     state_of(request).store.edit_printer(
-        name, prices=_prices(per_page, per_job, per_color_page, per_sheet),
-        max_job_size=size, clear_max_job_size=size is None, description=description)
+        name,
+        prices=_prices(per_page, per_job, per_color_page, per_sheet),
+        max_job_size=size,
+        clear_max_job_size=size is None,
+        description=description,
+    )
     return _back(request, "/admin/printers", f"printer {name} changed")
 
 
 @router.post("/printer/group")
-def printer_group(request: Request, who: Changer, group: Text, printer: Text,
-                  action: Opt = "add") -> Response:
+def printer_group(
+    request: Request, who: Changer, group: Text, printer: Text, action: Opt = "add"
+) -> Response:
     store = state_of(request).store
     if action == "remove":
         store.remove_from_printer_group(group, [printer])
@@ -283,18 +374,34 @@ def quotas(request: Request, who: Viewer) -> Response:
     state = state_of(request)
     pat = _pattern(request)
     entries = state.store.user_quotas(users=pat)
-    return _page(request, who, "admin/quotas.j2", q=request.query_params.get("q", ""),
-                 user_quotas=entries[:SHOWN], more=len(entries) - SHOWN,
-                 group_quotas=state.store.group_quotas(groups=pat)[:SHOWN])
+    return _page(
+        request,
+        who,
+        "admin/quotas.j2",
+        q=request.query_params.get("q", ""),
+        user_quotas=entries[:SHOWN],
+        more=len(entries) - SHOWN,
+        group_quotas=state.store.group_quotas(groups=pat)[:SHOWN],
+    )
 
 
 @router.post("/quotas")
-def set_quota(request: Request, who: Changer, name: Text, printer: Text, kind: Opt = "user",
-              soft: Opt = "", hard: Opt = "", max_job_size: Opt = "") -> Response:
+def set_quota(
+    request: Request,
+    who: Changer,
+    name: Text,
+    printer: Text,
+    kind: Opt = "user",
+    soft: Opt = "",
+    hard: Opt = "",
+    max_job_size: Opt = "",
+) -> Response:
     store = state_of(request).store
-    limits = {"soft_limit": _opt_int(soft, "soft limit"),
-              "hard_limit": _opt_int(hard, "hard limit"),
-              "max_job_size": _opt_int(max_job_size, "max job size")}
+    limits = {
+        "soft_limit": _opt_int(soft, "soft limit"),
+        "hard_limit": _opt_int(hard, "hard limit"),
+        "max_job_size": _opt_int(max_job_size, "max job size"),
+    }
     if kind == "group":
         store.set_group_quota(name.strip(), printer.strip(), **limits)
     else:
@@ -309,8 +416,9 @@ def reset_quota(request: Request, who: Changer, name: Text, printer: Text) -> Re
 
 
 @router.post("/quota/delete")
-def delete_quota(request: Request, who: Changer, name: Text, printer: Text,
-                 kind: Opt = "user") -> Response:
+def delete_quota(
+    request: Request, who: Changer, name: Text, printer: Text, kind: Opt = "user"
+) -> Response:
     store = state_of(request).store
     (store.delete_group_quota if kind == "group" else store.delete_user_quota)(name, printer)
     return _back(request, "/admin/quotas", f"quota of {name} on {printer} deleted")
@@ -324,19 +432,26 @@ def codes(request: Request, who: Viewer) -> Response:
 
 
 @router.post("/billing-codes")
-def add_code(request: Request, who: Changer, code: Text, description: Opt = "",
-             balance: Opt = "0") -> Response:
-    state_of(request).store.add_billing_code(BillingCode(
-        code.strip(), description=description.strip(),
-        balance=_money(balance or "0", "balance", negative=True)))
+def add_code(
+    request: Request, who: Changer, code: Text, description: Opt = "", balance: Opt = "0"
+) -> Response:
+    state_of(request).store.add_billing_code(
+        BillingCode(
+            code.strip(),
+            description=description.strip(),
+            balance=_money(balance or "0", "balance", negative=True),
+        )
+    )
     return _back(request, "/admin/billing-codes", f"billing code {code.strip()} added")
 
 
 @router.post("/billing-code/edit")
-def edit_code(request: Request, who: Changer, code: Text, description: Opt = "",
-              balance: Opt = "") -> Response:
+def edit_code(
+    request: Request, who: Changer, code: Text, description: Opt = "", balance: Opt = ""
+) -> Response:
     state_of(request).store.edit_billing_code(
-        code, description=description, balance=_opt_money(balance, "balance"))
+        code, description=description, balance=_opt_money(balance, "balance")
+    )
     return _back(request, "/admin/billing-codes", f"billing code {code} changed")
 
 
@@ -353,8 +468,14 @@ def payments(request: Request, who: Viewer) -> Response:
     user_q = request.query_params.get("user", "").strip() or None
     pays = state.store.payments(user_q)
     pays.sort(key=lambda p: (p.date is not None, p.date), reverse=True)
-    return _page(request, who, "admin/payments.j2", payments=pays[:500], user=user_q or "",
-                 kinds=[k.value for k in PaymentKind])
+    return _page(
+        request,
+        who,
+        "admin/payments.j2",
+        payments=pays[:500],
+        user=user_q or "",
+        kinds=[k.value for k in PaymentKind],
+    )
 
 
 # --- refunds: the queue, and refunding a job directly ----------------------------
@@ -369,8 +490,15 @@ def refund_queue(request: Request, who: Viewer) -> Response:
         except NotFound:  # the job row is gone: the request shows without it
             continue
     receipts = state.store.refund_receipts()
-    return _page(request, who, "admin/refunds.j2", requests=reqs, jobs=jobs,
-                 receipts=receipts[:200], receipt_rows={r.job_row for r in receipts})
+    return _page(
+        request,
+        who,
+        "admin/refunds.j2",
+        requests=reqs,
+        jobs=jobs,
+        receipts=receipts[:200],
+        receipt_rows={r.job_row for r in receipts},
+    )
 
 
 @router.get("/receipts/{row}.pdf")
@@ -391,13 +519,16 @@ def _refund_job(state: WebState, row: int, by: str, reason: str) -> str:
     back = refund_for(job, currency=currency, note=reason or f"approved on the web by {by}")
     res = state.store.refund(row, back, state.now())
     receipt = issue_receipt(state, res)
-    return (f"job {row} refunded: {format_money(res.amount, state.settings.currency)} to "
-            f"{job.user}, receipt #{receipt.number}")
+    return (
+        f"job {row} refunded: {format_money(res.amount, state.settings.currency)} to "
+        f"{job.user}, receipt #{receipt.number}"
+    )
 
 
 @router.post("/refunds/decide")
-def decide(request: Request, who: Changer, request_id: Text, decision: Text,
-           note: Opt = "") -> Response:
+def decide(
+    request: Request, who: Changer, request_id: Text, decision: Text, note: Opt = ""
+) -> Response:
     state = state_of(request)
     try:
         rid = int(request_id)
@@ -407,8 +538,12 @@ def decide(request: Request, who: Changer, request_id: Text, decision: Text,
     if req.state is not RequestState.PENDING:
         raise RuleError(f"refund request {rid} was decided already ({req.state.value})")
     if decision == "approve":
-        said = _refund_job(state, req.job_row, who.name,
-                           f"refund request {rid}: {req.reason}" + (f"; {note}" if note else ""))
+        said = _refund_job(
+            state,
+            req.job_row,
+            who.name,
+            f"refund request {rid}: {req.reason}" + (f"; {note}" if note else ""),
+        )
         state.store.decide_refund_request(rid, RequestState.APPROVED, who.name, state.now(), note)
         return _back(request, "/admin/refunds", said)
     if decision == "refuse":
@@ -432,17 +567,28 @@ def jobs(request: Request, who: Viewer) -> Response:
     state = state_of(request)
     q = history.parse_query(dict(request.query_params))
     page = history.page(queries(state), q)
-    return _page(request, who, "history.j2", q=q, page=page, requested=set(),
-                 actions=history.ACTIONS, sorts=history.SORTS, base="/admin/jobs",
-                 show_user=True)
+    return _page(
+        request,
+        who,
+        "history.j2",
+        q=q,
+        page=page,
+        requested=set(),
+        actions=history.ACTIONS,
+        sorts=history.SORTS,
+        base="/admin/jobs",
+        show_user=True,
+    )
 
 
 @router.get("/jobs.csv")
 def jobs_csv(request: Request, who: Viewer) -> Response:
     q = history.parse_query(dict(request.query_params))
-    return StreamingResponse(history.csv_lines(history.every_job(queries(state_of(request)), q)),
-                             media_type="text/csv; charset=utf-8",
-                             headers={"Content-Disposition": 'attachment; filename="jobs.csv"'})
+    return StreamingResponse(
+        history.csv_lines(history.every_job(queries(state_of(request)), q)),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="jobs.csv"'},
+    )
 
 
 @router.get("/dashboard")
@@ -452,4 +598,3 @@ def dashboard_page(request: Request, who: Viewer) -> Response:
     now = state.now()
     got = dashboard.summarise(queries(state), now - timedelta(days=days), now)
     return _page(request, who, "admin/dashboard.j2", d=got, days=days)
-

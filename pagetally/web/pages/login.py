@@ -28,17 +28,29 @@ def _login_token(secret: str, nonce: str) -> str:
 def _form(request: Request, *, message: str = "", status: int = 200, user: str = "") -> Response:
     state = state_of(request)
     nonce = secrets.token_urlsafe(16)
-    resp = render(request, "login.j2", None, status=status, message=message, user=user,
-                  login_csrf=_login_token(state.settings.secret, nonce),
-                  remote=state.authenticate is None)
-    resp.set_cookie(LOGIN_COOKIE, nonce, max_age=3600, httponly=True, samesite="strict",
-                    secure=state.settings.secure_cookie)
+    resp = render(
+        request,
+        "login.j2",
+        None,
+        status=status,
+        message=message,
+        user=user,
+        login_csrf=_login_token(state.settings.secret, nonce),
+        remote=state.authenticate is None,
+    )
+    resp.set_cookie(
+        LOGIN_COOKIE,
+        nonce,
+        max_age=3600,
+        httponly=True,
+        samesite="strict",
+        secure=state.settings.secure_cookie,
+    )
     return resp
 
 
 @router.get("/login")
-def login_page(request: Request,
-               who: Annotated[Identity | None, Depends(optional)]) -> Response:
+def login_page(request: Request, who: Annotated[Identity | None, Depends(optional)]) -> Response:
     if who is not None:
         return RedirectResponse("/", status_code=303)
     return _form(request)
@@ -56,23 +68,31 @@ def login(
     if not nonce or not hmac.compare_digest(_login_token(state.settings.secret, nonce), csrf):
         return _form(request, message="The form was too old: please try again.", status=403)
     if state.authenticate is None:
-        return _form(request, status=400,
-                     message="This site signs you in through its web server.")
+        return _form(request, status=400, message="This site signs you in through its web server.")
     name = username.strip()
     address = request.client.host if request.client else "?"
     wait = state.limiter.wait_seconds(address, name)
     if wait:
-        return _form(request, status=429, user=name,
-                     message=f"Too many failed logins: try again in {(wait + 59) // 60} minutes.")
+        return _form(
+            request,
+            status=429,
+            user=name,
+            message=f"Too many failed logins: try again in {(wait + 59) // 60} minutes.",
+        )
     if not name or not state.authenticate(name, password):
         state.limiter.failed(address, name)
-        return _form(request, status=401, user=name,
-                     message="Wrong user name or password.")
+        return _form(request, status=401, user=name, message="Wrong user name or password.")
     state.limiter.succeeded(address, name)
     _session, cookie = state.sessions.new(name)
     resp = RedirectResponse("/", status_code=303)
-    resp.set_cookie(COOKIE, cookie, max_age=state.sessions.max_age, httponly=True,
-                    samesite="lax", secure=state.settings.secure_cookie)
+    resp.set_cookie(
+        COOKIE,
+        cookie,
+        max_age=state.sessions.max_age,
+        httponly=True,
+        samesite="lax",
+        secure=state.settings.secure_cookie,
+    )
     resp.delete_cookie(LOGIN_COOKIE)
     return resp
 

@@ -42,12 +42,18 @@ def status(request: Request, who: Me) -> Response:
     group_lines = [(g.group, group_line(g, now)) for g in got.group_quotas]
     warnings = [q.message for q in lines if q.level != "ok"]
     warnings += [f"group {name}: {q.message}" for name, q in group_lines if q.level != "ok"]
-    low = balance_warning(got.user, state.config.rule_settings().poorman,
-                          state.settings.currency)
+    low = balance_warning(got.user, state.config.rule_settings().poorman, state.settings.currency)
     if low:
         warnings.insert(0, low)
-    return render(request, "status.j2", who, user=got.user, quotas=lines,
-                  group_quotas=group_lines, warnings=warnings)
+    return render(
+        request,
+        "status.j2",
+        who,
+        user=got.user,
+        quotas=lines,
+        group_quotas=group_lines,
+        warnings=warnings,
+    )
 
 
 @router.get("/history")
@@ -56,31 +62,45 @@ def history_page(request: Request, who: Me) -> Response:
     q = history.parse_query(dict(request.query_params), user=who.name)  # their own only
     page = history.page(queries(state), q)
     requested = {r.job_row for r in state.store.refund_requests(user=who.name)}
-    return render(request, "history.j2", who, q=q, page=page, requested=requested,
-                  actions=history.ACTIONS, sorts=history.SORTS, base="/history",
-                  show_user=False)
+    return render(
+        request,
+        "history.j2",
+        who,
+        q=q,
+        page=page,
+        requested=requested,
+        actions=history.ACTIONS,
+        sorts=history.SORTS,
+        base="/history",
+        show_user=False,
+    )
 
 
 @router.get("/history.csv")
 def history_csv(request: Request, who: Me) -> Response:
     state = state_of(request)
     q = history.parse_query(dict(request.query_params), user=who.name)
-    return StreamingResponse(history.csv_lines(history.every_job(queries(state), q)),
-                             media_type="text/csv; charset=utf-8",
-                             headers={"Content-Disposition": 'attachment; filename="history.csv"'})
+    return StreamingResponse(
+        history.csv_lines(history.every_job(queries(state), q)),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="history.csv"'},
+    )
 
 
 @router.get("/charts")
 def charts_page(request: Request, who: Me) -> Response:
     state = state_of(request)
     s = state.settings
-    f = charts.figures(queries(state).printed_sums(who.name), s.sheet_grams,
-                       s.sheet_co2_grams)
+    f = charts.figures(queries(state).printed_sums(who.name), s.sheet_grams, s.sheet_co2_grams)
     return render(
-        request, "charts.j2", who, f=f,
+        request,
+        "charts.j2",
+        who,
+        f=f,
         per_month=charts.bars("Pages per month", f.per_month),
-        colour=charts.bars("Colour and mono pages", [("colour", f.colour), ("mono", f.mono)],
-                           colour="#a53b6e"),
+        colour=charts.bars(
+            "Colour and mono pages", [("colour", f.colour), ("mono", f.mono)], colour="#a53b6e"
+        ),
         by_printer=charts.bars("Pages by printer", f.by_printer, colour="#3ba56e"),
     )
 
@@ -96,16 +116,20 @@ async def quote(request: Request, who: Posted, document: UploadFile) -> Response
     `pagetally quote` does (web/quoting.py)."""
     from pagetally.web.quoting import quote_upload
 
-    got = await quote_upload(state_of(request), who, document,
-                             empty="the file is empty: choose a document to quote")
+    got = await quote_upload(
+        state_of(request), who, document, empty="the file is empty: choose a document to quote"
+    )
     return render(request, "quote.j2", who, rows=got.rows, notes=got.notes, filename=got.file)
 
 
 @router.get("/payments")
 def payments_page(request: Request, who: Me) -> Response:
     state = state_of(request)
-    pays = sorted(state.store.payments(who.name),
-                  key=lambda p: p.date or datetime.min.replace(tzinfo=UTC), reverse=True)
+    pays = sorted(
+        state.store.payments(who.name),
+        key=lambda p: p.date or datetime.min.replace(tzinfo=UTC),
+        reverse=True,
+    )
     months = _invoice_months(state, who.name)
     return render(request, "payments.j2", who, payments=pays, months=months)
 
@@ -113,8 +137,11 @@ def payments_page(request: Request, who: Me) -> Response:
 def _invoice_months(state: WebState, user: str) -> list[str]:
     """Whole months past in which the user was charged something."""
     this_month = f"{state.now():%Y-%m}"
-    out = {f"{j.date:%Y-%m}" for j in state.store.history(HistoryFilter(user=user))
-           if j.action in (Action.ALLOW, Action.WARN) and j.price > 0}
+    out = {
+        f"{j.date:%Y-%m}"
+        for j in state.store.history(HistoryFilter(user=user))
+        if j.action in (Action.ALLOW, Action.WARN) and j.price > 0
+    }
     return sorted((m for m in out if m < this_month), reverse=True)
 
 
@@ -127,8 +154,11 @@ def invoice_pdf(request: Request, who: Me, month: str) -> Response:
     if month not in _invoice_months(state, who.name):
         raise NotFound("invoice", month)
     data = month_invoice(state, who.name, month)
-    return Response(data, media_type="application/pdf",
-                    headers={"Content-Disposition": f'attachment; filename="invoice-{month}.pdf"'})
+    return Response(
+        data,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="invoice-{month}.pdf"'},
+    )
 
 
 @router.get("/refunds")
@@ -136,8 +166,14 @@ def refunds_page(request: Request, who: Me) -> Response:
     state = state_of(request)
     requests = state.store.refund_requests(user=who.name)
     job = request.query_params.get("job", "")
-    return render(request, "refunds.j2", who, requests=requests, job=job,
-                  receipts=state.store.refund_receipts(who.name))
+    return render(
+        request,
+        "refunds.j2",
+        who,
+        requests=requests,
+        job=job,
+        receipts=state.store.refund_receipts(who.name),
+    )
 
 
 @router.get("/receipts/{row}.pdf")
@@ -153,8 +189,9 @@ def receipt_pdf(request: Request, who: Me, row: int) -> Response:
 
 
 @router.post("/refunds")
-def ask_refund(request: Request, who: Posted, job: Annotated[str, Form()],
-               reason: Annotated[str, Form()] = "") -> Response:
+def ask_refund(
+    request: Request, who: Posted, job: Annotated[str, Form()], reason: Annotated[str, Form()] = ""
+) -> Response:
     state = state_of(request)
     try:
         row = int(job)
@@ -163,9 +200,9 @@ def ask_refund(request: Request, who: Posted, job: Annotated[str, Form()],
         raise HTTPException(404, f"no job {job} of yours") from None
     if not may_request_refund(who, record.user):
         raise HTTPException(404, f"no job {job} of yours")  # not "forbidden": not even there
-    pending = {r.job_row for r in state.store.refund_requests(user=who.name)
-               if r.state.value == "pending"}
+    pending = {
+        r.job_row for r in state.store.refund_requests(user=who.name) if r.state.value == "pending"
+    }
     text = check_request(record, who.name, reason, pending)
     state.store.add_refund_request(row, who.name, text, state.now())
     return RedirectResponse("/refunds?asked=1", status_code=303)
-

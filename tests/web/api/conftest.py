@@ -34,8 +34,11 @@ def tokens(site: SqlStore) -> Tokens:
     revoked = site.add_api_token("root", TokenRole.ADMIN, NOW - timedelta(days=1))
     site.revoke_api_token(revoked[0].id, NOW - timedelta(hours=1))
     return Tokens(
-        alice=add("alice"), bob=add("bob"), audrey=add("audrey", TokenRole.READONLY),
-        root=add("root", TokenRole.ADMIN), revoked=revoked[1],
+        alice=add("alice"),
+        bob=add("bob"),
+        audrey=add("audrey", TokenRole.READONLY),
+        root=add("root", TokenRole.ADMIN),
+        revoked=revoked[1],
         expired=add("root", TokenRole.ADMIN, expires=NOW - timedelta(minutes=1)),
         demoted=add("bob", TokenRole.ADMIN),
     )

@@ -18,7 +18,10 @@ from tests.web.site import EVIL, EVIL_TITLE
 def test_a_user_reads_their_status_jobs_and_payments(api: TestClient, tokens: Tokens) -> None:
     h = bearer(tokens.alice)
     assert api.get("/api/v1/me", headers=h).json() == {
-        "name": "alice", "role": "user", "via": "token"}
+        "name": "alice",
+        "role": "user",
+        "via": "token",
+    }
     status = api.get("/api/v1/me/status", headers=h).json()
     assert status["user"]["balance"] == "9.60" and status["user"]["lifetime_paid"] == "5.00"
     by_printer = {q["printer"]: q for q in status["quotas"]}
@@ -26,7 +29,10 @@ def test_a_user_reads_their_status_jobs_and_payments(api: TestClient, tokens: To
     assert by_printer["lp1"]["hard_limit"] == 100
     jobs = api.get("/api/v1/me/jobs", headers=h).json()
     assert [j["title"] for j in jobs["jobs"]] == [
-        "alice-thesis.pdf", "alice-denied.pdf", "alice-slides.pdf"]
+        "alice-thesis.pdf",
+        "alice-denied.pdf",
+        "alice-slides.pdf",
+    ]
     assert jobs["next"] is None
     pays = api.get("/api/v1/me/payments", headers=h).json()
     assert [(p["amount"], p["description"]) for p in pays] == [("5.00", "cash at desk")]
@@ -50,11 +56,11 @@ def test_pages_follow_cursors_and_sorts(api: TestClient, tokens: Tokens) -> None
 
 def test_admin_changes_and_user_sees_them(api: TestClient, tokens: Tokens) -> None:
     root = bearer(tokens.root)
-    r = api.post("/api/v1/users/alice/credit", headers=root,
-                 json={"amount": "2.50", "note": "desk"})
+    r = api.post(
+        "/api/v1/users/alice/credit", headers=root, json={"amount": "2.50", "note": "desk"}
+    )
     assert r.status_code == 200 and r.json()["balance"] == "12.10"
-    r = api.put("/api/v1/quotas/alice/lp1", headers=root,
-                json={"soft_limit": 5, "hard_limit": 7})
+    r = api.put("/api/v1/quotas/alice/lp1", headers=root, json={"soft_limit": 5, "hard_limit": 7})
     assert r.json()["hard_limit"] == 7
     status = api.get("/api/v1/me/status", headers=bearer(tokens.alice)).json()
     lp1 = next(q for q in status["quotas"] if q["printer"] == "lp1")
@@ -114,7 +120,9 @@ def test_exports_in_every_format(api: TestClient, tokens: Tokens) -> None:
     assert set(everything) >= {"users", "history", "payments", "upquotas"}
     tree = ET.fromstring(api.get("/api/v1/exports/printers?format=xml", headers=root).text)
     assert {a.text for a in tree.iter("attribute") if a.get("name") == "printername"} == {
-        "lp1", "color1"}
+        "lp1",
+        "color1",
+    }
     log = api.get("/api/v1/exports/history?format=cups", headers=root)
     assert log.headers["content-type"].startswith("text/plain")
     assert log.text.count("\n") == 4 + 10 + 2 + 1  # a line per page printed
@@ -149,12 +157,22 @@ def test_metrics_backend_time(api: TestClient, site: SqlStore) -> None:
     from tests.web.site import NOW
 
     for n, took in ((1, 0.3), (2, 0.3), (3, 2.0)):
-        facts = JobFacts(user="alice", printer="lp1", pages=1, job_id=f"t{n}", host="ws1",
-                         job_uuid=f"urn:uuid:timed-{n}")
-        request = ChargeRequest(facts, Decision(Action.ALLOW, price=Decimal("0.10"), pages=1),
-                                NOW)
-        charge(site, Config(path="(defaults)"), request, Messages(io.StringIO()),
-               started=time.monotonic() - took)
+        facts = JobFacts(
+            user="alice",
+            printer="lp1",
+            pages=1,
+            job_id=f"t{n}",
+            host="ws1",
+            job_uuid=f"urn:uuid:timed-{n}",
+        )
+        request = ChargeRequest(facts, Decision(Action.ALLOW, price=Decimal("0.10"), pages=1), NOW)
+        charge(
+            site,
+            Config(path="(defaults)"),
+            request,
+            Messages(io.StringIO()),
+            started=time.monotonic() - took,
+        )
     text = api.get("/metrics").text
     assert "# TYPE pagetally_backend_seconds histogram" in text
     for le, n in (("0.25", 0), ("0.5", 2), ("1.0", 2), ("2.5", 3), ("+Inf", 3)):
@@ -175,12 +193,18 @@ def test_openapi_document(api: TestClient) -> None:
 def test_quote_of_an_upload(api: TestClient, tokens: Tokens) -> None:
     from tests.web.docs import blank_pdf
 
-    r = api.post("/api/v1/quote", headers=bearer(tokens.alice),
-                 files={"document": ("thesis.pdf", blank_pdf(3), "application/pdf")})
+    r = api.post(
+        "/api/v1/quote",
+        headers=bearer(tokens.alice),
+        files={"document": ("thesis.pdf", blank_pdf(3), "application/pdf")},
+    )
     assert r.status_code == 200, r.text
     quotes = {q["printer"]: q for q in r.json()["quotes"]}
     assert quotes["lp1"]["pages"] == 3 and quotes["lp1"]["price"] == "0.30"
     assert "/tmp" not in r.text
-    empty = api.post("/api/v1/quote", headers=bearer(tokens.alice),
-                     files={"document": ("e.pdf", b"", "application/pdf")})
+    empty = api.post(
+        "/api/v1/quote",
+        headers=bearer(tokens.alice),
+        files={"document": ("e.pdf", b"", "application/pdf")},
+    )
     assert empty.status_code == 400 and empty.json()["detail"] == "the file is empty"

@@ -42,45 +42,74 @@ ROUTES: dict[tuple[str, str], tuple[str, Any, str]] = {
     ("POST", "/api/v1/users"): ("/api/v1/users", {"name": "mallory"}, "change"),
     ("PATCH", "/api/v1/users/{name}"): ("/api/v1/users/bob", {"description": "x"}, "change"),
     ("DELETE", "/api/v1/users/{name}"): ("/api/v1/users/bob", None, "change"),
-    ("POST", "/api/v1/users/{name}/credit"): ("/api/v1/users/bob/credit", {"amount": "50"},
-                                              "change"),
+    ("POST", "/api/v1/users/{name}/credit"): (
+        "/api/v1/users/bob/credit",
+        {"amount": "50"},
+        "change",
+    ),
     ("GET", "/api/v1/groups"): ("/api/v1/groups", None, "view"),
     ("GET", "/api/v1/groups/{name}"): ("/api/v1/groups/auditors", None, "view"),
     ("POST", "/api/v1/groups"): ("/api/v1/groups", {"name": "g2"}, "change"),
     ("DELETE", "/api/v1/groups/{name}"): ("/api/v1/groups/auditors", None, "change"),
-    ("POST", "/api/v1/groups/{name}/members"): ("/api/v1/groups/auditors/members",
-                                                {"names": ["bob"]}, "change"),
+    ("POST", "/api/v1/groups/{name}/members"): (
+        "/api/v1/groups/auditors/members",
+        {"names": ["bob"]},
+        "change",
+    ),
     ("DELETE", "/api/v1/groups/{name}/members/{user}"): (
-        "/api/v1/groups/auditors/members/audrey", None, "change"),
+        "/api/v1/groups/auditors/members/audrey",
+        None,
+        "change",
+    ),
     ("GET", "/api/v1/printers"): ("/api/v1/printers", None, "view"),
     ("GET", "/api/v1/printers/{name}"): ("/api/v1/printers/lp1", None, "view"),
     ("POST", "/api/v1/printers"): ("/api/v1/printers", {"name": "p9"}, "change"),
-    ("PATCH", "/api/v1/printers/{name}"): ("/api/v1/printers/lp1", {"price_per_page": "0"},
-                                           "change"),
+    ("PATCH", "/api/v1/printers/{name}"): (
+        "/api/v1/printers/lp1",
+        {"price_per_page": "0"},
+        "change",
+    ),
     ("DELETE", "/api/v1/printers/{name}"): ("/api/v1/printers/lp1", None, "change"),
     ("GET", "/api/v1/printer-groups"): ("/api/v1/printer-groups", None, "view"),
     ("POST", "/api/v1/printer-groups/{name}/members"): (
-        "/api/v1/printer-groups/color1/members", {"names": ["lp1"]}, "change"),
+        "/api/v1/printer-groups/color1/members",
+        {"names": ["lp1"]},
+        "change",
+    ),
     ("DELETE", "/api/v1/printer-groups/{name}/members/{printer}"): (
-        "/api/v1/printer-groups/color1/members/lp1", None, "change"),
+        "/api/v1/printer-groups/color1/members/lp1",
+        None,
+        "change",
+    ),
     ("GET", "/api/v1/quotas"): ("/api/v1/quotas", None, "view"),
-    ("PUT", "/api/v1/quotas/{user}/{printer}"): ("/api/v1/quotas/bob/lp1",
-                                                 {"hard_limit": 1000}, "change"),
-    ("POST", "/api/v1/quotas/{user}/{printer}/reset"): ("/api/v1/quotas/bob/lp1/reset", {},
-                                                        "change"),
+    ("PUT", "/api/v1/quotas/{user}/{printer}"): (
+        "/api/v1/quotas/bob/lp1",
+        {"hard_limit": 1000},
+        "change",
+    ),
+    ("POST", "/api/v1/quotas/{user}/{printer}/reset"): (
+        "/api/v1/quotas/bob/lp1/reset",
+        {},
+        "change",
+    ),
     ("DELETE", "/api/v1/quotas/{user}/{printer}"): ("/api/v1/quotas/bob/lp1", None, "change"),
     ("GET", "/api/v1/group-quotas"): ("/api/v1/group-quotas", None, "view"),
-    ("PUT", "/api/v1/group-quotas/{group}/{printer}"): ("/api/v1/group-quotas/auditors/lp1",
-                                                        {"hard_limit": 5}, "change"),
+    ("PUT", "/api/v1/group-quotas/{group}/{printer}"): (
+        "/api/v1/group-quotas/auditors/lp1",
+        {"hard_limit": 5},
+        "change",
+    ),
     ("GET", "/api/v1/report"): ("/api/v1/report", None, "view"),
     ("GET", "/api/v1/billing-codes"): ("/api/v1/billing-codes", None, "view"),
     ("POST", "/api/v1/billing-codes"): ("/api/v1/billing-codes", {"code": "c1"}, "change"),
-    ("PATCH", "/api/v1/billing-codes/{code}"): ("/api/v1/billing-codes/c0",
-                                                {"balance": "5"}, "change"),
+    ("PATCH", "/api/v1/billing-codes/{code}"): (
+        "/api/v1/billing-codes/c0",
+        {"balance": "5"},
+        "change",
+    ),
     ("DELETE", "/api/v1/billing-codes/{code}"): ("/api/v1/billing-codes/c0", None, "change"),
     ("GET", "/api/v1/payments"): ("/api/v1/payments", None, "view"),
-    ("POST", "/api/v1/payments"): ("/api/v1/payments", {"user": "bob", "amount": "9"},
-                                   "change"),
+    ("POST", "/api/v1/payments"): ("/api/v1/payments", {"user": "bob", "amount": "9"}, "change"),
     ("POST", "/api/v1/jobs/{job_id}/refund"): (f"/api/v1/jobs/{BOB_JOB}/refund", {}, "change"),
     ("GET", "/api/v1/jobs"): ("/api/v1/jobs", None, "view"),
     ("GET", "/api/v1/jobs/{job_id}"): (f"/api/v1/jobs/{BOB_JOB}", None, "own"),
@@ -104,8 +133,10 @@ def _snapshot(store: SqlStore) -> str:
 
 def test_every_route_is_walked(app: FastAPI) -> None:
     routes = {
-        (m, r.path) for r in app.routes if isinstance(r, APIRoute)
-        and r.path.startswith("/api/v1") for m in r.methods
+        (m, r.path)
+        for r in app.routes
+        if isinstance(r, APIRoute) and r.path.startswith("/api/v1")
+        for m in r.methods
     }
     # the OpenAPI document is public: it describes the routes, holds no data
     assert routes - {("GET", "/api/v1/openapi.json")} == set(ROUTES)
@@ -126,7 +157,8 @@ def _expected(kind: str, caller: str) -> set[int]:
 
 @pytest.mark.parametrize("caller", ["alice", "audrey", "demoted"])
 def test_others_and_readonly_admins_see_and_change_only_what_they_may(
-        api: TestClient, tokens: Tokens, site: SqlStore, caller: str) -> None:
+    api: TestClient, tokens: Tokens, site: SqlStore, caller: str
+) -> None:
     site.issue_refund_receipt(BOB_JOB, "bob", D("0.20"), 0, D("10"), NOW)  # as if refunded
     before = _snapshot(site)
     secret = getattr(tokens, caller)
@@ -144,11 +176,15 @@ def test_others_and_readonly_admins_see_and_change_only_what_they_may(
 
 @pytest.mark.parametrize("how", ["none", "bad", "revoked", "expired", "basic", "session-less"])
 def test_without_a_valid_token_nothing_is_seen(
-        api: TestClient, tokens: Tokens, site: SqlStore, how: str) -> None:
+    api: TestClient, tokens: Tokens, site: SqlStore, how: str
+) -> None:
     before = _snapshot(site)
     headers = {
-        "none": {}, "bad": bearer("ptk_" + "x" * 43), "revoked": bearer(tokens.revoked),
-        "expired": bearer(tokens.expired), "basic": {"Authorization": "Basic cm9vdDpyb290"},
+        "none": {},
+        "bad": bearer("ptk_" + "x" * 43),
+        "revoked": bearer(tokens.revoked),
+        "expired": bearer(tokens.expired),
+        "basic": {"Authorization": "Basic cm9vdDpyb290"},
         "session-less": bearer(""),
     }[how]
     for (method, _route), (path, body, _kind) in ROUTES.items():
@@ -159,7 +195,11 @@ def test_without_a_valid_token_nothing_is_seen(
 
 
 def test_a_users_own_routes_hold_nothing_of_others(api: TestClient, tokens: Tokens) -> None:
-    for path in ("/api/v1/me/status", "/api/v1/me/jobs", "/api/v1/me/payments",
-                 "/api/v1/me/export?format=json"):
+    for path in (
+        "/api/v1/me/status",
+        "/api/v1/me/jobs",
+        "/api/v1/me/payments",
+        "/api/v1/me/export?format=json",
+    ):
         text = api.get(path, headers=bearer(tokens.bob)).text
         assert "alice" not in text, path

@@ -26,9 +26,15 @@ def test_no_server_errors(app: FastAPI, tokens: Tokens) -> None:
     called: list[str] = []
 
     for operation in operations:
+
         @given(case=operation.as_strategy())
-        @settings(max_examples=4, deadline=None, derandomize=True, database=None,
-                  suppress_health_check=list(HealthCheck))
+        @settings(
+            max_examples=4,
+            deadline=None,
+            derandomize=True,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+        )
         def run(case: Any) -> None:
             case.call_and_validate(headers=headers, checks=[not_a_server_error])
             called.append(operation.label)

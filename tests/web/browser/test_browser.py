@@ -23,8 +23,9 @@ def _login(page: Any, base: str, user: str) -> None:
     page.wait_for_url(f"{base}/")
 
 
-def test_user_and_admin_round_trip(browser: Any, base_url: str, site_store: Any,
-                                   shots: Path, tmp_path: Path) -> None:
+def test_user_and_admin_round_trip(
+    browser: Any, base_url: str, site_store: Any, shots: Path, tmp_path: Path
+) -> None:
     user_ctx, admin_ctx = browser.new_context(), browser.new_context()
     me = user_ctx.new_page()
     _login(me, base_url, "alice")
@@ -106,7 +107,8 @@ def _tab_to(page: Any, text: str, limit: int = 40) -> None:
         page.keyboard.press("Tab")
         focused = page.evaluate(
             "() => { const e = document.activeElement;"
-            " return (e.getAttribute('aria-label') || e.innerText || e.value || '').trim(); }")
+            " return (e.getAttribute('aria-label') || e.innerText || e.value || '').trim(); }"
+        )
         focused = " ".join(focused.split())
         seen.append(focused)
         if focused == text:
@@ -122,8 +124,9 @@ def test_keyboard_only(browser: Any, base_url: str, shots: Path) -> None:
     page.goto(f"{base_url}/login")
     # the user name field has the focus (autofocus): wait for it, or the first keys
     # can go to the page before it is focused (seen once in CI: login never sent)
-    page.wait_for_function("() => document.activeElement && "
-                           "document.activeElement.tagName === 'INPUT'")
+    page.wait_for_function(
+        "() => document.activeElement && document.activeElement.tagName === 'INPUT'"
+    )
     page.keyboard.type("bob")
     page.keyboard.press("Tab")
     page.keyboard.type(PASSWORD)

@@ -23,18 +23,22 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     op.create_table(
         "apitokens",
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-                  autoincrement=True, nullable=False),
-        sa.Column("userid", sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-                  nullable=False),
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column("userid", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("tokenhash", sa.String(length=64), nullable=False),
         sa.Column("role", sa.String(length=16), nullable=False),
         sa.Column("label", sa.String(length=255), nullable=False),
         sa.Column("created", pagetally.storage.types.UtcDateTime(timezone=True), nullable=False),
         sa.Column("expires", pagetally.storage.types.UtcDateTime(timezone=True), nullable=True),
         sa.Column("revoked", pagetally.storage.types.UtcDateTime(timezone=True), nullable=True),
-        sa.ForeignKeyConstraint(["userid"], ["users.id"],
-                                name=op.f("fk_apitokens_userid_users"), ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["userid"], ["users.id"], name=op.f("fk_apitokens_userid_users"), ondelete="CASCADE"
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_apitokens")),
         sa.UniqueConstraint("tokenhash", name=op.f("uq_apitokens_tokenhash")),
         mysql_charset="utf8mb4",

@@ -24,8 +24,12 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     op.create_table(
         "jobanswers",
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-                  autoincrement=True, nullable=False),
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
         sa.Column("printername", name_type(), nullable=False),
         sa.Column("jobid", sa.String(length=64), nullable=False),
         sa.Column("hostname", sa.String(length=255), nullable=False),
@@ -39,8 +43,12 @@ def upgrade() -> None:
         mysql_charset="utf8mb4",
         mysql_engine="InnoDB",
     )
-    op.create_index(op.f("ix_jobanswers_printername_jobid"), "jobanswers",
-                    ["printername", "jobid"], unique=False)
+    op.create_index(
+        op.f("ix_jobanswers_printername_jobid"),
+        "jobanswers",
+        ["printername", "jobid"],
+        unique=False,
+    )
 
 
 def downgrade() -> None:

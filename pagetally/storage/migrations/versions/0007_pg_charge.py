@@ -154,9 +154,28 @@ $$
 
 # the history columns storage/accounting.history_values fills (at this revision)
 HISTORY_COLUMNS = (
-    "printername", "jobid", "hostname", "jobuuid", "jobkey", "jobdate", "username", "action",
-    "jobsize", "colorpages", "sheets", "copies", "jobprice", "reason", "billingcode", "title",
-    "filename", "jobsizebytes", "sha256", "options", "pagecounter", "precomputedjobsize",
+    "printername",
+    "jobid",
+    "hostname",
+    "jobuuid",
+    "jobkey",
+    "jobdate",
+    "username",
+    "action",
+    "jobsize",
+    "colorpages",
+    "sheets",
+    "copies",
+    "jobprice",
+    "reason",
+    "billingcode",
+    "title",
+    "filename",
+    "jobsizebytes",
+    "sha256",
+    "options",
+    "pagecounter",
+    "precomputedjobsize",
     "precomputedjobprice",
 )
 
@@ -173,6 +192,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
-    op.execute("DROP FUNCTION IF EXISTS pagetally_charge(text, text, boolean, numeric, bigint, "
-               "text, boolean, json)")
+    op.execute(
+        "DROP FUNCTION IF EXISTS pagetally_charge(text, text, boolean, numeric, bigint, "
+        "text, boolean, json)"
+    )
     op.execute("DROP FUNCTION IF EXISTS pagetally_snapshot(text, text, text, bytea, boolean)")

@@ -116,10 +116,14 @@ def _apply() -> str:
     to its history row, unchanged but for taking the user and chain as arguments
     (a template: the history columns are put in with %)."""
     body: str = _migration("0007_pg_charge.py").CHARGE
-    body = body[body.index("  IF v_uid IS NOT NULL THEN"):body.index("  RETURN json_build_object")]
+    body = body[
+        body.index("  IF v_uid IS NOT NULL THEN") : body.index("  RETURN json_build_object")
+    ]
     body = body.replace("v_uid", "p_uid").replace("v_chain", "p_chain")
-    return (APPLY_HEAD + body + "  RETURN json_build_object('id', v_id, 'balance', v_balance, "
-            "'known', p_uid IS NOT NULL);\nEND\n$$;\n")
+    return (
+        APPLY_HEAD + body + "  RETURN json_build_object('id', v_id, 'balance', v_balance, "
+        "'known', p_uid IS NOT NULL);\nEND\n$$;\n"
+    )
 
 
 def _migration(name: str) -> ModuleType:
@@ -162,10 +166,30 @@ $$;
 
 # the history columns storage/accounting.history_values fills (at this revision)
 HISTORY_COLUMNS = (
-    "printername", "jobid", "hostname", "jobuuid", "jobkey", "jobdate", "username", "action",
-    "jobsize", "colorpages", "sheets", "copies", "jobprice", "reason", "billingcode", "title",
-    "filename", "jobsizebytes", "sha256", "options", "pagecounter", "precomputedjobsize",
-    "precomputedjobprice", "decisioncode",
+    "printername",
+    "jobid",
+    "hostname",
+    "jobuuid",
+    "jobkey",
+    "jobdate",
+    "username",
+    "action",
+    "jobsize",
+    "colorpages",
+    "sheets",
+    "copies",
+    "jobprice",
+    "reason",
+    "billingcode",
+    "title",
+    "filename",
+    "jobsizebytes",
+    "sha256",
+    "options",
+    "pagecounter",
+    "precomputedjobsize",
+    "precomputedjobprice",
+    "decisioncode",
 )
 
 
@@ -182,10 +206,17 @@ def upgrade() -> None:
 def downgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
-    op.execute("DROP FUNCTION IF EXISTS pagetally_decide_charge(text, text, text, bytea, text, "
-               "boolean, numeric, bigint, boolean, json)")
-    for name, args in (("pagetally_apply", "integer, integer[], text, boolean, numeric, bigint, "
-                        "text, boolean, json"), ("pagetally_account", "integer, integer[], text"),
-                       ("pagetally_lock_groups", "integer, integer[]"),
-                       ("pagetally_chain", "text")):
+    op.execute(
+        "DROP FUNCTION IF EXISTS pagetally_decide_charge(text, text, text, bytea, text, "
+        "boolean, numeric, bigint, boolean, json)"
+    )
+    for name, args in (
+        (
+            "pagetally_apply",
+            "integer, integer[], text, boolean, numeric, bigint, text, boolean, json",
+        ),
+        ("pagetally_account", "integer, integer[], text"),
+        ("pagetally_lock_groups", "integer, integer[]"),
+        ("pagetally_chain", "text"),
+    ):
         op.execute(f"DROP FUNCTION IF EXISTS {name}({args})")

@@ -42,11 +42,11 @@ def upgrade() -> None:
         sa.Column("jobrowid", _ID, autoincrement=False, nullable=False),
         sa.Column("number", sa.BigInteger(), nullable=False),
         sa.Column("username", pagetally.storage.types.name_type(), nullable=False),
-        sa.Column("amount", pagetally.storage.types.Money(precision=18, scale=6),
-                  nullable=False),
+        sa.Column("amount", pagetally.storage.types.Money(precision=18, scale=6), nullable=False),
         sa.Column("pages", sa.Integer(), nullable=False),
-        sa.Column("balanceafter", pagetally.storage.types.Money(precision=18, scale=6),
-                  nullable=True),
+        sa.Column(
+            "balanceafter", pagetally.storage.types.Money(precision=18, scale=6), nullable=True
+        ),
         sa.Column("issued", pagetally.storage.types.UtcDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("jobrowid", name=op.f("pk_refundreceipts")),
         sa.UniqueConstraint("number", name=op.f("uq_refundreceipts_number")),
