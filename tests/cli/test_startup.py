@@ -236,9 +236,10 @@ STORE_COMMANDS = {
     ("pagetally", "users", "list"): True,
     ("pagetally", "users", "list", "--format", "csv"): False,
     ("pagetally", "users", "add", "bob"): False,
-    ("pagetally", "report"): True,
+    ("pagetally", "report"): True,  # a table once edpykota (run beside it) added an entry
+    ("pagetally", "report", "--format", "csv"): False,
     ("pagetally", "quotas", "list", "--format", "json"): False,
-    ("repykota",): True,
+    ("repykota",): True,  # a table: edpykota (run before it) added an entry
     ("edpykota", "--add", "john"): False,
     ("pkusers", "--list"): True,
     ("dumpykota",): False,
