@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 import typer
 
-from pagetally.cli import _click as click
 from pagetally.cli import main
+from pagetally.cli import typer_click as click
 
 
 def test_commands_table_matches_the_commands() -> None:
@@ -59,7 +59,7 @@ def test_help_and_count_import_only_what_they_need(tmp_path: Path) -> None:
         "pagetally.cli.app",
         "pagetally.cli.env",
         "pagetally.cli.exitcodes",
-        "pagetally.cli._click",
+        "pagetally.cli.typer_click",
         "pagetally.cli._fastparams",
         "pagetally.cli.argfiles",  # -A FILE, stdlib only
     }
@@ -119,7 +119,7 @@ _RUN_ROOT = (
 _EACH_COMMAND = """
 import json, sys
 sys.argv[0] = "pagetally"
-from pagetally.cli import _click as click
+from pagetally.cli import typer_click as click
 from pagetally.cli import main
 import pytest
 import typer
