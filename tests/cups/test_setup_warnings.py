@@ -29,7 +29,9 @@ def test_warns_for_the_crashing_version_with_the_stock_policy() -> None:
 
 
 def test_no_warning_without_owner_checks_or_on_other_versions() -> None:
-    open_policy = CUPSD_CONF.format(port=631)  # the tests' <Limit All>: no Require user
+    open_policy = CUPSD_CONF.format(
+        port=631, address="127.0.0.1"
+    )  # the tests' <Limit All>: no Require user
     assert crash_warning(CRASHING, open_policy) is None
     assert crash_warning("2.4.2-3+deb12u9x", DEBIAN12_CUPSD_CONF.read_text()) is None
     assert crash_warning(None, DEBIAN12_CUPSD_CONF.read_text()) is None
