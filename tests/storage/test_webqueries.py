@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from sqlalchemy import insert
@@ -33,6 +34,16 @@ def _sql_stores_only(settings: StoreSettings) -> None:
     )
 
 
+def _insert(store: SqlStore, rows: list[dict[str, Any]]) -> None:
+    """History rows written in bulk, on the store's primary (a split's too)."""
+    engine = make_engine(store.settings, readonly=False)
+    try:
+        with engine.begin() as conn:
+            conn.execute(insert(jobhistory), rows)
+    finally:
+        engine.dispose()
+
+
 def _fill(store: SqlStore) -> list[JobRecord]:
     rows = [history_row(i, USERS, PRINTERS) for i in range(JOBS)]
     for i, r in enumerate(rows):
@@ -41,12 +52,7 @@ def _fill(store: SqlStore) -> list[JobRecord]:
             r["jobdate"] = EPOCH + timedelta(hours=3)
         if i % 50 == 7:
             r["title"] = "100% <b>done</b>_x"
-    engine = make_engine(store.settings, readonly=False)  # the primary's, on a split
-    try:
-        with engine.begin() as conn:
-            conn.execute(insert(jobhistory), rows)
-    finally:
-        engine.dispose()
+    _insert(store, rows)
     from pagetally.storage import HistoryFilter
 
     return list(store.history(HistoryFilter()))
@@ -206,8 +212,7 @@ def test_chart_sums_are_what_walking_the_jobs_gives(store: SqlStore) -> None:
             r["sheets"] = None
         if i % 13 == 0:
             r["colorpages"] = r["jobsize"] + 3  # more colour pages than pages: capped
-    with store._engine.begin() as conn:
-        conn.execute(insert(jobhistory), rows)
+    _insert(store, rows)
     from pagetally.storage import HistoryFilter
 
     for user in ("user000000", "user000001"):
