@@ -8,8 +8,9 @@ Rows are streamed: a dump of millions of jobs does not fill memory.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING, Annotated
+from typing import IO, TYPE_CHECKING, Annotated
 
 import typer
 
@@ -100,32 +101,25 @@ def dump(
     flt = parse_filters(filters or [], env)
     check_filters(datatype.value, flt)
     storage = env.config().store_settings().backend
-    with env.store() as store:
-        if output == "-":
-            dump_to(
-                env.out,
-                store,
-                datatype,
-                fmt,
-                flt,
-                storage=storage,
-                tz=env.local_tz(),
-                orderby=orderby,
-                total=total,
-            )
-        else:
-            with open(output, "w", encoding="utf-8", newline="") as fh:
-                dump_to(
-                    fh,
-                    store,
-                    datatype,
-                    fmt,
-                    flt,
-                    storage=storage,
-                    tz=env.local_tz(),
-                    orderby=orderby,
-                    total=total,
-                )
+    with env.store() as store, _opened(env, output) as out:
+        dump_to(
+            out,
+            store,
+            datatype,
+            fmt,
+            flt,
+            storage=storage,
+            tz=env.local_tz(),
+            orderby=orderby,
+            total=total,
+        )
+
+
+def _opened(env: Env, output: str) -> contextlib.AbstractContextManager[IO[str]]:
+    """Where the dump goes: standard output for "-", else the file (created)."""
+    if output == "-":
+        return contextlib.nullcontext(env.out)
+    return open(output, "w", encoding="utf-8", newline="")
 
 
 def iter_rows(store: Store, datatype: str, flt: Filters) -> Iterator[Row]:

@@ -125,7 +125,7 @@ class Env:
         A SQLite file that does not exist is refused (naming its path) unless
         `create` (`db upgrade`, setup): a typo must not make an empty store.
         """
-        with _no_collection():  # SQLAlchemy's and the store's imports (start-up)
+        with no_collection():  # SQLAlchemy's and the store's imports (start-up)
             from pagetally.storage import open_reads, open_store
             from pagetally.storage.engine import sqlite_exists
 
@@ -140,7 +140,7 @@ class Env:
         if not create:
             sqlite_exists(settings, str(cfg.path))
         read = None if write else cfg.read_store_settings()
-        with _no_collection():
+        with no_collection():
             store = open_store(settings, readonly=False) if write else open_reads(settings, read)
         try:
             yield store
@@ -149,24 +149,27 @@ class Env:
 
 
 @contextmanager
-def _no_collection() -> Iterator[None]:
-    """No cyclic garbage collection meanwhile: importing SQLAlchemy and the store
-    makes a few hundred thousand long-lived objects, and the collections their
-    allocations trigger cost ~10% of a store command's start-up. In a process
-    that runs one command (pagetally.cli.ONE_COMMAND_PROCESS), what is alive at
-    the end is frozen out of the collector (`gc.freeze`: modules, classes, the
-    engine), so that the command's own collections do not walk it again and
-    again (a third of dumpykota's time); tests running commands in-process do
-    not freeze theirs."""
+def no_collection(*, freeze: bool | None = None) -> Iterator[None]:
+    """No cyclic garbage collection meanwhile, for work that makes many long-lived
+    objects none of which is in a cycle: importing SQLAlchemy and the store (the
+    collections their allocations trigger cost ~10% of a store command's
+    start-up), a large report (each collection would walk its hundreds of
+    thousands of tuples again). What is alive at the end is frozen out of the
+    collector (`gc.freeze`; reference counting still frees it) when `freeze`, by
+    default in a process that runs one command (pagetally.cli.ONE_COMMAND_PROCESS):
+    re-enabled, it would otherwise walk all of it again and again (a third of
+    dumpykota's time); tests running commands in-process do not freeze theirs."""
     import pagetally.cli
 
+    if freeze is None:
+        freeze = pagetally.cli.ONE_COMMAND_PROCESS
     was = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
         if was:
-            if pagetally.cli.ONE_COMMAND_PROCESS:
+            if freeze:
                 gc.freeze()
             gc.enable()
 

@@ -8,10 +8,8 @@ repykota's grace column.
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import functools
-import gc
 import io
 import itertools
 import json
@@ -24,7 +22,7 @@ from typing import IO, TYPE_CHECKING, Annotated
 import typer
 
 from pagetally.cli import common
-from pagetally.cli.env import Env, get_env
+from pagetally.cli.env import Env, get_env, no_collection
 from pagetally.cli.output import Format, Row, human, render_table
 from pagetally.config import Config
 from pagetally.core.models import LimitBy
@@ -333,23 +331,6 @@ def _print_tables(env: Env, report: QuotaReport, cfg: Config, now: datetime) -> 
         env.out.write("\n")
 
 
-@contextlib.contextmanager
-def _no_collection() -> Iterator[None]:
-    """No cyclic garbage collection meanwhile: a report makes a few hundred
-    thousand tuples and strings, none in a cycle, and each collection would walk
-    them all again (a third of a large report's time). What is alive at the end
-    is frozen out of the collector (`gc.freeze`; reference counting still frees
-    it): re-enabled, it would otherwise walk all of it at once, right away."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.freeze()
-            gc.enable()
-
-
 def register(app: typer.Typer) -> None:
     app.command("report")(report)
 
@@ -377,7 +358,7 @@ def report(
 
     env = get_env()
     cfg = env.config()
-    with _no_collection(), env.store() as store:
+    with no_collection(freeze=True), env.store() as store:
         printer_patterns = printer or ["*"]
         if printer:
             expand("printer", printer_patterns, store.find_printers, lambda p: p.name)
@@ -392,7 +373,7 @@ def report(
 
         report = quota_report(store, printer_patterns, who, group=group)
     now = env.now()
-    with _no_collection():
+    with no_collection(freeze=True):
         if fmt is Format.JSON:
             write_report_json(env.out, report, cfg, now)
         elif fmt is Format.CSV:

@@ -95,6 +95,9 @@ def test_admin_credits_and_sets_quota(root: TestClient, site: SqlStore) -> None:
     r = root.post("/admin/user/credit", data={"csrf": token, "name": "bob", "amount": "1e999"})
     assert r.status_code == 400
     assert site.get_user("bob").balance == D("12.30")
+    r = root.post("/admin/printer/edit", data={"csrf": token, "name": "lp1", "per_sheet": "0.1.2"})
+    assert r.status_code == 400 and "price per sheet" in r.text
+    assert site.get_printer("lp1").prices.per_page == D("0.10")
 
 
 def test_admin_creates_edits_and_deletes(root: TestClient, site: SqlStore) -> None:

@@ -297,7 +297,10 @@ def printers(request: Request, who: Viewer) -> Response:
     )
 
 
-def _prices(per_page: str, per_job: str, per_color_page: str, per_sheet: str) -> PriceTable:
+def _prices(
+    per_page: Opt = "0", per_job: Opt = "0", per_color_page: Opt = "", per_sheet: Opt = "0"
+) -> PriceTable:
+    """The price fields of the printer forms (add and edit), checked as money."""
     return PriceTable(
         per_page=_money(per_page or "0", "price per page"),
         per_job=_money(per_job or "0", "price per job"),
@@ -306,23 +309,19 @@ def _prices(per_page: str, per_job: str, per_color_page: str, per_sheet: str) ->
     )
 
 
+Prices = Annotated[PriceTable, Depends(_prices)]
+
+
 @router.post("/printers")
 def add_printer(
     request: Request,
     who: Changer,
     name: Text,
-    per_page: Opt = "0",
-    per_job: Opt = "0",
-    per_color_page: Opt = "",
-    per_sheet: Opt = "0",
+    prices: Prices,
     description: Opt = "",
 ) -> Response:
     state_of(request).store.add_printer(
-        Printer(
-            name.strip(),
-            description=description.strip(),
-            prices=_prices(per_page, per_job, per_color_page, per_sheet),
-        )
+        Printer(name.strip(), description=description.strip(), prices=prices)
     )
     return _back(request, "/admin/printers", f"printer {name.strip()} added")
 
@@ -332,17 +331,14 @@ def edit_printer(
     request: Request,
     who: Changer,
     name: Text,
-    per_page: Opt = "0",
-    per_job: Opt = "0",
-    per_color_page: Opt = "",
-    per_sheet: Opt = "0",
+    prices: Prices,
     max_job_size: Opt = "",
     description: Opt = "",
 ) -> Response:
     size = _opt_int(max_job_size, "max job size")
     state_of(request).store.edit_printer(
         name,
-        prices=_prices(per_page, per_job, per_color_page, per_sheet),
+        prices=prices,
         max_job_size=size,
         clear_max_job_size=size is None,
         description=description,
