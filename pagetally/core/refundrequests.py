@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from pagetally.core.invoices import RefundReceipt
 from pagetally.core.models import Action, JobRecord
+from pagetally.core.refunds import RefundResult
 from pagetally.errors import InvalidInput, RuleError
 
 REASON_MAX = 500
@@ -38,6 +40,16 @@ class RefundRequest:
     decided_by: str | None = None
     decided: datetime | None = None
     note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class WebRefund:
+    """A refund made on the web, as the store made it in one unit of work: the
+    refund, its receipt and (an approval) the request marked approved."""
+
+    done: RefundResult
+    receipt: RefundReceipt
+    request: RefundRequest | None = None
 
 
 def check_request(job: JobRecord, user: str, reason: str, pending_rows: set[int]) -> str:

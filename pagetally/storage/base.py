@@ -37,7 +37,7 @@ from pagetally.core.models import (
     User,
     UserQuota,
 )
-from pagetally.core.refundrequests import RefundRequest, RequestState
+from pagetally.core.refundrequests import RefundRequest, RequestState, WebRefund
 from pagetally.core.refunds import Refund, RefundResult
 from pagetally.core.settings import StoreSettings as StoreSettings  # built by config
 from pagetally.core.tokens import ApiToken, TokenRole
@@ -401,7 +401,20 @@ class WebStore(Protocol):
     def decide_refund_request(
         self, request_id: int, state: RequestState, by: str, date: datetime, note: str = ""
     ) -> RefundRequest:
-        """Approve or refuse a pending request; RuleError when decided already."""
+        """Refuse a pending request; RuleError when decided already. An approval
+        refunds: `approve_refund_request`."""
+
+    def refund_with_receipt(self, row_id: int, refund: Refund, date: datetime) -> WebRefund:
+        """An admin's refund on the web: the refund and its receipt (numbered and
+        kept), all or nothing."""
+
+    def approve_refund_request(
+        self, request_id: int, refund: Refund, by: str, date: datetime, note: str = ""
+    ) -> WebRefund:
+        """The request marked approved, its job refunded by `refund` and the
+        receipt kept, all or nothing; RuleError (nothing changed) when the request
+        was decided already (two admins at once: one refund) or the job cannot be
+        refunded."""
 
 
 class WebAdminStore(AdminStore, WebStore, Protocol):

@@ -15,6 +15,7 @@ refund made on the web keeps its receipt (`refundreceipts`, one per job row).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 
@@ -102,28 +103,31 @@ class InvoiceMethods(SqlBase):
         invoices and of `jobs refund --receipt`) and keep what it says; the one
         issued before when there is one (a job has one receipt)."""
 
-        def work(conn: Connection) -> RefundReceipt:
-            row = conn.execute(
-                select(refundreceipts).where(refundreceipts.c.jobrowid == job_row)
-            ).first()
-            if row is not None:
-                return _receipt(row)
-            number = _issue(conn, "receipt", [(user, amount)], issued)[0]
-            made = RefundReceipt(job_row, number, user, amount, pages, balance_after, issued)
-            conn.execute(
-                insert(refundreceipts).values(
-                    jobrowid=job_row,
-                    number=number,
-                    username=user,
-                    amount=amount,
-                    pages=pages,
-                    balanceafter=balance_after,
-                    issued=issued,
-                )
-            )
-            return made
+        draft = RefundReceipt(job_row, 0, user, amount, pages, balance_after, issued)
+        return self._write(self._upsert(lambda conn: keep_receipt(conn, draft)))
 
-        return self._write(self._upsert(work))
+
+def keep_receipt(conn: Connection, draft: RefundReceipt) -> RefundReceipt:
+    """The receipt `draft` (its number not issued yet), numbered and kept in the
+    caller's write transaction; the one kept before for its job when there is one."""
+    row = conn.execute(
+        select(refundreceipts).where(refundreceipts.c.jobrowid == draft.job_row)
+    ).first()
+    if row is not None:
+        return _receipt(row)
+    number = _issue(conn, "receipt", [(draft.user, draft.amount)], draft.issued)[0]
+    conn.execute(
+        insert(refundreceipts).values(
+            jobrowid=draft.job_row,
+            number=number,
+            username=draft.user,
+            amount=draft.amount,
+            pages=draft.pages,
+            balanceafter=draft.balance_after,
+            issued=draft.issued,
+        )
+    )
+    return replace(draft, number=number)
 
 
 def _receipt(row: object) -> RefundReceipt:

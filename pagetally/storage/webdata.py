@@ -1,8 +1,17 @@
 """The web interface's own rows: local web passwords and refund requests.
 
 Kept apart from the tables the print path reads: a user row never carries a
-password, and a refund request is only a request until an admin approves it
-(then the store's `refund` does the refund, as `pagetally jobs refund`).
+password, and a refund request is only a request until an admin approves it.
+
+A refund made on the web is one unit of work (`refund_with_receipt`,
+`approve_refund_request`): the refund (storage/refunds.py, as `pagetally jobs
+refund`), its receipt's number and record (storage/invoices.py) and, for an
+approval, the request marked approved commit together or not at all. The
+request is marked first, by a conditional UPDATE (`state = 'pending'`): of two
+admins approving at once the second waits on the request's row and then finds
+nothing to update (PostgreSQL re-checks the condition on the new row version,
+MariaDB's UPDATE reads the latest committed row, SQLite writers take turns), so
+it is refused and refunds nothing.
 """
 
 from __future__ import annotations
@@ -11,9 +20,13 @@ from datetime import datetime
 
 from sqlalchemy import Connection, delete, insert, select, update
 
-from pagetally.core.refundrequests import RefundRequest, RequestState
-from pagetally.errors import NotFound, RuleError
+from pagetally.core.invoices import RefundReceipt
+from pagetally.core.refundrequests import RefundRequest, RequestState, WebRefund
+from pagetally.core.refunds import Refund, RefundResult
+from pagetally.errors import InvalidInput, NotFound, RuleError
 from pagetally.storage import rows
+from pagetally.storage.invoices import keep_receipt
+from pagetally.storage.refunds import apply_refund
 from pagetally.storage.schema import invoices, refundrequests, webpasswords, webrevoked
 from pagetally.storage.sql_base import SqlBase
 
@@ -148,25 +161,67 @@ class WebMethods(SqlBase):
     def decide_refund_request(
         self, request_id: int, state: RequestState, by: str, date: datetime, note: str = ""
     ) -> RefundRequest:
-        """Mark a pending request approved or refused; RuleError when it was decided
-        already (two admins at once: one wins)."""
+        """Refuse a pending request; RuleError when it was decided already (two
+        admins at once: one wins). An approval refunds: `approve_refund_request`."""
+        if state is not RequestState.REFUSED:
+            raise InvalidInput("a request is approved by approve_refund_request (it refunds)")
+        return self._write(lambda conn: _decide(conn, request_id, state, by, date, note))
 
-        def work(conn: Connection) -> RefundRequest:
-            done = conn.execute(
-                update(refundrequests)
-                .where(
-                    refundrequests.c.id == request_id,
-                    refundrequests.c.state == RequestState.PENDING.value,
-                )
-                .values(state=state.value, decidedby=by, decided=date, note=note)
-            ).rowcount
-            row = conn.execute(
-                select(refundrequests).where(refundrequests.c.id == request_id)
-            ).first()
-            if row is None:
-                raise NotFound("refund request", str(request_id))
-            if not done:
-                raise RuleError(f"refund request {request_id} was decided already")
-            return _request(row)
+    def refund_with_receipt(self, row_id: int, refund: Refund, date: datetime) -> WebRefund:
+        """Refund history row `row_id` (as `refund`) and number and keep its
+        receipt, in one transaction (an admin's refund on the web)."""
 
-        return self._write(work)
+        def work(conn: Connection) -> WebRefund:
+            done = apply_refund(conn, row_id, refund, date)
+            return WebRefund(done, _receipt_of(conn, done, date))
+
+        return self._write(self._upsert(work))
+
+    def approve_refund_request(
+        self, request_id: int, refund: Refund, by: str, date: datetime, note: str = ""
+    ) -> WebRefund:
+        """Approve pending request `request_id`: the request marked approved, its
+        job refunded (`refund`, made by core.refunds.refund_for from the job),
+        the receipt numbered and kept, in one transaction. RuleError (nothing
+        changed) when the request was decided already or the job cannot be
+        refunded (refunded meanwhile: the request stays pending)."""
+
+        def work(conn: Connection) -> WebRefund:
+            req = _decide(conn, request_id, RequestState.APPROVED, by, date, note)
+            done = apply_refund(conn, req.job_row, refund, date)
+            return WebRefund(done, _receipt_of(conn, done, date), req)
+
+        return self._write(self._upsert(work))
+
+
+def _receipt_of(conn: Connection, done: RefundResult, date: datetime) -> RefundReceipt:
+    d, row = done, done.job.id
+    assert row is not None
+    draft = RefundReceipt(row, 0, d.job.user, d.amount, d.pages, d.balance_after, date)
+    return keep_receipt(conn, draft)
+
+
+def _decide(
+    conn: Connection,
+    request_id: int,
+    state: RequestState,
+    by: str,
+    date: datetime,
+    note: str,
+) -> RefundRequest:
+    """Mark pending request `request_id` `state`, in the caller's transaction;
+    RuleError when it was decided already."""
+    done = conn.execute(
+        update(refundrequests)
+        .where(
+            refundrequests.c.id == request_id,
+            refundrequests.c.state == RequestState.PENDING.value,
+        )
+        .values(state=state.value, decidedby=by, decided=date, note=note)
+    ).rowcount
+    row = conn.execute(select(refundrequests).where(refundrequests.c.id == request_id)).first()
+    if row is None:
+        raise NotFound("refund request", str(request_id))
+    if not done:
+        raise RuleError(f"refund request {request_id} was decided already")
+    return _request(row)

@@ -7,9 +7,10 @@ twice never burns numbers, also when two downloads race (the store's
 `invoice_number_for` issues it atomically); the jobs are those charged and not
 refunded.
 
-A refund made on the web gets its receipt at once: numbered from the same
-sequence ("receipt"), kept in the store with what it says (refundreceipts), and
-rendered on each download for the user and the admins.
+A refund made on the web gets its receipt at once, in the refund's own unit of
+work (the store's `refund_with_receipt`, `approve_refund_request`): numbered
+from the same sequence ("receipt"), kept in the store with what it says
+(refundreceipts), and rendered on each download for the user and the admins.
 """
 
 from __future__ import annotations
@@ -30,7 +31,9 @@ from pagetally.core.invoices import (
     invoiced_jobs,
     vat_split,
 )
-from pagetally.core.refunds import RefundResult
+from pagetally.core.refundrequests import RequestState, WebRefund
+from pagetally.core.refunds import refund_for
+from pagetally.errors import RuleError
 from pagetally.storage.base import HistoryFilter
 
 if TYPE_CHECKING:
@@ -85,13 +88,18 @@ def document_unit(cfg: Config) -> str:
     return str(cfg.get("invoiceunit") or "") or str(cfg.get("currency"))
 
 
-def issue_receipt(state: WebState, done: RefundResult) -> RefundReceipt:
-    """Number and keep the receipt of a refund made on the web (an approved
-    request, an admin's refund), as `pagetally jobs refund --receipt` does."""
-    assert done.job.id is not None
-    return state.store.issue_refund_receipt(
-        done.job.id, done.job.user, done.amount, done.pages, done.balance_after, state.now()
-    )
+def approve_request(state: WebState, request_id: int, by: str, note: str) -> WebRefund:
+    """Approve refund request `request_id`: its job's whole price back as
+    `pagetally jobs refund` gives it (core.refunds.refund_for), the receipt and
+    the request's approval in the same unit of work of the store."""
+    req = state.store.get_refund_request(request_id)
+    if req.state is not RequestState.PENDING:
+        raise RuleError(f"refund request {request_id} was decided already ({req.state.value})")
+    job = state.store.get_job(req.job_row)
+    reason = f"refund request {request_id}: {req.reason}" + (f"; {note}" if note else "")
+    currency = state.config.rule_settings(job.printer).currency
+    back = refund_for(job, currency=currency, note=reason)
+    return state.store.approve_refund_request(request_id, back, by, state.now(), note)
 
 
 def receipt_pdf(state: WebState, rec: RefundReceipt) -> bytes:

@@ -4,7 +4,6 @@ through concurrent requests to the web app and straight at the store."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from decimal import Decimal as D
 from pathlib import Path
@@ -17,56 +16,17 @@ from pagetally.storage import open_store
 from pagetally.storage.schema import invoices
 from pagetally.storage.sql import SqlStore
 from pagetally.web.app import create_app
-from tests.servers import ServerInfo, mariadb_server, postgresql_server  # noqa: F401
+from tests.servers import mariadb_server, postgresql_server  # noqa: F401
 from tests.web.conftest import login
-from tests.web.site import NOW, SETTINGS, build_site, fill
+from tests.web.engines import ENGINES, at_once, site_of
+from tests.web.site import NOW, SETTINGS
 
 CLIENTS = 8
 
 
-@pytest.fixture(
-    params=[
-        "sqlite",
-        pytest.param("postgresql", marks=[pytest.mark.slow, pytest.mark.postgresql]),
-        pytest.param("mariadb", marks=[pytest.mark.slow, pytest.mark.mariadb]),
-    ]
-)
+@pytest.fixture(params=ENGINES)
 def any_site(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlStore]:
-    if request.param == "sqlite":
-        store = build_site(tmp_path)
-    else:
-        server: ServerInfo = request.getfixturevalue(f"{request.param}_server")
-        settings = server.new_database("inv")
-        made = open_store(settings)
-        made.upgrade()
-        made.close()
-        opened = open_store(settings)
-        assert isinstance(opened, SqlStore)
-        store = fill(opened)
-    try:
-        yield store
-    finally:
-        store.close()
-
-
-def _at_once(n: int, work: object) -> list[object]:
-    """`work(i)` in `n` threads released together; their results (or errors)."""
-    gate = threading.Barrier(n)
-    out: list[object] = [None] * n
-
-    def run(i: int) -> None:
-        gate.wait()
-        try:
-            out[i] = work(i)  # type: ignore[operator]
-        except Exception as exc:
-            out[i] = exc
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(120)
-    return out
+    yield from site_of(request, tmp_path)
 
 
 def _numbers(store: SqlStore) -> list[tuple[int, str, str]]:
@@ -80,7 +40,7 @@ def _numbers(store: SqlStore) -> list[tuple[int, str, str]]:
 def test_simultaneous_first_downloads_get_one_number(any_site: SqlStore) -> None:
     app = create_app(SETTINGS, any_site, now=lambda: NOW)
     clients = [login(TestClient(app), "alice") for _ in range(CLIENTS)]
-    got = _at_once(CLIENTS, lambda i: clients[i].get("/invoices/2026-10.pdf"))
+    got = at_once(CLIENTS, lambda i: clients[i].get("/invoices/2026-10.pdf"))
     assert [getattr(r, "status_code", r) for r in got] == [200] * CLIENTS
     assert _numbers(any_site) == [(1, "m2026-10", "alice")]
     texts = {r.content for r in got}  # type: ignore[attr-defined]
@@ -94,7 +54,7 @@ def test_store_issues_one_number_per_invoice_under_contention(any_site: SqlStore
     try:
         for month in range(1, 11):
             kind = f"m2025-{month:02d}"
-            got = _at_once(
+            got = at_once(
                 CLIENTS,
                 lambda i: servers[i].invoice_number_for(
                     kind, ("alice", "bob")[i % 2], D("1.00"), NOW

@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 from pagetally.core.models import Action, BillingCode, Group, Payment, PaymentKind, PriceTable
 from pagetally.core.models import Printer as PrinterModel
 from pagetally.core.models import User as UserModel
+from pagetally.core.refundrequests import RequestState, WebRefund
 from pagetally.core.refunds import refund_for
 from pagetally.errors import InvalidInput
 from pagetally.storage.reports import quota_report
@@ -413,17 +414,55 @@ def refund(request: Request, who: Changer, job_id: int, body: p.RefundAsk) -> An
     ask = refund_for(
         job, currency=_currency(request), fraction=fraction, pages=body.pages, note=body.note
     )
-    done = store.refund(job_id, ask, now_of(request))
-    from pagetally.web.invoices import issue_receipt
+    made = store.refund_with_receipt(job_id, ask, now_of(request))
+    return _refund_answer(made)
 
-    receipt = issue_receipt(state_of(request), done)
+
+def _refund_answer(made: WebRefund) -> dict[str, Any]:
+    done = made.done
     return {
         "job": row(done.job),
         "amount": row(done.amount),
         "pages": done.pages,
         "balance_after": row(done.balance_after),
-        "receipt": receipt.number,
+        "receipt": made.receipt.number,
     }
+
+
+@router.get(
+    "/refund-requests", tags=["refund requests"], summary="Users' refund requests, newest first"
+)
+def refund_requests(request: Request, who: Viewer, state: RequestState | None = None) -> list[Any]:
+    return row(state_of(request).store.refund_requests(state=state))  # type: ignore[no-any-return]
+
+
+@router.post(
+    "/refund-requests/{request_id}/approve",
+    tags=["refund requests"],
+    summary="Approve a pending request: the job refunded, its receipt and the approval at once",
+)
+def approve_refund_request(
+    request: Request, who: Changer, request_id: int, body: p.RefundDecision
+) -> Any:
+    from pagetally.web.invoices import approve_request
+
+    made = approve_request(state_of(request), request_id, who.name, body.note)
+    return {"request": row(made.request), **_refund_answer(made)}
+
+
+@router.post(
+    "/refund-requests/{request_id}/refuse",
+    tags=["refund requests"],
+    summary="Refuse a pending request (nothing is refunded)",
+)
+def refuse_refund_request(
+    request: Request, who: Changer, request_id: int, body: p.RefundDecision
+) -> Any:
+    state = state_of(request)
+    done = state.store.decide_refund_request(
+        request_id, RequestState.REFUSED, who.name, now_of(request), body.note
+    )
+    return row(done)
 
 
 # --- jobs -------------------------------------------------------------------------------

@@ -141,6 +141,10 @@ class Credit(BaseModel):
     note: Text = ""
 
 
+class RefundDecision(BaseModel):
+    note: Text = ""
+
+
 class RefundAsk(BaseModel):
     fraction: Annotated[str, Field(max_length=20)] = "1"
     pages: bool = False

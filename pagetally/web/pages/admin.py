@@ -27,15 +27,15 @@ from pagetally.core.models import (
     User,
 )
 from pagetally.core.money import format_money, parse_amount
-from pagetally.core.refundrequests import RequestState
-from pagetally.core.refunds import refund_for
-from pagetally.errors import InvalidInput, NotFound, RuleError
+from pagetally.core.refundrequests import RequestState, WebRefund
+from pagetally.core.refunds import Refund, refund_for
+from pagetally.errors import InvalidInput, NotFound
 from pagetally.storage.base import HistoryFilter
 from pagetally.web import dashboard, history
 from pagetally.web.app import WebState, queries, render
 from pagetally.web.forms import posted
 from pagetally.web.identity import admin, admin_view, state_of
-from pagetally.web.invoices import issue_receipt, receipt_download
+from pagetally.web.invoices import approve_request, receipt_download
 from pagetally.web.rights import Identity, may_change_site
 
 router = APIRouter(prefix="/admin")
@@ -507,17 +507,19 @@ def receipt(request: Request, who: Viewer, row: int) -> Response:
     return receipt_download(state, rec)
 
 
-def _refund_job(state: WebState, row: int, by: str, reason: str) -> str:
-    """Refund the whole price of history row `row` as `pagetally jobs refund` does
-    (core.refunds.refund_for, then the store's refund); the result in words."""
+def _refund_of(state: WebState, row: int, note: str) -> Refund:
+    """The whole price of history row `row`, as `pagetally jobs refund` gives it
+    back (core.refunds.refund_for)."""
     job = state.store.get_job(row)
-    currency = state.config.rule_settings(job.printer).currency
-    back = refund_for(job, currency=currency, note=reason or f"approved on the web by {by}")
-    res = state.store.refund(row, back, state.now())
-    receipt = issue_receipt(state, res)
+    return refund_for(job, currency=state.config.rule_settings(job.printer).currency, note=note)
+
+
+def _refunded(state: WebState, made: WebRefund) -> str:
+    """What the store did, in words."""
     return (
-        f"job {row} refunded: {format_money(res.amount, state.settings.currency)} to "
-        f"{job.user}, receipt #{receipt.number}"
+        f"job {made.done.job.id} refunded: "
+        f"{format_money(made.done.amount, state.settings.currency)} to "
+        f"{made.done.job.user}, receipt #{made.receipt.number}"
     )
 
 
@@ -530,18 +532,9 @@ def decide(
         rid = int(request_id)
     except ValueError:
         raise InvalidInput(f"no refund request {request_id!r}") from None
-    req = state.store.get_refund_request(rid)
-    if req.state is not RequestState.PENDING:
-        raise RuleError(f"refund request {rid} was decided already ({req.state.value})")
     if decision == "approve":
-        said = _refund_job(
-            state,
-            req.job_row,
-            who.name,
-            f"refund request {rid}: {req.reason}" + (f"; {note}" if note else ""),
-        )
-        state.store.decide_refund_request(rid, RequestState.APPROVED, who.name, state.now(), note)
-        return _back(request, "/admin/refunds", said)
+        made = approve_request(state, rid, who.name, note)
+        return _back(request, "/admin/refunds", _refunded(state, made))
     if decision == "refuse":
         state.store.decide_refund_request(rid, RequestState.REFUSED, who.name, state.now(), note)
         return _back(request, "/admin/refunds", f"refund request {rid} refused")
@@ -554,7 +547,10 @@ def refund_job(request: Request, who: Changer, row: Text, reason: Opt = "") -> R
         rid = int(row)
     except ValueError:
         raise InvalidInput(f"no job {row!r}") from None
-    return _back(request, "/admin/jobs", _refund_job(state_of(request), rid, who.name, reason))
+    state = state_of(request)
+    back = _refund_of(state, rid, reason or f"refunded on the web by {who.name}")
+    made = state.store.refund_with_receipt(rid, back, state.now())
+    return _back(request, "/admin/jobs", _refunded(state, made))
 
 
 # --- job search and dashboard ----------------------------------------------------

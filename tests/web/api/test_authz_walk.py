@@ -111,6 +111,17 @@ ROUTES: dict[tuple[str, str], tuple[str, Any, str]] = {
     ("GET", "/api/v1/payments"): ("/api/v1/payments", None, "view"),
     ("POST", "/api/v1/payments"): ("/api/v1/payments", {"user": "bob", "amount": "9"}, "change"),
     ("POST", "/api/v1/jobs/{job_id}/refund"): (f"/api/v1/jobs/{BOB_JOB}/refund", {}, "change"),
+    ("GET", "/api/v1/refund-requests"): ("/api/v1/refund-requests", None, "view"),
+    ("POST", "/api/v1/refund-requests/{request_id}/approve"): (
+        "/api/v1/refund-requests/1/approve",
+        {},
+        "change",
+    ),
+    ("POST", "/api/v1/refund-requests/{request_id}/refuse"): (
+        "/api/v1/refund-requests/1/refuse",
+        {},
+        "change",
+    ),
     ("GET", "/api/v1/jobs"): ("/api/v1/jobs", None, "view"),
     ("GET", "/api/v1/jobs/{job_id}"): (f"/api/v1/jobs/{BOB_JOB}", None, "own"),
     ("GET", "/api/v1/jobs/{job_id}/receipt"): (f"/api/v1/jobs/{BOB_JOB}/receipt", None, "own"),
