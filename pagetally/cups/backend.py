@@ -273,6 +273,7 @@ class Job:
             self.env.environ,
             self.env.cups_channels,
             self.dialogs,
+            self.started,
         )
 
     def _account(

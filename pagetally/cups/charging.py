@@ -94,6 +94,12 @@ def settle(
     return charged
 
 
+def elapsed_ms(started: float | None) -> int | None:
+    """Milliseconds since `started` (`time.monotonic()` when the backend began
+    the job; None: not measured), as kept in the job's history row."""
+    return None if started is None else max(0, round((time.monotonic() - started) * 1000))
+
+
 def charge(
     store: Store | None,
     config: Config,
@@ -106,8 +112,7 @@ def charge(
     journaled). `started`: `time.monotonic()` when the backend began the job; the
     time since is kept with the job (/metrics' backend time)."""
     if started is not None:
-        elapsed = max(0, round((time.monotonic() - started) * 1000))
-        request = dataclasses.replace(request, backend_ms=elapsed)
+        request = dataclasses.replace(request, backend_ms=elapsed_ms(started))
     if store is not None:
         try:
             result = store.charge(request)

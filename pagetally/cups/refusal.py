@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from pagetally.core.models import AccountSnapshot, Action, ChargeRequest, Decision, JobFacts
 from pagetally.cups.banners import banner_rules, deny_banner, write_banner
+from pagetally.cups.charging import elapsed_ms
 from pagetally.cups.printing import send
 from pagetally.cups.status import Messages, Outcome, exit_for
 from pagetally.errors import PageTallyError, StoreUnavailable
@@ -33,6 +34,9 @@ class Refusing:
     environ: Mapping[str, str]
     inherit_channels: bool
     dialogs: Dialogs | None = None  # the user's pagetally-client: told, answers kept
+    # `time.monotonic()` when the backend began the job: the time until the
+    # refusal is recorded is kept with the job (/metrics' backend time)
+    started: float | None = None
 
 
 def refuse(
@@ -64,6 +68,7 @@ def refuse(
                     precomputed_pages=facts.pages,
                     precomputed_price=decision.price,
                     deny_banner=printed,
+                    backend_ms=elapsed_ms(how.started),
                 )
             )
     if how.dialogs is not None:

@@ -173,11 +173,12 @@ class PrintedSums:
 
 @dataclass(frozen=True)
 class BackendTimes:
-    """The backend's time on a printer's jobs (those it measured, /metrics):
-    how many, their sum, and how many took at most each bound (cumulative, as
-    Prometheus' buckets), all in milliseconds."""
+    """The backend's time on a printer's jobs of one action (those it measured,
+    /metrics): how many, their sum, and how many took at most each bound
+    (cumulative, as Prometheus' buckets), all in milliseconds."""
 
     printer: str
+    action: str
     jobs: int
     total_ms: int
     at_most: tuple[int, ...]
@@ -482,20 +483,21 @@ class WebQueryMethods(SqlBase):
         )
 
     def backend_times(self, bounds_ms: Sequence[int]) -> list[BackendTimes]:
-        """Each printer's measured backend times, counted under each bound (one
-        GROUP BY; /metrics' `pagetally_backend_seconds`)."""
+        """The measured backend times by printer and action (printed, refused,
+        cancelled jobs), counted under each bound (one GROUP BY; /metrics'
+        `pagetally_backend_seconds`)."""
         h = jobhistory.c
         under = [func.sum(case((h.backendms <= b, 1), else_=0)) for b in bounds_ms]
         stmt = (
-            select(h.printername, func.count(), func.sum(h.backendms), *under)
+            select(h.printername, h.action, func.count(), func.sum(h.backendms), *under)
             .where(h.backendms.is_not(None))
-            .group_by(h.printername)
-            .order_by(h.printername)
+            .group_by(h.printername, h.action)
+            .order_by(h.printername, h.action)
         )
         return self._read(
             lambda c: [
-                BackendTimes(p, int(n), int(total or 0), tuple(int(k or 0) for k in counts))
-                for p, n, total, *counts in c.execute(stmt)
+                BackendTimes(p, a, int(n), int(total or 0), tuple(int(k or 0) for k in counts))
+                for p, a, n, total, *counts in c.execute(stmt)
             ]
         )
 

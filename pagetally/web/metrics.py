@@ -45,17 +45,37 @@ def count_store_error() -> None:
 BACKEND_BOUNDS_MS = (50, 100, 250, 500, 1000, 2500, 5000, 10_000, 30_000, 60_000, 300_000)
 
 
+#: `pagetally_backend_seconds`' outcome label, from the history row's action: a
+#: refunded job printed (its row's action changes, its outcome does not).
+OUTCOMES = {
+    "allow": "printed",
+    "warn": "printed",
+    "refund": "printed",
+    "deny": "refused",
+    "cancel": "cancelled",
+    "problem": "failed",
+}
+
+
 def backend_histogram(times: list[BackendTimes]) -> HistogramMetricFamily:
-    """`pagetally_backend_seconds{printer}`: the backend's time on each job, from
-    its start on the job to the charge, as kept in the history (jobs it measured)."""
+    """`pagetally_backend_seconds{printer,outcome}`: the backend's time on each
+    job, from its start on the job to its charge or refusal, as kept in the
+    history (jobs it measured); outcome printed, refused, cancelled or failed."""
     family = HistogramMetricFamily(
         "pagetally_backend_seconds",
-        "Backend time per job, from the backend's start on it to its charge, by printer",
-        labels=["printer"],
+        "Backend time per job, from the backend's start on it to its charge or refusal, "
+        "by printer and outcome",
+        labels=["printer", "outcome"],
     )
+    merged: dict[tuple[str, str], list[int]] = {}
     for t in times:
-        buckets = [(str(b / 1000), n) for b, n in zip(BACKEND_BOUNDS_MS, t.at_most, strict=True)]
-        family.add_metric([t.printer], [*buckets, ("+Inf", t.jobs)], t.total_ms / 1000)
+        key = (t.printer, OUTCOMES.get(t.action, t.action))
+        sums = merged.setdefault(key, [0, 0] + [0] * len(BACKEND_BOUNDS_MS))
+        for i, n in enumerate((t.jobs, t.total_ms, *t.at_most)):
+            sums[i] += n
+    for (printer, outcome), (jobs, total_ms, *at_most) in sorted(merged.items()):
+        buckets = [(str(b / 1000), n) for b, n in zip(BACKEND_BOUNDS_MS, at_most, strict=True)]
+        family.add_metric([printer, outcome], [*buckets, ("+Inf", jobs)], total_ms / 1000)
     return family
 
 

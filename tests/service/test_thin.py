@@ -174,6 +174,7 @@ def test_thin_backend_job_through_the_runner(
         ("2", Action.DENY),
     ]
     store.close()
+    assert set(backend_times(site)) == {"1", "2"}  # the refused job's time is kept too
     # SIGTERM: the service stops, both sockets go away, exit code 0
     serve.send_signal(signal.SIGTERM)
     assert serve.wait(30) == 0
@@ -187,6 +188,23 @@ def test_thin_backend_without_service_runs_the_job_itself() -> None:
     assert done.returncode == 0, done.stderr.decode()
     assert (site.dir / "printed-3").exists()
     assert balance(site) == Decimal("99.90")
+    assert site.job("4", user="mallory").returncode == 5
+    assert set(backend_times(site)) == {"3", "4"}
+
+
+def backend_times(site: Site) -> dict[str, int]:
+    """The backend's time kept with each job (CUPS job id: ms), those measured."""
+    from sqlalchemy import select
+
+    from pagetally.storage.schema import jobhistory
+
+    store = open_store(StoreSettings(backend="sqlite", name=str(site.db)))
+    try:
+        with store._engine.connect() as conn:  # type: ignore[attr-defined]
+            rows = conn.execute(select(jobhistory.c.jobid, jobhistory.c.backendms))
+            return {r.jobid: r.backendms for r in rows if r.backendms is not None}
+    finally:
+        store.close()
 
 
 @pytest.mark.slow

@@ -279,5 +279,10 @@ def test_the_backends_time_is_kept_with_the_charge(site: SqlStore, settings: Sto
     sql_only(settings, "backend times are read by the web's /metrics, which needs SQL")
     site.charge(ChargeRequest(job(1), allow("0.35", 3), T0, backend_ms=1234))
     site.charge(ChargeRequest(job(2), allow("0.35", 3), T0))  # not measured: not counted
-    (times,) = site.backend_times([1000, 2000])
-    assert (times.printer, times.jobs, times.total_ms, times.at_most) == ("lp1", 1, 1234, (0, 1))
+    refused = Decision(Action.DENY, "hard limit reached", pages=0, code="hard_limit")
+    site.charge(ChargeRequest(job(3), refused, T0, backend_ms=40))  # a refusal is kept too
+    times = site.backend_times([1000, 2000])
+    assert [(t.printer, t.action, t.jobs, t.total_ms, t.at_most) for t in times] == [
+        ("lp1", "allow", 1, 1234, (0, 1)),
+        ("lp1", "deny", 1, 40, (1, 1)),
+    ]

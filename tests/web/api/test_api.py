@@ -175,12 +175,15 @@ def test_metrics_backend_time(api: TestClient, site: SqlStore) -> None:
         )
     text = api.get("/metrics").text
     assert "# TYPE pagetally_backend_seconds histogram" in text
+    lp1 = 'outcome="printed",printer="lp1"'
     for le, n in (("0.25", 0), ("0.5", 2), ("1.0", 2), ("2.5", 3), ("+Inf", 3)):
-        assert f'pagetally_backend_seconds_bucket{{le="{le}",printer="lp1"}} {n}.0' in text
-    assert 'pagetally_backend_seconds_count{printer="lp1"} 3.0' in text
-    found = re.search(r'pagetally_backend_seconds_sum\{printer="lp1"\} ([0-9.]+)', text)
+        assert f'pagetally_backend_seconds_bucket{{le="{le}",{lp1}}} {n}.0' in text
+    assert f"pagetally_backend_seconds_count{{{lp1}}} 3.0" in text
+    found = re.search(
+        r'pagetally_backend_seconds_sum\{outcome="printed",printer="lp1"\} ([0-9.]+)', text
+    )
     assert found is not None and 2.6 <= float(found.group(1)) < 3.2
-    assert 'pagetally_backend_seconds_count{printer="color1"}' not in text
+    assert 'pagetally_backend_seconds_count{outcome="printed",printer="color1"}' not in text
 
 
 def test_openapi_document(api: TestClient) -> None:
