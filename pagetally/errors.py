@@ -121,6 +121,13 @@ class ReadOnlyStore(StorageError):
     http_status = 403
 
 
+class NotAvailable(StorageError):
+    """The store cannot answer this query (the LDAP store has no aggregating
+    queries: the web's charts and dashboards need an SQL store)."""
+
+    http_status = 501
+
+
 class SchemaOutOfDate(StorageError):
     """The database schema is older than this PageTally: run `pagetally db upgrade`."""
 

@@ -14,6 +14,7 @@ def test_exit_codes_are_pinned() -> None:
     assert errors.PdlError.exit_code == 8
     assert errors.DeviceError.exit_code == 9
     assert errors.DirectoryError.exit_code == 4
+    assert errors.NotAvailable.exit_code == 4 and errors.NotAvailable.http_status == 501
 
 
 def test_config_error_names_file_line_and_directive() -> None:

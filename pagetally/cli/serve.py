@@ -91,7 +91,7 @@ def _start_web(config: Config, store: Store) -> Beside | None:
     from pagetally.web.app import web_store
     from pagetally.web.serving import Beside, address
 
-    web = Beside(config, web_store(store))
+    web = Beside(config, web_store(store, config))
     port = web.wait_started()
     logging.getLogger("pagetally").info("web interface on %s", address(config.get("webhost"), port))
     return web

@@ -4,12 +4,11 @@ user's local web password (`webauth: local`). See docs/web.md."""
 from __future__ import annotations
 
 import sys
-from typing import Annotated, cast
+from typing import Annotated, Any, cast
 
 import typer
 
 from pagetally.cli.env import get_env
-from pagetally.errors import InvalidInput
 
 
 def register(app: typer.Typer) -> None:
@@ -65,7 +64,12 @@ def web_password(
         pw_hash = hash_password(password)
     with env.store(write=True) as store:
         store.get_user(user)  # NotFound for a user the store does not know
-        if not hasattr(store, "set_web_password_hash"):
-            raise InvalidInput("this store keeps no web passwords")
-        cast(WebStore, store).set_web_password_hash(user, pw_hash, env.now())
+        if hasattr(store, "set_web_password_hash"):
+            cast(WebStore, store).set_web_password_hash(user, pw_hash, env.now())
+        else:  # the LDAP store: the web's own store (`webstore`) keeps it
+            from pagetally.web.app import web_store
+
+            side = web_store(store, env.config())
+            cast(WebStore, side).set_web_password_hash(user, pw_hash, env.now())
+            cast(Any, side).side.close()  # the LDAP store itself closes below
     env.out.write(f"web password of {user} {'cleared' if clear else 'set'}\n")

@@ -61,6 +61,7 @@ Text = Literal[
     "webadmins",
     "webreadonlyadmins",
     "webpamservice",
+    "webstore",
 ]
 
 #: text without a default: None when not set
@@ -120,6 +121,7 @@ OptionalText = Literal[
     "syncldapgroupattr",
     "syncldapmemberattr",
     "websecret",
+    "webstorepw",
     "webldapuri",
     "webldapdn",
 ]

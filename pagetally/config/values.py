@@ -180,6 +180,40 @@ class Config:
             password=own("readstorageuserpw", primary.password),
         )
 
+    def web_store_settings(self) -> StoreSettings:
+        """Where the web keeps its own rows beside an LDAP store (`webstore`, a
+        database URL: sqlite:////PATH, postgresql://USER@HOST[:PORT]/DB or
+        mysql://USER@HOST[:PORT]/DB; the password is `webstorepw`)."""
+        from urllib.parse import unquote, urlsplit
+
+        url = self.get_str("webstore")
+        parts = urlsplit(url)
+        scheme = parts.scheme.split("+")[0]
+        backend = {"sqlite": "sqlite", "postgresql": "postgresql", "postgres": "postgresql"}.get(
+            scheme, "mysql" if scheme in ("mysql", "mariadb") else ""
+        )
+        if not backend or parts.password is not None:
+            raise ConfigError(
+                f"{url!r} is not a database URL PageTally takes (sqlite:////PATH, "
+                "postgresql://USER@HOST/DB, mysql://USER@HOST/DB; the password goes "
+                "in webstorepw, in the admin file)",
+                directive="webstore",
+            )
+        if backend == "sqlite":
+            return StoreSettings(backend="sqlite", name=unquote(parts.path[1:]))
+        user = unquote(parts.username) if parts.username else None
+        password = self.get_str_or_none("webstorepw")
+        host = parts.hostname or ""
+        return StoreSettings(
+            backend=backend,
+            name=unquote(parts.path.lstrip("/")) or "pagetally_web",
+            server=f"{host}:{parts.port}" if parts.port else host or None,
+            user=user,
+            password=password,
+            admin_user=user,
+            admin_password=password,
+        )
+
     def rule_settings(self, printer: str | None = None) -> RuleSettings:
         """The settings the decision rules read, for one printer."""
         policy = self.get_str("policy", printer)

@@ -75,7 +75,7 @@ class InvoiceMethods(SqlBase):
             row = conn.execute(
                 select(refundreceipts).where(refundreceipts.c.jobrowid == job_row)
             ).first()
-            return None if row is None else _receipt(row)
+            return None if row is None else receipt_of_row(row)
 
         return self._read(work)
 
@@ -86,7 +86,7 @@ class InvoiceMethods(SqlBase):
             q = select(refundreceipts).order_by(refundreceipts.c.number.desc())
             if user is not None:
                 q = q.where(refundreceipts.c.username == user)
-            return [_receipt(r) for r in conn.execute(q)]
+            return [receipt_of_row(r) for r in conn.execute(q)]
 
         return self._read(work)
 
@@ -108,14 +108,19 @@ class InvoiceMethods(SqlBase):
 
 
 def keep_receipt(conn: Connection, draft: RefundReceipt) -> RefundReceipt:
-    """The receipt `draft` (its number not issued yet), numbered and kept in the
+    """The receipt `draft`, numbered (number 0: from this store's sequence; else
+    the number the accounting store issued, storage/webside.py) and kept in the
     caller's write transaction; the one kept before for its job when there is one."""
     row = conn.execute(
         select(refundreceipts).where(refundreceipts.c.jobrowid == draft.job_row)
     ).first()
     if row is not None:
-        return _receipt(row)
-    number = _issue(conn, "receipt", [(draft.user, draft.amount)], draft.issued)[0]
+        return receipt_of_row(row)
+    number = draft.number
+    if number:  # in whatever order concurrent approvals got theirs
+        conn.execute(insert(invoices).values(_invoice_row(number, "receipt", draft)))
+    else:
+        number = _issue(conn, "receipt", [(draft.user, draft.amount)], draft.issued)[0]
     conn.execute(
         insert(refundreceipts).values(
             jobrowid=draft.job_row,
@@ -130,7 +135,17 @@ def keep_receipt(conn: Connection, draft: RefundReceipt) -> RefundReceipt:
     return replace(draft, number=number)
 
 
-def _receipt(row: object) -> RefundReceipt:
+def _invoice_row(number: int, kind: str, draft: RefundReceipt) -> dict[str, object]:
+    return {
+        "number": number,
+        "kind": kind,
+        "username": draft.user,
+        "amount": draft.amount,
+        "issued": draft.issued,
+    }
+
+
+def receipt_of_row(row: object) -> RefundReceipt:
     m = row._mapping  # type: ignore[attr-defined]
     return RefundReceipt(
         int(m["jobrowid"]),

@@ -17,6 +17,7 @@ it is refused and refunds nothing.
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 
 from sqlalchemy import Connection, delete, insert, select, update
 
@@ -27,7 +28,12 @@ from pagetally.errors import InvalidInput, NotFound, RuleError
 from pagetally.storage import rows
 from pagetally.storage.invoices import keep_receipt
 from pagetally.storage.refunds import apply_refund
-from pagetally.storage.schema import invoices, refundrequests, webpasswords, webrevoked
+from pagetally.storage.schema import (
+    invoices,
+    refundrequests,
+    webpasswords,
+    webrevoked,
+)
 from pagetally.storage.sql_base import SqlBase
 
 
@@ -190,6 +196,46 @@ class WebMethods(SqlBase):
             req = _decide(conn, request_id, RequestState.APPROVED, by, date, note)
             done = apply_refund(conn, req.job_row, refund, date)
             return WebRefund(done, _receipt_of(conn, done, date), req)
+
+        return self._write(self._upsert(work))
+
+    # --- the web's side store (storage/webside.py): numbers issued elsewhere ---
+    def record_invoice_number(
+        self, kind: str, user: str, amount: Decimal, issued: datetime, number: int
+    ) -> int:
+        """Keep `number` (issued by the accounting store) as `user`'s for `kind`;
+        the one kept before when there is one (then `number` stays unused)."""
+
+        def work(conn: Connection) -> int:
+            got = conn.execute(
+                select(invoices.c.number).where(
+                    invoices.c.kind == kind, invoices.c.username == user
+                )
+            ).scalar()
+            if got is not None:
+                return int(got)
+            conn.execute(
+                insert(invoices).values(
+                    number=number, kind=kind, username=user, amount=amount, issued=issued
+                )
+            )
+            return number
+
+        return self._write(self._upsert(work))
+
+    def record_web_refund(
+        self, receipt: RefundReceipt, request_id: int | None, by: str, note: str
+    ) -> tuple[RefundReceipt, RefundRequest | None]:
+        """After the accounting store refunded: keep `receipt` (numbered there)
+        and mark request `request_id` approved, in one transaction. RuleError
+        (nothing kept) when the request was decided already; the receipt kept
+        before for the job when there is one."""
+
+        def work(conn: Connection) -> tuple[RefundReceipt, RefundRequest | None]:
+            req = None
+            if request_id is not None:
+                req = _decide(conn, request_id, RequestState.APPROVED, by, receipt.issued, note)
+            return keep_receipt(conn, receipt), req
 
         return self._write(self._upsert(work))
 

@@ -231,7 +231,18 @@ def decode_cursor(cursor: str, sort: JobSort) -> tuple[Any, int]:
     raise bad
 
 
-def _sort_value(job: JobRecord, sort: JobSort) -> Any:
+def page_of(found: list[JobRecord], query: JobQuery) -> JobPage:
+    """The page of `found` (the selected jobs in order, one more than a page
+    when there are more), with the next page's cursor."""
+    if len(found) <= query.limit:
+        return JobPage(found)
+    page = found[: query.limit]
+    last = page[-1]
+    assert last.id is not None
+    return JobPage(page, encode_cursor(query.sort, sort_value(last, query.sort), last.id))
+
+
+def sort_value(job: JobRecord, sort: JobSort) -> Any:
     return {JobSort.DATE: job.date, JobSort.PRICE: job.price, JobSort.PAGES: job.pages}[sort]
 
 
@@ -360,16 +371,9 @@ class WebQueryMethods(SqlBase):
             values["value"], values["last"] = decode_cursor(query.after, query.sort)
         stmt = _page_statement(query.sort, query.descending, query.limit + 1, frozenset(values))
 
-        def work(conn: Connection) -> JobPage:
-            found = [rows.job_of(r) for r in conn.execute(stmt, values)]
-            if len(found) <= query.limit:
-                return JobPage(found)
-            found = found[: query.limit]
-            last = found[-1]
-            assert last.id is not None
-            return JobPage(found, encode_cursor(query.sort, _sort_value(last, query.sort), last.id))
-
-        return self._read(work)
+        return self._read(
+            lambda conn: page_of([rows.job_of(r) for r in conn.execute(stmt, values)], query)
+        )
 
     # --- dashboards ----------------------------------------------------------------
     def usage_by_day(

@@ -15,7 +15,7 @@ import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import HTTPException
@@ -26,7 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pagetally.config import Config
 from pagetally.errors import ConfigError, PageTallyError, StorageError
-from pagetally.storage.base import ReportQueries, WebAdminStore
+from pagetally.storage.base import ReportQueries, Store, WebAdminStore
 from pagetally.web.auth import Authenticator, authenticator_for
 from pagetally.web.identity import DEFAULT_RESOLVERS, NotLoggedIn, Resolver
 from pagetally.web.ratelimit import LoginLimiter, UploadLimiter
@@ -202,7 +202,8 @@ def create_app(
     @app.exception_handler(PageTallyError)
     def _error(request: Request, exc: PageTallyError) -> Response:
         status = exc.http_status
-        message = str(exc) if status < 500 or status == 503 else "internal error (see the log)"
+        said = status < 500 or status in (501, 503)  # 501: the store cannot answer it
+        message = str(exc) if said else "internal error (see the log)"
         if status >= 500:
             _log.error("web: %s %s: %s", request.method, request.url.path, exc)
         return _http(request, HTTPException(status, message))
@@ -240,19 +241,30 @@ def create_app(
     return app
 
 
-def web_store(store: object) -> WebAdminStore:
-    """`store` as the web needs it: an SQL store, which keeps the web's passwords,
-    refund requests and API tokens; ConfigError for another kind (LDAP)."""
+def web_store(store: object, config: Config | None = None) -> WebAdminStore:
+    """`store` as the web needs it: an SQL store keeps the web's passwords,
+    refund requests and API tokens itself; beside the LDAP store they go to the
+    SQL store `webstore` names (storage/webside.py)."""
     from pagetally.storage.sql import SqlStore
 
-    if not isinstance(store, SqlStore):
+    if isinstance(store, SqlStore):
+        return store
+    settings = getattr(store, "settings", None)
+    if config is None or getattr(settings, "backend", None) != "ldap":
         raise ConfigError(
-            "the web interface needs an SQL store (SQLite, PostgreSQL, "
-            "MariaDB): the LDAP store keeps no web passwords, refund "
-            "requests or API tokens",
+            "the web interface needs an SQL store (SQLite, PostgreSQL, MariaDB), "
+            "or the LDAP store with `webstore`",
             directive="storagebackend",
         )
-    return store
+    from pagetally.storage import open_store
+    from pagetally.storage.schema import SCHEMA_REVISION
+    from pagetally.storage.webside import WebSideStore
+
+    side = open_store(config.web_store_settings())
+    assert isinstance(side, SqlStore)
+    if side.backend != "sqlite" and side.schema_revision() != SCHEMA_REVISION:
+        side.upgrade()  # the web's own database: made and kept up to date here
+    return cast(WebAdminStore, WebSideStore(cast(Store, store), side))
 
 
 def create_app_from_config(cfg: Config, **kwargs: Any) -> FastAPI:
@@ -265,4 +277,4 @@ def create_app_from_config(cfg: Config, **kwargs: Any) -> FastAPI:
     # as the CLI: a server database is written with the admin file's credentials;
     # a SQLite file by whoever may write it
     store = open_store(settings, readonly=settings.backend != "sqlite" and not cfg.is_admin)
-    return create_app(web_settings(cfg), web_store(store), config=cfg, **kwargs)
+    return create_app(web_settings(cfg), web_store(store, cfg), config=cfg, **kwargs)

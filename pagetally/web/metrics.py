@@ -26,7 +26,7 @@ from prometheus_client.core import (
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.registry import Collector
 
-from pagetally.errors import PageTallyError
+from pagetally.errors import NotAvailable, PageTallyError
 from pagetally.storage.webqueries import BackendTimes
 
 _LOCK = threading.Lock()
@@ -94,6 +94,12 @@ class StoreCollector(Collector):
             totals = self.store.job_totals()
             reasons = self.store.refusal_totals()
             times = self.store.backend_times(BACKEND_BOUNDS_MS)
+        except NotAvailable:  # the LDAP store: up, without the history's totals
+            up.add_metric([], 1)
+            errors.add_metric([], _STORE_ERRORS[0])
+            yield up
+            yield errors
+            return
         except PageTallyError:
             count_store_error()
             up.add_metric([], 0)

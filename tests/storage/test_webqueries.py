@@ -16,6 +16,7 @@ from pagetally.core.models import Action, Group, JobRecord, Printer, User
 from pagetally.core.settings import StoreSettings
 from pagetally.errors import InvalidInput, NotFound
 from pagetally.storage.engine import make_engine
+from pagetally.storage.rolequeries import RoleQueries
 from pagetally.storage.schema import jobhistory
 from pagetally.storage.sql import SqlStore
 from pagetally.storage.webqueries import JobQuery, JobSort, encode_cursor
@@ -29,8 +30,8 @@ USERS, PRINTERS, JOBS = 7, 3, 300
 def _sql_stores_only(settings: StoreSettings) -> None:
     sql_only(
         settings,
-        "the web's queries (job pages, dashboards, status) are the SQL store's; "
-        "the web refuses an LDAP store",
+        "the SQL store's queries (the LDAP store's web reads are RoleQueries, "
+        "held to these below and in tests/web/test_ldap_store.py)",
     )
 
 
@@ -89,6 +90,18 @@ def test_every_page_in_every_order(store: SqlStore, sort: JobSort) -> None:
             )
             got = _walk(store, JobQuery(user=user, sort=sort, descending=descending, limit=17))
             assert got == [j.id for j in expected]
+
+
+@pytest.mark.parametrize("sort", list(JobSort))
+def test_role_queries_page_as_the_sql_queries_do(store: SqlStore, sort: JobSort) -> None:
+    """RoleQueries (the web's reads over the LDAP store) from the role reads
+    alone: the same pages, cursors and status as the SQL store's queries."""
+    _fill(store)
+    role = RoleQueries(store)
+    for descending in (True, False):
+        for flt in ({}, {"user": "user000003"}, {"printer": "printer001", "action": Action.DENY}):
+            query = JobQuery(sort=sort, descending=descending, limit=23, **flt)  # type: ignore[arg-type]
+            assert _walk(role, query) == _walk(store, query)  # type: ignore[arg-type]
 
 
 def test_filters(store: SqlStore) -> None:
@@ -176,6 +189,8 @@ def test_user_status(store: SqlStore) -> None:
     assert store.user_status("bo").quotas[0].printer == "lp3"
     with pytest.raises(NotFound):
         store.user_status("nobody")
+    for name in ("ann", "bo"):  # the LDAP store's web reads: the same status
+        assert RoleQueries(store).user_status(name) == store.user_status(name)
 
 
 def _charts_by_walking(
