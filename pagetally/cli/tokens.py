@@ -8,7 +8,9 @@ lost for their tokens too.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+import contextlib
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Annotated, cast
 
 import typer
 
@@ -22,11 +24,22 @@ if TYPE_CHECKING:  # the store's modules load when the command runs, not for --h
     from pagetally.storage.base import Store, TokenStore
 
 
-def token_store(store: Store) -> TokenStore:
-    """The store's tokens (storage/tokens.py, loaded only when a command runs)."""
+@contextlib.contextmanager
+def token_store(env: Env, store: Store) -> Iterator[TokenStore]:
+    """The store's tokens (storage/tokens.py, loaded only when a command runs);
+    beside the LDAP store, the web's own database's (`webstore`)."""
     from pagetally.storage.tokens import token_store as of_store
 
-    return of_store(store)
+    if getattr(getattr(store, "settings", None), "backend", None) != "ldap":
+        yield of_store(store)
+        return
+    from pagetally.storage.webside import WebSideStore, open_side
+
+    side = open_side(env.config().web_store_settings())
+    try:
+        yield cast("TokenStore", WebSideStore(store, side))
+    finally:
+        side.close()
 
 
 app = typer.Typer(help="API tokens for scripts: add, list, revoke.", no_args_is_help=True)
@@ -96,9 +109,8 @@ def add(
     with env.store(write=True) as store:
         store.get_user(user)  # NotFound before anything else
         check_role(role, user_role(env, store, user), user)
-        token, secret = token_store(store).add_api_token(
-            user, role, now, label=label, expires=until
-        )
+        with token_store(env, store) as tokens:
+            token, secret = tokens.add_api_token(user, role, now, label=label, expires=until)
     env.out.write(secret + "\n")
     env.note(
         f"token {token.id} for {user} (role {token.role.value}) added; it is shown "
@@ -113,8 +125,8 @@ def list_(
 ) -> None:
     """List tokens (never their secrets): id, user, role, label, dates, state."""
     env = get_env()
-    with env.store() as store:
-        rows = [token_row(t, env) for t in token_store(store).api_tokens(users or None)]
+    with env.store() as store, token_store(env, store) as tokens:
+        rows = [token_row(t, env) for t in tokens.api_tokens(users or None)]
     emit(env, fmt, COLUMNS, rows, title="API tokens")
 
 
@@ -124,7 +136,7 @@ def revoke(
 ) -> None:
     """Revoke tokens: from now on they are refused."""
     env = get_env()
-    with env.store(write=True) as store:
+    with env.store(write=True) as store, token_store(env, store) as tokens:
         for token_id in ids:
-            t = token_store(store).revoke_api_token(token_id, env.now())
+            t = tokens.revoke_api_token(token_id, env.now())
             env.note(f"token {t.id} of {t.user} revoked")

@@ -20,7 +20,7 @@ from typing import Any, NoReturn
 
 from pagetally.core.models import JobRecord
 from pagetally.errors import InvalidInput, NotAvailable
-from pagetally.storage.base import HistoryFilter, ReportStore
+from pagetally.storage.base import HistoryFilter, ReportQueries, ReportStore
 from pagetally.storage.reports import QuotaReport, quota_report
 from pagetally.storage.webqueries import (
     PAGE_MAX,
@@ -123,3 +123,9 @@ class RoleQueries:
 
     def backend_times(self, bounds_ms: Sequence[int]) -> NoReturn:
         _not_here("the backend times")
+
+
+def role_queries(store: ReportStore) -> ReportQueries:
+    """RoleQueries over `store`, typed as the role it stands in for (mypy checks
+    that it has every ReportQueries method: a new one needs its answer here)."""
+    return RoleQueries(store)

@@ -33,8 +33,8 @@ from pagetally.core.refundrequests import RequestState, WebRefund
 from pagetally.core.refunds import Refund, RefundResult
 from pagetally.core.tokens import ApiToken, TokenRole
 from pagetally.errors import AlreadyExists, NotFound, RuleError
-from pagetally.storage.base import ReportQueries, Store, TokenStore, WebStore
-from pagetally.storage.rolequeries import RoleQueries
+from pagetally.storage.base import ReportQueries, Store, StoreSettings, TokenStore, WebStore
+from pagetally.storage.rolequeries import role_queries
 from pagetally.storage.sql import SqlStore
 
 
@@ -52,6 +52,19 @@ _SIDE = _names(WebStore, TokenStore)
 _QUERIES = _names(ReportQueries)
 
 
+def open_side(settings: StoreSettings) -> SqlStore:
+    """The web's side store (`webstore`), its schema made or brought up to date:
+    it is the web's own database (a SQLite file does so on its first use)."""
+    from pagetally.storage import open_store
+    from pagetally.storage.schema import SCHEMA_REVISION
+
+    side = open_store(settings)
+    assert isinstance(side, SqlStore)
+    if side.backend != "sqlite" and side.schema_revision() != SCHEMA_REVISION:
+        side.upgrade()
+    return side
+
+
 class WebSideStore:
     """The web's store: `main` (the LDAP store) for the accounting, `side` (SQL)
     for the web's own rows; methods below join the two."""
@@ -59,7 +72,7 @@ class WebSideStore:
     def __init__(self, main: Store, side: SqlStore) -> None:
         self.main = main
         self.side = side
-        self.queries = RoleQueries(main)
+        self.queries = role_queries(main)
 
     @property
     def readonly(self) -> bool:

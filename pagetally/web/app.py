@@ -256,14 +256,9 @@ def web_store(store: object, config: Config | None = None) -> WebAdminStore:
             "or the LDAP store with `webstore`",
             directive="storagebackend",
         )
-    from pagetally.storage import open_store
-    from pagetally.storage.schema import SCHEMA_REVISION
-    from pagetally.storage.webside import WebSideStore
+    from pagetally.storage.webside import WebSideStore, open_side
 
-    side = open_store(config.web_store_settings())
-    assert isinstance(side, SqlStore)
-    if side.backend != "sqlite" and side.schema_revision() != SCHEMA_REVISION:
-        side.upgrade()  # the web's own database: made and kept up to date here
+    side = open_side(config.web_store_settings())
     return cast(WebAdminStore, WebSideStore(cast(Store, store), side))
 
 

@@ -71,7 +71,7 @@ def ldap_web(
     store.add_printer(Printer("lp1", prices=PriceTable(per_page=D("0.10"))))
     store.set_user_quota("alice", "lp1", soft_limit=50, hard_limit=100)
     _charge(store, 1, "alice-thesis.pdf")
-    _charge(store, 2, "alice-slides.pdf")
+    _charge(store, 40, "alice-slides.pdf")  # in October: a past month's invoice
     conf = tmp_path / "pagetally.conf"
     conf.write_text(f"[global]\nwebstore: sqlite:///{tmp_path}/web.db\n")
     web = web_store(store, load_config(str(conf)))
@@ -113,6 +113,13 @@ def test_a_user_sees_quota_and_history_and_an_admin_credit_lands_in_ldap(
     finally:
         fresh.close()
     assert "11.70" in alice.get("/").text
+    payments = alice.get("/payments").text
+    assert "2026-10" in payments
+    first = alice.get("/invoices/2026-10.pdf")
+    assert first.status_code == 200 and 'filename="invoice-2026-10.pdf"' in str(first.headers)
+    assert web.invoice_number_of("m2026-10", "alice") == 1  # the directory's sequence
+    assert store.last_invoice_number() == 1  # type: ignore[attr-defined]
+    assert alice.get("/invoices/2026-10.pdf").content == first.content  # the same number
     report = web.quota_report()  # `pagetally report`'s, from the directory's entries
     assert [(e[0], e[1], e[2]) for e in report.entries] == [("lp1", "alice", 8)]
     # the session ends on logout, kept in the side store
@@ -187,3 +194,47 @@ def test_an_approval_stopped_after_the_directorys_refund_is_finished_not_repeate
     with pytest.raises(RuleError, match="refunded already"):  # refunded, but not by it
         web.approve_refund_request(other.id, back, "root", NOW)
     assert web.get_refund_request(other.id).state is RequestState.PENDING
+
+
+def test_the_cli_keeps_web_passwords_and_tokens_in_the_web_store(
+    slapd_server: SlapdServer,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """`pagetally web-password` and `pagetally tokens` on an LDAP site write to
+    `webstore`, where the web reads them."""
+    from pagetally.cli.main import app as cli_app
+    from tests.cli.conftest import Cli
+
+    s = slapd_server.new_directory()
+    store = open_store(s)
+    store.upgrade()
+    store.add_user(User("alice"))
+    store.close()
+    conf = tmp_path / "pagetally.conf"
+    conf.write_text(
+        f"[global]\nstoragebackend: ldap\nstorageserver: {s.server}\nstoragename: {s.name}\n"
+        f"storageuser: {s.user}\nstorageuserpw: {s.password}\n"
+        f"webstore: sqlite:///{tmp_path}/web.db\n"
+    )
+    admin = tmp_path / "pagetally-admin.conf"
+    admin.write_text(
+        f"[global]\nstorageadmin: {s.admin_user}\nstorageadminpw: {s.admin_password}\n"
+    )
+    admin.chmod(0o600)
+    cli = Cli(conf, tmp_path / "unused.db")
+    done = cli.runner.invoke(
+        cli_app,
+        ["--config", str(conf), "web-password", "alice", "--stdin"],
+        input="a long web password\n",
+        obj=cli.env(),
+    )
+    assert done.exit_code == 0, done.output
+    secret = cli("tokens", "add", "alice").stdout.strip()
+    assert "alice" in cli("tokens", "list").stdout
+    web = web_store(open_store(s), load_config(str(conf)))
+    try:
+        assert web.get_web_password_hash("alice") is not None
+        token = web.verify_api_token(secret, NOW)  # type: ignore[attr-defined]
+        assert token is not None and token.user == "alice"
+    finally:
+        web.close()
