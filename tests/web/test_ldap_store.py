@@ -238,3 +238,38 @@ def test_the_cli_keeps_web_passwords_and_tokens_in_the_web_store(
         assert token is not None and token.user == "alice"
     finally:
         web.close()
+
+
+def test_admins_approving_at_once_on_ldap_refund_once(
+    ldap_web: tuple[Store, WebSideStore], tmp_path: Path
+) -> None:
+    """Four web servers (their own directory connections and side-store engines)
+    approve one request at the same moment: the job is refunded once, the
+    request approved once, one receipt kept."""
+    from tests.web.engines import at_once
+
+    store, web = ldap_web
+    row = next(j.id for j in store.history() if j.title == "alice-thesis.pdf")
+    assert row is not None
+    req = web.add_refund_request(row, "alice", "jammed", NOW)
+    back = refund_for(store.get_job(row), note=f"refund request {req.id}: jammed")
+    conf = tmp_path / "pagetally.conf"  # the fixture's: the same webstore
+    servers = [
+        web_store(open_store(store.settings), load_config(str(conf)))  # type: ignore[attr-defined]
+        for _ in range(4)
+    ]
+    try:
+        got = at_once(
+            4, lambda i: servers[i].approve_refund_request(req.id, back, f"admin{i}", NOW)
+        )
+    finally:
+        for server in servers:
+            server.close()
+    made = [g for g in got if not isinstance(g, Exception)]
+    assert len(made) == 1, got
+    assert all(isinstance(g, RuleError) for g in got if isinstance(g, Exception)), got
+    assert store.get_user("alice").balance == D("9.60")  # 9.20 + 0.40, once
+    refunds = [p for p in store.payments("alice") if p.kind is PaymentKind.REFUND]
+    assert len(refunds) == 1
+    assert web.get_refund_request(req.id).state is RequestState.APPROVED
+    assert len(web.refund_receipts()) == 1
