@@ -14,18 +14,26 @@ import io
 import itertools
 import json
 import operator
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import IO, TYPE_CHECKING, Annotated
 
 import typer
 
-from pagetally.cli import common
+from pagetally.cli import common, output
 from pagetally.cli.env import Env, get_env, no_collection
-from pagetally.cli.output import Format, Row, human, render_table
+from pagetally.cli.output import (
+    Format,
+    Row,
+    human,
+    number_width,
+    plain_table_columns,
+    render_table,
+)
 from pagetally.config import Config
 from pagetally.core.models import LimitBy
+from pagetally.core.money import PLACES as MONEY_PLACES
 from pagetally.core.money import format_money
 
 if TYPE_CHECKING:  # the store's modules load when the command runs, not for --help
@@ -278,57 +286,99 @@ def write_report_json(out: IO[str], report: QuotaReport, cfg: Config, now: datet
     out.write("[\n" + ",\n".join(lines) + "\n]\n" if lines else "[]\n")
 
 
+#: A missing limit or warn count: "-" in a table, empty in CSV (dict.get(v, v)).
+_DASH: dict[object, str] = {None: "-"}
+_EMPTY: dict[object, str] = {None: ""}
+
+
 def _print_tables(env: Env, report: QuotaReport, cfg: Config, now: datetime) -> None:
     tz = env.local_tz()
-    currency = cfg.get("currency")
     headers = ("Group", *TABLE_HEADERS[1:]) if report.group else TABLE_HEADERS
     right = [c not in ("name", "flag", "grace") for c in TABLE_COLUMNS]
-    printers = {p.name: p for p in report.printers}
     texts = _texts(report)
     over = {name: t[1] or "-" for name, t in texts.items()}
-
+    balance = {name: t[2] for name, t in texts.items()}
+    paid_text = {name: t[3] for name, t in texts.items()}
     paid = {name: a.lifetime_paid for name, a in report.accounts.items()}
-    life_pages, name_of = operator.itemgetter(3), operator.itemgetter(1)
+    units = _millionths(paid)
     flags = statuses(report, cfg, now)
-    by_printer: dict[str, list[list[str]]] = {}
-    totals: dict[str, tuple[int, Decimal]] = {}
     start = 0
-    for printer, group in itertools.groupby(report.entries, key=lambda e: e[0]):
+    for printer, group in itertools.groupby(report.entries, key=operator.itemgetter(0)):
         mine = list(group)
         marks = flags[start : start + len(mine)]
         start += len(mine)
-        by_printer[printer] = [
-            [name, flag, over[name], str(pc), "-" if soft is None else str(soft),
-             "-" if hard is None else str(hard), texts[name][2],
-             status or (human(grace, tz) if grace else ""), str(lpc), texts[name][3],
-             "-" if warn is None else str(warn)]
-            for (_p, name, pc, lpc, soft, hard, grace, warn), (flag, status)
-            in zip(mine, marks, strict=True)
+        _p, names, pcs, lpcs, softs, hards, dates, warns = zip(*mine, strict=True)
+        title, caption, footer = _table_frame(report, cfg, printer, lpcs, names, paid, units)
+        statuses_ = list(map(operator.itemgetter(1), marks))
+        if any(map(functools.partial(operator.is_not, None), dates)):
+            grace = [
+                s or (human(d, tz) if d else "") for s, d in zip(statuses_, dates, strict=True)
+            ]
+        else:
+            grace = statuses_
+        columns = [
+            names, list(map(operator.itemgetter(0), marks)), list(map(over.__getitem__, names)),
+            pcs, list(map(_DASH.get, softs, softs)), list(map(_DASH.get, hards, hards)),
+            list(map(balance.__getitem__, names)), grace, lpcs,
+            list(map(paid_text.__getitem__, names)), list(map(_DASH.get, warns, warns)),
         ]  # fmt: skip
-        # summed in C (map, itemgetter): no Python frame per entry
-        totals[printer] = (
-            sum(map(life_pages, mine)),
-            sum(map(paid.__getitem__, map(name_of, mine)), Decimal(0)),
-        )
-    for name in sorted(by_printer):
-        p = printers.get(name)
-        title = f"Report for {'group' if report.group else 'user'} quota on printer {name}"
-        if p is not None and p.description:
-            title += f" ({p.description})"
-        prices = ""
-        if p is not None:
-            prices = (
-                f"Price per job: {human(p.prices.per_job)} {currency}, "
-                f"price per page: {human(p.prices.per_page)} {currency}"
-            )
-        caption = f"Pages grace time: {cfg.get('gracedelay', name)} days. {prices}"
-        footer = ["Total"] + [""] * (len(TABLE_COLUMNS) - 1)
-        footer[TABLE_COLUMNS.index("life_page_counter")] = str(totals[name][0])
-        footer[TABLE_COLUMNS.index("life_time_paid")] = human(totals[name][1])
-        render_table(
-            env, headers, by_printer[name], right, title=title, caption=caption, footer=footer
-        )
+        if len(mine) > output.RICH_MAX:  # what render_table writes for so many rows, from columns
+            ints = {3: pcs, 4: softs, 5: hards, 8: lpcs, 10: warns}  # the columns of ints
+            widths = [number_width(ints[i]) if i in ints else None for i in range(len(columns))]
+            plain_table_columns(
+                env.out, headers, columns, right,
+                title=title, caption=caption, footer=footer, widths=widths,
+            )  # fmt: skip
+        else:
+            cells = [list(map(str, row)) for row in zip(*columns, strict=True)]
+            render_table(env, headers, cells, right, title=title, caption=caption, footer=footer)
         env.out.write("\n")
+
+
+def _table_frame(
+    report: QuotaReport,
+    cfg: Config,
+    printer: str,
+    life_pages: Sequence[int],
+    names: Sequence[str],
+    paid: dict[str, Decimal],
+    units: dict[str, int] | None,
+) -> tuple[str, str, list[str]]:
+    """A printer's table's title, caption and footer (its totals summed in C)."""
+    p = next((p for p in report.printers if p.name == printer), None)
+    currency = cfg.get("currency")
+    title = f"Report for {'group' if report.group else 'user'} quota on printer {printer}"
+    if p is not None and p.description:
+        title += f" ({p.description})"
+    prices = ""
+    if p is not None:
+        prices = (
+            f"Price per job: {human(p.prices.per_job)} {currency}, "
+            f"price per page: {human(p.prices.per_page)} {currency}"
+        )
+    caption = f"Pages grace time: {cfg.get('gracedelay', printer)} days. {prices}"
+    footer = ["Total"] + [""] * (len(TABLE_COLUMNS) - 1)
+    footer[TABLE_COLUMNS.index("life_page_counter")] = str(sum(life_pages))
+    footer[TABLE_COLUMNS.index("life_time_paid")] = human(_money_sum(names, paid, units))
+    return title, caption, footer
+
+
+def _millionths(amounts: dict[str, Decimal]) -> dict[str, int] | None:
+    """Each amount in millionths when every one has the store's 6 places (so
+    that a sum of them is one of ints, in C), else None."""
+    scaled = {name: d.scaleb(MONEY_PLACES) for name, d in amounts.items()}
+    if any(d.as_tuple().exponent != -MONEY_PLACES for d in amounts.values()):
+        return None
+    return {name: int(d) for name, d in scaled.items()}
+
+
+def _money_sum(
+    names: Sequence[str], paid: dict[str, Decimal], units: dict[str, int] | None
+) -> Decimal:
+    """sum(paid[n] for n in names), the same value and exponent."""
+    if units is None:
+        return sum(map(paid.__getitem__, names), Decimal(0))
+    return Decimal(sum(map(units.__getitem__, names))).scaleb(-MONEY_PLACES)
 
 
 def register(app: typer.Typer) -> None:

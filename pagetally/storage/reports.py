@@ -14,13 +14,24 @@ building an object or a tuple per entry. Names are matched as everywhere
 from __future__ import annotations
 
 import functools
+import itertools
+import operator
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, Connection, Numeric, func, select, type_coerce
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    LargeBinary,
+    Numeric,
+    cast,
+    func,
+    select,
+    type_coerce,
+)
 from sqlalchemy.sql.elements import ColumnElement
 
 from pagetally.core.models import LimitBy, Printer
@@ -127,6 +138,18 @@ def _narrowed(stmt: Any, column: Any, ids: dict[int, str], everything: bool) -> 
     if everything or len(ids) > _IN_MAX:
         return stmt
     return stmt.where(column.in_(list(ids)))
+
+
+def _code_point_order(column: ColumnElement[Any], conn: Connection) -> ColumnElement[Any]:
+    """`column` ordered as Python orders str (by code point): SQLite's BINARY
+    collation is (UTF-8 bytes), PostgreSQL's "C" is, MariaDB's binary strings
+    are (its _bin collations pad with spaces)."""
+    name = conn.dialect.name
+    if name == "postgresql":
+        return column.collate("C")
+    if name in ("mysql", "mariadb"):
+        return cast(column, LargeBinary)
+    return column
 
 
 def _ranks(names: dict[int, str]) -> dict[str, int]:
@@ -271,16 +294,21 @@ class ReportMethods(SqlBase):
                             name, limits[limit_by], money(bal), money(paid), money(over)
                         )
             quota = self._user_entries(conn, pnames, names, all_printers, all_names)
-        # entries carry names already (joined in SQL): sorted by printer then name
-        # through each name's rank, no tuple built again but those with a date
-        prank, nrank = _ranks(pnames), _ranks(names)
-        width = len(nrank) + 1
-        quota.sort(key=lambda e: prank[e[0]] * width + nrank[e[1]])
+        # entries carry names already (joined in SQL): user entries come in name
+        # order (SQL), and a stable sort by printer keeps it; a group's are sorted
+        # by rank. No tuple is built again but those with a date.
+        if group:
+            prank, nrank = _ranks(pnames), _ranks(names)
+            width = len(nrank) + 1
+            quota.sort(key=lambda e: prank[e[0]] * width + nrank[e[1]])
+        else:
+            quota.sort(key=operator.itemgetter(0))
         read_date = UtcDateTime().process_result_value
         dialect = conn.dialect
-        for i, e in enumerate(quota):
-            if e[6] is not None:
-                quota[i] = (*e[:6], read_date(e[6], dialect), e[7])
+        dated = map(functools.partial(operator.is_not, None), map(operator.itemgetter(6), quota))
+        for i in itertools.compress(range(len(quota)), dated):
+            e = quota[i]
+            quota[i] = (*e[:6], read_date(e[6], dialect), e[7])
         return QuotaReport(group, found, accounts, quota)
 
     @staticmethod
@@ -305,13 +333,13 @@ class ReportMethods(SqlBase):
                 q.datelimit,
                 q.warncount,
             )
-            .select_from(userpquota)
+            .select_from(users)
+            .join(userpquota, users.c.id == q.userid)
             .join(printers, printers.c.id == q.printerid)
-            .join(users, users.c.id == q.userid)
         )
         stmt = _narrowed(stmt, q.printerid, pnames, all_printers)
         stmt = _narrowed(stmt, q.userid, names, all_names)
-        found = _fetch(conn, stmt)
+        found = _fetch(conn, stmt.order_by(_code_point_order(users.c.username, conn)))
         if all_printers and all_names:
             return found
         shown, named = set(pnames.values()), set(names.values())
