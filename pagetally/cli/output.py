@@ -155,7 +155,7 @@ def plain_table_columns(
     out.write(pattern.format(*headers).rstrip() + "\n")
     out.write("  ".join("-" * w for w in every) + "\n")
     cells = "  ".join(f"%{'' if r else '-'}{w}s" for w, r in zip(every, right, strict=True))
-    out.writelines(map((cells + "\n").__mod__, zip(*columns, strict=True)))
+    out.write("".join(map((cells + "\n").__mod__, zip(*columns, strict=True))))
     out.write(pattern.format(*footer).rstrip() + "\n")
     if caption:
         out.write(caption + "\n")
