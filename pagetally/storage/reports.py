@@ -285,10 +285,11 @@ class ReportMethods(SqlBase):
             )  # fmt: skip
             limits = {v.value: v for v in LimitBy}
             for chunk in pat.in_chunks(name_patterns):
+                exact = pat.sql_is_exact(chunk)  # SQL's choice is fnmatch's: no check a row
                 for uid, name, limit_by, bal, paid, over in _fetch(
                     conn, stmt.where(pat.where_names(users.c.username, chunk))
                 ):
-                    if pat.matches(name, chunk):
+                    if exact or pat.matches(name, chunk):
                         names[uid] = name
                         accounts[name] = ReportAccount(
                             name, limits[limit_by], money(bal), money(paid), money(over)
