@@ -14,7 +14,7 @@ import io
 import itertools
 import json
 import operator
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import IO, TYPE_CHECKING, Annotated
@@ -234,32 +234,24 @@ def _opt(value: int | None, none: str) -> str:
 
 def write_report_csv(out: IO[str], report: QuotaReport, cfg: Config, now: datetime) -> None:
     """The report as CSV, byte for byte output.write_csv's, from pieces made once
-    per printer and account, laid out column by column (C: `map`, one `%`
-    formatting a line, no Python frame per entry)."""
+    per printer and account (a line is one f-string)."""
     kind = "group" if report.group else "user"
-    texts = _texts(report)
-    head = {name: f"{_csv_field(name)},{kind},{t[0]}," for name, t in texts.items()}
-    over = {name: f",{t[1]}," for name, t in texts.items()}
-    money = {name: f"{t[2]},{t[3]}," for name, t in texts.items()}
+    parts = {
+        name: (f"{_csv_field(name)},{kind},{t[0]},", f",{t[1]},", f"{t[2]},{t[3]},")
+        for name, t in _texts(report).items()
+    }
     pnames = {p.name: _csv_field(p.name) for p in report.printers}
     out.write(",".join(COLUMNS) + "\n")
-    if not report.entries:
-        return
-    printers, names, pcs, lpcs, softs, hards, dates, warns = zip(*report.entries, strict=True)
-    marks = statuses(report, cfg, now)
-    grace: Iterable[str] = itertools.repeat("", len(dates))
-    if any(map(functools.partial(operator.is_not, None), dates)):
-        grace = ["" if d is None else d.isoformat() for d in dates]
-    columns = (
-        map(pnames.__getitem__, printers), map(head.__getitem__, names),
-        map(operator.itemgetter(0), marks), map(over.__getitem__, names), pcs, lpcs,
-        map(_EMPTY.get, softs, softs), map(_EMPTY.get, hards, hards),
-        map(money.__getitem__, names), grace, map(operator.itemgetter(1), marks),
-        map(_EMPTY.get, warns, warns),
-    )  # fmt: skip
-    lines = map("%s,%s%s%s%s,%s,%s,%s,%s%s,%s,%s\n".__mod__, zip(*columns, strict=True))
-    while chunk := list(itertools.islice(lines, 20000)):
-        out.write("".join(chunk))  # a few large writes: a TextIOWrapper's write per line costs
+    lines: list[str] = []
+    add = lines.append
+    for (printer, name, pc, lpc, soft, hard, grace, warn), (flag, status) in zip(
+        report.entries, statuses(report, cfg, now), strict=True
+    ):
+        head, over, money = parts[name]
+        add(f"{pnames[printer]},{head}{flag}{over}{pc},{lpc},{'' if soft is None else soft},"
+            f"{'' if hard is None else hard},{money}{'' if grace is None else grace.isoformat()},"
+            f"{status},{'' if warn is None else warn}\n")  # fmt: skip
+    out.write("".join(lines))  # one write: a TextIOWrapper's write a line costs
 
 
 def _js(value: object) -> str:
