@@ -92,13 +92,13 @@ def _raw_money(column: Any, backend: str) -> ColumnElement[Any]:
 
 
 def _money_reader(backend: str) -> Any:
-    scale = Decimal(10) ** MONEY_PLACES
-
     @functools.lru_cache(maxsize=65536)
     def read(raw: Any) -> Decimal:
         if raw is None:
             return ZERO
-        return to_money(Decimal(int(raw)) / scale if backend == "sqlite" else Decimal(raw))
+        if backend == "sqlite":  # millionths: exactly to_money(raw / 10**6), no division
+            return Decimal(int(raw)).scaleb(-MONEY_PLACES)
+        return to_money(Decimal(raw))
 
     return read
 

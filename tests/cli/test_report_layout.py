@@ -12,7 +12,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pagetally.cli.output import _plain_table, number_width, plain_table_columns
-from pagetally.cli.report import _millionths, _money_sum
+from pagetally.cli.report import _millionths, _money_sum, money_text
+from pagetally.core.money import format_money
+from pagetally.storage.reports import _money_reader
 from pagetally.storage.types import to_money
 
 ints = st.lists(st.one_of(st.none(), st.integers(-(10**15), 10**15)), max_size=30)
@@ -60,3 +62,23 @@ def test_columns_lay_out_as_rows(rows: list[tuple[str, int | None, str]]) -> Non
         widths=[None, None, number_width(softs)],
     )  # fmt: skip
     assert new.getvalue() == old.getvalue()
+
+
+@given(
+    st.one_of(
+        st.decimals(min_value=-(10**9), max_value=10**9, places=6, allow_nan=False),
+        st.decimals(allow_nan=False, allow_infinity=False, min_value=-(10**12), max_value=10**12),
+    )
+)
+def test_money_text_is_format_money(amount: Decimal) -> None:
+    """Every amount, of the store's 6 places or any other (then format_money's own
+    path): rounding, trailing zeros, negative zeros."""
+    assert money_text(amount) == format_money(amount)
+
+
+@given(st.integers(-(10**15), 10**15))
+def test_sqlite_millionths_read_as_to_money(raw: int) -> None:
+    """The report's reading of SQLite's money (millionths) is the Money type's."""
+    got = _money_reader("sqlite")(raw)
+    expected = to_money(Decimal(raw) / Decimal(10**6))
+    assert got == expected and str(got) == str(expected)
