@@ -377,18 +377,18 @@ def _table_frame(
 
 
 def _millionths(amounts: dict[str, Decimal]) -> dict[str, int] | None:
-    """Each amount in millionths when every one has the store's 6 places (so
-    that a sum of them is one of ints, in C), else None."""
-    scaled = {name: d.scaleb(MONEY_PLACES) for name, d in amounts.items()}
-    if any(d.as_tuple().exponent != -MONEY_PLACES for d in amounts.values()):
-        return None
-    return {name: int(d) for name, d in scaled.items()}
+    """Each amount in millionths when every one is a whole number of them (the
+    store's 6 places), so that a sum of them is one of ints, in C; else None.
+    (A total is only shown, through format_money: its exponent does not matter.)"""
+    units = {name: int(d.scaleb(MONEY_PLACES)) for name, d in amounts.items()}
+    scaled = map(Decimal.scaleb, amounts.values(), itertools.repeat(MONEY_PLACES))
+    return units if all(map(operator.eq, scaled, units.values())) else None
 
 
 def _money_sum(
     names: Sequence[str], paid: dict[str, Decimal], units: dict[str, int] | None
 ) -> Decimal:
-    """sum(paid[n] for n in names), the same value and exponent."""
+    """sum(paid[n] for n in names), the same value (and text)."""
     if units is None:
         return sum(map(paid.__getitem__, names), Decimal(0))
     return Decimal(sum(map(units.__getitem__, names))).scaleb(-MONEY_PLACES)

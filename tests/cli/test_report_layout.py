@@ -82,3 +82,9 @@ def test_sqlite_millionths_read_as_to_money(raw: int) -> None:
     got = _money_reader("sqlite")(raw)
     expected = to_money(Decimal(raw) / Decimal(10**6))
     assert got == expected and str(got) == str(expected)
+
+
+def test_money_sum_of_finer_amounts_is_decimal_sum() -> None:
+    paid = {"a": Decimal("0.0000001"), "b": Decimal("2.5")}
+    assert _millionths(paid) is None
+    assert _money_sum(["a", "b", "a"], paid, None) == Decimal("2.5000002")
