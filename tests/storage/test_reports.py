@@ -1,0 +1,36 @@
+"""The quota report's entries (storage/reports.py) come in Python's order of
+names (code points) on every engine: SQLite's BINARY collation, PostgreSQL's
+"C", MariaDB's binary strings; a database's own collation would put "B" beside
+"b" or "é" beside "e", and `pagetally report` would no longer print what it
+printed."""
+
+from __future__ import annotations
+
+from pagetally.core.models import Printer, User
+from pagetally.storage import StoreSettings
+from pagetally.storage.reports import quota_report
+from pagetally.storage.sql import SqlStore
+from tests.storage.conftest import sql_only
+
+NAMES = ["b", "B", "a", "ab", "aB", "a-b", "a_b", "a.b", "é", "e", "z", "Zoë", "€uro", "日本", "𝄞x"]
+
+
+def test_entries_in_code_point_order(store: SqlStore, settings: StoreSettings) -> None:
+    sql_only(settings, "the order is SQL's (LDAP's report sorts in Python; PyKota's schema "
+             "takes ASCII names only)")  # fmt: skip
+    for p in ("lp2", "LP1", "lp1"):
+        store.add_printer(Printer(p))
+    for i, name in enumerate(NAMES):
+        store.add_user(User(name))
+        for j, p in enumerate(("lp2", "LP1", "lp1")):
+            if (i + j) % 3:
+                store.set_user_quota(name, p, soft_limit=i, hard_limit=None)
+    report = quota_report(store)
+    keys = [(e[0], e[1]) for e in report.entries]
+    assert keys == sorted(keys)
+    assert len(keys) == sum(1 for i in range(len(NAMES)) for j in range(3) if (i + j) % 3)
+    assert [e[4] for e in report.entries if e[1] == "Zoë"] == [NAMES.index("Zoë")] * 2
+    some = quota_report(store, ["lp*"], ["a*", "é"])
+    assert [(e[0], e[1]) for e in some.entries] == [
+        k for k in keys if k[0].startswith("lp") and (k[1].startswith("a") or k[1] == "é")
+    ]
