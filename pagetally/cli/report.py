@@ -14,7 +14,7 @@ import io
 import itertools
 import json
 import operator
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import IO, TYPE_CHECKING, Annotated
@@ -204,7 +204,7 @@ def report_rows(report: QuotaReport, cfg: Config, now: datetime) -> Iterator[Row
 def _texts(report: QuotaReport) -> dict[str, tuple[str, str, str, str]]:
     """Each account's (limit_by, overcharge, balance, lifetime paid) as text,
     made once per account, and once per distinct amount."""
-    money = functools.lru_cache(maxsize=65536)(money_text)
+    money = _memo(money_text)
     return {
         name: (
             a.limit_by.value,
@@ -214,6 +214,20 @@ def _texts(report: QuotaReport) -> dict[str, tuple[str, str, str, str]]:
         )
         for name, a in report.accounts.items()
     }
+
+
+def _memo(fn: Callable[[Decimal], str]) -> Callable[[Decimal], str]:
+    """`fn` done once per distinct amount (a dict: an lru_cache's bookkeeping
+    tripled the cost where amounts all differ)."""
+    done: dict[Decimal, str] = {}
+
+    def once(amount: Decimal) -> str:
+        text = done.get(amount)
+        if text is None:
+            text = done[amount] = fn(amount)
+        return text
+
+    return once
 
 
 def money_text(amount: Decimal) -> str:

@@ -100,13 +100,18 @@ def _raw_money(column: Any, backend: str) -> ColumnElement[Any]:
 
 
 def _money_reader(backend: str) -> Any:
-    @functools.lru_cache(maxsize=65536)
+    done: dict[Any, Decimal] = {None: ZERO}  # once per distinct amount (not an
+    # lru_cache: its bookkeeping cost more than the work where amounts all differ)
+
     def read(raw: Any) -> Decimal:
-        if raw is None:
-            return ZERO
-        if backend == "sqlite":  # millionths: exactly to_money(raw / 10**6), no division
-            return Decimal(int(raw)).scaleb(-MONEY_PLACES)
-        return to_money(Decimal(raw))
+        value = done.get(raw)
+        if value is None:
+            if backend == "sqlite":  # millionths: exactly to_money(raw / 10**6), no division
+                value = Decimal(int(raw)).scaleb(-MONEY_PLACES)
+            else:
+                value = to_money(Decimal(raw))
+            done[raw] = value
+        return value
 
     return read
 
