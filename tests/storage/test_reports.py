@@ -6,6 +6,8 @@ printed."""
 
 from __future__ import annotations
 
+from decimal import Decimal as D
+
 from pagetally.core.models import Printer, User
 from pagetally.storage import StoreSettings
 from pagetally.storage.reports import quota_report
@@ -21,7 +23,8 @@ def test_entries_in_code_point_order(store: SqlStore, settings: StoreSettings) -
     for p in ("lp2", "LP1", "lp1"):
         store.add_printer(Printer(p))
     for i, name in enumerate(NAMES):
-        store.add_user(User(name))
+        balance = (D(-1) if i % 2 else D(1)) * D(i * 1234567).scaleb(-6)
+        store.add_user(User(name, balance=balance, lifetime_paid=D(i).scaleb(-1)))
         for j, p in enumerate(("lp2", "LP1", "lp1")):
             if (i + j) % 3:
                 store.set_user_quota(name, p, soft_limit=i, hard_limit=None)
@@ -30,6 +33,10 @@ def test_entries_in_code_point_order(store: SqlStore, settings: StoreSettings) -
     assert keys == sorted(keys)
     assert len(keys) == sum(1 for i in range(len(NAMES)) for j in range(3) if (i + j) % 3)
     assert [e[4] for e in report.entries if e[1] == "Zoë"] == [NAMES.index("Zoë")] * 2
+    for name in NAMES:  # money as the store's own reads give it (Money type)
+        user, account = store.get_user(name), report.accounts[name]
+        assert (str(account.balance), str(account.lifetime_paid), str(account.overcharge)) == (
+            str(user.balance), str(user.lifetime_paid), str(user.overcharge))  # fmt: skip
     some = quota_report(store, ["lp*"], ["a*", "é"])
     assert [(e[0], e[1]) for e in some.entries] == [
         k for k in keys if k[0].startswith("lp") and (k[1].startswith("a") or k[1] == "é")
