@@ -425,6 +425,12 @@ class ReportQueries(Protocol):
         """Every quota entry of the matching printers and users (or groups), with
         their accounts: `pagetally report`."""
 
+    def first_user_quotas(
+        self, user_patterns: Sequence[str], limit: int
+    ) -> tuple[list[UserQuota], int]:
+        """The first `limit` user quota entries of the matching users (by printer,
+        then user) and how many match in all: the admin's quota page."""
+
     def user_status(self, name: str) -> UserStatus:
         """A user, their quota entries and their groups' (NotFound when unknown)."""
 

@@ -42,9 +42,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.elements import ColumnElement
 
-from pagetally.core.models import LimitBy, Printer
+from pagetally.core.models import LimitBy, Printer, UserQuota
 from pagetally.storage import patterns as pat
-from pagetally.storage import rows
+from pagetally.storage import quotas, rows
 from pagetally.storage.base import ReportQueries, ReportStore
 from pagetally.storage.schema import (
     grouppquota,
@@ -235,6 +235,13 @@ class ReportMethods(SqlBase):
     ) -> QuotaReport:
         """Every quota entry of the matching printers and users (or groups)."""
         return self._read(lambda c: self._quota_report(c, printer_patterns, name_patterns, group))
+
+    def first_user_quotas(
+        self, user_patterns: Sequence[str], limit: int
+    ) -> tuple[list[UserQuota], int]:
+        """The first `limit` user quota entries of the matching users, by printer
+        then user, and how many match in all."""
+        return self._read(lambda c: quotas.first_user_quotas(c, user_patterns, limit))
 
     def _quota_report(
         self,

@@ -41,3 +41,22 @@ def test_entries_in_code_point_order(store: SqlStore, settings: StoreSettings) -
     assert [(e[0], e[1]) for e in some.entries] == [
         k for k in keys if k[0].startswith("lp") and (k[1].startswith("a") or k[1] == "é")
     ]
+
+
+def test_first_user_quotas_are_the_listings_first(store: SqlStore, settings: StoreSettings) -> None:
+    """The admin's quota page reads its first entries and a count: the same as
+    the whole listing cut, for every kind of pattern (LIKE's case rules differ
+    by engine: fnmatch decides)."""
+    sql_only(settings, "the admin's quota page on LDAP reads the whole listing")
+    for p in ("lp2", "LP1", "lp1"):
+        store.add_printer(Printer(p))
+    for i, name in enumerate(NAMES):
+        store.add_user(User(name))
+        for j, p in enumerate(("lp2", "LP1", "lp1")):
+            if (i + j) % 3:
+                store.set_user_quota(name, p, soft_limit=i)
+    for pat in (["*"], ["a"], ["*a*"], ["*A*"], ["[ab]*"], ["*b", "é"], ["nobody"], ["a?b"]):
+        every = store.user_quotas(users=pat)
+        for limit in (0, 1, 3, 100):
+            first, total = store.first_user_quotas(pat, limit)
+            assert (first, total) == (every[:limit], len(every)), (pat, limit)

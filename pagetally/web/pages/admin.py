@@ -30,7 +30,7 @@ from pagetally.core.money import format_money, parse_amount
 from pagetally.core.refundrequests import RequestState
 from pagetally.core.refunds import refund_for
 from pagetally.errors import InvalidInput, NotFound, RuleError
-from pagetally.storage.base import HistoryFilter
+from pagetally.storage.base import HistoryFilter, ReportQueries
 from pagetally.web import dashboard, history
 from pagetally.web.app import WebState, queries, render
 from pagetally.web.forms import posted
@@ -369,14 +369,18 @@ def delete_printer(request: Request, who: Changer, name: Text) -> Response:
 def quotas(request: Request, who: Viewer) -> Response:
     state = state_of(request)
     pat = _pattern(request)
-    entries = state.store.user_quotas(users=pat)
+    if isinstance(state.store, ReportQueries):  # objects for the shown entries only
+        shown, total = state.store.first_user_quotas(pat, SHOWN)
+    else:
+        entries = state.store.user_quotas(users=pat)
+        shown, total = entries[:SHOWN], len(entries)
     return _page(
         request,
         who,
         "admin/quotas.j2",
         q=request.query_params.get("q", ""),
-        user_quotas=entries[:SHOWN],
-        more=len(entries) - SHOWN,
+        user_quotas=shown,
+        more=total - len(shown),
         group_quotas=state.store.group_quotas(groups=pat)[:SHOWN],
     )
 
