@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import hashlib
 import os
 import resource
 import shutil
@@ -325,7 +326,8 @@ def report_bench(args: argparse.Namespace) -> list[str]:
     lines = []
     env = {**os.environ, "PAGETALLY_CONFIG": conf}
     for fmt in ("table", "csv"):
-        for label, cmd in (
+        report = [sys.executable, "-m", "pagetally.cli.main", "-C", conf, "report", "--format", fmt]
+        runs = [
             (
                 "before",
                 [
@@ -333,28 +335,32 @@ def report_bench(args: argparse.Namespace) -> list[str]:
                     "-c",
                     BEFORE.format(root=str(ROOT), conf=conf, args=["--format", fmt]),
                 ],
+                ROOT,
             ),
-            (
-                "after",
-                [sys.executable, "-m", "pagetally.cli.main", "-C", conf, "report", "--format", fmt],
-            ),
-        ):
+            *[(f"{tree}", report, Path(tree)) for tree in args.compare_tree],
+            ("after", report, ROOT),
+        ]
+        outputs = set()
+        for label, cmd, cwd in runs:
             best = cpu = float("inf")
             out = b""
             for _ in range(args.repeat):
                 t = time.perf_counter()
                 used = resource.getrusage(resource.RUSAGE_CHILDREN)
-                out = subprocess.run(cmd, check=True, capture_output=True, env=env, cwd=ROOT).stdout
+                out = subprocess.run(cmd, check=True, capture_output=True, env=env, cwd=cwd).stdout
                 best = min(best, time.perf_counter() - t)
                 after = resource.getrusage(resource.RUSAGE_CHILDREN)
                 cpu = min(cpu, after.ru_utime + after.ru_stime - used.ru_utime - used.ru_stime)
             n_lines = out.count(b"\n")
+            outputs.add(hashlib.sha256(out).hexdigest())
             line = (
                 f"| report --format {fmt} | {label} | {best:.2f} s | {cpu:.2f} s | "
-                f"{n_lines:,} lines |"
+                f"{n_lines:,} lines | {os.getloadavg()[0]:.2f} |"
             )
             print(line, flush=True)
             lines.append(line)
+        if len(outputs) != 1:
+            raise SystemExit(f"report --format {fmt}: the outputs differ")
     import shutil
 
     shutil.rmtree(folder, ignore_errors=True)
@@ -372,13 +378,20 @@ def main() -> int:
     ap.add_argument("--repeat", type=int, default=2)
     ap.add_argument("--skip-web", action="store_true")
     ap.add_argument("--skip-report", action="store_true")
+    ap.add_argument(
+        "--compare-tree",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="also time `pagetally report` of the checkout at PATH (e.g. main's), same venv",
+    )
     args = ap.parse_args()
     lines: list[str] = []
     if not args.skip_report:
         print("== pagetally report", flush=True)
         lines += [
-            "| what | version | best wall time | its CPU time | output |",
-            "|---|---|---|---|---|",
+            "| what | version | best wall time | its CPU time | output | load (1 min) |",
+            "|---|---|---|---|---|---|",
         ]
         lines += report_bench(args)
     if not args.skip_web:

@@ -14,18 +14,26 @@ import io
 import itertools
 import json
 import operator
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import IO, TYPE_CHECKING, Annotated
 
 import typer
 
-from pagetally.cli import common
+from pagetally.cli import common, output
 from pagetally.cli.env import Env, get_env, no_collection
-from pagetally.cli.output import Format, Row, human, render_table
+from pagetally.cli.output import (
+    Format,
+    Row,
+    human,
+    number_width,
+    plain_table_columns,
+    render_table,
+)
 from pagetally.config import Config
 from pagetally.core.models import LimitBy
+from pagetally.core.money import PLACES as MONEY_PLACES
 from pagetally.core.money import format_money
 
 if TYPE_CHECKING:  # the store's modules load when the command runs, not for --help
@@ -196,7 +204,7 @@ def report_rows(report: QuotaReport, cfg: Config, now: datetime) -> Iterator[Row
 def _texts(report: QuotaReport) -> dict[str, tuple[str, str, str, str]]:
     """Each account's (limit_by, overcharge, balance, lifetime paid) as text,
     made once per account, and once per distinct amount."""
-    money = functools.lru_cache(maxsize=65536)(format_money)
+    money = _memo(money_text)
     return {
         name: (
             a.limit_by.value,
@@ -206,6 +214,33 @@ def _texts(report: QuotaReport) -> dict[str, tuple[str, str, str, str]]:
         )
         for name, a in report.accounts.items()
     }
+
+
+def _memo(fn: Callable[[Decimal], str]) -> Callable[[Decimal], str]:
+    """`fn` done once per distinct amount (a dict: an lru_cache's bookkeeping
+    tripled the cost where amounts all differ)."""
+    done: dict[Decimal, str] = {}
+
+    def once(amount: Decimal) -> str:
+        text = done.get(amount)
+        if text is None:
+            text = done[amount] = fn(amount)
+        return text
+
+    return once
+
+
+def money_text(amount: Decimal) -> str:
+    """format_money(amount), faster for the store's amounts (6 places exactly:
+    their str() is plain, never scientific): no context, no quantize."""
+    text = str(amount)
+    whole, _dot, frac = text.partition(".")
+    if len(frac) != MONEY_PLACES or "E" in frac:
+        return format_money(amount)
+    frac = frac[:2] + frac[2:].rstrip("0")
+    if whole == "-0" and frac == "00":  # a negative zero is shown as zero
+        whole = "0"
+    return f"{whole}.{frac}"
 
 
 _CSV_SPECIAL = frozenset(',"\r\n')
@@ -243,7 +278,7 @@ def write_report_csv(out: IO[str], report: QuotaReport, cfg: Config, now: dateti
         add(f"{pnames[printer]},{head}{flag}{over}{pc},{lpc},{'' if soft is None else soft},"
             f"{'' if hard is None else hard},{money}{'' if grace is None else grace.isoformat()},"
             f"{status},{'' if warn is None else warn}\n")  # fmt: skip
-    out.writelines(lines)
+    out.write("".join(lines))  # one write: a TextIOWrapper's write a line costs
 
 
 def _js(value: object) -> str:
@@ -278,57 +313,99 @@ def write_report_json(out: IO[str], report: QuotaReport, cfg: Config, now: datet
     out.write("[\n" + ",\n".join(lines) + "\n]\n" if lines else "[]\n")
 
 
+#: A missing limit or warn count: "-" in a table, empty in CSV (dict.get(v, v)).
+_DASH: dict[object, str] = {None: "-"}
+_EMPTY: dict[object, str] = {None: ""}
+
+
 def _print_tables(env: Env, report: QuotaReport, cfg: Config, now: datetime) -> None:
     tz = env.local_tz()
-    currency = cfg.get("currency")
     headers = ("Group", *TABLE_HEADERS[1:]) if report.group else TABLE_HEADERS
     right = [c not in ("name", "flag", "grace") for c in TABLE_COLUMNS]
-    printers = {p.name: p for p in report.printers}
     texts = _texts(report)
     over = {name: t[1] or "-" for name, t in texts.items()}
-
+    balance = {name: t[2] for name, t in texts.items()}
+    paid_text = {name: t[3] for name, t in texts.items()}
     paid = {name: a.lifetime_paid for name, a in report.accounts.items()}
-    life_pages, name_of = operator.itemgetter(3), operator.itemgetter(1)
+    units = _millionths(paid)
     flags = statuses(report, cfg, now)
-    by_printer: dict[str, list[list[str]]] = {}
-    totals: dict[str, tuple[int, Decimal]] = {}
     start = 0
-    for printer, group in itertools.groupby(report.entries, key=lambda e: e[0]):
+    for printer, group in itertools.groupby(report.entries, key=operator.itemgetter(0)):
         mine = list(group)
         marks = flags[start : start + len(mine)]
         start += len(mine)
-        by_printer[printer] = [
-            [name, flag, over[name], str(pc), "-" if soft is None else str(soft),
-             "-" if hard is None else str(hard), texts[name][2],
-             status or (human(grace, tz) if grace else ""), str(lpc), texts[name][3],
-             "-" if warn is None else str(warn)]
-            for (_p, name, pc, lpc, soft, hard, grace, warn), (flag, status)
-            in zip(mine, marks, strict=True)
+        _p, names, pcs, lpcs, softs, hards, dates, warns = zip(*mine, strict=True)
+        title, caption, footer = _table_frame(report, cfg, printer, lpcs, names, paid, units)
+        statuses_ = list(map(operator.itemgetter(1), marks))
+        if any(map(functools.partial(operator.is_not, None), dates)):
+            grace = [
+                s or (human(d, tz) if d else "") for s, d in zip(statuses_, dates, strict=True)
+            ]
+        else:
+            grace = statuses_
+        columns = [
+            names, list(map(operator.itemgetter(0), marks)), list(map(over.__getitem__, names)),
+            pcs, list(map(_DASH.get, softs, softs)), list(map(_DASH.get, hards, hards)),
+            list(map(balance.__getitem__, names)), grace, lpcs,
+            list(map(paid_text.__getitem__, names)), list(map(_DASH.get, warns, warns)),
         ]  # fmt: skip
-        # summed in C (map, itemgetter): no Python frame per entry
-        totals[printer] = (
-            sum(map(life_pages, mine)),
-            sum(map(paid.__getitem__, map(name_of, mine)), Decimal(0)),
-        )
-    for name in sorted(by_printer):
-        p = printers.get(name)
-        title = f"Report for {'group' if report.group else 'user'} quota on printer {name}"
-        if p is not None and p.description:
-            title += f" ({p.description})"
-        prices = ""
-        if p is not None:
-            prices = (
-                f"Price per job: {human(p.prices.per_job)} {currency}, "
-                f"price per page: {human(p.prices.per_page)} {currency}"
-            )
-        caption = f"Pages grace time: {cfg.get('gracedelay', name)} days. {prices}"
-        footer = ["Total"] + [""] * (len(TABLE_COLUMNS) - 1)
-        footer[TABLE_COLUMNS.index("life_page_counter")] = str(totals[name][0])
-        footer[TABLE_COLUMNS.index("life_time_paid")] = human(totals[name][1])
-        render_table(
-            env, headers, by_printer[name], right, title=title, caption=caption, footer=footer
-        )
+        if len(mine) > output.RICH_MAX:  # what render_table writes for so many rows, from columns
+            ints = {3: pcs, 4: softs, 5: hards, 8: lpcs, 10: warns}  # the columns of ints
+            widths = [number_width(ints[i]) if i in ints else None for i in range(len(columns))]
+            plain_table_columns(
+                env.out, headers, columns, right,
+                title=title, caption=caption, footer=footer, widths=widths,
+            )  # fmt: skip
+        else:
+            cells = [list(map(str, row)) for row in zip(*columns, strict=True)]
+            render_table(env, headers, cells, right, title=title, caption=caption, footer=footer)
         env.out.write("\n")
+
+
+def _table_frame(
+    report: QuotaReport,
+    cfg: Config,
+    printer: str,
+    life_pages: Sequence[int],
+    names: Sequence[str],
+    paid: dict[str, Decimal],
+    units: dict[str, int] | None,
+) -> tuple[str, str, list[str]]:
+    """A printer's table's title, caption and footer (its totals summed in C)."""
+    p = next((p for p in report.printers if p.name == printer), None)
+    currency = cfg.get("currency")
+    title = f"Report for {'group' if report.group else 'user'} quota on printer {printer}"
+    if p is not None and p.description:
+        title += f" ({p.description})"
+    prices = ""
+    if p is not None:
+        prices = (
+            f"Price per job: {human(p.prices.per_job)} {currency}, "
+            f"price per page: {human(p.prices.per_page)} {currency}"
+        )
+    caption = f"Pages grace time: {cfg.get('gracedelay', printer)} days. {prices}"
+    footer = ["Total"] + [""] * (len(TABLE_COLUMNS) - 1)
+    footer[TABLE_COLUMNS.index("life_page_counter")] = str(sum(life_pages))
+    footer[TABLE_COLUMNS.index("life_time_paid")] = human(_money_sum(names, paid, units))
+    return title, caption, footer
+
+
+def _millionths(amounts: dict[str, Decimal]) -> dict[str, int] | None:
+    """Each amount in millionths when every one is a whole number of them (the
+    store's 6 places), so that a sum of them is one of ints, in C; else None.
+    (A total is only shown, through format_money: its exponent does not matter.)"""
+    units = {name: int(d.scaleb(MONEY_PLACES)) for name, d in amounts.items()}
+    scaled = map(Decimal.scaleb, amounts.values(), itertools.repeat(MONEY_PLACES))
+    return units if all(map(operator.eq, scaled, units.values())) else None
+
+
+def _money_sum(
+    names: Sequence[str], paid: dict[str, Decimal], units: dict[str, int] | None
+) -> Decimal:
+    """sum(paid[n] for n in names), the same value (and text)."""
+    if units is None:
+        return sum(map(paid.__getitem__, names), Decimal(0))
+    return Decimal(sum(map(units.__getitem__, names))).scaleb(-MONEY_PLACES)
 
 
 def register(app: typer.Typer) -> None:

@@ -438,6 +438,12 @@ class ReportQueries(Protocol):
         """Every quota entry of the matching printers and users (or groups), with
         their accounts: `pagetally report`."""
 
+    def first_user_quotas(
+        self, user_patterns: Sequence[str], limit: int
+    ) -> tuple[list[UserQuota], int]:
+        """The first `limit` user quota entries of the matching users (by printer,
+        then user) and how many match in all: the admin's quota page."""
+
     def user_status(self, name: str) -> UserStatus:
         """A user, their quota entries and their groups' (NotFound when unknown)."""
 
@@ -450,6 +456,9 @@ class ReportQueries(Protocol):
     def top_users(self, since: datetime, until: datetime, limit: int = 10) -> list[UsageTotal]: ...
     def printer_use(self, since: datetime, until: datetime) -> list[UsageTotal]: ...
     def printed_sums(self, user: str) -> list[PrintedSums]: ...
+    def invoice_months(self, user: str, before: datetime) -> list[str]:
+        """Months ("YYYY-MM", UTC, newest first) before `before` with an invoice."""
+
     def refusals(self, since: datetime | None, until: datetime | None) -> list[Refusals]: ...
     def job_totals(self) -> list[JobTotal]: ...
     def refusal_totals(self) -> list[Refusals]: ...

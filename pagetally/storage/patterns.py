@@ -98,6 +98,12 @@ def _sql_is_exact(patterns: tuple[str, ...]) -> bool:
     return "*" in patterns or not any(has_wildcards(p) for p in patterns)
 
 
+def sql_is_exact(patterns: Sequence[str]) -> bool:
+    """True when `where_names` alone decides: `matches` is then True for every
+    row it selected (a caller reading many rows may skip asking)."""
+    return _sql_is_exact(tuple(patterns))
+
+
 def matches(name: str, patterns: Sequence[str]) -> bool:
     """The exact, case-sensitive fnmatch decision (for rows `where_names` selected)."""
     pats = tuple(patterns)

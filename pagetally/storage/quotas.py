@@ -219,6 +219,31 @@ def user_quotas(
     ]
 
 
+def first_user_quotas(
+    conn: Connection, user_patterns: Sequence[str], limit: int
+) -> tuple[list[UserQuota], int]:
+    """The first `limit` of user_quotas(conn, ("*",), user_patterns) and how many
+    there are in all (the admin's quota page): objects for those only, the rest
+    counted in SQL when SQL alone decides the names ("*", plain names)."""
+    if _too_many(("*",), user_patterns):
+        every = user_quotas(conn, ("*",), user_patterns)
+        return every[:limit], len(every)
+    where = patterns.where_names(users.c.username, user_patterns)
+    stmt = _user_select().where(where).order_by(printers.c.printername, users.c.username)
+    if patterns.sql_is_exact(user_patterns):
+        count = (
+            select(func.count())
+            .select_from(userpquota)
+            .join(users, users.c.id == userpquota.c.userid)
+            .where(where)
+        )
+        first = [user_quota_of(r._mapping) for r in conn.execute(stmt.limit(limit))]
+        return first, int(conn.execute(count).scalar_one())
+    # a search (LIKE narrowed the rows): its rows are read, objects made for the first
+    found = [r for r in conn.execute(stmt) if patterns.matches(r.username, user_patterns)]
+    return [user_quota_of(r._mapping) for r in found[:limit]], len(found)
+
+
 def group_quotas(
     conn: Connection, printer_patterns: Sequence[str], group_patterns: Sequence[str]
 ) -> list[GroupQuota]:

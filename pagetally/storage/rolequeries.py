@@ -15,10 +15,10 @@ need an SQL store).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, NoReturn
 
-from pagetally.core.models import JobRecord
+from pagetally.core.models import Action, JobRecord, UserQuota
 from pagetally.errors import InvalidInput, NotAvailable
 from pagetally.storage.base import HistoryFilter, ReportQueries, ReportStore
 from pagetally.storage.reports import QuotaReport, quota_report
@@ -86,6 +86,24 @@ class RoleQueries:
         if after is not None:
             jobs = [j for j in jobs if (key(j) < after if query.descending else key(j) > after)]
         return page_of(jobs[: query.limit + 1], query)
+
+    def first_user_quotas(
+        self, user_patterns: Sequence[str], limit: int
+    ) -> tuple[list[UserQuota], int]:
+        """The first `limit` entries as the store lists them, and how many in all."""
+        entries = self.store.user_quotas(users=user_patterns)
+        return entries[:limit], len(entries)
+
+    def invoice_months(self, user: str, before: datetime) -> list[str]:
+        """Months (UTC, newest first) before `before` in which the user was
+        charged something: the user's jobs walked."""
+        cut = f"{before.astimezone(UTC):%Y-%m}"
+        found = {
+            f"{j.date.astimezone(UTC):%Y-%m}"
+            for j in self.store.history(HistoryFilter(user=user))
+            if j.action in (Action.ALLOW, Action.WARN) and j.price > 0 and j.date is not None
+        }
+        return sorted((m for m in found if m < cut), reverse=True)
 
     def quota_report(
         self,

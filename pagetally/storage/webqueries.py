@@ -261,6 +261,17 @@ def _day_number(backend: str) -> ColumnElement[Any]:
     return func.datediff(col, "1970-01-01")
 
 
+def _month_text(backend: str) -> ColumnElement[Any]:
+    """The job's UTC month as "YYYY-MM", in SQL."""
+    col = jobhistory.c.jobdate
+    if backend == "sqlite":  # integer microseconds: whole seconds, floored
+        seconds = type_coerce(col, BigInteger()).op("/")(literal_column("1000000"))
+        return func.strftime("%Y-%m", seconds, "unixepoch")
+    if backend == "postgresql":
+        return func.to_char(func.timezone("UTC", col), "YYYY-MM")
+    return func.date_format(col, "%Y-%m")  # MariaDB: DATETIME holds UTC
+
+
 def _period(since: datetime | None, until: datetime | None) -> list[ColumnElement[bool]]:
     where: list[ColumnElement[bool]] = []
     if since is not None:
@@ -433,6 +444,25 @@ class WebQueryMethods(SqlBase):
                 for p, d, n, cp, sh in c.execute(stmt)
             ]
         )
+
+    def invoice_months(self, user: str, before: datetime) -> list[str]:
+        """The months ("YYYY-MM", UTC, newest first) before `before` in which
+        `user` was charged something (an allowed or warned job with a price):
+        the months that have an invoice. One DISTINCT over the user's jobs."""
+        h = jobhistory.c
+        month = _month_text(self.backend).label("month")
+        stmt = (
+            select(month)
+            .where(
+                h.username == user,
+                h.action.in_(CHARGED),
+                h.jobprice > 0,
+                h.jobdate < before,
+            )
+            .distinct()
+            .order_by(month.desc())
+        )
+        return self._read(lambda c: [str(m) for (m,) in c.execute(stmt)])
 
     def _totals(
         self, column: Any, since: datetime, until: datetime, limit: int | None, order_by_pages: bool

@@ -107,8 +107,14 @@ CASES = [
 ]
 
 
+@pytest.mark.parametrize("rich_max", [2000, 3], ids=["rich", "plain"])
 @pytest.mark.parametrize("args", CASES, ids=lambda a: " ".join(a) or "all")
-def test_same_output_as_before(cli: Cli, args: list[str]) -> None:
+def test_same_output_as_before(
+    cli: Cli, args: list[str], rich_max: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Tables as Rich draws them and, past output.RICH_MAX rows (here 3, so that
+    most printers' are), as plain text laid out from columns."""
+    monkeypatch.setattr("pagetally.cli.output.RICH_MAX", rich_max)
     _store(cli)
     runner = CliRunner()
     for fmt in ("table", "csv", "json"):

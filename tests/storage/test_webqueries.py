@@ -5,14 +5,22 @@ sums; a user's status. On SQLite, PostgreSQL and MariaDB."""
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from sqlalchemy import insert
 
-from pagetally.core.models import Action, Group, JobRecord, Printer, User
+from pagetally.core.models import (
+    Action,
+    Group,
+    JobRecord,
+    Payment,
+    PaymentKind,
+    Printer,
+    User,
+)
 from pagetally.core.settings import StoreSettings
 from pagetally.errors import InvalidInput, NotFound
 from pagetally.storage.engine import make_engine
@@ -243,3 +251,51 @@ def test_chart_sums_are_what_walking_the_jobs_gives(store: SqlStore) -> None:
         assert f.paper_grams == Decimal("4.5") * (pages - sheets)
         assert f.co2_grams == Decimal("1.2") * (pages - sheets)
     assert store.printed_sums("nobody") == []
+
+
+def _invoice_months_by_walking(store: SqlStore, user: str, now: datetime) -> list[str]:
+    """The payments page's months as it listed them before (web/pages/user.py
+    before invoice_months): every job of the user read into Python."""
+    from pagetally.storage import HistoryFilter
+
+    this_month = f"{now:%Y-%m}"
+    out = {
+        f"{j.date:%Y-%m}"
+        for j in store.history(HistoryFilter(user=user))
+        if j.action in (Action.ALLOW, Action.WARN) and j.price > 0
+    }
+    return sorted((m for m in out if m < this_month), reverse=True)
+
+
+def test_invoice_months_are_those_the_jobs_give(store: SqlStore) -> None:
+    """The months with an invoice, one DISTINCT in SQL, are those read job by job:
+    jobs at midnight UTC on a month's first day and a microsecond before it,
+    a month with only payments, one with only refunded (or refused, or free)
+    jobs, another user's months, and the month in progress (not listed)."""
+    u = "user000000"
+    utc = UTC
+    jobs = [  # (date, action, price, user)
+        (datetime(2025, 11, 30, 23, 59, 59, 999999, tzinfo=utc), "allow", "0.10", u),
+        (datetime(2025, 12, 1, 0, 0, tzinfo=utc), "warn", "0.05", u),
+        (datetime(2026, 1, 31, 23, 59, 59, 999999, tzinfo=utc), "refund", "1.00", u),
+        (datetime(2026, 2, 1, 0, 0, tzinfo=utc), "deny", "2.00", u),
+        (datetime(2026, 2, 14, 12, 0, tzinfo=utc), "allow", "0", u),
+        (datetime(2026, 4, 30, 23, 59, 59, 999999, tzinfo=utc), "allow", "3.00", "user000001"),
+        (datetime(2026, 5, 31, 23, 59, 59, 999999, tzinfo=utc), "allow", "0.01", u),
+        (datetime(2026, 6, 1, 0, 0, tzinfo=utc), "allow", "0.50", u),  # this month
+    ]
+    rows = []
+    for i, (when, action, price, user) in enumerate(jobs):
+        r = history_row(i, 1, PRINTERS)
+        r.update(jobdate=when, action=action, jobprice=Decimal(price), username=user)
+        rows.append(r)
+    _insert(store, rows)
+    store.add_user(User(u))
+    for when in (datetime(2026, 3, 1, 0, 0, tzinfo=utc), datetime(2026, 3, 31, 23, 59, tzinfo=utc)):
+        store.add_payment(Payment(u, Decimal("5"), PaymentKind.CREDIT, "paid in", when))
+    now = datetime(2026, 6, 1, 0, 0, 1, tzinfo=utc)
+    start = datetime(2026, 6, 1, tzinfo=utc)
+    for user in (u, "user000001", "nobody"):
+        assert store.invoice_months(user, start) == _invoice_months_by_walking(store, user, now)
+    assert store.invoice_months(u, start) == ["2026-05", "2025-12", "2025-11"]
+    assert store.invoice_months(u, datetime(2026, 7, 1, tzinfo=utc))[0] == "2026-06"

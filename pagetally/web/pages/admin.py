@@ -369,14 +369,14 @@ def delete_printer(request: Request, who: Changer, name: Text) -> Response:
 def quotas(request: Request, who: Viewer) -> Response:
     state = state_of(request)
     pat = _pattern(request)
-    entries = state.store.user_quotas(users=pat)
+    shown, total = queries(state).first_user_quotas(pat, SHOWN)  # objects for these only
     return _page(
         request,
         who,
         "admin/quotas.j2",
         q=request.query_params.get("q", ""),
-        user_quotas=entries[:SHOWN],
-        more=len(entries) - SHOWN,
+        user_quotas=shown,
+        more=total - len(shown),
         group_quotas=state.store.group_quotas(groups=pat)[:SHOWN],
     )
 
