@@ -28,8 +28,8 @@ from pagetally.config import Config
 from pagetally.errors import ConfigError, PageTallyError, StorageError
 from pagetally.storage.base import ReportQueries, WebAdminStore
 from pagetally.web.auth import Authenticator, authenticator_for
-from pagetally.web.identity import DEFAULT_RESOLVERS, NotLoggedIn, Resolver
-from pagetally.web.ratelimit import LoginLimiter, UploadLimiter
+from pagetally.web.identity import DEFAULT_RESOLVERS, IdentityCache, NotLoggedIn, Resolver
+from pagetally.web.ratelimit import LoginLimiter, UploadLimiter, limiters
 from pagetally.web.rights import Identity
 from pagetally.web.sessions import Sessions
 from pagetally.web.settings import WebSettings
@@ -85,6 +85,8 @@ class WebState:
     env: Environment
     config: Config
     now: Callable[[], datetime] = _now
+    #: Callers resolved lately (web/identity.py).
+    identities: IdentityCache = field(default_factory=IdentityCache)
     #: Identity resolvers, tried in order; add yours (e.g. API tokens) here.
     resolvers: list[Resolver] = field(default_factory=lambda: list(DEFAULT_RESOLVERS))
 
@@ -180,12 +182,19 @@ def create_app(
     pool = getattr(store, "pool_at_least", None)
     if pool is not None:  # the SQL store: a connection for each worker thread
         pool(WEB_THREADS)
+    login_limiter, quote_limiter = limiters(
+        store,
+        settings.login_attempts,
+        settings.login_window_seconds,
+        settings.quote_limit,
+        settings.quote_window_seconds,
+    )
     app.state.web = WebState(
         settings=settings,
         store=store,
         sessions=Sessions(settings.secret, settings.session_minutes * 60, store),
-        limiter=LoginLimiter(settings.login_attempts, settings.login_window_seconds),
-        quote_limiter=UploadLimiter(settings.quote_limit, settings.quote_window_seconds),
+        limiter=login_limiter,
+        quote_limiter=quote_limiter,
         authenticate=authenticate or authenticator_for(settings, store),
         env=templates(),
         config=config if config is not None else Config(path="(defaults)"),
@@ -213,9 +222,9 @@ def create_app(
             return JSONResponse(
                 {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
             )
-        from pagetally.web.identity import optional
+        from pagetally.web.identity import resolve
 
-        who = optional(request)
+        who = resolve(request)
         page = render(
             request,
             "error.j2",

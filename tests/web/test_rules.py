@@ -86,8 +86,11 @@ def test_login_limiter_window() -> None:
     clock[0] = 901
     assert lim.wait_seconds("1.2.3.4", "alice") == 0
     lim.failed("1.2.3.4", "alice")
-    lim.succeeded("1.2.3.4", "alice")
-    assert lim._fails == {}
+    lim.failed("1.2.3.4", "alice")
+    lim.succeeded("1.2.3.4", "alice")  # the count starts again
+    lim.failed("1.2.3.4", "alice")
+    lim.failed("1.2.3.4", "alice")
+    assert lim.wait_seconds("1.2.3.4", "alice") == 0
 
 
 def test_proxies() -> None:

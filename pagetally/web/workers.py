@@ -1,0 +1,88 @@
+"""`pagetally web --workers N`: the web interface in N uvicorn worker processes
+sharing one listening socket (one process runs Python on one core at a time).
+
+What a process would otherwise keep for itself is shared: the login and quote
+limits are kept in the store (web/ratelimit.py, table `webthrottle`), logouts
+too (`webrevoked`), and every worker signs cookies and CSRF tokens with the
+same key: `websecret`, or when it is unset a random key made by the parent
+process for this run and handed to the workers in a file only its owner may
+read (mode 0600, in a private folder removed when the server stops).
+Each worker reads the configuration itself (the parent passes its path).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pagetally.config import Config
+
+#: The configuration file (and admin file) a worker reads, and the key's file.
+ENV_CONFIG = "PAGETALLY_WEB_CONFIG"
+ENV_ADMIN = "PAGETALLY_WEB_ADMIN"
+ENV_SECRET_FILE = "PAGETALLY_WEB_SECRET_FILE"  # noqa: S105 - a variable's name
+
+
+def default_workers() -> int:
+    """One per core, at most 4 (each holds its own imports and connections)."""
+    return max(1, min(os.cpu_count() or 1, 4))
+
+
+def worker_app() -> Any:
+    """The application of one worker process (uvicorn's factory)."""
+    from dataclasses import replace
+
+    from pagetally.config import load_config
+    from pagetally.storage import open_store
+    from pagetally.web.app import create_app, web_store
+    from pagetally.web.settings import web_settings
+
+    cfg = load_config(os.environ[ENV_CONFIG], admin_path=os.environ.get(ENV_ADMIN) or None)
+    settings = web_settings(cfg)
+    key_file = os.environ.get(ENV_SECRET_FILE)
+    if key_file:
+        settings = replace(settings, secret=Path(key_file).read_text().strip())
+    store_settings = cfg.store_settings()
+    store = open_store(
+        store_settings, readonly=store_settings.backend != "sqlite" and not cfg.is_admin
+    )
+    return create_app(settings, web_store(store), config=cfg)
+
+
+def serve_workers(cfg: Config, host: str, port: int, workers: int) -> None:
+    """Serve with `workers` processes until interrupted."""
+    import uvicorn
+    from uvicorn.supervisors import Multiprocess
+
+    folder = None
+    os.environ[ENV_CONFIG] = cfg.path
+    os.environ[ENV_ADMIN] = cfg.admin_path or ""
+    if not cfg.get("websecret"):
+        folder = tempfile.mkdtemp(prefix="pagetally-web-")  # mode 0700
+        key = Path(folder) / "websecret"
+        fd = os.open(key, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(secrets.token_urlsafe(32))
+        os.environ[ENV_SECRET_FILE] = str(key)
+    try:
+        config = uvicorn.Config(
+            "pagetally.web.workers:worker_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            proxy_headers=False,
+            log_level="warning",
+            access_log=False,
+            server_header=False,
+        )
+        sock = config.bind_socket()
+        Multiprocess(config, target=uvicorn.Server(config).run, sockets=[sock]).run()
+    finally:
+        if folder is not None:
+            shutil.rmtree(folder, ignore_errors=True)
