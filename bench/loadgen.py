@@ -29,21 +29,31 @@ NextOf = Callable[[bytes], str | None]
 
 @dataclass(frozen=True)
 class Step:
-    """One request of a client's round: `path` as sent (or, with `after`, the
-    path found in the answer to `after`'s request), timed under `label`."""
+    """One request of a client's round, timed under `label`: `path` as it is, or
+    with `next_of` the path that `next_of` finds in the answer to `path` (asked
+    first, not timed). An HTML `page` is asked with the session cookie, else with
+    the bearer token; an `admin` step with the admin's."""
 
     label: str
     path: str
     admin: bool = False
+    page: bool = False
     next_of: NextOf | None = None
 
 
 @dataclass(frozen=True)
 class Client:
-    """One connection's credentials: headers sent with its own and its admin requests."""
+    """One connection's credentials, each a header line."""
 
-    own: str
-    admin: str
+    token: str
+    admin_token: str
+    cookie: str
+    admin_cookie: str
+
+    def header(self, step: Step) -> str:
+        if step.page:
+            return self.admin_cookie if step.admin else self.cookie
+        return self.admin_token if step.admin else self.token
 
 
 _CL = re.compile(rb"\r\ncontent-length: *(\d+)", re.I)
@@ -75,17 +85,13 @@ async def _client(
 ) -> dict[str, list[float]]:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     times: dict[str, list[float]] = {s.label: [] for s in steps}
-    fixed = {
-        s.label: _request(s.path, who.admin if s.admin else who.own)
-        for s in steps
-        if s.next_of is None
-    }
+    fixed = {s.label: _request(s.path, who.header(s)) for s in steps if s.next_of is None}
     perf = time.perf_counter
     await asyncio.sleep(max(0.0, start - time.time()))
     try:
         while time.time() < end:
             for s in steps:
-                header = who.admin if s.admin else who.own
+                header = who.header(s)
                 if s.next_of is None:
                     data = fixed[s.label]
                 else:  # the page before it first (not timed)
