@@ -51,7 +51,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -70,6 +70,9 @@ from tests.storage.fakejobs import history_row
 ROOT = Path(__file__).resolve().parent.parent
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
 PRINTERS = 10
+#: the loaded history ends now and spans a year
+END = datetime.now(UTC).replace(microsecond=0)
+YEAR = timedelta(days=365)
 
 #: the server of the code as it is: `workers` uvicorn processes (as `pagetally
 #: web --workers`), each building the app with bench/webserve.py's factory
@@ -160,6 +163,8 @@ def load(settings: StoreSettings, n_users: int, n_jobs: int) -> None:
     batch = 20_000
     for start in range(0, n_jobs, batch):
         rows = [history_row(i, n_users, PRINTERS) for i in range(start, min(n_jobs, start + batch))]
+        for i, row in enumerate(rows, start):  # a year of jobs up to today (the dashboard's
+            row["jobdate"] = END - (n_jobs - i) * (YEAR / n_jobs)  # 30 days hold 1/12 of them)
         with engine.begin() as conn:
             conn.execute(insert(jobhistory), rows)
         if start and start % 200_000 == 0:

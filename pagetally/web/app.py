@@ -28,6 +28,7 @@ from pagetally.config import Config
 from pagetally.errors import ConfigError, PageTallyError, StorageError
 from pagetally.storage.base import ReportQueries, WebAdminStore
 from pagetally.web.auth import Authenticator, authenticator_for
+from pagetally.web.dashboard import Recent
 from pagetally.web.identity import DEFAULT_RESOLVERS, IdentityCache, NotLoggedIn, Resolver
 from pagetally.web.ratelimit import LoginLimiter, UploadLimiter, limiters
 from pagetally.web.rights import Identity
@@ -85,6 +86,8 @@ class WebState:
     env: Environment
     config: Config
     now: Callable[[], datetime] = _now
+    #: The admin dashboard's sums, kept a minute (web/dashboard.py).
+    dashboard: Recent = field(default_factory=Recent)
     #: Callers resolved lately (web/identity.py).
     identities: IdentityCache = field(default_factory=IdentityCache)
     #: Identity resolvers, tried in order; add yours (e.g. API tokens) here.
