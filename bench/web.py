@@ -413,33 +413,35 @@ def measure(
     """Each client count's rows for the server `pid` on `port`."""
     lines = []
     plan = steps(args.paths)
-    for clients in args.clients:
-        who = credentials(secrets, clients, args.users)
-        used = cpu_seconds(pid)
-        if args.client == "httpx":
-            times, client_cpu = run_httpx(port, who, plan, args.seconds)
-        else:
-            times, client_cpu = loadgen.run(port, who, plan, args.seconds)
-        # the server's CPU per request answered (the untimed first page of a "next" too)
-        served = sum(len(times[s.label]) * (2 if s.next_of else 1) for s in plan)
-        if served == 0:
-            raise SystemExit("no request was answered")
-        per = (cpu_seconds(pid) - used) / served * 1000
-        load = f"{os.getloadavg()[0]:.1f}"
-        for step in plan:
-            if times[step.label]:
-                line = table_line(
-                    engine,
-                    clients,
-                    step.label,
-                    times[step.label],
-                    label,
-                    f"{per:.2f}",
-                    f"{client_cpu / served * 1000:.2f}",
-                    load,
-                )
-                print(line, flush=True)
-                lines.append(line)
+    for kind in args.client.split(","):
+        for clients in args.clients:
+            who = credentials(secrets, clients, args.users)
+            used = cpu_seconds(pid)
+            if kind == "httpx":
+                times, client_cpu = run_httpx(port, who, plan, args.seconds)
+            else:
+                times, client_cpu = loadgen.run(port, who, plan, args.seconds)
+            # the server's CPU per request answered (the untimed first page of a "next" too)
+            served = sum(len(times[s.label]) * (2 if s.next_of else 1) for s in plan)
+            if served == 0:
+                raise SystemExit("no request was answered")
+            per = (cpu_seconds(pid) - used) / served * 1000
+            load = f"{os.getloadavg()[0]:.1f}"
+            for step in plan:
+                if times[step.label]:
+                    line = table_line(
+                        engine,
+                        clients,
+                        step.label,
+                        times[step.label],
+                        label,
+                        kind,
+                        f"{per:.2f}",
+                        f"{client_cpu / served * 1000:.2f}",
+                        load,
+                    )
+                    print(line, flush=True)
+                    lines.append(line)
     return lines
 
 
@@ -530,7 +532,7 @@ def main() -> int:
     ap.add_argument("--clients", type=_ints, default=[1, 32])
     ap.add_argument("--seconds", type=float, default=15.0)
     ap.add_argument("--paths", choices=("api", "pages", "all"), default="all")
-    ap.add_argument("--client", choices=("light", "httpx"), default="light")
+    ap.add_argument("--client", default="light", help="light, httpx or both: light,httpx")
     ap.add_argument("--workers", type=_ints, default=[2], help="server processes (after)")
     ap.add_argument("--before", help="a checkout (with its .venv) served first: e.g. /work/main")
     ap.add_argument("--report-users", type=int, default=100_000)
@@ -549,11 +551,9 @@ def main() -> int:
     if not args.skip_web:
         lines += [
             "",
-            f"client: {args.client}",
-            "",
-            "| store | clients | request | n | p50 ms | p99 ms | mean ms | server "
+            "| store | clients | request | n | p50 ms | p99 ms | mean ms | server | client "
             "| server CPU ms/request | client CPU ms/request | load |",
-            "|---|---|---|---|---|---|---|---|---|---|---|",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|",
         ]
         for engine in args.engines.split(","):
             print(f"== {engine}", flush=True)
