@@ -80,19 +80,11 @@ def serve_processes(factory: str, host: str, port: int, workers: int) -> None:
     import uvicorn
     from uvicorn.supervisors import Multiprocess
 
-    config = uvicorn.Config(
-        factory,
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        proxy_headers=False,
-        log_level="warning",
-        access_log=False,
-        server_header=False,
-    )
+    from pagetally.web.serving import config
+
+    settings = config(factory, host, port, factory=True, workers=workers)
     sock = listening_socket(host, port)
-    Multiprocess(config, target=uvicorn.Server(config).run, sockets=[sock]).run()
+    Multiprocess(settings, target=uvicorn.Server(settings).run, sockets=[sock]).run()
 
 
 def listening_socket(host: str, port: int) -> socket.socket:
