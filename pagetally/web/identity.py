@@ -118,6 +118,8 @@ class IdentityCache:
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
         self._known: dict[tuple[str, ...], tuple[Identity, float]] = {}
+        #: counts `forget_all`s: what was resolved before one is not kept after it
+        self.generation = 0
 
     @staticmethod
     def key(request: Request, state: WebState) -> tuple[str, ...]:
@@ -134,8 +136,13 @@ class IdentityCache:
             return None
         return got[0]
 
-    def keep(self, key: tuple[str, ...], who: Identity, until: float | None = None) -> None:
-        """Remember `who` for RECHECK_SECONDS (or until the monotonic `until`)."""
+    def keep(
+        self, key: tuple[str, ...], who: Identity, generation: int, until: float | None = None
+    ) -> None:
+        """Remember `who`, resolved in `generation`, for RECHECK_SECONDS (or until
+        the monotonic `until`); not when a logout came meanwhile."""
+        if generation != self.generation:
+            return
         now = self._clock()
         if len(self._known) > 10_000:
             self._known = {k: v for k, v in list(self._known.items()) if v[1] > now}
@@ -143,6 +150,7 @@ class IdentityCache:
         self._known[key] = (who, end if until is None else min(end, until))
 
     def forget_all(self) -> None:
+        self.generation += 1
         self._known = {}
 
 
@@ -162,9 +170,10 @@ async def optional(request: Request) -> Identity | None:
         return who
     from starlette.concurrency import run_in_threadpool
 
+    generation = cache.generation if cache is not None else 0
     who = await run_in_threadpool(resolve, request)
     if who is not None and cache is not None:
-        cache.keep(key, who, getattr(request.state, "identity_until", None))
+        cache.keep(key, who, generation, getattr(request.state, "identity_until", None))
     return who
 
 

@@ -58,3 +58,16 @@ def test_no_cache_when_a_group_gives_the_role(site: SqlStore, tokens: Tokens) ->
     (token,) = [t for t in site.api_tokens(["alice"]) if t.revoked is None]
     site.revoke_api_token(token.id, NOW)
     assert api.get("/api/v1/me", headers=bearer(tokens.alice)).status_code == 401
+
+
+def test_what_was_resolved_before_a_logout_is_not_kept_after_it() -> None:
+    from pagetally.web.rights import Identity, Role
+
+    cache = IdentityCache(clock=lambda: 100.0)
+    alice = Identity("alice", Role.USER, "session")
+    before = cache.generation
+    cache.forget_all()  # a logout while alice's request was being resolved
+    cache.keep(("", "", "cookie"), alice, before)
+    assert cache.get(("", "", "cookie")) is None
+    cache.keep(("", "", "cookie"), alice, cache.generation)
+    assert cache.get(("", "", "cookie")) == alice
