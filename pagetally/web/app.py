@@ -267,9 +267,12 @@ def web_store(store: object) -> WebAdminStore:
     return store
 
 
-def create_app_from_config(cfg: Config, **kwargs: Any) -> FastAPI:
+def create_app_from_config(cfg: Config, *, secret: str | None = None, **kwargs: Any) -> FastAPI:
     """The application `pagetally web` serves: the store read-write (admins change it,
-    users ask refunds) when this process may write it."""
+    users ask refunds) when this process may write it. `secret` replaces a
+    `websecret` that is unset (the key `pagetally web --workers` made for its run)."""
+    from dataclasses import replace
+
     from pagetally.storage import open_store
     from pagetally.web.settings import web_settings
 
@@ -277,4 +280,7 @@ def create_app_from_config(cfg: Config, **kwargs: Any) -> FastAPI:
     # as the CLI: a server database is written with the admin file's credentials;
     # a SQLite file by whoever may write it
     store = open_store(settings, readonly=settings.backend != "sqlite" and not cfg.is_admin)
-    return create_app(web_settings(cfg), web_store(store), config=cfg, **kwargs)
+    web = web_settings(cfg)
+    if secret is not None:
+        web = replace(web, secret=secret)
+    return create_app(web, web_store(store), config=cfg, **kwargs)

@@ -36,23 +36,13 @@ def default_workers() -> int:
 
 def worker_app() -> Any:
     """The application of one worker process (uvicorn's factory)."""
-    from dataclasses import replace
-
     from pagetally.config import load_config
-    from pagetally.storage import open_store
-    from pagetally.web.app import create_app, web_store
-    from pagetally.web.settings import web_settings
+    from pagetally.web.app import create_app_from_config
 
     cfg = load_config(os.environ[ENV_CONFIG], admin_path=os.environ.get(ENV_ADMIN) or None)
-    settings = web_settings(cfg)
     key_file = os.environ.get(ENV_SECRET_FILE)
-    if key_file:
-        settings = replace(settings, secret=Path(key_file).read_text().strip())
-    store_settings = cfg.store_settings()
-    store = open_store(
-        store_settings, readonly=store_settings.backend != "sqlite" and not cfg.is_admin
-    )
-    return create_app(settings, web_store(store), config=cfg)
+    secret = Path(key_file).read_text().strip() if key_file else None
+    return create_app_from_config(cfg, secret=secret)
 
 
 def serve_workers(cfg: Config, host: str, port: int, workers: int) -> None:
