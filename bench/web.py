@@ -4,18 +4,29 @@ store, and `pagetally report` at 100,000 users x 100 printers, before and after.
     .venv/bin/python bench/web.py                         # everything (tens of minutes)
     .venv/bin/python bench/web.py --jobs 100000 --engines sqlite --skip-report
 
+    .venv/bin/python bench/web.py --skip-report --before /work/main   # before/after
+
 Per engine (SQLite; PostgreSQL in a private server, tests/servers.py): a fresh
 store gets `--users` users, 10 printers, two quota entries a user and `--jobs`
 history rows, bulk-inserted through SQLAlchemy Core (executemany, not the charge
-path). uvicorn serves the web app (create_app, one process) on 127.0.0.1 in a
-child process; 1 and 32 client threads (each its own keep-alive connection,
-its own user and API token) request for `--seconds` seconds:
-- `/api/v1/me/status` (account, quota entries, groups' entries),
-- `/api/v1/me/jobs?limit=50` (the newest page of the user's history) and the
-  page after it (the cursor), and
-- `/api/v1/jobs?limit=50` (an admin's newest page of everyone's jobs).
-p50/p99 are of each request's wall time as the client saw it (the clients run
-on the same machine: on 2 cores they take CPU from the server).
+path). uvicorn serves the web app on 127.0.0.1 in a child process: `--before`'s
+checkout first (one process, with its own .venv), then this code with each of
+`--workers` processes, on the same store. 1 and 32 clients (`--clients`), each
+its own keep-alive connection with its own user, API token and session cookie,
+sending its next request when the last answer is read, request for `--seconds`
+seconds (`--paths`):
+- api: `/api/v1/me/status` (account, quota entries, groups' entries),
+  `/api/v1/me/jobs?limit=50` (the newest page of the user's history) and the
+  page after it (the cursor), `/api/v1/jobs?limit=50` (an admin's page of
+  everyone's jobs);
+- pages: the status page `/`, `/history` and its next page, and an admin's
+  `/admin/dashboard`.
+p50/p99 are of each request's wall time as the client saw it. The client
+(`--client`) is bench/loadgen.py (a few processes of asyncio connections with
+prebuilt requests), or `httpx`: one thread per client with httpx in this
+process, as this bench had it before, which takes much more CPU per request
+from the two cores the server runs on. Each row says the server's CPU time per
+request (all its processes) and the client's, and the load average.
 
 The report part loads 100,000 users x 100 printers x 3 quota entries (bench/store.py's
 loader) into SQLite and times `pagetally report` (table and CSV, whole processes)
@@ -30,8 +41,10 @@ import argparse
 import contextlib
 import hashlib
 import os
+import re
 import resource
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -39,12 +52,14 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import loadgen  # bench/loadgen.py
 from sqlalchemy import insert
 
 from pagetally.core.tokens import TokenRole
@@ -56,15 +71,35 @@ from tests.storage.fakejobs import history_row
 ROOT = Path(__file__).resolve().parent.parent
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
 PRINTERS = 10
+#: the loaded history ends now and spans a year
+END = datetime.now(UTC).replace(microsecond=0)
+YEAR = timedelta(days=365)
 
+#: the server of the code as it is: `workers` uvicorn processes (as `pagetally
+#: web --workers`), each building the app with bench/webserve.py's factory
 SERVE = """
 import sys
+sys.path[:0] = [{root!r}, {root!r} + "/bench"]
+import os
+os.environ["BENCH_STORE"] = {settings!r}
+from pagetally.web.workers import serve_processes
+serve_processes("webserve:app", "127.0.0.1", {port}, {workers})
+"""
+
+#: the server of another checkout (`--before`: the main branch), one process as it
+#: served then, on the same store (its schema check told that one newer is its own:
+#: the newer revisions add tables it does not read)
+SERVE_BEFORE = """
+import sys
 sys.path.insert(0, {root!r})
+import json
+import pagetally.storage.sql_base as sql_base
 from pagetally.storage import StoreSettings, open_store
 from pagetally.web.app import create_app
 from pagetally.web.serving import server
 from pagetally.web.settings import WebSettings
-settings = StoreSettings(**{settings!r})
+sql_base.SCHEMA_REVISION = {revision!r}
+settings = StoreSettings(**json.loads({settings!r}))
 app = create_app(WebSettings(admins=frozenset({{"user000000"}}), secret="bench"),
                  open_store(settings))
 server(app, "127.0.0.1", {port}).run()
@@ -129,6 +164,8 @@ def load(settings: StoreSettings, n_users: int, n_jobs: int) -> None:
     batch = 20_000
     for start in range(0, n_jobs, batch):
         rows = [history_row(i, n_users, PRINTERS) for i in range(start, min(n_jobs, start + batch))]
+        for i, row in enumerate(rows, start):  # a year of jobs up to today (the dashboard's
+            row["jobdate"] = END - (n_jobs - i) * (YEAR / n_jobs)  # 30 days hold 1/12 of them)
         with engine.begin() as conn:
             conn.execute(insert(jobhistory), rows)
         if start and start % 200_000 == 0:
@@ -157,72 +194,163 @@ def tokens(settings: StoreSettings, n: int, n_users: int) -> list[str]:
         store.close()
 
 
-def serve(settings: StoreSettings) -> tuple[subprocess.Popen[bytes], int]:
+def serve(
+    settings: StoreSettings, *, workers: int = 1, before: Path | None = None
+) -> tuple[subprocess.Popen[bytes], int]:
+    """uvicorn over `settings` in a child process (its own session): this code with
+    `workers` processes, or `before`'s checkout with its own venv, one process."""
+    import dataclasses
+    import json
+
     import httpx
 
+    from pagetally.storage.schema import SCHEMA_REVISION
     from tests.ports import free_port
 
     port = free_port()
-    import dataclasses
-
-    code = SERVE.format(root=str(ROOT), settings=dataclasses.asdict(settings), port=port)
-    proc = subprocess.Popen([sys.executable, "-c", code])
+    as_json = json.dumps(dataclasses.asdict(settings))
+    if before is None:
+        python = sys.executable
+        code = SERVE.format(root=str(ROOT), settings=as_json, port=port, workers=workers)
+    else:
+        python = str(before / ".venv/bin/python")
+        code = SERVE_BEFORE.format(
+            root=str(before), settings=as_json, port=port, revision=SCHEMA_REVISION
+        )
+    proc = subprocess.Popen([python, "-c", code], start_new_session=True)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
             httpx.get(f"http://127.0.0.1:{port}/login", timeout=1)
             return proc, port
         except httpx.HTTPError:
+            if proc.poll() is not None:
+                break
             time.sleep(0.2)
-    proc.kill()
+    stop(proc)
     raise SystemExit("uvicorn did not start")
 
 
-def run_clients(
-    port: int, secrets: list[str], paths: list[str], clients: int, seconds: float
-) -> dict[str, list[float]]:
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    """Stop a server started by `serve` (its workers too: its own process group)."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(20)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+
+
+def steps(which: str) -> list[loadgen.Step]:
+    """The requests of each client's round: "api" (status, the newest page of
+    their jobs and the next one, an admin's page of everyone's), "pages" (the
+    status page, the history page and the next one, the admin dashboard), or
+    both ("all")."""
+    api = [
+        loadgen.Step("API /api/v1/me/status", "/api/v1/me/status"),
+        loadgen.Step("API /api/v1/me/jobs?limit=50", "/api/v1/me/jobs?limit=50"),
+        loadgen.Step("API jobs, next page", "/api/v1/me/jobs?limit=50", next_of=_api_next),
+        loadgen.Step("API /api/v1/jobs?limit=50 (admin)", "/api/v1/jobs?limit=50", admin=True),
+    ]
+    pages = [
+        loadgen.Step("page /", "/", page=True),
+        loadgen.Step("page /history", "/history", page=True),
+        loadgen.Step("page /history, next", "/history", page=True, next_of=_history_next),
+        loadgen.Step("page /admin/dashboard", "/admin/dashboard", page=True, admin=True),
+    ]
+    return {"api": api, "pages": pages, "all": api + pages}[which]
+
+
+def _api_next(body: bytes) -> str | None:
+    import json
+
+    cursor = json.loads(body)["next"]
+    return None if cursor is None else f"/api/v1/me/jobs?limit=50&after={cursor}"
+
+
+_NEXT = re.compile(rb'href="(/history\?[^"]+)" rel="next"')
+
+
+def _history_next(body: bytes) -> str | None:
+    m = _NEXT.search(body)
+    return None if m is None else m.group(1).decode().replace("&amp;", "&")
+
+
+def credentials(secrets: list[str], n: int, n_users: int) -> list[loadgen.Client]:
+    """Client k: user k's token and session cookie; the admin's for admin steps."""
+    from pagetally.web.sessions import COOKIE, Sessions
+
+    sessions = Sessions("bench", 24 * 3600)
+    admin_cookie = sessions.new("user000000")[1]
+    out = []
+    for k in range(n):
+        user = f"user{((k + 1) * 7919 + 1) % n_users:06d}"
+        out.append(
+            loadgen.Client(
+                token=f"Authorization: Bearer {secrets[1 + k % (len(secrets) - 1)]}",
+                admin_token=f"Authorization: Bearer {secrets[0]}",
+                cookie=f"Cookie: {COOKIE}={sessions.new(user)[1]}",
+                admin_cookie=f"Cookie: {COOKIE}={admin_cookie}",
+            )
+        )
+    return out
+
+
+def run_httpx(
+    port: int, clients: list[loadgen.Client], plan: list[loadgen.Step], seconds: float
+) -> tuple[dict[str, list[float]], float]:
+    """The first client: one Python thread per client with httpx in this process
+    (its CPU shared with the benchmark's own work)."""
     import httpx
 
-    times: dict[str, list[float]] = {p: [] for p in paths}
+    times: dict[str, list[float]] = {s.label: [] for s in plan}
     lock = threading.Lock()
-    barrier = threading.Barrier(clients)
+    barrier = threading.Barrier(len(clients))
+    used = resource.getrusage(resource.RUSAGE_SELF)
 
-    def client(k: int) -> None:
-        secret = secrets[1 + k % (len(secrets) - 1)]
-        admin = secrets[0]
-        mine: dict[str, list[float]] = {p: [] for p in paths}
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
-            http.get("/api/v1/me", headers={"Authorization": f"Bearer {secret}"})
+    def client(who: loadgen.Client) -> None:
+        mine: dict[str, list[float]] = {s.label: [] for s in plan}
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as http:
             barrier.wait()
             end = time.perf_counter() + seconds
             while time.perf_counter() < end:
-                for path in paths:
-                    who = admin if path.startswith("/api/v1/jobs") else secret
-                    headers = {"Authorization": f"Bearer {who}"}
-                    url = path
-                    if path == "next page":
-                        first = http.get("/api/v1/me/jobs?limit=50", headers=headers).json()
-                        url = f"/api/v1/me/jobs?limit=50&after={first['next']}"
+                for step in plan:
+                    name, _, value = who.header(step).partition(": ")
+                    headers = {name: value}
+                    url = step.path
+                    if step.next_of is not None:
+                        found = step.next_of(http.get(url, headers=headers).content)
+                        if found is None:
+                            continue
+                        url = found
                     t = time.perf_counter()
                     r = http.get(url, headers=headers)
-                    mine[path].append(time.perf_counter() - t)
+                    mine[step.label].append(time.perf_counter() - t)
                     assert r.status_code == 200, (url, r.status_code, r.text[:200])
         with lock:
-            for p in paths:
-                times[p] += mine[p]
+            for k, v in mine.items():
+                times[k] += v
 
-    threads = [threading.Thread(target=client, args=(k,)) for k in range(clients)]
+    threads = [threading.Thread(target=client, args=(c,)) for c in clients]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    return times
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    return times, after.ru_utime + after.ru_stime - used.ru_utime - used.ru_stime
 
 
 def cpu_seconds(pid: int) -> float:
-    """The user + system CPU time a process has used so far (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """The user + system CPU time a process and its live descendants have used
+    so far (Linux /proc)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except FileNotFoundError:
+        return 0.0
+    own = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return own + sum(cpu_seconds(int(c)) for c in children)
 
 
 def pct(values: list[float], q: float) -> float:
@@ -231,14 +359,10 @@ def pct(values: list[float], q: float) -> float:
 
 
 @contextlib.contextmanager
-def loaded_server(
-    engine: str, n_users: int, n_jobs: int
-) -> Iterator[tuple[StoreSettings, subprocess.Popen[bytes], int]]:
+def loaded_store(engine: str, n_users: int, n_jobs: int) -> Iterator[StoreSettings]:
     """A store of `engine` (SQLite in a temporary folder, or a private PostgreSQL)
-    loaded with `n_users` and `n_jobs`, served by uvicorn in a child process:
-    (settings, process, port); all of it stopped and removed afterwards."""
+    loaded with `n_users` and `n_jobs`; removed afterwards."""
     server = None
-    proc = None
     folder = tempfile.mkdtemp(prefix="pt-web-bench-")
     try:
         if engine == "sqlite":
@@ -249,15 +373,24 @@ def loaded_server(
             server = start_postgresql()
             settings = server.new_database("bench")
         load(settings, n_users, n_jobs)
-        proc, port = serve(settings)
-        yield settings, proc, port
+        yield settings
     finally:
-        if proc is not None:
-            proc.terminate()
-            proc.wait(10)
         if server is not None:
             server.stop()
         shutil.rmtree(folder, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def loaded_server(
+    engine: str, n_users: int, n_jobs: int
+) -> Iterator[tuple[StoreSettings, subprocess.Popen[bytes], int]]:
+    """`loaded_store` served by this code (one process): (settings, process, port)."""
+    with loaded_store(engine, n_users, n_jobs) as settings:
+        proc, port = serve(settings)
+        try:
+            yield settings, proc, port
+        finally:
+            stop(proc)
 
 
 def table_line(engine: str, clients: int, path: str, v: list[float], *extra: str) -> str:
@@ -275,28 +408,58 @@ def table_line(engine: str, clients: int, path: str, v: list[float], *extra: str
     return "| " + " | ".join(cells) + " |"
 
 
+def measure(
+    engine: str, label: str, port: int, pid: int, secrets: list[str], args: argparse.Namespace
+) -> list[str]:
+    """Each client count's rows for the server `pid` on `port`."""
+    lines = []
+    plan = steps(args.paths)
+    for kind in args.client.split(","):
+        for clients in args.clients:
+            who = credentials(secrets, clients, args.users)
+            used = cpu_seconds(pid)
+            if kind == "httpx":
+                times, client_cpu = run_httpx(port, who, plan, args.seconds)
+            else:
+                times, client_cpu = loadgen.run(port, who, plan, args.seconds)
+            # the server's CPU per request answered (the untimed first page of a "next" too)
+            served = sum(len(times[s.label]) * (2 if s.next_of else 1) for s in plan)
+            if served == 0:
+                raise SystemExit("no request was answered")
+            per = (cpu_seconds(pid) - used) / served * 1000
+            load = f"{os.getloadavg()[0]:.1f}"
+            for step in plan:
+                if times[step.label]:
+                    line = table_line(
+                        engine,
+                        clients,
+                        step.label,
+                        times[step.label],
+                        label,
+                        kind,
+                        f"{per:.2f}",
+                        f"{client_cpu / served * 1000:.2f}",
+                        load,
+                    )
+                    print(line, flush=True)
+                    lines.append(line)
+    return lines
+
+
 def web_bench(engine: str, args: argparse.Namespace) -> list[str]:
     lines = []
-    with loaded_server(engine, args.users, args.jobs) as (settings, proc, port):
+    with loaded_store(engine, args.users, args.jobs) as settings:
         secrets = tokens(settings, 33, args.users)
-        paths = [
-            "/api/v1/me/status",
-            "/api/v1/me/jobs?limit=50",
-            "next page",
-            "/api/v1/jobs?limit=50",
-        ]
-        for clients in args.clients:
-            used = cpu_seconds(proc.pid)
-            times = run_clients(port, secrets, paths, clients, args.seconds)
-            # the server's CPU per request answered (the first page of "next page" too)
-            served = sum(len(v) for v in times.values()) + len(times["next page"])
-            if served == 0:  # a client failed (above); e.g. under 50 jobs a user: no next page
-                raise SystemExit("no request was answered: give each user over 50 jobs")
-            per = (cpu_seconds(proc.pid) - used) / served * 1000
-            for path in paths:
-                line = table_line(engine, clients, path, times[path], f"{per:.1f}")
-                print(line, flush=True)
-                lines.append(line)
+        runs: list[tuple[str, Path | None, int]] = []
+        if args.before:
+            runs.append(("before (1 process)", Path(args.before), 1))
+        runs += [(f"after ({n} process{'es' if n > 1 else ''})", None, n) for n in args.workers]
+        for label, before, workers in runs:
+            proc, port = serve(settings, workers=workers, before=before)
+            try:
+                lines += measure(engine, label, port, proc.pid, secrets, args)
+            finally:
+                stop(proc)
     return lines
 
 
@@ -372,8 +535,12 @@ def main() -> int:
     ap.add_argument("--engines", default="sqlite,postgresql")
     ap.add_argument("--users", type=int, default=10_000)
     ap.add_argument("--jobs", type=int, default=1_000_000)
-    ap.add_argument("--clients", type=lambda s: [int(x) for x in s.split(",")], default=[1, 32])
+    ap.add_argument("--clients", type=_ints, default=[1, 32])
     ap.add_argument("--seconds", type=float, default=15.0)
+    ap.add_argument("--paths", choices=("api", "pages", "all"), default="all")
+    ap.add_argument("--client", default="light", help="light, httpx or both: light,httpx")
+    ap.add_argument("--workers", type=_ints, default=[2], help="server processes (after)")
+    ap.add_argument("--before", help="a checkout (with its .venv) served first: e.g. /work/main")
     ap.add_argument("--report-users", type=int, default=100_000)
     ap.add_argument("--repeat", type=int, default=2)
     ap.add_argument("--skip-web", action="store_true")
@@ -397,14 +564,19 @@ def main() -> int:
     if not args.skip_web:
         lines += [
             "",
-            "| store | clients | request | n | p50 ms | p99 ms | mean ms | server CPU ms/request |",
-            "|---|---|---|---|---|---|---|---|",
+            "| store | clients | request | n | p50 ms | p99 ms | mean ms | server | client "
+            "| server CPU ms/request | client CPU ms/request | load |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|",
         ]
         for engine in args.engines.split(","):
             print(f"== {engine}", flush=True)
             lines += web_bench(engine, args)
     print("\n".join(lines))
     return 0
+
+
+def _ints(text: str) -> list[int]:
+    return [int(x) for x in text.split(",")]
 
 
 if __name__ == "__main__":

@@ -23,18 +23,33 @@ def web(
     port: Annotated[
         int | None, typer.Option("--port", min=1, max=65535, help="Port (else webport).")
     ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers", min=1, max=64, help="Worker processes (default: one per core, at most 4)."
+        ),
+    ] = None,
 ) -> None:
     """Serve the web interface (pages for users and admins) until interrupted."""
-    from pagetally.web.app import create_app_from_config
-    from pagetally.web.serving import address, server
+    from pagetally.web.serving import address
+    from pagetally.web.workers import default_workers, serve_workers
 
     env = get_env()
     cfg = env.config()
     bind = host or cfg.get("webhost")
     where = port or cfg.get("webport")
-    app = create_app_from_config(cfg)
+    n = workers or default_workers()
     if not cfg.get("websecret"):
         env.note("warning: websecret is not set: sessions end when the web interface stops")
+    if n > 1:
+        env.out.write(f"PageTally web interface on {address(bind, where)} ({n} processes)\n")
+        env.out.flush()
+        serve_workers(cfg, bind, where, n)
+        return
+    from pagetally.web.app import create_app_from_config
+    from pagetally.web.serving import server
+
+    app = create_app_from_config(cfg)
     env.out.write(f"PageTally web interface on {address(bind, where)}\n")
     env.out.flush()
     server(app, bind, where).run()

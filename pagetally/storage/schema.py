@@ -43,7 +43,7 @@ from sqlalchemy import (
 
 from pagetally.storage.types import Money, UtcDateTime, mysql_names, name_type
 
-SCHEMA_REVISION = "0012"
+SCHEMA_REVISION = "0013"
 
 
 def identity_key(printer: str, job_id: str, host: str, job_uuid: str) -> bytes:
@@ -360,6 +360,20 @@ webrevoked = Table(
     **_MYSQL,
 )
 
+#: The web's rate limits (failed logins, quotes) shared by every web process of
+#: the store: one row per limited key (a SHA-256 of kind and key, so neither
+#: names nor addresses are kept), the times of its recent attempts as text.
+webthrottle = Table(
+    "webthrottle",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("times", String(4000), nullable=False),
+    Column("updated", UtcDateTime(), nullable=False),
+    Index(None, "kind", "updated"),
+    **_MYSQL,
+)
+
 #: The receipt of a job refunded from the web (an approved request, an admin's
 #: refund): its number (from `invoices`, kind "receipt") and what it says, kept
 #: so that every download is the same document. The key makes one per job.
@@ -422,4 +436,5 @@ TABLES = (
     refundrequests,  # webui
     webrevoked,  # webui
     refundreceipts,  # webui
+    webthrottle,  # webui
 )

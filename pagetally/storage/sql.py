@@ -59,6 +59,7 @@ from pagetally.storage.sql_catalog import CatalogMethods
 from pagetally.storage.tokens import TokenMethods
 from pagetally.storage.webdata import WebMethods
 from pagetally.storage.webqueries import WebQueryMethods
+from pagetally.storage.webthrottle import ThrottleMethods
 
 _ALL_JOBS = HistoryFilter()
 
@@ -69,6 +70,7 @@ class SqlStore(
     InvoiceMethods,
     WebMethods,
     TokenMethods,
+    ThrottleMethods,
     ReportMethods,
     WebQueryMethods,
     AnswerMethods,

@@ -28,8 +28,9 @@ from pagetally.config import Config
 from pagetally.errors import ConfigError, PageTallyError, StorageError
 from pagetally.storage.base import ReportQueries, Store, WebAdminStore
 from pagetally.web.auth import Authenticator, authenticator_for
-from pagetally.web.identity import DEFAULT_RESOLVERS, NotLoggedIn, Resolver
-from pagetally.web.ratelimit import LoginLimiter, UploadLimiter
+from pagetally.web.dashboard import Recent
+from pagetally.web.identity import DEFAULT_RESOLVERS, IdentityCache, NotLoggedIn, Resolver
+from pagetally.web.ratelimit import LoginLimiter, UploadLimiter, limiters
 from pagetally.web.rights import Identity
 from pagetally.web.sessions import Sessions
 from pagetally.web.settings import WebSettings
@@ -85,6 +86,10 @@ class WebState:
     env: Environment
     config: Config
     now: Callable[[], datetime] = _now
+    #: The admin dashboard's sums, kept a minute (web/dashboard.py).
+    dashboard: Recent = field(default_factory=Recent)
+    #: Callers resolved lately (web/identity.py).
+    identities: IdentityCache = field(default_factory=IdentityCache)
     #: Identity resolvers, tried in order; add yours (e.g. API tokens) here.
     resolvers: list[Resolver] = field(default_factory=lambda: list(DEFAULT_RESOLVERS))
 
@@ -180,12 +185,19 @@ def create_app(
     pool = getattr(store, "pool_at_least", None)
     if pool is not None:  # the SQL store: a connection for each worker thread
         pool(WEB_THREADS)
+    login_limiter, quote_limiter = limiters(
+        store,
+        settings.login_attempts,
+        settings.login_window_seconds,
+        settings.quote_limit,
+        settings.quote_window_seconds,
+    )
     app.state.web = WebState(
         settings=settings,
         store=store,
         sessions=Sessions(settings.secret, settings.session_minutes * 60, store),
-        limiter=LoginLimiter(settings.login_attempts, settings.login_window_seconds),
-        quote_limiter=UploadLimiter(settings.quote_limit, settings.quote_window_seconds),
+        limiter=login_limiter,
+        quote_limiter=quote_limiter,
         authenticate=authenticate or authenticator_for(settings, store),
         env=templates(),
         config=config if config is not None else Config(path="(defaults)"),
@@ -214,9 +226,9 @@ def create_app(
             return JSONResponse(
                 {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
             )
-        from pagetally.web.identity import optional
+        from pagetally.web.identity import resolve
 
-        who = optional(request)
+        who = resolve(request)
         page = render(
             request,
             "error.j2",
@@ -262,9 +274,12 @@ def web_store(store: object, config: Config | None = None) -> WebAdminStore:
     return cast(WebAdminStore, WebSideStore(cast(Store, store), side))
 
 
-def create_app_from_config(cfg: Config, **kwargs: Any) -> FastAPI:
+def create_app_from_config(cfg: Config, *, secret: str | None = None, **kwargs: Any) -> FastAPI:
     """The application `pagetally web` serves: the store read-write (admins change it,
-    users ask refunds) when this process may write it."""
+    users ask refunds) when this process may write it. `secret` replaces a
+    `websecret` that is unset (the key `pagetally web --workers` made for its run)."""
+    from dataclasses import replace
+
     from pagetally.storage import open_store
     from pagetally.web.settings import web_settings
 
@@ -272,4 +287,7 @@ def create_app_from_config(cfg: Config, **kwargs: Any) -> FastAPI:
     # as the CLI: a server database is written with the admin file's credentials;
     # a SQLite file by whoever may write it
     store = open_store(settings, readonly=settings.backend != "sqlite" and not cfg.is_admin)
-    return create_app(web_settings(cfg), web_store(store, cfg), config=cfg, **kwargs)
+    web = web_settings(cfg)
+    if secret is not None:
+        web = replace(web, secret=secret)
+    return create_app(web, web_store(store, cfg), config=cfg, **kwargs)

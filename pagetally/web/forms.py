@@ -14,9 +14,11 @@ CSRF_FIELD = "csrf"
 
 
 def _nonce(request: Request, who: Identity) -> str:
+    """The caller's session nonce (the resolver read the session, logouts included,
+    for this request: here only the cookie's signature is checked, no store read,
+    so `posted` may run on the event loop)."""
     if who.via == "session":
-        session = state_of(request).sessions.read(request.cookies.get(COOKIE))
-        return session.nonce if session else ""
+        return state_of(request).sessions.nonce_of(request.cookies.get(COOKIE))
     return who.via  # remote-user: no session of ours; the token is per user
 
 

@@ -16,16 +16,22 @@ if TYPE_CHECKING:
 def server(app: Any, host: str, port: int, *, proxy_headers: bool = False) -> uvicorn.Server:
     """A uvicorn server for `app`. Forwarded-for headers are not read (the client
     address must be the TCP peer, which `webproxies` is matched against)."""
-    config = uvicorn.Config(
+    return uvicorn.Server(config(app, host, port, proxy_headers=proxy_headers))
+
+
+def config(app: Any, host: str, port: int, **more: Any) -> uvicorn.Config:
+    """uvicorn's settings for the web interface: quiet, no server header; `more`
+    are uvicorn.Config's other arguments (workers, factory)."""
+    more.setdefault("proxy_headers", False)
+    return uvicorn.Config(
         app,
         host=host,
         port=port,
-        proxy_headers=proxy_headers,
         log_level="warning",
         access_log=False,
         server_header=False,
+        **more,
     )
-    return uvicorn.Server(config)
 
 
 def start_in_thread(srv: uvicorn.Server) -> threading.Thread:

@@ -82,6 +82,12 @@ class Sessions:
             return None
         return Session(data["u"], str(data.get("n", ""))), signed
 
+    def nonce_of(self, cookie: str | None) -> str:
+        """The nonce of a cookie whose session was read (`read`) for this request:
+        its signature is checked, not the store ('' when absent or forged)."""
+        got = self._load(cookie)
+        return got[0].nonce if got is not None else ""
+
     def read(self, cookie: str | None) -> Session | None:
         """The session a cookie carries; None when absent, forged, expired or
         logged out (here, in another process or before a restart)."""

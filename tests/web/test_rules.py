@@ -86,8 +86,11 @@ def test_login_limiter_window() -> None:
     clock[0] = 901
     assert lim.wait_seconds("1.2.3.4", "alice") == 0
     lim.failed("1.2.3.4", "alice")
-    lim.succeeded("1.2.3.4", "alice")
-    assert lim._fails == {}
+    lim.failed("1.2.3.4", "alice")
+    lim.succeeded("1.2.3.4", "alice")  # the count starts again
+    lim.failed("1.2.3.4", "alice")
+    lim.failed("1.2.3.4", "alice")
+    assert lim.wait_seconds("1.2.3.4", "alice") == 0
 
 
 def test_proxies() -> None:
@@ -130,3 +133,27 @@ def test_csv_cells_are_not_formulas() -> None:
     )
     text = "".join(csv_lines([job]))
     assert "'=cmd" in text and "'@SUM(1)" in text and ",-1.5," in text
+
+
+def test_dashboard_sums_kept_a_minute_then_renewed_behind_the_page() -> None:
+    from datetime import UTC, datetime
+    from decimal import Decimal
+
+    from pagetally.web.dashboard import MAX_AGE, Recent, Summary
+    from tests.polling import wait_until
+
+    clock = [0.0]
+    made: list[int] = []
+
+    def make() -> tuple[datetime, Summary]:
+        made.append(len(made))
+        return datetime(2026, 12, 1, tzinfo=UTC), Summary([], [], [], [], len(made), 0, Decimal(0))
+
+    recent = Recent(clock=lambda: clock[0])
+    assert recent.get(make)[1].jobs == 1
+    clock[0] = MAX_AGE  # still fresh: nothing made again
+    assert recent.get(make)[1].jobs == 1 and len(made) == 1
+    clock[0] = MAX_AGE + 1  # too old: the old sums answer, new ones are made behind
+    assert recent.get(make)[1].jobs == 1
+    wait_until(lambda: recent.get(make)[1].jobs == 2, "the renewed sums")
+    assert len(made) == 2

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import enum
 import operator
+import time
 from collections.abc import Callable, Coroutine
 from datetime import datetime
 from decimal import Decimal
@@ -133,6 +134,9 @@ def bearer_token(request: Request) -> Identity | None:
             "invalid token (unknown, revoked or expired)",
             headers={"WWW-Authenticate": "Bearer"},
         )
+    if token.expires is not None:  # the identity cache keeps it no longer than the token lives
+        left = (token.expires - state.now()).total_seconds()
+        request.state.identity_until = time.monotonic() + left
     own = identity_for(state, token.user, "token")
     role = _ROLE[lesser(token.role, _TOKEN_ROLE[own.role])]
     return Identity(token.user, role, "token")

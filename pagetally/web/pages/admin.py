@@ -9,7 +9,7 @@ After a change the page redirects with a short note of what was done.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -587,6 +587,10 @@ def jobs_csv(request: Request, who: Viewer) -> Response:
 def dashboard_page(request: Request, who: Viewer) -> Response:
     state = state_of(request)
     days = 30
-    now = state.now()
-    got = dashboard.summarise(queries(state), now - timedelta(days=days), now)
-    return _page(request, who, "admin/dashboard.j2", d=got, days=days)
+
+    def make() -> tuple[datetime, dashboard.Summary]:
+        now = state.now()
+        return now, dashboard.summarise(queries(state), now - timedelta(days=days), now)
+
+    made, got = state.dashboard.get(make)
+    return _page(request, who, "admin/dashboard.j2", d=got, days=days, made=made)

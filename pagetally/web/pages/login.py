@@ -99,7 +99,9 @@ def login(
 
 @router.post("/logout")
 def logout(request: Request, who: Posted) -> Response:
-    state_of(request).sessions.revoke(request.cookies.get(COOKIE))
+    state = state_of(request)
+    state.sessions.revoke(request.cookies.get(COOKIE))
+    state.identities.forget_all()
     resp = RedirectResponse("/login", status_code=303)
     resp.delete_cookie(COOKIE)
     return resp
