@@ -44,7 +44,6 @@ import os
 import re
 import resource
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -66,6 +65,7 @@ from pagetally.core.tokens import TokenRole
 from pagetally.storage import StoreSettings, open_store
 from pagetally.storage.engine import make_engine
 from pagetally.storage.schema import jobhistory, printers, userpquota, users
+from tests.processes import stop_group
 from tests.storage.fakejobs import history_row
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -227,19 +227,8 @@ def serve(
             if proc.poll() is not None:
                 break
             time.sleep(0.2)
-    stop(proc)
+    stop_group(proc)
     raise SystemExit("uvicorn did not start")
-
-
-def stop(proc: subprocess.Popen[bytes]) -> None:
-    """Stop a server started by `serve` (its workers too: its own process group)."""
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(20)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(10)
 
 
 def steps(which: str) -> list[loadgen.Step]:
@@ -390,7 +379,7 @@ def loaded_server(
         try:
             yield settings, proc, port
         finally:
-            stop(proc)
+            stop_group(proc)
 
 
 def table_line(engine: str, clients: int, path: str, v: list[float], *extra: str) -> str:
@@ -459,7 +448,7 @@ def web_bench(engine: str, args: argparse.Namespace) -> list[str]:
             try:
                 lines += measure(engine, label, port, proc.pid, secrets, args)
             finally:
-                stop(proc)
+                stop_group(proc)
     return lines
 
 

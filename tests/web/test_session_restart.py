@@ -5,8 +5,6 @@ over the same store. Revocations are forgotten once the cookie has expired."""
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
 import sys
 import time
@@ -24,6 +22,7 @@ from pagetally.storage.sql import SqlStore
 from pagetally.web.app import create_app
 from pagetally.web.sessions import COOKIE
 from tests.ports import on_free_port, port_taken, taken_error
+from tests.processes import stop_group
 from tests.web.conftest import csrf_of, login
 from tests.web.site import NOW, PASSWORD, SETTINGS
 
@@ -101,18 +100,8 @@ def _serve(conf: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
             return proc
         except httpx.TransportError:
             time.sleep(0.2)
-    _stop(proc)
+    stop_group(proc)
     raise AssertionError(f"pagetally web did not answer: {log.read_text()}")
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(20)
 
 
 def _http_login(base: str, user: str) -> httpx.Client:
@@ -146,7 +135,7 @@ def test_pagetally_web_restarted_still_refuses_a_logged_out_cookie(
         page = alice.get("/")
         assert alice.post("/logout", data={"csrf": csrf_of(page.text)}).status_code == 303
     finally:
-        _stop(proc)
+        stop_group(proc)
     proc = _serve(conf, int(proc.args[-1]), log)  # type: ignore[index]
     try:
         r = httpx.get(f"{base}/", cookies={COOKIE: kept}, timeout=20)
@@ -154,7 +143,7 @@ def test_pagetally_web_restarted_still_refuses_a_logged_out_cookie(
         r = httpx.get(f"{base}/", cookies={COOKIE: bob.cookies[COOKIE]}, timeout=20)
         assert r.status_code == 200 and "Your printing status, bob" in r.text
     finally:
-        _stop(proc)
+        stop_group(proc)
         alice.close()
         bob.close()
 
