@@ -34,16 +34,21 @@ _TMP = os.environ.get("PAGETALLY_TEST_TMPDIR", "/dev/shm")
 if _TMP and os.path.isdir(_TMP) and os.access(_TMP, os.W_OK | os.X_OK):
     tempfile.tempdir = _TMP
 
-#: Tests that start a fresh Python interpreter for each case (start-up as
-#: installed: what `--help` and `pagetally count` import): a fifth of a second to
-#: seconds each, so they run with the slow suites (CI), not in the fast core.
+#: Tests that start fresh Python interpreters importing PageTally (start-up as
+#: installed: what `--help`, `pagetally count` and other commands import; a command
+#: run as its own process): a fifth of a second to seconds each, so they run with
+#: the slow suites (CI), not in the fast core.
 FRESH_INTERPRETER_TESTS = (
     "tests/cli/test_startup.py::test_every_commands_help_is_light",
+    "tests/cli/test_startup.py::test_real_commands_import_only_what_they_need",
     "tests/cli/test_startup.py::test_help_and_count_import_only_what_they_need",
     "tests/cli/test_startup.py::test_aliases_help_does_not_load_typer",
     "tests/cli/test_startup.py::test_noun_help_imports_no_typer",
     "tests/pdl/test_count_cli.py::test_pagetally_count_leaves_help_and_errors_to_click",
     "tests/pdl/test_count_cli.py::test_pagetally_count_starts_without_click",
+    "tests/tools/test_quote.py::test_pykotme_reads_standard_input",
+    "tests/faults/test_rules.py::test_the_settle_command_charges_what_a_killed_attempt_printed",
+    "tests/storage/test_schema_dialects.py::test_the_schema_loads_no_server_dialect",
 )
 
 
