@@ -1,6 +1,7 @@
-"""Shared fixtures. Slow suites (real servers, third-party tools) are marked `slow`:
-`pytest -m "not slow"` runs the fast core (about 80 s of CPU on two loaded cores,
-a third of it tests/web; a folder in seconds); CI runs everything."""
+"""Shared fixtures. Slow suites (real servers, third-party programs, fresh
+interpreters) are marked `slow`: `pytest -m "not slow" -n auto` runs the fast core
+(about 31 s of CPU, 20 s on two cores; a folder in seconds without `-n`); CI runs
+everything in one process."""
 
 import os
 import sys
@@ -57,3 +58,33 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if item.nodeid.split("[")[0] in FRESH_INTERPRETER_TESTS:
             item.add_marker(pytest.mark.slow)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """pytest-xdist (`-n`) runs the fast core only (`-m "not slow"`). The slow
+    suites' session fixtures are not safe once per worker: `dns_sd`
+    (tests/fixtures_devices.py) stops the D-Bus and avahi daemons it started when
+    its worker ends, under the other workers' feet; the corpus is generated at
+    collection, by every worker into one folder; and each worker would start its
+    own PostgreSQL, MariaDB, slapd and cupsd. CI runs everything in one process."""
+    if not getattr(config.option, "numprocesses", None) or hasattr(config, "workerinput"):
+        return
+    if _may_select_slow(config.option.markexpr, config.getini("markers")):
+        raise pytest.UsageError(
+            '-n runs the fast core only: add -m "not slow" (the slow suites\' servers '
+            "are not safe once per worker; tests/conftest.py says why)"
+        )
+
+
+def _may_select_slow(expr: str, markers: list[str]) -> bool:
+    """Whether `-m expr` keeps a test marked slow (alone or with one other mark)."""
+    if not expr:
+        return True
+    from _pytest.mark.expression import Expression
+
+    compiled = Expression.compile(expr)
+    names = [line.split(":")[0].strip() for line in markers]
+    return any(
+        compiled.evaluate(lambda name, *_, marks={"slow", other}, **__: name in marks)
+        for other in names
+    )
