@@ -16,9 +16,12 @@ limit (with an allowlist of the long functions that exist).
 from __future__ import annotations
 
 import ast
+import bisect
+import itertools
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NamedTuple
 
 ROOT = Path(__file__).resolve().parents[1]
 LIMIT = 50
@@ -29,18 +32,22 @@ def long_functions(limit: int, root: Path = ROOT / "pagetally") -> Iterator[tupl
     for path in sorted(root.rglob("*.py")):
         source = path.read_text(encoding="utf-8")
         tree = ast.parse(source)
-        extra = _extra_lines(tree, source.splitlines())
+        nodes = list(ast.walk(tree))  # walked once: the fast core runs this
+        lines = source.splitlines()
+        extra = _extra_lines(nodes, lines)
+        running = list(itertools.accumulate(extra.get(n, 0) for n in range(len(lines) + 1)))
+        starts = sorted((n.lineno, n.col_offset) for n in nodes if isinstance(n, ast.stmt))
         rel = path.relative_to(root.parent).as_posix()
-        yield from _walk(tree, rel, "", limit, extra)
+        yield from _walk(tree, rel, "", limit, _Counts(starts, running))
 
 
-def _extra_lines(tree: ast.AST, lines: list[str]) -> dict[int, int]:
+def _extra_lines(nodes: list[ast.AST], lines: list[str]) -> dict[int, int]:
     """Line number -> reading lines there besides statements: a comment alone
     on its line (1), a triple-quoted string (its lines after the first).
     Formatting moves these but never adds, drops or rewraps them."""
     extra: dict[int, int] = {}
     inside: set[int] = set()  # lines within triple-quoted strings
-    for node in ast.walk(tree):
+    for node in nodes:
         if (
             isinstance(node, ast.Constant | ast.JoinedStr)
             and node.end_lineno
@@ -58,25 +65,37 @@ def _extra_lines(tree: ast.AST, lines: list[str]) -> dict[int, int]:
 _TRIPLE = ('"""', "'''")
 
 
-def length(node: ast.FunctionDef | ast.AsyncFunctionDef, extra: dict[int, int]) -> int:
-    """Statements in `node` (itself included) plus the extra lines within it."""
-    statements = sum(1 for n in ast.walk(node) if isinstance(n, ast.stmt))
+class _Counts(NamedTuple):
+    """A file's statements (where each starts, in order) and its extra lines
+    (running total by line number), to measure any function of it at once."""
+
+    starts: list[tuple[int, int]]
+    running: list[int]
+
+
+def length(node: ast.FunctionDef | ast.AsyncFunctionDef, counts: _Counts) -> int:
+    """Statements in `node` (itself included) plus the extra lines within it. A
+    statement is in it when it starts within its span (statements nest whole)."""
     last = node.end_lineno or node.lineno
-    return statements + sum(v for line, v in extra.items() if node.lineno <= line <= last)
+    end = (last, node.end_col_offset or 0)
+    statements = bisect.bisect_right(counts.starts, end) - bisect.bisect_left(
+        counts.starts, (node.lineno, node.col_offset)
+    )
+    return statements + counts.running[last] - counts.running[node.lineno - 1]
 
 
 def _walk(
-    node: ast.AST, rel: str, prefix: str, limit: int, extra: dict[int, int]
+    node: ast.AST, rel: str, prefix: str, limit: int, counts: _Counts
 ) -> Iterator[tuple[str, int]]:
     for child in ast.iter_child_nodes(node):
         if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef):
             name = f"{prefix}{child.name}"
-            size = length(child, extra)
+            size = length(child, counts)
             if size > limit:
                 yield f"{rel}::{name}", size
-            yield from _walk(child, rel, f"{name}.", limit, extra)
+            yield from _walk(child, rel, f"{name}.", limit, counts)
         elif isinstance(child, ast.ClassDef):
-            yield from _walk(child, rel, f"{prefix}{child.name}.", limit, extra)
+            yield from _walk(child, rel, f"{prefix}{child.name}.", limit, counts)
 
 
 def main() -> None:

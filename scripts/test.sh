@@ -3,7 +3,8 @@
 # Debian packages from scripts/apt-packages.txt, a virtualenv in .venv with the
 # pinned Python packages, then ruff (lint and format), mypy --strict and the whole pytest suite
 # (the slow suites start their own servers: PostgreSQL, MariaDB, cupsd, ...).
-# Extra arguments go to pytest, e.g. `bash scripts/test.sh -m "not slow"`.
+# Extra arguments go to pytest, e.g. `SKIP_INSTALL=1 bash scripts/test.sh -m "not slow" -n auto`
+# (the fast core on every core; -n takes the fast core only, see tests/conftest.py).
 # SKIP_INSTALL=1 skips apt and pip (a developer's second run).
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -45,6 +45,7 @@ def site(tmp_path: Path) -> Site:
     return Site(tmp_path)
 
 
+@pytest.mark.slow  # runs Ghostscript, a third-party program
 def test_colour_pages_priced_by_the_printer(site: Site) -> None:
     setup(site, "", color_price="0.50")
     code, err = site.job("1", "ann", pdf("red", "white", "gray"))
@@ -59,6 +60,7 @@ def test_no_colour_price_no_colour_analysis(site: Site) -> None:
     assert code == 0 and charged(site) == (2, Decimal("0.20"))
 
 
+@pytest.mark.slow  # runs Ghostscript, a third-party program
 def test_ink_accounter_prices_coverage(site: Site) -> None:
     setup(site, "accounter: ink(cmyk,20)\n")
     code, err = site.job("1", "ann", pdf("red", "white"))
@@ -71,6 +73,7 @@ def test_ink_accounter_prices_coverage(site: Site) -> None:
     assert site.store.get_user("ann").balance == 10 - price  # blank pages: no ink
 
 
+@pytest.mark.slow  # runs Ghostscript, a third-party program
 def test_ink_preaccounter_decides(site: Site) -> None:
     """The decision is priced by ink: the low-balance warning quotes the ink price
     (a red page: about 2 covered pages, 0.20), not one page (0.10)."""

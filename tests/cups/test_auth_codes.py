@@ -22,12 +22,12 @@ from pagetally.core.models import (
     Printer,
     User,
 )
-from pagetally.core.pins import hash_pin
 from pagetally.cups import auth
 from pagetally.cups.auth import Credential, PrintAuth, authenticate
 from pagetally.cups.status import Messages
 from pagetally.storage import StoreSettings, open_store
 from pagetally.storage.sql import SqlStore
+from tests.cups.test_auth import stored_pin
 from tests.sqlite_store import migrated_sqlite
 
 T0 = datetime(2026, 11, 24, 12, tzinfo=UTC)
@@ -41,7 +41,7 @@ def store(tmp_path: Path) -> SqlStore:
     st = open_store(StoreSettings(backend="sqlite", name=str(db)))
     st.add_printer(Printer("lab"))
     st.add_user(User("alice"))
-    st.set_user_pin_hash("alice", hash_pin(PIN, set_at=T0 - timedelta(days=1)))
+    st.set_user_pin_hash("alice", stored_pin(PIN, set_at=T0 - timedelta(days=1)))
     return st
 
 

@@ -14,10 +14,9 @@ from pathlib import Path
 import pytest
 
 from pagetally.core.models import Action, Printer
-from pagetally.core.pins import hash_pin
 from pagetally.cups.backend import BackendEnv, run
 from pagetally.cups.status import BackendExit
-from tests.cups.test_auth import CHECKER, PIN, AuthSite
+from tests.cups.test_auth import CHECKER, PIN, AuthSite, stored_pin
 from tests.cups.test_backend import PDF
 
 pytestmark = pytest.mark.slow  # a dozen jobs through the backend per test
@@ -31,7 +30,7 @@ class LockSite(AuthSite):
 
     def __init__(self, tmp: Path, settings: str = "printauth: pin\n") -> None:
         super().__init__(tmp, settings)
-        self.store.set_user_pin_hash("alice", hash_pin(PIN, set_at=T0 - timedelta(days=1)))
+        self.store.set_user_pin_hash("alice", stored_pin(PIN, set_at=T0 - timedelta(days=1)))
         self.jobs = 0
 
     def at(
@@ -99,7 +98,7 @@ def test_failures_count_on_every_printer(tmp_path: Path) -> None:
     assert refused_with(site.at(6, "alice", PIN, printer="lab")).startswith(LOCKED)
     assert refused_with(site.at(6, "alice", PIN, printer="hall")).startswith(LOCKED)
     # another user is not affected
-    site.store.set_user_pin_hash("bob", hash_pin("9999", set_at=T0 - timedelta(days=1)))
+    site.store.set_user_pin_hash("bob", stored_pin("9999", set_at=T0 - timedelta(days=1)))
     assert site.at(6, "bob", "9999")[0] == BackendExit.OK
 
 
@@ -119,7 +118,7 @@ def test_setting_the_pin_ends_the_lockout(tmp_path: Path, new_pin: str) -> None:
         refused_with(site.at(minute, "alice", "0000"))
     assert refused_with(site.at(6, "alice", new_pin)).startswith(LOCKED)
     # what `pagetally users edit alice --pin` does, at 12:07
-    site.store.set_user_pin_hash("alice", hash_pin(new_pin, set_at=T0 + timedelta(minutes=7)))
+    site.store.set_user_pin_hash("alice", stored_pin(new_pin, set_at=T0 + timedelta(minutes=7)))
     code, err = site.at(8, "alice", new_pin)
     assert code == BackendExit.OK, err
     assert site.printed() == 1

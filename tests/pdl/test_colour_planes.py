@@ -41,6 +41,7 @@ def inkcov_colour(src: Path) -> list[bool]:
     return [any(float(v) > 0 for v in row[:3]) for row in rows]
 
 
+@pytest.mark.slow  # foo2qpdl and Ghostscript's inkcov: third-party programs
 @pytest.mark.skipif(shutil.which("foo2qpdl-wrapper") is None, reason="needs foo2zjs")
 @pytest.mark.parametrize("opts", [("-c", "-C", "10"), ()])
 def test_foo2qpdl_colour_pages_agree_with_inkcov(tmp_path: Path, opts: tuple[str, ...]) -> None:
@@ -91,6 +92,7 @@ PLAIN = """%!PS
 """
 
 
+@pytest.mark.slow  # Ghostscript's devices and inkcov: third-party programs
 @pytest.mark.parametrize(
     ("device", "resolution", "fmt"),
     [
@@ -148,6 +150,7 @@ def _sources(tmp_path: Path, text: str) -> tuple[Path, Path]:
     return src, pdf
 
 
+@pytest.mark.slow  # Gutenprint (cupsfilter) and Ghostscript: third-party programs
 @needs_gutenprint
 @pytest.mark.parametrize(("model", "fmt"), [("escp2-c88", "ESC/P"), ("pcl-550", "PCL")])
 def test_gutenprint_colour_pages_agree_with_inkcov(tmp_path: Path, model: str, fmt: str) -> None:
@@ -163,6 +166,7 @@ def test_gutenprint_colour_pages_agree_with_inkcov(tmp_path: Path, model: str, f
         assert (grey.pages, grey.color_pages) == (4, 0)
 
 
+@pytest.mark.slow  # Gutenprint (cupsfilter) and Ghostscript: third-party programs
 @needs_gutenprint
 def test_gutenprint_light_black_inks_are_not_colour(tmp_path: Path) -> None:
     # The R3000 prints grey with its light black inks (0x10, 0x30) and red with

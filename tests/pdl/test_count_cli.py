@@ -37,6 +37,7 @@ def _run(args: list[str], stdin: bytes = b"", **kw: object) -> tuple[int, str, s
     return code, out.getvalue(), err.getvalue()
 
 
+@pytest.mark.slow  # runs Ghostscript, a third-party program
 def test_one_line_per_file(jobs: dict[str, Path]) -> None:
     code, out, err = _run([str(jobs["pdf"]), str(jobs["ps"])])
     assert code == 0 and err == ""
@@ -60,6 +61,7 @@ def test_json_objects(jobs: dict[str, Path]) -> None:
     }
 
 
+@pytest.mark.slow  # runs Ghostscript, a third-party program
 def test_stdin(jobs: dict[str, Path]) -> None:
     code, out, _ = _run(["-"], stdin=PS)
     assert (code, out) == (0, "-: 2 pages (PostScript, by ghostscript)\n")
@@ -95,12 +97,14 @@ def test_typer_command_lines_per_page(jobs: dict[str, Path]) -> None:
     assert result.exit_code == 8
 
 
+@pytest.mark.slow  # runs Ghostscript, a third-party program
 def test_pkpgcounter_prints_the_total(jobs: dict[str, Path]) -> None:
     out, err = io.StringIO(), io.StringIO()
     code = pkpgcounter_main([str(jobs["pdf"]), str(jobs["ps"])], out=out, err=err)
     assert (code, out.getvalue(), err.getvalue()) == (0, "14\n", "")
 
 
+@pytest.mark.slow  # runs Ghostscript, a third-party program
 def test_pkpgcounter_reads_stdin_and_reports_errors(jobs: dict[str, Path]) -> None:
     out, err = io.StringIO(), io.StringIO()
     code = pkpgcounter_main([], stdin=io.BytesIO(PS), out=out, err=err)

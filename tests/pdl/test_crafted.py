@@ -134,6 +134,7 @@ def test_set_ends_with_its_job_default_does_not() -> None:
     assert analyse(job).pages == 6
 
 
+@pytest.mark.slow  # runs Ghostscript, a third-party program
 @pytest.mark.parametrize("enter", [True, False])
 def test_a_second_language_after_the_first_job(enter: bool) -> None:
     # gpdl: PCL's 2 pages, then PostScript's 3, entered by PJL or detected (5).
@@ -185,6 +186,7 @@ def test_absurd_pjl_copies_are_refused() -> None:
         analyse(job)
 
 
+@pytest.mark.slow  # runs Ghostscript, a third-party program
 def test_pjl_copies_apply_to_postscript() -> None:
     # HP's PJL reference: COPIES is PostScript's default #copies (gpdl ignores it: 2
     # pages; a printer prints 6). The job's own #copies overrides it (gpdl: 4).

@@ -82,6 +82,7 @@ def test_pjl_header() -> None:
     assert pjl.read_header(b"%PDF-1.4").present is False
 
 
+@pytest.mark.slow  # runs Ghostscript, a third-party program
 def test_pjl_copies_yield_to_the_languages_own() -> None:
     ps = b"%!PS-Adobe-3.0\n/#copies 2 def\n%%Page: 1 1\nshowpage\n"
     wrapped = UEL + b"@PJL SET COPIES=5\r\n@PJL ENTER LANGUAGE=POSTSCRIPT\r\n" + ps
@@ -97,6 +98,7 @@ def test_pjl_copies_yield_to_the_languages_own() -> None:
     assert "PJL COPIES=5" in a.notes
 
 
+@pytest.mark.slow  # runs Ghostscript, a third-party program
 def test_pjl_qty_multiplies_the_languages_copies() -> None:
     ps = b"%!PS-Adobe-3.0\n/#copies 2 def\n%%Page: 1 1\nshowpage\n%%Page: 2 2\nshowpage\n"
     a = analyse(UEL + b"@PJL SET QTY=3\r\n@PJL ENTER LANGUAGE=POSTSCRIPT\r\n" + ps)

@@ -105,6 +105,7 @@ def test_a_job_ending_in_vector_mode_is_refused() -> None:
         LipsParser().count(job)
 
 
+@pytest.mark.slow  # runs Ghostscript, a third-party program
 @needs_gs
 @pytest.mark.parametrize(
     ("opts", "copies"),

@@ -11,7 +11,11 @@ import pytest
 
 from pagetally.pdl.formats import postscript
 
-pytestmark = pytest.mark.skipif(shutil.which("gs") is None, reason="needs Ghostscript")
+# every test runs Ghostscript (a third-party program): slow
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(shutil.which("gs") is None, reason="needs Ghostscript"),
+]
 
 JOB = b"%!PS\n/Helvetica findfont 12 scalefont setfont\n" + b"".join(
     b"72 700 moveto (page %d) show << /NumCopies %d >> setpagedevice showpage\n" % (n, n % 3 + 1)

@@ -28,21 +28,25 @@ def _dsc(pages: int, prolog: bytes = b"", per_page: bytes = b"") -> bytes:
     )
 
 
+@pytest.mark.slow  # runs Ghostscript, a third-party program
 def test_dsc_pages() -> None:
     a = PS.count(_dsc(4))
     assert (a.pages, a.copies, a.method) == (4, 1, "ghostscript")
 
 
+@pytest.mark.slow  # runs Ghostscript, a third-party program
 def test_hash_copies_multiplies_pages() -> None:
     a = PS.count(_dsc(3, prolog=b"/#copies 2 def\n"))
     assert (a.pages, a.copies) == (6, 2)
 
 
+@pytest.mark.slow  # runs Ghostscript, a third-party program
 def test_numcopies_setpagedevice() -> None:
     a = PS.count(_dsc(2, prolog=b"<< /NumCopies 4 >> setpagedevice\n"))
     assert (a.pages, a.copies) == (8, 4)
 
 
+@pytest.mark.slow  # runs Ghostscript, a third-party program
 def test_copies_changing_between_pages() -> None:
     data = _dsc(2).replace(b"%%Page: 2 2\n", b"%%Page: 2 2\n/#copies 3 def\n")
     a = PS.count(data)
@@ -50,6 +54,7 @@ def test_copies_changing_between_pages() -> None:
     assert "copies differ" in a.notes[0]
 
 
+@pytest.mark.slow  # runs Ghostscript, a third-party program
 def test_embedded_document_pages_are_not_counted() -> None:
     eps = (
         b"%%BeginDocument: inner.eps\n%!PS-Adobe-3.0 EPSF-3.0\n"
@@ -58,6 +63,7 @@ def test_embedded_document_pages_are_not_counted() -> None:
     assert PS.count(_dsc(2, per_page=eps)).pages == 2
 
 
+@pytest.mark.slow  # runs Ghostscript, a third-party program
 def test_page_comment_must_start_a_line() -> None:
     data = _dsc(1, per_page=b"(not a comment %%Page: 9 9) pop\n")
     assert PS.count(data).pages == 1
@@ -73,6 +79,7 @@ def test_non_dsc_loop_counted_by_ghostscript() -> None:
     assert (a.pages, a.method) == (5, "ghostscript")
 
 
+@pytest.mark.slow  # runs Ghostscript, a third-party program
 def test_dos_eps_binary_header() -> None:
     ps = _dsc(3)
     header = b"\xc5\xd0\xd3\xc6" + (30).to_bytes(4, "little") + len(ps).to_bytes(4, "little")
@@ -173,6 +180,7 @@ def test_without_ghostscript_postscript_is_refused(monkeypatch: pytest.MonkeyPat
         PS.count(data)
 
 
+@pytest.mark.slow  # runs Ghostscript, a third-party program
 def test_page_cap() -> None:
     from pagetally.errors import LimitReached
     from pagetally.pdl.base import Limits

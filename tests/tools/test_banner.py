@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from PIL import Image
 
 from pagetally.cli.aliases_tools import pkbanner_args
@@ -27,6 +28,7 @@ def run_pkbanner(args: list[str], env: dict[str, str]) -> subprocess.CompletedPr
     )
 
 
+@pytest.mark.slow  # pdftotext: a third-party program
 def test_man_page_example_as_a_startingbanner(tmp_path: Path, tcli: Cli) -> None:
     # startingbanner: /usr/bin/pkbanner --logo="" --savetoner=75
     assert pkbanner_args(["--logo=", "--savetoner=75"]) == [
@@ -64,6 +66,7 @@ def test_man_page_example_as_a_startingbanner(tmp_path: Path, tcli: Cli) -> None
         assert line in text
 
 
+@pytest.mark.slow  # pdftotext: a third-party program
 def test_banner_from_the_store_with_a_logo(tmp_path: Path, tcli: Cli) -> None:
     tcli("printers", "add", "lp1", "--price-per-page", "0.10")
     tcli("users", "add", "jo", "--limit-by", "balance", "--balance", "7.5")

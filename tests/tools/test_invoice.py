@@ -7,6 +7,8 @@ import subprocess
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
 from pagetally.cli.aliases_tools import pkinvoice_args
 from tests.cli.conftest import NOW, Cli
 
@@ -47,6 +49,7 @@ def story(cli: Cli, site: str = SITE) -> int:
     return refunded
 
 
+@pytest.mark.slow  # pdftotext: a third-party program
 def test_invoices_per_user_with_vat_and_site(tcli: Cli, tmp_path: Path) -> None:
     story(tcli)
     out = tmp_path / "nov24.pdf"
@@ -68,6 +71,7 @@ def test_invoices_per_user_with_vat_and_site(tcli: Cli, tmp_path: Path) -> None:
     assert "Period: from 2026-11-24 00:00 up to 2026-11-25 00:00" in bob
 
 
+@pytest.mark.slow  # pdftotext: a third-party program
 def test_numbers_never_repeat(tcli: Cli, tmp_path: Path) -> None:
     story(tcli)
     tcli("invoice", "bob", "-o", str(tmp_path / "a.pdf"))
@@ -94,6 +98,7 @@ def test_nothing_to_invoice_and_bad_dates(tcli: Cli, tmp_path: Path) -> None:
     assert "--vat" in r.stderr
 
 
+@pytest.mark.slow  # pdftotext: a third-party program
 def test_pkinvoice_man_page_example(tcli: Cli, tmp_path: Path) -> None:
     # $ pkinvoice --unit EURO --output invoices.pdf --start=now-30
     args = pkinvoice_args(["--unit", "EURO", "--output", "invoices.pdf", "--start=now-30"])
@@ -132,6 +137,7 @@ def test_pkinvoice_man_page_example(tcli: Cli, tmp_path: Path) -> None:
     ]
 
 
+@pytest.mark.slow  # pdftotext and pdfimages: third-party programs
 def test_logo_on_each_page_and_a_bad_logo_takes_no_number(tcli: Cli, tmp_path: Path) -> None:
     from PIL import Image
 

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from pagetally.cli.aliases_tools import pykotme_args
 from tests.cli.conftest import Cli
 from tests.tools.conftest import GREY, RED, make_pdf
@@ -26,6 +28,7 @@ def setup_site(cli: Cli) -> None:
     cli("quotas", "set", "--printer", "lp1", "--printer", "colour1", "jo")
 
 
+@pytest.mark.slow  # runs Ghostscript, a third-party program
 def test_quote_prices_each_printer_with_groups_overcharge_and_colour(
     tcli: Cli, tmp_path: Path
 ) -> None:
@@ -134,6 +137,7 @@ def test_pykotme_reads_standard_input(tcli: Cli, tmp_path: Path) -> None:
     assert v.returncode == 0 and v.stdout.startswith(b"pykotme ")
 
 
+@pytest.mark.slow  # runs Ghostscript, a third-party program
 def test_ink_preaccounter_prices_by_coverage(tcli: Cli, tmp_path: Path) -> None:
     """preaccounter: ink(cmyk,72): one A4 page with a 200 x 200 pt red square is
     200² / (595 × 842) = 7.98 % magenta and 7.98 % yellow: 0.10 × 0.1597 = 0.016."""

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from pagetally.cli.aliases import pkrefund_args
 from tests.cli.conftest import Cli
 from tests.tools.test_invoice import SITE, job, pdf_text
 
 
+@pytest.mark.slow  # pdftotext: a third-party program
 def test_receipts_per_user_numbered_after_invoices(tcli: Cli, tmp_path: Path) -> None:
     tcli.conf.write_text(tcli.conf.read_text() + SITE)
     tcli("printers", "add", "lp1", "--price-per-page", "0.10")

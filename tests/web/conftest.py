@@ -1,5 +1,9 @@
-"""Web test fixtures: the site (tests/web/site.py) once per module, an app over it,
-and clients logged in as each kind of caller."""
+"""Web test fixtures: the site (tests/web/site.py: one SQLite file built per
+process, copied for each test), an app over it, and clients logged in as each
+kind of caller. A new test takes `site` (its own copy: write freely) and `app`,
+`anon`, `alice`, `bob`, `root` or `audrey`; one that needs other settings calls
+`create_app(dataclasses.replace(SETTINGS, ...), site, now=lambda: NOW)` itself,
+which costs a millisecond (the routes are built once per process)."""
 
 from __future__ import annotations
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 from datetime import timedelta
 
+import pytest
 from fastapi.testclient import TestClient
 
 from pagetally.core.tokens import TokenRole
@@ -27,6 +28,7 @@ def _page_quote(client: TestClient) -> object:
     )
 
 
+@pytest.mark.slow  # Ghostscript renders for the colour price: a third-party program
 def test_quotes_past_the_limit_get_429_with_retry_after(site: SqlStore) -> None:
     app = create_app(dataclasses.replace(SETTINGS, quote_limit=2), site, now=lambda: NOW)
     alice = login(TestClient(app), "alice")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import subprocess
 from datetime import timedelta
 
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from markupsafe import escape
@@ -31,6 +32,7 @@ def _row(site: SqlStore, title: str) -> int:
     return row
 
 
+@pytest.mark.slow  # pdftotext reads the receipt: a third-party program
 def test_approved_request_gives_a_receipt_to_the_user_and_the_admins(
     alice: TestClient, bob: TestClient, root: TestClient, audrey: TestClient, site: SqlStore
 ) -> None:
@@ -74,6 +76,7 @@ def test_approved_request_gives_a_receipt_to_the_user_and_the_admins(
     assert alice.get(f"/receipts/{row + 1000}.pdf").status_code == 404
 
 
+@pytest.mark.slow  # pdftotext reads the receipt: a third-party program
 def test_admin_refund_of_a_job_gives_a_receipt_names_escaped(
     root: TestClient, site: SqlStore
 ) -> None:
@@ -95,6 +98,7 @@ def test_admin_refund_of_a_job_gives_a_receipt_names_escaped(
     assert f"Refunded to: {EVIL}" in text and "0.10 EUR" in text
 
 
+@pytest.mark.slow  # pdftotext reads the receipt: a third-party program
 def test_api_refund_gives_a_receipt(app: FastAPI, site: SqlStore, alice: TestClient) -> None:
     api = TestClient(app)
     secret = site.add_api_token("root", TokenRole.ADMIN, NOW - timedelta(days=1))[1]

@@ -92,6 +92,7 @@ def test_charts_duplex_savings(alice: TestClient) -> None:
     assert "<svg" in html and "<title>Pages per month</title>" in html
 
 
+@pytest.mark.slow  # runs Ghostscript, a third-party program
 def test_quote_of_an_uploaded_pdf(alice: TestClient) -> None:
     page = alice.get("/quote")
     r = alice.post(

@@ -8,6 +8,7 @@ route does.
 
 from __future__ import annotations
 
+import functools
 import time
 from typing import Any
 
@@ -28,7 +29,9 @@ DESCRIPTION = (
 )
 
 
+@functools.cache
 def api_router() -> APIRouter:
+    """/api/v1's routes (one router per process: web.app.built_routes shares them)."""
     from pagetally.web.api import admin, exports, me, quote
 
     router = APIRouter(prefix=PREFIX)
@@ -43,8 +46,10 @@ def install(app: FastAPI) -> None:
     """Add /api/v1, its OpenAPI document, bearer tokens and /metrics to `app`."""
     state = app.state.web
     state.resolvers.append(bearer_token)
+    from pagetally.web.app import built_routes
+
     api = api_router()
-    app.include_router(api)
+    app.router.routes.extend(built_routes(api))
     schema: dict[str, Any] = {}
 
     @app.get(f"{PREFIX}/openapi.json", include_in_schema=False)

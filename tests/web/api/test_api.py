@@ -8,6 +8,7 @@ import io
 import json
 import xml.etree.ElementTree as ET
 
+import pytest
 from fastapi.testclient import TestClient
 
 from pagetally.storage.sql import SqlStore
@@ -193,6 +194,7 @@ def test_openapi_document(api: TestClient) -> None:
     assert doc["components"]["securitySchemes"]["token"]["scheme"] == "bearer"
 
 
+@pytest.mark.slow  # Ghostscript renders for the colour price: a third-party program
 def test_quote_of_an_upload(api: TestClient, tokens: Tokens) -> None:
     from tests.web.docs import blank_pdf
 
