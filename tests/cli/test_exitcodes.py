@@ -22,6 +22,7 @@ PINNED = {
     "AlreadyExists": 6,
     "ReadOnlyStore": 7,
     "SchemaOutOfDate": 4,
+    "NotAvailable": 4,
     "PdlError": 8,
     "UnknownFormat": 8,
     "TruncatedData": 8,
