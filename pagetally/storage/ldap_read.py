@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from fnmatch import fnmatchcase
+from itertools import islice
 from typing import Any
 
 from pagetally.core.models import (
@@ -43,12 +44,12 @@ from pagetally.storage.ldap_io import (
     digest,
     esc,
     first,
-    gtime,
     int_of,
     money_of,
     rdn,
     text_of,
 )
+from pagetally.storage.ldap_windows import JOB_ATTRS, DatelessProbe, HistoryWalk
 
 ZERO = Decimal(0)
 _ALL = HistoryFilter()
@@ -101,6 +102,11 @@ class LdapReads:
     def __init__(self, d: Directory, layout: LdapLayout) -> None:
         self.d = d
         self.layout = layout
+        self._dateless = DatelessProbe()
+
+    def any_dateless_jobs(self) -> bool:
+        """Whether the directory holds PyKota's own jobs (no pagetallyDate)."""
+        return self._dateless(self)
 
     # --- users ---
     def user_entry(self, name: str) -> Entry | None:
@@ -623,8 +629,7 @@ class LdapReads:
         )
 
     def job_entries(self, flt: str) -> list[Entry]:
-        attrs = ["*", "createTimestamp"]
-        found = self.d.search(self.layout.jobbase, f"(&(objectClass=pykotaJob){flt})", attrs)
+        found = self.d.search(self.layout.jobbase, f"(&(objectClass=pykotaJob){flt})", JOB_ATTRS)
         # a charge still under way (or abandoned before it took effect) is no job yet
         return [e for e in found if text_of(e[1].get("pagetallyState")) != "pending"]
 
@@ -644,23 +649,27 @@ class LdapReads:
         for attr, (value, _get) in zip(attrs, checks, strict=True):
             if value is not None and not _wild(value):
                 parts.append(f"({attr}={esc(value)})")
-        if flt.since is not None:
-            parts.append(f"(pagetallyDate>={gtime(flt.since)})")
         if flt.charge_of is not None:
             from pagetally.storage.ldap_charge import charge_key
 
             parts.append(f"(pagetallyChargeKey={charge_key(*flt.charge_of)})")
-        jobs = [
+            found: Iterator[JobRecord] = iter(
+                sorted(
+                    (self.job_of(e) for e in self.job_entries("".join(parts))),
+                    key=lambda j: (j.date, j.id or 0),
+                    reverse=flt.newest_first,
+                )
+            )
+        else:  # window by window of dates: a reader of one page reads little
+            found = HistoryWalk(self, "".join(parts)).jobs(flt.since, flt.until, flt.newest_first)
+        jobs = (
             j
-            for j in (self.job_of(e) for e in self.job_entries("".join(parts)))
+            for j in found
             if all(v is None or fnmatchcase(get(j) or "", v) for v, get in checks)
             and (flt.since is None or j.date >= flt.since)
             and (flt.until is None or j.date < flt.until)
-        ]
-        jobs.sort(key=lambda j: (j.date, j.id or 0), reverse=flt.newest_first)
-        if flt.limit is not None:
-            jobs = jobs[: flt.limit]
-        return iter(jobs)
+        )
+        return islice(jobs, flt.limit) if flt.limit is not None else jobs
 
     def get_job(self, row_id: int) -> JobRecord:
         found = self.job_entries(f"(pagetallyNumber={int(row_id)})")

@@ -15,7 +15,8 @@ need an SQL store).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
+from itertools import islice
 from typing import Any, NoReturn
 
 from pagetally.core.models import JobRecord
@@ -26,11 +27,17 @@ from pagetally.storage.webqueries import (
     PAGE_MAX,
     JobPage,
     JobQuery,
+    JobSort,
     UserStatus,
     decode_cursor,
     page_of,
     sort_value,
 )
+
+#: Most jobs a page sorted by price or pages may select: the directory cannot
+#: order by them (PyKota's pykotaJobPrice is text, pykotaJobSize has no ordering
+#: rule), so such a page reads every selected job.
+SORT_MOST = 5000
 
 
 def _not_here(what: str) -> NoReturn:
@@ -59,33 +66,52 @@ class RoleQueries:
         return UserStatus(user, mine, groups, theirs)
 
     def job_page(self, query: JobQuery) -> JobPage:
-        """One page of jobs (InvalidInput for a bad limit or cursor)."""
+        """One page of jobs (InvalidInput for a bad limit or cursor, or for a
+        sort by price or pages over more than SORT_MOST jobs)."""
         if not 1 <= query.limit <= PAGE_MAX:
             raise InvalidInput(f"a page holds 1 to {PAGE_MAX} jobs, not {query.limit}")
         after = None if query.after is None else decode_cursor(query.after, query.sort)
+        since, until = query.since, query.until
+        if after is not None and query.sort is JobSort.DATE:  # the cursor narrows the dates
+            if query.descending:
+                bound = after[0] + timedelta(microseconds=1)
+                until = bound if until is None else min(until, bound)
+            else:
+                since = after[0] if since is None else max(since, after[0])
         flt = HistoryFilter(
             user=query.user,
             printer=query.printer,
             host=query.host,
             billing_code=query.billing_code,
-            since=query.since,
-            until=query.until,
+            since=since,
+            until=until,
+            newest_first=query.descending,
         )
         title = query.title.casefold() if query.title else None
-        jobs = [
-            j
-            for j in self.store.history(flt)
-            if (query.action is None or j.action == query.action)
-            and (title is None or title in j.title.casefold())
-        ]
 
         def key(job: JobRecord) -> tuple[Any, int]:
             return sort_value(job, query.sort), job.id or 0
 
+        def beyond(job: JobRecord) -> bool:
+            return after is None or (key(job) < after if query.descending else key(job) > after)
+
+        selected = (
+            j
+            for j in self.store.history(flt)
+            if (query.action is None or j.action == query.action)
+            and (title is None or title in j.title.casefold())
+        )
+        if query.sort is JobSort.DATE:  # history's own order: read only what the page needs
+            return page_of(list(islice(filter(beyond, selected), query.limit + 1)), query)
+        jobs = list(islice(selected, SORT_MOST + 1))
+        if len(jobs) > SORT_MOST:
+            raise InvalidInput(
+                f"sorting by {query.sort.value} reads every selected job from the directory: "
+                f"at most {SORT_MOST:,} jobs; narrow the selection (dates, printer) "
+                "or sort by date"
+            )
         jobs.sort(key=key, reverse=query.descending)
-        if after is not None:
-            jobs = [j for j in jobs if (key(j) < after if query.descending else key(j) > after)]
-        return page_of(jobs[: query.limit + 1], query)
+        return page_of(list(islice(filter(beyond, jobs), query.limit + 1)), query)
 
     def quota_report(
         self,

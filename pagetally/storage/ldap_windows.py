@@ -1,0 +1,228 @@
+"""The LDAP store's history read window by window of dates, in date order.
+
+A directory has no ORDER BY … LIMIT: a search returns every entry it matches,
+in no order. So `history()` searches the jobs a window of dates at a time
+(`pagetallyDate` has an ordering rule; an `eq` index on it serves the range),
+newest or oldest window first, and a reader that wants one page stops after a
+window or two instead of reading the user's (or the site's) every job.
+
+Each window search asks for at most a window's worth of entries (a size limit):
+a window that holds more is halved before anything is read, one that holds
+few is widened for the next, and the windows grow as a reader keeps reading
+(a full read costs a few dozen searches, not thousands). An empty window is
+followed by a one-entry probe: nothing older (newer) ends the walk.
+
+Jobs PyKota wrote itself carry no `pagetallyDate` (their date is the entry's
+createTimestamp): when the directory holds any (a probe, repeated every
+minute), the selection's dateless jobs are read in one search and merged in.
+"""
+
+from __future__ import annotations
+
+import heapq
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from pagetally.core.models import JobRecord
+from pagetally.storage.ldap_io import gtime, text_of
+
+if TYPE_CHECKING:
+    from pagetally.storage.ldap_read import Entry, LdapReads
+
+#: What a job's entry is read for (job_of), and nothing else.
+JOB_ATTRS = (
+    "pykotaUserName",
+    "pykotaPrinterName",
+    "pykotaJobId",
+    "pykotaAction",
+    "pykotaJobSize",
+    "pykotaJobPrice",
+    "pykotaFileName",
+    "pykotaTitle",
+    "pykotaCopies",
+    "pykotaOptions",
+    "pykotaHostName",
+    "pykotaJobSizeBytes",
+    "pykotaBillingCode",
+    "pykotaPrinterPageCounter",
+    "pykotaPrecomputedJobSize",
+    "pykotaPrecomputedJobPrice",
+    "pagetallyDate",
+    "pagetallyJobUuid",
+    "pagetallyReason",
+    "pagetallyColorPages",
+    "pagetallySheets",
+    "pagetallySha256",
+    "pagetallyNumber",
+    "pagetallyState",
+    "pagetallyData",
+    "createTimestamp",
+)
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_FIRST_WIDTH = timedelta(days=1)
+_NARROWEST = timedelta(seconds=1)
+_WIDEST = timedelta(days=366 * 100)
+#: Jobs a window aims at: first a page's worth, doubling as the reader reads on.
+_FIRST_TARGET, _MOST_TARGET = 64, 4096
+#: How often the "any dateless (PyKota's own) jobs?" probe is repeated.
+_DATELESS_RECHECK = 60.0
+
+
+def _key(job: JobRecord) -> tuple[datetime, int]:
+    return job.date, job.id or 0
+
+
+class HistoryWalk:
+    """The jobs of one LDAP filter (`flt`: its parts beyond the dates), read
+    window by window (see the module's docstring)."""
+
+    def __init__(self, reads: LdapReads, flt: str) -> None:
+        self.reads = reads
+        self.flt = flt
+        self.width = _FIRST_WIDTH
+        self.target = _FIRST_TARGET
+        self.searches = 0
+
+    def jobs(
+        self, since: datetime | None, until: datetime | None, newest_first: bool
+    ) -> Iterator[JobRecord]:
+        """since <= date < until, by (date, id), newest first or oldest first."""
+        walk = self._down(since, until) if newest_first else self._up(since, until)
+        dated = (job for window in walk for job in window)
+        if not self.reads.any_dateless_jobs():
+            return dated
+        dateless = sorted(
+            (
+                j
+                for j in map(self.reads.job_of, self._search("(!(pagetallyDate=*))", 0)[0])
+                if (since is None or j.date >= since) and (until is None or j.date < until)
+            ),
+            key=_key,
+            reverse=newest_first,
+        )
+        return heapq.merge(dated, dateless, key=_key, reverse=newest_first)
+
+    # --- the searches ---
+    def _search(self, dates: str, most: int) -> tuple[list[Entry], bool]:
+        self.searches += 1
+        return self.reads.d.search_some(
+            self.reads.layout.jobbase,
+            f"(&(objectClass=pykotaJob){self.flt}{dates})",
+            JOB_ATTRS if most != 1 else ("1.1",),
+            most=most,
+        )
+
+    def _window(
+        self, lo: datetime | None, hi: datetime | None, *, everything: bool = False
+    ) -> list[JobRecord] | None:
+        """The jobs with lo <= date < hi, by (date, id); None when the window
+        holds more than a window's worth (unless `everything`)."""
+        dates = (f"(pagetallyDate>={gtime(lo)})" if lo is not None else "") + (
+            f"(pagetallyDate<={gtime(hi)})" if hi is not None else ""
+        )
+        found, cut = self._search(dates, 0 if everything else 4 * self.target)
+        if cut:
+            return None
+        jobs = [
+            self.reads.job_of(e)
+            for e in found
+            if text_of(e[1].get("pagetallyState")) != "pending"  # no job yet
+        ]
+        return sorted((j for j in jobs if hi is None or j.date < hi), key=_key)
+
+    def _exists(self, lo: datetime | None, hi: datetime | None) -> bool:
+        """Any job with lo <= date <= hi (one entry's worth of searching)."""
+        dates = (f"(pagetallyDate>={gtime(lo)})" if lo is not None else "") + (
+            f"(pagetallyDate<={gtime(hi)})" if hi is not None else ""
+        )
+        found, cut = self._search(dates, 1)
+        return bool(found) or cut
+
+    def _grow(self, got: int) -> None:
+        """The next window's width from how many jobs this one held."""
+        factor = 4.0 if got == 0 else min(8.0, max(0.5, self.target / got))
+        self.width = min(_WIDEST, max(_NARROWEST, self.width * factor))
+        self.target = min(_MOST_TARGET, self.target * 2)
+
+    def _fitting(self, lo: datetime | None, hi: datetime | None) -> list[JobRecord] | None:
+        jobs = self._window(lo, hi)
+        if jobs is None and self.width <= _NARROWEST:
+            return self._window(lo, hi, everything=True)
+        return jobs
+
+    # --- the walks ---
+    def _down(self, since: datetime | None, until: datetime | None) -> Iterator[list[JobRecord]]:
+        """Newest window first, from `until` (or now) back to `since` (or the oldest)."""
+        hi = until
+        anchor = until or datetime.now(UTC)
+        while True:
+            lo = max(anchor - self.width, _EPOCH) if anchor > _EPOCH else None
+            if since is not None and (lo is None or lo <= since):
+                lo = since
+            jobs = self._fitting(lo, hi)
+            if jobs is None:  # too many: a narrower window first
+                self.width /= 2
+                continue
+            yield jobs[::-1]
+            if lo is None or lo == since:
+                return
+            self._grow(len(jobs))
+            if not jobs and not self._exists(None, lo):
+                return
+            hi = anchor = lo
+
+    def _up(self, since: datetime | None, until: datetime | None) -> Iterator[list[JobRecord]]:
+        """Oldest window first, from `since` (or the oldest) up to `until` (or the newest)."""
+        lo = since
+        if lo is None:  # the oldest jobs: below a bound halved toward 1970 until few
+            top = until or datetime.now(UTC) + timedelta(days=1)
+            step = max(top - _EPOCH, _NARROWEST)
+            while (jobs := self._window(None, top)) is None and step > _NARROWEST:
+                step /= 2
+                top -= step
+            yield jobs if jobs is not None else self._window(None, top, everything=True) or []
+            if until is not None and top >= until:
+                return
+            self._grow(len(jobs or ()))
+            if not self._exists(top, None):
+                return
+            lo = top
+        while True:
+            hi = lo + self.width
+            if until is not None and hi >= until:
+                hi = until
+            jobs = self._fitting(lo, hi)
+            if jobs is None:
+                self.width /= 2
+                continue
+            yield jobs
+            if hi == until:
+                return
+            self._grow(len(jobs))
+            if not jobs and not self._exists(hi, None):
+                return
+            lo = hi
+
+
+class DatelessProbe:
+    """Whether the directory holds jobs without pagetallyDate (PyKota's own),
+    asked at most once a minute."""
+
+    def __init__(self) -> None:
+        self.asked = -_DATELESS_RECHECK
+        self.any = False
+
+    def __call__(self, reads: LdapReads) -> bool:
+        now = time.monotonic()
+        if now - self.asked >= _DATELESS_RECHECK:
+            found, cut = reads.d.search_some(
+                reads.layout.jobbase,
+                "(&(objectClass=pykotaJob)(!(pagetallyDate=*)))",
+                ("1.1",),
+                most=1,
+            )
+            self.any, self.asked = bool(found) or cut, now
+        return self.any
