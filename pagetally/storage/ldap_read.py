@@ -638,17 +638,13 @@ class LdapReads:
 
         if flt.limit is not None and flt.limit < 0:
             raise InvalidInput("history limit must be >= 0")
-        parts = []
+        parts = [self._job_filter(flt)]
         checks: list[tuple[str | None, Callable[[JobRecord], str | None]]] = [
             (flt.user, lambda j: j.user),
             (flt.printer, lambda j: j.printer),
             (flt.host, lambda j: j.host),
             (flt.billing_code, lambda j: j.billing_code),
         ]
-        attrs = ("pykotaUserName", "pykotaPrinterName", "pykotaHostName", "pykotaBillingCode")
-        for attr, (value, _get) in zip(attrs, checks, strict=True):
-            if value is not None and not _wild(value):
-                parts.append(f"({attr}={esc(value)})")
         if flt.charge_of is not None:
             from pagetally.storage.ldap_charge import charge_key
 
@@ -670,6 +666,23 @@ class LdapReads:
             and (flt.until is None or j.date < flt.until)
         )
         return islice(jobs, flt.limit) if flt.limit is not None else jobs
+
+    @staticmethod
+    def _job_filter(flt: HistoryFilter) -> str:
+        """The LDAP filter of `flt`'s names (a wildcard is matched afterwards)."""
+        attrs = ("pykotaUserName", "pykotaPrinterName", "pykotaHostName", "pykotaBillingCode")
+        values = (flt.user, flt.printer, flt.host, flt.billing_code)
+        return "".join(
+            f"({attr}={esc(value)})"
+            for attr, value in zip(attrs, values, strict=True)
+            if value is not None and not _wild(value)
+        )
+
+    def count_jobs(self, flt: HistoryFilter, most: int) -> int:
+        """How many jobs `flt`'s names and dates select (its wildcards not
+        matched: at least as many), counting no further than most + 1; cheap
+        (no job read whole): for a reader that would read every one."""
+        return HistoryWalk(self, self._job_filter(flt)).count(flt.since, flt.until, most)
 
     def get_job(self, row_id: int) -> JobRecord:
         found = self.job_entries(f"(pagetallyNumber={int(row_id)})")

@@ -183,7 +183,8 @@ def test_a_sort_the_directory_cannot_serve_is_capped_with_a_message(
 ) -> None:
     monkeypatch.setattr(rq, "SORT_MOST", 100)
     role = RoleQueries(directory)
-    with pytest.raises(InvalidInput, match=r"sorting by price .* at most 100 jobs; narrow"):
+    refused = r"sorting by price .* at most 100 jobs \(by user, printer and dates\); narrow"
+    with pytest.raises(InvalidInput, match=refused):
         role.job_page(JobQuery(sort=JobSort.PRICE))
     page = role.job_page(JobQuery(sort=JobSort.PRICE, since=NOW + timedelta(days=1)))
     assert [j.price for j in page.jobs] == sorted((j.price for j in page.jobs), reverse=True)
