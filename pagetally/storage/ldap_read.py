@@ -639,12 +639,6 @@ class LdapReads:
         if flt.limit is not None and flt.limit < 0:
             raise InvalidInput("history limit must be >= 0")
         parts = [self._job_filter(flt)]
-        checks: list[tuple[str | None, Callable[[JobRecord], str | None]]] = [
-            (flt.user, lambda j: j.user),
-            (flt.printer, lambda j: j.printer),
-            (flt.host, lambda j: j.host),
-            (flt.billing_code, lambda j: j.billing_code),
-        ]
         if flt.charge_of is not None:
             from pagetally.storage.ldap_charge import charge_key
 
@@ -658,14 +652,25 @@ class LdapReads:
             )
         else:  # window by window of dates: a reader of one page reads little
             found = HistoryWalk(self, "".join(parts)).jobs(flt.since, flt.until, flt.newest_first)
-        jobs = (
-            j
-            for j in found
-            if all(v is None or fnmatchcase(get(j) or "", v) for v, get in checks)
-            and (flt.since is None or j.date >= flt.since)
-            and (flt.until is None or j.date < flt.until)
-        )
+        jobs = filter(_selects(flt), found)
         return islice(jobs, flt.limit) if flt.limit is not None else jobs
+
+    def light_history(
+        self, flt: HistoryFilter, attrs: Sequence[str]
+    ) -> Iterator[tuple[JobRecord, str]]:
+        """history(flt) (no limit, no charge_of) read light: jobs holding only
+        their date, number, `attrs` and the names matched, each with its entry's
+        name for `whole_jobs`. For a reader that must see every selected job
+        (a sort the directory cannot make) but shows only some."""
+        names = ("pykotaUserName", "pykotaPrinterName", "pykotaHostName", "pykotaBillingCode")
+        walk = HistoryWalk(self, self._job_filter(flt), (*attrs, *names))
+        keep = _selects(flt)
+        return (j for j in walk.light(flt.since, flt.until, flt.newest_first) if keep(j[0]))
+
+    def whole_jobs(self, names: Sequence[str]) -> list[JobRecord]:
+        """The jobs of the entries `names` (light_history's), in that order."""
+        found = {e[0]: e for e in HistoryWalk(self, "").whole(list(names))}
+        return [self.job_of(found[n]) for n in names if n in found]
 
     @staticmethod
     def _job_filter(flt: HistoryFilter) -> str:
@@ -765,6 +770,26 @@ class Seen:
 
 def _holds(group: Entry, dn: str) -> bool:
     return dn.lower() in {str(m).lower() for m in group[1].get("uniqueMember") or []}
+
+
+def _selects(flt: HistoryFilter) -> Callable[[JobRecord], bool]:
+    """Whether a job read by `flt`'s search is `flt`'s: its wildcards and dates."""
+    checks: list[tuple[str | None, Callable[[JobRecord], str | None]]] = [
+        (flt.user, lambda j: j.user),
+        (flt.printer, lambda j: j.printer),
+        (flt.host, lambda j: j.host),
+        (flt.billing_code, lambda j: j.billing_code),
+    ]
+    named = [(v, get) for v, get in checks if v is not None]  # exact too: the case
+
+    def keep(j: JobRecord) -> bool:
+        return (
+            all(fnmatchcase(get(j) or "", v) for v, get in named)
+            and (flt.since is None or j.date >= flt.since)
+            and (flt.until is None or j.date < flt.until)
+        )
+
+    return keep
 
 
 def _wild(pattern: str) -> bool:

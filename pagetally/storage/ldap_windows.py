@@ -88,9 +88,10 @@ class HistoryWalk:
     """The jobs of one LDAP filter (`flt`: its parts beyond the dates), read
     window by window (see the module's docstring)."""
 
-    def __init__(self, reads: LdapReads, flt: str) -> None:
+    def __init__(self, reads: LdapReads, flt: str, attrs: Sequence[str] = ()) -> None:
         self.reads = reads
         self.flt = flt
+        self.attrs = (*LIGHT_ATTRS, *attrs)
         self.width = _FIRST_WIDTH
         self.target = _FIRST_TARGET
         self.searches = 0
@@ -100,23 +101,28 @@ class HistoryWalk:
         self, since: datetime | None, until: datetime | None, newest_first: bool
     ) -> Iterator[JobRecord]:
         """since <= date < until, by (date, id), newest first or oldest first."""
+        return self._hydrated(self.light(since, until, newest_first))
+
+    def light(
+        self, since: datetime | None, until: datetime | None, newest_first: bool
+    ) -> Iterator[tuple[JobRecord, str]]:
+        """The same jobs read light (`attrs` only) with their entries' names."""
         self.newest_first = newest_first
         walk = self._down(since, until) if newest_first else self._up(since, until)
-        dated = self._hydrated(job for window in walk for job in window)
+        dated = (job for window in walk for job in window)
         if not self.reads.any_dateless_jobs():
             return dated
+        found = self._search("(!(pagetallyDate=*))", 0, JOB_ATTRS)[0]
         dateless = sorted(
             (
-                j
-                for j in map(
-                    self.reads.job_of, self._search("(!(pagetallyDate=*))", 0, JOB_ATTRS)[0]
-                )
+                (j, e[0])
+                for j, e in ((self.reads.job_of(e), e) for e in found)
                 if (since is None or j.date >= since) and (until is None or j.date < until)
             ),
-            key=_key,
+            key=lambda j: _key(j[0]),
             reverse=newest_first,
         )
-        return heapq.merge(dated, dateless, key=_key, reverse=newest_first)
+        return heapq.merge(dated, dateless, key=lambda j: _key(j[0]), reverse=newest_first)
 
     def count(self, since: datetime | None, until: datetime | None, most: int) -> int:
         """How many dated jobs since <= date < until, counting no further than
@@ -130,11 +136,11 @@ class HistoryWalk:
         reads on (a page of 50 reads 64 whole entries)."""
         chunk = _FIRST_CHUNK
         while batch := list(islice(light, chunk)):
-            whole = {e[0]: e for e in self._whole([dn for _, dn in batch])}
+            whole = {e[0]: e for e in self.whole([dn for _, dn in batch])}
             yield from (self.reads.job_of(whole[dn]) for _, dn in batch if dn in whole)
             chunk = min(chunk * 2, _MOST_TARGET)
 
-    def _whole(self, dns: list[str]) -> list[Entry]:
+    def whole(self, dns: list[str]) -> list[Entry]:
         """The entries `dns` with every attribute a job is read for: one search
         by their names (cn is indexed), or one read each for an unusual name."""
         rdns = [dn.split(",", 1)[0] for dn in dns]
@@ -148,14 +154,12 @@ class HistoryWalk:
         return [(dn, attrs) for dn, attrs in found if attrs is not None]
 
     # --- the searches ---
-    def _search(
-        self, dates: str, most: int, attrs: Sequence[str] = LIGHT_ATTRS
-    ) -> tuple[list[Entry], bool]:
+    def _search(self, dates: str, most: int, attrs: Sequence[str] = ()) -> tuple[list[Entry], bool]:
         self.searches += 1
         return self.reads.d.search_some(
             self.reads.layout.jobbase,
             f"(&(objectClass=pykotaJob){self.flt}{dates})",
-            attrs if most != 1 else ("1.1",),
+            attrs or self.attrs if most != 1 else ("1.1",),
             most=most,
         )
 

@@ -14,7 +14,7 @@ need an SQL store).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from itertools import islice
 from typing import Any, NoReturn
@@ -39,6 +39,10 @@ from pagetally.storage.webqueries import (
 #: text, pykotaJobSize has no ordering rule), so such a page reads every
 #: selected job whole (about 0.35 ms each in ldap3).
 SORT_MOST = 1000
+
+
+#: What a page in price or pages order reads of every selected job (LDAP).
+_LIGHT = ("pykotaJobPrice", "pykotaJobSize", "pykotaAction", "pykotaTitle")
 
 
 def _not_here(what: str) -> NoReturn:
@@ -104,15 +108,39 @@ class RoleQueries:
         )
         if query.sort is JobSort.DATE:  # history's own order: read only what the page needs
             return page_of(list(islice(filter(beyond, selected), query.limit + 1)), query)
-        counted = getattr(self.store, "count_jobs", None)  # the LDAP store's: reads no job whole
-        if counted is not None and counted(flt, SORT_MOST) > SORT_MOST:
+        ldap = getattr(self.store, "light_history", None) is not None
+        if ldap and self.store.count_jobs(flt, SORT_MOST) > SORT_MOST:  # type: ignore[attr-defined]
             raise InvalidInput(
                 f"sorting by {query.sort.value} reads every selected job from the directory: "
                 f"at most {SORT_MOST:,} jobs (by user, printer and dates); narrow the "
                 "selection or sort by date"
             )
+        if ldap:  # sorted read light, the page read whole
+            return self._light_page(query, flt, key, beyond)
         jobs = sorted(selected, key=key, reverse=query.descending)
         return page_of(list(islice(filter(beyond, jobs), query.limit + 1)), query)
+
+    def _light_page(
+        self,
+        query: JobQuery,
+        flt: HistoryFilter,
+        key: Callable[[JobRecord], tuple[Any, int]],
+        beyond: Callable[[JobRecord], bool],
+    ) -> JobPage:
+        """A page in an order the LDAP store cannot search in: every selected
+        job read light (what the order and the filters need), sorted, and only
+        the page's jobs read whole."""
+        title = query.title.casefold() if query.title else None
+        light = [
+            (j, name)
+            for j, name in self.store.light_history(flt, _LIGHT)  # type: ignore[attr-defined]
+            if (query.action is None or j.action == query.action)
+            and (title is None or title in j.title.casefold())
+        ]
+        light.sort(key=lambda r: key(r[0]), reverse=query.descending)
+        page = list(islice((r for r in light if beyond(r[0])), query.limit + 1))
+        whole: list[JobRecord] = self.store.whole_jobs([n for _, n in page])  # type: ignore[attr-defined]
+        return page_of(whole, query)
 
     def quota_report(
         self,
