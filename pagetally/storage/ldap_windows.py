@@ -68,6 +68,7 @@ JOB_ATTRS = (
 LIGHT_ATTRS = ("pagetallyDate", "pagetallyNumber", "pagetallyState")
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_OLDEST = datetime(1000, 1, 1, tzinfo=UTC)  # before any job (and 4 digits for gtime)
 _FIRST_WIDTH = timedelta(days=1)
 _NARROWEST = timedelta(seconds=1)
 _TICK = timedelta(microseconds=1)  # pagetallyDate's resolution
@@ -181,18 +182,31 @@ class HistoryWalk:
         ]
         return sorted((j for j in jobs if hi is None or j[0].date < hi), key=lambda j: _key(j[0]))
 
-    def _older(self, than: datetime) -> bool:
+    def _older(self, than: datetime, *, indexed: bool = False) -> bool:
         """Any job older than `than`: one entry's worth of searching. With a
         filter of its own (a user's jobs) the candidates are the filter's and
         the date is tested on them (an older one comes early: entries are in
         the order they were added); over the whole directory the index walks
         what is older, which at the walk's end is nothing."""
-        if self.flt:
+        if self.flt and not indexed:
             dates = f"(!(pagetallyDate>={gtime(than)}))"
         else:
             dates = f"(pagetallyDate<={gtime(than - _TICK)})"
         found, cut = self._search(dates, 1)
         return bool(found) or cut
+
+    def _floor(self, until: datetime | None) -> datetime:
+        """A date at most a day before the selection's oldest job, or a day
+        before `until` (or tomorrow) when there is none; found by halving with
+        one-entry searches, each an index walk over what is older."""
+        low, high = _OLDEST, until or datetime.now(UTC) + timedelta(days=1)
+        while high - low > _FIRST_WIDTH:
+            middle = low + (high - low) / 2
+            if self._older(middle, indexed=True):
+                high = middle
+            else:
+                low = middle
+        return low
 
     def _newer(self, than: datetime) -> bool:
         """Any job at or after `than` (asked only from now on: the index walks
@@ -255,20 +269,7 @@ class HistoryWalk:
         self, since: datetime | None, until: datetime | None
     ) -> Iterator[list[tuple[JobRecord, str]]]:
         """Oldest window first, from `since` (or the oldest) up to `until` (or the newest)."""
-        lo = since
-        if lo is None:  # the oldest jobs: below a bound halved toward 1970 until few
-            top = until or datetime.now(UTC) + timedelta(days=1)
-            step = max(top - _EPOCH, _NARROWEST)
-            while (jobs := self._window(None, top)) is None and step > _NARROWEST:
-                step /= 2
-                top -= step
-            yield jobs if jobs is not None else self._window(None, top, everything=True) or []
-            if until is not None and top >= until:
-                return
-            self._grow(len(jobs or ()))
-            if top > datetime.now(UTC) and not self._newer(top):
-                return
-            lo = top
+        lo = since if since is not None else self._floor(until)
         while True:
             hi = lo + self.width
             if until is not None and hi >= until:
