@@ -125,13 +125,6 @@ class HistoryWalk:
         )
         return heapq.merge(dated, dateless, key=lambda j: _key(j[0]), reverse=newest_first)
 
-    def count(self, since: datetime | None, until: datetime | None, most: int) -> int:
-        """How many dated jobs since <= date < until, counting no further than
-        most + 1 (read light: no job is read whole)."""
-        self.newest_first = True
-        light = (job for window in self._down(since, until) for job in window)
-        return sum(1 for _ in islice(light, most + 1))
-
     def _hydrated(self, light: Iterator[tuple[JobRecord, str]]) -> Iterator[JobRecord]:
         """The jobs in `light`'s order, read whole a chunk at a time as the reader
         reads on (a page of 50 reads 64 whole entries)."""
