@@ -73,7 +73,9 @@ _FIRST_WIDTH = timedelta(days=1)
 _NARROWEST = timedelta(seconds=1)
 _TICK = timedelta(microseconds=1)  # pagetallyDate's resolution
 _WIDEST = timedelta(days=366 * 100)
-#: Jobs a window aims at: first a page's worth, doubling as the reader reads on.
+#: Jobs a window aims at: first a page's worth, doubling as the reader reads on;
+#: a reader still reading at the most gets the rest in one search (a walk of
+#: many windows would walk the index again for each).
 _FIRST_TARGET, _MOST_TARGET = 128, 4096
 #: Whole jobs read at once: first a page's worth (50 rows and one), then doubling.
 _FIRST_CHUNK = 64
@@ -215,6 +217,8 @@ class HistoryWalk:
         near one end is cheap from that end only. So the newest-first walk
         indexes `>= lo` and tests `< hi` on those candidates (a NOT), the
         oldest-first walk the other way round."""
+        if lo is None and hi is None:
+            return "(pagetallyDate=*)"
         if (self.newest_first and lo is not None) or hi is None:
             top = f"(!(pagetallyDate>={gtime(hi)}))" if hi is not None else ""
             return (f"(pagetallyDate>={gtime(lo)})" if lo is not None else "") + top
@@ -243,6 +247,9 @@ class HistoryWalk:
         hi = until
         anchor = until or datetime.now(UTC)
         while True:
+            if self.target >= _MOST_TARGET and hi is not None:  # a reader of it all
+                yield (self._window(since, hi, everything=True) or [])[::-1]
+                return
             lo = max(anchor - self.width, _EPOCH) if anchor > _EPOCH else None
             if since is not None and (lo is None or lo <= since):
                 lo = since
@@ -264,6 +271,9 @@ class HistoryWalk:
         """Oldest window first, from `since` (or the oldest) up to `until` (or the newest)."""
         lo = since if since is not None else self._floor(until)
         while True:
+            if self.target >= _MOST_TARGET:  # a reader of it all: the rest at once
+                yield self._window(lo, until, everything=True) or []
+                return
             hi = lo + self.width
             if until is not None and hi >= until:
                 hi = until
