@@ -50,7 +50,7 @@ from pagetally.storage.ldap_io import (
     rdn,
     text_of,
 )
-from pagetally.storage.ldap_windows import JOB_ATTRS, DatelessProbe, HistoryWalk
+from pagetally.storage.ldap_windows import JOB_ATTRS, LIGHT_ATTRS, DatelessProbe, HistoryWalk
 
 ZERO = Decimal(0)
 _ALL = HistoryFilter()
@@ -656,20 +656,42 @@ class LdapReads:
         jobs = filter(_selects(flt), found)
         return islice(jobs, flt.limit) if flt.limit is not None else jobs
 
-    def light_history(
-        self, flt: HistoryFilter, attrs: Sequence[str]
-    ) -> Iterator[tuple[JobRecord, str]]:
-        """history(flt) (no limit, no charge_of) read light: jobs holding only
-        their date, number, `attrs` and the names matched, each with its entry's
-        name for `whole_jobs`. For a reader that must see every selected job
-        (a sort the directory cannot make) but shows only some."""
-        names = ("pykotaUserName", "pykotaPrinterName", "pykotaHostName", "pykotaBillingCode")
-        walk = HistoryWalk(self, self._job_filter(flt), (*attrs, *names))
+    def light_jobs(
+        self, flt: HistoryFilter, attrs: Sequence[str], most: int
+    ) -> list[tuple[JobRecord, str]] | None:
+        """The jobs `flt` (no limit, no charge_of) selects, in no order, read
+        light: holding only their date, number, `attrs` and the names `flt`
+        gives, each with its entry's name for `whole_jobs`; None when there are
+        more than `most`. One search, by the names and dates (each attribute
+        costs: ask for few). For a reader that must see every selected job (a
+        sort the directory cannot make) but shows only some."""
+        named = zip(
+            ("pykotaUserName", "pykotaPrinterName", "pykotaHostName", "pykotaBillingCode"),
+            (flt.user, flt.printer, flt.host, flt.billing_code),
+            strict=True,
+        )
+        names = [attr for attr, value in named if value is not None]  # matched below
+        dateless = ["createTimestamp"] if self.any_dateless_jobs() else []
+        dates = "" if flt.since is None else f"(pagetallyDate>={gtime(flt.since)})"
+        if flt.until is not None:  # tested on the candidates: no index walk to the oldest
+            dates += f"(!(pagetallyDate>={gtime(flt.until)}))"
+        found, cut = self.d.search_some(
+            self.layout.jobbase,
+            f"(&(objectClass=pykotaJob){self._job_filter(flt)}{dates})",
+            (*LIGHT_ATTRS, *attrs, *names, *dateless),
+            most=most + 1,
+        )
         keep = _selects(flt)
-        return (j for j in walk.light(flt.since, flt.until, flt.newest_first) if keep(j[0]))
+        jobs = [
+            (self.job_of(e), e[0])
+            for e in found
+            if text_of(e[1].get("pagetallyState")) != "pending"  # no job yet
+        ]
+        jobs = [j for j in jobs if keep(j[0])]
+        return None if cut or len(jobs) > most else jobs
 
     def whole_jobs(self, names: Sequence[str]) -> list[JobRecord]:
-        """The jobs of the entries `names` (light_history's), in that order."""
+        """The jobs of the entries `names` (light_jobs'), in that order."""
         found = {e[0]: e for e in HistoryWalk(self, "").whole(list(names))}
         return [self.job_of(found[n]) for n in names if n in found]
 
@@ -683,22 +705,6 @@ class LdapReads:
             for attr, value in zip(attrs, values, strict=True)
             if value is not None and not _wild(value)
         )
-
-    def count_jobs(self, flt: HistoryFilter, most: int) -> int:
-        """About how many jobs `flt`'s names and dates select (its wildcards
-        not matched, charges under way counted, PyKota's dateless jobs only
-        without dates), counting no further than most + 1: one search reading
-        no attribute, for a reader that would read every one."""
-        dates = "" if flt.since is None else f"(pagetallyDate>={gtime(flt.since)})"
-        if flt.until is not None:  # tested on the candidates: no index walk to the oldest
-            dates += f"(!(pagetallyDate>={gtime(flt.until)}))"
-        found, cut = self.d.search_some(
-            self.layout.jobbase,
-            f"(&(objectClass=pykotaJob){self._job_filter(flt)}{dates})",
-            ("1.1",),
-            most=most + 1,
-        )
-        return len(found) + cut
 
     def get_job(self, row_id: int) -> JobRecord:
         found = self.job_entries(f"(pagetallyNumber={int(row_id)})")

@@ -8,8 +8,8 @@ first) from the cursor's date, filters by action and title and stops after
 the page: the LDAP store reads its history window by window of dates
 (storage/ldap_windows.py), so a page costs a window or two, not the user's or
 the site's every job. In price or pages order, which a directory cannot
-search in, the LDAP store's selection is counted first (more than SORT_MOST
-jobs is refused, saying why), read light, sorted, and the page's jobs read
+search in, the LDAP store's selection is read light in one search (more
+than SORT_MOST jobs is refused, saying why), sorted, and the page's jobs read
 whole. The quota report is built as the CLI builds it over the LDAP store.
 The dashboards' and charts' sums and /metrics' totals are not computed this
 way: they answer NotAvailable (the web says so; they need an SQL store).
@@ -37,15 +37,16 @@ from pagetally.storage.webqueries import (
     sort_value,
 )
 
-#: Most jobs a page sorted by price or pages may select on the LDAP store (its
-#: count_jobs): the directory cannot order by them (PyKota's pykotaJobPrice is
+#: Most jobs a page sorted by price or pages may select on the LDAP store
+#: (light_jobs): the directory cannot order by them (PyKota's pykotaJobPrice is
 #: text, pykotaJobSize has no ordering rule), so such a page reads every
 #: selected job (light: what the order and the filters need).
-SORT_MOST = 1000
+SORT_MOST = 2000
 
 
-#: What a page in price or pages order reads of every selected job (LDAP).
-_LIGHT = ("pykotaJobPrice", "pykotaJobSize", "pykotaAction", "pykotaTitle")
+#: What a page in price or pages order reads of every selected job (LDAP),
+#: with pykotaAction and pykotaTitle when it filters by them.
+_SORT_ATTR = {JobSort.PRICE: "pykotaJobPrice", JobSort.PAGES: "pykotaJobSize"}
 
 
 def _not_here(what: str) -> NoReturn:
@@ -111,14 +112,7 @@ class RoleQueries:
         )
         if query.sort is JobSort.DATE:  # history's own order: read only what the page needs
             return page_of(list(islice(filter(beyond, selected), query.limit + 1)), query)
-        ldap = getattr(self.store, "light_history", None) is not None
-        if ldap and self.store.count_jobs(flt, SORT_MOST) > SORT_MOST:  # type: ignore[attr-defined]
-            raise InvalidInput(
-                f"sorting by {query.sort.value} reads every selected job from the directory: "
-                f"at most {SORT_MOST:,} jobs (by user, printer and dates); narrow the "
-                "selection or sort by date"
-            )
-        if ldap:  # sorted read light, the page read whole
+        if getattr(self.store, "light_jobs", None) is not None:  # the LDAP store
             return self._light_page(query, flt, key, beyond)
         jobs = sorted(selected, key=key, reverse=query.descending)
         return page_of(list(islice(filter(beyond, jobs), query.limit + 1)), query)
@@ -131,12 +125,21 @@ class RoleQueries:
         beyond: Callable[[JobRecord], bool],
     ) -> JobPage:
         """A page in an order the LDAP store cannot search in: every selected
-        job read light (what the order and the filters need), sorted, and only
-        the page's jobs read whole."""
+        job read light (what the order and the filters need; refused over
+        SORT_MOST), sorted, and only the page's jobs read whole."""
         title = query.title.casefold() if query.title else None
+        attrs = [_SORT_ATTR[query.sort]]
+        attrs += ["pykotaAction"] * (query.action is not None) + ["pykotaTitle"] * bool(title)
+        read = self.store.light_jobs(flt, attrs, SORT_MOST)  # type: ignore[attr-defined]
+        if read is None:
+            raise InvalidInput(
+                f"sorting by {query.sort.value} reads every selected job from the directory: "
+                f"at most {SORT_MOST:,} jobs (by user, printer and dates); narrow the "
+                "selection or sort by date"
+            )
         light = [
             (j, name)
-            for j, name in self.store.light_history(flt, _LIGHT)  # type: ignore[attr-defined]
+            for j, name in read
             if (query.action is None or j.action == query.action)
             and (title is None or title in j.title.casefold())
         ]
