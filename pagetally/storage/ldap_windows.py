@@ -8,7 +8,7 @@ window or two instead of reading the user's (or the site's) every job.
 
 A window is read light (each job's date and number: a seventh of what
 decoding a whole job entry costs in ldap3), and the jobs are read whole in
-chunks as the reader reads on, by their names (a page of 50 rows reads 51).
+chunks as the reader reads on, by their names (a page of 50 rows reads 64).
 Each window search asks for at most a window's worth of entries (a size limit):
 a window that holds more is halved before anything is read, one that holds
 few is widened for the next, and the windows grow as a reader keeps reading
@@ -77,9 +77,10 @@ _WIDEST = timedelta(days=366 * 100)
 #: a reader still reading at the most gets the rest in one search (a walk of
 #: many windows would walk the index again for each).
 _FIRST_TARGET, _MOST_TARGET = 128, 4096
-#: Whole jobs read at once: first a page's worth (50 rows and the one that says
-#: there is a next page), then doubling.
-_FIRST_CHUNK = 51
+#: Whole jobs read at once: first a page's worth (50 rows, the one that says
+#: there is a next page, and room for a next page's cursor row and its ties:
+#: 51 made every next page read a second chunk), then doubling.
+_FIRST_CHUNK = 64
 #: How often the "any dateless (PyKota's own) jobs?" probe is repeated.
 _DATELESS_RECHECK = 60.0
 
@@ -130,7 +131,7 @@ class HistoryWalk:
 
     def _hydrated(self, light: Iterator[tuple[JobRecord, str]]) -> Iterator[JobRecord]:
         """The jobs in `light`'s order, read whole a chunk at a time as the reader
-        reads on (a page of 50 reads 51 whole entries)."""
+        reads on (a page of 50 reads 64 whole entries)."""
         chunk = _FIRST_CHUNK
         while batch := list(islice(light, chunk)):
             whole = {e[0]: e for e in self.whole([dn for _, dn in batch])}
