@@ -49,7 +49,7 @@ _counter = itertools.count(1)
 _INDEXES = (
     "objectClass,uid,cn,memberUid,uniqueMember,pykotaUserName,pykotaGroupName,"
     "pykotaPrinterName,pykotaJobId,pykotaBillingCode,pagetallyChargeKey,"
-    "pagetallyNumber eq"
+    "pagetallyNumber,pagetallyDate eq"
 )
 
 

@@ -283,7 +283,8 @@ class Charger:
         effects = self._plan(request, seen)
         job_attrs["pagetallyState"] = PENDING
         job_attrs["pagetallyData"] = json.dumps(
-            {"uuid": ident["jobuuid"], "effects": effects, "mark": mark}
+            json.loads(job_attrs.get("pagetallyData", "{}"))
+            | {"uuid": ident["jobuuid"], "effects": effects, "mark": mark}
         )
         if (
             self.d.add(self._job_dn(key), ["pykotaObject", "pykotaJob", "pagetallyJob"], job_attrs)
@@ -350,6 +351,11 @@ class Charger:
             "pagetallySheets": facts.sheets,
             "pagetallySha256": facts.sha256,
             "pagetallyNumber": job_number(key),
+            # the backend's time (the SQL store's jobhistory.backendms): in the
+            # JSON of what nothing searches on, so PyKota's schema stays as it is
+            "pagetallyData": None
+            if request.backend_ms is None
+            else json.dumps({"backendms": request.backend_ms}),
         }
         return {k: v for k, v in attrs.items() if v is not None}
 

@@ -34,6 +34,7 @@ from pagetally.storage.types import to_money
 
 # result codes (RFC 4511) the store acts on
 NO_SUCH_OBJECT = 32
+SIZE_LIMIT_EXCEEDED = 4
 NO_SUCH_ATTRIBUTE = 16
 VALUE_EXISTS = 20
 ALREADY_EXISTS = 68
@@ -305,19 +306,37 @@ class Directory:
         scope: Literal["BASE", "LEVEL", "SUBTREE"] = "SUBTREE",
     ) -> list[tuple[str, dict[str, Any]]]:
         """(dn, attributes) of the entries found; [] when `base` does not exist."""
+        return self.search_some(base, flt, attrs, scope=scope)[0]
+
+    def search_some(
+        self,
+        base: str,
+        flt: str,
+        attrs: Sequence[str] = ("*",),
+        *,
+        scope: Literal["BASE", "LEVEL", "SUBTREE"] = "SUBTREE",
+        most: int = 0,
+    ) -> tuple[list[tuple[str, dict[str, Any]]], bool]:
+        """The entries found, at most `most` of them (0: all), and whether more
+        were there (the server stopped at `most`: sizeLimitExceeded)."""
 
         def op(conn: ldap3.Connection) -> bool:
-            return bool(conn.search(base, flt, scope, attributes=list(attrs), paged_size=None))
+            return bool(
+                conn.search(
+                    base, flt, scope, attributes=list(attrs), paged_size=None, size_limit=most
+                )
+            )
 
         ok, result, response = self._run("search", op)
         code = result.get("result", 0)
-        if not ok and code not in (0, NO_SUCH_OBJECT):
+        if not ok and code not in (0, NO_SUCH_OBJECT, SIZE_LIMIT_EXCEEDED):
             self._fail("search", result)
-        return [
+        found = [
             (r["dn"], dict(r.get("attributes") or {}))
             for r in (response or [])
             if r.get("type") == "searchResEntry"
         ]
+        return found, code == SIZE_LIMIT_EXCEEDED
 
     def read(self, dn: str, attrs: Sequence[str] = ("*",)) -> dict[str, Any] | None:
         found = self.search(dn, "(objectClass=*)", attrs, scope="BASE")

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from fnmatch import fnmatchcase
+from itertools import islice
 from typing import Any
 
 from pagetally.core.models import (
@@ -49,6 +50,7 @@ from pagetally.storage.ldap_io import (
     rdn,
     text_of,
 )
+from pagetally.storage.ldap_windows import JOB_ATTRS, LIGHT_ATTRS, DatelessProbe, HistoryWalk
 
 ZERO = Decimal(0)
 _ALL = HistoryFilter()
@@ -101,6 +103,11 @@ class LdapReads:
     def __init__(self, d: Directory, layout: LdapLayout) -> None:
         self.d = d
         self.layout = layout
+        self._dateless = DatelessProbe()
+
+    def any_dateless_jobs(self) -> bool:
+        """Whether the directory holds PyKota's own jobs (no pagetallyDate)."""
+        return self._dateless(self)
 
     # --- users ---
     def user_entry(self, name: str) -> Entry | None:
@@ -623,8 +630,7 @@ class LdapReads:
         )
 
     def job_entries(self, flt: str) -> list[Entry]:
-        attrs = ["*", "createTimestamp"]
-        found = self.d.search(self.layout.jobbase, f"(&(objectClass=pykotaJob){flt})", attrs)
+        found = self.d.search(self.layout.jobbase, f"(&(objectClass=pykotaJob){flt})", JOB_ATTRS)
         # a charge still under way (or abandoned before it took effect) is no job yet
         return [e for e in found if text_of(e[1].get("pagetallyState")) != "pending"]
 
@@ -633,34 +639,72 @@ class LdapReads:
 
         if flt.limit is not None and flt.limit < 0:
             raise InvalidInput("history limit must be >= 0")
-        parts = []
-        checks: list[tuple[str | None, Callable[[JobRecord], str | None]]] = [
-            (flt.user, lambda j: j.user),
-            (flt.printer, lambda j: j.printer),
-            (flt.host, lambda j: j.host),
-            (flt.billing_code, lambda j: j.billing_code),
-        ]
-        attrs = ("pykotaUserName", "pykotaPrinterName", "pykotaHostName", "pykotaBillingCode")
-        for attr, (value, _get) in zip(attrs, checks, strict=True):
-            if value is not None and not _wild(value):
-                parts.append(f"({attr}={esc(value)})")
-        if flt.since is not None:
-            parts.append(f"(pagetallyDate>={gtime(flt.since)})")
+        parts = [self._job_filter(flt)]
         if flt.charge_of is not None:
             from pagetally.storage.ldap_charge import charge_key
 
             parts.append(f"(pagetallyChargeKey={charge_key(*flt.charge_of)})")
+            found: Iterator[JobRecord] = iter(
+                sorted(
+                    (self.job_of(e) for e in self.job_entries("".join(parts))),
+                    key=lambda j: (j.date, j.id or 0),
+                    reverse=flt.newest_first,
+                )
+            )
+        else:  # window by window of dates: a reader of one page reads little
+            found = HistoryWalk(self, "".join(parts)).jobs(flt.since, flt.until, flt.newest_first)
+        jobs = filter(_selects(flt), found)
+        return islice(jobs, flt.limit) if flt.limit is not None else jobs
+
+    def light_jobs(
+        self, flt: HistoryFilter, attrs: Sequence[str], most: int
+    ) -> list[tuple[JobRecord, str]] | None:
+        """The jobs `flt` (no limit, no charge_of) selects, in no order, read
+        light: holding only their date, number, `attrs` and the names `flt`
+        gives, each with its entry's name for `whole_jobs`; None when there are
+        more than `most`. One search, by the names and dates (each attribute
+        costs: ask for few). For a reader that must see every selected job (a
+        sort the directory cannot make) but shows only some."""
+        named = zip(
+            ("pykotaUserName", "pykotaPrinterName", "pykotaHostName", "pykotaBillingCode"),
+            (flt.user, flt.printer, flt.host, flt.billing_code),
+            strict=True,
+        )
+        names = [attr for attr, value in named if value is not None]  # matched below
+        dateless = ["createTimestamp"] if self.any_dateless_jobs() else []
+        dates = "" if flt.since is None else f"(pagetallyDate>={gtime(flt.since)})"
+        if flt.until is not None:  # tested on the candidates: no index walk to the oldest
+            dates += f"(!(pagetallyDate>={gtime(flt.until)}))"
+        found, cut = self.d.search_some(
+            self.layout.jobbase,
+            f"(&(objectClass=pykotaJob){self._job_filter(flt)}{dates})",
+            (*LIGHT_ATTRS, *attrs, *names, *dateless),
+            most=most + 1,
+        )
+        keep = _selects(flt)
         jobs = [
-            j
-            for j in (self.job_of(e) for e in self.job_entries("".join(parts)))
-            if all(v is None or fnmatchcase(get(j) or "", v) for v, get in checks)
-            and (flt.since is None or j.date >= flt.since)
-            and (flt.until is None or j.date < flt.until)
+            (self.job_of(e), e[0])
+            for e in found
+            if text_of(e[1].get("pagetallyState")) != "pending"  # no job yet
         ]
-        jobs.sort(key=lambda j: (j.date, j.id or 0), reverse=flt.newest_first)
-        if flt.limit is not None:
-            jobs = jobs[: flt.limit]
-        return iter(jobs)
+        jobs = [j for j in jobs if keep(j[0])]
+        return None if cut or len(jobs) > most else jobs
+
+    def whole_jobs(self, names: Sequence[str]) -> list[JobRecord]:
+        """The jobs of the entries `names` (light_jobs'), in that order."""
+        found = {e[0]: e for e in HistoryWalk(self, "").whole(list(names))}
+        return [self.job_of(found[n]) for n in names if n in found]
+
+    @staticmethod
+    def _job_filter(flt: HistoryFilter) -> str:
+        """The LDAP filter of `flt`'s names (a wildcard is matched afterwards)."""
+        attrs = ("pykotaUserName", "pykotaPrinterName", "pykotaHostName", "pykotaBillingCode")
+        values = (flt.user, flt.printer, flt.host, flt.billing_code)
+        return "".join(
+            f"({attr}={esc(value)})"
+            for attr, value in zip(attrs, values, strict=True)
+            if value is not None and not _wild(value)
+        )
 
     def get_job(self, row_id: int) -> JobRecord:
         found = self.job_entries(f"(pagetallyNumber={int(row_id)})")
@@ -743,6 +787,26 @@ class Seen:
 
 def _holds(group: Entry, dn: str) -> bool:
     return dn.lower() in {str(m).lower() for m in group[1].get("uniqueMember") or []}
+
+
+def _selects(flt: HistoryFilter) -> Callable[[JobRecord], bool]:
+    """Whether a job read by `flt`'s search is `flt`'s: its wildcards and dates."""
+    checks: list[tuple[str | None, Callable[[JobRecord], str | None]]] = [
+        (flt.user, lambda j: j.user),
+        (flt.printer, lambda j: j.printer),
+        (flt.host, lambda j: j.host),
+        (flt.billing_code, lambda j: j.billing_code),
+    ]
+    named = [(v, get) for v, get in checks if v is not None]  # exact too: the case
+
+    def keep(j: JobRecord) -> bool:
+        return (
+            all(fnmatchcase(get(j) or "", v) for v, get in named)
+            and (flt.since is None or j.date >= flt.since)
+            and (flt.until is None or j.date < flt.until)
+        )
+
+    return keep
 
 
 def _wild(pattern: str) -> bool:

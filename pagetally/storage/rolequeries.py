@@ -2,20 +2,24 @@
 a user's status and pages of jobs, from the role interfaces' reads.
 
 `user_status` is the user, their quota entries and their groups'; `job_page`
-reads the jobs the filter selects (`history`), then filters by action and
-title, sorts and cuts the page in Python, with the SQL store's cursors (the
-same URLs work). A directory keeps a site's jobs one entry each, so a page
-costs what reading the selected jobs costs: a user's history is fine, every
-job of a large site is slow. The quota report is built as the CLI builds
-it over the LDAP store. The dashboards' and charts' sums and /metrics' totals
-are not computed this way: they answer NotAvailable (the web says so; they
-need an SQL store).
+gives the SQL store's pages with its cursors (the same URLs work). In date
+order it reads the store's `history` (in (date, id) order, newest or oldest
+first) from the cursor's date, filters by action and title and stops after
+the page: the LDAP store reads its history window by window of dates
+(storage/ldap_windows.py), so a page costs a window or two, not the user's or
+the site's every job. In price or pages order, which a directory cannot
+search in, the LDAP store's selection is read light in one search (more
+than SORT_MOST jobs is refused, saying why), sorted, and the page's jobs read
+whole. The quota report is built as the CLI builds it over the LDAP store.
+The dashboards' and charts' sums and /metrics' totals are not computed this
+way: they answer NotAvailable (the web says so; they need an SQL store).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import UTC, datetime
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from itertools import islice
 from typing import Any, NoReturn
 
 from pagetally.core.models import Action, JobRecord, UserQuota
@@ -26,11 +30,23 @@ from pagetally.storage.webqueries import (
     PAGE_MAX,
     JobPage,
     JobQuery,
+    JobSort,
     UserStatus,
     decode_cursor,
     page_of,
     sort_value,
 )
+
+#: Most jobs a page sorted by price or pages may select on the LDAP store
+#: (light_jobs): the directory cannot order by them (PyKota's pykotaJobPrice is
+#: text, pykotaJobSize has no ordering rule), so such a page reads every
+#: selected job (light: what the order and the filters need).
+SORT_MOST = 2000
+
+
+#: What a page in price or pages order reads of every selected job (LDAP),
+#: with pykotaAction and pykotaTitle when it filters by them.
+_SORT_ATTR = {JobSort.PRICE: "pykotaJobPrice", JobSort.PAGES: "pykotaJobSize"}
 
 
 def _not_here(what: str) -> NoReturn:
@@ -59,33 +75,78 @@ class RoleQueries:
         return UserStatus(user, mine, groups, theirs)
 
     def job_page(self, query: JobQuery) -> JobPage:
-        """One page of jobs (InvalidInput for a bad limit or cursor)."""
+        """One page of jobs (InvalidInput for a bad limit or cursor, or, on the
+        LDAP store, for a sort by price or pages over more than SORT_MOST jobs)."""
         if not 1 <= query.limit <= PAGE_MAX:
             raise InvalidInput(f"a page holds 1 to {PAGE_MAX} jobs, not {query.limit}")
         after = None if query.after is None else decode_cursor(query.after, query.sort)
+        since, until = query.since, query.until
+        if after is not None and query.sort is JobSort.DATE:  # the cursor narrows the dates
+            if query.descending:
+                bound = after[0] + timedelta(microseconds=1)
+                until = bound if until is None else min(until, bound)
+            else:
+                since = after[0] if since is None else max(since, after[0])
         flt = HistoryFilter(
             user=query.user,
             printer=query.printer,
             host=query.host,
             billing_code=query.billing_code,
-            since=query.since,
-            until=query.until,
+            since=since,
+            until=until,
+            newest_first=query.descending,
         )
         title = query.title.casefold() if query.title else None
-        jobs = [
-            j
-            for j in self.store.history(flt)
-            if (query.action is None or j.action == query.action)
-            and (title is None or title in j.title.casefold())
-        ]
 
         def key(job: JobRecord) -> tuple[Any, int]:
             return sort_value(job, query.sort), job.id or 0
 
-        jobs.sort(key=key, reverse=query.descending)
-        if after is not None:
-            jobs = [j for j in jobs if (key(j) < after if query.descending else key(j) > after)]
-        return page_of(jobs[: query.limit + 1], query)
+        def beyond(job: JobRecord) -> bool:
+            return after is None or (key(job) < after if query.descending else key(job) > after)
+
+        selected = (
+            j
+            for j in self.store.history(flt)
+            if (query.action is None or j.action == query.action)
+            and (title is None or title in j.title.casefold())
+        )
+        if query.sort is JobSort.DATE:  # history's own order: read only what the page needs
+            return page_of(list(islice(filter(beyond, selected), query.limit + 1)), query)
+        if getattr(self.store, "light_jobs", None) is not None:  # the LDAP store
+            return self._light_page(query, flt, key, beyond)
+        jobs = sorted(selected, key=key, reverse=query.descending)
+        return page_of(list(islice(filter(beyond, jobs), query.limit + 1)), query)
+
+    def _light_page(
+        self,
+        query: JobQuery,
+        flt: HistoryFilter,
+        key: Callable[[JobRecord], tuple[Any, int]],
+        beyond: Callable[[JobRecord], bool],
+    ) -> JobPage:
+        """A page in an order the LDAP store cannot search in: every selected
+        job read light (what the order and the filters need; refused over
+        SORT_MOST), sorted, and only the page's jobs read whole."""
+        title = query.title.casefold() if query.title else None
+        attrs = [_SORT_ATTR[query.sort]]
+        attrs += ["pykotaAction"] * (query.action is not None) + ["pykotaTitle"] * bool(title)
+        read = self.store.light_jobs(flt, attrs, SORT_MOST)  # type: ignore[attr-defined]
+        if read is None:
+            raise InvalidInput(
+                f"sorting by {query.sort.value} reads every selected job from the directory: "
+                f"at most {SORT_MOST:,} jobs (by user, printer and dates); narrow the "
+                "selection or sort by date"
+            )
+        light = [
+            (j, name)
+            for j, name in read
+            if (query.action is None or j.action == query.action)
+            and (title is None or title in j.title.casefold())
+        ]
+        light.sort(key=lambda r: key(r[0]), reverse=query.descending)
+        page = list(islice((r for r in light if beyond(r[0])), query.limit + 1))
+        whole: list[JobRecord] = self.store.whole_jobs([n for _, n in page])  # type: ignore[attr-defined]
+        return page_of(whole, query)
 
     def first_user_quotas(
         self, user_patterns: Sequence[str], limit: int

@@ -494,3 +494,41 @@ def test_invoice_numbers_never_repeat_with_concurrent_issuers(
             store.issue_numbers("invoice", [("x", D(1))], T0, first=40)
         assert store.issue_numbers("receipt", [("x", D(1))], T0, first=45) == [45]
         assert store.last_invoice_number() == 45
+
+
+def test_the_backends_time_is_kept_on_each_job_entry(
+    slapd_server: SlapdServer,  # noqa: F811
+) -> None:
+    """jobhistory.backendms's counterpart: in the job entry's pagetallyData JSON
+    (PyKota's schema unchanged), for a charge and for a refusal."""
+    import json
+
+    from pagetally.core.models import PriceTable
+
+    settings = slapd_server.new_directory("bt")
+    store = open_store(settings)
+    store.upgrade()
+    store.add_user(User("dora", limit_by=LimitBy.BALANCE, balance=D("10")))
+    store.add_printer(Printer("lp1", prices=PriceTable(per_page=D("0.25"))))
+    store.set_user_quota("dora", "lp1")
+    for n, decision in ((1, Decision(Action.ALLOW, price=D("0.50"), pages=2)),
+                        (2, Decision(Action.DENY, reason="no")),
+                        (3, Decision(Action.ALLOW, price=D("0.50"), pages=2))):  # fmt: skip
+        facts = JobFacts(user="dora", printer="lp1", pages=2, job_id=str(n), job_uuid=f"u{n}")
+        ms = None if n == 3 else 40 * n
+        store.charge(ChargeRequest(facts, decision, T0, backend_ms=ms))
+    conn = ldap3.Connection(
+        ldap3.Server(slapd_server.uri), settings.user, settings.password, auto_bind=True
+    )
+    conn.search(
+        settings.name, "(objectClass=pykotaJob)", attributes=["pykotaJobId", "pagetallyData"]
+    )
+    kept = {
+        str(e["attributes"]["pykotaJobId"]): json.loads(e["attributes"]["pagetallyData"] or "{}")
+        for e in conn.response
+    }
+    conn.unbind()
+    assert {n: d.get("backendms") for n, d in kept.items()} == {"1": 40, "2": 80, "3": None}
+    assert kept["1"]["uuid"] == "u1"  # beside what the charge keeps there
+    assert [j.action for j in store.history()] == [Action.ALLOW, Action.DENY, Action.ALLOW]
+    store.close()
