@@ -95,11 +95,9 @@ pt history
 if [ "${SKIP_WEB:-0}" != 1 ]; then
   WEB_PORT=${WEB_PORT:-8632}
   say "the web interface (users see themselves; root is an admin here)"
-  cat >>"$DEMO_DIR/pagetally.conf" <<CONF
-webauth: local
-webadmins: root
-webport: $WEB_PORT
-CONF
+  # the web's directives belong to [global] (the queue's own section comes after it)
+  sed -i "/^\[global\]\$/a webauth: local\nwebadmins: root\nwebport: $WEB_PORT" \
+    "$DEMO_DIR/pagetally.conf"
   pt users add root --limit-by noquota --description "the demo's web admin"
   for who in alice carol root; do
     echo "demo-password" | pt web-password "$who" --stdin
