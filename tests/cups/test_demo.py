@@ -82,3 +82,43 @@ def test_demo_print_on_stock_debian_cupsd(stock_cupsd: Cupsd, tmp_path: Path) ->
     assert "is running" in stock_cupsd.run("lpstat", "-r").stdout
     assert "demo-laser" not in stock_cupsd.run("lpstat", "-v", check=False).stdout
     assert not list((demo_dir / "run").glob("*.sock"))
+
+
+def test_whole_demo_ends_with_its_web_interface(stock_cupsd: Cupsd, tmp_path: Path) -> None:
+    """README command 1 to its end (the installed .venv): the command-line story,
+    the printing, then the web interface it leaves running, which answers."""
+    import urllib.request
+
+    from tests.ports import free_port
+
+    demo_dir = Path(tmp_path.parent) / f"{tmp_path.name}-whole"  # reachable by user lp
+    demo_dir.mkdir(mode=0o755)
+    port = free_port()
+    env = {
+        "PATH": "/usr/sbin:/usr/bin:/sbin:/bin",
+        "SKIP_INSTALL": "1",
+        "WEB_PORT": str(port),
+        "DEMO_DIR": str(demo_dir),
+        "DEMO_CUPS_SOCKET": str(stock_cupsd.socket),
+        "DEMO_CUPS_IPP": stock_cupsd.server,
+        "DEMO_SERVERBIN": str(stock_cupsd.root / "bin"),
+        "DEMO_CUPS_SERVERROOT": str(stock_cupsd.root / "etc"),
+    }
+    try:
+        done = subprocess.run(
+            ["bash", str(ROOT / "scripts" / "demo.sh")],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
+        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+        assert f"PageTally web interface: http://127.0.0.1:{port}/" in done.stdout
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=10) as page:
+            assert page.status == 200
+            assert "PageTally" in page.read().decode()
+    finally:
+        pid = demo_dir / "web.pid"
+        if pid.exists():
+            subprocess.run(["kill", pid.read_text().strip()], check=False)
