@@ -30,7 +30,10 @@ def stock_cupsd() -> Iterator[Cupsd]:
         yield server
 
 
-def run_demo_print(cupsd: Cupsd, demo_dir: Path) -> subprocess.CompletedProcess[str]:
+def run_demo(
+    script: str, cupsd: Cupsd, demo_dir: Path, **more: str
+) -> subprocess.CompletedProcess[str]:
+    """scripts/`script` with the demo's folder, printing through `cupsd`."""
     env = {
         "PATH": "/usr/sbin:/usr/bin:/sbin:/bin",
         "DEMO_DIR": str(demo_dir),
@@ -39,15 +42,20 @@ def run_demo_print(cupsd: Cupsd, demo_dir: Path) -> subprocess.CompletedProcess[
         "DEMO_SERVERBIN": str(cupsd.root / "bin"),
         "DEMO_CUPS_SERVERROOT": str(cupsd.root / "etc"),
         "PAGETALLY": str(Path(sys.executable).with_name("pagetally")),
+        **more,
     }
     return subprocess.run(
-        ["bash", str(ROOT / "scripts" / "demo-print.sh")],
+        ["bash", str(ROOT / "scripts" / script)],
         env=env,
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=600,
         check=False,
     )
+
+
+def run_demo_print(cupsd: Cupsd, demo_dir: Path) -> subprocess.CompletedProcess[str]:
+    return run_demo("demo-print.sh", cupsd, demo_dir)
 
 
 def test_demo_print_on_stock_debian_cupsd(stock_cupsd: Cupsd, tmp_path: Path) -> None:
@@ -94,25 +102,8 @@ def test_whole_demo_ends_with_its_web_interface(stock_cupsd: Cupsd, tmp_path: Pa
     demo_dir = Path(tmp_path.parent) / f"{tmp_path.name}-whole"  # reachable by user lp
     demo_dir.mkdir(mode=0o755)
     port = free_port()
-    env = {
-        "PATH": "/usr/sbin:/usr/bin:/sbin:/bin",
-        "SKIP_INSTALL": "1",
-        "WEB_PORT": str(port),
-        "DEMO_DIR": str(demo_dir),
-        "DEMO_CUPS_SOCKET": str(stock_cupsd.socket),
-        "DEMO_CUPS_IPP": stock_cupsd.server,
-        "DEMO_SERVERBIN": str(stock_cupsd.root / "bin"),
-        "DEMO_CUPS_SERVERROOT": str(stock_cupsd.root / "etc"),
-    }
     try:
-        done = subprocess.run(
-            ["bash", str(ROOT / "scripts" / "demo.sh")],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=600,
-            check=False,
-        )
+        done = run_demo("demo.sh", stock_cupsd, demo_dir, SKIP_INSTALL="1", WEB_PORT=str(port))
         assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
         assert f"PageTally web interface: http://127.0.0.1:{port}/" in done.stdout
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=10) as page:
